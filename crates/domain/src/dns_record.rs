@@ -1,0 +1,80 @@
+//! The DKIM TXT record a tenant's IT department must publish (SPEC S3.8).
+
+use base64::Engine as _;
+
+use crate::{DomainName, Selector, SigningKey};
+
+/// One TXT string may hold at most 255 bytes (RFC 1035 section 3.3); longer values are published
+/// as several strings that receivers join.
+const MAX_TXT_STRING: usize = 255;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DkimDnsRecord {
+    /// Fully qualified owner name, without the trailing dot.
+    pub name: String,
+    pub record_type: &'static str,
+    /// The whole value, as most DNS provider forms want it.
+    pub value: String,
+    /// The value cut into strings of at most 255 characters, for providers that want them split.
+    pub strings: Vec<String>,
+    /// A line for a BIND-style zone file.
+    pub zone_line: String,
+    pub advice: &'static str,
+}
+
+impl DkimDnsRecord {
+    pub fn new(domain: &DomainName, selector: &Selector, key: &SigningKey) -> Self {
+        let name = format!("{selector}._domainkey.{domain}");
+        let public_key = base64::engine::general_purpose::STANDARD.encode(&key.public_key_der);
+        let value = format!("v=DKIM1; k=rsa; p={public_key}");
+        let strings: Vec<String> = value
+            .as_bytes()
+            .chunks(MAX_TXT_STRING)
+            .map(|chunk| String::from_utf8(chunk.to_vec()).expect("the value is ASCII"))
+            .collect();
+        let quoted: Vec<String> = strings.iter().map(|part| format!("\"{part}\"")).collect();
+        let zone_line = format!("{name}. 3600 IN TXT ( {} )", quoted.join(" "));
+        Self {
+            name,
+            record_type: "TXT",
+            value,
+            strings,
+            zone_line,
+            advice: "Publish this TXT record in the domain's DNS, then activate the signing \
+                     domain once the record is visible (use the DNS check).",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{KeyId, KeyOrigin, Timestamp};
+
+    #[test]
+    fn record_is_split_into_strings_of_at_most_255() {
+        // A 2048-bit SubjectPublicKeyInfo is 294 bytes, so its base64 is 392 characters.
+        let key = SigningKey {
+            id: KeyId::new(),
+            public_key_der: vec![0x30; 294],
+            bits: 2048,
+            origin: KeyOrigin::Generated,
+            created_at: Timestamp(0),
+        };
+        let record = DkimDnsRecord::new(
+            &DomainName::parse("client.example").unwrap(),
+            &Selector::parse("workplace").unwrap(),
+            &key,
+        );
+        assert_eq!(record.name, "workplace._domainkey.client.example");
+        assert!(record.value.starts_with("v=DKIM1; k=rsa; p=MDAw"));
+        assert_eq!(record.value.len(), "v=DKIM1; k=rsa; p=".len() + 392);
+        assert_eq!(record.strings.len(), 2);
+        assert_eq!(record.strings[0].len(), 255);
+        assert_eq!(record.strings.concat(), record.value);
+        assert!(record.zone_line.starts_with(
+            "workplace._domainkey.client.example. 3600 IN TXT ( \"v=DKIM1; k=rsa; p="
+        ));
+        assert!(record.zone_line.ends_with("\" )"));
+    }
+}

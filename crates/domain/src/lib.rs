@@ -1,0 +1,22 @@
+//! Sealpost's vocabulary: tenants, signing domains, DKIM keys as stored facts, and the DNS record a
+//! tenant must publish. Pure data and validation; no I/O, no serialisation formats, no SQL.
+
+mod dns_record;
+mod ids;
+mod names;
+mod signing_domain;
+mod tenant;
+
+pub use dns_record::DkimDnsRecord;
+pub use ids::{ApiKeyId, KeyId, SigningDomainId, TenantId};
+pub use names::{DomainName, NameError, Selector};
+pub use signing_domain::{
+    HashAlgorithm, KeyOrigin, NewSigningDomain, REQUIRED_KEY_BITS, SealedKey, SigningDomain,
+    SigningDomainUpdate, SigningKey,
+};
+pub use tenant::{Tenant, TenantName};
+
+/// A point in time as whole seconds since the Unix epoch (UTC). Callers pass it in; nothing in
+/// Sealpost's libraries reads the clock by itself, so tests control time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);

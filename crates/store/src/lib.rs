@@ -1,0 +1,109 @@
+//! Storage: SQLite (the embedded default) and PostgreSQL behind one enum, so the compiler checks
+//! that every backend implements every operation. The SQL is written once with `$N` placeholders,
+//! which both backends accept. Every operation on a tenant's data takes the tenant first and
+//! filters by it, so no query can reach another tenant's rows.
+
+mod connect;
+mod rows;
+mod signing_domains;
+mod tenants;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use connect::Backend;
+
+use sqlx::{PgPool, SqlitePool};
+
+/// A connection pool to the configured database.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the row; the message says which fact already exists.
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("the database URL is not understood: {0}")]
+    Url(String),
+    #[error("the database holds a value Sealpost cannot read ({0}); was it edited by hand?")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Turns a unique-constraint violation into [`StoreError::Duplicate`] naming `what`.
+    fn duplicate_as(error: sqlx::Error, what: &'static str) -> Self {
+        match &error {
+            sqlx::Error::Database(database) if database.is_unique_violation() => {
+                Self::Duplicate(what)
+            }
+            _ => Self::Database(error),
+        }
+    }
+}
+
+/// Runs the same block against whichever pool the store holds. The block is compiled once per
+/// backend, so a query that one backend cannot type-check fails the build.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite($pool) => $body,
+            $crate::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+impl Store {
+    /// A value from the key/value table of facts about the installation itself.
+    pub async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let value: Option<(Vec<u8>,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(value.map(|(value,)| value))
+    }
+
+    /// Stores `value` under `key` unless a value is there already; returns the value that is
+    /// stored afterwards, so concurrent first starts of several nodes agree on one value.
+    pub async fn meta_insert_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                .bind(key)
+                .bind(value)
+                .execute(pool)
+                .await?;
+        });
+        self.meta(key)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("meta key {key} vanished")))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests;

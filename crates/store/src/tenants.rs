@@ -1,0 +1,127 @@
+//! Tenants and their API keys. Creating and listing tenants is the operator's business; an API
+//! key resolves to exactly one tenant, which then scopes every other call.
+
+use sealpost_domain::{ApiKeyId, Tenant, TenantId, TenantName, Timestamp};
+
+use crate::rows::{TenantRow, parse_id};
+use crate::{Store, StoreError, with_pool};
+
+/// An API key as listed: never the token itself, which is shown once at creation and stored
+/// only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyInfo {
+    pub id: ApiKeyId,
+    pub label: String,
+    pub created_at: Timestamp,
+}
+
+impl Store {
+    pub async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO tenants (id, name, display_name, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(tenant.id.to_string())
+            .bind(tenant.name.as_str())
+            .bind(&tenant.display_name)
+            .bind(tenant.created_at.0)
+            .execute(pool)
+            .await
+            .map_err(|error| StoreError::duplicate_as(error, "a tenant with this name"))?;
+        });
+        Ok(())
+    }
+
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows: Vec<TenantRow> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, name, display_name, created_at FROM tenants ORDER BY name")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(Tenant::try_from).collect()
+    }
+
+    pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
+        let row: Option<TenantRow> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, name, display_name, created_at FROM tenants WHERE id = $1")
+                .bind(tenant.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    pub async fn tenant_by_name(&self, name: &TenantName) -> Result<Tenant, StoreError> {
+        let row: Option<TenantRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, name, display_name, created_at FROM tenants WHERE name = $1",
+            )
+            .bind(name.as_str())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// Records a tenant's API key by the hash of its token.
+    pub async fn add_api_key(
+        &self,
+        tenant: TenantId,
+        key: &ApiKeyInfo,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        let inserted = with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO api_keys (id, tenant_id, label, token_hash, created_at) \
+                 SELECT $1, id, $2, $3, $4 FROM tenants WHERE id = $5",
+            )
+            .bind(key.id.to_string())
+            .bind(&key.label)
+            .bind(token_hash)
+            .bind(key.created_at.0)
+            .bind(tenant.to_string())
+            .execute(pool)
+            .await
+            .map_err(|error| StoreError::duplicate_as(error, "an API key with this token"))?
+            .rows_affected()
+        });
+        if inserted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn list_api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        let rows: Vec<(String, String, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, label, created_at FROM api_keys WHERE tenant_id = $1 ORDER BY id",
+            )
+            .bind(tenant.to_string())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, label, created_at)| {
+                Ok(ApiKeyInfo {
+                    id: parse_id("API key id", &id)?,
+                    label,
+                    created_at: Timestamp(created_at),
+                })
+            })
+            .collect()
+    }
+
+    /// The tenant an API key token (given as its hash) belongs to, if any.
+    pub async fn tenant_for_api_key(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<TenantId>, StoreError> {
+        let row: Option<(String,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT tenant_id FROM api_keys WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|(id,)| parse_id("tenant id", &id)).transpose()
+    }
+}

@@ -1,0 +1,50 @@
+//! Fresh, isolated databases of both backends for tests of this and other crates. PostgreSQL
+//! tests each get their own schema in the shared test database, so they run in parallel without
+//! seeing each other; `scripts/test` drops leftover schemas before a run.
+
+use std::path::Path;
+
+use sqlx::{Connection as _, Executor as _, PgConnection};
+
+use crate::Store;
+
+/// The PostgreSQL test database: `SEALPOST_TEST_POSTGRES_URL`, or the local default.
+pub fn postgres_url() -> String {
+    std::env::var("SEALPOST_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Prefix of every schema a test creates.
+pub const SCHEMA_PREFIX: &str = "sealpost_test_";
+
+/// Creates an empty schema and returns a URL whose connections use it.
+pub async fn fresh_postgres_url() -> String {
+    let base = postgres_url();
+    let schema = format!("{SCHEMA_PREFIX}{}", uuid::Uuid::new_v4().simple());
+    let mut connection = PgConnection::connect(&base).await.unwrap_or_else(|error| {
+        panic!("PostgreSQL test database {base} is not reachable ({error}); run ./scripts/test, which starts it, or set SEALPOST_TEST_POSTGRES_URL")
+    });
+    connection
+        .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .await
+        .expect("create test schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-c%20search_path%3D{schema}")
+}
+
+/// A SQLite database file URL inside `directory`.
+pub fn sqlite_url(directory: &Path) -> String {
+    format!("sqlite://{}", directory.join("sealpost.db").display())
+}
+
+/// One fresh store per backend: SQLite in `directory`, PostgreSQL in a new schema.
+pub async fn fresh_stores(directory: &Path) -> Vec<Store> {
+    vec![
+        Store::connect(&sqlite_url(directory))
+            .await
+            .expect("open SQLite"),
+        Store::connect(&fresh_postgres_url().await)
+            .await
+            .expect("open PostgreSQL"),
+    ]
+}

@@ -1,0 +1,111 @@
+//! The key vault: DKIM key generation, import of keys pasted as PEM, and encryption at rest
+//! (SPEC S3.4, S3.5, S3.7). This crate is the only place where plaintext private key material
+//! exists; everything outside it holds a [`PrivateKey`] handle (whose `Debug` is redacted) or a
+//! [`SealedKey`](sealpost_domain::SealedKey) that is opaque without the master key.
+
+mod import;
+mod key;
+mod legacy;
+mod master;
+mod pem;
+mod seal;
+
+pub use import::ImportError;
+pub use key::PrivateKey;
+pub use master::{MasterKey, MasterKeyError};
+pub use seal::UnsealError;
+
+use sealpost_domain::{KeyId, SealedKey, TenantId};
+use zeroize::Zeroizing;
+
+/// The operator's master key together with the operations that need it.
+#[derive(Debug)]
+pub struct Vault {
+    master: MasterKey,
+}
+
+/// What the database remembers about the master key: a value sealed with it, so that a node
+/// started with another key refuses to run instead of failing later on every key.
+const CHECK_CONTEXT: &[u8] = b"sealpost/master-key-check/v1";
+const CHECK_PLAINTEXT: &[u8] = b"sealpost master key check";
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error(
+        "the master key does not match the one this database was set up with; start with the \
+         original master key (nothing was changed)"
+    )]
+    WrongMasterKey,
+    #[error("key generation failed in the cryptographic library")]
+    Generation,
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Unseal(#[from] UnsealError),
+}
+
+impl Vault {
+    pub fn new(master: MasterKey) -> Self {
+        Self { master }
+    }
+
+    /// A value to store beside the data the first time a database is used with this vault.
+    pub fn new_check_value(&self) -> Vec<u8> {
+        self.master.seal(CHECK_CONTEXT, CHECK_PLAINTEXT)
+    }
+
+    /// Refuses a master key that cannot open the check value the database holds.
+    pub fn verify_check_value(&self, stored: &[u8]) -> Result<(), VaultError> {
+        match self.master.open(CHECK_CONTEXT, stored) {
+            Ok(plaintext) if plaintext.as_slice() == CHECK_PLAINTEXT => Ok(()),
+            _ => Err(VaultError::WrongMasterKey),
+        }
+    }
+
+    /// Generates a fresh RSA-2048 key pair (SPEC S3.4).
+    pub fn generate(&self) -> Result<PrivateKey, VaultError> {
+        PrivateKey::generate().ok_or(VaultError::Generation)
+    }
+
+    /// Reads a pasted PEM private key, decrypting it with `password` when it is encrypted
+    /// (SPEC S3.5). An empty password counts as none.
+    pub fn import(&self, pem: &str, password: Option<&str>) -> Result<PrivateKey, ImportError> {
+        let password = password.filter(|password| !password.is_empty());
+        import::import(pem, password.map(str::as_bytes))
+    }
+
+    /// Encrypts a key for storage under a fresh random password, itself sealed with the master
+    /// key and bound to the tenant and key id (SPEC S3.7).
+    pub fn seal(&self, tenant: TenantId, key_id: KeyId, key: &PrivateKey) -> SealedKey {
+        seal::seal(&self.master, tenant, key_id, key)
+    }
+
+    /// Opens a stored key for signing.
+    pub fn open(
+        &self,
+        tenant: TenantId,
+        key_id: KeyId,
+        sealed: &SealedKey,
+    ) -> Result<PrivateKey, UnsealError> {
+        seal::open(&self.master, tenant, key_id, sealed)
+    }
+
+    /// The password of a stored key's encrypted PKCS#8 document, for audits that open the
+    /// document with other tools. Compiled only with the `audit` feature.
+    #[cfg(feature = "audit")]
+    pub fn reveal_password(
+        &self,
+        tenant: TenantId,
+        key_id: KeyId,
+        sealed: &SealedKey,
+    ) -> Result<Zeroizing<String>, UnsealError> {
+        seal::open_password(&self.master, tenant, key_id, sealed)
+    }
+}
+
+/// Fills a fresh buffer with random bytes from the operating system's generator.
+fn random_bytes<const N: usize>() -> Zeroizing<[u8; N]> {
+    let mut bytes = Zeroizing::new([0u8; N]);
+    aws_lc_rs::rand::fill(bytes.as_mut()).expect("the system random generator failed");
+    bytes
+}
