@@ -88,7 +88,7 @@ pub(crate) fn import(text: &str, password: Option<&[u8]>) -> Result<PrivateKey, 
             })
         }
         "RSA PRIVATE KEY" => from_pkcs1_block(block, password),
-        "EC PRIVATE KEY" => Err(ImportError::NotRsa("an EC (elliptic curve) key")),
+        "EC PRIVATE KEY" => Err(ImportError::NotRsa("an EC key")),
         "DSA PRIVATE KEY" => Err(ImportError::NotRsa("a DSA key")),
         "OPENSSH PRIVATE KEY" => Err(ImportError::UnsupportedPemType(
             "OPENSSH PRIVATE KEY (convert it with `ssh-keygen -p -m PKCS8 -f FILE`)".to_owned(),
@@ -122,9 +122,13 @@ fn decrypt_pkcs8(der: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, Impo
         .map_err(|_| ImportError::Malformed("ENCRYPTED PRIVATE KEY".to_owned()))?;
     match encrypted.decrypt(password) {
         Ok(document) => Ok(Zeroizing::new(document.as_bytes().to_vec())),
-        Err(pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::DecryptFailed)) => {
-            Err(ImportError::WrongPassword)
-        }
+        // pkcs5 0.7 reports a bad padding after decryption as `EncryptFailed`, and a wrong
+        // password that happens to leave valid padding (1 in 256) yields bytes that are not DER;
+        // all three mean the password did not open the key.
+        Err(pkcs8::Error::EncryptedPrivateKey(
+            pkcs5::Error::DecryptFailed | pkcs5::Error::EncryptFailed,
+        ))
+        | Err(pkcs8::Error::Asn1(_)) => Err(ImportError::WrongPassword),
         Err(pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { oid })) => Err(
             ImportError::UnsupportedEncryption(format!("the algorithm {oid}")),
         ),
@@ -146,7 +150,7 @@ fn from_pkcs8(der: &[u8], label: &str) -> Result<PrivateKey, ImportError> {
         RSA_PSS => Err(ImportError::NotRsa(
             "an RSA-PSS key, which cannot make rsa-sha256 (PKCS#1 v1.5) signatures",
         )),
-        EC_PUBLIC_KEY => Err(ImportError::NotRsa("an EC (elliptic curve) key")),
+        EC_PUBLIC_KEY => Err(ImportError::NotRsa("an EC key")),
         ED25519 => Err(ImportError::NotRsa("an Ed25519 key")),
         ED448 => Err(ImportError::NotRsa("an Ed448 key")),
         DSA => Err(ImportError::NotRsa("a DSA key")),
