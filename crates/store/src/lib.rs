@@ -11,6 +11,7 @@ mod tenants;
 pub mod testing;
 
 pub use connect::Backend;
+pub use tenants::ApiKeyInfo;
 
 use sqlx::{PgPool, SqlitePool};
 

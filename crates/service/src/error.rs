@@ -1,0 +1,74 @@
+//! What can go wrong in a use case, split into what the caller did wrong (shown to them as is)
+//! and what went wrong inside (logged, and shown only as an internal error).
+
+use sealpost_domain::NameError;
+use sealpost_store::StoreError;
+use sealpost_vault::{ImportError, UnsealError, VaultError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the signing domain has no key yet: generate a key pair or import a key first")]
+    NoKey,
+    #[error("{0}")]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    WrongMasterKey(VaultError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub(crate) fn invalid(field: &'static str, error: NameError) -> Self {
+        Self::Invalid {
+            field,
+            message: error.to_string(),
+        }
+    }
+
+    /// Whether the caller caused the error (and may be shown its message) or Sealpost did.
+    pub fn is_caller_error(&self) -> bool {
+        match self {
+            Self::Invalid { .. }
+            | Self::NotFound(_)
+            | Self::Conflict(_)
+            | Self::NoKey
+            | Self::Import(_) => true,
+            Self::WrongMasterKey(_) | Self::Internal(_) => false,
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Duplicate(what) => Self::Conflict(format!("{what} already exists")),
+            StoreError::NotFound => Self::NotFound("the requested item"),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<VaultError> for ServiceError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::Import(import) => Self::Import(import),
+            VaultError::WrongMasterKey => Self::WrongMasterKey(error),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<UnsealError> for ServiceError {
+    fn from(error: UnsealError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}

@@ -1,0 +1,53 @@
+//! The use cases the HTTP API and the CLI share: they validate what a person typed, call the
+//! vault and the store, and take the time from an injected clock. Both interfaces are thin
+//! translations of these calls, so they cannot drift apart in behaviour.
+
+mod clock;
+mod error;
+mod signing_domains;
+mod tenants;
+
+pub use clock::{Clock, SystemClock};
+pub use error::ServiceError;
+pub use sealpost_store::{ApiKeyInfo, Store};
+pub use signing_domains::KeyImport;
+pub use tenants::NewApiKey;
+
+use std::sync::Arc;
+
+use sealpost_vault::Vault;
+
+/// The meta key under which the master key's check value is kept.
+const MASTER_KEY_CHECK: &str = "master_key_check";
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    store: Store,
+    vault: Arc<Vault>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Service {
+    /// Binds the vault to the database. The first start records a check value sealed with the
+    /// master key; every later start verifies it, so a node with another master key refuses to
+    /// run before it touches any data.
+    pub async fn open(
+        store: Store,
+        vault: Vault,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServiceError> {
+        let stored = store
+            .meta_insert_if_absent(MASTER_KEY_CHECK, &vault.new_check_value())
+            .await?;
+        vault.verify_check_value(&stored)?;
+        Ok(Self {
+            store,
+            vault: Arc::new(vault),
+            clock,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,115 @@
+//! Tenants and their API keys. A token is shown once, when it is made; the database keeps only
+//! its SHA-256, so a leaked database does not give access to the API.
+
+use sealpost_domain::{ApiKeyId, Tenant, TenantId, TenantName};
+use sealpost_store::ApiKeyInfo;
+
+use crate::{Service, ServiceError};
+
+/// Every token starts with this, so that secret scanners and people recognise it.
+const TOKEN_PREFIX: &str = "sp_";
+
+/// A freshly made API key: the only time its token exists outside the caller's hands.
+#[derive(Debug)]
+pub struct NewApiKey {
+    pub info: ApiKeyInfo,
+    pub token: String,
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        token.as_bytes(),
+    ))
+}
+
+impl Service {
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        display_name: &str,
+    ) -> Result<Tenant, ServiceError> {
+        let name = TenantName::parse(name).map_err(|error| ServiceError::invalid("name", error))?;
+        let display_name = display_name.trim();
+        if display_name.chars().count() > 200 {
+            return Err(ServiceError::Invalid {
+                field: "display_name",
+                message: "use at most 200 characters".to_owned(),
+            });
+        }
+        let tenant = Tenant {
+            id: TenantId::new(),
+            display_name: if display_name.is_empty() {
+                name.as_str().to_owned()
+            } else {
+                display_name.to_owned()
+            },
+            name,
+            created_at: self.clock.now(),
+        };
+        self.store.create_tenant(&tenant).await?;
+        Ok(tenant)
+    }
+
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>, ServiceError> {
+        Ok(self.store.list_tenants().await?)
+    }
+
+    pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, ServiceError> {
+        self.store.tenant(tenant).await.map_err(not_found_tenant)
+    }
+
+    /// Finds a tenant by its short name or its id, as an operator types either.
+    pub async fn find_tenant(&self, name_or_id: &str) -> Result<Tenant, ServiceError> {
+        if let Ok(id) = name_or_id.parse::<TenantId>() {
+            return self.tenant(id).await;
+        }
+        let name = TenantName::parse(name_or_id)
+            .map_err(|error| ServiceError::invalid("tenant", error))?;
+        self.store
+            .tenant_by_name(&name)
+            .await
+            .map_err(not_found_tenant)
+    }
+
+    pub async fn create_api_key(
+        &self,
+        tenant: TenantId,
+        label: &str,
+    ) -> Result<NewApiKey, ServiceError> {
+        let mut secret = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut secret)
+            .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
+        let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+        let info = ApiKeyInfo {
+            id: ApiKeyId::new(),
+            label: label.trim().to_owned(),
+            created_at: self.clock.now(),
+        };
+        self.store
+            .add_api_key(tenant, &info, &token_hash(&token))
+            .await
+            .map_err(not_found_tenant)?;
+        Ok(NewApiKey { info, token })
+    }
+
+    pub async fn list_api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyInfo>, ServiceError> {
+        self.tenant(tenant).await?;
+        Ok(self.store.list_api_keys(tenant).await?)
+    }
+
+    /// The tenant a bearer token belongs to; `None` for anything that is not a live API key.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, ServiceError> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        Ok(self.store.tenant_for_api_key(&token_hash(token)).await?)
+    }
+}
+
+fn not_found_tenant(error: sealpost_store::StoreError) -> ServiceError {
+    match error {
+        sealpost_store::StoreError::NotFound => ServiceError::NotFound("tenant"),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,337 @@
+//! The use cases over both backends: the master key binding, the signing-domain rules, and a
+//! scan of the stored bytes proving that no private key material reaches the database.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use pkcs1::der::Decode as _;
+use sealpost_domain::{TenantId, Timestamp};
+use sealpost_service::{Clock, KeyImport, Service, ServiceError, Store};
+use sealpost_store::testing;
+use sealpost_vault::{ImportError, MasterKey, Vault};
+
+#[derive(Debug)]
+struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(1_800_000_000)
+    }
+}
+
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vault/resources/keys")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+async fn service(store: Store, master: &str) -> Result<Service, ServiceError> {
+    let vault = Vault::new(MasterKey::from_text(master).unwrap());
+    Service::open(store, vault, Arc::new(FixedClock)).await
+}
+
+async fn each_backend() -> (tempfile::TempDir, Vec<(Store, String)>) {
+    let directory = tempfile::tempdir().unwrap();
+    let sqlite = testing::sqlite_url(directory.path());
+    let postgres = testing::fresh_postgres_url().await;
+    let mut stores = Vec::new();
+    for url in [sqlite, postgres] {
+        stores.push((Store::connect(&url).await.unwrap(), url));
+    }
+    (directory, stores)
+}
+
+#[tokio::test]
+async fn a_wrong_master_key_is_refused_and_changes_nothing() {
+    let (_directory, stores) = each_backend().await;
+    for (store, url) in stores {
+        let master = MasterKey::generate().to_text();
+        let first = service(store, &master).await.unwrap();
+        let tenant = first.create_tenant("acme", "").await.unwrap();
+        let check = first.store().meta("master_key_check").await.unwrap();
+        first.store().close().await;
+
+        let other = MasterKey::generate().to_text();
+        let refused = service(Store::connect(&url).await.unwrap(), &other).await;
+        let error = refused.unwrap_err();
+        assert!(
+            matches!(error, ServiceError::WrongMasterKey(_)),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("does not match"), "{error}");
+
+        let again = service(Store::connect(&url).await.unwrap(), &master)
+            .await
+            .unwrap();
+        assert_eq!(again.store().meta("master_key_check").await.unwrap(), check);
+        assert_eq!(again.list_tenants().await.unwrap(), [tenant]);
+    }
+}
+
+#[tokio::test]
+async fn signing_domain_rules() {
+    let (_directory, stores) = each_backend().await;
+    for (store, _url) in stores {
+        let service = service(store, &MasterKey::generate().to_text())
+            .await
+            .unwrap();
+        let acme = service.create_tenant("acme", "Acme").await.unwrap();
+
+        let domain = service
+            .add_signing_domain(acme.id, " Bücher.Example. ", "workplace")
+            .await
+            .unwrap();
+        assert_eq!(domain.domain.as_str(), "xn--bcher-kva.example");
+        assert!(!domain.active);
+
+        let invalid = service
+            .add_signing_domain(acme.id, "not a domain", "s1")
+            .await;
+        assert!(matches!(
+            invalid,
+            Err(ServiceError::Invalid {
+                field: "domain",
+                ..
+            })
+        ));
+        let invalid = service
+            .add_signing_domain(acme.id, "ok.example", "bad selector")
+            .await;
+        assert!(matches!(
+            invalid,
+            Err(ServiceError::Invalid {
+                field: "selector",
+                ..
+            })
+        ));
+        let duplicate = service
+            .add_signing_domain(acme.id, "xn--bcher-kva.example", "workplace")
+            .await;
+        assert!(
+            matches!(duplicate, Err(ServiceError::Conflict(_))),
+            "{duplicate:?}"
+        );
+        let unknown = service
+            .add_signing_domain(TenantId::new(), "ok.example", "s1")
+            .await;
+        assert!(matches!(unknown, Err(ServiceError::NotFound("tenant"))));
+
+        let no_key = service
+            .update_signing_domain(acme.id, domain.id, Some(true), None)
+            .await;
+        assert!(matches!(no_key, Err(ServiceError::NoKey)));
+        assert!(matches!(
+            service.dns_record(acme.id, domain.id).await,
+            Err(ServiceError::NoKey)
+        ));
+
+        let refused = service
+            .import_key(
+                acme.id,
+                domain.id,
+                KeyImport {
+                    pem: &fixture("rsa1024-pkcs8.pem"),
+                    password: None,
+                },
+            )
+            .await;
+        assert!(matches!(
+            refused,
+            Err(ServiceError::Import(ImportError::WrongSize(1024)))
+        ));
+        assert_eq!(
+            service.signing_domain(acme.id, domain.id).await.unwrap(),
+            domain
+        );
+
+        let with_key = service.generate_key(acme.id, domain.id).await.unwrap();
+        assert_eq!(with_key.key.as_ref().unwrap().bits, 2048);
+        let active = service
+            .update_signing_domain(acme.id, domain.id, Some(true), Some("s2026"))
+            .await
+            .unwrap();
+        assert!(active.active);
+        assert_eq!(active.selector.as_str(), "s2026");
+        let record = service.dns_record(acme.id, domain.id).await.unwrap();
+        assert_eq!(record.name, "s2026._domainkey.xn--bcher-kva.example");
+        let opened = service.open_key(acme.id, domain.id).await.unwrap();
+        assert_eq!(opened.public_key_der(), active.key.unwrap().public_key_der);
+
+        let found = service
+            .find_signing_domain(acme.id, "bücher.example", None)
+            .await
+            .unwrap();
+        assert_eq!(found.id, domain.id);
+    }
+}
+
+/// The private parts of an RSA key (private exponent, primes, CRT values) and the whole
+/// plaintext DER: none of these may appear anywhere in the database.
+/// `der` is PKCS#8 or, as `openssl pkcs8` writes a decrypted RSA key, PKCS#1.
+fn secrets_of(der: &[u8]) -> Vec<Vec<u8>> {
+    let pkcs1_der = match pkcs8::PrivateKeyInfo::from_der(der) {
+        Ok(info) => info.private_key,
+        Err(_) => der,
+    };
+    let rsa = pkcs1::RsaPrivateKey::from_der(pkcs1_der).unwrap();
+    vec![
+        der.to_vec(),
+        pkcs1_der.to_vec(),
+        rsa.private_exponent.as_bytes().to_vec(),
+        rsa.prime1.as_bytes().to_vec(),
+        rsa.prime2.as_bytes().to_vec(),
+        rsa.exponent1.as_bytes().to_vec(),
+        rsa.exponent2.as_bytes().to_vec(),
+        rsa.coefficient.as_bytes().to_vec(),
+    ]
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
+}
+
+/// Opens the stored document with `openssl pkcs8` and the unsealed password, returning the
+/// plaintext PKCS#8 DER that openssl produced.
+fn openssl_open(document: &str, password: &str) -> Vec<u8> {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("stored.pem");
+    std::fs::write(&path, document).unwrap();
+    let output = std::process::Command::new("openssl")
+        .args(["pkcs8", "-in", path.to_str().unwrap(), "-outform", "DER"])
+        .arg("-passin")
+        .arg(format!("pass:{password}"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+/// Everything the database holds, as bytes: the SQLite files, or every PostgreSQL table dumped
+/// as text (bytea as hex).
+async fn database_bytes(store: &Store, directory: &std::path::Path) -> Vec<u8> {
+    match store {
+        Store::Sqlite(_) => {
+            let mut bytes = Vec::new();
+            for entry in std::fs::read_dir(directory).unwrap() {
+                bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+            }
+            bytes
+        }
+        Store::Postgres(pool) => {
+            let tables: Vec<(String,)> = sqlx::query_as(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema()",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            assert!(tables.len() >= 4, "{tables:?}");
+            let mut bytes = Vec::new();
+            for (table,) in tables {
+                let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT t::text FROM \"{table}\" t"
+                )))
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                for (row,) in rows {
+                    bytes.extend(row.into_bytes());
+                }
+            }
+            bytes
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_private_key_material_reaches_the_database() {
+    let (directory, stores) = each_backend().await;
+    for (store, _url) in stores {
+        let master = MasterKey::generate().to_text();
+        let service = service(store.clone(), &master).await.unwrap();
+        let acme = service.create_tenant("acme", "").await.unwrap();
+        let generated = service
+            .add_signing_domain(acme.id, "a.example", "s1")
+            .await
+            .unwrap();
+        service.generate_key(acme.id, generated.id).await.unwrap();
+        let imported = service
+            .add_signing_domain(acme.id, "b.example", "s1")
+            .await
+            .unwrap();
+        let pem = fixture("rsa2048-pkcs1-aes256.pem");
+        let import = KeyImport {
+            pem: &pem,
+            password: Some("fixture-pass"),
+        };
+        service
+            .import_key(acme.id, imported.id, import)
+            .await
+            .unwrap();
+
+        let audit = Vault::new(MasterKey::from_text(&master).unwrap());
+        let fixture_secrets = secrets_of(&pem_der(&fixture("rsa2048-pkcs8.pem")));
+        let mut secrets = fixture_secrets.clone();
+        for domain in [&generated, &imported] {
+            let (key_id, sealed) = store.sealed_key(acme.id, domain.id).await.unwrap().unwrap();
+            let password = audit.reveal_password(acme.id, key_id, &sealed).unwrap();
+            let plaintext = secrets_of(&openssl_open(&sealed.encrypted_pkcs8_pem, &password));
+            if domain.id == imported.id {
+                // The private exponent: the stored document holds exactly the imported key.
+                assert_eq!(plaintext[2], fixture_secrets[2]);
+            }
+            secrets.extend(plaintext);
+            secrets.push(password.as_bytes().to_vec());
+        }
+
+        let database = database_bytes(&store, directory.path()).await;
+        let as_hex = matches!(store, Store::Postgres(_));
+        for marker in ["BEGIN PRIVATE KEY", "BEGIN RSA PRIVATE KEY"] {
+            assert!(!contains(&database, marker.as_bytes()), "found {marker}");
+        }
+        assert!(
+            contains(&database, b"BEGIN ENCRYPTED PRIVATE KEY"),
+            "the scan sees the keys"
+        );
+        for secret in &secrets {
+            let needle = if as_hex {
+                hex_lower(secret)
+            } else {
+                secret.clone()
+            };
+            assert!(
+                !contains(&database, &needle),
+                "private key material found in the database"
+            );
+            let base64 = base64::engine::general_purpose::STANDARD.encode(secret);
+            assert!(!contains(
+                &database,
+                &base64.as_bytes()[..40.min(base64.len())]
+            ));
+        }
+    }
+}
+
+fn hex_lower(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .flat_map(|byte| format!("{byte:02x}").into_bytes())
+        .collect()
+}
