@@ -1,1 +1,43 @@
-//! placeholder
+//! The HTTP JSON API (SPEC S8.1): the only crate that knows HTTP. Handlers translate requests
+//! into calls of the shared service and its results into JSON; the OpenAPI document at
+//! `/openapi.json` describes every route.
+
+mod auth;
+mod error;
+mod openapi;
+mod signing_domains;
+mod tenants;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use sealpost_service::Service;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Request bodies carry at most a pasted PEM key; anything larger is refused before parsing.
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub service: Service,
+    /// The operator's bearer token; without one, operator routes answer 401.
+    pub operator_token: Option<Arc<str>>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/openapi.json", get(openapi::document))
+        .merge(tenants::routes())
+        .merge(signing_domains::routes())
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

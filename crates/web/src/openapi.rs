@@ -1,0 +1,45 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{signing_domains, tenants};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sealpost API", description = "Outbound e-mail for tenants' own domains."),
+    paths(
+        tenants::list, tenants::create, tenants::show, tenants::list_keys, tenants::create_key,
+        signing_domains::list, signing_domains::create, signing_domains::show,
+        signing_domains::update, signing_domains::remove, signing_domains::generate_key,
+        signing_domains::import_key, signing_domains::dns_record,
+    ),
+    modifiers(&BearerSchemes)
+)]
+pub struct ApiDoc;
+
+struct BearerSchemes;
+
+impl Modify for BearerSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, description) in [
+            ("api_key", "a tenant API key (sp_...)"),
+            (
+                "operator",
+                "the operator token from the server configuration",
+            ),
+        ] {
+            let scheme = HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(description))
+                .build();
+            components.add_security_scheme(name, SecurityScheme::Http(scheme));
+        }
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

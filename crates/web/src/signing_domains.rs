@@ -1,0 +1,168 @@
+//! Tenant routes: signing domains (SPEC S3). The tenant comes from the API key; an id of
+//! another tenant's domain is simply not found (404), never "forbidden", so ids reveal nothing.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use sealpost_domain::SigningDomainId;
+use sealpost_service::KeyImport;
+
+use crate::auth::TenantAuth;
+use crate::error::{ApiJson, ErrorBody};
+use crate::views::{
+    DnsRecordView, ImportKeyRequest, NewSigningDomainRequest, SigningDomainView,
+    UpdateSigningDomainRequest,
+};
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/signing-domains", get(list).post(create))
+        .route(
+            "/api/v1/signing-domains/{id}",
+            get(show).patch(update).delete(remove),
+        )
+        .route(
+            "/api/v1/signing-domains/{id}/generate-key",
+            post(generate_key),
+        )
+        .route("/api/v1/signing-domains/{id}/import-key", post(import_key))
+        .route("/api/v1/signing-domains/{id}/dns-record", get(dns_record))
+}
+
+/// A malformed id cannot name any domain, so it is as not found as a foreign one.
+fn domain_id(text: &str) -> Result<SigningDomainId, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::not_found("signing domain"))
+}
+
+#[utoipa::path(get, path = "/api/v1/signing-domains", tag = "signing domains",
+    security(("api_key" = [])), responses((status = 200, body = [SigningDomainView])))]
+pub async fn list(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<SigningDomainView>>, ApiError> {
+    let domains = state.service.list_signing_domains(tenant).await?;
+    Ok(Json(
+        domains.into_iter().map(SigningDomainView::from).collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/signing-domains", tag = "signing domains",
+    security(("api_key" = [])), request_body = NewSigningDomainRequest,
+    responses((status = 201, body = SigningDomainView), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<NewSigningDomainRequest>,
+) -> Result<(StatusCode, Json<SigningDomainView>), ApiError> {
+    let domain = state
+        .service
+        .add_signing_domain(tenant, &request.domain, &request.selector)
+        .await?;
+    Ok((StatusCode::CREATED, Json(domain.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/signing-domains/{id}", tag = "signing domains",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SigningDomainView>, ApiError> {
+    let domain = state
+        .service
+        .signing_domain(tenant, domain_id(&id)?)
+        .await?;
+    Ok(Json(domain.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/signing-domains/{id}", tag = "signing domains",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    request_body = UpdateSigningDomainRequest,
+    responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "activation without a key, or a duplicate")))]
+pub async fn update(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<UpdateSigningDomainRequest>,
+) -> Result<Json<SigningDomainView>, ApiError> {
+    let domain = state
+        .service
+        .update_signing_domain(
+            tenant,
+            domain_id(&id)?,
+            request.active,
+            request.selector.as_deref(),
+        )
+        .await?;
+    Ok(Json(domain.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/signing-domains/{id}", tag = "signing domains",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn remove(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .service
+        .delete_signing_domain(tenant, domain_id(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/signing-domains/{id}/generate-key", tag = "signing domains",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = SigningDomainView,
+        description = "a new RSA-2048 key; the domain is inactive until reactivated"),
+        (status = 404, body = ErrorBody)))]
+pub async fn generate_key(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SigningDomainView>, ApiError> {
+    let domain = state.service.generate_key(tenant, domain_id(&id)?).await?;
+    Ok(Json(domain.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/signing-domains/{id}/import-key", tag = "signing domains",
+    security(("api_key" = [])), params(("id" = String, Path)), request_body = ImportKeyRequest,
+    responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "the key was refused; nothing was stored")))]
+pub async fn import_key(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ImportKeyRequest>,
+) -> Result<Json<SigningDomainView>, ApiError> {
+    let import = KeyImport {
+        pem: &request.pem,
+        password: request.password.as_deref(),
+    };
+    let domain = state
+        .service
+        .import_key(tenant, domain_id(&id)?, import)
+        .await?;
+    Ok(Json(domain.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/signing-domains/{id}/dns-record", tag = "signing domains",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = DnsRecordView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the domain has no key yet")))]
+pub async fn dns_record(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DnsRecordView>, ApiError> {
+    let record = state.service.dns_record(tenant, domain_id(&id)?).await?;
+    Ok(Json(record.into()))
+}

@@ -1,0 +1,92 @@
+//! Operator routes: tenants and their API keys.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+
+use crate::auth::Operator;
+use crate::error::{ApiJson, ErrorBody};
+use crate::views::{ApiKeyView, NewApiKeyRequest, NewApiKeyView, NewTenantRequest, TenantView};
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tenants", get(list).post(create))
+        .route("/api/v1/tenants/{tenant}", get(show))
+        .route(
+            "/api/v1/tenants/{tenant}/api-keys",
+            get(list_keys).post(create_key),
+        )
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
+    security(("operator" = [])),
+    responses((status = 200, body = [TenantView]), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    _: Operator,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<TenantView>>, ApiError> {
+    let tenants = state.service.list_tenants().await?;
+    Ok(Json(tenants.into_iter().map(TenantView::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants",
+    security(("operator" = [])), request_body = NewTenantRequest,
+    responses((status = 201, body = TenantView), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create(
+    _: Operator,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<NewTenantRequest>,
+) -> Result<(StatusCode, Json<TenantView>), ApiError> {
+    let tenant = state
+        .service
+        .create_tenant(&request.name, &request.display_name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(tenant.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "tenants",
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name")),
+    responses((status = 200, body = TenantView), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<TenantView>, ApiError> {
+    Ok(Json(state.service.find_tenant(&tenant).await?.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/api-keys", tag = "tenants",
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name")),
+    responses((status = 200, body = [ApiKeyView]), (status = 404, body = ErrorBody)))]
+pub async fn list_keys(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+    let tenant = state.service.find_tenant(&tenant).await?;
+    let keys = state.service.list_api_keys(tenant.id).await?;
+    Ok(Json(keys.into_iter().map(ApiKeyView::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/api-keys", tag = "tenants",
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name")),
+    request_body = NewApiKeyRequest,
+    responses((status = 201, body = NewApiKeyView, description = "the token is shown only here"),
+        (status = 404, body = ErrorBody)))]
+pub async fn create_key(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    ApiJson(request): ApiJson<NewApiKeyRequest>,
+) -> Result<(StatusCode, Json<NewApiKeyView>), ApiError> {
+    let tenant = state.service.find_tenant(&tenant).await?;
+    let key = state
+        .service
+        .create_api_key(tenant.id, &request.label)
+        .await?;
+    Ok((StatusCode::CREATED, Json(key.into())))
+}
