@@ -25,13 +25,8 @@ pub struct DkimDnsRecord {
 impl DkimDnsRecord {
     pub fn new(domain: &DomainName, selector: &Selector, key: &SigningKey) -> Self {
         let name = format!("{selector}._domainkey.{domain}");
-        let public_key = base64::engine::general_purpose::STANDARD.encode(&key.public_key_der);
-        let value = format!("v=DKIM1; k=rsa; p={public_key}");
-        let strings: Vec<String> = value
-            .as_bytes()
-            .chunks(MAX_TXT_STRING)
-            .map(|chunk| String::from_utf8(chunk.to_vec()).expect("the value is ASCII"))
-            .collect();
+        let value = dkim_txt_value(&key.public_key_der);
+        let strings = split_txt_value(&value);
         let quoted: Vec<String> = strings.iter().map(|part| format!("\"{part}\"")).collect();
         let zone_line = format!("{name}. 3600 IN TXT ( {} )", quoted.join(" "));
         Self {
@@ -44,6 +39,21 @@ impl DkimDnsRecord {
                      domain once the record is visible (use the DNS check).",
         }
     }
+}
+
+/// The TXT value that publishes an RSA public key (SubjectPublicKeyInfo DER) for DKIM.
+pub fn dkim_txt_value(public_key_der: &[u8]) -> String {
+    let public_key = base64::engine::general_purpose::STANDARD.encode(public_key_der);
+    format!("v=DKIM1; k=rsa; p={public_key}")
+}
+
+/// Cuts an ASCII TXT value into strings of at most 255 characters.
+pub fn split_txt_value(value: &str) -> Vec<String> {
+    value
+        .as_bytes()
+        .chunks(MAX_TXT_STRING)
+        .map(|chunk| String::from_utf8(chunk.to_vec()).expect("the value is ASCII"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ mod names;
 mod signing_domain;
 mod tenant;
 
-pub use dns_record::DkimDnsRecord;
+pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
 pub use ids::{ApiKeyId, KeyId, SigningDomainId, TenantId};
 pub use names::{DomainName, NameError, Selector};
 pub use signing_domain::{

@@ -45,6 +45,24 @@ impl PrivateKey {
         Zeroizing::new(document.as_ref().to_vec())
     }
 
+    /// The plaintext PKCS#8 document as PEM; it never leaves the crate except through
+    /// [`crate::Vault::export_pkcs8_pem`].
+    pub(crate) fn pkcs8_pem(&self) -> Zeroizing<String> {
+        use base64::Engine as _;
+        let der = self.pkcs8_der();
+        let encoded =
+            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der.as_slice()));
+        // Sized up front so that growing the string leaves no unzeroized copies behind.
+        let mut pem = Zeroizing::new(String::with_capacity(encoded.len() * 2 + 64));
+        pem.push_str("-----BEGIN PRIVATE KEY-----\n");
+        for line in encoded.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+            pem.push('\n');
+        }
+        pem.push_str("-----END PRIVATE KEY-----\n");
+        pem
+    }
+
     /// The modulus length in bits.
     pub fn bits(&self) -> u32 {
         (self.key_pair.public_modulus_len() * 8) as u32

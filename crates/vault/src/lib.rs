@@ -90,6 +90,12 @@ impl Vault {
         seal::open(&self.master, tenant, key_id, sealed)
     }
 
+    /// The key as a plaintext PKCS#8 PEM document, for `sealpost dkim keygen`, which writes a
+    /// key file the operator asked for. Nothing in the server calls this.
+    pub fn export_pkcs8_pem(&self, key: &PrivateKey) -> Zeroizing<String> {
+        key.pkcs8_pem()
+    }
+
     /// The password of a stored key's encrypted PKCS#8 document, for audits that open the
     /// document with other tools. Compiled only with the `audit` feature.
     #[cfg(feature = "audit")]

@@ -7,7 +7,7 @@ mod error;
 mod openapi;
 mod signing_domains;
 mod tenants;
-mod views;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ use sealpost_service::{ApiKeyInfo, NewApiKey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TenantView {
     pub id: String,
     /// Short name used on the command line, such as `acme`.
@@ -27,7 +27,7 @@ impl From<Tenant> for TenantView {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenantRequest {
     /// 1 to 63 lowercase letters, digits and hyphens.
@@ -36,14 +36,14 @@ pub struct NewTenantRequest {
     pub display_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyRequest {
     #[serde(default)]
     pub label: String,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyView {
     pub id: String,
     pub label: String,
@@ -60,6 +60,7 @@ impl From<ApiKeyInfo> for ApiKeyView {
     }
 }
 
+/// `Debug` is written by hand: the token must not reach logs.
 #[derive(Serialize, ToSchema)]
 pub struct NewApiKeyView {
     #[serde(flatten)]
@@ -77,7 +78,7 @@ impl From<NewApiKey> for NewApiKeyView {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SigningDomainView {
     pub id: String,
     /// The domain in ASCII (punycode for internationalised names).
@@ -96,7 +97,7 @@ pub struct SigningDomainView {
 }
 
 /// Read-only facts about a signing key (SPEC S3.6).
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KeyView {
     pub id: String,
     /// Always `rsa`.
@@ -142,7 +143,7 @@ impl From<SigningDomain> for SigningDomainView {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSigningDomainRequest {
     /// The sending domain, such as `client.example` (Unicode names are accepted).
@@ -151,13 +152,14 @@ pub struct NewSigningDomainRequest {
     pub selector: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSigningDomainRequest {
     pub active: Option<bool>,
     pub selector: Option<String>,
 }
 
+/// `Debug` is written by hand: the key and its password must not reach logs.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportKeyRequest {
@@ -168,7 +170,7 @@ pub struct ImportKeyRequest {
     pub password: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DnsRecordView {
     /// Owner name: `<selector>._domainkey.<domain>`.
     pub name: String,
@@ -192,5 +194,21 @@ impl From<DkimDnsRecord> for DnsRecordView {
             zone_line: record.zone_line,
             advice: record.advice,
         }
+    }
+}
+
+impl std::fmt::Debug for NewApiKeyView {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("NewApiKeyView")
+            .field("key", &self.key)
+            .field("token", &"redacted")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ImportKeyRequest {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("ImportKeyRequest(..)")
     }
 }

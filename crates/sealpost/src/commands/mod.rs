@@ -1,0 +1,63 @@
+//! Operator commands that act on the same database as the server.
+
+mod dkim;
+mod domain;
+mod tenant;
+
+pub use dkim::{DkimCommand, dkim};
+pub use domain::{DomainCommand, domain};
+pub use tenant::{TenantCommand, tenant};
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use sealpost_service::Service;
+use sealpost_vault::{MasterKey, Vault};
+
+use crate::config::Config;
+use crate::output::Output;
+
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Write a new random master key to a new file (mode 0600); never overwrites a file.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn master_key(command: MasterKeyCommand, output: Output) -> anyhow::Result<()> {
+    match command {
+        MasterKeyCommand::Generate { out } => {
+            MasterKey::generate().write_new_file(&out)?;
+            let path = out.display().to_string();
+            output.print(&serde_json::json!({"path": path}), || {
+                format!(
+                    "master key written to {path}\nKeep a backup: without it, stored DKIM keys \
+                     cannot be decrypted. Point master_key_file at it."
+                )
+            });
+            Ok(())
+        }
+    }
+}
+
+pub async fn open_service(config: &Config) -> anyhow::Result<Service> {
+    let (master, _source) = crate::master_key::load(config, false)?;
+    open_service_with(config, master).await
+}
+
+pub async fn open_service_with(config: &Config, master: MasterKey) -> anyhow::Result<Service> {
+    crate::serve::open(config, Vault::new(master)).await
+}
+
+/// A random token for demo mode's operator API access.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut bytes))
+        .context("read /dev/urandom")
+        .expect("the system random source is readable");
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

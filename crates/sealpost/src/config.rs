@@ -1,0 +1,172 @@
+//! Configuration: a TOML file (`--config`, default `sealpost.toml` when present) overridden by
+//! `SEALPOST_...` environment variables; nested keys use a double underscore
+//! (`SEALPOST_PLATFORM__DOMAIN`). `sealpost.example.toml` documents every key. The master key
+//! itself is never part of this: it comes from its own file or `SEALPOST_MASTER_KEY`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use sealpost_domain::DomainName;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite database (and a demo master key) live.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DATABASE`; default: SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    pub http_listen: SocketAddr,
+    /// A file holding the master key (base64 or hex of 32 bytes).
+    pub master_key_file: Option<PathBuf>,
+    /// Bearer token for the operator's API routes (tenant administration).
+    pub operator_token: Option<String>,
+    /// DNS server for every lookup, such as `127.0.0.1:5353` (SPEC S8.5); default: the system's.
+    pub nameserver: Option<SocketAddr>,
+    pub platform: Platform,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    /// The platform's own mail domain, such as `mail.platform.example`.
+    pub domain: Option<String>,
+    /// The SPF include host; default `_spf.<domain>`.
+    pub spf_include_host: Option<String>,
+    /// The networks the platform sends from: addresses or CIDR networks.
+    pub sending_ips: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 8025)),
+            master_key_file: None,
+            operator_token: None,
+            nameserver: None,
+            platform: Platform::default(),
+        }
+    }
+}
+
+/// The environment variables the configuration reads; others with the prefix (such as
+/// `SEALPOST_MASTER_KEY`, read on its own) are not configuration keys.
+const ENV_KEYS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "http_listen",
+    "master_key_file",
+    "operator_token",
+    "nameserver",
+    "platform__domain",
+    "platform__spf_include_host",
+    "platform__sending_ips",
+];
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                bail!("the configuration file {} does not exist", path.display())
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("sealpost.toml")),
+        }
+        let environment = Env::prefixed("SEALPOST_")
+            .filter(|key| ENV_KEYS.iter().any(|known| key == *known))
+            .split("__");
+        let config: Config = figment
+            .merge(environment)
+            .extract()
+            .context("the configuration is invalid")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if let Some(domain) = &self.platform.domain {
+            DomainName::parse(domain).context("platform.domain")?;
+        }
+        if let Some(host) = &self.platform.spf_include_host {
+            DomainName::parse(host).context("platform.spf_include_host")?;
+        }
+        for network in &self.platform.sending_ips {
+            parse_network(network).with_context(|| format!("platform.sending_ips: {network:?}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("sealpost.db").display()),
+        }
+    }
+
+    /// The configuration as `sealpost config` shows it: derived values filled in, the operator
+    /// token replaced by whether it is set.
+    pub fn redacted_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "data_dir": self.data_dir,
+            "database_url": self.database_url(),
+            "http_listen": self.http_listen,
+            "master_key_file": self.master_key_file,
+            "operator_token_set": self.operator_token.is_some(),
+            "nameserver": self.nameserver,
+            "platform": {
+                "domain": self.platform.domain,
+                "spf_include_host": self.spf_include_host(),
+                "sending_ips": self.platform.sending_ips,
+            },
+        })
+    }
+
+    /// `_spf.<platform domain>` unless configured otherwise (SPEC S2.1).
+    pub fn spf_include_host(&self) -> Option<String> {
+        self.platform.spf_include_host.clone().or_else(|| {
+            self.platform
+                .domain
+                .as_ref()
+                .map(|domain| format!("_spf.{domain}"))
+        })
+    }
+}
+
+/// An address or a CIDR network such as `192.0.2.0/24` or `2001:db8::/32`.
+pub fn parse_network(text: &str) -> anyhow::Result<(IpAddr, u8)> {
+    let (address, prefix) = match text.split_once('/') {
+        Some((address, prefix)) => (address, Some(prefix)),
+        None => (text, None),
+    };
+    let address: IpAddr = address.trim().parse().context("not an IP address")?;
+    let max = if address.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        Some(prefix) => prefix.trim().parse::<u8>().context("not a prefix length")?,
+        None => max,
+    };
+    if prefix > max {
+        bail!("the prefix length is larger than {max}");
+    }
+    Ok((address, prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_network;
+
+    #[test]
+    fn networks() {
+        assert!(parse_network("192.0.2.1").is_ok());
+        assert!(parse_network("192.0.2.0/24").is_ok());
+        assert!(parse_network("2001:db8::/32").is_ok());
+        assert!(parse_network("192.0.2.0/33").is_err());
+        assert!(parse_network("mail.example").is_err());
+        assert!(parse_network("10.0.0.0/x").is_err());
+    }
+}

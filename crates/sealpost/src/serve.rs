@@ -1,0 +1,106 @@
+//! `sealpost serve`: open the database, bind the vault to it, and serve the HTTP API until
+//! Ctrl-C or SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use sealpost_service::{Service, Store, SystemClock};
+use sealpost_vault::Vault;
+
+use crate::config::Config;
+use crate::master_key::{self, Source};
+
+pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
+    let (master, source) = master_key::load(&config, demo)?;
+    match &source {
+        Source::DemoFileCreated(path) => tracing::warn!(
+            path = %path.display(),
+            "DEMO MODE: created a new master key in the data directory. Anyone who can read \
+             this file can decrypt every DKIM key. Do not use demo mode in production."
+        ),
+        Source::File(path) => tracing::info!(path = %path.display(), "master key loaded from file"),
+        Source::Environment => tracing::info!("master key loaded from SEALPOST_MASTER_KEY"),
+    }
+    let service = crate::commands::open_service_with(&config, master).await?;
+
+    let operator_token = match (&config.operator_token, demo) {
+        (Some(token), _) => Some(Arc::from(token.as_str())),
+        (None, true) => {
+            let token = crate::commands::random_token();
+            tracing::warn!(token = %token, "DEMO MODE: operator token for this run");
+            Some(Arc::from(token.as_str()))
+        }
+        (None, false) => {
+            tracing::warn!("no operator_token configured: the tenant administration API is closed");
+            None
+        }
+    };
+    let app = sealpost_web::router(sealpost_web::AppState {
+        service,
+        operator_token,
+    });
+    let listener = tokio::net::TcpListener::bind(config.http_listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http_listen))?;
+    let address = listener.local_addr()?;
+    // Printed on stdout so that scripts and tests that ask for port 0 learn the real port.
+    println!("sealpost listening on http://{address}");
+    tracing::info!(%address, database = %redact_url(&config.database_url()), "serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+/// Opens the database and binds the vault, shared by the server and the CLI.
+pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
+    Ok(Service::open(store, vault, Arc::new(SystemClock)).await?)
+}
+
+/// A database URL without its password, for logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install the SIGTERM handler");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_not_logged() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}
