@@ -101,7 +101,10 @@ async fn api_keys_resolve_to_their_tenant_only() {
             Some(acme.id)
         );
         assert_eq!(store.tenant_for_api_key("hash-2").await.unwrap(), None);
-        assert_eq!(store.list_api_keys(acme.id).await.unwrap(), [info.clone()]);
+        assert_eq!(
+            store.list_api_keys(acme.id).await.unwrap(),
+            std::slice::from_ref(&info)
+        );
 
         let unknown_tenant = store.add_api_key(TenantId::new(), &info, "hash-3").await;
         assert!(matches!(unknown_tenant, Err(StoreError::NotFound)));

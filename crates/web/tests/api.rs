@@ -269,8 +269,8 @@ async fn signing_domain_lifecycle() {
 async fn bad_input_is_refused_and_nothing_is_stored() {
     let (_directory, apps) = apps().await;
     for app in &apps {
-        let token = tenant_token(app, "acme").await;
-        let token = Some(token.as_str());
+        let raw_token = tenant_token(app, "acme").await;
+        let token = Some(raw_token.as_str());
         let create = |domain: &str, selector: &str| json!({"domain": domain, "selector": selector});
         let list = "/api/v1/signing-domains";
 
@@ -396,7 +396,7 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
         let too_large = call(app, Method::POST, &import, token, Some(huge)).await;
         assert_eq!(too_large.0, StatusCode::PAYLOAD_TOO_LARGE);
         let plain = Request::post(&import)
-            .header("authorization", format!("Bearer {}", token.unwrap()))
+            .header("authorization", format!("Bearer {raw_token}"))
             .body(Body::from("pem"))
             .unwrap();
         let response = app.clone().oneshot(plain).await.unwrap();
