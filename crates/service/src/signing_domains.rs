@@ -6,7 +6,7 @@ use sealpost_domain::{
     SigningDomainUpdate, SigningKey, TenantId,
 };
 use sealpost_store::StoreError;
-use sealpost_vault::PrivateKey;
+use sealpost_vault::{PrivateKey, Vault};
 
 use crate::{Service, ServiceError};
 
@@ -160,10 +160,9 @@ impl Service {
         id: SigningDomainId,
     ) -> Result<SigningDomain, ServiceError> {
         self.signing_domain(tenant, id).await?;
-        let vault = self.vault.clone();
-        let key = tokio::task::spawn_blocking(move || vault.generate())
-            .await
-            .map_err(|error| ServiceError::Internal(error.to_string()))??;
+        let key = self
+            .off_async_threads(|vault| Ok(vault.generate()?))
+            .await?;
         self.store_key(tenant, id, &key, KeyOrigin::Generated).await
     }
 
@@ -175,13 +174,24 @@ impl Service {
         import: KeyImport<'_>,
     ) -> Result<SigningDomain, ServiceError> {
         self.signing_domain(tenant, id).await?;
-        let vault = self.vault.clone();
         let pem = import.pem.to_owned();
         let password = import.password.map(str::to_owned);
-        let key = tokio::task::spawn_blocking(move || vault.import(&pem, password.as_deref()))
-            .await
-            .map_err(|error| ServiceError::Internal(error.to_string()))??;
+        let key = self
+            .off_async_threads(move |vault| Ok(vault.import(&pem, password.as_deref())?))
+            .await?;
         self.store_key(tenant, id, &key, KeyOrigin::Imported).await
+    }
+
+    /// Runs CPU-heavy vault work (key generation, key derivation) on the blocking pool, so it
+    /// does not stall the async threads that serve other requests.
+    async fn off_async_threads(
+        &self,
+        work: impl FnOnce(&Vault) -> Result<PrivateKey, ServiceError> + Send + 'static,
+    ) -> Result<PrivateKey, ServiceError> {
+        let vault = self.vault.clone();
+        tokio::task::spawn_blocking(move || work(&vault))
+            .await
+            .map_err(|error| ServiceError::Internal(error.to_string()))?
     }
 
     async fn store_key(
