@@ -165,6 +165,20 @@ fn operator_flow(directory: &Path, database_url: &str) {
         "tenant", "api-key", "acme", "--label", "app", "--json",
     ]));
     assert!(key["token"].as_str().unwrap().starts_with("sp_"));
+    let key_id = key["id"].as_str().unwrap();
+    ok_json(sealpost(&[
+        "tenant",
+        "revoke-api-key",
+        "acme",
+        key_id,
+        "--json",
+    ]));
+    fails_with(
+        sealpost(&["tenant", "revoke-api-key", "acme", key_id]),
+        "API key not found",
+    );
+    let keys = ok_json(sealpost(&["tenant", "api-keys", "acme", "--json"]));
+    assert_eq!(keys, serde_json::json!([]));
     let listed = ok_json(sealpost(&["tenant", "list", "--json"]));
     assert_eq!(listed[0]["name"], "acme");
 

@@ -98,6 +98,18 @@ impl Service {
         Ok(self.store.list_api_keys(tenant).await?)
     }
 
+    /// Revokes an API key (by its id, as listed); its token stops working at once.
+    pub async fn revoke_api_key(&self, tenant: TenantId, key: &str) -> Result<(), ServiceError> {
+        let key: ApiKeyId = key.parse().map_err(|_| ServiceError::NotFound("API key"))?;
+        self.store
+            .delete_api_key(tenant, key)
+            .await
+            .map_err(|error| match error {
+                sealpost_store::StoreError::NotFound => ServiceError::NotFound("API key"),
+                other => other.into(),
+            })
+    }
+
     /// The tenant a bearer token belongs to; `None` for anything that is not a live API key.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, ServiceError> {
         if !token.starts_with(TOKEN_PREFIX) {

@@ -111,6 +111,22 @@ impl Store {
             .collect()
     }
 
+    /// Revokes one of the tenant's API keys; its token stops working at once.
+    pub async fn delete_api_key(&self, tenant: TenantId, key: ApiKeyId) -> Result<(), StoreError> {
+        let deleted = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.to_string())
+                .bind(key.to_string())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     /// The tenant an API key token (given as its hash) belongs to, if any.
     pub async fn tenant_for_api_key(
         &self,

@@ -114,6 +114,17 @@ async fn api_keys_resolve_to_their_tenant_only() {
         };
         let reused = store.add_api_key(acme.id, &reused_token, "hash-1").await;
         assert!(matches!(reused, Err(StoreError::Duplicate(_))));
+
+        let globex = tenant("globex");
+        store.create_tenant(&globex).await.unwrap();
+        let foreign = store.delete_api_key(globex.id, info.id).await;
+        assert!(matches!(foreign, Err(StoreError::NotFound)));
+        assert_eq!(
+            store.tenant_for_api_key("hash-1").await.unwrap(),
+            Some(acme.id)
+        );
+        store.delete_api_key(acme.id, info.id).await.unwrap();
+        assert_eq!(store.tenant_for_api_key("hash-1").await.unwrap(), None);
     })
     .await;
 }

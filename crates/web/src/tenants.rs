@@ -4,7 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{delete, get};
 
 use crate::auth::Operator;
 use crate::error::{ApiJson, ErrorBody};
@@ -18,6 +18,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/tenants/{tenant}/api-keys",
             get(list_keys).post(create_key),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/api-keys/{key}",
+            delete(revoke_key),
         )
 }
 
@@ -89,4 +93,19 @@ pub async fn create_key(
         .create_api_key(tenant.id, &request.label)
         .await?;
     Ok((StatusCode::CREATED, Json(key.into())))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/api-keys/{key}", tag = "tenants",
+    security(("operator" = [])),
+    params(("tenant" = String, Path, description = "id or name"), ("key" = String, Path)),
+    responses((status = 204, description = "revoked; the token stops working at once"),
+        (status = 404, body = ErrorBody)))]
+pub async fn revoke_key(
+    _: Operator,
+    State(state): State<AppState>,
+    Path((tenant, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = state.service.find_tenant(&tenant).await?;
+    state.service.revoke_api_key(tenant.id, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

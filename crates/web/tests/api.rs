@@ -166,6 +166,44 @@ async fn operator_routes_need_the_operator_token() {
             "tokens are shown once only"
         );
         assert!(token.starts_with("sp_") && token.len() == 67);
+
+        let works = call(
+            app,
+            Method::GET,
+            "/api/v1/signing-domains",
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(works.0, StatusCode::OK);
+        let key_path = format!(
+            "/api/v1/tenants/acme/api-keys/{}",
+            keys[0]["id"].as_str().unwrap()
+        );
+        let foreign = call(app, Method::DELETE, &key_path, Some(&token), None).await;
+        assert_eq!(
+            foreign.0,
+            StatusCode::UNAUTHORIZED,
+            "tenants cannot revoke keys"
+        );
+        let (status, _) = call(app, Method::DELETE, &key_path, Some(OPERATOR), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let revoked = call(
+            app,
+            Method::GET,
+            "/api/v1/signing-domains",
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_error(
+            &revoked,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "API key",
+        );
+        let again = call(app, Method::DELETE, &key_path, Some(OPERATOR), None).await;
+        assert_error(&again, StatusCode::NOT_FOUND, "not_found", "API key");
     }
 }
 

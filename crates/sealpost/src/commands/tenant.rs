@@ -26,6 +26,8 @@ pub enum TenantCommand {
     },
     /// List a tenant's API keys (never their tokens).
     ApiKeys { tenant: String },
+    /// Revoke an API key by its id; its token stops working at once.
+    RevokeApiKey { tenant: String, key: String },
 }
 
 pub async fn tenant(
@@ -65,6 +67,13 @@ pub async fn tenant(
                     tenant.name.as_str(),
                     view.token
                 )
+            });
+        }
+        TenantCommand::RevokeApiKey { tenant, key } => {
+            let tenant = service.find_tenant(&tenant).await?;
+            service.revoke_api_key(tenant.id, &key).await?;
+            output.print(&serde_json::json!({"revoked": key}), || {
+                format!("revoked API key {key}")
             });
         }
         TenantCommand::ApiKeys { tenant } => {
