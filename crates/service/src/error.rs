@@ -33,18 +33,6 @@ impl ServiceError {
             message: error.to_string(),
         }
     }
-
-    /// Whether the caller caused the error (and may be shown its message) or Sealpost did.
-    pub fn is_caller_error(&self) -> bool {
-        match self {
-            Self::Invalid { .. }
-            | Self::NotFound(_)
-            | Self::Conflict(_)
-            | Self::NoKey
-            | Self::Import(_) => true,
-            Self::WrongMasterKey(_) | Self::Internal(_) => false,
-        }
-    }
 }
 
 impl From<StoreError> for ServiceError {
