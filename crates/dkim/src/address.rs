@@ -1,0 +1,152 @@
+//! The author address of a message (its one `From:` mailbox) and envelope addresses, reduced to
+//! what signing and alignment need: the domain. Display names, comments, quoting and groups are
+//! read by mail-parser; this module decides what counts as one usable address.
+
+use sealpost_domain::DomainName;
+
+use crate::message::ParsedMessage;
+
+/// An address whose domain has been validated as a DNS name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub local_part: String,
+    pub domain: DomainName,
+}
+
+impl Mailbox {
+    /// Reads a bare address such as an envelope MAIL FROM (`user@example.com`, angle brackets
+    /// allowed).
+    pub fn parse(address: &str) -> Result<Self, AddressError> {
+        let trimmed = address.trim();
+        let trimmed = trimmed
+            .strip_prefix('<')
+            .and_then(|inner| inner.strip_suffix('>'))
+            .unwrap_or(trimmed);
+        let (local_part, domain) = trimmed
+            .rsplit_once('@')
+            .ok_or_else(|| AddressError::Invalid(address.trim().to_owned()))?;
+        if local_part.is_empty() || local_part.contains(|c: char| c.is_whitespace() || c == '<') {
+            return Err(AddressError::Invalid(address.trim().to_owned()));
+        }
+        let domain = DomainName::parse(domain)
+            .map_err(|error| AddressError::Domain(address.trim().to_owned(), error.to_string()))?;
+        Ok(Self {
+            local_part: local_part.to_owned(),
+            domain,
+        })
+    }
+}
+
+impl std::fmt::Display for Mailbox {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}@{}", self.local_part, self.domain.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("the message has no From header")]
+    NoFrom,
+    #[error("the message has {0} From headers; it must have exactly one")]
+    SeveralFromHeaders(usize),
+    #[error("the From header lists {0} addresses; Sealpost sends with exactly one author")]
+    SeveralFromAddresses(usize),
+    #[error("the From header \"{0}\" holds no address that can be read")]
+    FromUnreadable(String),
+    #[error("\"{0}\" is not a valid e-mail address")]
+    Invalid(String),
+    #[error("the domain of \"{0}\" is not valid: {1}")]
+    Domain(String, String),
+}
+
+/// The one author mailbox of a message (RFC 5322 allows several, DMARC and Sealpost do not).
+pub fn from_mailbox(message: &ParsedMessage<'_>) -> Result<Mailbox, AddressError> {
+    let fields: Vec<_> = message.fields("From").collect();
+    let field = match fields.as_slice() {
+        [] => return Err(AddressError::NoFrom),
+        [field] => field,
+        several => return Err(AddressError::SeveralFromHeaders(several.len())),
+    };
+    let value = field.unfolded_value();
+    let mut header = Vec::with_capacity(value.len() + 10);
+    header.extend_from_slice(b"From: ");
+    header.extend_from_slice(value.as_bytes());
+    header.extend_from_slice(b"\r\n\r\n");
+    let parsed = mail_parser::MessageParser::new().parse_headers(&header);
+    let addresses: Vec<String> = parsed
+        .as_ref()
+        .and_then(|message| message.from())
+        .map(|address| {
+            address
+                .iter()
+                .filter_map(|addr| addr.address().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    match addresses.as_slice() {
+        [] => Err(AddressError::FromUnreadable(value)),
+        [address] => Mailbox::parse(address).map_err(|_| AddressError::FromUnreadable(value)),
+        several => Err(AddressError::SeveralFromAddresses(several.len())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(message: &str, expected: Result<&str, AddressError>) {
+        let message = message.replace('\n', "\r\n");
+        let parsed = ParsedMessage::parse(message.as_bytes()).unwrap();
+        let result = from_mailbox(&parsed).map(|mailbox| mailbox.to_string());
+        assert_eq!(result, expected.map(str::to_owned));
+    }
+
+    #[test]
+    fn author_addresses() {
+        check("From: a@client.example\n\n", Ok("a@client.example"));
+        check(
+            "From: \"Facilities, Main\" <Desk@Client.Example>\n\n",
+            Ok("Desk@client.example"),
+        );
+        check(
+            "From: Desk (the desk) <desk@xn--bcher-kva.example>\n\n",
+            Ok("desk@xn--bcher-kva.example"),
+        );
+        check("Subject: x\n\n", Err(AddressError::NoFrom));
+        check(
+            "From: a@client.example\nFrom: b@client.example\n\n",
+            Err(AddressError::SeveralFromHeaders(2)),
+        );
+        check(
+            "From: a@client.example, b@client.example\n\n",
+            Err(AddressError::SeveralFromAddresses(2)),
+        );
+        check(
+            "From: not an address\n\n",
+            Err(AddressError::FromUnreadable("not an address".into())),
+        );
+        check(
+            "From: a@-bad-.example\n\n",
+            Err(AddressError::FromUnreadable("a@-bad-.example".into())),
+        );
+    }
+
+    #[test]
+    fn envelope_addresses() {
+        assert_eq!(
+            Mailbox::parse("<bounce@client.example>")
+                .unwrap()
+                .to_string(),
+            "bounce@client.example"
+        );
+        assert!(matches!(
+            Mailbox::parse("nobody"),
+            Err(AddressError::Invalid(_))
+        ));
+        assert!(matches!(
+            Mailbox::parse("a@b@"),
+            Err(AddressError::Domain(..))
+        ));
+    }
+}

@@ -1,0 +1,167 @@
+//! Making a message complete before it is signed (SPEC S4.3): CRLF line endings, a blank line
+//! after the header, and `Date`, `Message-ID` and `MIME-Version` when the message lacks them.
+//! Nothing is added after signing, so nothing can break the signature later.
+
+use sealpost_domain::{DomainName, Timestamp};
+
+use crate::message::{MessageError, ParsedMessage, normalize_line_endings};
+
+/// A message ready to sign, and the header fields that had to be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub message: Vec<u8>,
+    pub added: Vec<&'static str>,
+}
+
+/// Completes `raw`. `now` dates the message; `message_id_domain` is the right-hand side of a
+/// generated Message-ID (the sender's domain, so the ID does not reveal the platform).
+pub fn prepare(
+    raw: &[u8],
+    now: Timestamp,
+    message_id_domain: &DomainName,
+) -> Result<Prepared, MessageError> {
+    let mut message = normalize_line_endings(raw);
+    let parsed = ParsedMessage::parse(&message)?;
+    let mut fields = Vec::new();
+    let mut added = Vec::new();
+    if !parsed.has("Date") {
+        fields.push(format!("Date: {}\r\n", rfc5322_date(now)));
+        added.push("Date");
+    }
+    if !parsed.has("Message-ID") {
+        fields.push(format!(
+            "Message-ID: <{}@{}>\r\n",
+            random_id(),
+            message_id_domain.as_str()
+        ));
+        added.push("Message-ID");
+    }
+    if !parsed.has("MIME-Version") {
+        fields.push("MIME-Version: 1.0\r\n".to_owned());
+        added.push("MIME-Version");
+    }
+    let header_end = parsed.header_end;
+    let has_separator = message[..header_end].ends_with(b"\r\n\r\n");
+    let mut insertion = Vec::new();
+    if !has_separator {
+        // The header ran to the end of the input: finish its last line, then open an empty body.
+        if !message.ends_with(b"\r\n") {
+            insertion.extend_from_slice(b"\r\n");
+        }
+        for field in &fields {
+            insertion.extend_from_slice(field.as_bytes());
+        }
+        insertion.extend_from_slice(b"\r\n");
+        message.extend_from_slice(&insertion);
+    } else {
+        for field in &fields {
+            insertion.extend_from_slice(field.as_bytes());
+        }
+        // Added fields go at the end of the header, just before the blank line.
+        let at = header_end - 2;
+        message.splice(at..at, insertion);
+    }
+    Ok(Prepared { message, added })
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator works");
+    hex::encode(bytes)
+}
+
+/// A date in the form RFC 5322 section 3.3 prefers, in UTC: `Sat, 28 Nov 2026 04:35:53 +0000`.
+pub fn rfc5322_date(time: Timestamp) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = time.0.div_euclid(86_400);
+    let seconds = time.0.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm: the proleptic Gregorian date of a day number.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            rfc5322_date(Timestamp(0)),
+            "Thu, 01 Jan 1970 00:00:00 +0000"
+        );
+        assert_eq!(
+            rfc5322_date(Timestamp(1_795_840_553)),
+            "Sat, 28 Nov 2026 04:35:53 +0000"
+        );
+        assert_eq!(
+            rfc5322_date(Timestamp(951_782_400)),
+            "Tue, 29 Feb 2000 00:00:00 +0000"
+        );
+    }
+
+    fn domain() -> DomainName {
+        DomainName::parse("client.example").unwrap()
+    }
+
+    #[test]
+    fn adds_missing_fields_before_the_body() {
+        let prepared =
+            prepare(b"From: a@client.example\n\nbody\n", Timestamp(0), &domain()).unwrap();
+        assert_eq!(prepared.added, ["Date", "Message-ID", "MIME-Version"]);
+        let text = String::from_utf8(prepared.message).unwrap();
+        assert!(text.starts_with("From: a@client.example\r\nDate: Thu, 01 Jan 1970"));
+        assert!(text.contains("\r\nMessage-ID: <"));
+        assert!(text.contains("@client.example>\r\nMIME-Version: 1.0\r\n\r\nbody\r\n"));
+    }
+
+    #[test]
+    fn keeps_complete_messages_as_they_are() {
+        let complete = b"From: a@client.example\r\nDate: x\r\nMessage-ID: <1@x>\r\nMIME-Version: 1.0\r\n\r\nbody";
+        let prepared = prepare(complete, Timestamp(0), &domain()).unwrap();
+        assert!(prepared.added.is_empty());
+        assert_eq!(prepared.message, complete);
+    }
+
+    #[test]
+    fn header_only_messages_get_a_body_separator() {
+        let prepared = prepare(
+            b"From: a@client.example\r\nDate: x\r\nMessage-ID: <1@x>",
+            Timestamp(0),
+            &domain(),
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(prepared.message).unwrap(),
+            "From: a@client.example\r\nDate: x\r\nMessage-ID: <1@x>\r\nMIME-Version: 1.0\r\n\r\n"
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The signer (SPEC S4.2): one `DKIM-Signature` in exactly the form Sealpost promises,
+//! `v=1; a=rsa-sha256; q=dns/txt; c=relaxed/simple; t=; s=; d=; h=; bh=; b=`, over the headers
+//! of [`SIGNED_HEADERS`] that the message has.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use sealpost_domain::{DomainName, Selector};
+use sealpost_vault::PrivateKey;
+
+use crate::canonicalize::{self, Canonicalization};
+use crate::message::{MessageError, ParsedMessage};
+
+/// The headers Sealpost signs, in `h=` order (SPEC S4.2). Headers the message lacks are left out,
+/// as RFC 6376 section 5.4 asks.
+pub const SIGNED_HEADERS: [&str; 7] = [
+    "From",
+    "To",
+    "Message-ID",
+    "Subject",
+    "MIME-Version",
+    "Content-Type",
+    "Date",
+];
+
+const HEADER_CANONICALIZATION: Canonicalization = Canonicalization::Relaxed;
+const BODY_CANONICALIZATION: Canonicalization = Canonicalization::Simple;
+
+/// A key ready to sign for one domain and selector. Cheap to clone; the key is shared.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    domain: DomainName,
+    selector: Selector,
+    key: Arc<PrivateKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    #[error("the message cannot be read: {0}")]
+    Message(#[from] MessageError),
+    #[error("the message has no From header, which DKIM must sign")]
+    NoFrom,
+}
+
+impl Signer {
+    pub fn new(domain: DomainName, selector: Selector, key: Arc<PrivateKey>) -> Self {
+        Self {
+            domain,
+            selector,
+            key,
+        }
+    }
+
+    pub fn domain(&self) -> &DomainName {
+        &self.domain
+    }
+
+    pub fn selector(&self) -> &Selector {
+        &self.selector
+    }
+
+    /// Returns the `DKIM-Signature` header field (ending in CRLF) for a CRLF message; the caller
+    /// puts it in front of the message. `timestamp` is the `t=` value.
+    pub fn signature_field(&self, message: &[u8], timestamp: i64) -> Result<Vec<u8>, SignError> {
+        let parsed = ParsedMessage::parse(message)?;
+        if !parsed.has("From") {
+            return Err(SignError::NoFrom);
+        }
+        let body = canonicalize::body(BODY_CANONICALIZATION, parsed.body);
+        let body_hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
+        let signed: Vec<&str> = SIGNED_HEADERS
+            .into_iter()
+            .filter(|name| parsed.has(name))
+            .collect();
+        let base64 = &base64::engine::general_purpose::STANDARD;
+        let unsigned_field = format!(
+            "DKIM-Signature: v=1; a=rsa-sha256; q=dns/txt; c={}/{}; t={timestamp};\r\n\
+             \ts={}; d={};\r\n\th={};\r\n\tbh={};\r\n\tb=",
+            HEADER_CANONICALIZATION,
+            BODY_CANONICALIZATION,
+            self.selector.as_str(),
+            self.domain.as_str(),
+            signed.join(":"),
+            base64.encode(body_hash.as_ref()),
+        );
+
+        let mut data = Vec::with_capacity(1024);
+        let mut used = Vec::with_capacity(signed.len());
+        for name in &signed {
+            if let Some(field) = select_field(&parsed, name, &mut used) {
+                canonicalize::header(HEADER_CANONICALIZATION, field, &mut data);
+            }
+        }
+        canonicalize::header(
+            HEADER_CANONICALIZATION,
+            unsigned_field.as_bytes(),
+            &mut data,
+        );
+        // The signature's own field is hashed without its final CRLF (RFC 6376 section 3.7).
+        data.truncate(data.len() - 2);
+        let signature = self.key.sign_rsa_sha256(&data);
+
+        let mut field = unsigned_field.into_bytes();
+        let encoded = base64.encode(signature);
+        for (index, chunk) in encoded.as_bytes().chunks(72).enumerate() {
+            if index > 0 {
+                field.extend_from_slice(b"\r\n\t ");
+            }
+            field.extend_from_slice(chunk);
+        }
+        field.extend_from_slice(b"\r\n");
+        Ok(field)
+    }
+
+    /// The message with its signature in front.
+    pub fn sign(&self, message: &[u8], timestamp: i64) -> Result<Vec<u8>, SignError> {
+        let field = self.signature_field(message, timestamp)?;
+        let mut signed = Vec::with_capacity(field.len() + message.len());
+        signed.extend_from_slice(&field);
+        signed.extend_from_slice(message);
+        Ok(signed)
+    }
+}
+
+/// Picks the field a name in `h=` refers to: the last instance not yet used, working upwards,
+/// as RFC 6376 section 5.4.2 prescribes for names that appear more than once.
+pub(crate) fn select_field<'a>(
+    parsed: &ParsedMessage<'a>,
+    name: &str,
+    used: &mut Vec<usize>,
+) -> Option<&'a [u8]> {
+    let index = parsed
+        .headers
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(index, field)| field.is(name) && !used.contains(index))
+        .map(|(index, _)| index)?;
+    used.push(index);
+    Some(parsed.headers[index].raw)
+}

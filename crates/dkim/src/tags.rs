@@ -1,0 +1,91 @@
+//! The tag=value lists that DKIM signatures and key records are written in (RFC 6376 section
+//! 3.2), read into name/value pairs in order, with duplicates and bad names refused.
+
+/// Tags in the order they appear, values with surrounding white space removed (inner white
+/// space is kept; the tags that ignore it strip it themselves).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagList {
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TagError {
+    #[error("the tag \"{0}\" appears more than once")]
+    Duplicate(String),
+    #[error("\"{0}\" is not a valid tag (expected name=value)")]
+    Malformed(String),
+}
+
+impl TagList {
+    pub fn parse(text: &str) -> Result<Self, TagError> {
+        let mut tags: Vec<(String, String)> = Vec::new();
+        for spec in text.split(';') {
+            let spec = spec.trim_matches(is_fws);
+            // A trailing semicolon leaves an empty last spec, which RFC 6376 allows.
+            if spec.is_empty() {
+                continue;
+            }
+            let (name, value) = spec
+                .split_once('=')
+                .ok_or_else(|| TagError::Malformed(spec.to_owned()))?;
+            let name = name.trim_matches(is_fws);
+            let valid_name = name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid_name {
+                return Err(TagError::Malformed(spec.to_owned()));
+            }
+            if tags.iter().any(|(existing, _)| existing == name) {
+                return Err(TagError::Duplicate(name.to_owned()));
+            }
+            tags.push((name.to_owned(), value.trim_matches(is_fws).to_owned()));
+        }
+        Ok(Self { tags })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(tag, _)| tag == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+fn is_fws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// A value with all folding white space removed, as `b=`, `bh=` and `p=` are read.
+pub fn without_whitespace(value: &str) -> String {
+    value.chars().filter(|&c| !is_fws(c)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tags_in_order() {
+        let list = TagList::parse(" v=1; a = rsa-sha256;\r\n\tb=ab\r\n cd ;").unwrap();
+        assert_eq!(list.get("v"), Some("1"));
+        assert_eq!(list.get("a"), Some("rsa-sha256"));
+        assert_eq!(list.get("b"), Some("ab\r\n cd"));
+        assert_eq!(without_whitespace(list.get("b").unwrap()), "abcd");
+        assert_eq!(list.tags[0].0, "v");
+    }
+
+    #[test]
+    fn refuses_bad_lists() {
+        assert_eq!(
+            TagList::parse("v=1; v=1").unwrap_err(),
+            TagError::Duplicate("v".into())
+        );
+        assert_eq!(
+            TagList::parse("v=1; nonsense").unwrap_err(),
+            TagError::Malformed("nonsense".into())
+        );
+        assert_eq!(
+            TagList::parse("1a=x").unwrap_err(),
+            TagError::Malformed("1a=x".into())
+        );
+    }
+}

@@ -1,0 +1,567 @@
+//! Verification of every `DKIM-Signature` of a message (RFC 6376 section 6) with one result and
+//! one precise cause per signature, plus warnings, the way a mail client's DKIM verifier with
+//! detailed errors reports them (SPEC S5.5). Sans-IO: [`Verifier::key_names`] says which key
+//! records are needed, the caller looks them up, and [`Verifier::finish`] concludes.
+
+use std::collections::HashMap;
+
+use aws_lc_rs::signature::{
+    ED25519, RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, UnparsedPublicKey,
+};
+use sealpost_domain::Timestamp;
+
+use crate::address::from_mailbox;
+use crate::canonicalize;
+use crate::message::{MessageError, ParsedMessage};
+use crate::record::{KeyRecord, PublicKey, fingerprint};
+use crate::result::{Cause, DkimResult, Warning};
+use crate::sign::select_field;
+use crate::signature::{Signature, strip_b_value};
+use crate::tags::TagList;
+
+/// How far a signature's `t=` may lie in the future before it is refused: clocks differ.
+const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// What a DNS lookup of a key record gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyAnswer {
+    /// The TXT records at the name, each one's strings joined.
+    Records(Vec<String>),
+    /// NXDOMAIN, or the name has no TXT record.
+    NotFound,
+    /// Timeout, SERVFAIL and the like.
+    Temporary(String),
+}
+
+/// The key record a signature was checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyReport {
+    pub name: String,
+    pub record: String,
+    pub key_type: String,
+    pub bits: Option<u32>,
+    pub testing: bool,
+    pub fingerprint: Option<String>,
+}
+
+/// The conclusion about one signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureReport {
+    /// The tags as the signer wrote them (except `b=` and `bh=`).
+    pub tags: Vec<(String, String)>,
+    pub domain: Option<String>,
+    pub selector: Option<String>,
+    pub algorithm: Option<String>,
+    pub key: Option<KeyReport>,
+    pub result: DkimResult,
+    pub cause: Cause,
+    pub detail: String,
+    pub warnings: Vec<Warning>,
+}
+
+impl SignatureReport {
+    pub fn tag(&self, name: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(tag, _)| tag == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// The conclusion about a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub signatures: Vec<SignatureReport>,
+}
+
+impl Report {
+    /// `none` without signatures, `pass` when every signature passes, otherwise the result of
+    /// the first signature that did not pass.
+    pub fn result(&self) -> DkimResult {
+        if self.signatures.is_empty() {
+            return DkimResult::None;
+        }
+        self.signatures
+            .iter()
+            .map(|signature| signature.result)
+            .find(|result| *result != DkimResult::Pass)
+            .unwrap_or(DkimResult::Pass)
+    }
+
+    /// A sentence for the overall result.
+    pub fn summary(&self) -> String {
+        match self.result() {
+            DkimResult::None => "The message has no DKIM signature.".to_owned(),
+            DkimResult::Pass => {
+                format!("All {} DKIM signature(s) are valid.", self.signatures.len())
+            }
+            _ => {
+                let failed = self
+                    .signatures
+                    .iter()
+                    .filter(|signature| signature.result != DkimResult::Pass)
+                    .count();
+                format!(
+                    "{failed} of {} DKIM signature(s) did not verify.",
+                    self.signatures.len()
+                )
+            }
+        }
+    }
+}
+
+/// One signature field, read as far as it could be.
+#[derive(Debug)]
+struct Entry<'a> {
+    raw: &'a [u8],
+    tags: Vec<(String, String)>,
+    signature: Result<Signature, (Cause, String)>,
+}
+
+/// A message whose signatures have been read and await their keys.
+#[derive(Debug)]
+pub struct Verifier<'a> {
+    message: ParsedMessage<'a>,
+    entries: Vec<Entry<'a>>,
+}
+
+impl<'a> Verifier<'a> {
+    /// Reads the signatures of a message in CRLF form.
+    pub fn new(message: &'a [u8]) -> Result<Self, MessageError> {
+        let message = ParsedMessage::parse(message)?;
+        let entries = message
+            .fields("DKIM-Signature")
+            .map(|field| {
+                let value = String::from_utf8_lossy(field.value);
+                match TagList::parse(&value) {
+                    Err(error) => Entry {
+                        raw: field.raw,
+                        tags: Vec::new(),
+                        signature: Err((Cause::SignatureSyntax, error.to_string())),
+                    },
+                    Ok(tags) => Entry {
+                        raw: field.raw,
+                        signature: Signature::parse(&tags)
+                            .map_err(|error| (error.cause, error.detail)),
+                        tags: tags
+                            .tags
+                            .into_iter()
+                            .filter(|(name, _)| name != "b" && name != "bh")
+                            .map(|(name, value)| (name, value.replace("\r\n", "")))
+                            .collect(),
+                    },
+                }
+            })
+            .collect();
+        Ok(Self { message, entries })
+    }
+
+    /// The key records to look up, each once.
+    pub fn key_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for entry in &self.entries {
+            if let Ok(signature) = &entry.signature {
+                let name = signature.key_name();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
+    }
+
+    /// Concludes with the answers to [`Self::key_names`]; a name without an answer counts as a
+    /// temporary DNS failure.
+    pub fn finish(self, answers: &HashMap<String, KeyAnswer>, now: Timestamp) -> Report {
+        let from_domain = from_mailbox(&self.message)
+            .ok()
+            .map(|mailbox| mailbox.domain.as_str().to_owned());
+        let signatures = self
+            .entries
+            .iter()
+            .map(|entry| self.conclude(entry, answers, now, from_domain.as_deref()))
+            .collect();
+        Report { signatures }
+    }
+
+    fn conclude(
+        &self,
+        entry: &Entry<'_>,
+        answers: &HashMap<String, KeyAnswer>,
+        now: Timestamp,
+        from_domain: Option<&str>,
+    ) -> SignatureReport {
+        let tag = |name: &str| {
+            entry
+                .tags
+                .iter()
+                .find(|(tag, _)| tag == name)
+                .map(|(_, value)| value.to_ascii_lowercase())
+        };
+        let mut report = SignatureReport {
+            tags: entry.tags.clone(),
+            domain: tag("d"),
+            selector: tag("s"),
+            algorithm: tag("a"),
+            key: None,
+            result: DkimResult::PermError,
+            cause: Cause::SignatureSyntax,
+            detail: String::new(),
+            warnings: Vec::new(),
+        };
+        let outcome = match &entry.signature {
+            Err((cause, detail)) => Err((*cause, detail.clone())),
+            Ok(signature) => {
+                report.warnings = self.warnings(signature, from_domain);
+                self.check(entry.raw, signature, answers, now, &mut report)
+            }
+        };
+        let (cause, detail) = match outcome {
+            Ok(()) => (Cause::Verified, Cause::Verified.sentence().to_owned()),
+            Err(failure) => failure,
+        };
+        report.result = cause.result();
+        report.cause = cause;
+        report.detail = detail;
+        report
+    }
+
+    fn check(
+        &self,
+        raw: &[u8],
+        signature: &Signature,
+        answers: &HashMap<String, KeyAnswer>,
+        now: Timestamp,
+        report: &mut SignatureReport,
+    ) -> Result<(), (Cause, String)> {
+        if let Some(expiration) = signature.expiration
+            && expiration < now.0
+        {
+            return Err((
+                Cause::SignatureExpired,
+                format!(
+                    "The signature expired {} ago (x={expiration}).",
+                    duration(now.0 - expiration)
+                ),
+            ));
+        }
+        if let Some(timestamp) = signature.timestamp
+            && timestamp > now.0 + CLOCK_SKEW_SECONDS
+        {
+            return Err((
+                Cause::TimestampInFuture,
+                format!(
+                    "The signature is dated {} in the future (t={timestamp}); the signer's clock \
+                     is wrong.",
+                    duration(timestamp - now.0)
+                ),
+            ));
+        }
+        let name = signature.key_name();
+        let record = self.key_record(&name, signature, answers, report)?;
+        let public_key = record.public_key.as_ref().ok_or_else(|| {
+            (
+                Cause::KeyRevoked,
+                format!("The record at {name} has an empty p=: the key was revoked."),
+            )
+        })?;
+        if let PublicKey::Rsa { bits, .. } = public_key {
+            if *bits < 1024 {
+                return Err((
+                    Cause::KeyTooSmall,
+                    format!("The key has {bits} bits; at least 1024 are required (RFC 8301)."),
+                ));
+            }
+            if *bits < 2048 {
+                report.warnings.push(Warning::new(
+                    "key_weak",
+                    format!("The key has only {bits} bits; use 2048."),
+                ));
+            }
+        }
+        if record.strict_identity
+            && let Some(identity) = &signature.identity
+            && !identity
+                .to_ascii_lowercase()
+                .ends_with(&format!("@{}", signature.domain))
+        {
+            return Err((
+                Cause::SignatureInconsistent,
+                format!(
+                    "The key has t=s, so i= must be in d= itself, not a subdomain (i={identity})."
+                ),
+            ));
+        }
+
+        let body = canonicalize::body(signature.body_canonicalization, self.message.body);
+        let hashed_body = match signature.body_length {
+            None => &body[..],
+            Some(length) => {
+                let length = usize::try_from(length).unwrap_or(usize::MAX);
+                if length > body.len() {
+                    return Err((
+                        Cause::SignatureInconsistent,
+                        format!(
+                            "l={length} is longer than the canonical body ({} bytes).",
+                            body.len()
+                        ),
+                    ));
+                }
+                if length < body.len() {
+                    report.warnings.push(Warning::new(
+                        "body_length_limit",
+                        format!(
+                            "Only the first {length} of {} body bytes are signed (l=); the rest \
+                             could have been added by anyone.",
+                            body.len()
+                        ),
+                    ));
+                }
+                &body[..length]
+            }
+        };
+        let body_hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, hashed_body);
+        if body_hash.as_ref() != signature.body_hash.as_slice() {
+            return Err((
+                Cause::BodyModified,
+                format!(
+                    "The body hash computed over the {} canonical body differs from bh=: the \
+                     message body was modified after signing (by a mailing list footer, a \
+                     virus scanner or a transfer-encoding change, for example).",
+                    signature.body_canonicalization
+                ),
+            ));
+        }
+
+        let data = self.signed_data(raw, signature);
+        let verified = match public_key {
+            PublicKey::Rsa { der, .. } => {
+                UnparsedPublicKey::new(&RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, der)
+                    .verify(&data, &signature.signature)
+                    .is_ok()
+            }
+            PublicKey::Ed25519 { raw } => {
+                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data);
+                UnparsedPublicKey::new(&ED25519, raw)
+                    .verify(digest.as_ref(), &signature.signature)
+                    .is_ok()
+            }
+        };
+        if !verified {
+            return Err((
+                Cause::SignatureMismatch,
+                format!(
+                    "The body is intact but the signature over the headers ({}) does not \
+                     verify with the key at {name}: a signed header was changed after signing, \
+                     or the published key is not the one that signed.",
+                    signature.signed_headers.join(":")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Finds, parses and checks the key record for a signature, recording it in the report.
+    fn key_record(
+        &self,
+        name: &str,
+        signature: &Signature,
+        answers: &HashMap<String, KeyAnswer>,
+        report: &mut SignatureReport,
+    ) -> Result<KeyRecord, (Cause, String)> {
+        let records = match answers.get(name) {
+            None => {
+                return Err((
+                    Cause::DnsTemporary,
+                    format!("The key record {name} was not looked up."),
+                ));
+            }
+            Some(KeyAnswer::Temporary(error)) => {
+                return Err((
+                    Cause::DnsTemporary,
+                    format!("Looking up {name} failed: {error}."),
+                ));
+            }
+            Some(KeyAnswer::NotFound) => {
+                return Err((
+                    Cause::KeyNotFound,
+                    format!(
+                        "There is no TXT record at {name}: the selector or domain is wrong, or \
+                         the record was never published."
+                    ),
+                ));
+            }
+            Some(KeyAnswer::Records(records)) => records,
+        };
+        if records.len() > 1 {
+            report.warnings.push(Warning::new(
+                "several_key_records",
+                format!(
+                    "{name} has {} TXT records; receivers may pick any of them.",
+                    records.len()
+                ),
+            ));
+        }
+        let mut first_error = None;
+        let mut parsed = None;
+        for text in records {
+            match KeyRecord::parse(text) {
+                Ok(record) => {
+                    parsed = Some((text, record));
+                    break;
+                }
+                Err(error) => {
+                    first_error.get_or_insert((text, error));
+                }
+            }
+        }
+        let Some((text, record)) = parsed else {
+            let (text, error) = first_error.expect("records is not empty");
+            report.key = Some(KeyReport {
+                name: name.to_owned(),
+                record: text.clone(),
+                key_type: String::new(),
+                bits: None,
+                testing: false,
+                fingerprint: None,
+            });
+            return Err((
+                Cause::KeySyntax,
+                format!("The record at {name} is not a valid DKIM key record: {error}."),
+            ));
+        };
+        report.key = Some(KeyReport {
+            name: name.to_owned(),
+            record: text.clone(),
+            key_type: record.key_type.clone(),
+            bits: record.public_key.as_ref().map(PublicKey::bits),
+            testing: record.testing,
+            fingerprint: record
+                .public_key
+                .as_ref()
+                .map(|_| fingerprint_of(&record.public_key_base64)),
+        });
+        if record.testing {
+            report.warnings.push(Warning::new(
+                "key_testing_mode",
+                "The key record has t=y (testing mode): receivers treat the mail as unsigned \
+                 even when the signature is valid. Remove t=y once signing works.",
+            ));
+        }
+        let wanted = signature.algorithm.key_type();
+        if record.key_type != wanted {
+            return Err((
+                Cause::KeyTypeMismatch,
+                format!(
+                    "The signature uses {} but the key record has k={}.",
+                    signature.algorithm.as_str(),
+                    record.key_type
+                ),
+            ));
+        }
+        if !record.allows_hash("sha256") {
+            return Err((
+                Cause::HashNotAllowed,
+                format!(
+                    "The key record allows h={} only, but the signature uses SHA-256.",
+                    record.hashes.join(":")
+                ),
+            ));
+        }
+        if !record.allows_email() {
+            return Err((
+                Cause::KeySyntax,
+                format!(
+                    "The key record's s={} does not cover e-mail.",
+                    record.services.join(":")
+                ),
+            ));
+        }
+        Ok(record)
+    }
+
+    /// The bytes the signature covers: the signed headers and the signature field without
+    /// its `b=` value, canonicalised.
+    fn signed_data(&self, raw: &[u8], signature: &Signature) -> Vec<u8> {
+        let mut data = Vec::with_capacity(1024);
+        let mut used = Vec::new();
+        for name in &signature.signed_headers {
+            if let Some(field) = select_field(&self.message, name, &mut used) {
+                canonicalize::header(signature.header_canonicalization, field, &mut data);
+            }
+        }
+        let own = strip_b_value(raw);
+        canonicalize::header(signature.header_canonicalization, &own, &mut data);
+        if data.ends_with(b"\r\n") {
+            data.truncate(data.len() - 2);
+        }
+        data
+    }
+
+    /// Warnings that need only the message and the signature.
+    fn warnings(&self, signature: &Signature, from_domain: Option<&str>) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for name in &signature.signed_headers {
+            let lower = name.to_ascii_lowercase();
+            if seen.contains(&lower) {
+                continue;
+            }
+            let signed = signature
+                .signed_headers
+                .iter()
+                .filter(|other| other.eq_ignore_ascii_case(name))
+                .count();
+            let present = self.message.fields(name).count();
+            if present > signed {
+                warnings.push(Warning::new(
+                    "header_added",
+                    format!(
+                        "{name} occurs {present} times but is signed {signed} time(s): an \
+                         instance was added after signing and is not covered by the signature."
+                    ),
+                ));
+            }
+            seen.push(lower);
+        }
+        if let Some(from_domain) = from_domain
+            && !aligned(from_domain, &signature.domain)
+        {
+            warnings.push(Warning::new(
+                "not_aligned",
+                format!(
+                    "d={} is not aligned with the From domain {from_domain}: the signature \
+                     does not count for DMARC.",
+                    signature.domain
+                ),
+            ));
+        }
+        warnings
+    }
+}
+
+/// Relaxed alignment approximated without the public suffix list: equal domains, or one a
+/// subdomain of the other.
+fn aligned(from_domain: &str, signing_domain: &str) -> bool {
+    let from_domain = from_domain.to_ascii_lowercase();
+    from_domain == signing_domain
+        || from_domain.ends_with(&format!(".{signing_domain}"))
+        || signing_domain.ends_with(&format!(".{from_domain}"))
+}
+
+fn fingerprint_of(base64_key: &str) -> String {
+    use base64::Engine as _;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(base64_key.as_bytes())
+        .unwrap_or_default();
+    fingerprint(&der)
+}
+
+fn duration(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}

@@ -1,0 +1,5 @@
+//! DKIM tests: every verification cause produced on purpose, and interoperation with dkimpy and
+//! OpenDKIM through a real DNS server on loopback.
+
+mod causes;
+mod support;
