@@ -1,0 +1,93 @@
+//! The request handler in front of hickory's catalog: it counts queries by transport and answers
+//! SERVFAIL for the names a test asked to fail, and passes everything else to the catalog.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hickory_server::net::runtime::Time;
+use hickory_server::net::xfer::Protocol;
+use hickory_server::proto::op::{Edns, Header, HeaderCounts, Metadata, ResponseCode};
+use hickory_server::proto::rr::LowerName;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::zone_handler::{Catalog, MessageResponseBuilder};
+
+/// How many queries the server has received, shared between the handler and [`crate::TestDns`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    all: AtomicUsize,
+    tcp: AtomicUsize,
+}
+
+impl Counters {
+    pub(crate) fn all(&self) -> usize {
+        self.all.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn tcp(&self) -> usize {
+        self.tcp.load(Ordering::SeqCst)
+    }
+
+    fn count(&self, protocol: Protocol) {
+        self.all.fetch_add(1, Ordering::SeqCst);
+        if protocol == Protocol::Tcp {
+            self.tcp.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+pub(crate) struct Handler {
+    pub(crate) catalog: Catalog,
+    pub(crate) servfail: HashSet<LowerName>,
+    pub(crate) counters: Arc<Counters>,
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Handler {
+    async fn handle_request<R: ResponseHandler, T: Time>(
+        &self,
+        request: &Request,
+        response_handle: R,
+    ) -> ResponseInfo {
+        // Counting before answering means a client that has its answer always sees it counted.
+        self.counters.count(request.protocol());
+        let fails = request
+            .queries
+            .queries()
+            .iter()
+            .any(|query| self.servfail.contains(query.name()));
+        if fails {
+            return answer_servfail(request, response_handle).await;
+        }
+        self.catalog
+            .handle_request::<R, T>(request, response_handle)
+            .await
+    }
+}
+
+async fn answer_servfail<R: ResponseHandler>(
+    request: &Request,
+    mut response_handle: R,
+) -> ResponseInfo {
+    // A client that sent EDNS gets an OPT record back, as from any EDNS-aware server.
+    let edns = request.edns.as_ref().map(|asked| {
+        let mut edns = Edns::new();
+        edns.set_max_payload(asked.max_payload().max(512));
+        edns
+    });
+    let response = MessageResponseBuilder::new(&request.queries, edns.as_ref())
+        .error_msg(&request.metadata, ResponseCode::ServFail);
+    match response_handle.send_response(response).await {
+        Ok(info) => info,
+        // The server only logs what the handler returns, so describing the SERVFAIL that could
+        // not be sent is enough.
+        Err(_) => {
+            let mut metadata = Metadata::response_from_request(&request.metadata);
+            metadata.response_code = ResponseCode::ServFail;
+            ResponseInfo::from(Header {
+                metadata,
+                counts: HeaderCounts::default(),
+            })
+        }
+    }
+}
