@@ -5,6 +5,7 @@
 
 mod address;
 mod canonicalize;
+mod lookup;
 mod message;
 mod prepare;
 mod record;
@@ -16,6 +17,7 @@ mod verify;
 
 pub use address::{AddressError, Mailbox, from_mailbox};
 pub use canonicalize::Canonicalization;
+pub use lookup::verify_with_dns;
 pub use message::{HeaderField, MessageError, ParsedMessage, normalize_line_endings};
 pub use prepare::{Prepared, prepare, rfc5322_date};
 pub use record::{KeyRecord, PublicKey, RecordError, fingerprint};

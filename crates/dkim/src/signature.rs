@@ -104,10 +104,8 @@ impl Signature {
         if domain.is_empty() || selector.is_empty() {
             return Err(error(Cause::SignatureSyntax, "d= or s= is empty"));
         }
-        let signed_headers: Vec<String> = required("h")?
-            .split(':')
-            .map(without_whitespace)
-            .collect();
+        let signed_headers: Vec<String> =
+            required("h")?.split(':').map(without_whitespace).collect();
         if signed_headers.iter().any(String::is_empty) {
             return Err(error(
                 Cause::SignatureSyntax,

@@ -2,4 +2,6 @@
 //! OpenDKIM through a real DNS server on loopback.
 
 mod causes;
+mod interop;
+mod peers;
 mod support;
