@@ -4,18 +4,23 @@
 
 mod clock;
 mod error;
+mod signing;
 mod signing_domains;
 mod tenants;
 
 pub use clock::{Clock, SystemClock};
 pub use error::ServiceError;
 pub use sealpost_store::{ApiKeyInfo, Store};
+pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
 pub use tenants::NewApiKey;
 
 use std::sync::Arc;
 
+use sealpost_dns::Resolver;
 use sealpost_vault::Vault;
+
+use crate::signing::SignerCache;
 
 /// The meta key under which the master key's check value is kept.
 const MASTER_KEY_CHECK: &str = "master_key_check";
@@ -25,16 +30,19 @@ pub struct Service {
     store: Store,
     vault: Arc<Vault>,
     clock: Arc<dyn Clock>,
+    resolver: Resolver,
+    signers: SignerCache,
 }
 
 impl Service {
     /// Binds the vault to the database. The first start records a check value sealed with the
     /// master key; every later start verifies it, so a node with another master key refuses to
-    /// run before it touches any data.
+    /// run before it touches any data. Every DNS lookup goes through `resolver`.
     pub async fn open(
         store: Store,
         vault: Vault,
         clock: Arc<dyn Clock>,
+        resolver: Resolver,
     ) -> Result<Self, ServiceError> {
         let stored = store
             .meta_insert_if_absent(MASTER_KEY_CHECK, &vault.new_check_value())
@@ -44,6 +52,8 @@ impl Service {
             store,
             vault: Arc::new(vault),
             clock,
+            resolver,
+            signers: SignerCache::default(),
         })
     }
 

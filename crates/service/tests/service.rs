@@ -26,9 +26,18 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// These tests make no DNS lookups; the resolver points at a loopback port nothing serves.
+fn unused_resolver() -> sealpost_dns::Resolver {
+    sealpost_dns::Resolver::new(&sealpost_dns::ResolverConfig {
+        nameserver: Some(([127, 0, 0, 1], 9).into()),
+        ..sealpost_dns::ResolverConfig::default()
+    })
+    .unwrap()
+}
+
 async fn service(store: Store, master: &str) -> Result<Service, ServiceError> {
     let vault = Vault::new(MasterKey::from_text(master).unwrap());
-    Service::open(store, vault, Arc::new(FixedClock)).await
+    Service::open(store, vault, Arc::new(FixedClock), unused_resolver()).await
 }
 
 async fn each_backend() -> (tempfile::TempDir, Vec<(Store, String)>) {

@@ -3,6 +3,8 @@
 //! `/openapi.json` describes every route.
 
 mod auth;
+mod dkim;
+pub mod dkim_views;
 mod error;
 mod openapi;
 mod signing_domains;
@@ -12,6 +14,7 @@ pub mod views;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use sealpost_service::Service;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -19,8 +22,11 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-/// Request bodies carry at most a pasted PEM key; anything larger is refused before parsing.
+/// JSON request bodies carry at most a pasted PEM key; anything larger is refused before parsing.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// Raw messages uploaded for verification may be as large as mail usually gets.
+const MESSAGE_LIMIT_BYTES: usize = 25 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -36,8 +42,13 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .merge(tenants::routes())
         .merge(signing_domains::routes())
-        .fallback(|| async { ApiError::not_found("route") })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .merge(
+            dkim::routes()
+                .layer(RequestBodyLimitLayer::new(MESSAGE_LIMIT_BYTES))
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .fallback(|| async { ApiError::not_found("route") })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

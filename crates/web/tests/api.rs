@@ -21,15 +21,27 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-async fn app(store: Store) -> Router {
+/// The router on `store`, looking DNS up at `nameserver` (most tests make no lookups and pass
+/// a loopback port nothing serves).
+async fn app_with_dns(store: Store, nameserver: std::net::SocketAddr) -> Router {
+    let resolver = sealpost_dns::Resolver::new(&sealpost_dns::ResolverConfig {
+        nameserver: Some(nameserver),
+        cache: false,
+        ..sealpost_dns::ResolverConfig::default()
+    })
+    .unwrap();
     let vault = Vault::new(MasterKey::generate());
-    let service = Service::open(store, vault, Arc::new(SystemClock))
+    let service = Service::open(store, vault, Arc::new(SystemClock), resolver)
         .await
         .unwrap();
     sealpost_web::router(sealpost_web::AppState {
         service,
         operator_token: Some(Arc::from(OPERATOR)),
     })
+}
+
+async fn app(store: Store) -> Router {
+    app_with_dns(store, ([127, 0, 0, 1], 9).into()).await
 }
 
 /// One router per backend.
@@ -575,4 +587,86 @@ async fn serves_over_a_real_socket() {
     let tenant: Value = serde_json::from_str(json_body).unwrap();
     assert_eq!(tenant["name"], "acme");
     assert_eq!(tenant["display_name"], "acme");
+}
+
+/// Posts a raw message to the verification route.
+async fn post_message(app: &Router, token: Option<&str>, message: Vec<u8>) -> (StatusCode, Value) {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/dkim/verify")
+        .header("content-type", "message/rfc822");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(message)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploaded_messages_are_verified_with_causes() {
+    let vault = Vault::new(MasterKey::generate());
+    let key = Arc::new(vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap());
+    let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
+    let strings = sealpost_domain::split_txt_value(&value);
+    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let dns = sealpost_testdns::TestDns::start(
+        sealpost_testdns::Zone::new().txt("workplace._domainkey.client.test", &strings),
+    )
+    .await
+    .unwrap();
+    let signer = sealpost_dkim::Signer::new(
+        sealpost_domain::DomainName::parse("client.test").unwrap(),
+        sealpost_domain::Selector::parse("workplace").unwrap(),
+        key,
+    );
+    let body = "A line of a long body.\r\n".repeat(40_000);
+    let message = format!("From: a@client.test\r\nSubject: Work order\r\n\r\n{body}");
+    let signed = signer.sign(message.as_bytes(), 1_700_000_000).unwrap();
+
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let app = app_with_dns(store, dns.addr()).await;
+        let token = tenant_token(&app, "acme").await;
+
+        let (status, report) = post_message(&app, Some(&token), signed.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["result"], "pass", "{report}");
+        let signature = &report["signatures"][0];
+        assert_eq!(signature["d"], "client.test");
+        assert_eq!(signature["cause"], "verified");
+        assert_eq!(signature["key"]["bits"], 2048);
+
+        let tampered =
+            String::from_utf8(signed.clone())
+                .unwrap()
+                .replacen("A line", "A changed line", 1);
+        let (status, report) = post_message(&app, Some(&token), tampered.into_bytes()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(report["result"], "fail");
+        assert_eq!(report["signatures"][0]["cause"], "body_modified");
+
+        let (status, report) = post_message(&app, Some(&token), message.clone().into_bytes()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(report["result"], "none");
+        assert_eq!(report["signatures"], json!([]));
+
+        let empty = post_message(&app, Some(&token), Vec::new()).await;
+        assert_error(
+            &empty,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "empty",
+        );
+        let anonymous = post_message(&app, None, signed.clone()).await;
+        assert_eq!(anonymous.0, StatusCode::UNAUTHORIZED);
+    }
 }

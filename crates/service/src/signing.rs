@@ -1,0 +1,156 @@
+//! Signing outgoing mail (SPEC S4) and verifying any message (SPEC S5.5): the message is
+//! completed, the signing decision is taken from the tenant's signing domains, and the signature
+//! is made with a cached signer that is dropped as soon as the domain's key changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sealpost_dkim::{Mailbox, ParsedMessage, Report, Signer, from_mailbox};
+use sealpost_domain::{
+    DomainName, KeyId, Selector, SigningDecision, SigningDomain, SigningDomainId, TenantId,
+};
+
+use crate::{Service, ServiceError};
+
+/// A message ready for the queue: exactly the bytes that will be sent.
+#[derive(Debug, Clone)]
+pub struct SignedMessage {
+    pub message: Vec<u8>,
+    pub signing: SigningOutcome,
+    /// Header fields Sealpost added to complete the message (SPEC S4.3).
+    pub added_headers: Vec<&'static str>,
+}
+
+/// What was decided about signing, to be recorded with the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigningOutcome {
+    Signed {
+        signing_domain: SigningDomainId,
+        domain: DomainName,
+        selector: Selector,
+    },
+    Unsigned {
+        code: &'static str,
+        reason: String,
+    },
+}
+
+/// What a cached signer is filed under: the tenant, the domain and the selector.
+type SignerKey = (TenantId, DomainName, Selector);
+
+/// Signers by tenant, domain and selector, each remembered with the key it was opened for.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SignerCache {
+    signers: Arc<Mutex<HashMap<SignerKey, (KeyId, Signer)>>>,
+}
+
+impl SignerCache {
+    fn get(&self, signing_domain: &SigningDomain, key_id: KeyId) -> Option<Signer> {
+        let signers = self.signers.lock().expect("signer cache lock");
+        signers
+            .get(&cache_key(signing_domain))
+            .filter(|(cached_key, _)| *cached_key == key_id)
+            .map(|(_, signer)| signer.clone())
+    }
+
+    fn put(&self, signing_domain: &SigningDomain, key_id: KeyId, signer: Signer) {
+        let mut signers = self.signers.lock().expect("signer cache lock");
+        signers.insert(cache_key(signing_domain), (key_id, signer));
+    }
+}
+
+fn cache_key(signing_domain: &SigningDomain) -> SignerKey {
+    (
+        signing_domain.tenant_id,
+        signing_domain.domain.clone(),
+        signing_domain.selector.clone(),
+    )
+}
+
+fn invalid_message(message: impl ToString) -> ServiceError {
+    ServiceError::Invalid {
+        field: "message",
+        message: message.to_string(),
+    }
+}
+
+impl Service {
+    /// Completes and, when the tenant may sign it, signs a message for sending from
+    /// `mail_from`. A message without exactly one readable From address is refused.
+    pub async fn sign_outgoing(
+        &self,
+        tenant: TenantId,
+        raw: &[u8],
+        mail_from: &str,
+    ) -> Result<SignedMessage, ServiceError> {
+        let envelope = Mailbox::parse(mail_from).map_err(|error| ServiceError::Invalid {
+            field: "mail_from",
+            message: error.to_string(),
+        })?;
+        let normalized = sealpost_dkim::normalize_line_endings(raw);
+        let author = from_mailbox(&ParsedMessage::parse(&normalized).map_err(invalid_message)?)
+            .map_err(invalid_message)?;
+        let now = self.clock.now();
+        let prepared =
+            sealpost_dkim::prepare(&normalized, now, &author.domain).map_err(invalid_message)?;
+        let domains = self.list_signing_domains(tenant).await?;
+        let signing_domain =
+            match sealpost_domain::decide_signing(&author.domain, &envelope.domain, &domains) {
+                SigningDecision::Unsigned(reason) => {
+                    return Ok(SignedMessage {
+                        message: prepared.message,
+                        signing: SigningOutcome::Unsigned {
+                            code: reason.code(),
+                            reason: reason.to_string(),
+                        },
+                        added_headers: prepared.added,
+                    });
+                }
+                SigningDecision::Sign(signing_domain) => signing_domain,
+            };
+        let signer = self.signer(signing_domain).await?;
+        let message = signer
+            .sign(&prepared.message, now.0)
+            .map_err(invalid_message)?;
+        Ok(SignedMessage {
+            message,
+            signing: SigningOutcome::Signed {
+                signing_domain: signing_domain.id,
+                domain: signing_domain.domain.clone(),
+                selector: signing_domain.selector.clone(),
+            },
+            added_headers: prepared.added,
+        })
+    }
+
+    /// The cached signer for a signing domain, opened anew when its key has changed.
+    async fn signer(&self, signing_domain: &SigningDomain) -> Result<Signer, ServiceError> {
+        let key_id = signing_domain.key.as_ref().ok_or(ServiceError::NoKey)?.id;
+        if let Some(signer) = self.signers.get(signing_domain, key_id) {
+            return Ok(signer);
+        }
+        let (stored_key_id, sealed) = self
+            .store
+            .sealed_key(signing_domain.tenant_id, signing_domain.id)
+            .await?
+            .ok_or(ServiceError::NoKey)?;
+        let key = self
+            .vault
+            .open(signing_domain.tenant_id, stored_key_id, &sealed)?;
+        let signer = Signer::new(
+            signing_domain.domain.clone(),
+            signing_domain.selector.clone(),
+            Arc::new(key),
+        );
+        self.signers
+            .put(signing_domain, stored_key_id, signer.clone());
+        Ok(signer)
+    }
+
+    /// Verifies every DKIM signature of a message with keys from DNS (SPEC S5.5).
+    pub async fn verify_message(&self, raw: &[u8]) -> Result<Report, ServiceError> {
+        sealpost_dkim::verify_with_dns(raw, &self.resolver, self.clock.now())
+            .await
+            .map_err(invalid_message)
+    }
+}

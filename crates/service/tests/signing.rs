@@ -1,0 +1,295 @@
+//! Signing outgoing mail through the service on both backends (SPEC S4): the signing decision,
+//! message completion, the signer cache following key changes, and verification with keys from a
+//! real DNS server on loopback.
+
+use std::sync::Arc;
+
+use sealpost_dkim::{Cause, DkimResult};
+use sealpost_dns::{Resolver, ResolverConfig};
+use sealpost_domain::Timestamp;
+use sealpost_service::{Clock, KeyImport, Service, ServiceError, SigningOutcome, Store};
+use sealpost_store::testing;
+use sealpost_testdns::{TestDns, Zone};
+use sealpost_vault::{MasterKey, Vault};
+
+const NOW: i64 = 1_800_000_000;
+
+#[derive(Debug)]
+struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(NOW)
+    }
+}
+
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vault/resources/keys")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The fixture key's DKIM record, served at `workplace._domainkey.client.test`.
+async fn dns() -> TestDns {
+    let vault = Vault::new(MasterKey::generate());
+    let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
+    let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
+    let strings = sealpost_domain::split_txt_value(&value);
+    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
+    TestDns::start(Zone::new().txt("workplace._domainkey.client.test", &strings))
+        .await
+        .unwrap()
+}
+
+async fn services(dns: &TestDns) -> (tempfile::TempDir, Vec<Service>) {
+    let directory = tempfile::tempdir().unwrap();
+    let mut services = Vec::new();
+    for store in testing::fresh_stores(directory.path()).await {
+        services.push(open(store, dns).await);
+    }
+    (directory, services)
+}
+
+async fn open(store: Store, dns: &TestDns) -> Service {
+    let resolver = Resolver::new(&ResolverConfig {
+        nameserver: Some(dns.addr()),
+        cache: false,
+        ..ResolverConfig::default()
+    })
+    .unwrap();
+    let vault = Vault::new(MasterKey::generate());
+    Service::open(store, vault, Arc::new(FixedClock), resolver)
+        .await
+        .unwrap()
+}
+
+const INCOMPLETE: &str = "From: Facilities <facilities@client.test>\nTo: someone@receiver.test\n\
+                          Subject: Work order 4711\n\nThe boiler is fixed.\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_is_completed_signed_and_verifies_and_a_new_key_is_used_at_once() {
+    let dns = dns().await;
+    let (_directory, services) = services(&dns).await;
+    for service in services {
+        let acme = service.create_tenant("acme", "").await.unwrap();
+        let domain = service
+            .add_signing_domain(acme.id, "client.test", "workplace")
+            .await
+            .unwrap();
+        let pem = fixture("rsa2048-pkcs8.pem");
+        let import = KeyImport {
+            pem: &pem,
+            password: None,
+        };
+        service
+            .import_key(acme.id, domain.id, import)
+            .await
+            .unwrap();
+        service
+            .update_signing_domain(acme.id, domain.id, Some(true), None)
+            .await
+            .unwrap();
+
+        let signed = service
+            .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
+            .await
+            .unwrap();
+        assert_eq!(signed.added_headers, ["Date", "Message-ID", "MIME-Version"]);
+        assert!(matches!(
+            &signed.signing,
+            SigningOutcome::Signed { domain: signed_domain, .. } if signed_domain.as_str() == "client.test"
+        ));
+        let text = String::from_utf8(signed.message.clone()).unwrap();
+        assert!(
+            text.starts_with(
+                "DKIM-Signature: v=1; a=rsa-sha256; q=dns/txt; c=relaxed/simple; t=1800000000;"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("h=From:To:Message-ID:Subject:MIME-Version:Date;"),
+            "{text}"
+        );
+        assert!(
+            !text.replace("\r\n", "").contains('\n'),
+            "bare LF left in {text:?}"
+        );
+
+        // The same key again comes from the cache and still verifies.
+        for message in [
+            signed.message.clone(),
+            service
+                .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
+                .await
+                .unwrap()
+                .message,
+        ] {
+            let report = service.verify_message(&message).await.unwrap();
+            assert_eq!(report.result(), DkimResult::Pass, "{report:#?}");
+        }
+
+        // A new key replaces the cached signer at once: DNS still has the old key, so the
+        // signature made with the new one does not match it.
+        service.generate_key(acme.id, domain.id).await.unwrap();
+        service
+            .update_signing_domain(acme.id, domain.id, Some(true), None)
+            .await
+            .unwrap();
+        let resigned = service
+            .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
+            .await
+            .unwrap();
+        let report = service.verify_message(&resigned.message).await.unwrap();
+        assert_eq!(report.signatures[0].cause, Cause::SignatureMismatch);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_mail_records_the_domain_at_fault() {
+    let dns = dns().await;
+    let (_directory, services) = services(&dns).await;
+    for service in services {
+        let acme = service.create_tenant("acme", "").await.unwrap();
+        let other = service.create_tenant("other", "").await.unwrap();
+        let active = service
+            .add_signing_domain(acme.id, "client.test", "workplace")
+            .await
+            .unwrap();
+        service.generate_key(acme.id, active.id).await.unwrap();
+        service
+            .update_signing_domain(acme.id, active.id, Some(true), None)
+            .await
+            .unwrap();
+        let paused = service
+            .add_signing_domain(acme.id, "paused.test", "workplace")
+            .await
+            .unwrap();
+        service.generate_key(acme.id, paused.id).await.unwrap();
+
+        let cases = [
+            (
+                acme.id,
+                "From: a@unknown.test\n\nx\n",
+                "bounce@client.test",
+                "from_domain_not_a_signing_domain",
+                "unknown.test",
+            ),
+            (
+                acme.id,
+                "From: a@paused.test\n\nx\n",
+                "bounce@client.test",
+                "from_domain_inactive",
+                "paused.test",
+            ),
+            (
+                acme.id,
+                "From: a@client.test\n\nx\n",
+                "bounce@platform.test",
+                "mail_from_domain_not_a_signing_domain",
+                "platform.test",
+            ),
+            (
+                acme.id,
+                "From: a@client.test\n\nx\n",
+                "bounce@paused.test",
+                "mail_from_domain_inactive",
+                "paused.test",
+            ),
+            // Another tenant's active domain never signs for this one.
+            (
+                other.id,
+                "From: a@client.test\n\nx\n",
+                "bounce@client.test",
+                "from_domain_not_a_signing_domain",
+                "client.test",
+            ),
+        ];
+        for (tenant, message, mail_from, code, domain) in cases {
+            let signed = service
+                .sign_outgoing(tenant, message.as_bytes(), mail_from)
+                .await
+                .unwrap();
+            match &signed.signing {
+                SigningOutcome::Unsigned { code: got, reason } => {
+                    assert_eq!(*got, code);
+                    assert!(reason.contains(domain), "{reason}");
+                }
+                other => panic!("{message} was signed: {other:?}"),
+            }
+            assert!(!String::from_utf8_lossy(&signed.message).contains("DKIM-Signature"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_that_cannot_be_signed_are_refused_with_the_reason() {
+    let dns = dns().await;
+    let (_directory, services) = services(&dns).await;
+    for service in services {
+        let acme = service.create_tenant("acme", "").await.unwrap();
+        let cases = [
+            (
+                "To: b@receiver.test\n\nx\n",
+                "bounce@client.test",
+                "message",
+                "no From header",
+            ),
+            (
+                "From: a@client.test\nFrom: b@client.test\n\nx\n",
+                "bounce@client.test",
+                "message",
+                "2 From headers",
+            ),
+            (
+                "From: a@client.test, b@client.test\n\nx\n",
+                "bounce@client.test",
+                "message",
+                "2 addresses",
+            ),
+            (
+                "From: nobody\n\nx\n",
+                "bounce@client.test",
+                "message",
+                "no address",
+            ),
+            (
+                " folded first\n\nx\n",
+                "bounce@client.test",
+                "message",
+                "line 1",
+            ),
+            ("", "bounce@client.test", "message", "empty"),
+            (
+                "From: a@client.test\n\nx\n",
+                "not-an-address",
+                "mail_from",
+                "not a valid",
+            ),
+        ];
+        for (message, mail_from, field, words) in cases {
+            let error = service
+                .sign_outgoing(acme.id, message.as_bytes(), mail_from)
+                .await
+                .unwrap_err();
+            match error {
+                ServiceError::Invalid {
+                    field: got,
+                    message: text,
+                } => {
+                    assert_eq!(got, field, "{text}");
+                    assert!(text.contains(words), "{text:?} lacks {words:?}");
+                }
+                other => panic!("{message:?}: {other:?}"),
+            }
+        }
+        let error = service.verify_message(b"").await.unwrap_err();
+        assert!(matches!(
+            error,
+            ServiceError::Invalid {
+                field: "message",
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,34 @@
+//! DKIM verification of an uploaded raw message (SPEC S5.5): the support path's "why does this
+//! message fail" for any message a tenant has at hand.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+
+use crate::auth::TenantAuth;
+use crate::dkim_views::VerificationView;
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/dkim/verify", post(verify))
+}
+
+/// Verifies every DKIM-Signature of the raw RFC 5322 message in the request body (any content
+/// type; `message/rfc822` fits), with keys from DNS.
+#[utoipa::path(post, path = "/api/v1/dkim/verify", tag = "dkim",
+    security(("api_key" = [])),
+    request_body(content = String, content_type = "message/rfc822",
+        description = "The raw message, headers and body"),
+    responses((status = 200, body = VerificationView), (status = 422, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
+pub async fn verify(
+    TenantAuth(_tenant): TenantAuth,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<VerificationView>, ApiError> {
+    let report = state.service.verify_message(&body).await?;
+    Ok(Json(VerificationView::from(&report)))
+}
