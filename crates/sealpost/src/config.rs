@@ -69,6 +69,16 @@ const ENV_KEYS: &[&str] = &[
 ];
 
 impl Config {
+    /// The resolver every DNS lookup of this process uses: the configured nameserver (or the
+    /// `--nameserver` override already applied to it), else the system's.
+    pub fn resolver(&self) -> anyhow::Result<sealpost_dns::Resolver> {
+        let config = sealpost_dns::ResolverConfig {
+            nameserver: self.nameserver,
+            ..sealpost_dns::ResolverConfig::default()
+        };
+        Ok(sealpost_dns::Resolver::new(&config)?)
+    }
+
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {

@@ -67,17 +67,28 @@ fn main() -> ExitCode {
     let output = Output { json: cli.json };
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
     match runtime.block_on(run(cli, output)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             output.error(&error);
-            ExitCode::FAILURE
+            // Bad input is told apart from other failures where a command promises it.
+            if error.downcast_ref::<InputError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
 
-async fn run(cli: Cli, output: Output) -> anyhow::Result<()> {
+/// A failure caused by the command's input (a file that cannot be read, a malformed message,
+/// a bad option value); commands that promise it exit with status 2 for these.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
     let config_file = cli.config.as_deref();
-    match cli.command {
+    let done = match cli.command {
         Command::Serve { demo, listen } => {
             let mut config = config::Config::load(config_file)?;
             if let Some(listen) = listen {
@@ -94,7 +105,8 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<()> {
             Ok(())
         }
         Command::MasterKey(command) => commands::master_key(command, output),
-        Command::Dkim(command) => commands::dkim(command, output),
+        // Verification reports its verdict in the exit status, so it decides the code itself.
+        Command::Dkim(command) => return commands::dkim(command, config_file, output).await,
         Command::Tenant(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;
             commands::tenant(&service, command, output).await
@@ -103,5 +115,6 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<()> {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;
             commands::domain(&service, command, output).await
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

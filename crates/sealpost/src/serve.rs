@@ -62,7 +62,7 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
-    Ok(Service::open(store, vault, Arc::new(SystemClock)).await?)
+    Ok(Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?)
 }
 
 /// A database URL without its password, for logs.

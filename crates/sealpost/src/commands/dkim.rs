@@ -1,8 +1,10 @@
-//! `sealpost dkim ...`: DKIM tools that need no database.
+//! `sealpost dkim ...`: DKIM tools that need no database: key generation, signing a file the
+//! way the server signs mail, and verification with the cause of every failure.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -10,8 +12,11 @@ use sealpost_domain::{
     DkimDnsRecord, DomainName, KeyId, KeyOrigin, Selector, SigningKey, Timestamp,
 };
 use sealpost_vault::{MasterKey, Vault};
+use sealpost_web::dkim_views::VerificationView;
 use serde::Serialize;
 
+use crate::InputError;
+use crate::config::Config;
 use crate::output::Output;
 
 #[derive(Debug, Subcommand)]
@@ -27,6 +32,36 @@ pub enum DkimCommand {
         #[arg(long, requires = "domain")]
         selector: Option<String>,
     },
+    /// Sign a message (complete it first, as the server does) and print the signed message.
+    Sign {
+        /// The private key (PEM: PKCS#8 or PKCS#1, encrypted or not; RSA-2048).
+        #[arg(long)]
+        key: PathBuf,
+        /// The environment variable holding the key's password, if it is encrypted.
+        #[arg(long)]
+        password_env: Option<String>,
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        selector: String,
+        /// The signing time (t=) in seconds since the Unix epoch; default: now.
+        #[arg(long)]
+        timestamp: Option<i64>,
+        /// The message file, or - for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+    /// Verify every DKIM signature of a message with keys from DNS. Exits 0 when every
+    /// signature passes, 1 when any fails or there is none, 2 on usage or input errors.
+    Verify {
+        /// The message file, or - for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        /// The DNS server to ask, such as 127.0.0.1:5353 (default: configuration, then the
+        /// system's resolver).
+        #[arg(long)]
+        nameserver: Option<std::net::SocketAddr>,
+    },
 }
 
 #[derive(Serialize)]
@@ -41,8 +76,92 @@ struct KeygenView {
     zone_line: Option<String>,
 }
 
-pub fn dkim(command: DkimCommand, output: Output) -> anyhow::Result<()> {
+/// Reads a whole input file, or standard input for `-`; failures are input errors (exit 2).
+fn read_input(file: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let result = if file.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::File::open(file).and_then(|mut opened| opened.read_to_end(&mut bytes).map(|_| ()))
+    };
+    result.map_err(|error| InputError(format!("cannot read {}: {error}", file.display())))?;
+    Ok(bytes)
+}
+
+pub async fn dkim(
+    command: DkimCommand,
+    config: Option<&std::path::Path>,
+    output: Output,
+) -> anyhow::Result<ExitCode> {
     match command {
+        DkimCommand::Sign {
+            key,
+            password_env,
+            domain,
+            selector,
+            timestamp,
+            file,
+        } => {
+            let domain = DomainName::parse(&domain)
+                .map_err(|error| InputError(format!("--domain: {error}")))?;
+            let selector = Selector::parse(&selector)
+                .map_err(|error| InputError(format!("--selector: {error}")))?;
+            let pem = String::from_utf8(read_input(&key)?)
+                .map_err(|_| InputError(format!("{} is not a PEM text file", key.display())))?;
+            let password = match password_env {
+                Some(variable) => Some(std::env::var(&variable).map_err(|_| {
+                    InputError(format!("the environment variable {variable} is not set"))
+                })?),
+                None => None,
+            };
+            let vault = Vault::new(MasterKey::generate());
+            let private_key = vault
+                .import(&pem, password.as_deref())
+                .map_err(|error| InputError(format!("{}: {error}", key.display())))?;
+            let message = read_input(&file)?;
+            let timestamp = timestamp.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |elapsed| elapsed.as_secs() as i64)
+            });
+            let prepared = sealpost_dkim::prepare(&message, Timestamp(timestamp), &domain)
+                .map_err(|error| InputError(format!("the message cannot be signed: {error}")))?;
+            let signer =
+                sealpost_dkim::Signer::new(domain, selector, std::sync::Arc::new(private_key));
+            let signed = signer
+                .sign(&prepared.message, timestamp)
+                .map_err(|error| InputError(format!("the message cannot be signed: {error}")))?;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&signed)
+                .and_then(|()| stdout.flush())
+                .context("write the signed message")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DkimCommand::Verify { file, nameserver } => {
+            let mut config =
+                Config::load(config).map_err(|error| InputError(format!("{error:#}")))?;
+            if nameserver.is_some() {
+                config.nameserver = nameserver;
+            }
+            let resolver = config
+                .resolver()
+                .map_err(|error| InputError(format!("{error:#}")))?;
+            let message = read_input(&file)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as i64);
+            let report = sealpost_dkim::verify_with_dns(&message, &resolver, Timestamp(now))
+                .await
+                .map_err(|error| InputError(format!("the message cannot be read: {error}")))?;
+            let view = VerificationView::from(&report);
+            output.print(&view, || verification_text(&view));
+            Ok(if report.result() == sealpost_dkim::DkimResult::Pass {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         DkimCommand::Keygen {
             out,
             domain,
@@ -105,7 +224,47 @@ pub fn dkim(command: DkimCommand, output: Output) -> anyhow::Result<()> {
                 }
                 text
             });
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The verification report as a person reads it.
+fn verification_text(view: &VerificationView) -> String {
+    let mut text = format!("DKIM: {} ({})\n", view.result, view.summary);
+    for (index, signature) in view.signatures.iter().enumerate() {
+        let field = |value: &Option<String>| value.clone().unwrap_or_else(|| "?".to_owned());
+        text.push_str(&format!(
+            "\nSignature {}: d={} s={} a={}\n  result: {} ({})\n  {}\n  {}\n",
+            index + 1,
+            field(&signature.d),
+            field(&signature.s),
+            field(&signature.a),
+            signature.result,
+            signature.cause,
+            signature.cause_text,
+            signature.detail,
+        ));
+        for warning in &signature.warnings {
+            text.push_str(&format!(
+                "  warning ({}): {}\n",
+                warning.code, warning.message
+            ));
+        }
+        if let Some(key) = &signature.key {
+            text.push_str(&format!(
+                "  key: {} k={} {} bits{}{}\n",
+                key.name,
+                key.key_type,
+                key.bits
+                    .map_or_else(|| "?".to_owned(), |bits| bits.to_string()),
+                if key.testing { " t=y" } else { "" },
+                key.fingerprint
+                    .as_ref()
+                    .map(|fingerprint| format!(" fingerprint {fingerprint}"))
+                    .unwrap_or_default(),
+            ));
+        }
+    }
+    text.trim_end().to_owned()
 }
