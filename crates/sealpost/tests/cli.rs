@@ -380,3 +380,199 @@ fn demo_server_creates_its_master_key_and_serves_http() {
     let listed = ok_json(run(directory.path(), &[], &["tenant", "list", "--json"]));
     assert_eq!(listed[0]["name"], "acme");
 }
+
+/// `sealpost dkim sign` and `dkim verify` against a real DNS server serving the fixture key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dkim_sign_and_verify_files() {
+    let public = Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(fixture("rsa2048-pkcs8.pem"))
+        .output()
+        .unwrap();
+    let value = sealpost_domain::dkim_txt_value(&public.stdout);
+    let strings = sealpost_domain::split_txt_value(&value);
+    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let dns = sealpost_testdns::TestDns::start(
+        sealpost_testdns::Zone::new().txt("workplace._domainkey.client.test", &strings),
+    )
+    .await
+    .unwrap();
+    let nameserver = dns.addr().to_string();
+    let directory = tempfile::tempdir().unwrap();
+    let here = directory.path();
+    std::fs::write(
+        here.join("message.eml"),
+        "From: a@client.test\nTo: b@receiver.test\nSubject: Work order\n\nFixed.\n",
+    )
+    .unwrap();
+
+    let key = fixture("rsa2048-pkcs8.pem");
+    let sign = [
+        "dkim",
+        "sign",
+        "--key",
+        &key,
+        "--domain",
+        "client.test",
+        "--selector",
+        "workplace",
+        "--timestamp",
+        "1700000000",
+        "message.eml",
+    ];
+    let signed = run(here, &[], &sign);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let text = String::from_utf8(signed.stdout.clone()).unwrap();
+    assert!(
+        text.starts_with(
+            "DKIM-Signature: v=1; a=rsa-sha256; q=dns/txt; c=relaxed/simple; t=1700000000;"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\n"),
+        "{text}"
+    );
+    std::fs::write(here.join("signed.eml"), &signed.stdout).unwrap();
+
+    let verified = run(
+        here,
+        &[],
+        &["dkim", "verify", "--nameserver", &nameserver, "signed.eml"],
+    );
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verified.stdout).starts_with("DKIM: pass"));
+    let report = ok_json(run(
+        here,
+        &[],
+        &[
+            "dkim",
+            "verify",
+            "--json",
+            "--nameserver",
+            &nameserver,
+            "signed.eml",
+        ],
+    ));
+    assert_eq!(report["result"], "pass");
+    assert_eq!(report["signatures"][0]["d"], "client.test");
+    assert_eq!(report["signatures"][0]["s"], "workplace");
+    assert_eq!(report["signatures"][0]["a"], "rsa-sha256");
+    assert_eq!(report["signatures"][0]["cause"], "verified");
+
+    // A tampered message on standard input: exit 1 with the cause.
+    let tampered = text.replace("Fixed.", "Broken.");
+    let mut child = command(here, &[])
+        .args(["dkim", "verify", "--json", "--nameserver", &nameserver, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(tampered.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["result"], "fail");
+    assert_eq!(report["signatures"][0]["cause"], "body_modified");
+
+    // No signature at all is not a pass.
+    let unsigned = run(
+        here,
+        &[],
+        &[
+            "dkim",
+            "verify",
+            "--json",
+            "--nameserver",
+            &nameserver,
+            "message.eml",
+        ],
+    );
+    assert_eq!(unsigned.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&unsigned.stdout).unwrap();
+    assert_eq!(report["result"], "none");
+
+    // Input errors exit 2.
+    let missing = run(
+        here,
+        &[],
+        &["dkim", "verify", "--nameserver", &nameserver, "absent.eml"],
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    fails_with(missing, "cannot read absent.eml");
+    std::fs::write(here.join("garbage.eml"), " not a header\n").unwrap();
+    let garbage = run(
+        here,
+        &[],
+        &["dkim", "verify", "--nameserver", &nameserver, "garbage.eml"],
+    );
+    assert_eq!(garbage.status.code(), Some(2));
+    fails_with(garbage, "line 1");
+    std::fs::write(here.join("no-from.eml"), "Subject: x\n\nbody\n").unwrap();
+    let no_from = run(
+        here,
+        &[],
+        &sign.map(|argument| {
+            if argument == "message.eml" {
+                "no-from.eml"
+            } else {
+                argument
+            }
+        }),
+    );
+    assert_eq!(no_from.status.code(), Some(2));
+    fails_with(no_from, "no From header");
+    let usage = run(
+        here,
+        &[],
+        &["dkim", "verify", "--nameserver", "not-an-address"],
+    );
+    assert_eq!(usage.status.code(), Some(2));
+
+    // An encrypted key needs its password from the environment.
+    let encrypted = fixture("rsa2048-pkcs8-pbkdf2-aes256.pem");
+    let with_password = [
+        "dkim",
+        "sign",
+        "--key",
+        &encrypted,
+        "--password-env",
+        "KEY_PASSWORD",
+        "--domain",
+        "client.test",
+        "--selector",
+        "workplace",
+        "message.eml",
+    ];
+    let right = run(here, &[("KEY_PASSWORD", "fixture-pass")], &with_password);
+    assert!(
+        right.status.success(),
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+    std::fs::write(here.join("signed2.eml"), &right.stdout).unwrap();
+    let verified = run(
+        here,
+        &[],
+        &["dkim", "verify", "--nameserver", &nameserver, "signed2.eml"],
+    );
+    assert_eq!(verified.status.code(), Some(0));
+    let wrong = run(here, &[("KEY_PASSWORD", "wrong")], &with_password);
+    assert_eq!(wrong.status.code(), Some(2));
+    fails_with(wrong, "password");
+}
