@@ -72,10 +72,11 @@ impl Cause {
     pub fn result(&self) -> DkimResult {
         match self {
             Self::Verified => DkimResult::Pass,
-            Self::BodyModified | Self::SignatureMismatch | Self::SignatureExpired => {
-                DkimResult::Fail
-            }
-            Self::KeyTooSmall | Self::TimestampInFuture => DkimResult::Policy,
+            Self::BodyModified
+            | Self::SignatureMismatch
+            | Self::SignatureExpired
+            | Self::KeyTooSmall => DkimResult::Fail,
+            Self::TimestampInFuture => DkimResult::Policy,
             Self::DnsTemporary => DkimResult::TempError,
             Self::KeyNotFound
             | Self::KeyRevoked

@@ -152,7 +152,7 @@ fn key_record_problems() {
         ),
         (
             record(&rsa_record_of_size(768)),
-            DkimResult::Policy,
+            DkimResult::Fail,
             Cause::KeyTooSmall,
             &[],
         ),
