@@ -129,6 +129,31 @@ impl Resolver {
         non_empty(addresses)
     }
 
+    /// The CNAMEs that lead from `name` to its final owner, in order: empty when `name` is not an
+    /// alias. Shown to people so that a record reached through a provider's alias is explained.
+    /// A lookup failure ends the chain where it is; a loop ends after eight hops.
+    pub async fn cname_chain(&self, name: &str) -> Vec<String> {
+        let mut chain: Vec<String> = Vec::new();
+        let mut current = name.to_owned();
+        while chain.len() < 8 {
+            let Ok(records) = self.lookup(&current, RecordType::CNAME).await else {
+                break;
+            };
+            let Some(target) = records.into_iter().find_map(|data| match data {
+                RData::CNAME(target) => Some(name_text(&target.0)),
+                _ => None,
+            }) else {
+                break;
+            };
+            if chain.contains(&target) {
+                break;
+            }
+            chain.push(target.clone());
+            current = target;
+        }
+        chain
+    }
+
     /// The record data of type `record_type` at `name`, following CNAMEs. The answer may hold the
     /// CNAMEs of the chain too; callers keep the type they asked for.
     async fn lookup(&self, name: &str, record_type: RecordType) -> Result<Vec<RData>, LookupError> {

@@ -1,0 +1,262 @@
+//! The DKIM record check (SPEC S3.9): fetch the TXT record at `<selector>._domainkey.<domain>`,
+//! join its strings, parse its tags, decode `p=` and compare the *key* with ours, not the text, so
+//! that quoting, splitting and tag order at the DNS provider never cause a false alarm. A failure
+//! names its cause, including the doubled name that DNS provider forms produce when a tenant
+//! types the full name into a field that appends the zone.
+
+use sealpost_dkim::{KeyRecord, PublicKey, fingerprint};
+use sealpost_dns::{LookupError, Resolver};
+
+/// Why the record is or is not right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DkimRecordCause {
+    /// The record carries our key, ready for signing.
+    Matches,
+    /// The record is valid, but there is no key of ours to compare it with.
+    ValidUncompared,
+    NoRecord,
+    /// The record was found only at `<selector>._domainkey.<domain>.<domain>`.
+    DoubledName {
+        found_at: String,
+    },
+    SeveralRecords(usize),
+    DifferentKey {
+        ours: String,
+        published: String,
+    },
+    Revoked,
+    TestingMode,
+    KeyTypeNotRsa(String),
+    HashExcludesSha256(String),
+    Syntax(String),
+    Dns(String),
+}
+
+impl DkimRecordCause {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Matches => "ok",
+            Self::ValidUncompared => "valid_uncompared",
+            Self::NoRecord => "no_record",
+            Self::DoubledName { .. } => "doubled_name",
+            Self::SeveralRecords(_) => "several_records",
+            Self::DifferentKey { .. } => "different_key",
+            Self::Revoked => "revoked",
+            Self::TestingMode => "testing_mode",
+            Self::KeyTypeNotRsa(_) => "key_type_not_rsa",
+            Self::HashExcludesSha256(_) => "hash_excludes_sha256",
+            Self::Syntax(_) => "syntax_error",
+            Self::Dns(_) => "dns_error",
+        }
+    }
+}
+
+/// The outcome of the check, with what was found and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DkimRecordCheck {
+    pub name: String,
+    pub cause: DkimRecordCause,
+    /// The joined text of the record(s) found.
+    pub found: Vec<String>,
+    /// CNAMEs followed to reach the record, in order (empty when there were none).
+    pub cname_chain: Vec<String>,
+    /// Fingerprint of our key, when we have one.
+    pub expected_fingerprint: Option<String>,
+    /// The value that should be published, when we have a key.
+    pub expected_value: Option<String>,
+}
+
+impl DkimRecordCheck {
+    /// True when the record is fit for signing: our key, or a valid key when there is nothing
+    /// to compare with. Testing mode passes with a warning.
+    pub fn usable(&self) -> bool {
+        matches!(
+            self.cause,
+            DkimRecordCause::Matches
+                | DkimRecordCause::ValidUncompared
+                | DkimRecordCause::TestingMode
+        )
+    }
+
+    /// What the tenant's IT department should do, in one or two sentences.
+    pub fn fix(&self) -> String {
+        let publish = match &self.expected_value {
+            Some(value) => format!(
+                "Publish a TXT record at {} with the value {value}",
+                self.name
+            ),
+            None => format!("Publish the DKIM TXT record at {}", self.name),
+        };
+        match &self.cause {
+            DkimRecordCause::Matches | DkimRecordCause::ValidUncompared => {
+                "Nothing to do.".to_owned()
+            }
+            DkimRecordCause::NoRecord => format!("{publish}."),
+            DkimRecordCause::DoubledName { found_at } => format!(
+                "The record was created at {found_at}: the DNS provider appended the domain to a \
+                 name that already contained it. Enter only the part before the domain \
+                 (\"{}\") as the record name.",
+                self.name
+                    .strip_suffix(&format!(".{}", domain_of(&self.name)))
+                    .unwrap_or(&self.name)
+            ),
+            DkimRecordCause::SeveralRecords(count) => format!(
+                "{count} TXT records exist at {}; receivers may pick any of them. Delete all but \
+                 the one with our key.",
+                self.name
+            ),
+            DkimRecordCause::DifferentKey { .. } => format!(
+                "The published key is not the one Sealpost signs with (an old key, or a key from \
+                 another service). Replace the record: {publish}."
+            ),
+            DkimRecordCause::Revoked => {
+                format!("The record has an empty p=, which revokes the key. {publish}.")
+            }
+            DkimRecordCause::TestingMode => {
+                "The record has t=y (testing): receivers treat the mail as unsigned. Remove t=y \
+                 once signing works."
+                    .to_owned()
+            }
+            DkimRecordCause::KeyTypeNotRsa(_) | DkimRecordCause::HashExcludesSha256(_) => {
+                format!("Sealpost signs with rsa-sha256. {publish}.")
+            }
+            DkimRecordCause::Syntax(_) => format!("The record cannot be read. {publish}."),
+            DkimRecordCause::Dns(_) => {
+                "The DNS servers of the domain did not answer properly; try again later, and ask \
+                 the DNS provider if it persists."
+                    .to_owned()
+            }
+        }
+    }
+
+    /// The cause as a sentence.
+    pub fn describe(&self) -> String {
+        match &self.cause {
+            DkimRecordCause::Matches => "The record carries Sealpost's key.".to_owned(),
+            DkimRecordCause::ValidUncompared => {
+                "The record holds a valid RSA key (no stored key to compare it with).".to_owned()
+            }
+            DkimRecordCause::NoRecord => format!("There is no TXT record at {}.", self.name),
+            DkimRecordCause::DoubledName { found_at } => {
+                format!("No record at {}, but one at {found_at}.", self.name)
+            }
+            DkimRecordCause::SeveralRecords(count) => {
+                format!("{count} TXT records exist at {}.", self.name)
+            }
+            DkimRecordCause::DifferentKey { ours, published } => format!(
+                "The record holds a different key (published key {published}, ours {ours})."
+            ),
+            DkimRecordCause::Revoked => "The key is revoked (p= is empty).".to_owned(),
+            DkimRecordCause::TestingMode => {
+                "The record carries our key but is in testing mode (t=y).".to_owned()
+            }
+            DkimRecordCause::KeyTypeNotRsa(kind) => format!("The record has k={kind}, not rsa."),
+            DkimRecordCause::HashExcludesSha256(hashes) => {
+                format!("The record allows h={hashes} only, which excludes sha256.")
+            }
+            DkimRecordCause::Syntax(error) => format!("The record is malformed: {error}."),
+            DkimRecordCause::Dns(error) => format!("The DNS lookup failed: {error}."),
+        }
+    }
+}
+
+fn domain_of(name: &str) -> &str {
+    name.split_once("._domainkey.")
+        .map_or(name, |(_, domain)| domain)
+}
+
+/// Checks the record of `selector` at `domain` against our public key (SubjectPublicKeyInfo DER),
+/// or only for validity when `ours` is `None`.
+pub async fn check_dkim_record(
+    resolver: &Resolver,
+    domain: &str,
+    selector: &str,
+    ours: Option<&[u8]>,
+) -> DkimRecordCheck {
+    let name = format!("{selector}._domainkey.{domain}");
+    let mut check = DkimRecordCheck {
+        name: name.clone(),
+        cause: DkimRecordCause::NoRecord,
+        found: Vec::new(),
+        cname_chain: resolver.cname_chain(&name).await,
+        expected_fingerprint: ours.map(fingerprint),
+        expected_value: ours.map(sealpost_domain::dkim_txt_value),
+    };
+    let records = match resolver.txt(&name).await {
+        Ok(records) => records,
+        Err(LookupError::NxDomain | LookupError::NoData) => {
+            let doubled = format!("{name}.{domain}");
+            if let Ok(found) = resolver.txt(&doubled).await
+                && !found.is_empty()
+            {
+                check.cause = DkimRecordCause::DoubledName { found_at: doubled };
+            }
+            return check;
+        }
+        Err(LookupError::Temporary(error)) => {
+            check.cause = DkimRecordCause::Dns(error);
+            return check;
+        }
+    };
+    check.found = records
+        .iter()
+        .map(|record| String::from_utf8_lossy(&record.joined()).into_owned())
+        .collect();
+    if check.found.len() > 1 {
+        check.cause = DkimRecordCause::SeveralRecords(check.found.len());
+        return check;
+    }
+    check.cause = judge(&check.found[0], ours);
+    check
+}
+
+/// The cause for one record's text, compared with our key.
+fn judge(text: &str, ours: Option<&[u8]>) -> DkimRecordCause {
+    let record = match KeyRecord::parse(text) {
+        Ok(record) => record,
+        Err(error) => return DkimRecordCause::Syntax(error.to_string()),
+    };
+    if record.key_type != "rsa" {
+        return DkimRecordCause::KeyTypeNotRsa(record.key_type);
+    }
+    if !record.allows_hash("sha256") {
+        return DkimRecordCause::HashExcludesSha256(record.hashes.join(":"));
+    }
+    let Some(PublicKey::Rsa {
+        der: published_pkcs1,
+        ..
+    }) = &record.public_key
+    else {
+        return DkimRecordCause::Revoked;
+    };
+    if let Some(ours) = ours {
+        // Compare the RSA keys themselves: `p=` may be a SubjectPublicKeyInfo or a bare PKCS#1
+        // key, and base64 may be split or spaced differently.
+        let our_pkcs1 = match KeyRecord::parse(&sealpost_domain::dkim_txt_value(ours)) {
+            Ok(KeyRecord {
+                public_key: Some(PublicKey::Rsa { der, .. }),
+                ..
+            }) => der,
+            _ => return DkimRecordCause::Syntax("our own key cannot be read".to_owned()),
+        };
+        if &our_pkcs1 != published_pkcs1 {
+            return DkimRecordCause::DifferentKey {
+                ours: fingerprint(ours),
+                published: fingerprint_of_base64(&record.public_key_base64),
+            };
+        }
+    }
+    match (record.testing, ours) {
+        (true, _) => DkimRecordCause::TestingMode,
+        (false, Some(_)) => DkimRecordCause::Matches,
+        (false, None) => DkimRecordCause::ValidUncompared,
+    }
+}
+
+fn fingerprint_of_base64(text: &str) -> String {
+    use base64::Engine as _;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .unwrap_or_default();
+    fingerprint(&der)
+}
