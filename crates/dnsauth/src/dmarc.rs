@@ -315,15 +315,17 @@ mod tests {
 
     #[test]
     fn records() {
-        use Policy::*;
-        check_parse("v=DMARC1; p=reject", Ok((Reject, None, "r", "r", 100)));
+        check_parse(
+            "v=DMARC1; p=reject",
+            Ok((Policy::Reject, None, "r", "r", 100)),
+        );
         check_parse(
             "v=DMARC1;p=quarantine;sp=none;adkim=s;aspf=s;pct=50;",
-            Ok((Quarantine, Some(None), "s", "s", 50)),
+            Ok((Policy::Quarantine, Some(Policy::None), "s", "s", 50)),
         );
         check_parse(
             "v=DMARC1; rua=mailto:a@b.example",
-            Ok((None, Option::None, "r", "r", 100)),
+            Ok((Policy::None, None, "r", "r", 100)),
         );
         check_parse("v=DMARC1", Err(DmarcError::MissingPolicy));
         check_parse("p=none; v=DMARC1", Err(DmarcError::Version));
