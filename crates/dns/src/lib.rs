@@ -1,4 +1,4 @@
-//! The DNS resolver every part of Sealpost that needs DNS uses: TXT, MX and address lookups on
+//! The DNS resolver every part of Sealpost that needs DNS uses: TXT, MX, address and PTR lookups on
 //! hickory-resolver, with answers classified as found, NXDOMAIN, NODATA or a temporary failure.
 //!
 //! Queries go over UDP and are repeated over TCP when an answer comes back truncated; each
@@ -11,4 +11,4 @@ mod resolver;
 
 pub use config::ResolverConfig;
 pub use error::{DnsError, LookupError};
-pub use resolver::{Resolver, TxtRecord};
+pub use resolver::{Resolver, TxtRecord, reverse_name};

@@ -1,6 +1,6 @@
-//! The lookups Sealpost needs (TXT, MX, addresses), on hickory's caching resolver.
+//! The lookups Sealpost needs (TXT, MX, addresses, PTR), on hickory's caching resolver.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use hickory_resolver::TokioResolver;
@@ -154,6 +154,56 @@ impl Resolver {
         chain
     }
 
+    /// The IPv4 addresses (A records) of `name` alone, for protocols that ask for one family, as
+    /// SPF does for the family of the connection (RFC 7208 section 5.3).
+    ///
+    /// # Errors
+    /// See [`Resolver::txt`].
+    pub async fn a(&self, name: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
+        let records = self.lookup(name, RecordType::A).await?;
+        let addresses = records
+            .into_iter()
+            .filter_map(|data| match data {
+                RData::A(a) => Some(a.0),
+                _ => None,
+            })
+            .collect();
+        non_empty(addresses)
+    }
+
+    /// The IPv6 addresses (AAAA records) of `name` alone.
+    ///
+    /// # Errors
+    /// See [`Resolver::txt`].
+    pub async fn aaaa(&self, name: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
+        let records = self.lookup(name, RecordType::AAAA).await?;
+        let addresses = records
+            .into_iter()
+            .filter_map(|data| match data {
+                RData::AAAA(aaaa) => Some(aaaa.0),
+                _ => None,
+            })
+            .collect();
+        non_empty(addresses)
+    }
+
+    /// The names the reverse DNS gives for `ip` (PTR records at its `in-addr.arpa` or `ip6.arpa`
+    /// name, see [`reverse_name`]), without the final dot, in the order the server gave them.
+    ///
+    /// # Errors
+    /// See [`Resolver::txt`].
+    pub async fn ptr(&self, ip: IpAddr) -> Result<Vec<String>, LookupError> {
+        let records = self.lookup(&reverse_name(ip), RecordType::PTR).await?;
+        let names = records
+            .into_iter()
+            .filter_map(|data| match data {
+                RData::PTR(ptr) => Some(name_text(&ptr.0)),
+                _ => None,
+            })
+            .collect();
+        non_empty(names)
+    }
+
     /// The record data of type `record_type` at `name`, following CNAMEs. The answer may hold the
     /// CNAMEs of the chain too; callers keep the type they asked for.
     async fn lookup(&self, name: &str, record_type: RecordType) -> Result<Vec<RData>, LookupError> {
@@ -165,6 +215,30 @@ impl Resolver {
             .filter(|record| record.record_type() == record_type)
             .map(|record| record.data.clone())
             .collect())
+    }
+}
+
+/// The name under which the reverse DNS publishes `ip`, without the final dot:
+/// `1.2.0.192.in-addr.arpa` for 192.0.2.1 (RFC 1035 section 3.5) and the 32 nibbles of an IPv6
+/// address in reverse, lowercase, under `ip6.arpa` (RFC 3596 section 2.5).
+pub fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(ip) => {
+            let [a, b, c, d] = ip.octets();
+            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
+        }
+        IpAddr::V6(ip) => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut name = String::with_capacity(72);
+            for byte in ip.octets().iter().rev() {
+                for nibble in [byte & 0x0f, byte >> 4] {
+                    name.push(char::from(HEX[usize::from(nibble)]));
+                    name.push('.');
+                }
+            }
+            name.push_str("ip6.arpa");
+            name
+        }
     }
 }
 
@@ -188,16 +262,18 @@ fn query_name(text: &str) -> Result<Name, LookupError> {
     Name::from_labels(labels.split('.').map(str::as_bytes)).map_err(|_| LookupError::NxDomain)
 }
 
-/// A name as text without the final dot; the root stays `"."`.
+/// A name as text without the final dot, its labels byte for byte rather than escaped as in a
+/// zone file (`foo:bar`, not `foo\:bar`), so that a name from an answer (an MX exchange, a PTR
+/// target) can be queried again as it is; the root stays `"."`.
 fn name_text(name: &Name) -> String {
     if name.is_root() {
         return ".".to_owned();
     }
-    let mut text = name.to_ascii();
-    if text.ends_with('.') {
-        text.pop();
-    }
-    text
+    let labels: Vec<String> = name
+        .iter()
+        .map(|label| String::from_utf8_lossy(label).into_owned())
+        .collect();
+    labels.join(".")
 }
 
 #[cfg(test)]
@@ -211,6 +287,16 @@ mod tests {
     }
 
     #[test]
+    fn reverse_names() {
+        let name = |text: &str| reverse_name(text.parse().unwrap());
+        assert_eq!(name("192.0.2.1"), "1.2.0.192.in-addr.arpa");
+        assert_eq!(
+            name("2001:db8::cafe:1"),
+            "1.0.0.0.e.f.a.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+        );
+    }
+
+    #[test]
     fn names_are_absolute_and_taken_byte_for_byte() {
         check_name("example.com", Ok("example.com"));
         check_name("example.com.", Ok("example.com"));
@@ -220,7 +306,8 @@ mod tests {
         );
         check_name("", Ok("."));
         check_name(".", Ok("."));
-        check_name("a+b.example", Ok("a\\+b.example"));
+        check_name("a+b.example", Ok("a+b.example"));
+        check_name("foo:bar/baz.example", Ok("foo:bar/baz.example"));
         check_name("a..example", Err(LookupError::NxDomain));
         check_name(
             &format!("{}.example", "x".repeat(64)),

@@ -243,6 +243,75 @@ async fn mx_and_addresses() {
 }
 
 #[tokio::test]
+async fn one_family_at_a_time_and_reverse_names() {
+    let zone = Zone::new()
+        .a("dual.example.com", Ipv4Addr::new(192, 0, 2, 1))
+        .aaaa(
+            "dual.example.com",
+            Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1),
+        )
+        .a("v4only.example.com", Ipv4Addr::new(192, 0, 2, 3))
+        .ptr("1.2.0.192.in-addr.arpa", "dual.example.com")
+        .ptr("1.2.0.192.in-addr.arpa", "Other.Example.com.")
+        .ptr(
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.ip6.arpa",
+            "dual.example.com",
+        )
+        .servfail("2.2.0.192.in-addr.arpa")
+        .timeout("slow.example.com");
+    let server = TestDns::start(zone).await.unwrap();
+    let resolver = uncached(&server);
+
+    assert_eq!(
+        resolver.a("dual.example.com").await.unwrap(),
+        [Ipv4Addr::new(192, 0, 2, 1)]
+    );
+    assert_eq!(
+        resolver.aaaa("dual.example.com").await.unwrap(),
+        [Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)]
+    );
+    assert_eq!(
+        resolver.aaaa("v4only.example.com").await,
+        Err(LookupError::NoData)
+    );
+    assert_eq!(
+        resolver.a("missing.example.com").await,
+        Err(LookupError::NxDomain)
+    );
+
+    let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+    assert_eq!(
+        resolver.ptr(ip("192.0.2.1")).await.unwrap(),
+        ["dual.example.com", "Other.Example.com"]
+    );
+    assert_eq!(
+        resolver.ptr(ip("2001:db8::1")).await.unwrap(),
+        ["dual.example.com"]
+    );
+    assert_eq!(
+        resolver.ptr(ip("192.0.2.9")).await,
+        Err(LookupError::NxDomain)
+    );
+    assert!(matches!(
+        resolver.ptr(ip("192.0.2.2")).await,
+        Err(LookupError::Temporary(_))
+    ));
+
+    // A name that times out is a temporary failure after the configured attempts.
+    let impatient = Resolver::new(&ResolverConfig {
+        nameserver: Some(server.addr()),
+        timeout: Duration::from_millis(100),
+        attempts: 1,
+        cache: false,
+    })
+    .unwrap();
+    assert!(matches!(
+        impatient.a("slow.example.com").await,
+        Err(LookupError::Temporary(_))
+    ));
+}
+
+#[tokio::test]
 async fn a_server_that_never_answers_times_out_as_temporary() {
     // A bound socket that nobody reads: queries vanish without an ICMP error.
     let silent = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();

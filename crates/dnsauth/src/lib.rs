@@ -5,5 +5,6 @@
 
 pub mod dkim_record;
 pub mod dmarc;
+pub mod finding;
 pub mod mx;
 pub mod spf;

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{DkimCommand, DomainCommand, MasterKeyCommand, TenantCommand};
+use crate::commands::{
+    DkimCommand, DomainCommand, MasterKeyCommand, PlatformCommand, SpfCommand, TenantCommand,
+};
 use crate::output::Output;
 
 /// Sealpost: outbound e-mail for tenants' own domains, DKIM-signed.
@@ -53,6 +55,12 @@ enum Command {
     /// DKIM tools that work without a database.
     #[command(subcommand)]
     Dkim(DkimCommand),
+    /// SPF tools: evaluate SPF for a connection, with the trace of every term.
+    #[command(subcommand)]
+    Spf(SpfCommand),
+    /// The platform's own DNS records.
+    #[command(subcommand)]
+    Platform(PlatformCommand),
 }
 
 fn main() -> ExitCode {
@@ -107,6 +115,8 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::MasterKey(command) => commands::master_key(command, output),
         // Verification reports its verdict in the exit status, so it decides the code itself.
         Command::Dkim(command) => return commands::dkim(command, config_file, output).await,
+        Command::Spf(command) => return commands::spf(command, config_file, output).await,
+        Command::Platform(command) => commands::platform(command, config_file, output),
         Command::Tenant(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;
             commands::tenant(&service, command, output).await

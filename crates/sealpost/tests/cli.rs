@@ -576,3 +576,157 @@ async fn dkim_sign_and_verify_files() {
     assert_eq!(wrong.status.code(), Some(2));
     fails_with(wrong, "password");
 }
+
+/// `sealpost platform spf-record` from the configuration, and `sealpost spf check` against a real
+/// DNS server that publishes that record and a tenant domain including it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spf_check_and_the_platform_record() {
+    let directory = tempfile::tempdir().unwrap();
+    let here = directory.path();
+    std::fs::write(
+        here.join("sealpost.toml"),
+        "[platform]\ndomain = \"platform.test\"\n\
+         sending_ips = [\"192.0.2.0/24\", \"2001:db8::/32\", \"198.51.100.7\"]\n",
+    )
+    .unwrap();
+    let record = ok_json(run(here, &[], &["platform", "spf-record", "--json"]));
+    assert_eq!(
+        record,
+        serde_json::json!({
+            "name": "_spf.platform.test",
+            "type": "TXT",
+            "value": "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 ip4:198.51.100.7 -all",
+        })
+    );
+    let text = run(here, &[], &["platform", "spf-record"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains(
+        "Name:  _spf.platform.test\nType:  TXT\n\
+             Value: v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 ip4:198.51.100.7 -all"
+    ));
+
+    let zone = sealpost_testdns::Zone::new()
+        .txt("_spf.platform.test", &[record["value"].as_str().unwrap()])
+        .txt(
+            "client.test",
+            &["v=spf1 include:_spf.platform.test -all exp=why.client.test"],
+        )
+        .txt("why.client.test", &["%{i} may not send mail for %{d}"])
+        .txt("mx.client.test", &["v=spf1 a -all"])
+        .a("mx.client.test", std::net::Ipv4Addr::new(203, 0, 113, 10))
+        .servfail("broken.test");
+    let dns = sealpost_testdns::TestDns::start(zone).await.unwrap();
+    let nameserver = dns.addr().to_string();
+    let check = |ip: &str, sender: &str, helo: &str, json: bool| {
+        let mut arguments = vec![
+            "spf",
+            "check",
+            "--ip",
+            ip,
+            "--sender",
+            sender,
+            "--helo",
+            helo,
+            "--nameserver",
+            &nameserver,
+        ];
+        if json {
+            arguments.push("--json");
+        }
+        run(here, &[], &arguments)
+    };
+
+    let report = ok_json(check(
+        "2001:db8::25",
+        "news@client.test",
+        "mx.client.test",
+        true,
+    ));
+    assert_eq!(report["result"], "pass");
+    assert_eq!(report["domain"], "client.test");
+    assert_eq!(
+        (report["lookups"].as_u64(), report["void_lookups"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert!(report.get("explanation").is_none());
+    let trace = report["trace"].as_array().unwrap();
+    let steps: Vec<(u64, &str, &str)> = trace
+        .iter()
+        .map(|step| {
+            (
+                step["depth"].as_u64().unwrap(),
+                step["term"].as_str().unwrap(),
+                step["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (
+                0,
+                "v=spf1 include:_spf.platform.test -all exp=why.client.test",
+                "found"
+            ),
+            (0, "include:_spf.platform.test", "match"),
+            (
+                1,
+                "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 ip4:198.51.100.7 -all",
+                "found"
+            ),
+            (1, "ip4:192.0.2.0/24", "no_match"),
+            (1, "ip6:2001:db8::/32", "match"),
+        ]
+    );
+    assert_eq!(trace[1]["counts_lookup"], true);
+    assert_eq!(trace[0]["queries"][0]["type"], "TXT");
+    assert_eq!(trace[0]["queries"][0]["answer"], "records");
+
+    // A fail is a result, not an error: exit 0, with the domain's explanation.
+    let failed = check("203.0.113.99", "news@client.test", "mx.client.test", true);
+    assert_eq!(failed.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(report["result"], "fail");
+    assert_eq!(
+        report["explanation"],
+        "203.0.113.99 may not send mail for client.test"
+    );
+
+    let text = check("203.0.113.99", "news@client.test", "mx.client.test", false);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.starts_with("SPF: fail (-all in the SPF record of client.test matched)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  include:_spf.platform.test [lookup 1]: no match\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Explanation: 203.0.113.99 may not send mail for client.test"),
+        "{text}"
+    );
+
+    // A bounce checks the HELO identity.
+    let report = ok_json(check("203.0.113.10", "", "mx.client.test", true));
+    assert_eq!(report["result"], "pass");
+    assert_eq!(report["sender"], "postmaster@mx.client.test");
+
+    // DNS failures are temperror, and still exit 0.
+    let report = ok_json(check("192.0.2.1", "a@broken.test", "mx.client.test", true));
+    assert_eq!(report["result"], "temperror");
+    assert_eq!(report["trace"][0]["queries"][0]["answer"], "temporary");
+
+    // Usage errors exit 2.
+    let bad_ip = check("not-an-ip", "a@client.test", "mx.client.test", true);
+    assert_eq!(bad_ip.status.code(), Some(2));
+    let no_helo = run(here, &[], &["spf", "check", "--ip", "192.0.2.1"]);
+    assert_eq!(no_helo.status.code(), Some(2));
+    std::fs::write(
+        here.join("sealpost.toml"),
+        "[platform]\ndomain = \"platform.test\"\n",
+    )
+    .unwrap();
+    let empty = run(here, &[], &["platform", "spf-record"]);
+    assert_eq!(empty.status.code(), Some(2));
+    fails_with(empty, "platform.sending_ips is empty");
+}

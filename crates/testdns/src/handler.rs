@@ -1,5 +1,6 @@
-//! The request handler in front of hickory's catalog: it counts queries by transport and answers
-//! SERVFAIL for the names a test asked to fail, and passes everything else to the catalog.
+//! The request handler in front of hickory's catalog: it counts queries by transport, answers
+//! SERVFAIL for the names a test asked to fail, leaves unanswered the queries a test asked to time
+//! out, and passes everything else to the catalog.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::proto::op::{Edns, Header, HeaderCounts, Metadata, ResponseCode};
-use hickory_server::proto::rr::LowerName;
+use hickory_server::proto::rr::{LowerName, RecordType};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::{Catalog, MessageResponseBuilder};
 
@@ -39,6 +40,10 @@ impl Counters {
 pub(crate) struct Handler {
     pub(crate) catalog: Catalog,
     pub(crate) servfail: HashSet<LowerName>,
+    /// Names whose queries go unanswered...
+    pub(crate) timeout: HashSet<LowerName>,
+    /// ...unless the zone has records of the type asked for at that name.
+    pub(crate) present: HashSet<(LowerName, RecordType)>,
     pub(crate) counters: Arc<Counters>,
 }
 
@@ -58,6 +63,17 @@ impl RequestHandler for Handler {
             .any(|query| self.servfail.contains(query.name()));
         if fails {
             return answer_servfail(request, response_handle).await;
+        }
+        let hangs = request.queries.queries().iter().any(|query| {
+            self.timeout.contains(query.name())
+                && !self
+                    .present
+                    .contains(&(query.name().clone(), query.query_type()))
+        });
+        if hangs {
+            // Nothing is sent, so the client waits until its timeout. The server only logs what
+            // the handler returns.
+            return unanswered(request);
         }
         self.catalog
             .handle_request::<R, T>(request, response_handle)
@@ -81,13 +97,16 @@ async fn answer_servfail<R: ResponseHandler>(
         Ok(info) => info,
         // The server only logs what the handler returns, so describing the SERVFAIL that could
         // not be sent is enough.
-        Err(_) => {
-            let mut metadata = Metadata::response_from_request(&request.metadata);
-            metadata.response_code = ResponseCode::ServFail;
-            ResponseInfo::from(Header {
-                metadata,
-                counts: HeaderCounts::default(),
-            })
-        }
+        Err(_) => unanswered(request),
     }
+}
+
+/// A description of a SERVFAIL that was not sent, for the server's log.
+fn unanswered(request: &Request) -> ResponseInfo {
+    let mut metadata = Metadata::response_from_request(&request.metadata);
+    metadata.response_code = ResponseCode::ServFail;
+    ResponseInfo::from(Header {
+        metadata,
+        counts: HeaderCounts::default(),
+    })
 }

@@ -1,6 +1,7 @@
 //! An in-process authoritative DNS server for tests: it serves a [`Zone`] over UDP and TCP on one
 //! port of 127.0.0.1, so that Sealpost's resolver, and programs a test launches (dnspython,
-//! unbound, OpenDKIM), can query the same records.
+//! unbound, OpenDKIM), can query the same records. Names can also be made to fail (SERVFAIL) or
+//! to time out (no answer at all).
 //!
 //! Every record lives in a single zone for the root name `.`. Hickory's catalog answers REFUSED
 //! for a name outside all of its zones, which resolvers treat as a server failure; with the root
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use hickory_server::Server;
 use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::{LowerName, Name};
+use hickory_server::proto::rr::{LowerName, Name, RecordType};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use tokio::net::{TcpListener, UdpSocket};
@@ -65,6 +66,11 @@ impl TestDns {
             ZoneType::Primary,
             AxfrPolicy::Deny,
         );
+        let present: HashSet<(LowerName, RecordType)> = compiled
+            .records
+            .iter()
+            .map(|record| (LowerName::from(&record.name), record.record_type()))
+            .collect();
         for record in compiled.records {
             let description = format!("{} {}", record.name, record.record_type());
             // Hickory refuses a duplicate record and a CNAME sharing its name with other data.
@@ -88,6 +94,8 @@ impl TestDns {
                 .iter()
                 .map(LowerName::from)
                 .collect::<HashSet<_>>(),
+            timeout: compiled.timeout.iter().map(LowerName::from).collect(),
+            present,
             counters: Arc::clone(&counters),
         };
 

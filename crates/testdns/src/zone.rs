@@ -3,8 +3,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, SOA, TXT};
-use hickory_server::proto::rr::{Name, RData, Record};
+use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, NULL, PTR, SOA, TXT};
+use hickory_server::proto::rr::{Name, RData, Record, RecordType};
 
 /// Every record gets this TTL. It is long enough that a caching resolver keeps an answer for the
 /// whole of a test, which is what the cache tests rely on.
@@ -13,8 +13,12 @@ const TTL: u32 = 300;
 /// The largest character-string a TXT record can carry (RFC 1035 section 3.3: one length octet).
 const MAX_CHARACTER_STRING: usize = 255;
 
+/// The type code of the SPF record type (RFC 4408 section 3.1.1), which RFC 7208 section 3.1
+/// retired. Hickory has no type for it, so its records are served as opaque data.
+const SPF_TYPE: u16 = 99;
+
 /// A set of records under any names (several origins, such as `example.com.` and `test.`, may be
-/// mixed), plus names that answer SERVFAIL.
+/// mixed), plus names that answer SERVFAIL and names that leave queries unanswered.
 ///
 /// Names are absolute whether or not they end with a dot. Records of one name and type are served
 /// in the order they were added. Mistakes such as an over-long TXT string or a CNAME next to other
@@ -29,11 +33,13 @@ pub struct Zone {
 enum Entry {
     Record { name: String, data: Data },
     ServFail(String),
+    Timeout(String),
 }
 
 #[derive(Debug, Clone)]
 enum Data {
     Txt(Vec<Vec<u8>>),
+    Spf(Vec<Vec<u8>>),
     A(Ipv4Addr),
     Aaaa(Ipv6Addr),
     Mx { preference: u16, exchange: String },
@@ -61,6 +67,16 @@ impl Zone {
     pub fn txt_bytes(self, name: &str, strings: &[&[u8]]) -> Self {
         let strings = strings.iter().map(|bytes| bytes.to_vec()).collect();
         self.record(name, Data::Txt(strings))
+    }
+
+    /// Adds one record of the retired SPF type (99) whose character-strings are `strings`, laid
+    /// out as in a TXT record, so that tests can show that a checker does not read them.
+    pub fn spf(self, name: &str, strings: &[&str]) -> Self {
+        let strings = strings
+            .iter()
+            .map(|text| text.as_bytes().to_vec())
+            .collect();
+        self.record(name, Data::Spf(strings))
     }
 
     /// Adds an A record.
@@ -102,6 +118,15 @@ impl Zone {
         self
     }
 
+    /// Makes queries for exactly `name` go unanswered, so that the client times out, except
+    /// queries for a type that the zone holds records of at `name`. That models both a name
+    /// whose servers are unreachable (no records at all) and the server that answers TXT but
+    /// never answers other types, which RFC 7208's test suite describes.
+    pub fn timeout(mut self, name: &str) -> Self {
+        self.entries.push(Entry::Timeout(name.to_owned()));
+        self
+    }
+
     fn record(mut self, name: &str, data: Data) -> Self {
         self.entries.push(Entry::Record {
             name: name.to_owned(),
@@ -111,11 +136,13 @@ impl Zone {
     }
 
     /// Turns the entries into the records of one root zone (its SOA first, then the records in
-    /// the order given) and the names that answer SERVFAIL. The error names the offending entry.
+    /// the order given), the names that answer SERVFAIL and the names that time out. The error
+    /// names the offending entry.
     pub(crate) fn compile(&self) -> Result<Compiled, String> {
         let mut compiled = Compiled {
             records: vec![root_soa()?],
             servfail: Vec::new(),
+            timeout: Vec::new(),
         };
         for entry in &self.entries {
             match entry {
@@ -125,6 +152,7 @@ impl Zone {
                     compiled.records.push(Record::from_rdata(owner, TTL, rdata));
                 }
                 Entry::ServFail(name) => compiled.servfail.push(parse_name(name)?),
+                Entry::Timeout(name) => compiled.timeout.push(parse_name(name)?),
             }
         }
         Ok(compiled)
@@ -135,16 +163,23 @@ impl Data {
     fn to_rdata(&self, owner: &str) -> Result<RData, String> {
         let rdata = match self {
             Self::Txt(strings) => {
-                if strings.is_empty() {
-                    return Err(format!("TXT record at {owner:?} has no character-string"));
-                }
-                if let Some(long) = strings.iter().find(|s| s.len() > MAX_CHARACTER_STRING) {
-                    return Err(format!(
-                        "TXT character-string of {} bytes at {owner:?} exceeds {MAX_CHARACTER_STRING}",
-                        long.len()
-                    ));
-                }
+                check_strings("TXT", strings, owner)?;
                 RData::TXT(TXT::from_bytes(strings.iter().map(Vec::as_slice).collect()))
+            }
+            Self::Spf(strings) => {
+                check_strings("SPF", strings, owner)?;
+                // Each character-string is its length octet and its bytes, as in TXT.
+                let mut wire = Vec::new();
+                for string in strings {
+                    let length = u8::try_from(string.len())
+                        .map_err(|_| format!("SPF character-string at {owner:?} is too long"))?;
+                    wire.push(length);
+                    wire.extend_from_slice(string);
+                }
+                RData::Unknown {
+                    code: RecordType::Unknown(SPF_TYPE),
+                    rdata: NULL::with(wire),
+                }
             }
             Self::A(ip) => RData::A(A(*ip)),
             Self::Aaaa(ip) => RData::AAAA(AAAA(*ip)),
@@ -159,11 +194,28 @@ impl Data {
     }
 }
 
+/// Refuses a TXT-like record without character-strings or with one longer than DNS can carry.
+fn check_strings(kind: &str, strings: &[Vec<u8>], owner: &str) -> Result<(), String> {
+    if strings.is_empty() {
+        return Err(format!(
+            "{kind} record at {owner:?} has no character-string"
+        ));
+    }
+    if let Some(long) = strings.iter().find(|s| s.len() > MAX_CHARACTER_STRING) {
+        return Err(format!(
+            "{kind} character-string of {} bytes at {owner:?} exceeds {MAX_CHARACTER_STRING}",
+            long.len()
+        ));
+    }
+    Ok(())
+}
+
 /// The zone in hickory's terms.
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub(crate) records: Vec<Record>,
     pub(crate) servfail: Vec<Name>,
+    pub(crate) timeout: Vec<Name>,
 }
 
 /// The start-of-authority record of the root zone the server is authoritative for. Its presence

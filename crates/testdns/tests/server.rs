@@ -140,6 +140,62 @@ async fn servfail_names_fail_for_every_type() {
 }
 
 #[tokio::test]
+async fn timeout_names_leave_queries_unanswered_except_for_the_types_they_hold() {
+    let zone = Zone::new()
+        .timeout("silent.example.com")
+        .txt("txtonly.example.com", &["v=spf1 -all"])
+        .timeout("txtonly.example.com");
+    let server = TestDns::start(zone).await.unwrap();
+
+    for (name, record_type) in [
+        ("silent.example.com.", RecordType::TXT),
+        ("silent.example.com.", RecordType::A),
+        ("txtonly.example.com.", RecordType::A),
+    ] {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        socket
+            .send_to(&query(name, record_type, true), server.addr())
+            .await
+            .unwrap();
+        let mut buffer = vec![0; 512];
+        let waited =
+            tokio::time::timeout(Duration::from_millis(200), socket.recv(&mut buffer)).await;
+        assert!(waited.is_err(), "{name} {record_type} was answered");
+    }
+    let response = over_udp(server.addr(), "txtonly.example.com.", RecordType::TXT, true).await;
+    assert_eq!(response.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(answer_data(&response).len(), 1);
+    assert_eq!(server.queries(), 4);
+}
+
+#[tokio::test]
+async fn spf_type_records_are_served_as_type_99_apart_from_txt() {
+    let zone = Zone::new()
+        .spf("both.example.com", &["v=spf1 ", "-all"])
+        .txt("both.example.com", &["v=spf1 +all"]);
+    let server = TestDns::start(zone).await.unwrap();
+
+    let response = over_udp(
+        server.addr(),
+        "both.example.com.",
+        RecordType::Unknown(99),
+        true,
+    )
+    .await;
+    let [record] = &response.answers[..] else {
+        panic!("{response:?}");
+    };
+    assert_eq!(record.record_type(), RecordType::Unknown(99));
+    let RData::Unknown { rdata, .. } = &record.data else {
+        panic!("{record:?}");
+    };
+    assert_eq!(rdata.anything, b"\x07v=spf1 \x04-all");
+
+    let response = over_udp(server.addr(), "both.example.com.", RecordType::TXT, true).await;
+    assert_eq!(answer_data(&response)[0].to_string(), "v=spf1 +all");
+}
+
+#[tokio::test]
 async fn udp_truncates_what_only_tcp_can_carry_and_both_are_counted() {
     let long = "x".repeat(250);
     let strings = vec![long.as_str(); 8];

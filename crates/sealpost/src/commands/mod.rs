@@ -2,10 +2,12 @@
 
 mod dkim;
 mod domain;
+mod spf;
 mod tenant;
 
 pub use dkim::{DkimCommand, dkim};
 pub use domain::{DomainCommand, domain};
+pub use spf::{PlatformCommand, SpfCommand, platform, spf};
 pub use tenant::{TenantCommand, tenant};
 
 use std::path::PathBuf;

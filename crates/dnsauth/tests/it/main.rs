@@ -1,0 +1,4 @@
+//! One integration-test binary for sealpost-dnsauth: each module drives a check against the test
+//! DNS server on loopback.
+
+mod spf;
