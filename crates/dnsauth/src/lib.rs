@@ -7,4 +7,5 @@ pub mod dkim_record;
 pub mod dmarc;
 pub mod finding;
 pub mod mx;
+pub mod report;
 pub mod spf;

@@ -3,12 +3,14 @@
 //! (`SEALPOST_PLATFORM__DOMAIN`). `sealpost.example.toml` documents every key. The master key
 //! itself is never part of this: it comes from its own file or `SEALPOST_MASTER_KEY`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
+use sealpost_dnsauth::report::PlatformSpf;
+use sealpost_dnsauth::spf::Network;
 use sealpost_domain::DomainName;
 use serde::{Deserialize, Serialize};
 
@@ -106,10 +108,32 @@ impl Config {
         if let Some(host) = &self.platform.spf_include_host {
             DomainName::parse(host).context("platform.spf_include_host")?;
         }
-        for network in &self.platform.sending_ips {
-            parse_network(network).with_context(|| format!("platform.sending_ips: {network:?}"))?;
-        }
+        self.sending_networks()?;
         Ok(())
+    }
+
+    /// The platform's sending networks (SPEC S2.1).
+    pub fn sending_networks(&self) -> anyhow::Result<Vec<Network>> {
+        self.platform
+            .sending_ips
+            .iter()
+            .map(|text| {
+                text.parse::<Network>()
+                    .with_context(|| format!("platform.sending_ips: {text:?}"))
+            })
+            .collect()
+    }
+
+    /// What the tenant SPF check needs from the platform, when it is configured.
+    pub fn platform_spf(&self) -> anyhow::Result<Option<PlatformSpf>> {
+        let networks = self.sending_networks()?;
+        Ok(match self.spf_include_host() {
+            Some(include_host) if !networks.is_empty() => Some(PlatformSpf {
+                include_host,
+                networks,
+            }),
+            _ => None,
+        })
     }
 
     pub fn database_url(&self) -> String {
@@ -145,38 +169,5 @@ impl Config {
                 .as_ref()
                 .map(|domain| format!("_spf.{domain}"))
         })
-    }
-}
-
-/// An address or a CIDR network such as `192.0.2.0/24` or `2001:db8::/32`.
-pub fn parse_network(text: &str) -> anyhow::Result<(IpAddr, u8)> {
-    let (address, prefix) = match text.split_once('/') {
-        Some((address, prefix)) => (address, Some(prefix)),
-        None => (text, None),
-    };
-    let address: IpAddr = address.trim().parse().context("not an IP address")?;
-    let max = if address.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        Some(prefix) => prefix.trim().parse::<u8>().context("not a prefix length")?,
-        None => max,
-    };
-    if prefix > max {
-        bail!("the prefix length is larger than {max}");
-    }
-    Ok((address, prefix))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_network;
-
-    #[test]
-    fn networks() {
-        assert!(parse_network("192.0.2.1").is_ok());
-        assert!(parse_network("192.0.2.0/24").is_ok());
-        assert!(parse_network("2001:db8::/32").is_ok());
-        assert!(parse_network("192.0.2.0/33").is_err());
-        assert!(parse_network("mail.example").is_err());
-        assert!(parse_network("10.0.0.0/x").is_err());
     }
 }

@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    DkimCommand, DomainCommand, MasterKeyCommand, PlatformCommand, SpfCommand, TenantCommand,
+    DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand, PlatformCommand, SpfCommand,
+    TenantCommand,
 };
 use crate::output::Output;
 
@@ -58,6 +59,9 @@ enum Command {
     /// SPF tools: evaluate SPF for a connection, with the trace of every term.
     #[command(subcommand)]
     Spf(SpfCommand),
+    /// DNS checks of a sending domain: SPF, the DKIM record, DMARC and MX in one report.
+    #[command(subcommand)]
+    Dns(DnsCommand),
     /// The platform's own DNS records.
     #[command(subcommand)]
     Platform(PlatformCommand),
@@ -116,6 +120,7 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         // Verification reports its verdict in the exit status, so it decides the code itself.
         Command::Dkim(command) => return commands::dkim(command, config_file, output).await,
         Command::Spf(command) => return commands::spf(command, config_file, output).await,
+        Command::Dns(command) => return commands::dns(command, config_file, output).await,
         Command::Platform(command) => commands::platform(command, config_file, output),
         Command::Tenant(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;

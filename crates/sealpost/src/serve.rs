@@ -62,7 +62,8 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
-    Ok(Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?)
+    let service = Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?;
+    Ok(service.with_platform(config.platform_spf()?))
 }
 
 /// A database URL without its password, for logs.

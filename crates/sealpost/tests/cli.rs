@@ -730,3 +730,120 @@ async fn spf_check_and_the_platform_record() {
     assert_eq!(empty.status.code(), Some(2));
     fails_with(empty, "platform.sending_ips is empty");
 }
+
+/// `sealpost dns check` against a real DNS server: a domain that published everything (its DKIM
+/// record compared with the tenant's stored key), one that did not, and bad input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_check_reports_every_record_with_its_fix() {
+    let public = Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(fixture("rsa2048-pkcs8.pem"))
+        .output()
+        .unwrap();
+    let value = sealpost_domain::dkim_txt_value(&public.stdout);
+    let strings = sealpost_domain::split_txt_value(&value);
+    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let dns = sealpost_testdns::TestDns::start(
+        sealpost_testdns::Zone::new()
+            .txt("_spf.platform.test", &["v=spf1 ip4:192.0.2.0/24 -all"])
+            .txt("client.test", &["v=spf1 include:_spf.platform.test -all"])
+            .mx("client.test", 10, "mx.client.test")
+            .txt("workplace._domainkey.client.test", &strings)
+            .txt("_dmarc.client.test", &["v=DMARC1; p=reject"])
+            .txt("broken.test", &["v=spf1 a -all"])
+            .a("broken.test", std::net::Ipv4Addr::new(198, 51, 100, 1)),
+    )
+    .await
+    .unwrap();
+    let nameserver = dns.addr().to_string();
+    let directory = tempfile::tempdir().unwrap();
+    let here = directory.path();
+    std::fs::write(
+        here.join("sealpost.toml"),
+        "master_key_file = \"master.key\"\n[platform]\ndomain = \"platform.test\"\n\
+         sending_ips = [\"192.0.2.0/24\"]\n",
+    )
+    .unwrap();
+    let sealpost = |arguments: &[&str]| run(here, &[], arguments);
+    ok_json(sealpost(&[
+        "master-key",
+        "generate",
+        "--out",
+        "master.key",
+        "--json",
+    ]));
+    ok_json(sealpost(&["tenant", "create", "acme", "--json"]));
+    ok_json(sealpost(&[
+        "domain",
+        "add",
+        "--tenant",
+        "acme",
+        "client.test",
+        "--selector",
+        "workplace",
+        "--json",
+    ]));
+    let key = fixture("rsa2048-pkcs8.pem");
+    ok_json(sealpost(&[
+        "domain",
+        "import-key",
+        "--tenant",
+        "acme",
+        "client.test",
+        "--file",
+        &key,
+        "--json",
+    ]));
+
+    let healthy = sealpost(&[
+        "dns",
+        "check",
+        "client.test",
+        "--tenant",
+        "acme",
+        "--nameserver",
+        &nameserver,
+        "--json",
+    ]);
+    assert_eq!(
+        healthy.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&healthy.stdout)
+    );
+    let report: Value = serde_json::from_slice(&healthy.stdout).unwrap();
+    assert_eq!(report["status"], "ok", "{report:#}");
+    let dkim = report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|section| section["check"] == "dkim")
+        .unwrap();
+    assert_eq!(dkim["findings"][0]["code"], "dkim.record");
+
+    let broken = sealpost(&[
+        "dns",
+        "check",
+        "broken.test",
+        "--selector",
+        "workplace",
+        "--nameserver",
+        &nameserver,
+    ]);
+    assert_eq!(broken.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        text.starts_with("DNS check of broken.test: error"),
+        "{text}"
+    );
+    assert!(text.contains("spf.include_missing"), "{text}");
+    assert!(
+        text.contains("publish: broken.test TXT v=spf1 a include:_spf.platform.test -all"),
+        "{text}"
+    );
+    assert!(text.contains("dkim.record_missing"), "{text}");
+
+    let invalid = sealpost(&["dns", "check", "not a domain", "--nameserver", &nameserver]);
+    assert_eq!(invalid.status.code(), Some(2));
+    fails_with(invalid, "not a valid domain name");
+}

@@ -3,6 +3,7 @@
 //! translations of these calls, so they cannot drift apart in behaviour.
 
 mod clock;
+mod dns_checks;
 mod error;
 mod signing;
 mod signing_domains;
@@ -18,6 +19,7 @@ pub use tenants::NewApiKey;
 use std::sync::Arc;
 
 use sealpost_dns::Resolver;
+use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_vault::Vault;
 
 use crate::signing::SignerCache;
@@ -32,6 +34,8 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     resolver: Resolver,
     signers: SignerCache,
+    /// The platform's SPF facts; without them the SPF check says the platform is not set up.
+    platform: Option<PlatformSpf>,
 }
 
 impl Service {
@@ -54,7 +58,14 @@ impl Service {
             clock,
             resolver,
             signers: SignerCache::default(),
+            platform: None,
         })
+    }
+
+    /// The platform's SPF include host and sending networks, from the operator's configuration.
+    pub fn with_platform(mut self, platform: Option<PlatformSpf>) -> Self {
+        self.platform = platform;
+        self
     }
 
     pub fn store(&self) -> &Store {

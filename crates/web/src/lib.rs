@@ -5,6 +5,7 @@
 mod auth;
 mod dkim;
 pub mod dkim_views;
+pub mod dns_views;
 mod error;
 mod openapi;
 mod signing_domains;

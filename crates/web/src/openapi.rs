@@ -14,7 +14,7 @@ use crate::{dkim, signing_domains, tenants};
         tenants::revoke_key,
         signing_domains::list, signing_domains::create, signing_domains::show,
         signing_domains::update, signing_domains::remove, signing_domains::generate_key,
-        signing_domains::import_key, signing_domains::dns_record, dkim::verify,
+        signing_domains::import_key, signing_domains::dns_record, signing_domains::dns_check, dkim::verify,
     ),
     modifiers(&BearerSchemes)
 )]

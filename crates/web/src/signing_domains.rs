@@ -10,6 +10,7 @@ use sealpost_domain::SigningDomainId;
 use sealpost_service::KeyImport;
 
 use crate::auth::TenantAuth;
+use crate::dns_views::DnsReportView;
 use crate::error::{ApiJson, ErrorBody};
 use crate::views::{
     DnsRecordView, ImportKeyRequest, NewSigningDomainRequest, SigningDomainView,
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/signing-domains/{id}/import-key", post(import_key))
         .route("/api/v1/signing-domains/{id}/dns-record", get(dns_record))
+        .route("/api/v1/signing-domains/{id}/dns-check", get(dns_check))
 }
 
 /// A malformed id cannot name any domain, so it is as not found as a foreign one.
@@ -165,4 +167,21 @@ pub async fn dns_record(
 ) -> Result<Json<DnsRecordView>, ApiError> {
     let record = state.service.dns_record(tenant, domain_id(&id)?).await?;
     Ok(Json(record.into()))
+}
+
+/// Checks the domain's DNS now: SPF for the platform's addresses, the DKIM record against the
+/// domain's key, DMARC and MX, each finding with what was found, what was expected and the fix.
+#[utoipa::path(get, path = "/api/v1/signing-domains/{id}/dns-check", tag = "signing domains",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = DnsReportView), (status = 404, body = ErrorBody)))]
+pub async fn dns_check(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DnsReportView>, ApiError> {
+    let report = state
+        .service
+        .check_signing_domain_dns(tenant, domain_id(&id)?)
+        .await?;
+    Ok(Json(DnsReportView::from(&report)))
 }

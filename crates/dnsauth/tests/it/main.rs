@@ -1,4 +1,6 @@
 //! One integration-test binary for sealpost-dnsauth: each module drives a check against the test
 //! DNS server on loopback.
 
+mod records;
+mod report;
 mod spf;

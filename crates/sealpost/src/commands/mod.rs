@@ -1,11 +1,13 @@
 //! Operator commands that act on the same database as the server.
 
 mod dkim;
+mod dns;
 mod domain;
 mod spf;
 mod tenant;
 
 pub use dkim::{DkimCommand, dkim};
+pub use dns::{DnsCommand, dns};
 pub use domain::{DomainCommand, domain};
 pub use spf::{PlatformCommand, SpfCommand, platform, spf};
 pub use tenant::{TenantCommand, tenant};

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use sealpost_dnsauth::spf::{
-    DnsAnswer, Network, SpfOutcome, SpfRequest, TraceStep, check_host, platform_record,
-    split_strings,
+    DnsAnswer, SpfOutcome, SpfRequest, TraceStep, check_host, platform_record, split_strings,
 };
 use sealpost_domain::Timestamp;
 use serde::Serialize;
@@ -150,14 +149,8 @@ pub fn platform(
                 .into());
             }
             let networks = config
-                .platform
-                .sending_ips
-                .iter()
-                .map(|text| {
-                    text.parse::<Network>()
-                        .map_err(|error| InputError(format!("platform.sending_ips: {error}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+                .sending_networks()
+                .map_err(|error| InputError(format!("{error:#}")))?;
             let view = RecordView {
                 name,
                 record_type: "TXT",

@@ -1,0 +1,127 @@
+//! `sealpost dns check`: everything a sending domain needs published (SPF for the platform's
+//! addresses, the DKIM record, DMARC, MX) in one report, against the configured or given DNS
+//! server (SPEC S3.9, S5.3, S8.4, S8.5).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use sealpost_dnsauth::finding::Status;
+use sealpost_dnsauth::report::{DomainCheckRequest, check_domain};
+use sealpost_domain::{DomainName, Timestamp};
+use sealpost_web::dns_views::DnsReportView;
+
+use crate::InputError;
+use crate::config::Config;
+use crate::output::Output;
+
+#[derive(Debug, Subcommand)]
+pub enum DnsCommand {
+    /// Check SPF, the DKIM record, DMARC and MX of a domain. Exits 0 when nothing is an error,
+    /// 1 when a finding is an error, 2 on usage or input errors.
+    Check {
+        domain: String,
+        /// The DKIM selector to check; with --tenant, the signing domain's own selector.
+        #[arg(long)]
+        selector: Option<String>,
+        /// Compare the DKIM record with this tenant's key for the domain (reads the database).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The envelope sender's domain, when it differs from DOMAIN.
+        #[arg(long)]
+        mail_from_domain: Option<String>,
+        /// The DNS server to ask, such as 127.0.0.1:5353.
+        #[arg(long)]
+        nameserver: Option<SocketAddr>,
+    },
+}
+
+pub async fn dns(
+    command: DnsCommand,
+    config: Option<&std::path::Path>,
+    output: Output,
+) -> anyhow::Result<ExitCode> {
+    let DnsCommand::Check {
+        domain,
+        selector,
+        tenant,
+        mail_from_domain,
+        nameserver,
+    } = command;
+    let input = |error: &dyn std::fmt::Display| InputError(format!("{error:#}"));
+    let mut config = Config::load(config).map_err(|error| input(&format!("{error:#}")))?;
+    if nameserver.is_some() {
+        config.nameserver = nameserver;
+    }
+    let domain = DomainName::parse(&domain).map_err(|error| input(&error))?;
+    let mail_from_domain = mail_from_domain
+        .map(|text| DomainName::parse(&text).map_err(|error| input(&error)))
+        .transpose()?;
+    let platform = config
+        .platform_spf()
+        .map_err(|error| input(&format!("{error:#}")))?;
+    let resolver = config
+        .resolver()
+        .map_err(|error| input(&format!("{error:#}")))?;
+
+    // With a tenant, the stored signing domain supplies the selector and the key to compare.
+    let (selector, key) = match &tenant {
+        Some(tenant) => {
+            let service = super::open_service(&config).await?;
+            let tenant = service.find_tenant(tenant).await?;
+            let found = service
+                .find_signing_domain(tenant.id, domain.as_str(), selector.as_deref())
+                .await?;
+            (
+                Some(found.selector.as_str().to_owned()),
+                found.key.map(|key| key.public_key_der),
+            )
+        }
+        None => (selector, None),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let request = DomainCheckRequest {
+        domain: domain.as_str(),
+        selector: selector.as_deref(),
+        public_key_der: key.as_deref(),
+        mail_from_domain: mail_from_domain.as_ref().map(DomainName::as_str),
+        platform: platform.as_ref(),
+    };
+    let report = check_domain(&resolver, request, Timestamp(now)).await;
+    let view = DnsReportView::from(&report);
+    output.print(&view, || report_text(&view));
+    Ok(match report.status() {
+        Status::Error => ExitCode::from(1),
+        Status::Ok | Status::Warning => ExitCode::SUCCESS,
+    })
+}
+
+/// The report as a person reads it: one block per check, each finding with its fix.
+fn report_text(view: &DnsReportView) -> String {
+    let mut text = format!("DNS check of {}: {}\n", view.domain, view.status);
+    for section in &view.sections {
+        text.push_str(&format!(
+            "\n{} ({})\n",
+            section.check.to_uppercase(),
+            section.status
+        ));
+        for finding in &section.findings {
+            text.push_str(&format!(
+                "  [{}] {}: {}\n        expected: {}\n",
+                finding.status, finding.code, finding.found, finding.expected
+            ));
+            if let Some(fix) = &finding.fix {
+                text.push_str(&format!("        fix: {fix}\n"));
+            }
+        }
+        if let Some(record) = &section.suggested {
+            text.push_str(&format!(
+                "  publish: {} TXT {}\n",
+                record.name, record.value
+            ));
+        }
+    }
+    text.trim_end().to_owned()
+}

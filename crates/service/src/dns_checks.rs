@@ -1,0 +1,31 @@
+//! The DNS report of a signing domain (SPEC S3.9, S5.3): SPF for the platform's addresses, the
+//! DKIM record against the domain's own key, DMARC and MX, with the platform settings the
+//! operator configured.
+
+use sealpost_dnsauth::report::{DomainCheckRequest, DomainReport, check_domain};
+use sealpost_domain::{SigningDomainId, TenantId};
+
+use crate::{Service, ServiceError};
+
+impl Service {
+    /// Checks everything a signing domain needs published. The DKIM record is compared with the
+    /// domain's key when it has one.
+    pub async fn check_signing_domain_dns(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+    ) -> Result<DomainReport, ServiceError> {
+        let signing_domain = self.signing_domain(tenant, id).await?;
+        let request = DomainCheckRequest {
+            domain: signing_domain.domain.as_str(),
+            selector: Some(signing_domain.selector.as_str()),
+            public_key_der: signing_domain
+                .key
+                .as_ref()
+                .map(|key| key.public_key_der.as_slice()),
+            mail_from_domain: None,
+            platform: self.platform.as_ref(),
+        };
+        Ok(check_domain(&self.resolver, request, self.clock.now()).await)
+    }
+}
