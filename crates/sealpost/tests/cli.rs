@@ -390,10 +390,8 @@ async fn dkim_sign_and_verify_files() {
         .output()
         .unwrap();
     let value = sealpost_domain::dkim_txt_value(&public.stdout);
-    let strings = sealpost_domain::split_txt_value(&value);
-    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
     let dns = sealpost_testdns::TestDns::start(
-        sealpost_testdns::Zone::new().txt("workplace._domainkey.client.test", &strings),
+        sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
     )
     .await
     .unwrap();
@@ -741,14 +739,12 @@ async fn dns_check_reports_every_record_with_its_fix() {
         .output()
         .unwrap();
     let value = sealpost_domain::dkim_txt_value(&public.stdout);
-    let strings = sealpost_domain::split_txt_value(&value);
-    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
     let dns = sealpost_testdns::TestDns::start(
         sealpost_testdns::Zone::new()
             .txt("_spf.platform.test", &["v=spf1 ip4:192.0.2.0/24 -all"])
             .txt("client.test", &["v=spf1 include:_spf.platform.test -all"])
             .mx("client.test", 10, "mx.client.test")
-            .txt("workplace._domainkey.client.test", &strings)
+            .txt_split("workplace._domainkey.client.test", &value)
             .txt("_dmarc.client.test", &["v=DMARC1; p=reject"])
             .txt("broken.test", &["v=spf1 a -all"])
             .a("broken.test", std::net::Ipv4Addr::new(198, 51, 100, 1)),

@@ -35,9 +35,7 @@ async fn dns() -> TestDns {
     let vault = Vault::new(MasterKey::generate());
     let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
     let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
-    let strings = sealpost_domain::split_txt_value(&value);
-    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
-    TestDns::start(Zone::new().txt("workplace._domainkey.client.test", &strings))
+    TestDns::start(Zone::new().txt_split("workplace._domainkey.client.test", &value))
         .await
         .unwrap()
 }

@@ -63,6 +63,13 @@ impl Zone {
         self.record(name, Data::Txt(strings))
     }
 
+    /// Adds one TXT record holding `value` cut into character-strings of at most 255 bytes, as a
+    /// DNS provider publishes a long value such as a DKIM key.
+    pub fn txt_split(self, name: &str, value: &str) -> Self {
+        let strings = value.as_bytes().chunks(255).map(<[u8]>::to_vec).collect();
+        self.record(name, Data::Txt(strings))
+    }
+
     /// Adds one TXT record whose character-strings are arbitrary bytes, for 8-bit content.
     pub fn txt_bytes(self, name: &str, strings: &[&[u8]]) -> Self {
         let strings = strings.iter().map(|bytes| bytes.to_vec()).collect();

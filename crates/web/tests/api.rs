@@ -616,10 +616,8 @@ async fn uploaded_messages_are_verified_with_causes() {
     let vault = Vault::new(MasterKey::generate());
     let key = Arc::new(vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap());
     let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
-    let strings = sealpost_domain::split_txt_value(&value);
-    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
     let dns = sealpost_testdns::TestDns::start(
-        sealpost_testdns::Zone::new().txt("workplace._domainkey.client.test", &strings),
+        sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
     )
     .await
     .unwrap();
@@ -676,10 +674,8 @@ async fn the_dns_check_compares_the_published_key_with_the_domains_own() {
     let vault = Vault::new(MasterKey::generate());
     let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
     let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
-    let strings = sealpost_domain::split_txt_value(&value);
-    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
     let dns = sealpost_testdns::TestDns::start(
-        sealpost_testdns::Zone::new().txt("workplace._domainkey.client.test", &strings),
+        sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
     )
     .await
     .unwrap();

@@ -22,15 +22,11 @@ fn key_file(name: &str) -> std::path::PathBuf {
 /// A DNS server holding the fixture key (and the 1024-bit fixture under selector `weak`).
 async fn dns() -> TestDns {
     let record = record_for(&fixture_key());
-    let strings = sealpost_domain::split_txt_value(&record);
-    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
     let weak = weak_record();
-    let weak_strings = sealpost_domain::split_txt_value(&weak);
-    let weak_strings: Vec<&str> = weak_strings.iter().map(String::as_str).collect();
     TestDns::start(
         Zone::new()
-            .txt(&format!("{SELECTOR}._domainkey.{DOMAIN}"), &strings)
-            .txt(&format!("weak._domainkey.{DOMAIN}"), &weak_strings),
+            .txt_split(&format!("{SELECTOR}._domainkey.{DOMAIN}"), &record)
+            .txt_split(&format!("weak._domainkey.{DOMAIN}"), &weak),
     )
     .await
     .expect("start the DNS server")

@@ -20,17 +20,6 @@ fn key_der(name: &str) -> Vec<u8> {
     vault.import(&pem, None).unwrap().public_key_der()
 }
 
-fn strings(value: &str) -> Vec<String> {
-    sealpost_domain::split_txt_value(value)
-}
-
-/// A TXT record added with the value split as a provider would.
-fn txt(zone: Zone, name: &str, value: &str) -> Zone {
-    let parts = strings(value);
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    zone.txt(name, &parts)
-}
-
 fn resolver(dns: &TestDns) -> Resolver {
     Resolver::new(&ResolverConfig {
         nameserver: Some(dns.addr()),
@@ -74,30 +63,28 @@ async fn dkim_records_are_compared_key_to_key_and_each_cause_is_named() {
     let rewritten = format!("k=rsa;  p={}", base64.encode(&pkcs1));
 
     let mut zone = Zone::new();
-    zone = txt(zone, "s._domainkey.ok.test", &value);
-    zone = txt(zone, "s._domainkey.rewritten.test", &rewritten);
-    zone = txt(zone, "s._domainkey.doubled.test.doubled.test", &value);
-    zone = txt(zone, "s._domainkey.several.test", &value);
+    zone = zone.txt_split("s._domainkey.ok.test", &value);
+    zone = zone.txt_split("s._domainkey.rewritten.test", &rewritten);
+    zone = zone.txt_split("s._domainkey.doubled.test.doubled.test", &value);
+    zone = zone.txt_split("s._domainkey.several.test", &value);
     zone = zone.txt("s._domainkey.several.test", &["v=DKIM1; k=rsa; p="]);
-    zone = txt(
-        zone,
+    zone = zone.txt_split(
         "s._domainkey.other.test",
         &sealpost_domain::dkim_txt_value(&other),
     );
     zone = zone.txt("s._domainkey.revoked.test", &["v=DKIM1; k=rsa; p="]);
-    zone = txt(zone, "s._domainkey.testing.test", &format!("{value}; t=y"));
+    zone = zone.txt_split("s._domainkey.testing.test", &format!("{value}; t=y"));
     zone = zone.txt(
         "s._domainkey.ed.test",
         &["v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="],
     );
-    zone = txt(
-        zone,
+    zone = zone.txt_split(
         "s._domainkey.sha1.test",
         &value.replace("k=rsa", "k=rsa; h=sha1"),
     );
     zone = zone.txt("s._domainkey.garbage.test", &["v=DKIM1; p=@@@"]);
     zone = zone.cname("s._domainkey.alias.test", "s.keys.provider.test");
-    zone = txt(zone, "s.keys.provider.test", &value);
+    zone = zone.txt_split("s.keys.provider.test", &value);
     zone = zone.servfail("s._domainkey.broken.test");
     let dns = TestDns::start(zone).await.unwrap();
     let resolver = resolver(&dns);

@@ -32,8 +32,6 @@ fn platform() -> PlatformSpf {
 
 async fn dns(key: &[u8]) -> TestDns {
     let value = sealpost_domain::dkim_txt_value(key);
-    let strings = sealpost_domain::split_txt_value(&value);
-    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
     let zone = Zone::new()
         .txt(
             "_spf.platform.test",
@@ -42,7 +40,7 @@ async fn dns(key: &[u8]) -> TestDns {
         .txt("client.test", &["v=spf1 include:_spf.platform.test -all"])
         .mx("client.test", 10, "mx.client.test")
         .a("mx.client.test", std::net::Ipv4Addr::new(198, 51, 100, 25))
-        .txt("workplace._domainkey.client.test", &strings)
+        .txt_split("workplace._domainkey.client.test", &value)
         .txt(
             "_dmarc.client.test",
             &["v=DMARC1; p=quarantine; rua=mailto:dmarc@client.test"],

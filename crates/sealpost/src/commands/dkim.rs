@@ -16,7 +16,6 @@ use sealpost_web::dkim_views::VerificationView;
 use serde::Serialize;
 
 use crate::InputError;
-use crate::config::Config;
 use crate::output::Output;
 
 #[derive(Debug, Subcommand)]
@@ -119,11 +118,7 @@ pub async fn dkim(
                 .import(&pem, password.as_deref())
                 .map_err(|error| InputError(format!("{}: {error}", key.display())))?;
             let message = read_input(&file)?;
-            let timestamp = timestamp.unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.as_secs() as i64)
-            });
+            let timestamp = timestamp.unwrap_or_else(|| super::now().0);
             let prepared = sealpost_dkim::prepare(&message, Timestamp(timestamp), &domain)
                 .map_err(|error| InputError(format!("the message cannot be signed: {error}")))?;
             let signer =
@@ -139,18 +134,9 @@ pub async fn dkim(
             Ok(ExitCode::SUCCESS)
         }
         DkimCommand::Verify { file, nameserver } => {
-            let mut config =
-                Config::load(config).map_err(|error| InputError(format!("{error:#}")))?;
-            if nameserver.is_some() {
-                config.nameserver = nameserver;
-            }
-            let resolver = config
-                .resolver()
-                .map_err(|error| InputError(format!("{error:#}")))?;
+            let (_config, resolver) = super::dns_setup(config, nameserver)?;
             let message = read_input(&file)?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs() as i64);
+            let now = super::now().0;
             let report = sealpost_dkim::verify_with_dns(&message, &resolver, Timestamp(now))
                 .await
                 .map_err(|error| InputError(format!("the message cannot be read: {error}")))?;

@@ -8,11 +8,10 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use sealpost_dnsauth::finding::Status;
 use sealpost_dnsauth::report::{DomainCheckRequest, check_domain};
-use sealpost_domain::{DomainName, Timestamp};
+use sealpost_domain::DomainName;
 use sealpost_web::dns_views::DnsReportView;
 
 use crate::InputError;
-use crate::config::Config;
 use crate::output::Output;
 
 #[derive(Debug, Subcommand)]
@@ -49,19 +48,13 @@ pub async fn dns(
         nameserver,
     } = command;
     let input = |error: &dyn std::fmt::Display| InputError(format!("{error:#}"));
-    let mut config = Config::load(config).map_err(|error| input(&format!("{error:#}")))?;
-    if nameserver.is_some() {
-        config.nameserver = nameserver;
-    }
+    let (config, resolver) = super::dns_setup(config, nameserver)?;
     let domain = DomainName::parse(&domain).map_err(|error| input(&error))?;
     let mail_from_domain = mail_from_domain
         .map(|text| DomainName::parse(&text).map_err(|error| input(&error)))
         .transpose()?;
     let platform = config
         .platform_spf()
-        .map_err(|error| input(&format!("{error:#}")))?;
-    let resolver = config
-        .resolver()
         .map_err(|error| input(&format!("{error:#}")))?;
 
     // With a tenant, the stored signing domain supplies the selector and the key to compare.
@@ -79,9 +72,6 @@ pub async fn dns(
         }
         None => (selector, None),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64);
     let request = DomainCheckRequest {
         domain: domain.as_str(),
         selector: selector.as_deref(),
@@ -89,7 +79,7 @@ pub async fn dns(
         mail_from_domain: mail_from_domain.as_ref().map(DomainName::as_str),
         platform: platform.as_ref(),
     };
-    let report = check_domain(&resolver, request, Timestamp(now)).await;
+    let report = check_domain(&resolver, request, super::now()).await;
     let view = DnsReportView::from(&report);
     output.print(&view, || report_text(&view));
     Ok(match report.status() {

@@ -65,3 +65,26 @@ pub fn random_token() -> String {
         .expect("the system random source is readable");
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+/// The configuration and resolver of a DNS-using command, with `--nameserver` applied (SPEC
+/// S8.5). A configuration that cannot be read is an input error (exit 2).
+pub fn dns_setup(
+    config: Option<&std::path::Path>,
+    nameserver: Option<std::net::SocketAddr>,
+) -> anyhow::Result<(Config, sealpost_dns::Resolver)> {
+    let input = |error: anyhow::Error| crate::InputError(format!("{error:#}"));
+    let mut config = Config::load(config).map_err(input)?;
+    if nameserver.is_some() {
+        config.nameserver = nameserver;
+    }
+    let resolver = config.resolver().map_err(input)?;
+    Ok((config, resolver))
+}
+
+/// The current time for commands; libraries take the time as an argument.
+pub fn now() -> sealpost_domain::Timestamp {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    sealpost_domain::Timestamp(elapsed.as_secs() as i64)
+}

@@ -105,17 +105,8 @@ pub async fn spf(
             helo,
             nameserver,
         } => {
-            let mut config =
-                Config::load(config).map_err(|error| InputError(format!("{error:#}")))?;
-            if nameserver.is_some() {
-                config.nameserver = nameserver;
-            }
-            let resolver = config
-                .resolver()
-                .map_err(|error| InputError(format!("{error:#}")))?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs() as i64);
+            let (_config, resolver) = super::dns_setup(config, nameserver)?;
+            let now = super::now().0;
             let request = SpfRequest::mail_from(ip, &sender, &helo, Timestamp(now));
             let outcome = check_host(&resolver, &request).await;
             let view = check_view(&request, &outcome);
