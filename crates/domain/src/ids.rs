@@ -73,3 +73,11 @@ id_type!(
     /// One API key of a tenant.
     ApiKeyId
 );
+id_type!(
+    /// One accepted message in the queue.
+    MessageId
+);
+id_type!(
+    /// One recipient of a queued message, with its own delivery state.
+    RecipientId
+);

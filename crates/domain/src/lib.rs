@@ -3,13 +3,15 @@
 
 mod dns_record;
 mod ids;
+mod message;
 mod names;
 mod signing_decision;
 mod signing_domain;
 mod tenant;
 
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
-pub use ids::{ApiKeyId, KeyId, SigningDomainId, TenantId};
+pub use ids::{ApiKeyId, KeyId, MessageId, RecipientId, SigningDomainId, TenantId};
+pub use message::{QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
 pub use names::{DomainName, NameError, Selector};
 pub use signing_decision::{SigningDecision, UnsignedReason, decide as decide_signing};
 pub use signing_domain::{

@@ -4,6 +4,7 @@
 //! filters by it, so no query can reach another tenant's rows.
 
 mod connect;
+mod queue;
 mod rows;
 mod signing_domains;
 mod tenants;
@@ -11,6 +12,7 @@ mod tenants;
 pub mod testing;
 
 pub use connect::Backend;
+pub use queue::{AttemptInfo, AttemptRecord, Claim, RecipientUpdate};
 pub use tenants::ApiKeyInfo;
 
 use sqlx::{PgPool, SqlitePool};
@@ -106,5 +108,7 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod queue_tests;
 #[cfg(test)]
 mod tests;

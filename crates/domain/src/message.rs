@@ -1,0 +1,120 @@
+//! Messages in the queue (SPEC S1, S6.2): how a message leaves, what was decided about signing,
+//! and the delivery state of each recipient.
+
+use crate::{MessageId, RecipientId, TenantId, Timestamp};
+
+/// How a tenant's mail leaves (SPEC S1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The platform's own MTA, direct to the recipients' MX hosts, retried for 24 hours.
+    Native,
+    /// The tenant's own mail server; a failed attempt is final.
+    Relay,
+}
+
+impl Route {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Native => "native",
+            Self::Relay => "relay",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "native" => Some(Self::Native),
+            "relay" => Some(Self::Relay),
+            _ => None,
+        }
+    }
+}
+
+/// Where a recipient's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecipientState {
+    Queued,
+    /// Claimed by a worker that is delivering it now.
+    Sending,
+    /// A temporary failure; another attempt is due at `next_attempt_at`.
+    Deferred,
+    Sent,
+    Failed,
+    /// Temporary failures until the retry period ended.
+    Expired,
+    Cancelled,
+}
+
+impl RecipientState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Deferred => "deferred",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "queued" => Self::Queued,
+            "sending" => Self::Sending,
+            "deferred" => Self::Deferred,
+            "sent" => Self::Sent,
+            "failed" => Self::Failed,
+            "expired" => Self::Expired,
+            "cancelled" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// A final state never changes again.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Sent | Self::Failed | Self::Expired | Self::Cancelled
+        )
+    }
+}
+
+/// What was decided about signing, kept with the message (SPEC S4.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigningRecord {
+    Signed { domain: String, selector: String },
+    Unsigned { code: String, reason: String },
+}
+
+/// A message as accepted: exactly the bytes that will be sent, and its envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub mail_from: String,
+    pub raw: Vec<u8>,
+    pub signing: SigningRecord,
+    pub route: Route,
+    /// `http` or `smtp`.
+    pub source: &'static str,
+    pub idempotency_key: Option<String>,
+    pub accepted_at: Timestamp,
+    /// Native delivery gives up on temporary failures at this time.
+    pub expires_at: Timestamp,
+    pub recipients: Vec<Recipient>,
+}
+
+/// One recipient of a message and its delivery state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub id: RecipientId,
+    pub address: String,
+    /// The domain part, lowercase: recipients are delivered per destination domain.
+    pub domain: String,
+    pub state: RecipientState,
+    pub attempts: u32,
+    pub next_attempt_at: Option<Timestamp>,
+    /// The last reply of a remote server, or the error, as shown to people.
+    pub last_reply: Option<String>,
+    pub updated_at: Timestamp,
+}

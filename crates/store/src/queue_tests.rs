@@ -1,0 +1,265 @@
+//! The queue's behaviour on both backends: atomic acceptance, idempotency keys, claiming under a
+//! lease, fencing of a lost lease, release, retry and cancel.
+
+use sealpost_domain::{
+    MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route, SigningRecord, Tenant,
+    TenantId, TenantName, Timestamp,
+};
+
+use crate::{AttemptRecord, RecipientUpdate, Store, StoreError, testing};
+
+const NOW: i64 = 1_800_000_000;
+
+async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, TenantId)>) {
+    let directory = tempfile::tempdir().unwrap();
+    let mut stores = Vec::new();
+    for store in testing::fresh_stores(directory.path()).await {
+        let tenant = Tenant {
+            id: TenantId::new(),
+            name: TenantName::parse("acme").unwrap(),
+            display_name: "Acme".into(),
+            created_at: Timestamp(NOW),
+        };
+        store.create_tenant(&tenant).await.unwrap();
+        stores.push((store, tenant.id));
+    }
+    (directory, stores)
+}
+
+fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) -> QueuedMessage {
+    QueuedMessage {
+        id: MessageId::new(),
+        tenant_id: tenant,
+        mail_from: "bounce@client.test".into(),
+        raw: b"From: a@client.test\r\n\r\nbody\r\n".to_vec(),
+        signing: SigningRecord::Signed {
+            domain: "client.test".into(),
+            selector: "workplace".into(),
+        },
+        route: Route::Native,
+        source: "http",
+        idempotency_key: key.map(str::to_owned),
+        accepted_at: Timestamp(NOW),
+        expires_at: Timestamp(NOW + 86_400),
+        recipients: recipients
+            .iter()
+            .map(|address| Recipient {
+                id: RecipientId::new(),
+                address: (*address).to_owned(),
+                domain: address.rsplit_once('@').unwrap().1.to_owned(),
+                state: RecipientState::Queued,
+                attempts: 0,
+                next_attempt_at: None,
+                last_reply: None,
+                updated_at: Timestamp(NOW),
+            })
+            .collect(),
+    }
+}
+
+fn attempt(outcome: &'static str) -> AttemptRecord {
+    AttemptRecord {
+        started_at: Timestamp(NOW),
+        finished_at: Timestamp(NOW + 1),
+        outcome,
+        reply: "451 4.7.1 try later".into(),
+        host: Some("mx.receiver.test".into()),
+    }
+}
+
+#[tokio::test]
+async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let first = message(tenant, &["a@one.test", "b@two.test"], Some("order-1"));
+        store.insert_message(&first).await.unwrap();
+        assert_eq!(store.message(tenant, first.id).await.unwrap(), first);
+
+        let again = message(tenant, &["a@one.test"], Some("order-1"));
+        assert!(matches!(
+            store.insert_message(&again).await,
+            Err(StoreError::Duplicate(_))
+        ));
+        assert!(matches!(
+            store.message(tenant, again.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            store
+                .message_by_idempotency_key(tenant, "order-1")
+                .await
+                .unwrap(),
+            Some(first.id)
+        );
+        // Another tenant never sees the message.
+        assert!(matches!(
+            store.message(TenantId::new(), first.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            store.recent_message_ids(tenant, 10).await.unwrap(),
+            [first.id]
+        );
+    }
+}
+
+#[tokio::test]
+async fn claims_lease_recipients_and_a_lost_lease_records_nothing() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let queued = message(tenant, &["a@one.test", "b@two.test"], None);
+        store.insert_message(&queued).await.unwrap();
+
+        let claims = store
+            .claim_due("node-a", Timestamp(NOW), Timestamp(NOW + 60), 10)
+            .await
+            .unwrap();
+        assert_eq!(claims.len(), 2);
+        // Leased recipients are not claimed again while the lease holds.
+        let none = store
+            .claim_due("node-b", Timestamp(NOW + 30), Timestamp(NOW + 90), 10)
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+
+        // After the lease expires another node takes over; the first node's outcome is refused.
+        let taken = store
+            .claim_due("node-b", Timestamp(NOW + 61), Timestamp(NOW + 120), 10)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 2);
+        let sent = RecipientUpdate {
+            state: RecipientState::Sent,
+            next_attempt_at: None,
+            last_reply: "250 ok".into(),
+        };
+        assert!(
+            !store
+                .finish_attempt(&claims[0], &sent, &attempt("delivered"))
+                .await
+                .unwrap()
+        );
+        let by_b = taken
+            .iter()
+            .find(|claim| claim.recipient_id == claims[0].recipient_id)
+            .unwrap();
+        assert!(
+            store
+                .finish_attempt(by_b, &sent, &attempt("delivered"))
+                .await
+                .unwrap()
+        );
+        // A final state is never changed by a stale claim either.
+        assert!(
+            !store
+                .finish_attempt(by_b, &sent, &attempt("delivered"))
+                .await
+                .unwrap()
+        );
+
+        let deferred = RecipientUpdate {
+            state: RecipientState::Deferred,
+            next_attempt_at: Some(Timestamp(NOW + 600)),
+            last_reply: "451 4.7.1 try later".into(),
+        };
+        let other = taken
+            .iter()
+            .find(|claim| claim.recipient_id != claims[0].recipient_id)
+            .unwrap();
+        assert!(
+            store
+                .finish_attempt(other, &deferred, &attempt("temporary"))
+                .await
+                .unwrap()
+        );
+
+        let stored = store.message(tenant, queued.id).await.unwrap();
+        for recipient in &stored.recipients {
+            let expected = match recipient.id == claims[0].recipient_id {
+                true => RecipientState::Sent,
+                false => RecipientState::Deferred,
+            };
+            assert_eq!((recipient.state, recipient.attempts), (expected, 1));
+        }
+        assert_eq!(store.attempts(tenant, queued.id).await.unwrap().len(), 2);
+
+        // Not due before its time; due after; retry-now makes it due at once.
+        assert!(
+            store
+                .claim_due("node-a", Timestamp(NOW + 100), Timestamp(NOW + 160), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .retry_now(tenant, queued.id, Timestamp(NOW + 100))
+                .await
+                .unwrap(),
+            1
+        );
+        let retried = store
+            .claim_due("node-a", Timestamp(NOW + 100), Timestamp(NOW + 160), 10)
+            .await
+            .unwrap();
+        assert_eq!(retried.len(), 1);
+        assert!(store.release_claim(&retried[0]).await.unwrap());
+        assert_eq!(
+            store
+                .cancel(tenant, queued.id, Timestamp(NOW + 101))
+                .await
+                .unwrap(),
+            1
+        );
+        let stored = store.message(tenant, queued.id).await.unwrap();
+        let cancelled = stored
+            .recipients
+            .iter()
+            .find(|recipient| recipient.id == other.recipient_id)
+            .unwrap();
+        assert_eq!(cancelled.state, RecipientState::Cancelled);
+        assert!(
+            store
+                .claim_due(
+                    "node-a",
+                    Timestamp(NOW + 10_000),
+                    Timestamp(NOW + 10_060),
+                    10
+                )
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn new_mail_is_claimed_before_retries() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let old = message(tenant, &["old@one.test"], None);
+        store.insert_message(&old).await.unwrap();
+        let claim = store
+            .claim_due("n", Timestamp(NOW), Timestamp(NOW + 60), 1)
+            .await
+            .unwrap();
+        let deferred = RecipientUpdate {
+            state: RecipientState::Deferred,
+            next_attempt_at: Some(Timestamp(NOW + 10)),
+            last_reply: "451".into(),
+        };
+        assert!(
+            store
+                .finish_attempt(&claim[0], &deferred, &attempt("temporary"))
+                .await
+                .unwrap()
+        );
+        let new = message(tenant, &["new@two.test"], None);
+        store.insert_message(&new).await.unwrap();
+        let first = store
+            .claim_due("n", Timestamp(NOW + 20), Timestamp(NOW + 80), 1)
+            .await
+            .unwrap();
+        assert_eq!(first[0].message_id, new.id);
+    }
+}
