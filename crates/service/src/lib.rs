@@ -3,23 +3,29 @@
 //! translations of these calls, so they cannot drift apart in behaviour.
 
 mod clock;
+mod compose;
 mod dns_checks;
 mod error;
+mod messages;
 mod signing;
 mod signing_domains;
+mod submit;
 mod tenants;
 
 pub use clock::{Clock, SystemClock};
+pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use error::ServiceError;
-pub use sealpost_store::{ApiKeyInfo, Store};
+pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
+pub use submit::{Accepted, MAX_RECIPIENTS, Submission};
 pub use tenants::NewApiKey;
 
 use std::sync::Arc;
 
 use sealpost_dns::Resolver;
 use sealpost_dnsauth::report::PlatformSpf;
+use sealpost_queue::RetryPolicy;
 use sealpost_vault::Vault;
 
 use crate::signing::SignerCache;
@@ -36,6 +42,7 @@ pub struct Service {
     signers: SignerCache,
     /// The platform's SPF facts; without them the SPF check says the platform is not set up.
     platform: Option<PlatformSpf>,
+    retry_policy: RetryPolicy,
 }
 
 impl Service {
@@ -59,7 +66,14 @@ impl Service {
             resolver,
             signers: SignerCache::default(),
             platform: None,
+            retry_policy: RetryPolicy::default(),
         })
+    }
+
+    /// The native delivery retry schedule (SPEC S1.1); the default fits 24 hours.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
     }
 
     /// The platform's SPF include host and sending networks, from the operator's configuration.

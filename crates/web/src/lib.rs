@@ -7,6 +7,8 @@ mod dkim;
 pub mod dkim_views;
 pub mod dns_views;
 mod error;
+pub mod message_views;
+mod messages;
 mod openapi;
 mod signing_domains;
 mod tenants;
@@ -26,7 +28,7 @@ pub use error::ApiError;
 /// JSON request bodies carry at most a pasted PEM key; anything larger is refused before parsing.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Raw messages uploaded for verification may be as large as mail usually gets.
+/// Messages (submitted, or uploaded for verification) may be as large as mail usually gets.
 const MESSAGE_LIMIT_BYTES: usize = 25 * 1024 * 1024;
 
 /// What every handler can reach.
@@ -46,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .merge(
             dkim::routes()
+                .merge(messages::routes())
                 .layer(RequestBodyLimitLayer::new(MESSAGE_LIMIT_BYTES))
                 .layer(DefaultBodyLimit::disable()),
         )

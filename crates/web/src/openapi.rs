@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{dkim, signing_domains, tenants};
+use crate::{dkim, messages, signing_domains, tenants};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,6 +15,8 @@ use crate::{dkim, signing_domains, tenants};
         signing_domains::list, signing_domains::create, signing_domains::show,
         signing_domains::update, signing_domains::remove, signing_domains::generate_key,
         signing_domains::import_key, signing_domains::dns_record, signing_domains::dns_check, dkim::verify,
+        messages::submit, messages::submit_raw, messages::list, messages::show,
+        messages::raw_source, messages::dkim, messages::retry, messages::cancel,
     ),
     modifiers(&BearerSchemes)
 )]

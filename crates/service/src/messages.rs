@@ -1,0 +1,77 @@
+//! Looking at and acting on queued messages (SPEC S5.5, S6.2, S8.1): status per recipient,
+//! attempts, the stored source and its DKIM verification, retry now and cancel.
+
+use sealpost_dkim::Report;
+use sealpost_domain::{MessageId, QueuedMessage, TenantId};
+use sealpost_store::{AttemptInfo, StoreError};
+
+use crate::{Service, ServiceError};
+
+fn not_found(error: StoreError) -> ServiceError {
+    match error {
+        StoreError::NotFound => ServiceError::NotFound("message"),
+        other => other.into(),
+    }
+}
+
+impl Service {
+    pub async fn message(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<QueuedMessage, ServiceError> {
+        self.store.message(tenant, id).await.map_err(not_found)
+    }
+
+    /// The tenant's newest messages, newest first.
+    pub async fn recent_messages(
+        &self,
+        tenant: TenantId,
+        limit: u32,
+    ) -> Result<Vec<QueuedMessage>, ServiceError> {
+        let mut messages = Vec::new();
+        for id in self.store.recent_message_ids(tenant, limit).await? {
+            messages.push(self.message(tenant, id).await?);
+        }
+        Ok(messages)
+    }
+
+    pub async fn message_attempts(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<Vec<AttemptInfo>, ServiceError> {
+        self.message(tenant, id).await?;
+        Ok(self.store.attempts(tenant, id).await?)
+    }
+
+    /// Verifies the DKIM signatures of the stored source, exactly as it is sent (SPEC S5.5).
+    pub async fn verify_stored_message(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<Report, ServiceError> {
+        let message = self.message(tenant, id).await?;
+        self.verify_message(&message.raw).await
+    }
+
+    /// Makes deferred recipients due now; returns how many.
+    pub async fn retry_message(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<u64, ServiceError> {
+        self.message(tenant, id).await?;
+        Ok(self.store.retry_now(tenant, id, self.clock.now()).await?)
+    }
+
+    /// Cancels recipients that are still waiting; returns how many.
+    pub async fn cancel_message(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<u64, ServiceError> {
+        self.message(tenant, id).await?;
+        Ok(self.store.cancel(tenant, id, self.clock.now()).await?)
+    }
+}

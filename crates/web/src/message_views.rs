@@ -1,0 +1,173 @@
+//! The JSON shapes of message submission and message status (SPEC S6.2, S8.1).
+
+use std::collections::BTreeMap;
+
+use sealpost_domain::{QueuedMessage, Recipient, SigningRecord};
+use sealpost_service::AttemptInfo;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A message described by its parts; Sealpost builds the MIME structure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeRequest {
+    /// `facilities@client.example` or `Facilities <facilities@client.example>`.
+    pub from: String,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Recipients that receive the message without appearing in its headers.
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    /// Extra `X-` or `List-Unsubscribe` headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRequest>,
+    /// The envelope sender; default: the From address.
+    pub mail_from: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRequest {
+    pub filename: String,
+    pub content_type: String,
+    /// The content, base64-encoded.
+    pub content_base64: String,
+}
+
+/// A ready RFC 5322 message with its envelope.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMessageRequest {
+    pub mail_from: String,
+    pub recipients: Vec<String>,
+    /// The message as text (headers, blank line, body).
+    pub raw: Option<String>,
+    /// The message base64-encoded, for 8-bit content that is not UTF-8.
+    pub raw_base64: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptedView {
+    pub id: String,
+    /// True when the Idempotency-Key was used before: nothing new was queued.
+    pub replayed: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub mail_from: String,
+    /// native (the platform's MTA) or relay (the tenant's own mail server).
+    pub route: &'static str,
+    pub source: &'static str,
+    pub size: usize,
+    pub signing: SigningView,
+    pub accepted_at: i64,
+    /// Temporary failures stop being retried at this time.
+    pub expires_at: i64,
+    pub recipients: Vec<RecipientView>,
+    pub attempts: Vec<AttemptView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SigningView {
+    pub signed: bool,
+    pub domain: Option<String>,
+    pub selector: Option<String>,
+    /// Why the tenant did not sign, with a stable code.
+    pub unsigned_code: Option<String>,
+    pub unsigned_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecipientView {
+    pub id: String,
+    pub address: String,
+    /// queued, sending, deferred, sent, failed, expired or cancelled.
+    pub state: &'static str,
+    pub attempts: u32,
+    pub next_attempt_at: Option<i64>,
+    /// The remote server's last reply, or the error.
+    pub last_reply: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub recipient_id: String,
+    pub started_at: i64,
+    pub finished_at: i64,
+    /// delivered, temporary or permanent.
+    pub outcome: String,
+    pub reply: String,
+    pub host: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangedView {
+    /// How many recipients changed.
+    pub changed: u64,
+}
+
+impl From<&Recipient> for RecipientView {
+    fn from(recipient: &Recipient) -> Self {
+        Self {
+            id: recipient.id.to_string(),
+            address: recipient.address.clone(),
+            state: recipient.state.as_str(),
+            attempts: recipient.attempts,
+            next_attempt_at: recipient.next_attempt_at.map(|at| at.0),
+            last_reply: recipient.last_reply.clone(),
+        }
+    }
+}
+
+impl MessageView {
+    pub fn new(message: &QueuedMessage, attempts: &[AttemptInfo]) -> Self {
+        let signing = match &message.signing {
+            SigningRecord::Signed { domain, selector } => SigningView {
+                signed: true,
+                domain: Some(domain.clone()),
+                selector: Some(selector.clone()),
+                unsigned_code: None,
+                unsigned_reason: None,
+            },
+            SigningRecord::Unsigned { code, reason } => SigningView {
+                signed: false,
+                domain: None,
+                selector: None,
+                unsigned_code: Some(code.clone()),
+                unsigned_reason: Some(reason.clone()),
+            },
+        };
+        Self {
+            id: message.id.to_string(),
+            mail_from: message.mail_from.clone(),
+            route: message.route.as_str(),
+            source: message.source,
+            size: message.raw.len(),
+            signing,
+            accepted_at: message.accepted_at.0,
+            expires_at: message.expires_at.0,
+            recipients: message.recipients.iter().map(RecipientView::from).collect(),
+            attempts: attempts
+                .iter()
+                .map(|attempt| AttemptView {
+                    recipient_id: attempt.recipient_id.to_string(),
+                    started_at: attempt.started_at.0,
+                    finished_at: attempt.finished_at.0,
+                    outcome: attempt.outcome.clone(),
+                    reply: attempt.reply.clone(),
+                    host: attempt.host.clone(),
+                })
+                .collect(),
+        }
+    }
+}

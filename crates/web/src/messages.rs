@@ -1,0 +1,254 @@
+//! Message routes (SPEC S6.2, S8.1): submit a composed or a raw message (202 once it is
+//! committed), list and show messages with per-recipient state and attempts, the stored source,
+//! its DKIM verification, retry now and cancel.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use base64::Engine as _;
+use sealpost_domain::MessageId;
+use sealpost_service::{Attachment, Composition, Submission, compose};
+
+use crate::auth::TenantAuth;
+use crate::dkim_views::VerificationView;
+use crate::error::{ApiJson, ErrorBody};
+use crate::message_views::{
+    AcceptedView, ChangedView, ComposeRequest, MessageView, RawMessageRequest,
+};
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/messages", get(list).post(submit))
+        .route("/api/v1/messages/raw", post(submit_raw))
+        .route("/api/v1/messages/{id}", get(show))
+        .route("/api/v1/messages/{id}/raw", get(raw_source))
+        .route("/api/v1/messages/{id}/dkim", get(dkim))
+        .route("/api/v1/messages/{id}/retry", post(retry))
+        .route("/api/v1/messages/{id}/cancel", post(cancel))
+}
+
+fn message_id(text: &str) -> Result<MessageId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found("message"))
+}
+
+fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        format!("{field}: {message}"),
+    )
+}
+
+/// The `Idempotency-Key` header, when the client sent one.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|value| {
+            value
+                .to_str()
+                .map(str::to_owned)
+                .map_err(|_| invalid("Idempotency-Key", "must be visible ASCII"))
+        })
+        .transpose()
+}
+
+/// The address inside `Name <address>`, or the text itself.
+fn bare_address(text: &str) -> String {
+    match (text.rfind('<'), text.rfind('>')) {
+        (Some(open), Some(close)) if open < close => text[open + 1..close].trim().to_owned(),
+        _ => text.trim().to_owned(),
+    }
+}
+
+fn accepted(accepted: sealpost_service::Accepted) -> (StatusCode, Json<AcceptedView>) {
+    (
+        StatusCode::ACCEPTED,
+        Json(AcceptedView {
+            id: accepted.id.to_string(),
+            replayed: accepted.replayed,
+        }),
+    )
+}
+
+/// Builds the message from its parts, signs it and queues it. Answers 202 only after the
+/// message is committed. Send `Idempotency-Key` to make retries of this request safe.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "messages",
+    security(("api_key" = [])), request_body = ComposeRequest,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 202, body = AcceptedView), (status = 422, body = ErrorBody)))]
+pub async fn submit(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<ComposeRequest>,
+) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
+    let mut attachments = Vec::with_capacity(request.attachments.len());
+    for attachment in request.attachments {
+        let content = base64::engine::general_purpose::STANDARD
+            .decode(attachment.content_base64.as_bytes())
+            .map_err(|_| invalid("attachments", "content_base64 is not valid base64"))?;
+        attachments.push(Attachment {
+            filename: attachment.filename,
+            content_type: attachment.content_type,
+            content,
+        });
+    }
+    let recipients: Vec<String> = request
+        .to
+        .iter()
+        .chain(&request.cc)
+        .chain(&request.bcc)
+        .map(|address| bare_address(address))
+        .collect();
+    let mail_from = request
+        .mail_from
+        .clone()
+        .unwrap_or_else(|| bare_address(&request.from));
+    let composition = Composition {
+        from: request.from,
+        to: request.to,
+        cc: request.cc,
+        reply_to: request.reply_to,
+        subject: request.subject,
+        text: request.text,
+        html: request.html,
+        headers: request.headers.into_iter().collect(),
+        attachments,
+    };
+    let raw = compose(&composition).map_err(|error| invalid("message", error))?;
+    let submission = Submission {
+        mail_from,
+        recipients,
+        raw,
+        idempotency_key: idempotency_key(&headers)?,
+        source: "http",
+    };
+    Ok(accepted(state.service.submit(tenant, submission).await?))
+}
+
+/// Queues a ready RFC 5322 message with its envelope. It is completed (Date, Message-ID,
+/// MIME-Version) and signed before it is committed; 202 means it is durable.
+#[utoipa::path(post, path = "/api/v1/messages/raw", tag = "messages",
+    security(("api_key" = [])), request_body = RawMessageRequest,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 202, body = AcceptedView), (status = 422, body = ErrorBody)))]
+pub async fn submit_raw(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<RawMessageRequest>,
+) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
+    let raw = match (request.raw, request.raw_base64) {
+        (Some(text), None) => text.into_bytes(),
+        (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_bytes())
+            .map_err(|_| invalid("raw_base64", "not valid base64"))?,
+        _ => return Err(invalid("raw", "give exactly one of raw and raw_base64")),
+    };
+    let submission = Submission {
+        mail_from: request.mail_from,
+        recipients: request.recipients,
+        raw,
+        idempotency_key: idempotency_key(&headers)?,
+        source: "http",
+    };
+    Ok(accepted(state.service.submit(tenant, submission).await?))
+}
+
+/// The tenant's 50 newest messages.
+#[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
+    security(("api_key" = [])), responses((status = 200, body = [MessageView])))]
+pub async fn list(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<MessageView>>, ApiError> {
+    let messages = state.service.recent_messages(tenant, 50).await?;
+    Ok(Json(
+        messages
+            .iter()
+            .map(|message| MessageView::new(message, &[]))
+            .collect(),
+    ))
+}
+
+/// A message with the state of each recipient (next attempt time, last reply) and every
+/// attempt made.
+#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = MessageView), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MessageView>, ApiError> {
+    let id = message_id(&id)?;
+    let message = state.service.message(tenant, id).await?;
+    let attempts = state.service.message_attempts(tenant, id).await?;
+    Ok(Json(MessageView::new(&message, &attempts)))
+}
+
+/// The stored source, byte for byte as it is sent (SPEC S5.5).
+#[utoipa::path(get, path = "/api/v1/messages/{id}/raw", tag = "messages",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, content_type = "message/rfc822", body = String),
+        (status = 404, body = ErrorBody)))]
+pub async fn raw_source(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let message = state.service.message(tenant, message_id(&id)?).await?;
+    Ok(([(header::CONTENT_TYPE, "message/rfc822")], message.raw))
+}
+
+/// The DKIM verification of the stored source, with keys from DNS now (SPEC S5.5).
+#[utoipa::path(get, path = "/api/v1/messages/{id}/dkim", tag = "messages",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = VerificationView), (status = 404, body = ErrorBody)))]
+pub async fn dkim(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<VerificationView>, ApiError> {
+    let report = state
+        .service
+        .verify_stored_message(tenant, message_id(&id)?)
+        .await?;
+    Ok(Json(VerificationView::from(&report)))
+}
+
+/// Makes the message's deferred recipients due now.
+#[utoipa::path(post, path = "/api/v1/messages/{id}/retry", tag = "messages",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ChangedView), (status = 404, body = ErrorBody)))]
+pub async fn retry(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ChangedView>, ApiError> {
+    let changed = state
+        .service
+        .retry_message(tenant, message_id(&id)?)
+        .await?;
+    Ok(Json(ChangedView { changed }))
+}
+
+/// Cancels the recipients that are still waiting (queued or deferred).
+#[utoipa::path(post, path = "/api/v1/messages/{id}/cancel", tag = "messages",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ChangedView), (status = 404, body = ErrorBody)))]
+pub async fn cancel(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ChangedView>, ApiError> {
+    let changed = state
+        .service
+        .cancel_message(tenant, message_id(&id)?)
+        .await?;
+    Ok(Json(ChangedView { changed }))
+}
