@@ -1,0 +1,73 @@
+//! DATA: receive the content, hand it to the backend, and only then say 250 (SPEC S9.3).
+
+use crate::backend::{Envelope, SubmitError};
+use crate::message::Received;
+use crate::reply::Reply;
+use crate::session::{PendingMessage, Session, Step, Submission};
+
+impl Session {
+    pub(crate) fn data(&mut self) -> Step {
+        let Some(transaction) = self.transaction.take() else {
+            return self.error(Reply::new(503, [5, 5, 1], "Need MAIL command"));
+        };
+        if transaction.rcpt_to.is_empty() {
+            self.transaction = Some(transaction);
+            return self.error(Reply::new(503, [5, 5, 1], "Need RCPT command"));
+        }
+        let envelope = Envelope {
+            mail_from: transaction.mail_from,
+            rcpt_to: transaction.rcpt_to,
+            peer: self.peer,
+            helo: transaction.helo,
+            tls: self.tls_active,
+        };
+        Step::ReceiveMessage {
+            reply: Reply::plain(354, vec!["End data with <CR><LF>.<CR><LF>".into()]),
+            pending: PendingMessage {
+                identity: transaction.identity,
+                envelope,
+            },
+        }
+    }
+
+    /// The content was read up to its final `.` line.
+    pub(crate) fn message_received(&mut self, pending: PendingMessage, received: Received) -> Step {
+        match received {
+            Received::Message(message) => Step::Submit(Submission {
+                identity: pending.identity,
+                envelope: pending.envelope,
+                message,
+            }),
+            Received::TooLarge => {
+                tracing::info!("message over the size limit discarded");
+                Step::Reply(Reply::new(
+                    552,
+                    [5, 3, 4],
+                    "Message size exceeds fixed maximum message size",
+                ))
+            }
+        }
+    }
+
+    /// The backend's answer to the submission, which becomes the answer to DATA.
+    pub(crate) fn submit_finished(&mut self, result: Result<String, SubmitError>) -> Reply {
+        match result {
+            Ok(message_id) => {
+                tracing::info!(%message_id, "message queued");
+                Reply::new(250, [2, 0, 0], format!("Ok: queued as {message_id}"))
+            }
+            Err(SubmitError::Temporary(error)) => {
+                tracing::error!(%error, "message could not be stored");
+                Reply::new(451, [4, 3, 0], "Temporary failure, try again later")
+            }
+            Err(SubmitError::Permanent(rejection)) => {
+                tracing::info!(%rejection, "message rejected by the backend");
+                Reply::new(
+                    rejection.code(),
+                    rejection.enhanced(),
+                    rejection.text().to_owned(),
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The boundary's test double: credentials from a small table, submissions kept in memory.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sealpost_smtpd::{BackendError, Envelope, Identity, Rejection, SubmissionBackend, SubmitError};
+
+/// user name, password, tenant
+const USERS: &[(&str, &str, &str)] = &[
+    ("app-a", "secret-a", "tenant-a"),
+    ("app-b", "pass word:b", "tenant-b"),
+];
+
+/// A user whose credentials cannot be checked, as if the database were down.
+pub const UNCHECKABLE_USER: &str = "db-down";
+/// Senders whose messages the backend fails temporarily or rejects for good.
+pub const TEMPFAIL_SENDER: &str = "tempfail@client.example";
+pub const REJECTED_SENDER: &str = "rejected@client.example";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub identity: Identity,
+    pub envelope: Envelope,
+    pub message: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+pub struct TestBackend {
+    submissions: Mutex<Vec<Submitted>>,
+    auth_calls: AtomicUsize,
+}
+
+impl TestBackend {
+    pub fn submissions(&self) -> Vec<Submitted> {
+        self.submissions.lock().expect("submissions lock").clone()
+    }
+
+    pub fn auth_calls(&self) -> usize {
+        self.auth_calls.load(Ordering::SeqCst)
+    }
+}
+
+impl SubmissionBackend for TestBackend {
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Identity>, BackendError> {
+        self.auth_calls.fetch_add(1, Ordering::SeqCst);
+        if username == UNCHECKABLE_USER {
+            return Err(BackendError::new("database unavailable"));
+        }
+        let identity = USERS
+            .iter()
+            .find(|(user, secret, _)| *user == username && *secret == password)
+            .map(|(user, _, tenant)| Identity {
+                tenant: (*tenant).to_owned(),
+                username: (*user).to_owned(),
+            });
+        Ok(identity)
+    }
+
+    async fn submit(
+        &self,
+        identity: &Identity,
+        envelope: Envelope,
+        message: Vec<u8>,
+    ) -> Result<String, SubmitError> {
+        match envelope.mail_from.as_str() {
+            TEMPFAIL_SENDER => {
+                return Err(SubmitError::Temporary(BackendError::new("disk full")));
+            }
+            REJECTED_SENDER => {
+                return Err(SubmitError::Permanent(Rejection::new(
+                    550,
+                    [5, 7, 1],
+                    "From domain not allowed",
+                )));
+            }
+            _ => {}
+        }
+        let mut submissions = self.submissions.lock().expect("submissions lock");
+        submissions.push(Submitted {
+            identity: identity.clone(),
+            envelope,
+            message,
+        });
+        Ok(format!("msg-{}", submissions.len()))
+    }
+}
