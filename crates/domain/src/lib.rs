@@ -1,6 +1,7 @@
 //! Sealpost's vocabulary: tenants, signing domains, DKIM keys as stored facts, and the DNS record a
 //! tenant must publish. Pure data and validation; no I/O, no serialisation formats, no SQL.
 
+mod delivery;
 mod dns_record;
 mod ids;
 mod message;
@@ -9,6 +10,7 @@ mod signing_decision;
 mod signing_domain;
 mod tenant;
 
+pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
 pub use ids::{ApiKeyId, KeyId, MessageId, RecipientId, SigningDomainId, TenantId};
 pub use message::{QueuedMessage, Recipient, RecipientState, Route, SigningRecord};

@@ -29,6 +29,50 @@ pub struct Config {
     /// DNS server for every lookup, such as `127.0.0.1:5353` (SPEC S8.5); default: the system's.
     pub nameserver: Option<SocketAddr>,
     pub platform: Platform,
+    pub smtp: Smtp,
+    pub delivery: Delivery,
+}
+
+/// Outbound delivery by this node (SPEC S1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// Deliver queued mail from this node; a node with `false` only accepts.
+    pub enabled: bool,
+    /// The SMTP port of recipients' MX hosts: 25, except in tests on loopback.
+    pub remote_port: u16,
+    /// The EHLO name; default: the platform domain.
+    pub helo_name: Option<String>,
+    /// Seconds to wait after the 1st, 2nd, ... temporary failure; the last value repeats.
+    pub retry_delays: Vec<i64>,
+    /// Seconds after acceptance when temporary failures become final (24 hours).
+    pub max_age: i64,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        let policy = sealpost_queue::RetryPolicy::default();
+        Self {
+            enabled: true,
+            remote_port: 25,
+            helo_name: None,
+            retry_delays: policy.delays,
+            max_age: policy.max_age,
+        }
+    }
+}
+
+/// The SMTP submission listener (SPEC S8.2).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// Where to listen, such as `0.0.0.0:587`; unset leaves the listener off.
+    pub listen: Option<SocketAddr>,
+    /// The certificate chain and key for STARTTLS, PEM files.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Accept AUTH without TLS from loopback clients (an application on the same host).
+    pub allow_plain_auth_on_loopback: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -52,6 +96,8 @@ impl Default for Config {
             operator_token: None,
             nameserver: None,
             platform: Platform::default(),
+            smtp: Smtp::default(),
+            delivery: Delivery::default(),
         }
     }
 }
@@ -68,6 +114,15 @@ const ENV_KEYS: &[&str] = &[
     "platform__domain",
     "platform__spf_include_host",
     "platform__sending_ips",
+    "smtp__listen",
+    "smtp__tls_cert",
+    "smtp__tls_key",
+    "smtp__allow_plain_auth_on_loopback",
+    "delivery__enabled",
+    "delivery__remote_port",
+    "delivery__helo_name",
+    "delivery__retry_delays",
+    "delivery__max_age",
 ];
 
 impl Config {
@@ -109,7 +164,20 @@ impl Config {
             DomainName::parse(host).context("platform.spf_include_host")?;
         }
         self.sending_networks()?;
+        if self.delivery.retry_delays.iter().any(|delay| *delay <= 0) || self.delivery.max_age <= 0
+        {
+            bail!("delivery.retry_delays and delivery.max_age must be positive numbers of seconds");
+        }
         Ok(())
+    }
+
+    /// The name this node gives in EHLO: configured, else the platform domain.
+    pub fn helo_name(&self) -> String {
+        self.delivery
+            .helo_name
+            .clone()
+            .or_else(|| self.platform.domain.clone())
+            .unwrap_or_else(|| "localhost".to_owned())
     }
 
     /// The platform's sending networks (SPEC S2.1).
@@ -158,6 +226,8 @@ impl Config {
                 "spf_include_host": self.spf_include_host(),
                 "sending_ips": self.platform.sending_ips,
             },
+            "smtp": self.smtp,
+            "delivery": self.delivery,
         })
     }
 

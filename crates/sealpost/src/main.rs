@@ -5,6 +5,7 @@ mod config;
 mod master_key;
 mod output;
 mod serve;
+mod submission;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,8 +13,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand, PlatformCommand, SpfCommand,
-    TenantCommand,
+    DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand, PlatformCommand, QueueCommand,
+    SpfCommand, TenantCommand,
 };
 use crate::output::Output;
 
@@ -41,6 +42,9 @@ enum Command {
         /// Listen address, overriding the configuration (port 0 picks a free port).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// SMTP submission listen address, overriding the configuration.
+        #[arg(long)]
+        smtp_listen: Option<std::net::SocketAddr>,
     },
     /// Manage the master key.
     #[command(subcommand)]
@@ -59,6 +63,9 @@ enum Command {
     /// SPF tools: evaluate SPF for a connection, with the trace of every term.
     #[command(subcommand)]
     Spf(SpfCommand),
+    /// Inspect and act on a tenant's queued messages.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// DNS checks of a sending domain: SPF, the DKIM record, DMARC and MX in one report.
     #[command(subcommand)]
     Dns(DnsCommand),
@@ -101,10 +108,17 @@ pub struct InputError(pub String);
 async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
     let config_file = cli.config.as_deref();
     let done = match cli.command {
-        Command::Serve { demo, listen } => {
+        Command::Serve {
+            demo,
+            listen,
+            smtp_listen,
+        } => {
             let mut config = config::Config::load(config_file)?;
             if let Some(listen) = listen {
                 config.http_listen = listen;
+            }
+            if smtp_listen.is_some() {
+                config.smtp.listen = smtp_listen;
             }
             serve::run(config, demo).await
         }
@@ -125,6 +139,10 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Tenant(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;
             commands::tenant(&service, command, output).await
+        }
+        Command::Queue(command) => {
+            let service = commands::open_service(&config::Config::load(config_file)?).await?;
+            commands::queue(&service, command, output).await
         }
         Command::Domain(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use sealpost_service::{Service, Store, SystemClock};
+use sealpost_queue::RetryPolicy;
+use sealpost_service::{DeliverySettings, Service, Store, SystemClock};
 use sealpost_vault::Vault;
 
 use crate::config::Config;
@@ -36,9 +37,35 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         }
     };
     let app = sealpost_web::router(sealpost_web::AppState {
-        service,
+        service: service.clone(),
         operator_token,
     });
+    let shutdown = sealpost_smtpd::CancellationToken::new();
+    let worker = config
+        .delivery
+        .enabled
+        .then(|| tokio::spawn(deliver(service.clone(), shutdown.clone())));
+    let smtp = match config.smtp.listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for SMTP on {address}"))?;
+            let address = listener.local_addr()?;
+            println!("sealpost smtp submission on {address}");
+            let smtpd = crate::submission::smtpd_config(&config, demo)?;
+            let backend = Arc::new(crate::submission::ServiceBackend {
+                service: service.clone(),
+            });
+            Some(tokio::spawn(sealpost_smtpd::serve(
+                listener,
+                smtpd,
+                backend,
+                shutdown.clone(),
+            )))
+        }
+        None => None,
+    };
+
     let listener = tokio::net::TcpListener::bind(config.http_listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.http_listen))?;
@@ -46,10 +73,52 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     // Printed on stdout so that scripts and tests that ask for port 0 learn the real port.
     println!("sealpost listening on http://{address}");
     tracing::info!(%address, database = %redact_url(&config.database_url()), "serving");
+    let stop = shutdown.clone();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            stop.cancel();
+        })
         .await?;
+    // The SMTP listener finishes the messages it is receiving before the process ends.
+    shutdown.cancel();
+    if let Some(smtp) = smtp {
+        smtp.await.context("the SMTP listener failed")?;
+    }
+    if let Some(worker) = worker {
+        worker.await.context("the delivery worker failed")?;
+    }
     Ok(())
+}
+
+/// The delivery loop: rounds of claim-and-deliver, a short sleep when nothing is due, and a stop
+/// after the round in progress when the server shuts down, so no claimed work is abandoned
+/// mid-attempt (what is not attempted returns to the queue when its lease ends).
+async fn deliver(service: Service, shutdown: sealpost_smtpd::CancellationToken) {
+    let owner = format!("{}-{}", std::process::id(), uuid_suffix());
+    while !shutdown.is_cancelled() {
+        let idle = match service.deliver_due(&owner).await {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(error) => {
+                tracing::error!(%error, "delivery round failed; trying again shortly");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+    }
+}
+
+/// A short random suffix that tells nodes on one host apart in lease owners.
+fn uuid_suffix() -> String {
+    let mut bytes = [0u8; 4];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator works");
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Opens the database and binds the vault, shared by the server and the CLI.
@@ -63,7 +132,15 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
     let service = Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?;
-    Ok(service.with_platform(config.platform_spf()?))
+    let mut delivery = DeliverySettings::new(&config.helo_name())?;
+    delivery.native.port = config.delivery.remote_port;
+    Ok(service
+        .with_platform(config.platform_spf()?)
+        .with_retry_policy(RetryPolicy {
+            delays: config.delivery.retry_delays.clone(),
+            max_age: config.delivery.max_age,
+        })
+        .with_delivery(delivery))
 }
 
 /// A database URL without its password, for logs.

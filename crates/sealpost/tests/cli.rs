@@ -843,3 +843,160 @@ async fn dns_check_reports_every_record_with_its_fix() {
     assert_eq!(invalid.status.code(), Some(2));
     fails_with(invalid, "not a valid domain name");
 }
+
+/// Reads SMTP reply lines until the last line of a reply (`NNN ` rather than `NNN-`).
+fn smtp_reply(reader: &mut BufReader<std::net::TcpStream>) -> String {
+    let mut reply = String::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        reply.push_str(&line);
+        if line.len() < 4 || line.as_bytes()[3] == b' ' {
+            return reply;
+        }
+    }
+}
+
+fn smtp(
+    stream: &mut std::net::TcpStream,
+    reader: &mut BufReader<std::net::TcpStream>,
+    line: &str,
+) -> String {
+    stream.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+    smtp_reply(reader)
+}
+
+/// SMTP submission through the real server: AUTH with the tenant's name and API key, no relay
+/// without AUTH, and a message acknowledged with 250 survives `kill -9` right after.
+#[test]
+fn smtp_submission_is_durable_before_250() {
+    use base64::Engine as _;
+    let directory = tempfile::tempdir().unwrap();
+    let here = directory.path();
+    // Delivery stays off: this test is about acceptance, and the recipient's domain is not
+    // served by any DNS server the test runs.
+    let environment = [
+        ("SEALPOST_MASTER_KEY_FILE", "master.key"),
+        ("SEALPOST_SMTP__ALLOW_PLAIN_AUTH_ON_LOOPBACK", "true"),
+        ("SEALPOST_DELIVERY__ENABLED", "false"),
+    ];
+    ok_json(run(
+        here,
+        &environment,
+        &["master-key", "generate", "--out", "master.key", "--json"],
+    ));
+    ok_json(run(
+        here,
+        &environment,
+        &["tenant", "create", "acme", "--json"],
+    ));
+    let key = ok_json(run(
+        here,
+        &environment,
+        &["tenant", "api-key", "acme", "--label", "smtp", "--json"],
+    ));
+    let token = key["token"].as_str().unwrap().to_owned();
+
+    let mut child = command(here, &environment)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--smtp-listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let smtp_address = line
+        .trim()
+        .strip_prefix("sealpost smtp submission on ")
+        .unwrap()
+        .to_owned();
+
+    let connect = || {
+        let stream = std::net::TcpStream::connect(&smtp_address).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        assert!(smtp_reply(&mut reader).starts_with("220 "));
+        (stream, reader)
+    };
+    let (mut stream, mut reader) = connect();
+    assert!(smtp(&mut stream, &mut reader, "EHLO app.test").contains("AUTH PLAIN LOGIN"));
+    // No open relay: nothing is accepted without AUTH.
+    assert!(smtp(&mut stream, &mut reader, "MAIL FROM:<a@client.test>").starts_with("530 "));
+    let wrong = base64::engine::general_purpose::STANDARD.encode(b"\0acme\0sp_wrong");
+    assert!(smtp(&mut stream, &mut reader, &format!("AUTH PLAIN {wrong}")).starts_with("535 "));
+    let other_name = base64::engine::general_purpose::STANDARD.encode(format!("\0other\0{token}"));
+    assert!(
+        smtp(
+            &mut stream,
+            &mut reader,
+            &format!("AUTH PLAIN {other_name}")
+        )
+        .starts_with("535 ")
+    );
+
+    let (mut stream, mut reader) = connect();
+    smtp(&mut stream, &mut reader, "EHLO app.test");
+    let right = base64::engine::general_purpose::STANDARD.encode(format!("\0acme\0{token}"));
+    assert!(smtp(&mut stream, &mut reader, &format!("AUTH PLAIN {right}")).starts_with("235 "));
+    assert!(smtp(&mut stream, &mut reader, "MAIL FROM:<bounce@client.test>").starts_with("250 "));
+    assert!(smtp(&mut stream, &mut reader, "RCPT TO:<someone@receiver.test>").starts_with("250 "));
+    // A message without a From header is refused for good, and nothing is stored.
+    assert!(smtp(&mut stream, &mut reader, "DATA").starts_with("354 "));
+    let refused = smtp(
+        &mut stream,
+        &mut reader,
+        "Subject: no author\r\n\r\nbody\r\n.",
+    );
+    assert!(
+        refused.starts_with("550 5.6.0 message: the message has no From header"),
+        "{refused}"
+    );
+
+    smtp(&mut stream, &mut reader, "MAIL FROM:<bounce@client.test>");
+    smtp(&mut stream, &mut reader, "RCPT TO:<someone@receiver.test>");
+    smtp(&mut stream, &mut reader, "DATA");
+    let accepted = smtp(
+        &mut stream,
+        &mut reader,
+        "From: a@client.test\r\nSubject: Work order\r\n\r\n..a line with a dot\r\n.",
+    );
+    assert!(
+        accepted.starts_with("250 2.0.0 Ok: queued as "),
+        "{accepted}"
+    );
+    let id = accepted.trim().rsplit(' ').next().unwrap().to_owned();
+    // Killed at once: the acknowledged message is already durable.
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let shown = ok_json(run(
+        here,
+        &environment,
+        &["queue", "show", "--tenant", "acme", &id, "--json"],
+    ));
+    assert_eq!(shown["source"], "smtp");
+    assert_eq!(shown["recipients"][0]["address"], "someone@receiver.test");
+    assert_eq!(shown["recipients"][0]["state"], "queued");
+    let listed = ok_json(run(
+        here,
+        &environment,
+        &["queue", "list", "--tenant", "acme", "--json"],
+    ));
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "the refused message was not stored"
+    );
+    let cancelled = ok_json(run(
+        here,
+        &environment,
+        &["queue", "cancel", "--tenant", "acme", &id, "--json"],
+    ));
+    assert_eq!(cancelled["changed"], 1);
+}

@@ -4,6 +4,7 @@
 
 mod clock;
 mod compose;
+mod delivery_settings;
 mod dns_checks;
 mod error;
 mod messages;
@@ -11,15 +12,18 @@ mod signing;
 mod signing_domains;
 mod submit;
 mod tenants;
+mod worker;
 
 pub use clock::{Clock, SystemClock};
 pub use compose::{Attachment, ComposeError, Composition, compose};
+pub use delivery_settings::RelayForm;
 pub use error::ServiceError;
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
 pub use submit::{Accepted, MAX_RECIPIENTS, Submission};
 pub use tenants::NewApiKey;
+pub use worker::DeliverySettings;
 
 use std::sync::Arc;
 
@@ -43,6 +47,8 @@ pub struct Service {
     /// The platform's SPF facts; without them the SPF check says the platform is not set up.
     platform: Option<PlatformSpf>,
     retry_policy: RetryPolicy,
+    /// How this node delivers; a node without it accepts mail but does not deliver.
+    delivery: Option<DeliverySettings>,
 }
 
 impl Service {
@@ -67,6 +73,7 @@ impl Service {
             signers: SignerCache::default(),
             platform: None,
             retry_policy: RetryPolicy::default(),
+            delivery: None,
         })
     }
 

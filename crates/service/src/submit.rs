@@ -5,8 +5,8 @@
 
 use sealpost_dkim::Mailbox;
 use sealpost_domain::{
-    MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route, SigningRecord,
-    TenantId,
+    DeliveryMode, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route,
+    SigningRecord, TenantId,
 };
 use sealpost_store::StoreError;
 
@@ -109,7 +109,10 @@ impl Service {
             mail_from,
             raw: signed.message,
             signing,
-            route: Route::Native,
+            route: match self.store.delivery_mode(tenant).await? {
+                DeliveryMode::Native => Route::Native,
+                DeliveryMode::Relay(_) => Route::Relay,
+            },
             source: submission.source,
             idempotency_key: submission.idempotency_key.clone(),
             accepted_at: now,

@@ -4,6 +4,7 @@
 //! filters by it, so no query can reach another tenant's rows.
 
 mod connect;
+mod delivery_settings;
 mod queue;
 mod rows;
 mod signing_domains;

@@ -90,6 +90,29 @@ impl Vault {
         seal::open(&self.master, tenant, key_id, sealed)
     }
 
+    /// Seals a tenant's secret other than a key (the password of the tenant's own mail server,
+    /// SPEC S1.3), bound to the tenant and to what the secret is for.
+    pub fn seal_secret(&self, tenant: TenantId, purpose: &str, secret: &str) -> Vec<u8> {
+        self.master
+            .seal(&secret_context(tenant, purpose), secret.as_bytes())
+    }
+
+    /// Opens a secret sealed by [`Vault::seal_secret`] for the same tenant and purpose.
+    pub fn open_secret(
+        &self,
+        tenant: TenantId,
+        purpose: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<String>, UnsealError> {
+        let plaintext = self
+            .master
+            .open(&secret_context(tenant, purpose), sealed)
+            .map_err(|()| UnsealError::Password)?;
+        String::from_utf8(plaintext.to_vec())
+            .map(Zeroizing::new)
+            .map_err(|_| UnsealError::Password)
+    }
+
     /// The key as a plaintext PKCS#8 PEM document, for `sealpost dkim keygen`, which writes a
     /// key file the operator asked for. Nothing in the server calls this.
     pub fn export_pkcs8_pem(&self, key: &PrivateKey) -> Zeroizing<String> {
@@ -107,6 +130,10 @@ impl Vault {
     ) -> Result<Zeroizing<String>, UnsealError> {
         seal::open_password(&self.master, tenant, key_id, sealed)
     }
+}
+
+fn secret_context(tenant: TenantId, purpose: &str) -> Vec<u8> {
+    format!("sealpost/tenant-secret/v1/{tenant}/{purpose}").into_bytes()
 }
 
 /// Fills a fresh buffer with random bytes from the operating system's generator.

@@ -10,6 +10,7 @@ mod error;
 pub mod message_views;
 mod messages;
 mod openapi;
+mod settings;
 mod signing_domains;
 mod tenants;
 pub mod views;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .merge(tenants::routes())
         .merge(signing_domains::routes())
+        .merge(settings::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .merge(
             dkim::routes()

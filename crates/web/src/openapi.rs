@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{dkim, messages, signing_domains, tenants};
+use crate::{dkim, messages, settings, signing_domains, tenants};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,7 @@ use crate::{dkim, messages, signing_domains, tenants};
         signing_domains::import_key, signing_domains::dns_record, signing_domains::dns_check, dkim::verify,
         messages::submit, messages::submit_raw, messages::list, messages::show,
         messages::raw_source, messages::dkim, messages::retry, messages::cancel,
+        settings::show, settings::update, settings::test_connection,
     ),
     modifiers(&BearerSchemes)
 )]

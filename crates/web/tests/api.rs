@@ -1040,3 +1040,117 @@ async fn messages_are_accepted_signed_stored_and_shown() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn delivery_settings_keep_the_relay_password_sealed_and_write_only() {
+    const PASSWORD: &str = "s3cret-relay-passw0rd";
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let app = app(store.clone()).await;
+        let token = tenant_token(&app, "acme").await;
+        let path = "/api/v1/settings/delivery";
+        let (status, native) = call(&app, Method::GET, path, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(native, json!({"mode": "native", "relay": null}));
+
+        let without_password = json!({"mode": "relay", "host": "smtp.client.test", "port": 465, "username": "facilities", "use_ssl": true});
+        let refused = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(without_password.clone()),
+        )
+        .await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "password",
+        );
+        let mut with_password = without_password.clone();
+        with_password["password"] = json!(PASSWORD);
+        let (status, relay) =
+            call(&app, Method::PUT, path, Some(&token), Some(with_password)).await;
+        assert_eq!(status, StatusCode::OK, "{relay}");
+        assert_eq!(relay["mode"], "relay");
+        assert_eq!(relay["relay"]["password_set"], true);
+        assert_eq!(relay["relay"]["tls_mode"], "default");
+        assert!(!relay.to_string().contains(PASSWORD));
+
+        // Saving the form without a password keeps the stored one.
+        let (status, kept) = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(without_password),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(kept["relay"]["password_set"], true);
+
+        let bad = [
+            (
+                json!({"mode": "relay", "host": "not a host", "port": 25}),
+                "host",
+            ),
+            (
+                json!({"mode": "relay", "host": "smtp.client.test", "port": 0}),
+                "port",
+            ),
+            (
+                json!({"mode": "relay", "host": "smtp.client.test", "port": 25, "tls_mode": "sometimes"}),
+                "tls_mode",
+            ),
+            (
+                json!({"mode": "relay", "host": "smtp.client.test", "port": 465, "use_ssl": true, "tls_mode": "none"}),
+                "use SSL",
+            ),
+            (json!({"mode": "carrier-pigeon"}), "mode"),
+        ];
+        for (body, words) in bad {
+            let refused = call(&app, Method::PUT, path, Some(&token), Some(body)).await;
+            assert_error(
+                &refused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                words,
+            );
+        }
+        let (_, unchanged) = call(&app, Method::GET, path, Some(&token), None).await;
+        assert_eq!(unchanged["relay"]["host"], "smtp.client.test");
+
+        // The stored password is sealed: neither the row nor the SQLite files hold it.
+        let tenant_id = store.list_tenants().await.unwrap()[0].id;
+        let sealed = store
+            .sealed_relay_password(tenant_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !sealed
+                .windows(PASSWORD.len())
+                .any(|window| window == PASSWORD.as_bytes())
+        );
+        for entry in std::fs::read_dir(directory.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(
+                !bytes
+                    .windows(PASSWORD.len())
+                    .any(|window| window == PASSWORD.as_bytes())
+            );
+        }
+
+        let (status, native) = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(json!({"mode": "native"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(native["mode"], "native");
+    }
+}

@@ -3,12 +3,14 @@
 mod dkim;
 mod dns;
 mod domain;
+mod queue;
 mod spf;
 mod tenant;
 
 pub use dkim::{DkimCommand, dkim};
 pub use dns::{DnsCommand, dns};
 pub use domain::{DomainCommand, domain};
+pub use queue::{QueueCommand, queue};
 pub use spf::{PlatformCommand, SpfCommand, platform, spf};
 pub use tenant::{TenantCommand, tenant};
 

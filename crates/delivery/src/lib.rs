@@ -1,0 +1,34 @@
+//! Outbound SMTP, the only code in Sealpost that opens connections to other mail servers: native
+//! delivery to the recipient domain's MX hosts (SPEC S1.1), delivery through a tenant's relay
+//! (S1.2) and the relay's "Test connection" (S1.3).
+//!
+//! One client session ([`session`](crate::session), the only I/O) serves both routes, so a
+//! server's answer means the same on either, and one `match` ([`Cause::kind`]) decides whether a
+//! failure is temporary or permanent. Protocol logic without I/O lives in its own modules: replies,
+//! commands, EHLO extensions, dot-stuffing, MX ordering and outcomes.
+
+mod capabilities;
+mod command;
+mod data;
+mod envelope;
+mod mx;
+mod native;
+mod options;
+mod outcome;
+mod relay;
+mod reply;
+mod session;
+mod tls;
+mod transcript;
+
+pub use data::MessageError;
+pub use envelope::{Envelope, EnvelopeError, HeloName};
+pub use native::deliver_native;
+pub use options::{NativeOptions, Password, RelayConfig, RelayOptions, Timeouts, TlsMode};
+pub use outcome::{
+    Cause, DeliveryReport, Failure, FailureKind, RecipientOutcome, RecipientResult, Stage,
+};
+pub use relay::{ConnectionTest, deliver_relay, test_relay_connection};
+pub use reply::{EnhancedStatus, Reply};
+pub use tls::{RootsError, TlsInfo, TrustedRoots};
+pub use transcript::{Party, TranscriptLine};

@@ -1,0 +1,381 @@
+//! What a delivery attempt concludes, per recipient, and the one `match` that decides whether a
+//! failure is temporary (try again later) or permanent (give up now).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::data::MessageError;
+use crate::reply::Reply;
+use crate::tls::TlsInfo;
+use crate::transcript::TranscriptLine;
+
+/// Whether trying again later can help (RFC 5321 section 4.2.1: 4yz transient, 5yz permanent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Try again later: the queue retries native delivery until it expires (SPEC S1.1).
+    Temporary,
+    /// Give up: another attempt will meet the same answer.
+    Permanent,
+}
+
+/// The step of the conversation at which a failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Finding where to connect: MX and address lookups.
+    Dns,
+    /// Opening the TCP connection.
+    Connect,
+    /// Implicit TLS or STARTTLS.
+    Tls,
+    /// Waiting for the server's 220 greeting.
+    Greeting,
+    /// EHLO, or HELO after a rejected EHLO.
+    Ehlo,
+    /// SMTP AUTH with the relay.
+    Auth,
+    /// MAIL FROM, including the checks made before it (size limit, message form).
+    MailFrom,
+    /// RCPT TO for one recipient.
+    RcptTo,
+    /// DATA, the message and the reply after its end.
+    Data,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Self::Dns => "DNS lookup",
+            Self::Connect => "connect",
+            Self::Tls => "TLS",
+            Self::Greeting => "greeting",
+            Self::Ehlo => "EHLO",
+            Self::Auth => "AUTH",
+            Self::MailFrom => "MAIL FROM",
+            Self::RcptTo => "RCPT TO",
+            Self::Data => "DATA",
+        })
+    }
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// The server answered with a code other than the one that lets delivery go on.
+    Reply(Reply),
+    /// The server did not answer, or the connection did not open, within this time.
+    Timeout(Duration),
+    /// The connection was refused, reset or closed by the server.
+    Connection(String),
+    /// The server sent something that is not SMTP.
+    Protocol(String),
+    /// The TLS handshake failed, or the relay's certificate was not trusted.
+    Tls(String),
+    /// TLS was required (relay TLS mode "required") but the server does not offer STARTTLS.
+    TlsNotOffered,
+    /// The relay does not offer STARTTLS, and the password is not sent unencrypted unless TLS
+    /// mode "none" was chosen.
+    CleartextAuthRefused,
+    /// The relay offers no AUTH mechanism Sealpost can use (PLAIN or LOGIN).
+    AuthNotOffered {
+        /// The mechanisms it offers, possibly none.
+        offered: Vec<String>,
+    },
+    /// The domain does not exist (NXDOMAIN).
+    NoSuchDomain,
+    /// The domain has neither MX records nor an address of its own.
+    NoMailHost,
+    /// A host (an MX host, the relay) has no address.
+    NoAddress,
+    /// The domain publishes a null MX (RFC 7505): it accepts no mail.
+    NullMx,
+    /// A DNS lookup failed in a way that may pass (SERVFAIL, timeout).
+    DnsTemporary(String),
+    /// The message exceeds the limit the server announced with SIZE (RFC 1870).
+    MessageTooLarge {
+        /// The message size in bytes.
+        size: usize,
+        /// The server's limit in bytes.
+        limit: u64,
+    },
+    /// The message cannot be sent as it is.
+    InvalidMessage(MessageError),
+}
+
+impl Cause {
+    /// Temporary or permanent: the one place that decides it.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            Self::Reply(reply) if (500..600).contains(&reply.code) => FailureKind::Permanent,
+            // 4xx, and a code out of place (a 2xx or 3xx where another was due), which is a
+            // confused server that a later attempt may not meet.
+            Self::Reply(_) => FailureKind::Temporary,
+            Self::Timeout(_)
+            | Self::Connection(_)
+            | Self::Protocol(_)
+            | Self::Tls(_)
+            | Self::TlsNotOffered
+            | Self::CleartextAuthRefused
+            | Self::DnsTemporary(_) => FailureKind::Temporary,
+            Self::NoSuchDomain
+            | Self::NoMailHost
+            | Self::NoAddress
+            | Self::NullMx
+            | Self::AuthNotOffered { .. }
+            | Self::MessageTooLarge { .. }
+            | Self::InvalidMessage(_) => FailureKind::Permanent,
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reply(reply) => write!(formatter, "the server replied {reply}"),
+            Self::Timeout(limit) => write!(formatter, "no answer within {limit:?}"),
+            Self::Connection(error) => write!(formatter, "connection failed: {error}"),
+            Self::Protocol(error) => write!(formatter, "{error}"),
+            Self::Tls(error) => write!(formatter, "TLS failed: {error}"),
+            Self::TlsNotOffered => {
+                formatter.write_str("TLS is required but the server does not offer STARTTLS")
+            }
+            Self::CleartextAuthRefused => formatter.write_str(
+                "the server does not offer STARTTLS, and the password is not sent unencrypted \
+                 unless TLS mode \"none\" is chosen",
+            ),
+            Self::AuthNotOffered { offered } if offered.is_empty() => {
+                formatter.write_str("the server offers no SMTP AUTH")
+            }
+            Self::AuthNotOffered { offered } => write!(
+                formatter,
+                "the server offers AUTH {} but Sealpost supports only PLAIN and LOGIN",
+                offered.join(" ")
+            ),
+            Self::NoSuchDomain => formatter.write_str("the domain does not exist (NXDOMAIN)"),
+            Self::NoMailHost => {
+                formatter.write_str("the domain has neither MX records nor an address")
+            }
+            Self::NoAddress => formatter.write_str("the host has no address (A or AAAA)"),
+            Self::NullMx => formatter.write_str("the domain accepts no mail (null MX, RFC 7505)"),
+            Self::DnsTemporary(error) => write!(formatter, "{error}"),
+            Self::MessageTooLarge { size, limit } => write!(
+                formatter,
+                "the message has {size} bytes and the server accepts at most {limit}"
+            ),
+            Self::InvalidMessage(error) => write!(formatter, "{error}"),
+        }
+    }
+}
+
+/// A failure: where it happened and why. Its kind follows from the cause ([`Cause::kind`]), so
+/// the two can never disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The step at which it happened.
+    pub stage: Stage,
+    /// What happened.
+    pub cause: Cause,
+}
+
+impl Failure {
+    /// A failure at `stage` because of `cause`.
+    pub fn new(stage: Stage, cause: Cause) -> Self {
+        Self { stage, cause }
+    }
+
+    /// Temporary or permanent.
+    pub fn kind(&self) -> FailureKind {
+        self.cause.kind()
+    }
+
+    /// The server's reply, when the failure is one.
+    pub fn reply(&self) -> Option<&Reply> {
+        match &self.cause {
+            Cause::Reply(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    /// The message shown to people, such as "RCPT TO: the server replied 550 5.1.1 No such user".
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}: {}", self.stage, self.cause)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// What became of one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientResult {
+    /// The server took responsibility for the message (its reply to the end of DATA).
+    Delivered {
+        /// The reply to the end of DATA, with the server's queue id as a rule.
+        reply: Reply,
+    },
+    /// The recipient did not get the message.
+    Failed {
+        /// Why, and whether to try again.
+        failure: Failure,
+    },
+}
+
+/// The outcome for one recipient of the envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientOutcome {
+    /// The address as given in the envelope.
+    pub recipient: String,
+    /// Delivered or failed.
+    pub result: RecipientResult,
+}
+
+impl RecipientOutcome {
+    /// The failure, when the recipient did not get the message.
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.result {
+            RecipientResult::Delivered { .. } => None,
+            RecipientResult::Failed { failure } => Some(failure),
+        }
+    }
+}
+
+/// What one delivery attempt did, for the queue (outcomes) and for people (the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// The host whose answers decided the outcomes (the MX host or the relay); `None` when the
+    /// attempt ended before a connection was tried, as after a failed MX lookup.
+    pub host: Option<String>,
+    /// The address connected to for that host.
+    pub address: Option<SocketAddr>,
+    /// The TLS of that connection; `None` when it was unencrypted.
+    pub tls: Option<TlsInfo>,
+    /// One outcome per envelope recipient, in envelope order.
+    pub outcomes: Vec<RecipientOutcome>,
+    /// Everything that happened, hosts passed over included, with secrets redacted.
+    pub transcript: Vec<TranscriptLine>,
+}
+
+/// Every recipient failed for the same reason.
+pub(crate) fn all_failed(recipients: &[String], failure: &Failure) -> Vec<RecipientOutcome> {
+    recipients
+        .iter()
+        .map(|recipient| failed(recipient, failure.clone()))
+        .collect()
+}
+
+/// The outcome of a recipient that did not get the message.
+pub(crate) fn failed(recipient: &str, failure: Failure) -> RecipientOutcome {
+    RecipientOutcome {
+        recipient: recipient.to_owned(),
+        result: RecipientResult::Failed { failure },
+    }
+}
+
+/// The outcomes of a transaction: a recipient refused at RCPT TO keeps its refusal, and every
+/// accepted one shares the `verdict` on the message, the reply to the end of DATA or what went
+/// wrong after RCPT TO. `refusals` has one entry per recipient, `None` for an accepted one.
+pub(crate) fn conclude(
+    recipients: &[String],
+    refusals: &[Option<Failure>],
+    verdict: &Result<Reply, Failure>,
+) -> Vec<RecipientOutcome> {
+    recipients
+        .iter()
+        .zip(refusals)
+        .map(|(recipient, refusal)| match (refusal, verdict) {
+            (Some(refusal), _) => failed(recipient, refusal.clone()),
+            (None, Ok(reply)) => RecipientOutcome {
+                recipient: recipient.clone(),
+                result: RecipientResult::Delivered {
+                    reply: reply.clone(),
+                },
+            },
+            (None, Err(failure)) => failed(recipient, failure.clone()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::parse_reply;
+
+    fn parsed(text: &str) -> Reply {
+        let (reply, _) = parse_reply(text.as_bytes()).unwrap().unwrap();
+        reply
+    }
+
+    fn reply(text: &str) -> Cause {
+        Cause::Reply(parsed(text))
+    }
+
+    #[track_caller]
+    fn check(cause: Cause, expect: FailureKind) {
+        assert_eq!(cause.kind(), expect, "{cause}");
+    }
+
+    #[test]
+    fn classification() {
+        use FailureKind::{Permanent, Temporary};
+        check(reply("421 4.3.2 shutting down\r\n"), Temporary);
+        check(reply("451 4.3.0 try later\r\n"), Temporary);
+        check(reply("452 4.2.2 mailbox full\r\n"), Temporary);
+        check(reply("550 5.1.1 no such user\r\n"), Permanent);
+        check(reply("552 5.3.4 too big\r\n"), Permanent);
+        check(reply("554 no service\r\n"), Permanent);
+        check(reply("250 odd place for success\r\n"), Temporary);
+        check(Cause::Timeout(Duration::from_secs(1)), Temporary);
+        check(Cause::Connection("reset".into()), Temporary);
+        check(Cause::Protocol("garbage".into()), Temporary);
+        check(Cause::Tls("bad record".into()), Temporary);
+        check(Cause::TlsNotOffered, Temporary);
+        check(Cause::CleartextAuthRefused, Temporary);
+        check(Cause::DnsTemporary("SERVFAIL".into()), Temporary);
+        check(Cause::NullMx, Permanent);
+        check(Cause::NoSuchDomain, Permanent);
+        check(Cause::NoMailHost, Permanent);
+        check(Cause::NoAddress, Permanent);
+        check(Cause::AuthNotOffered { offered: vec![] }, Permanent);
+        check(Cause::MessageTooLarge { size: 2, limit: 1 }, Permanent);
+        check(
+            Cause::InvalidMessage(MessageError::BareLineEnding(0)),
+            Permanent,
+        );
+    }
+
+    #[test]
+    fn messages_name_the_stage_and_the_reply() {
+        let failure = Failure::new(Stage::RcptTo, reply("550 5.1.1 No such user\r\n"));
+        assert_eq!(
+            failure.to_string(),
+            "RCPT TO: the server replied 550 5.1.1 No such user"
+        );
+        assert_eq!(failure.reply().map(|reply| reply.code), Some(550));
+    }
+
+    #[test]
+    fn the_data_verdict_applies_to_accepted_recipients_only() {
+        let recipients = ["a@x.test".to_owned(), "b@x.test".to_owned()];
+        let refused = Failure::new(Stage::RcptTo, reply("550 5.1.1 unknown\r\n"));
+        let refusals = [None, Some(refused.clone())];
+        let queued = parsed("250 2.0.0 queued\r\n");
+        let outcomes = conclude(&recipients, &refusals, &Ok(queued));
+        assert_eq!(
+            outcomes
+                .iter()
+                .map(RecipientOutcome::failure)
+                .collect::<Vec<_>>(),
+            [None, Some(&refused)]
+        );
+        let later = Failure::new(Stage::Data, reply("451 4.3.0 later\r\n"));
+        let outcomes = conclude(&recipients, &refusals, &Err(later.clone()));
+        assert_eq!(
+            outcomes
+                .iter()
+                .map(RecipientOutcome::failure)
+                .collect::<Vec<_>>(),
+            [Some(&later), Some(&refused)]
+        );
+    }
+}

@@ -1,0 +1,475 @@
+//! The SMTP client session: the only code that opens outbound connections and the only I/O of
+//! the protocol. Both routes drive it, so a reply means the same thing whichever route sent the
+//! command; the decisions themselves are in the sans-IO modules it calls.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::ServerName;
+use zeroize::Zeroizing;
+
+use crate::capabilities::{Capabilities, Mechanism};
+use crate::command::{self, Command};
+use crate::data;
+use crate::envelope::{Envelope, HeloName};
+use crate::options::{Password, Timeouts};
+use crate::outcome::{Cause, Failure, RecipientOutcome, Stage, conclude, failed};
+use crate::reply::{Reply, parse_reply};
+use crate::tls::{TlsInfo, tls_info};
+use crate::transcript::Transcript;
+
+/// How much is read from the socket at a time.
+const READ_CHUNK: usize = 4096;
+
+/// How much of the message is written under one timeout, in the spirit of RFC 5321 section
+/// 4.5.3.2.5, which times each TCP send rather than the whole message.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// The byte stream under the session: TCP, or TLS over TCP once a handshake is done.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    async fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(stream) => stream.read(buffer).await,
+            Self::Tls(stream) => stream.read(buffer).await,
+        }
+    }
+
+    /// Writes and flushes: rustls holds written data until flushed.
+    async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Self::Plain(stream) => {
+                stream.write_all(bytes).await?;
+                stream.flush().await
+            }
+            Self::Tls(stream) => {
+                stream.write_all(bytes).await?;
+                stream.flush().await
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(stream) => stream.shutdown().await,
+            Self::Tls(stream) => stream.shutdown().await,
+        }
+    }
+}
+
+/// One SMTP connection and the transcript it writes to.
+pub(crate) struct Session<'t> {
+    stream: Stream,
+    address: SocketAddr,
+    /// Bytes read but not yet parsed into replies.
+    buffer: Vec<u8>,
+    /// Replies owed by the server for commands already sent (more than one when pipelining).
+    unanswered: usize,
+    /// Set once a read or write failed or timed out: the conversation is then out of step, so
+    /// nothing more is sent, not even QUIT.
+    broken: bool,
+    tls: Option<TlsInfo>,
+    /// The credentials in the forms they were sent, so that a server echoing them back in a
+    /// reply does not put them into transcripts and failure messages.
+    secrets: Vec<Zeroizing<String>>,
+    timeouts: Timeouts,
+    transcript: &'t mut Transcript,
+}
+
+impl<'t> Session<'t> {
+    /// A session on a connection just opened with [`connect`].
+    pub(crate) fn new(
+        stream: TcpStream,
+        address: SocketAddr,
+        timeouts: Timeouts,
+        transcript: &'t mut Transcript,
+    ) -> Session<'t> {
+        Session {
+            stream: Stream::Plain(stream),
+            address,
+            buffer: Vec::new(),
+            unanswered: 0,
+            broken: false,
+            tls: None,
+            secrets: Vec::new(),
+            timeouts,
+            transcript,
+        }
+    }
+
+    /// The address connected to.
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The TLS of the connection, once there is one.
+    pub(crate) fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_ref()
+    }
+
+    /// Records an event in the transcript.
+    pub(crate) fn note(&mut self, text: impl Into<String>) {
+        self.transcript.note(text);
+    }
+
+    /// Waits for the 220 greeting (RFC 5321 section 4.3.1).
+    pub(crate) async fn greeting(&mut self) -> Result<(), Failure> {
+        self.unanswered += 1;
+        let reply = self
+            .read_reply(Stage::Greeting, self.timeouts.command)
+            .await?;
+        expect(reply, Stage::Greeting, |code| code == 220).map(drop)
+    }
+
+    /// Sends EHLO, and HELO when EHLO is refused with 5xx as by a server that predates ESMTP
+    /// (RFC 5321 section 4.1.4). A server greeted with HELO offers no extension.
+    pub(crate) async fn hello(&mut self, name: &HeloName) -> Result<Capabilities, Failure> {
+        let reply = self.command(Command::Ehlo(name), Stage::Ehlo).await?;
+        if reply.is_positive() {
+            return Ok(Capabilities::from_ehlo(&reply));
+        }
+        if !(500..600).contains(&reply.code) {
+            return Err(Failure::new(Stage::Ehlo, Cause::Reply(reply)));
+        }
+        let reply = self.command(Command::Helo(name), Stage::Ehlo).await?;
+        expect(reply, Stage::Ehlo, |code| code == 250)?;
+        Ok(Capabilities::default())
+    }
+
+    /// Sends STARTTLS and expects 220 (RFC 3207). After a refusal the session can go on
+    /// unencrypted; after a 220 the caller must call [`Session::handshake`].
+    pub(crate) async fn starttls(&mut self) -> Result<(), Failure> {
+        let reply = self.command(Command::StartTls, Stage::Tls).await?;
+        expect(reply, Stage::Tls, |code| code == 220)?;
+        // Bytes after the 220 were sent before the handshake and would be read as if they came
+        // through TLS: the STARTTLS injection flaw (CVE-2011-0411 and its kind).
+        if !self.buffer.is_empty() {
+            self.broken = true;
+            return Err(self.record(Failure::new(
+                Stage::Tls,
+                Cause::Protocol("the server sent data after its reply to STARTTLS".into()),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs the TLS handshake on the connection (implicit TLS, or after STARTTLS), with `name`
+    /// for SNI and, when `verified`, for the certificate check done by `connector`.
+    pub(crate) async fn handshake(
+        self,
+        connector: &TlsConnector,
+        name: ServerName<'static>,
+        verified: bool,
+    ) -> Result<Session<'t>, Failure> {
+        let Session {
+            stream,
+            address,
+            timeouts,
+            transcript,
+            ..
+        } = self;
+        let Stream::Plain(tcp) = stream else {
+            let failure = Failure::new(
+                Stage::Tls,
+                Cause::Protocol("a TLS handshake was started on a TLS connection".into()),
+            );
+            transcript.note(failure.to_string());
+            return Err(failure);
+        };
+        transcript.note(format!("TLS handshake with {}", name.to_str()));
+        let tls = match tokio::time::timeout(timeouts.command, connector.connect(name, tcp)).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(error)) => {
+                let failure = Failure::new(Stage::Tls, Cause::Tls(error.to_string()));
+                transcript.note(failure.to_string());
+                return Err(failure);
+            }
+            Err(_) => {
+                let failure = Failure::new(Stage::Tls, Cause::Timeout(timeouts.command));
+                transcript.note(failure.to_string());
+                return Err(failure);
+            }
+        };
+        let info = tls_info(tls.get_ref().1, verified);
+        transcript.note(format!("TLS established: {info}"));
+        Ok(Session {
+            stream: Stream::Tls(Box::new(tls)),
+            address,
+            // Nothing read before the handshake belongs to the TLS session (see `starttls`).
+            buffer: Vec::new(),
+            unanswered: 0,
+            broken: false,
+            tls: Some(info),
+            secrets: Vec::new(),
+            timeouts,
+            transcript,
+        })
+    }
+
+    /// SMTP AUTH (RFC 4954) with `mechanism`. The transcript shows `***` for the credentials.
+    pub(crate) async fn authenticate(
+        &mut self,
+        mechanism: Mechanism,
+        username: &str,
+        password: &Password,
+    ) -> Result<(), Failure> {
+        self.secrets
+            .push(Zeroizing::new(password.expose().to_owned()));
+        let reply = match mechanism {
+            Mechanism::Plain => {
+                let response = command::plain_response(username, password.expose());
+                self.secrets.push(response.clone());
+                self.command(Command::AuthPlain(&response), Stage::Auth)
+                    .await?
+            }
+            Mechanism::Login => {
+                let user = command::login_answer(username);
+                let secret = command::login_answer(password.expose());
+                self.secrets.extend([user.clone(), secret.clone()]);
+                let challenge = self.command(Command::AuthLogin, Stage::Auth).await?;
+                expect(challenge, Stage::Auth, |code| code == 334)?;
+                let challenge = self
+                    .command(Command::AuthLoginAnswer(&user), Stage::Auth)
+                    .await?;
+                expect(challenge, Stage::Auth, |code| code == 334)?;
+                self.command(Command::AuthLoginAnswer(&secret), Stage::Auth)
+                    .await?
+            }
+        };
+        expect(reply, Stage::Auth, |code| code == 235).map(drop)
+    }
+
+    /// One mail transaction (RFC 5321 section 3.3): MAIL FROM, RCPT TO for each recipient (in
+    /// one write when the server offers PIPELINING, RFC 2920), then DATA unless every recipient
+    /// was refused. `Err` means the transaction failed as a whole before any recipient got an
+    /// answer of its own; otherwise every recipient has its outcome.
+    pub(crate) async fn send_mail(
+        &mut self,
+        capabilities: &Capabilities,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Vec<RecipientOutcome>, Failure> {
+        if let Some(limit) = capabilities.size_limit
+            && u64::try_from(message.len()).unwrap_or(u64::MAX) > limit
+        {
+            let cause = Cause::MessageTooLarge {
+                size: message.len(),
+                limit,
+            };
+            return Err(self.record(Failure::new(Stage::MailFrom, cause)));
+        }
+        let mail = Command::MailFrom {
+            reverse_path: envelope.mail_from(),
+            size: capabilities.size.then_some(message.len()),
+            eight_bit: capabilities.eight_bit_mime && data::is_eight_bit(message),
+        };
+        let recipients = envelope.recipients();
+        let mail_reply = match capabilities.pipelining {
+            true => {
+                let mut batch = vec![mail];
+                batch.extend(
+                    recipients
+                        .iter()
+                        .map(|recipient| Command::RcptTo(recipient)),
+                );
+                self.send(&batch, Stage::MailFrom).await?;
+                self.read_reply(Stage::MailFrom, self.timeouts.command)
+                    .await?
+            }
+            false => self.command(mail, Stage::MailFrom).await?,
+        };
+        expect(mail_reply, Stage::MailFrom, |code| code == 250)?;
+
+        // One entry per recipient: `None` when accepted, the failure when refused.
+        let mut refusals: Vec<Option<Failure>> = Vec::with_capacity(recipients.len());
+        for recipient in recipients {
+            let reply = match capabilities.pipelining {
+                true => self.read_reply(Stage::RcptTo, self.timeouts.command).await,
+                false => {
+                    self.command(Command::RcptTo(recipient), Stage::RcptTo)
+                        .await
+                }
+            };
+            match reply {
+                // 250, or 251 "user not local; will forward".
+                Ok(reply) if reply.is_positive() => refusals.push(None),
+                Ok(reply) => refusals.push(Some(Failure::new(Stage::RcptTo, Cause::Reply(reply)))),
+                Err(failure) => {
+                    refusals.resize(recipients.len(), Some(failure.clone()));
+                    return Ok(conclude(recipients, &refusals, &Err(failure)));
+                }
+            }
+        }
+        if refusals.iter().all(Option::is_some) {
+            self.note("every recipient was refused, so no DATA");
+            // Every entry is a refusal, so flattening keeps one per recipient.
+            return Ok(recipients
+                .iter()
+                .zip(refusals.into_iter().flatten())
+                .map(|(recipient, failure)| failed(recipient, failure))
+                .collect());
+        }
+        let verdict = self.data(message).await;
+        Ok(conclude(recipients, &refusals, &verdict))
+    }
+
+    /// DATA, the dot-stuffed message, and the reply to its end, which holds for every accepted
+    /// recipient.
+    async fn data(&mut self, message: &[u8]) -> Result<Reply, Failure> {
+        let reply = self.command(Command::Data, Stage::Data).await?;
+        expect(reply, Stage::Data, |code| code == 354)?;
+        let wire = data::dot_stuff(message);
+        self.transcript
+            .note(format!("message of {} bytes", message.len()));
+        for chunk in wire.chunks(WRITE_CHUNK) {
+            self.write(chunk, Stage::Data).await?;
+        }
+        self.transcript.client(".");
+        self.unanswered += 1;
+        let reply = self.read_reply(Stage::Data, self.timeouts.data_end).await?;
+        expect(reply, Stage::Data, |code| code == 250)
+    }
+
+    /// Ends the session: QUIT and its reply when the conversation is still in step, then the TLS
+    /// close. Nothing can go wrong that matters any more, so failures here end it silently.
+    pub(crate) async fn quit(mut self) {
+        if self.broken {
+            return;
+        }
+        let limit = self.timeouts.command;
+        self.transcript.client(Command::Quit.transcript());
+        let quit = Command::Quit.wire();
+        if !matches!(
+            tokio::time::timeout(limit, self.stream.write_all(quit.as_bytes())).await,
+            Ok(Ok(()))
+        ) {
+            return;
+        }
+        // Replies to pipelined commands that were not read (after a refused MAIL FROM) come
+        // before the reply to QUIT.
+        self.unanswered += 1;
+        while self.unanswered > 0 {
+            let Ok(Ok(reply)) = tokio::time::timeout(limit, self.next_reply()).await else {
+                return;
+            };
+            self.transcript.server(&reply);
+            if reply.code == 221 {
+                break;
+            }
+        }
+        let _closed = tokio::time::timeout(limit, self.stream.shutdown()).await;
+    }
+
+    /// Sends one command and reads its reply.
+    async fn command(&mut self, command: Command<'_>, stage: Stage) -> Result<Reply, Failure> {
+        self.send(&[command], stage).await?;
+        self.read_reply(stage, self.timeouts.command).await
+    }
+
+    /// Sends `commands` in one write, recording each.
+    async fn send(&mut self, commands: &[Command<'_>], stage: Stage) -> Result<(), Failure> {
+        let mut wire = Zeroizing::new(Vec::new());
+        for command in commands {
+            self.transcript.client(command.transcript());
+            wire.extend_from_slice(command.wire().as_bytes());
+        }
+        self.unanswered += commands.len();
+        self.write(&wire, stage).await
+    }
+
+    /// Writes `bytes` within the command timeout.
+    async fn write(&mut self, bytes: &[u8], stage: Stage) -> Result<(), Failure> {
+        let limit = self.timeouts.command;
+        match tokio::time::timeout(limit, self.stream.write_all(bytes)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(self.fail(stage, Cause::Connection(error.to_string()))),
+            Err(_) => Err(self.fail(stage, Cause::Timeout(limit))),
+        }
+    }
+
+    /// Reads the next reply, all of it within `limit`, and records it.
+    async fn read_reply(&mut self, stage: Stage, limit: Duration) -> Result<Reply, Failure> {
+        let cause = match tokio::time::timeout(limit, self.next_reply()).await {
+            Ok(Ok(reply)) => {
+                self.transcript.server(&reply);
+                return Ok(reply);
+            }
+            Ok(Err(cause)) => cause,
+            Err(_) => Cause::Timeout(limit),
+        };
+        Err(self.fail(stage, cause))
+    }
+
+    /// Reads until the buffer holds a complete reply and takes it out.
+    async fn next_reply(&mut self) -> Result<Reply, Cause> {
+        loop {
+            match parse_reply(&self.buffer) {
+                Ok(Some((mut reply, used))) => {
+                    self.buffer.drain(..used);
+                    self.unanswered = self.unanswered.saturating_sub(1);
+                    reply.redact(&self.secrets);
+                    return Ok(reply);
+                }
+                Ok(None) => {}
+                Err(error) => return Err(Cause::Protocol(error.to_string())),
+            }
+            let mut chunk = [0u8; READ_CHUNK];
+            match self.stream.read(&mut chunk).await {
+                Ok(0) => {
+                    return Err(Cause::Connection("the server closed the connection".into()));
+                }
+                Ok(count) => self.buffer.extend_from_slice(&chunk[..count]),
+                Err(error) => return Err(Cause::Connection(error.to_string())),
+            }
+        }
+    }
+
+    /// Marks the session out of step and records the failure.
+    fn fail(&mut self, stage: Stage, cause: Cause) -> Failure {
+        self.broken = true;
+        self.record(Failure::new(stage, cause))
+    }
+
+    fn record(&mut self, failure: Failure) -> Failure {
+        self.transcript.note(failure.to_string());
+        failure
+    }
+}
+
+/// Opens a TCP connection to `address` of `host` within `limit`.
+pub(crate) async fn connect(
+    host: &str,
+    address: SocketAddr,
+    limit: Duration,
+    transcript: &mut Transcript,
+) -> Result<TcpStream, Failure> {
+    transcript.note(format!("connecting to {host} [{address}]"));
+    let cause = match tokio::time::timeout(limit, TcpStream::connect(address)).await {
+        Ok(Ok(stream)) => {
+            transcript.note("connected");
+            return Ok(stream);
+        }
+        Ok(Err(error)) => Cause::Connection(error.to_string()),
+        Err(_) => Cause::Timeout(limit),
+    };
+    let failure = Failure::new(Stage::Connect, cause);
+    transcript.note(failure.to_string());
+    Err(failure)
+}
+
+/// Passes `reply` on when `accept` takes its code, and makes it the failure at `stage` otherwise.
+fn expect(reply: Reply, stage: Stage, accept: impl Fn(u16) -> bool) -> Result<Reply, Failure> {
+    match accept(reply.code) {
+        true => Ok(reply),
+        false => Err(Failure::new(stage, Cause::Reply(reply))),
+    }
+}

@@ -1,0 +1,94 @@
+//! SMTP submission wired to the service (SPEC S8.2): a tenant logs in with its name as the user
+//! name and one of its API keys as the password, as hosted mail services do, so credentials are
+//! stored hashed once, revoked in one place, and never become a second secret to manage.
+
+use std::sync::Arc;
+
+use sealpost_service::{Service, ServiceError, Submission};
+use sealpost_smtpd::{
+    BackendError, Envelope, Identity, Rejection, SmtpdConfig, SubmissionBackend, SubmitError,
+    TlsSettings,
+};
+
+use crate::config::Config;
+
+#[derive(Debug, Clone)]
+pub struct ServiceBackend {
+    pub service: Service,
+}
+
+impl SubmissionBackend for ServiceBackend {
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Identity>, BackendError> {
+        let Some(tenant) = self
+            .service
+            .authenticate(password)
+            .await
+            .map_err(BackendError::new)?
+        else {
+            return Ok(None);
+        };
+        let record = self
+            .service
+            .tenant(tenant)
+            .await
+            .map_err(BackendError::new)?;
+        // The user name must name the key's tenant, so a key pasted into the wrong
+        // application's settings fails loudly instead of sending as another tenant.
+        if record.name.as_str() != username {
+            return Ok(None);
+        }
+        Ok(Some(Identity {
+            tenant: tenant.to_string(),
+            username: username.to_owned(),
+        }))
+    }
+
+    async fn submit(
+        &self,
+        identity: &Identity,
+        envelope: Envelope,
+        message: Vec<u8>,
+    ) -> Result<String, SubmitError> {
+        let tenant = identity
+            .tenant
+            .parse()
+            .map_err(|_| SubmitError::Temporary(BackendError::new("unknown tenant id")))?;
+        let submission = Submission {
+            mail_from: envelope.mail_from,
+            recipients: envelope.rcpt_to,
+            raw: message,
+            idempotency_key: None,
+            source: "smtp",
+        };
+        match self.service.submit(tenant, submission).await {
+            Ok(accepted) => Ok(accepted.id.to_string()),
+            Err(ServiceError::Invalid { field, message }) => Err(SubmitError::Permanent(
+                Rejection::new(550, [5, 6, 0], format!("{field}: {message}")),
+            )),
+            Err(other) => Err(SubmitError::Temporary(BackendError::new(other))),
+        }
+    }
+}
+
+/// The listener's settings from the configuration; demo mode makes a self-signed certificate
+/// and lets loopback clients log in without TLS.
+pub fn smtpd_config(config: &Config, demo: bool) -> anyhow::Result<Arc<SmtpdConfig>> {
+    let hostname = config
+        .platform
+        .domain
+        .clone()
+        .unwrap_or_else(|| "localhost".to_owned());
+    let mut smtpd = SmtpdConfig::new(hostname.clone());
+    smtpd.tls = match (&config.smtp.tls_cert, &config.smtp.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsSettings::from_pem_files(cert, key)?),
+        (None, None) if demo => Some(sealpost_smtpd::self_signed_tls(&hostname)?),
+        (None, None) => None,
+        _ => anyhow::bail!("smtp.tls_cert and smtp.tls_key must be set together"),
+    };
+    smtpd.allow_plain_auth_on_loopback = config.smtp.allow_plain_auth_on_loopback || demo;
+    Ok(Arc::new(smtpd))
+}

@@ -1,0 +1,133 @@
+//! The E-mail tab's delivery settings (SPEC S1.2, S1.3): native delivery, or the tenant's own
+//! mail server with its password sealed by the vault. The password is accepted, sealed and
+//! never given back; only `password_set` is shown.
+
+use std::net::IpAddr;
+
+use sealpost_domain::{DeliveryMode, DomainName, RelaySettings, TenantId, TlsMode};
+use zeroize::Zeroizing;
+
+use crate::{Service, ServiceError};
+
+/// What a secret sealed for the relay is bound to, besides the tenant.
+const RELAY_PASSWORD: &str = "relay-password";
+
+/// The own-mail-server form as a person fills it in.
+#[derive(Clone)]
+pub struct RelayForm<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub username: &'a str,
+    /// A new password; `None` keeps the stored one.
+    pub password: Option<&'a str>,
+    pub implicit_tls: bool,
+    /// `default`, `required` or `none`.
+    pub tls_mode: &'a str,
+}
+
+impl std::fmt::Debug for RelayForm<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("RelayForm")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.map(|_| "redacted"))
+            .finish()
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+impl Service {
+    pub async fn delivery_mode(&self, tenant: TenantId) -> Result<DeliveryMode, ServiceError> {
+        self.tenant(tenant).await?;
+        Ok(self.store.delivery_mode(tenant).await?)
+    }
+
+    pub async fn set_native_delivery(
+        &self,
+        tenant: TenantId,
+    ) -> Result<DeliveryMode, ServiceError> {
+        self.tenant(tenant).await?;
+        self.store
+            .set_delivery_mode(tenant, &DeliveryMode::Native, None, self.clock.now())
+            .await?;
+        self.delivery_mode(tenant).await
+    }
+
+    /// Switches the tenant to its own mail server. Each field is checked; a password is needed
+    /// the first time, and nothing is stored when anything is refused.
+    pub async fn set_relay_delivery(
+        &self,
+        tenant: TenantId,
+        form: RelayForm<'_>,
+    ) -> Result<DeliveryMode, ServiceError> {
+        let host = form.host.trim();
+        let host_valid = host.parse::<IpAddr>().is_ok() || DomainName::parse(host).is_ok();
+        if !host_valid {
+            return Err(invalid(
+                "host",
+                format!("{host:?} is not a host name or IP address"),
+            ));
+        }
+        if form.port == 0 {
+            return Err(invalid("port", "use a port from 1 to 65535"));
+        }
+        if form.username.contains(['\r', '\n']) {
+            return Err(invalid("username", "the user name contains a line break"));
+        }
+        let tls_mode = TlsMode::parse(form.tls_mode)
+            .ok_or_else(|| invalid("tls_mode", "use default, required or none"))?;
+        if form.implicit_tls && tls_mode == TlsMode::None {
+            return Err(invalid(
+                "tls_mode",
+                "\"use SSL\" encrypts from the start; it cannot go with TLS mode none",
+            ));
+        }
+        let current = self.delivery_mode(tenant).await?;
+        let stored_password = matches!(&current, DeliveryMode::Relay(relay) if relay.password_set)
+            || self.store.sealed_relay_password(tenant).await?.is_some();
+        let password = form.password.filter(|password| !password.is_empty());
+        if password.is_none() && !stored_password && !form.username.is_empty() {
+            return Err(invalid(
+                "password",
+                "enter the password of the mail server's user",
+            ));
+        }
+        let sealed =
+            password.map(|password| self.vault.seal_secret(tenant, RELAY_PASSWORD, password));
+        let mode = DeliveryMode::Relay(RelaySettings {
+            host: host.to_ascii_lowercase(),
+            port: form.port,
+            username: form.username.to_owned(),
+            implicit_tls: form.implicit_tls,
+            tls_mode,
+            password_set: true,
+        });
+        self.store
+            .set_delivery_mode(tenant, &mode, sealed.as_deref(), self.clock.now())
+            .await?;
+        self.delivery_mode(tenant).await
+    }
+
+    /// The relay settings with the unsealed password, for the moment of connecting.
+    pub(crate) async fn relay_credentials(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<(RelaySettings, Zeroizing<String>)>, ServiceError> {
+        let DeliveryMode::Relay(relay) = self.store.delivery_mode(tenant).await? else {
+            return Ok(None);
+        };
+        let password = match self.store.sealed_relay_password(tenant).await? {
+            Some(sealed) => self.vault.open_secret(tenant, RELAY_PASSWORD, &sealed)?,
+            None => Zeroizing::new(String::new()),
+        };
+        Ok(Some((relay, password)))
+    }
+}

@@ -1,0 +1,107 @@
+//! A tenant's delivery settings. The sealed relay password is written with the settings and
+//! read only by [`Store::sealed_relay_password`]; reading the settings never selects it.
+
+use sealpost_domain::{DeliveryMode, RelaySettings, TenantId, Timestamp, TlsMode};
+
+use crate::{Store, StoreError, with_pool};
+
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    mode: String,
+    host: Option<String>,
+    port: Option<i64>,
+    username: Option<String>,
+    password_set: bool,
+    implicit_tls: bool,
+    tls_mode: String,
+}
+
+impl Store {
+    /// The tenant's delivery mode; native when it never chose one.
+    pub async fn delivery_mode(&self, tenant: TenantId) -> Result<DeliveryMode, StoreError> {
+        let row: Option<SettingsRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT mode, host, port, username, sealed_password IS NOT NULL AS password_set, \
+                 implicit_tls, tls_mode FROM delivery_settings WHERE tenant_id = $1",
+            )
+            .bind(tenant.to_string())
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(row) = row else {
+            return Ok(DeliveryMode::Native);
+        };
+        let corrupt = |what: &str| StoreError::Corrupt(format!("delivery settings: {what}"));
+        match row.mode.as_str() {
+            "native" => Ok(DeliveryMode::Native),
+            "relay" => Ok(DeliveryMode::Relay(RelaySettings {
+                host: row.host.ok_or_else(|| corrupt("relay without host"))?,
+                port: row
+                    .port
+                    .and_then(|port| u16::try_from(port).ok())
+                    .ok_or_else(|| corrupt("port"))?,
+                username: row.username.unwrap_or_default(),
+                implicit_tls: row.implicit_tls,
+                tls_mode: TlsMode::parse(&row.tls_mode).ok_or_else(|| corrupt("tls mode"))?,
+                password_set: row.password_set,
+            })),
+            other => Err(corrupt(other)),
+        }
+    }
+
+    /// Saves the tenant's delivery mode. `sealed_password` replaces the stored one when given;
+    /// `None` keeps it, so a form that does not show the password does not erase it. Switching
+    /// to native keeps the relay fields, so switching back does not lose them.
+    pub async fn set_delivery_mode(
+        &self,
+        tenant: TenantId,
+        mode: &DeliveryMode,
+        sealed_password: Option<&[u8]>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (mode_text, relay) = match mode {
+            DeliveryMode::Native => ("native", None),
+            DeliveryMode::Relay(relay) => ("relay", Some(relay)),
+        };
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO delivery_settings (tenant_id, mode, host, port, username, \
+                 sealed_password, implicit_tls, tls_mode, updated_at) \
+                 SELECT id, $2, $3, $4, $5, $6, $7, $8, $9 FROM tenants WHERE id = $1 \
+                 ON CONFLICT (tenant_id) DO UPDATE SET mode = excluded.mode, \
+                 host = COALESCE(excluded.host, delivery_settings.host), \
+                 port = COALESCE(excluded.port, delivery_settings.port), \
+                 username = COALESCE(excluded.username, delivery_settings.username), \
+                 sealed_password = COALESCE(excluded.sealed_password, delivery_settings.sealed_password), \
+                 implicit_tls = excluded.implicit_tls, tls_mode = excluded.tls_mode, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(tenant.to_string())
+            .bind(mode_text)
+            .bind(relay.map(|relay| relay.host.as_str()))
+            .bind(relay.map(|relay| i64::from(relay.port)))
+            .bind(relay.map(|relay| relay.username.as_str()))
+            .bind(sealed_password)
+            .bind(relay.is_some_and(|relay| relay.implicit_tls))
+            .bind(relay.map_or("default", |relay| relay.tls_mode.as_str()))
+            .bind(now.0)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The sealed relay password, for the moment of connecting.
+    pub async fn sealed_relay_password(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Option<Vec<u8>>,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT sealed_password FROM delivery_settings WHERE tenant_id = $1")
+                .bind(tenant.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.and_then(|(sealed,)| sealed))
+    }
+}

@@ -1,0 +1,172 @@
+//! The E-mail tab over the API (SPEC S1.2, S1.3, S8.1): the tenant's delivery mode and own mail
+//! server. The password is write-only: responses say whether one is set, never what it is.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use sealpost_delivery::Party;
+use sealpost_domain::DeliveryMode;
+use sealpost_service::RelayForm;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::TenantAuth;
+use crate::error::{ApiJson, ErrorBody};
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/settings/delivery", get(show).put(update))
+        .route("/api/v1/settings/delivery/test", post(test_connection))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionTestView {
+    pub success: bool,
+    /// The failure, in words, when it did not work.
+    pub error: Option<String>,
+    /// TLS version and cipher when the connection was encrypted.
+    pub tls: Option<String>,
+    /// What client and server said, secrets replaced by ***.
+    pub transcript: Vec<TranscriptLineView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TranscriptLineView {
+    /// client, server or note.
+    pub party: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// native (the platform's MTA, retried for 24 hours) or relay (the tenant's own mail server;
+    /// failed sends are not retried).
+    pub mode: &'static str,
+    pub relay: Option<RelayView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RelayView {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    /// "Use SSL": TLS from the first byte (port 465).
+    pub use_ssl: bool,
+    /// default (STARTTLS when offered), required or none.
+    pub tls_mode: &'static str,
+    pub password_set: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryRequest {
+    /// native or relay.
+    pub mode: String,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub username: String,
+    /// A new password; leave it out to keep the stored one.
+    pub password: Option<String>,
+    #[serde(default)]
+    pub use_ssl: bool,
+    /// default, required or none; default when left out.
+    pub tls_mode: Option<String>,
+}
+
+impl From<DeliveryMode> for DeliveryView {
+    fn from(mode: DeliveryMode) -> Self {
+        match mode {
+            DeliveryMode::Native => Self {
+                mode: "native",
+                relay: None,
+            },
+            DeliveryMode::Relay(relay) => Self {
+                mode: "relay",
+                relay: Some(RelayView {
+                    host: relay.host,
+                    port: relay.port,
+                    username: relay.username,
+                    use_ssl: relay.implicit_tls,
+                    tls_mode: relay.tls_mode.as_str(),
+                    password_set: relay.password_set,
+                }),
+            },
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/delivery", tag = "settings",
+    security(("api_key" = [])), responses((status = 200, body = DeliveryView)))]
+pub async fn show(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<DeliveryView>, ApiError> {
+    Ok(Json(state.service.delivery_mode(tenant).await?.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/delivery", tag = "settings",
+    security(("api_key" = [])), request_body = DeliveryRequest,
+    responses((status = 200, body = DeliveryView), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<DeliveryRequest>,
+) -> Result<Json<DeliveryView>, ApiError> {
+    let mode = match request.mode.as_str() {
+        "native" => state.service.set_native_delivery(tenant).await?,
+        "relay" => {
+            let form = RelayForm {
+                host: request.host.as_deref().unwrap_or_default(),
+                port: request.port.unwrap_or(587),
+                username: &request.username,
+                password: request.password.as_deref(),
+                implicit_tls: request.use_ssl,
+                tls_mode: request.tls_mode.as_deref().unwrap_or("default"),
+            };
+            state.service.set_relay_delivery(tenant, form).await?
+        }
+        other => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                format!("mode: {other:?} is not native or relay"),
+            ));
+        }
+    };
+    Ok(Json(mode.into()))
+}
+
+/// "Test connection" for the tenant's own mail server (SPEC S1.3): connect, TLS, AUTH, QUIT;
+/// no mail is sent. The transcript never contains the password.
+#[utoipa::path(post, path = "/api/v1/settings/delivery/test", tag = "settings",
+    security(("api_key" = [])),
+    responses((status = 200, body = ConnectionTestView), (status = 422, body = ErrorBody)))]
+pub async fn test_connection(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<ConnectionTestView>, ApiError> {
+    let test = state.service.test_relay(tenant).await?;
+    Ok(Json(ConnectionTestView {
+        success: test.success(),
+        error: test.failure.as_ref().map(ToString::to_string),
+        tls: test
+            .tls
+            .as_ref()
+            .map(|tls| format!("{} {}", tls.version, tls.cipher)),
+        transcript: test
+            .transcript
+            .iter()
+            .map(|line| TranscriptLineView {
+                party: match line.party {
+                    Party::Client => "client",
+                    Party::Server => "server",
+                    Party::Note => "note",
+                },
+                text: line.text.clone(),
+            })
+            .collect(),
+    }))
+}
