@@ -33,7 +33,8 @@ async fn app_with_dns(store: Store, nameserver: std::net::SocketAddr) -> Router 
     let vault = Vault::new(MasterKey::generate());
     let service = Service::open(store, vault, Arc::new(SystemClock), resolver)
         .await
-        .unwrap();
+        .unwrap()
+        .with_delivery(sealpost_service::DeliverySettings::new("mta.platform.test").unwrap());
     sealpost_web::router(sealpost_web::AppState {
         service,
         operator_token: Some(Arc::from(OPERATOR)),
@@ -1153,4 +1154,82 @@ async fn delivery_settings_keep_the_relay_password_sealed_and_write_only() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(native["mode"], "native");
     }
+}
+
+/// A mail server on loopback that offers AUTH PLAIN without TLS and accepts any login: enough for
+/// "Test connection" with TLS mode none. Returns its port and what it received.
+async fn login_server() -> (u16, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = tokio::io::BufReader::new(read).lines();
+        let mut received = String::new();
+        write
+            .write_all(b"220 relay.client.test ESMTP\r\n")
+            .await
+            .unwrap();
+        while let Ok(Some(line)) = lines.next_line().await {
+            received.push_str(&line);
+            received.push('\n');
+            let reply: &[u8] = match line
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase()
+                .as_str()
+            {
+                "EHLO" => b"250-relay.client.test\r\n250 AUTH PLAIN LOGIN\r\n",
+                "AUTH" => b"235 2.7.0 Authentication successful\r\n",
+                "QUIT" => b"221 2.0.0 Bye\r\n",
+                _ => b"502 5.5.1 not here\r\n",
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        received
+    });
+    (port, handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connection_shows_a_transcript_without_the_password() {
+    const PASSWORD: &str = "relay-secret-4711";
+    let directory = tempfile::tempdir().unwrap();
+    let store = testing::fresh_stores(directory.path()).await.remove(0);
+    let app = app(store).await;
+    let token = tenant_token(&app, "acme").await;
+    let path = "/api/v1/settings/delivery/test";
+    let native = call(&app, Method::POST, path, Some(&token), None).await;
+    assert_error(
+        &native,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        "does not use its own mail server",
+    );
+
+    let (port, server) = login_server().await;
+    let relay = json!({"mode": "relay", "host": "127.0.0.1", "port": port, "username": "facilities", "password": PASSWORD, "tls_mode": "none"});
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/settings/delivery",
+        Some(&token),
+        Some(relay),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, test) = call(&app, Method::POST, path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["success"], true, "{test}");
+    let transcript = test["transcript"].to_string();
+    assert!(transcript.contains("AUTH PLAIN ***"), "{transcript}");
+    assert!(transcript.contains("235 2.7.0"), "{transcript}");
+    use base64::Engine as _;
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("\0facilities\0{PASSWORD}"));
+    assert!(!test.to_string().contains(PASSWORD) && !test.to_string().contains(&encoded));
+    // The server really received the credentials: the redaction is in the transcript only.
+    assert!(server.await.unwrap().contains(&encoded));
 }
