@@ -47,6 +47,10 @@ pub struct Delivery {
     pub retry_delays: Vec<i64>,
     /// Seconds after acceptance when temporary failures become final (24 hours).
     pub max_age: i64,
+    /// How long a node's claim on a recipient lasts. A crashed node's claims return to the
+    /// queue after this; it must exceed the longest delivery attempt (timeouts included), or a
+    /// slow attempt could be repeated by another node.
+    pub lease_seconds: i64,
 }
 
 impl Default for Delivery {
@@ -58,6 +62,7 @@ impl Default for Delivery {
             helo_name: None,
             retry_delays: policy.delays,
             max_age: policy.max_age,
+            lease_seconds: 900,
         }
     }
 }
@@ -123,6 +128,7 @@ const ENV_KEYS: &[&str] = &[
     "delivery__helo_name",
     "delivery__retry_delays",
     "delivery__max_age",
+    "delivery__lease_seconds",
 ];
 
 impl Config {
@@ -164,9 +170,15 @@ impl Config {
             DomainName::parse(host).context("platform.spf_include_host")?;
         }
         self.sending_networks()?;
-        if self.delivery.retry_delays.iter().any(|delay| *delay <= 0) || self.delivery.max_age <= 0
+        let delivery = &self.delivery;
+        if delivery.retry_delays.iter().any(|delay| *delay <= 0)
+            || delivery.max_age <= 0
+            || delivery.lease_seconds <= 0
         {
-            bail!("delivery.retry_delays and delivery.max_age must be positive numbers of seconds");
+            bail!(
+                "delivery.retry_delays, delivery.max_age and delivery.lease_seconds must be \
+                 positive numbers of seconds"
+            );
         }
         Ok(())
     }

@@ -134,6 +134,7 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
     let service = Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?;
     let mut delivery = DeliverySettings::new(&config.helo_name())?;
     delivery.native.port = config.delivery.remote_port;
+    delivery.lease_seconds = config.delivery.lease_seconds;
     Ok(service
         .with_platform(config.platform_spf()?)
         .with_retry_policy(RetryPolicy {
