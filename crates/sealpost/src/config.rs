@@ -28,6 +28,9 @@ pub struct Config {
     pub operator_token: Option<String>,
     /// DNS server for every lookup, such as `127.0.0.1:5353` (SPEC S8.5); default: the system's.
     pub nameserver: Option<SocketAddr>,
+    /// Mail a tenant cannot sign (its From or MAIL FROM domain is not an active signing domain):
+    /// `send` it unsigned with the reason recorded, or `refuse` it at submission.
+    pub unsigned_mail: UnsignedMail,
     pub platform: Platform,
     pub smtp: Smtp,
     pub delivery: Delivery,
@@ -67,6 +70,14 @@ impl Default for Delivery {
     }
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnsignedMail {
+    #[default]
+    Send,
+    Refuse,
+}
+
 /// The SMTP submission listener (SPEC S8.2).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +111,7 @@ impl Default for Config {
             master_key_file: None,
             operator_token: None,
             nameserver: None,
+            unsigned_mail: UnsignedMail::Send,
             platform: Platform::default(),
             smtp: Smtp::default(),
             delivery: Delivery::default(),
@@ -116,6 +128,7 @@ const ENV_KEYS: &[&str] = &[
     "master_key_file",
     "operator_token",
     "nameserver",
+    "unsigned_mail",
     "platform__domain",
     "platform__spf_include_host",
     "platform__sending_ips",
@@ -233,6 +246,7 @@ impl Config {
             "master_key_file": self.master_key_file,
             "operator_token_set": self.operator_token.is_some(),
             "nameserver": self.nameserver,
+            "unsigned_mail": self.unsigned_mail,
             "platform": {
                 "domain": self.platform.domain,
                 "spf_include_host": self.spf_include_host(),

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use sealpost_queue::RetryPolicy;
-use sealpost_service::{DeliverySettings, Service, Store, SystemClock};
+use sealpost_service::{DeliverySettings, Service, Store, SystemClock, UnsignedPolicy};
 use sealpost_vault::Vault;
 
-use crate::config::Config;
+use crate::config::{Config, UnsignedMail};
 use crate::master_key::{self, Source};
 
 pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
@@ -141,7 +141,11 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
             delays: config.delivery.retry_delays.clone(),
             max_age: config.delivery.max_age,
         })
-        .with_delivery(delivery))
+        .with_delivery(delivery)
+        .with_unsigned_policy(match config.unsigned_mail {
+            UnsignedMail::Send => UnsignedPolicy::Send,
+            UnsignedMail::Refuse => UnsignedPolicy::Refuse,
+        }))
 }
 
 /// A database URL without its password, for logs.

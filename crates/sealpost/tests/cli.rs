@@ -1000,3 +1000,46 @@ fn smtp_submission_is_durable_before_250() {
     ));
     assert_eq!(cancelled["changed"], 1);
 }
+
+/// `SEALPOST_LOG_FORMAT=json` makes every log line one JSON object.
+#[test]
+fn logs_can_be_json() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = command(
+        directory.path(),
+        &[
+            ("SEALPOST_LOG_FORMAT", "json"),
+            ("SEALPOST_LOG", "info"),
+            ("SEALPOST_DELIVERY__ENABLED", "false"),
+        ],
+    )
+    .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("sealpost listening on"));
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(
+            parsed["level"].is_string() && parsed["fields"].is_object(),
+            "{line}"
+        );
+    }
+}

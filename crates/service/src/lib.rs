@@ -8,6 +8,7 @@ mod delivery_settings;
 mod dns_checks;
 mod error;
 mod messages;
+mod metrics;
 mod signing;
 mod signing_domains;
 mod submit;
@@ -21,7 +22,7 @@ pub use error::ServiceError;
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
-pub use submit::{Accepted, MAX_RECIPIENTS, Submission};
+pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy};
 pub use tenants::NewApiKey;
 pub use worker::DeliverySettings;
 
@@ -32,6 +33,7 @@ use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_queue::RetryPolicy;
 use sealpost_vault::Vault;
 
+use crate::metrics::Metrics;
 use crate::signing::SignerCache;
 
 /// The meta key under which the master key's check value is kept.
@@ -49,6 +51,8 @@ pub struct Service {
     retry_policy: RetryPolicy,
     /// How this node delivers; a node without it accepts mail but does not deliver.
     delivery: Option<DeliverySettings>,
+    metrics: Metrics,
+    unsigned_policy: UnsignedPolicy,
 }
 
 impl Service {
@@ -74,7 +78,15 @@ impl Service {
             platform: None,
             retry_policy: RetryPolicy::default(),
             delivery: None,
+            metrics: Metrics::default(),
+            unsigned_policy: UnsignedPolicy::default(),
         })
+    }
+
+    /// Whether mail the tenant cannot sign is sent unsigned or refused.
+    pub fn with_unsigned_policy(mut self, policy: UnsignedPolicy) -> Self {
+        self.unsigned_policy = policy;
+        self
     }
 
     /// The native delivery retry schedule (SPEC S1.1); the default fits 24 hours.

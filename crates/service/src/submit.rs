@@ -16,6 +16,17 @@ use crate::{Service, ServiceError};
 /// The most recipients one message may have; more is a mailing-list job, not a notification.
 pub const MAX_RECIPIENTS: usize = 1000;
 
+/// What happens to mail a tenant cannot sign (its From or MAIL FROM domain is not one of its
+/// active signing domains).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnsignedPolicy {
+    /// Send it unsigned by the tenant and record why (SPEC S4.1).
+    #[default]
+    Send,
+    /// Refuse it at submission, naming the domain at fault.
+    Refuse,
+}
+
 /// A message to accept, as raw RFC 5322 bytes with its envelope.
 #[derive(Debug, Clone)]
 pub struct Submission {
@@ -95,6 +106,14 @@ impl Service {
                 domain: domain.as_str().to_owned(),
                 selector: selector.as_str().to_owned(),
             },
+            SigningOutcome::Unsigned { reason, .. }
+                if self.unsigned_policy == UnsignedPolicy::Refuse =>
+            {
+                return Err(invalid(
+                    "from",
+                    format!("{reason}; this platform refuses mail it cannot sign for the tenant"),
+                ));
+            }
             SigningOutcome::Unsigned { code, reason } => SigningRecord::Unsigned {
                 code: code.to_owned(),
                 reason,
@@ -120,10 +139,16 @@ impl Service {
             recipients,
         };
         match self.store.insert_message(&message).await {
-            Ok(()) => Ok(Accepted {
-                id: message.id,
-                replayed: false,
-            }),
+            Ok(()) => {
+                self.metrics.count("accepted", tenant);
+                let signed = matches!(message.signing, SigningRecord::Signed { .. });
+                self.metrics
+                    .count(if signed { "signed" } else { "unsigned" }, tenant);
+                Ok(Accepted {
+                    id: message.id,
+                    replayed: false,
+                })
+            }
             // Two submissions with one key raced; the first one won and is the answer.
             Err(StoreError::Duplicate(_)) => {
                 let key = submission.idempotency_key.unwrap_or_default();

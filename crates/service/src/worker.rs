@@ -9,7 +9,9 @@ use sealpost_delivery::{
     RecipientResult, RelayConfig, RelayOptions, TlsMode as RelayTlsMode, deliver_native,
     deliver_relay, test_relay_connection,
 };
-use sealpost_domain::{QueuedMessage, RelaySettings, Route, TenantId, Timestamp, TlsMode};
+use sealpost_domain::{
+    QueuedMessage, RecipientState, RelaySettings, Route, TenantId, Timestamp, TlsMode,
+};
 use sealpost_queue::{AttemptOutcome, after_attempt};
 use sealpost_store::{AttemptRecord, Claim, RecipientUpdate};
 use zeroize::Zeroizing;
@@ -261,7 +263,18 @@ impl Service {
             host,
         };
         let recorded = self.store.finish_attempt(claim, &update, &attempt).await?;
-        if !recorded {
+        if recorded {
+            let counter = match update.state {
+                RecipientState::Sent => {
+                    self.metrics.delivered_after(now.0 - message.accepted_at.0);
+                    "delivered"
+                }
+                RecipientState::Deferred => "deferred",
+                RecipientState::Expired => "expired",
+                _ => "failed",
+            };
+            self.metrics.count(counter, claim.tenant_id);
+        } else {
             tracing::warn!(
                 message = %claim.message_id,
                 recipient = %claim.recipient_id,

@@ -220,6 +220,19 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
                 .all(|attempt| attempt.host.as_deref() == Some("mx.receiver.test"))
         );
 
+        let metrics = service.metrics_text().await.unwrap();
+        for line in [
+            "sealpost_accepted_total{tenant=\"acme\"} 1",
+            "sealpost_signed_total{tenant=\"acme\"} 1",
+            "sealpost_delivered_total{tenant=\"acme\"} 1",
+            "sealpost_failed_total{tenant=\"acme\"} 1",
+            "sealpost_deferred_total{tenant=\"acme\"} 1",
+            "sealpost_queue_recipients{state=\"deferred\"} 1",
+            "sealpost_delivery_latency_seconds_count 1",
+        ] {
+            assert!(metrics.contains(line), "{line} missing from\n{metrics}");
+        }
+
         // What arrived is byte for byte what was stored, and an independent verifier passes it.
         let delivered = std::fs::read(mailbox.path().join(format!("{}.eml", index + 1))).unwrap();
         assert_eq!(delivered, message.raw);

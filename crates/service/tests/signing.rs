@@ -291,3 +291,40 @@ async fn messages_that_cannot_be_signed_are_refused_with_the_reason() {
         ));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_the_tenant_cannot_sign_is_refused_when_configured() {
+    let dns = dns().await;
+    let (_directory, services) = services(&dns).await;
+    for service in services {
+        let service = service.with_unsigned_policy(sealpost_service::UnsignedPolicy::Refuse);
+        let acme = service.create_tenant("acme", "").await.unwrap();
+        let submission = sealpost_service::Submission {
+            mail_from: "bounce@unknown.test".into(),
+            recipients: vec!["someone@receiver.test".into()],
+            raw: b"From: a@unknown.test\r\n\r\nbody\r\n".to_vec(),
+            idempotency_key: None,
+            source: "http",
+        };
+        match service.submit(acme.id, submission).await {
+            Err(ServiceError::Invalid {
+                field: "from",
+                message,
+            }) => {
+                assert!(
+                    message.contains("unknown.test is not one of the tenant's signing domains"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            service
+                .recent_messages(acme.id, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing was stored"
+        );
+    }
+}

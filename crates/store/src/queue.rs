@@ -546,3 +546,32 @@ impl Store {
         Ok(changed)
     }
 }
+
+impl Store {
+    /// Recipients per waiting state across all tenants, for the operator's metrics; the one
+    /// query that spans tenants, because the queue is the platform's, not a tenant's.
+    pub async fn queue_depth(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT state, COUNT(*) FROM recipients \
+                 WHERE state IN ('queued', 'sending', 'deferred') GROUP BY state",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// When the oldest message that still has a waiting recipient was accepted.
+    pub async fn oldest_waiting(&self) -> Result<Option<Timestamp>, StoreError> {
+        let row: (Option<i64>,) = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT MIN(messages.accepted_at) FROM messages JOIN recipients \
+                 ON recipients.message_id = messages.id \
+                 WHERE recipients.state IN ('queued', 'sending', 'deferred')",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(row.0.map(Timestamp))
+    }
+}

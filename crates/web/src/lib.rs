@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/openapi.json", get(openapi::document))
+        .route("/metrics", get(metrics))
         .merge(tenants::routes())
         .merge(signing_domains::routes())
         .merge(settings::routes())
@@ -57,4 +58,20 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("route") })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Prometheus metrics (counters of this node, the shared queue's depth and age). Scraped with
+/// the operator token as bearer token, so tenant figures are not public.
+async fn metrics(
+    _operator: auth::Operator,
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let text = state.service.metrics_text().await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
 }

@@ -1233,3 +1233,24 @@ async fn test_connection_shows_a_transcript_without_the_password() {
     // The server really received the credentials: the redaction is in the transcript only.
     assert!(server.await.unwrap().contains(&encoded));
 }
+
+#[tokio::test]
+async fn metrics_need_the_operator_token() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = testing::fresh_stores(directory.path()).await.remove(0);
+    let app = app(store).await;
+    tenant_token(&app, "acme").await;
+    let (status, _) = raw_text(&app, "/metrics", "sp_not-an-operator").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, text) = raw_text(&app, "/metrics", OPERATOR).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("# TYPE sealpost_accepted_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sealpost_queue_recipients{state=\"queued\"} 0"),
+        "{text}"
+    );
+    assert!(text.contains("sealpost_queue_oldest_seconds 0"), "{text}");
+}
