@@ -1,0 +1,367 @@
+//! Delivery to Postfix: a private instance of Debian's Postfix, started by the test on a loopback
+//! port (`tests/interop/postfix.sh`), is the receiving server for the happy path. A message
+//! accepted through the service is signed, committed, looked up by MX in a real DNS server and
+//! delivered; it lands in the instance's Maildir with Postfix's trace headers on top of exactly
+//! the bytes Sealpost stored, and dkimpy passes its signature there. A recipient in a domain
+//! this Postfix does not serve is refused as relaying (554 5.7.1) and fails for good. SQLite
+//! only: the backends are covered by `delivery.rs`, this is about the peer.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sealpost_dns::{Resolver, ResolverConfig};
+use sealpost_domain::{RecipientState, Timestamp};
+use sealpost_service::{Clock, DeliverySettings, KeyImport, Service, Submission};
+use sealpost_store::{Store, testing};
+use sealpost_testdns::{TestDns, Zone};
+use sealpost_vault::{MasterKey, Vault};
+
+#[derive(Debug)]
+struct SystemTime;
+
+impl Clock for SystemTime {
+    fn now(&self) -> Timestamp {
+        let elapsed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        Timestamp(elapsed.as_secs() as i64)
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn python() -> PathBuf {
+    let path = std::env::var_os("SEALPOST_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "{} is missing: run ./scripts/test",
+        path.display()
+    );
+    path
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(workspace().join("crates/vault/resources/keys").join(name)).unwrap()
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/postfix.sh")
+}
+
+/// A private Postfix instance on a free loopback port, everything under its own temporary
+/// directory; stopped (and waited for) when dropped, also when the test panics.
+struct Postfix {
+    directory: tempfile::TempDir,
+    port: u16,
+}
+
+impl Postfix {
+    fn start() -> Self {
+        // In /tmp, whatever TMPDIR says: Postfix's unprivileged processes must be able to reach
+        // the queue, so every directory above it has to be searchable by the postfix user.
+        let directory = tempfile::Builder::new()
+            .prefix("sealpost-postfix-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // Returns once the master has bound its listeners (`postfix start` waits for that).
+        let output = Command::new("sh")
+            .arg(script())
+            .arg("start")
+            .arg(directory.path())
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let postfix = Self { directory, port };
+        assert!(
+            output.status.success(),
+            "Postfix did not start: {}\n{}",
+            describe(&output),
+            postfix.log()
+        );
+        postfix
+    }
+
+    /// Postfix's own log, for failure messages.
+    fn log(&self) -> String {
+        let log = std::fs::read_to_string(self.directory.path().join("maillog"))
+            .unwrap_or_else(|error| format!("(no maillog: {error})"));
+        format!("--- Postfix maillog ---\n{log}")
+    }
+
+    /// The one message in `mailbox`'s Maildir, waiting for the asynchronous local delivery.
+    async fn wait_for_message(&self, mailbox: &str) -> Vec<u8> {
+        let new = self.directory.path().join("mail").join(mailbox).join("new");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&new)
+                .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
+                .unwrap_or_default();
+            if let Some(file) = files.pop() {
+                assert!(files.is_empty(), "more than one message in {mailbox}");
+                return std::fs::read(file).unwrap();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nothing arrived in the {mailbox} mailbox within 20 s\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let stopped = Command::new("sh")
+            .arg(script())
+            .arg("stop")
+            .arg(self.directory.path())
+            .stdin(Stdio::null())
+            .output();
+        match stopped {
+            Ok(output) if output.status.success() => {}
+            Ok(output) if !std::thread::panicking() => {
+                panic!("Postfix did not stop: {}", describe(&output))
+            }
+            Ok(_) => {}
+            Err(error) if !std::thread::panicking() => panic!("Postfix did not stop: {error}"),
+            Err(_) => {}
+        }
+    }
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "{}\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The header field `name` of a CRLF message, folded lines and final CRLF included.
+fn header_field<'a>(message: &'a [u8], name: &str) -> &'a [u8] {
+    let mut start = 0;
+    while start < message.len() && !message[start..].starts_with(b"\r\n") {
+        let mut end = start;
+        loop {
+            end += message[end..]
+                .windows(2)
+                .position(|pair| pair == b"\r\n")
+                .unwrap()
+                + 2;
+            if !matches!(message.get(end), Some(b' ' | b'\t')) {
+                break;
+            }
+        }
+        let field = &message[start..end];
+        let colon = field.iter().position(|&byte| byte == b':').unwrap();
+        if field[..colon].eq_ignore_ascii_case(name.as_bytes()) {
+            return field;
+        }
+        start = end;
+    }
+    panic!("no {name} field in the message");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
+    let vault = Vault::new(MasterKey::generate());
+    let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
+    let dns = TestDns::start(
+        Zone::new()
+            .txt_split(
+                "workplace._domainkey.client.test",
+                &sealpost_domain::dkim_txt_value(&key.public_key_der()),
+            )
+            .mx("receiver.test", 10, "mx.receiver.test")
+            // Served by the same Postfix, which does not accept mail for it.
+            .mx("elsewhere.test", 10, "mx.receiver.test")
+            .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
+    )
+    .await
+    .unwrap();
+    let postfix = Postfix::start();
+
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::connect(&testing::sqlite_url(directory.path()))
+        .await
+        .unwrap();
+    let resolver = Resolver::new(&ResolverConfig {
+        nameserver: Some(dns.addr()),
+        cache: false,
+        ..ResolverConfig::default()
+    })
+    .unwrap();
+    let mut settings = DeliverySettings::new("mta.platform.test").unwrap();
+    settings.native.port = postfix.port;
+    let service = Service::open(
+        store,
+        Vault::new(MasterKey::generate()),
+        Arc::new(SystemTime),
+        resolver,
+    )
+    .await
+    .unwrap()
+    .with_delivery(settings);
+    let tenant = service.create_tenant("acme", "").await.unwrap();
+    let domain = service
+        .add_signing_domain(tenant.id, "client.test", "workplace")
+        .await
+        .unwrap();
+    let pem = fixture("rsa2048-pkcs8.pem");
+    service
+        .import_key(
+            tenant.id,
+            domain.id,
+            KeyImport {
+                pem: &pem,
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+    service
+        .update_signing_domain(tenant.id, domain.id, Some(true), None)
+        .await
+        .unwrap();
+
+    let raw = "From: Facilities <facilities@client.test>\nTo: ok@receiver.test\n\
+               Subject: Work order 4711\n\n.a line starting with a dot\nThe boiler is fixed.\n";
+    let accepted = service
+        .submit(
+            tenant.id,
+            Submission {
+                mail_from: "bounce@client.test".into(),
+                recipients: vec!["ok@receiver.test".into(), "unknown@elsewhere.test".into()],
+                raw: raw.as_bytes().to_vec(),
+                idempotency_key: None,
+                source: "http",
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(service.deliver_due("node-test").await.unwrap(), 2);
+    assert_eq!(service.deliver_due("node-test").await.unwrap(), 0);
+
+    let message = service.message(tenant.id, accepted.id).await.unwrap();
+    let by_address = |address: &str| {
+        message
+            .recipients
+            .iter()
+            .find(|recipient| recipient.address == address)
+            .unwrap()
+            .clone()
+    };
+    let sent = by_address("ok@receiver.test");
+    assert_eq!(
+        sent.state,
+        RecipientState::Sent,
+        "{sent:?}\n{}",
+        postfix.log()
+    );
+    assert!(
+        sent.last_reply
+            .as_deref()
+            .unwrap()
+            .contains("250 2.0.0 Ok: queued as "),
+        "{sent:?}\n{}",
+        postfix.log()
+    );
+    let refused = by_address("unknown@elsewhere.test");
+    assert_eq!(
+        refused.state,
+        RecipientState::Failed,
+        "{refused:?}\n{}",
+        postfix.log()
+    );
+    let reply = refused.last_reply.as_deref().unwrap();
+    assert!(
+        reply.contains("554 5.7.1") && reply.contains("Relay access denied"),
+        "{refused:?}\n{}",
+        postfix.log()
+    );
+
+    // Postfix stores the message with LF line ends and its trace fields on top; below them is
+    // exactly what Sealpost stored: the same DKIM-Signature, headers and body.
+    let delivered = postfix.wait_for_message("ok").await;
+    assert!(
+        !delivered.contains(&b'\r'),
+        "Maildir files have LF line ends"
+    );
+    let delivered_crlf = String::from_utf8(delivered.clone())
+        .unwrap()
+        .replace('\n', "\r\n")
+        .into_bytes();
+    let signature = header_field(&message.raw, "DKIM-Signature");
+    assert!(
+        delivered_crlf
+            .windows(signature.len())
+            .any(|window| window == signature),
+        "the DKIM-Signature did not arrive unchanged:\n{}",
+        String::from_utf8_lossy(&delivered)
+    );
+    assert!(
+        delivered_crlf.ends_with(&message.raw),
+        "what arrived is not the stored message below Postfix's trace fields:\n{}\n--- stored ---\n{}",
+        String::from_utf8_lossy(&delivered),
+        String::from_utf8_lossy(&message.raw)
+    );
+    let added =
+        String::from_utf8_lossy(&delivered_crlf[..delivered_crlf.len() - message.raw.len()])
+            .into_owned();
+    for line in added.split("\r\n").filter(|line| !line.is_empty()) {
+        let name = line.split(':').next().unwrap();
+        assert!(
+            line.starts_with([' ', '\t'])
+                || ["Return-Path", "X-Original-To", "Delivered-To", "Received"].contains(&name),
+            "unexpected field added by Postfix: {line}"
+        );
+    }
+    assert!(
+        added.starts_with("Return-Path: <bounce@client.test>\r\n"),
+        "{added}"
+    );
+    assert!(
+        added.contains("Delivered-To: ok@receiver.test\r\n"),
+        "{added}"
+    );
+    assert!(
+        added.contains("Received: from mta.platform.test"),
+        "{added}"
+    );
+
+    // An independent verifier passes the file as it lies in the mailbox.
+    let verify = Command::new(python())
+        .arg(workspace().join("crates/dkim/tests/interop/dkimpy_tool.py"))
+        .args(["verify", "--nameserver", &dns.addr().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(&delivered)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let verdict = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "dkimpy: {verdict}");
+    assert!(
+        verdict.starts_with("pass d=client.test s=workplace"),
+        "dkimpy: {verdict}"
+    );
+
+    drop(postfix);
+}
