@@ -3,6 +3,7 @@
 //! translations of these calls, so they cannot drift apart in behaviour.
 
 mod clock;
+mod commit;
 mod compose;
 mod delivery_settings;
 mod dns_checks;
@@ -33,6 +34,7 @@ use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_queue::RetryPolicy;
 use sealpost_vault::Vault;
 
+use crate::commit::CommitQueue;
 use crate::metrics::Metrics;
 use crate::signing::SignerCache;
 
@@ -53,6 +55,7 @@ pub struct Service {
     delivery: Option<DeliverySettings>,
     metrics: Metrics,
     unsigned_policy: UnsignedPolicy,
+    commits: CommitQueue,
 }
 
 impl Service {
@@ -70,6 +73,7 @@ impl Service {
             .await?;
         vault.verify_check_value(&stored)?;
         Ok(Self {
+            commits: CommitQueue::start(store.clone()),
             store,
             vault: Arc::new(vault),
             clock,

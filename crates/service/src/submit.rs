@@ -138,14 +138,15 @@ impl Service {
             expires_at: self.retry_policy.expires_at(now),
             recipients,
         };
-        match self.store.insert_message(&message).await {
+        let id = message.id;
+        let signed = matches!(message.signing, SigningRecord::Signed { .. });
+        match self.commits.commit(message).await {
             Ok(()) => {
                 self.metrics.count("accepted", tenant);
-                let signed = matches!(message.signing, SigningRecord::Signed { .. });
                 self.metrics
                     .count(if signed { "signed" } else { "unsigned" }, tenant);
                 Ok(Accepted {
-                    id: message.id,
+                    id,
                     replayed: false,
                 })
             }

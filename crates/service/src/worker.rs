@@ -28,6 +28,8 @@ pub struct DeliverySettings {
     pub lease_seconds: i64,
     /// Recipients claimed per round.
     pub batch: u32,
+    /// Deliveries (SMTP transactions) in flight at once within a round.
+    pub concurrency: usize,
 }
 
 impl DeliverySettings {
@@ -40,7 +42,8 @@ impl DeliverySettings {
             native: NativeOptions::new(helo.clone()),
             relay: RelayOptions::new(helo),
             lease_seconds: 300,
-            batch: 50,
+            batch: 100,
+            concurrency: 32,
         })
     }
 }
@@ -57,6 +60,34 @@ fn relay_config(relay: &RelaySettings, password: &Zeroizing<String>) -> RelayCon
             TlsMode::Required => RelayTlsMode::Required,
             TlsMode::None => RelayTlsMode::None,
         },
+    }
+}
+
+/// An outcome ready to be recorded: what the store needs, and the message's acceptance time
+/// for the latency figure.
+#[derive(Debug)]
+struct Record {
+    claim: Claim,
+    update: RecipientUpdate,
+    attempt: AttemptRecord,
+    accepted_at: Timestamp,
+}
+
+/// Adds a finished delivery task's records, or keeps its error; a panicked task counts as an
+/// internal error. The records of the other tasks are kept either way.
+fn collect(
+    finished: Result<Result<Vec<Record>, ServiceError>, tokio::task::JoinError>,
+    records: &mut Vec<Record>,
+    failure: &mut Option<ServiceError>,
+) {
+    match finished {
+        Ok(Ok(done)) => records.extend(done),
+        Ok(Err(error)) => *failure = failure.take().or(Some(error)),
+        Err(error) => {
+            *failure = failure
+                .take()
+                .or(Some(ServiceError::Internal(error.to_string())));
+        }
     }
 }
 
@@ -113,10 +144,37 @@ impl Service {
                 .or_default()
                 .push(claim);
         }
+        // Groups go out concurrently (each is one SMTP transaction, mostly waiting on the
+        // network), at most `concurrency` at a time.
+        let mut running = tokio::task::JoinSet::new();
+        let mut failure = None;
+        let mut records = Vec::with_capacity(claimed);
         for ((tenant, _, domain), group) in groups {
-            let message = self.store.message(tenant, group[0].message_id).await?;
-            self.deliver_group(settings, &message, &domain, &group)
-                .await?;
+            if running.len() >= settings.concurrency
+                && let Some(finished) = running.join_next().await
+            {
+                collect(finished, &mut records, &mut failure);
+                // Outcomes are committed in chunks: fewer durable writes than one each, and a
+                // crash repeats at most a chunk plus what was in flight.
+                if records.len() >= settings.concurrency {
+                    self.commit_records(std::mem::take(&mut records)).await?;
+                }
+            }
+            let service = self.clone();
+            let settings = settings.clone();
+            running.spawn(async move {
+                let message = service.store.message(tenant, group[0].message_id).await?;
+                service
+                    .deliver_group(&settings, &message, &domain, &group)
+                    .await
+            });
+        }
+        while let Some(finished) = running.join_next().await {
+            collect(finished, &mut records, &mut failure);
+        }
+        self.commit_records(records).await?;
+        if let Some(error) = failure {
+            return Err(error);
         }
         Ok(claimed)
     }
@@ -127,7 +185,7 @@ impl Service {
         message: &QueuedMessage,
         domain: &str,
         claims: &[Claim],
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Vec<Record>, ServiceError> {
         let started = self.clock.now();
         let envelope = Envelope::new(
             message.mail_from.clone(),
@@ -136,15 +194,8 @@ impl Service {
         let report = match (envelope, message.route) {
             (Err(error), _) => {
                 let reply = format!("the envelope cannot be sent: {error}");
-                return self
-                    .record_all(
-                        message,
-                        claims,
-                        started,
-                        AttemptOutcome::Permanent { reply },
-                        None,
-                    )
-                    .await;
+                let outcome = AttemptOutcome::Permanent { reply };
+                return Ok(self.records_all(message, claims, started, &outcome, None));
             }
             (Ok(envelope), Route::Native) => {
                 deliver_native(
@@ -171,71 +222,64 @@ impl Service {
                     None => {
                         let reply =
                             "the tenant's own mail server is no longer configured".to_owned();
-                        return self
-                            .record_all(
-                                message,
-                                claims,
-                                started,
-                                AttemptOutcome::Permanent { reply },
-                                None,
-                            )
-                            .await;
+                        let outcome = AttemptOutcome::Permanent { reply };
+                        return Ok(self.records_all(message, claims, started, &outcome, None));
                     }
                 }
             }
         };
-        self.record_report(message, claims, started, &report).await
+        Ok(self.records_of_report(message, claims, started, &report))
     }
 
-    async fn record_report(
+    fn records_of_report(
         &self,
         message: &QueuedMessage,
         claims: &[Claim],
         started: Timestamp,
         report: &DeliveryReport,
-    ) -> Result<(), ServiceError> {
-        for claim in claims {
-            let outcome = report
-                .outcomes
-                .iter()
-                .find(|outcome| outcome.recipient == claim.address)
-                .map_or_else(
-                    || AttemptOutcome::Temporary {
-                        reply: "the delivery attempt reported nothing for this recipient"
-                            .to_owned(),
-                    },
-                    |outcome| attempt_outcome(&outcome.result),
-                );
-            self.record(message, claim, started, outcome, report.host.clone())
-                .await?;
-        }
-        Ok(())
+    ) -> Vec<Record> {
+        claims
+            .iter()
+            .map(|claim| {
+                let outcome = report
+                    .outcomes
+                    .iter()
+                    .find(|outcome| outcome.recipient == claim.address)
+                    .map_or_else(
+                        || AttemptOutcome::Temporary {
+                            reply: "the delivery attempt reported nothing for this recipient"
+                                .to_owned(),
+                        },
+                        |outcome| attempt_outcome(&outcome.result),
+                    );
+                self.record(message, claim, started, outcome, report.host.clone())
+            })
+            .collect()
     }
 
-    async fn record_all(
+    fn records_all(
         &self,
         message: &QueuedMessage,
         claims: &[Claim],
         started: Timestamp,
-        outcome: AttemptOutcome,
+        outcome: &AttemptOutcome,
         host: Option<String>,
-    ) -> Result<(), ServiceError> {
-        for claim in claims {
-            self.record(message, claim, started, outcome.clone(), host.clone())
-                .await?;
-        }
-        Ok(())
+    ) -> Vec<Record> {
+        claims
+            .iter()
+            .map(|claim| self.record(message, claim, started, outcome.clone(), host.clone()))
+            .collect()
     }
 
-    /// Applies the queue's policy to one outcome and records it under the claim's lease.
-    async fn record(
+    /// Applies the queue's policy to one outcome.
+    fn record(
         &self,
         message: &QueuedMessage,
         claim: &Claim,
         started: Timestamp,
         outcome: AttemptOutcome,
         host: Option<String>,
-    ) -> Result<(), ServiceError> {
+    ) -> Record {
         let now = self.clock.now();
         let transition = after_attempt(
             message.route,
@@ -250,36 +294,60 @@ impl Service {
             AttemptOutcome::Temporary { reply } => ("temporary", reply),
             AttemptOutcome::Permanent { reply } => ("permanent", reply),
         };
-        let update = RecipientUpdate {
-            state: transition.state,
-            next_attempt_at: transition.next_attempt_at,
-            last_reply: transition.last_reply,
-        };
-        let attempt = AttemptRecord {
-            started_at: started,
-            finished_at: now,
-            outcome: label,
-            reply,
-            host,
-        };
-        let recorded = self.store.finish_attempt(claim, &update, &attempt).await?;
-        if recorded {
-            let counter = match update.state {
+        Record {
+            claim: claim.clone(),
+            update: RecipientUpdate {
+                state: transition.state,
+                next_attempt_at: transition.next_attempt_at,
+                last_reply: transition.last_reply,
+            },
+            attempt: AttemptRecord {
+                started_at: started,
+                finished_at: now,
+                outcome: label,
+                reply,
+                host,
+            },
+            accepted_at: message.accepted_at,
+        }
+    }
+
+    /// Records a round's outcomes under their leases in one transaction, then counts them.
+    async fn commit_records(&self, records: Vec<Record>) -> Result<(), ServiceError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<(Claim, RecipientUpdate, AttemptRecord)> = records
+            .iter()
+            .map(|record| {
+                (
+                    record.claim.clone(),
+                    record.update.clone(),
+                    record.attempt.clone(),
+                )
+            })
+            .collect();
+        let recorded = self.store.finish_attempts(&batch).await?;
+        for (record, recorded) in records.iter().zip(recorded) {
+            if !recorded {
+                tracing::warn!(
+                    message = %record.claim.message_id,
+                    recipient = %record.claim.recipient_id,
+                    "the lease was lost before the outcome was recorded; another node owns it now"
+                );
+                continue;
+            }
+            let counter = match record.update.state {
                 RecipientState::Sent => {
-                    self.metrics.delivered_after(now.0 - message.accepted_at.0);
+                    self.metrics
+                        .delivered_after(record.attempt.finished_at.0 - record.accepted_at.0);
                     "delivered"
                 }
                 RecipientState::Deferred => "deferred",
                 RecipientState::Expired => "expired",
                 _ => "failed",
             };
-            self.metrics.count(counter, claim.tenant_id);
-        } else {
-            tracing::warn!(
-                message = %claim.message_id,
-                recipient = %claim.recipient_id,
-                "the lease was lost before the outcome was recorded; another node owns it now"
-            );
+            self.metrics.count(counter, record.claim.tenant_id);
         }
         Ok(())
     }

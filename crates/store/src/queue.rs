@@ -182,69 +182,69 @@ impl Store {
     /// Commits a message, its recipients and its `accepted` event in one transaction. A repeated
     /// idempotency key of the same tenant is refused as [`StoreError::Duplicate`].
     pub async fn insert_message(&self, message: &QueuedMessage) -> Result<(), StoreError> {
-        let (signed, domain, selector, code, reason) = match &message.signing {
-            SigningRecord::Signed { domain, selector } => (
-                true,
-                Some(domain.as_str()),
-                Some(selector.as_str()),
-                None,
-                None,
-            ),
-            SigningRecord::Unsigned { code, reason } => (
-                false,
-                None,
-                None,
-                Some(code.as_str()),
-                Some(reason.as_str()),
-            ),
-        };
+        self.insert_messages(std::slice::from_ref(message)).await
+    }
+
+    /// Commits several messages in one transaction: one durable commit for many acceptances
+    /// (group commit). Either all are stored or none is.
+    pub async fn insert_messages(&self, messages: &[QueuedMessage]) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut transaction = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO messages (id, tenant_id, mail_from, raw, size, signed, signing_domain, \
-                 signing_selector, unsigned_code, unsigned_reason, route, source, idempotency_key, \
-                 accepted_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(message.id.to_string())
-            .bind(message.tenant_id.to_string())
-            .bind(&message.mail_from)
-            .bind(&message.raw)
-            .bind(message.raw.len() as i64)
-            .bind(signed)
-            .bind(domain)
-            .bind(selector)
-            .bind(code)
-            .bind(reason)
-            .bind(message.route.as_str())
-            .bind(message.source)
-            .bind(message.idempotency_key.as_deref())
-            .bind(message.accepted_at.0)
-            .bind(message.expires_at.0)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
-            for (position, recipient) in message.recipients.iter().enumerate() {
+            for message in messages {
+                let (signed, domain, selector, code, reason) = match &message.signing {
+                    SigningRecord::Signed { domain, selector } => {
+                        (true, Some(domain.as_str()), Some(selector.as_str()), None, None)
+                    }
+                    SigningRecord::Unsigned { code, reason } => {
+                        (false, None, None, Some(code.as_str()), Some(reason.as_str()))
+                    }
+                };
                 sqlx::query(
-                    "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, \
-                     state, attempts, next_attempt_at, last_reply, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    "INSERT INTO messages (id, tenant_id, mail_from, raw, size, signed, \
+                     signing_domain, signing_selector, unsigned_code, unsigned_reason, route, \
+                     source, idempotency_key, accepted_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
-                .bind(recipient.id.to_string())
                 .bind(message.id.to_string())
                 .bind(message.tenant_id.to_string())
-                .bind(position as i64)
-                .bind(&recipient.address)
-                .bind(&recipient.domain)
-                .bind(recipient.state.as_str())
-                .bind(i64::from(recipient.attempts))
-                .bind(recipient.next_attempt_at.map(|at| at.0))
-                .bind(recipient.last_reply.as_deref())
-                .bind(recipient.updated_at.0)
+                .bind(&message.mail_from)
+                .bind(&message.raw)
+                .bind(message.raw.len() as i64)
+                .bind(signed)
+                .bind(domain)
+                .bind(selector)
+                .bind(code)
+                .bind(reason)
+                .bind(message.route.as_str())
+                .bind(message.source)
+                .bind(message.idempotency_key.as_deref())
+                .bind(message.accepted_at.0)
+                .bind(message.expires_at.0)
                 .execute(&mut *transaction)
-                .await?;
+                .await
+                .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
+                for (position, recipient) in message.recipients.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO recipients (id, message_id, tenant_id, position, address, \
+                         domain, state, attempts, next_attempt_at, last_reply, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(recipient.id.to_string())
+                    .bind(message.id.to_string())
+                    .bind(message.tenant_id.to_string())
+                    .bind(position as i64)
+                    .bind(&recipient.address)
+                    .bind(&recipient.domain)
+                    .bind(recipient.state.as_str())
+                    .bind(i64::from(recipient.attempts))
+                    .bind(recipient.next_attempt_at.map(|at| at.0))
+                    .bind(recipient.last_reply.as_deref())
+                    .bind(recipient.updated_at.0)
+                    .execute(&mut *transaction)
+                    .await?;
+                }
+                insert_event!(transaction, message.tenant_id, message.id, None, "accepted", "", message.accepted_at)?;
             }
-            insert_event!(transaction, message.tenant_id, message.id, None, "accepted", "", message.accepted_at)?;
             transaction.commit().await?;
         });
         Ok(())
@@ -424,52 +424,69 @@ impl Store {
         update: &RecipientUpdate,
         attempt: &AttemptRecord,
     ) -> Result<bool, StoreError> {
-        let event = match update.state {
-            RecipientState::Sent => "sent",
-            RecipientState::Deferred => "deferred",
-            RecipientState::Expired => "expired",
-            _ => "failed",
-        };
+        let recorded = self
+            .finish_attempts(&[(claim.clone(), update.clone(), attempt.clone())])
+            .await?;
+        Ok(recorded[0])
+    }
+
+    /// Records several attempts in one transaction (one durable commit per delivery round).
+    /// Each is fenced by its own claim: the result says, per attempt, whether it was recorded.
+    pub async fn finish_attempts(
+        &self,
+        attempts: &[(Claim, RecipientUpdate, AttemptRecord)],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut recorded = Vec::with_capacity(attempts.len());
         with_pool!(self, pool => {
             let mut transaction = pool.begin().await?;
-            let updated = sqlx::query(
-                "UPDATE recipients SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
-                 last_reply = $3, lease_owner = NULL, lease_until = NULL, lease_token = NULL, \
-                 updated_at = $4 WHERE id = $5 AND tenant_id = $6 AND lease_token = $7 \
-                 AND state = 'sending'",
-            )
-            .bind(update.state.as_str())
-            .bind(update.next_attempt_at.map(|at| at.0))
-            .bind(&update.last_reply)
-            .bind(attempt.finished_at.0)
-            .bind(claim.recipient_id.to_string())
-            .bind(claim.tenant_id.to_string())
-            .bind(&claim.lease_token)
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
-            if updated == 0 {
-                return Ok(false);
+            for (claim, update, attempt) in attempts {
+                let event = match update.state {
+                    RecipientState::Sent => "sent",
+                    RecipientState::Deferred => "deferred",
+                    RecipientState::Expired => "expired",
+                    _ => "failed",
+                };
+                let updated = sqlx::query(
+                    "UPDATE recipients SET state = $1, attempts = attempts + 1, \
+                     next_attempt_at = $2, last_reply = $3, lease_owner = NULL, \
+                     lease_until = NULL, lease_token = NULL, updated_at = $4 \
+                     WHERE id = $5 AND tenant_id = $6 AND lease_token = $7 AND state = 'sending'",
+                )
+                .bind(update.state.as_str())
+                .bind(update.next_attempt_at.map(|at| at.0))
+                .bind(&update.last_reply)
+                .bind(attempt.finished_at.0)
+                .bind(claim.recipient_id.to_string())
+                .bind(claim.tenant_id.to_string())
+                .bind(&claim.lease_token)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+                recorded.push(updated > 0);
+                if updated == 0 {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO attempts (id, recipient_id, message_id, tenant_id, started_at, \
+                     finished_at, outcome, reply, host) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(claim.recipient_id.to_string())
+                .bind(claim.message_id.to_string())
+                .bind(claim.tenant_id.to_string())
+                .bind(attempt.started_at.0)
+                .bind(attempt.finished_at.0)
+                .bind(attempt.outcome)
+                .bind(&attempt.reply)
+                .bind(attempt.host.as_deref())
+                .execute(&mut *transaction)
+                .await?;
+                insert_event!(transaction, claim.tenant_id, claim.message_id, Some(claim.recipient_id), event, &update.last_reply, attempt.finished_at)?;
             }
-            sqlx::query(
-                "INSERT INTO attempts (id, recipient_id, message_id, tenant_id, started_at, \
-                 finished_at, outcome, reply, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(claim.recipient_id.to_string())
-            .bind(claim.message_id.to_string())
-            .bind(claim.tenant_id.to_string())
-            .bind(attempt.started_at.0)
-            .bind(attempt.finished_at.0)
-            .bind(attempt.outcome)
-            .bind(&attempt.reply)
-            .bind(attempt.host.as_deref())
-            .execute(&mut *transaction)
-            .await?;
-            insert_event!(transaction, claim.tenant_id, claim.message_id, Some(claim.recipient_id), event, &update.last_reply, attempt.finished_at)?;
             transaction.commit().await?;
         });
-        Ok(true)
+        Ok(recorded)
     }
 
     /// Puts a claimed recipient back without an attempt (a graceful shutdown).

@@ -1,0 +1,421 @@
+//! `sealpost-bench`: end-to-end throughput of the real server. It starts a DNS server and a
+//! receiving SMTP sink in this process, runs `sealpost serve` (release build, SQLite, durable
+//! commits) against them, submits N messages of about 4 KB over HTTP and then over SMTP, and
+//! prints accept throughput, accept latency (p50/p99), the time until the sink received every
+//! message, and the server's peak RSS. Run it with `bench/run`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+
+/// The receiving server: a minimal SMTP sink playing the recipients' MX host. It answers every
+/// command with success, counts the messages it receives, and keeps nothing, so that it is never
+/// what limits the figures.
+#[derive(Debug, Default)]
+struct Sink {
+    received: AtomicUsize,
+}
+
+impl Sink {
+    async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener) {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let sink = self.clone();
+            tokio::spawn(async move {
+                stream.set_nodelay(true).ok();
+                let (read, mut write) = stream.into_split();
+                let mut reader = BufReader::new(read);
+                if write
+                    .write_all(b"220 mx.receiver.test ESMTP\r\n")
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    match reader.read_line(&mut line).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-mx.receiver.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            if write.write_all(b"354 go ahead\r\n").await.is_err() {
+                                return;
+                            }
+                            loop {
+                                line.clear();
+                                match reader.read_line(&mut line).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(_) if line == ".\r\n" => break,
+                                    Ok(_) => {}
+                                }
+                            }
+                            sink.received.fetch_add(1, Ordering::Relaxed);
+                            b"250 2.0.0 queued\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    }
+}
+
+fn message(sequence: usize) -> String {
+    let mut body = String::new();
+    while body.len() < 4000 {
+        body.push_str("The boiler in building B has been serviced and works again. ");
+        body.push_str("\r\n");
+    }
+    format!(
+        "From: Facilities <facilities@client.test>\r\nTo: someone@receiver.test\r\n\
+         Subject: Work order {sequence}\r\n\r\n{body}"
+    )
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+/// Peak resident memory of a process, from /proc.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+struct Server {
+    child: Child,
+    http: SocketAddr,
+    smtp: SocketAddr,
+}
+
+fn sealpost(binary: &Path, directory: &Path, environment: &[(String, String)]) -> Command {
+    let mut command = Command::new(binary);
+    command.current_dir(directory).env("SEALPOST_LOG", "warn");
+    for (name, value) in environment {
+        command.env(name, value);
+    }
+    command
+}
+
+fn start(binary: &Path, directory: &Path, environment: &[(String, String)]) -> Server {
+    use std::io::BufRead as _;
+    let mut child = sealpost(binary, directory, environment)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--smtp-listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start sealpost serve");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut address = |prefix: &str| -> SocketAddr {
+        let line = lines.next().expect("a line").expect("readable");
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("unexpected line {line:?}"))
+            .parse()
+            .expect("an address")
+    };
+    let smtp = address("sealpost smtp submission on ");
+    let http = address("sealpost listening on http://");
+    Server { child, http, smtp }
+}
+
+/// One keep-alive HTTP connection submitting messages in sequence; returns the latencies.
+async fn http_client(address: SocketAddr, token: String, sequences: Vec<usize>) -> Vec<Duration> {
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.set_nodelay(true).ok();
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let mut latencies = Vec::with_capacity(sequences.len());
+    for sequence in sequences {
+        let body = serde_json::json!({
+            "mail_from": "bounce@client.test",
+            "recipients": ["someone@receiver.test"],
+            "raw": message(sequence),
+        })
+        .to_string();
+        let request = format!(
+            "POST /api/v1/messages/raw HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let started = Instant::now();
+        write.write_all(request.as_bytes()).await.expect("send");
+        let mut status = String::new();
+        reader.read_line(&mut status).await.expect("status");
+        assert!(status.starts_with("HTTP/1.1 202"), "{status}");
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).await.expect("header");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().expect("length");
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).await.expect("body");
+        latencies.push(started.elapsed());
+    }
+    latencies
+}
+
+/// One SMTP session submitting messages in sequence; returns the latencies of DATA.
+async fn smtp_client(address: SocketAddr, token: String, sequences: Vec<usize>) -> Vec<Duration> {
+    use base64::Engine as _;
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.set_nodelay(true).ok();
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    async fn reply(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> String {
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).await.expect("reply");
+            if line.len() < 4 || line.as_bytes()[3] == b' ' {
+                return line;
+            }
+        }
+    }
+    reply(&mut reader).await;
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("\0acme\0{token}"));
+    write
+        .write_all(format!("EHLO bench.test\r\nAUTH PLAIN {credentials}\r\n").as_bytes())
+        .await
+        .expect("send");
+    reply(&mut reader).await;
+    let auth = reply(&mut reader).await;
+    assert!(auth.starts_with("235"), "{auth}");
+    let mut latencies = Vec::with_capacity(sequences.len());
+    for sequence in sequences {
+        let started = Instant::now();
+        // MAIL, RCPT and DATA pipelined, then the message.
+        write
+            .write_all(
+                b"MAIL FROM:<bounce@client.test>\r\nRCPT TO:<someone@receiver.test>\r\nDATA\r\n",
+            )
+            .await
+            .expect("send");
+        for _ in 0..3 {
+            reply(&mut reader).await;
+        }
+        write
+            .write_all(format!("{}.\r\n", message(sequence)).as_bytes())
+            .await
+            .expect("send");
+        let accepted = reply(&mut reader).await;
+        assert!(accepted.starts_with("250"), "{accepted}");
+        latencies.push(started.elapsed());
+    }
+    latencies
+}
+
+#[derive(Clone, Copy)]
+enum Protocol {
+    Http,
+    Smtp,
+}
+
+/// What every run shares: the server binary and its data, the tenant's token, the sink.
+struct Setup<'a> {
+    binary: &'a Path,
+    environment: &'a [(String, String)],
+    directory: &'a Path,
+    token: &'a str,
+    sink: &'a Sink,
+}
+
+async fn run(setup: &Setup<'_>, protocol: Protocol, messages: usize, connections: usize) {
+    let Setup {
+        binary,
+        environment,
+        directory,
+        token,
+        sink,
+    } = setup;
+    let before = sink.received.load(Ordering::Relaxed);
+    let server = start(binary, directory, environment);
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for client in 0..connections {
+        let sequences: Vec<usize> = (client..messages).step_by(connections).collect();
+        let token = token.to_string();
+        clients.push(match protocol {
+            Protocol::Http => tokio::spawn(http_client(server.http, token, sequences)),
+            Protocol::Smtp => tokio::spawn(smtp_client(server.smtp, token, sequences)),
+        });
+    }
+    let mut latencies = Vec::with_capacity(messages);
+    for client in clients {
+        latencies.extend(client.await.expect("client"));
+    }
+    let accepted_in = started.elapsed();
+    // Delivery has ten minutes; a run that cannot finish says how far it got.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while sink.received.load(Ordering::Relaxed) < before + messages && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let delivered = sink.received.load(Ordering::Relaxed) - before;
+    assert_eq!(
+        delivered, messages,
+        "only {delivered} of {messages} were delivered in time"
+    );
+    let delivered_in = started.elapsed();
+    let rss = peak_rss_mib(server.child.id());
+    let mut child = server.child;
+    child.kill().ok();
+    child.wait().ok();
+    latencies.sort();
+    let name = match protocol {
+        Protocol::Http => "HTTP",
+        Protocol::Smtp => "SMTP",
+    };
+    println!(
+        "{name}: {messages} messages of ~4 KB, {connections} connections: accepted {:.0} msg/s \
+         (p50 {:.1} ms, p99 {:.1} ms); all delivered after {:.1} s = {:.0} msg/s signed, \
+         committed and delivered; peak RSS {rss:.0} MiB",
+        messages as f64 / accepted_in.as_secs_f64(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        delivered_in.as_secs_f64(),
+        messages as f64 / delivered_in.as_secs_f64(),
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let mut arguments = std::env::args().skip(1);
+    let binary = PathBuf::from(
+        arguments
+            .next()
+            .expect("usage: sealpost-bench SEALPOST_BINARY [MESSAGES] [CONNECTIONS]"),
+    );
+    let messages: usize = arguments
+        .next()
+        .map_or(20_000, |value| value.parse().expect("a number"));
+    let connections: usize = arguments
+        .next()
+        .map_or(16, |value| value.parse().expect("a number"));
+
+    let sink = Arc::new(Sink::default());
+    let sink_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let sink_port = sink_listener.local_addr().expect("address").port();
+    tokio::spawn(sink.clone().serve(sink_listener));
+    let dns = sealpost_testdns::TestDns::start(
+        sealpost_testdns::Zone::new()
+            .mx("receiver.test", 10, "mx.receiver.test")
+            .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
+    )
+    .await
+    .expect("DNS");
+
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let environment: Vec<(String, String)> = [
+        ("SEALPOST_MASTER_KEY_FILE", "master.key".to_owned()),
+        ("SEALPOST_NAMESERVER", dns.addr().to_string()),
+        ("SEALPOST_DELIVERY__REMOTE_PORT", sink_port.to_string()),
+        (
+            "SEALPOST_SMTP__ALLOW_PLAIN_AUTH_ON_LOOPBACK",
+            "true".to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    let cli = |arguments: &[&str]| -> serde_json::Value {
+        let output = sealpost(&binary, directory.path(), &environment)
+            .args(arguments)
+            .output()
+            .expect("run sealpost");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    cli(&["master-key", "generate", "--out", "master.key", "--json"]);
+    cli(&["tenant", "create", "acme", "--json"]);
+    cli(&[
+        "domain",
+        "add",
+        "--tenant",
+        "acme",
+        "client.test",
+        "--selector",
+        "workplace",
+        "--json",
+    ]);
+    cli(&[
+        "domain",
+        "generate-key",
+        "--tenant",
+        "acme",
+        "client.test",
+        "--json",
+    ]);
+    cli(&[
+        "domain",
+        "activate",
+        "--tenant",
+        "acme",
+        "client.test",
+        "--json",
+    ]);
+    let token = cli(&["tenant", "api-key", "acme", "--label", "bench", "--json"])["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let setup = Setup {
+        binary: &binary,
+        environment: &environment,
+        directory: directory.path(),
+        token: &token,
+        sink: &sink,
+    };
+    for protocol in [Protocol::Http, Protocol::Smtp] {
+        run(&setup, protocol, messages, connections).await;
+    }
+}
