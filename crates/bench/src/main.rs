@@ -2,7 +2,10 @@
 //! receiving SMTP sink in this process, runs `sealpost serve` (release build, SQLite, durable
 //! commits) against them, submits N messages of about 4 KB over HTTP and then over SMTP, and
 //! prints accept throughput, accept latency (p50/p99), the time until the sink received every
-//! message, and the server's peak RSS. Run it with `bench/run`.
+//! message, and the server's peak RSS. As the reference, it then relays the same messages over
+//! SMTP through a private Postfix instance with the OpenDKIM milter (and through Postfix alone)
+//! to the same sink (`bench/postfix-relay.sh`), and prints Sealpost's end-to-end throughput as a
+//! multiple of Postfix's. Run it with `bench/run`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +22,8 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, Buf
 #[derive(Debug, Default)]
 struct Sink {
     received: AtomicUsize,
+    /// Of those, the messages carrying a DKIM-Signature header.
+    signed: AtomicUsize,
 }
 
 impl Sink {
@@ -53,13 +58,21 @@ impl Sink {
                             if write.write_all(b"354 go ahead\r\n").await.is_err() {
                                 return;
                             }
+                            let mut signed = false;
                             loop {
                                 line.clear();
                                 match reader.read_line(&mut line).await {
                                     Ok(0) | Err(_) => return,
                                     Ok(_) if line == ".\r\n" => break,
-                                    Ok(_) => {}
+                                    Ok(_) => {
+                                        signed |= line.get(..15).is_some_and(|name| {
+                                            name.eq_ignore_ascii_case("DKIM-Signature:")
+                                        });
+                                    }
                                 }
+                            }
+                            if signed {
+                                sink.signed.fetch_add(1, Ordering::Relaxed);
                             }
                             sink.received.fetch_add(1, Ordering::Relaxed);
                             b"250 2.0.0 queued\r\n"
@@ -198,8 +211,13 @@ async fn http_client(address: SocketAddr, token: String, sequences: Vec<usize>) 
     latencies
 }
 
-/// One SMTP session submitting messages in sequence; returns the latencies of DATA.
-async fn smtp_client(address: SocketAddr, token: String, sequences: Vec<usize>) -> Vec<Duration> {
+/// One SMTP session submitting messages in sequence; returns the latencies of DATA. With a token
+/// it authenticates first (Sealpost); without, it relies on the client's address (Postfix).
+async fn smtp_client(
+    address: SocketAddr,
+    token: Option<String>,
+    sequences: Vec<usize>,
+) -> Vec<Duration> {
     use base64::Engine as _;
     let stream = tokio::net::TcpStream::connect(address)
         .await
@@ -216,15 +234,21 @@ async fn smtp_client(address: SocketAddr, token: String, sequences: Vec<usize>) 
             }
         }
     }
-    reply(&mut reader).await;
-    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("\0acme\0{token}"));
-    write
-        .write_all(format!("EHLO bench.test\r\nAUTH PLAIN {credentials}\r\n").as_bytes())
-        .await
-        .expect("send");
-    reply(&mut reader).await;
-    let auth = reply(&mut reader).await;
-    assert!(auth.starts_with("235"), "{auth}");
+    let banner = reply(&mut reader).await;
+    assert!(banner.starts_with("220"), "{banner}");
+    write.write_all(b"EHLO bench.test\r\n").await.expect("send");
+    let ehlo = reply(&mut reader).await;
+    assert!(ehlo.starts_with("250"), "{ehlo}");
+    if let Some(token) = token {
+        let credentials =
+            base64::engine::general_purpose::STANDARD.encode(format!("\0acme\0{token}"));
+        write
+            .write_all(format!("AUTH PLAIN {credentials}\r\n").as_bytes())
+            .await
+            .expect("send");
+        let auth = reply(&mut reader).await;
+        assert!(auth.starts_with("235"), "{auth}");
+    }
     let mut latencies = Vec::with_capacity(sequences.len());
     for sequence in sequences {
         let started = Instant::now();
@@ -236,7 +260,8 @@ async fn smtp_client(address: SocketAddr, token: String, sequences: Vec<usize>) 
             .await
             .expect("send");
         for _ in 0..3 {
-            reply(&mut reader).await;
+            let reply = reply(&mut reader).await;
+            assert!(reply.starts_with('2') || reply.starts_with('3'), "{reply}");
         }
         write
             .write_all(format!("{}.\r\n", message(sequence)).as_bytes())
@@ -264,29 +289,69 @@ struct Setup<'a> {
     sink: &'a Sink,
 }
 
-async fn run(setup: &Setup<'_>, protocol: Protocol, messages: usize, connections: usize) {
-    let Setup {
-        binary,
-        environment,
-        directory,
-        token,
-        sink,
-    } = setup;
+/// What one submission run measured.
+struct Measured {
+    messages: usize,
+    connections: usize,
+    /// Time until every message was accepted.
+    accepted_in: Duration,
+    /// Sorted accept latencies.
+    latencies: Vec<Duration>,
+    /// Time until the sink had received every message.
+    delivered_in: Duration,
+    /// How many of the delivered messages carried a DKIM signature.
+    signed: usize,
+}
+
+impl Measured {
+    fn accepted_rate(&self) -> f64 {
+        self.messages as f64 / self.accepted_in.as_secs_f64()
+    }
+
+    fn delivered_rate(&self) -> f64 {
+        self.messages as f64 / self.delivered_in.as_secs_f64()
+    }
+
+    /// "accepted X msg/s (p50 .. ms, p99 .. ms)"
+    fn accepted(&self) -> String {
+        format!(
+            "accepted {:.0} msg/s (p50 {:.1} ms, p99 {:.1} ms)",
+            self.accepted_rate(),
+            percentile(&self.latencies, 0.5).as_secs_f64() * 1000.0,
+            percentile(&self.latencies, 0.99).as_secs_f64() * 1000.0,
+        )
+    }
+}
+
+/// Submits `messages` messages over `connections` concurrent connections and waits until the
+/// sink has received all of them (ten minutes at most; an error if it has not by then).
+async fn measure(
+    sink: &Sink,
+    protocol: Protocol,
+    address: SocketAddr,
+    token: Option<&str>,
+    messages: usize,
+    connections: usize,
+) -> Result<Measured, String> {
     let before = sink.received.load(Ordering::Relaxed);
-    let server = start(binary, directory, environment);
+    let signed_before = sink.signed.load(Ordering::Relaxed);
     let started = Instant::now();
     let mut clients = Vec::new();
     for client in 0..connections {
         let sequences: Vec<usize> = (client..messages).step_by(connections).collect();
-        let token = token.to_string();
+        let token = token.map(str::to_owned);
         clients.push(match protocol {
-            Protocol::Http => tokio::spawn(http_client(server.http, token, sequences)),
-            Protocol::Smtp => tokio::spawn(smtp_client(server.smtp, token, sequences)),
+            Protocol::Http => tokio::spawn(http_client(
+                address,
+                token.expect("HTTP needs a token"),
+                sequences,
+            )),
+            Protocol::Smtp => tokio::spawn(smtp_client(address, token, sequences)),
         });
     }
     let mut latencies = Vec::with_capacity(messages);
     for client in clients {
-        latencies.extend(client.await.expect("client"));
+        latencies.extend(client.await.map_err(|error| format!("client: {error}"))?);
     }
     let accepted_in = started.elapsed();
     // Delivery has ten minutes; a run that cannot finish says how far it got.
@@ -295,30 +360,195 @@ async fn run(setup: &Setup<'_>, protocol: Protocol, messages: usize, connections
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let delivered = sink.received.load(Ordering::Relaxed) - before;
-    assert_eq!(
-        delivered, messages,
-        "only {delivered} of {messages} were delivered in time"
-    );
+    if delivered != messages {
+        return Err(format!(
+            "only {delivered} of {messages} were delivered in time"
+        ));
+    }
     let delivered_in = started.elapsed();
+    latencies.sort();
+    Ok(Measured {
+        messages,
+        connections,
+        accepted_in,
+        latencies,
+        delivered_in,
+        signed: sink.signed.load(Ordering::Relaxed) - signed_before,
+    })
+}
+
+/// Runs Sealpost for one protocol; returns its end-to-end throughput (msg/s).
+async fn run(setup: &Setup<'_>, protocol: Protocol, messages: usize, connections: usize) -> f64 {
+    let Setup {
+        binary,
+        environment,
+        directory,
+        token,
+        sink,
+    } = setup;
+    let server = start(binary, directory, environment);
+    let address = match protocol {
+        Protocol::Http => server.http,
+        Protocol::Smtp => server.smtp,
+    };
+    let measured = measure(sink, protocol, address, Some(token), messages, connections).await;
     let rss = peak_rss_mib(server.child.id());
     let mut child = server.child;
     child.kill().ok();
     child.wait().ok();
-    latencies.sort();
+    let measured = measured.unwrap_or_else(|error| panic!("{error}"));
     let name = match protocol {
         Protocol::Http => "HTTP",
         Protocol::Smtp => "SMTP",
     };
     println!(
-        "{name}: {messages} messages of ~4 KB, {connections} connections: accepted {:.0} msg/s \
-         (p50 {:.1} ms, p99 {:.1} ms); all delivered after {:.1} s = {:.0} msg/s signed, \
-         committed and delivered; peak RSS {rss:.0} MiB",
-        messages as f64 / accepted_in.as_secs_f64(),
-        percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
-        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
-        delivered_in.as_secs_f64(),
-        messages as f64 / delivered_in.as_secs_f64(),
+        "{name}: {messages} messages of ~4 KB, {connections} connections: {}; all delivered \
+         after {:.1} s = {:.0} msg/s signed, committed and delivered; peak RSS {rss:.0} MiB",
+        measured.accepted(),
+        measured.delivered_in.as_secs_f64(),
+        measured.delivered_rate(),
     );
+    measured.delivered_rate()
+}
+
+/// The reference relay (`bench/postfix-relay.sh`): a private Postfix instance, with or without
+/// the OpenDKIM milter, in a temporary directory. Dropping it stops Postfix and OpenDKIM, also
+/// when the run fails or panics.
+struct Relay {
+    script: PathBuf,
+    directory: tempfile::TempDir,
+    address: SocketAddr,
+}
+
+impl Relay {
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/postfix-relay.sh")
+    }
+
+    async fn start(next_hop: u16, dkim: bool) -> Result<Relay, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map_err(|error| format!("a free port: {error}"))?
+            .port();
+        let relay = Relay {
+            script: Self::script(),
+            directory: tempfile::tempdir()
+                .map_err(|error| format!("temporary directory: {error}"))?,
+            address: SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)),
+        };
+        let status = Command::new("sh")
+            .arg(&relay.script)
+            .arg("start")
+            .arg(relay.directory.path())
+            .arg(port.to_string())
+            .arg(next_hop.to_string())
+            .arg(if dkim { "dkim" } else { "plain" })
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|error| format!("run {}: {error}", relay.script.display()))?;
+        if !status.success() {
+            return Err(format!(
+                "postfix-relay.sh start failed ({status}){}",
+                relay.log()
+            ));
+        }
+        // The master opens its listening socket shortly after `postfix start` returns.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(relay.address).await.is_err() {
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "Postfix does not listen on {}{}",
+                    relay.address,
+                    relay.log()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(relay)
+    }
+
+    /// The end of Postfix's and OpenDKIM's logs, for an error message.
+    fn log(&self) -> String {
+        let mut text = String::new();
+        for name in ["maillog", "opendkim/opendkim.log"] {
+            let log = std::fs::read_to_string(self.directory.path().join(name)).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            if !lines.is_empty() {
+                text.push_str(&format!("\n--- {name} (end):\n"));
+                text.push_str(&lines[lines.len().saturating_sub(30)..].join("\n"));
+            }
+        }
+        text
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let stopped = Command::new("sh")
+            .arg(&self.script)
+            .arg("stop")
+            .arg(self.directory.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status();
+        if !matches!(stopped, Ok(status) if status.success()) {
+            eprintln!(
+                "postfix-relay.sh stop {} failed: {stopped:?}",
+                self.directory.path().display()
+            );
+        }
+    }
+}
+
+/// Relays the messages through Postfix (with OpenDKIM if `dkim`) to the sink and prints the
+/// figures and Sealpost's end-to-end throughput as a multiple of Postfix's.
+async fn reference(
+    sink: &Sink,
+    sink_port: u16,
+    dkim: bool,
+    messages: usize,
+    connections: usize,
+    sealpost_smtp: f64,
+    sealpost_http: f64,
+) -> Result<(), String> {
+    let relay = Relay::start(sink_port, dkim).await?;
+    let measured = measure(
+        sink,
+        Protocol::Smtp,
+        relay.address,
+        None,
+        messages,
+        connections,
+    )
+    .await
+    .map_err(|error| format!("{error}{}", relay.log()))?;
+    drop(relay);
+    let name = if dkim {
+        "Postfix+OpenDKIM"
+    } else {
+        "Postfix alone (no milter)"
+    };
+    let rate = measured.delivered_rate();
+    println!(
+        "{name}: {} messages of ~4 KB, {} connections: {}; all relayed after {:.1} s = {rate:.0} \
+         msg/s ({} DKIM-signed); ratio Sealpost/Postfix: SMTP end-to-end {:.2}x, HTTP \
+         end-to-end {:.2}x",
+        measured.messages,
+        measured.connections,
+        measured.accepted(),
+        measured.delivered_in.as_secs_f64(),
+        measured.signed,
+        sealpost_smtp / rate,
+        sealpost_http / rate,
+    );
+    if dkim && measured.signed != messages {
+        return Err(format!(
+            "only {} of {messages} messages relayed through OpenDKIM were signed",
+            measured.signed
+        ));
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -415,7 +645,15 @@ async fn main() {
         token: &token,
         sink: &sink,
     };
-    for protocol in [Protocol::Http, Protocol::Smtp] {
-        run(&setup, protocol, messages, connections).await;
+    let http = run(&setup, Protocol::Http, messages, connections).await;
+    let smtp = run(&setup, Protocol::Smtp, messages, connections).await;
+    drop(dns);
+    for dkim in [true, false] {
+        if let Err(error) =
+            reference(&sink, sink_port, dkim, messages, connections, smtp, http).await
+        {
+            eprintln!("sealpost-bench: the Postfix reference failed: {error}");
+            std::process::exit(1);
+        }
     }
 }
