@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand, PlatformCommand, QueueCommand,
-    SpfCommand, TenantCommand,
+    DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand, PlatformCommand,
+    QueueCommand, SpfCommand, TenantCommand,
 };
 use crate::output::Output;
 
@@ -63,6 +63,9 @@ enum Command {
     /// SPF tools: evaluate SPF for a connection, with the trace of every term.
     #[command(subcommand)]
     Spf(SpfCommand),
+    /// A tenant's delivery mode: native, or its own mail server (with a connection test).
+    #[command(subcommand)]
+    Delivery(DeliveryCommand),
     /// Inspect and act on a tenant's queued messages.
     #[command(subcommand)]
     Queue(QueueCommand),
@@ -143,6 +146,10 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Tenant(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;
             commands::tenant(&service, command, output).await
+        }
+        Command::Delivery(command) => {
+            let service = commands::open_service(&config::Config::load(config_file)?).await?;
+            return commands::delivery(&service, command, output).await;
         }
         Command::Queue(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;

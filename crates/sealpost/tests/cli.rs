@@ -1043,3 +1043,97 @@ fn logs_can_be_json() {
         );
     }
 }
+
+/// `sealpost delivery`: switch a tenant to its own mail server and test the connection against a
+/// loopback server that offers AUTH; the password never shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_commands_set_and_test_the_tenants_own_server() {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    const PASSWORD: &str = "own-server-secret";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = tokio::io::BufReader::new(read).lines();
+        write
+            .write_all(b"220 relay.client.test ESMTP\r\n")
+            .await
+            .unwrap();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let reply: &[u8] = match line.get(..4).unwrap_or("").to_ascii_uppercase().as_str() {
+                "EHLO" => b"250-relay.client.test\r\n250 AUTH PLAIN\r\n",
+                "AUTH" => b"235 2.7.0 Authentication successful\r\n",
+                "QUIT" => b"221 2.0.0 Bye\r\n",
+                _ => b"502 5.5.1 no\r\n",
+            };
+            write.write_all(reply).await.unwrap();
+        }
+    });
+    let directory = tempfile::tempdir().unwrap();
+    let here = directory.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let environment = [
+            ("SEALPOST_MASTER_KEY_FILE", "master.key"),
+            ("RELAY_PASSWORD", PASSWORD),
+        ];
+        let sealpost = |arguments: &[&str]| run(&here, &environment, arguments);
+        ok_json(sealpost(&[
+            "master-key",
+            "generate",
+            "--out",
+            "master.key",
+            "--json",
+        ]));
+        ok_json(sealpost(&["tenant", "create", "acme", "--json"]));
+        let shown = ok_json(sealpost(&[
+            "delivery", "show", "--tenant", "acme", "--json",
+        ]));
+        assert_eq!(shown["mode"], "native");
+        let relay = [
+            "delivery",
+            "set-relay",
+            "--tenant",
+            "acme",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--username",
+            "facilities",
+            "--tls-mode",
+            "none",
+        ];
+        fails_with(sealpost(&relay), "password");
+        let mut with_password = relay.to_vec();
+        with_password.extend(["--password-env", "RELAY_PASSWORD", "--json"]);
+        let set = sealpost(&with_password);
+        let set_text = String::from_utf8_lossy(&set.stdout).into_owned();
+        let set = ok_json(set);
+        assert_eq!(
+            (set["mode"].as_str(), set["password_set"].as_bool()),
+            (Some("relay"), Some(true))
+        );
+        assert!(!set_text.contains(PASSWORD));
+        let test = sealpost(&["delivery", "test", "--tenant", "acme", "--json"]);
+        assert_eq!(
+            test.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&test.stdout)
+        );
+        let text = String::from_utf8_lossy(&test.stdout).into_owned();
+        assert!(text.contains("AUTH PLAIN ***"), "{text}");
+        assert!(!text.contains(PASSWORD));
+        let native = ok_json(sealpost(&[
+            "delivery",
+            "set-native",
+            "--tenant",
+            "acme",
+            "--json",
+        ]));
+        assert_eq!(native["mode"], "native");
+    })
+    .await
+    .unwrap();
+}

@@ -1,5 +1,6 @@
 //! Operator commands that act on the same database as the server.
 
+mod delivery;
 mod dkim;
 mod dns;
 mod domain;
@@ -7,6 +8,7 @@ mod queue;
 mod spf;
 mod tenant;
 
+pub use delivery::{DeliveryCommand, delivery};
 pub use dkim::{DkimCommand, dkim};
 pub use dns::{DnsCommand, dns};
 pub use domain::{DomainCommand, domain};
