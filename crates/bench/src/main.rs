@@ -126,6 +126,22 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// User plus system CPU time of a process so far, from /proc.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may contain spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&index| fields.get(index)?.parse::<f64>().ok())
+        .sum();
+    // The kernel's USER_HZ is 100 on every Linux platform we run on.
+    ticks / 100.0
+}
+
 struct Server {
     child: Child,
     http: SocketAddr,
@@ -323,12 +339,13 @@ impl Measured {
     }
 }
 
-/// Submits `messages` messages over `connections` concurrent connections and waits until the
-/// sink has received all of them (ten minutes at most; an error if it has not by then).
+/// Submits `messages` messages over `connections` concurrent connections, spread round-robin
+/// over `addresses` (the nodes), and waits until the sink has received all of them (ten minutes
+/// at most; an error if it has not by then).
 async fn measure(
     sink: &Sink,
     protocol: Protocol,
-    address: SocketAddr,
+    addresses: &[SocketAddr],
     token: Option<&str>,
     messages: usize,
     connections: usize,
@@ -340,6 +357,7 @@ async fn measure(
     for client in 0..connections {
         let sequences: Vec<usize> = (client..messages).step_by(connections).collect();
         let token = token.map(str::to_owned);
+        let address = addresses[client % addresses.len()];
         clients.push(match protocol {
             Protocol::Http => tokio::spawn(http_client(
                 address,
@@ -391,7 +409,15 @@ async fn run(setup: &Setup<'_>, protocol: Protocol, messages: usize, connections
         Protocol::Http => server.http,
         Protocol::Smtp => server.smtp,
     };
-    let measured = measure(sink, protocol, address, Some(token), messages, connections).await;
+    let measured = measure(
+        sink,
+        protocol,
+        &[address],
+        Some(token),
+        messages,
+        connections,
+    )
+    .await;
     let rss = peak_rss_mib(server.child.id());
     let mut child = server.child;
     child.kill().ok();
@@ -516,7 +542,7 @@ async fn reference(
     let measured = measure(
         sink,
         Protocol::Smtp,
-        relay.address,
+        &[relay.address],
         None,
         messages,
         connections,
@@ -551,20 +577,121 @@ async fn reference(
     Ok(())
 }
 
+/// Node-count mode: `nodes` servers on one database (SQLite only for one node), HTTP
+/// connections spread round-robin over them, every node delivering; prints the same figures as
+/// a single-node run.
+async fn cluster(
+    setup: &Setup<'_>,
+    database: &str,
+    nodes: usize,
+    messages: usize,
+    connections: usize,
+) {
+    let servers: Vec<Server> = (0..nodes)
+        .map(|_| start(setup.binary, setup.directory, setup.environment))
+        .collect();
+    let addresses: Vec<SocketAddr> = servers.iter().map(|server| server.http).collect();
+    let measured = measure(
+        setup.sink,
+        Protocol::Http,
+        &addresses,
+        Some(setup.token),
+        messages,
+        connections,
+    )
+    .await;
+    let rss: Vec<f64> = servers
+        .iter()
+        .map(|server| peak_rss_mib(server.child.id()))
+        .collect();
+    let cpu: f64 = servers
+        .iter()
+        .map(|server| cpu_seconds(server.child.id()))
+        .sum();
+    for server in servers {
+        let mut child = server.child;
+        child.kill().ok();
+        child.wait().ok();
+    }
+    let measured = measured.unwrap_or_else(|error| panic!("{error}"));
+    let rss: Vec<String> = rss.iter().map(|mib| format!("{mib:.0}")).collect();
+    println!(
+        "HTTP, {nodes} node(s) on {database}: {messages} messages of ~4 KB, {connections} \
+         connections: {}; all delivered after {:.1} s = {:.0} msg/s signed, committed and \
+         delivered ({} DKIM-signed); peak RSS per node {} MiB; CPU of all nodes {cpu:.1} s",
+        measured.accepted(),
+        measured.delivered_in.as_secs_f64(),
+        measured.delivered_rate(),
+        measured.signed,
+        rss.join(", "),
+    );
+}
+
+/// Runs `psql URL -c SQL`.
+fn psql(url: &str, sql: &str) {
+    let output = Command::new("psql")
+        .args([url, "-X", "-q", "-c", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        output.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A fresh schema in the PostgreSQL database at `base`: its name and a URL whose connections
+/// use it.
+fn fresh_schema(base: &str) -> (String, String) {
+    let mut bytes = [0u8; 8];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| std::io::Read::read_exact(&mut random, &mut bytes))
+        .expect("random bytes");
+    let suffix: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let schema = format!("sealpost_bench_{suffix}");
+    psql(base, &format!("CREATE SCHEMA {schema}"));
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    (schema, url)
+}
+
+const USAGE: &str = "usage: sealpost-bench SEALPOST_BINARY [--nodes N [--postgres URL]] \
+                     [MESSAGES] [CONNECTIONS]";
+
 #[tokio::main]
 async fn main() {
+    let mut nodes: Option<usize> = None;
+    let mut postgres: Option<String> = None;
+    let mut positional = Vec::new();
     let mut arguments = std::env::args().skip(1);
-    let binary = PathBuf::from(
-        arguments
-            .next()
-            .expect("usage: sealpost-bench SEALPOST_BINARY [MESSAGES] [CONNECTIONS]"),
-    );
-    let messages: usize = arguments
+    while let Some(argument) = arguments.next() {
+        match argument.as_str() {
+            "--nodes" => {
+                nodes = Some(
+                    arguments
+                        .next()
+                        .and_then(|value| value.parse().ok())
+                        .filter(|&count| count > 0)
+                        .expect(USAGE),
+                );
+            }
+            "--postgres" => postgres = Some(arguments.next().expect(USAGE)),
+            _ => positional.push(argument),
+        }
+    }
+    let mut positional = positional.into_iter();
+    let binary = PathBuf::from(positional.next().expect(USAGE));
+    let messages: usize = positional
         .next()
         .map_or(20_000, |value| value.parse().expect("a number"));
-    let connections: usize = arguments
+    let connections: usize = positional
         .next()
         .map_or(16, |value| value.parse().expect("a number"));
+    assert!(
+        postgres.is_some() || nodes.unwrap_or(1) == 1,
+        "several nodes need a shared PostgreSQL database (--postgres URL)"
+    );
+    let schema = postgres.as_deref().map(fresh_schema);
 
     let sink = Arc::new(Sink::default());
     let sink_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -581,7 +708,7 @@ async fn main() {
     .expect("DNS");
 
     let directory = tempfile::tempdir().expect("temporary directory");
-    let environment: Vec<(String, String)> = [
+    let mut environment: Vec<(String, String)> = [
         ("SEALPOST_MASTER_KEY_FILE", "master.key".to_owned()),
         ("SEALPOST_NAMESERVER", dns.addr().to_string()),
         ("SEALPOST_DELIVERY__REMOTE_PORT", sink_port.to_string()),
@@ -593,6 +720,9 @@ async fn main() {
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))
     .collect();
+    if let Some((_, url)) = &schema {
+        environment.push(("SEALPOST_DATABASE_URL".to_owned(), url.clone()));
+    }
     let cli = |arguments: &[&str]| -> serde_json::Value {
         let output = sealpost(&binary, directory.path(), &environment)
             .args(arguments)
@@ -645,6 +775,18 @@ async fn main() {
         token: &token,
         sink: &sink,
     };
+    if let Some(nodes) = nodes {
+        let database = if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        };
+        cluster(&setup, database, nodes, messages, connections).await;
+        if let (Some(base), Some((schema, _))) = (&postgres, &schema) {
+            psql(base, &format!("DROP SCHEMA {schema} CASCADE"));
+        }
+        return;
+    }
     let http = run(&setup, Protocol::Http, messages, connections).await;
     let smtp = run(&setup, Protocol::Smtp, messages, connections).await;
     drop(dns);

@@ -21,6 +21,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `sqlite://PATH` or `postgres://USER@HOST/DATABASE`; default: SQLite in `data_dir`.
     pub database_url: Option<String>,
+    /// Database connections per node; default 4 for SQLite, 10 for PostgreSQL.
+    pub database_max_connections: Option<u32>,
+    /// PostgreSQL statements running longer than this many seconds are cancelled.
+    pub database_statement_timeout: u64,
     pub http_listen: SocketAddr,
     /// A file holding the master key (base64 or hex of 32 bytes).
     pub master_key_file: Option<PathBuf>,
@@ -107,6 +111,8 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("data"),
             database_url: None,
+            database_max_connections: None,
+            database_statement_timeout: 30,
             http_listen: SocketAddr::from(([127, 0, 0, 1], 8025)),
             master_key_file: None,
             operator_token: None,
@@ -124,6 +130,8 @@ impl Default for Config {
 const ENV_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
+    "database_max_connections",
+    "database_statement_timeout",
     "http_listen",
     "master_key_file",
     "operator_token",

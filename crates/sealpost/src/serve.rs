@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use sealpost_queue::RetryPolicy;
 use sealpost_service::{DeliverySettings, Service, Store, SystemClock, UnsignedPolicy};
+use sealpost_store::StoreOptions;
 use sealpost_vault::Vault;
 
 use crate::config::{Config, UnsignedMail};
@@ -128,7 +129,11 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     }
-    let store = Store::connect(&url)
+    let options = StoreOptions {
+        max_connections: config.database_max_connections,
+        statement_timeout: std::time::Duration::from_secs(config.database_statement_timeout),
+    };
+    let store = Store::connect_with(&url, &options)
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
     let service = Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?;

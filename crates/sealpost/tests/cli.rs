@@ -1137,3 +1137,32 @@ async fn delivery_commands_set_and_test_the_tenants_own_server() {
     .await
     .unwrap();
 }
+
+/// A PostgreSQL server that is not there is named at once, with its cause.
+#[test]
+fn an_unreachable_postgresql_is_reported_with_its_cause() {
+    let directory = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+    let environment = [
+        ("SEALPOST_MASTER_KEY_FILE", "master.key"),
+        ("SEALPOST_DATABASE_URL", url.as_str()),
+    ];
+    ok_json(run(
+        directory.path(),
+        &environment,
+        &["master-key", "generate", "--out", "master.key", "--json"],
+    ));
+    let started = std::time::Instant::now();
+    let output = run(
+        directory.path(),
+        &environment,
+        &["serve", "--listen", "127.0.0.1:0"],
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    fails_with(output, "PostgreSQL is not reachable");
+}

@@ -4,7 +4,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::{Store, StoreError};
@@ -29,9 +30,34 @@ impl Backend {
     }
 }
 
+/// Pool and statement limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Connections in the pool; `None` picks 4 for SQLite (one writer at a time anyway) and 10
+    /// for PostgreSQL (a share of its `max_connections` per node).
+    pub max_connections: Option<u32>,
+    /// PostgreSQL only: a statement running longer is cancelled, so a locked or overloaded
+    /// database turns into an error a caller can report instead of a request that hangs.
+    pub statement_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 impl Store {
-    /// Connects and brings the schema up to date.
+    /// Connects with the default options and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, &StoreOptions::default()).await
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn connect_with(url: &str, settings: &StoreOptions) -> Result<Self, StoreError> {
         let store = match Backend::from_url(url)? {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)
@@ -44,17 +70,26 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true);
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(settings.max_connections.unwrap_or(4))
                     .connect_with(options)
                     .await?;
                 sqlx::migrate!("migrations/sqlite").run(&pool).await?;
                 Store::Sqlite(pool)
             }
             Backend::Postgres => {
+                let timeout = format!("{}ms", settings.statement_timeout.as_millis());
                 let options = PgConnectOptions::from_str(url)
-                    .map_err(|error| StoreError::Url(error.to_string()))?;
+                    .map_err(|error| StoreError::Url(error.to_string()))?
+                    .options([("statement_timeout", timeout.as_str())]);
+                // One direct connection first: the pool would only report a timeout after ten
+                // seconds, while this names the cause (refused, unknown host, bad password) at
+                // once.
+                let probe = PgConnection::connect_with(&options)
+                    .await
+                    .map_err(|error| StoreError::Unreachable(error.to_string()))?;
+                probe.close().await.ok();
                 let pool = PgPoolOptions::new()
-                    .max_connections(10)
+                    .max_connections(settings.max_connections.unwrap_or(10))
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;

@@ -12,7 +12,7 @@ mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use connect::Backend;
+pub use connect::{Backend, StoreOptions};
 pub use queue::{AttemptInfo, AttemptRecord, Claim, RecipientUpdate};
 pub use tenants::ApiKeyInfo;
 
@@ -32,6 +32,8 @@ pub enum StoreError {
     Duplicate(&'static str),
     #[error("not found")]
     NotFound,
+    #[error("PostgreSQL is not reachable: {0}")]
+    Unreachable(String),
     #[error("the database URL is not understood: {0}")]
     Url(String),
     #[error("the database holds a value Sealpost cannot read ({0}); was it edited by hand?")]

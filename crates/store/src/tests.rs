@@ -356,3 +356,21 @@ async fn unknown_database_urls_are_refused() {
     let result = Store::connect("mysql://localhost/db").await;
     assert!(matches!(result, Err(StoreError::Url(message)) if message.contains("sqlite://")));
 }
+
+#[tokio::test]
+async fn postgres_statements_time_out() {
+    let url = testing::fresh_postgres_url().await;
+    let options = crate::StoreOptions {
+        max_connections: Some(2),
+        statement_timeout: std::time::Duration::from_millis(200),
+    };
+    let store = Store::connect_with(&url, &options).await.unwrap();
+    let Store::Postgres(pool) = &store else {
+        panic!("a PostgreSQL URL opens PostgreSQL");
+    };
+    let error = sqlx::query("SELECT pg_sleep(2)")
+        .execute(pool)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("statement timeout"), "{error}");
+}
