@@ -1,0 +1,250 @@
+//! What the resilience tests share: a real DNS server with an MX for the recipients' domain, an
+//! aiosmtpd sink playing their mail server, a data directory with a master key and a tenant,
+//! and the real binary as nodes.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_sealpost");
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn python() -> PathBuf {
+    std::env::var_os("SEALPOST_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venv/bin/python"))
+}
+
+/// The environment of every node and command, plus the sink and DNS server they use.
+pub struct Harness {
+    /// Held so that the DNS server runs as long as the harness.
+    _dns: sealpost_testdns::TestDns,
+    pub token: String,
+    mailbox: tempfile::TempDir,
+    sink: Child,
+    directory: tempfile::TempDir,
+    environment: Vec<(&'static str, String)>,
+}
+
+impl Harness {
+    /// Starts the DNS server and the sink, makes a master key, the tenant `acme` and its API
+    /// key, on SQLite or on `database_url`. `extra` adds settings for every node.
+    pub async fn start(database_url: Option<&str>, extra: &[(&'static str, String)]) -> Self {
+        let dns = sealpost_testdns::TestDns::start(
+            sealpost_testdns::Zone::new()
+                .mx("receiver.test", 10, "mx.receiver.test")
+                .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
+        )
+        .await
+        .unwrap();
+        let mailbox = tempfile::tempdir().unwrap();
+        let sink_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut sink = Command::new(python())
+            .arg(workspace().join("crates/service/tests/interop/sink.py"))
+            .arg(mailbox.path())
+            .arg(sink_port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the aiosmtpd sink (./scripts/test installs it)");
+        let mut ready = String::new();
+        BufReader::new(sink.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .unwrap();
+        assert_eq!(ready.trim(), "ready");
+
+        let mut environment = vec![
+            ("SEALPOST_MASTER_KEY_FILE", "master.key".to_owned()),
+            ("SEALPOST_NAMESERVER", dns.addr().to_string()),
+            ("SEALPOST_DELIVERY__REMOTE_PORT", sink_port.to_string()),
+            ("SEALPOST_DELIVERY__LEASE_SECONDS", "2".to_owned()),
+        ];
+        if let Some(url) = database_url {
+            environment.push(("SEALPOST_DATABASE_URL", url.to_owned()));
+        }
+        environment.extend(extra.iter().cloned());
+        let mut harness = Self {
+            _dns: dns,
+            token: String::new(),
+            mailbox,
+            sink,
+            directory: tempfile::tempdir().unwrap(),
+            environment,
+        };
+        harness.cli(&["master-key", "generate", "--out", "master.key", "--json"]);
+        harness.cli(&["tenant", "create", "acme", "--json"]);
+        harness.token =
+            harness.cli(&["tenant", "api-key", "acme", "--label", "t", "--json"])["token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        harness
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(BINARY);
+        command.current_dir(self.directory.path());
+        for (name, _) in std::env::vars() {
+            if name.starts_with("SEALPOST_") && name != "SEALPOST_TEST_PYTHON" {
+                command.env_remove(name);
+            }
+        }
+        command.env("SEALPOST_LOG", "warn");
+        for (name, value) in &self.environment {
+            command.env(name, value);
+        }
+        command
+    }
+
+    /// Runs a CLI command that must succeed and prints JSON.
+    pub fn cli(&self, arguments: &[&str]) -> Value {
+        let output = self.command().args(arguments).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    /// Starts a node and returns it with its HTTP address.
+    pub fn node(&self) -> (Child, String) {
+        let mut child = self
+            .command()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line
+            .trim()
+            .strip_prefix("sealpost listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        (child, address)
+    }
+
+    /// The sequence numbers in the sink's mailbox, with how often each arrived.
+    pub fn delivered(&self) -> BTreeMap<usize, usize> {
+        let mut counts = BTreeMap::new();
+        for entry in std::fs::read_dir(self.mailbox.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|extension| extension == "eml") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if let Some(sequence) = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("X-Sequence: "))
+                    .and_then(|number| number.trim().parse().ok())
+                {
+                    *counts.entry(sequence).or_insert(0) += 1;
+                }
+            }
+        }
+        counts
+    }
+
+    /// Waits until every acknowledged sequence has arrived, at most `limit`.
+    pub async fn wait_for_delivery(
+        &self,
+        acknowledged: &[usize],
+        limit: Duration,
+    ) -> BTreeMap<usize, usize> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let counts = self.delivered();
+            let complete = acknowledged
+                .iter()
+                .all(|sequence| counts.contains_key(sequence));
+            if complete || Instant::now() > deadline {
+                return counts;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        drop(self.sink.stdin.take());
+        let _ = self.sink.wait();
+    }
+}
+
+/// Submits message `sequence` over HTTP; true only when the node answered 202.
+pub fn submit(address: &str, token: &str, sequence: usize) -> bool {
+    let body = serde_json::json!({
+        "mail_from": "bounce@client.test",
+        "recipients": ["someone@receiver.test"],
+        "raw": format!("From: a@client.test\r\nSubject: resilience\r\nX-Sequence: {sequence}\r\n\r\nMessage {sequence}.\r\n"),
+    })
+    .to_string();
+    let attempt = || -> Option<bool> {
+        let mut stream = std::net::TcpStream::connect(address).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .ok()?;
+        write!(
+            stream,
+            "POST /api/v1/messages/raw HTTP/1.1\r\nHost: sealpost\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        Some(response.starts_with("HTTP/1.1 202"))
+    };
+    attempt().unwrap_or(false)
+}
+
+/// Acknowledged sequences that never arrived.
+pub fn missing(acknowledged: &[usize], counts: &BTreeMap<usize, usize>) -> Vec<usize> {
+    acknowledged
+        .iter()
+        .filter(|sequence| !counts.contains_key(sequence))
+        .copied()
+        .collect()
+}
+
+/// Deliveries beyond the first of each message.
+pub fn duplicates(counts: &BTreeMap<usize, usize>) -> usize {
+    counts.values().map(|count| count - 1).sum()
+}
+
+/// Waits for a process to end, at most `limit`.
+pub fn wait_for(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends SIGTERM, as a service manager stops a node.
+pub fn terminate(child: &Child) {
+    let signalled = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+}
