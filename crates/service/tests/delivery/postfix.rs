@@ -8,47 +8,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sealpost_dns::{Resolver, ResolverConfig};
-use sealpost_domain::{RecipientState, Timestamp};
-use sealpost_service::{Clock, DeliverySettings, KeyImport, Service, Submission};
+use sealpost_domain::RecipientState;
+use sealpost_service::Submission;
 use sealpost_store::{Store, testing};
-use sealpost_testdns::{TestDns, Zone};
-use sealpost_vault::{MasterKey, Vault};
 
-#[derive(Debug)]
-struct SystemTime;
-
-impl Clock for SystemTime {
-    fn now(&self) -> Timestamp {
-        let elapsed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap();
-        Timestamp(elapsed.as_secs() as i64)
-    }
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn python() -> PathBuf {
-    let path = std::env::var_os("SEALPOST_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join(".venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} is missing: run ./scripts/test",
-        path.display()
-    );
-    path
-}
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(workspace().join("crates/vault/resources/keys").join(name)).unwrap()
-}
+use crate::support;
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/postfix.sh")
@@ -178,75 +144,22 @@ fn header_field<'a>(message: &'a [u8], name: &str) -> &'a [u8] {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
-    let vault = Vault::new(MasterKey::generate());
-    let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
-    let dns = TestDns::start(
-        Zone::new()
-            .txt_split(
-                "workplace._domainkey.client.test",
-                &sealpost_domain::dkim_txt_value(&key.public_key_der()),
-            )
-            .mx("receiver.test", 10, "mx.receiver.test")
-            // Served by the same Postfix, which does not accept mail for it.
-            .mx("elsewhere.test", 10, "mx.receiver.test")
-            .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
-    )
-    .await
-    .unwrap();
+    // elsewhere.test is served by the same Postfix, which does not accept mail for it.
+    let dns = support::dns(&["receiver.test", "elsewhere.test"]).await;
     let postfix = Postfix::start();
 
     let directory = tempfile::tempdir().unwrap();
     let store = Store::connect(&testing::sqlite_url(directory.path()))
         .await
         .unwrap();
-    let resolver = Resolver::new(&ResolverConfig {
-        nameserver: Some(dns.addr()),
-        cache: false,
-        ..ResolverConfig::default()
-    })
-    .unwrap();
-    let mut settings = DeliverySettings::new("mta.platform.test").unwrap();
-    settings.native.port = postfix.port;
-    let service = Service::open(
-        store,
-        Vault::new(MasterKey::generate()),
-        Arc::new(SystemTime),
-        resolver,
-    )
-    .await
-    .unwrap()
-    .with_delivery(settings);
-    let tenant = service.create_tenant("acme", "").await.unwrap();
-    let domain = service
-        .add_signing_domain(tenant.id, "client.test", "workplace")
-        .await
-        .unwrap();
-    let pem = fixture("rsa2048-pkcs8.pem");
-    service
-        .import_key(
-            tenant.id,
-            domain.id,
-            KeyImport {
-                pem: &pem,
-                password: None,
-            },
-        )
-        .await
-        .unwrap();
-    service
-        .update_signing_domain(tenant.id, domain.id, Some(true), None)
-        .await
-        .unwrap();
-
-    let raw = "From: Facilities <facilities@client.test>\nTo: ok@receiver.test\n\
-               Subject: Work order 4711\n\n.a line starting with a dot\nThe boiler is fixed.\n";
+    let (service, tenant) = support::signing_service(store, &dns, postfix.port).await;
     let accepted = service
         .submit(
-            tenant.id,
+            tenant,
             Submission {
                 mail_from: "bounce@client.test".into(),
                 recipients: vec!["ok@receiver.test".into(), "unknown@elsewhere.test".into()],
-                raw: raw.as_bytes().to_vec(),
+                raw: support::WORK_ORDER.as_bytes().to_vec(),
                 idempotency_key: None,
                 source: "http",
             },
@@ -256,7 +169,7 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
     assert_eq!(service.deliver_due("node-test").await.unwrap(), 2);
     assert_eq!(service.deliver_due("node-test").await.unwrap(), 0);
 
-    let message = service.message(tenant.id, accepted.id).await.unwrap();
+    let message = service.message(tenant, accepted.id).await.unwrap();
     let by_address = |address: &str| {
         message
             .recipients
@@ -344,20 +257,8 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
     );
 
     // An independent verifier passes the file as it lies in the mailbox.
-    let verify = Command::new(python())
-        .arg(workspace().join("crates/dkim/tests/interop/dkimpy_tool.py"))
-        .args(["verify", "--nameserver", &dns.addr().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write as _;
-            child.stdin.take().unwrap().write_all(&delivered)?;
-            child.wait_with_output()
-        })
-        .unwrap();
-    let verdict = String::from_utf8_lossy(&verify.stdout);
-    assert!(verify.status.success(), "dkimpy: {verdict}");
+    let (passed, verdict) = support::dkimpy_verify(&dns, &delivered);
+    assert!(passed, "dkimpy: {verdict}");
     assert!(
         verdict.starts_with("pass d=client.test s=workplace"),
         "dkimpy: {verdict}"

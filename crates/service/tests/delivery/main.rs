@@ -1,0 +1,7 @@
+//! Delivery end to end: messages accepted through the service are signed, committed, claimed,
+//! looked up by MX in a real DNS server and delivered over SMTP to independent receiving servers
+//! on loopback (aiosmtpd from PyPI, Postfix from Debian); what arrives passes dkimpy.
+
+mod aiosmtpd;
+mod postfix;
+mod support;

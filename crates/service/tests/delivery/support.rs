@@ -1,0 +1,129 @@
+//! What the delivery tests share: the real clock, fixtures, the dkimpy verifier, and a service
+//! whose tenant `acme` signs for `client.test` and which delivers to a loopback port found
+//! through a real DNS server.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use sealpost_dns::{Resolver, ResolverConfig};
+use sealpost_domain::{TenantId, Timestamp};
+use sealpost_service::{Clock, DeliverySettings, KeyImport, Service, Store};
+use sealpost_testdns::{TestDns, Zone};
+use sealpost_vault::{MasterKey, Vault};
+
+#[derive(Debug)]
+struct SystemTime;
+
+impl Clock for SystemTime {
+    fn now(&self) -> Timestamp {
+        let elapsed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        Timestamp(elapsed.as_secs() as i64)
+    }
+}
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("SEALPOST_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "{} is missing: run ./scripts/test",
+        path.display()
+    );
+    path
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(workspace().join("crates/vault/resources/keys").join(name)).unwrap()
+}
+
+/// A DNS server with the fixture key at `workplace._domainkey.client.test`, MX records for
+/// `domains` pointing at `mx.receiver.test`, and that host at 127.0.0.1.
+pub async fn dns(domains: &[&str]) -> TestDns {
+    let key = Vault::new(MasterKey::generate())
+        .import(&fixture("rsa2048-pkcs8.pem"), None)
+        .unwrap();
+    let mut zone = Zone::new().txt_split(
+        "workplace._domainkey.client.test",
+        &sealpost_domain::dkim_txt_value(&key.public_key_der()),
+    );
+    for domain in domains {
+        zone = zone.mx(domain, 10, "mx.receiver.test");
+    }
+    TestDns::start(zone.a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST))
+        .await
+        .unwrap()
+}
+
+/// A service on `store` that delivers to `port` on loopback, with the tenant `acme` signing
+/// for the active domain `client.test` with the fixture key.
+pub async fn signing_service(store: Store, dns: &TestDns, port: u16) -> (Service, TenantId) {
+    let resolver = Resolver::new(&ResolverConfig {
+        nameserver: Some(dns.addr()),
+        cache: false,
+        ..ResolverConfig::default()
+    })
+    .unwrap();
+    let mut settings = DeliverySettings::new("mta.platform.test").unwrap();
+    settings.native.port = port;
+    let service = Service::open(
+        store,
+        Vault::new(MasterKey::generate()),
+        Arc::new(SystemTime),
+        resolver,
+    )
+    .await
+    .unwrap()
+    .with_delivery(settings);
+    let tenant = service.create_tenant("acme", "").await.unwrap();
+    let domain = service
+        .add_signing_domain(tenant.id, "client.test", "workplace")
+        .await
+        .unwrap();
+    let pem = fixture("rsa2048-pkcs8.pem");
+    let import = KeyImport {
+        pem: &pem,
+        password: None,
+    };
+    service
+        .import_key(tenant.id, domain.id, import)
+        .await
+        .unwrap();
+    service
+        .update_signing_domain(tenant.id, domain.id, Some(true), None)
+        .await
+        .unwrap();
+    (service, tenant.id)
+}
+
+/// dkimpy's verdict on a message, with its output.
+pub fn dkimpy_verify(dns: &TestDns, message: &[u8]) -> (bool, String) {
+    use std::io::Write as _;
+    let output = Command::new(python())
+        .arg(workspace().join("crates/dkim/tests/interop/dkimpy_tool.py"))
+        .args(["verify", "--nameserver", &dns.addr().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(message)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The message submitted in the delivery tests, as an application would send it.
+pub const WORK_ORDER: &str = "From: Facilities <facilities@client.test>\nTo: ok@receiver.test\n\
+                              Subject: Work order 4711\n\n.a line starting with a dot\n\
+                              The boiler is fixed.\n";
