@@ -1,0 +1,261 @@
+//! Messages: submission (composed and raw), status, stored source and its verification, cancel,
+//! refusals; and the metrics.
+
+use axum::http::{Method, StatusCode};
+use sealpost_store::testing;
+use sealpost_vault::{MasterKey, Vault};
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_are_accepted_signed_stored_and_shown() {
+    let vault = Vault::new(MasterKey::generate());
+    let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
+    let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
+    let dns = sealpost_testdns::TestDns::start(
+        sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
+    )
+    .await
+    .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let app = app_with_dns(store, dns.addr()).await;
+        let token = tenant_token(&app, "acme").await;
+        let other = tenant_token(&app, "other").await;
+        let body = json!({"domain": "client.test", "selector": "workplace"});
+        let (_, created) = call(
+            &app,
+            Method::POST,
+            "/api/v1/signing-domains",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+        let domain_path = format!(
+            "/api/v1/signing-domains/{}",
+            created["id"].as_str().unwrap()
+        );
+        let import = json!({"pem": fixture("rsa2048-pkcs8.pem")});
+        call(
+            &app,
+            Method::POST,
+            &format!("{domain_path}/import-key"),
+            Some(&token),
+            Some(import),
+        )
+        .await;
+        call(
+            &app,
+            Method::PATCH,
+            &domain_path,
+            Some(&token),
+            Some(json!({"active": true})),
+        )
+        .await;
+
+        let compose = json!({
+            "from": "Facilities <facilities@client.test>",
+            "to": ["Someone <someone@receiver.test>"],
+            "bcc": ["audit@archive.test"],
+            "subject": "Work order 4711 ✓",
+            "text": "The boiler is fixed.",
+            "html": "<p>The boiler is fixed.</p>",
+            "headers": {"X-Work-Order": "4711"},
+            "attachments": [{"filename": "report.txt", "content_type": "text/plain", "content_base64": "aGVsbG8="}],
+        });
+        let idempotent = [("idempotency-key", "order-4711")];
+        let (status, accepted) = call_with_headers(
+            &app,
+            Method::POST,
+            "/api/v1/messages",
+            &token,
+            &idempotent,
+            compose.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        assert_eq!(accepted["replayed"], false);
+        let id = accepted["id"].as_str().unwrap().to_owned();
+        let (status, again) = call_with_headers(
+            &app,
+            Method::POST,
+            "/api/v1/messages",
+            &token,
+            &idempotent,
+            compose,
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert_eq!(
+            (again["id"].as_str().unwrap(), &again["replayed"]),
+            (id.as_str(), &json!(true))
+        );
+
+        let path = format!("/api/v1/messages/{id}");
+        let (status, message) = call(&app, Method::GET, &path, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(message["signing"]["signed"], true);
+        assert_eq!(message["signing"]["domain"], "client.test");
+        assert_eq!(message["mail_from"], "facilities@client.test");
+        let addresses: Vec<&str> = message["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["address"].as_str().unwrap())
+            .collect();
+        assert_eq!(addresses, ["someone@receiver.test", "audit@archive.test"]);
+        assert!(
+            message["recipients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["state"] == "queued")
+        );
+
+        let (status, source) = raw_text(&app, &format!("{path}/raw"), &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            source.starts_with("DKIM-Signature: v=1; a=rsa-sha256;"),
+            "{source}"
+        );
+        assert!(
+            !source.contains("audit@archive.test"),
+            "Bcc must not appear in the message"
+        );
+        assert!(source.contains("X-Work-Order: 4711\r\n"));
+        let (status, verification) = call(
+            &app,
+            Method::GET,
+            &format!("{path}/dkim"),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(verification["result"], "pass", "{verification}");
+
+        // A raw message from a domain the tenant does not have goes out unsigned, with the reason.
+        let raw = json!({"mail_from": "bounce@other.test", "recipients": ["a@receiver.test"], "raw": "From: a@other.test\nSubject: x\n\nbody\n"});
+        let (status, accepted) =
+            call_with_headers(&app, Method::POST, "/api/v1/messages/raw", &token, &[], raw).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        let unsigned_path = format!("/api/v1/messages/{}", accepted["id"].as_str().unwrap());
+        let (_, unsigned) = call(&app, Method::GET, &unsigned_path, Some(&token), None).await;
+        assert_eq!(unsigned["signing"]["signed"], false);
+        assert_eq!(
+            unsigned["signing"]["unsigned_code"],
+            "from_domain_not_a_signing_domain"
+        );
+
+        // Cancel what waits; a second cancel changes nothing.
+        let (_, cancelled) = call(
+            &app,
+            Method::POST,
+            &format!("{path}/cancel"),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(cancelled["changed"], 2);
+        let (_, cancelled) = call(
+            &app,
+            Method::POST,
+            &format!("{path}/cancel"),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(cancelled["changed"], 0);
+        let (_, listed) = call(&app, Method::GET, "/api/v1/messages", Some(&token), None).await;
+        assert_eq!(listed.as_array().unwrap().len(), 2);
+
+        // Bad input is refused and nothing is queued.
+        let bad = [
+            (
+                json!({"from": "a@client.test", "to": ["b@receiver.test"], "subject": "x\r\nBcc: v@victim.test", "text": "t"}),
+                "line break",
+            ),
+            (
+                json!({"from": "a@client.test", "to": [], "subject": "x", "text": "t"}),
+                "at least one recipient",
+            ),
+            (
+                json!({"from": "a@client.test", "to": ["not-an-address"], "subject": "x", "text": "t"}),
+                "not a valid e-mail address",
+            ),
+            (
+                json!({"from": "a@client.test", "to": ["b@receiver.test"], "subject": "x"}),
+                "text or an HTML body",
+            ),
+            (
+                json!({"from": "a@client.test", "to": ["b@receiver.test"], "subject": "x", "text": "t", "headers": {"DKIM-Signature": "x"}}),
+                "may not be set",
+            ),
+        ];
+        for (body, words) in bad {
+            let refused =
+                call_with_headers(&app, Method::POST, "/api/v1/messages", &token, &[], body).await;
+            assert_error(
+                &refused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                words,
+            );
+        }
+        let refused = call_with_headers(
+            &app,
+            Method::POST,
+            "/api/v1/messages/raw",
+            &token,
+            &[],
+            json!({"mail_from": "a@client.test", "recipients": ["b@receiver.test"]}),
+        )
+        .await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "exactly one of raw",
+        );
+        let unknown_field = call_with_headers(
+            &app,
+            Method::POST,
+            "/api/v1/messages",
+            &token,
+            &[],
+            json!({"from": "a@client.test", "subject": "x", "text": "t", "priority": 1}),
+        )
+        .await;
+        assert_eq!(unknown_field.0, StatusCode::BAD_REQUEST);
+        let (_, listed) = call(&app, Method::GET, "/api/v1/messages", Some(&token), None).await;
+        assert_eq!(listed.as_array().unwrap().len(), 2);
+
+        // Another tenant sees nothing.
+        let foreign = call(&app, Method::GET, &path, Some(&other), None).await;
+        assert_error(&foreign, StatusCode::NOT_FOUND, "not_found", "message");
+        let (status, _) = raw_text(&app, &format!("{path}/raw"), &other).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn metrics_need_the_operator_token() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = testing::fresh_stores(directory.path()).await.remove(0);
+    let app = app(store).await;
+    tenant_token(&app, "acme").await;
+    let (status, _) = raw_text(&app, "/metrics", "sp_not-an-operator").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, text) = raw_text(&app, "/metrics", OPERATOR).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("# TYPE sealpost_accepted_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sealpost_queue_recipients{state=\"queued\"} 0"),
+        "{text}"
+    );
+    assert!(text.contains("sealpost_queue_oldest_seconds 0"), "{text}");
+}

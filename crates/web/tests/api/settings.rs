@@ -1,0 +1,199 @@
+//! Delivery settings: the relay password sealed and write-only, and Test connection.
+
+use axum::http::{Method, StatusCode};
+use sealpost_store::testing;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn delivery_settings_keep_the_relay_password_sealed_and_write_only() {
+    const PASSWORD: &str = "s3cret-relay-passw0rd";
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let app = app(store.clone()).await;
+        let token = tenant_token(&app, "acme").await;
+        let path = "/api/v1/settings/delivery";
+        let (status, native) = call(&app, Method::GET, path, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(native, json!({"mode": "native", "relay": null}));
+
+        let without_password = json!({"mode": "relay", "host": "smtp.client.test", "port": 465, "username": "facilities", "use_ssl": true});
+        let refused = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(without_password.clone()),
+        )
+        .await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "password",
+        );
+        let mut with_password = without_password.clone();
+        with_password["password"] = json!(PASSWORD);
+        let (status, relay) =
+            call(&app, Method::PUT, path, Some(&token), Some(with_password)).await;
+        assert_eq!(status, StatusCode::OK, "{relay}");
+        assert_eq!(relay["mode"], "relay");
+        assert_eq!(relay["relay"]["password_set"], true);
+        assert_eq!(relay["relay"]["tls_mode"], "default");
+        assert!(!relay.to_string().contains(PASSWORD));
+
+        // Saving the form without a password keeps the stored one.
+        let (status, kept) = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(without_password),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(kept["relay"]["password_set"], true);
+
+        let bad = [
+            (
+                json!({"mode": "relay", "host": "not a host", "port": 25}),
+                "host",
+            ),
+            (
+                json!({"mode": "relay", "host": "smtp.client.test", "port": 0}),
+                "port",
+            ),
+            (
+                json!({"mode": "relay", "host": "smtp.client.test", "port": 25, "tls_mode": "sometimes"}),
+                "tls_mode",
+            ),
+            (
+                json!({"mode": "relay", "host": "smtp.client.test", "port": 465, "use_ssl": true, "tls_mode": "none"}),
+                "use SSL",
+            ),
+            (json!({"mode": "carrier-pigeon"}), "mode"),
+        ];
+        for (body, words) in bad {
+            let refused = call(&app, Method::PUT, path, Some(&token), Some(body)).await;
+            assert_error(
+                &refused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                words,
+            );
+        }
+        let (_, unchanged) = call(&app, Method::GET, path, Some(&token), None).await;
+        assert_eq!(unchanged["relay"]["host"], "smtp.client.test");
+
+        // The stored password is sealed: neither the row nor the SQLite files hold it.
+        let tenant_id = store.list_tenants().await.unwrap()[0].id;
+        let sealed = store
+            .sealed_relay_password(tenant_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !sealed
+                .windows(PASSWORD.len())
+                .any(|window| window == PASSWORD.as_bytes())
+        );
+        for entry in std::fs::read_dir(directory.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(
+                !bytes
+                    .windows(PASSWORD.len())
+                    .any(|window| window == PASSWORD.as_bytes())
+            );
+        }
+
+        let (status, native) = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(json!({"mode": "native"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(native["mode"], "native");
+    }
+}
+
+/// A mail server on loopback that offers AUTH PLAIN without TLS and accepts any login: enough for
+/// "Test connection" with TLS mode none. Returns its port and what it received.
+async fn login_server() -> (u16, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = tokio::io::BufReader::new(read).lines();
+        let mut received = String::new();
+        write
+            .write_all(b"220 relay.client.test ESMTP\r\n")
+            .await
+            .unwrap();
+        while let Ok(Some(line)) = lines.next_line().await {
+            received.push_str(&line);
+            received.push('\n');
+            let reply: &[u8] = match line
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase()
+                .as_str()
+            {
+                "EHLO" => b"250-relay.client.test\r\n250 AUTH PLAIN LOGIN\r\n",
+                "AUTH" => b"235 2.7.0 Authentication successful\r\n",
+                "QUIT" => b"221 2.0.0 Bye\r\n",
+                _ => b"502 5.5.1 not here\r\n",
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        received
+    });
+    (port, handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connection_shows_a_transcript_without_the_password() {
+    const PASSWORD: &str = "relay-secret-4711";
+    let directory = tempfile::tempdir().unwrap();
+    let store = testing::fresh_stores(directory.path()).await.remove(0);
+    let app = app(store).await;
+    let token = tenant_token(&app, "acme").await;
+    let path = "/api/v1/settings/delivery/test";
+    let native = call(&app, Method::POST, path, Some(&token), None).await;
+    assert_error(
+        &native,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        "does not use its own mail server",
+    );
+
+    let (port, server) = login_server().await;
+    let relay = json!({"mode": "relay", "host": "127.0.0.1", "port": port, "username": "facilities", "password": PASSWORD, "tls_mode": "none"});
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/settings/delivery",
+        Some(&token),
+        Some(relay),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, test) = call(&app, Method::POST, path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["success"], true, "{test}");
+    let transcript = test["transcript"].to_string();
+    assert!(transcript.contains("AUTH PLAIN ***"), "{transcript}");
+    assert!(transcript.contains("235 2.7.0"), "{transcript}");
+    use base64::Engine as _;
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("\0facilities\0{PASSWORD}"));
+    assert!(!test.to_string().contains(PASSWORD) && !test.to_string().contains(&encoded));
+    // The server really received the credentials: the redaction is in the transcript only.
+    assert!(server.await.unwrap().contains(&encoded));
+}
