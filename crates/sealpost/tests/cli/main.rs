@@ -1,0 +1,6 @@
+//! The real binary, driven as an operator would, with `--json` where scripts read it.
+
+mod dns;
+mod mail;
+mod operator;
+mod support;

@@ -1,0 +1,406 @@
+//! Operator commands: `dkim keygen`, the master key rules, tenant and domain commands with
+//! `--json` on both backends, `serve --demo`, JSON logs and an unreachable PostgreSQL.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+#[test]
+fn dkim_keygen_writes_a_key_file_that_openssl_reads() {
+    let directory = tempfile::tempdir().unwrap();
+    let arguments = [
+        "dkim",
+        "keygen",
+        "--out",
+        "k.pem",
+        "--domain",
+        "client.example",
+        "--selector",
+        "s1",
+        "--json",
+    ];
+    let view = ok_json(run(directory.path(), &[], &arguments));
+    let key_file = directory.path().join("k.pem");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(view["bits"], 2048);
+    assert_eq!(view["name"], "s1._domainkey.client.example");
+
+    let public = Command::new("openssl")
+        .args([
+            "pkey",
+            "-in",
+            key_file.to_str().unwrap(),
+            "-pubout",
+            "-outform",
+            "DER",
+        ])
+        .output()
+        .unwrap();
+    assert!(public.status.success());
+    let value = view["value"].as_str().unwrap();
+    let p = value.strip_prefix("v=DKIM1; k=rsa; p=").unwrap();
+    let openssl_base64 = Command::new("openssl")
+        .args(["base64", "-A"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(&public.stdout)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&openssl_base64.stdout).trim(), p);
+
+    let plain = run(
+        directory.path(),
+        &[],
+        &["dkim", "keygen", "--out", "k2.pem"],
+    );
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("<selector>._domainkey.<domain>"));
+    fails_with(
+        run(directory.path(), &[], &["dkim", "keygen", "--out", "k.pem"]),
+        "must not exist",
+    );
+}
+
+#[test]
+fn serve_without_a_master_key_refuses_and_says_how_to_make_one() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = run(directory.path(), &[], &["serve", "--listen", "127.0.0.1:0"]);
+    fails_with(output, "sealpost master-key generate --out");
+    assert!(
+        !directory.path().join("data").exists(),
+        "nothing was created"
+    );
+}
+
+fn operator_flow(directory: &Path, database_url: &str) {
+    let environment = [
+        ("SEALPOST_MASTER_KEY_FILE", "master.key"),
+        ("SEALPOST_DATABASE_URL", database_url),
+        ("KEY_PASSWORD", "fixture-pass"),
+    ];
+    let sealpost = |arguments: &[&str]| run(directory, &environment, arguments);
+    ok_json(sealpost(&[
+        "master-key",
+        "generate",
+        "--out",
+        "master.key",
+        "--json",
+    ]));
+    fails_with(
+        sealpost(&["master-key", "generate", "--out", "master.key"]),
+        "File exists",
+    );
+
+    let tenant = ok_json(sealpost(&[
+        "tenant",
+        "create",
+        "acme",
+        "--display-name",
+        "Acme",
+        "--json",
+    ]));
+    assert_eq!(tenant["display_name"], "Acme");
+    fails_with(sealpost(&["tenant", "create", "acme"]), "already exists");
+    fails_with(
+        sealpost(&["tenant", "create", "Bad Name"]),
+        "not a valid tenant name",
+    );
+    let key = ok_json(sealpost(&[
+        "tenant", "api-key", "acme", "--label", "app", "--json",
+    ]));
+    assert!(key["token"].as_str().unwrap().starts_with("sp_"));
+    let key_id = key["id"].as_str().unwrap();
+    ok_json(sealpost(&[
+        "tenant",
+        "revoke-api-key",
+        "acme",
+        key_id,
+        "--json",
+    ]));
+    fails_with(
+        sealpost(&["tenant", "revoke-api-key", "acme", key_id]),
+        "API key not found",
+    );
+    let keys = ok_json(sealpost(&["tenant", "api-keys", "acme", "--json"]));
+    assert_eq!(keys, serde_json::json!([]));
+    let listed = ok_json(sealpost(&["tenant", "list", "--json"]));
+    assert_eq!(listed[0]["name"], "acme");
+
+    let added = ok_json(sealpost(&[
+        "domain",
+        "add",
+        "--tenant",
+        "acme",
+        "bücher.example",
+        "--selector",
+        "workplace",
+        "--json",
+    ]));
+    assert_eq!(added["domain"], "xn--bcher-kva.example");
+    fails_with(
+        sealpost(&[
+            "domain",
+            "add",
+            "--tenant",
+            "acme",
+            "bücher.example",
+            "--selector",
+            "workplace",
+        ]),
+        "already exists",
+    );
+    fails_with(
+        sealpost(&[
+            "domain",
+            "add",
+            "--tenant",
+            "acme",
+            "user@x.example",
+            "--selector",
+            "s",
+        ]),
+        "not an e-mail address",
+    );
+    fails_with(
+        sealpost(&[
+            "domain",
+            "add",
+            "--tenant",
+            "nobody",
+            "x.example",
+            "--selector",
+            "s",
+        ]),
+        "tenant not found",
+    );
+    fails_with(
+        sealpost(&["domain", "activate", "--tenant", "acme", "bücher.example"]),
+        "no key yet",
+    );
+
+    let target = ["--tenant", "acme", "xn--bcher-kva.example"];
+    let import = |file: &str, password: bool| {
+        let file = fixture(file);
+        let mut arguments = vec!["domain", "import-key"];
+        arguments.extend(target);
+        arguments.extend(["--file", file.as_str(), "--json"]);
+        if password {
+            arguments.extend(["--password-env", "KEY_PASSWORD"]);
+        }
+        sealpost(&arguments)
+    };
+    fails_with(
+        import("rsa4096-pkcs8.pem", false),
+        "only 2048-bit keys are accepted",
+    );
+    fails_with(
+        import("ec-pkcs8.pem", false),
+        "DKIM signing keys must be RSA",
+    );
+    fails_with(import("rsa2048-pkcs1-des3.pem", false), "give the password");
+    let imported = ok_json(import("rsa2048-pkcs1-des3.pem", true));
+    assert_eq!(imported["key"]["origin"], "imported");
+    let public = std::fs::read_to_string(fixture("rsa2048-public.pem")).unwrap();
+    assert_eq!(imported["key"]["public_key_pem"], public.as_str());
+
+    let mut activate = vec!["domain", "activate", "--json"];
+    activate.extend(target);
+    assert_eq!(ok_json(sealpost(&activate))["active"], true);
+    let mut record = vec!["domain", "dns-record", "--json"];
+    record.extend(target);
+    let record = ok_json(sealpost(&record));
+    assert_eq!(record["name"], "workplace._domainkey.xn--bcher-kva.example");
+    let mut generate = vec!["domain", "generate-key", "--json"];
+    generate.extend(target);
+    let generated = ok_json(sealpost(&generate));
+    assert_eq!(generated["key"]["origin"], "generated");
+    assert_eq!(generated["active"], false);
+    let mut deactivate = vec!["domain", "deactivate", "--json"];
+    deactivate.extend(target);
+    assert_eq!(ok_json(sealpost(&deactivate))["active"], false);
+    let domains = ok_json(sealpost(&["domain", "list", "--tenant", "acme", "--json"]));
+    assert_eq!(domains.as_array().unwrap().len(), 1);
+
+    // Another master key is refused before anything is touched.
+    let wrong = [
+        (
+            "SEALPOST_MASTER_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ),
+        ("SEALPOST_DATABASE_URL", database_url),
+    ];
+    fails_with(
+        run(directory, &wrong, &["tenant", "list"]),
+        "does not match",
+    );
+    fails_with(
+        run(directory, &wrong, &["serve", "--listen", "127.0.0.1:0"]),
+        "does not match",
+    );
+    let mut show = vec!["domain", "show", "--json"];
+    show.extend(target);
+    assert_eq!(ok_json(sealpost(&show))["key"], generated["key"]);
+
+    let mut delete = vec!["domain", "delete", "--json"];
+    delete.extend(target);
+    ok_json(sealpost(&delete));
+    fails_with(sealpost(&show), "signing domain not found");
+}
+
+#[test]
+fn operator_commands_on_sqlite() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/sealpost.db", directory.path().display());
+    operator_flow(directory.path(), &url);
+}
+
+#[tokio::test]
+async fn operator_commands_on_postgres() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = sealpost_store::testing::fresh_postgres_url().await;
+    let path = directory.path().to_owned();
+    tokio::task::spawn_blocking(move || operator_flow(&path, &url))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn demo_server_creates_its_master_key_and_serves_http() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = command(directory.path(), &[("SEALPOST_OPERATOR_TOKEN", "op-token")])
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("sealpost listening on http://")
+        .unwrap()
+        .to_owned();
+    let key_file = directory.path().join("data/master.key");
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let body = r#"{"name":"acme"}"#;
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer op-token\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+    assert!(stderr.contains("DEMO MODE"), "{stderr}");
+    assert!(
+        !stderr.contains(
+            &std::fs::read_to_string(&key_file)
+                .unwrap()
+                .trim()
+                .to_owned()
+        )
+    );
+
+    // The CLI finds the demo key and sees what the server stored.
+    let listed = ok_json(run(directory.path(), &[], &["tenant", "list", "--json"]));
+    assert_eq!(listed[0]["name"], "acme");
+}
+
+/// `SEALPOST_LOG_FORMAT=json` makes every log line one JSON object.
+#[test]
+fn logs_can_be_json() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = command(
+        directory.path(),
+        &[
+            ("SEALPOST_LOG_FORMAT", "json"),
+            ("SEALPOST_LOG", "info"),
+            ("SEALPOST_DELIVERY__ENABLED", "false"),
+        ],
+    )
+    .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("sealpost listening on"));
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(
+            parsed["level"].is_string() && parsed["fields"].is_object(),
+            "{line}"
+        );
+    }
+}
+
+/// A PostgreSQL server that is not there is named at once, with its cause.
+#[test]
+fn an_unreachable_postgresql_is_reported_with_its_cause() {
+    let directory = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+    let environment = [
+        ("SEALPOST_MASTER_KEY_FILE", "master.key"),
+        ("SEALPOST_DATABASE_URL", url.as_str()),
+    ];
+    ok_json(run(
+        directory.path(),
+        &environment,
+        &["master-key", "generate", "--out", "master.key", "--json"],
+    ));
+    let started = std::time::Instant::now();
+    let output = run(
+        directory.path(),
+        &environment,
+        &["serve", "--listen", "127.0.0.1:0"],
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    fails_with(output, "PostgreSQL is not reachable");
+}
