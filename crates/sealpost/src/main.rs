@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand, PlatformCommand,
-    QueueCommand, SpfCommand, TenantCommand,
+    CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
+    PlatformCommand, QueueCommand, SpfCommand, TenantCommand,
 };
 use crate::output::Output;
 
@@ -69,6 +69,8 @@ enum Command {
     /// Inspect and act on a tenant's queued messages.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Score a message file as the built-in mail tester does, before sending it.
+    CheckMessage(CheckMessage),
     /// DNS checks of a sending domain: SPF, the DKIM record, DMARC and MX in one report.
     #[command(subcommand)]
     Dns(DnsCommand),
@@ -142,6 +144,9 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Dkim(command) => return commands::dkim(command, config_file, output).await,
         Command::Spf(command) => return commands::spf(command, config_file, output).await,
         Command::Dns(command) => return commands::dns(command, config_file, output).await,
+        Command::CheckMessage(command) => {
+            return commands::check_message(command, config_file, output).await;
+        }
         Command::Platform(command) => commands::platform(command, config_file, output),
         Command::Tenant(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;

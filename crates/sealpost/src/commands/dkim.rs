@@ -1,7 +1,7 @@
 //! `sealpost dkim ...`: DKIM tools that need no database: key generation, signing a file the
 //! way the server signs mail, and verification with the cause of every failure.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,18 +75,6 @@ struct KeygenView {
     zone_line: Option<String>,
 }
 
-/// Reads a whole input file, or standard input for `-`; failures are input errors (exit 2).
-fn read_input(file: &std::path::Path) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let result = if file.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        std::fs::File::open(file).and_then(|mut opened| opened.read_to_end(&mut bytes).map(|_| ()))
-    };
-    result.map_err(|error| InputError(format!("cannot read {}: {error}", file.display())))?;
-    Ok(bytes)
-}
-
 pub async fn dkim(
     command: DkimCommand,
     config: Option<&std::path::Path>,
@@ -105,7 +93,7 @@ pub async fn dkim(
                 .map_err(|error| InputError(format!("--domain: {error}")))?;
             let selector = Selector::parse(&selector)
                 .map_err(|error| InputError(format!("--selector: {error}")))?;
-            let pem = String::from_utf8(read_input(&key)?)
+            let pem = String::from_utf8(super::read_input(&key)?)
                 .map_err(|_| InputError(format!("{} is not a PEM text file", key.display())))?;
             let password = match password_env {
                 Some(variable) => Some(std::env::var(&variable).map_err(|_| {
@@ -117,7 +105,7 @@ pub async fn dkim(
             let private_key = vault
                 .import(&pem, password.as_deref())
                 .map_err(|error| InputError(format!("{}: {error}", key.display())))?;
-            let message = read_input(&file)?;
+            let message = super::read_input(&file)?;
             let timestamp = timestamp.unwrap_or_else(|| super::now().0);
             let prepared = sealpost_dkim::prepare(&message, Timestamp(timestamp), &domain)
                 .map_err(|error| InputError(format!("the message cannot be signed: {error}")))?;
@@ -135,7 +123,7 @@ pub async fn dkim(
         }
         DkimCommand::Verify { file, nameserver } => {
             let (_config, resolver) = super::dns_setup(config, nameserver)?;
-            let message = read_input(&file)?;
+            let message = super::read_input(&file)?;
             let now = super::now().0;
             let report = sealpost_dkim::verify_with_dns(&message, &resolver, Timestamp(now))
                 .await

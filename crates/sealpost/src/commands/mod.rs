@@ -1,5 +1,6 @@
 //! Operator commands that act on the same database as the server.
 
+mod check;
 mod delivery;
 mod dkim;
 mod dns;
@@ -8,6 +9,7 @@ mod queue;
 mod spf;
 mod tenant;
 
+pub use check::{CheckMessage, check_message};
 pub use delivery::{DeliveryCommand, delivery};
 pub use dkim::{DkimCommand, dkim};
 pub use dns::{DnsCommand, dns};
@@ -91,4 +93,18 @@ pub fn now() -> sealpost_domain::Timestamp {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     sealpost_domain::Timestamp(elapsed.as_secs() as i64)
+}
+
+/// Reads a whole input file, or standard input for `-`; failures are input errors (exit 2).
+pub fn read_input(file: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let result = if file.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::File::open(file).and_then(|mut opened| opened.read_to_end(&mut bytes).map(|_| ()))
+    };
+    result
+        .map_err(|error| crate::InputError(format!("cannot read {}: {error}", file.display())))?;
+    Ok(bytes)
 }

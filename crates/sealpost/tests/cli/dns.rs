@@ -470,3 +470,110 @@ async fn dns_check_reports_every_record_with_its_fix() {
     assert_eq!(invalid.status.code(), Some(2));
     fails_with(invalid, "not a valid domain name");
 }
+
+/// `sealpost check-message`: the mail tester's pre-flight on a file, against a real DNS server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_message_scores_a_file_before_it_is_sent() {
+    let public = Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(fixture("rsa2048-pkcs8.pem"))
+        .output()
+        .unwrap();
+    let dns = sealpost_testdns::TestDns::start(
+        sealpost_testdns::Zone::new()
+            .txt_split(
+                "workplace._domainkey.client.test",
+                &sealpost_domain::dkim_txt_value(&public.stdout),
+            )
+            .txt("client.test", &["v=spf1 ip4:127.0.0.1 -all"])
+            .txt("_dmarc.client.test", &["v=DMARC1; p=reject"])
+            .ptr("1.0.0.127.in-addr.arpa", "mta.client.test")
+            .a("mta.client.test", std::net::Ipv4Addr::LOCALHOST),
+    )
+    .await
+    .unwrap();
+    let nameserver = dns.addr().to_string();
+    let directory = tempfile::tempdir().unwrap();
+    let here = directory.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::fs::write(
+            here.join("message.eml"),
+            "From: Facilities <facilities@client.test>\nTo: someone@receiver.test\n\
+             Subject: Work order 4711\n\nThe boiler is fixed.\n",
+        )
+        .unwrap();
+        let key = fixture("rsa2048-pkcs8.pem");
+        let signed = run(
+            &here,
+            &[],
+            &[
+                "dkim",
+                "sign",
+                "--key",
+                &key,
+                "--domain",
+                "client.test",
+                "--selector",
+                "workplace",
+                "message.eml",
+            ],
+        );
+        assert!(signed.status.success());
+        std::fs::write(here.join("signed.eml"), &signed.stdout).unwrap();
+        let check = |file: &str| {
+            ok_json(run(
+                &here,
+                &[],
+                &[
+                    "check-message",
+                    file,
+                    "--ip",
+                    "127.0.0.1",
+                    "--helo",
+                    "mta.client.test",
+                    "--mail-from",
+                    "bounce@client.test",
+                    "--nameserver",
+                    &nameserver,
+                    "--json",
+                ],
+            ))
+        };
+        let good = check("signed.eml");
+        assert!(good["score"].as_f64().unwrap() >= 9.0, "{good:#}");
+        assert!(
+            good["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|problem| problem["severity"] != "error"),
+            "{good:#}"
+        );
+        let unsigned = check("message.eml");
+        let codes: Vec<&str> = unsigned["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|problem| problem["code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&"dkim_none"), "{unsigned:#}");
+        assert!(unsigned["score"].as_f64() < good["score"].as_f64());
+        let bad_ip = run(
+            &here,
+            &[],
+            &[
+                "check-message",
+                "signed.eml",
+                "--ip",
+                "not-an-ip",
+                "--helo",
+                "x",
+                "--mail-from",
+                "a@b.test",
+            ],
+        );
+        assert_eq!(bad_ip.status.code(), Some(2));
+    })
+    .await
+    .unwrap();
+}
