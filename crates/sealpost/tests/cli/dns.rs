@@ -2,7 +2,7 @@
 //! `platform spf-record` and `dns check`.
 
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -11,12 +11,7 @@ use crate::support::*;
 /// `sealpost dkim sign` and `dkim verify` against a real DNS server serving the fixture key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dkim_sign_and_verify_files() {
-    let public = Command::new("openssl")
-        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
-        .arg(fixture("rsa2048-pkcs8.pem"))
-        .output()
-        .unwrap();
-    let value = sealpost_domain::dkim_txt_value(&public.stdout);
+    let value = fixture_dkim_value();
     let dns = sealpost_testdns::TestDns::start(
         sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
     )
@@ -360,12 +355,7 @@ async fn spf_check_and_the_platform_record() {
 /// record compared with the tenant's stored key), one that did not, and bad input.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_check_reports_every_record_with_its_fix() {
-    let public = Command::new("openssl")
-        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
-        .arg(fixture("rsa2048-pkcs8.pem"))
-        .output()
-        .unwrap();
-    let value = sealpost_domain::dkim_txt_value(&public.stdout);
+    let value = fixture_dkim_value();
     let dns = sealpost_testdns::TestDns::start(
         sealpost_testdns::Zone::new()
             .txt("_spf.platform.test", &["v=spf1 ip4:192.0.2.0/24 -all"])
@@ -474,17 +464,9 @@ async fn dns_check_reports_every_record_with_its_fix() {
 /// `sealpost check-message`: the mail tester's pre-flight on a file, against a real DNS server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_message_scores_a_file_before_it_is_sent() {
-    let public = Command::new("openssl")
-        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
-        .arg(fixture("rsa2048-pkcs8.pem"))
-        .output()
-        .unwrap();
     let dns = sealpost_testdns::TestDns::start(
         sealpost_testdns::Zone::new()
-            .txt_split(
-                "workplace._domainkey.client.test",
-                &sealpost_domain::dkim_txt_value(&public.stdout),
-            )
+            .txt_split("workplace._domainkey.client.test", &fixture_dkim_value())
             .txt("client.test", &["v=spf1 ip4:127.0.0.1 -all"])
             .txt("_dmarc.client.test", &["v=DMARC1; p=reject"])
             .ptr("1.0.0.127.in-addr.arpa", "mta.client.test")

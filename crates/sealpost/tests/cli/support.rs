@@ -54,3 +54,14 @@ pub fn fails_with(output: Output, message: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(message), "{stderr:?} lacks {message:?}");
 }
+
+/// The DKIM TXT value of the fixture key, from openssl's own public key output.
+pub fn fixture_dkim_value() -> String {
+    let public = Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(fixture("rsa2048-pkcs8.pem"))
+        .output()
+        .unwrap();
+    assert!(public.status.success());
+    sealpost_domain::dkim_txt_value(&public.stdout)
+}

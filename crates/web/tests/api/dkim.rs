@@ -70,43 +70,13 @@ async fn uploaded_messages_are_verified_with_causes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dns_check_compares_the_published_key_with_the_domains_own() {
-    let vault = Vault::new(MasterKey::generate());
-    let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
-    let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
-    let dns = sealpost_testdns::TestDns::start(
-        sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
-    )
-    .await
-    .unwrap();
+    let dns = fixture_key_dns().await;
     let directory = tempfile::tempdir().unwrap();
     for store in testing::fresh_stores(directory.path()).await {
         let app = app_with_dns(store, dns.addr()).await;
         let token = tenant_token(&app, "acme").await;
         let other = tenant_token(&app, "other").await;
-        let body = json!({"domain": "client.test", "selector": "workplace"});
-        let (status, created) = call(
-            &app,
-            Method::POST,
-            "/api/v1/signing-domains",
-            Some(&token),
-            Some(body),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED);
-        let path = format!(
-            "/api/v1/signing-domains/{}",
-            created["id"].as_str().unwrap()
-        );
-        let import = json!({"pem": fixture("rsa2048-pkcs8.pem")});
-        let (status, _) = call(
-            &app,
-            Method::POST,
-            &format!("{path}/import-key"),
-            Some(&token),
-            Some(import),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK);
+        let path = add_domain_with_fixture_key(&app, &token).await;
 
         let check_path = format!("{path}/dns-check");
         let (status, report) = call(&app, Method::GET, &check_path, Some(&token), None).await;

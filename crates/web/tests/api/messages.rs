@@ -3,48 +3,19 @@
 
 use axum::http::{Method, StatusCode};
 use sealpost_store::testing;
-use sealpost_vault::{MasterKey, Vault};
 use serde_json::json;
 
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_are_accepted_signed_stored_and_shown() {
-    let vault = Vault::new(MasterKey::generate());
-    let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
-    let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
-    let dns = sealpost_testdns::TestDns::start(
-        sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
-    )
-    .await
-    .unwrap();
+    let dns = fixture_key_dns().await;
     let directory = tempfile::tempdir().unwrap();
     for store in testing::fresh_stores(directory.path()).await {
         let app = app_with_dns(store, dns.addr()).await;
         let token = tenant_token(&app, "acme").await;
         let other = tenant_token(&app, "other").await;
-        let body = json!({"domain": "client.test", "selector": "workplace"});
-        let (_, created) = call(
-            &app,
-            Method::POST,
-            "/api/v1/signing-domains",
-            Some(&token),
-            Some(body),
-        )
-        .await;
-        let domain_path = format!(
-            "/api/v1/signing-domains/{}",
-            created["id"].as_str().unwrap()
-        );
-        let import = json!({"pem": fixture("rsa2048-pkcs8.pem")});
-        call(
-            &app,
-            Method::POST,
-            &format!("{domain_path}/import-key"),
-            Some(&token),
-            Some(import),
-        )
-        .await;
+        let domain_path = add_domain_with_fixture_key(&app, &token).await;
         call(
             &app,
             Method::PATCH,

@@ -179,3 +179,45 @@ pub async fn raw_text(app: &Router, path: &str, token: &str) -> (StatusCode, Str
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
+
+/// A DNS server publishing the fixture key at `workplace._domainkey.client.test`.
+pub async fn fixture_key_dns() -> sealpost_testdns::TestDns {
+    let key = Vault::new(MasterKey::generate())
+        .import(&fixture("rsa2048-pkcs8.pem"), None)
+        .unwrap();
+    let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
+    sealpost_testdns::TestDns::start(
+        sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
+    )
+    .await
+    .unwrap()
+}
+
+/// Adds `client.test` (selector `workplace`) with the fixture key; returns the domain's path.
+pub async fn add_domain_with_fixture_key(app: &Router, token: &str) -> String {
+    let body = json!({"domain": "client.test", "selector": "workplace"});
+    let (status, created) = call(
+        app,
+        Method::POST,
+        "/api/v1/signing-domains",
+        Some(token),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let path = format!(
+        "/api/v1/signing-domains/{}",
+        created["id"].as_str().unwrap()
+    );
+    let import = json!({"pem": fixture("rsa2048-pkcs8.pem")});
+    let (status, imported) = call(
+        app,
+        Method::POST,
+        &format!("{path}/import-key"),
+        Some(token),
+        Some(import),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{imported}");
+    path
+}
