@@ -81,3 +81,7 @@ id_type!(
     /// One recipient of a queued message, with its own delivery state.
     RecipientId
 );
+id_type!(
+    /// A person who signs in to the web UI: an operator or a tenant administrator.
+    UserId
+);

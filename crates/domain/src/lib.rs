@@ -9,10 +9,11 @@ mod names;
 mod signing_decision;
 mod signing_domain;
 mod tenant;
+mod user;
 
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
-pub use ids::{ApiKeyId, KeyId, MessageId, RecipientId, SigningDomainId, TenantId};
+pub use ids::{ApiKeyId, KeyId, MessageId, RecipientId, SigningDomainId, TenantId, UserId};
 pub use message::{QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
 pub use names::{DomainName, NameError, Selector};
 pub use signing_decision::{SigningDecision, UnsignedReason, decide as decide_signing};
@@ -21,6 +22,7 @@ pub use signing_domain::{
     SigningDomainUpdate, SigningKey,
 };
 pub use tenant::{Tenant, TenantName};
+pub use user::{Email, User, UserRole};
 
 /// A point in time as whole seconds since the Unix epoch (UTC). Callers pass it in; nothing in
 /// Sealpost's libraries reads the clock by itself, so tests control time.

@@ -17,6 +17,8 @@ pub enum NameError {
         "\"{0}\" is not a valid tenant name: use 1 to 63 lowercase letters, digits and hyphens, not starting with a hyphen"
     )]
     TenantName(String),
+    #[error("\"{0}\" is not an e-mail address such as ann@client.example")]
+    Email(String),
 }
 
 /// A fully qualified domain name in ASCII (punycode for internationalised names), lowercase,
