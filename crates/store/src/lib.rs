@@ -5,12 +5,14 @@
 
 mod connect;
 mod delivery_settings;
+mod figures;
 mod queue;
 mod rows;
 mod signing_domains;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod users;
 
 pub use connect::{Backend, StoreOptions};
 pub use queue::{AttemptInfo, AttemptRecord, Claim, RecipientUpdate};

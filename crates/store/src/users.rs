@@ -1,0 +1,186 @@
+//! Accounts of the web UI and their sessions. Password hashes are read only by
+//! [`Store::user_for_sign_in`]; a session is found by the hash of its token, never by the token.
+
+use sealpost_domain::{Email, TenantId, Timestamp, User, UserId, UserRole};
+
+use crate::rows::parse_id;
+use crate::{Store, StoreError, with_pool};
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: String,
+    role: String,
+    tenant_id: Option<String>,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        let role = match (row.role.as_str(), row.tenant_id) {
+            ("operator", None) => UserRole::Operator,
+            ("tenant_admin", Some(tenant)) => {
+                UserRole::TenantAdmin(parse_id::<TenantId>("tenant id", &tenant)?)
+            }
+            (other, _) => return Err(StoreError::Corrupt(format!("user role {other:?}"))),
+        };
+        Ok(User {
+            id: parse_id("user id", &row.id)?,
+            email: Email::parse(&row.email)
+                .map_err(|_| StoreError::Corrupt(format!("user e-mail {:?}", row.email)))?,
+            role,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+}
+
+fn role_columns(role: UserRole) -> (&'static str, Option<String>) {
+    match role {
+        UserRole::Operator => ("operator", None),
+        UserRole::TenantAdmin(tenant) => ("tenant_admin", Some(tenant.to_string())),
+    }
+}
+
+impl Store {
+    /// Adds an account. A tenant administrator's tenant must exist.
+    pub async fn insert_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+        let (role, tenant) = role_columns(user.role);
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO users (id, email, password_hash, role, tenant_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(user.id.to_string())
+            .bind(user.email.as_str())
+            .bind(password_hash)
+            .bind(role)
+            .bind(tenant)
+            .bind(user.created_at.0)
+            .execute(pool)
+            .await
+            .map_err(|error| match &error {
+                sqlx::Error::Database(database) if database.is_foreign_key_violation() => {
+                    StoreError::NotFound
+                }
+                _ => StoreError::duplicate_as(error, "a user with this e-mail address"),
+            })?;
+        });
+        Ok(())
+    }
+
+    /// The account and its password hash, for checking a sign-in.
+    pub async fn user_for_sign_in(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(User, String)>, StoreError> {
+        let row: Option<(String, String, String, Option<String>, i64, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, email, role, tenant_id, created_at, password_hash FROM users \
+                 WHERE email = $1",
+            )
+            .bind(email.as_str())
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((id, email, role, tenant_id, created_at, hash)) = row else {
+            return Ok(None);
+        };
+        let row = UserRow {
+            id,
+            email,
+            role,
+            tenant_id,
+            created_at,
+        };
+        Ok(Some((User::try_from(row)?, hash)))
+    }
+
+    /// Replaces an account's password hash and ends all its sessions, so a changed password
+    /// locks out whoever knew the old one.
+    pub async fn set_password_hash(
+        &self,
+        email: &Email,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let updated = with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
+                .bind(password_hash)
+                .bind(email.as_str())
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+            sqlx::query(
+                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email = $1)",
+            )
+            .bind(email.as_str())
+            .execute(&mut *transaction)
+            .await?;
+            transaction.commit().await?;
+            updated
+        });
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Records a session by the hash of its token; expired sessions are removed on the way.
+    pub async fn insert_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(now.0)
+                .execute(pool)
+                .await?;
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(token_hash)
+            .bind(user.to_string())
+            .bind(now.0)
+            .bind(expires_at.0)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The account of a session that has not expired at `now`.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT users.id, users.email, users.role, users.tenant_id, users.created_at \
+                 FROM sessions JOIN users ON users.id = sessions.user_id \
+                 WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(now.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(User::try_from).transpose()
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}
