@@ -20,6 +20,10 @@ pub enum ServiceError {
     NoKey,
     #[error("{0}")]
     Import(#[from] ImportError),
+    #[error("the e-mail address or the password is not right")]
+    SignInRefused,
+    #[error("too many wrong passwords: try again in {retry_after_seconds} seconds")]
+    TooManyAttempts { retry_after_seconds: i64 },
     #[error(transparent)]
     WrongMasterKey(VaultError),
     #[error("internal error: {0}")]

@@ -10,21 +10,25 @@ mod dns_checks;
 mod error;
 mod messages;
 mod metrics;
+mod sign_in_limit;
 mod signing;
 mod signing_domains;
 mod submit;
 mod tenants;
+mod users;
 mod worker;
 
 pub use clock::{Clock, SystemClock};
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use delivery_settings::RelayForm;
+pub use dns_checks::SenderDiagnosis;
 pub use error::ServiceError;
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
 pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy};
 pub use tenants::NewApiKey;
+pub use users::{SessionUser, SignedIn};
 pub use worker::DeliverySettings;
 
 use std::sync::Arc;
@@ -36,6 +40,7 @@ use sealpost_vault::Vault;
 
 use crate::commit::CommitQueue;
 use crate::metrics::Metrics;
+use crate::sign_in_limit::SignInLimit;
 use crate::signing::SignerCache;
 
 /// The meta key under which the master key's check value is kept.
@@ -56,6 +61,7 @@ pub struct Service {
     metrics: Metrics,
     unsigned_policy: UnsignedPolicy,
     commits: CommitQueue,
+    sign_in_limit: SignInLimit,
 }
 
 impl Service {
@@ -84,6 +90,7 @@ impl Service {
             delivery: None,
             metrics: Metrics::default(),
             unsigned_policy: UnsignedPolicy::default(),
+            sign_in_limit: SignInLimit::default(),
         })
     }
 

@@ -2,7 +2,7 @@
 //! attempts, the stored source and its DKIM verification, retry now and cancel.
 
 use sealpost_dkim::Report;
-use sealpost_domain::{MessageId, QueuedMessage, TenantId};
+use sealpost_domain::{MessageId, QueuedMessage, RecipientState, TenantId, Timestamp};
 use sealpost_store::{AttemptInfo, StoreError};
 
 use crate::{Service, ServiceError};
@@ -53,6 +53,26 @@ impl Service {
     ) -> Result<Report, ServiceError> {
         let message = self.message(tenant, id).await?;
         self.verify_message(&message.raw).await
+    }
+
+    /// How many recipients of the tenant's messages from the last `seconds` are in each state,
+    /// for the dashboard.
+    pub async fn delivery_figures(
+        &self,
+        tenant: TenantId,
+        seconds: i64,
+    ) -> Result<Vec<(RecipientState, i64)>, ServiceError> {
+        let since = Timestamp(self.clock.now().0 - seconds);
+        self.store
+            .recipient_states_since(tenant, since)
+            .await?
+            .into_iter()
+            .map(|(state, count)| {
+                RecipientState::parse(&state)
+                    .map(|state| (state, count))
+                    .ok_or_else(|| ServiceError::Internal(format!("recipient state {state:?}")))
+            })
+            .collect()
     }
 
     /// Makes deferred recipients due now; returns how many.

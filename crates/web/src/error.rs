@@ -65,6 +65,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Import(_) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "key_refused", message)
             }
+            ServiceError::SignInRefused => {
+                Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            }
+            ServiceError::TooManyAttempts { .. } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+            }
             ServiceError::WrongMasterKey(_) | ServiceError::Internal(_) => {
                 tracing::error!(error = %message, "internal error");
                 Self::new(
