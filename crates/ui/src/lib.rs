@@ -1,0 +1,67 @@
+//! The web UI for tenant administrators and operators (SPEC S8.3): server-rendered HTML pages
+//! over the same `Service` the JSON API uses, so the two cannot drift apart in behaviour. Pages
+//! live under `/`, `/login`, `/logout` and `/t/{tenant}/...`; the API keeps `/api/v1`.
+//! Every state-changing request passes the CSRF check in `csrf`, and every tenant page passes
+//! the access check in `session`.
+
+mod assets;
+mod csrf;
+mod error;
+mod format;
+mod layout;
+mod pages;
+mod report_view;
+mod session;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{get, post};
+use sealpost_service::Service;
+
+/// Form bodies carry at most a pasted PEM key or a mailing's text.
+const FORM_LIMIT_BYTES: usize = 256 * 1024;
+
+/// What every page handler can reach.
+#[derive(Debug, Clone)]
+pub struct UiState {
+    pub service: Service,
+}
+
+/// The UI's routes, ready to be merged with the JSON API's router. The server must be run with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: sign-in attempts are limited per
+/// client address.
+pub fn router(state: UiState) -> Router {
+    use pages::{dashboard, domains, login, messages, settings, troubleshoot};
+    Router::new()
+        .route("/", get(dashboard::home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/t/{tenant}", get(dashboard::show))
+        .route(
+            "/t/{tenant}/settings/email",
+            get(settings::show).post(settings::save),
+        )
+        .route("/t/{tenant}/settings/email/test", post(settings::test))
+        .route(
+            "/t/{tenant}/domains",
+            get(domains::list).post(domains::create),
+        )
+        .route("/t/{tenant}/domains/{id}", get(domains::show))
+        .route(
+            "/t/{tenant}/domains/{id}/generate-key",
+            post(domains::generate_key),
+        )
+        .route(
+            "/t/{tenant}/domains/{id}/import-key",
+            post(domains::import_key),
+        )
+        .route("/t/{tenant}/domains/{id}/active", post(domains::set_active))
+        .route("/t/{tenant}/messages", get(messages::list))
+        .route("/t/{tenant}/messages/{id}", get(messages::show))
+        .route("/t/{tenant}/troubleshoot", get(troubleshoot::show))
+        .route("/static/{file}", get(assets::serve))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::require))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
+        .with_state(state)
+}

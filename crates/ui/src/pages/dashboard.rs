@@ -1,0 +1,118 @@
+//! The start page: an operator's list of tenants, and each tenant's dashboard with tiles for
+//! its settings, the setup status of each signing domain, recent messages and the last 24 hours
+//! of delivery.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use sealpost_domain::{DeliveryMode, Tenant, UserRole};
+
+use crate::UiState;
+use crate::error::PageError;
+use crate::format;
+use crate::layout::Layout;
+use crate::pages::{domains::DomainRow, messages::MessageRow, render, tenant_path};
+use crate::session::{Scope, Signed};
+
+/// How many recent messages the dashboard tile shows.
+const RECENT: u32 = 5;
+/// The window of the delivery figures, in seconds.
+const FIGURES_SECONDS: i64 = 24 * 60 * 60;
+
+#[derive(Template)]
+#[template(path = "tenants.html")]
+struct TenantsPage {
+    layout: Layout,
+    tenants: Vec<Tenant>,
+}
+
+pub struct Figure {
+    pub label: &'static str,
+    pub count: i64,
+    pub class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    base: String,
+    tenant: Tenant,
+    delivery: String,
+    domains: Vec<DomainRow>,
+    messages: Vec<MessageRow>,
+    figures: Vec<Figure>,
+    total: i64,
+}
+
+/// `/`: a tenant administrator goes to their tenant; an operator picks one.
+pub async fn home(
+    State(state): State<UiState>,
+    Signed { session }: Signed,
+) -> Result<Response, PageError> {
+    match session.user.role {
+        UserRole::TenantAdmin(tenant) => {
+            let tenant = state.service.tenant(tenant).await?;
+            Ok(Redirect::to(&format!("/t/{}", tenant.name.as_str())).into_response())
+        }
+        UserRole::Operator => {
+            let page = TenantsPage {
+                layout: Layout::plain(&session, "Tenants"),
+                tenants: state.service.list_tenants().await?,
+            };
+            render(StatusCode::OK, &page)
+        }
+    }
+}
+
+pub fn delivery_summary(mode: &DeliveryMode) -> String {
+    match mode {
+        DeliveryMode::Native => "Native: the platform delivers, with retries for 24 hours".into(),
+        DeliveryMode::Relay(relay) => {
+            format!(
+                "Own mail server {}:{} (failed sends are not retried)",
+                relay.host, relay.port
+            )
+        }
+    }
+}
+
+pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response, PageError> {
+    let service = &state.service;
+    let tenant = scope.tenant.id;
+    let base = tenant_path(&scope);
+    let domains = service
+        .list_signing_domains(tenant)
+        .await?
+        .iter()
+        .map(|domain| DomainRow::new(&base, domain))
+        .collect();
+    let messages = service
+        .recent_messages(tenant, RECENT)
+        .await?
+        .iter()
+        .map(|message| MessageRow::new(&base, message))
+        .collect();
+    let counts = service.delivery_figures(tenant, FIGURES_SECONDS).await?;
+    let total = counts.iter().map(|(_, count)| count).sum();
+    let figures = counts
+        .into_iter()
+        .map(|(state, count)| Figure {
+            label: state.as_str(),
+            count,
+            class: format::state_class(state),
+        })
+        .collect();
+    let page = DashboardPage {
+        layout: Layout::tenant(&scope, "", "Dashboard"),
+        delivery: delivery_summary(&service.delivery_mode(tenant).await?),
+        tenant: scope.tenant.clone(),
+        base,
+        domains,
+        messages,
+        figures,
+        total,
+    };
+    render(StatusCode::OK, &page)
+}

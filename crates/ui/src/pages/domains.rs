@@ -1,0 +1,337 @@
+//! Signing domains (SPEC S3): the list with status badges and the form for a new one; each
+//! domain's page with its key (generate, import, read-only public facts), the DNS record to
+//! publish, activation, and the DNS check with its fixes, SPF and DMARC guidance included.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use sealpost_domain::{DkimDnsRecord, SigningDomain, SigningDomainId};
+use sealpost_service::{KeyImport, ServiceError};
+use serde::Deserialize;
+
+use crate::UiState;
+use crate::error::{PageError, service_status};
+use crate::format;
+use crate::layout::Layout;
+use crate::pages::{render, tenant_path};
+use crate::report_view::ReportView;
+use crate::session::Scope;
+
+/// A signing domain as a list shows it.
+pub struct DomainRow {
+    pub href: String,
+    pub domain: String,
+    pub selector: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+}
+
+impl DomainRow {
+    pub fn new(base: &str, domain: &SigningDomain) -> Self {
+        let (status, status_class) = match (domain.active, &domain.key) {
+            (true, _) => ("active", "ok"),
+            (false, Some(_)) => ("key ready, not active", "wait"),
+            (false, None) => ("no key yet", "bad"),
+        };
+        Self {
+            href: format!("{base}/domains/{}", domain.id),
+            domain: domain.domain.to_unicode(),
+            selector: domain.selector.as_str().to_owned(),
+            status,
+            status_class,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "domains.html")]
+struct ListPage {
+    layout: Layout,
+    base: String,
+    domains: Vec<DomainRow>,
+    error: Option<String>,
+    new_domain: String,
+    new_selector: String,
+}
+
+/// The key's public facts; the private key is never shown.
+struct KeyView {
+    hash_algorithm: &'static str,
+    bits: u32,
+    public_key_pem: String,
+    origin: &'static str,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "domain.html")]
+struct DomainPage {
+    layout: Layout,
+    action: String,
+    row: DomainRow,
+    active: bool,
+    key: Option<KeyView>,
+    record: Option<DkimDnsRecord>,
+    it_text: String,
+    report: Option<ReportView>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NewDomainForm {
+    domain: String,
+    selector: String,
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    pem: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: String,
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    notice: String,
+    #[serde(default)]
+    check: String,
+}
+
+fn domain_id(id: &str) -> Result<SigningDomainId, PageError> {
+    id.parse().map_err(|_| PageError::NotFound)
+}
+
+/// The sentence shown after a successful action, from the code in the redirect.
+fn notice(code: &str) -> Option<&'static str> {
+    match code {
+        "created" => Some("Signing domain added. Next: generate a key pair or import a key."),
+        "generated" => Some("A new RSA-2048 key pair was generated. Publish the DNS record below."),
+        "imported" => Some("The key was imported and stored encrypted."),
+        "activated" => Some("The signing domain is active: mail from it is signed."),
+        "deactivated" => Some("The signing domain is inactive: mail from it is not signed."),
+        _ => None,
+    }
+}
+
+/// The text for the tenant's IT department, ready to paste into a ticket or an e-mail.
+fn it_department_text(record: &DkimDnsRecord) -> String {
+    format!(
+        "Hello,\n\nplease publish this DNS record so that our mail can be DKIM-signed:\n\n\
+         Name:  {}\nType:  {}\nValue: {}\n\nAs a zone-file line:\n{}\n\n\
+         If your DNS provider limits the length of a TXT string, enter the value as these \
+         strings:\n{}\n\nThank you.\n",
+        record.name,
+        record.record_type,
+        record.value,
+        record.zone_line,
+        record
+            .strings
+            .iter()
+            .map(|string| format!("\"{string}\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
+}
+
+async fn list_page(
+    state: &UiState,
+    scope: &Scope,
+    status: StatusCode,
+    form: Option<(NewDomainForm, String)>,
+) -> Result<Response, PageError> {
+    let base = tenant_path(scope);
+    let domains = state
+        .service
+        .list_signing_domains(scope.tenant.id)
+        .await?
+        .iter()
+        .map(|domain| DomainRow::new(&base, domain))
+        .collect();
+    let (new_domain, new_selector, error) = match form {
+        Some((form, error)) => (form.domain, form.selector, Some(error)),
+        None => (String::new(), "workplace".to_owned(), None),
+    };
+    let page = ListPage {
+        layout: Layout::tenant(scope, "/domains", "Signing domains"),
+        base,
+        domains,
+        error,
+        new_domain,
+        new_selector,
+    };
+    render(status, &page)
+}
+
+pub async fn list(State(state): State<UiState>, scope: Scope) -> Result<Response, PageError> {
+    list_page(&state, &scope, StatusCode::OK, None).await
+}
+
+pub async fn create(
+    State(state): State<UiState>,
+    scope: Scope,
+    Form(form): Form<NewDomainForm>,
+) -> Result<Response, PageError> {
+    match state
+        .service
+        .add_signing_domain(scope.tenant.id, &form.domain, &form.selector)
+        .await
+    {
+        Ok(domain) => Ok(Redirect::to(&format!(
+            "{}/domains/{}?notice=created",
+            tenant_path(&scope),
+            domain.id
+        ))
+        .into_response()),
+        Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
+            let (status, message) = service_status(&error);
+            list_page(&state, &scope, status, Some((form, message))).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn domain_page(
+    state: &UiState,
+    scope: &Scope,
+    id: SigningDomainId,
+    status: StatusCode,
+    query: ShowQuery,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let service = &state.service;
+    let tenant = scope.tenant.id;
+    let domain = service.signing_domain(tenant, id).await?;
+    let base = tenant_path(scope);
+    let record = match domain.key {
+        Some(_) => Some(service.dns_record(tenant, id).await?),
+        None => None,
+    };
+    let report = if query.check == "now" {
+        Some(ReportView::from(
+            &service.check_signing_domain_dns(tenant, id).await?,
+        ))
+    } else {
+        None
+    };
+    let key = domain.key.as_ref().map(|key| KeyView {
+        hash_algorithm: key.hash_algorithm().as_str(),
+        bits: key.bits,
+        public_key_pem: key.public_key_pem(),
+        origin: key.origin.as_str(),
+        created: format::time(key.created_at),
+    });
+    let row = DomainRow::new(&base, &domain);
+    let page = DomainPage {
+        layout: Layout::tenant(scope, "/domains", format!("Signing domain {}", row.domain)),
+        action: row.href.clone(),
+        it_text: record.as_ref().map(it_department_text).unwrap_or_default(),
+        row,
+        active: domain.active,
+        key,
+        record,
+        report,
+        notice: notice(&query.notice),
+        error,
+    };
+    render(status, &page)
+}
+
+pub async fn show(
+    State(state): State<UiState>,
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    domain_page(&state, &scope, domain_id(&id)?, StatusCode::OK, query, None).await
+}
+
+/// After a successful action, back to the domain's page with a notice (post, redirect, get),
+/// so reloading the page does not repeat the action.
+fn done(scope: &Scope, id: SigningDomainId, code: &str) -> Response {
+    Redirect::to(&format!(
+        "{}/domains/{id}?notice={code}",
+        tenant_path(scope)
+    ))
+    .into_response()
+}
+
+/// A refused action shows the domain's page again with the reason; the key text typed into
+/// the import form is deliberately not shown back.
+async fn refused(
+    state: &UiState,
+    scope: &Scope,
+    id: SigningDomainId,
+    error: ServiceError,
+) -> Result<Response, PageError> {
+    match error {
+        ServiceError::Invalid { .. } | ServiceError::Import(_) | ServiceError::NoKey => {
+            let (status, message) = service_status(&error);
+            let query = ShowQuery {
+                notice: String::new(),
+                check: String::new(),
+            };
+            domain_page(state, scope, id, status, query, Some(message)).await
+        }
+        other => Err(other.into()),
+    }
+}
+
+pub async fn generate_key(
+    State(state): State<UiState>,
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let id = domain_id(&id)?;
+    match state.service.generate_key(scope.tenant.id, id).await {
+        Ok(_) => Ok(done(&scope, id, "generated")),
+        Err(error) => refused(&state, &scope, id, error).await,
+    }
+}
+
+pub async fn import_key(
+    State(state): State<UiState>,
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+    Form(form): Form<ImportForm>,
+) -> Result<Response, PageError> {
+    let id = domain_id(&id)?;
+    let import = KeyImport {
+        pem: &form.pem,
+        password: Some(form.password.as_str()).filter(|password| !password.is_empty()),
+    };
+    match state.service.import_key(scope.tenant.id, id, import).await {
+        Ok(_) => Ok(done(&scope, id, "imported")),
+        Err(error) => refused(&state, &scope, id, error).await,
+    }
+}
+
+pub async fn set_active(
+    State(state): State<UiState>,
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+    Form(form): Form<ActiveForm>,
+) -> Result<Response, PageError> {
+    let id = domain_id(&id)?;
+    let active = form.active == "true";
+    match state
+        .service
+        .update_signing_domain(scope.tenant.id, id, Some(active), None)
+        .await
+    {
+        Ok(_) => Ok(done(
+            &scope,
+            id,
+            if active { "activated" } else { "deactivated" },
+        )),
+        Err(error) => refused(&state, &scope, id, error).await,
+    }
+}

@@ -1,0 +1,330 @@
+//! Messages (SPEC S5.5, S6.2): the tenant's recent messages with a filter, and each message
+//! with its per-recipient status, attempts and remote replies, the raw source exactly as it is
+//! sent, and the DKIM verification of that source with the cause of any failure.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use sealpost_dkim::DkimResult;
+use sealpost_domain::{MessageId, QueuedMessage, RecipientState, SigningRecord};
+use serde::Deserialize;
+
+use crate::UiState;
+use crate::error::PageError;
+use crate::format;
+use crate::layout::Layout;
+use crate::pages::{render, tenant_path};
+use crate::session::Scope;
+
+/// How many recent messages the list reads before filtering.
+const LIST_LIMIT: u32 = 200;
+/// The raw source shown on the page is cut here; larger messages are rare and unreadable.
+const RAW_SHOWN_BYTES: usize = 256 * 1024;
+
+/// The first `name:` header of a message, unfolded; empty when absent.
+pub fn header(raw: &[u8], name: &str) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut value: Option<String> = None;
+    for line in head.split("\r\n") {
+        match &mut value {
+            Some(found) if line.starts_with([' ', '\t']) => found.push_str(line),
+            Some(_) => break,
+            None => {
+                if let Some((field, rest)) = line.split_once(':')
+                    && field.eq_ignore_ascii_case(name)
+                {
+                    value = Some(rest.trim().to_owned());
+                }
+            }
+        }
+    }
+    value.unwrap_or_default()
+}
+
+/// One word for a message's recipients together: failed if any failed, sent if all were sent,
+/// otherwise the state of the first one still on its way.
+fn overall(message: &QueuedMessage) -> RecipientState {
+    let states: Vec<RecipientState> = message.recipients.iter().map(|r| r.state).collect();
+    if let Some(bad) = states
+        .iter()
+        .find(|state| format::state_class(**state) == "bad")
+    {
+        return *bad;
+    }
+    states
+        .iter()
+        .find(|state| !state.is_final())
+        .copied()
+        .unwrap_or(RecipientState::Sent)
+}
+
+/// A message as a list shows it.
+pub struct MessageRow {
+    pub href: String,
+    pub subject: String,
+    pub mail_from: String,
+    pub recipients: String,
+    pub accepted: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+}
+
+impl MessageRow {
+    pub fn new(base: &str, message: &QueuedMessage) -> Self {
+        let state = overall(message);
+        let subject = header(&message.raw, "Subject");
+        Self {
+            href: format!("{base}/messages/{}", message.id),
+            subject: if subject.is_empty() {
+                "(no subject)".into()
+            } else {
+                subject
+            },
+            mail_from: message.mail_from.clone(),
+            recipients: message
+                .recipients
+                .iter()
+                .map(|recipient| recipient.address.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            accepted: format::time(message.accepted_at),
+            status: state.as_str(),
+            status_class: format::state_class(state),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Filter {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+struct ListPage {
+    layout: Layout,
+    action: String,
+    messages: Vec<MessageRow>,
+    q: String,
+    /// (state, selected) for the filter.
+    states: Vec<(&'static str, bool)>,
+}
+
+const STATES: [&str; 7] = [
+    "queued",
+    "sending",
+    "deferred",
+    "sent",
+    "failed",
+    "expired",
+    "cancelled",
+];
+
+pub async fn list(
+    State(state): State<UiState>,
+    scope: Scope,
+    Query(filter): Query<Filter>,
+) -> Result<Response, PageError> {
+    let base = tenant_path(&scope);
+    let needle = filter.q.trim().to_lowercase();
+    let messages = state
+        .service
+        .recent_messages(scope.tenant.id, LIST_LIMIT)
+        .await?
+        .iter()
+        .filter(|message| {
+            filter.state.is_empty()
+                || message
+                    .recipients
+                    .iter()
+                    .any(|recipient| recipient.state.as_str() == filter.state)
+        })
+        .map(|message| MessageRow::new(&base, message))
+        .filter(|row| {
+            needle.is_empty()
+                || [&row.subject, &row.mail_from, &row.recipients]
+                    .iter()
+                    .any(|text| text.to_lowercase().contains(&needle))
+        })
+        .collect();
+    let page = ListPage {
+        layout: Layout::tenant(&scope, "/messages", "Messages"),
+        action: format!("{base}/messages"),
+        messages,
+        states: STATES
+            .iter()
+            .map(|name| (*name, filter.state == *name))
+            .collect(),
+        q: filter.q,
+    };
+    render(StatusCode::OK, &page)
+}
+
+struct RecipientView {
+    address: String,
+    state: &'static str,
+    state_class: &'static str,
+    attempts: u32,
+    next_attempt: String,
+    last_reply: String,
+}
+
+struct AttemptView {
+    recipient: String,
+    started: String,
+    outcome: String,
+    host: String,
+    reply: String,
+}
+
+struct SignatureView {
+    domain: String,
+    selector: String,
+    algorithm: String,
+    result: &'static str,
+    result_class: &'static str,
+    cause: &'static str,
+    sentence: &'static str,
+    detail: String,
+    tags: Vec<(String, String)>,
+    key: Option<String>,
+    warnings: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    layout: Layout,
+    row: MessageRow,
+    route: &'static str,
+    signing: String,
+    recipients: Vec<RecipientView>,
+    attempts: Vec<AttemptView>,
+    dkim_result: &'static str,
+    dkim_class: &'static str,
+    dkim_summary: String,
+    signatures: Vec<SignatureView>,
+    raw: String,
+    raw_cut: bool,
+}
+
+fn result_class(result: DkimResult) -> &'static str {
+    match result {
+        DkimResult::Pass => "ok",
+        DkimResult::None | DkimResult::TempError => "wait",
+        _ => "bad",
+    }
+}
+
+pub async fn show(
+    State(state): State<UiState>,
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let id: MessageId = id.parse().map_err(|_| PageError::NotFound)?;
+    let service = &state.service;
+    let tenant = scope.tenant.id;
+    let message = service.message(tenant, id).await?;
+    let attempts = service.message_attempts(tenant, id).await?;
+    let report = service.verify_stored_message(tenant, id).await?;
+    let addresses: HashMap<_, _> = message
+        .recipients
+        .iter()
+        .map(|recipient| (recipient.id, recipient.address.clone()))
+        .collect();
+    let raw_cut = message.raw.len() > RAW_SHOWN_BYTES;
+    let raw = String::from_utf8_lossy(&message.raw[..message.raw.len().min(RAW_SHOWN_BYTES)])
+        .into_owned();
+    let page = MessagePage {
+        layout: Layout::tenant(&scope, "/messages", "Message"),
+        row: MessageRow::new(&tenant_path(&scope), &message),
+        route: match message.route {
+            sealpost_domain::Route::Native => "native (retried for 24 hours)",
+            sealpost_domain::Route::Relay => "own mail server (not retried)",
+        },
+        signing: match &message.signing {
+            SigningRecord::Signed { domain, selector } => {
+                format!("signed with d={domain}, s={selector}")
+            }
+            SigningRecord::Unsigned { code, reason } => format!("unsigned ({code}): {reason}"),
+        },
+        recipients: message
+            .recipients
+            .iter()
+            .map(|recipient| RecipientView {
+                address: recipient.address.clone(),
+                state: recipient.state.as_str(),
+                state_class: format::state_class(recipient.state),
+                attempts: recipient.attempts,
+                next_attempt: recipient
+                    .next_attempt_at
+                    .filter(|_| !recipient.state.is_final())
+                    .map(format::time)
+                    .unwrap_or_default(),
+                last_reply: recipient.last_reply.clone().unwrap_or_default(),
+            })
+            .collect(),
+        attempts: attempts
+            .iter()
+            .map(|attempt| AttemptView {
+                recipient: addresses
+                    .get(&attempt.recipient_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                started: format::time(attempt.started_at),
+                outcome: attempt.outcome.clone(),
+                host: attempt.host.clone().unwrap_or_default(),
+                reply: attempt.reply.clone(),
+            })
+            .collect(),
+        dkim_result: report.result().as_str(),
+        dkim_class: result_class(report.result()),
+        dkim_summary: report.summary(),
+        signatures: report
+            .signatures
+            .iter()
+            .map(|signature| SignatureView {
+                domain: signature.domain.clone().unwrap_or_default(),
+                selector: signature.selector.clone().unwrap_or_default(),
+                algorithm: signature.algorithm.clone().unwrap_or_default(),
+                result: signature.result.as_str(),
+                result_class: result_class(signature.result),
+                cause: signature.cause.code(),
+                sentence: signature.cause.sentence(),
+                detail: signature.detail.clone(),
+                tags: signature.tags.clone(),
+                key: signature.key.as_ref().map(|key| {
+                    format!(
+                        "{}: {} ({}{}{})",
+                        key.name,
+                        key.record,
+                        key.key_type,
+                        key.bits
+                            .map(|bits| format!(", {bits} bits"))
+                            .unwrap_or_default(),
+                        if key.testing {
+                            ", testing mode t=y"
+                        } else {
+                            ""
+                        }
+                    )
+                }),
+                warnings: signature
+                    .warnings
+                    .iter()
+                    .map(|warning| format!("{}: {}", warning.code, warning.message))
+                    .collect(),
+            })
+            .collect(),
+        raw,
+        raw_cut,
+    };
+    render(StatusCode::OK, &page)
+}

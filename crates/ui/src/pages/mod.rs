@@ -1,0 +1,24 @@
+//! One module per section of the UI; each holds its handlers and the views its templates show.
+
+pub mod dashboard;
+pub mod domains;
+pub mod login;
+pub mod messages;
+pub mod settings;
+pub mod troubleshoot;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::PageError;
+
+/// Renders a page with a status; the one place templates become responses.
+pub fn render(status: StatusCode, template: &impl Template) -> Result<Response, PageError> {
+    Ok((status, Html(template.render()?)).into_response())
+}
+
+/// The base path of a tenant's pages.
+pub fn tenant_path(scope: &crate::session::Scope) -> String {
+    format!("/t/{}", scope.tenant.name.as_str())
+}

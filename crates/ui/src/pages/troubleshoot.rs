@@ -1,0 +1,157 @@
+//! Troubleshooting (SPEC S5) on one screen: pick a sender address; see its domain, whether the
+//! From and MAIL FROM domains are active signing domains, and the DKIM record, SPF and DMARC
+//! of the domain with what to fix.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use sealpost_domain::SigningDomain;
+use sealpost_service::ServiceError;
+use serde::Deserialize;
+
+use crate::UiState;
+use crate::error::{PageError, service_status};
+use crate::layout::Layout;
+use crate::pages::domains::DomainRow;
+use crate::pages::{render, tenant_path};
+use crate::report_view::ReportView;
+use crate::session::Scope;
+
+/// How many recent messages suggest sender addresses.
+const SUGGESTIONS_FROM: u32 = 50;
+
+#[derive(Deserialize)]
+pub struct SenderQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    mail_from: String,
+}
+
+/// One of the domain checks of step 2.
+struct DomainStep {
+    label: &'static str,
+    domain: String,
+    status: &'static str,
+    status_class: &'static str,
+    signing_domains: Vec<DomainRow>,
+}
+
+struct Diagnosis {
+    from_domain: String,
+    steps: Vec<DomainStep>,
+    signs: bool,
+    unsigned_reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "troubleshoot.html")]
+struct TroubleshootPage {
+    layout: Layout,
+    action: String,
+    from: String,
+    mail_from: String,
+    suggestions: Vec<String>,
+    diagnosis: Option<Diagnosis>,
+    report: Option<ReportView>,
+    error: Option<String>,
+}
+
+fn domain_step(
+    base: &str,
+    label: &'static str,
+    domain: String,
+    signing_domains: &[SigningDomain],
+) -> DomainStep {
+    let (status, status_class) = if signing_domains.iter().any(|candidate| candidate.active) {
+        ("present and active", "ok")
+    } else if signing_domains.is_empty() {
+        ("not a signing domain", "bad")
+    } else {
+        ("present, not active", "bad")
+    };
+    DomainStep {
+        label,
+        domain,
+        status,
+        status_class,
+        signing_domains: signing_domains
+            .iter()
+            .map(|candidate| DomainRow::new(base, candidate))
+            .collect(),
+    }
+}
+
+pub async fn show(
+    State(state): State<UiState>,
+    scope: Scope,
+    Query(query): Query<SenderQuery>,
+) -> Result<Response, PageError> {
+    let base = tenant_path(&scope);
+    let tenant = scope.tenant.id;
+    let mut suggestions: Vec<String> = Vec::new();
+    for message in state
+        .service
+        .recent_messages(tenant, SUGGESTIONS_FROM)
+        .await?
+    {
+        if !suggestions.contains(&message.mail_from) && !message.mail_from.is_empty() {
+            suggestions.push(message.mail_from);
+        }
+    }
+    let (found, error, status) = if query.from.trim().is_empty() {
+        (None, None, StatusCode::OK)
+    } else {
+        match state
+            .service
+            .diagnose_sender(tenant, &query.from, Some(query.mail_from.as_str()))
+            .await
+        {
+            Ok(found) => {
+                let steps = vec![
+                    domain_step(
+                        &base,
+                        "From domain",
+                        found.from_domain.to_unicode(),
+                        &found.from_signing_domains,
+                    ),
+                    domain_step(
+                        &base,
+                        "MAIL FROM domain",
+                        found.mail_from_domain.to_unicode(),
+                        &found.mail_from_signing_domains,
+                    ),
+                ];
+                let diagnosis = Diagnosis {
+                    from_domain: found.from_domain.to_unicode(),
+                    steps,
+                    signs: found.unsigned_reason.is_none(),
+                    unsigned_reason: found.unsigned_reason.unwrap_or_default(),
+                };
+                let report = ReportView::from(&found.report);
+                (Some((diagnosis, report)), None, StatusCode::OK)
+            }
+            Err(error @ ServiceError::Invalid { .. }) => {
+                let (status, message) = service_status(&error);
+                (None, Some(message), status)
+            }
+            Err(other) => return Err(other.into()),
+        }
+    };
+    let (diagnosis, report) = match found {
+        Some((diagnosis, report)) => (Some(diagnosis), Some(report)),
+        None => (None, None),
+    };
+    let page = TroubleshootPage {
+        layout: Layout::tenant(&scope, "/troubleshoot", "Troubleshooting"),
+        action: format!("{base}/troubleshoot"),
+        from: query.from,
+        mail_from: query.mail_from,
+        suggestions,
+        report,
+        diagnosis,
+        error,
+    };
+    render(status, &page)
+}
