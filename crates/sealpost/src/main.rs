@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
-    PlatformCommand, QueueCommand, SpfCommand, TenantCommand,
+    PlatformCommand, QueueCommand, SpfCommand, TenantCommand, UserCommand,
 };
 use crate::output::Output;
 
@@ -52,6 +52,9 @@ enum Command {
     /// Manage tenants (client organisations) and their API keys.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Manage the accounts of the web UI: operators and tenant administrators.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Manage a tenant's DKIM signing domains.
     #[command(subcommand)]
     Domain(DomainCommand),
@@ -151,6 +154,10 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Tenant(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;
             commands::tenant(&service, command, output).await
+        }
+        Command::User(command) => {
+            let service = commands::open_service(&config::Config::load(config_file)?).await?;
+            commands::user(&service, command, output).await
         }
         Command::Delivery(command) => {
             let service = commands::open_service(&config::Config::load(config_file)?).await?;

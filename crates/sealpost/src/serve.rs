@@ -1,5 +1,5 @@
-//! `sealpost serve`: open the database, bind the vault to it, and serve the HTTP API until
-//! Ctrl-C or SIGTERM.
+//! `sealpost serve`: open the database, bind the vault to it, and serve the HTTP API and the
+//! web UI until Ctrl-C or SIGTERM.
 
 use std::sync::Arc;
 
@@ -37,10 +37,20 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
             None
         }
     };
+    if demo {
+        let (email, password) =
+            crate::commands::demo_admin(&service, sealpost_domain::UserRole::Operator).await?;
+        tracing::warn!(%email, %password, "DEMO MODE: web UI sign-in for this run");
+    }
+    // The JSON API keeps /api/v1, /health, /metrics and /openapi.json; the UI's pages take
+    // the rest. Both call the same service.
     let app = sealpost_web::router(sealpost_web::AppState {
         service: service.clone(),
         operator_token,
-    });
+    })
+    .merge(sealpost_ui::router(sealpost_ui::UiState {
+        service: service.clone(),
+    }));
     let shutdown = sealpost_smtpd::CancellationToken::new();
     let worker = config
         .delivery
@@ -75,12 +85,16 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     println!("sealpost listening on http://{address}");
     tracing::info!(%address, database = %redact_url(&config.database_url()), "serving");
     let stop = shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            stop.cancel();
-        })
-        .await?;
+    // The UI limits sign-in attempts per client address, so it needs the peer's address.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        stop.cancel();
+    })
+    .await?;
     // The SMTP listener finishes the messages it is receiving before the process ends.
     shutdown.cancel();
     if let Some(smtp) = smtp {

@@ -8,6 +8,7 @@ mod domain;
 mod queue;
 mod spf;
 mod tenant;
+mod user;
 
 pub use check::{CheckMessage, check_message};
 pub use delivery::{DeliveryCommand, delivery};
@@ -17,6 +18,7 @@ pub use domain::{DomainCommand, domain};
 pub use queue::{QueueCommand, queue};
 pub use spf::{PlatformCommand, SpfCommand, platform, spf};
 pub use tenant::{TenantCommand, tenant};
+pub use user::{UserCommand, demo_admin, user};
 
 use std::path::PathBuf;
 
