@@ -1,0 +1,120 @@
+//! Signing domains: a new one, a generated key and its DNS record, an encrypted key imported
+//! with a wrong and then the right password, activation and the DNS check.
+
+use crate::support::{ACME_ADMIN, FIXTURE_PASSWORD, Harness, PASSWORD, fixture};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_domain_with_generated_key_shows_the_dns_record() {
+    let mut harness = Harness::start("generate-key").await;
+    harness.sign_in(ACME_ADMIN, PASSWORD).await;
+    harness.wait_for("#tile-settings").await;
+    harness.goto("/t/acme/domains").await;
+    harness.fill("#new-domain", "Mail.Client.test").await;
+    harness.fill("#new-selector", "workplace").await;
+    harness.shot("new-domain").await;
+    harness.click("#create-domain").await;
+    assert!(
+        harness
+            .text("#notice")
+            .await
+            .contains("Signing domain added")
+    );
+    assert_eq!(harness.text("#domain-status").await, "no key yet");
+
+    harness.click("#generate-key").await;
+    assert!(harness.text("#notice").await.contains("RSA-2048"));
+    assert_eq!(harness.text("#hash-algorithm").await, "sha256");
+    assert_eq!(harness.text("#key-length").await, "2048 bits");
+    let public_key = harness
+        .wait_for("#public-key")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert!(
+        public_key
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    assert_eq!(
+        harness.text("#record-name").await,
+        "workplace._domainkey.mail.client.test"
+    );
+    assert!(
+        harness
+            .text("#record-value")
+            .await
+            .starts_with("v=DKIM1; k=rsa; p=MIIB")
+    );
+    assert!(harness.text("#record-zone").await.contains("IN TXT"));
+    assert!(
+        harness
+            .text("#it-text")
+            .await
+            .contains("please publish this DNS record")
+    );
+    let page = harness.browser.source().await.unwrap();
+    assert!(
+        !page.contains("PRIVATE KEY"),
+        "the page shows private key material"
+    );
+    harness.shot("dns-record").await;
+
+    // Nothing is published for this name: the check says so and how to fix it.
+    harness.click("#check-now").await;
+    let dkim = harness.text("#report-dkim").await;
+    assert!(dkim.contains("error"), "{dkim}");
+    harness.shot("dns-check").await;
+
+    let list_path = "/t/acme/domains";
+    harness.goto(list_path).await;
+    let list = harness.text("#domains").await;
+    assert!(
+        list.contains("mail.client.test") && list.contains("key ready"),
+        "{list}"
+    );
+    harness.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_key_import_needs_the_right_password() {
+    let mut harness = Harness::start("import-key").await;
+    harness.sign_in(ACME_ADMIN, PASSWORD).await;
+    harness.wait_for("#tile-settings").await;
+    harness.goto("/t/acme/domains").await;
+    harness.fill("#new-domain", "client.test").await;
+    harness.click("#create-domain").await;
+    harness.wait_for("#notice").await;
+    let encrypted = fixture("rsa2048-pkcs8-pbkdf2-aes256.pem");
+
+    harness.click("#key summary").await;
+    harness.paste("#import-pem", &encrypted).await;
+    harness.fill("#import-password", "wrong password").await;
+    harness.shot("import-form").await;
+    harness.click("#import-key").await;
+    let error = harness.text("#error").await;
+    assert!(error.to_lowercase().contains("password"), "{error}");
+    assert_eq!(harness.text("#domain-status").await, "no key yet");
+    let page = harness.browser.source().await.unwrap();
+    assert!(
+        !page.contains("ENCRYPTED PRIVATE KEY"),
+        "the pasted key is shown back"
+    );
+    harness.shot("wrong-password").await;
+
+    harness.paste("#import-pem", &encrypted).await;
+    harness.fill("#import-password", FIXTURE_PASSWORD).await;
+    harness.click("#import-key").await;
+    assert!(harness.text("#notice").await.contains("imported"));
+    assert_eq!(harness.text("#key-length").await, "2048 bits");
+
+    // The test DNS publishes this key's record: activate, then the DKIM check passes.
+    harness.click("#activate").await;
+    assert!(harness.text("#notice").await.contains("active"));
+    assert_eq!(harness.text("#domain-status").await, "active");
+    harness.click("#check-now").await;
+    let dkim = harness.text("#report-dkim").await;
+    assert!(dkim.starts_with("DKIM record ok"), "{dkim}");
+    harness.shot("imported-active-checked").await;
+    harness.finish().await;
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests of the web UI in headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), against the real router on loopback over SQLite, with a loopback DNS
+//! server and a loopback SMTP server. Every test saves screenshots under
+//! `target/ui-screenshots/`.
+
+mod access;
+mod domains;
+mod messages;
+mod settings;
+mod smtp;
+mod support;

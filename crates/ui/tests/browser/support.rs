@@ -1,0 +1,382 @@
+//! What the browser tests share: a UI server on loopback over SQLite with a delivery loop, a
+//! test DNS server, an SMTP server, two tenants with their administrators and an operator, and
+//! headless Chromium driven through chromedriver. No traffic leaves the loopback interface:
+//! Chromium resolves every other name to nothing.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use sealpost_domain::{TenantId, UserRole};
+use sealpost_service::{DeliverySettings, KeyImport, Service, Store, SystemClock};
+use sealpost_testdns::{TestDns, Zone};
+use sealpost_vault::{MasterKey, Vault};
+
+use crate::smtp;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const ACME_ADMIN: &str = "admin@acme.test";
+pub const OTHER_ADMIN: &str = "admin@other.test";
+pub const OPERATOR: &str = "ops@platform.test";
+/// The password of the encrypted fixture keys (`scripts/make-key-fixtures`).
+pub const FIXTURE_PASSWORD: &str = "fixture-pass";
+
+/// One browser at a time: two cores do not run several Chromiums well.
+static BROWSER: Mutex<()> = Mutex::new(());
+
+pub fn fixture(name: &str) -> String {
+    let path = workspace().join("crates/vault/resources/keys").join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where screenshots go: `target/ui-screenshots/`.
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
+    let directory = target.join("ui-screenshots");
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Harness {
+    pub service: Service,
+    pub acme: TenantId,
+    pub other: TenantId,
+    pub base: String,
+    pub smtp_port: u16,
+    pub received: smtp::Received,
+    pub browser: Client,
+    test: &'static str,
+    shots: usize,
+    chromedriver: Child,
+    _dns: TestDns,
+    _directory: tempfile::TempDir,
+    _profile: tempfile::TempDir,
+    _browser_turn: MutexGuard<'static, ()>,
+}
+
+impl Harness {
+    /// Starts everything for the test named `test` (the screenshots' prefix).
+    pub async fn start(test: &'static str) -> Self {
+        let browser_turn = BROWSER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (smtp_port, received) = smtp::start().await;
+        let fixture_key = Vault::new(MasterKey::generate())
+            .import(&fixture("rsa2048-pkcs8.pem"), None)
+            .unwrap();
+        let dns = TestDns::start(
+            Zone::new()
+                .txt_split(
+                    "workplace._domainkey.client.test",
+                    &sealpost_domain::dkim_txt_value(&fixture_key.public_key_der()),
+                )
+                .txt("client.test", &["v=spf1 -all"])
+                .mx("receiver.test", 10, "mx.receiver.test")
+                .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
+        )
+        .await
+        .unwrap();
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::connect(&sealpost_store::testing::sqlite_url(directory.path()))
+            .await
+            .unwrap();
+        let resolver = sealpost_dns::Resolver::new(&sealpost_dns::ResolverConfig {
+            nameserver: Some(dns.addr()),
+            cache: false,
+            ..sealpost_dns::ResolverConfig::default()
+        })
+        .unwrap();
+        let mut delivery = DeliverySettings::new("mta.platform.test").unwrap();
+        delivery.native.port = smtp_port;
+        let service = Service::open(
+            store,
+            Vault::new(MasterKey::generate()),
+            Arc::new(SystemClock),
+            resolver,
+        )
+        .await
+        .unwrap()
+        .with_delivery(delivery);
+        let acme = service
+            .create_tenant("acme", "Acme Facilities")
+            .await
+            .unwrap();
+        let other = service.create_tenant("other", "Other Corp").await.unwrap();
+        for (email, role) in [
+            (ACME_ADMIN, UserRole::TenantAdmin(acme.id)),
+            (OTHER_ADMIN, UserRole::TenantAdmin(other.id)),
+            (OPERATOR, UserRole::Operator),
+        ] {
+            service.create_user(email, role, PASSWORD).await.unwrap();
+        }
+        let worker = service.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = worker.deliver_due("ui-test").await {
+                    eprintln!("delivery round failed: {error}");
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        let app = sealpost_ui::router(sealpost_ui::UiState {
+            service: service.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        let (chromedriver, browser, profile) = open_browser().await;
+        Self {
+            service,
+            acme: acme.id,
+            other: other.id,
+            base: format!("http://{address}"),
+            smtp_port,
+            received,
+            browser,
+            test,
+            shots: 0,
+            chromedriver,
+            _dns: dns,
+            _directory: directory,
+            _profile: profile,
+            _browser_turn: browser_turn,
+        }
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.browser
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    /// Saves a PNG of the page as `target/ui-screenshots/<test>-<n>-<name>.png`.
+    pub async fn shot(&mut self, name: &str) {
+        self.shots += 1;
+        let png = self.browser.screenshot().await.unwrap();
+        let path = screenshot_dir().join(format!("{}-{:02}-{name}.png", self.test, self.shots));
+        std::fs::write(path, png).unwrap();
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) {
+        self.goto("/login").await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.click("#sign-in").await;
+    }
+
+    pub async fn sign_out(&self) {
+        self.click("#logout").await;
+        self.wait_for("#sign-in").await;
+    }
+
+    pub async fn fill(&self, selector: &str, text: &str) {
+        let field = self.browser.find(Locator::Css(selector)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Sets a field's value without typing, for long texts such as a PEM key.
+    pub async fn paste(&self, selector: &str, text: &str) {
+        self.browser
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![selector.into(), text.into()],
+            )
+            .await
+            .unwrap();
+    }
+
+    pub async fn click(&self, selector: &str) {
+        self.browser
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("{selector}: {error}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn wait_for(&self, selector: &str) -> fantoccini::elements::Element {
+        self.browser
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("waiting for {selector}: {error}"))
+    }
+
+    pub async fn text(&self, selector: &str) -> String {
+        self.wait_for(selector).await.text().await.unwrap()
+    }
+
+    /// The whole page's visible text.
+    pub async fn page_text(&self) -> String {
+        self.text("body").await
+    }
+
+    /// Reloads the page until `selector`'s text contains `expected`, as a person presses
+    /// refresh while a message is on its way.
+    pub async fn refresh_until(&self, selector: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.text(selector).await;
+            if text.contains(expected) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{selector} still reads {text:?}, not {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            self.browser.refresh().await.unwrap();
+        }
+    }
+
+    pub async fn current_path(&self) -> String {
+        self.browser.current_url().await.unwrap().path().to_owned()
+    }
+
+    /// The session cookie the browser holds (HttpOnly: pages cannot read it, WebDriver can).
+    pub async fn session_cookie(&self) -> String {
+        self.browser
+            .get_named_cookie("sp_session")
+            .await
+            .unwrap()
+            .value()
+            .to_owned()
+    }
+
+    /// A raw form POST from outside the browser, as a forging site would send it; returns the
+    /// status code.
+    pub async fn raw_post(&self, path: &str, cookie: &str, body: &str) -> u16 {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let authority = self.base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nCookie: sp_session={cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status in {response:?}"))
+    }
+
+    /// Gives `tenant` the active signing domain client.test with the fixture key whose record
+    /// the test DNS publishes, set up through the service as an earlier session would have.
+    pub async fn signing_domain(&self, tenant: TenantId) -> String {
+        let domain = self
+            .service
+            .add_signing_domain(tenant, "client.test", "workplace")
+            .await
+            .unwrap();
+        let pem = fixture("rsa2048-pkcs8.pem");
+        let import = KeyImport {
+            pem: &pem,
+            password: None,
+        };
+        self.service
+            .import_key(tenant, domain.id, import)
+            .await
+            .unwrap();
+        self.service
+            .update_signing_domain(tenant, domain.id, Some(true), None)
+            .await
+            .unwrap();
+        domain.id.to_string()
+    }
+
+    pub async fn finish(mut self) {
+        let browser = self.browser.clone();
+        browser.close().await.unwrap();
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+    }
+}
+
+/// Starts chromedriver on a free loopback port and a headless Chromium session through it.
+async fn open_browser() -> (Child, Client, tempfile::TempDir) {
+    let port = free_port();
+    let chromedriver = Command::new("/usr/bin/chromedriver")
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start /usr/bin/chromedriver (./scripts/test installs chromium-driver)");
+    let profile = tempfile::tempdir().unwrap();
+    let capabilities: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_value(serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--window-size=1280,1000",
+                    "--no-first-run",
+                    "--no-default-browser-check",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-extensions",
+                    "--disable-default-apps",
+                    "--no-proxy-server",
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }))
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let client = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => break client,
+            Err(error) if Instant::now() < deadline => {
+                let _ = error;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(error) => panic!("chromedriver did not start a browser: {error}"),
+        }
+    };
+    (chromedriver, client, profile)
+}
