@@ -81,3 +81,15 @@ id_type!(
     /// One recipient of a queued message, with its own delivery state.
     RecipientId
 );
+id_type!(
+    /// One contact (a name and an e-mail address) in a tenant's address book.
+    ContactId
+);
+id_type!(
+    /// One mailing: a sender contact, recipient contacts, a subject and a body.
+    MailingId
+);
+id_type!(
+    /// One mail-tester report of a message that arrived at a test address.
+    CheckerReportId
+);
