@@ -2,12 +2,14 @@
 //! vault and the store, and take the time from an injected clock. Both interfaces are thin
 //! translations of these calls, so they cannot drift apart in behaviour.
 
+mod checker;
 mod clock;
 mod commit;
 mod compose;
 mod delivery_settings;
 mod dns_checks;
 mod error;
+mod mailings;
 mod messages;
 mod metrics;
 mod signing;
@@ -16,10 +18,12 @@ mod submit;
 mod tenants;
 mod worker;
 
+pub use checker::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use clock::{Clock, SystemClock};
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use delivery_settings::RelayForm;
 pub use error::ServiceError;
+pub use mailings::{ContactForm, MailingForm, MailingStatus};
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
@@ -56,6 +60,8 @@ pub struct Service {
     metrics: Metrics,
     unsigned_policy: UnsignedPolicy,
     commits: CommitQueue,
+    /// The mail tester; without it test addresses cannot be issued.
+    checker: Option<CheckerSettings>,
 }
 
 impl Service {
@@ -84,6 +90,7 @@ impl Service {
             delivery: None,
             metrics: Metrics::default(),
             unsigned_policy: UnsignedPolicy::default(),
+            checker: None,
         })
     }
 
