@@ -15,9 +15,13 @@ use sealpost_domain::Timestamp;
 
 mod auth;
 mod content;
+pub mod document;
 mod headers;
 mod html;
 mod rules;
+mod spam_filter;
+
+pub use spam_filter::SpamVerdict;
 
 use rules::Rule;
 

@@ -118,3 +118,12 @@ pub(crate) const LIST_UNSUBSCRIBE_MISSING: Rule = newsletters("list_unsubscribe_
 /// The same rules ask for one-click unsubscription (RFC 8058).
 pub(crate) const LIST_UNSUBSCRIBE_ONE_CLICK_MISSING: Rule =
     newsletters("list_unsubscribe_one_click_missing", 0.5);
+
+// The spam filter, when the operator runs SpamAssassin.
+/// SpamAssassin says spam: receivers running it, or filters like it, file the message as spam.
+pub(crate) const SPAM_FILTER_SPAM: Rule = rule("spam_filter_spam", Error, 3.0);
+/// Below the threshold but more than half way: each rule that hit is a signal to remove.
+pub(crate) const SPAM_FILTER_HIGH: Rule = rule("spam_filter_high", Warning, 1.0);
+/// The filter could not be asked; the report says so and costs nothing.
+pub(crate) const SPAM_FILTER_UNAVAILABLE: Rule =
+    rule("spam_filter_unavailable", Severity::Info, 0.0);

@@ -85,3 +85,15 @@ id_type!(
     /// A person who signs in to the web UI: an operator or a tenant administrator.
     UserId
 );
+id_type!(
+    /// One contact (a name and an e-mail address) in a tenant's address book.
+    ContactId
+);
+id_type!(
+    /// One mailing: a sender contact, recipient contacts, a subject and a body.
+    MailingId
+);
+id_type!(
+    /// One mail-tester report of a message that arrived at a test address.
+    CheckerReportId
+);

@@ -1,9 +1,11 @@
 //! Sealpost's vocabulary: tenants, signing domains, DKIM keys as stored facts, and the DNS record a
 //! tenant must publish. Pure data and validation; no I/O, no serialisation formats, no SQL.
 
+mod checker;
 mod delivery;
 mod dns_record;
 mod ids;
+mod mailing;
 mod message;
 mod names;
 mod signing_decision;
@@ -11,9 +13,14 @@ mod signing_domain;
 mod tenant;
 mod user;
 
+pub use checker::{CheckerAddress, CheckerReportRecord};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
-pub use ids::{ApiKeyId, KeyId, MessageId, RecipientId, SigningDomainId, TenantId, UserId};
+pub use ids::{
+    ApiKeyId, CheckerReportId, ContactId, KeyId, MailingId, MessageId, RecipientId,
+    SigningDomainId, TenantId, UserId,
+};
+pub use mailing::{Contact, Mailing};
 pub use message::{QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
 pub use names::{DomainName, NameError, Selector};
 pub use signing_decision::{SigningDecision, UnsignedReason, decide as decide_signing};

@@ -95,7 +95,7 @@ pub struct QueuedMessage {
     pub raw: Vec<u8>,
     pub signing: SigningRecord,
     pub route: Route,
-    /// `http` or `smtp`.
+    /// `http`, `smtp` or `mailing` (a mailing or test mailing sent from the UI or API).
     pub source: &'static str,
     pub idempotency_key: Option<String>,
     pub accepted_at: Timestamp,

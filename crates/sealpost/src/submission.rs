@@ -49,10 +49,13 @@ impl SubmissionBackend for ServiceBackend {
 
     async fn submit(
         &self,
-        identity: &Identity,
+        identity: Option<&Identity>,
         envelope: Envelope,
         message: Vec<u8>,
     ) -> Result<String, SubmitError> {
+        let identity = identity.ok_or_else(|| {
+            SubmitError::Temporary(BackendError::new("submission without an identity"))
+        })?;
         let tenant = identity
             .tenant
             .parse()

@@ -2,12 +2,14 @@
 //! vault and the store, and take the time from an injected clock. Both interfaces are thin
 //! translations of these calls, so they cannot drift apart in behaviour.
 
+mod checker;
 mod clock;
 mod commit;
 mod compose;
 mod delivery_settings;
 mod dns_checks;
 mod error;
+mod mailings;
 mod messages;
 mod metrics;
 mod sign_in_limit;
@@ -18,11 +20,13 @@ mod tenants;
 mod users;
 mod worker;
 
+pub use checker::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use clock::{Clock, SystemClock};
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use delivery_settings::RelayForm;
 pub use dns_checks::SenderDiagnosis;
 pub use error::ServiceError;
+pub use mailings::{ContactForm, MailingForm, MailingStatus};
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
@@ -62,6 +66,8 @@ pub struct Service {
     unsigned_policy: UnsignedPolicy,
     commits: CommitQueue,
     sign_in_limit: SignInLimit,
+    /// The mail tester; without it test addresses cannot be issued.
+    checker: Option<CheckerSettings>,
 }
 
 impl Service {
@@ -91,6 +97,7 @@ impl Service {
             metrics: Metrics::default(),
             unsigned_policy: UnsignedPolicy::default(),
             sign_in_limit: SignInLimit::default(),
+            checker: None,
         })
     }
 

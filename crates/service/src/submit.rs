@@ -34,7 +34,7 @@ pub struct Submission {
     pub recipients: Vec<String>,
     pub raw: Vec<u8>,
     pub idempotency_key: Option<String>,
-    /// `http` or `smtp`.
+    /// `http`, `smtp` or `mailing`.
     pub source: &'static str,
 }
 

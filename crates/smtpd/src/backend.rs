@@ -18,12 +18,24 @@ pub trait SubmissionBackend: Send + Sync + 'static {
         password: &str,
     ) -> impl Future<Output = Result<Option<Identity>, BackendError>> + Send;
 
-    /// Durably stores the message for delivery and returns its id. smtpd answers 250 only after
-    /// this returns `Ok` (SPEC S9.3). `message` is the message exactly as the client sent it,
-    /// without dot-stuffing and without the terminating `.` line; smtpd adds no header.
+    /// Whether an inbound listener ([`crate::Mode::Inbound`]) has a mailbox for `address`;
+    /// `Ok(false)` is answered `550 5.1.1`, `Err` `451 4.3.0`. A submission listener never asks,
+    /// so the default accepts.
+    fn accept_recipient(
+        &self,
+        address: &str,
+    ) -> impl Future<Output = Result<bool, BackendError>> + Send {
+        let _ = address;
+        async { Ok(true) }
+    }
+
+    /// Durably stores the message and returns its id. smtpd answers 250 only after this
+    /// returns `Ok` (SPEC S9.3). `message` is the message exactly as the client sent it, without
+    /// dot-stuffing and without the terminating `.` line; smtpd adds no header. `identity` is
+    /// the authenticated client; an inbound listener has none.
     fn submit(
         &self,
-        identity: &Identity,
+        identity: Option<&Identity>,
         envelope: Envelope,
         message: Vec<u8>,
     ) -> impl Future<Output = Result<String, SubmitError>> + Send;
@@ -41,7 +53,8 @@ pub struct Identity {
 /// audit log would want.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
-    /// The MAIL FROM address, never empty (the null sender is refused at MAIL FROM).
+    /// The MAIL FROM address; empty only for the null sender, which only an inbound listener
+    /// accepts.
     pub mail_from: String,
     /// The RCPT TO addresses in the order they were given, at least one.
     pub rcpt_to: Vec<String>,

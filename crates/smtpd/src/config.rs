@@ -17,6 +17,7 @@ pub struct SmtpdConfig {
     /// for an application on the same host (and for tests). Off by default: credentials
     /// otherwise never cross the network in the clear.
     pub allow_plain_auth_on_loopback: bool,
+    pub mode: Mode,
     pub limits: Limits,
     pub timeouts: Timeouts,
 }
@@ -28,10 +29,23 @@ impl SmtpdConfig {
             hostname: hostname.into(),
             tls: None,
             allow_plain_auth_on_loopback: false,
+            mode: Mode::Submission,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
         }
     }
+}
+
+/// What the listener is for; it decides who may send and to whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Mail submission (SPEC S8.2): only an authenticated client may start a transaction, and
+    /// then to any recipient, because the tenant answers for its mail.
+    Submission,
+    /// Inbound mail for mailboxes of this host, such as the mail tester's addresses (SPEC
+    /// S7.1): any client may send without AUTH, but only to recipients the backend accepts
+    /// ([`crate::SubmissionBackend::accept_recipient`]), so the listener is never a relay.
+    Inbound,
 }
 
 /// Bounds on what one client can make the listener hold or do.

@@ -238,12 +238,16 @@ where
                 let result = shared
                     .backend
                     .submit(
-                        &submission.identity,
+                        submission.identity.as_ref(),
                         submission.envelope,
                         submission.message,
                     )
                     .await;
                 Step::Reply(session.submit_finished(result))
+            }
+            Step::CheckRecipient(address) => {
+                let answer = shared.backend.accept_recipient(&address).await;
+                session.recipient_checked(address, answer)
             }
         }
     }

@@ -21,7 +21,7 @@ mod session;
 mod tls;
 
 pub use backend::{BackendError, Envelope, Identity, Rejection, SubmissionBackend, SubmitError};
-pub use config::{Limits, SmtpdConfig, Timeouts};
+pub use config::{Limits, Mode, SmtpdConfig, Timeouts};
 pub use server::serve;
 pub use tls::{TlsError, TlsSettings, self_signed_tls};
 pub use tokio_util::sync::CancellationToken;

@@ -12,7 +12,7 @@ use smtp_proto::Request;
 
 use crate::backend::{Envelope, Identity};
 use crate::command::auth::{AuthExchange, Credentials};
-use crate::config::SmtpdConfig;
+use crate::config::{Mode, SmtpdConfig};
 use crate::reply::Reply;
 
 /// What the connection loop must do next.
@@ -35,20 +35,23 @@ pub(crate) enum Step {
     },
     /// Hand the message to the backend and pass the outcome to [`Session::submit_finished`].
     Submit(Submission),
+    /// Ask the backend whether the recipient has a mailbox here and pass the answer to
+    /// [`Session::recipient_checked`] (inbound listeners only).
+    CheckRecipient(String),
 }
 
 /// A transaction whose content is being received: DATA takes it out of the session, so a
 /// client that goes away mid-DATA leaves nothing behind.
 #[derive(Debug)]
 pub(crate) struct PendingMessage {
-    pub(crate) identity: Identity,
+    pub(crate) identity: Option<Identity>,
     pub(crate) envelope: Envelope,
 }
 
 /// A message ready for the backend.
 #[derive(Debug)]
 pub(crate) struct Submission {
-    pub(crate) identity: Identity,
+    pub(crate) identity: Option<Identity>,
     pub(crate) envelope: Envelope,
     pub(crate) message: Vec<u8>,
 }
@@ -65,7 +68,8 @@ pub(crate) struct Greeted {
 /// began under, so that DATA finds everything the envelope needs in one place.
 #[derive(Debug)]
 pub(crate) struct Transaction {
-    pub(crate) identity: Identity,
+    /// The authenticated client; `None` on an inbound listener.
+    pub(crate) identity: Option<Identity>,
     pub(crate) helo: String,
     pub(crate) mail_from: String,
     pub(crate) rcpt_to: Vec<String>,
@@ -209,12 +213,14 @@ impl Session {
         self.closing([4, 3, 2], "Service shutting down, try again later")
     }
 
-    /// Whether AUTH may be used now: over TLS, or from loopback when the configuration allows
-    /// plaintext there. Otherwise AUTH is neither advertised nor accepted.
+    /// Whether AUTH may be used now: on a submission listener, over TLS, or from loopback when
+    /// the configuration allows plaintext there. Otherwise AUTH is neither advertised nor
+    /// accepted.
     pub(crate) fn auth_permitted(&self) -> bool {
-        self.tls_active
-            || (self.config.allow_plain_auth_on_loopback
-                && self.peer.ip().to_canonical().is_loopback())
+        self.config.mode == Mode::Submission
+            && (self.tls_active
+                || (self.config.allow_plain_auth_on_loopback
+                    && self.peer.ip().to_canonical().is_loopback()))
     }
 
     /// Whether STARTTLS may be used now: TLS is configured and not yet active.

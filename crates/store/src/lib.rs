@@ -3,9 +3,11 @@
 //! which both backends accept. Every operation on a tenant's data takes the tenant first and
 //! filters by it, so no query can reach another tenant's rows.
 
+mod checker;
 mod connect;
 mod delivery_settings;
 mod figures;
+mod mailings;
 mod queue;
 mod rows;
 mod signing_domains;

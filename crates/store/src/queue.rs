@@ -169,6 +169,7 @@ fn message_from_rows(
             .ok_or_else(|| StoreError::Corrupt(format!("route {:?}", row.route)))?,
         source: match row.source.as_str() {
             "smtp" => "smtp",
+            "mailing" => "mailing",
             _ => "http",
         },
         idempotency_key: row.idempotency_key,

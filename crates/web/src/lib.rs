@@ -3,7 +3,6 @@
 //! `/openapi.json` describes every route.
 
 mod auth;
-pub mod checker_views;
 mod dkim;
 pub mod dkim_views;
 pub mod dns_views;

@@ -6,8 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use sealpost_checker::document::ReportDocument;
 use sealpost_checker::{Received, analyse};
-use sealpost_web::checker_views::CheckerReportView;
 
 use crate::output::Output;
 
@@ -44,7 +44,7 @@ pub async fn check_message(
         mail_from: &command.mail_from,
     };
     let report = analyse(&resolver, &received, super::now()).await;
-    let view = CheckerReportView::from(&report);
+    let view = ReportDocument::from(&report);
     output.print(&view, || {
         let mut text = format!(
             "Score: {:.1}/10 for application mail ({:.1}/10 as a newsletter)\n",

@@ -1,4 +1,5 @@
-//! MAIL FROM: starts a transaction for an authenticated client with a real sender.
+//! MAIL FROM: starts a transaction, on a submission listener for an authenticated client with
+//! a real sender, on an inbound listener for anyone.
 
 use std::borrow::Cow;
 
@@ -8,6 +9,7 @@ use smtp_proto::{
 };
 
 use crate::address::check_mailbox;
+use crate::config::Mode;
 use crate::reply::Reply;
 use crate::session::{Session, Step, Transaction};
 
@@ -16,11 +18,13 @@ impl Session {
         let Some(helo) = self.greeted.as_ref().map(|greeted| greeted.name.clone()) else {
             return self.error(Reply::new(503, [5, 5, 1], "Send EHLO or HELO first"));
         };
-        // Never an open relay (SPEC S8.2): nothing is accepted from a client that has not
-        // proved which tenant it sends for.
-        let Some(identity) = self.identity.clone() else {
+        // Never an open relay (SPEC S8.2): a submission listener accepts nothing from a client
+        // that has not proved which tenant it sends for. An inbound listener takes mail from
+        // anyone, and RCPT keeps it to this host's own mailboxes.
+        let identity = self.identity.clone();
+        if identity.is_none() && self.config.mode == Mode::Submission {
             return self.error(Reply::new(530, [5, 7, 0], "Authentication required"));
-        };
+        }
         if self.transaction.is_some() {
             return self.error(Reply::new(503, [5, 5, 1], "Nested MAIL command"));
         }
@@ -39,7 +43,17 @@ impl Session {
             ));
         }
         // The null sender is for bounces (RFC 5321 4.5.5). An application submitting mail for
-        // a tenant always has a sender, and a message without one could not bounce back to it.
+        // a tenant always has a sender, and a message without one could not bounce back to it;
+        // an inbound listener must accept it like any receiving MTA.
+        if from.address.is_empty() && self.config.mode == Mode::Inbound {
+            self.transaction = Some(Transaction {
+                identity,
+                helo,
+                mail_from: String::new(),
+                rcpt_to: Vec::new(),
+            });
+            return Step::Reply(Reply::new(250, [2, 1, 0], "Sender ok"));
+        }
         if from.address.is_empty() {
             return Step::Reply(Reply::new(
                 550,

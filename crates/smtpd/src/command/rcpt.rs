@@ -1,10 +1,13 @@
-//! RCPT TO: adds a recipient to the transaction, up to the limit.
+//! RCPT TO: adds a recipient to the transaction, up to the limit; on an inbound listener only
+//! once the backend has said the mailbox exists here.
 
 use std::borrow::Cow;
 
 use smtp_proto::RcptTo;
 
 use crate::address::check_mailbox;
+use crate::backend::BackendError;
+use crate::config::Mode;
 use crate::reply::Reply;
 use crate::session::{Session, Step, Transaction};
 
@@ -22,18 +25,60 @@ impl Session {
         let Some(transaction) = self.transaction.as_mut() else {
             return self.error(Reply::new(503, [5, 5, 1], "Need MAIL before RCPT"));
         };
-        match add_recipient(transaction, to, max_recipients) {
-            Ok(reply) | Err(Refused::Limit(reply)) => Step::Reply(reply),
+        match check_recipient(transaction, to, max_recipients) {
+            Ok(address) if self.config.mode == Mode::Inbound => Step::CheckRecipient(address),
+            Ok(address) => {
+                transaction.rcpt_to.push(address);
+                Step::Reply(accepted())
+            }
+            Err(Refused::Limit(reply)) => Step::Reply(reply),
             Err(Refused::Protocol(reply)) => self.error(reply),
+        }
+    }
+
+    /// The backend's answer on an inbound listener's recipient. A refusal is not counted as a
+    /// protocol error: the client did nothing wrong by asking.
+    pub(crate) fn recipient_checked(
+        &mut self,
+        address: String,
+        answer: Result<bool, BackendError>,
+    ) -> Step {
+        match (answer, self.transaction.as_mut()) {
+            (Ok(true), Some(transaction)) => {
+                transaction.rcpt_to.push(address);
+                Step::Reply(accepted())
+            }
+            (Ok(true), None) => self.error(Reply::new(503, [5, 5, 1], "Need MAIL before RCPT")),
+            (Ok(false), _) => {
+                tracing::info!(recipient = %address, "recipient refused: no such mailbox here");
+                Step::Reply(Reply::new(
+                    550,
+                    [5, 1, 1],
+                    format!("<{address}>: no such mailbox here, and this host relays nothing"),
+                ))
+            }
+            (Err(error), _) => {
+                tracing::error!(%error, "recipient could not be checked");
+                Step::Reply(Reply::new(
+                    451,
+                    [4, 3, 0],
+                    "Recipient cannot be checked now, try again later",
+                ))
+            }
         }
     }
 }
 
-fn add_recipient(
-    transaction: &mut Transaction,
+fn accepted() -> Reply {
+    Reply::new(250, [2, 1, 5], "Recipient ok")
+}
+
+/// The recipient's address when the command is well formed and within the limit.
+fn check_recipient(
+    transaction: &Transaction,
     to: RcptTo<Cow<'_, str>>,
     max_recipients: usize,
-) -> Result<Reply, Refused> {
+) -> Result<String, Refused> {
     // DSN (NOTIFY, ORCPT), RRVS and CONNEG are not advertised (RFC 5321 4.1.1.11: 555).
     if to.flags != 0 || to.orcpt.is_some() || to.rrvs != 0 {
         return Err(Refused::Protocol(Reply::new(
@@ -66,6 +111,5 @@ fn add_recipient(
             "Too many recipients",
         )));
     }
-    transaction.rcpt_to.push(to.address.into_owned());
-    Ok(Reply::new(250, [2, 1, 5], "Recipient ok"))
+    Ok(to.address.into_owned())
 }

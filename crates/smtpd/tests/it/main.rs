@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod inbound;
 mod limits;
 mod logs;
 mod session;

@@ -34,8 +34,12 @@ async fn a_message_is_queued_with_the_backend_id() {
     let submissions = server.backend.submissions();
     assert_eq!(submissions.len(), 1);
     let submitted = &submissions[0];
-    assert_eq!(submitted.identity.tenant, "tenant-a");
-    assert_eq!(submitted.identity.username, "app-a");
+    let identity = submitted
+        .identity
+        .as_ref()
+        .expect("an authenticated submission");
+    assert_eq!(identity.tenant, "tenant-a");
+    assert_eq!(identity.username, "app-a");
     assert_eq!(submitted.envelope.mail_from, "facilities@client.example");
     assert_eq!(
         submitted.envelope.rcpt_to,

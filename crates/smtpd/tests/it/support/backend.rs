@@ -16,10 +16,13 @@ pub const UNCHECKABLE_USER: &str = "db-down";
 /// Senders whose messages the backend fails temporarily or rejects for good.
 pub const TEMPFAIL_SENDER: &str = "tempfail@client.example";
 pub const REJECTED_SENDER: &str = "rejected@client.example";
+/// The one mailbox an inbound listener's backend has, and a recipient it cannot check.
+pub const LOCAL_MAILBOX: &str = "test-abc@checker.test";
+pub const UNCHECKABLE_RECIPIENT: &str = "db-down@checker.test";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
-    pub identity: Identity,
+    pub identity: Option<Identity>,
     pub envelope: Envelope,
     pub message: Vec<u8>,
 }
@@ -60,9 +63,16 @@ impl SubmissionBackend for TestBackend {
         Ok(identity)
     }
 
+    async fn accept_recipient(&self, address: &str) -> Result<bool, BackendError> {
+        if address == UNCHECKABLE_RECIPIENT {
+            return Err(BackendError::new("database unavailable"));
+        }
+        Ok(address.eq_ignore_ascii_case(LOCAL_MAILBOX))
+    }
+
     async fn submit(
         &self,
-        identity: &Identity,
+        identity: Option<&Identity>,
         envelope: Envelope,
         message: Vec<u8>,
     ) -> Result<String, SubmitError> {
@@ -81,7 +91,7 @@ impl SubmissionBackend for TestBackend {
         }
         let mut submissions = self.submissions.lock().expect("submissions lock");
         submissions.push(Submitted {
-            identity: identity.clone(),
+            identity: identity.cloned(),
             envelope,
             message,
         });

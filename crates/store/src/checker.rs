@@ -1,0 +1,221 @@
+//! The mail tester's test addresses and reports (SPEC S7). The listener learns the tenant from
+//! the token, so [`Store::checker_address`] is, with the queue's claims, the one lookup that is
+//! not given a tenant; everything a person reads goes through the tenant.
+
+use sealpost_domain::{
+    CheckerAddress, CheckerReportId, CheckerReportRecord, MessageId, TenantId, Timestamp,
+};
+
+use crate::rows::parse_id;
+use crate::{Store, StoreError, with_pool};
+
+#[derive(sqlx::FromRow)]
+struct AddressRow {
+    token: String,
+    tenant_id: String,
+    message_id: Option<String>,
+    created_at: i64,
+}
+
+impl TryFrom<AddressRow> for CheckerAddress {
+    type Error = StoreError;
+
+    fn try_from(row: AddressRow) -> Result<Self, StoreError> {
+        Ok(CheckerAddress {
+            token: row.token,
+            tenant_id: parse_id("tenant id", &row.tenant_id)?,
+            message_id: row
+                .message_id
+                .as_deref()
+                .map(|id| parse_id("message id", id))
+                .transpose()?,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    id: String,
+    token: String,
+    tenant_id: String,
+    received_at: i64,
+    client_ip: String,
+    helo: String,
+    mail_from: String,
+    score: f32,
+    report: String,
+}
+
+impl TryFrom<ReportRow> for CheckerReportRecord {
+    type Error = StoreError;
+
+    fn try_from(row: ReportRow) -> Result<Self, StoreError> {
+        Ok(CheckerReportRecord {
+            id: parse_id("checker report id", &row.id)?,
+            token: row.token,
+            tenant_id: parse_id("tenant id", &row.tenant_id)?,
+            received_at: Timestamp(row.received_at),
+            client_ip: row.client_ip,
+            helo: row.helo,
+            mail_from: row.mail_from,
+            score: row.score,
+            report: row.report,
+        })
+    }
+}
+
+/// sqlx takes only static SQL, so the column list is a macro that `concat!` can join.
+macro_rules! report_columns {
+    () => {
+        "id, token, tenant_id, received_at, client_ip, helo, mail_from, score, report"
+    };
+}
+
+impl Store {
+    /// Issues a test address; `NotFound` when the tenant does not exist.
+    pub async fn insert_checker_address(&self, address: &CheckerAddress) -> Result<(), StoreError> {
+        let inserted = with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO checker_addresses (token, tenant_id, message_id, created_at) \
+                 SELECT $1, id, $2, $3 FROM tenants WHERE id = $4",
+            )
+            .bind(&address.token)
+            .bind(address.message_id.map(|id| id.to_string()))
+            .bind(address.created_at.0)
+            .bind(address.tenant_id.to_string())
+            .execute(pool)
+            .await
+            .map_err(|error| StoreError::duplicate_as(error, "a test address with this token"))?
+            .rows_affected()
+        });
+        if inserted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The test address with this token, whichever tenant it belongs to (the listener's
+    /// lookup).
+    pub async fn checker_address(&self, token: &str) -> Result<Option<CheckerAddress>, StoreError> {
+        let row: Option<AddressRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT token, tenant_id, message_id, created_at FROM checker_addresses \
+                 WHERE token = $1",
+            )
+            .bind(token)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(CheckerAddress::try_from).transpose()
+    }
+
+    /// Links a test address to the test mailing sent to it.
+    pub async fn set_checker_address_message(
+        &self,
+        tenant: TenantId,
+        token: &str,
+        message: MessageId,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE checker_addresses SET message_id = $1 WHERE tenant_id = $2 AND token = $3",
+            )
+            .bind(message.to_string())
+            .bind(tenant.to_string())
+            .bind(token)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Stores a report with the message it was made from.
+    pub async fn insert_checker_report(
+        &self,
+        report: &CheckerReportRecord,
+        raw: &[u8],
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO checker_reports (id, token, tenant_id, received_at, client_ip, helo, \
+                 mail_from, raw, score, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(report.id.to_string())
+            .bind(&report.token)
+            .bind(report.tenant_id.to_string())
+            .bind(report.received_at.0)
+            .bind(&report.client_ip)
+            .bind(&report.helo)
+            .bind(&report.mail_from)
+            .bind(raw)
+            .bind(report.score)
+            .bind(&report.report)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The tenant's newest reports, newest first; with a token, only that address's.
+    pub async fn checker_reports(
+        &self,
+        tenant: TenantId,
+        token: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<CheckerReportRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            report_columns!(),
+            " FROM checker_reports WHERE tenant_id = $1 \
+             AND ($2 IS NULL OR token = $2) ORDER BY received_at DESC, id DESC LIMIT $3"
+        );
+        let rows: Vec<ReportRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(tenant.to_string())
+                .bind(token)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(CheckerReportRecord::try_from)
+            .collect()
+    }
+
+    pub async fn checker_report(
+        &self,
+        tenant: TenantId,
+        id: CheckerReportId,
+    ) -> Result<CheckerReportRecord, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            report_columns!(),
+            " FROM checker_reports WHERE tenant_id = $1 AND id = $2"
+        );
+        let row: Option<ReportRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// The message a report was made from, exactly as it arrived.
+    pub async fn checker_report_raw(
+        &self,
+        tenant: TenantId,
+        id: CheckerReportId,
+    ) -> Result<Vec<u8>, StoreError> {
+        let row: Option<(Vec<u8>,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT raw FROM checker_reports WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.ok_or(StoreError::NotFound)?.0)
+    }
+}
