@@ -4,12 +4,14 @@
 use crate::session::Scope;
 
 /// The tenant sections, in navigation order: (path below `/t/{tenant}`, label).
-const SECTIONS: [(&str, &str); 5] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("", "Dashboard"),
     ("/settings/email", "E-mail"),
     ("/domains", "Signing domains"),
+    ("/mailings", "Mailings"),
     ("/messages", "Messages"),
     ("/troubleshoot", "Troubleshooting"),
+    ("/checker", "Checker reports"),
 ];
 
 #[derive(Debug)]

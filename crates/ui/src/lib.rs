@@ -32,7 +32,7 @@ pub struct UiState {
 /// `into_make_service_with_connect_info::<SocketAddr>()`: sign-in attempts are limited per
 /// client address.
 pub fn router(state: UiState) -> Router {
-    use pages::{dashboard, domains, login, messages, settings, troubleshoot};
+    use pages::{checker, dashboard, domains, login, mailings, messages, settings, troubleshoot};
     Router::new()
         .route("/", get(dashboard::home))
         .route("/login", get(login::form).post(login::submit))
@@ -59,7 +59,20 @@ pub fn router(state: UiState) -> Router {
         .route("/t/{tenant}/domains/{id}/active", post(domains::set_active))
         .route("/t/{tenant}/messages", get(messages::list))
         .route("/t/{tenant}/messages/{id}", get(messages::show))
+        .route(
+            "/t/{tenant}/mailings",
+            get(mailings::list).post(mailings::create),
+        )
+        .route("/t/{tenant}/mailings/{id}", get(mailings::show))
+        .route("/t/{tenant}/mailings/{id}/send", post(mailings::send))
+        .route("/t/{tenant}/contacts", post(mailings::add_contact))
         .route("/t/{tenant}/troubleshoot", get(troubleshoot::show))
+        .route(
+            "/t/{tenant}/troubleshoot/test-mailing",
+            post(checker::send_test_mailing),
+        )
+        .route("/t/{tenant}/checker", get(checker::list))
+        .route("/t/{tenant}/checker/{id}", get(checker::show))
         .route("/static/{file}", get(assets::serve))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require))
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))

@@ -1,5 +1,5 @@
 //! The start page: an operator's list of tenants, and each tenant's dashboard with tiles for
-//! its settings, the setup status of each signing domain, recent messages and the last 24 hours
+//! its settings, the setup status of each signing domain, recent mailings and the last 24 hours
 //! of delivery.
 
 use askama::Template;
@@ -12,10 +12,10 @@ use crate::UiState;
 use crate::error::PageError;
 use crate::format;
 use crate::layout::Layout;
-use crate::pages::{domains::DomainRow, messages::MessageRow, render, tenant_path};
+use crate::pages::{domains::DomainRow, mailings::MailingRow, render, tenant_path};
 use crate::session::{Scope, Signed};
 
-/// How many recent messages the dashboard tile shows.
+/// How many recent mailings the dashboard tile shows.
 const RECENT: u32 = 5;
 /// The window of the delivery figures, in seconds.
 const FIGURES_SECONDS: i64 = 24 * 60 * 60;
@@ -41,7 +41,7 @@ struct DashboardPage {
     tenant: Tenant,
     delivery: String,
     domains: Vec<DomainRow>,
-    messages: Vec<MessageRow>,
+    mailings: Vec<MailingRow>,
     figures: Vec<Figure>,
     total: i64,
 }
@@ -88,11 +88,11 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
         .iter()
         .map(|domain| DomainRow::new(&base, domain))
         .collect();
-    let messages = service
-        .recent_messages(tenant, RECENT)
+    let mailings = service
+        .list_mailings(tenant, RECENT)
         .await?
         .iter()
-        .map(|message| MessageRow::new(&base, message))
+        .map(|status| MailingRow::new(&base, status))
         .collect();
     let counts = service.delivery_figures(tenant, FIGURES_SECONDS).await?;
     let total = counts.iter().map(|(_, count)| count).sum();
@@ -110,7 +110,7 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
         tenant: scope.tenant.clone(),
         base,
         domains,
-        messages,
+        mailings,
         figures,
         total,
     };

@@ -47,7 +47,7 @@ pub fn header(raw: &[u8], name: &str) -> String {
 
 /// One word for a message's recipients together: failed if any failed, sent if all were sent,
 /// otherwise the state of the first one still on its way.
-fn overall(message: &QueuedMessage) -> RecipientState {
+pub fn overall(message: &QueuedMessage) -> RecipientState {
     let states: Vec<RecipientState> = message.recipients.iter().map(|r| r.state).collect();
     if let Some(bad) = states
         .iter()

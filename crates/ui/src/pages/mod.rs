@@ -1,8 +1,10 @@
 //! One module per section of the UI; each holds its handlers and the views its templates show.
 
+pub mod checker;
 pub mod dashboard;
 pub mod domains;
 pub mod login;
+pub mod mailings;
 pub mod messages;
 pub mod settings;
 pub mod troubleshoot;

@@ -1,6 +1,6 @@
 //! Troubleshooting (SPEC S5) on one screen: pick a sender address; see its domain, whether the
 //! From and MAIL FROM domains are active signing domains, and the DKIM record, SPF and DMARC
-//! of the domain with what to fix.
+//! of the domain with what to fix; and step 4, a test mailing to the built-in mail tester.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -56,6 +56,8 @@ struct TroubleshootPage {
     diagnosis: Option<Diagnosis>,
     report: Option<ReportView>,
     error: Option<String>,
+    /// Why "Send a test mailing" was refused.
+    test_error: Option<String>,
 }
 
 fn domain_step(
@@ -88,7 +90,32 @@ pub async fn show(
     scope: Scope,
     Query(query): Query<SenderQuery>,
 ) -> Result<Response, PageError> {
-    let base = tenant_path(&scope);
+    page(&state, &scope, query, StatusCode::OK, None).await
+}
+
+/// The screen after a refused "Send a test mailing", with the reason next to the button.
+pub async fn page_with_error(
+    state: &UiState,
+    scope: &Scope,
+    sender: &str,
+    status: StatusCode,
+    message: String,
+) -> Result<Response, PageError> {
+    let query = SenderQuery {
+        from: sender.to_owned(),
+        mail_from: String::new(),
+    };
+    page(state, scope, query, status, Some(message)).await
+}
+
+async fn page(
+    state: &UiState,
+    scope: &Scope,
+    query: SenderQuery,
+    status: StatusCode,
+    test_error: Option<String>,
+) -> Result<Response, PageError> {
+    let base = tenant_path(scope);
     let tenant = scope.tenant.id;
     let mut suggestions: Vec<String> = Vec::new();
     for message in state
@@ -100,8 +127,8 @@ pub async fn show(
             suggestions.push(message.mail_from);
         }
     }
-    let (found, error, status) = if query.from.trim().is_empty() {
-        (None, None, StatusCode::OK)
+    let (found, error) = if query.from.trim().is_empty() {
+        (None, None)
     } else {
         match state
             .service
@@ -129,22 +156,23 @@ pub async fn show(
                     signs: found.unsigned_reason.is_none(),
                     unsigned_reason: found.unsigned_reason.unwrap_or_default(),
                 };
-                let report = ReportView::from(&found.report);
-                (Some((diagnosis, report)), None, StatusCode::OK)
+                (Some((diagnosis, ReportView::from(&found.report))), None)
             }
-            Err(error @ ServiceError::Invalid { .. }) => {
-                let (status, message) = service_status(&error);
-                (None, Some(message), status)
-            }
+            Err(error @ ServiceError::Invalid { .. }) => (None, Some(service_status(&error).1)),
             Err(other) => return Err(other.into()),
         }
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        status
     };
     let (diagnosis, report) = match found {
         Some((diagnosis, report)) => (Some(diagnosis), Some(report)),
         None => (None, None),
     };
     let page = TroubleshootPage {
-        layout: Layout::tenant(&scope, "/troubleshoot", "Troubleshooting"),
+        layout: Layout::tenant(scope, "/troubleshoot", "Troubleshooting"),
         action: format!("{base}/troubleshoot"),
         from: query.from,
         mail_from: query.mail_from,
@@ -152,6 +180,7 @@ pub async fn show(
         report,
         diagnosis,
         error,
+        test_error,
     };
     render(status, &page)
 }

@@ -87,7 +87,7 @@ async fn encrypted_key_import_needs_the_right_password() {
     harness.wait_for("#notice").await;
     let encrypted = fixture("rsa2048-pkcs8-pbkdf2-aes256.pem");
 
-    harness.click("#key summary").await;
+    harness.click_in_page("#key summary").await;
     harness.paste("#import-pem", &encrypted).await;
     harness.fill("#import-password", "wrong password").await;
     harness.shot("import-form").await;

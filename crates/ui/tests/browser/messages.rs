@@ -1,65 +1,140 @@
-//! A message on its way: its recipients reach "sent" on refresh, and the stored source
-//! verifies with DKIM.
-
-use sealpost_service::Submission;
+//! Mailings end to end: a sender refused with the reason, a mailing sent, its recipients
+//! reaching "sent" on refresh, its message verifying with DKIM; then the troubleshooting
+//! screen, a test mailing, and the checker's report of it.
 
 use crate::support::{ACME_ADMIN, Harness, PASSWORD};
 
-const MESSAGE: &str = "From: Facilities <facilities@client.test>\r\nTo: ok@receiver.test\r\n\
-                       Subject: Work order 4711\r\n\r\nThe boiler is fixed.\r\n";
+async fn add_contact(harness: &Harness, name: &str, email: &str) {
+    harness.fill("#contact-name", name).await;
+    harness.fill("#contact-email", email).await;
+    harness.click("#add-contact").await;
+    assert_eq!(harness.text("#notice").await, "Contact added.");
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sent_message_shows_sent_and_dkim_pass() {
-    let mut harness = Harness::start("message").await;
-    harness.signing_domain(harness.acme).await;
-    let accepted = harness
-        .service
-        .submit(
-            harness.acme,
-            Submission {
-                mail_from: "facilities@client.test".into(),
-                recipients: vec!["ok@receiver.test".into(), "second@receiver.test".into()],
-                raw: MESSAGE.as_bytes().to_vec(),
-                idempotency_key: None,
-                source: "http",
-            },
+/// Ticks the recipient and picks the sender whose labels contain the given addresses.
+async fn compose(harness: &Harness, sender: &str, recipients: &[&str], subject: &str) {
+    harness
+        .browser
+        .execute(
+            "const [sender, recipients] = arguments;
+             for (const option of document.querySelectorAll('#mailing-sender option'))
+               if (option.textContent.includes(sender)) option.selected = true;
+             for (const label of document.querySelectorAll('#mailing-recipients label'))
+               if (recipients.some(r => label.textContent.includes(r)))
+                 label.querySelector('input').checked = true;",
+            vec![sender.into(), serde_json::json!(recipients)],
         )
         .await
         .unwrap();
+    harness.fill("#mailing-subject", subject).await;
+    harness
+        .fill("#mailing-body", "The boiler in building B is fixed.")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mailing_is_sent_and_its_message_verifies() {
+    let mut harness = Harness::start("mailing").await;
+    harness.signing_domain(harness.acme).await;
     harness.sign_in(ACME_ADMIN, PASSWORD).await;
-    harness.wait_for("#tile-messages").await;
+    harness.wait_for("#tile-settings").await;
+    harness.goto("/t/acme/mailings").await;
+    add_contact(&harness, "Facilities", "facilities@client.test").await;
+    add_contact(&harness, "Elsewhere", "noreply@unsigned.test").await;
+    add_contact(&harness, "Ann", "ann@receiver.test").await;
+    add_contact(&harness, "Bob", "bob@receiver.test").await;
+    let contacts = harness.text("#contacts").await;
     assert!(
-        harness
-            .text("#tile-messages")
-            .await
-            .contains("Work order 4711")
+        contacts.contains("unsigned.test is not one of the tenant's signing domains"),
+        "{contacts}"
     );
 
-    harness.goto("/t/acme/messages").await;
-    harness.fill("#filter-q", "4711").await;
-    harness.click("#filter").await;
-    assert!(harness.text("#messages").await.contains("Work order 4711"));
-    harness.shot("list").await;
+    // A sender outside the signing domains is refused with the reason.
+    compose(
+        &harness,
+        "noreply@unsigned.test",
+        &["ann@receiver.test"],
+        "Refused",
+    )
+    .await;
+    harness.click("#create-mailing").await;
+    let error = harness.text("#error").await;
+    assert!(
+        error.contains("not one of the tenant's signing domains"),
+        "{error}"
+    );
+    harness.shot("sender-refused").await;
 
-    harness
-        .goto(&format!("/t/acme/messages/{}", accepted.id))
-        .await;
-    harness.refresh_until("#message-status", "sent").await;
-    let recipients = harness.text("#recipients").await;
+    compose(
+        &harness,
+        "facilities@client.test",
+        &["ann@receiver.test", "bob@receiver.test"],
+        "Work order 4711",
+    )
+    .await;
+    harness.shot("compose").await;
+    harness.click("#create-mailing").await;
+    assert!(harness.text("#notice").await.contains("Send message"));
+    harness.click("#send-mailing").await;
+    assert!(
+        harness
+            .text("#notice")
+            .await
+            .contains("accepted for delivery")
+    );
+    harness.refresh_until("#mailing-recipients", "sent").await;
+    let recipients = harness.text("#mailing-recipients").await;
     assert_eq!(recipients.matches("sent").count(), 2, "{recipients}");
+    harness.shot("recipients-sent").await;
+
+    harness.click("#message-link").await;
+    assert_eq!(harness.text("#message-status").await, "sent");
     assert!(harness.text("#attempts").await.contains("250"));
     assert_eq!(harness.text("#dkim-result").await, "pass");
     assert!(harness.text("#dkim").await.contains("verified"));
     assert!(harness.text("#signing").await.contains("d=client.test"));
     assert!(harness.text("#raw").await.contains("DKIM-Signature:"));
     assert_eq!(harness.received.count(), 1);
-    harness.shot("sent-dkim-pass").await;
+    harness.shot("message-dkim-pass").await;
 
-    // The troubleshooting screen agrees: both domains are active, the record carries our key.
+    harness.goto("/t/acme/messages").await;
+    harness.fill("#filter-q", "4711").await;
+    harness.click("#filter").await;
+    assert!(harness.text("#messages").await.contains("Work order 4711"));
+    harness.goto("/t/acme").await;
+    assert!(
+        harness
+            .text("#tile-messages")
+            .await
+            .contains("Work order 4711")
+    );
+    assert!(harness.text("#tile-figures").await.contains("sent 2"));
+    harness.shot("dashboard").await;
+    harness.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn troubleshooting_sends_a_test_mailing_and_the_report_appears() {
+    let mut harness = Harness::start("troubleshoot").await;
+    harness.signing_domain(harness.acme).await;
+    harness.sign_in(ACME_ADMIN, PASSWORD).await;
+    harness.wait_for("#tile-settings").await;
+
     harness.goto("/t/acme/troubleshoot").await;
+    harness.fill("#sender", "facilities@unsigned.test").await;
+    harness.click("#diagnose").await;
+    let verdict = harness.text("#signing-verdict").await;
+    assert!(verdict.contains("unsigned"), "{verdict}");
+
     harness.fill("#sender", "facilities@client.test").await;
     harness.click("#diagnose").await;
     assert_eq!(harness.text("#sender-domain").await, "client.test");
+    assert!(
+        harness
+            .text("#step-signing")
+            .await
+            .contains("present and active")
+    );
     assert!(
         harness
             .text("#signing-verdict")
@@ -72,6 +147,57 @@ async fn sent_message_shows_sent_and_dkim_pass() {
             .await
             .starts_with("DKIM record ok")
     );
-    harness.shot("troubleshoot").await;
+    assert!(harness.text("#report-spf").await.contains("SPF"));
+    assert!(harness.text("#report-dmarc").await.contains("DMARC"));
+    harness.shot("diagnosis").await;
+
+    harness.click("#send-test-mailing").await;
+    let waiting = harness.text("#waiting").await;
+    assert!(waiting.contains("@checker.test"), "{waiting}");
+    harness.shot("waiting").await;
+
+    // The inbound listener's part: the message reached the loopback server through the
+    // checker domain's MX; hand it to the mail tester as the listener would.
+    let address = waiting
+        .split_whitespace()
+        .map(|word| word.trim_end_matches('.'))
+        .find(|word| word.ends_with("@checker.test"))
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while harness.received.count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the test mailing did not arrive"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let message = harness.received.messages().remove(0);
+    harness
+        .service
+        .receive_test_message(sealpost_service::Arrival {
+            recipients: &[address],
+            client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            helo: "mta.platform.test",
+            mail_from: "facilities@client.test",
+            message: &message,
+        })
+        .await
+        .unwrap();
+    harness.browser.refresh().await.unwrap();
+    let reports = harness.text("#reports").await;
+    assert!(reports.contains("/ 10"), "{reports}");
+    harness.shot("reports").await;
+    harness.click("#reports a").await;
+    harness.wait_for("#score").await;
+    assert!(!harness.text("#problems").await.is_empty());
+    assert!(
+        harness
+            .text("#checks")
+            .await
+            .to_lowercase()
+            .contains("dkim")
+    );
+    harness.shot("report").await;
     harness.finish().await;
 }

@@ -11,7 +11,7 @@ async fn own_mail_server_connection_test() {
     harness.wait_for("#tile-settings").await;
     harness.goto("/t/acme/settings/email").await;
     assert!(harness.text("#no-retry").await.contains("not retried"));
-    harness.click("#mode-relay").await;
+    harness.click_in_page("#mode-relay").await;
     harness.fill("#relay-host", "127.0.0.1").await;
     harness
         .fill("#relay-port", &harness.smtp_port.to_string())

@@ -15,6 +15,11 @@ impl Received {
     pub fn count(&self) -> usize {
         self.0.lock().unwrap().len()
     }
+
+    /// The messages received so far, byte for byte (dot-stuffing undone).
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        self.0.lock().unwrap().clone()
+    }
 }
 
 /// Starts the server on 127.0.0.1 and returns its port and what it receives.
@@ -76,7 +81,8 @@ async fn session(stream: TcpStream, received: Received) {
                 if data == ".\r\n" {
                     break;
                 }
-                message.extend_from_slice(data.as_bytes());
+                let line = data.strip_prefix('.').unwrap_or(&data);
+                message.extend_from_slice(line.as_bytes());
             }
             received.0.lock().unwrap().push(message);
             b"250 2.0.0 queued as sink\r\n"

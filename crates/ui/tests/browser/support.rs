@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use sealpost_domain::{TenantId, UserRole};
-use sealpost_service::{DeliverySettings, KeyImport, Service, Store, SystemClock};
+use sealpost_service::{CheckerSettings, DeliverySettings, KeyImport, Service, Store, SystemClock};
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
 
@@ -89,6 +89,7 @@ impl Harness {
                 )
                 .txt("client.test", &["v=spf1 -all"])
                 .mx("receiver.test", 10, "mx.receiver.test")
+                .mx("checker.test", 10, "mx.receiver.test")
                 .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
         )
         .await
@@ -113,7 +114,11 @@ impl Harness {
         )
         .await
         .unwrap()
-        .with_delivery(delivery);
+        .with_delivery(delivery)
+        .with_checker(Some(CheckerSettings {
+            domain: sealpost_domain::DomainName::parse("checker.test").unwrap(),
+            spamd: None,
+        }));
         let acme = service
             .create_tenant("acme", "Acme Facilities")
             .await
@@ -211,7 +216,35 @@ impl Harness {
             .unwrap();
     }
 
+    /// Clicks something that loads a new page (a submit button, a link) and waits until the
+    /// new page has loaded, so the next look at the page does not see the old one.
     pub async fn click(&self, selector: &str) {
+        self.browser
+            .execute("window.sealpostOldPage = true;", vec![])
+            .await
+            .unwrap();
+        self.click_in_page(selector).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let loaded = self
+                .browser
+                .execute(
+                    "return window.sealpostOldPage === undefined \
+                     && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .is_ok_and(|value| value == serde_json::Value::Bool(true));
+            if loaded {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{selector}: no new page loaded");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks something that changes the page in place (a radio button, a disclosure).
+    pub async fn click_in_page(&self, selector: &str) {
         self.browser
             .find(Locator::Css(selector))
             .await

@@ -1,0 +1,366 @@
+//! Mailings (SPEC S6): the tenant's contacts, a mailing composed from a sender contact,
+//! recipient contacts, a subject and a body, "Send message", and the status of each recipient
+//! with its next attempt or the reason it failed. A sender whose domain is not an active
+//! signing domain is refused with the reason, by the service.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use sealpost_domain::{ContactId, MailingId};
+use sealpost_service::{ContactForm, MailingForm, MailingStatus, ServiceError};
+use serde::Deserialize;
+
+use crate::UiState;
+use crate::error::{PageError, service_status};
+use crate::format;
+use crate::layout::Layout;
+use crate::pages::{render, tenant_path};
+use crate::session::Scope;
+
+/// How many mailings the list shows.
+const LIST_LIMIT: u32 = 50;
+
+/// A mailing as a list shows it.
+pub struct MailingRow {
+    pub href: String,
+    pub subject: String,
+    pub sender: String,
+    pub recipients: usize,
+    pub created: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+}
+
+impl MailingRow {
+    pub fn new(base: &str, status: &MailingStatus) -> Self {
+        let (word, class) = status_of(status);
+        Self {
+            href: format!("{base}/mailings/{}", status.mailing.id),
+            subject: status.mailing.subject.clone(),
+            sender: status.mailing.sender.email.clone(),
+            recipients: status.mailing.recipients.len(),
+            created: format::time(status.mailing.created_at),
+            status: word,
+            status_class: class,
+        }
+    }
+}
+
+/// A contact as the compose form offers it, with why it cannot send, if it cannot.
+struct ContactOption {
+    id: String,
+    label: String,
+    sender_problem: Option<String>,
+    chosen_sender: bool,
+    chosen_recipient: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mailings.html")]
+struct ListPage {
+    layout: Layout,
+    base: String,
+    mailings: Vec<MailingRow>,
+    contacts: Vec<ContactOption>,
+    subject: String,
+    body: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+struct RecipientStatus {
+    name: String,
+    address: String,
+    state: &'static str,
+    state_class: &'static str,
+    next_attempt: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "mailing.html")]
+struct MailingPage {
+    layout: Layout,
+    action: String,
+    subject: String,
+    sender: String,
+    body: String,
+    created: String,
+    sent: Option<String>,
+    message_href: Option<String>,
+    recipients: Vec<RecipientStatus>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// The compose form. Checkbox lists arrive as repeated fields, which `axum::Form` cannot
+/// read into a `Vec`, so the body is read as pairs.
+struct ComposeFields {
+    sender: String,
+    recipients: Vec<String>,
+    subject: String,
+    body: String,
+}
+
+impl ComposeFields {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut fields = Self {
+            sender: String::new(),
+            recipients: Vec::new(),
+            subject: String::new(),
+            body: String::new(),
+        };
+        for (name, value) in pairs {
+            match name.as_str() {
+                "sender" => fields.sender = value,
+                "recipient" => fields.recipients.push(value),
+                "subject" => fields.subject = value,
+                "body" => fields.body = value,
+                _ => {}
+            }
+        }
+        fields
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewContact {
+    name: String,
+    email: String,
+}
+
+fn status_of(status: &MailingStatus) -> (&'static str, &'static str) {
+    match &status.message {
+        None => ("draft", "wait"),
+        Some(message) => {
+            let state = crate::pages::messages::overall(message);
+            (state.as_str(), format::state_class(state))
+        }
+    }
+}
+
+fn notice(code: &str) -> Option<&'static str> {
+    match code {
+        "contact" => Some("Contact added."),
+        "created" => Some("Mailing created. Check it, then press Send message."),
+        "sent" => {
+            Some("The message was accepted for delivery. Refresh to see each recipient's status.")
+        }
+        _ => None,
+    }
+}
+
+async fn list_page(
+    state: &UiState,
+    scope: &Scope,
+    status: StatusCode,
+    typed: Option<&ComposeFields>,
+    notice_code: &str,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let service = &state.service;
+    let tenant = scope.tenant.id;
+    let base = tenant_path(scope);
+    let mailings = service
+        .list_mailings(tenant, LIST_LIMIT)
+        .await?
+        .iter()
+        .map(|status| MailingRow::new(&base, status))
+        .collect();
+    let mut contacts = Vec::new();
+    for contact in service.list_contacts(tenant).await? {
+        let id = contact.id.to_string();
+        contacts.push(ContactOption {
+            sender_problem: service.sender_problem(tenant, &contact.email).await?,
+            label: format!("{} <{}>", contact.name, contact.email),
+            chosen_sender: typed.is_some_and(|typed| typed.sender == id),
+            chosen_recipient: typed.is_some_and(|typed| typed.recipients.contains(&id)),
+            id,
+        });
+    }
+    let page = ListPage {
+        layout: Layout::tenant(scope, "/mailings", "Mailings"),
+        base,
+        mailings,
+        contacts,
+        subject: typed.map(|typed| typed.subject.clone()).unwrap_or_default(),
+        body: typed.map(|typed| typed.body.clone()).unwrap_or_default(),
+        notice: notice(notice_code),
+        error,
+    };
+    render(status, &page)
+}
+
+pub async fn list(
+    State(state): State<UiState>,
+    scope: Scope,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    list_page(&state, &scope, StatusCode::OK, None, &query.notice, None).await
+}
+
+pub async fn add_contact(
+    State(state): State<UiState>,
+    scope: Scope,
+    axum::Form(form): axum::Form<NewContact>,
+) -> Result<Response, PageError> {
+    let contact = ContactForm {
+        name: form.name,
+        email: form.email,
+    };
+    match state.service.add_contact(scope.tenant.id, contact).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("{}/mailings?notice=contact", tenant_path(&scope)))
+                .into_response(),
+        ),
+        Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
+            let (status, message) = service_status(&error);
+            list_page(&state, &scope, status, None, "", Some(message)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn create(
+    State(state): State<UiState>,
+    scope: Scope,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| PageError::Status(StatusCode::BAD_REQUEST, "The form could not be read."))?;
+    let fields = ComposeFields::from_pairs(pairs);
+    let form = MailingForm {
+        sender: fields.sender.parse::<ContactId>().ok(),
+        recipients: fields
+            .recipients
+            .iter()
+            .filter_map(|id| id.parse::<ContactId>().ok())
+            .collect(),
+        subject: fields.subject.clone(),
+        body: fields.body.clone(),
+    };
+    match state.service.create_mailing(scope.tenant.id, form).await {
+        Ok(mailing) => Ok(Redirect::to(&format!(
+            "{}/mailings/{}?notice=created",
+            tenant_path(&scope),
+            mailing.id
+        ))
+        .into_response()),
+        Err(error @ ServiceError::Invalid { .. }) => {
+            let (status, message) = service_status(&error);
+            list_page(&state, &scope, status, Some(&fields), "", Some(message)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn mailing_id(id: &str) -> Result<MailingId, PageError> {
+    id.parse().map_err(|_| PageError::NotFound)
+}
+
+async fn mailing_page(
+    state: &UiState,
+    scope: &Scope,
+    id: MailingId,
+    status: StatusCode,
+    notice_code: &str,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let found = state.service.mailing_status(scope.tenant.id, id).await?;
+    let base = tenant_path(scope);
+    let mailing = &found.mailing;
+    let recipients = mailing
+        .recipients
+        .iter()
+        .map(|contact| {
+            let queued = found.message.as_ref().and_then(|message| {
+                message
+                    .recipients
+                    .iter()
+                    .find(|recipient| recipient.address.eq_ignore_ascii_case(&contact.email))
+            });
+            match queued {
+                Some(recipient) => RecipientStatus {
+                    name: contact.name.clone(),
+                    address: contact.email.clone(),
+                    state: recipient.state.as_str(),
+                    state_class: format::state_class(recipient.state),
+                    next_attempt: recipient
+                        .next_attempt_at
+                        .filter(|_| !recipient.state.is_final())
+                        .map(format::time)
+                        .unwrap_or_default(),
+                    reason: recipient.last_reply.clone().unwrap_or_default(),
+                },
+                None => RecipientStatus {
+                    name: contact.name.clone(),
+                    address: contact.email.clone(),
+                    state: "not sent",
+                    state_class: "wait",
+                    next_attempt: String::new(),
+                    reason: String::new(),
+                },
+            }
+        })
+        .collect();
+    let page = MailingPage {
+        layout: Layout::tenant(scope, "/mailings", format!("Mailing: {}", mailing.subject)),
+        action: format!("{base}/mailings/{id}"),
+        subject: mailing.subject.clone(),
+        sender: format!("{} <{}>", mailing.sender.name, mailing.sender.email),
+        body: mailing.body.clone(),
+        created: format::time(mailing.created_at),
+        sent: mailing.sent_at.map(format::time),
+        message_href: mailing
+            .message_id
+            .map(|message| format!("{base}/messages/{message}")),
+        recipients,
+        notice: notice(notice_code),
+        error,
+    };
+    render(status, &page)
+}
+
+pub async fn show(
+    State(state): State<UiState>,
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    mailing_page(
+        &state,
+        &scope,
+        mailing_id(&id)?,
+        StatusCode::OK,
+        &query.notice,
+        None,
+    )
+    .await
+}
+
+pub async fn send(
+    State(state): State<UiState>,
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let id = mailing_id(&id)?;
+    match state.service.send_mailing(scope.tenant.id, id).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "{}/mailings/{id}?notice=sent",
+            tenant_path(&scope)
+        ))
+        .into_response()),
+        Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
+            let (status, message) = service_status(&error);
+            mailing_page(&state, &scope, id, status, "", Some(message)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
