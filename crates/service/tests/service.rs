@@ -344,3 +344,88 @@ fn hex_lower(bytes: &[u8]) -> Vec<u8> {
         .flat_map(|byte| format!("{byte:02x}").into_bytes())
         .collect()
 }
+
+#[tokio::test]
+async fn web_ui_accounts_sign_in_with_sessions_and_a_limit() {
+    use sealpost_domain::UserRole;
+    let (_directory, stores) = each_backend().await;
+    let client: std::net::IpAddr = [192, 0, 2, 7].into();
+    for (store, _url) in stores {
+        let service = service(store, &MasterKey::generate().to_text())
+            .await
+            .unwrap();
+        let tenant = service.create_tenant("acme", "").await.unwrap();
+        let role = UserRole::TenantAdmin(tenant.id);
+        let short = service.create_user("ann@acme.example", role, "short").await;
+        assert!(matches!(
+            short,
+            Err(ServiceError::Invalid {
+                field: "password",
+                ..
+            })
+        ));
+        let unknown = UserRole::TenantAdmin(TenantId::new());
+        let orphan = service
+            .create_user("bob@acme.example", unknown, "a long enough password")
+            .await;
+        assert!(matches!(orphan, Err(ServiceError::NotFound("tenant"))));
+        let user = service
+            .create_user(" Ann@Acme.example", role, "a long enough password")
+            .await
+            .unwrap();
+        assert_eq!(user.email.as_str(), "ann@acme.example");
+        let again = service
+            .create_user(
+                "ann@acme.example",
+                UserRole::Operator,
+                "another long password",
+            )
+            .await;
+        assert!(matches!(again, Err(ServiceError::Conflict(_))));
+
+        let wrong = service
+            .sign_in("ann@acme.example", "not the password", client)
+            .await;
+        assert!(matches!(wrong, Err(ServiceError::SignInRefused)));
+        let nobody = service
+            .sign_in("nobody@acme.example", "a long enough password", client)
+            .await;
+        assert!(matches!(nobody, Err(ServiceError::SignInRefused)));
+
+        let signed_in = service
+            .sign_in("ANN@acme.example", "a long enough password", client)
+            .await
+            .unwrap();
+        let session = service.session(&signed_in.token).await.unwrap().unwrap();
+        assert_eq!(session.user, user);
+        assert_eq!(session.csrf_token.len(), 64);
+        assert_ne!(session.csrf_token.as_str(), signed_in.token.as_str());
+        service.sign_out(&signed_in.token).await.unwrap();
+        assert!(service.session(&signed_in.token).await.unwrap().is_none());
+
+        // A new password ends the sessions opened with the old one.
+        let before = service
+            .sign_in("ann@acme.example", "a long enough password", client)
+            .await
+            .unwrap();
+        service
+            .set_user_password("ann@acme.example", "a new long password")
+            .await
+            .unwrap();
+        assert!(service.session(&before.token).await.unwrap().is_none());
+
+        for _ in 0..5 {
+            let guess = service.sign_in("ann@acme.example", "guess", client).await;
+            assert!(matches!(guess, Err(ServiceError::SignInRefused)));
+        }
+        let locked = service
+            .sign_in("ann@acme.example", "a new long password", client)
+            .await;
+        assert!(matches!(locked, Err(ServiceError::TooManyAttempts { .. })));
+        let elsewhere = [192, 0, 2, 8].into();
+        service
+            .sign_in("ann@acme.example", "a new long password", elsewhere)
+            .await
+            .unwrap();
+    }
+}

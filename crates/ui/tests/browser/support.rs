@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -25,7 +25,7 @@ pub const OPERATOR: &str = "ops@platform.test";
 pub const FIXTURE_PASSWORD: &str = "fixture-pass";
 
 /// One browser at a time: two cores do not run several Chromiums well.
-static BROWSER: Mutex<()> = Mutex::new(());
+static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub fn fixture(name: &str) -> String {
     let path = workspace().join("crates/vault/resources/keys").join(name);
@@ -68,15 +68,13 @@ pub struct Harness {
     _dns: TestDns,
     _directory: tempfile::TempDir,
     _profile: tempfile::TempDir,
-    _browser_turn: MutexGuard<'static, ()>,
+    _browser_turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Harness {
     /// Starts everything for the test named `test` (the screenshots' prefix).
     pub async fn start(test: &'static str) -> Self {
-        let browser_turn = BROWSER
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let browser_turn = BROWSER.lock().await;
         let (smtp_port, received) = smtp::start().await;
         let fixture_key = Vault::new(MasterKey::generate())
             .import(&fixture("rsa2048-pkcs8.pem"), None)
