@@ -85,6 +85,8 @@ fn operator_flow(directory: &Path, database_url: &str) {
         ("SEALPOST_MASTER_KEY_FILE", "master.key"),
         ("SEALPOST_DATABASE_URL", database_url),
         ("KEY_PASSWORD", "fixture-pass"),
+        ("UI_PASSWORD", "a long enough password"),
+        ("SHORT_PASSWORD", "short"),
     ];
     let sealpost = |arguments: &[&str]| run(directory, &environment, arguments);
     ok_json(sealpost(&[
@@ -108,6 +110,66 @@ fn operator_flow(directory: &Path, database_url: &str) {
         "--json",
     ]));
     assert_eq!(tenant["display_name"], "Acme");
+
+    let admin = ok_json(sealpost(&[
+        "user",
+        "add",
+        "--email",
+        "Ann@Acme.example",
+        "--tenant",
+        "acme",
+        "--password-env",
+        "UI_PASSWORD",
+        "--json",
+    ]));
+    assert_eq!(admin["email"], "ann@acme.example");
+    assert_eq!(admin["role"], "tenant_admin");
+    assert_eq!(admin["tenant"], "acme");
+    let operator = ok_json(sealpost(&[
+        "user",
+        "add",
+        "--email",
+        "ops@platform.example",
+        "--operator",
+        "--password-env",
+        "UI_PASSWORD",
+        "--json",
+    ]));
+    assert_eq!(operator["role"], "operator");
+    fails_with(
+        sealpost(&[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.example",
+            "--operator",
+            "--password-env",
+            "UI_PASSWORD",
+        ]),
+        "already exists",
+    );
+    fails_with(
+        sealpost(&[
+            "user",
+            "add",
+            "--email",
+            "bob@acme.example",
+            "--tenant",
+            "acme",
+            "--password-env",
+            "SHORT_PASSWORD",
+        ]),
+        "at least 12 characters",
+    );
+    ok_json(sealpost(&[
+        "user",
+        "set-password",
+        "--email",
+        "ann@acme.example",
+        "--password-env",
+        "UI_PASSWORD",
+        "--json",
+    ]));
     fails_with(sealpost(&["tenant", "create", "acme"]), "already exists");
     fails_with(
         sealpost(&["tenant", "create", "Bad Name"]),
@@ -309,6 +371,18 @@ fn demo_server_creates_its_master_key_and_serves_http() {
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
 
+    // The web UI is served beside the API.
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Sign in to Sealpost"), "{page}");
+
     child.kill().unwrap();
     let mut stderr = String::new();
     child
@@ -319,6 +393,7 @@ fn demo_server_creates_its_master_key_and_serves_http() {
         .unwrap();
     child.wait().unwrap();
     assert!(stderr.contains("DEMO MODE"), "{stderr}");
+    assert!(stderr.contains("web UI sign-in"), "{stderr}");
     assert!(
         !stderr.contains(
             &std::fs::read_to_string(&key_file)
