@@ -3,10 +3,12 @@
 //! `/openapi.json` describes every route.
 
 mod auth;
+mod checker;
 mod dkim;
 pub mod dkim_views;
 pub mod dns_views;
 mod error;
+mod mailings;
 pub mod message_views;
 mod messages;
 mod openapi;
@@ -48,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .merge(tenants::routes())
         .merge(signing_domains::routes())
         .merge(settings::routes())
+        .merge(mailings::routes())
+        .merge(checker::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .merge(
             dkim::routes()
