@@ -2,6 +2,8 @@
 
 mod commands;
 mod config;
+mod demo;
+mod inbound;
 mod master_key;
 mod output;
 mod serve;
@@ -82,7 +84,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("SEALPOST_LOG")
-        .unwrap_or_else(|_| "info".into());
+        .unwrap_or_else(|_| "info,hickory_server=warn".into());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -94,6 +94,13 @@ impl Service {
         })
     }
 
+    /// Sends every later DNS lookup to `resolver`; the demo starts its DNS server only once
+    /// the demo tenant's key exists.
+    pub fn with_resolver(mut self, resolver: Resolver) -> Self {
+        self.resolver = resolver;
+        self
+    }
+
     /// Whether mail the tenant cannot sign is sent unsigned or refused.
     pub fn with_unsigned_policy(mut self, policy: UnsignedPolicy) -> Self {
         self.unsigned_policy = policy;
