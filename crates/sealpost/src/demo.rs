@@ -129,6 +129,9 @@ pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
         .a(&platform, Ipv4Addr::LOCALHOST)
         .ptr("1.0.0.127.in-addr.arpa", &platform)
         .txt(TENANT_DOMAIN, &[&format!("v=spf1 include:{include} ~all")])
+        // Replies and bounces need a mail host; in the demo it is this node, which refuses all
+        // but test addresses, so such mail fails visibly instead of leaving the machine.
+        .mx(TENANT_DOMAIN, 10, &format!("mx.{checker}"))
         .txt_split(&record.name, &record.value)
         .txt(
             &format!("_dmarc.{TENANT_DOMAIN}"),

@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
-    PlatformCommand, QueueCommand, SpfCommand, TenantCommand,
+    PlatformCommand, QueueCommand, SpfCommand, TenantCommand, Troubleshoot,
 };
 use crate::output::Output;
 
@@ -73,6 +73,9 @@ enum Command {
     Queue(QueueCommand),
     /// Score a message file as the built-in mail tester does, before sending it.
     CheckMessage(CheckMessage),
+    /// The support path for one sender: sender domain, From and MAIL FROM domains among the
+    /// tenant's signing domains, DKIM record, SPF and DMARC, and optionally a test mailing.
+    Troubleshoot(Troubleshoot),
     /// DNS checks of a sending domain: SPF, the DKIM record, DMARC and MX in one report.
     #[command(subcommand)]
     Dns(DnsCommand),
@@ -148,6 +151,9 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Dns(command) => return commands::dns(command, config_file, output).await,
         Command::CheckMessage(command) => {
             return commands::check_message(command, config_file, output).await;
+        }
+        Command::Troubleshoot(command) => {
+            return commands::troubleshoot(command, config_file, output).await;
         }
         Command::Platform(command) => commands::platform(command, config_file, output),
         Command::Tenant(command) => {

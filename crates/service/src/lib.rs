@@ -16,6 +16,7 @@ mod signing;
 mod signing_domains;
 mod submit;
 mod tenants;
+mod troubleshoot;
 mod worker;
 
 pub use checker::{Arrival, CheckerReport, CheckerSettings, TestAddress};
@@ -29,6 +30,7 @@ pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
 pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy};
 pub use tenants::NewApiKey;
+pub use troubleshoot::{DomainStanding, Troubleshooting};
 pub use worker::DeliverySettings;
 
 use std::sync::Arc;

@@ -15,6 +15,7 @@ mod openapi;
 mod settings;
 mod signing_domains;
 mod tenants;
+pub mod troubleshoot;
 pub mod views;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use sealpost_service::Service;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+pub use checker::CheckerReportView;
 pub use error::ApiError;
 
 /// JSON request bodies carry at most a pasted PEM key; anything larger is refused before parsing.
@@ -52,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::routes())
         .merge(mailings::routes())
         .merge(checker::routes())
+        .merge(troubleshoot::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .merge(
             dkim::routes()

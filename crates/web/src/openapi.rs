@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{checker, dkim, mailings, messages, settings, signing_domains, tenants};
+use crate::{checker, dkim, mailings, messages, settings, signing_domains, tenants, troubleshoot};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +21,7 @@ use crate::{checker, dkim, mailings, messages, settings, signing_domains, tenant
         mailings::list_contacts, mailings::create_contact, mailings::list, mailings::create,
         mailings::show, mailings::send,
         checker::issue_address, checker::send_test_mailing, checker::list_reports,
-        checker::show_report, checker::raw_report,
+        checker::show_report, checker::raw_report, troubleshoot::troubleshoot,
     ),
     modifiers(&BearerSchemes)
 )]

@@ -8,6 +8,7 @@ mod domain;
 mod queue;
 mod spf;
 mod tenant;
+mod troubleshoot;
 
 pub use check::{CheckMessage, check_message};
 pub use delivery::{DeliveryCommand, delivery};
@@ -17,6 +18,7 @@ pub use domain::{DomainCommand, domain};
 pub use queue::{QueueCommand, queue};
 pub use spf::{PlatformCommand, SpfCommand, platform, spf};
 pub use tenant::{TenantCommand, tenant};
+pub use troubleshoot::{Troubleshoot, troubleshoot};
 
 use std::path::PathBuf;
 

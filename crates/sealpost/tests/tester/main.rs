@@ -7,3 +7,4 @@ mod support;
 mod broken;
 mod demo;
 mod spam_filter;
+mod troubleshoot;

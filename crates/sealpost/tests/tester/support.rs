@@ -12,7 +12,9 @@ const BINARY: &str = env!("CARGO_BIN_EXE_sealpost");
 
 pub struct Demo {
     child: Child,
-    _directory: tempfile::TempDir,
+    directory: tempfile::TempDir,
+    /// The embedded DNS server's address.
+    pub dns: String,
     pub http: String,
     pub checker: String,
     pub api_key: String,
@@ -34,8 +36,8 @@ impl Demo {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut http, mut checker, mut api_key) = (None, None, None);
-        while http.is_none() || checker.is_none() || api_key.is_none() {
+        let (mut http, mut checker, mut api_key, mut dns) = (None, None, None, None);
+        while http.is_none() || checker.is_none() || api_key.is_none() || dns.is_none() {
             let line = lines
                 .next()
                 .expect("the demo prints where it listens")
@@ -44,6 +46,8 @@ impl Demo {
                 http = Some(rest.trim().to_owned());
             } else if let Some(rest) = line.strip_prefix("sealpost mail tester on ") {
                 checker = rest.split_whitespace().next().map(str::to_owned);
+            } else if let Some((_, rest)) = line.split_once("Embedded DNS on ") {
+                dns = rest.split_whitespace().next().map(str::to_owned);
             } else if let Some((_, key)) = line.split_once("API key: ") {
                 api_key = Some(key.trim().to_owned());
             }
@@ -52,7 +56,8 @@ impl Demo {
         std::thread::spawn(move || lines.for_each(drop));
         Self {
             child,
-            _directory: directory,
+            directory,
+            dns: dns.unwrap(),
             http: http.unwrap(),
             checker: checker.unwrap(),
             api_key: api_key.unwrap(),
@@ -103,6 +108,23 @@ impl Demo {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// Runs a CLI command against the demo's data directory (its database and master key),
+    /// configured with the demo's platform and mail tester domain as an operator's file would
+    /// be.
+    pub fn cli(&self, arguments: &[&str]) -> std::process::Output {
+        Command::new(BINARY)
+            .current_dir(self.directory.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SEALPOST_LOG", "warn")
+            .env("SEALPOST_CHECKER__DOMAIN", "checker.sealpost.test")
+            .env("SEALPOST_PLATFORM__DOMAIN", "mail.sealpost.test")
+            .env("SEALPOST_PLATFORM__SENDING_IPS", "[\"127.0.0.0/8\"]")
+            .args(arguments)
+            .output()
+            .unwrap()
     }
 
     /// A fresh test address: (address, token).
