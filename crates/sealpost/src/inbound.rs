@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use sealpost_checker::Received;
 use sealpost_service::{Arrival, Service, ServiceError};
 use sealpost_smtpd::{
     BackendError, Envelope, Identity, Mode, Rejection, SmtpdConfig, SubmissionBackend, SubmitError,
@@ -41,10 +42,12 @@ impl SubmissionBackend for CheckerBackend {
     ) -> Result<String, SubmitError> {
         let arrival = Arrival {
             recipients: &envelope.rcpt_to,
-            client_ip: envelope.peer.ip(),
-            helo: &envelope.helo,
-            mail_from: &envelope.mail_from,
-            message: &message,
+            received: Received {
+                message: &message,
+                client_ip: envelope.peer.ip(),
+                helo: &envelope.helo,
+                mail_from: &envelope.mail_from,
+            },
         };
         match self.service.receive_test_message(arrival).await {
             Ok(ids) => Ok(ids

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use sealpost_checker::Received;
 use sealpost_domain::{ContactId, Timestamp};
 use sealpost_service::{
     Arrival, CheckerSettings, Clock, ContactForm, MailingForm, Service, ServiceError, Store,
@@ -257,10 +258,12 @@ async fn test_addresses_take_mail_for_their_tenant_only() {
         let ids = service
             .receive_test_message(Arrival {
                 recipients: &recipients,
-                client_ip: "127.0.0.1".parse().unwrap(),
-                helo: "mta.client.example",
-                mail_from: "bounce@client.example",
-                message,
+                received: Received {
+                    message,
+                    client_ip: "127.0.0.1".parse().unwrap(),
+                    helo: "mta.client.example",
+                    mail_from: "bounce@client.example",
+                },
             })
             .await
             .unwrap();
@@ -306,10 +309,12 @@ async fn test_addresses_take_mail_for_their_tenant_only() {
             service
                 .receive_test_message(Arrival {
                     recipients: &nobody,
-                    client_ip: "127.0.0.1".parse().unwrap(),
-                    helo: "x",
-                    mail_from: "",
-                    message,
+                    received: Received {
+                        message,
+                        client_ip: "127.0.0.1".parse().unwrap(),
+                        helo: "x",
+                        mail_from: "",
+                    },
                 })
                 .await,
             Err(ServiceError::NotFound(_))
