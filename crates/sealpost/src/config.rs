@@ -38,6 +38,21 @@ pub struct Config {
     pub platform: Platform,
     pub smtp: Smtp,
     pub delivery: Delivery,
+    pub checker: Checker,
+}
+
+/// The built-in mail tester (SPEC S7): its inbound SMTP listener and the domain of its test
+/// addresses, whose MX must point at that listener.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checker {
+    /// The domain of test addresses (`test-<token>@<domain>`); unset leaves the tester off.
+    pub domain: Option<String>,
+    /// Where the inbound listener listens, such as `0.0.0.0:25`; unset: no listener on this
+    /// node (another node may run it).
+    pub listen: Option<SocketAddr>,
+    /// SpamAssassin's spamd, such as `127.0.0.1:783`, for a spam-filter score.
+    pub spamd: Option<SocketAddr>,
 }
 
 /// Outbound delivery by this node (SPEC S1).
@@ -121,6 +136,7 @@ impl Default for Config {
             platform: Platform::default(),
             smtp: Smtp::default(),
             delivery: Delivery::default(),
+            checker: Checker::default(),
         }
     }
 }
@@ -150,6 +166,9 @@ const ENV_KEYS: &[&str] = &[
     "delivery__retry_delays",
     "delivery__max_age",
     "delivery__lease_seconds",
+    "checker__domain",
+    "checker__listen",
+    "checker__spamd",
 ];
 
 impl Config {
@@ -191,6 +210,12 @@ impl Config {
             DomainName::parse(host).context("platform.spf_include_host")?;
         }
         self.sending_networks()?;
+        if let Some(domain) = &self.checker.domain {
+            DomainName::parse(domain).context("checker.domain")?;
+        }
+        if self.checker.listen.is_some() && self.checker.domain.is_none() {
+            bail!("checker.listen needs checker.domain: the listener accepts only test addresses");
+        }
         let delivery = &self.delivery;
         if delivery.retry_delays.iter().any(|delay| *delay <= 0)
             || delivery.max_age <= 0
@@ -262,7 +287,21 @@ impl Config {
             },
             "smtp": self.smtp,
             "delivery": self.delivery,
+            "checker": self.checker,
         })
+    }
+
+    /// The mail tester's settings for the service, when a checker domain is configured.
+    pub fn checker_settings(&self) -> anyhow::Result<Option<sealpost_service::CheckerSettings>> {
+        let Some(domain) = &self.checker.domain else {
+            return Ok(None);
+        };
+        Ok(Some(sealpost_service::CheckerSettings {
+            domain: DomainName::parse(domain).context("checker.domain")?,
+            spamd: self.checker.spamd.map(|address| {
+                sealpost_spamd::SpamdClient::new(address, std::time::Duration::from_secs(30))
+            }),
+        }))
     }
 
     /// `_spf.<platform domain>` unless configured otherwise (SPEC S2.1).

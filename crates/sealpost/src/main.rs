@@ -2,6 +2,8 @@
 
 mod commands;
 mod config;
+mod demo;
+mod inbound;
 mod master_key;
 mod output;
 mod serve;
@@ -14,7 +16,7 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
-    PlatformCommand, QueueCommand, SpfCommand, TenantCommand, UserCommand,
+    PlatformCommand, QueueCommand, SpfCommand, TenantCommand, Troubleshoot, UserCommand,
 };
 use crate::output::Output;
 
@@ -74,6 +76,9 @@ enum Command {
     Queue(QueueCommand),
     /// Score a message file as the built-in mail tester does, before sending it.
     CheckMessage(CheckMessage),
+    /// The support path for one sender: sender domain, From and MAIL FROM domains among the
+    /// tenant's signing domains, DKIM record, SPF and DMARC, and optionally a test mailing.
+    Troubleshoot(Troubleshoot),
     /// DNS checks of a sending domain: SPF, the DKIM record, DMARC and MX in one report.
     #[command(subcommand)]
     Dns(DnsCommand),
@@ -85,7 +90,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("SEALPOST_LOG")
-        .unwrap_or_else(|_| "info".into());
+        .unwrap_or_else(|_| "info,hickory_server=warn".into());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -149,6 +154,9 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Dns(command) => return commands::dns(command, config_file, output).await,
         Command::CheckMessage(command) => {
             return commands::check_message(command, config_file, output).await;
+        }
+        Command::Troubleshoot(command) => {
+            return commands::troubleshoot(command, config_file, output).await;
         }
         Command::Platform(command) => commands::platform(command, config_file, output),
         Command::Tenant(command) => {

@@ -12,8 +12,12 @@ use sealpost_vault::Vault;
 use crate::config::{Config, UnsignedMail};
 use crate::master_key::{self, Source};
 
-pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let (master, source) = master_key::load(&config, demo)?;
+    let prepared = match demo {
+        true => Some(crate::demo::prepare(&mut config).await?),
+        false => None,
+    };
     match &source {
         Source::DemoFileCreated(path) => tracing::warn!(
             path = %path.display(),
@@ -24,6 +28,13 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         Source::Environment => tracing::info!("master key loaded from SEALPOST_MASTER_KEY"),
     }
     let service = crate::commands::open_service_with(&config, master).await?;
+    let (service, seeded) = match demo {
+        true => {
+            let seeded = crate::demo::seed(service, &config).await?;
+            (seeded.service.clone(), Some(seeded))
+        }
+        false => (service, None),
+    };
 
     let operator_token = match (&config.operator_token, demo) {
         (Some(token), _) => Some(Arc::from(token.as_str())),
@@ -37,11 +48,16 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
             None
         }
     };
-    if demo {
-        let (email, password) =
-            crate::commands::demo_admin(&service, sealpost_domain::UserRole::Operator).await?;
-        tracing::warn!(%email, %password, "DEMO MODE: web UI sign-in for this run");
-    }
+    // The demo tenant's administrator for the web UI, with a password for this run; printed
+    // with the demo's other facts on stdout, not logged.
+    let demo_sign_in = match &seeded {
+        Some(_) => {
+            let tenant = service.find_tenant(crate::demo::TENANT).await?;
+            let role = sealpost_domain::UserRole::TenantAdmin(tenant.id);
+            Some(crate::commands::demo_admin(&service, role).await?)
+        }
+        None => None,
+    };
     // The JSON API keeps /api/v1, /health, /metrics and /openapi.json; the UI's pages take
     // the rest. Both call the same service.
     let app = sealpost_web::router(sealpost_web::AppState {
@@ -76,6 +92,33 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let checker_listener = match (prepared, config.checker.listen) {
+        (Some(prepared), _) => Some(prepared.checker_listener),
+        (None, Some(address)) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for the mail tester on {address}"))?,
+        ),
+        (None, None) => None,
+    };
+    let checker = match checker_listener {
+        Some(listener) => {
+            println!(
+                "sealpost mail tester on {} for test addresses at {}",
+                listener.local_addr()?,
+                config.checker.domain.as_deref().unwrap_or_default()
+            );
+            Some(tokio::spawn(sealpost_smtpd::serve(
+                listener,
+                crate::inbound::smtpd_config(&config, demo)?,
+                Arc::new(crate::inbound::CheckerBackend {
+                    service: service.clone(),
+                }),
+                shutdown.clone(),
+            )))
+        }
+        None => None,
+    };
 
     let listener = tokio::net::TcpListener::bind(config.http_listen)
         .await
@@ -84,6 +127,12 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     // Printed on stdout so that scripts and tests that ask for port 0 learn the real port.
     println!("sealpost listening on http://{address}");
     tracing::info!(%address, database = %redact_url(&config.database_url()), "serving");
+    if let Some(seeded) = &seeded {
+        crate::demo::announce(seeded, &config, address);
+    }
+    if let Some((email, password)) = &demo_sign_in {
+        println!("Web UI: http://{address}/ (sign in as {email}, password {password})");
+    }
     let stop = shutdown.clone();
     // The UI limits sign-in attempts per client address, so it needs the peer's address.
     axum::serve(
@@ -99,6 +148,9 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     shutdown.cancel();
     if let Some(smtp) = smtp {
         smtp.await.context("the SMTP listener failed")?;
+    }
+    if let Some(checker) = checker {
+        checker.await.context("the mail tester's listener failed")?;
     }
     if let Some(worker) = worker {
         worker.await.context("the delivery worker failed")?;
@@ -161,6 +213,7 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
             max_age: config.delivery.max_age,
         })
         .with_delivery(delivery)
+        .with_checker(config.checker_settings()?)
         .with_unsigned_policy(match config.unsigned_mail {
             UnsignedMail::Send => UnsignedPolicy::Send,
             UnsignedMail::Refuse => UnsignedPolicy::Refuse,

@@ -2,8 +2,6 @@
 //! analysis and storage of what arrives at them, and the closed-loop test mailing (S7.3) that
 //! goes out through the normal path (signing, queue, native delivery or the tenant's relay).
 
-use std::net::IpAddr;
-
 use sealpost_checker::Received;
 use sealpost_checker::document::ReportDocument;
 use sealpost_domain::{
@@ -50,14 +48,12 @@ pub struct CheckerReport {
     pub document: ReportDocument,
 }
 
-/// A message at the inbound listener, with the facts of its SMTP session.
+/// A message at the inbound listener: the recipients it was sent to, and the message with the
+/// facts of its SMTP session that the analysis reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Arrival<'a> {
     pub recipients: &'a [String],
-    pub client_ip: IpAddr,
-    pub helo: &'a str,
-    pub mail_from: &'a str,
-    pub message: &'a [u8],
+    pub received: Received<'a>,
 }
 
 impl Service {
@@ -195,18 +191,9 @@ impl Service {
             return Err(ServiceError::NotFound("test address"));
         }
         let now = self.clock.now();
-        let report = sealpost_checker::analyse(
-            &self.resolver,
-            &Received {
-                message: arrival.message,
-                client_ip: arrival.client_ip,
-                helo: arrival.helo,
-                mail_from: arrival.mail_from,
-            },
-            now,
-        )
-        .await;
-        let report = self.add_spam_filter(report, arrival.message).await;
+        let received = arrival.received;
+        let report = sealpost_checker::analyse(&self.resolver, &received, now).await;
+        let report = self.add_spam_filter(report, received.message).await;
         let document = ReportDocument::from(&report);
         let json = serde_json::to_string(&document)
             .map_err(|error| ServiceError::Internal(error.to_string()))?;
@@ -225,14 +212,14 @@ impl Service {
                 token: address.token.clone(),
                 tenant_id: address.tenant_id,
                 received_at: now,
-                client_ip: arrival.client_ip.to_canonical().to_string(),
-                helo: arrival.helo.to_owned(),
-                mail_from: arrival.mail_from.to_owned(),
+                client_ip: received.client_ip.to_canonical().to_string(),
+                helo: received.helo.to_owned(),
+                mail_from: received.mail_from.to_owned(),
                 score: report.score,
                 report: json.clone(),
             };
             self.store
-                .insert_checker_report(&record, arrival.message)
+                .insert_checker_report(&record, received.message)
                 .await?;
             ids.push(record.id);
         }

@@ -17,6 +17,7 @@ mod signing;
 mod signing_domains;
 mod submit;
 mod tenants;
+mod troubleshoot;
 mod users;
 mod worker;
 
@@ -24,7 +25,6 @@ pub use checker::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use clock::{Clock, SystemClock};
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use delivery_settings::RelayForm;
-pub use dns_checks::SenderDiagnosis;
 pub use error::ServiceError;
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
@@ -32,6 +32,7 @@ pub use signing::{SignedMessage, SigningOutcome};
 pub use signing_domains::KeyImport;
 pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy};
 pub use tenants::NewApiKey;
+pub use troubleshoot::{DomainStanding, Troubleshooting};
 pub use users::{SessionUser, SignedIn};
 pub use worker::DeliverySettings;
 
@@ -99,6 +100,13 @@ impl Service {
             sign_in_limit: SignInLimit::default(),
             checker: None,
         })
+    }
+
+    /// Sends every later DNS lookup to `resolver`; the demo starts its DNS server only once
+    /// the demo tenant's key exists.
+    pub fn with_resolver(mut self, resolver: Resolver) -> Self {
+        self.resolver = resolver;
+        self
     }
 
     /// Whether mail the tenant cannot sign is sent unsigned or refused.

@@ -10,6 +10,8 @@
 
 mod client;
 mod protocol;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use client::{DEFAULT_MAX_MESSAGE_SIZE, SpamdClient, SpamdError};
 pub use protocol::{ProtocolError, SpamReport, SpamRule};

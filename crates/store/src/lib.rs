@@ -116,6 +116,8 @@ impl Store {
 }
 
 #[cfg(test)]
+mod mailing_tests;
+#[cfg(test)]
 mod queue_tests;
 #[cfg(test)]
 mod tests;

@@ -3,16 +3,19 @@
 //! `/openapi.json` describes every route.
 
 mod auth;
+mod checker;
 mod dkim;
 pub mod dkim_views;
 pub mod dns_views;
 mod error;
+mod mailings;
 pub mod message_views;
 mod messages;
 mod openapi;
 mod settings;
 mod signing_domains;
 mod tenants;
+pub mod troubleshoot;
 pub mod views;
 
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use sealpost_service::Service;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+pub use checker::CheckerReportView;
 pub use error::ApiError;
 
 /// JSON request bodies carry at most a pasted PEM key; anything larger is refused before parsing.
@@ -48,6 +52,9 @@ pub fn router(state: AppState) -> Router {
         .merge(tenants::routes())
         .merge(signing_domains::routes())
         .merge(settings::routes())
+        .merge(mailings::routes())
+        .merge(checker::routes())
+        .merge(troubleshoot::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .merge(
             dkim::routes()

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{dkim, messages, settings, signing_domains, tenants};
+use crate::{checker, dkim, mailings, messages, settings, signing_domains, tenants, troubleshoot};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,10 @@ use crate::{dkim, messages, settings, signing_domains, tenants};
         messages::submit, messages::submit_raw, messages::list, messages::show,
         messages::raw_source, messages::dkim, messages::retry, messages::cancel,
         settings::show, settings::update, settings::test_connection,
+        mailings::list_contacts, mailings::create_contact, mailings::list, mailings::create,
+        mailings::show, mailings::send,
+        checker::issue_address, checker::send_test_mailing, checker::list_reports,
+        checker::show_report, checker::raw_report, troubleshoot::troubleshoot,
     ),
     modifiers(&BearerSchemes)
 )]

@@ -45,34 +45,37 @@ pub async fn check_message(
     };
     let report = analyse(&resolver, &received, super::now()).await;
     let view = ReportDocument::from(&report);
-    output.print(&view, || {
-        let mut text = format!(
-            "Score: {:.1}/10 for application mail ({:.1}/10 as a newsletter)\n",
-            view.score, view.newsletter_score
-        );
-        for problem in &view.problems {
-            text.push_str(&format!(
-                "\n[{}] {} (-{:.1}{}): {}\n    fix: {}\n",
-                problem.severity,
-                problem.code,
-                problem.penalty,
-                if problem.matters_for == "newsletters" {
-                    ", newsletters only"
-                } else {
-                    ""
-                },
-                problem.found,
-                problem.fix
-            ));
-        }
-        text.push_str("\nChecks:\n");
-        for check in &view.checks {
-            text.push_str(&format!(
-                "  {:<7} {}: {}\n",
-                check.status, check.name, check.found
-            ));
-        }
-        text.trim_end().to_owned()
-    });
+    output.print(&view, || report_text(&view));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The report as a person reads it: the score, each problem with its fix, then every check.
+pub(crate) fn report_text(view: &ReportDocument) -> String {
+    let mut text = format!(
+        "Score: {:.1}/10 for application mail ({:.1}/10 as a newsletter)\n",
+        view.score, view.newsletter_score
+    );
+    for problem in &view.problems {
+        text.push_str(&format!(
+            "\n[{}] {} (-{:.1}{}): {}\n    fix: {}\n",
+            problem.severity,
+            problem.code,
+            problem.penalty,
+            if problem.matters_for == "newsletters" {
+                ", newsletters only"
+            } else {
+                ""
+            },
+            problem.found,
+            problem.fix
+        ));
+    }
+    text.push_str("\nChecks:\n");
+    for check in &view.checks {
+        text.push_str(&format!(
+            "  {:<7} {}: {}\n",
+            check.status, check.name, check.found
+        ));
+    }
+    text.trim_end().to_owned()
 }

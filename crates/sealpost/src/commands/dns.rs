@@ -89,7 +89,7 @@ pub async fn dns(
 }
 
 /// The report as a person reads it: one block per check, each finding with its fix.
-fn report_text(view: &DnsReportView) -> String {
+pub(crate) fn report_text(view: &DnsReportView) -> String {
     let mut text = format!("DNS check of {}: {}\n", view.domain, view.status);
     for section in &view.sections {
         text.push_str(&format!(

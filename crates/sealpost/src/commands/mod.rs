@@ -8,6 +8,7 @@ mod domain;
 mod queue;
 mod spf;
 mod tenant;
+mod troubleshoot;
 mod user;
 
 pub use check::{CheckMessage, check_message};
@@ -18,6 +19,7 @@ pub use domain::{DomainCommand, domain};
 pub use queue::{QueueCommand, queue};
 pub use spf::{PlatformCommand, SpfCommand, platform, spf};
 pub use tenant::{TenantCommand, tenant};
+pub use troubleshoot::{Troubleshoot, troubleshoot};
 pub use user::{UserCommand, demo_admin, user};
 
 use std::path::PathBuf;

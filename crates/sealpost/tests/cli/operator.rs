@@ -343,15 +343,8 @@ fn demo_server_creates_its_master_key_and_serves_http() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("sealpost listening on http://")
-        .unwrap()
-        .to_owned();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let address = listening_address(&mut stdout);
     let key_file = directory.path().join("data/master.key");
     assert_eq!(
         std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
@@ -371,17 +364,46 @@ fn demo_server_creates_its_master_key_and_serves_http() {
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
 
-    // The web UI is served beside the API.
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    write!(
-        stream,
-        "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut page = String::new();
-    stream.read_to_string(&mut page).unwrap();
+    // The web UI is served beside the API, and the demo tenant's administrator printed on
+    // stdout signs in with the password printed there.
+    let password = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no web UI sign-in printed"
+        );
+        if let Some(rest) = line.trim().strip_prefix("Web UI: ") {
+            assert!(rest.contains("sign in as admin@demo.invalid"), "{rest}");
+            break rest
+                .rsplit(' ')
+                .next()
+                .unwrap()
+                .trim_end_matches(')')
+                .to_owned();
+        }
+    };
+    let page = http(
+        &address,
+        "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    assert!(page.contains("Sign in to Sealpost"), "{page}");
+    let login_cookie = page
+        .split("sp_login=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap();
+    let form = format!("csrf={login_cookie}&email=admin%40demo.invalid&password={password}");
+    let signed_in = http(
+        &address,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: x\r\nCookie: sp_login={login_cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert!(signed_in.starts_with("HTTP/1.1 303"), "{signed_in}");
+    assert!(signed_in.contains("sp_session="), "{signed_in}");
 
     child.kill().unwrap();
     let mut stderr = String::new();
@@ -393,7 +415,6 @@ fn demo_server_creates_its_master_key_and_serves_http() {
         .unwrap();
     child.wait().unwrap();
     assert!(stderr.contains("DEMO MODE"), "{stderr}");
-    assert!(stderr.contains("web UI sign-in"), "{stderr}");
     assert!(
         !stderr.contains(
             &std::fs::read_to_string(&key_file)
@@ -406,6 +427,29 @@ fn demo_server_creates_its_master_key_and_serves_http() {
     // The CLI finds the demo key and sees what the server stored.
     let listed = ok_json(run(directory.path(), &[], &["tenant", "list", "--json"]));
     assert_eq!(listed[0]["name"], "acme");
+}
+
+/// The HTTP address the server prints; demo mode prints its mail tester's address first.
+fn listening_address(stdout: &mut impl std::io::BufRead) -> String {
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no listening line"
+        );
+        if let Some(address) = line.trim().strip_prefix("sealpost listening on http://") {
+            return address.to_owned();
+        }
+    }
+}
+
+/// Sends one raw HTTP request and returns the whole response.
+fn http(address: &str, request: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
 }
 
 /// `SEALPOST_LOG_FORMAT=json` makes every log line one JSON object.
@@ -425,11 +469,7 @@ fn logs_can_be_json() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("sealpost listening on"));
+    listening_address(&mut BufReader::new(child.stdout.take().unwrap()));
     child.kill().unwrap();
     let mut stderr = String::new();
     child

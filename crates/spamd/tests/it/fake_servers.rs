@@ -7,7 +7,7 @@ use sealpost_spamd::{ProtocolError, SpamdClient, SpamdError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::running_spamd::free_loopback_address;
+use sealpost_spamd::testing::free_loopback_address;
 
 #[tokio::test]
 async fn closed_port_is_refused() {

@@ -3,4 +3,3 @@
 
 mod fake_servers;
 mod real_spamd;
-mod running_spamd;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sealpost_spamd::SpamdClient;
 
-use crate::running_spamd::RunningSpamd;
+use sealpost_spamd::testing::RunningSpamd;
 
 /// Generous, because the first check after start-up also warms spamd's child up.
 const TIMEOUT: Duration = Duration::from_secs(30);

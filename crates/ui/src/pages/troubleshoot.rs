@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use sealpost_domain::SigningDomain;
-use sealpost_service::ServiceError;
+use sealpost_service::{DomainStanding, ServiceError};
 use serde::Deserialize;
 
 use crate::UiState;
@@ -64,23 +63,21 @@ fn domain_step(
     base: &str,
     label: &'static str,
     domain: String,
-    signing_domains: &[SigningDomain],
+    standing: &DomainStanding,
 ) -> DomainStep {
-    let (status, status_class) = if signing_domains.iter().any(|candidate| candidate.active) {
-        ("present and active", "ok")
-    } else if signing_domains.is_empty() {
-        ("not a signing domain", "bad")
-    } else {
-        ("present, not active", "bad")
+    let (status, status_class, signing_domain) = match standing {
+        DomainStanding::Active(found) => ("present and active", "ok", Some(found)),
+        DomainStanding::Inactive(found) => ("present, not active", "bad", Some(found)),
+        DomainStanding::Unknown => ("not a signing domain", "bad", None),
     };
     DomainStep {
         label,
         domain,
         status,
         status_class,
-        signing_domains: signing_domains
-            .iter()
-            .map(|candidate| DomainRow::new(base, candidate))
+        signing_domains: signing_domain
+            .map(|found| DomainRow::new(base, found))
+            .into_iter()
             .collect(),
     }
 }
@@ -132,7 +129,7 @@ async fn page(
     } else {
         match state
             .service
-            .diagnose_sender(tenant, &query.from, Some(query.mail_from.as_str()))
+            .troubleshoot(tenant, &query.from, Some(query.mail_from.as_str()))
             .await
         {
             Ok(found) => {
@@ -140,23 +137,23 @@ async fn page(
                     domain_step(
                         &base,
                         "From domain",
-                        found.from_domain.to_unicode(),
-                        &found.from_signing_domains,
+                        found.sender_domain.to_unicode(),
+                        &found.from_standing,
                     ),
                     domain_step(
                         &base,
                         "MAIL FROM domain",
                         found.mail_from_domain.to_unicode(),
-                        &found.mail_from_signing_domains,
+                        &found.mail_from_standing,
                     ),
                 ];
                 let diagnosis = Diagnosis {
-                    from_domain: found.from_domain.to_unicode(),
+                    from_domain: found.sender_domain.to_unicode(),
                     steps,
                     signs: found.unsigned_reason.is_none(),
                     unsigned_reason: found.unsigned_reason.unwrap_or_default(),
                 };
-                (Some((diagnosis, ReportView::from(&found.report))), None)
+                (Some((diagnosis, ReportView::from(&found.dns))), None)
             }
             Err(error @ ServiceError::Invalid { .. }) => (None, Some(service_status(&error).1)),
             Err(other) => return Err(other.into()),

@@ -177,10 +177,12 @@ async fn troubleshooting_sends_a_test_mailing_and_the_report_appears() {
         .service
         .receive_test_message(sealpost_service::Arrival {
             recipients: &[address],
-            client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
-            helo: "mta.platform.test",
-            mail_from: "facilities@client.test",
-            message: &message,
+            received: sealpost_checker::Received {
+                message: &message,
+                client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
+                helo: "mta.platform.test",
+                mail_from: "facilities@client.test",
+            },
         })
         .await
         .unwrap();

@@ -1,4 +1,5 @@
-//! Starts a real spamd for one test and stops it when the test ends, however it ends.
+//! Starts a real spamd for a test and stops it when the test ends, however it ends (the
+//! `testing` feature, for this crate's tests and the mail tester's).
 //!
 //! spamd is not optional here: the point of these tests is that the client reads what spamd
 //! really sends, so a missing spamd fails the test with the packages to install rather than
@@ -27,6 +28,7 @@ const RULES: &str = "/usr/share/spamassassin";
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A spamd listening on 127.0.0.1 only, killed on drop.
+#[derive(Debug)]
 pub struct RunningSpamd {
     child: Child,
     address: SocketAddr,

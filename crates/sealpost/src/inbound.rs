@@ -1,0 +1,77 @@
+//! The mail tester's inbound SMTP listener wired to the service (SPEC S7.1): anyone may connect,
+//! only live test addresses are accepted, and each message is analysed and its report stored
+//! before the 250, so an acknowledged test message always has its report.
+
+use std::sync::Arc;
+
+use sealpost_checker::Received;
+use sealpost_service::{Arrival, Service, ServiceError};
+use sealpost_smtpd::{
+    BackendError, Envelope, Identity, Mode, Rejection, SmtpdConfig, SubmissionBackend, SubmitError,
+};
+
+use crate::config::Config;
+
+/// Test messages larger than this are refused: a test needs a representative message, not a
+/// large one, and the limit bounds what strangers can make the tester store.
+const MAX_TEST_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct CheckerBackend {
+    pub service: Service,
+}
+
+impl SubmissionBackend for CheckerBackend {
+    /// An inbound listener never offers AUTH, so this is never asked; no credentials are valid.
+    async fn authenticate(&self, _: &str, _: &str) -> Result<Option<Identity>, BackendError> {
+        Ok(None)
+    }
+
+    async fn accept_recipient(&self, address: &str) -> Result<bool, BackendError> {
+        self.service
+            .accepts_test_recipient(address)
+            .await
+            .map_err(BackendError::new)
+    }
+
+    async fn submit(
+        &self,
+        _: Option<&Identity>,
+        envelope: Envelope,
+        message: Vec<u8>,
+    ) -> Result<String, SubmitError> {
+        let arrival = Arrival {
+            recipients: &envelope.rcpt_to,
+            received: Received {
+                message: &message,
+                client_ip: envelope.peer.ip(),
+                helo: &envelope.helo,
+                mail_from: &envelope.mail_from,
+            },
+        };
+        match self.service.receive_test_message(arrival).await {
+            Ok(ids) => Ok(ids
+                .first()
+                .map_or_else(|| "not kept".to_owned(), ToString::to_string)),
+            // The address expired between RCPT and the end of DATA.
+            Err(ServiceError::NotFound(_)) => Err(SubmitError::Permanent(Rejection::new(
+                550,
+                [5, 1, 1],
+                "No such test address here",
+            ))),
+            Err(error) => Err(SubmitError::Temporary(BackendError::new(error))),
+        }
+    }
+}
+
+/// The inbound listener's settings: the node's name, STARTTLS with the submission listener's
+/// certificate (or a self-signed one in demo mode), and no AUTH.
+pub fn smtpd_config(config: &Config, demo: bool) -> anyhow::Result<Arc<SmtpdConfig>> {
+    let base = crate::submission::smtpd_config(config, demo)?;
+    let mut smtpd = SmtpdConfig::new(config.helo_name());
+    smtpd.tls = base.tls.clone();
+    smtpd.mode = Mode::Inbound;
+    smtpd.limits.max_message_size = MAX_TEST_MESSAGE_SIZE;
+    smtpd.limits.max_recipients = 10;
+    Ok(Arc::new(smtpd))
+}

@@ -1,0 +1,173 @@
+//! The mail tester over the API (SPEC S7, S8.1): test addresses, the closed-loop test mailing,
+//! and the reports of what arrived.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sealpost_checker::document::ReportDocument;
+use sealpost_domain::CheckerReportId;
+use sealpost_service::{CheckerReport, TestAddress};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::TenantAuth;
+use crate::error::{ApiJson, ErrorBody};
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/checker/addresses", post(issue_address))
+        .route("/api/v1/checker/test-mailings", post(send_test_mailing))
+        .route("/api/v1/checker/reports", get(list_reports))
+        .route("/api/v1/checker/reports/{id}", get(show_report))
+        .route("/api/v1/checker/reports/{id}/raw", get(raw_report))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestAddressView {
+    /// `test-<token>@<checker domain>`: send a message here and its report appears.
+    pub address: String,
+    pub token: String,
+    pub created_at: i64,
+    /// Mail to the address is refused after this time.
+    pub expires_at: i64,
+    /// The test mailing sent to it, for the closed loop.
+    pub message_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestMailingRequest {
+    /// The sender address to test, such as `noreply@client.example`.
+    pub sender: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckerReportView {
+    pub id: String,
+    /// The test address the message arrived at.
+    pub address: String,
+    pub received_at: i64,
+    /// The connecting SMTP client's address, HELO name and MAIL FROM.
+    pub client_ip: String,
+    pub helo: String,
+    pub mail_from: String,
+    pub report: ReportDocument,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// Only the reports of this test address's token.
+    pub token: Option<String>,
+}
+
+impl From<TestAddress> for TestAddressView {
+    fn from(address: TestAddress) -> Self {
+        Self {
+            address: address.address,
+            token: address.token,
+            created_at: address.created_at.0,
+            expires_at: address.expires_at.0,
+            message_id: address.message_id.map(|id| id.to_string()),
+        }
+    }
+}
+
+impl From<CheckerReport> for CheckerReportView {
+    fn from(report: CheckerReport) -> Self {
+        Self {
+            id: report.record.id.to_string(),
+            address: report.address,
+            received_at: report.record.received_at.0,
+            client_ip: report.record.client_ip,
+            helo: report.record.helo,
+            mail_from: report.record.mail_from,
+            report: report.document,
+        }
+    }
+}
+
+fn report_id(text: &str) -> Result<CheckerReportId, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::not_found("checker report"))
+}
+
+/// Issues a fresh test address; mail sent to it is analysed and reported.
+#[utoipa::path(post, path = "/api/v1/checker/addresses", tag = "checker",
+    security(("api_key" = [])),
+    responses((status = 201, body = TestAddressView), (status = 409, body = ErrorBody)))]
+pub async fn issue_address(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<TestAddressView>), ApiError> {
+    let address = state.service.issue_test_address(tenant).await?;
+    Ok((StatusCode::CREATED, Json(address.into())))
+}
+
+/// Sends a test mailing from `sender` to a fresh test address through the normal path
+/// (signing, queue, delivery route); poll the reports with its token (SPEC S5.4, S7.3).
+#[utoipa::path(post, path = "/api/v1/checker/test-mailings", tag = "checker",
+    security(("api_key" = [])), request_body = TestMailingRequest,
+    responses((status = 202, body = TestAddressView), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn send_test_mailing(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<TestMailingRequest>,
+) -> Result<(StatusCode, Json<TestAddressView>), ApiError> {
+    let address = state
+        .service
+        .send_test_mailing(tenant, &request.sender)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(address.into())))
+}
+
+/// The tenant's 50 newest reports, newest first.
+#[utoipa::path(get, path = "/api/v1/checker/reports", tag = "checker",
+    security(("api_key" = [])), params(ReportQuery),
+    responses((status = 200, body = [CheckerReportView])))]
+pub async fn list_reports(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Vec<CheckerReportView>>, ApiError> {
+    let reports = state
+        .service
+        .checker_reports(tenant, query.token.as_deref(), 50)
+        .await?;
+    Ok(Json(reports.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/checker/reports/{id}", tag = "checker",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = CheckerReportView), (status = 404, body = ErrorBody)))]
+pub async fn show_report(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CheckerReportView>, ApiError> {
+    let report = state
+        .service
+        .checker_report(tenant, report_id(&id)?)
+        .await?;
+    Ok(Json(report.into()))
+}
+
+/// The message exactly as it arrived at the test address.
+#[utoipa::path(get, path = "/api/v1/checker/reports/{id}/raw", tag = "checker",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, content_type = "message/rfc822", body = String),
+        (status = 404, body = ErrorBody)))]
+pub async fn raw_report(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let raw = state
+        .service
+        .checker_report_raw(tenant, report_id(&id)?)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "message/rfc822")], raw))
+}

@@ -1,0 +1,230 @@
+//! Contacts and mailings over the API (SPEC S6, S8.1): the same calls the UI makes. A mailing
+//! is created, then sent; its status is the delivery state of each recipient.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sealpost_domain::{Contact, MailingId};
+use sealpost_service::{ContactForm, MailingForm, MailingStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::TenantAuth;
+use crate::error::{ApiJson, ErrorBody};
+use crate::message_views::RecipientView;
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/contacts", get(list_contacts).post(create_contact))
+        .route("/api/v1/mailings", get(list).post(create))
+        .route("/api/v1/mailings/{id}", get(show))
+        .route("/api/v1/mailings/{id}/send", post(send))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRequest {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailingRequest {
+    /// The sender contact's id; its domain must be an active signing domain of the tenant.
+    pub sender: String,
+    /// Recipient contact ids.
+    pub recipients: Vec<String>,
+    pub subject: String,
+    /// Plain text.
+    pub body: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailingView {
+    pub id: String,
+    pub sender: ContactView,
+    pub subject: String,
+    pub body: String,
+    /// draft (not sent yet) or sent.
+    pub state: &'static str,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    /// The queued message once sent.
+    pub message_id: Option<String>,
+    /// Each recipient contact with its delivery state once sent (queued, sending, deferred
+    /// with the next attempt time, sent, failed with the reason).
+    pub recipients: Vec<MailingRecipientView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailingRecipientView {
+    pub contact: ContactView,
+    /// Absent while the mailing is a draft.
+    pub delivery: Option<RecipientView>,
+}
+
+impl From<&Contact> for ContactView {
+    fn from(contact: &Contact) -> Self {
+        Self {
+            id: contact.id.to_string(),
+            name: contact.name.clone(),
+            email: contact.email.clone(),
+        }
+    }
+}
+
+impl From<&MailingStatus> for MailingView {
+    fn from(status: &MailingStatus) -> Self {
+        let mailing = &status.mailing;
+        let recipients = mailing
+            .recipients
+            .iter()
+            .map(|contact| MailingRecipientView {
+                contact: contact.into(),
+                delivery: status.message.as_ref().and_then(|message| {
+                    message
+                        .recipients
+                        .iter()
+                        .find(|recipient| recipient.address.eq_ignore_ascii_case(&contact.email))
+                        .map(RecipientView::from)
+                }),
+            })
+            .collect();
+        Self {
+            id: mailing.id.to_string(),
+            sender: (&mailing.sender).into(),
+            subject: mailing.subject.clone(),
+            body: mailing.body.clone(),
+            state: if mailing.message_id.is_some() {
+                "sent"
+            } else {
+                "draft"
+            },
+            created_at: mailing.created_at.0,
+            sent_at: mailing.sent_at.map(|at| at.0),
+            message_id: mailing.message_id.map(|id| id.to_string()),
+            recipients,
+        }
+    }
+}
+
+fn mailing_id(text: &str) -> Result<MailingId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found("mailing"))
+}
+
+fn contact_id(field: &str, text: &str) -> Result<sealpost_domain::ContactId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!("{field}: {text:?} is not a contact id"),
+        )
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "mailings",
+    security(("api_key" = [])), responses((status = 200, body = [ContactView])))]
+pub async fn list_contacts(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ContactView>>, ApiError> {
+    let contacts = state.service.list_contacts(tenant).await?;
+    Ok(Json(contacts.iter().map(ContactView::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts", tag = "mailings",
+    security(("api_key" = [])), request_body = ContactRequest,
+    responses((status = 201, body = ContactView), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_contact(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ContactRequest>,
+) -> Result<(StatusCode, Json<ContactView>), ApiError> {
+    let contact = state
+        .service
+        .add_contact(
+            tenant,
+            ContactForm {
+                name: request.name,
+                email: request.email,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json((&contact).into())))
+}
+
+/// The tenant's 50 newest mailings with the state of each recipient.
+#[utoipa::path(get, path = "/api/v1/mailings", tag = "mailings",
+    security(("api_key" = [])), responses((status = 200, body = [MailingView])))]
+pub async fn list(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<MailingView>>, ApiError> {
+    let mailings = state.service.list_mailings(tenant, 50).await?;
+    Ok(Json(mailings.iter().map(MailingView::from).collect()))
+}
+
+/// Creates a draft mailing. A sender whose domain is not an active signing domain of the
+/// tenant is refused with the reason (SPEC S6.1).
+#[utoipa::path(post, path = "/api/v1/mailings", tag = "mailings",
+    security(("api_key" = [])), request_body = MailingRequest,
+    responses((status = 201, body = MailingView), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<MailingRequest>,
+) -> Result<(StatusCode, Json<MailingView>), ApiError> {
+    let form = MailingForm {
+        sender: Some(contact_id("sender", &request.sender)?),
+        recipients: request
+            .recipients
+            .iter()
+            .map(|id| contact_id("recipients", id))
+            .collect::<Result<_, _>>()?,
+        subject: request.subject,
+        body: request.body,
+    };
+    let mailing = state.service.create_mailing(tenant, form).await?;
+    let status = state.service.mailing_status(tenant, mailing.id).await?;
+    Ok((StatusCode::CREATED, Json((&status).into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/mailings/{id}", tag = "mailings",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = MailingView), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MailingView>, ApiError> {
+    let status = state
+        .service
+        .mailing_status(tenant, mailing_id(&id)?)
+        .await?;
+    Ok(Json((&status).into()))
+}
+
+/// "Send message": queues the mailing once; a second send is a 409.
+#[utoipa::path(post, path = "/api/v1/mailings/{id}/send", tag = "mailings",
+    security(("api_key" = [])), params(("id" = String, Path)),
+    responses((status = 202, body = MailingView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn send(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<MailingView>), ApiError> {
+    let status = state.service.send_mailing(tenant, mailing_id(&id)?).await?;
+    Ok((StatusCode::ACCEPTED, Json((&status).into())))
+}
