@@ -47,6 +47,17 @@ async fn new_domain_with_generated_key_shows_the_dns_record() {
             .starts_with("v=DKIM1; k=rsa; p=MIIB")
     );
     assert!(harness.text("#record-zone").await.contains("IN TXT"));
+    // The copy button puts the value on the clipboard, or selects it where that is refused.
+    harness
+        .click_in_page("#dns-record button[data-copy=record-value]")
+        .await;
+    let button = harness
+        .text("#dns-record button[data-copy=record-value]")
+        .await;
+    assert!(
+        button == "Copied" || button.starts_with("Selected"),
+        "{button}"
+    );
     assert!(
         harness
             .text("#it-text")

@@ -43,6 +43,7 @@ async fn mailing_is_sent_and_its_message_verifies() {
     add_contact(&harness, "Elsewhere", "noreply@unsigned.test").await;
     add_contact(&harness, "Ann", "ann@receiver.test").await;
     add_contact(&harness, "Bob", "bob@receiver.test").await;
+    add_contact(&harness, "Greylisted", "later@receiver.test").await;
     let contacts = harness.text("#contacts").await;
     assert!(
         contacts.contains("unsigned.test is not one of the tenant's signing domains"),
@@ -68,7 +69,11 @@ async fn mailing_is_sent_and_its_message_verifies() {
     compose(
         &harness,
         "facilities@client.test",
-        &["ann@receiver.test", "bob@receiver.test"],
+        &[
+            "ann@receiver.test",
+            "bob@receiver.test",
+            "later@receiver.test",
+        ],
         "Work order 4711",
     )
     .await;
@@ -82,13 +87,19 @@ async fn mailing_is_sent_and_its_message_verifies() {
             .await
             .contains("accepted for delivery")
     );
-    harness.refresh_until("#mailing-recipients", "sent").await;
+    harness
+        .refresh_until("#mailing-recipients", "deferred")
+        .await;
     let recipients = harness.text("#mailing-recipients").await;
-    assert_eq!(recipients.matches("sent").count(), 2, "{recipients}");
-    harness.shot("recipients-sent").await;
+    assert_eq!(recipients.matches(" sent").count(), 2, "{recipients}");
+    // The greylisted recipient waits, with its next attempt and the remote reply.
+    assert!(recipients.contains("deferred"), "{recipients}");
+    assert!(recipients.contains("451 4.7.1 greylisted"), "{recipients}");
+    assert!(recipients.contains(" UTC"), "{recipients}");
+    harness.shot("recipients-status").await;
 
     harness.click("#message-link").await;
-    assert_eq!(harness.text("#message-status").await, "sent");
+    assert_eq!(harness.text("#message-status").await, "deferred");
     assert!(harness.text("#attempts").await.contains("250"));
     assert_eq!(harness.text("#dkim-result").await, "pass");
     assert!(harness.text("#dkim").await.contains("verified"));
@@ -108,7 +119,11 @@ async fn mailing_is_sent_and_its_message_verifies() {
             .await
             .contains("Work order 4711")
     );
-    assert!(harness.text("#tile-figures").await.contains("sent 2"));
+    let figures = harness.text("#tile-figures").await;
+    assert!(
+        figures.contains("sent 2") && figures.contains("deferred 1"),
+        "{figures}"
+    );
     harness.shot("dashboard").await;
     harness.finish().await;
 }

@@ -1,7 +1,8 @@
 //! A loopback SMTP server for the browser tests: it plays both the recipients' mail server
 //! (native delivery reaches it through the test DNS's MX) and the tenant's own mail server
 //! ("Test connection" authenticates against it). It accepts every message and every AUTH, and
-//! keeps what it received.
+//! keeps what it received; recipients whose local part starts with "later" get a temporary
+//! 451, so a test can watch a recipient be deferred.
 
 use std::sync::{Arc, Mutex};
 
@@ -86,6 +87,8 @@ async fn session(stream: TcpStream, received: Received) {
             }
             received.0.lock().unwrap().push(message);
             b"250 2.0.0 queued as sink\r\n"
+        } else if command.starts_with("RCPT TO:<LATER") {
+            b"451 4.7.1 greylisted, try again later\r\n"
         } else if command.starts_with("QUIT") {
             let _ = writer.write_all(b"221 2.0.0 bye\r\n").await;
             return;
