@@ -113,3 +113,37 @@ impl FromRequestParts<UiState> for Scope {
         Ok(Self { session, tenant })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn cookies_are_http_only_strict_and_secure_behind_https() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            set_cookie(&headers, SESSION_COOKIE, "t", None),
+            "sp_session=t; Path=/; HttpOnly; SameSite=Strict"
+        );
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert_eq!(
+            set_cookie(&headers, LOGIN_COOKIE, "v", Some(60)),
+            "sp_login=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
+        );
+    }
+
+    #[test]
+    fn a_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            axum::http::header::COOKIE,
+            HeaderValue::from_static("a=1; sp_session=abc"),
+        );
+        headers.append(axum::http::header::COOKIE, HeaderValue::from_static("b=2"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "b"), Some("2"));
+        assert_eq!(cookie(&headers, LOGIN_COOKIE), None);
+    }
+}
