@@ -298,7 +298,12 @@ pub async fn show(
                 result_class: result_class(signature.result),
                 cause: signature.cause.code(),
                 sentence: signature.cause.sentence(),
-                detail: signature.detail.clone(),
+                // The detail adds to the cause's sentence only when it says something else.
+                detail: if signature.detail == signature.cause.sentence() {
+                    String::new()
+                } else {
+                    signature.detail.clone()
+                },
                 tags: signature.tags.clone(),
                 key: signature.key.as_ref().map(|key| {
                     format!(

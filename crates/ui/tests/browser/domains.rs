@@ -69,12 +69,14 @@ async fn new_domain_with_generated_key_shows_the_dns_record() {
         !page.contains("PRIVATE KEY"),
         "the page shows private key material"
     );
+    harness.scroll_to("#dns-record").await;
     harness.shot("dns-record").await;
 
     // Nothing is published for this name: the check says so and how to fix it.
     harness.click("#check-now").await;
     let dkim = harness.text("#report-dkim").await;
     assert!(dkim.contains("error"), "{dkim}");
+    harness.scroll_to("#dns-report").await;
     harness.shot("dns-check").await;
 
     let list_path = "/t/acme/domains";
@@ -126,6 +128,7 @@ async fn encrypted_key_import_needs_the_right_password() {
     harness.click("#check-now").await;
     let dkim = harness.text("#report-dkim").await;
     assert!(dkim.starts_with("DKIM record ok"), "{dkim}");
+    harness.scroll_to("#dns-report").await;
     harness.shot("imported-active-checked").await;
     harness.finish().await;
 }

@@ -106,6 +106,7 @@ async fn mailing_is_sent_and_its_message_verifies() {
     assert!(harness.text("#signing").await.contains("d=client.test"));
     assert!(harness.text("#raw").await.contains("DKIM-Signature:"));
     assert_eq!(harness.received.count(), 1);
+    harness.scroll_to("#dkim").await;
     harness.shot("message-dkim-pass").await;
 
     harness.goto("/t/acme/messages").await;
@@ -215,6 +216,7 @@ async fn troubleshooting_sends_a_test_mailing_and_the_report_appears() {
             .to_lowercase()
             .contains("dkim")
     );
+    harness.scroll_to("#problems").await;
     harness.shot("report").await;
     harness.finish().await;
 }

@@ -44,6 +44,7 @@ async fn own_mail_server_connection_test() {
         !page.contains(RELAY_PASSWORD),
         "the relay password is on the page"
     );
+    harness.scroll_to("#test-result").await;
     harness.shot("tested").await;
 
     harness.goto("/t/acme").await;

@@ -75,6 +75,14 @@ impl Harness {
     /// Starts everything for the test named `test` (the screenshots' prefix).
     pub async fn start(test: &'static str) -> Self {
         let browser_turn = BROWSER.lock().await;
+        // This test's screenshots from an earlier run go, so the folder shows this run only.
+        for entry in std::fs::read_dir(screenshot_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with(&format!("{test}-")) {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
         let (smtp_port, received) = smtp::start().await;
         let fixture_key = Vault::new(MasterKey::generate())
             .import(&fixture("rsa2048-pkcs8.pem"), None)
@@ -183,6 +191,17 @@ impl Harness {
         let png = self.browser.screenshot().await.unwrap();
         let path = screenshot_dir().join(format!("{}-{:02}-{name}.png", self.test, self.shots));
         std::fs::write(path, png).unwrap();
+    }
+
+    /// Scrolls `selector` to the top of the window, so the next screenshot shows it.
+    pub async fn scroll_to(&self, selector: &str) {
+        self.browser
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView();",
+                vec![selector.into()],
+            )
+            .await
+            .unwrap();
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) {
