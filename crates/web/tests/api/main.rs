@@ -2,6 +2,7 @@
 
 mod dkim;
 mod foundation;
+mod mailings;
 mod messages;
 mod settings;
 mod support;
