@@ -64,7 +64,7 @@ pub struct Harness {
     pub browser: Client,
     test: &'static str,
     shots: usize,
-    chromedriver: Child,
+    _chromedriver: Chromedriver,
     _dns: TestDns,
     _directory: tempfile::TempDir,
     _profile: tempfile::TempDir,
@@ -170,7 +170,7 @@ impl Harness {
             browser,
             test,
             shots: 0,
-            chromedriver,
+            _chromedriver: Chromedriver(chromedriver),
             _dns: dns,
             _directory: directory,
             _profile: profile,
@@ -367,11 +367,19 @@ impl Harness {
         domain.id.to_string()
     }
 
-    pub async fn finish(mut self) {
-        let browser = self.browser.clone();
-        browser.close().await.unwrap();
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
+    /// Ends the browser session; chromedriver itself ends when the harness is dropped.
+    pub async fn finish(self) {
+        self.browser.clone().close().await.unwrap();
+    }
+}
+
+/// The chromedriver process, ended when the test ends, also when it fails.
+struct Chromedriver(Child);
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
