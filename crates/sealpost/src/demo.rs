@@ -93,6 +93,10 @@ async fn first_run(
 /// The facts the demo prints.
 pub struct Seeded {
     pub api_key: String,
+    /// The demo tenant's web UI administrator: e-mail and a password for this run.
+    pub sign_in: (String, String),
+    /// The operator's API token for this run.
+    pub operator_token: String,
     pub dns: TestDns,
     pub service: Service,
 }
@@ -113,6 +117,9 @@ pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
         Err(_) => first_run(&service, tenant.id).await?,
     };
     let api_key = service.create_api_key(tenant.id, "demo").await?.token;
+    let sign_in =
+        crate::commands::demo_admin(&service, sealpost_domain::UserRole::TenantAdmin(tenant.id))
+            .await?;
     let record = service.dns_record(tenant.id, domain.id).await?;
     let include = config
         .spf_include_host()
@@ -150,6 +157,8 @@ pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
     })?;
     Ok(Seeded {
         api_key,
+        sign_in,
+        operator_token: crate::commands::random_token(),
         service: service.with_resolver(resolver),
         dns,
     })
@@ -160,7 +169,9 @@ pub fn announce(seeded: &Seeded, config: &Config, http: SocketAddr) {
     println!(
         "\nDEMO MODE: nothing leaves this machine. Embedded DNS on {dns} serves {TENANT_DOMAIN} \
          (SPF, DKIM, DMARC) and {checker} (MX: this node).\n\
+         Web UI: http://{http}/ (sign in as {email}, password {password})\n\
          Demo tenant: {TENANT}, API key: {key}\n\
+         Operator token (tenant administration API): {operator}\n\
          Send a test mailing and read its report:\n  \
          curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \
          -d '{{\"sender\":\"{SENDER}\"}}' http://{http}/api/v1/checker/test-mailings\n  \
@@ -168,5 +179,8 @@ pub fn announce(seeded: &Seeded, config: &Config, http: SocketAddr) {
         dns = seeded.dns.addr(),
         checker = config.checker.domain.as_deref().unwrap_or(CHECKER_DOMAIN),
         key = seeded.api_key,
+        email = seeded.sign_in.0,
+        password = seeded.sign_in.1,
+        operator = seeded.operator_token,
     );
 }

@@ -36,27 +36,14 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         false => (service, None),
     };
 
-    let operator_token = match (&config.operator_token, demo) {
+    // The demo's operator token is printed with its other facts on stdout, never logged.
+    let operator_token = match (&config.operator_token, &seeded) {
         (Some(token), _) => Some(Arc::from(token.as_str())),
-        (None, true) => {
-            let token = crate::commands::random_token();
-            tracing::warn!(token = %token, "DEMO MODE: operator token for this run");
-            Some(Arc::from(token.as_str()))
-        }
-        (None, false) => {
+        (None, Some(seeded)) => Some(Arc::from(seeded.operator_token.as_str())),
+        (None, None) => {
             tracing::warn!("no operator_token configured: the tenant administration API is closed");
             None
         }
-    };
-    // The demo tenant's administrator for the web UI, with a password for this run; printed
-    // with the demo's other facts on stdout, not logged.
-    let demo_sign_in = match &seeded {
-        Some(_) => {
-            let tenant = service.find_tenant(crate::demo::TENANT).await?;
-            let role = sealpost_domain::UserRole::TenantAdmin(tenant.id);
-            Some(crate::commands::demo_admin(&service, role).await?)
-        }
-        None => None,
     };
     // The JSON API keeps /api/v1, /health, /metrics and /openapi.json; the UI's pages take
     // the rest. Both call the same service.
@@ -129,9 +116,6 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(%address, database = %redact_url(&config.database_url()), "serving");
     if let Some(seeded) = &seeded {
         crate::demo::announce(seeded, &config, address);
-    }
-    if let Some((email, password)) = &demo_sign_in {
-        println!("Web UI: http://{address}/ (sign in as {email}, password {password})");
     }
     let stop = shutdown.clone();
     // The UI limits sign-in attempts per client address, so it needs the peer's address.

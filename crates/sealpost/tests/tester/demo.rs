@@ -107,3 +107,34 @@ fn a_mailing_to_the_demo_contacts_is_sent_and_a_foreign_sender_is_refused() {
         "{message}"
     );
 }
+
+#[test]
+fn the_demo_prints_its_secrets_once_and_never_logs_them() {
+    let demo = Demo::start(&[("SEALPOST_LOG", "debug,hickory_server=warn".to_owned())]);
+    let value_after = |label: &str| {
+        let rest = demo
+            .announced
+            .split(label)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{label} not announced in {}", demo.announced));
+        rest.split(|c: char| c.is_whitespace() || c == ')')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let operator = value_after("Operator token (tenant administration API): ");
+    let password = value_after(", password ");
+    assert!(demo.announced.contains("sign in as admin@demo.invalid"));
+    let (status, _) = demo.request(
+        "POST",
+        "/api/v1/checker/test-mailings",
+        Some(json!({"sender": "hello@client.example"})),
+    );
+    assert_eq!(status, 202);
+    let logs = demo.logs();
+    assert!(logs.contains("DEMO MODE"), "{logs}");
+    for secret in [&demo.api_key, &operator, &password] {
+        assert!(secret.len() >= 32, "{secret}");
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+    }
+}

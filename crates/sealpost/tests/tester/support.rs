@@ -18,6 +18,8 @@ pub struct Demo {
     pub http: String,
     pub checker: String,
     pub api_key: String,
+    /// Everything the demo printed on stdout up to its announcement.
+    pub announced: String,
 }
 
 impl Demo {
@@ -32,16 +34,20 @@ impl Demo {
             .envs(environment.iter().map(|(key, value)| (*key, value)))
             .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(directory.path().join("stderr.log")).unwrap())
             .spawn()
             .unwrap();
+        let mut announced = String::new();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let (mut http, mut checker, mut api_key, mut dns) = (None, None, None, None);
-        while http.is_none() || checker.is_none() || api_key.is_none() || dns.is_none() {
+        // The announcement ends with the command that reads the reports.
+        while !announced.contains("/api/v1/checker/reports\n") {
             let line = lines
                 .next()
                 .expect("the demo prints where it listens")
                 .unwrap();
+            announced.push_str(&line);
+            announced.push('\n');
             if let Some(rest) = line.strip_prefix("sealpost listening on http://") {
                 http = Some(rest.trim().to_owned());
             } else if let Some(rest) = line.strip_prefix("sealpost mail tester on ") {
@@ -61,6 +67,7 @@ impl Demo {
             http: http.unwrap(),
             checker: checker.unwrap(),
             api_key: api_key.unwrap(),
+            announced,
         }
     }
 
@@ -108,6 +115,11 @@ impl Demo {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// What the node has logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.directory.path().join("stderr.log")).unwrap()
     }
 
     /// Runs a CLI command against the demo's data directory (its database and master key),
