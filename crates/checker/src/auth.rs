@@ -266,6 +266,8 @@ async fn check_dmarc(
     );
     let advised = &check.advised_record;
     let org = &check.organizational_domain;
+    // The organisational domain is named only when it is another domain than the author's.
+    let other_org = (!author.eq_ignore_ascii_case(org)).then_some(org);
     match &check.found {
         DmarcFound::Record { name, record, .. } => {
             let policy = check.applied_policy.unwrap_or(record.policy).as_str();
@@ -283,16 +285,23 @@ async fn check_dmarc(
                     DMARC_FAIL,
                     found.clone(),
                     format!(
-                        "Sign with a DKIM key of {author} (or of {org}) and use a MAIL FROM \
-                         in {org}; Sealpost does both when {author} is an active signing \
-                         domain. Receivers apply p={policy} to this message."
+                        "Sign with a DKIM key of {author}{} and use a MAIL FROM in {org}; \
+                         Sealpost does both when {author} is an active signing domain. \
+                         Receivers apply p={policy} to this message.",
+                        other_org
+                            .map(|org| format!(" (or of {org})"))
+                            .unwrap_or_default()
                     ),
                 );
                 findings.check("dmarc", Status::Fail, found);
             }
         }
         DmarcFound::None => {
-            let found = format!("No DMARC record for {author} or {org}; {alignment}");
+            let searched = match other_org {
+                None => author.to_string(),
+                Some(org) => format!("{author} or its organisational domain {org}"),
+            };
+            let found = format!("No DMARC record for {searched}; {alignment}");
             findings.problem(
                 DMARC_NONE,
                 found.clone(),
