@@ -21,7 +21,7 @@ pub use ids::{
     SigningDomainId, TenantId, UserId,
 };
 pub use mailing::{Contact, Mailing};
-pub use message::{QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
+pub use message::{MessageSummary, QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
 pub use names::{DomainName, NameError, Selector};
 pub use signing_decision::{SigningDecision, UnsignedReason, decide as decide_signing};
 pub use signing_domain::{

@@ -104,6 +104,47 @@ pub struct QueuedMessage {
     pub recipients: Vec<Recipient>,
 }
 
+/// A message as lists show it: everything but the body. `head` holds the first
+/// [`MessageSummary::HEAD_BYTES`] bytes of the source, where the header is, so a list can show
+/// the subject without reading whole messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSummary {
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub mail_from: String,
+    pub head: Vec<u8>,
+    /// The size of the whole source in bytes.
+    pub size: usize,
+    pub signing: SigningRecord,
+    pub route: Route,
+    pub source: &'static str,
+    pub accepted_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub recipients: Vec<Recipient>,
+}
+
+impl MessageSummary {
+    pub const HEAD_BYTES: usize = 8 * 1024;
+}
+
+impl From<&QueuedMessage> for MessageSummary {
+    fn from(message: &QueuedMessage) -> Self {
+        Self {
+            id: message.id,
+            tenant_id: message.tenant_id,
+            mail_from: message.mail_from.clone(),
+            head: message.raw[..message.raw.len().min(Self::HEAD_BYTES)].to_vec(),
+            size: message.raw.len(),
+            signing: message.signing.clone(),
+            route: message.route,
+            source: message.source,
+            accepted_at: message.accepted_at,
+            expires_at: message.expires_at,
+            recipients: message.recipients.clone(),
+        }
+    }
+}
+
 /// One recipient of a message and its delivery state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {

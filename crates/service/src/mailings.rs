@@ -5,7 +5,7 @@
 
 use sealpost_dkim::Mailbox;
 use sealpost_domain::{
-    Contact, ContactId, Mailing, MailingId, QueuedMessage, SigningDecision, TenantId,
+    Contact, ContactId, Mailing, MailingId, MessageSummary, SigningDecision, TenantId,
 };
 use sealpost_store::StoreError;
 
@@ -29,11 +29,12 @@ pub struct MailingForm {
     pub body: String,
 }
 
-/// A mailing with the queued message it became, whose recipients carry the delivery status.
+/// A mailing with the queued message it became (without its body), whose recipients carry the
+/// delivery status.
 #[derive(Debug, Clone)]
 pub struct MailingStatus {
     pub mailing: Mailing,
-    pub message: Option<QueuedMessage>,
+    pub message: Option<MessageSummary>,
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
@@ -231,7 +232,7 @@ impl Service {
     ) -> Result<MailingStatus, ServiceError> {
         let mailing = self.store.mailing(tenant, id).await.map_err(not_found)?;
         let message = match mailing.message_id {
-            Some(message) => Some(self.message(tenant, message).await?),
+            Some(message) => Some(self.store.message_summary(tenant, message).await?),
             None => None,
         };
         Ok(MailingStatus { mailing, message })

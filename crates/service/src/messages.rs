@@ -2,7 +2,9 @@
 //! attempts, the stored source and its DKIM verification, retry now and cancel.
 
 use sealpost_dkim::Report;
-use sealpost_domain::{MessageId, QueuedMessage, RecipientState, TenantId, Timestamp};
+use sealpost_domain::{
+    MessageId, MessageSummary, QueuedMessage, RecipientState, TenantId, Timestamp,
+};
 use sealpost_store::{AttemptInfo, StoreError};
 
 use crate::{Service, ServiceError};
@@ -23,17 +25,13 @@ impl Service {
         self.store.message(tenant, id).await.map_err(not_found)
     }
 
-    /// The tenant's newest messages, newest first.
+    /// The tenant's newest messages, newest first, without their bodies.
     pub async fn recent_messages(
         &self,
         tenant: TenantId,
         limit: u32,
-    ) -> Result<Vec<QueuedMessage>, ServiceError> {
-        let mut messages = Vec::new();
-        for id in self.store.recent_message_ids(tenant, limit).await? {
-            messages.push(self.message(tenant, id).await?);
-        }
-        Ok(messages)
+    ) -> Result<Vec<MessageSummary>, ServiceError> {
+        Ok(self.store.recent_messages(tenant, limit).await?)
     }
 
     pub async fn message_attempts(

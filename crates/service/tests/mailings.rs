@@ -209,7 +209,7 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
             message.signing,
             sealpost_domain::SigningRecord::Signed { .. }
         ));
-        assert!(String::from_utf8_lossy(&message.raw).contains("Subject: Work order"));
+        assert!(String::from_utf8_lossy(&message.head).contains("Subject: Work order"));
         assert!(matches!(
             service.send_mailing(tenant, mailing.id).await,
             Err(ServiceError::Conflict(_))

@@ -11,6 +11,7 @@ mod mailings;
 mod queue;
 mod rows;
 mod signing_domains;
+mod summaries;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

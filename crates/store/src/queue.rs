@@ -95,7 +95,7 @@ struct MessageRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct RecipientRow {
+pub(crate) struct RecipientRow {
     id: String,
     address: String,
     domain: String,
@@ -148,35 +148,60 @@ fn message_from_rows(
     row: MessageRow,
     recipients: Vec<Recipient>,
 ) -> Result<QueuedMessage, StoreError> {
-    let signing = if row.signed {
-        SigningRecord::Signed {
-            domain: row.signing_domain.unwrap_or_default(),
-            selector: row.signing_selector.unwrap_or_default(),
-        }
-    } else {
-        SigningRecord::Unsigned {
-            code: row.unsigned_code.unwrap_or_default(),
-            reason: row.unsigned_reason.unwrap_or_default(),
-        }
-    };
+    let (signing, route, source) = message_facts(
+        row.signed,
+        row.signing_domain,
+        row.signing_selector,
+        row.unsigned_code,
+        row.unsigned_reason,
+        &row.route,
+        &row.source,
+    )?;
     Ok(QueuedMessage {
         id: parse_id("message id", &row.id)?,
         tenant_id: parse_id("tenant id", &row.tenant_id)?,
         mail_from: row.mail_from,
         raw: row.raw,
         signing,
-        route: Route::parse(&row.route)
-            .ok_or_else(|| StoreError::Corrupt(format!("route {:?}", row.route)))?,
-        source: match row.source.as_str() {
-            "smtp" => "smtp",
-            "mailing" => "mailing",
-            _ => "http",
-        },
+        route,
+        source,
         idempotency_key: row.idempotency_key,
         accepted_at: Timestamp(row.accepted_at),
         expires_at: Timestamp(row.expires_at),
         recipients,
     })
+}
+
+/// The signing record, route and source of a message row, shared by whole messages and
+/// summaries.
+pub(crate) fn message_facts(
+    signed: bool,
+    signing_domain: Option<String>,
+    signing_selector: Option<String>,
+    unsigned_code: Option<String>,
+    unsigned_reason: Option<String>,
+    route: &str,
+    source: &str,
+) -> Result<(SigningRecord, Route, &'static str), StoreError> {
+    let signing = if signed {
+        SigningRecord::Signed {
+            domain: signing_domain.unwrap_or_default(),
+            selector: signing_selector.unwrap_or_default(),
+        }
+    } else {
+        SigningRecord::Unsigned {
+            code: unsigned_code.unwrap_or_default(),
+            reason: unsigned_reason.unwrap_or_default(),
+        }
+    };
+    let route =
+        Route::parse(route).ok_or_else(|| StoreError::Corrupt(format!("route {route:?}")))?;
+    let source = match source {
+        "smtp" => "smtp",
+        "mailing" => "mailing",
+        _ => "http",
+    };
+    Ok((signing, route, source))
 }
 
 impl Store {
@@ -285,6 +310,16 @@ impl Store {
             .await?
         });
         let row = row.ok_or(StoreError::NotFound)?;
+        let recipients = self.recipients(tenant, id).await?;
+        message_from_rows(row, recipients)
+    }
+
+    /// A message's recipients in the order they were given.
+    pub(crate) async fn recipients(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<Vec<Recipient>, StoreError> {
         let recipients: Vec<RecipientRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, address, domain, state, attempts, next_attempt_at, last_reply, \
@@ -296,32 +331,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        let recipients = recipients
-            .into_iter()
-            .map(Recipient::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        message_from_rows(row, recipients)
-    }
-
-    /// The ids of a tenant's newest messages.
-    pub async fn recent_message_ids(
-        &self,
-        tenant: TenantId,
-        limit: u32,
-    ) -> Result<Vec<MessageId>, StoreError> {
-        let rows: Vec<(String,)> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id FROM messages WHERE tenant_id = $1 \
-                 ORDER BY accepted_at DESC, id DESC LIMIT $2",
-            )
-            .bind(tenant.to_string())
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?
-        });
-        rows.iter()
-            .map(|(id,)| parse_id("message id", id))
-            .collect()
+        recipients.into_iter().map(Recipient::try_from).collect()
     }
 
     /// The attempts made for a message's recipients, oldest first.

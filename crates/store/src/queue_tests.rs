@@ -96,10 +96,35 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
             store.message(TenantId::new(), first.id).await,
             Err(StoreError::NotFound)
         ));
+        let listed = store.recent_messages(tenant, 10).await.unwrap();
+        assert_eq!(listed, [sealpost_domain::MessageSummary::from(&first)]);
         assert_eq!(
-            store.recent_message_ids(tenant, 10).await.unwrap(),
-            [first.id]
+            store.message_summary(tenant, first.id).await.unwrap(),
+            listed[0]
         );
+        assert!(
+            store
+                .recent_messages(TenantId::new(), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // A summary holds the message's first bytes only, as many as the domain type says.
+        let mut big = message(tenant, &["c@three.test"], None);
+        big.raw = b"Subject: big\r\n\r\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(20_000)
+            .collect();
+        store.insert_message(&big).await.unwrap();
+        let summary = store.message_summary(tenant, big.id).await.unwrap();
+        assert_eq!(summary, sealpost_domain::MessageSummary::from(&big));
+        assert_eq!(
+            summary.head.len(),
+            sealpost_domain::MessageSummary::HEAD_BYTES
+        );
+        assert_eq!(summary.size, 20_000);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use sealpost_domain::{QueuedMessage, Recipient, SigningRecord};
+use sealpost_domain::{MessageSummary, Recipient, SigningRecord};
 use sealpost_service::AttemptInfo;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -130,7 +130,7 @@ impl From<&Recipient> for RecipientView {
 }
 
 impl MessageView {
-    pub fn new(message: &QueuedMessage, attempts: &[AttemptInfo]) -> Self {
+    pub fn new(message: &MessageSummary, attempts: &[AttemptInfo]) -> Self {
         let signing = match &message.signing {
             SigningRecord::Signed { domain, selector } => SigningView {
                 signed: true,
@@ -152,7 +152,7 @@ impl MessageView {
             mail_from: message.mail_from.clone(),
             route: message.route.as_str(),
             source: message.source,
-            size: message.raw.len(),
+            size: message.size,
             signing,
             accepted_at: message.accepted_at.0,
             expires_at: message.expires_at.0,

@@ -188,7 +188,7 @@ pub async fn show(
     let id = message_id(&id)?;
     let message = state.service.message(tenant, id).await?;
     let attempts = state.service.message_attempts(tenant, id).await?;
-    Ok(Json(MessageView::new(&message, &attempts)))
+    Ok(Json(MessageView::new(&(&message).into(), &attempts)))
 }
 
 /// The stored source, byte for byte as it is sent (SPEC S5.5).

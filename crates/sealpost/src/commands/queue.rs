@@ -86,7 +86,7 @@ pub async fn queue(service: &Service, command: QueueCommand, output: Output) -> 
             let id = message_id(&id)?;
             let message = service.message(tenant.id, id).await?;
             let attempts = service.message_attempts(tenant.id, id).await?;
-            let view = MessageView::new(&message, &attempts);
+            let view = MessageView::new(&(&message).into(), &attempts);
             output.print(&view, || summary(&view));
         }
         QueueCommand::Retry { tenant, id } => {

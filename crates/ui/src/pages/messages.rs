@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use sealpost_dkim::DkimResult;
-use sealpost_domain::{MessageId, QueuedMessage, RecipientState, SigningRecord};
+use sealpost_domain::{MessageId, MessageSummary, RecipientState, SigningRecord};
 use serde::Deserialize;
 
 use crate::UiState;
@@ -47,7 +47,7 @@ pub fn header(raw: &[u8], name: &str) -> String {
 
 /// One word for a message's recipients together: failed if any failed, sent if all were sent,
 /// otherwise the state of the first one still on its way.
-pub fn overall(message: &QueuedMessage) -> RecipientState {
+pub fn overall(message: &MessageSummary) -> RecipientState {
     let states: Vec<RecipientState> = message.recipients.iter().map(|r| r.state).collect();
     if let Some(bad) = states
         .iter()
@@ -74,9 +74,9 @@ pub struct MessageRow {
 }
 
 impl MessageRow {
-    pub fn new(base: &str, message: &QueuedMessage) -> Self {
+    pub fn new(base: &str, message: &MessageSummary) -> Self {
         let state = overall(message);
-        let subject = header(&message.raw, "Subject");
+        let subject = header(&message.head, "Subject");
         Self {
             href: format!("{base}/messages/{}", message.id),
             subject: if subject.is_empty() {
@@ -244,7 +244,7 @@ pub async fn show(
         .into_owned();
     let page = MessagePage {
         layout: Layout::tenant(&scope, "/messages", "Message"),
-        row: MessageRow::new(&tenant_path(&scope), &message),
+        row: MessageRow::new(&tenant_path(&scope), &(&message).into()),
         route: match message.route {
             sealpost_domain::Route::Native => "native (retried for 24 hours)",
             sealpost_domain::Route::Relay => "own mail server (not retried)",
