@@ -1,0 +1,121 @@
+"""Measures the web UI pages and the mail tester's closed loop of a release `sealpost serve --demo`.
+
+Prints, per page, the mean, median and 95th percentile latency over sequential requests on one
+keep-alive connection, and each as a multiple of GET /health measured the same way in the same
+run; then the seconds from a test mailing's submission to its readable report.
+"""
+
+import http.client
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+
+def start(binary, directory):
+    node = subprocess.Popen(
+        [binary, "serve", "--demo", "--listen", "127.0.0.1:0"],
+        cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={"SEALPOST_LOG": "warn", "PATH": "/usr/bin:/bin"},
+    )
+    facts = {}
+    for line in node.stdout:
+        if line.startswith("sealpost listening on http://"):
+            facts["http"] = line.split("http://")[1].strip()
+        match = re.search(r"sign in as (\S+), password (\w+)\)", line)
+        if match:
+            facts["email"], facts["password"] = match.groups()
+        match = re.search(r"API key: (\S+)", line)
+        if match:
+            facts["key"] = match.group(1)
+        if "/api/v1/checker/reports" in line:
+            break
+    return node, facts
+
+
+def request(connection, method, path, headers=None, body=None):
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    data = response.read()
+    return response.status, response.getheader("Set-Cookie") or "", data
+
+
+def sign_in(connection, facts):
+    _, cookie, _ = request(connection, "GET", "/login")
+    login = re.search(r"sp_login=([^;]+)", cookie).group(1)
+    form = urllib.parse.urlencode(
+        {"csrf": login, "email": facts["email"], "password": facts["password"]})
+    status, cookie, _ = request(connection, "POST", "/login", {
+        "Cookie": f"sp_login={login}", "Content-Type": "application/x-www-form-urlencoded"}, form)
+    assert status == 303, status
+    return re.search(r"sp_session=([^;]+)", cookie).group(1)
+
+
+def timed(connection, path, headers, count):
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        status, _, _ = request(connection, "GET", path, headers)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert status == 200, (path, status)
+    samples.sort()
+    return statistics.mean(samples), samples[len(samples) // 2], samples[int(len(samples) * 0.95) - 1]
+
+
+def main():
+    binary, messages, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    with tempfile.TemporaryDirectory() as directory:
+        node, facts = start(binary, directory)
+        try:
+            connection = http.client.HTTPConnection(facts["http"])
+            api = {"Authorization": f"Bearer {facts['key']}", "Content-Type": "application/json"}
+            body = "".join(f"Line {n} of a long report that the message carries.\r\n"
+                           for n in range(2000))
+            for number in range(messages):
+                raw = (f"From: hello@client.example\r\nTo: someone@client.example\r\n"
+                       f"Subject: Report {number}\r\n\r\n{body}")
+                status, _, _ = request(connection, "POST", "/api/v1/messages/raw", api, json.dumps(
+                    {"mail_from": "hello@client.example", "recipients": ["someone@client.example"],
+                     "raw": raw}))
+                assert status == 202, status
+            session = {"Cookie": f"sp_session={sign_in(connection, facts)}"}
+            print(f"{messages} messages of {len(body) // 1024} KB in the queue; {count} requests each")
+            floor = timed(connection, "/health", {}, count)
+            print(f"{'GET /health (floor)':34} mean {floor[0]:6.2f} ms  p50 {floor[1]:6.2f}  p95 {floor[2]:6.2f}")
+            for label, path, headers in [
+                ("UI dashboard", "/t/demo", session),
+                ("UI messages (newest 200)", "/t/demo/messages", session),
+                ("UI mailings", "/t/demo/mailings", session),
+                ("UI signing domains", "/t/demo/domains", session),
+                ("API messages (newest 50)", "/api/v1/messages", api),
+            ]:
+                mean, p50, p95 = timed(connection, path, headers, count)
+                print(f"{label:34} mean {mean:6.2f} ms  p50 {p50:6.2f}  p95 {p95:6.2f}"
+                      f"  ({mean / floor[0]:.1f}x the floor)")
+            loops = []
+            for _ in range(10):
+                started = time.perf_counter()
+                status, _, data = request(connection, "POST", "/api/v1/checker/test-mailings", api,
+                                          json.dumps({"sender": "hello@client.example"}))
+                assert status == 202, status
+                token = json.loads(data)["token"]
+                while True:
+                    _, _, data = request(connection, "GET", f"/api/v1/checker/reports?token={token}", api)
+                    if json.loads(data):
+                        break
+                    time.sleep(0.005)
+                loops.append(time.perf_counter() - started)
+            print(f"closed loop (submit to readable report, 10 runs): mean {statistics.mean(loops):.2f} s,"
+                  f" min {min(loops):.2f} s, max {max(loops):.2f} s; the delivery worker polls an"
+                  f" idle queue once a second")
+        finally:
+            node.terminate()
+            node.wait()
+
+
+if __name__ == "__main__":
+    main()
