@@ -72,40 +72,21 @@ fn random_id() -> String {
 
 /// A date in the form RFC 5322 section 3.3 prefers, in UTC: `Sat, 28 Nov 2026 04:35:53 +0000`.
 pub fn rfc5322_date(time: Timestamp) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let days = time.0.div_euclid(86_400);
-    let seconds = time.0.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let civil = time.civil();
     format!(
-        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(month - 1) as usize],
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
+        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
+        DAYS[civil.weekday as usize],
+        civil.day,
+        MONTHS[(civil.month - 1) as usize],
+        civil.year,
+        civil.hour,
+        civil.minute,
+        civil.second
     )
-}
-
-/// Howard Hinnant's days-to-civil algorithm: the proleptic Gregorian date of a day number.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -35,3 +35,50 @@ pub use user::{Email, User, UserRole};
 /// Sealpost's libraries reads the clock by itself, so tests control time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
+
+/// A UTC calendar date and time of day, for the places that print dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CivilTime {
+    pub year: i64,
+    /// 1 to 12.
+    pub month: i64,
+    /// 1 to 31.
+    pub day: i64,
+    /// 0 (Monday) to 6 (Sunday).
+    pub weekday: i64,
+    pub hour: i64,
+    pub minute: i64,
+    pub second: i64,
+}
+
+impl Timestamp {
+    /// The UTC date and time, in the proleptic Gregorian calendar (Howard Hinnant's
+    /// days-to-civil algorithm), so no date library is needed for the few formats Sealpost
+    /// prints.
+    pub fn civil(self) -> CivilTime {
+        let days = self.0.div_euclid(86_400);
+        let seconds = self.0.rem_euclid(86_400);
+        let shifted = days + 719_468;
+        let era = shifted.div_euclid(146_097);
+        let day_of_era = shifted.rem_euclid(146_097);
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_index = (5 * day_of_year + 2) / 153;
+        let month = if month_index < 10 {
+            month_index + 3
+        } else {
+            month_index - 9
+        };
+        CivilTime {
+            year: year_of_era + era * 400 + i64::from(month <= 2),
+            month,
+            day: day_of_year - (153 * month_index + 2) / 5 + 1,
+            // 1970-01-01 was a Thursday.
+            weekday: (days + 3).rem_euclid(7),
+            hour: seconds / 3600,
+            minute: seconds / 60 % 60,
+            second: seconds % 60,
+        }
+    }
+}

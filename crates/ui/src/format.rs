@@ -2,30 +2,12 @@
 
 use sealpost_domain::{RecipientState, Timestamp};
 
-/// `2026-11-28 07:15 UTC`; the proleptic Gregorian calendar from days since 1970 (Howard
-/// Hinnant's `civil_from_days`), so no date library is needed for one format.
+/// `2026-11-28 07:15:04 UTC`.
 pub fn time(timestamp: Timestamp) -> String {
-    let days = timestamp.0.div_euclid(86_400);
-    let seconds = timestamp.0.rem_euclid(86_400);
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let civil = timestamp.civil();
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second
     )
 }
 
