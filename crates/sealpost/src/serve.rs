@@ -156,9 +156,12 @@ async fn deliver(service: Service, shutdown: sealpost_smtpd::CancellationToken) 
                 true
             }
         };
+        // An idle node waits for a message it commits itself, or polls after a second for work
+        // other nodes committed and for retries coming due.
         if idle {
             tokio::select! {
                 () = shutdown.cancelled() => {}
+                () = service.new_work() => {}
                 () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
             }
         }

@@ -69,6 +69,9 @@ pub struct Service {
     sign_in_limit: SignInLimit,
     /// The mail tester; without it test addresses cannot be issued.
     checker: Option<CheckerSettings>,
+    /// Signalled when this node commits a message, so its delivery loop need not wait for its
+    /// next poll; other nodes find the work when they poll.
+    new_work: Arc<tokio::sync::Notify>,
 }
 
 impl Service {
@@ -99,6 +102,7 @@ impl Service {
             unsigned_policy: UnsignedPolicy::default(),
             sign_in_limit: SignInLimit::default(),
             checker: None,
+            new_work: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -129,5 +133,11 @@ impl Service {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Waits until this node commits a message (or returns at once when one was committed since
+    /// the last wait); the delivery loop sleeps on this, bounded by its poll interval.
+    pub async fn new_work(&self) {
+        self.new_work.notified().await;
     }
 }

@@ -142,6 +142,8 @@ impl Service {
         let signed = matches!(message.signing, SigningRecord::Signed { .. });
         match self.commits.commit(message).await {
             Ok(()) => {
+                // This node's delivery loop starts on it now instead of at its next poll.
+                self.new_work.notify_one();
                 self.metrics.count("accepted", tenant);
                 self.metrics
                     .count(if signed { "signed" } else { "unsigned" }, tenant);
