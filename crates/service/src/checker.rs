@@ -75,7 +75,7 @@ impl Service {
     fn test_address(&self, settings: &CheckerSettings, address: &CheckerAddress) -> TestAddress {
         TestAddress {
             token: address.token.clone(),
-            address: format!("test-{}@{}", address.token, settings.domain),
+            address: address_of(&address.token, settings.domain.as_str()),
             created_at: address.created_at,
             expires_at: Timestamp(address.created_at.0 + ADDRESS_LIFETIME_SECONDS),
             message_id: address.message_id,
@@ -299,12 +299,14 @@ impl Service {
         let document = serde_json::from_str(&record.report).map_err(|error| {
             ServiceError::Internal(format!("stored checker report {}: {error}", record.id))
         })?;
-        let domain = self.checker.as_ref().map_or_else(
-            || "checker".to_owned(),
-            |settings| settings.domain.to_string(),
-        );
+        // A report outlives a change of configuration; without a checker domain now, the
+        // address is shown with the placeholder `checker`.
+        let domain = self
+            .checker
+            .as_ref()
+            .map_or("checker", |settings| settings.domain.as_str());
         Ok(CheckerReport {
-            address: format!("test-{}@{domain}", record.token),
+            address: address_of(&record.token, domain),
             record,
             document,
         })
@@ -316,6 +318,11 @@ fn report_not_found(error: StoreError) -> ServiceError {
         StoreError::NotFound => ServiceError::NotFound("checker report"),
         other => other.into(),
     }
+}
+
+/// The test address of a token: the one place its form is written; `token_of` reads it back.
+fn address_of(token: &str, domain: &str) -> String {
+    format!("test-{token}@{domain}")
 }
 
 /// 96 random bits as 24 lowercase hex digits: unguessable, and unchanged by the case folding

@@ -24,25 +24,13 @@ const LIST_LIMIT: u32 = 200;
 /// The raw source shown on the page is cut here; larger messages are rare and unreadable.
 const RAW_SHOWN_BYTES: usize = 256 * 1024;
 
-/// The first `name:` header of a message, unfolded; empty when absent.
-pub fn header(raw: &[u8], name: &str) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default();
-    let mut value: Option<String> = None;
-    for line in head.split("\r\n") {
-        match &mut value {
-            Some(found) if line.starts_with([' ', '\t']) => found.push_str(line),
-            Some(_) => break,
-            None => {
-                if let Some((field, rest)) = line.split_once(':')
-                    && field.eq_ignore_ascii_case(name)
-                {
-                    value = Some(rest.trim().to_owned());
-                }
-            }
-        }
-    }
-    value.unwrap_or_default()
+/// The message's Subject as a person reads it: unfolded, with RFC 2047 encoded words (which
+/// Sealpost itself writes for non-ASCII subjects) decoded by mail-parser; empty when absent.
+pub fn subject(head: &[u8]) -> String {
+    mail_parser::MessageParser::new()
+        .parse_headers(head)
+        .and_then(|message| message.subject().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// One word for a message's recipients together: failed if any failed, sent if all were sent,
@@ -76,7 +64,7 @@ pub struct MessageRow {
 impl MessageRow {
     pub fn new(base: &str, message: &MessageSummary) -> Self {
         let state = overall(message);
-        let subject = header(&message.head, "Subject");
+        let subject = subject(&message.head);
         Self {
             href: format!("{base}/messages/{}", message.id),
             subject: if subject.is_empty() {
@@ -332,4 +320,22 @@ pub async fn show(
         raw_cut,
     };
     render(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subject;
+
+    #[test]
+    fn subjects_are_unfolded_and_decoded() {
+        assert_eq!(
+            subject(b"From: a@b.example\r\nSubject: =?utf-8?b?R3LDvMOfZQ==?=\r\n\r\nBody"),
+            "Grüße"
+        );
+        assert_eq!(
+            subject(b"Subject: Work\r\n order 17\r\nTo: c@d.example\r\n\r\n"),
+            "Work order 17"
+        );
+        assert_eq!(subject(b"To: c@d.example\r\n\r\nNo subject"), "");
+    }
 }
