@@ -3,8 +3,8 @@
 //! out, and passes everything else to the catalog.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
@@ -37,13 +37,39 @@ impl Counters {
     }
 }
 
-pub(crate) struct Handler {
+/// What the server answers with at one moment: a zone compiled into hickory's catalog, with the
+/// names that fail or hang.
+pub(crate) struct Served {
     pub(crate) catalog: Catalog,
     pub(crate) servfail: HashSet<LowerName>,
     /// Names whose queries go unanswered...
     pub(crate) timeout: HashSet<LowerName>,
     /// ...unless the zone has records of the type asked for at that name.
     pub(crate) present: HashSet<(LowerName, RecordType)>,
+}
+
+/// The zone being served, which a test may replace while the server runs (a record published
+/// or deleted later, as a tenant's IT department would do).
+#[derive(Clone)]
+pub(crate) struct Current(Arc<RwLock<Arc<Served>>>);
+
+impl Current {
+    pub(crate) fn new(served: Served) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(served))))
+    }
+
+    pub(crate) fn replace(&self, served: Served) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(served);
+    }
+
+    /// The zone as it is now; a query being answered keeps the zone it started with.
+    fn get(&self) -> Arc<Served> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+pub(crate) struct Handler {
+    pub(crate) current: Current,
     pub(crate) counters: Arc<Counters>,
 }
 
@@ -56,17 +82,18 @@ impl RequestHandler for Handler {
     ) -> ResponseInfo {
         // Counting before answering means a client that has its answer always sees it counted.
         self.counters.count(request.protocol());
+        let served = self.current.get();
         let fails = request
             .queries
             .queries()
             .iter()
-            .any(|query| self.servfail.contains(query.name()));
+            .any(|query| served.servfail.contains(query.name()));
         if fails {
             return answer_servfail(request, response_handle).await;
         }
         let hangs = request.queries.queries().iter().any(|query| {
-            self.timeout.contains(query.name())
-                && !self
+            served.timeout.contains(query.name())
+                && !served
                     .present
                     .contains(&(query.name().clone(), query.query_type()))
         });
@@ -75,7 +102,8 @@ impl RequestHandler for Handler {
             // the handler returns.
             return unanswered(request);
         }
-        self.catalog
+        served
+            .catalog
             .handle_request::<R, T>(request, response_handle)
             .await
     }

@@ -25,7 +25,7 @@ use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use tokio::net::{TcpListener, UdpSocket};
 
-use handler::{Counters, Handler};
+use handler::{Counters, Current, Handler, Served};
 pub use zone::Zone;
 
 /// How long the server keeps an idle TCP connection open.
@@ -42,6 +42,7 @@ const BIND_ATTEMPTS: usize = 20;
 pub struct TestDns {
     addr: SocketAddr,
     counters: Arc<Counters>,
+    current: Current,
     // Held only so that the server lives as long as this value.
     _server: Server<Handler>,
 }
@@ -57,48 +58,12 @@ impl TestDns {
     /// `InvalidInput` when the zone has a mistake (the message names the record), or the error
     /// of binding the sockets.
     pub async fn start(zone: Zone) -> io::Result<TestDns> {
-        let compiled = zone
-            .compile()
-            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
-
-        let mut root = InMemoryZoneHandler::<TokioRuntimeProvider>::empty(
-            Name::root(),
-            ZoneType::Primary,
-            AxfrPolicy::Deny,
-        );
-        let present: HashSet<(LowerName, RecordType)> = compiled
-            .records
-            .iter()
-            .map(|record| (LowerName::from(&record.name), record.record_type()))
-            .collect();
-        for record in compiled.records {
-            let description = format!("{} {}", record.name, record.record_type());
-            // Hickory refuses a duplicate record and a CNAME sharing its name with other data.
-            if !root.upsert_mut(record, 1) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "the zone cannot hold {description} (a duplicate, or a CNAME beside other data)"
-                    ),
-                ));
-            }
-        }
-        let mut catalog = Catalog::new();
-        catalog.upsert(LowerName::from(Name::root()), vec![Arc::new(root)]);
-
+        let current = Current::new(serve(zone)?);
         let counters = Arc::new(Counters::default());
         let handler = Handler {
-            catalog,
-            servfail: compiled
-                .servfail
-                .iter()
-                .map(LowerName::from)
-                .collect::<HashSet<_>>(),
-            timeout: compiled.timeout.iter().map(LowerName::from).collect(),
-            present,
+            current: current.clone(),
             counters: Arc::clone(&counters),
         };
-
         let (udp, tcp) = bind_udp_and_tcp().await?;
         let addr = udp.local_addr()?;
         let mut server = Server::new(handler);
@@ -107,8 +72,20 @@ impl TestDns {
         Ok(TestDns {
             addr,
             counters,
+            current,
             _server: server,
         })
+    }
+
+    /// Serves `zone` from now on instead of the zone served so far, as when records are
+    /// published or deleted while a test runs. Queries already being answered finish with the
+    /// old zone.
+    ///
+    /// # Errors
+    /// `InvalidInput` when the zone has a mistake; the old zone is then still served.
+    pub fn replace(&self, zone: Zone) -> io::Result<()> {
+        self.current.replace(serve(zone)?);
+        Ok(())
     }
 
     /// The address to send queries to, over UDP or TCP.
@@ -138,6 +115,43 @@ impl fmt::Debug for TestDns {
             .field("tcp_queries", &self.tcp_queries())
             .finish_non_exhaustive()
     }
+}
+
+/// Compiles `zone` into what the handler answers with.
+fn serve(zone: Zone) -> io::Result<Served> {
+    let compiled = zone
+        .compile()
+        .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+    let mut root = InMemoryZoneHandler::<TokioRuntimeProvider>::empty(
+        Name::root(),
+        ZoneType::Primary,
+        AxfrPolicy::Deny,
+    );
+    let present: HashSet<(LowerName, RecordType)> = compiled
+        .records
+        .iter()
+        .map(|record| (LowerName::from(&record.name), record.record_type()))
+        .collect();
+    for record in compiled.records {
+        let description = format!("{} {}", record.name, record.record_type());
+        // Hickory refuses a duplicate record and a CNAME sharing its name with other data.
+        if !root.upsert_mut(record, 1) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the zone cannot hold {description} (a duplicate, or a CNAME beside other data)"
+                ),
+            ));
+        }
+    }
+    let mut catalog = Catalog::new();
+    catalog.upsert(LowerName::from(Name::root()), vec![Arc::new(root)]);
+    Ok(Served {
+        catalog,
+        servfail: compiled.servfail.iter().map(LowerName::from).collect(),
+        timeout: compiled.timeout.iter().map(LowerName::from).collect(),
+        present,
+    })
 }
 
 /// Binds a UDP socket on an ephemeral port of 127.0.0.1 and a TCP listener on the same port.

@@ -254,6 +254,27 @@ async fn zone_mistakes_are_reported_at_start() {
 }
 
 #[tokio::test]
+async fn a_replaced_zone_is_served_from_then_on_and_a_bad_one_keeps_the_old() {
+    let server = TestDns::start(Zone::new()).await.unwrap();
+    let response = over_udp(server.addr(), "late.test.", RecordType::TXT, true).await;
+    assert_eq!(response.metadata.response_code, ResponseCode::NXDomain);
+
+    server
+        .replace(Zone::new().txt("late.test", &["published"]))
+        .unwrap();
+    let response = over_tcp(server.addr(), "late.test.", RecordType::TXT).await;
+    assert_eq!(answer_data(&response).len(), 1);
+    assert!(answer_data(&response)[0].to_string().contains("published"));
+
+    let error = server
+        .replace(Zone::new().txt("long.test", &[&"x".repeat(256)]))
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    let response = over_udp(server.addr(), "late.test.", RecordType::TXT, true).await;
+    assert_eq!(answer_data(&response).len(), 1);
+}
+
+#[tokio::test]
 async fn dropping_the_server_closes_its_port() {
     let server = TestDns::start(Zone::new()).await.unwrap();
     let address = server.addr();
