@@ -5,9 +5,11 @@ mod checker;
 mod delivery;
 mod dns_record;
 mod ids;
+pub mod limits;
 mod mailing;
 mod message;
 mod names;
+mod sending_identity;
 mod signing_decision;
 mod signing_domain;
 mod tenant;
@@ -23,6 +25,10 @@ pub use ids::{
 pub use mailing::{Contact, Mailing};
 pub use message::{MessageSummary, QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
 pub use names::{DomainName, NameError, Selector};
+pub use sending_identity::{
+    AddressRole, Proof, ProofMethod, SendingDomain, UnprovenDomain, VERIFICATION_LABEL,
+    VERIFICATION_PREFIX, VerificationToken, check_sender_domains,
+};
 pub use signing_decision::{SigningDecision, UnsignedReason, decide as decide_signing};
 pub use signing_domain::{
     HashAlgorithm, KeyOrigin, NewSigningDomain, REQUIRED_KEY_BITS, SealedKey, SigningDomain,
