@@ -23,7 +23,7 @@ pub use ids::{
     SigningDomainId, TenantId, UserId,
 };
 pub use mailing::{Contact, Mailing};
-pub use message::{MessageSummary, QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
+pub use message::{IdempotencyKey, MessageSummary, QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
 pub use names::{DomainName, NameError, Selector};
 pub use sending_identity::{
     AddressRole, Proof, ProofMethod, SendingDomain, UnprovenDomain, VERIFICATION_LABEL,

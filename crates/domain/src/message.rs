@@ -86,6 +86,44 @@ pub enum SigningRecord {
     Unsigned { code: String, reason: String },
 }
 
+/// An `Idempotency-Key` with a fingerprint of the request that used it, so that a repeat of
+/// the same request is answered with the first message and a different request under the same
+/// key is refused instead of silently dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    key: String,
+    request_hash: String,
+}
+
+impl IdempotencyKey {
+    /// A key of 1 to [`limits::text::MAX_IDEMPOTENCY_KEY`](crate::limits::text) visible ASCII
+    /// characters (no space, TAB or control character), with the hex fingerprint of its request.
+    pub fn parse(key: &str, request_hash: String) -> Result<Self, String> {
+        let max = crate::limits::text::MAX_IDEMPOTENCY_KEY;
+        if key.is_empty() || key.len() > max {
+            return Err(format!("use 1 to {max} characters"));
+        }
+        if !key.bytes().all(|byte| byte.is_ascii_graphic()) {
+            return Err(
+                "use visible ASCII characters only (no spaces, tabs or control characters)"
+                    .to_owned(),
+            );
+        }
+        Ok(Self {
+            key: key.to_owned(),
+            request_hash,
+        })
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn request_hash(&self) -> &str {
+        &self.request_hash
+    }
+}
+
 /// A message as accepted: exactly the bytes that will be sent, and its envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMessage {
@@ -97,7 +135,7 @@ pub struct QueuedMessage {
     pub route: Route,
     /// `http`, `smtp` or `mailing` (a mailing or test mailing sent from the UI or API).
     pub source: &'static str,
-    pub idempotency_key: Option<String>,
+    pub idempotency_key: Option<IdempotencyKey>,
     pub accepted_at: Timestamp,
     /// Native delivery gives up on temporary failures at this time.
     pub expires_at: Timestamp,

@@ -78,22 +78,24 @@ impl Store {
             }
             Backend::Postgres => {
                 let timeout = format!("{}ms", settings.statement_timeout.as_millis());
-                let options = PgConnectOptions::from_str(url)
-                    .map_err(|error| StoreError::Url(error.to_string()))?
-                    .options([("statement_timeout", timeout.as_str())]);
+                let plain = PgConnectOptions::from_str(url)
+                    .map_err(|error| StoreError::Url(error.to_string()))?;
                 // One direct connection first: the pool would only report a timeout after ten
                 // seconds, while this names the cause (refused, unknown host, bad password) at
-                // once.
-                let probe = PgConnection::connect_with(&options)
+                // once. It also runs the migrations, without the statement timeout: a migration
+                // may rightly take longer than any query (an index on a large table), and it
+                // waits for other nodes' migrations to finish.
+                let mut first = PgConnection::connect_with(&plain)
                     .await
                     .map_err(|error| StoreError::Unreachable(error.to_string()))?;
-                probe.close().await.ok();
+                sqlx::migrate!("migrations/postgres").run(&mut first).await?;
+                first.close().await.ok();
+                let options = plain.options([("statement_timeout", timeout.as_str())]);
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections.unwrap_or(10))
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                sqlx::migrate!("migrations/postgres").run(&pool).await?;
                 Store::Postgres(pool)
             }
         };

@@ -10,6 +10,7 @@ mod figures;
 mod mailings;
 mod queue;
 mod rows;
+mod sending_domains;
 mod signing_domains;
 mod summaries;
 mod tenants;

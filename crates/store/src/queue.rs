@@ -4,8 +4,8 @@
 //! overwrites the outcome of the node that took over.
 
 use sealpost_domain::{
-    MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route, SigningRecord,
-    TenantId, Timestamp,
+    IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route,
+    SigningRecord, TenantId, Timestamp,
 };
 
 use crate::rows::parse_id;
@@ -90,6 +90,7 @@ struct MessageRow {
     route: String,
     source: String,
     idempotency_key: Option<String>,
+    idempotency_hash: Option<String>,
     accepted_at: i64,
     expires_at: i64,
 }
@@ -165,7 +166,13 @@ fn message_from_rows(
         signing,
         route,
         source,
-        idempotency_key: row.idempotency_key,
+        idempotency_key: match (row.idempotency_key, row.idempotency_hash) {
+            (Some(key), hash) => Some(
+                IdempotencyKey::parse(&key, hash.unwrap_or_default())
+                    .map_err(|_| StoreError::Corrupt(format!("idempotency key {key:?}")))?,
+            ),
+            (None, _) => None,
+        },
         accepted_at: Timestamp(row.accepted_at),
         expires_at: Timestamp(row.expires_at),
         recipients,
@@ -228,8 +235,9 @@ impl Store {
                 sqlx::query(
                     "INSERT INTO messages (id, tenant_id, mail_from, raw, size, signed, \
                      signing_domain, signing_selector, unsigned_code, unsigned_reason, route, \
-                     source, idempotency_key, accepted_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                     source, idempotency_key, idempotency_hash, accepted_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16)",
                 )
                 .bind(message.id.to_string())
                 .bind(message.tenant_id.to_string())
@@ -243,7 +251,8 @@ impl Store {
                 .bind(reason)
                 .bind(message.route.as_str())
                 .bind(message.source)
-                .bind(message.idempotency_key.as_deref())
+                .bind(message.idempotency_key.as_ref().map(IdempotencyKey::key))
+                .bind(message.idempotency_key.as_ref().map(IdempotencyKey::request_hash))
                 .bind(message.accepted_at.0)
                 .bind(message.expires_at.0)
                 .execute(&mut *transaction)
@@ -276,20 +285,25 @@ impl Store {
         Ok(())
     }
 
-    /// The message an idempotency key was first used for.
+    /// The message an idempotency key was first used for, with the fingerprint of the request
+    /// that used it (empty for messages accepted before fingerprints were kept).
     pub async fn message_by_idempotency_key(
         &self,
         tenant: TenantId,
         key: &str,
-    ) -> Result<Option<MessageId>, StoreError> {
-        let row: Option<(String,)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT id FROM messages WHERE tenant_id = $1 AND idempotency_key = $2")
-                .bind(tenant.to_string())
-                .bind(key)
-                .fetch_optional(pool)
-                .await?
+    ) -> Result<Option<(MessageId, String)>, StoreError> {
+        let row: Option<(String, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, idempotency_hash FROM messages \
+                 WHERE tenant_id = $1 AND idempotency_key = $2",
+            )
+            .bind(tenant.to_string())
+            .bind(key)
+            .fetch_optional(pool)
+            .await?
         });
-        row.map(|(id,)| parse_id("message id", &id)).transpose()
+        row.map(|(id, hash)| Ok((parse_id("message id", &id)?, hash.unwrap_or_default())))
+            .transpose()
     }
 
     /// A message with its recipients, in the order they were given.
@@ -301,8 +315,9 @@ impl Store {
         let row: Option<MessageRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, tenant_id, mail_from, raw, signed, signing_domain, signing_selector, \
-                 unsigned_code, unsigned_reason, route, source, idempotency_key, accepted_at, \
-                 expires_at FROM messages WHERE tenant_id = $1 AND id = $2",
+                 unsigned_code, unsigned_reason, route, source, idempotency_key, \
+                 idempotency_hash, accepted_at, expires_at FROM messages \
+                 WHERE tenant_id = $1 AND id = $2",
             )
             .bind(tenant.to_string())
             .bind(id.to_string())

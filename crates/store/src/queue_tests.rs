@@ -2,8 +2,8 @@
 //! lease, fencing of a lost lease, release, retry and cancel.
 
 use sealpost_domain::{
-    MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route, SigningRecord, Tenant,
-    TenantId, TenantName, Timestamp,
+    IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route,
+    SigningRecord, Tenant, TenantId, TenantName, Timestamp,
 };
 
 use crate::{AttemptRecord, RecipientUpdate, Store, StoreError, testing};
@@ -38,7 +38,7 @@ fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) -> QueuedMe
         },
         route: Route::Native,
         source: "http",
-        idempotency_key: key.map(str::to_owned),
+        idempotency_key: key.map(|key| IdempotencyKey::parse(key, "f1".repeat(32)).unwrap()),
         accepted_at: Timestamp(NOW),
         expires_at: Timestamp(NOW + 86_400),
         recipients: recipients
@@ -89,7 +89,7 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
                 .message_by_idempotency_key(tenant, "order-1")
                 .await
                 .unwrap(),
-            Some(first.id)
+            Some((first.id, "f1".repeat(32)))
         );
         // Another tenant never sees the message.
         assert!(matches!(
