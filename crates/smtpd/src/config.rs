@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use sealpost_domain::limits::connection;
+
 use crate::tls::TlsSettings;
 
 /// Everything a running listener needs besides the socket and the backend.
@@ -57,6 +59,9 @@ pub struct Limits {
     pub max_recipients: usize,
     /// Connections served at once; one more gets `421 4.7.0` and is closed.
     pub max_connections: usize,
+    /// Connections from one client address (IPv6: one /64) served at once; one more gets
+    /// `421 4.7.0` and is closed, so one client cannot take every connection.
+    pub max_connections_per_client: usize,
     /// The longest command or AUTH line, CRLF included. RFC 5321 asks for 512 octets for
     /// commands and RFC 4954 for 12,288 for AUTH lines; the default, 4,096, is the bound of the
     /// smtp-proto receiver and leaves room for long AUTH PLAIN responses.
@@ -78,7 +83,8 @@ impl Default for Limits {
         Self {
             max_message_size: 25 * 1024 * 1024,
             max_recipients: 100,
-            max_connections: 256,
+            max_connections: connection::SMTP_CONNECTIONS,
+            max_connections_per_client: connection::SMTP_CONNECTIONS_PER_CLIENT,
             max_line_length: 4096,
             max_errors: 10,
             max_auth_failures_per_connection: 3,
@@ -88,15 +94,18 @@ impl Default for Limits {
     }
 }
 
-/// How long the listener waits for a client, and for sessions at shutdown.
+/// How long the listener waits for a client, and for sessions at shutdown. Each is a total
+/// deadline for one phase, not a timeout per read, so a client that sends one byte at a time
+/// is cut off as surely as a silent one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeouts {
-    /// The wait for the next command line (and for the TLS handshake and for writing a reply);
-    /// RFC 5321 4.5.3.2 suggests at least five minutes.
+    /// One command line, from the moment the listener waits for it (idle time included) to
+    /// its end; also the bound on writing a reply.
     pub command: Duration,
-    /// The wait for each read of message content after `354`; RFC 5321 suggests three minutes
-    /// per data block.
+    /// The whole content of one message, from `354` to the final `.` line.
     pub data: Duration,
+    /// The TLS handshake after `220` to STARTTLS.
+    pub tls_handshake: Duration,
     /// After shutdown is signalled, how long sessions that are receiving or submitting a message
     /// may take to finish before they are cut off.
     pub shutdown_grace: Duration,
@@ -105,9 +114,10 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
-            command: Duration::from_secs(5 * 60),
-            data: Duration::from_secs(3 * 60),
-            shutdown_grace: Duration::from_secs(30),
+            command: connection::SMTP_COMMAND_LINE,
+            data: connection::SMTP_MESSAGE,
+            tls_handshake: connection::SMTP_TLS_HANDSHAKE,
+            shutdown_grace: connection::SMTP_SHUTDOWN_GRACE,
         }
     }
 }

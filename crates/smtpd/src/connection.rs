@@ -1,5 +1,7 @@
 //! The I/O of one connection: reads lines, runs the session's steps, writes replies, upgrades
-//! to TLS, and enforces the timeouts.
+//! to TLS, and enforces the deadlines: one for each command line (idle time included), one for
+//! each message's content and one for the TLS handshake, each for the whole phase rather than
+//! per read, so that a client trickling a byte at a time is cut off like a silent one.
 //!
 //! Replies are collected and written when the loop is about to wait for the client, so that
 //! the replies to pipelined commands (RFC 2920) go out together.
@@ -11,13 +13,13 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, timeout};
+use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tracing::Span;
 
 use crate::backend::SubmissionBackend;
-use crate::command::auth::{AuthOutcome, Credentials};
+use crate::command::auth::{AuthOutcome, Credentials, Login};
 use crate::config::SmtpdConfig;
 use crate::input::{InputBuffer, Line};
 use crate::limiter::AuthLimiter;
@@ -100,7 +102,7 @@ async fn start_tls<B: SubmissionBackend>(
         return;
     };
     let handshake = timeout(
-        shared.config.timeouts.command,
+        shared.config.timeouts.tls_handshake,
         acceptor.accept(plain.stream),
     );
     let tls = match handshake.await {
@@ -137,22 +139,33 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let max_line_length = shared.config.limits.max_line_length;
+    // The deadline of the line being waited for, set when the wait for it begins and cleared
+    // when it is complete.
+    let mut line_deadline = None;
     loop {
         let step = match io.input.next_line(max_line_length) {
-            Some(Line::Complete(line)) => session.command(&line),
-            Some(Line::TooLong) => session.line_too_long(),
+            Some(Line::Complete(line)) => {
+                line_deadline = None;
+                session.command(&line)
+            }
+            Some(Line::TooLong) => {
+                line_deadline = None;
+                session.line_too_long()
+            }
             None => {
                 io.flush().await?;
+                let deadline = *line_deadline
+                    .get_or_insert_with(|| Instant::now() + shared.config.timeouts.command);
                 let input = tokio::select! {
                     biased;
                     () = shared.shutdown.cancelled() => None,
-                    input = io.read(shared.config.timeouts.command) => Some(input?),
+                    input = io.read(deadline) => Some(input?),
                 };
                 match input {
                     Some(Input::Data) => continue,
                     Some(Input::Closed) => return Ok(Flow::Closed),
                     Some(Input::TimedOut) => {
-                        tracing::info!("idle timeout");
+                        tracing::info!("command line deadline passed");
                         io.queue(&session.timeout_reply());
                         io.flush().await?;
                         return Ok(Flow::Closed);
@@ -207,26 +220,36 @@ where
             Step::Authenticate(credentials) => {
                 let outcome = authenticate(shared, session.peer, credentials).await;
                 let step = session.auth_finished(outcome);
-                if let Some(identity) = &session.identity {
-                    Span::current().record("tenant", identity.tenant.as_str());
+                if let Some(login) = &session.login {
+                    Span::current().record("tenant", login.identity.tenant.as_str());
                 }
                 step
+            }
+            Step::RecheckLogin {
+                transaction,
+                credentials,
+            } => {
+                // Not counted by the AUTH limiter: the client proved these credentials once,
+                // and a refusal now means they were revoked, not guessed.
+                let checked = shared
+                    .backend
+                    .authenticate(&credentials.username, &credentials.password)
+                    .await;
+                session.login_rechecked(transaction, checked)
             }
             Step::ReceiveMessage { reply, pending } => {
                 io.queue(&reply);
                 io.flush().await?;
                 let max_size = shared.config.limits.max_message_size;
-                match io
-                    .receive_message(max_size, shared.config.timeouts.data)
-                    .await?
-                {
+                let deadline = Instant::now() + shared.config.timeouts.data;
+                match io.receive_message(max_size, deadline).await? {
                     DataEnd::Received(received) => session.message_received(pending, received),
                     DataEnd::Closed => {
                         tracing::info!("client went away during DATA, nothing submitted");
                         return Ok(Next::Close);
                     }
                     DataEnd::TimedOut => {
-                        tracing::info!("timeout during DATA, nothing submitted");
+                        tracing::info!("message deadline passed during DATA, nothing submitted");
                         Step::Close(session.timeout_reply())
                     }
                 }
@@ -268,7 +291,10 @@ async fn authenticate<B: SubmissionBackend>(
         .authenticate(&credentials.username, &credentials.password)
         .await;
     match checked {
-        Ok(Some(identity)) => AuthOutcome::Granted(identity),
+        Ok(Some(identity)) => AuthOutcome::Granted(Login {
+            identity,
+            credentials,
+        }),
         Ok(None) => {
             shared.limiter.record_failure(peer.ip(), Instant::now());
             AuthOutcome::Denied {
@@ -332,9 +358,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Io<S> {
         }
     }
 
-    /// Reads once into the input buffer. Cancel-safe: `read` loses nothing when dropped.
-    async fn read(&mut self, wait: Duration) -> io::Result<Input> {
-        match timeout(wait, self.stream.read(&mut self.read_buffer)).await {
+    /// Reads once into the input buffer, unless `deadline` passes first. Cancel-safe: `read`
+    /// loses nothing when dropped.
+    async fn read(&mut self, deadline: Instant) -> io::Result<Input> {
+        match timeout_at(deadline, self.stream.read(&mut self.read_buffer)).await {
             Err(_) => Ok(Input::TimedOut),
             Ok(Ok(0)) => Ok(Input::Closed),
             Ok(Ok(count)) => {
@@ -346,8 +373,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Io<S> {
     }
 
     /// Reads message content up to the final `.` line, starting with what is already
-    /// buffered; whatever follows it stays buffered for the command loop.
-    async fn receive_message(&mut self, max_size: usize, wait: Duration) -> io::Result<DataEnd> {
+    /// buffered, unless `deadline` passes first; whatever follows it stays buffered for the
+    /// command loop.
+    async fn receive_message(&mut self, max_size: usize, deadline: Instant) -> io::Result<DataEnd> {
         let mut receiver = MessageReceiver::new(max_size);
         let buffered = self.input.pending();
         let consumed = receiver.ingest(buffered);
@@ -360,7 +388,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Io<S> {
             None => self.input.consume(buffered_length),
         }
         loop {
-            let count = match timeout(wait, self.stream.read(&mut self.read_buffer)).await {
+            let count = match timeout_at(deadline, self.stream.read(&mut self.read_buffer)).await {
                 Err(_) => return Ok(DataEnd::TimedOut),
                 Ok(Ok(0)) => return Ok(DataEnd::Closed),
                 Ok(Ok(count)) => count,

@@ -9,6 +9,7 @@
 
 mod address;
 mod backend;
+mod clients;
 mod command;
 mod config;
 mod connection;

@@ -5,11 +5,13 @@
 //! covers the single connection.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::clients::client_key;
 
 /// Above this many tracked addresses every call first drops the addresses whose failures
 /// have all left the window, so that a scan from many addresses cannot grow the map forever.
@@ -34,7 +36,7 @@ impl AuthLimiter {
     /// Whether `address` has used up its failures within the window ending at `now`.
     pub(crate) fn is_blocked(&self, address: IpAddr, now: Instant) -> bool {
         let mut failures = self.lock();
-        let Some(times) = failures.get_mut(&key(address)) else {
+        let Some(times) = failures.get_mut(&client_key(address)) else {
             return false;
         };
         forget_old(times, now, self.window);
@@ -50,7 +52,7 @@ impl AuthLimiter {
                 !times.is_empty()
             });
         }
-        let times = failures.entry(key(address)).or_default();
+        let times = failures.entry(client_key(address)).or_default();
         forget_old(times, now, window);
         times.push_back(now);
         // Only whether the count reached the limit matters, so older entries beyond it are
@@ -72,18 +74,6 @@ fn forget_old(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
         .is_some_and(|&time| now.saturating_duration_since(time) >= window)
     {
         times.pop_front();
-    }
-}
-
-/// IPv4 addresses count one by one. An IPv6 client usually holds a whole /64, so its
-/// failures count per /64; otherwise it could take a fresh address for every attempt.
-fn key(address: IpAddr) -> IpAddr {
-    match address.to_canonical() {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => {
-            let prefix = v6.to_bits() & !u128::from(u64::MAX);
-            IpAddr::V6(Ipv6Addr::from_bits(prefix))
-        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The accept loop: one task per connection, a bound on connections, graceful shutdown.
+//! The accept loop: one task per connection, bounds on connections in all and per client,
+//! graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::backend::SubmissionBackend;
+use crate::clients::ClientConnections;
 use crate::config::SmtpdConfig;
 use crate::connection::{Shared, serve_connection};
 use crate::limiter::AuthLimiter;
@@ -49,6 +51,7 @@ pub async fn serve<B: SubmissionBackend>(
         shutdown: shutdown.clone(),
     });
     let slots = Arc::new(Semaphore::new(config.limits.max_connections));
+    let clients = ClientConnections::new(config.limits.max_connections_per_client);
     let mut sessions = JoinSet::new();
     let mut next_session_id: u64 = 0;
     tracing::info!(address = ?listener.local_addr().ok(), "SMTP submission listening");
@@ -73,8 +76,12 @@ pub async fn serve<B: SubmissionBackend>(
                 continue;
             }
         };
+        let Some(client_slot) = clients.try_acquire(peer.ip()) else {
+            refuse(&tcp, peer, &config, Crowded::ByClient);
+            continue;
+        };
         let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-            refuse(&tcp, peer, &config);
+            refuse(&tcp, peer, &config, Crowded::Listener);
             continue;
         };
         // Replies are small and the client waits for each one, so Nagle's algorithm would only
@@ -95,6 +102,7 @@ pub async fn serve<B: SubmissionBackend>(
                 tracing::debug!("connection accepted");
                 serve_connection(shared, tcp, peer).await;
                 drop(permit);
+                drop(client_slot);
             }
             .instrument(span),
         );
@@ -121,16 +129,25 @@ pub async fn serve<B: SubmissionBackend>(
     tracing::info!("SMTP submission stopped");
 }
 
-/// Turns away a connection over the limit with `421 4.7.0`. The write does not wait: a fresh
+/// Which bound on connections a refused one was over.
+#[derive(Debug, Clone, Copy)]
+enum Crowded {
+    /// Every slot of the listener is taken.
+    Listener,
+    /// The client's address has all the connections one address may have.
+    ByClient,
+}
+
+/// Turns away a connection over a limit with `421 4.7.0`. The write does not wait: a fresh
 /// socket's send buffer takes these few bytes, and a client that cannot take them loses
 /// nothing it was owed.
-fn refuse(tcp: &TcpStream, peer: SocketAddr, config: &SmtpdConfig) {
-    tracing::warn!(%peer, "connection refused: too many connections");
-    let reply = Reply::new(
-        421,
-        [4, 7, 0],
-        format!("{} Too many connections, try again later", config.hostname),
-    );
+fn refuse(tcp: &TcpStream, peer: SocketAddr, config: &SmtpdConfig, crowded: Crowded) {
+    let text = match crowded {
+        Crowded::Listener => "Too many connections, try again later",
+        Crowded::ByClient => "Too many connections from your address, try again later",
+    };
+    tracing::warn!(%peer, ?crowded, "connection refused: too many connections");
+    let reply = Reply::new(421, [4, 7, 0], format!("{} {text}", config.hostname));
     if let Err(error) = tcp.try_write(&reply.to_bytes()) {
         tracing::debug!(%error, %peer, "could not send the refusal");
     }

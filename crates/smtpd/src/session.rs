@@ -11,7 +11,7 @@ use std::sync::Arc;
 use smtp_proto::Request;
 
 use crate::backend::{Envelope, Identity};
-use crate::command::auth::{AuthExchange, Credentials};
+use crate::command::auth::{AuthExchange, Credentials, Login};
 use crate::config::{Mode, SmtpdConfig};
 use crate::reply::Reply;
 
@@ -38,6 +38,13 @@ pub(crate) enum Step {
     /// Ask the backend whether the recipient has a mailbox here and pass the answer to
     /// [`Session::recipient_checked`] (inbound listeners only).
     CheckRecipient(String),
+    /// Check the login's credentials with the backend again before `transaction` begins, and
+    /// pass the answer to [`Session::login_rechecked`], so that a revoked key stops an open
+    /// session at its next transaction.
+    RecheckLogin {
+        transaction: Transaction,
+        credentials: Credentials,
+    },
 }
 
 /// A transaction whose content is being received: DATA takes it out of the session, so a
@@ -81,7 +88,7 @@ pub(crate) struct Session {
     pub(crate) peer: SocketAddr,
     pub(crate) tls_active: bool,
     pub(crate) greeted: Option<Greeted>,
-    pub(crate) identity: Option<Identity>,
+    pub(crate) login: Option<Login>,
     pub(crate) transaction: Option<Transaction>,
     /// Set while an AUTH exchange waits for the client's next line.
     pub(crate) auth_exchange: Option<AuthExchange>,
@@ -96,7 +103,7 @@ impl Session {
             peer,
             tls_active: false,
             greeted: None,
-            identity: None,
+            login: None,
             transaction: None,
             auth_exchange: None,
             auth_failures: 0,
@@ -117,16 +124,16 @@ impl Session {
             return self.auth_response(exchange, line);
         }
         match Request::parse(&mut line.iter()) {
-            Ok(request) => self.dispatch(request),
+            Ok(request) => self.dispatch(request, line),
             Err(error) => self.parse_error(error),
         }
     }
 
-    fn dispatch(&mut self, request: Request<Cow<'_, str>>) -> Step {
+    fn dispatch(&mut self, request: Request<Cow<'_, str>>, line: &[u8]) -> Step {
         match request {
             Request::Ehlo { host } => self.ehlo(&host),
             Request::Helo { host } => self.helo(&host),
-            Request::StartTls => self.starttls(),
+            Request::StartTls => self.starttls(line),
             Request::Auth {
                 mechanism,
                 initial_response,

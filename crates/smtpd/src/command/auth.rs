@@ -26,6 +26,7 @@ pub(crate) enum AuthExchange {
 }
 
 /// A user name and password for the backend to check.
+#[derive(Clone)]
 pub(crate) struct Credentials {
     pub(crate) username: String,
     pub(crate) password: String,
@@ -41,10 +42,19 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// A client that authenticated: who it is, and the credentials it proved that with, kept
+/// (never logged: their `Debug` is redacted) so that each transaction can check that they are
+/// still valid.
+#[derive(Debug)]
+pub(crate) struct Login {
+    pub(crate) identity: Identity,
+    pub(crate) credentials: Credentials,
+}
+
 /// What came of checking credentials.
 #[derive(Debug)]
 pub(crate) enum AuthOutcome {
-    Granted(Identity),
+    Granted(Login),
     Denied {
         username: String,
     },
@@ -67,7 +77,7 @@ impl Session {
                 "Encryption required for requested authentication mechanism",
             ));
         }
-        if self.identity.is_some() {
+        if self.login.is_some() {
             return self.error(Reply::new(503, [5, 5, 1], "Already authenticated"));
         }
         if !self
@@ -113,13 +123,13 @@ impl Session {
     /// Takes the backend's verdict on the credentials.
     pub(crate) fn auth_finished(&mut self, outcome: AuthOutcome) -> Step {
         match outcome {
-            AuthOutcome::Granted(identity) => {
+            AuthOutcome::Granted(login) => {
                 tracing::info!(
-                    tenant = %identity.tenant,
-                    username = %identity.username,
+                    tenant = %login.identity.tenant,
+                    username = %login.identity.username,
                     "authenticated"
                 );
-                self.identity = Some(identity);
+                self.login = Some(login);
                 Step::Reply(Reply::new(235, [2, 7, 0], "Authentication successful"))
             }
             AuthOutcome::Denied { username } => self.denied(&username),

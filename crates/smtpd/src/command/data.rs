@@ -33,11 +33,26 @@ impl Session {
     /// The content was read up to its final `.` line.
     pub(crate) fn message_received(&mut self, pending: PendingMessage, received: Received) -> Step {
         match received {
-            Received::Message(message) => Step::Submit(Submission {
-                identity: pending.identity,
-                envelope: pending.envelope,
-                message,
-            }),
+            Received::Message(message) => match nul_line(&message) {
+                // RFC 5322 2.3 and RFC 5321 4.1.1.4 leave NUL out of mail: receivers drop
+                // it, cut the message at it or refuse the message, so it is refused here.
+                Some(line) => {
+                    tracing::info!(line, "message with a NUL byte refused");
+                    Step::Reply(Reply::new(
+                        550,
+                        [5, 6, 0],
+                        format!(
+                            "The message contains a NUL byte (line {line}), which mail cannot \
+                             carry; remove it"
+                        ),
+                    ))
+                }
+                None => Step::Submit(Submission {
+                    identity: pending.identity,
+                    envelope: pending.envelope,
+                    message,
+                }),
+            },
             Received::TooLarge => {
                 tracing::info!("message over the size limit discarded");
                 Step::Reply(Reply::new(
@@ -70,4 +85,14 @@ impl Session {
             }
         }
     }
+}
+
+/// The line number (from 1) of the first NUL byte in `message`, if it has one.
+fn nul_line(message: &[u8]) -> Option<usize> {
+    let position = message.iter().position(|&byte| byte == 0)?;
+    let line_breaks = message[..position]
+        .iter()
+        .filter(|&&byte| byte == b'\n')
+        .count();
+    Some(line_breaks + 1)
 }

@@ -1,5 +1,5 @@
 //! MAIL FROM: starts a transaction, on a submission listener for an authenticated client with
-//! a real sender, on an inbound listener for anyone.
+//! a real sender whose credentials are still valid, on an inbound listener for anyone.
 
 use std::borrow::Cow;
 
@@ -9,6 +9,7 @@ use smtp_proto::{
 };
 
 use crate::address::check_mailbox;
+use crate::backend::{BackendError, Identity};
 use crate::config::Mode;
 use crate::reply::Reply;
 use crate::session::{Session, Step, Transaction};
@@ -21,7 +22,7 @@ impl Session {
         // Never an open relay (SPEC S8.2): a submission listener accepts nothing from a client
         // that has not proved which tenant it sends for. An inbound listener takes mail from
         // anyone, and RCPT keeps it to this host's own mailboxes.
-        let identity = self.identity.clone();
+        let identity = self.login.as_ref().map(|login| login.identity.clone());
         if identity.is_none() && self.config.mode == Mode::Submission {
             return self.error(Reply::new(530, [5, 7, 0], "Authentication required"));
         }
@@ -52,7 +53,7 @@ impl Session {
                 mail_from: String::new(),
                 rcpt_to: Vec::new(),
             });
-            return Step::Reply(Reply::new(250, [2, 1, 0], "Sender ok"));
+            return Step::Reply(sender_ok());
         }
         if from.address.is_empty() {
             return Step::Reply(Reply::new(
@@ -68,14 +69,66 @@ impl Session {
                 format!("Bad sender address syntax: {problem}"),
             ));
         }
-        self.transaction = Some(Transaction {
+        let transaction = Transaction {
             identity,
             helo,
             mail_from: from.address.into_owned(),
             rcpt_to: Vec::new(),
-        });
-        Step::Reply(Reply::new(250, [2, 1, 0], "Sender ok"))
+        };
+        // Credentials can be revoked while a session is open; each transaction checks them
+        // again, so a revoked API key sends nothing more.
+        match &self.login {
+            Some(login) => Step::RecheckLogin {
+                transaction,
+                credentials: login.credentials.clone(),
+            },
+            None => {
+                self.transaction = Some(transaction);
+                Step::Reply(sender_ok())
+            }
+        }
     }
+
+    /// The backend's second look at the login's credentials before `transaction` begins. A
+    /// refusal ends the login, and the client must authenticate again.
+    pub(crate) fn login_rechecked(
+        &mut self,
+        transaction: Transaction,
+        checked: Result<Option<Identity>, BackendError>,
+    ) -> Step {
+        let current = self.login.as_ref().map(|login| &login.identity);
+        match checked {
+            Ok(Some(identity)) if Some(&identity) == current => {
+                self.transaction = Some(transaction);
+                Step::Reply(sender_ok())
+            }
+            Ok(_) => {
+                tracing::warn!(
+                    username = current.map(|identity| identity.username.as_str()),
+                    "credentials no longer valid, login ended"
+                );
+                self.login = None;
+                Step::Reply(Reply::new(
+                    530,
+                    [5, 7, 0],
+                    "Authentication no longer valid (the credentials were revoked), \
+                     authenticate again",
+                ))
+            }
+            Err(error) => {
+                tracing::error!(%error, "credentials could not be checked again");
+                Step::Reply(Reply::new(
+                    454,
+                    [4, 7, 0],
+                    "Temporary authentication failure, try again later",
+                ))
+            }
+        }
+    }
+}
+
+fn sender_ok() -> Reply {
+    Reply::new(250, [2, 1, 0], "Sender ok")
 }
 
 /// The first MAIL parameter of an extension that is not advertised (RFC 5321 4.1.1.11: 555).

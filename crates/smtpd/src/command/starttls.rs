@@ -4,7 +4,16 @@ use crate::reply::Reply;
 use crate::session::{Session, Step};
 
 impl Session {
-    pub(crate) fn starttls(&mut self) -> Step {
+    pub(crate) fn starttls(&mut self, line: &[u8]) -> Step {
+        // RFC 3207 4: the command is the keyword alone.
+        let parameters = line.get("STARTTLS".len()..).unwrap_or_default();
+        if !parameters.trim_ascii().is_empty() {
+            return self.error(Reply::new(
+                501,
+                [5, 5, 4],
+                "Syntax error (no parameters allowed)",
+            ));
+        }
         if self.tls_active {
             return self.error(Reply::new(503, [5, 5, 1], "TLS already active"));
         }
@@ -19,7 +28,7 @@ impl Session {
     pub(crate) fn tls_started(&mut self) {
         self.tls_active = true;
         self.greeted = None;
-        self.identity = None;
+        self.login = None;
         self.transaction = None;
         self.auth_exchange = None;
     }

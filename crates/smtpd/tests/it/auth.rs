@@ -186,3 +186,36 @@ async fn mail_without_auth_is_refused() {
         "503 5.5.1 Need MAIL before RCPT\r\n"
     );
 }
+
+#[tokio::test]
+async fn revoked_credentials_end_the_session_at_the_next_transaction() {
+    let server = TestServer::start().await;
+    let mut client = server.authenticated().await;
+    assert_eq!(
+        client
+            .command("MAIL FROM:<facilities@client.example>")
+            .await,
+        "250 2.1.0 Sender ok\r\n"
+    );
+    client.command("RSET").await;
+
+    server.backend.revoke("app-a");
+    assert_eq!(
+        client
+            .command("MAIL FROM:<facilities@client.example>")
+            .await,
+        "530 5.7.0 Authentication no longer valid (the credentials were revoked), authenticate again\r\n"
+    );
+    assert_eq!(
+        client.command("RCPT TO:<tech@contractor.example>").await,
+        "503 5.5.1 Need MAIL before RCPT\r\n"
+    );
+    // The session is no longer authenticated, so MAIL asks for AUTH again.
+    assert_eq!(
+        client
+            .command("MAIL FROM:<facilities@client.example>")
+            .await,
+        "530 5.7.0 Authentication required\r\n"
+    );
+    assert!(server.backend.submissions().is_empty());
+}

@@ -8,5 +8,6 @@ mod limits;
 mod logs;
 mod session;
 mod shutdown;
+mod slow_clients;
 mod tls;
 mod transaction;

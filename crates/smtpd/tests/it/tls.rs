@@ -73,3 +73,19 @@ async fn plaintext_pipelined_after_starttls_is_discarded() {
     let mut client = client.start_tls(tls).await;
     assert_eq!(client.command("RSET").await, "250 2.0.0 Ok\r\n");
 }
+
+#[tokio::test]
+async fn starttls_takes_no_parameters() {
+    let server = TestServer::start_with(tls_config()).await;
+    let mut client = server.client().await;
+    client.ehlo().await;
+    // RFC 3207 4: "501 Syntax error (no parameters allowed)".
+    assert_eq!(
+        client.command("STARTTLS foo").await,
+        "501 5.5.4 Syntax error (no parameters allowed)\r\n"
+    );
+    assert_eq!(
+        client.command("STARTTLS").await,
+        "220 2.0.0 Ready to start TLS\r\n"
+    );
+}

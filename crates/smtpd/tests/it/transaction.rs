@@ -272,3 +272,24 @@ async fn a_client_that_leaves_mid_data_submits_nothing() {
     server.stop().await;
     assert!(backend.submissions().is_empty());
 }
+
+#[tokio::test]
+async fn a_message_with_a_nul_byte_is_refused_at_the_end_of_data() {
+    let server = TestServer::start().await;
+    let mut client = server.authenticated().await;
+    client
+        .command("MAIL FROM:<facilities@client.example>")
+        .await;
+    client.command("RCPT TO:<tech@contractor.example>").await;
+    client.command("DATA").await;
+    client
+        .send_bytes(b"Subject: x\r\n\r\nfirst\r\nsec\0ond\r\n.\r\n")
+        .await;
+    assert_eq!(
+        client.reply().await,
+        "550 5.6.0 The message contains a NUL byte (line 4), which mail cannot carry; remove it\r\n"
+    );
+    assert!(server.backend.submissions().is_empty());
+    // The session goes on in step.
+    assert_eq!(client.command("NOOP").await, "250 2.0.0 Ok\r\n");
+}

@@ -1,5 +1,6 @@
 //! The boundary's test double: credentials from a small table, submissions kept in memory.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,11 +32,18 @@ pub struct Submitted {
 pub struct TestBackend {
     submissions: Mutex<Vec<Submitted>>,
     auth_calls: AtomicUsize,
+    revoked: Mutex<HashSet<String>>,
 }
 
 impl TestBackend {
     pub fn submissions(&self) -> Vec<Submitted> {
         self.submissions.lock().expect("submissions lock").clone()
+    }
+
+    /// Revokes a user's password, as revoking an API key does.
+    pub fn revoke(&self, username: &str) {
+        let mut revoked = self.revoked.lock().expect("revoked lock");
+        revoked.insert(username.to_owned());
     }
 
     pub fn auth_calls(&self) -> usize {
@@ -52,6 +60,14 @@ impl SubmissionBackend for TestBackend {
         self.auth_calls.fetch_add(1, Ordering::SeqCst);
         if username == UNCHECKABLE_USER {
             return Err(BackendError::new("database unavailable"));
+        }
+        if self
+            .revoked
+            .lock()
+            .expect("revoked lock")
+            .contains(username)
+        {
+            return Ok(None);
         }
         let identity = USERS
             .iter()
