@@ -1,6 +1,7 @@
 //! Sealpost's vocabulary: tenants, signing domains, DKIM keys as stored facts, and the DNS record a
 //! tenant must publish. Pure data and validation; no I/O, no serialisation formats, no SQL.
 
+mod address;
 mod checker;
 mod delivery;
 mod dns_record;
@@ -15,6 +16,7 @@ mod signing_domain;
 mod tenant;
 mod user;
 
+pub use address::{AddressError, EmailAddress};
 pub use checker::{CheckerAddress, CheckerReportRecord};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
@@ -23,8 +25,10 @@ pub use ids::{
     SigningDomainId, TenantId, UserId,
 };
 pub use mailing::{Contact, Mailing};
-pub use message::{IdempotencyKey, MessageSummary, QueuedMessage, Recipient, RecipientState, Route, SigningRecord};
-pub use names::{DomainName, NameError, Selector};
+pub use message::{
+    IdempotencyKey, MessageSummary, QueuedMessage, Recipient, RecipientState, Route, SigningRecord,
+};
+pub use names::{DomainName, NameError, Selector, dkim_record_name};
 pub use sending_identity::{
     AddressRole, Proof, ProofMethod, SendingDomain, UnprovenDomain, VERIFICATION_LABEL,
     VERIFICATION_PREFIX, VerificationToken, check_sender_domains,

@@ -63,6 +63,13 @@ impl DomainName {
         for label in &labels {
             check_host_label(label).map_err(refuse)?;
         }
+        // An A-label must decode to the Unicode label it stands for; `xn--zz` decodes to
+        // nothing and would be shown as a replacement character.
+        if labels.iter().any(|label| label.starts_with("xn--"))
+            && idna::domain_to_unicode(&ascii).1.is_err()
+        {
+            return Err(refuse("a label starting with xn-- is not valid punycode"));
+        }
         let top_level = labels[labels.len() - 1];
         if top_level.bytes().all(|byte| byte.is_ascii_digit()) {
             return Err(refuse("an IP address is not a domain"));
@@ -114,6 +121,20 @@ impl Selector {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The owner name of a DKIM key record, `<selector>._domainkey.<domain>`, which DNS limits to
+/// 253 characters like any name; a longer pair could be keyed but never published.
+pub fn dkim_record_name(selector: &Selector, domain: &DomainName) -> Result<String, NameError> {
+    let name = format!("{selector}._domainkey.{domain}");
+    if name.len() > crate::limits::address::MAX_DOMAIN {
+        return Err(NameError::Selector(
+            selector.as_str().to_owned(),
+            "with the domain, the DKIM record name <selector>._domainkey.<domain> would be \
+             longer than 253 characters; choose a shorter selector",
+        ));
+    }
+    Ok(name)
 }
 
 impl fmt::Display for Selector {
@@ -179,6 +200,9 @@ mod tests {
         check_domain("  Mail.Client.Example. ", Ok("mail.client.example"));
         check_domain("bücher.example", Ok("xn--bcher-kva.example"));
         check_domain("xn--bcher-kva.example", Ok("xn--bcher-kva.example"));
+        check_domain("xn--zz.example", Err("not valid punycode"));
+        check_domain("mail.xn--ab-.example", Err("hyphen"));
+        check_domain("xn--a.example", Err("not valid punycode"));
         check_domain("a-b.example", Ok("a-b.example"));
         check_domain("", Err("empty"));
         check_domain("localhost", Err("at least two labels"));
@@ -208,6 +232,26 @@ mod tests {
             }
             (actual, expect) => panic!("{input:?}: got {actual:?}, expected {expect:?}"),
         }
+    }
+
+    #[test]
+    fn dkim_record_names_fit_in_dns() {
+        let domain = DomainName::parse(&format!("{}.example", "d".repeat(60))).unwrap();
+        let short = Selector::parse("workplace").unwrap();
+        assert_eq!(
+            dkim_record_name(&short, &domain).unwrap(),
+            format!("workplace._domainkey.{domain}")
+        );
+        let long_domain = DomainName::parse(&format!(
+            "{}.{}.{}.example",
+            "a".repeat(60),
+            "b".repeat(60),
+            "c".repeat(60)
+        ))
+        .unwrap();
+        let long = Selector::parse(&"s".repeat(60)).unwrap();
+        let error = dkim_record_name(&long, &long_domain).unwrap_err();
+        assert!(error.to_string().contains("longer than 253"), "{error}");
     }
 
     #[test]
