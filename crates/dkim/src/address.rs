@@ -2,7 +2,7 @@
 //! what signing and alignment need: the domain. Display names, comments, quoting and groups are
 //! read by mail-parser; this module decides what counts as one usable address.
 
-use sealpost_domain::DomainName;
+use sealpost_domain::{DomainName, EmailAddress};
 
 use crate::message::ParsedMessage;
 
@@ -15,24 +15,12 @@ pub struct Mailbox {
 
 impl Mailbox {
     /// Reads a bare address such as an envelope MAIL FROM (`user@example.com`, angle brackets
-    /// allowed).
+    /// allowed) by the one rule every edge uses ([`EmailAddress`]).
     pub fn parse(address: &str) -> Result<Self, AddressError> {
-        let trimmed = address.trim();
-        let trimmed = trimmed
-            .strip_prefix('<')
-            .and_then(|inner| inner.strip_suffix('>'))
-            .unwrap_or(trimmed);
-        let (local_part, domain) = trimmed
-            .rsplit_once('@')
-            .ok_or_else(|| AddressError::Invalid(address.trim().to_owned()))?;
-        if local_part.is_empty() || local_part.contains(|c: char| c.is_whitespace() || c == '<') {
-            return Err(AddressError::Invalid(address.trim().to_owned()));
-        }
-        let domain = DomainName::parse(domain)
-            .map_err(|error| AddressError::Domain(address.trim().to_owned(), error.to_string()))?;
+        let address = EmailAddress::parse(address)?;
         Ok(Self {
-            local_part: local_part.to_owned(),
-            domain,
+            local_part: address.local_part().to_owned(),
+            domain: address.domain().clone(),
         })
     }
 }
@@ -51,12 +39,15 @@ pub enum AddressError {
     SeveralFromHeaders(usize),
     #[error("the From header lists {0} addresses; Sealpost sends with exactly one author")]
     SeveralFromAddresses(usize),
+    #[error(
+        "the From header \"{0}\" is a group; it must be the one mailbox of the author, such as \
+         Facilities <facilities@client.example>"
+    )]
+    FromGroup(String),
     #[error("the From header \"{0}\" holds no address that can be read")]
     FromUnreadable(String),
-    #[error("\"{0}\" is not a valid e-mail address")]
-    Invalid(String),
-    #[error("the domain of \"{0}\" is not valid: {1}")]
-    Domain(String, String),
+    #[error(transparent)]
+    Address(#[from] sealpost_domain::AddressError),
 }
 
 /// The one author mailbox of a message (RFC 5322 allows several, DMARC and Sealpost do not).
@@ -73,6 +64,12 @@ pub fn from_mailbox(message: &ParsedMessage<'_>) -> Result<Mailbox, AddressError
     header.extend_from_slice(value.as_bytes());
     header.extend_from_slice(b"\r\n\r\n");
     let parsed = mail_parser::MessageParser::new().parse_headers(&header);
+    // A group (`Team: a@x.example;`) is not a mailbox: DMARC needs exactly one author domain and
+    // receivers treat a group in From as having none.
+    if let Some(mail_parser::Address::Group(_)) = parsed.as_ref().and_then(|message| message.from())
+    {
+        return Err(AddressError::FromGroup(value));
+    }
     let addresses: Vec<String> = parsed
         .as_ref()
         .and_then(|message| message.from())
@@ -115,6 +112,10 @@ mod tests {
         );
         check("Subject: x\n\n", Err(AddressError::NoFrom));
         check(
+            "From: Team: a@client.example;\n\n",
+            Err(AddressError::FromGroup("Team: a@client.example;".into())),
+        );
+        check(
             "From: a@client.example\nFrom: b@client.example\n\n",
             Err(AddressError::SeveralFromHeaders(2)),
         );
@@ -142,11 +143,21 @@ mod tests {
         );
         assert!(matches!(
             Mailbox::parse("nobody"),
-            Err(AddressError::Invalid(_))
+            Err(AddressError::Address(
+                sealpost_domain::AddressError::NoDomain(_)
+            ))
         ));
         assert!(matches!(
-            Mailbox::parse("a@b@"),
-            Err(AddressError::Domain(..))
+            Mailbox::parse("a@-bad.example"),
+            Err(AddressError::Address(
+                sealpost_domain::AddressError::Domain(..)
+            ))
+        ));
+        assert!(matches!(
+            Mailbox::parse("jöhn@example.net"),
+            Err(AddressError::Address(
+                sealpost_domain::AddressError::NonAsciiLocalPart(_)
+            ))
         ));
     }
 }
