@@ -3,14 +3,18 @@
 //! exists; everything outside it holds a [`PrivateKey`] handle (whose `Debug` is redacted) or a
 //! [`SealedKey`](sealpost_domain::SealedKey) that is opaque without the master key.
 
+mod encrypted;
+mod error;
 mod import;
 mod key;
 mod legacy;
 mod master;
+mod names;
 mod pem;
+mod rsa_shape;
 mod seal;
 
-pub use import::ImportError;
+pub use error::{ImportError, KdfExcess};
 pub use key::PrivateKey;
 pub use master::{MasterKey, MasterKeyError};
 pub use seal::UnsealError;
@@ -68,7 +72,10 @@ impl Vault {
     }
 
     /// Reads a pasted PEM private key, decrypting it with `password` when it is encrypted
-    /// (SPEC S3.5). An empty password counts as none.
+    /// (SPEC S3.5). An empty password counts as none; without one, an encrypted key is tried
+    /// with the empty password before the answer is that it needs one. Every KDF parameter of
+    /// an encrypted key is checked against `sealpost_domain::limits::kdf` before any key is
+    /// derived, so no paste can take more memory or time than that budget.
     pub fn import(&self, pem: &str, password: Option<&str>) -> Result<PrivateKey, ImportError> {
         let password = password.filter(|password| !password.is_empty());
         import::import(pem, password.map(str::as_bytes))
