@@ -13,6 +13,10 @@ mod clients;
 mod command;
 mod config;
 mod connection;
+/// Not an API: the fuzz targets' entry to the session (`fuzz/`, `crates/fuzz-replay`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod input;
 mod limiter;
 mod message;

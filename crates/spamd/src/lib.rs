@@ -15,3 +15,9 @@ pub mod testing;
 
 pub use client::{DEFAULT_MAX_MESSAGE_SIZE, SpamdClient, SpamdError};
 pub use protocol::{ProtocolError, SpamReport, SpamRule};
+
+/// Not an API: the reply parser alone, for the fuzz target `spamd_reply` (`fuzz/`) and its
+/// corpus replay (`crates/fuzz-replay`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use protocol::parse_report_response;

@@ -145,7 +145,7 @@ pub(crate) fn encode_report_request(message: &[u8]) -> Vec<u8> {
 
 /// Reads spamd's complete answer to a `REPORT` request (everything up to the end of the
 /// stream) into a report, or names the first thing wrong with it.
-pub(crate) fn parse_report_response(response: &[u8]) -> Result<SpamReport, ProtocolError> {
+pub fn parse_report_response(response: &[u8]) -> Result<SpamReport, ProtocolError> {
     if response.is_empty() {
         return Err(ProtocolError::EmptyResponse);
     }
