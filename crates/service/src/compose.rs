@@ -1,9 +1,21 @@
 //! Building an RFC 5322 message from the fields an application sends as JSON (SPEC S8.1): the
-//! headers with non-ASCII text encoded (RFC 2047), text and HTML as alternatives, attachments as
-//! base64 parts. Header injection is impossible by construction: every value that goes into a
-//! header is refused if it contains a line break.
+//! headers folded and with non-ASCII text encoded (RFC 2047, `header`), mailboxes checked
+//! (`mailbox`), text and HTML as base64 alternatives, attachments as base64 parts. Header
+//! injection is impossible by construction: every value that goes into a header is refused if
+//! it contains a line break or another control character, and every error names the request
+//! field at fault. No line of the result is longer than 998 octets.
+
+mod content_type;
+mod header;
+mod mailbox;
 
 use base64::Engine as _;
+use sealpost_domain::limits::message::MAX_LINE_OCTETS;
+use sealpost_domain::limits::text::MAX_LABEL_CHARS;
+
+use self::content_type::ContentType;
+use self::header::Field;
+use self::mailbox::NameAddr;
 
 /// A message as an application describes it.
 #[derive(Debug, Clone, Default)]
@@ -28,48 +40,130 @@ pub struct Attachment {
     pub content: Vec<u8>,
 }
 
+/// Why a composition was refused, with the request field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ComposeError {
-    #[error("{0} contains a line break, which would let it add headers")]
-    LineBreak(&'static str),
+#[error("{problem}")]
+pub struct ComposeError {
+    field: ComposeField,
+    problem: Problem,
+}
+
+impl ComposeError {
+    /// The request field at fault, named as the client sent it (`from`, `reply_to`, ...).
+    pub fn field(&self) -> &'static str {
+        self.field.as_str()
+    }
+}
+
+/// The fields of a composition, as the API names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ComposeField {
+    From,
+    To,
+    Cc,
+    ReplyTo,
+    Subject,
+    Text,
+    Html,
+    Headers,
+    Attachments,
+}
+
+impl ComposeField {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::From => "from",
+            Self::To => "to",
+            Self::Cc => "cc",
+            Self::ReplyTo => "reply_to",
+            Self::Subject => "subject",
+            Self::Text => "text",
+            Self::Html => "html",
+            Self::Headers => "headers",
+            Self::Attachments => "attachments",
+        }
+    }
+
+    fn refuse(self, problem: Problem) -> ComposeError {
+        ComposeError {
+            field: self,
+            problem,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Problem {
+    #[error("contains a line break, which would let it add headers")]
+    LineBreak,
+    #[error("contains the control character U+{0:04X}; only TAB is allowed")]
+    ControlCharacter(u32),
+    #[error("{0}")]
+    Address(String),
+    #[error("\"{0}\" is not a mailbox: write address@domain or Name <address@domain>")]
+    NotAMailbox(String),
+    #[error("the display name is longer than {max} characters", max = MAX_LABEL_CHARS)]
+    DisplayNameTooLong,
+    #[error(
+        "the display name holds \"{0}\", which is not an RFC 2047 encoded word \
+         (=?charset?B?text?= or =?charset?Q?text?=, at most 75 characters): send the name \
+         as plain text and Sealpost encodes it"
+    )]
+    EncodedWord(String),
     #[error("the message needs a text or an HTML body")]
     NoBody,
     #[error("the header name {0:?} may not be set: use X- headers or List-Unsubscribe")]
     ForbiddenHeader(String),
-    #[error("the header name {0:?} is not a valid header name")]
+    #[error("the header name {0:?} is not a valid header name (letters, digits and hyphens)")]
     InvalidHeaderName(String),
-    #[error("the attachment {0:?} has an invalid content type")]
+    #[error("the header name {0:?} is longer than {max} characters", max = MAX_HEADER_NAME)]
+    HeaderNameTooLong(String),
+    #[error("the {0} header must be ASCII: percent-encode its URLs (RFC 3986)")]
+    NotAscii(String),
+    #[error(
+        "the attachment {0:?} has an invalid content type: write type/subtype, optionally \
+         with parameters such as text/plain; charset=\"utf-8\" (RFC 2045)"
+    )]
     InvalidContentType(String),
+    #[error("{0} does not fit in a line of {max} characters, even folded", max = MAX_LINE_OCTETS)]
+    LineTooLong(String),
 }
 
-fn no_line_break(field: &'static str, value: &str) -> Result<(), ComposeError> {
-    match value.contains(['\r', '\n']) {
-        true => Err(ComposeError::LineBreak(field)),
-        false => Ok(()),
+/// The longest extra header name: with its colon and a space it fits a 78-character line
+/// (RFC 5322 2.1.1), and no real header name comes near it.
+const MAX_HEADER_NAME: usize = 76;
+
+/// Refuses line breaks (header injection) and every other control character but TAB (NUL and
+/// friends are stored and sent otherwise, and receivers treat them differently).
+fn plain_text(field: ComposeField, value: &str) -> Result<(), ComposeError> {
+    if value.contains(['\r', '\n']) {
+        return Err(field.refuse(Problem::LineBreak));
+    }
+    match value.chars().find(|&c| c.is_control() && c != '\t') {
+        Some(control) => Err(field.refuse(Problem::ControlCharacter(control.into()))),
+        None => Ok(()),
     }
 }
 
-/// Encodes header text as an RFC 2047 encoded word when it is not plain ASCII.
-fn encode_text(text: &str) -> String {
-    if text.is_ascii() {
-        return text.to_owned();
-    }
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-    format!("=?UTF-8?B?{encoded}?=")
+fn mailboxes(field: ComposeField, texts: &[String]) -> Result<Vec<NameAddr>, ComposeError> {
+    texts
+        .iter()
+        .map(|text| {
+            plain_text(field, text)?;
+            mailbox::parse(text).map_err(|problem| field.refuse(problem))
+        })
+        .collect()
 }
 
-/// An address with an optional display name (`Name <a@b>`); the name is encoded when needed.
-fn encode_mailbox(mailbox: &str) -> String {
-    match mailbox.rsplit_once('<') {
-        Some((name, address)) if !name.trim().is_empty() => {
-            let name = name.trim().trim_matches('"');
-            let name = match name.is_ascii() {
-                true => format!("\"{}\"", name.replace(['"', '\\'], "")),
-                false => encode_text(name),
-            };
-            format!("{name} <{}", address.trim())
-        }
-        _ => mailbox.trim().to_owned(),
+/// Finishes a header field, refusing it when a line stays over the limit after folding.
+fn finish(
+    field: Field,
+    at_fault: ComposeField,
+    what: impl FnOnce() -> String,
+) -> Result<String, ComposeError> {
+    match field.longest_line() > MAX_LINE_OCTETS {
+        true => Err(at_fault.refuse(Problem::LineTooLong(what()))),
+        false => Ok(field.finish()),
     }
 }
 
@@ -83,8 +177,8 @@ fn base64_lines(content: &[u8]) -> String {
     lines
 }
 
-/// A text part in quoted-printable-free form: base64 keeps every line short and every byte
-/// intact, whatever the application sent.
+/// A text part in base64, which keeps every line short (however long the application's lines
+/// are) and every byte intact.
 fn text_part(content_type: &str, body: &str) -> String {
     format!(
         "Content-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}",
@@ -100,75 +194,29 @@ fn boundary() -> String {
 
 /// The message as CRLF bytes, without Date and Message-ID (signing adds them when missing).
 pub fn compose(message: &Composition) -> Result<Vec<u8>, ComposeError> {
-    no_line_break("from", &message.from)?;
-    no_line_break("subject", &message.subject)?;
-    for address in message
-        .to
-        .iter()
-        .chain(&message.cc)
-        .chain(&message.reply_to)
-    {
-        no_line_break("an address", address)?;
-    }
+    let mut head = address_fields(message)?;
+    plain_text(ComposeField::Subject, &message.subject)?;
+    let mut subject = Field::new("Subject");
+    header::unstructured(&mut subject, &message.subject);
+    head.push_str(&finish(subject, ComposeField::Subject, || {
+        "the subject".to_owned()
+    })?);
     for (name, value) in &message.headers {
-        let valid = !name.is_empty()
-            && name
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
-        if !valid {
-            return Err(ComposeError::InvalidHeaderName(name.clone()));
-        }
-        let lower = name.to_ascii_lowercase();
-        if !(lower.starts_with("x-") || lower.starts_with("list-unsubscribe")) {
-            return Err(ComposeError::ForbiddenHeader(name.clone()));
-        }
-        no_line_break("a header value", value)?;
-    }
-    for attachment in &message.attachments {
-        no_line_break("an attachment name", &attachment.filename)?;
-        let valid = attachment
-            .content_type
-            .split_once('/')
-            .is_some_and(|(kind, sub)| {
-                !kind.is_empty()
-                    && !sub.is_empty()
-                    && attachment
-                        .content_type
-                        .bytes()
-                        .all(|byte| byte.is_ascii_alphanumeric() || b"/.+-".contains(&byte))
-            });
-        if !valid {
-            return Err(ComposeError::InvalidContentType(
-                attachment.content_type.clone(),
-            ));
-        }
-    }
-
-    let mut head = format!("From: {}\r\n", encode_mailbox(&message.from));
-    let join = |addresses: &[String]| {
-        addresses
-            .iter()
-            .map(|address| encode_mailbox(address))
-            .collect::<Vec<_>>()
-            .join(",\r\n ")
-    };
-    if !message.to.is_empty() {
-        head.push_str(&format!("To: {}\r\n", join(&message.to)));
-    }
-    if !message.cc.is_empty() {
-        head.push_str(&format!("Cc: {}\r\n", join(&message.cc)));
-    }
-    if let Some(reply_to) = &message.reply_to {
-        head.push_str(&format!("Reply-To: {}\r\n", encode_mailbox(reply_to)));
-    }
-    head.push_str(&format!("Subject: {}\r\n", encode_text(&message.subject)));
-    for (name, value) in &message.headers {
-        head.push_str(&format!("{name}: {}\r\n", encode_text(value)));
+        head.push_str(&extra_field(name, value)?);
     }
     head.push_str("MIME-Version: 1.0\r\n");
 
+    for (field, body) in [
+        (ComposeField::Text, &message.text),
+        (ComposeField::Html, &message.html),
+    ] {
+        // NUL is never text (RFC 2045 2.7); it survives base64 but not what reads it after.
+        if body.as_deref().is_some_and(|body| body.contains('\0')) {
+            return Err(field.refuse(Problem::ControlCharacter(0)));
+        }
+    }
     let body = match (&message.text, &message.html) {
-        (None, None) => return Err(ComposeError::NoBody),
+        (None, None) => return Err(ComposeField::Text.refuse(Problem::NoBody)),
         (Some(text), None) => text_part("text/plain", text),
         (None, Some(html)) => text_part("text/html", html),
         (Some(text), Some(html)) => {
@@ -189,12 +237,9 @@ pub fn compose(message: &Composition) -> Result<Vec<u8>, ComposeError> {
             "Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\n{body}"
         );
         for attachment in &message.attachments {
-            let name = encode_text(&attachment.filename).replace('"', "");
             mixed.push_str(&format!(
-                "--{boundary}\r\nContent-Type: {}; name=\"{name}\"\r\n\
-                 Content-Disposition: attachment; filename=\"{name}\"\r\n\
-                 Content-Transfer-Encoding: base64\r\n\r\n{}",
-                attachment.content_type,
+                "--{boundary}\r\n{}Content-Transfer-Encoding: base64\r\n\r\n{}",
+                attachment_fields(attachment)?,
                 base64_lines(&attachment.content)
             ));
         }
@@ -205,87 +250,116 @@ pub fn compose(message: &Composition) -> Result<Vec<u8>, ComposeError> {
     Ok(head.into_bytes())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// From, To, Cc and Reply-To, each mailbox checked.
+fn address_fields(message: &Composition) -> Result<String, ComposeError> {
+    let from = mailboxes(ComposeField::From, std::slice::from_ref(&message.from))?;
+    let to = mailboxes(ComposeField::To, &message.to)?;
+    let cc = mailboxes(ComposeField::Cc, &message.cc)?;
+    let reply_to = mailboxes(ComposeField::ReplyTo, message.reply_to.as_slice())?;
+    let mut head = String::new();
+    for (name, list, at_fault) in [
+        ("From", from, ComposeField::From),
+        ("To", to, ComposeField::To),
+        ("Cc", cc, ComposeField::Cc),
+        ("Reply-To", reply_to, ComposeField::ReplyTo),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let mut field = Field::new(name);
+        mailbox::write_list(&mut field, &list);
+        head.push_str(&finish(field, at_fault, || "an address".to_owned())?);
+    }
+    Ok(head)
+}
 
-    fn basic() -> Composition {
-        Composition {
-            from: "Facilities <facilities@client.test>".into(),
-            to: vec!["someone@receiver.test".into()],
-            subject: "Work order 4711".into(),
-            text: Some("The boiler is fixed.".into()),
-            ..Composition::default()
+/// An extra header: an `X-` header's value is unstructured text (encoded when it must be); a
+/// List-Unsubscribe value is a list of URLs, which only fold at their whitespace.
+fn extra_field(name: &str, value: &str) -> Result<String, ComposeError> {
+    let at_fault = ComposeField::Headers;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
+    if !valid {
+        return Err(at_fault.refuse(Problem::InvalidHeaderName(name.to_owned())));
+    }
+    if name.len() > MAX_HEADER_NAME {
+        return Err(at_fault.refuse(Problem::HeaderNameTooLong(name.to_owned())));
+    }
+    let lower = name.to_ascii_lowercase();
+    let structured = lower.starts_with("list-unsubscribe");
+    if !(lower.starts_with("x-") || structured) {
+        return Err(at_fault.refuse(Problem::ForbiddenHeader(name.to_owned())));
+    }
+    plain_text(at_fault, value)?;
+    let mut field = Field::new(name);
+    match structured {
+        true if !value.is_ascii() => {
+            return Err(at_fault.refuse(Problem::NotAscii(name.to_owned())));
+        }
+        true => header::words(&mut field, value),
+        false => header::unstructured(&mut field, value),
+    }
+    finish(field, at_fault, || format!("the {name} header"))
+}
+
+/// The Content-Type and Content-Disposition of an attachment. The file name goes in a quoted
+/// string when it is ASCII and as an RFC 2231 extended value (`filename*=UTF-8''...`) when not,
+/// which is the standard way and never needs an encoded word inside quotes.
+fn attachment_fields(attachment: &Attachment) -> Result<String, ComposeError> {
+    let at_fault = ComposeField::Attachments;
+    plain_text(at_fault, &attachment.filename)?;
+    let content_type = ContentType::parse(&attachment.content_type).ok_or_else(|| {
+        at_fault.refuse(Problem::InvalidContentType(attachment.content_type.clone()))
+    })?;
+    let file_name = |attribute: &str| match attachment.filename.is_ascii() {
+        // Quoted even when a token would do: some mail clients expect file names in quotes.
+        true => format!("{attribute}={}", content_type::quoted(&attachment.filename)),
+        false => format!(
+            "{attribute}*=UTF-8''{}",
+            rfc2231_encode(&attachment.filename)
+        ),
+    };
+    let mut type_parts = content_type.parts();
+    if !content_type.has("name") {
+        type_parts.push(file_name("name"));
+    }
+    let too_long = || format!("the attachment name {:?}", attachment.filename);
+    let mut fields = String::new();
+    for (name, parts) in [
+        ("Content-Type", type_parts),
+        (
+            "Content-Disposition",
+            vec!["attachment".to_owned(), file_name("filename")],
+        ),
+    ] {
+        let mut field = Field::new(name);
+        let last = parts.len() - 1;
+        for (index, part) in parts.iter().enumerate() {
+            match index == last {
+                true => field.word(" ", part),
+                false => field.word(" ", &format!("{part};")),
+            }
+        }
+        fields.push_str(&finish(field, at_fault, too_long)?);
+    }
+    Ok(fields)
+}
+
+/// Percent-encodes a value for an RFC 2231 extended parameter: every byte that is not an
+/// attribute-char (a token character other than `*`, `'` and `%`).
+fn rfc2231_encode(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len() * 3);
+    for byte in value.bytes() {
+        let plain = byte.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=*'%".contains(&byte);
+        match plain {
+            true => encoded.push(char::from(byte)),
+            false => encoded.push_str(&format!("%{byte:02X}")),
         }
     }
-
-    #[test]
-    fn plain_text_message() {
-        let message = String::from_utf8(compose(&basic()).unwrap()).unwrap();
-        assert!(
-            message.starts_with(
-                "From: \"Facilities\" <facilities@client.test>\r\nTo: someone@receiver.test\r\n\
-             Subject: Work order 4711\r\nMIME-Version: 1.0\r\n\
-             Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            ),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn non_ascii_is_encoded_and_parts_are_built() {
-        let mut composition = basic();
-        composition.subject = "Prüfung ✓".into();
-        composition.html = Some("<p>Fixed</p>".into());
-        composition.attachments.push(Attachment {
-            filename: "report.pdf".into(),
-            content_type: "application/pdf".into(),
-            content: vec![0, 1, 2, 255],
-        });
-        let message = String::from_utf8(compose(&composition).unwrap()).unwrap();
-        assert!(
-            message.contains("Subject: =?UTF-8?B?UHLDvGZ1bmcg4pyT?=\r\n"),
-            "{message}"
-        );
-        assert!(message.contains("multipart/mixed"));
-        assert!(message.contains("multipart/alternative"));
-        assert!(message.contains("filename=\"report.pdf\""));
-        assert!(message.contains("AAEC/w==\r\n"));
-    }
-
-    #[test]
-    fn refusals() {
-        let mut injected = basic();
-        injected.subject = "Hello\r\nBcc: victim@example.test".into();
-        assert_eq!(
-            compose(&injected).unwrap_err(),
-            ComposeError::LineBreak("subject")
-        );
-        let mut name = basic();
-        name.from = "Evil\n <a@client.test>".into();
-        assert_eq!(compose(&name).unwrap_err(), ComposeError::LineBreak("from"));
-        let mut no_body = basic();
-        no_body.text = None;
-        assert_eq!(compose(&no_body).unwrap_err(), ComposeError::NoBody);
-        let mut header = basic();
-        header.headers.push(("DKIM-Signature".into(), "x".into()));
-        assert_eq!(
-            compose(&header).unwrap_err(),
-            ComposeError::ForbiddenHeader("DKIM-Signature".into())
-        );
-        let mut header = basic();
-        header.headers.push(("X-Bad Name".into(), "x".into()));
-        assert!(matches!(
-            compose(&header),
-            Err(ComposeError::InvalidHeaderName(_))
-        ));
-        let mut header = basic();
-        header
-            .headers
-            .push(("X-Order".into(), "1\r\nBcc: x@y.test".into()));
-        assert_eq!(
-            compose(&header).unwrap_err(),
-            ComposeError::LineBreak("a header value")
-        );
-    }
+    encoded
 }
+
+#[cfg(test)]
+mod tests;
