@@ -119,7 +119,7 @@ pub async fn submit(
         headers: request.headers.into_iter().collect(),
         attachments,
     };
-    let raw = compose(&composition).map_err(|error| invalid("message", error))?;
+    let raw = compose(&composition).map_err(|error| invalid(error.field(), error))?;
     let submission = Submission {
         mail_from,
         recipients,

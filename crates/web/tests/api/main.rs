@@ -1,5 +1,6 @@
 //! The API through the real router (`oneshot`) on both backends, and through a real socket.
 
+mod compose;
 mod dkim;
 mod foundation;
 mod mailings;
