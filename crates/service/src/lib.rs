@@ -9,6 +9,7 @@ mod compose;
 mod delivery_settings;
 mod dns_checks;
 mod error;
+mod key_work;
 mod mailings;
 mod messages;
 mod metrics;
@@ -44,6 +45,7 @@ use sealpost_queue::RetryPolicy;
 use sealpost_vault::Vault;
 
 use crate::commit::CommitQueue;
+use crate::key_work::KeyWorkLimit;
 use crate::metrics::Metrics;
 use crate::sign_in_limit::SignInLimit;
 use crate::signing::SignerCache;
@@ -55,6 +57,8 @@ const MASTER_KEY_CHECK: &str = "master_key_check";
 pub struct Service {
     store: Store,
     vault: Arc<Vault>,
+    /// Bounds how many key generations and derivations run at once.
+    key_work: KeyWorkLimit,
     clock: Arc<dyn Clock>,
     resolver: Resolver,
     signers: SignerCache,
@@ -92,6 +96,7 @@ impl Service {
             commits: CommitQueue::start(store.clone()),
             store,
             vault: Arc::new(vault),
+            key_work: KeyWorkLimit::for_this_machine(),
             clock,
             resolver,
             signers: SignerCache::default(),

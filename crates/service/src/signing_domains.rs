@@ -183,15 +183,14 @@ impl Service {
     }
 
     /// Runs CPU-heavy vault work (key generation, key derivation) on the blocking pool, so it
-    /// does not stall the async threads that serve other requests.
+    /// does not stall the async threads that serve other requests, and under the key work
+    /// limit, so a burst of imports cannot take every core from signing.
     async fn off_async_threads(
         &self,
         work: impl FnOnce(&Vault) -> Result<PrivateKey, ServiceError> + Send + 'static,
     ) -> Result<PrivateKey, ServiceError> {
         let vault = self.vault.clone();
-        tokio::task::spawn_blocking(move || work(&vault))
-            .await
-            .map_err(|error| ServiceError::Internal(error.to_string()))?
+        self.key_work.run(move || work(&vault)).await?
     }
 
     async fn store_key(
