@@ -26,7 +26,7 @@ pub struct EmailAddress {
 pub enum AddressError {
     #[error("the address is empty")]
     Empty,
-    #[error("\"{0}\" is not an e-mail address: it has no @ and domain")]
+    #[error("\"{0}\" is not a valid e-mail address: it has no @ and domain")]
     NoDomain(String),
     #[error(
         "\"{0}\" has a non-ASCII local part, which needs SMTPUTF8; Sealpost does not send such \

@@ -3,6 +3,7 @@
 
 mod address;
 mod checker;
+mod content;
 mod delivery;
 mod dns_record;
 mod ids;
@@ -17,6 +18,7 @@ mod tenant;
 mod user;
 
 pub use address::{AddressError, EmailAddress};
+pub use content::{ContentProblem, check_content};
 pub use checker::{CheckerAddress, CheckerReportRecord};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};

@@ -58,9 +58,9 @@ pub async fn prepare(config: &mut Config) -> anyhow::Result<Prepared> {
     Ok(Prepared { checker_listener })
 }
 
-/// The demo tenant's first start: its signing domain with a key, active, and two contacts, the
-/// sender and a test address of the mail tester as recipient (the only mailbox the offline demo
-/// can deliver to).
+/// The demo tenant's first start: its signing domain with a key, and two contacts, the sender
+/// and a test address of the mail tester as recipient (the only mailbox the offline demo can
+/// deliver to). The domain is activated once the demo DNS publishes its key, as a tenant would.
 async fn first_run(
     service: &Service,
     tenant: sealpost_domain::TenantId,
@@ -68,10 +68,7 @@ async fn first_run(
     let domain = service
         .add_signing_domain(tenant, TENANT_DOMAIN, SELECTOR)
         .await?;
-    service.generate_key(tenant, domain.id).await?;
-    let domain = service
-        .update_signing_domain(tenant, domain.id, Some(true), None)
-        .await?;
+    let domain = service.generate_key(tenant, domain.id).await?;
     let test_address = service.issue_test_address(tenant).await?;
     for (name, email) in [
         ("Demo Client", SENDER.to_owned()),
@@ -155,11 +152,23 @@ pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
         nameserver: Some(dns.addr()),
         ..sealpost_dns::ResolverConfig::default()
     })?;
+    let service = service.with_resolver(resolver);
+    // The demo DNS carries the tenant's key, which proves the domain as it would on the
+    // internet; activation asks DNS for that proof.
+    service
+        .verify_sending_domain(tenant.id, TENANT_DOMAIN)
+        .await
+        .context("prove the demo tenant's domain through the demo DNS")?;
+    if !domain.active {
+        service
+            .update_signing_domain(tenant.id, domain.id, Some(true), None)
+            .await?;
+    }
     Ok(Seeded {
         api_key,
         sign_in,
         operator_token: crate::commands::random_token(),
-        service: service.with_resolver(resolver),
+        service,
         dns,
     })
 }

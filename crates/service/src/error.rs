@@ -1,9 +1,11 @@
 //! What can go wrong in a use case, split into what the caller did wrong (shown to them as is)
 //! and what went wrong inside (logged, and shown only as an internal error).
 
-use sealpost_domain::NameError;
+use sealpost_domain::{NameError, UnprovenDomain};
 use sealpost_store::StoreError;
 use sealpost_vault::{ImportError, UnsealError, VaultError};
+
+use crate::sending_domains::VerificationFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -20,6 +22,15 @@ pub enum ServiceError {
     NoKey,
     #[error("{0}")]
     Import(#[from] ImportError),
+    /// The message is larger than Sealpost accepts.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A message uses a domain in From or MAIL FROM that the tenant has not proven.
+    #[error("{0}")]
+    Unproven(UnprovenDomain),
+    /// A verification found no proof in DNS.
+    #[error("{0}")]
+    NotProven(VerificationFailure),
     #[error("the e-mail address or the password is not right")]
     SignInRefused,
     #[error("too many wrong passwords: try again in {retry_after_seconds} seconds")]

@@ -214,7 +214,10 @@ impl Service {
                         .map(|contact| contact.email.clone())
                         .collect(),
                     raw,
-                    idempotency_key: Some(format!("mailing:{id}")),
+                    idempotency_key: Some(crate::idempotency_key(
+                        &format!("mailing:{id}"),
+                        id.to_string().as_bytes(),
+                    )?),
                     source: "mailing",
                 },
             )

@@ -90,6 +90,8 @@ impl Service {
         let normalized = sealpost_dkim::normalize_line_endings(raw);
         let author = from_mailbox(&ParsedMessage::parse(&normalized).map_err(invalid_message)?)
             .map_err(invalid_message)?;
+        self.check_sender_identity(tenant, &author.domain, &envelope.domain)
+            .await?;
         let now = self.clock.now();
         let prepared =
             sealpost_dkim::prepare(&normalized, now, &author.domain).map_err(invalid_message)?;

@@ -66,7 +66,13 @@ impl Service {
             .insert_signing_domain(tenant, &signing_domain)
             .await
         {
-            Ok(()) => Ok(signing_domain),
+            Ok(()) => {
+                // The tenant may prove the domain by the DKIM record or by the verification
+                // record, so the latter's token exists from the start.
+                self.ensure_sending_domain(tenant, &signing_domain.domain)
+                    .await?;
+                Ok(signing_domain)
+            }
             Err(StoreError::NotFound) => Err(ServiceError::NotFound("tenant")),
             Err(other) => Err(other.into()),
         }
@@ -128,8 +134,9 @@ impl Service {
         }
     }
 
-    /// Changes the active flag and/or the selector. Activation needs a key: a domain without
-    /// one could not sign anything.
+    /// Changes the active flag and/or the selector. Activation needs a key (a domain without
+    /// one could not sign anything) and a domain the tenant has proven; when it has not yet,
+    /// DNS is asked now, so publishing the DKIM record and activating is all it takes.
     pub async fn update_signing_domain(
         &self,
         tenant: TenantId,
@@ -142,8 +149,14 @@ impl Service {
             .transpose()
             .map_err(|error| ServiceError::invalid("selector", error))?;
         let current = self.signing_domain(tenant, id).await?;
-        if active == Some(true) && current.key.is_none() {
-            return Err(ServiceError::NoKey);
+        if active == Some(true) {
+            if current.key.is_none() {
+                return Err(ServiceError::NoKey);
+            }
+            if !self.is_proven(tenant, &current.domain).await? {
+                self.verify_sending_domain(tenant, current.domain.as_str())
+                    .await?;
+            }
         }
         let update = SigningDomainUpdate { active, selector };
         self.store

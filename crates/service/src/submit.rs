@@ -5,16 +5,17 @@
 
 use sealpost_dkim::Mailbox;
 use sealpost_domain::{
-    DeliveryMode, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route,
-    SigningRecord, TenantId,
+    DeliveryMode, IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId,
+    RecipientState, Route, SigningRecord, TenantId, limits,
 };
+use sealpost_domain::ContentProblem;
 use sealpost_store::StoreError;
 
 use crate::signing::SigningOutcome;
 use crate::{Service, ServiceError};
 
 /// The most recipients one message may have; more is a mailing-list job, not a notification.
-pub const MAX_RECIPIENTS: usize = 1000;
+pub const MAX_RECIPIENTS: usize = limits::message::MAX_RECIPIENTS;
 
 /// What happens to mail a tenant cannot sign (its From or MAIL FROM domain is not one of its
 /// active signing domains).
@@ -33,7 +34,8 @@ pub struct Submission {
     pub mail_from: String,
     pub recipients: Vec<String>,
     pub raw: Vec<u8>,
-    pub idempotency_key: Option<String>,
+    /// Made by [`idempotency_key`] from the client's key and its request.
+    pub idempotency_key: Option<IdempotencyKey>,
     /// `http`, `smtp` or `mailing`.
     pub source: &'static str,
 }
@@ -44,6 +46,15 @@ pub struct Accepted {
     pub id: MessageId,
     /// True when the idempotency key had been used before and nothing new was queued.
     pub replayed: bool,
+}
+
+/// An `Idempotency-Key` with the SHA-256 of the request it came with (`request`: whatever bytes
+/// identify the request at its edge, such as the JSON body), so that a repeat of the same
+/// request is answered with the first message and another request under the key is refused.
+pub fn idempotency_key(key: &str, request: &[u8]) -> Result<IdempotencyKey, ServiceError> {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, request);
+    IdempotencyKey::parse(key, hex::encode(digest.as_ref()))
+        .map_err(|message| invalid("Idempotency-Key", message))
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
@@ -60,42 +71,18 @@ impl Service {
         tenant: TenantId,
         submission: Submission,
     ) -> Result<Accepted, ServiceError> {
-        if let Some(key) = &submission.idempotency_key {
-            if key.is_empty() || key.len() > 200 {
-                return Err(invalid("idempotency_key", "use 1 to 200 characters"));
-            }
-            if let Some(id) = self.store.message_by_idempotency_key(tenant, key).await? {
-                return Ok(Accepted { id, replayed: true });
-            }
+        if let Some(key) = &submission.idempotency_key
+            && let Some(id) = self.replayed(tenant, key).await?
+        {
+            return Ok(Accepted { id, replayed: true });
         }
-        if submission.recipients.is_empty() {
-            return Err(invalid(
-                "recipients",
-                "the message needs at least one recipient",
-            ));
-        }
-        if submission.recipients.len() > MAX_RECIPIENTS {
-            return Err(invalid(
-                "recipients",
-                format!("at most {MAX_RECIPIENTS} recipients per message"),
-            ));
-        }
-        let now = self.clock.now();
-        let mut recipients = Vec::with_capacity(submission.recipients.len());
-        for address in &submission.recipients {
-            let mailbox = Mailbox::parse(address)
-                .map_err(|error| invalid("recipients", error.to_string()))?;
-            recipients.push(Recipient {
-                id: RecipientId::new(),
-                address: mailbox.to_string(),
-                domain: mailbox.domain.as_str().to_owned(),
-                state: RecipientState::Queued,
-                attempts: 0,
-                next_attempt_at: None,
-                last_reply: None,
-                updated_at: now,
+        if let Err(problem) = sealpost_domain::check_content(&submission.raw) {
+            return Err(match problem {
+                ContentProblem::TooLarge { .. } => ServiceError::TooLarge(problem.to_string()),
+                _ => invalid("message", problem.to_string()),
             });
         }
+        let recipients = self.recipients(&submission.recipients)?;
         let signed = self
             .sign_outgoing(tenant, &submission.raw, &submission.mail_from)
             .await?;
@@ -122,6 +109,7 @@ impl Service {
         let mail_from = Mailbox::parse(&submission.mail_from)
             .map_err(|error| invalid("mail_from", error.to_string()))?
             .to_string();
+        let now = self.clock.now();
         let message = QueuedMessage {
             id: MessageId::new(),
             tenant_id: tenant,
@@ -154,15 +142,81 @@ impl Service {
             }
             // Two submissions with one key raced; the first one won and is the answer.
             Err(StoreError::Duplicate(_)) => {
-                let key = submission.idempotency_key.unwrap_or_default();
+                let key = submission
+                    .idempotency_key
+                    .as_ref()
+                    .ok_or(ServiceError::NotFound("message"))?;
                 let id = self
-                    .store
-                    .message_by_idempotency_key(tenant, &key)
+                    .replayed(tenant, key)
                     .await?
                     .ok_or(ServiceError::NotFound("message"))?;
                 Ok(Accepted { id, replayed: true })
             }
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// The message a repeated key was first used for; a different request under the same key
+    /// is refused, because answering with the first message would silently drop this one.
+    async fn replayed(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<MessageId>, ServiceError> {
+        let Some((id, request_hash)) = self
+            .store
+            .message_by_idempotency_key(tenant, key.key())
+            .await?
+        else {
+            return Ok(None);
+        };
+        // Messages accepted before fingerprints were kept have none; they replay as before.
+        if !request_hash.is_empty() && request_hash != key.request_hash() {
+            return Err(ServiceError::Conflict(format!(
+                "the Idempotency-Key {:?} was used for a different request (message {id}); \
+                 use a new key for a new message",
+                key.key()
+            )));
+        }
+        Ok(Some(id))
+    }
+
+    /// The recipients as queued: each address checked by the one address rule, and an address
+    /// given twice queued once, since the receiver would deliver it twice in one transaction.
+    fn recipients(&self, addresses: &[String]) -> Result<Vec<Recipient>, ServiceError> {
+        if addresses.is_empty() {
+            return Err(invalid(
+                "recipients",
+                "the message needs at least one recipient",
+            ));
+        }
+        if addresses.len() > MAX_RECIPIENTS {
+            return Err(invalid(
+                "recipients",
+                format!("at most {MAX_RECIPIENTS} recipients per message"),
+            ));
+        }
+        let now = self.clock.now();
+        let mut seen = std::collections::HashSet::with_capacity(addresses.len());
+        let mut recipients = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let mailbox =
+                Mailbox::parse(address).map_err(|error| invalid("recipients", error.to_string()))?;
+            let address = mailbox.to_string();
+            if !seen.insert(address.clone()) {
+                continue;
+            }
+            recipients.push(Recipient {
+                id: RecipientId::new(),
+                address,
+                domain: mailbox.domain.as_str().to_owned(),
+                state: RecipientState::Queued,
+                attempts: 0,
+                next_attempt_at: None,
+                last_reply: None,
+                updated_at: now,
+            });
+        }
+        Ok(recipients)
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A message described by its parts; Sealpost builds the MIME structure.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComposeRequest {
     /// `facilities@client.example` or `Facilities <facilities@client.example>`.
@@ -33,7 +33,7 @@ pub struct ComposeRequest {
     pub mail_from: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentRequest {
     pub filename: String,
@@ -43,7 +43,7 @@ pub struct AttachmentRequest {
 }
 
 /// A ready RFC 5322 message with its envelope.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMessageRequest {
     pub mail_from: String,

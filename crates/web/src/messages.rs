@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use base64::Engine as _;
-use sealpost_domain::MessageId;
+use sealpost_domain::{IdempotencyKey, MessageId};
 use sealpost_service::{Attachment, Composition, Submission, compose};
 
 use crate::auth::TenantAuth;
@@ -43,17 +43,21 @@ fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     )
 }
 
-/// The `Idempotency-Key` header, when the client sent one.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    headers
-        .get("idempotency-key")
-        .map(|value| {
-            value
-                .to_str()
-                .map(str::to_owned)
-                .map_err(|_| invalid("Idempotency-Key", "must be visible ASCII"))
-        })
-        .transpose()
+/// The `Idempotency-Key` header, when the client sent one, with the fingerprint of the request
+/// (its fields as parsed, so that formatting of the JSON does not matter).
+fn idempotency_key(
+    headers: &HeaderMap,
+    request: &impl serde::Serialize,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| invalid("Idempotency-Key", "must be visible ASCII"))?;
+    let fingerprint =
+        serde_json::to_vec(request).map_err(|error| invalid("Idempotency-Key", error))?;
+    Ok(Some(sealpost_service::idempotency_key(key, &fingerprint)?))
 }
 
 /// The address inside `Name <address>`, or the text itself.
@@ -86,6 +90,7 @@ pub async fn submit(
     headers: HeaderMap,
     ApiJson(request): ApiJson<ComposeRequest>,
 ) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
+    let idempotency_key = idempotency_key(&headers, &request)?;
     let mut attachments = Vec::with_capacity(request.attachments.len());
     for attachment in request.attachments {
         let content = base64::engine::general_purpose::STANDARD
@@ -124,7 +129,7 @@ pub async fn submit(
         mail_from,
         recipients,
         raw,
-        idempotency_key: idempotency_key(&headers)?,
+        idempotency_key,
         source: "http",
     };
     Ok(accepted(state.service.submit(tenant, submission).await?))
@@ -142,6 +147,7 @@ pub async fn submit_raw(
     headers: HeaderMap,
     ApiJson(request): ApiJson<RawMessageRequest>,
 ) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
+    let idempotency_key = idempotency_key(&headers, &request)?;
     let raw = match (request.raw, request.raw_base64) {
         (Some(text), None) => text.into_bytes(),
         (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
@@ -153,7 +159,7 @@ pub async fn submit_raw(
         mail_from: request.mail_from,
         recipients: request.recipients,
         raw,
-        idempotency_key: idempotency_key(&headers)?,
+        idempotency_key,
         source: "http",
     };
     Ok(accepted(state.service.submit(tenant, submission).await?))

@@ -4,7 +4,10 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{checker, dkim, mailings, messages, settings, signing_domains, tenants, troubleshoot};
+use crate::{
+    checker, dkim, mailings, messages, sending_domains, settings, signing_domains, tenants,
+    troubleshoot,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,6 +18,8 @@ use crate::{checker, dkim, mailings, messages, settings, signing_domains, tenant
         signing_domains::list, signing_domains::create, signing_domains::show,
         signing_domains::update, signing_domains::remove, signing_domains::generate_key,
         signing_domains::import_key, signing_domains::dns_record, signing_domains::dns_check, dkim::verify,
+        sending_domains::list, sending_domains::create, sending_domains::show,
+        sending_domains::verify, sending_domains::remove,
         messages::submit, messages::submit_raw, messages::list, messages::show,
         messages::raw_source, messages::dkim, messages::retry, messages::cancel,
         settings::show, settings::update, settings::test_connection,

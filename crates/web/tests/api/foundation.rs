@@ -119,8 +119,12 @@ async fn operator_routes_need_the_operator_token() {
 
 #[tokio::test]
 async fn signing_domain_lifecycle() {
-    let (_directory, apps) = apps().await;
+    let dns = sealpost_testdns::TestDns::start(sealpost_testdns::Zone::new())
+        .await
+        .unwrap();
+    let (_directory, apps) = apps_with_dns(&dns).await;
     for app in &apps {
+        dns.replace(sealpost_testdns::Zone::new()).unwrap();
         let token = tenant_token(app, "acme").await;
         let token = Some(token.as_str());
         let body = json!({"domain": "Bücher.example", "selector": "workplace"});
@@ -169,8 +173,19 @@ async fn signing_domain_lifecycle() {
         );
         assert!(!imported.to_string().contains("PRIVATE"));
 
+        // Activation asks DNS for proof that the domain is the tenant's: without the DKIM record
+        // (or the verification record) it is refused with both records named.
+        let unproven = call(app, Method::PATCH, &path, token, Some(activate.clone())).await;
+        assert_error(
+            &unproven,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "domain_not_proven",
+            "Publish the TXT record _sealpost.xn--bcher-kva.example",
+        );
+        dns.replace(fixture_key_zone("xn--bcher-kva.example"))
+            .unwrap();
         let (status, active) = call(app, Method::PATCH, &path, token, Some(activate)).await;
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(status, StatusCode::OK, "{active}");
         assert_eq!(active["active"], true);
 
         let (status, record) = call(app, Method::GET, &record_path, token, None).await;

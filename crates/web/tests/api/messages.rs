@@ -106,7 +106,16 @@ async fn messages_are_accepted_signed_stored_and_shown() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(verification["result"], "pass", "{verification}");
 
-        // A raw message from a domain the tenant does not have goes out unsigned, with the reason.
+        // A raw message from a proven domain that is not a signing domain (the tenant publishes
+        // only the SPF include) goes out unsigned, with the reason.
+        prove_domain(
+            &app,
+            &token,
+            &dns,
+            fixture_key_zone("client.test"),
+            "other.test",
+        )
+        .await;
         let raw = json!({"mail_from": "bounce@other.test", "recipients": ["a@receiver.test"], "raw": "From: a@other.test\nSubject: x\n\nbody\n"});
         let (status, accepted) =
             call_with_headers(&app, Method::POST, "/api/v1/messages/raw", &token, &[], raw).await;

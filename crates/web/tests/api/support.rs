@@ -180,17 +180,62 @@ pub async fn raw_text(app: &Router, path: &str, token: &str) -> (StatusCode, Str
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// A DNS server publishing the fixture key at `workplace._domainkey.client.test`.
-pub async fn fixture_key_dns() -> sealpost_testdns::TestDns {
+/// The fixture key's DKIM record at `workplace._domainkey.<domain>`.
+pub fn fixture_key_zone(domain: &str) -> sealpost_testdns::Zone {
     let key = Vault::new(MasterKey::generate())
         .import(&fixture("rsa2048-pkcs8.pem"), None)
         .unwrap();
     let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
-    sealpost_testdns::TestDns::start(
-        sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &value),
+    sealpost_testdns::Zone::new().txt_split(&format!("workplace._domainkey.{domain}"), &value)
+}
+
+/// A DNS server publishing the fixture key at `workplace._domainkey.client.test`.
+pub async fn fixture_key_dns() -> sealpost_testdns::TestDns {
+    sealpost_testdns::TestDns::start(fixture_key_zone("client.test"))
+        .await
+        .unwrap()
+}
+
+/// One router per backend, all looking DNS up at `dns`.
+pub async fn apps_with_dns(dns: &sealpost_testdns::TestDns) -> (tempfile::TempDir, Vec<Router>) {
+    let directory = tempfile::tempdir().unwrap();
+    let mut apps = Vec::new();
+    for store in testing::fresh_stores(directory.path()).await {
+        apps.push(app_with_dns(store, dns.addr()).await);
+    }
+    (directory, apps)
+}
+
+/// Proves `domain` for the tenant of `token` as a tenant would: adds it as a sending domain,
+/// publishes the verification record it shows (served from now on by `dns`, with `zone`), and
+/// verifies it. Returns the zone with the record, to build on.
+pub async fn prove_domain(
+    app: &Router,
+    token: &str,
+    dns: &sealpost_testdns::TestDns,
+    zone: sealpost_testdns::Zone,
+    domain: &str,
+) -> sealpost_testdns::Zone {
+    let (status, added) = call(
+        app,
+        Method::POST,
+        "/api/v1/sending-domains",
+        Some(token),
+        Some(json!({"domain": domain})),
     )
-    .await
-    .unwrap()
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let record = &added["verification_record"];
+    let zone = zone.txt(
+        record["name"].as_str().unwrap(),
+        &[record["value"].as_str().unwrap()],
+    );
+    dns.replace(zone.clone()).unwrap();
+    let path = format!("/api/v1/sending-domains/{domain}/verify");
+    let (status, verified) = call(app, Method::POST, &path, Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(verified["status"], "proven");
+    zone
 }
 
 /// Adds `client.test` (selector `workplace`) with the fixture key; returns the domain's path.

@@ -1,0 +1,144 @@
+//! Tenant routes: sending domains, the domains a tenant has proven it controls and so may use in
+//! From and MAIL FROM. A domain is named in the path; one the tenant does not have is not found.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use sealpost_domain::SendingDomain;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::TenantAuth;
+use crate::error::{ApiJson, ErrorBody};
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sending-domains", get(list).post(create))
+        .route("/api/v1/sending-domains/{domain}", get(show).delete(remove))
+        .route("/api/v1/sending-domains/{domain}/verify", post(verify))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSendingDomainRequest {
+    /// The domain to send as, e.g. `client.example`.
+    #[schema(min_length = 1, max_length = 253)]
+    pub domain: String,
+}
+
+/// A domain the tenant asked to send as, and whether DNS has proven it.
+#[derive(Serialize, ToSchema)]
+pub struct SendingDomainView {
+    /// The domain (IDN in A-label form).
+    pub domain: String,
+    /// `proven` once a verification found the proof; `pending` before.
+    #[schema(pattern = "^(pending|proven)$")]
+    pub status: &'static str,
+    /// How it was proven: `verification_record` or `dkim_record`.
+    pub proof: Option<&'static str>,
+    /// When it was proven (seconds since the Unix epoch).
+    pub proven_at: Option<i64>,
+    /// The TXT record that proves the domain (the DKIM record of a signing domain of it with
+    /// its key proves it as well).
+    pub verification_record: VerificationRecordView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerificationRecordView {
+    /// `_sealpost.<domain>`
+    pub name: String,
+    #[schema(example = "TXT")]
+    pub r#type: &'static str,
+    /// `sealpost-verification=<token>`
+    pub value: String,
+}
+
+impl From<SendingDomain> for SendingDomainView {
+    fn from(domain: SendingDomain) -> Self {
+        Self {
+            verification_record: VerificationRecordView {
+                name: domain.record_name(),
+                r#type: "TXT",
+                value: domain.record_value(),
+            },
+            status: if domain.proof.is_some() {
+                "proven"
+            } else {
+                "pending"
+            },
+            proof: domain.proof.map(|proof| proof.method.as_str()),
+            proven_at: domain.proof.map(|proof| proof.proven_at.0),
+            domain: domain.domain.as_str().to_owned(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/sending-domains", tag = "sending domains",
+    security(("api_key" = [])), responses((status = 200, body = [SendingDomainView]),
+        (status = 401, body = ErrorBody)))]
+pub async fn list(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<SendingDomainView>>, ApiError> {
+    let domains = state.service.list_sending_domains(tenant).await?;
+    Ok(Json(domains.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/sending-domains", tag = "sending domains",
+    security(("api_key" = [])), request_body = NewSendingDomainRequest,
+    responses((status = 201, body = SendingDomainView, description = "added (or already there)"),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<NewSendingDomainRequest>,
+) -> Result<(StatusCode, Json<SendingDomainView>), ApiError> {
+    let domain = state
+        .service
+        .add_sending_domain(tenant, &request.domain)
+        .await?;
+    Ok((StatusCode::CREATED, Json(domain.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/sending-domains/{domain}", tag = "sending domains",
+    security(("api_key" = [])), params(("domain" = String, Path)),
+    responses((status = 200, body = SendingDomainView), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn show(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(domain): Path<String>,
+) -> Result<Json<SendingDomainView>, ApiError> {
+    let domain = state.service.sending_domain(tenant, &domain).await?;
+    Ok(Json(domain.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/sending-domains/{domain}/verify", tag = "sending domains",
+    security(("api_key" = [])), params(("domain" = String, Path)),
+    responses((status = 200, body = SendingDomainView, description = "proven"),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "not proven: what DNS showed, and the record to publish")))]
+pub async fn verify(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(domain): Path<String>,
+) -> Result<Json<SendingDomainView>, ApiError> {
+    let domain = state.service.verify_sending_domain(tenant, &domain).await?;
+    Ok(Json(domain.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/sending-domains/{domain}", tag = "sending domains",
+    security(("api_key" = [])), params(("domain" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn remove(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(domain): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.service.delete_sending_domain(tenant, &domain).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
