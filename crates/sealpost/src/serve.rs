@@ -118,16 +118,19 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         crate::demo::announce(seeded, &config, address);
     }
     let stop = shutdown.clone();
-    // The UI limits sign-in attempts per client address, so it needs the peer's address.
-    axum::serve(
+    // Handlers get the client's address (the UI limits sign-in attempts per address), every
+    // request head and body has a deadline, and one address has a bounded number of
+    // connections.
+    sealpost_web::serve::serve(
         listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app,
+        sealpost_web::serve::ServeLimits::default(),
+        async move {
+            shutdown_signal().await;
+            stop.cancel();
+        },
     )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        stop.cancel();
-    })
-    .await?;
+    .await;
     // The SMTP listener finishes the messages it is receiving before the process ends.
     shutdown.cancel();
     if let Some(smtp) = smtp {

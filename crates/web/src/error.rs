@@ -3,12 +3,14 @@
 //! which is logged once here.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sealpost_service::ServiceError;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::serve::BodyDeadlinePassed;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -50,6 +52,68 @@ impl ApiError {
     pub(crate) fn unauthorized(message: &str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
+
+    /// A request body over `limit` bytes.
+    pub(crate) fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
+    }
+
+    /// An error that axum answered by itself with `status` and a plain-text `text`, in the
+    /// API's form; the code is the one this API uses for the status.
+    pub(crate) fn from_status(status: StatusCode, text: String) -> Self {
+        let code = match status {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::REQUEST_TIMEOUT => "request_timeout",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+            StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+            status if status.is_server_error() => "internal",
+            _ => "bad_request",
+        };
+        let message = match text.is_empty() {
+            true => status.canonical_reason().unwrap_or("error").to_owned(),
+            false => text,
+        };
+        Self::new(status, code, message)
+    }
+
+    /// A request body that could not be read: over the limit (413; the layer that knows the
+    /// limit words the message), too slow (408), or broken off or malformed, such as bad
+    /// chunked encoding (400).
+    fn unreadable_body(rejection: &BytesRejection) -> Self {
+        if let BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) =
+            rejection
+        {
+            return Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is larger than the limit",
+            );
+        }
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+        while let Some(error) = cause {
+            if let Some(passed) = error.downcast_ref::<BodyDeadlinePassed>() {
+                return Self::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    passed.to_string(),
+                );
+            }
+            cause = error.source();
+        }
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request body could not be read: it broke off or its transfer encoding is \
+             malformed",
+        )
+    }
 }
 
 impl From<ServiceError> for ApiError {
@@ -85,9 +149,9 @@ impl From<ServiceError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        let status = match rejection {
+        let status = match &rejection {
             JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            JsonRejection::BytesRejection(body) => return Self::unreadable_body(body),
             _ => StatusCode::BAD_REQUEST,
         };
         Self::new(status, "bad_request", rejection.body_text())

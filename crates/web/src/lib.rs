@@ -2,8 +2,10 @@
 //! into calls of the shared service and its results into JSON; the OpenAPI document at
 //! `/openapi.json` describes every route.
 
+mod api_errors;
 mod auth;
 mod checker;
+mod clients;
 mod dkim;
 pub mod dkim_views;
 pub mod dns_views;
@@ -12,6 +14,7 @@ mod mailings;
 pub mod message_views;
 mod messages;
 mod openapi;
+pub mod serve;
 mod settings;
 mod signing_domains;
 mod tenants;
@@ -22,6 +25,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use sealpost_service::Service;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -56,11 +60,19 @@ pub fn router(state: AppState) -> Router {
         .merge(checker::routes())
         .merge(troubleshoot::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(from_fn_with_state(
+            BODY_LIMIT_BYTES,
+            api_errors::json_errors,
+        ))
         .merge(
             dkim::routes()
                 .merge(messages::routes())
                 .layer(RequestBodyLimitLayer::new(MESSAGE_LIMIT_BYTES))
-                .layer(DefaultBodyLimit::disable()),
+                .layer(DefaultBodyLimit::disable())
+                .layer(from_fn_with_state(
+                    MESSAGE_LIMIT_BYTES,
+                    api_errors::json_errors,
+                )),
         )
         .fallback(|| async { ApiError::not_found("route") })
         .layer(TraceLayer::new_for_http())

@@ -2,8 +2,11 @@
 
 mod compose;
 mod dkim;
+mod errors;
 mod foundation;
+mod identities;
 mod mailings;
 mod messages;
+mod serving;
 mod settings;
 mod support;
