@@ -49,6 +49,8 @@ impl Service {
             DomainName::parse(domain).map_err(|error| ServiceError::invalid("domain", error))?;
         let selector =
             Selector::parse(selector).map_err(|error| ServiceError::invalid("selector", error))?;
+        sealpost_domain::dkim_record_name(&selector, &domain)
+            .map_err(|error| ServiceError::invalid("selector", error))?;
         let now = self.clock.now();
         let signing_domain = SigningDomain {
             id: SigningDomainId::new(),
@@ -149,6 +151,10 @@ impl Service {
             .transpose()
             .map_err(|error| ServiceError::invalid("selector", error))?;
         let current = self.signing_domain(tenant, id).await?;
+        if let Some(selector) = &selector {
+            sealpost_domain::dkim_record_name(selector, &current.domain)
+                .map_err(|error| ServiceError::invalid("selector", error))?;
+        }
         if active == Some(true) {
             if current.key.is_none() {
                 return Err(ServiceError::NoKey);

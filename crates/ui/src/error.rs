@@ -51,9 +51,11 @@ fn page(status: StatusCode, message: &str) -> Response {
 pub fn service_status(error: &ServiceError) -> (StatusCode, String) {
     let message = error.to_string();
     match error {
-        ServiceError::Invalid { .. } | ServiceError::Import(_) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, message)
-        }
+        ServiceError::Invalid { .. }
+        | ServiceError::Import(_)
+        | ServiceError::Unproven(_)
+        | ServiceError::NotProven(_) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        ServiceError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, message),
         ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, message),
         ServiceError::Conflict(_) | ServiceError::NoKey => (StatusCode::CONFLICT, message),
         ServiceError::SignInRefused => (StatusCode::UNAUTHORIZED, message),

@@ -129,6 +129,19 @@ impl From<ServiceError> for ApiError {
             ServiceError::Import(_) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "key_refused", message)
             }
+            ServiceError::TooLarge(_) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+            }
+            ServiceError::Unproven(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "sender_domain_not_proven",
+                message,
+            ),
+            ServiceError::NotProven(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "domain_not_proven",
+                message,
+            ),
             ServiceError::SignInRefused => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
             }

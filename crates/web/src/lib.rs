@@ -14,6 +14,7 @@ mod mailings;
 pub mod message_views;
 mod messages;
 mod openapi;
+mod sending_domains;
 pub mod serve;
 mod settings;
 mod signing_domains;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(tenants::routes())
         .merge(signing_domains::routes())
+        .merge(sending_domains::routes())
         .merge(settings::routes())
         .merge(mailings::routes())
         .merge(checker::routes())
