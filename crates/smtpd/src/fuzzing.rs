@@ -3,8 +3,9 @@
 //!
 //! [`drive`] carries out each [`Step`] the way `connection` does, with a backend whose answers
 //! are spelled in the input, and checks what must hold whatever the client sends: a submission
-//! listener hands over mail only from an authenticated client, an inbound listener only to
-//! recipients the backend accepted, and every reply is well-formed SMTP.
+//! listener hands over mail only from an authenticated client whose login still holds, an
+//! inbound listener only to recipients the backend accepted, no message holds a NUL byte, and
+//! every reply is well-formed SMTP.
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -187,6 +188,11 @@ impl Driver {
     fn check_submission(&self, submission: &Submission) {
         let envelope = &submission.envelope;
         assert!(!envelope.rcpt_to.is_empty(), "a message without recipients");
+        // Issue 14, item 9: a NUL byte in DATA is refused, never handed over.
+        assert!(
+            !submission.message.contains(&0),
+            "a message with a NUL byte was handed to the backend"
+        );
         assert!(
             envelope.rcpt_to.len() <= self.session.config.limits.max_recipients,
             "{} recipients past the limit",
