@@ -18,7 +18,7 @@ use crate::commands::{
     CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
     PlatformCommand, QueueCommand, SpfCommand, TenantCommand, Troubleshoot, UserCommand,
 };
-use crate::output::Output;
+use crate::output::{Output, Status};
 
 /// Sealpost: outbound e-mail for tenants' own domains, DKIM-signed.
 #[derive(Debug, Parser)]
@@ -104,20 +104,12 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
     match runtime.block_on(run(cli, output)) {
         Ok(code) => code,
-        Err(error) => {
-            output.error(&error);
-            // Bad input is told apart from other failures where a command promises it.
-            if error.downcast_ref::<InputError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+        Err(error) => output.failure(&error),
     }
 }
 
 /// A failure caused by the command's input (a file that cannot be read, a malformed message,
-/// a bad option value); commands that promise it exit with status 2 for these.
+/// a bad option value); every command exits with status 2 for these (`output::Status`).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InputError(pub String);
@@ -130,7 +122,7 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
             listen,
             smtp_listen,
         } => {
-            let mut config = config::Config::load(config_file)?;
+            let mut config = load_config(config_file)?;
             if let Some(listen) = listen {
                 config.http_listen = listen;
             }
@@ -140,7 +132,7 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
             serve::run(config, demo).await
         }
         Command::Config => {
-            let config = config::Config::load(config_file)?;
+            let config = load_config(config_file)?;
             let view = config.redacted_view();
             output.print(&view, || {
                 serde_json::to_string_pretty(&view).expect("serialise")
@@ -160,25 +152,30 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         }
         Command::Platform(command) => commands::platform(command, config_file, output),
         Command::Tenant(command) => {
-            let service = commands::open_service(&config::Config::load(config_file)?).await?;
+            let service = commands::open_service(&load_config(config_file)?).await?;
             commands::tenant(&service, command, output).await
         }
         Command::User(command) => {
-            let service = commands::open_service(&config::Config::load(config_file)?).await?;
+            let service = commands::open_service(&load_config(config_file)?).await?;
             commands::user(&service, command, output).await
         }
         Command::Delivery(command) => {
-            let service = commands::open_service(&config::Config::load(config_file)?).await?;
+            let service = commands::open_service(&load_config(config_file)?).await?;
             return commands::delivery(&service, command, output).await;
         }
         Command::Queue(command) => {
-            let service = commands::open_service(&config::Config::load(config_file)?).await?;
+            let service = commands::open_service(&load_config(config_file)?).await?;
             commands::queue(&service, command, output).await
         }
         Command::Domain(command) => {
-            let service = commands::open_service(&config::Config::load(config_file)?).await?;
+            let service = commands::open_service(&load_config(config_file)?).await?;
             commands::domain(&service, command, output).await
         }
     };
-    done.map(|()| ExitCode::SUCCESS)
+    done.map(|()| Status::Done.into())
+}
+
+/// The configuration of a command; one that cannot be read is bad input.
+fn load_config(file: Option<&std::path::Path>) -> anyhow::Result<config::Config> {
+    config::Config::load(file).map_err(|error| InputError(format!("{error:#}")).into())
 }

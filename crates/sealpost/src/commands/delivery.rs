@@ -10,7 +10,7 @@ use sealpost_service::{RelayForm, Service};
 use serde::Serialize;
 
 use crate::InputError;
-use crate::output::Output;
+use crate::output::{Output, Status};
 
 #[derive(Debug, Subcommand)]
 pub enum DeliveryCommand {
@@ -174,11 +174,11 @@ pub async fn delivery(
                 });
                 text
             });
-            return Ok(if view.success {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
+            return Ok(match view.success {
+                true => Status::Done,
+                false => Status::Problem,
+            }
+            .into());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -16,7 +16,7 @@ use sealpost_web::dkim_views::VerificationView;
 use serde::Serialize;
 
 use crate::InputError;
-use crate::output::Output;
+use crate::output::{Output, Status};
 
 #[derive(Debug, Subcommand)]
 pub enum DkimCommand {
@@ -93,8 +93,7 @@ pub async fn dkim(
                 .map_err(|error| InputError(format!("--domain: {error}")))?;
             let selector = Selector::parse(&selector)
                 .map_err(|error| InputError(format!("--selector: {error}")))?;
-            let pem = String::from_utf8(super::read_input(&key)?)
-                .map_err(|_| InputError(format!("{} is not a PEM text file", key.display())))?;
+            let pem = super::read_pem(&key)?;
             let password = match password_env {
                 Some(variable) => Some(std::env::var(&variable).map_err(|_| {
                     InputError(format!("the environment variable {variable} is not set"))
@@ -130,11 +129,11 @@ pub async fn dkim(
                 .map_err(|error| InputError(format!("the message cannot be read: {error}")))?;
             let view = VerificationView::from(&report);
             output.print(&view, || verification_text(&view));
-            Ok(if report.result() == sealpost_dkim::DkimResult::Pass {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(match report.result() {
+                sealpost_dkim::DkimResult::Pass => Status::Done,
+                _ => Status::Problem,
+            }
+            .into())
         }
         DkimCommand::Keygen {
             out,
@@ -143,8 +142,10 @@ pub async fn dkim(
         } => {
             let names = match (domain, selector) {
                 (Some(domain), Some(selector)) => Some((
-                    DomainName::parse(&domain).context("--domain")?,
-                    Selector::parse(&selector).context("--selector")?,
+                    DomainName::parse(&domain)
+                        .map_err(|error| InputError(format!("--domain: {error}")))?,
+                    Selector::parse(&selector)
+                        .map_err(|error| InputError(format!("--selector: {error}")))?,
                 )),
                 _ => None,
             };
@@ -157,8 +158,11 @@ pub async fn dkim(
                 .create_new(true)
                 .mode(0o600)
                 .open(&out)
-                .with_context(|| {
-                    format!("cannot create {} (it must not exist yet)", out.display())
+                .map_err(|error| {
+                    InputError(format!(
+                        "cannot create {} (it must not exist yet): {error}",
+                        out.display()
+                    ))
                 })?;
             file.write_all(pem.as_bytes())
                 .and_then(|()| file.sync_all())

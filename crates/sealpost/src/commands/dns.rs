@@ -12,7 +12,7 @@ use sealpost_domain::DomainName;
 use sealpost_web::dns_views::DnsReportView;
 
 use crate::InputError;
-use crate::output::Output;
+use crate::output::{Output, Status as ExitStatus};
 
 #[derive(Debug, Subcommand)]
 pub enum DnsCommand {
@@ -83,9 +83,10 @@ pub async fn dns(
     let view = DnsReportView::from(&report);
     output.print(&view, || report_text(&view));
     Ok(match report.status() {
-        Status::Error => ExitCode::from(1),
-        Status::Ok | Status::Warning => ExitCode::SUCCESS,
-    })
+        Status::Error => ExitStatus::Problem,
+        Status::Ok | Status::Warning => ExitStatus::Done,
+    }
+    .into())
 }
 
 /// The report as a person reads it: one block per check, each finding with its fix.

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use sealpost_service::{KeyImport, Service};
 use sealpost_web::views::{DnsRecordView, SigningDomainView};
 
+use crate::InputError;
 use crate::output::Output;
 
 #[derive(Debug, Args)]
@@ -100,19 +100,13 @@ pub async fn domain(
             file,
             password_env,
         } => {
-            let pem = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin()).context("read the key from stdin")?
-            } else {
-                std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?
+            let pem = super::read_pem(&file)?;
+            let password = match password_env {
+                Some(variable) => Some(std::env::var(&variable).map_err(|_| {
+                    InputError(format!("the environment variable {variable} is not set"))
+                })?),
+                None => None,
             };
-            let password =
-                match password_env {
-                    Some(variable) => Some(std::env::var(&variable).with_context(|| {
-                        format!("the environment variable {variable} is not set")
-                    })?),
-                    None => None,
-                };
             let (tenant, found) = find(service, &target).await?;
             let import = KeyImport {
                 pem: &pem,

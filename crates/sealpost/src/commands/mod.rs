@@ -99,16 +99,60 @@ pub fn now() -> sealpost_domain::Timestamp {
     sealpost_domain::Timestamp(elapsed.as_secs() as i64)
 }
 
-/// Reads a whole input file, or standard input for `-`; failures are input errors (exit 2).
+/// Reads a whole input file, or standard input for `-`, refusing one larger than the largest
+/// message Sealpost accepts (so `/dev/zero` or a mistaken file cannot fill the memory); every
+/// failure is an input error (exit 2).
 pub fn read_input(file: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     use std::io::Read as _;
+    let limit = sealpost_domain::limits::message::MAX_BYTES;
     let mut bytes = Vec::new();
+    // One byte past the limit tells a file at the limit from a larger one.
+    let allowed = limit as u64 + 1;
     let result = if file.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+        std::io::stdin().take(allowed).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(file).and_then(|mut opened| opened.read_to_end(&mut bytes).map(|_| ()))
+        std::fs::File::open(file).and_then(|opened| opened.take(allowed).read_to_end(&mut bytes))
     };
-    result
-        .map_err(|error| crate::InputError(format!("cannot read {}: {error}", file.display())))?;
+    let name = input_name(file);
+    result.map_err(|error| crate::InputError(format!("cannot read {name}: {error}")))?;
+    if bytes.len() > limit {
+        return Err(crate::InputError(format!(
+            "{name} is larger than {limit} bytes ({} MB), the largest message Sealpost accepts",
+            limit / (1024 * 1024)
+        ))
+        .into());
+    }
     Ok(bytes)
+}
+
+/// A PEM key file (or standard input for `-`) as text. A binary file is most likely a DER key,
+/// which the vault does not read: the error says how to convert it.
+pub fn read_pem(file: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = read_input(file)?;
+    String::from_utf8(bytes).map_err(|not_text| {
+        let name = input_name(file);
+        let der_file = match file.as_os_str() == "-" {
+            true => "KEY.der".to_owned(),
+            false => file.display().to_string(),
+        };
+        // Every DER private key (PKCS#1, PKCS#8, encrypted or not) is an ASN.1 SEQUENCE.
+        let message = match not_text.as_bytes().first() {
+            Some(0x30) => format!(
+                "{name} is not text: this looks like a DER key, and a PEM key is needed; \
+                 convert it with `openssl pkey -inform DER -in {der_file} -out key.pem`"
+            ),
+            _ => {
+                format!("{name} is not text: a PEM key (-----BEGIN ... PRIVATE KEY-----) is needed")
+            }
+        };
+        crate::InputError(message).into()
+    })
+}
+
+/// How an input file is named in messages.
+fn input_name(file: &std::path::Path) -> String {
+    match file.as_os_str() == "-" {
+        true => "standard input".to_owned(),
+        false => file.display().to_string(),
+    }
 }

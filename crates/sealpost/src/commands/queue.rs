@@ -6,6 +6,7 @@ use sealpost_domain::MessageId;
 use sealpost_service::Service;
 use sealpost_web::message_views::{ChangedView, MessageView};
 
+use crate::InputError;
 use crate::output::Output;
 
 #[derive(Debug, Subcommand)]
@@ -39,7 +40,7 @@ pub enum QueueCommand {
 
 fn message_id(text: &str) -> anyhow::Result<MessageId> {
     text.parse()
-        .map_err(|_| anyhow::anyhow!("{text:?} is not a message id"))
+        .map_err(|_| InputError(format!("{text:?} is not a message id")).into())
 }
 
 fn summary(view: &MessageView) -> String {

@@ -5,10 +5,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use sealpost_dkim::Mailbox;
 use sealpost_dnsauth::spf::{
     DnsAnswer, SpfOutcome, SpfRequest, TraceStep, check_host, platform_record, split_strings,
 };
-use sealpost_domain::Timestamp;
+use sealpost_domain::{DomainName, Timestamp};
 use serde::Serialize;
 
 use crate::InputError;
@@ -23,7 +24,8 @@ pub enum SpfCommand {
         /// The connecting client's IP address.
         #[arg(long)]
         ip: IpAddr,
-        /// The MAIL FROM address; empty (a bounce) checks the HELO identity.
+        /// The MAIL FROM address: local@domain, or a domain alone (checked as
+        /// postmaster@domain, RFC 7208 4.3); empty (a bounce) checks the HELO identity.
         #[arg(long, default_value = "")]
         sender: String,
         /// The HELO/EHLO name the client gave.
@@ -105,6 +107,7 @@ pub async fn spf(
             helo,
             nameserver,
         } => {
+            check_sender(&sender)?;
             let (_config, resolver) = super::dns_setup(config, nameserver)?;
             let now = super::now().0;
             let request = SpfRequest::mail_from(ip, &sender, &helo, Timestamp(now));
@@ -164,6 +167,38 @@ pub fn platform(
             });
             Ok(())
         }
+    }
+}
+
+/// Refuses a `--sender` that `check_host()` would read as nonsense. The forms RFC 7208 reads
+/// are an empty reverse-path (a bounce, section 2.4), `local@domain`, and a domain without a
+/// local part (section 4.3); angle brackets are allowed around each.
+fn check_sender(sender: &str) -> Result<(), InputError> {
+    let trimmed = sender.trim();
+    let address = trimmed
+        .strip_prefix('<')
+        .and_then(|inner| inner.strip_suffix('>'))
+        .unwrap_or(trimmed);
+    let refuse = |reason: String| {
+        InputError(format!(
+            "--sender {sender:?} is not a sender: {reason}; give local@domain, a domain alone \
+             (checked as postmaster@domain), or \"\" for a bounce"
+        ))
+    };
+    match address.rsplit_once('@') {
+        _ if address.is_empty() => Ok(()),
+        None | Some(("", _)) => {
+            let domain = address.trim_start_matches('@');
+            match domain.is_empty() {
+                true => Err(refuse("it has no domain".to_owned())),
+                false => DomainName::parse(domain)
+                    .map(drop)
+                    .map_err(|error| refuse(format!("the domain is not valid: {error}"))),
+            }
+        }
+        Some(_) => Mailbox::parse(address)
+            .map(drop)
+            .map_err(|error| refuse(error.to_string())),
     }
 }
 

@@ -8,13 +8,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use sealpost_dnsauth::finding::Status;
-use sealpost_service::ServiceError;
 use sealpost_web::CheckerReportView;
 use sealpost_web::troubleshoot::{StandingView, TroubleshootView};
 use serde::Serialize;
 
-use crate::InputError;
-use crate::output::Output;
+use crate::output::{Output, Status as ExitStatus};
 
 #[derive(Debug, clap::Args)]
 pub struct Troubleshoot {
@@ -65,11 +63,7 @@ pub async fn troubleshoot(
     let tenant = service.find_tenant(&command.tenant).await?;
     let result = service
         .troubleshoot(tenant.id, &command.sender, command.mail_from.as_deref())
-        .await
-        .map_err(|error| match error {
-            ServiceError::Invalid { .. } => anyhow::Error::new(InputError(error.to_string())),
-            other => other.into(),
-        })?;
+        .await?;
     let mut healthy = result.unsigned_reason.is_none() && result.dns.status() != Status::Error;
     let test_mailing = match command.send_test {
         false => None,
@@ -103,11 +97,11 @@ pub async fn troubleshoot(
         test_mailing,
     };
     output.print(&outcome, || text(&outcome));
-    Ok(if healthy {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(match healthy {
+        true => ExitStatus::Done,
+        false => ExitStatus::Problem,
+    }
+    .into())
 }
 
 fn standing(view: &StandingView) -> String {

@@ -1,11 +1,11 @@
 //! `sealpost user ...`: accounts of the web UI. Passwords come from an environment variable,
 //! because a password on the command line would show in the process list.
 
-use anyhow::Context as _;
 use clap::Subcommand;
 use sealpost_domain::UserRole;
 use sealpost_service::{Service, ServiceError};
 
+use crate::InputError;
 use crate::output::Output;
 
 #[derive(Debug, Subcommand)]
@@ -39,7 +39,7 @@ pub enum UserCommand {
 
 fn password_from(variable: &str) -> anyhow::Result<String> {
     std::env::var(variable)
-        .with_context(|| format!("the environment variable {variable} is not set"))
+        .map_err(|_| InputError(format!("the environment variable {variable} is not set")).into())
 }
 
 pub async fn user(service: &Service, command: UserCommand, output: Output) -> anyhow::Result<()> {

@@ -336,6 +336,32 @@ async fn spf_check_and_the_platform_record() {
     assert_eq!(report["result"], "temperror");
     assert_eq!(report["trace"][0]["queries"][0]["answer"], "temporary");
 
+    // A sender without a local part is checked as postmaster (RFC 7208 4.3); anything else that
+    // is not an address is refused before any lookup.
+    for sender in ["client.test", "@client.test", "<@client.test>"] {
+        let report = ok_json(check("203.0.113.10", sender, "mx.client.test", true));
+        assert_eq!(report["sender"], "postmaster@client.test", "{sender}");
+    }
+    for (sender, words) in [
+        ("not an address", "the domain is not valid"),
+        ("@", "it has no domain"),
+        (
+            "a b@client.test",
+            "\"a b@client.test\" has an invalid local part",
+        ),
+        (
+            "a@",
+            "the domain of \"a@\" is not valid: the domain is empty",
+        ),
+    ] {
+        let refused = check("203.0.113.10", sender, "mx.client.test", false);
+        assert_eq!(refused.status.code(), Some(2), "{sender}");
+        fails_with(
+            refused,
+            &format!("--sender {sender:?} is not a sender: {words}"),
+        );
+    }
+
     // Usage errors exit 2.
     let bad_ip = check("not-an-ip", "a@client.test", "mx.client.test", true);
     assert_eq!(bad_ip.status.code(), Some(2));

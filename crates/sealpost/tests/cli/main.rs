@@ -1,6 +1,7 @@
 //! The real binary, driven as an operator would, with `--json` where scripts read it.
 
 mod dns;
+mod input;
 mod mail;
 mod operator;
 mod support;
