@@ -153,6 +153,13 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
             "sender",
             "not active",
         );
+        // The tenant proves the domain with the verification record it was given.
+        let pending = service
+            .add_sending_domain(tenant, "client.example")
+            .await
+            .unwrap();
+        dns.replace(Zone::new().txt(&pending.record_name(), &[&pending.record_value()]))
+            .unwrap();
         service
             .update_signing_domain(tenant, domain.id, Some(true), None)
             .await

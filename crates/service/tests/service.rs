@@ -156,6 +156,25 @@ async fn signing_domain_rules() {
 
         let with_key = service.generate_key(acme.id, domain.id).await.unwrap();
         assert_eq!(with_key.key.as_ref().unwrap().bits, 2048);
+        // Activation needs the domain proven in DNS: the tenant publishes its verification
+        // record.
+        let pending = service
+            .add_sending_domain(acme.id, "bücher.example")
+            .await
+            .unwrap();
+        let dns = sealpost_testdns::TestDns::start(
+            sealpost_testdns::Zone::new().txt(&pending.record_name(), &[&pending.record_value()]),
+        )
+        .await
+        .unwrap();
+        let service = service.with_resolver(
+            sealpost_dns::Resolver::new(&sealpost_dns::ResolverConfig {
+                nameserver: Some(dns.addr()),
+                cache: false,
+                ..sealpost_dns::ResolverConfig::default()
+            })
+            .unwrap(),
+        );
         let active = service
             .update_signing_domain(acme.id, domain.id, Some(true), Some("s2026"))
             .await

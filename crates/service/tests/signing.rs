@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sealpost_dkim::{Cause, DkimResult};
 use sealpost_dns::{Resolver, ResolverConfig};
-use sealpost_domain::Timestamp;
+use sealpost_domain::{TenantId, Timestamp};
 use sealpost_service::{Clock, KeyImport, Service, ServiceError, SigningOutcome, Store};
 use sealpost_store::testing;
 use sealpost_testdns::{TestDns, Zone};
@@ -30,14 +30,28 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-/// The fixture key's DKIM record, served at `workplace._domainkey.client.test`.
-async fn dns() -> TestDns {
+/// The fixture key's DKIM record at `workplace._domainkey.client.test`.
+fn fixture_zone() -> Zone {
     let vault = Vault::new(MasterKey::generate());
     let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
     let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
-    TestDns::start(Zone::new().txt_split("workplace._domainkey.client.test", &value))
-        .await
-        .unwrap()
+    Zone::new().txt_split("workplace._domainkey.client.test", &value)
+}
+
+/// A DNS server serving [`fixture_zone`].
+async fn dns() -> TestDns {
+    TestDns::start(fixture_zone()).await.unwrap()
+}
+
+/// Proves `domain` for `tenant` as the tenant would: its verification record is published
+/// beside the records of `zone` (which grows by it) and verified.
+async fn prove(service: &Service, dns: &TestDns, zone: &mut Zone, tenant: TenantId, domain: &str) {
+    let pending = service.add_sending_domain(tenant, domain).await.unwrap();
+    *zone = zone
+        .clone()
+        .txt(&pending.record_name(), &[&pending.record_value()]);
+    dns.replace(zone.clone()).unwrap();
+    service.verify_sending_domain(tenant, domain).await.unwrap();
 }
 
 async fn services(dns: &TestDns) -> (tempfile::TempDir, Vec<Service>) {
@@ -150,6 +164,18 @@ async fn unsigned_mail_records_the_domain_at_fault() {
     for service in services {
         let acme = service.create_tenant("acme", "").await.unwrap();
         let other = service.create_tenant("other", "").await.unwrap();
+        // Every domain below is proven by the tenant that uses it, so what is tested is the
+        // signing decision alone; `other` proves client.test with its own record too.
+        let mut zone = fixture_zone();
+        for domain in [
+            "client.test",
+            "unknown.test",
+            "paused.test",
+            "platform.test",
+        ] {
+            prove(&service, &dns, &mut zone, acme.id, domain).await;
+        }
+        prove(&service, &dns, &mut zone, other.id, "client.test").await;
         let active = service
             .add_signing_domain(acme.id, "client.test", "workplace")
             .await
@@ -299,6 +325,7 @@ async fn mail_the_tenant_cannot_sign_is_refused_when_configured() {
     for service in services {
         let service = service.with_unsigned_policy(sealpost_service::UnsignedPolicy::Refuse);
         let acme = service.create_tenant("acme", "").await.unwrap();
+        prove(&service, &dns, &mut fixture_zone(), acme.id, "unknown.test").await;
         let submission = sealpost_service::Submission {
             mail_from: "bounce@unknown.test".into(),
             recipients: vec!["someone@receiver.test".into()],

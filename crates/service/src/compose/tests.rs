@@ -230,7 +230,7 @@ fn refusals_name_the_field() {
     refused(
         |c| c.from = "not an address".into(),
         "from",
-        "is not an e-mail address",
+        "is not a valid e-mail address",
     );
     refused(
         |c| c.from = "Name <a@client.test".into(),
@@ -251,13 +251,13 @@ fn refusals_name_the_field() {
     refused(
         |c| c.reply_to = Some("nobody".into()),
         "reply_to",
-        "is not an e-mail address",
+        "is not a valid e-mail address",
     );
     refused(|c| c.to.push("x@y@".into()), "to", "");
     refused(
         |c| c.cc = vec!["cc".into()],
         "cc",
-        "is not an e-mail address",
+        "is not a valid e-mail address",
     );
     refused(|c| c.text = None, "text", "text or an HTML body");
     refused(
