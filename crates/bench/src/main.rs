@@ -221,13 +221,12 @@ async fn main() {
         .expect("bind");
     let sink_port = sink_listener.local_addr().expect("address").port();
     tokio::spawn(sink.clone().serve(sink_listener));
-    let dns = sealpost_testdns::TestDns::start(
-        sealpost_testdns::Zone::new()
-            .mx("receiver.test", 10, "mx.receiver.test")
-            .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
-    )
-    .await
-    .expect("DNS");
+    let zone = sealpost_testdns::Zone::new()
+        .mx("receiver.test", 10, "mx.receiver.test")
+        .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST);
+    let dns = sealpost_testdns::TestDns::start(zone.clone())
+        .await
+        .expect("DNS");
 
     let directory = tempfile::tempdir().expect("temporary directory");
     let mut environment: Vec<(String, String)> = [
@@ -277,6 +276,21 @@ async fn main() {
         "client.test",
         "--json",
     ]);
+    // The tenant proves client.test with its verification record, published in the local DNS.
+    let added = cli(&[
+        "sending-domain",
+        "add",
+        "--tenant",
+        "acme",
+        "client.test",
+        "--json",
+    ]);
+    let record = &added["verification_record"];
+    dns.replace(zone.txt(
+        record["name"].as_str().expect("record name"),
+        &[record["value"].as_str().expect("record value")],
+    ))
+    .expect("publish the verification record");
     cli(&[
         "domain",
         "activate",

@@ -16,7 +16,8 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
-    PlatformCommand, QueueCommand, SpfCommand, TenantCommand, Troubleshoot, UserCommand,
+    PlatformCommand, QueueCommand, SendingDomainCommand, SpfCommand, TenantCommand, Troubleshoot,
+    UserCommand,
 };
 use crate::output::{Output, Status};
 
@@ -60,6 +61,9 @@ enum Command {
     /// Manage a tenant's DKIM signing domains.
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// Manage the domains a tenant has proven it controls (From and MAIL FROM need one).
+    #[command(subcommand)]
+    SendingDomain(SendingDomainCommand),
     /// Print the effective configuration (file plus environment), secrets redacted.
     Config,
     /// DKIM tools that work without a database.
@@ -170,6 +174,10 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Domain(command) => {
             let service = commands::open_service(&load_config(config_file)?).await?;
             commands::domain(&service, command, output).await
+        }
+        Command::SendingDomain(command) => {
+            let service = commands::open_service(&load_config(config_file)?).await?;
+            commands::sending_domain(&service, command, output).await
         }
     };
     done.map(|()| Status::Done.into())

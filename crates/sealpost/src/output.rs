@@ -64,11 +64,14 @@ fn caller_at_fault(error: &ServiceError) -> bool {
         | ServiceError::NoKey
         | ServiceError::Import(_)
         | ServiceError::Unproven(_)
-        | ServiceError::NotProven(_)
         | ServiceError::TooLarge(_)
         | ServiceError::SignInRefused
         | ServiceError::TooManyAttempts { .. } => true,
-        ServiceError::WrongMasterKey(_) | ServiceError::Internal(_) => false,
+        // A verification that found no proof is a check that found a problem, like a failing
+        // signature, not a mistake in the command.
+        ServiceError::NotProven(_)
+        | ServiceError::WrongMasterKey(_)
+        | ServiceError::Internal(_) => false,
     }
 }
 

@@ -11,6 +11,7 @@ use sealpost_store::StoreError;
 
 use crate::compose::{Composition, compose};
 use crate::submit::{MAX_RECIPIENTS, Submission};
+use crate::text::one_line;
 use crate::{Service, ServiceError};
 
 /// A contact as typed into a form.
@@ -46,23 +47,6 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
 
 /// A one-line text field: present, not too long, and without line breaks (which would let a
 /// value write its own mail headers).
-fn one_line(field: &'static str, value: &str, max: usize) -> Result<String, ServiceError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(invalid(field, "is required"));
-    }
-    if value.chars().count() > max {
-        return Err(invalid(field, format!("use at most {max} characters")));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(invalid(
-            field,
-            "must be one line without control characters",
-        ));
-    }
-    Ok(value.to_owned())
-}
-
 fn missing_contact(field: &'static str) -> impl Fn(StoreError) -> ServiceError {
     move |error| match error {
         StoreError::NotFound => invalid(field, "no such contact of this tenant"),

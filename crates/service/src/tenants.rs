@@ -1,9 +1,10 @@
 //! Tenants and their API keys. A token is shown once, when it is made; the database keeps only
 //! its SHA-256, so a leaked database does not give access to the API.
 
-use sealpost_domain::{ApiKeyId, Tenant, TenantId, TenantName};
+use sealpost_domain::{ApiKeyId, Tenant, TenantId, TenantName, limits};
 use sealpost_store::ApiKeyInfo;
 
+use crate::text::optional_line;
 use crate::{Service, ServiceError};
 
 /// Every token starts with this, so that secret scanners and people recognise it.
@@ -30,13 +31,8 @@ impl Service {
         display_name: &str,
     ) -> Result<Tenant, ServiceError> {
         let name = TenantName::parse(name).map_err(|error| ServiceError::invalid("name", error))?;
-        let display_name = display_name.trim();
-        if display_name.chars().count() > 200 {
-            return Err(ServiceError::Invalid {
-                field: "display_name",
-                message: "use at most 200 characters".to_owned(),
-            });
-        }
+        let display_name =
+            optional_line("display_name", display_name, limits::text::MAX_LABEL_CHARS)?;
         let tenant = Tenant {
             id: TenantId::new(),
             display_name: if display_name.is_empty() {
@@ -83,7 +79,7 @@ impl Service {
         let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
         let info = ApiKeyInfo {
             id: ApiKeyId::new(),
-            label: label.trim().to_owned(),
+            label: optional_line("label", label, limits::text::MAX_LABEL_CHARS)?,
             created_at: self.clock.now(),
         };
         self.store

@@ -5,18 +5,19 @@
 
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, WordedByService};
 
 /// The most of a plain-text error body kept as the message; axum's rejection texts are a line.
 const MAX_TEXT_BYTES: usize = 4096;
 
 /// Rewrites every error response of the routes it wraps that is not already the API's JSON,
-/// and every 413, whose text only the layer that knows the limit can write. `body_limit` is the
+/// and every 413 of the transport, whose text only the layer that knows the limit can write (a
+/// message over the message limit is worded by the service and kept). `body_limit` is the
 /// largest request body of these routes, in bytes.
 pub(crate) async fn json_errors(
     State(body_limit): State<usize>,
@@ -26,7 +27,9 @@ pub(crate) async fn json_errors(
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
+    if status == StatusCode::PAYLOAD_TOO_LARGE
+        && response.extensions().get::<WordedByService>().is_none()
+    {
         return ApiError::payload_too_large(body_limit).into_response();
     }
     if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {

@@ -171,15 +171,25 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+/// Marks an error response whose words came from the service (such as a message over the
+/// message limit), so that the layer that words transport errors leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WordedByService;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let from_service = self.code == "too_large";
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if from_service {
+            response.extensions_mut().insert(WordedByService);
+        }
+        response
     }
 }
 

@@ -34,12 +34,15 @@ use tower_http::trace::TraceLayer;
 
 pub use checker::CheckerReportView;
 pub use error::ApiError;
+pub use sending_domains::SendingDomainView;
 
 /// JSON request bodies carry at most a pasted PEM key; anything larger is refused before parsing.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Messages (submitted, or uploaded for verification) may be as large as mail usually gets.
-const MESSAGE_LIMIT_BYTES: usize = 25 * 1024 * 1024;
+/// Message requests carry a message of up to the message limit, which the service counts on
+/// the message itself; the request around it may be larger by base64 (4/3) or JSON escaping, so
+/// the transport allows half as much again and a little for the other fields.
+const MESSAGE_LIMIT_BYTES: usize = sealpost_domain::limits::message::MAX_BYTES / 2 * 3 + 64 * 1024;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

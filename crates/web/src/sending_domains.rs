@@ -21,16 +21,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sending-domains/{domain}/verify", post(verify))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSendingDomainRequest {
     /// The domain to send as, e.g. `client.example`.
-    #[schema(min_length = 1, max_length = 253)]
+    #[schema(
+        pattern = "^(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$",
+        max_length = 253
+    )]
     pub domain: String,
 }
 
 /// A domain the tenant asked to send as, and whether DNS has proven it.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SendingDomainView {
     /// The domain (IDN in A-label form).
     pub domain: String,
@@ -46,7 +49,7 @@ pub struct SendingDomainView {
     pub verification_record: VerificationRecordView,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VerificationRecordView {
     /// `_sealpost.<domain>`
     pub name: String,
@@ -104,7 +107,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/sending-domains/{domain}", tag = "sending domains",
-    security(("api_key" = [])), params(("domain" = String, Path)),
+    security(("api_key" = [])), params(("domain" = String, Path, pattern = "^(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$", max_length = 253)),
     responses((status = 200, body = SendingDomainView), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn show(
@@ -117,7 +120,7 @@ pub async fn show(
 }
 
 #[utoipa::path(post, path = "/api/v1/sending-domains/{domain}/verify", tag = "sending domains",
-    security(("api_key" = [])), params(("domain" = String, Path)),
+    security(("api_key" = [])), params(("domain" = String, Path, pattern = "^(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$", max_length = 253)),
     responses((status = 200, body = SendingDomainView, description = "proven"),
         (status = 401, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "not proven: what DNS showed, and the record to publish")))]
@@ -131,7 +134,7 @@ pub async fn verify(
 }
 
 #[utoipa::path(delete, path = "/api/v1/sending-domains/{domain}", tag = "sending domains",
-    security(("api_key" = [])), params(("domain" = String, Path)),
+    security(("api_key" = [])), params(("domain" = String, Path, pattern = "^(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$", max_length = 253)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn remove(

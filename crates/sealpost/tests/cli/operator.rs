@@ -80,10 +80,11 @@ fn serve_without_a_master_key_refuses_and_says_how_to_make_one() {
     );
 }
 
-fn operator_flow(directory: &Path, database_url: &str) {
+fn operator_flow(directory: &Path, database_url: &str, nameserver: &str) {
     let environment = [
         ("SEALPOST_MASTER_KEY_FILE", "master.key"),
         ("SEALPOST_DATABASE_URL", database_url),
+        ("SEALPOST_NAMESERVER", nameserver),
         ("KEY_PASSWORD", "fixture-pass"),
         ("UI_PASSWORD", "a long enough password"),
         ("SHORT_PASSWORD", "short"),
@@ -273,9 +274,46 @@ fn operator_flow(directory: &Path, database_url: &str) {
     let public = std::fs::read_to_string(fixture("rsa2048-public.pem")).unwrap();
     assert_eq!(imported["key"]["public_key_pem"], public.as_str());
 
+    // The test DNS carries the fixture key's record, which proves the domain at activation.
     let mut activate = vec!["domain", "activate", "--json"];
     activate.extend(target);
     assert_eq!(ok_json(sealpost(&activate))["active"], true);
+    let proven = ok_json(sealpost(&[
+        "sending-domain",
+        "list",
+        "--tenant",
+        "acme",
+        "--json",
+    ]));
+    assert_eq!(proven[0]["domain"], "xn--bcher-kva.example");
+    assert_eq!(proven[0]["proof"], "dkim_record");
+    // A domain whose records are not published stays unproven: exit 1 with what DNS showed.
+    let pending = ok_json(sealpost(&[
+        "sending-domain",
+        "add",
+        "--tenant",
+        "acme",
+        "other.example",
+        "--json",
+    ]));
+    assert_eq!(
+        pending["verification_record"]["name"],
+        "_sealpost.other.example"
+    );
+    let unproven = sealpost(&[
+        "sending-domain",
+        "verify",
+        "--tenant",
+        "acme",
+        "other.example",
+    ]);
+    assert_eq!(unproven.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&unproven.stderr)
+            .contains("no TXT record at _sealpost.other.example"),
+        "{}",
+        String::from_utf8_lossy(&unproven.stderr)
+    );
     let mut record = vec!["domain", "dns-record", "--json"];
     record.extend(target);
     let record = ok_json(sealpost(&record));
@@ -317,21 +355,40 @@ fn operator_flow(directory: &Path, database_url: &str) {
     fails_with(sealpost(&show), "signing domain not found");
 }
 
-#[test]
-fn operator_commands_on_sqlite() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_on_sqlite() {
     let directory = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/sealpost.db", directory.path().display());
-    operator_flow(directory.path(), &url);
+    let dns = fixture_key_dns().await;
+    let nameserver = dns.addr().to_string();
+    let path = directory.path().to_owned();
+    tokio::task::spawn_blocking(move || operator_flow(&path, &url, &nameserver))
+        .await
+        .unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_commands_on_postgres() {
     let directory = tempfile::tempdir().unwrap();
     let url = sealpost_store::testing::fresh_postgres_url().await;
+    let dns = fixture_key_dns().await;
+    let nameserver = dns.addr().to_string();
     let path = directory.path().to_owned();
-    tokio::task::spawn_blocking(move || operator_flow(&path, &url))
+    tokio::task::spawn_blocking(move || operator_flow(&path, &url, &nameserver))
         .await
         .unwrap();
+}
+
+/// A DNS server with the fixture key's DKIM record at
+/// `workplace._domainkey.xn--bcher-kva.example`, which proves that domain for the tenant that
+/// imports the key.
+async fn fixture_key_dns() -> sealpost_testdns::TestDns {
+    sealpost_testdns::TestDns::start(sealpost_testdns::Zone::new().txt_split(
+        "workplace._domainkey.xn--bcher-kva.example",
+        &fixture_dkim_value(),
+    ))
+    .await
+    .unwrap()
 }
 
 #[test]

@@ -24,8 +24,8 @@ fn python() -> PathBuf {
 
 /// The environment of every node and command, plus the sink and DNS server they use.
 pub struct Harness {
-    /// Held so that the DNS server runs as long as the harness.
-    _dns: sealpost_testdns::TestDns,
+    /// The DNS server every node and command uses; it runs as long as the harness.
+    dns: sealpost_testdns::TestDns,
     pub token: String,
     mailbox: tempfile::TempDir,
     sink: Child,
@@ -37,13 +37,12 @@ impl Harness {
     /// Starts the DNS server and the sink, makes a master key, the tenant `acme` and its API
     /// key, on SQLite or on `database_url`. `extra` adds settings for every node.
     pub async fn start(database_url: Option<&str>, extra: &[(&'static str, String)]) -> Self {
-        let dns = sealpost_testdns::TestDns::start(
-            sealpost_testdns::Zone::new()
-                .mx("receiver.test", 10, "mx.receiver.test")
-                .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
-        )
-        .await
-        .unwrap();
+        let zone = sealpost_testdns::Zone::new()
+            .mx("receiver.test", 10, "mx.receiver.test")
+            .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST);
+        let dns = sealpost_testdns::TestDns::start(zone.clone())
+            .await
+            .unwrap();
         let mailbox = tempfile::tempdir().unwrap();
         let sink_port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -75,7 +74,7 @@ impl Harness {
         }
         environment.extend(extra.iter().cloned());
         let mut harness = Self {
-            _dns: dns,
+            dns,
             token: String::new(),
             mailbox,
             sink,
@@ -84,6 +83,32 @@ impl Harness {
         };
         harness.cli(&["master-key", "generate", "--out", "master.key", "--json"]);
         harness.cli(&["tenant", "create", "acme", "--json"]);
+        // The tenant proves the domain it sends from, as on the internet: the verification
+        // record goes into its DNS, then the proof is looked up.
+        let added = harness.cli(&[
+            "sending-domain",
+            "add",
+            "--tenant",
+            "acme",
+            "client.test",
+            "--json",
+        ]);
+        let record = &added["verification_record"];
+        harness
+            .dns
+            .replace(zone.txt(
+                record["name"].as_str().unwrap(),
+                &[record["value"].as_str().unwrap()],
+            ))
+            .unwrap();
+        harness.cli(&[
+            "sending-domain",
+            "verify",
+            "--tenant",
+            "acme",
+            "client.test",
+            "--json",
+        ]);
         harness.token =
             harness.cli(&["tenant", "api-key", "acme", "--label", "t", "--json"])["token"]
                 .as_str()

@@ -64,7 +64,7 @@ async fn a_body_over_the_limit_is_413_json_naming_the_limit() {
     let request = Request::post("/api/v1/dkim/verify")
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "message/rfc822")
-        .header("content-length", "30000000")
+        .header("content-length", "40000000")
         .body(Body::from("x"))
         .unwrap();
     let response = app.clone().oneshot(request).await.unwrap();
@@ -75,7 +75,7 @@ async fn a_body_over_the_limit_is_413_json_naming_the_limit() {
         &(status, body),
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        "the request body is larger than the limit of 26214400 bytes",
+        "the request body is larger than the limit of 39387136 bytes",
     );
 }
 

@@ -4,6 +4,7 @@ mod compose;
 mod dkim;
 mod errors;
 mod foundation;
+mod hostile;
 mod identities;
 mod mailings;
 mod messages;
