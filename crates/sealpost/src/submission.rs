@@ -72,6 +72,18 @@ impl SubmissionBackend for ServiceBackend {
             Err(ServiceError::Invalid { field, message }) => Err(SubmitError::Permanent(
                 Rejection::new(550, [5, 6, 0], format!("{field}: {message}")),
             )),
+            // RFC 3463 5.7.1: the sender is not authorised to use this address.
+            Err(error @ ServiceError::Unproven(_)) => Err(SubmitError::Permanent(Rejection::new(
+                550,
+                [5, 7, 1],
+                error.to_string(),
+            ))),
+            // RFC 3463 5.3.4: the message is too big for the system.
+            Err(error @ ServiceError::TooLarge(_)) => Err(SubmitError::Permanent(Rejection::new(
+                552,
+                [5, 3, 4],
+                error.to_string(),
+            ))),
             Err(other) => Err(SubmitError::Temporary(BackendError::new(other))),
         }
     }

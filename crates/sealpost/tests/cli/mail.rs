@@ -57,6 +57,48 @@ fn smtp_submission_is_durable_before_250() {
         &["tenant", "api-key", "acme", "--label", "smtp", "--json"],
     ));
     let token = key["token"].as_str().unwrap().to_owned();
+    // The tenant proves client.test with its verification record in a DNS server of the test.
+    let added = ok_json(run(
+        here,
+        &environment,
+        &[
+            "sending-domain",
+            "add",
+            "--tenant",
+            "acme",
+            "client.test",
+            "--json",
+        ],
+    ));
+    let record = &added["verification_record"];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dns = runtime
+        .block_on(sealpost_testdns::TestDns::start(
+            sealpost_testdns::Zone::new().txt(
+                record["name"].as_str().unwrap(),
+                &[record["value"].as_str().unwrap()],
+            ),
+        ))
+        .unwrap();
+    let nameserver = dns.addr().to_string();
+    let environment = [
+        environment[0],
+        environment[1],
+        environment[2],
+        ("SEALPOST_NAMESERVER", nameserver.as_str()),
+    ];
+    ok_json(run(
+        here,
+        &environment,
+        &[
+            "sending-domain",
+            "verify",
+            "--tenant",
+            "acme",
+            "client.test",
+            "--json",
+        ],
+    ));
 
     let mut child = command(here, &environment)
         .args([
@@ -116,6 +158,20 @@ fn smtp_submission_is_durable_before_250() {
     );
     assert!(
         refused.starts_with("550 5.6.0 message: the message has no From header"),
+        "{refused}"
+    );
+
+    // A domain the tenant has not proven is refused for good, naming the record to publish.
+    smtp(&mut stream, &mut reader, "MAIL FROM:<bounce@other.test>");
+    smtp(&mut stream, &mut reader, "RCPT TO:<someone@receiver.test>");
+    smtp(&mut stream, &mut reader, "DATA");
+    let refused = smtp(
+        &mut stream,
+        &mut reader,
+        "From: a@other.test\r\nSubject: spoof\r\n\r\nbody\r\n.",
+    );
+    assert!(
+        refused.starts_with("550 5.7.1 the From domain other.test has not been proven"),
         "{refused}"
     );
 
