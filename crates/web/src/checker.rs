@@ -40,7 +40,12 @@ pub struct TestAddressView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestMailingRequest {
-    /// The sender address to test, such as `noreply@client.example`.
+    /// The sender address to test, such as `noreply@client.example`; its domain must be
+    /// proven by the tenant.
+    #[schema(
+        pattern = "^[A-Za-z0-9_+-]{1,30}(?:\\.[A-Za-z0-9_+-]{1,30})?@(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$",
+        max_length = 254
+    )]
     pub sender: String,
 }
 
@@ -58,6 +63,7 @@ pub struct CheckerReportView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Only the reports of this test address's token.
     pub token: Option<String>,
@@ -141,7 +147,7 @@ pub async fn list_reports(
 }
 
 #[utoipa::path(get, path = "/api/v1/checker/reports/{id}", tag = "checker",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = CheckerReportView), (status = 404, body = ErrorBody)))]
 pub async fn show_report(
     TenantAuth(tenant): TenantAuth,
@@ -157,7 +163,7 @@ pub async fn show_report(
 
 /// The message exactly as it arrived at the test address.
 #[utoipa::path(get, path = "/api/v1/checker/reports/{id}/raw", tag = "checker",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, content_type = "message/rfc822", body = String),
         (status = 404, body = ErrorBody)))]
 pub async fn raw_report(

@@ -6,11 +6,21 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
+use utoipa::ToSchema;
 
 use crate::auth::TenantAuth;
 use crate::dkim_views::VerificationView;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
+
+/// The body's schema: header fields (a name of printable ASCII but the colon, a colon, the
+/// value, folded lines starting with a space or TAB), then an empty line and the body.
+#[derive(ToSchema)]
+#[schema(
+    pattern = "^[!-9;-~]+:[^\\r\\n]*(?:\\r?\\n(?:[!-9;-~]+:|[ \\t])[^\\r\\n]*)*(?:\\r?\\n(?:\\r?\\n[\\s\\S]*)?)?$"
+)]
+#[expect(dead_code, reason = "only the OpenAPI document names this type")]
+pub(crate) struct RawMessageText(String);
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/dkim/verify", post(verify))
@@ -20,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 /// type; `message/rfc822` fits), with keys from DNS.
 #[utoipa::path(post, path = "/api/v1/dkim/verify", tag = "dkim",
     security(("api_key" = [])),
-    request_body(content = String, content_type = "message/rfc822",
+    request_body(content((RawMessageText = "message/rfc822"), (RawMessageText = "text/plain")),
         description = "The raw message, headers and body"),
     responses((status = 200, body = VerificationView), (status = 422, body = ErrorBody),
         (status = 413, body = ErrorBody)))]

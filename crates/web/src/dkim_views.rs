@@ -46,7 +46,9 @@ pub struct TagView {
     pub value: String,
 }
 
+/// Named apart from the signing domain's `KeyView`, which the document also lists.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DkimKeyView)]
 pub struct KeyView {
     /// The DNS name the key was fetched from.
     pub name: String,

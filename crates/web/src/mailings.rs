@@ -26,7 +26,17 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRequest {
+    /// One line of at most 200 characters.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
+    #[schema(
+        pattern = "^[A-Za-z0-9_+-]{1,30}(?:\\.[A-Za-z0-9_+-]{1,30})?@(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$",
+        max_length = 254
+    )]
     pub email: String,
 }
 
@@ -41,13 +51,28 @@ pub struct ContactView {
 #[serde(deny_unknown_fields)]
 pub struct MailingRequest {
     /// The sender contact's id; its domain must be an active signing domain of the tenant.
+    #[schema(format = Uuid)]
     pub sender: String,
     /// Recipient contact ids.
-    pub recipients: Vec<String>,
+    #[schema(min_items = 1, max_items = 1000)]
+    pub recipients: Vec<ContactIdText>,
+    /// One line of at most 900 characters.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        min_length = 1,
+        max_length = 900
+    )]
     pub subject: String,
-    /// Plain text.
+    /// Plain text, not blank.
+    #[schema(pattern = "\\S")]
     pub body: String,
 }
+
+/// A contact's id as the request gives it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(format = Uuid)]
+pub struct ContactIdText(String);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MailingView {
@@ -190,7 +215,7 @@ pub async fn create(
         recipients: request
             .recipients
             .iter()
-            .map(|id| contact_id("recipients", id))
+            .map(|id| contact_id("recipients", &id.0))
             .collect::<Result<_, _>>()?,
         subject: request.subject,
         body: request.body,
@@ -201,7 +226,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/mailings/{id}", tag = "mailings",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = MailingView), (status = 404, body = ErrorBody)))]
 pub async fn show(
     TenantAuth(tenant): TenantAuth,
@@ -217,7 +242,7 @@ pub async fn show(
 
 /// "Send message": queues the mailing once; a second send is a 409.
 #[utoipa::path(post, path = "/api/v1/mailings/{id}/send", tag = "mailings",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 202, body = MailingView), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn send(

@@ -184,7 +184,7 @@ pub async fn list(
 /// A message with the state of each recipient (next attempt time, last reply) and every
 /// attempt made.
 #[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = MessageView), (status = 404, body = ErrorBody)))]
 pub async fn show(
     TenantAuth(tenant): TenantAuth,
@@ -199,7 +199,7 @@ pub async fn show(
 
 /// The stored source, byte for byte as it is sent (SPEC S5.5).
 #[utoipa::path(get, path = "/api/v1/messages/{id}/raw", tag = "messages",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, content_type = "message/rfc822", body = String),
         (status = 404, body = ErrorBody)))]
 pub async fn raw_source(
@@ -213,7 +213,7 @@ pub async fn raw_source(
 
 /// The DKIM verification of the stored source, with keys from DNS now (SPEC S5.5).
 #[utoipa::path(get, path = "/api/v1/messages/{id}/dkim", tag = "messages",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = VerificationView), (status = 404, body = ErrorBody)))]
 pub async fn dkim(
     TenantAuth(tenant): TenantAuth,
@@ -229,7 +229,7 @@ pub async fn dkim(
 
 /// Makes the message's deferred recipients due now.
 #[utoipa::path(post, path = "/api/v1/messages/{id}/retry", tag = "messages",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ChangedView), (status = 404, body = ErrorBody)))]
 pub async fn retry(
     TenantAuth(tenant): TenantAuth,
@@ -245,7 +245,7 @@ pub async fn retry(
 
 /// Cancels the recipients that are still waiting (queued or deferred).
 #[utoipa::path(post, path = "/api/v1/messages/{id}/cancel", tag = "messages",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ChangedView), (status = 404, body = ErrorBody)))]
 pub async fn cancel(
     TenantAuth(tenant): TenantAuth,

@@ -63,16 +63,28 @@ pub struct RelayView {
 #[serde(deny_unknown_fields)]
 pub struct DeliveryRequest {
     /// native or relay.
+    #[schema(pattern = "^(?:native|relay)$")]
     pub mode: String,
+    /// The mail server's host name or IP address (relay only).
+    #[schema(
+        pattern = "^(?:(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}|(?:[0-9]{1,2}\\.){3}[0-9]{1,2})$",
+        max_length = 253
+    )]
     pub host: Option<String>,
+    /// 587 when left out.
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
+    /// One line; empty for a server that needs no login.
     #[serde(default)]
+    #[schema(pattern = "^[^\\r\\n]*$")]
     pub username: String,
     /// A new password; leave it out to keep the stored one.
     pub password: Option<String>,
     #[serde(default)]
     pub use_ssl: bool,
-    /// default, required or none; default when left out.
+    /// default, required or none; default when left out. "use SSL" goes with default or
+    /// required.
+    #[schema(pattern = "^(?:default|required|none)$")]
     pub tls_mode: Option<String>,
 }
 

@@ -69,7 +69,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/signing-domains/{id}", tag = "signing domains",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody)))]
 pub async fn show(
     TenantAuth(tenant): TenantAuth,
@@ -84,10 +84,12 @@ pub async fn show(
 }
 
 #[utoipa::path(patch, path = "/api/v1/signing-domains/{id}", tag = "signing domains",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     request_body = UpdateSigningDomainRequest,
     responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "activation without a key, or a duplicate")))]
+        (status = 409, body = ErrorBody, description = "activation without a key, or a duplicate"),
+        (status = 422, body = ErrorBody,
+            description = "an invalid selector, or activation of a domain the tenant has not proven")))]
 pub async fn update(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
@@ -107,7 +109,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/v1/signing-domains/{id}", tag = "signing domains",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove(
     TenantAuth(tenant): TenantAuth,
@@ -122,7 +124,7 @@ pub async fn remove(
 }
 
 #[utoipa::path(post, path = "/api/v1/signing-domains/{id}/generate-key", tag = "signing domains",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = SigningDomainView,
         description = "a new RSA-2048 key; the domain is inactive until reactivated"),
         (status = 404, body = ErrorBody)))]
@@ -136,7 +138,7 @@ pub async fn generate_key(
 }
 
 #[utoipa::path(post, path = "/api/v1/signing-domains/{id}/import-key", tag = "signing domains",
-    security(("api_key" = [])), params(("id" = String, Path)), request_body = ImportKeyRequest,
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)), request_body = ImportKeyRequest,
     responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "the key was refused; nothing was stored")))]
 pub async fn import_key(
@@ -157,7 +159,7 @@ pub async fn import_key(
 }
 
 #[utoipa::path(get, path = "/api/v1/signing-domains/{id}/dns-record", tag = "signing domains",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = DnsRecordView), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "the domain has no key yet")))]
 pub async fn dns_record(
@@ -172,7 +174,7 @@ pub async fn dns_record(
 /// Checks the domain's DNS now: SPF for the platform's addresses, the DKIM record against the
 /// domain's key, DMARC and MX, each finding with what was found, what was expected and the fix.
 #[utoipa::path(get, path = "/api/v1/signing-domains/{id}/dns-check", tag = "signing domains",
-    security(("api_key" = [])), params(("id" = String, Path)),
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = DnsReportView), (status = 404, body = ErrorBody)))]
 pub async fn dns_check(
     TenantAuth(tenant): TenantAuth,

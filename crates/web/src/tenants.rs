@@ -53,8 +53,9 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "tenants",
-    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name")),
-    responses((status = 200, body = TenantView), (status = 404, body = ErrorBody)))]
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name", pattern = "^[a-z0-9][a-z0-9-]{0,62}$")),
+    responses((status = 200, body = TenantView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "the path is neither a tenant id nor a valid tenant name, or (on creation) the label is invalid")))]
 pub async fn show(
     _: Operator,
     State(state): State<AppState>,
@@ -64,8 +65,9 @@ pub async fn show(
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/api-keys", tag = "tenants",
-    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name")),
-    responses((status = 200, body = [ApiKeyView]), (status = 404, body = ErrorBody)))]
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name", pattern = "^[a-z0-9][a-z0-9-]{0,62}$")),
+    responses((status = 200, body = [ApiKeyView]), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "the path is neither a tenant id nor a valid tenant name, or (on creation) the label is invalid")))]
 pub async fn list_keys(
     _: Operator,
     State(state): State<AppState>,
@@ -77,10 +79,11 @@ pub async fn list_keys(
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/api-keys", tag = "tenants",
-    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name")),
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name", pattern = "^[a-z0-9][a-z0-9-]{0,62}$")),
     request_body = NewApiKeyRequest,
     responses((status = 201, body = NewApiKeyView, description = "the token is shown only here"),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "the path is neither a tenant id nor a valid tenant name, or (on creation) the label is invalid")))]
 pub async fn create_key(
     _: Operator,
     State(state): State<AppState>,
@@ -97,9 +100,10 @@ pub async fn create_key(
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/api-keys/{key}", tag = "tenants",
     security(("operator" = [])),
-    params(("tenant" = String, Path, description = "id or name"), ("key" = String, Path)),
+    params(("tenant" = String, Path, description = "id or name", pattern = "^[a-z0-9][a-z0-9-]{0,62}$"), ("key" = String, Path, format = Uuid)),
     responses((status = 204, description = "revoked; the token stops working at once"),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "the path is neither a tenant id nor a valid tenant name, or (on creation) the label is invalid")))]
 pub async fn revoke_key(
     _: Operator,
     State(state): State<AppState>,

@@ -18,10 +18,19 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TroubleshootQuery {
     /// The From address to check, such as `noreply@client.example`.
+    #[param(
+        pattern = "^[A-Za-z0-9_+-]{1,30}(?:\\.[A-Za-z0-9_+-]{1,30})?@(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$",
+        max_length = 254
+    )]
     pub sender: String,
-    /// The envelope sender, when it differs from the From address.
+    /// The envelope sender, when it differs from the From address; empty means the sender.
+    #[param(
+        pattern = "^(?:[A-Za-z0-9_+-]{1,30}(?:\\.[A-Za-z0-9_+-]{1,30})?@(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19})?$",
+        max_length = 254
+    )]
     pub mail_from: Option<String>,
 }
 

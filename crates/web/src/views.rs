@@ -30,16 +30,21 @@ impl From<Tenant> for TenantView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenantRequest {
-    /// 1 to 63 lowercase letters, digits and hyphens.
+    /// 1 to 63 lowercase letters, digits and hyphens, not starting with a hyphen.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,62}$", max_length = 63)]
     pub name: String,
+    /// One line of at most 200 characters; the name when left out or empty.
     #[serde(default)]
+    #[schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$", max_length = 200)]
     pub display_name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyRequest {
+    /// One line of at most 200 characters, shown in key lists.
     #[serde(default)]
+    #[schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$", max_length = 200)]
     pub label: String,
 }
 
@@ -146,9 +151,19 @@ impl From<SigningDomain> for SigningDomainView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSigningDomainRequest {
-    /// The sending domain, such as `client.example` (Unicode names are accepted).
+    /// The sending domain, such as `client.example`. The pattern is the canonical form; Unicode
+    /// names and upper case are accepted as well and normalised.
+    #[schema(
+        pattern = "^(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$",
+        max_length = 253
+    )]
     pub domain: String,
-    /// The DKIM selector, such as `workplace`.
+    /// The DKIM selector, such as `workplace`: DNS labels of letters, digits, hyphens and
+    /// underscores.
+    #[schema(
+        pattern = "^[a-z0-9]{1,20}(?:[-_][a-z0-9]{1,20})?(?:\\.[a-z0-9]{1,20})?$",
+        max_length = 63
+    )]
     pub selector: String,
 }
 
@@ -156,6 +171,11 @@ pub struct NewSigningDomainRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateSigningDomainRequest {
     pub active: Option<bool>,
+    /// A new DKIM selector (the key stays; publish its record under the new name).
+    #[schema(
+        pattern = "^[a-z0-9]{1,20}(?:[-_][a-z0-9]{1,20})?(?:\\.[a-z0-9]{1,20})?$",
+        max_length = 63
+    )]
     pub selector: Option<String>,
 }
 
