@@ -239,6 +239,38 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_bounds_are_the_limits() {
+        use sealpost_domain::limits::{address, message, text};
+        let document = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+        let schemas = &document["components"]["schemas"];
+        let bound = |schema: &str, field: &str, keyword: &str| {
+            schemas[schema]["properties"][field][keyword]
+                .as_u64()
+                .map(|value| value as usize)
+        };
+        assert_eq!(
+            bound("NewApiKeyRequest", "label", "maxLength"),
+            Some(text::MAX_LABEL_CHARS)
+        );
+        assert_eq!(
+            bound("NewTenantRequest", "display_name", "maxLength"),
+            Some(text::MAX_LABEL_CHARS)
+        );
+        assert_eq!(
+            bound("ContactRequest", "email", "maxLength"),
+            Some(address::MAX_MAILBOX)
+        );
+        assert_eq!(
+            bound("NewSigningDomainRequest", "domain", "maxLength"),
+            Some(address::MAX_DOMAIN)
+        );
+        assert_eq!(
+            bound("MailingRequest", "recipients", "maxItems"),
+            Some(message::MAX_RECIPIENTS)
+        );
+    }
+
+    #[test]
     fn no_two_types_share_a_schema_name() {
         // utoipa names a schema after its type alone, so two `KeyView`s would silently become
         // one and the document would describe one of them wrongly.
