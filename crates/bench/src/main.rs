@@ -237,6 +237,8 @@ async fn main() {
             "SEALPOST_SMTP__ALLOW_PLAIN_AUTH_ON_LOOPBACK",
             "true".to_owned(),
         ),
+        // Every benchmark connection comes from loopback, as from one application host.
+        ("SEALPOST_SMTP__CONNECTIONS_PER_CLIENT", "1024".to_owned()),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))

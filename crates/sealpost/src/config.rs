@@ -108,6 +108,10 @@ pub struct Smtp {
     pub tls_key: Option<PathBuf>,
     /// Accept AUTH without TLS from loopback clients (an application on the same host).
     pub allow_plain_auth_on_loopback: bool,
+    /// Connections one client address may hold open; more are answered 421. The default bounds
+    /// what slow clients can take; an application host that submits over many connections (or
+    /// a proxy in front) needs more.
+    pub connections_per_client: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -160,6 +164,7 @@ const ENV_KEYS: &[&str] = &[
     "smtp__tls_cert",
     "smtp__tls_key",
     "smtp__allow_plain_auth_on_loopback",
+    "smtp__connections_per_client",
     "delivery__enabled",
     "delivery__remote_port",
     "delivery__helo_name",

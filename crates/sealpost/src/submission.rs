@@ -105,5 +105,12 @@ pub fn smtpd_config(config: &Config, demo: bool) -> anyhow::Result<Arc<SmtpdConf
         _ => anyhow::bail!("smtp.tls_cert and smtp.tls_key must be set together"),
     };
     smtpd.allow_plain_auth_on_loopback = config.smtp.allow_plain_auth_on_loopback || demo;
+    if let Some(connections) = config.smtp.connections_per_client {
+        anyhow::ensure!(
+            connections > 0,
+            "smtp.connections_per_client must be at least 1"
+        );
+        smtpd.limits.max_connections_per_client = connections;
+    }
     Ok(Arc::new(smtpd))
 }
