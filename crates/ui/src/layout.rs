@@ -4,10 +4,11 @@
 use crate::session::Scope;
 
 /// The tenant sections, in navigation order: (path below `/t/{tenant}`, label).
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("", "Dashboard"),
     ("/settings/email", "E-mail"),
     ("/domains", "Signing domains"),
+    ("/sending-domains", "Sending domains"),
     ("/mailings", "Mailings"),
     ("/messages", "Messages"),
     ("/troubleshoot", "Troubleshooting"),

@@ -32,7 +32,10 @@ pub struct UiState {
 /// `into_make_service_with_connect_info::<SocketAddr>()`: sign-in attempts are limited per
 /// client address.
 pub fn router(state: UiState) -> Router {
-    use pages::{checker, dashboard, domains, login, mailings, messages, settings, troubleshoot};
+    use pages::{
+        checker, dashboard, domains, login, mailings, messages, sending_domains, settings,
+        troubleshoot,
+    };
     Router::new()
         .route("/", get(dashboard::home))
         .route("/login", get(login::form).post(login::submit))
@@ -57,6 +60,18 @@ pub fn router(state: UiState) -> Router {
             post(domains::import_key),
         )
         .route("/t/{tenant}/domains/{id}/active", post(domains::set_active))
+        .route(
+            "/t/{tenant}/sending-domains",
+            get(sending_domains::list).post(sending_domains::create),
+        )
+        .route(
+            "/t/{tenant}/sending-domains/{domain}/verify",
+            post(sending_domains::verify),
+        )
+        .route(
+            "/t/{tenant}/sending-domains/{domain}/delete",
+            post(sending_domains::delete),
+        )
         .route("/t/{tenant}/messages", get(messages::list))
         .route("/t/{tenant}/messages/{id}", get(messages::show))
         .route(

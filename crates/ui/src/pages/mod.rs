@@ -6,6 +6,7 @@ pub mod domains;
 pub mod login;
 pub mod mailings;
 pub mod messages;
+pub mod sending_domains;
 pub mod settings;
 pub mod troubleshoot;
 

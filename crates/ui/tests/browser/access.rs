@@ -103,6 +103,7 @@ async fn tenant_admin_cannot_reach_another_tenant() {
         format!("/t/other/domains/{other_domain}"),
         // The other tenant's domain id under the own tenant's path is not found either.
         format!("/t/acme/domains/{other_domain}"),
+        "/t/other/sending-domains".to_owned(),
     ] {
         harness.goto(&path).await;
         let page = harness.page_text().await;
@@ -110,6 +111,38 @@ async fn tenant_admin_cannot_reach_another_tenant() {
         assert!(!page.contains("Other Corp"), "{path}: {page}");
     }
     harness.shot("other-tenant-404").await;
+    // Verifying or deleting the other tenant's sending domain from the own tenant's path is not
+    // found, and does not add the domain to the own tenant either.
+    harness.goto("/t/acme/sending-domains").await;
+    let csrf = harness
+        .wait_for("input[name=csrf]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let cookie = harness.session_cookie().await;
+    for action in ["verify", "delete"] {
+        let path = format!("/t/acme/sending-domains/client.test/{action}");
+        let status = harness
+            .raw_post(&path, &cookie, &format!("csrf={csrf}"))
+            .await;
+        assert_eq!(status, 404, "{path}");
+    }
+    assert!(
+        harness
+            .service
+            .list_sending_domains(harness.acme)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other_known = harness
+        .service
+        .list_sending_domains(harness.other)
+        .await
+        .unwrap();
+    assert!(other_known[0].proof.is_some(), "{other_known:?}");
     harness.goto("/t/acme").await;
     harness.sign_out().await;
 

@@ -6,6 +6,7 @@
 mod access;
 mod domains;
 mod messages;
+mod sending_domains;
 mod settings;
 mod smtp;
 mod support;

@@ -65,7 +65,9 @@ pub struct Harness {
     test: &'static str,
     shots: usize,
     _chromedriver: Chromedriver,
-    _dns: TestDns,
+    dns: TestDns,
+    /// The records the test DNS serves from the start; `publish` adds to them.
+    zone: Zone,
     _directory: tempfile::TempDir,
     _profile: tempfile::TempDir,
     _browser_turn: tokio::sync::MutexGuard<'static, ()>,
@@ -87,19 +89,16 @@ impl Harness {
         let fixture_key = Vault::new(MasterKey::generate())
             .import(&fixture("rsa2048-pkcs8.pem"), None)
             .unwrap();
-        let dns = TestDns::start(
-            Zone::new()
-                .txt_split(
-                    "workplace._domainkey.client.test",
-                    &sealpost_domain::dkim_txt_value(&fixture_key.public_key_der()),
-                )
-                .txt("client.test", &["v=spf1 -all"])
-                .mx("receiver.test", 10, "mx.receiver.test")
-                .mx("checker.test", 10, "mx.receiver.test")
-                .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST),
-        )
-        .await
-        .unwrap();
+        let zone = Zone::new()
+            .txt_split(
+                "workplace._domainkey.client.test",
+                &sealpost_domain::dkim_txt_value(&fixture_key.public_key_der()),
+            )
+            .txt("client.test", &["v=spf1 -all"])
+            .mx("receiver.test", 10, "mx.receiver.test")
+            .mx("checker.test", 10, "mx.receiver.test")
+            .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST);
+        let dns = TestDns::start(zone.clone()).await.unwrap();
         let directory = tempfile::tempdir().unwrap();
         let store = Store::connect(&sealpost_store::testing::sqlite_url(directory.path()))
             .await
@@ -171,11 +170,18 @@ impl Harness {
             test,
             shots: 0,
             _chromedriver: Chromedriver(chromedriver),
-            _dns: dns,
+            dns,
+            zone,
             _directory: directory,
             _profile: profile,
             _browser_turn: browser_turn,
         }
+    }
+
+    /// Publishes records in the test DNS beside those it served from the start, as a tenant's
+    /// IT department publishes what the page asked for; `add` adds them to the starting zone.
+    pub fn publish(&self, add: impl FnOnce(Zone) -> Zone) {
+        self.dns.replace(add(self.zone.clone())).unwrap();
     }
 
     pub async fn goto(&self, path: &str) {
@@ -344,7 +350,8 @@ impl Harness {
     }
 
     /// Gives `tenant` the active signing domain client.test with the fixture key whose record
-    /// the test DNS publishes, set up through the service as an earlier session would have.
+    /// the test DNS publishes, set up through the service as an earlier session would have;
+    /// activating it proves client.test by that DKIM record.
     pub async fn signing_domain(&self, tenant: TenantId) -> String {
         let domain = self
             .service
