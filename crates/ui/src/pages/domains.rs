@@ -15,6 +15,7 @@ use crate::UiState;
 use crate::error::{PageError, service_status};
 use crate::format;
 use crate::layout::Layout;
+use crate::pages::sending_domains::ProofView;
 use crate::pages::{render, tenant_path};
 use crate::report_view::ReportView;
 use crate::session::Scope;
@@ -75,9 +76,14 @@ struct DomainPage {
     key: Option<KeyView>,
     record: Option<DkimDnsRecord>,
     it_text: String,
+    /// Whether the domain is proven, and the verification record while it is not.
+    proof: ProofView,
+    sending_href: String,
     report: Option<ReportView>,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// Open the import form, when the error was about the imported key.
+    import_open: bool,
 }
 
 #[derive(Deserialize)]
@@ -199,14 +205,26 @@ pub async fn create(
     }
 }
 
+/// What a domain's page shows besides the domain: a notice or check from the query, and an
+/// error with whether it came from the import form.
+struct Shown {
+    query: ShowQuery,
+    error: Option<String>,
+    import_open: bool,
+}
+
 async fn domain_page(
     state: &UiState,
     scope: &Scope,
     id: SigningDomainId,
     status: StatusCode,
-    query: ShowQuery,
-    error: Option<String>,
+    shown: Shown,
 ) -> Result<Response, PageError> {
+    let Shown {
+        query,
+        error,
+        import_open,
+    } = shown;
     let service = &state.service;
     let tenant = scope.tenant.id;
     let domain = service.signing_domain(tenant, id).await?;
@@ -229,6 +247,7 @@ async fn domain_page(
         origin: key.origin.as_str(),
         created: format::time(key.created_at),
     });
+    let proof = ProofView::of(&domain.domain, &service.list_sending_domains(tenant).await?);
     let row = DomainRow::new(&base, &domain);
     let page = DomainPage {
         layout: Layout::tenant(scope, "/domains", format!("Signing domain {}", row.domain)),
@@ -238,9 +257,12 @@ async fn domain_page(
         active: domain.active,
         key,
         record,
+        proof,
+        sending_href: format!("{base}/sending-domains"),
         report,
         notice: notice(&query.notice),
         error,
+        import_open,
     };
     render(status, &page)
 }
@@ -251,7 +273,12 @@ pub async fn show(
     Path((_, id)): Path<(String, String)>,
     Query(query): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
-    domain_page(&state, &scope, domain_id(&id)?, StatusCode::OK, query, None).await
+    let shown = Shown {
+        query,
+        error: None,
+        import_open: false,
+    };
+    domain_page(&state, &scope, domain_id(&id)?, StatusCode::OK, shown).await
 }
 
 /// After a successful action, back to the domain's page with a notice (post, redirect, get),
@@ -264,8 +291,9 @@ fn done(scope: &Scope, id: SigningDomainId, code: &str) -> Response {
     .into_response()
 }
 
-/// A refused action shows the domain's page again with the reason; the key text typed into
-/// the import form is deliberately not shown back.
+/// A refused action shows the domain's page again with the reason at the top (an activation
+/// refused for want of proof names what DNS showed); the key text typed into the import form
+/// is deliberately not shown back.
 async fn refused(
     state: &UiState,
     scope: &Scope,
@@ -273,13 +301,23 @@ async fn refused(
     error: ServiceError,
 ) -> Result<Response, PageError> {
     match error {
-        ServiceError::Invalid { .. } | ServiceError::Import(_) | ServiceError::NoKey => {
+        ServiceError::Invalid { .. }
+        | ServiceError::Import(_)
+        | ServiceError::NoKey
+        | ServiceError::NotProven(_) => {
             let (status, message) = service_status(&error);
-            let query = ShowQuery {
-                notice: String::new(),
-                check: String::new(),
+            let shown = Shown {
+                query: ShowQuery {
+                    notice: String::new(),
+                    check: String::new(),
+                },
+                error: Some(message),
+                import_open: matches!(
+                    error,
+                    ServiceError::Invalid { .. } | ServiceError::Import(_)
+                ),
             };
-            domain_page(state, scope, id, status, query, Some(message)).await
+            domain_page(state, scope, id, status, shown).await
         }
         other => Err(other.into()),
     }

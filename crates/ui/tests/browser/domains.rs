@@ -1,4 +1,5 @@
-//! Signing domains: a new one, a generated key and its DNS record, an encrypted key imported
+//! Signing domains: a new one, a generated key and its DNS record, activation refused until the
+//! domain is proven and accepted once its DKIM record is published, an encrypted key imported
 //! with a wrong and then the right password, activation and the DNS check.
 
 use crate::support::{ACME_ADMIN, FIXTURE_PASSWORD, Harness, PASSWORD, fixture};
@@ -20,6 +21,7 @@ async fn new_domain_with_generated_key_shows_the_dns_record() {
             .contains("Signing domain added")
     );
     assert_eq!(harness.text("#domain-status").await, "no key yet");
+    let domain_path = harness.current_path().await;
 
     harness.click("#generate-key").await;
     assert!(harness.text("#notice").await.contains("RSA-2048"));
@@ -86,6 +88,50 @@ async fn new_domain_with_generated_key_shows_the_dns_record() {
         list.contains("mail.client.test") && list.contains("key ready"),
         "{list}"
     );
+
+    // The page says before activating that the domain is not proven, and how to prove it.
+    harness.goto(&domain_path).await;
+    assert_eq!(harness.text("#proof-status").await, "pending");
+    assert_eq!(
+        harness.text("#verification-name").await,
+        "_sealpost.mail.client.test"
+    );
+    assert!(
+        harness
+            .text("#verification-value")
+            .await
+            .starts_with("sealpost-verification=")
+    );
+    harness.scroll_to("#proof").await;
+    harness.shot("proof-pending").await;
+    // Activating before anything is published is refused with what DNS showed.
+    harness.click("#activate").await;
+    let error = harness.text("#error").await;
+    assert!(
+        error.contains("mail.client.test is not proven yet")
+            && error.contains("workplace._domainkey.mail.client.test"),
+        "{error}"
+    );
+    assert_eq!(
+        harness.text("#domain-status").await,
+        "key ready, not active"
+    );
+    harness.shot("activation-refused").await;
+
+    // The IT department publishes the DKIM record the page shows: activation proves the domain.
+    let name = harness.text("#record-name").await;
+    let value = harness.text("#record-value").await;
+    harness.publish(|zone| zone.txt_split(&name, &value));
+    harness.click("#activate").await;
+    assert!(harness.text("#notice").await.contains("active"));
+    assert_eq!(harness.text("#domain-status").await, "active");
+    assert_eq!(harness.text("#proof-status").await, "proven");
+    let proof = harness.text("#proof-text").await;
+    assert!(proof.contains("by the DKIM record"), "{proof}");
+    harness.click("#sending-domains-link").await;
+    let card = "[data-domain='mail.client.test']";
+    assert_eq!(harness.text(&format!("{card} .status")).await, "proven");
+    harness.shot("sending-domains").await;
     harness.finish().await;
 }
 
