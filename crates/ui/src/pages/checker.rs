@@ -199,7 +199,11 @@ pub async fn send_test_mailing(
             .unwrap_or_default();
             Ok(Redirect::to(&format!("{}/checker?{query}", tenant_path(&scope))).into_response())
         }
-        Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
+        Err(
+            error @ (ServiceError::Invalid { .. }
+            | ServiceError::Conflict(_)
+            | ServiceError::Unproven(_)),
+        ) => {
             let (status, message) = service_status(&error);
             crate::pages::troubleshoot::page_with_error(
                 &state,

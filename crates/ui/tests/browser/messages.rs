@@ -1,6 +1,7 @@
 //! Mailings end to end: a sender refused with the reason, a mailing sent, its recipients
 //! reaching "sent" on refresh, its message verifying with DKIM; then the troubleshooting
-//! screen, a test mailing, and the checker's report of it.
+//! screen, a test mailing refused from an unproven domain and sent from a proven one, and the
+//! checker's report of it.
 
 use crate::support::{ACME_ADMIN, Harness, PASSWORD};
 
@@ -141,6 +142,17 @@ async fn troubleshooting_sends_a_test_mailing_and_the_report_appears() {
     harness.click("#diagnose").await;
     let verdict = harness.text("#signing-verdict").await;
     assert!(verdict.contains("unsigned"), "{verdict}");
+    // A test mailing from a domain the tenant has not proven is refused on this page, with the
+    // way to prove it.
+    harness.click("#send-test-mailing").await;
+    let refused = harness.text("#test-error").await;
+    assert!(
+        refused.contains("the From domain unsigned.test has not been proven")
+            && refused.contains("add unsigned.test as a sending domain"),
+        "{refused}"
+    );
+    harness.scroll_to("#step-test").await;
+    harness.shot("test-mailing-unproven").await;
 
     harness.fill("#sender", "facilities@client.test").await;
     harness.click("#diagnose").await;
