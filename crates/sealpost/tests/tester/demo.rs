@@ -37,7 +37,7 @@ fn a_demo_test_mailing_arrives_and_passes_dkim_spf_and_dmarc() {
     // The queued message shows the recipient delivered, and the stored report keeps the
     // message exactly as it arrived, signature included.
     let message_id = sent["message_id"].as_str().unwrap();
-    let (_, message) = demo.request("GET", &format!("/api/v1/messages/{message_id}"), None);
+    let message = demo.settled_message(message_id);
     assert_eq!(message["recipients"][0]["state"], "sent", "{message}");
     let id = report["id"].as_str().unwrap();
     let (status, raw) = demo.request("GET", &format!("/api/v1/checker/reports/{id}/raw"), None);

@@ -117,6 +117,23 @@ impl Demo {
         }
     }
 
+    /// The message once its first recipient has left the `queued` and `sending` states: the
+    /// listener stores a report before its 250, and the sender records the outcome only after
+    /// it, so a report can be readable a moment before the outcome is.
+    pub fn settled_message(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, message) = self.request("GET", &format!("/api/v1/messages/{id}"), None);
+            assert_eq!(status, 200, "{message}");
+            let state = message["recipients"][0]["state"].as_str().unwrap_or("");
+            if !matches!(state, "queued" | "sending") {
+                return message;
+            }
+            assert!(Instant::now() < deadline, "{id} did not settle: {message}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// What the node has logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.directory.path().join("stderr.log")).unwrap()
