@@ -3,6 +3,7 @@
 
 mod address;
 mod checker;
+mod client_connections;
 mod content;
 mod delivery;
 mod dns_record;
@@ -18,8 +19,9 @@ mod tenant;
 mod user;
 
 pub use address::{AddressError, EmailAddress};
-pub use content::{ContentProblem, check_content};
 pub use checker::{CheckerAddress, CheckerReportRecord};
+pub use client_connections::{ClientConnections, ClientSlot, client_key};
+pub use content::{ContentProblem, check_content};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
 pub use ids::{

@@ -9,7 +9,6 @@
 
 mod address;
 mod backend;
-mod clients;
 mod command;
 mod config;
 mod connection;

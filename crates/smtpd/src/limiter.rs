@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::clients::client_key;
+use sealpost_domain::client_key;
 
 /// Above this many tracked addresses every call first drops the addresses whose failures
 /// have all left the window, so that a scan from many addresses cannot grow the map forever.

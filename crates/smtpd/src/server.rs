@@ -14,11 +14,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::backend::SubmissionBackend;
-use crate::clients::ClientConnections;
 use crate::config::SmtpdConfig;
 use crate::connection::{Shared, serve_connection};
 use crate::limiter::AuthLimiter;
 use crate::reply::Reply;
+use sealpost_domain::ClientConnections;
 
 /// How long to pause after a failed accept (out of file descriptors, for example), so that
 /// the loop does not spin while the condition lasts.

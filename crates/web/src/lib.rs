@@ -5,7 +5,6 @@
 mod api_errors;
 mod auth;
 mod checker;
-mod clients;
 mod dkim;
 pub mod dkim_views;
 pub mod dns_views;

@@ -29,7 +29,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt as _;
 
-use crate::clients::ClientConnections;
+use sealpost_domain::ClientConnections;
 
 /// How long to pause after a failed accept (out of file descriptors, for example), so that
 /// the loop does not spin while the condition lasts.

@@ -1,5 +1,6 @@
 //! Counts the connections of each client address, so that one client cannot hold every slot
-//! of the listener and shut the others out.
+//! of a listener and shut the others out. Both listeners (SMTP and HTTP) use this one count;
+//! it is plain bookkeeping, without I/O.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -9,20 +10,20 @@ type Counts = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
 /// The connections open per client address, each bounded by `max_per_client`.
 #[derive(Debug)]
-pub(crate) struct ClientConnections {
+pub struct ClientConnections {
     max_per_client: usize,
     counts: Counts,
 }
 
 /// One connection's place in its client's count, given back when dropped.
 #[derive(Debug)]
-pub(crate) struct ClientSlot {
+pub struct ClientSlot {
     counts: Counts,
     key: IpAddr,
 }
 
 impl ClientConnections {
-    pub(crate) fn new(max_per_client: usize) -> Self {
+    pub fn new(max_per_client: usize) -> Self {
         Self {
             max_per_client,
             counts: Counts::default(),
@@ -31,7 +32,7 @@ impl ClientConnections {
 
     /// A slot for one more connection from `address`, or `None` when it already has as many
     /// as allowed.
-    pub(crate) fn try_acquire(&self, address: IpAddr) -> Option<ClientSlot> {
+    pub fn try_acquire(&self, address: IpAddr) -> Option<ClientSlot> {
         let key = client_key(address);
         let mut counts = lock(&self.counts);
         let count = counts.entry(key).or_default();
@@ -67,7 +68,7 @@ fn lock(counts: &Counts) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
 
 /// IPv4 addresses count one by one. An IPv6 client usually holds a whole /64, so it counts
 /// per /64; otherwise it could take a fresh address for every connection or attempt.
-pub(crate) fn client_key(address: IpAddr) -> IpAddr {
+pub fn client_key(address: IpAddr) -> IpAddr {
     match address.to_canonical() {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => {
