@@ -4,11 +4,11 @@
 //! return the first message instead of sending twice.
 
 use sealpost_dkim::Mailbox;
-use sealpost_domain::{
-    DeliveryMode, IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId,
-    RecipientState, Route, SigningRecord, TenantId, limits,
-};
 use sealpost_domain::ContentProblem;
+use sealpost_domain::{
+    DeliveryMode, IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState,
+    Route, SigningRecord, TenantId, limits,
+};
 use sealpost_store::StoreError;
 
 use crate::signing::SigningOutcome;
@@ -200,8 +200,8 @@ impl Service {
         let mut seen = std::collections::HashSet::with_capacity(addresses.len());
         let mut recipients = Vec::with_capacity(addresses.len());
         for address in addresses {
-            let mailbox =
-                Mailbox::parse(address).map_err(|error| invalid("recipients", error.to_string()))?;
+            let mailbox = Mailbox::parse(address)
+                .map_err(|error| invalid("recipients", error.to_string()))?;
             let address = mailbox.to_string();
             if !seen.insert(address.clone()) {
                 continue;

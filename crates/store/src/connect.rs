@@ -88,7 +88,9 @@ impl Store {
                 let mut first = PgConnection::connect_with(&plain)
                     .await
                     .map_err(|error| StoreError::Unreachable(error.to_string()))?;
-                sqlx::migrate!("migrations/postgres").run(&mut first).await?;
+                sqlx::migrate!("migrations/postgres")
+                    .run(&mut first)
+                    .await?;
                 first.close().await.ok();
                 let options = plain.options([("statement_timeout", timeout.as_str())]);
                 let pool = PgPoolOptions::new()
