@@ -37,6 +37,42 @@ impl std::fmt::Debug for RelayForm<'_> {
     }
 }
 
+impl RelayForm<'_> {
+    /// The host, trimmed and lowercased, when it is a host name or an IP address.
+    pub fn checked_host(&self) -> Result<String, ServiceError> {
+        let host = self.host.trim();
+        let host_valid = host.parse::<IpAddr>().is_ok() || DomainName::parse(host).is_ok();
+        if !host_valid {
+            return Err(invalid(
+                "host",
+                format!("{host:?} is not a host name or IP address"),
+            ));
+        }
+        Ok(host.to_ascii_lowercase())
+    }
+
+    /// Checks every field but the host and the password: the port, the user name (one line)
+    /// and the TLS mode with "use SSL". A request that switches to native delivery may carry
+    /// these fields; they are checked too, so that a wrong one is never silently accepted.
+    pub fn checked_options(&self) -> Result<TlsMode, ServiceError> {
+        if self.port == 0 {
+            return Err(invalid("port", "use a port from 1 to 65535"));
+        }
+        if self.username.contains(['\r', '\n']) {
+            return Err(invalid("username", "the user name contains a line break"));
+        }
+        let tls_mode = TlsMode::parse(self.tls_mode)
+            .ok_or_else(|| invalid("tls_mode", "use default, required or none"))?;
+        if self.implicit_tls && tls_mode == TlsMode::None {
+            return Err(invalid(
+                "tls_mode",
+                "\"use SSL\" encrypts from the start; it cannot go with TLS mode none",
+            ));
+        }
+        Ok(tls_mode)
+    }
+}
+
 fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid {
         field,
@@ -68,28 +104,8 @@ impl Service {
         tenant: TenantId,
         form: RelayForm<'_>,
     ) -> Result<DeliveryMode, ServiceError> {
-        let host = form.host.trim();
-        let host_valid = host.parse::<IpAddr>().is_ok() || DomainName::parse(host).is_ok();
-        if !host_valid {
-            return Err(invalid(
-                "host",
-                format!("{host:?} is not a host name or IP address"),
-            ));
-        }
-        if form.port == 0 {
-            return Err(invalid("port", "use a port from 1 to 65535"));
-        }
-        if form.username.contains(['\r', '\n']) {
-            return Err(invalid("username", "the user name contains a line break"));
-        }
-        let tls_mode = TlsMode::parse(form.tls_mode)
-            .ok_or_else(|| invalid("tls_mode", "use default, required or none"))?;
-        if form.implicit_tls && tls_mode == TlsMode::None {
-            return Err(invalid(
-                "tls_mode",
-                "\"use SSL\" encrypts from the start; it cannot go with TLS mode none",
-            ));
-        }
+        let host = form.checked_host()?;
+        let tls_mode = form.checked_options()?;
         let current = self.delivery_mode(tenant).await?;
         let stored_password = matches!(&current, DeliveryMode::Relay(relay) if relay.password_set)
             || self.store.sealed_relay_password(tenant).await?.is_some();
@@ -103,7 +119,7 @@ impl Service {
         let sealed =
             password.map(|password| self.vault.seal_secret(tenant, RELAY_PASSWORD, password));
         let mode = DeliveryMode::Relay(RelaySettings {
-            host: host.to_ascii_lowercase(),
+            host,
             port: form.port,
             username: form.username.to_owned(),
             implicit_tls: form.implicit_tls,

@@ -45,11 +45,15 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
     }
 }
 
-/// A one-line text field: present, not too long, and without line breaks (which would let a
-/// value write its own mail headers).
+/// A contact id that names no contact of the tenant. The id is well formed; whether it names a
+/// contact depends on the tenant's contacts at the moment, so this is a conflict with that state
+/// (409), not a malformed request. It is not a 404, which this API keeps for the resource the
+/// path names (the mailings collection exists).
 fn missing_contact(field: &'static str) -> impl Fn(StoreError) -> ServiceError {
     move |error| match error {
-        StoreError::NotFound => invalid(field, "no such contact of this tenant"),
+        StoreError::NotFound => {
+            ServiceError::Conflict(format!("{field}: no such contact of this tenant"))
+        }
         other => other.into(),
     }
 }

@@ -360,13 +360,15 @@ impl Service {
             .delivery
             .as_ref()
             .ok_or_else(|| ServiceError::Internal("delivery is not configured".into()))?;
-        let (relay, password) =
-            self.relay_credentials(tenant)
-                .await?
-                .ok_or_else(|| ServiceError::Invalid {
-                    field: "mode",
-                    message: "the tenant does not use its own mail server".to_owned(),
-                })?;
+        let (relay, password) = self
+            .relay_credentials(tenant)
+            .await?
+            // A state to change first (switch to the own mail server), not a bad request.
+            .ok_or_else(|| {
+                ServiceError::Conflict(
+                    "mode: the tenant does not use its own mail server".to_owned(),
+                )
+            })?;
         Ok(test_relay_connection(
             &self.resolver,
             &relay_config(&relay, &password),

@@ -51,13 +51,17 @@ fn page(status: StatusCode, message: &str) -> Response {
 pub fn service_status(error: &ServiceError) -> (StatusCode, String) {
     let message = error.to_string();
     match error {
-        ServiceError::Invalid { .. }
-        | ServiceError::Import(_)
-        | ServiceError::Unproven(_)
-        | ServiceError::NotProven(_) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        ServiceError::Invalid { .. } | ServiceError::Import(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, message)
+        }
+        // The same statuses as the API: sending as an unproven domain is forbidden, and a
+        // proof DNS does not show yet is a state to change, like a missing key.
+        ServiceError::Unproven(_) => (StatusCode::FORBIDDEN, message),
         ServiceError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, message),
         ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, message),
-        ServiceError::Conflict(_) | ServiceError::NoKey => (StatusCode::CONFLICT, message),
+        ServiceError::Conflict(_) | ServiceError::NoKey | ServiceError::NotProven(_) => {
+            (StatusCode::CONFLICT, message)
+        }
         ServiceError::SignInRefused => (StatusCode::UNAUTHORIZED, message),
         ServiceError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, message),
         ServiceError::WrongMasterKey(_) | ServiceError::Internal(_) => {

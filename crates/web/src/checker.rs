@@ -116,8 +116,9 @@ pub async fn issue_address(
 /// (signing, queue, delivery route); poll the reports with its token (SPEC S5.4, S7.3).
 #[utoipa::path(post, path = "/api/v1/checker/test-mailings", tag = "checker",
     security(("api_key" = [])), request_body = TestMailingRequest,
-    responses((status = 202, body = TestAddressView), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = TestAddressView),
+        (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn send_test_mailing(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,

@@ -3,11 +3,14 @@
 //! which is logged once here.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sealpost_service::ServiceError;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::serve::BodyDeadlinePassed;
@@ -132,16 +135,15 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooLarge(_) => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
             }
-            ServiceError::Unproven(_) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "sender_domain_not_proven",
-                message,
-            ),
-            ServiceError::NotProven(_) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "domain_not_proven",
-                message,
-            ),
+            // The request is well formed; what refuses it is the tenant's standing: it may not
+            // send as a domain it has not proven (403), and a proof DNS does not show yet is a
+            // state to change before retrying, like a missing key (409).
+            ServiceError::Unproven(_) => {
+                Self::new(StatusCode::FORBIDDEN, "sender_domain_not_proven", message)
+            }
+            ServiceError::NotProven(_) => {
+                Self::new(StatusCode::CONFLICT, "domain_not_proven", message)
+            }
             ServiceError::SignInRefused => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
             }
@@ -193,7 +195,57 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `Json` whose rejections use our error format.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `Json` whose rejections use our error format, and which takes only a JSON object: serde
+/// also reads a struct from an array of its fields in order (`[null, null]`), a second form that
+/// the document does not describe and no client means to send.
 pub(crate) struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !json_content_type(request.headers()) {
+            // axum words the missing content type; it checks the same way, so this refuses.
+            let Json(value) = Json::<T>::from_request(request, state).await?;
+            return Ok(Self(value));
+        }
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| Self::Rejection::unreadable_body(&rejection))?;
+        let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
+        if first.is_some_and(|byte| *byte != b'{') {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the request body must be a JSON object",
+            ));
+        }
+        let Json(value) = Json::<T>::from_bytes(&body)?;
+        Ok(Self(value))
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json` or `application/*+json`),
+/// as axum's `Json` decides it.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", subtype)) => subtype == "json" || subtype.ends_with("+json"),
+        _ => false,
+    }
+}

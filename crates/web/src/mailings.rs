@@ -204,7 +204,9 @@ pub async fn list(
 /// tenant is refused with the reason (SPEC S6.1).
 #[utoipa::path(post, path = "/api/v1/mailings", tag = "mailings",
     security(("api_key" = [])), request_body = MailingRequest,
-    responses((status = 201, body = MailingView), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = MailingView),
+        (status = 409, body = ErrorBody, description = "a contact id that names no contact of the tenant"),
+        (status = 422, body = ErrorBody)))]
 pub async fn create(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,

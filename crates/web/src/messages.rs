@@ -83,7 +83,9 @@ fn accepted(accepted: sealpost_service::Accepted) -> (StatusCode, Json<AcceptedV
 #[utoipa::path(post, path = "/api/v1/messages", tag = "messages",
     security(("api_key" = [])), request_body = ComposeRequest,
     params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = AcceptedView), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = AcceptedView),
+        (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
+        (status = 422, body = ErrorBody)))]
 pub async fn submit(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
@@ -140,7 +142,9 @@ pub async fn submit(
 #[utoipa::path(post, path = "/api/v1/messages/raw", tag = "messages",
     security(("api_key" = [])), request_body = RawMessageRequest,
     params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = AcceptedView), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = AcceptedView),
+        (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
+        (status = 422, body = ErrorBody)))]
 pub async fn submit_raw(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,

@@ -123,7 +123,8 @@ pub async fn show(
     security(("api_key" = [])), params(("domain" = String, Path, pattern = "^(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$", max_length = 253)),
     responses((status = 200, body = SendingDomainView, description = "proven"),
         (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "not proven: what DNS showed, and the record to publish")))]
+        (status = 409, body = ErrorBody, description = "not proven: what DNS showed, and the record to publish"),
+        (status = 422, body = ErrorBody, description = "the path does not hold a valid domain name")))]
 pub async fn verify(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,

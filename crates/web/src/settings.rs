@@ -8,7 +8,8 @@ use axum::routing::{get, post};
 use sealpost_delivery::Party;
 use sealpost_domain::DeliveryMode;
 use sealpost_service::RelayForm;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::TenantAuth;
@@ -71,7 +72,9 @@ pub struct DeliveryRequest {
         max_length = 253
     )]
     pub host: Option<String>,
-    /// 587 when left out.
+    /// 587 when left out. A whole number, also when written with a zero fraction (`587.0`),
+    /// as JSON Schema reads `integer`.
+    #[serde(default, deserialize_with = "whole_port")]
     #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
     /// One line; empty for a server that needs no login.
@@ -86,6 +89,29 @@ pub struct DeliveryRequest {
     /// required.
     #[schema(pattern = "^(?:default|required|none)$")]
     pub tls_mode: Option<String>,
+}
+
+/// A port as JSON Schema's `integer` reads it: `587` and `587.0` are the same number, and a
+/// fraction or a number outside 0..=65535 is refused.
+fn whole_port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|value| value.fract() == 0.0 && (0.0..=65535.0).contains(value))
+            // The filter leaves only whole numbers that fit, so the conversion is exact.
+            .map(|value| value as u64)
+    });
+    whole
+        .and_then(|value| u16::try_from(value).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "port: {number} is not a whole number from 1 to 65535"
+            ))
+        })
 }
 
 impl From<DeliveryMode> for DeliveryView {
@@ -127,19 +153,26 @@ pub async fn update(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<DeliveryRequest>,
 ) -> Result<Json<DeliveryView>, ApiError> {
+    let form = RelayForm {
+        host: request.host.as_deref().unwrap_or_default(),
+        port: request.port.unwrap_or(587),
+        username: &request.username,
+        password: request.password.as_deref(),
+        implicit_tls: request.use_ssl,
+        tls_mode: request.tls_mode.as_deref().unwrap_or("default"),
+    };
     let mode = match request.mode.as_str() {
-        "native" => state.service.set_native_delivery(tenant).await?,
-        "relay" => {
-            let form = RelayForm {
-                host: request.host.as_deref().unwrap_or_default(),
-                port: request.port.unwrap_or(587),
-                username: &request.username,
-                password: request.password.as_deref(),
-                implicit_tls: request.use_ssl,
-                tls_mode: request.tls_mode.as_deref().unwrap_or("default"),
-            };
-            state.service.set_relay_delivery(tenant, form).await?
+        // Native delivery does not use the relay fields, but a request that carries them gets
+        // them checked: the document gives each field its rules whatever the mode, and a wrong
+        // value is never silently taken.
+        "native" => {
+            if request.host.is_some() {
+                form.checked_host()?;
+            }
+            form.checked_options()?;
+            state.service.set_native_delivery(tenant).await?
         }
+        "relay" => state.service.set_relay_delivery(tenant, form).await?,
         other => {
             return Err(ApiError::new(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -155,7 +188,8 @@ pub async fn update(
 /// no mail is sent. The transcript never contains the password.
 #[utoipa::path(post, path = "/api/v1/settings/delivery/test", tag = "settings",
     security(("api_key" = [])),
-    responses((status = 200, body = ConnectionTestView), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ConnectionTestView),
+        (status = 409, body = ErrorBody, description = "the tenant does not use its own mail server")))]
 pub async fn test_connection(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,

@@ -87,9 +87,9 @@ pub async fn show(
     security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     request_body = UpdateSigningDomainRequest,
     responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "activation without a key, or a duplicate"),
-        (status = 422, body = ErrorBody,
-            description = "an invalid selector, or activation of a domain the tenant has not proven")))]
+        (status = 409, body = ErrorBody,
+            description = "activation without a key or of a domain the tenant has not proven, or a duplicate"),
+        (status = 422, body = ErrorBody, description = "an invalid selector")))]
 pub async fn update(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,

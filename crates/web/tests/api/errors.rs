@@ -98,3 +98,48 @@ async fn a_query_string_that_does_not_parse_is_400_json() {
         "missing field `sender`",
     );
 }
+
+/// serde reads a struct from an array of its fields in order; the API takes only the object
+/// its document describes, on every route with a JSON body.
+#[tokio::test]
+async fn a_json_array_in_place_of_the_object_is_refused() {
+    let (_directory, app) = sqlite_app().await;
+    let refused = call(
+        &app,
+        Method::POST,
+        "/api/v1/tenants",
+        Some(OPERATOR),
+        Some(json!(["acme"])),
+    )
+    .await;
+    assert_error(
+        &refused,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        "the request body must be a JSON object",
+    );
+    let token = tenant_token(&app, "acme").await;
+    let refused = call(
+        &app,
+        Method::PUT,
+        "/api/v1/settings/delivery",
+        Some(&token),
+        Some(json!(["native", null])),
+    )
+    .await;
+    assert_error(
+        &refused,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        "the request body must be a JSON object",
+    );
+    let (status, native) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/settings/delivery",
+        Some(&token),
+        Some(json!({"mode": "native"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{native}");
+}

@@ -178,7 +178,7 @@ async fn signing_domain_lifecycle() {
         let unproven = call(app, Method::PATCH, &path, token, Some(activate.clone())).await;
         assert_error(
             &unproven,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
             "domain_not_proven",
             "Publish the TXT record _sealpost.xn--bcher-kva.example",
         );

@@ -92,7 +92,7 @@ async fn a_tenant_cannot_send_as_another_tenants_domain() {
         .await;
         assert_error(
             &refused,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
             "domain_not_proven",
             "client.test is not proven yet",
         );
@@ -104,7 +104,7 @@ async fn a_tenant_cannot_send_as_another_tenants_domain() {
         let refused = send_raw(app, &intruder, "bounce@client.test", "desk@client.test").await;
         assert_error(
             &refused,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::FORBIDDEN,
             "sender_domain_not_proven",
             "the From domain client.test has not been proven to belong to this tenant; publish \
              the TXT record _sealpost.client.test",
@@ -112,7 +112,7 @@ async fn a_tenant_cannot_send_as_another_tenants_domain() {
         let refused = send_raw(app, &intruder, "bounce@client.test", "a@unknown.test").await;
         assert_error(
             &refused,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::FORBIDDEN,
             "sender_domain_not_proven",
             "add unknown.test as a sending domain",
         );
@@ -128,7 +128,7 @@ async fn a_tenant_cannot_send_as_another_tenants_domain() {
         .await;
         assert_error(
             &refused,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::FORBIDDEN,
             "sender_domain_not_proven",
             "client.test",
         );
@@ -170,7 +170,7 @@ async fn each_tenant_proves_a_shared_domain_with_its_own_record() {
         let failed = call(app, Method::POST, path, Some(&first), None).await;
         assert_error(
             &failed,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
             "domain_not_proven",
             "there is no TXT record at _sealpost.shared.test",
         );
@@ -180,7 +180,7 @@ async fn each_tenant_proves_a_shared_domain_with_its_own_record() {
         let failed = call(app, Method::POST, path, Some(&first), None).await;
         assert_error(
             &failed,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
             "domain_not_proven",
             "DNS did not answer",
         );
@@ -190,12 +190,12 @@ async fn each_tenant_proves_a_shared_domain_with_its_own_record() {
         let refused = call(app, Method::POST, path, Some(&second), None).await;
         assert_error(
             &refused,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
             "domain_not_proven",
             "not this tenant's token",
         );
         let refused = send_raw(app, &second, "b@shared.test", "b@shared.test").await;
-        assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.1);
+        assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
         // Both records side by side: each tenant may send, each proven by its own token.
         prove_domain(app, &second, &dns, zone, "shared.test").await;
         for token in [&first, &second] {
@@ -223,7 +223,7 @@ async fn each_tenant_proves_a_shared_domain_with_its_own_record() {
         .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let refused = send_raw(app, &second, "b@shared.test", "b@shared.test").await;
-        assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.0, StatusCode::FORBIDDEN);
         let gone = call(
             app,
             Method::GET,

@@ -94,8 +94,8 @@ async fn mailing_routes_refuse_bad_input_and_other_tenants() {
         .await;
         assert_error(
             &refused,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_input",
+            StatusCode::CONFLICT,
+            "conflict",
             "no such contact",
         );
 

@@ -168,8 +168,8 @@ async fn test_connection_shows_a_transcript_without_the_password() {
     let native = call(&app, Method::POST, path, Some(&token), None).await;
     assert_error(
         &native,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_input",
+        StatusCode::CONFLICT,
+        "conflict",
         "does not use its own mail server",
     );
 
@@ -196,4 +196,49 @@ async fn test_connection_shows_a_transcript_without_the_password() {
     assert!(!test.to_string().contains(PASSWORD) && !test.to_string().contains(&encoded));
     // The server really received the credentials: the redaction is in the transcript only.
     assert!(server.await.unwrap().contains(&encoded));
+}
+
+/// Relay fields sent with mode native are checked as in mode relay (they used to be ignored, so
+/// a user name with a line break got 200), and a port written `587.0` is the integer 587, as
+/// the document's `integer` says.
+#[tokio::test]
+async fn native_mode_checks_the_relay_fields_and_a_port_may_have_a_zero_fraction() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = testing::fresh_stores(directory.path()).await.remove(0);
+    let app = app(store).await;
+    let token = tenant_token(&app, "acme").await;
+    let path = "/api/v1/settings/delivery";
+    let bad = [
+        (json!({"mode": "native", "username": "a\nb"}), "username"),
+        (json!({"mode": "native", "host": "not a host"}), "host"),
+        (json!({"mode": "native", "port": 0}), "port"),
+        (json!({"mode": "native", "tls_mode": "never"}), "tls_mode"),
+        (
+            json!({"mode": "native", "use_ssl": true, "tls_mode": "none"}),
+            "tls_mode",
+        ),
+    ];
+    for (body, field) in bad {
+        let refused = call(&app, Method::PUT, path, Some(&token), Some(body)).await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            &format!("{field}: "),
+        );
+    }
+    let well_formed = json!({"mode": "native", "host": "smtp.client.test", "port": 465});
+    let (status, native) = call(&app, Method::PUT, path, Some(&token), Some(well_formed)).await;
+    assert_eq!(status, StatusCode::OK, "{native}");
+    assert_eq!(native["mode"], "native");
+
+    let relay = json!({"mode": "relay", "host": "smtp.client.test", "port": 587.0});
+    let (status, saved) = call(&app, Method::PUT, path, Some(&token), Some(relay)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["relay"]["port"], 587);
+    for port in [json!(587.5), json!(65536), json!(-1)] {
+        let body = json!({"mode": "relay", "host": "smtp.client.test", "port": port});
+        let refused = call(&app, Method::PUT, path, Some(&token), Some(body)).await;
+        assert_error(&refused, StatusCode::BAD_REQUEST, "bad_request", "port");
+    }
 }
