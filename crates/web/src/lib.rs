@@ -13,6 +13,7 @@ mod mailings;
 pub mod message_views;
 mod messages;
 mod openapi;
+mod schema_rules;
 mod sending_domains;
 pub mod serve;
 mod settings;

@@ -82,7 +82,8 @@ fn accepted(accepted: sealpost_service::Accepted) -> (StatusCode, Json<AcceptedV
 /// message is committed. Send `Idempotency-Key` to make retries of this request safe.
 #[utoipa::path(post, path = "/api/v1/messages", tag = "messages",
     security(("api_key" = [])), request_body = ComposeRequest,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$",
+        min_length = 1, max_length = 200)),
     responses((status = 202, body = AcceptedView),
         (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
         (status = 422, body = ErrorBody)))]
@@ -141,7 +142,8 @@ pub async fn submit(
 /// MIME-Version) and signed before it is committed; 202 means it is durable.
 #[utoipa::path(post, path = "/api/v1/messages/raw", tag = "messages",
     security(("api_key" = [])), request_body = RawMessageRequest,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$",
+        min_length = 1, max_length = 200)),
     responses((status = 202, body = AcceptedView),
         (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
         (status = 422, body = ErrorBody)))]

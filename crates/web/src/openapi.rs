@@ -192,8 +192,12 @@ fn reads_body_or_query(operation: &Operation) -> bool {
     has_body(operation) || has_parameter_in(operation, ParameterIn::Query)
 }
 
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document as served: the derived one with the rules the derive cannot state.
+pub async fn document() -> Json<serde_json::Value> {
+    let mut document =
+        serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    crate::schema_rules::add(&mut document);
+    Json(document)
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub struct DeliveryRequest {
     pub mode: String,
     /// The mail server's host name or IP address (relay only).
     #[schema(
-        pattern = "^(?:(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}|(?:[0-9]{1,2}\\.){3}[0-9]{1,2})$",
+        pattern = "^(?:(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}|(?:[1-9]?[0-9]\\.){3}[1-9]?[0-9])$",
         max_length = 253
     )]
     pub host: Option<String>,
