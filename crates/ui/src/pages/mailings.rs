@@ -253,7 +253,7 @@ pub async fn create(
             mailing.id
         ))
         .into_response()),
-        Err(error @ ServiceError::Invalid { .. }) => {
+        Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
             let (status, message) = service_status(&error);
             list_page(&state, &scope, status, Some(&fields), "", Some(message)).await
         }
@@ -357,7 +357,11 @@ pub async fn send(
             tenant_path(&scope)
         ))
         .into_response()),
-        Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
+        Err(
+            error @ (ServiceError::Invalid { .. }
+            | ServiceError::Conflict(_)
+            | ServiceError::Unproven(_)),
+        ) => {
             let (status, message) = service_status(&error);
             mailing_page(&state, &scope, id, status, "", Some(message)).await
         }
