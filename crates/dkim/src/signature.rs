@@ -65,129 +65,22 @@ fn error(cause: Cause, detail: impl Into<String>) -> SignatureError {
 impl Signature {
     /// Reads the tags of a field value. The tag list is returned even when the signature is
     /// unusable, so a report can show what the signer wrote.
+    ///
+    /// The tags are checked in a fixed order, so a field with several faults always reports the
+    /// same one first.
     pub fn parse(tags: &TagList) -> Result<Self, SignatureError> {
-        let required = |name: &str| {
-            tags.get(name).ok_or_else(|| {
-                error(
-                    Cause::SignatureSyntax,
-                    format!("the required tag {name}= is missing"),
-                )
-            })
-        };
-        let version = required("v")?;
-        if version != "1" {
-            return Err(error(
-                Cause::UnsupportedVersion,
-                format!("v={version}; only v=1 is defined"),
-            ));
-        }
-        let algorithm = match required("a")?.to_ascii_lowercase().as_str() {
-            "rsa-sha256" => Algorithm::RsaSha256,
-            "ed25519-sha256" => Algorithm::Ed25519Sha256,
-            "rsa-sha1" => {
-                return Err(error(
-                    Cause::UnsupportedAlgorithm,
-                    "a=rsa-sha1: SHA-1 signatures are no longer accepted (RFC 8301)",
-                ));
-            }
-            other => {
-                return Err(error(
-                    Cause::UnsupportedAlgorithm,
-                    format!("a={other} is not a known DKIM algorithm"),
-                ));
-            }
-        };
-        let signature = decode_base64("b", required("b")?)?;
-        let body_hash = decode_base64("bh", required("bh")?)?;
-        let domain = required("d")?.trim_end_matches('.').to_ascii_lowercase();
-        let selector = required("s")?.to_ascii_lowercase();
-        if domain.is_empty() || selector.is_empty() {
-            return Err(error(Cause::SignatureSyntax, "d= or s= is empty"));
-        }
-        let signed_headers: Vec<String> =
-            required("h")?.split(':').map(without_whitespace).collect();
-        if signed_headers.iter().any(String::is_empty) {
-            return Err(error(
-                Cause::SignatureSyntax,
-                "h= contains an empty header name",
-            ));
-        }
-        if !signed_headers
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case("from"))
-        {
-            return Err(error(
-                Cause::FromNotSigned,
-                format!("h={} does not include From", signed_headers.join(":")),
-            ));
-        }
-        let (header_canonicalization, body_canonicalization) = match tags.get("c") {
-            None => (Canonicalization::Simple, Canonicalization::Simple),
-            Some(value) => {
-                let (header, body) = value.split_once('/').unwrap_or((value, "simple"));
-                match (
-                    Canonicalization::parse(header),
-                    Canonicalization::parse(body),
-                ) {
-                    (Some(header), Some(body)) => (header, body),
-                    _ => {
-                        return Err(error(
-                            Cause::UnsupportedCanonicalization,
-                            format!("c={value}; only simple and relaxed are defined"),
-                        ));
-                    }
-                }
-            }
-        };
-        if let Some(query) = tags.get("q")
-            && !query
-                .split(':')
-                .any(|method| method.trim().eq_ignore_ascii_case("dns/txt"))
-        {
-            return Err(error(
-                Cause::SignatureSyntax,
-                format!("q={query}; only dns/txt is defined"),
-            ));
-        }
-        let number = |name: &str| -> Result<Option<u64>, SignatureError> {
-            tags.get(name)
-                .map(|value| {
-                    value.parse::<u64>().map_err(|_| {
-                        error(
-                            Cause::SignatureSyntax,
-                            format!("{name}={value} is not a number"),
-                        )
-                    })
-                })
-                .transpose()
-        };
-        let body_length = number("l")?;
-        let timestamp = number("t")?.map(clamp_i64);
-        let expiration = number("x")?.map(clamp_i64);
-        if let (Some(timestamp), Some(expiration)) = (timestamp, expiration)
-            && expiration < timestamp
-        {
-            return Err(error(
-                Cause::SignatureInconsistent,
-                format!("x={expiration} is earlier than t={timestamp}"),
-            ));
-        }
-        let identity = tags.get("i").map(str::to_owned);
-        if let Some(identity) = &identity {
-            let identity_domain = identity
-                .rsplit_once('@')
-                .map_or(identity.as_str(), |(_, domain)| domain)
-                .trim_end_matches('.')
-                .to_ascii_lowercase();
-            let within =
-                identity_domain == domain || identity_domain.ends_with(&format!(".{domain}"));
-            if !within {
-                return Err(error(
-                    Cause::SignatureInconsistent,
-                    format!("i={identity} is not within d={domain}"),
-                ));
-            }
-        }
+        check_version(required(tags, "v")?)?;
+        let algorithm = parse_algorithm(required(tags, "a")?)?;
+        let signature = decode_base64("b", required(tags, "b")?)?;
+        let body_hash = decode_base64("bh", required(tags, "bh")?)?;
+        let (domain, selector) = parse_domain_and_selector(tags)?;
+        let signed_headers = parse_signed_headers(required(tags, "h")?)?;
+        let (header_canonicalization, body_canonicalization) =
+            parse_canonicalization(tags.get("c"))?;
+        check_query_method(tags.get("q"))?;
+        let body_length = parse_number(tags, "l")?;
+        let (timestamp, expiration) = parse_validity_period(tags)?;
+        let identity = parse_identity(tags.get("i"), &domain)?;
         Ok(Self {
             algorithm,
             signature,
@@ -208,6 +101,157 @@ impl Signature {
     pub fn key_name(&self) -> String {
         format!("{}._domainkey.{}", self.selector, self.domain)
     }
+}
+
+fn required<'a>(tags: &'a TagList, name: &str) -> Result<&'a str, SignatureError> {
+    tags.get(name).ok_or_else(|| {
+        error(
+            Cause::SignatureSyntax,
+            format!("the required tag {name}= is missing"),
+        )
+    })
+}
+
+fn check_version(version: &str) -> Result<(), SignatureError> {
+    if version != "1" {
+        return Err(error(
+            Cause::UnsupportedVersion,
+            format!("v={version}; only v=1 is defined"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_algorithm(value: &str) -> Result<Algorithm, SignatureError> {
+    match value.to_ascii_lowercase().as_str() {
+        "rsa-sha256" => Ok(Algorithm::RsaSha256),
+        "ed25519-sha256" => Ok(Algorithm::Ed25519Sha256),
+        "rsa-sha1" => Err(error(
+            Cause::UnsupportedAlgorithm,
+            "a=rsa-sha1: SHA-1 signatures are no longer accepted (RFC 8301)",
+        )),
+        other => Err(error(
+            Cause::UnsupportedAlgorithm,
+            format!("a={other} is not a known DKIM algorithm"),
+        )),
+    }
+}
+
+/// `d=` and `s=`, lowercased, the domain without a trailing dot; neither may be empty.
+fn parse_domain_and_selector(tags: &TagList) -> Result<(String, String), SignatureError> {
+    let domain = required(tags, "d")?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let selector = required(tags, "s")?.to_ascii_lowercase();
+    if domain.is_empty() || selector.is_empty() {
+        return Err(error(Cause::SignatureSyntax, "d= or s= is empty"));
+    }
+    Ok((domain, selector))
+}
+
+/// The `h=` list, which must name From: a signature that does not cover From says nothing
+/// about who sent the message.
+fn parse_signed_headers(value: &str) -> Result<Vec<String>, SignatureError> {
+    let signed_headers: Vec<String> = value.split(':').map(without_whitespace).collect();
+    if signed_headers.iter().any(String::is_empty) {
+        return Err(error(
+            Cause::SignatureSyntax,
+            "h= contains an empty header name",
+        ));
+    }
+    if !signed_headers
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case("from"))
+    {
+        return Err(error(
+            Cause::FromNotSigned,
+            format!("h={} does not include From", signed_headers.join(":")),
+        ));
+    }
+    Ok(signed_headers)
+}
+
+/// `c=header/body`; a missing tag is `simple/simple` and a missing body part `simple`.
+fn parse_canonicalization(
+    value: Option<&str>,
+) -> Result<(Canonicalization, Canonicalization), SignatureError> {
+    let Some(value) = value else {
+        return Ok((Canonicalization::Simple, Canonicalization::Simple));
+    };
+    let (header, body) = value.split_once('/').unwrap_or((value, "simple"));
+    match (
+        Canonicalization::parse(header),
+        Canonicalization::parse(body),
+    ) {
+        (Some(header), Some(body)) => Ok((header, body)),
+        _ => Err(error(
+            Cause::UnsupportedCanonicalization,
+            format!("c={value}; only simple and relaxed are defined"),
+        )),
+    }
+}
+
+/// `q=`, when present, must offer `dns/txt`, the only query method defined.
+fn check_query_method(value: Option<&str>) -> Result<(), SignatureError> {
+    if let Some(query) = value
+        && !query
+            .split(':')
+            .any(|method| method.trim().eq_ignore_ascii_case("dns/txt"))
+    {
+        return Err(error(
+            Cause::SignatureSyntax,
+            format!("q={query}; only dns/txt is defined"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_number(tags: &TagList, name: &str) -> Result<Option<u64>, SignatureError> {
+    tags.get(name)
+        .map(|value| {
+            value.parse::<u64>().map_err(|_| {
+                error(
+                    Cause::SignatureSyntax,
+                    format!("{name}={value} is not a number"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// `t=` and `x=`; a signature cannot expire before it was made.
+fn parse_validity_period(tags: &TagList) -> Result<(Option<i64>, Option<i64>), SignatureError> {
+    let timestamp = parse_number(tags, "t")?.map(clamp_i64);
+    let expiration = parse_number(tags, "x")?.map(clamp_i64);
+    if let (Some(timestamp), Some(expiration)) = (timestamp, expiration)
+        && expiration < timestamp
+    {
+        return Err(error(
+            Cause::SignatureInconsistent,
+            format!("x={expiration} is earlier than t={timestamp}"),
+        ));
+    }
+    Ok((timestamp, expiration))
+}
+
+/// `i=`, whose domain must be `d=` or a subdomain of it.
+fn parse_identity(value: Option<&str>, domain: &str) -> Result<Option<String>, SignatureError> {
+    let Some(identity) = value else {
+        return Ok(None);
+    };
+    let identity_domain = identity
+        .rsplit_once('@')
+        .map_or(identity, |(_, domain)| domain)
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let within = identity_domain == domain || identity_domain.ends_with(&format!(".{domain}"));
+    if !within {
+        return Err(error(
+            Cause::SignatureInconsistent,
+            format!("i={identity} is not within d={domain}"),
+        ));
+    }
+    Ok(Some(identity.to_owned()))
 }
 
 fn clamp_i64(value: u64) -> i64 {

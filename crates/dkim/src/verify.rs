@@ -226,6 +226,8 @@ impl<'a> Verifier<'a> {
         report
     }
 
+    /// Checks one readable signature against its key and the message, in the order a reader
+    /// would: its dates, its key record, the key itself, the body hash, then the signature.
     fn check(
         &self,
         raw: &[u8],
@@ -234,92 +236,23 @@ impl<'a> Verifier<'a> {
         now: Timestamp,
         report: &mut SignatureReport,
     ) -> Result<(), (Cause, String)> {
-        if let Some(expiration) = signature.expiration
-            && expiration < now.0
-        {
-            return Err((
-                Cause::SignatureExpired,
-                format!(
-                    "The signature expired {} ago (x={expiration}).",
-                    duration(now.0 - expiration)
-                ),
-            ));
-        }
-        if let Some(timestamp) = signature.timestamp
-            && timestamp > now.0 + CLOCK_SKEW_SECONDS
-        {
-            return Err((
-                Cause::TimestampInFuture,
-                format!(
-                    "The signature is dated {} in the future (t={timestamp}); the signer's clock \
-                     is wrong.",
-                    duration(timestamp - now.0)
-                ),
-            ));
-        }
+        check_validity_period(signature, now)?;
         let name = signature.key_name();
         let record = self.key_record(&name, signature, answers, report)?;
-        let public_key = record.public_key.as_ref().ok_or_else(|| {
-            (
-                Cause::KeyRevoked,
-                format!("The record at {name} has an empty p=: the key was revoked."),
-            )
-        })?;
-        if let PublicKey::Rsa { bits, .. } = public_key {
-            if *bits < 1024 {
-                return Err((
-                    Cause::KeyTooSmall,
-                    format!("The key has {bits} bits; at least 1024 are required (RFC 8301)."),
-                ));
-            }
-            if *bits < 2048 {
-                report.warnings.push(Warning::new(
-                    "key_weak",
-                    format!("The key has only {bits} bits; use 2048."),
-                ));
-            }
-        }
-        if record.strict_identity
-            && let Some(identity) = &signature.identity
-            && !identity
-                .to_ascii_lowercase()
-                .ends_with(&format!("@{}", signature.domain))
-        {
-            return Err((
-                Cause::SignatureInconsistent,
-                format!(
-                    "The key has t=s, so i= must be in d= itself, not a subdomain (i={identity})."
-                ),
-            ));
-        }
+        let public_key = usable_public_key(&name, &record, &mut report.warnings)?;
+        check_strict_identity(&record, signature)?;
+        self.check_body_hash(signature, &mut report.warnings)?;
+        self.check_header_signature(raw, signature, public_key, &name)
+    }
 
+    /// Compares the hash of the canonical body, or of its first `l=` bytes, with `bh=`.
+    fn check_body_hash(
+        &self,
+        signature: &Signature,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), (Cause, String)> {
         let body = canonicalize::body(signature.body_canonicalization, self.message.body);
-        let hashed_body = match signature.body_length {
-            None => &body[..],
-            Some(length) => {
-                let length = usize::try_from(length).unwrap_or(usize::MAX);
-                if length > body.len() {
-                    return Err((
-                        Cause::SignatureInconsistent,
-                        format!(
-                            "l={length} is longer than the canonical body ({} bytes).",
-                            body.len()
-                        ),
-                    ));
-                }
-                if length < body.len() {
-                    report.warnings.push(Warning::new(
-                        "body_length_limit",
-                        format!(
-                            "Only the first {length} of {} body bytes are signed (l=); the rest \
-                             could have been added by anyone.",
-                            body.len()
-                        ),
-                    ));
-                }
-                &body[..length]
-            }
-        };
+        let hashed_body = signed_body_part(&body, signature.body_length, warnings)?;
         let body_hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, hashed_body);
         if body_hash.as_ref() != signature.body_hash.as_slice() {
             return Err((
@@ -332,7 +265,18 @@ impl<'a> Verifier<'a> {
                 ),
             ));
         }
+        Ok(())
+    }
 
+    /// Verifies `b=` over the signed headers with the published key; the body is known to be
+    /// intact by now, so a failure points at the headers or the key.
+    fn check_header_signature(
+        &self,
+        raw: &[u8],
+        signature: &Signature,
+        public_key: &PublicKey,
+        name: &str,
+    ) -> Result<(), (Cause, String)> {
         let data = self.signed_data(raw, signature);
         let verified = match public_key {
             PublicKey::Rsa { der, .. } => {
@@ -369,30 +313,7 @@ impl<'a> Verifier<'a> {
         answers: &HashMap<String, KeyAnswer>,
         report: &mut SignatureReport,
     ) -> Result<KeyRecord, (Cause, String)> {
-        let records = match answers.get(name) {
-            None => {
-                return Err((
-                    Cause::DnsTemporary,
-                    format!("The key record {name} was not looked up."),
-                ));
-            }
-            Some(KeyAnswer::Temporary(error)) => {
-                return Err((
-                    Cause::DnsTemporary,
-                    format!("Looking up {name} failed: {error}."),
-                ));
-            }
-            Some(KeyAnswer::NotFound) => {
-                return Err((
-                    Cause::KeyNotFound,
-                    format!(
-                        "There is no TXT record at {name}: the selector or domain is wrong, or \
-                         the record was never published."
-                    ),
-                ));
-            }
-            Some(KeyAnswer::Records(records)) => records,
-        };
+        let records = published_records(name, answers)?;
         if records.len() > 1 {
             report.warnings.push(Warning::new(
                 "several_key_records",
@@ -402,34 +323,7 @@ impl<'a> Verifier<'a> {
                 ),
             ));
         }
-        let mut first_error = None;
-        let mut parsed = None;
-        for text in records {
-            match KeyRecord::parse(text) {
-                Ok(record) => {
-                    parsed = Some((text, record));
-                    break;
-                }
-                Err(error) => {
-                    first_error.get_or_insert((text, error));
-                }
-            }
-        }
-        let Some((text, record)) = parsed else {
-            let (text, error) = first_error.expect("records is not empty");
-            report.key = Some(KeyReport {
-                name: name.to_owned(),
-                record: text.clone(),
-                key_type: String::new(),
-                bits: None,
-                testing: false,
-                fingerprint: None,
-            });
-            return Err((
-                Cause::KeySyntax,
-                format!("The record at {name} is not a valid DKIM key record: {error}."),
-            ));
-        };
+        let (text, record) = first_valid_record(name, records, report)?;
         report.key = Some(KeyReport {
             name: name.to_owned(),
             record: text.clone(),
@@ -448,35 +342,7 @@ impl<'a> Verifier<'a> {
                  even when the signature is valid. Remove t=y once signing works.",
             ));
         }
-        let wanted = signature.algorithm.key_type();
-        if record.key_type != wanted {
-            return Err((
-                Cause::KeyTypeMismatch,
-                format!(
-                    "The signature uses {} but the key record has k={}.",
-                    signature.algorithm.as_str(),
-                    record.key_type
-                ),
-            ));
-        }
-        if !record.allows_hash("sha256") {
-            return Err((
-                Cause::HashNotAllowed,
-                format!(
-                    "The key record allows h={} only, but the signature uses SHA-256.",
-                    record.hashes.join(":")
-                ),
-            ));
-        }
-        if !record.allows_email() {
-            return Err((
-                Cause::KeySyntax,
-                format!(
-                    "The key record's s={} does not cover e-mail.",
-                    record.services.join(":")
-                ),
-            ));
-        }
+        check_record_fits(&record, signature)?;
         Ok(record)
     }
 
@@ -538,6 +404,204 @@ impl<'a> Verifier<'a> {
         }
         warnings
     }
+}
+
+/// A signature past its `x=` has expired; one dated further ahead than clocks differ was made
+/// by a signer whose clock is wrong.
+fn check_validity_period(signature: &Signature, now: Timestamp) -> Result<(), (Cause, String)> {
+    if let Some(expiration) = signature.expiration
+        && expiration < now.0
+    {
+        return Err((
+            Cause::SignatureExpired,
+            format!(
+                "The signature expired {} ago (x={expiration}).",
+                duration(now.0 - expiration)
+            ),
+        ));
+    }
+    if let Some(timestamp) = signature.timestamp
+        && timestamp > now.0 + CLOCK_SKEW_SECONDS
+    {
+        return Err((
+            Cause::TimestampInFuture,
+            format!(
+                "The signature is dated {} in the future (t={timestamp}); the signer's clock \
+                 is wrong.",
+                duration(timestamp - now.0)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The record's key, unless it was revoked or is too small to trust; a key that is merely
+/// weak is used with a warning.
+fn usable_public_key<'record>(
+    name: &str,
+    record: &'record KeyRecord,
+    warnings: &mut Vec<Warning>,
+) -> Result<&'record PublicKey, (Cause, String)> {
+    let public_key = record.public_key.as_ref().ok_or_else(|| {
+        (
+            Cause::KeyRevoked,
+            format!("The record at {name} has an empty p=: the key was revoked."),
+        )
+    })?;
+    if let PublicKey::Rsa { bits, .. } = public_key {
+        if *bits < 1024 {
+            return Err((
+                Cause::KeyTooSmall,
+                format!("The key has {bits} bits; at least 1024 are required (RFC 8301)."),
+            ));
+        }
+        if *bits < 2048 {
+            warnings.push(Warning::new(
+                "key_weak",
+                format!("The key has only {bits} bits; use 2048."),
+            ));
+        }
+    }
+    Ok(public_key)
+}
+
+/// A key with `t=s` allows `i=` in `d=` itself only, not in a subdomain.
+fn check_strict_identity(record: &KeyRecord, signature: &Signature) -> Result<(), (Cause, String)> {
+    if record.strict_identity
+        && let Some(identity) = &signature.identity
+        && !identity
+            .to_ascii_lowercase()
+            .ends_with(&format!("@{}", signature.domain))
+    {
+        return Err((
+            Cause::SignatureInconsistent,
+            format!("The key has t=s, so i= must be in d= itself, not a subdomain (i={identity})."),
+        ));
+    }
+    Ok(())
+}
+
+/// The part of the canonical body the signature covers: all of it, or the first `l=` bytes,
+/// with a warning when `l=` leaves bytes unsigned.
+fn signed_body_part<'body>(
+    body: &'body [u8],
+    body_length: Option<u64>,
+    warnings: &mut Vec<Warning>,
+) -> Result<&'body [u8], (Cause, String)> {
+    let Some(length) = body_length else {
+        return Ok(body);
+    };
+    let length = usize::try_from(length).unwrap_or(usize::MAX);
+    if length > body.len() {
+        return Err((
+            Cause::SignatureInconsistent,
+            format!(
+                "l={length} is longer than the canonical body ({} bytes).",
+                body.len()
+            ),
+        ));
+    }
+    if length < body.len() {
+        warnings.push(Warning::new(
+            "body_length_limit",
+            format!(
+                "Only the first {length} of {} body bytes are signed (l=); the rest could have \
+                 been added by anyone.",
+                body.len()
+            ),
+        ));
+    }
+    Ok(&body[..length])
+}
+
+/// The TXT records the lookup of `name` gave, or why there are none to check.
+fn published_records<'answers>(
+    name: &str,
+    answers: &'answers HashMap<String, KeyAnswer>,
+) -> Result<&'answers [String], (Cause, String)> {
+    match answers.get(name) {
+        None => Err((
+            Cause::DnsTemporary,
+            format!("The key record {name} was not looked up."),
+        )),
+        Some(KeyAnswer::Temporary(error)) => Err((
+            Cause::DnsTemporary,
+            format!("Looking up {name} failed: {error}."),
+        )),
+        Some(KeyAnswer::NotFound) => Err((
+            Cause::KeyNotFound,
+            format!(
+                "There is no TXT record at {name}: the selector or domain is wrong, or the \
+                 record was never published."
+            ),
+        )),
+        Some(KeyAnswer::Records(records)) => Ok(records),
+    }
+}
+
+/// The first record that parses as a DKIM key record; when none does, the first record is
+/// shown in the report with the reason it was refused.
+fn first_valid_record<'answers>(
+    name: &str,
+    records: &'answers [String],
+    report: &mut SignatureReport,
+) -> Result<(&'answers String, KeyRecord), (Cause, String)> {
+    let mut first_error = None;
+    for text in records {
+        match KeyRecord::parse(text) {
+            Ok(record) => return Ok((text, record)),
+            Err(error) => {
+                first_error.get_or_insert((text, error));
+            }
+        }
+    }
+    let (text, error) = first_error.expect("records is not empty");
+    report.key = Some(KeyReport {
+        name: name.to_owned(),
+        record: text.clone(),
+        key_type: String::new(),
+        bits: None,
+        testing: false,
+        fingerprint: None,
+    });
+    Err((
+        Cause::KeySyntax,
+        format!("The record at {name} is not a valid DKIM key record: {error}."),
+    ))
+}
+
+/// The key must match the signature's algorithm, allow SHA-256 and cover e-mail.
+fn check_record_fits(record: &KeyRecord, signature: &Signature) -> Result<(), (Cause, String)> {
+    let wanted = signature.algorithm.key_type();
+    if record.key_type != wanted {
+        return Err((
+            Cause::KeyTypeMismatch,
+            format!(
+                "The signature uses {} but the key record has k={}.",
+                signature.algorithm.as_str(),
+                record.key_type
+            ),
+        ));
+    }
+    if !record.allows_hash("sha256") {
+        return Err((
+            Cause::HashNotAllowed,
+            format!(
+                "The key record allows h={} only, but the signature uses SHA-256.",
+                record.hashes.join(":")
+            ),
+        ));
+    }
+    if !record.allows_email() {
+        return Err((
+            Cause::KeySyntax,
+            format!(
+                "The key record's s={} does not cover e-mail.",
+                record.services.join(":")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Relaxed alignment approximated without the public suffix list: equal domains, or one a
