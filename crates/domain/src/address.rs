@@ -41,6 +41,10 @@ pub enum AddressError {
     LocalPartTooLong(String),
     #[error("\"{0}\" is longer than {MAX_MAILBOX} characters")]
     TooLong(String),
+    #[error(
+        "the domain of \"{0}\" is not valid: it needs at least two labels, such as example.com"
+    )]
+    NotQualified(String),
     #[error("the domain of \"{0}\" is not valid: {1}")]
     Domain(String, String),
 }
@@ -73,8 +77,17 @@ impl EmailAddress {
         if local_part.len() > MAX_LOCAL_PART {
             return Err(AddressError::LocalPartTooLong(shown()));
         }
-        let domain = DomainName::parse(domain)
-            .map_err(|error| AddressError::Domain(shown(), error.to_string()))?;
+        // A single label (`user@localhost`) is named apart, since SMTP replies say it in words
+        // of their own.
+        let single_label = !domain.is_empty()
+            && domain
+                .trim_end_matches('.')
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
+        let domain = DomainName::parse(domain).map_err(|error| match single_label {
+            true => AddressError::NotQualified(shown()),
+            false => AddressError::Domain(shown(), error.to_string()),
+        })?;
         if local_part.len() + 1 + domain.as_str().len() > MAX_MAILBOX {
             return Err(AddressError::TooLong(shown()));
         }
@@ -82,6 +95,16 @@ impl EmailAddress {
             local_part: local_part.to_owned(),
             domain,
         })
+    }
+
+    /// Reads the address of a mailbox as an application writes it in a header field:
+    /// `Name <address>`, `"Name, Quoted" <address>` or a bare address. The display name is not
+    /// read here; [`split_name_addr`] gives it to those who write it back.
+    pub fn parse_name_addr(text: &str) -> Result<Self, AddressError> {
+        match split_name_addr(text) {
+            Some((_, address)) => Self::parse(address),
+            None => Self::parse(text),
+        }
     }
 
     /// The local part as it travels in SMTP (with its quotes when it is quoted).
@@ -98,6 +121,13 @@ impl fmt::Display for EmailAddress {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "{}@{}", self.local_part, self.domain)
     }
+}
+
+/// `Name <address>` split into the display name (trimmed, possibly empty) and the address
+/// between the last `<` and the final `>`; `None` when the text does not end in `>`.
+pub fn split_name_addr(text: &str) -> Option<(&str, &str)> {
+    let (name, address) = text.trim().strip_suffix('>')?.rsplit_once('<')?;
+    Some((name.trim(), address))
 }
 
 /// RFC 5321 4.1.2: `Local-part = Dot-string / Quoted-string`.
@@ -194,6 +224,12 @@ mod tests {
             Err("control character"),
         );
         check("user@localhost", Err("at least two labels"));
+        check("user@localhost.", Err("at least two labels"));
+        check("user@", Err("the domain is empty"));
+        check(
+            "john doe@client.example",
+            Err("\"john doe@client.example\""),
+        );
         check("user@[192.0.2.1]", Err("domain of"));
         check(
             &format!("{}@client.example", "a".repeat(65)),
@@ -207,5 +243,31 @@ mod tests {
             ),
             Err("longer than 254"),
         );
+    }
+
+    #[test]
+    fn name_addr() {
+        let parse = |text| EmailAddress::parse_name_addr(text).map(|address| address.to_string());
+        assert_eq!(
+            parse("\"Desk, Main\" <Desk@Client.Example>"),
+            Ok("Desk@client.example".to_owned())
+        );
+        assert_eq!(
+            parse(" a@client.example "),
+            Ok("a@client.example".to_owned())
+        );
+        assert_eq!(
+            parse("<a@client.example>"),
+            Ok("a@client.example".to_owned())
+        );
+        assert!(matches!(
+            parse("Ann <ann>"),
+            Err(AddressError::NoDomain(text)) if text == "ann"
+        ));
+        assert_eq!(
+            split_name_addr("Ann <a@b.example>"),
+            Some(("Ann", "a@b.example"))
+        );
+        assert_eq!(split_name_addr("a@b.example"), None);
     }
 }

@@ -18,7 +18,7 @@ mod signing_domain;
 mod tenant;
 mod user;
 
-pub use address::{AddressError, EmailAddress};
+pub use address::{AddressError, EmailAddress, split_name_addr};
 pub use checker::{CheckerAddress, CheckerReportRecord};
 pub use client_connections::{ClientConnections, ClientSlot, client_key};
 pub use content::{ContentProblem, check_content};

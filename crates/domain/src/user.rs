@@ -1,25 +1,19 @@
 //! People who sign in to the web UI (SPEC S8.3) and what they may see: an operator sees every
 //! tenant, a tenant administrator only the one tenant the account belongs to.
 
-use crate::{TenantId, Timestamp, UserId, names::NameError};
+use crate::{EmailAddress, TenantId, Timestamp, UserId, names::NameError};
 
-/// A sign-in address, trimmed and lowercased so that `Ann@Client.example` and
-/// `ann@client.example` are one account.
+/// A sign-in address: an address by the one rule ([`EmailAddress`]), lowercased so that
+/// `Ann@Client.example` and `ann@client.example` are one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(input: &str) -> Result<Self, NameError> {
-        let email = input.trim().to_lowercase();
-        let shaped = match email.split_once('@') {
-            Some((local, domain)) => !local.is_empty() && domain.contains('.'),
-            None => false,
-        };
-        let clean = !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !shaped || !clean || email.len() > 254 || email.matches('@').count() != 1 {
-            return Err(NameError::Email(input.to_owned()));
+        match EmailAddress::parse(&input.trim().to_lowercase()) {
+            Ok(address) => Ok(Self(address.to_string())),
+            Err(_) => Err(NameError::Email(input.to_owned())),
         }
-        Ok(Self(email))
     }
 
     pub fn as_str(&self) -> &str {
@@ -71,6 +65,9 @@ mod tests {
         check("ann@localhost", None);
         check("a b@client.example", None);
         check("a@b@client.example", None);
+        check("ann\0@client.example", None);
+        check("jöhn@client.example", None);
+        check("ann@bücher.example", Some("ann@xn--bcher-kva.example"));
     }
 
     #[test]
