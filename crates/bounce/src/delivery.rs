@@ -1,0 +1,159 @@
+//! Delivery reports: the machine-readable RFC 3464 fields when there are any, the text
+//! otherwise, and each recipient's reason and class.
+
+use crate::classify::{self, Evidence};
+use crate::finding::Finding;
+use crate::mime::Sections;
+use crate::report::{Action, DeliveryReport, Recipient};
+use crate::status::Class;
+use crate::{dsn, limits, plain};
+
+/// Sender names and subject words of messages that report a delivery problem.
+const BOUNCE_SENDERS: &[&str] = &[
+    "mailer-daemon", "postmaster", "mail delivery", "mail administrator", "mailer",
+    "delivery subsystem", "mdaemon", "mail system", "nobody", "bounce",
+];
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliver", "delivery status", "returned mail", "delivery fail", "failure notice",
+    "mail delivery", "could not be delivered", "non-deliver", "nondeliver", "non deliver",
+    "delivery notification", "not delivered", "bounce", "rejected", "delivery report",
+    "unable to deliver", "could not send", "delayed mail", "delivery problem", "failed mail",
+    "mail failure", "error", "warning", "returned", "delivery final failure",
+];
+
+pub fn delivery(sections: &Sections) -> Option<DeliveryReport> {
+    let text = plain::report_text(sections);
+    let mut findings: Vec<Finding> = sections
+        .delivery_status
+        .iter()
+        .flat_map(|part| dsn::findings(part))
+        .collect();
+    if findings.is_empty() && dsn::written_inline(&text) {
+        findings = dsn::findings(&text);
+    }
+    if findings.is_empty() {
+        if !looks_like_bounce(sections) {
+            return None;
+        }
+        findings = plain::findings(sections, &text);
+    } else {
+        fill_diagnostics(sections, &text, &mut findings);
+    }
+    findings.truncate(limits::MAX_RECIPIENTS);
+    let lower_text = text.to_ascii_lowercase();
+    let recipients = findings
+        .into_iter()
+        .map(|finding| recipient(finding, &lower_text))
+        .collect();
+    Some(DeliveryReport {
+        recipients,
+        original: sections.original.clone().unwrap_or_default(),
+    })
+}
+
+fn looks_like_bounce(sections: &Sections) -> bool {
+    if sections.header("x-failed-recipients").is_some() {
+        return true;
+    }
+    let from = sections.header("from").unwrap_or_default().to_ascii_lowercase();
+    let subject = sections.subject.to_ascii_lowercase();
+    BOUNCE_SENDERS.iter().any(|sender| from.contains(sender))
+        || BOUNCE_SUBJECTS.iter().any(|word| subject.contains(word))
+}
+
+/// Recipients whose machine-readable fields carry no diagnostic take it from the text.
+fn fill_diagnostics(sections: &Sections, text: &str, findings: &mut [Finding]) {
+    if findings.iter().all(|finding| !finding.diagnostic.is_empty()) {
+        return;
+    }
+    let from_text = plain::findings(sections, text);
+    let single = findings.len() == 1;
+    for finding in findings.iter_mut().filter(|finding| finding.diagnostic.is_empty()) {
+        let same = from_text.iter().find(|candidate| {
+            match (&candidate.address, &finding.address) {
+                (Some(left), Some(right)) => left.eq_ignore_ascii_case(right),
+                _ => false,
+            }
+        });
+        let chosen = same.or(match single && from_text.len() == 1 {
+            true => from_text.first(),
+            false => None,
+        });
+        if let Some(chosen) = chosen {
+            finding.diagnostic = chosen.diagnostic.clone();
+            finding.reply_code = finding.reply_code.or(chosen.reply_code);
+            finding.status = finding.status.or(chosen.status);
+        }
+    }
+}
+
+fn recipient(finding: Finding, report_text: &str) -> Recipient {
+    let lower = finding.diagnostic.to_ascii_lowercase();
+    let command = command(&lower);
+    let class = class(&finding, &lower, report_text);
+    let reason = classify::classify(&Evidence {
+        status: finding.status,
+        text: &lower,
+        action: finding.action,
+        from_mailer: finding.diagnostic_from_mailer,
+        reported: finding.reason,
+        command,
+    });
+    Recipient {
+        address: finding.address,
+        status: finding.status,
+        reply_code: finding.reply_code,
+        class,
+        diagnostic: finding.diagnostic,
+        reporting_mta: finding.reporting_mta,
+        remote_mta: finding.remote_mta,
+        action: finding.action,
+        reason,
+    }
+}
+
+/// Success, temporary or permanent: the status code, else the reply code, else the action and
+/// the report's words, else permanent (a report that says nothing more is a final failure).
+fn class(finding: &Finding, diagnostic: &str, report_text: &str) -> Class {
+    if let Some(status) = finding.status {
+        return status.class;
+    }
+    if let Some(class) = finding.reply_code.and_then(|code| code.class()) {
+        return class;
+    }
+    match finding.action {
+        Some(Action::Delivered | Action::Relayed | Action::Expanded) => return Class::Success,
+        Some(Action::Delayed) => return Class::Transient,
+        _ => {}
+    }
+    let temporary = ["temporary", "temporarily", "deferred", "will be retried", "will retry",
+        "still trying", "delayed"];
+    let said = |text: &str| temporary.iter().any(|word| text.contains(word));
+    match said(diagnostic) || (!report_text.contains("permanent") && said(report_text)) {
+        true => Class::Transient,
+        false => Class::Permanent,
+    }
+}
+
+/// The SMTP command the failure answered, when the diagnostic says ("after RCPT TO", "in
+/// reply to MAIL FROM command").
+fn command(diagnostic: &str) -> Option<&'static str> {
+    let commands = [
+        ("mail from", "MAIL"),
+        ("rcpt to", "RCPT"),
+        ("end of data", "DATA"),
+        ("data command", "DATA"),
+        ("ehlo", "EHLO"),
+        ("helo", "HELO"),
+    ];
+    let at = ["after ", "in reply to ", "response to "]
+        .iter()
+        .filter_map(|lead| diagnostic.find(lead).map(|index| index + lead.len()))
+        .min()?;
+    let rest = &diagnostic[at..];
+    commands
+        .iter()
+        .filter_map(|(words, name)| rest.find(words).map(|index| (index, *name)))
+        .min()
+        .map(|(_, name)| name)
+}

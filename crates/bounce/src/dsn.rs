@@ -1,0 +1,73 @@
+//! RFC 3464 delivery status fields: the per-message group and one group per recipient, from a
+//! message/delivery-status part or from the same fields written into a text part.
+
+use crate::fields::{self, Field};
+use crate::finding::Finding;
+use crate::report::Action;
+use crate::status::{EnhancedStatus, ReplyCode};
+
+/// One finding per recipient group (a group with Final-Recipient or Original-Recipient).
+pub fn findings(text: &str) -> Vec<Finding> {
+    let groups = fields::groups(text);
+    let per_message = groups
+        .iter()
+        .find(|group| fields::value(group, "reporting-mta").is_some());
+    let reporting_mta = per_message
+        .and_then(|group| fields::value(group, "reporting-mta"))
+        .map(|value| fields::typed_value(value).to_owned());
+    groups
+        .iter()
+        .filter(|group| is_recipient_group(group))
+        .map(|group| recipient(group, reporting_mta.clone()))
+        .collect()
+}
+
+/// Whether a text carries delivery status fields written inline (some MTAs put them in the
+/// text part instead of a message/delivery-status part).
+pub fn written_inline(text: &str) -> bool {
+    text.lines().any(|line| {
+        let lower = line.trim_start().to_ascii_lowercase();
+        lower.starts_with("final-recipient:") || lower.starts_with("original-recipient:")
+    }) && text.lines().any(|line| {
+        let lower = line.trim_start().to_ascii_lowercase();
+        lower.starts_with("status:") || lower.starts_with("action:")
+    })
+}
+
+fn is_recipient_group(group: &[Field]) -> bool {
+    group.iter().any(|field| {
+        matches!(
+            field.name.as_str(),
+            "final-recipient" | "original-recipient" | "x-actual-recipient"
+        )
+    })
+}
+
+fn recipient(group: &[Field], reporting_mta: Option<String>) -> Finding {
+    let address = ["final-recipient", "original-recipient", "x-actual-recipient"]
+        .iter()
+        .find_map(|name| fields::value(group, name))
+        .map(|value| fields::bare_address(fields::typed_value(value)))
+        .filter(|address| address.contains('@'));
+    let diagnostic_field = fields::value(group, "diagnostic-code").unwrap_or_default();
+    let diagnostic_type = match diagnostic_field.split_once(';') {
+        Some((kind, _)) => kind.trim().to_ascii_lowercase(),
+        None => String::new(),
+    };
+    let diagnostic = fields::typed_value(diagnostic_field).to_owned();
+    let status = fields::value(group, "status")
+        .and_then(|value| value.split_whitespace().next())
+        .and_then(EnhancedStatus::parse);
+    Finding {
+        address,
+        status,
+        reply_code: ReplyCode::find(&diagnostic),
+        diagnostic_from_mailer: diagnostic_type.starts_with("x-unix"),
+        diagnostic,
+        reporting_mta,
+        remote_mta: fields::value(group, "remote-mta")
+            .map(|value| fields::typed_value(value).to_owned()),
+        action: fields::value(group, "action").and_then(Action::parse),
+        ..Finding::default()
+    }
+}
