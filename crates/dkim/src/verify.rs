@@ -13,36 +13,19 @@ use sealpost_domain::Timestamp;
 use crate::address::from_mailbox;
 use crate::canonicalize;
 use crate::message::{MessageError, ParsedMessage};
-use crate::record::{KeyRecord, PublicKey, fingerprint};
+use crate::record::PublicKey;
 use crate::result::{Cause, DkimResult, Warning};
 use crate::sign::select_field;
 use crate::signature::{Signature, strip_b_value};
 use crate::tags::TagList;
 
+mod key;
+
+pub use key::{KeyAnswer, KeyReport};
+use key::{check_strict_identity, key_record, usable_public_key};
+
 /// How far a signature's `t=` may lie in the future before it is refused: clocks differ.
 const CLOCK_SKEW_SECONDS: i64 = 300;
-
-/// What a DNS lookup of a key record gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyAnswer {
-    /// The TXT records at the name, each one's strings joined.
-    Records(Vec<String>),
-    /// NXDOMAIN, or the name has no TXT record.
-    NotFound,
-    /// Timeout, SERVFAIL and the like.
-    Temporary(String),
-}
-
-/// The key record a signature was checked against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyReport {
-    pub name: String,
-    pub record: String,
-    pub key_type: String,
-    pub bits: Option<u32>,
-    pub testing: bool,
-    pub fingerprint: Option<String>,
-}
 
 /// The conclusion about one signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,7 +221,7 @@ impl<'a> Verifier<'a> {
     ) -> Result<(), (Cause, String)> {
         check_validity_period(signature, now)?;
         let name = signature.key_name();
-        let record = self.key_record(&name, signature, answers, report)?;
+        let record = key_record(&name, signature, answers, report)?;
         let public_key = usable_public_key(&name, &record, &mut report.warnings)?;
         check_strict_identity(&record, signature)?;
         self.check_body_hash(signature, &mut report.warnings)?;
@@ -303,47 +286,6 @@ impl<'a> Verifier<'a> {
             ));
         }
         Ok(())
-    }
-
-    /// Finds, parses and checks the key record for a signature, recording it in the report.
-    fn key_record(
-        &self,
-        name: &str,
-        signature: &Signature,
-        answers: &HashMap<String, KeyAnswer>,
-        report: &mut SignatureReport,
-    ) -> Result<KeyRecord, (Cause, String)> {
-        let records = published_records(name, answers)?;
-        if records.len() > 1 {
-            report.warnings.push(Warning::new(
-                "several_key_records",
-                format!(
-                    "{name} has {} TXT records; receivers may pick any of them.",
-                    records.len()
-                ),
-            ));
-        }
-        let (text, record) = first_valid_record(name, records, report)?;
-        report.key = Some(KeyReport {
-            name: name.to_owned(),
-            record: text.clone(),
-            key_type: record.key_type.clone(),
-            bits: record.public_key.as_ref().map(PublicKey::bits),
-            testing: record.testing,
-            fingerprint: record
-                .public_key
-                .as_ref()
-                .map(|_| fingerprint_of(&record.public_key_base64)),
-        });
-        if record.testing {
-            report.warnings.push(Warning::new(
-                "key_testing_mode",
-                "The key record has t=y (testing mode): receivers treat the mail as unsigned \
-                 even when the signature is valid. Remove t=y once signing works.",
-            ));
-        }
-        check_record_fits(&record, signature)?;
-        Ok(record)
     }
 
     /// The bytes the signature covers: the signed headers and the signature field without
@@ -435,52 +377,6 @@ fn check_validity_period(signature: &Signature, now: Timestamp) -> Result<(), (C
     Ok(())
 }
 
-/// The record's key, unless it was revoked or is too small to trust; a key that is merely
-/// weak is used with a warning.
-fn usable_public_key<'record>(
-    name: &str,
-    record: &'record KeyRecord,
-    warnings: &mut Vec<Warning>,
-) -> Result<&'record PublicKey, (Cause, String)> {
-    let public_key = record.public_key.as_ref().ok_or_else(|| {
-        (
-            Cause::KeyRevoked,
-            format!("The record at {name} has an empty p=: the key was revoked."),
-        )
-    })?;
-    if let PublicKey::Rsa { bits, .. } = public_key {
-        if *bits < 1024 {
-            return Err((
-                Cause::KeyTooSmall,
-                format!("The key has {bits} bits; at least 1024 are required (RFC 8301)."),
-            ));
-        }
-        if *bits < 2048 {
-            warnings.push(Warning::new(
-                "key_weak",
-                format!("The key has only {bits} bits; use 2048."),
-            ));
-        }
-    }
-    Ok(public_key)
-}
-
-/// A key with `t=s` allows `i=` in `d=` itself only, not in a subdomain.
-fn check_strict_identity(record: &KeyRecord, signature: &Signature) -> Result<(), (Cause, String)> {
-    if record.strict_identity
-        && let Some(identity) = &signature.identity
-        && !identity
-            .to_ascii_lowercase()
-            .ends_with(&format!("@{}", signature.domain))
-    {
-        return Err((
-            Cause::SignatureInconsistent,
-            format!("The key has t=s, so i= must be in d= itself, not a subdomain (i={identity})."),
-        ));
-    }
-    Ok(())
-}
-
 /// The part of the canonical body the signature covers: all of it, or the first `l=` bytes,
 /// with a warning when `l=` leaves bytes unsigned.
 fn signed_body_part<'body>(
@@ -514,96 +410,6 @@ fn signed_body_part<'body>(
     Ok(&body[..length])
 }
 
-/// The TXT records the lookup of `name` gave, or why there are none to check.
-fn published_records<'answers>(
-    name: &str,
-    answers: &'answers HashMap<String, KeyAnswer>,
-) -> Result<&'answers [String], (Cause, String)> {
-    match answers.get(name) {
-        None => Err((
-            Cause::DnsTemporary,
-            format!("The key record {name} was not looked up."),
-        )),
-        Some(KeyAnswer::Temporary(error)) => Err((
-            Cause::DnsTemporary,
-            format!("Looking up {name} failed: {error}."),
-        )),
-        Some(KeyAnswer::NotFound) => Err((
-            Cause::KeyNotFound,
-            format!(
-                "There is no TXT record at {name}: the selector or domain is wrong, or the \
-                 record was never published."
-            ),
-        )),
-        Some(KeyAnswer::Records(records)) => Ok(records),
-    }
-}
-
-/// The first record that parses as a DKIM key record; when none does, the first record is
-/// shown in the report with the reason it was refused.
-fn first_valid_record<'answers>(
-    name: &str,
-    records: &'answers [String],
-    report: &mut SignatureReport,
-) -> Result<(&'answers String, KeyRecord), (Cause, String)> {
-    let mut first_error = None;
-    for text in records {
-        match KeyRecord::parse(text) {
-            Ok(record) => return Ok((text, record)),
-            Err(error) => {
-                first_error.get_or_insert((text, error));
-            }
-        }
-    }
-    let (text, error) = first_error.expect("records is not empty");
-    report.key = Some(KeyReport {
-        name: name.to_owned(),
-        record: text.clone(),
-        key_type: String::new(),
-        bits: None,
-        testing: false,
-        fingerprint: None,
-    });
-    Err((
-        Cause::KeySyntax,
-        format!("The record at {name} is not a valid DKIM key record: {error}."),
-    ))
-}
-
-/// The key must match the signature's algorithm, allow SHA-256 and cover e-mail.
-fn check_record_fits(record: &KeyRecord, signature: &Signature) -> Result<(), (Cause, String)> {
-    let wanted = signature.algorithm.key_type();
-    if record.key_type != wanted {
-        return Err((
-            Cause::KeyTypeMismatch,
-            format!(
-                "The signature uses {} but the key record has k={}.",
-                signature.algorithm.as_str(),
-                record.key_type
-            ),
-        ));
-    }
-    if !record.allows_hash("sha256") {
-        return Err((
-            Cause::HashNotAllowed,
-            format!(
-                "The key record allows h={} only, but the signature uses SHA-256.",
-                record.hashes.join(":")
-            ),
-        ));
-    }
-    if !record.allows_email() {
-        return Err((
-            Cause::KeySyntax,
-            format!(
-                "The key record's s={} does not cover e-mail.",
-                record.services.join(":")
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// Relaxed alignment approximated without the public suffix list: equal domains, or one a
 /// subdomain of the other.
 fn aligned(from_domain: &str, signing_domain: &str) -> bool {
@@ -611,14 +417,6 @@ fn aligned(from_domain: &str, signing_domain: &str) -> bool {
     from_domain == signing_domain
         || from_domain.ends_with(&format!(".{signing_domain}"))
         || signing_domain.ends_with(&format!(".{from_domain}"))
-}
-
-fn fingerprint_of(base64_key: &str) -> String {
-    use base64::Engine as _;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(base64_key.as_bytes())
-        .unwrap_or_default();
-    fingerprint(&der)
 }
 
 fn duration(seconds: i64) -> String {
