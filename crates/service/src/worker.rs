@@ -12,6 +12,7 @@ use sealpost_delivery::{
 use sealpost_domain::{
     QueuedMessage, RecipientState, RelaySettings, Route, TenantId, Timestamp, TlsMode,
 };
+use sealpost_domain::EmailAddress;
 use sealpost_queue::{AttemptOutcome, after_attempt};
 use sealpost_store::{AttemptRecord, Claim, RecipientUpdate};
 use zeroize::Zeroizing;
@@ -89,6 +90,22 @@ fn collect(
                 .or(Some(ServiceError::Internal(error.to_string())));
         }
     }
+}
+
+/// The envelope of a claimed group as the queue holds it. Submission stores only addresses the
+/// one address rule accepts, so one refused here is a row written by an older release, and the
+/// group fails with the reason instead of going out.
+fn stored_envelope(message: &QueuedMessage, claims: &[Claim]) -> Result<Envelope, String> {
+    let parse = |text: &str| EmailAddress::parse(text).map_err(|error| error.to_string());
+    let mail_from = match message.mail_from.as_str() {
+        "" => None,
+        text => Some(parse(text)?),
+    };
+    let recipients = claims
+        .iter()
+        .map(|claim| parse(&claim.address))
+        .collect::<Result<Vec<_>, _>>()?;
+    Envelope::new(mail_from.as_ref(), recipients).map_err(|error| error.to_string())
 }
 
 /// The queue's view of one recipient's result.
@@ -187,10 +204,7 @@ impl Service {
         claims: &[Claim],
     ) -> Result<Vec<Record>, ServiceError> {
         let started = self.clock.now();
-        let envelope = Envelope::new(
-            message.mail_from.clone(),
-            claims.iter().map(|claim| claim.address.clone()),
-        );
+        let envelope = stored_envelope(message, claims);
         let report = match (envelope, message.route) {
             (Err(error), _) => {
                 let reply = format!("the envelope cannot be sent: {error}");

@@ -12,6 +12,7 @@ use sealpost_delivery::{
     DeliveryReport, Envelope, Failure, FailureKind, HeloName, RecipientResult, Stage, Timeouts,
 };
 use sealpost_dns::{Resolver, ResolverConfig};
+use sealpost_domain::EmailAddress;
 use sealpost_testdns::{TestDns, Zone};
 
 /// Short enough that the whole binary runs in seconds, long enough for a loaded machine.
@@ -41,7 +42,9 @@ async fn dns(zone: Zone) -> (TestDns, Resolver) {
 }
 
 fn envelope(recipients: &[&str]) -> Envelope {
-    Envelope::new("sender@tenant.test", recipients.iter().copied()).unwrap()
+    let address = |text: &str| EmailAddress::parse(text).unwrap();
+    let recipients = recipients.iter().map(|text| address(text));
+    Envelope::new(Some(&address("sender@tenant.test")), recipients).unwrap()
 }
 
 /// A plain ASCII message.
