@@ -7,9 +7,20 @@ use crate::report::AutoReply;
 
 /// Subject openings that auto-responders use when they omit the Auto-Submitted field.
 const SUBJECT_OPENINGS: &[&str] = &[
-    "auto:", "auto reply", "auto-reply", "autoreply", "automatic reply", "autorespons",
-    "auto response", "auto-response", "out of office", "out of the office", "vacation",
-    "away from", "abwesenheit", "absence",
+    "auto:",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "automatic reply",
+    "autorespons",
+    "auto response",
+    "auto-response",
+    "out of office",
+    "out of the office",
+    "vacation",
+    "away from",
+    "abwesenheit",
+    "absence",
 ];
 
 pub fn auto_reply(sections: &Sections) -> Option<AutoReply> {

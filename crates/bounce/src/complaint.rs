@@ -12,7 +12,10 @@ pub fn complaint(sections: &Sections) -> Option<Complaint> {
     }
     let original = sections.original.clone().unwrap_or_default();
     let subject = sections.subject.to_ascii_lowercase();
-    let from = sections.header("from").unwrap_or_default().to_ascii_lowercase();
+    let from = sections
+        .header("from")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let hotmail = from.contains("@hotmail.") && subject.contains("complaint about message");
     let hotmail_recipient = original
         .headers
@@ -28,7 +31,11 @@ pub fn complaint(sections: &Sections) -> Option<Complaint> {
         .is_some_and(|value| value.eq_ignore_ascii_case("true"));
     if apple_unsubscribe {
         let from = sections.header("from").map(fields::bare_address);
-        return Some(without_arf(FeedbackType::OptOut, from.into_iter().collect(), original));
+        return Some(without_arf(
+            FeedbackType::OptOut,
+            from.into_iter().collect(),
+            original,
+        ));
     }
     None
 }

@@ -4,21 +4,50 @@
 use crate::classify::{self, Evidence};
 use crate::finding::Finding;
 use crate::mime::Sections;
+use crate::reason::Reason;
 use crate::report::{Action, DeliveryReport, Recipient};
 use crate::status::Class;
 use crate::{dsn, limits, plain};
 
 /// Sender names and subject words of messages that report a delivery problem.
 const BOUNCE_SENDERS: &[&str] = &[
-    "mailer-daemon", "postmaster", "mail delivery", "mail administrator", "mailer",
-    "delivery subsystem", "mdaemon", "mail system", "nobody", "bounce",
+    "mailer-daemon",
+    "postmaster",
+    "mail delivery",
+    "mail administrator",
+    "mailer",
+    "delivery subsystem",
+    "mdaemon",
+    "mail system",
+    "nobody",
+    "bounce",
 ];
 const BOUNCE_SUBJECTS: &[&str] = &[
-    "undeliver", "delivery status", "returned mail", "delivery fail", "failure notice",
-    "mail delivery", "could not be delivered", "non-deliver", "nondeliver", "non deliver",
-    "delivery notification", "not delivered", "bounce", "rejected", "delivery report",
-    "unable to deliver", "could not send", "delayed mail", "delivery problem", "failed mail",
-    "mail failure", "error", "warning", "returned", "delivery final failure",
+    "undeliver",
+    "delivery status",
+    "returned mail",
+    "delivery fail",
+    "failure notice",
+    "mail delivery",
+    "could not be delivered",
+    "non-deliver",
+    "nondeliver",
+    "non deliver",
+    "delivery notification",
+    "not delivered",
+    "bounce",
+    "rejected",
+    "delivery report",
+    "unable to deliver",
+    "could not send",
+    "delayed mail",
+    "delivery problem",
+    "failed mail",
+    "mail failure",
+    "error",
+    "warning",
+    "returned",
+    "delivery final failure",
 ];
 
 pub fn delivery(sections: &Sections) -> Option<DeliveryReport> {
@@ -55,7 +84,10 @@ fn looks_like_bounce(sections: &Sections) -> bool {
     if sections.header("x-failed-recipients").is_some() {
         return true;
     }
-    let from = sections.header("from").unwrap_or_default().to_ascii_lowercase();
+    let from = sections
+        .header("from")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let subject = sections.subject.to_ascii_lowercase();
     BOUNCE_SENDERS.iter().any(|sender| from.contains(sender))
         || BOUNCE_SUBJECTS.iter().any(|word| subject.contains(word))
@@ -63,18 +95,25 @@ fn looks_like_bounce(sections: &Sections) -> bool {
 
 /// Recipients whose machine-readable fields carry no diagnostic take it from the text.
 fn fill_diagnostics(sections: &Sections, text: &str, findings: &mut [Finding]) {
-    if findings.iter().all(|finding| !finding.diagnostic.is_empty()) {
+    if findings
+        .iter()
+        .all(|finding| !finding.diagnostic.is_empty())
+    {
         return;
     }
     let from_text = plain::findings(sections, text);
     let single = findings.len() == 1;
-    for finding in findings.iter_mut().filter(|finding| finding.diagnostic.is_empty()) {
-        let same = from_text.iter().find(|candidate| {
-            match (&candidate.address, &finding.address) {
-                (Some(left), Some(right)) => left.eq_ignore_ascii_case(right),
-                _ => false,
-            }
-        });
+    for finding in findings
+        .iter_mut()
+        .filter(|finding| finding.diagnostic.is_empty())
+    {
+        let same =
+            from_text
+                .iter()
+                .find(|candidate| match (&candidate.address, &finding.address) {
+                    (Some(left), Some(right)) => left.eq_ignore_ascii_case(right),
+                    _ => false,
+                });
         let chosen = same.or(match single && from_text.len() == 1 {
             true => from_text.first(),
             false => None,
@@ -89,8 +128,8 @@ fn fill_diagnostics(sections: &Sections, text: &str, findings: &mut [Finding]) {
 
 fn recipient(finding: Finding, report_text: &str) -> Recipient {
     let lower = finding.diagnostic.to_ascii_lowercase();
-    let command = command(&lower);
-    let class = class(&finding, &lower, report_text);
+    let command = command(&lower, report_text);
+    let mut class = class(&finding, &lower, report_text);
     let reason = classify::classify(&Evidence {
         status: finding.status,
         text: &lower,
@@ -98,7 +137,17 @@ fn recipient(finding: Finding, report_text: &str) -> Recipient {
         from_mailer: finding.diagnostic_from_mailer,
         reported: finding.reason,
         command,
+        temporary: class == Class::Transient,
     });
+    // A queue that gave up reports no code of its own; the failures behind it were temporary
+    // unless the diagnostic says the failure was permanent.
+    if reason == Reason::Expired
+        && finding.status.is_none()
+        && finding.reply_code.is_none()
+        && !lower.contains("permanent")
+    {
+        class = Class::Transient;
+    }
     Recipient {
         address: finding.address,
         status: finding.status,
@@ -126,8 +175,15 @@ fn class(finding: &Finding, diagnostic: &str, report_text: &str) -> Class {
         Some(Action::Delayed) => return Class::Transient,
         _ => {}
     }
-    let temporary = ["temporary", "temporarily", "deferred", "will be retried", "will retry",
-        "still trying", "delayed"];
+    let temporary = [
+        "temporary",
+        "temporarily",
+        "deferred",
+        "will be retried",
+        "will retry",
+        "still trying",
+        "delayed",
+    ];
     let said = |text: &str| temporary.iter().any(|word| text.contains(word));
     match said(diagnostic) || (!report_text.contains("permanent") && said(report_text)) {
         true => Class::Transient,
@@ -135,25 +191,62 @@ fn class(finding: &Finding, diagnostic: &str, report_text: &str) -> Class {
     }
 }
 
-/// The SMTP command the failure answered, when the diagnostic says ("after RCPT TO", "in
-/// reply to MAIL FROM command").
-fn command(diagnostic: &str) -> Option<&'static str> {
-    let commands = [
-        ("mail from", "MAIL"),
-        ("rcpt to", "RCPT"),
-        ("end of data", "DATA"),
-        ("data command", "DATA"),
-        ("ehlo", "EHLO"),
-        ("helo", "HELO"),
+/// The SMTP command the failure answered: said in the diagnostic ("after RCPT TO", "in reply
+/// to end of DATA command", "[RCPT_TO]"), else in the report's text, else the last command of
+/// a session transcript (`>>> DATA`).
+fn command(diagnostic: &str, report_text: &str) -> Option<&'static str> {
+    said_command(diagnostic)
+        .or_else(|| said_command(report_text))
+        .or_else(|| transcript_command(report_text))
+}
+
+const COMMANDS: &[(&str, &str)] = &[
+    ("rcpt to", "RCPT"),
+    ("rcpt_to", "RCPT"),
+    ("rcpt", "RCPT"),
+    ("mail from", "MAIL"),
+    ("end of data", "DATA"),
+    ("final data", "DATA"),
+    ("data", "DATA"),
+    ("ehlo", "EHLO"),
+    ("helo", "HELO"),
+    ("initial connection", "CONN"),
+    ("connect", "CONN"),
+];
+
+fn said_command(text: &str) -> Option<&'static str> {
+    let leads = [
+        "after ",
+        "in reply to ",
+        "response to ",
+        "did not like our ",
+        "smtp command ",
+        "[",
     ];
-    let at = ["after ", "in reply to ", "response to "]
+    leads
         .iter()
-        .filter_map(|lead| diagnostic.find(lead).map(|index| index + lead.len()))
-        .min()?;
-    let rest = &diagnostic[at..];
-    commands
-        .iter()
-        .filter_map(|(words, name)| rest.find(words).map(|index| (index, *name)))
+        .flat_map(|lead| {
+            text.match_indices(lead)
+                .map(|(index, _)| index + lead.len())
+        })
+        .filter_map(|at| {
+            let rest = text[at..].trim_start_matches(['-', ' ']);
+            COMMANDS
+                .iter()
+                .find(|(word, _)| rest.starts_with(word))
+                .map(|(_, name)| (at, *name))
+        })
         .min()
         .map(|(_, name)| name)
+}
+
+fn transcript_command(text: &str) -> Option<&'static str> {
+    let last = text
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix(">>> "))
+        .last()?;
+    COMMANDS
+        .iter()
+        .find(|(word, _)| last.starts_with(word))
+        .map(|(_, name)| *name)
 }

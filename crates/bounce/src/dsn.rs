@@ -44,11 +44,15 @@ fn is_recipient_group(group: &[Field]) -> bool {
 }
 
 fn recipient(group: &[Field], reporting_mta: Option<String>) -> Finding {
-    let address = ["final-recipient", "original-recipient", "x-actual-recipient"]
-        .iter()
-        .find_map(|name| fields::value(group, name))
-        .map(|value| fields::bare_address(fields::typed_value(value)))
-        .filter(|address| address.contains('@'));
+    let address = [
+        "final-recipient",
+        "original-recipient",
+        "x-actual-recipient",
+    ]
+    .iter()
+    .find_map(|name| fields::value(group, name))
+    .map(|value| fields::bare_address(fields::typed_value(value)))
+    .filter(|address| address.contains('@'));
     let diagnostic_field = fields::value(group, "diagnostic-code").unwrap_or_default();
     let diagnostic_type = match diagnostic_field.split_once(';') {
         Some((kind, _)) => kind.trim().to_ascii_lowercase(),

@@ -51,14 +51,19 @@ pub fn sections(raw: &[u8]) -> Option<Sections> {
         let (kind, subtype) = match part.content_type() {
             Some(content_type) => (
                 content_type.ctype().to_ascii_lowercase(),
-                content_type.subtype().unwrap_or_default().to_ascii_lowercase(),
+                content_type
+                    .subtype()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
             ),
             None => ("text".to_owned(), "plain".to_owned()),
         };
         match (&part.body, kind.as_str(), subtype.as_str()) {
             (PartType::Multipart(_), _, _) => {}
             (PartType::Message(original), _, _) => {
-                sections.original.get_or_insert_with(|| original_of(original));
+                sections
+                    .original
+                    .get_or_insert_with(|| original_of(original));
             }
             (_, "message" | "text", "delivery-status" | "global-delivery-status") => {
                 sections.delivery_status.push(body_text(&part.body));
@@ -125,7 +130,9 @@ pub fn original_from_headers(text: &str) -> OriginalMessage {
             id.trim().to_owned()
         }),
         from: fields::value(&parsed, "from").map(fields::bare_address),
-        to: fields::value(&parsed, "to").map(addresses).unwrap_or_default(),
+        to: fields::value(&parsed, "to")
+            .map(addresses)
+            .unwrap_or_default(),
         subject: fields::value(&parsed, "subject").map(str::to_owned),
         headers: parsed
             .into_iter()

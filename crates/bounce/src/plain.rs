@@ -6,6 +6,7 @@
 use crate::finding::Finding;
 use crate::limits;
 use crate::mime::Sections;
+use crate::reason::Reason;
 use crate::status::{EnhancedStatus, ReplyCode};
 
 /// Lines that start the quoted original message; everything after them is the sender's own
@@ -20,7 +21,6 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "headers of the original message",
     "unsent message below",
     "returned message",
-    "the original message was",
     "content-type: message/rfc822",
     "------ this is a copy",
     "original message headers",
@@ -76,6 +76,13 @@ pub fn findings(sections: &Sections, text: &str) -> Vec<Finding> {
         if diagnostic.trim().is_empty() {
             diagnostic = last_segment.clone();
         }
+        if diagnostic.trim().is_empty() {
+            let start = match position {
+                0 => 0,
+                _ => anchors[position - 1].0 + 1,
+            };
+            diagnostic = segment(&lines, start, *index);
+        }
         findings.push(finding(Some(address.clone()), diagnostic.trim()));
     }
     findings
@@ -86,14 +93,27 @@ pub fn findings(sections: &Sections, text: &str) -> Vec<Finding> {
 fn without_anchor(sections: &Sections, text: &str) -> Finding {
     let address = sections
         .header("x-failed-recipients")
-        .map(|value| value.split(',').next().unwrap_or_default().trim().to_owned())
+        .map(|value| {
+            value
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
         .or_else(|| address_after_to(text));
     finding(address, text.trim())
 }
 
 fn finding(address: Option<String>, diagnostic: &str) -> Finding {
     let diagnostic = collapse(diagnostic);
+    // A Google Groups address that bounces means the group refused the poster, in whatever
+    // language the notice is written.
+    let group = address
+        .as_deref()
+        .is_some_and(|address| address.to_ascii_lowercase().ends_with("@googlegroups.com"));
     Finding {
+        reason: group.then_some(Reason::Rejected),
         address,
         status: EnhancedStatus::find(&diagnostic),
         reply_code: ReplyCode::find(&diagnostic),
@@ -128,9 +148,18 @@ fn collapse(text: &str) -> String {
 /// before the answer (`<a@b>: 550 ...`, `a@b... User unknown`), or after a label such as
 /// `Recipient:`. Returns the address and the rest of the line.
 fn anchor(line: &str) -> Option<(String, String)> {
-    let trimmed = line.trim();
+    let trimmed = line
+        .trim()
+        .trim_start_matches(['>', '*', '-', '•'])
+        .trim_start();
     let lower = trimmed.to_ascii_lowercase();
-    for label in ["failed recipient:", "recipient:", "recipient address:", "address:", "rcpt to:"] {
+    for label in [
+        "failed recipient:",
+        "recipient:",
+        "recipient address:",
+        "address:",
+        "rcpt to:",
+    ] {
         if let Some(rest) = lower.strip_prefix(label) {
             let (address, after) = leading_address(trimmed[trimmed.len() - rest.len()..].trim())?;
             return Some((address, after.to_owned()));
@@ -174,9 +203,9 @@ fn is_address(text: &str) -> bool {
     };
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local
-            .chars()
-            .all(|character| character.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.\"".contains(character));
+        && local.chars().all(|character| {
+            character.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.\"".contains(character)
+        });
     let domain_ok = domain.contains('.')
         && domain.len() <= 255
         && domain
@@ -211,14 +240,22 @@ mod tests {
     #[track_caller]
     fn check(line: &str, expect: Option<(&str, &str)>) {
         let found = anchor(line);
-        let found = found.as_ref().map(|(address, rest)| (address.as_str(), rest.as_str()));
+        let found = found
+            .as_ref()
+            .map(|(address, rest)| (address.as_str(), rest.as_str()));
         assert_eq!(found, expect, "{line:?}");
     }
 
     #[test]
     fn recipient_lines() {
-        check("<kijitora@example.ne.jp>:", Some(("kijitora@example.ne.jp", "")));
-        check("  kijitora@example.ed.jp", Some(("kijitora@example.ed.jp", "")));
+        check(
+            "<kijitora@example.ne.jp>:",
+            Some(("kijitora@example.ne.jp", "")),
+        );
+        check(
+            "  kijitora@example.ed.jp",
+            Some(("kijitora@example.ed.jp", "")),
+        );
         check(
             "kijitora@example.jp... User unknown",
             Some(("kijitora@example.jp", "User unknown")),

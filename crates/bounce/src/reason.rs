@@ -78,7 +78,10 @@ impl Reason {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|reason| reason.name() == name)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|reason| reason.name() == name)
     }
 }
 

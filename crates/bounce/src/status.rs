@@ -68,11 +68,24 @@ impl EnhancedStatus {
         self.subject == 0 && self.detail == 0
     }
 
-    /// The first enhanced status code in a text, standing as a word of its own.
+    /// The first enhanced status code in a text that no letter, digit or dot touches
+    /// (`(#5.1.1)`, `550-5.7.26`, `#4.4.3)I'm` all count; `1.2.3.4` does not).
     pub fn find(text: &str) -> Option<Self> {
-        words(text).find_map(|word| {
-            let word = word.trim_end_matches(['.', ',', ')', ']', ':', ';']);
-            Self::parse(word.trim_start_matches(['#', '(', '[']))
+        let bytes = text.as_bytes();
+        let touches = |byte: u8| byte.is_ascii_digit() || byte == b'.';
+        bytes.iter().enumerate().find_map(|(start, byte)| {
+            let opens = matches!(byte, b'2' | b'4' | b'5')
+                && (start == 0
+                    || !(touches(bytes[start - 1]) || bytes[start - 1].is_ascii_alphabetic()));
+            if !opens {
+                return None;
+            }
+            let length = bytes[start..]
+                .iter()
+                .take_while(|byte| touches(**byte))
+                .count();
+            let candidate = text[start..start + length].trim_end_matches('.');
+            Self::parse(candidate)
         })
     }
 }
@@ -92,7 +105,11 @@ impl ReplyCode {
     /// Three digits, the first 2 to 5, the second 0 to 5 (RFC 5321 section 4.2.1).
     pub fn parse(text: &str) -> Option<Self> {
         match text.as_bytes() {
-            [first @ b'2'..=b'5', second @ b'0'..=b'5', third @ b'0'..=b'9'] => {
+            [
+                first @ b'2'..=b'5',
+                second @ b'0'..=b'5',
+                third @ b'0'..=b'9',
+            ] => {
                 let digit = |byte: &u8| u16::from(byte - b'0');
                 Some(Self(digit(first) * 100 + digit(second) * 10 + digit(third)))
             }
@@ -137,11 +154,6 @@ impl fmt::Display for ReplyCode {
     }
 }
 
-fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|character: char| character.is_whitespace() || character == '-')
-        .filter(|word| !word.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,7 +166,11 @@ mod tests {
 
     #[track_caller]
     fn reply(text: &str, expect: Option<u16>) {
-        assert_eq!(ReplyCode::find(text).map(ReplyCode::value), expect, "{text:?}");
+        assert_eq!(
+            ReplyCode::find(text).map(ReplyCode::value),
+            expect,
+            "{text:?}"
+        );
     }
 
     #[test]
@@ -165,6 +181,11 @@ mod tests {
         status("version 1.2.3 of the server", None);
         status("Status: 4.4.7", Some("4.4.7"));
         status("5.1.1234 too long", None);
+        status(
+            "Unable to contact LDAP server. (#4.4.3)I'm not",
+            Some("4.4.3"),
+        );
+        status("host 192.0.2.1 said", None);
         status("", None);
     }
 
@@ -172,7 +193,10 @@ mod tests {
     fn reply_codes_in_text() {
         reply("550 5.1.1 <a@b.example>... User Unknown", Some(550));
         reply("remote host 192.0.2.32 said: 550 Unknown user", Some(550));
-        reply("host mx.example.jp [192.0.2.20]: 552 mailbox full", Some(552));
+        reply(
+            "host mx.example.jp [192.0.2.20]: 552 mailbox full",
+            Some(552),
+        );
         reply("421-4.7.0 try again", Some(421));
         reply("354 Enter mail", None);
         reply("the year 2014 and 500 cats", None);

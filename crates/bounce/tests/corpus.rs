@@ -29,7 +29,10 @@ fn observed(reports: &[Report]) -> Option<Vec<(String, String)>> {
             Report::Delivery(delivery) => {
                 any = true;
                 entries.extend(delivery.recipients.iter().map(|recipient| {
-                    (recipient.class.digit().to_string(), recipient.reason.name().to_owned())
+                    (
+                        recipient.class.digit().to_string(),
+                        recipient.reason.name().to_owned(),
+                    )
                 }));
             }
             Report::Complaint(complaint) => {
@@ -46,12 +49,31 @@ fn observed(reports: &[Report]) -> Option<Vec<(String, String)>> {
     any.then_some(entries)
 }
 
+/// The first words of each recipient's diagnostic, to show why a file disagrees.
+fn diagnostics(reports: &[Report]) -> String {
+    let mut shown = Vec::new();
+    for report in reports {
+        if let Report::Delivery(delivery) = report {
+            for recipient in &delivery.recipients {
+                let text: String = recipient.diagnostic.chars().take(160).collect();
+                let status = recipient.status.map(|status| status.to_string());
+                shown.push(format!("[{}] {text}", status.unwrap_or_default()));
+            }
+        }
+    }
+    shown.join(" | ")
+}
+
 #[test]
 fn corpus_agreement() {
     let directory = corpus();
     let expected: Vec<Value> =
         serde_json::from_slice(&std::fs::read(directory.join("expected.json")).unwrap()).unwrap();
-    assert!(expected.len() >= 500, "the corpus has {} entries", expected.len());
+    assert!(
+        expected.len() >= 500,
+        "the corpus has {} entries",
+        expected.len()
+    );
     let (mut kind_right, mut structure_right, mut reason_right) = (0usize, 0usize, 0usize);
     let mut wrong = Vec::new();
     for entry in &expected {
@@ -75,18 +97,27 @@ fn corpus_agreement() {
             ),
         };
         let classes = |entries: &Option<Vec<(String, String)>>| {
-            entries
-                .as_ref()
-                .map(|list| list.iter().map(|(class, _)| class.clone()).collect::<Vec<_>>())
+            entries.as_ref().map(|list| {
+                list.iter()
+                    .map(|(class, _)| class.clone())
+                    .collect::<Vec<_>>()
+            })
         };
         kind_right += usize::from(seen.is_some() == want.is_some());
         let structure = classes(&seen) == classes(&want);
-        let reason = seen.as_ref().map(|list| list.iter().map(|(_, r)| r).collect::<Vec<_>>())
-            == want.as_ref().map(|list| list.iter().map(|(_, r)| r).collect::<Vec<_>>());
+        let reason = seen
+            .as_ref()
+            .map(|list| list.iter().map(|(_, r)| r).collect::<Vec<_>>())
+            == want
+                .as_ref()
+                .map(|list| list.iter().map(|(_, r)| r).collect::<Vec<_>>());
         structure_right += usize::from(structure);
         reason_right += usize::from(reason);
         if !structure || !reason {
-            wrong.push(format!("{file}: expected {want:?}, parsed {seen:?}"));
+            wrong.push(format!(
+                "{file}: expected {want:?}, parsed {seen:?}; {}",
+                diagnostics(&reports)
+            ));
         }
     }
     let total = expected.len() as f64;
