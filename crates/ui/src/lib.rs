@@ -33,8 +33,8 @@ pub struct UiState {
 /// client address.
 pub fn router(state: UiState) -> Router {
     use pages::{
-        checker, dashboard, domains, login, mailings, messages, sending_domains, settings,
-        troubleshoot,
+        checker, dashboard, domains, login, mailings, message_actions, messages, sending_domains,
+        settings, troubleshoot,
     };
     Router::new()
         .route("/", get(dashboard::home))
@@ -74,6 +74,14 @@ pub fn router(state: UiState) -> Router {
         )
         .route("/t/{tenant}/messages", get(messages::list))
         .route("/t/{tenant}/messages/{id}", get(messages::show))
+        .route(
+            "/t/{tenant}/messages/{id}/retry",
+            get(message_actions::to_message).post(message_actions::retry),
+        )
+        .route(
+            "/t/{tenant}/messages/{id}/cancel",
+            get(message_actions::to_message).post(message_actions::cancel),
+        )
         .route(
             "/t/{tenant}/mailings",
             get(mailings::list).post(mailings::create),

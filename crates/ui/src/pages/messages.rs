@@ -16,6 +16,7 @@ use crate::UiState;
 use crate::error::PageError;
 use crate::format;
 use crate::layout::Layout;
+use crate::pages::message_actions::{self, Actions};
 use crate::pages::{render, tenant_path};
 use crate::session::Scope;
 
@@ -201,6 +202,19 @@ struct MessagePage {
     signatures: Vec<SignatureView>,
     raw: String,
     raw_cut: bool,
+    action: String,
+    actions: Actions,
+    notice: Option<String>,
+}
+
+/// The notice after an action, from the redirect's query.
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    notice: String,
+    /// Text, so a mangled link shows the page without the notice instead of an error.
+    #[serde(default)]
+    count: String,
 }
 
 fn result_class(result: DkimResult) -> &'static str {
@@ -215,6 +229,7 @@ pub async fn show(
     State(state): State<UiState>,
     scope: Scope,
     Path((_, id)): Path<(String, String)>,
+    Query(query): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     let id: MessageId = id.parse().map_err(|_| PageError::NotFound)?;
     let service = &state.service;
@@ -230,9 +245,13 @@ pub async fn show(
     let raw_cut = message.raw.len() > RAW_SHOWN_BYTES;
     let raw = String::from_utf8_lossy(&message.raw[..message.raw.len().min(RAW_SHOWN_BYTES)])
         .into_owned();
+    let row = MessageRow::new(&tenant_path(&scope), &(&message).into());
     let page = MessagePage {
         layout: Layout::tenant(&scope, "/messages", "Message"),
-        row: MessageRow::new(&tenant_path(&scope), &(&message).into()),
+        action: row.href.clone(),
+        actions: Actions::of(&message),
+        notice: message_actions::notice(&query.notice, query.count.parse().unwrap_or(0)),
+        row,
         route: match message.route {
             sealpost_domain::Route::Native => "native (retried for 24 hours)",
             sealpost_domain::Route::Relay => "own mail server (not retried)",

@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod domains;
 pub mod login;
 pub mod mailings;
+pub mod message_actions;
 pub mod messages;
 pub mod sending_domains;
 pub mod settings;

@@ -5,6 +5,7 @@
 
 mod access;
 mod domains;
+mod message_actions;
 mod messages;
 mod sending_domains;
 mod settings;

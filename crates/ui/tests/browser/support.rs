@@ -374,6 +374,25 @@ impl Harness {
         domain.id.to_string()
     }
 
+    /// Submits a signed message from facilities@client.test to `recipients` through the
+    /// service, as the API would, and returns its id; `signing_domain` must have run first.
+    pub async fn submit(&self, tenant: TenantId, recipients: &[&str], subject: &str) -> String {
+        let raw = format!(
+            "From: Facilities <facilities@client.test>\r\nTo: {}\r\nSubject: {subject}\r\n\r\n\
+             The boiler in building B is fixed.\r\n",
+            recipients.join(", ")
+        );
+        let submission = sealpost_service::Submission {
+            mail_from: "facilities@client.test".to_owned(),
+            recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
+            raw: raw.into_bytes(),
+            idempotency_key: None,
+            source: sealpost_domain::SubmissionSource::Http,
+        };
+        let accepted = self.service.submit(tenant, submission).await.unwrap();
+        accepted.id.to_string()
+    }
+
     /// Ends the browser session; chromedriver itself ends when the harness is dropped.
     pub async fn finish(self) {
         self.browser.clone().close().await.unwrap();
