@@ -6,10 +6,13 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use sealpost_queue::RetryPolicy;
 use sealpost_service::{DeliverySettings, Service, Store, SystemClock, UnsignedPolicy};
+use sealpost_smtpd::CancellationToken;
 use sealpost_store::StoreOptions;
-use sealpost_vault::Vault;
+use sealpost_vault::{MasterKey, Vault};
+use tokio::task::JoinHandle;
 
 use crate::config::{Config, UnsignedMail};
+use crate::demo::{Prepared, Seeded};
 use crate::master_key::{self, Source};
 
 pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
@@ -18,7 +21,33 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         true => Some(crate::demo::prepare(&mut config).await?),
         false => None,
     };
-    match &source {
+    log_master_key_source(&source);
+    let (service, seeded) = open_and_seed(&config, master, demo).await?;
+    let app = http_app(&service, operator_token(&config, seeded.as_ref()));
+    let shutdown = CancellationToken::new();
+    let worker = config
+        .delivery
+        .enabled
+        .then(|| tokio::spawn(deliver(service.clone(), shutdown.clone())));
+    let smtp = start_submission_listener(&config, demo, &service, &shutdown).await?;
+    let checker = start_mail_tester_listener(&config, demo, prepared, &service, &shutdown).await?;
+    serve_http(&config, app, seeded.as_ref(), &shutdown).await?;
+    // The SMTP listener finishes the messages it is receiving before the process ends.
+    shutdown.cancel();
+    if let Some(smtp) = smtp {
+        smtp.await.context("the SMTP listener failed")?;
+    }
+    if let Some(checker) = checker {
+        checker.await.context("the mail tester's listener failed")?;
+    }
+    if let Some(worker) = worker {
+        worker.await.context("the delivery worker failed")?;
+    }
+    Ok(())
+}
+
+fn log_master_key_source(source: &Source) {
+    match source {
         Source::DemoFileCreated(path) => tracing::warn!(
             path = %path.display(),
             "DEMO MODE: created a new master key in the data directory. Anyone who can read \
@@ -27,86 +56,116 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         Source::File(path) => tracing::info!(path = %path.display(), "master key loaded from file"),
         Source::Environment => tracing::info!("master key loaded from SEALPOST_MASTER_KEY"),
     }
-    let service = crate::commands::open_service_with(&config, master).await?;
-    let (service, seeded) = match demo {
-        true => {
-            let seeded = crate::demo::seed(service, &config).await?;
-            (seeded.service.clone(), Some(seeded))
-        }
-        false => (service, None),
-    };
+}
 
+/// Opens the service; in demo mode also seeds the demo tenant, whose service (with the demo's
+/// resolver) is the one to serve.
+async fn open_and_seed(
+    config: &Config,
+    master: MasterKey,
+    demo: bool,
+) -> anyhow::Result<(Service, Option<Seeded>)> {
+    let service = crate::commands::open_service_with(config, master).await?;
+    match demo {
+        true => {
+            let seeded = crate::demo::seed(service, config).await?;
+            Ok((seeded.service.clone(), Some(seeded)))
+        }
+        false => Ok((service, None)),
+    }
+}
+
+/// The configured operator token, or the demo's; without either the tenant administration
+/// API stays closed.
+fn operator_token(config: &Config, seeded: Option<&Seeded>) -> Option<Arc<str>> {
     // The demo's operator token is printed with its other facts on stdout, never logged.
-    let operator_token = match (&config.operator_token, &seeded) {
+    match (&config.operator_token, seeded) {
         (Some(token), _) => Some(Arc::from(token.as_str())),
         (None, Some(seeded)) => Some(Arc::from(seeded.operator_token.as_str())),
         (None, None) => {
             tracing::warn!("no operator_token configured: the tenant administration API is closed");
             None
         }
-    };
-    // The JSON API keeps /api/v1, /health, /metrics and /openapi.json; the UI's pages take
-    // the rest. Both call the same service.
-    let app = sealpost_web::router(sealpost_web::AppState {
+    }
+}
+
+/// The JSON API keeps /api/v1, /health, /metrics and /openapi.json; the UI's pages take the
+/// rest. Both call the same service.
+fn http_app(service: &Service, operator_token: Option<Arc<str>>) -> axum::Router {
+    sealpost_web::router(sealpost_web::AppState {
         service: service.clone(),
         operator_token,
     })
     .merge(sealpost_ui::router(sealpost_ui::UiState {
         service: service.clone(),
-    }));
-    let shutdown = sealpost_smtpd::CancellationToken::new();
-    let worker = config
-        .delivery
-        .enabled
-        .then(|| tokio::spawn(deliver(service.clone(), shutdown.clone())));
-    let smtp = match config.smtp.listen {
-        Some(address) => {
-            let listener = tokio::net::TcpListener::bind(address)
-                .await
-                .with_context(|| format!("cannot listen for SMTP on {address}"))?;
-            let address = listener.local_addr()?;
-            println!("sealpost smtp submission on {address}");
-            let smtpd = crate::submission::smtpd_config(&config, demo)?;
-            let backend = Arc::new(crate::submission::ServiceBackend {
-                service: service.clone(),
-            });
-            Some(tokio::spawn(sealpost_smtpd::serve(
-                listener,
-                smtpd,
-                backend,
-                shutdown.clone(),
-            )))
-        }
-        None => None,
-    };
-    let checker_listener = match (prepared, config.checker.listen) {
-        (Some(prepared), _) => Some(prepared.checker_listener),
-        (None, Some(address)) => Some(
-            tokio::net::TcpListener::bind(address)
-                .await
-                .with_context(|| format!("cannot listen for the mail tester on {address}"))?,
-        ),
-        (None, None) => None,
-    };
-    let checker = match checker_listener {
-        Some(listener) => {
-            println!(
-                "sealpost mail tester on {} for test addresses at {}",
-                listener.local_addr()?,
-                config.checker.domain.as_deref().unwrap_or_default()
-            );
-            Some(tokio::spawn(sealpost_smtpd::serve(
-                listener,
-                crate::inbound::smtpd_config(&config, demo)?,
-                Arc::new(crate::inbound::CheckerBackend {
-                    service: service.clone(),
-                }),
-                shutdown.clone(),
-            )))
-        }
-        None => None,
-    };
+    }))
+}
 
+/// Binds the SMTP submission listener when one is configured and serves it until shutdown.
+async fn start_submission_listener(
+    config: &Config,
+    demo: bool,
+    service: &Service,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
+    let Some(address) = config.smtp.listen else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for SMTP on {address}"))?;
+    let address = listener.local_addr()?;
+    println!("sealpost smtp submission on {address}");
+    let smtpd = crate::submission::smtpd_config(config, demo)?;
+    let backend = Arc::new(crate::submission::ServiceBackend {
+        service: service.clone(),
+    });
+    Ok(Some(tokio::spawn(sealpost_smtpd::serve(
+        listener,
+        smtpd,
+        backend,
+        shutdown.clone(),
+    ))))
+}
+
+/// Serves the mail tester's inbound SMTP on the demo's listener, bound before the service
+/// opened, or on the configured address; without either there is no mail tester listener.
+async fn start_mail_tester_listener(
+    config: &Config,
+    demo: bool,
+    prepared: Option<Prepared>,
+    service: &Service,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
+    let listener = match (prepared, config.checker.listen) {
+        (Some(prepared), _) => prepared.checker_listener,
+        (None, Some(address)) => tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen for the mail tester on {address}"))?,
+        (None, None) => return Ok(None),
+    };
+    println!(
+        "sealpost mail tester on {} for test addresses at {}",
+        listener.local_addr()?,
+        config.checker.domain.as_deref().unwrap_or_default()
+    );
+    Ok(Some(tokio::spawn(sealpost_smtpd::serve(
+        listener,
+        crate::inbound::smtpd_config(config, demo)?,
+        Arc::new(crate::inbound::CheckerBackend {
+            service: service.clone(),
+        }),
+        shutdown.clone(),
+    ))))
+}
+
+/// Serves HTTP until Ctrl-C or SIGTERM, which also cancels `shutdown` for the other listeners.
+async fn serve_http(
+    config: &Config,
+    app: axum::Router,
+    seeded: Option<&Seeded>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.http_listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.http_listen))?;
@@ -114,8 +173,8 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     // Printed on stdout so that scripts and tests that ask for port 0 learn the real port.
     println!("sealpost listening on http://{address}");
     tracing::info!(%address, database = %redact_url(&config.database_url()), "serving");
-    if let Some(seeded) = &seeded {
-        crate::demo::announce(seeded, &config, address);
+    if let Some(seeded) = seeded {
+        crate::demo::announce(seeded, config, address);
     }
     let stop = shutdown.clone();
     // Handlers get the client's address (the UI limits sign-in attempts per address), every
@@ -131,24 +190,13 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         },
     )
     .await;
-    // The SMTP listener finishes the messages it is receiving before the process ends.
-    shutdown.cancel();
-    if let Some(smtp) = smtp {
-        smtp.await.context("the SMTP listener failed")?;
-    }
-    if let Some(checker) = checker {
-        checker.await.context("the mail tester's listener failed")?;
-    }
-    if let Some(worker) = worker {
-        worker.await.context("the delivery worker failed")?;
-    }
     Ok(())
 }
 
 /// The delivery loop: rounds of claim-and-deliver, a short sleep when nothing is due, and a stop
 /// after the round in progress when the server shuts down, so no claimed work is abandoned
 /// mid-attempt (what is not attempted returns to the queue when its lease ends).
-async fn deliver(service: Service, shutdown: sealpost_smtpd::CancellationToken) {
+async fn deliver(service: Service, shutdown: CancellationToken) {
     let owner = format!("{}-{}", std::process::id(), uuid_suffix());
     while !shutdown.is_cancelled() {
         let idle = match service.deliver_due(&owner).await {
