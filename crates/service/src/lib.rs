@@ -28,7 +28,7 @@ pub use checker::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use clock::{Clock, SystemClock};
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use delivery_settings::RelayForm;
-pub use error::ServiceError;
+pub use error::{ErrorKind, ServiceError};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use sending_domains::VerificationFailure;

@@ -11,13 +11,12 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use sealpost_domain::{IdempotencyKey, MessageId};
 use sealpost_service::{Attachment, Composition, Submission, compose};
+use sealpost_views::dkim_verification::VerificationView;
+use sealpost_views::messages::{AcceptedView, ChangedView, MessageView};
 
 use crate::auth::TenantAuth;
-use crate::dkim_views::VerificationView;
 use crate::error::{ApiJson, ErrorBody};
-use crate::message_views::{
-    AcceptedView, ChangedView, ComposeRequest, MessageView, RawMessageRequest,
-};
+use crate::message_requests::{ComposeRequest, RawMessageRequest};
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {

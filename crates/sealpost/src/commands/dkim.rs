@@ -12,7 +12,7 @@ use sealpost_domain::{
     DkimDnsRecord, DomainName, KeyId, KeyOrigin, Selector, SigningKey, Timestamp,
 };
 use sealpost_vault::{MasterKey, Vault};
-use sealpost_web::dkim_views::VerificationView;
+use sealpost_views::dkim_verification::VerificationView;
 use serde::Serialize;
 
 use crate::InputError;
