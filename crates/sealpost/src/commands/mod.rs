@@ -1,5 +1,6 @@
 //! Operator commands that act on the same database as the server.
 
+mod bounce;
 mod check;
 mod delivery;
 mod dkim;
@@ -12,6 +13,7 @@ mod tenant;
 mod troubleshoot;
 mod user;
 
+pub use bounce::{BounceCommand, bounce};
 pub use check::{CheckMessage, check_message};
 pub use delivery::{DeliveryCommand, delivery};
 pub use dkim::{DkimCommand, dkim};
