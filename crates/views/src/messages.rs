@@ -92,24 +92,24 @@ impl MessageView {
         let signing = match &message.signing {
             SigningRecord::Signed { domain, selector } => SigningView {
                 signed: true,
-                domain: Some(domain.clone()),
-                selector: Some(selector.clone()),
+                domain: Some(domain.to_string()),
+                selector: Some(selector.to_string()),
                 unsigned_code: None,
                 unsigned_reason: None,
             },
-            SigningRecord::Unsigned { code, reason } => SigningView {
+            SigningRecord::Unsigned(reason) => SigningView {
                 signed: false,
                 domain: None,
                 selector: None,
-                unsigned_code: Some(code.clone()),
-                unsigned_reason: Some(reason.clone()),
+                unsigned_code: Some(reason.code().to_owned()),
+                unsigned_reason: Some(reason.to_string()),
             },
         };
         Self {
             id: message.id.to_string(),
             mail_from: message.mail_from.clone(),
             route: message.route.as_str(),
-            source: message.source,
+            source: message.source.as_str(),
             size: message.size,
             signing,
             accepted_at: message.accepted_at.0,
@@ -121,7 +121,7 @@ impl MessageView {
                     recipient_id: attempt.recipient_id.to_string(),
                     started_at: attempt.started_at.0,
                     finished_at: attempt.finished_at.0,
-                    outcome: attempt.outcome.clone(),
+                    outcome: attempt.outcome.as_str().to_owned(),
                     reply: attempt.reply.clone(),
                     host: attempt.host.clone(),
                 })

@@ -132,7 +132,7 @@ pub async fn submit(
         recipients,
         raw,
         idempotency_key,
-        source: "http",
+        source: sealpost_domain::SubmissionSource::Http,
     };
     Ok(accepted(state.service.submit(tenant, submission).await?))
 }
@@ -165,7 +165,7 @@ pub async fn submit_raw(
         recipients: request.recipients,
         raw,
         idempotency_key,
-        source: "http",
+        source: sealpost_domain::SubmissionSource::Http,
     };
     Ok(accepted(state.service.submit(tenant, submission).await?))
 }

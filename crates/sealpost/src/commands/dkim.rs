@@ -169,7 +169,7 @@ pub async fn dkim(
                 .with_context(|| format!("cannot write {}", out.display()))?;
 
             let public = SigningKey {
-                id: KeyId::new(),
+                id: KeyId::new(&sealpost_domain::SystemClock),
                 public_key_der: key.public_key_der(),
                 bits: key.bits(),
                 origin: KeyOrigin::Generated,
