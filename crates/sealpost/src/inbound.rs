@@ -7,7 +7,8 @@ use std::sync::Arc;
 use sealpost_checker::Received;
 use sealpost_service::{Arrival, Service, ServiceError};
 use sealpost_smtpd::{
-    BackendError, Envelope, Identity, Mode, Rejection, SmtpdConfig, SubmissionBackend, SubmitError,
+    BackendError, Identity, Mode, ReceivedEnvelope, Rejection, SmtpdConfig, SubmissionBackend,
+    SubmitError,
 };
 
 use crate::config::Config;
@@ -37,7 +38,7 @@ impl SubmissionBackend for CheckerBackend {
     async fn submit(
         &self,
         _: Option<&Identity>,
-        envelope: Envelope,
+        envelope: ReceivedEnvelope,
         message: Vec<u8>,
     ) -> Result<String, SubmitError> {
         let arrival = Arrival {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use sealpost_service::{Service, ServiceError, Submission};
 use sealpost_smtpd::{
-    BackendError, Envelope, Identity, Rejection, SmtpdConfig, SubmissionBackend, SubmitError,
-    TlsSettings,
+    BackendError, Identity, ReceivedEnvelope, Rejection, SmtpdConfig, SubmissionBackend,
+    SubmitError, TlsSettings,
 };
 
 use crate::config::Config;
@@ -50,7 +50,7 @@ impl SubmissionBackend for ServiceBackend {
     async fn submit(
         &self,
         identity: Option<&Identity>,
-        envelope: Envelope,
+        envelope: ReceivedEnvelope,
         message: Vec<u8>,
     ) -> Result<String, SubmitError> {
         let identity = identity.ok_or_else(|| {
@@ -65,7 +65,7 @@ impl SubmissionBackend for ServiceBackend {
             recipients: envelope.rcpt_to,
             raw: message,
             idempotency_key: None,
-            source: sealpost_domain::SubmissionSource::Smtp,
+            source: "smtp",
         };
         match self.service.submit(tenant, submission).await {
             Ok(accepted) => Ok(accepted.id.to_string()),

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sealpost_dkim::{Mailbox, ParsedMessage, Report, Signer, from_mailbox};
-use sealpost_domain::{DomainName, KeyId, Selector, SigningDomain, SigningRecord, TenantId};
+use sealpost_domain::{
+    DomainName, KeyId, Selector, SigningDecision, SigningDomain, SigningDomainId, TenantId,
+};
 
 use crate::{Service, ServiceError};
 
@@ -14,9 +16,23 @@ use crate::{Service, ServiceError};
 #[derive(Debug, Clone)]
 pub struct SignedMessage {
     pub message: Vec<u8>,
-    pub signing: SigningRecord,
+    pub signing: SigningOutcome,
     /// Header fields Sealpost added to complete the message (SPEC S4.3).
     pub added_headers: Vec<&'static str>,
+}
+
+/// What was decided about signing, to be recorded with the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigningOutcome {
+    Signed {
+        signing_domain: SigningDomainId,
+        domain: DomainName,
+        selector: Selector,
+    },
+    Unsigned {
+        code: &'static str,
+        reason: String,
+    },
 }
 
 /// What a cached signer is filed under: the tenant, the domain and the selector.
@@ -82,14 +98,17 @@ impl Service {
         let domains = self.list_signing_domains(tenant).await?;
         let signing_domain =
             match sealpost_domain::decide_signing(&author.domain, &envelope.domain, &domains) {
-                Err(reason) => {
+                SigningDecision::Unsigned(reason) => {
                     return Ok(SignedMessage {
                         message: prepared.message,
-                        signing: SigningRecord::Unsigned(reason),
+                        signing: SigningOutcome::Unsigned {
+                            code: reason.code(),
+                            reason: reason.to_string(),
+                        },
                         added_headers: prepared.added,
                     });
                 }
-                Ok(signing_domain) => signing_domain,
+                SigningDecision::Sign(signing_domain) => signing_domain,
             };
         let signer = self.signer(signing_domain).await?;
         let message = signer
@@ -97,7 +116,11 @@ impl Service {
             .map_err(invalid_message)?;
         Ok(SignedMessage {
             message,
-            signing: SigningRecord::signed_by(signing_domain),
+            signing: SigningOutcome::Signed {
+                signing_domain: signing_domain.id,
+                domain: signing_domain.domain.clone(),
+                selector: signing_domain.selector.clone(),
+            },
             added_headers: prepared.added,
         })
     }

@@ -7,10 +7,11 @@ use sealpost_dkim::Mailbox;
 use sealpost_domain::ContentProblem;
 use sealpost_domain::{
     DeliveryMode, IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState,
-    Route, SigningRecord, SubmissionSource, TenantId, limits,
+    Route, SigningRecord, TenantId, limits,
 };
 use sealpost_store::StoreError;
 
+use crate::signing::SigningOutcome;
 use crate::{Service, ServiceError};
 
 /// The most recipients one message may have; more is a mailing-list job, not a notification.
@@ -35,7 +36,8 @@ pub struct Submission {
     pub raw: Vec<u8>,
     /// Made by [`idempotency_key`] from the client's key and its request.
     pub idempotency_key: Option<IdempotencyKey>,
-    pub source: SubmissionSource,
+    /// `http`, `smtp` or `mailing`.
+    pub source: &'static str,
 }
 
 /// What the caller is told.
@@ -84,24 +86,36 @@ impl Service {
         let signed = self
             .sign_outgoing(tenant, &submission.raw, &submission.mail_from)
             .await?;
-        if let SigningRecord::Unsigned(reason) = &signed.signing
-            && self.unsigned_policy == UnsignedPolicy::Refuse
-        {
-            return Err(invalid(
-                "from",
-                format!("{reason}; this platform refuses mail it cannot sign for the tenant"),
-            ));
-        }
+        let signing = match signed.signing {
+            SigningOutcome::Signed {
+                domain, selector, ..
+            } => SigningRecord::Signed {
+                domain: domain.as_str().to_owned(),
+                selector: selector.as_str().to_owned(),
+            },
+            SigningOutcome::Unsigned { reason, .. }
+                if self.unsigned_policy == UnsignedPolicy::Refuse =>
+            {
+                return Err(invalid(
+                    "from",
+                    format!("{reason}; this platform refuses mail it cannot sign for the tenant"),
+                ));
+            }
+            SigningOutcome::Unsigned { code, reason } => SigningRecord::Unsigned {
+                code: code.to_owned(),
+                reason,
+            },
+        };
         let mail_from = Mailbox::parse(&submission.mail_from)
             .map_err(|error| invalid("mail_from", error.to_string()))?
             .to_string();
         let now = self.clock.now();
         let message = QueuedMessage {
-            id: MessageId::new(&self.clock),
+            id: MessageId::new(),
             tenant_id: tenant,
             mail_from,
             raw: signed.message,
-            signing: signed.signing,
+            signing,
             route: match self.store.delivery_mode(tenant).await? {
                 DeliveryMode::Native => Route::Native,
                 DeliveryMode::Relay(_) => Route::Relay,
@@ -113,7 +127,7 @@ impl Service {
             recipients,
         };
         let id = message.id;
-        let signed = message.signing.is_signed();
+        let signed = matches!(message.signing, SigningRecord::Signed { .. });
         match self.commits.commit(message).await {
             Ok(()) => {
                 // This node's delivery loop starts on it now instead of at its next poll.
@@ -193,7 +207,7 @@ impl Service {
                 continue;
             }
             recipients.push(Recipient {
-                id: RecipientId::new(&self.clock),
+                id: RecipientId::new(),
                 address,
                 domain: mailbox.domain.as_str().to_owned(),
                 state: RecipientState::Queued,

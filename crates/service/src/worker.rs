@@ -10,8 +10,7 @@ use sealpost_delivery::{
     deliver_relay, test_relay_connection,
 };
 use sealpost_domain::{
-    AttemptId, AttemptResult, QueuedMessage, RecipientState, RelaySettings, Route, TenantId,
-    Timestamp, TlsMode,
+    QueuedMessage, RecipientState, RelaySettings, Route, TenantId, Timestamp, TlsMode,
 };
 use sealpost_domain::EmailAddress;
 use sealpost_queue::{AttemptOutcome, after_attempt};
@@ -304,10 +303,10 @@ impl Service {
             message.expires_at,
             &self.retry_policy,
         );
-        let (result, reply) = match outcome {
-            AttemptOutcome::Delivered { reply } => (AttemptResult::Delivered, reply),
-            AttemptOutcome::Temporary { reply } => (AttemptResult::Temporary, reply),
-            AttemptOutcome::Permanent { reply } => (AttemptResult::Permanent, reply),
+        let (label, reply) = match outcome {
+            AttemptOutcome::Delivered { reply } => ("delivered", reply),
+            AttemptOutcome::Temporary { reply } => ("temporary", reply),
+            AttemptOutcome::Permanent { reply } => ("permanent", reply),
         };
         Record {
             claim: claim.clone(),
@@ -317,10 +316,9 @@ impl Service {
                 last_reply: transition.last_reply,
             },
             attempt: AttemptRecord {
-                id: AttemptId::new(&self.clock),
                 started_at: started,
                 finished_at: now,
-                outcome: result,
+                outcome: label,
                 reply,
                 host,
             },
@@ -353,15 +351,15 @@ impl Service {
                 );
                 continue;
             }
-            // The counter of a sent recipient is "delivered"; the others are named as the
-            // recipient's delivery event.
             let counter = match record.update.state {
                 RecipientState::Sent => {
                     self.metrics
                         .delivered_after(record.attempt.finished_at.0 - record.accepted_at.0);
                     "delivered"
                 }
-                other => other.after_attempt_label(),
+                RecipientState::Deferred => "deferred",
+                RecipientState::Expired => "expired",
+                _ => "failed",
             };
             self.metrics.count(counter, record.claim.tenant_id);
         }

@@ -36,7 +36,7 @@ pub trait SubmissionBackend: Send + Sync + 'static {
     fn submit(
         &self,
         identity: Option<&Identity>,
-        envelope: Envelope,
+        envelope: ReceivedEnvelope,
         message: Vec<u8>,
     ) -> impl Future<Output = Result<String, SubmitError>> + Send;
 }
@@ -49,10 +49,11 @@ pub struct Identity {
     pub username: String,
 }
 
-/// The SMTP envelope of one message plus the facts about the session that a trace header or an
-/// audit log would want.
+/// What a client gave in MAIL FROM and RCPT TO for one message, plus the facts about the
+/// session that a trace header or an audit log would want. Not the envelope delivery sends
+/// (`sealpost_delivery::Envelope`), which holds checked addresses only.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+pub struct ReceivedEnvelope {
     /// The MAIL FROM address; empty only for the null sender, which only an inbound listener
     /// accepts.
     pub mail_from: String,

@@ -24,7 +24,9 @@ mod server;
 mod session;
 mod tls;
 
-pub use backend::{BackendError, Envelope, Identity, Rejection, SubmissionBackend, SubmitError};
+pub use backend::{
+    BackendError, Identity, ReceivedEnvelope, Rejection, SubmissionBackend, SubmitError,
+};
 pub use config::{Limits, Mode, SmtpdConfig, Timeouts};
 pub use server::serve;
 pub use tls::{TlsError, TlsSettings, self_signed_tls};

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use smtp_proto::Request;
 
-use crate::backend::{Envelope, Identity};
+use crate::backend::{Identity, ReceivedEnvelope};
 use crate::command::auth::{AuthExchange, Credentials, Login};
 use crate::config::{Mode, SmtpdConfig};
 use crate::reply::Reply;
@@ -52,14 +52,14 @@ pub(crate) enum Step {
 #[derive(Debug)]
 pub(crate) struct PendingMessage {
     pub(crate) identity: Option<Identity>,
-    pub(crate) envelope: Envelope,
+    pub(crate) envelope: ReceivedEnvelope,
 }
 
 /// A message ready for the backend.
 #[derive(Debug)]
 pub(crate) struct Submission {
     pub(crate) identity: Option<Identity>,
-    pub(crate) envelope: Envelope,
+    pub(crate) envelope: ReceivedEnvelope,
     pub(crate) message: Vec<u8>,
 }
 

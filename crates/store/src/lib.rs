@@ -4,13 +4,10 @@
 //! filters by it, so no query can reach another tenant's rows.
 
 mod checker;
-mod claims;
 mod connect;
 mod delivery_settings;
 mod figures;
 mod mailings;
-mod message_rows;
-mod outcomes;
 mod queue;
 mod rows;
 mod sending_domains;
@@ -21,9 +18,8 @@ mod tenants;
 pub mod testing;
 mod users;
 
-pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
-pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
+pub use queue::{AttemptInfo, AttemptRecord, Claim, RecipientUpdate};
 pub use tenants::ApiKeyInfo;
 
 use sqlx::{PgPool, SqlitePool};
@@ -49,23 +45,9 @@ pub enum StoreError {
     #[error("the database holds a value Sealpost cannot read ({0}); was it edited by hand?")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Database(sqlx::Error),
+    Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
-}
-
-/// A column that does not decode (an id that is not a UUID, say) is a corrupt row, as every other
-/// value that does not convert.
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::ColumnDecode { index, source } => {
-                Self::Corrupt(format!("column {index}: {source}"))
-            }
-            sqlx::Error::Decode(source) => Self::Corrupt(source.to_string()),
-            other => Self::Database(other),
-        }
-    }
 }
 
 impl StoreError {

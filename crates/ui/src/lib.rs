@@ -10,6 +10,7 @@ mod error;
 mod format;
 mod layout;
 mod pages;
+mod report_view;
 mod session;
 
 use axum::Router;

@@ -1,6 +1,5 @@
 //! Operator commands that act on the same database as the server.
 
-mod bounce;
 mod check;
 mod delivery;
 mod dkim;
@@ -13,7 +12,6 @@ mod tenant;
 mod troubleshoot;
 mod user;
 
-pub use bounce::{BounceCommand, bounce};
 pub use check::{CheckMessage, check_message};
 pub use delivery::{DeliveryCommand, delivery};
 pub use dkim::{DkimCommand, dkim};
@@ -95,11 +93,12 @@ pub fn dns_setup(
     Ok((config, resolver))
 }
 
-/// The current time for commands, from the one system clock; libraries take the time as an
-/// argument.
+/// The current time for commands; libraries take the time as an argument.
 pub fn now() -> sealpost_domain::Timestamp {
-    use sealpost_domain::Clock as _;
-    sealpost_domain::SystemClock.now()
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    sealpost_domain::Timestamp(elapsed.as_secs() as i64)
 }
 
 /// Reads a whole input file, or standard input for `-`, refusing one larger than the largest

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 use sealpost_service::Service;
-use sealpost_views::sending_domains::SendingDomainView;
+use sealpost_web::SendingDomainView;
 
 use crate::output::Output;
 

@@ -17,11 +17,10 @@ struct SystemTime;
 
 impl Clock for SystemTime {
     fn now(&self) -> Timestamp {
-        sealpost_service::SystemClock.now()
-    }
-
-    fn new_uuid(&self) -> sealpost_domain::Uuid {
-        sealpost_service::SystemClock.new_uuid()
+        let elapsed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        Timestamp(elapsed.as_secs() as i64)
     }
 }
 

@@ -1,6 +1,6 @@
 //! DATA: receive the content, hand it to the backend, and only then say 250 (SPEC S9.3).
 
-use crate::backend::{Envelope, SubmitError};
+use crate::backend::{ReceivedEnvelope, SubmitError};
 use crate::message::Received;
 use crate::reply::Reply;
 use crate::session::{PendingMessage, Session, Step, Submission};
@@ -14,7 +14,7 @@ impl Session {
             self.transaction = Some(transaction);
             return self.error(Reply::new(503, [5, 5, 1], "Need RCPT command"));
         }
-        let envelope = Envelope {
+        let envelope = ReceivedEnvelope {
             mail_from: transaction.mail_from,
             rcpt_to: transaction.rcpt_to,
             peer: self.peer,

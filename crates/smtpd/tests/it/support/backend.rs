@@ -4,7 +4,9 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sealpost_smtpd::{BackendError, Envelope, Identity, Rejection, SubmissionBackend, SubmitError};
+use sealpost_smtpd::{
+    BackendError, Identity, ReceivedEnvelope, Rejection, SubmissionBackend, SubmitError,
+};
 
 /// user name, password, tenant
 const USERS: &[(&str, &str, &str)] = &[
@@ -24,7 +26,7 @@ pub const UNCHECKABLE_RECIPIENT: &str = "db-down@checker.test";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
     pub identity: Option<Identity>,
-    pub envelope: Envelope,
+    pub envelope: ReceivedEnvelope,
     pub message: Vec<u8>,
 }
 
@@ -89,7 +91,7 @@ impl SubmissionBackend for TestBackend {
     async fn submit(
         &self,
         identity: Option<&Identity>,
-        envelope: Envelope,
+        envelope: ReceivedEnvelope,
         message: Vec<u8>,
     ) -> Result<String, SubmitError> {
         match envelope.mail_from.as_str() {
