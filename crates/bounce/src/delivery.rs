@@ -244,7 +244,7 @@ fn transcript_command(text: &str) -> Option<&'static str> {
     let last = text
         .lines()
         .filter_map(|line| line.trim_start().strip_prefix(">>> "))
-        .last()?;
+        .next_back()?;
     COMMANDS
         .iter()
         .find(|(word, _)| last.starts_with(word))

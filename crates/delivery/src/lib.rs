@@ -24,11 +24,13 @@ mod transcript;
 pub use data::MessageError;
 pub use envelope::{Envelope, EnvelopeError, HeloName};
 pub use native::deliver_native;
-pub use options::{NativeOptions, Password, RelayConfig, RelayOptions, Timeouts, TlsMode};
+pub use options::{NativeOptions, Password, RelayConfig, RelayOptions, Timeouts};
 pub use outcome::{
     Cause, DeliveryReport, Failure, FailureKind, RecipientOutcome, RecipientResult, Stage,
 };
 pub use relay::{ConnectionTest, deliver_relay, test_relay_connection};
 pub use reply::{EnhancedStatus, Reply};
+/// The tenant's STARTTLS policy, as the settings store it.
+pub use sealpost_domain::TlsMode;
 pub use tls::{RootsError, TlsInfo, TrustedRoots};
 pub use transcript::{Party, TranscriptLine};

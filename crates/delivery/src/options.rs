@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use sealpost_domain::TlsMode;
 use zeroize::Zeroizing;
 
 use crate::envelope::HeloName;
@@ -80,19 +81,6 @@ impl RelayOptions {
             trusted_roots: TrustedRoots::webpki(),
         }
     }
-}
-
-/// How a relay reached without implicit TLS is secured (SPEC S1.2).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TlsMode {
-    /// STARTTLS when the relay offers it. Because the password never goes unencrypted in this
-    /// mode, a relay without STARTTLS fails at AUTH.
-    #[default]
-    Opportunistic,
-    /// STARTTLS must be offered and succeed.
-    Required,
-    /// No TLS; the password goes unencrypted. Only for relays on a trusted network.
-    None,
 }
 
 /// A tenant's own mail server (SPEC S1.2).

@@ -4,12 +4,13 @@
 use std::net::{IpAddr, SocketAddr};
 
 use sealpost_dns::{LookupError, Resolver};
+use sealpost_domain::TlsMode;
 use tokio::net::TcpStream;
 
 use crate::capabilities::Capabilities;
 use crate::data;
 use crate::envelope::Envelope;
-use crate::options::{RelayConfig, RelayOptions, TlsMode};
+use crate::options::{RelayConfig, RelayOptions};
 use crate::outcome::{Cause, DeliveryReport, Failure, Stage, all_failed};
 use crate::session::{Session, connect};
 use crate::tls::{self, TlsInfo};

@@ -2,14 +2,18 @@
 //! tenant's own mail server. The relay password is never part of these values: it is sealed
 //! apart and only the fact that one is set is shown.
 
-/// How STARTTLS is used with the tenant's server (SPEC S1.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the tenant's server, reached without implicit TLS, is secured with STARTTLS (SPEC S1.2).
+/// The settings store it and delivery follows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TlsMode {
-    /// STARTTLS when the server offers it ("Default").
+    /// STARTTLS when the server offers it ("Default"). Because the password never goes
+    /// unencrypted in this mode, a server without STARTTLS fails at AUTH.
+    #[default]
     Opportunistic,
-    /// STARTTLS or nothing: no mail and no password over an unencrypted connection.
+    /// STARTTLS must be offered and succeed: no mail and no password over an unencrypted
+    /// connection.
     Required,
-    /// No STARTTLS.
+    /// No TLS; the password goes unencrypted. Only for servers on a trusted network.
     None,
 }
 

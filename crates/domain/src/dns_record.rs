@@ -65,7 +65,7 @@ mod tests {
     fn record_is_split_into_strings_of_at_most_255() {
         // A 2048-bit SubjectPublicKeyInfo is 294 bytes, so its base64 is 392 characters.
         let key = SigningKey {
-            id: KeyId::new(),
+            id: KeyId::new(&crate::SystemClock),
             public_key_der: vec![0x30; 294],
             bits: 2048,
             origin: KeyOrigin::Generated,

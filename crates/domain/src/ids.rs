@@ -5,6 +5,52 @@ use std::str::FromStr;
 
 use uuid::Uuid;
 
+use crate::Clock;
+
+/// An id is a TEXT column holding the hyphenated UUID, in SQLite and PostgreSQL alike; a value
+/// that is not a UUID fails to decode, which the store reports as a corrupt row.
+#[cfg(feature = "sqlx")]
+macro_rules! sqlx_text_column {
+    ($name:ident) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $name
+        where
+            String: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buffer: &mut DB::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <String as sqlx::Encode<DB>>::encode(self.0.hyphenated().to_string(), buffer)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<DB>>::decode(value)?;
+                let uuid =
+                    Uuid::parse_str(text).map_err(|_| format!("{} {text:?}", stringify!($name)))?;
+                Ok(Self(uuid))
+            }
+        }
+    };
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -12,19 +58,13 @@ macro_rules! id_type {
         pub struct $name(Uuid);
 
         impl $name {
-            /// A fresh identifier; UUIDv7, so identifiers sort by creation time.
-            pub fn new() -> Self {
-                Self(Uuid::now_v7())
+            /// A fresh identifier from the clock, so identifiers sort by creation time.
+            pub fn new(clock: &(impl Clock + ?Sized)) -> Self {
+                Self(clock.new_uuid())
             }
 
             pub fn as_uuid(&self) -> Uuid {
                 self.0
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new()
             }
         }
 
@@ -53,6 +93,9 @@ macro_rules! id_type {
                 write!(formatter, "{}({})", stringify!($name), self.0)
             }
         }
+
+        #[cfg(feature = "sqlx")]
+        sqlx_text_column!($name);
     };
 }
 
@@ -76,6 +119,10 @@ id_type!(
 id_type!(
     /// One accepted message in the queue.
     MessageId
+);
+id_type!(
+    /// One delivery attempt for one recipient, in the attempt history.
+    AttemptId
 );
 id_type!(
     /// One recipient of a queued message, with its own delivery state.

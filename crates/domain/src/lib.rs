@@ -4,6 +4,7 @@
 mod address;
 mod checker;
 mod client_connections;
+mod clock;
 mod content;
 mod delivery;
 mod dns_record;
@@ -21,23 +22,27 @@ mod user;
 pub use address::{AddressError, EmailAddress, split_name_addr};
 pub use checker::{CheckerAddress, CheckerReportRecord};
 pub use client_connections::{ClientConnections, ClientSlot, client_key};
+pub use clock::{Clock, SystemClock};
+/// The id type [`Clock::new_uuid`] returns, for clocks written elsewhere.
+pub use uuid::Uuid;
 pub use content::{ContentProblem, check_content};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
 pub use ids::{
-    ApiKeyId, CheckerReportId, ContactId, KeyId, MailingId, MessageId, RecipientId,
+    ApiKeyId, AttemptId, CheckerReportId, ContactId, KeyId, MailingId, MessageId, RecipientId,
     SigningDomainId, TenantId, UserId,
 };
 pub use mailing::{Contact, Mailing};
 pub use message::{
-    IdempotencyKey, MessageSummary, QueuedMessage, Recipient, RecipientState, Route, SigningRecord,
+    AttemptResult, IdempotencyKey, MessageSummary, QueuedMessage, Recipient, RecipientState, Route,
+    SubmissionSource,
 };
 pub use names::{DomainName, NameError, Selector, dkim_record_name};
 pub use sending_identity::{
     AddressRole, Proof, ProofMethod, SendingDomain, UnprovenDomain, VERIFICATION_LABEL,
     VERIFICATION_PREFIX, VerificationToken, check_sender_domains,
 };
-pub use signing_decision::{SigningDecision, UnsignedReason, decide as decide_signing};
+pub use signing_decision::{SigningRecord, UnsignedReason, decide as decide_signing};
 pub use signing_domain::{
     HashAlgorithm, KeyOrigin, NewSigningDomain, REQUIRED_KEY_BITS, SealedKey, SigningDomain,
     SigningDomainUpdate, SigningKey,

@@ -1,7 +1,7 @@
 //! Messages in the queue (SPEC S1, S6.2): how a message leaves, what was decided about signing,
 //! and the delivery state of each recipient.
 
-use crate::{MessageId, RecipientId, TenantId, Timestamp};
+use crate::{MessageId, RecipientId, SigningRecord, TenantId, Timestamp};
 
 /// How a tenant's mail leaves (SPEC S1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +70,17 @@ impl RecipientState {
         })
     }
 
+    /// What an attempt that left a recipient in this state is called in its delivery events and
+    /// counters: `sent`, `deferred`, `expired`, or `failed` (for every other state).
+    pub fn after_attempt_label(&self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Deferred => "deferred",
+            Self::Expired => "expired",
+            _ => "failed",
+        }
+    }
+
     /// A final state never changes again.
     pub fn is_final(&self) -> bool {
         matches!(
@@ -79,11 +90,61 @@ impl RecipientState {
     }
 }
 
-/// What was decided about signing, kept with the message (SPEC S4.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SigningRecord {
-    Signed { domain: String, selector: String },
-    Unsigned { code: String, reason: String },
+/// Where a message was submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmissionSource {
+    /// The HTTP API.
+    Http,
+    /// SMTP submission.
+    Smtp,
+    /// A mailing or test mailing sent from the UI or the API.
+    Mailing,
+}
+
+impl SubmissionSource {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Smtp => "smtp",
+            Self::Mailing => "mailing",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "http" => Self::Http,
+            "smtp" => Self::Smtp,
+            "mailing" => Self::Mailing,
+            _ => return None,
+        })
+    }
+}
+
+/// How one delivery attempt for a recipient ended, as the attempt history records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    Delivered,
+    Temporary,
+    Permanent,
+}
+
+impl AttemptResult {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Temporary => "temporary",
+            Self::Permanent => "permanent",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "delivered" => Self::Delivered,
+            "temporary" => Self::Temporary,
+            "permanent" => Self::Permanent,
+            _ => return None,
+        })
+    }
 }
 
 /// An `Idempotency-Key` with a fingerprint of the request that used it, so that a repeat of
@@ -133,8 +194,7 @@ pub struct QueuedMessage {
     pub raw: Vec<u8>,
     pub signing: SigningRecord,
     pub route: Route,
-    /// `http`, `smtp` or `mailing` (a mailing or test mailing sent from the UI or API).
-    pub source: &'static str,
+    pub source: SubmissionSource,
     pub idempotency_key: Option<IdempotencyKey>,
     pub accepted_at: Timestamp,
     /// Native delivery gives up on temporary failures at this time.
@@ -155,7 +215,7 @@ pub struct MessageSummary {
     pub size: usize,
     pub signing: SigningRecord,
     pub route: Route,
-    pub source: &'static str,
+    pub source: SubmissionSource,
     pub accepted_at: Timestamp,
     pub expires_at: Timestamp,
     pub recipients: Vec<Recipient>,

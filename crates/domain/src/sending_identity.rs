@@ -200,7 +200,7 @@ mod tests {
 
     fn sending_domain(domain: &str, proven: bool) -> SendingDomain {
         SendingDomain {
-            tenant_id: TenantId::new(),
+            tenant_id: TenantId::new(&crate::SystemClock),
             domain: DomainName::parse(domain).unwrap(),
             token: VerificationToken::from_random([0xab; 16]),
             proof: proven.then_some(Proof {

@@ -5,13 +5,31 @@
 
 use std::fmt;
 
-use crate::{DomainName, SigningDomain};
+use crate::{DomainName, Selector, SigningDomain};
 
+/// What was decided about signing a message, from the decision to the stored row and back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SigningDecision<'a> {
-    /// Sign with this signing domain (the one of the From domain).
-    Sign(&'a SigningDomain),
+pub enum SigningRecord {
+    /// Signed with the signing domain's key under this domain and selector.
+    Signed {
+        domain: DomainName,
+        selector: Selector,
+    },
     Unsigned(UnsignedReason),
+}
+
+impl SigningRecord {
+    /// The record of a message signed by `signing_domain`.
+    pub fn signed_by(signing_domain: &SigningDomain) -> Self {
+        Self::Signed {
+            domain: signing_domain.domain.clone(),
+            selector: signing_domain.selector.clone(),
+        }
+    }
+
+    pub fn is_signed(&self) -> bool {
+        matches!(self, Self::Signed { .. })
+    }
 }
 
 /// Why the tenant does not sign a message.
@@ -23,50 +41,98 @@ pub enum UnsignedReason {
     MailFromDomainInactive(DomainName),
 }
 
+/// How one reason is coded and worded: "the {role} domain {domain} {tail}". One table, so the
+/// wording that is stored is the wording that is read back.
+struct Form {
+    code: &'static str,
+    role: &'static str,
+    tail: &'static str,
+    make: fn(DomainName) -> UnsignedReason,
+}
+
+const NOT_SIGNING: &str = "is not one of the tenant's signing domains";
+const INACTIVE: &str = "is a signing domain, but it is not active";
+
+const FORMS: [Form; 4] = [
+    Form {
+        code: "from_domain_not_a_signing_domain",
+        role: "From",
+        tail: NOT_SIGNING,
+        make: UnsignedReason::FromDomainUnknown,
+    },
+    Form {
+        code: "from_domain_inactive",
+        role: "From",
+        tail: INACTIVE,
+        make: UnsignedReason::FromDomainInactive,
+    },
+    Form {
+        code: "mail_from_domain_not_a_signing_domain",
+        role: "MAIL FROM",
+        tail: NOT_SIGNING,
+        make: UnsignedReason::MailFromDomainUnknown,
+    },
+    Form {
+        code: "mail_from_domain_inactive",
+        role: "MAIL FROM",
+        tail: INACTIVE,
+        make: UnsignedReason::MailFromDomainInactive,
+    },
+];
+
 impl UnsignedReason {
+    fn form(&self) -> (&'static Form, &DomainName) {
+        match self {
+            Self::FromDomainUnknown(domain) => (&FORMS[0], domain),
+            Self::FromDomainInactive(domain) => (&FORMS[1], domain),
+            Self::MailFromDomainUnknown(domain) => (&FORMS[2], domain),
+            Self::MailFromDomainInactive(domain) => (&FORMS[3], domain),
+        }
+    }
+
     /// A stable code for APIs and metrics.
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::FromDomainUnknown(_) => "from_domain_not_a_signing_domain",
-            Self::FromDomainInactive(_) => "from_domain_inactive",
-            Self::MailFromDomainUnknown(_) => "mail_from_domain_not_a_signing_domain",
-            Self::MailFromDomainInactive(_) => "mail_from_domain_inactive",
-        }
+        self.form().0.code
+    }
+
+    /// The domain at fault.
+    pub fn domain(&self) -> &DomainName {
+        self.form().1
+    }
+
+    /// The reason as stored: its [`code`](Self::code) and its text. `None` when the two do not
+    /// make one of the reasons.
+    pub fn parse(code: &str, text: &str) -> Option<Self> {
+        let form = FORMS.iter().find(|form| form.code == code)?;
+        let written = text
+            .strip_prefix("the ")?
+            .strip_prefix(form.role)?
+            .strip_prefix(" domain ")?
+            .strip_suffix(form.tail)?
+            .strip_suffix(' ')?;
+        // Only a text as `Display` wrote it parses: the domain in its stored form.
+        let domain = DomainName::parse(written).ok()?;
+        (domain.as_str() == written).then(|| (form.make)(domain))
     }
 }
 
 impl fmt::Display for UnsignedReason {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::FromDomainUnknown(domain) => write!(
-                formatter,
-                "the From domain {domain} is not one of the tenant's signing domains"
-            ),
-            Self::FromDomainInactive(domain) => write!(
-                formatter,
-                "the From domain {domain} is a signing domain, but it is not active"
-            ),
-            Self::MailFromDomainUnknown(domain) => write!(
-                formatter,
-                "the MAIL FROM domain {domain} is not one of the tenant's signing domains"
-            ),
-            Self::MailFromDomainInactive(domain) => write!(
-                formatter,
-                "the MAIL FROM domain {domain} is a signing domain, but it is not active"
-            ),
-        }
+        let (form, domain) = self.form();
+        write!(formatter, "the {} domain {domain} {}", form.role, form.tail)
     }
 }
 
 /// Decides for a message whose author domain is `from` and envelope sender domain is
 /// `mail_from`. Domains compare exactly: a subdomain needs its own signing domain, because its
 /// key record lives under its own name. When a domain has several active signing domains (a key
-/// rotation in progress), the one with the newest key signs.
+/// rotation in progress), the one with the newest key signs: `Ok` is the signing domain to sign
+/// with.
 pub fn decide<'a>(
     from: &DomainName,
     mail_from: &DomainName,
     signing_domains: &'a [SigningDomain],
-) -> SigningDecision<'a> {
+) -> Result<&'a SigningDomain, UnsignedReason> {
     let active = |domain: &DomainName| {
         signing_domains
             .iter()
@@ -80,36 +146,38 @@ pub fn decide<'a>(
             .any(|candidate| &candidate.domain == domain)
     };
     let Some(signing_domain) = active(from) else {
-        return SigningDecision::Unsigned(if known(from) {
+        return Err(if known(from) {
             UnsignedReason::FromDomainInactive(from.clone())
         } else {
             UnsignedReason::FromDomainUnknown(from.clone())
         });
     };
     if active(mail_from).is_none() {
-        return SigningDecision::Unsigned(if known(mail_from) {
+        return Err(if known(mail_from) {
             UnsignedReason::MailFromDomainInactive(mail_from.clone())
         } else {
             UnsignedReason::MailFromDomainUnknown(mail_from.clone())
         });
     }
-    SigningDecision::Sign(signing_domain)
+    Ok(signing_domain)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{KeyId, KeyOrigin, Selector, SigningDomainId, SigningKey, TenantId, Timestamp};
+    use crate::{
+        KeyId, KeyOrigin, Selector, SigningDomainId, SigningKey, SystemClock, TenantId, Timestamp,
+    };
 
     fn signing_domain(domain: &str, selector: &str, active: bool, key_time: i64) -> SigningDomain {
         SigningDomain {
-            id: SigningDomainId::new(),
-            tenant_id: TenantId::new(),
+            id: SigningDomainId::new(&SystemClock),
+            tenant_id: TenantId::new(&SystemClock),
             domain: DomainName::parse(domain).unwrap(),
             selector: Selector::parse(selector).unwrap(),
             active,
             key: Some(SigningKey {
-                id: KeyId::new(),
+                id: KeyId::new(&SystemClock),
                 public_key_der: vec![1],
                 bits: 2048,
                 origin: KeyOrigin::Generated,
@@ -127,11 +195,16 @@ mod tests {
 
     #[track_caller]
     fn check(domains: &[SigningDomain], from: &str, mail_from: &str, expected: Result<&str, &str>) {
-        let decision = decide(&name(from), &name(mail_from), domains);
-        let outcome = match decision {
-            SigningDecision::Sign(domain) => Ok(domain.selector.as_str().to_owned()),
-            SigningDecision::Unsigned(reason) => Err(reason.to_string()),
-        };
+        let outcome = decide(&name(from), &name(mail_from), domains)
+            .map(|domain| domain.selector.as_str().to_owned())
+            .map_err(|reason| {
+                assert_eq!(
+                    UnsignedReason::parse(reason.code(), &reason.to_string()),
+                    Some(reason.clone()),
+                    "a stored reason reads back as itself"
+                );
+                reason.to_string()
+            });
         assert_eq!(outcome, expected.map(str::to_owned).map_err(str::to_owned));
     }
 
@@ -179,6 +252,23 @@ mod tests {
             "sub.client.example",
             "client.example",
             Err("the From domain sub.client.example is not one of the tenant's signing domains"),
+        );
+    }
+
+    #[test]
+    fn stored_reasons_that_do_not_parse() {
+        let text = "the From domain client.example is not one of the tenant's signing domains";
+        assert!(UnsignedReason::parse("from_domain_not_a_signing_domain", text).is_some());
+        assert_eq!(UnsignedReason::parse("from_domain_inactive", text), None);
+        assert_eq!(UnsignedReason::parse("unknown_code", text), None);
+        assert_eq!(
+            UnsignedReason::parse("from_domain_not_a_signing_domain", "not signed"),
+            None
+        );
+        let upper = "the From domain CLIENT.example is not one of the tenant's signing domains";
+        assert_eq!(
+            UnsignedReason::parse("from_domain_not_a_signing_domain", upper),
+            None
         );
     }
 }

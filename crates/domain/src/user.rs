@@ -72,9 +72,9 @@ mod tests {
 
     #[test]
     fn tenant_admins_see_only_their_tenant() {
-        let own = TenantId::new();
+        let own = TenantId::new(&crate::SystemClock);
         assert!(UserRole::TenantAdmin(own).may_access(own));
-        assert!(!UserRole::TenantAdmin(own).may_access(TenantId::new()));
+        assert!(!UserRole::TenantAdmin(own).may_access(TenantId::new(&crate::SystemClock)));
         assert!(UserRole::Operator.may_access(own));
     }
 }

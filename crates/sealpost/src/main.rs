@@ -89,6 +89,9 @@ enum Command {
     /// The platform's own DNS records.
     #[command(subcommand)]
     Platform(PlatformCommand),
+    /// Returned mail offline: what a bounce, complaint or automatic reply says.
+    #[command(subcommand)]
+    Bounce(commands::BounceCommand),
 }
 
 fn main() -> ExitCode {
@@ -144,6 +147,7 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
             Ok(())
         }
         Command::MasterKey(command) => commands::master_key(command, output),
+        Command::Bounce(command) => commands::bounce(command, output),
         // Verification reports its verdict in the exit status, so it decides the code itself.
         Command::Dkim(command) => return commands::dkim(command, config_file, output).await,
         Command::Spf(command) => return commands::spf(command, config_file, output).await,

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use sealpost_service::ServiceError;
+use sealpost_service::{ErrorKind, ServiceError};
 use serde::Serialize;
 
 use crate::InputError;
@@ -57,21 +57,19 @@ impl From<Status> for ExitCode {
 /// Whether the service refused what the operator asked for (as the HTTP API answers 4xx), as
 /// opposed to failing inside (a 500 there).
 fn caller_at_fault(error: &ServiceError) -> bool {
-    match error {
-        ServiceError::Invalid { .. }
-        | ServiceError::NotFound(_)
-        | ServiceError::Conflict(_)
-        | ServiceError::NoKey
-        | ServiceError::Import(_)
-        | ServiceError::Unproven(_)
-        | ServiceError::TooLarge(_)
-        | ServiceError::SignInRefused
-        | ServiceError::TooManyAttempts { .. } => true,
+    match error.kind() {
         // A verification that found no proof is a check that found a problem, like a failing
         // signature, not a mistake in the command.
-        ServiceError::NotProven(_)
-        | ServiceError::WrongMasterKey(_)
-        | ServiceError::Internal(_) => false,
+        ErrorKind::DomainNotProven | ErrorKind::Internal => false,
+        ErrorKind::Invalid
+        | ErrorKind::KeyRefused
+        | ErrorKind::NotFound
+        | ErrorKind::Conflict
+        | ErrorKind::NoKey
+        | ErrorKind::SenderNotProven
+        | ErrorKind::TooLarge
+        | ErrorKind::Unauthorized
+        | ErrorKind::TooManyAttempts => true,
     }
 }
 

@@ -65,7 +65,7 @@ impl SubmissionBackend for ServiceBackend {
             recipients: envelope.rcpt_to,
             raw: message,
             idempotency_key: None,
-            source: "smtp",
+            source: sealpost_domain::SubmissionSource::Smtp,
         };
         match self.service.submit(tenant, submission).await {
             Ok(accepted) => Ok(accepted.id.to_string()),

@@ -130,7 +130,7 @@ impl Service {
                     recipients: vec![address.address.clone()],
                     raw,
                     idempotency_key: None,
-                    source: "mailing",
+                    source: sealpost_domain::SubmissionSource::Mailing,
                 },
             )
             .await
@@ -208,7 +208,7 @@ impl Service {
                 continue;
             }
             let record = CheckerReportRecord {
-                id: CheckerReportId::new(),
+                id: CheckerReportId::new(&self.clock),
                 token: address.token.clone(),
                 tenant_id: address.tenant_id,
                 received_at: now,

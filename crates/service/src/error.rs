@@ -41,7 +41,84 @@ pub enum ServiceError {
     Internal(String),
 }
 
+/// What kind of failure a [`ServiceError`] is, as the edges answer it: the HTTP status and the
+/// API's stable error code of each kind are written here once, and the JSON API, the web pages
+/// and the command line only render them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A value the caller gave does not follow its rules.
+    Invalid,
+    /// A private key that could not be imported.
+    KeyRefused,
+    NotFound,
+    /// The thing exists already, or its state forbids the change.
+    Conflict,
+    /// The signing domain has no key yet.
+    NoKey,
+    /// A sending domain whose proof DNS does not show yet.
+    DomainNotProven,
+    /// A message that uses a sender domain the tenant has not proven.
+    SenderNotProven,
+    TooLarge,
+    /// The sign-in was refused.
+    Unauthorized,
+    TooManyAttempts,
+    /// A failure inside, which the caller cannot fix; its detail is logged, never shown.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The HTTP status of the kind. The request is well formed when the tenant's standing
+    /// refuses it: it may not send as a domain it has not proven (403), and a proof DNS does not
+    /// show yet is a state to change before retrying, like a missing key (409).
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::Invalid | Self::KeyRefused => 422,
+            Self::NotFound => 404,
+            Self::Conflict | Self::NoKey | Self::DomainNotProven => 409,
+            Self::SenderNotProven => 403,
+            Self::TooLarge => 413,
+            Self::Unauthorized => 401,
+            Self::TooManyAttempts => 429,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The API's stable, machine-readable code of the kind.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Invalid => "invalid_input",
+            Self::KeyRefused => "key_refused",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::NoKey => "no_key",
+            Self::DomainNotProven => "domain_not_proven",
+            Self::SenderNotProven => "sender_domain_not_proven",
+            Self::TooLarge => "too_large",
+            Self::Unauthorized => "unauthorized",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::Internal => "internal",
+        }
+    }
+}
+
 impl ServiceError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid { .. } => ErrorKind::Invalid,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::NoKey => ErrorKind::NoKey,
+            Self::Import(_) => ErrorKind::KeyRefused,
+            Self::TooLarge(_) => ErrorKind::TooLarge,
+            Self::Unproven(_) => ErrorKind::SenderNotProven,
+            Self::NotProven(_) => ErrorKind::DomainNotProven,
+            Self::SignInRefused => ErrorKind::Unauthorized,
+            Self::TooManyAttempts { .. } => ErrorKind::TooManyAttempts,
+            Self::WrongMasterKey(_) | Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, error: NameError) -> Self {
         Self::Invalid {
             field,

@@ -3,7 +3,6 @@
 //! translations of these calls, so they cannot drift apart in behaviour.
 
 mod checker;
-mod clock;
 mod commit;
 mod compose;
 mod delivery_settings;
@@ -25,14 +24,14 @@ mod users;
 mod worker;
 
 pub use checker::{Arrival, CheckerReport, CheckerSettings, TestAddress};
-pub use clock::{Clock, SystemClock};
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use delivery_settings::RelayForm;
-pub use error::ServiceError;
+pub use error::{ErrorKind, ServiceError};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
+pub use sealpost_domain::{Clock, SystemClock};
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use sending_domains::VerificationFailure;
-pub use signing::{SignedMessage, SigningOutcome};
+pub use signing::SignedMessage;
 pub use signing_domains::KeyImport;
 pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy, idempotency_key};
 pub use tenants::NewApiKey;

@@ -4,9 +4,7 @@
 //! status.
 
 use sealpost_dkim::Mailbox;
-use sealpost_domain::{
-    Contact, ContactId, Mailing, MailingId, MessageSummary, SigningDecision, TenantId,
-};
+use sealpost_domain::{Contact, ContactId, Mailing, MailingId, MessageSummary, TenantId};
 use sealpost_store::StoreError;
 
 use crate::compose::{Composition, compose};
@@ -68,7 +66,7 @@ impl Service {
         let email = Mailbox::parse(form.email.trim())
             .map_err(|error| invalid("email", error.to_string()))?;
         let contact = Contact {
-            id: ContactId::new(),
+            id: ContactId::new(&self.clock),
             tenant_id: tenant,
             name,
             email: email.to_string(),
@@ -101,8 +99,8 @@ impl Service {
         let domains = self.list_signing_domains(tenant).await?;
         Ok(
             match sealpost_domain::decide_signing(&mailbox.domain, &mailbox.domain, &domains) {
-                SigningDecision::Sign(_) => None,
-                SigningDecision::Unsigned(reason) => Some(format!(
+                Ok(_) => None,
+                Err(reason) => Some(format!(
                     "{reason}; add {} under Signing domains, give it a key and activate it",
                     mailbox.domain
                 )),
@@ -152,7 +150,7 @@ impl Service {
             return Err(invalid("body", "is required"));
         }
         let mailing = Mailing {
-            id: MailingId::new(),
+            id: MailingId::new(&self.clock),
             tenant_id: tenant,
             sender,
             recipients,
@@ -206,7 +204,7 @@ impl Service {
                         &format!("mailing:{id}"),
                         id.to_string().as_bytes(),
                     )?),
-                    source: "mailing",
+                    source: sealpost_domain::SubmissionSource::Mailing,
                 },
             )
             .await?;

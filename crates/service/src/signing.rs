@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sealpost_dkim::{Mailbox, ParsedMessage, Report, Signer, from_mailbox};
-use sealpost_domain::{
-    DomainName, KeyId, Selector, SigningDecision, SigningDomain, SigningDomainId, TenantId,
-};
+use sealpost_domain::{DomainName, KeyId, Selector, SigningDomain, SigningRecord, TenantId};
 
 use crate::{Service, ServiceError};
 
@@ -16,23 +14,9 @@ use crate::{Service, ServiceError};
 #[derive(Debug, Clone)]
 pub struct SignedMessage {
     pub message: Vec<u8>,
-    pub signing: SigningOutcome,
+    pub signing: SigningRecord,
     /// Header fields Sealpost added to complete the message (SPEC S4.3).
     pub added_headers: Vec<&'static str>,
-}
-
-/// What was decided about signing, to be recorded with the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SigningOutcome {
-    Signed {
-        signing_domain: SigningDomainId,
-        domain: DomainName,
-        selector: Selector,
-    },
-    Unsigned {
-        code: &'static str,
-        reason: String,
-    },
 }
 
 /// What a cached signer is filed under: the tenant, the domain and the selector.
@@ -98,17 +82,14 @@ impl Service {
         let domains = self.list_signing_domains(tenant).await?;
         let signing_domain =
             match sealpost_domain::decide_signing(&author.domain, &envelope.domain, &domains) {
-                SigningDecision::Unsigned(reason) => {
+                Err(reason) => {
                     return Ok(SignedMessage {
                         message: prepared.message,
-                        signing: SigningOutcome::Unsigned {
-                            code: reason.code(),
-                            reason: reason.to_string(),
-                        },
+                        signing: SigningRecord::Unsigned(reason),
                         added_headers: prepared.added,
                     });
                 }
-                SigningDecision::Sign(signing_domain) => signing_domain,
+                Ok(signing_domain) => signing_domain,
             };
         let signer = self.signer(signing_domain).await?;
         let message = signer
@@ -116,11 +97,7 @@ impl Service {
             .map_err(invalid_message)?;
         Ok(SignedMessage {
             message,
-            signing: SigningOutcome::Signed {
-                signing_domain: signing_domain.id,
-                domain: signing_domain.domain.clone(),
-                selector: signing_domain.selector.clone(),
-            },
+            signing: SigningRecord::signed_by(signing_domain),
             added_headers: prepared.added,
         })
     }

@@ -53,7 +53,7 @@ impl Service {
             .map_err(|error| ServiceError::invalid("selector", error))?;
         let now = self.clock.now();
         let signing_domain = SigningDomain {
-            id: SigningDomainId::new(),
+            id: SigningDomainId::new(&self.clock),
             tenant_id: tenant,
             domain,
             selector,
@@ -221,7 +221,7 @@ impl Service {
     ) -> Result<SigningDomain, ServiceError> {
         let now = self.clock.now();
         let public = SigningKey {
-            id: KeyId::new(),
+            id: KeyId::new(&self.clock),
             public_key_der: key.public_key_der(),
             bits: key.bits(),
             origin,

@@ -7,11 +7,10 @@ use sealpost_dkim::Mailbox;
 use sealpost_domain::ContentProblem;
 use sealpost_domain::{
     DeliveryMode, IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState,
-    Route, SigningRecord, TenantId, limits,
+    Route, SigningRecord, SubmissionSource, TenantId, limits,
 };
 use sealpost_store::StoreError;
 
-use crate::signing::SigningOutcome;
 use crate::{Service, ServiceError};
 
 /// The most recipients one message may have; more is a mailing-list job, not a notification.
@@ -36,8 +35,7 @@ pub struct Submission {
     pub raw: Vec<u8>,
     /// Made by [`idempotency_key`] from the client's key and its request.
     pub idempotency_key: Option<IdempotencyKey>,
-    /// `http`, `smtp` or `mailing`.
-    pub source: &'static str,
+    pub source: SubmissionSource,
 }
 
 /// What the caller is told.
@@ -86,36 +84,24 @@ impl Service {
         let signed = self
             .sign_outgoing(tenant, &submission.raw, &submission.mail_from)
             .await?;
-        let signing = match signed.signing {
-            SigningOutcome::Signed {
-                domain, selector, ..
-            } => SigningRecord::Signed {
-                domain: domain.as_str().to_owned(),
-                selector: selector.as_str().to_owned(),
-            },
-            SigningOutcome::Unsigned { reason, .. }
-                if self.unsigned_policy == UnsignedPolicy::Refuse =>
-            {
-                return Err(invalid(
-                    "from",
-                    format!("{reason}; this platform refuses mail it cannot sign for the tenant"),
-                ));
-            }
-            SigningOutcome::Unsigned { code, reason } => SigningRecord::Unsigned {
-                code: code.to_owned(),
-                reason,
-            },
-        };
+        if let SigningRecord::Unsigned(reason) = &signed.signing
+            && self.unsigned_policy == UnsignedPolicy::Refuse
+        {
+            return Err(invalid(
+                "from",
+                format!("{reason}; this platform refuses mail it cannot sign for the tenant"),
+            ));
+        }
         let mail_from = Mailbox::parse(&submission.mail_from)
             .map_err(|error| invalid("mail_from", error.to_string()))?
             .to_string();
         let now = self.clock.now();
         let message = QueuedMessage {
-            id: MessageId::new(),
+            id: MessageId::new(&self.clock),
             tenant_id: tenant,
             mail_from,
             raw: signed.message,
-            signing,
+            signing: signed.signing,
             route: match self.store.delivery_mode(tenant).await? {
                 DeliveryMode::Native => Route::Native,
                 DeliveryMode::Relay(_) => Route::Relay,
@@ -127,7 +113,7 @@ impl Service {
             recipients,
         };
         let id = message.id;
-        let signed = matches!(message.signing, SigningRecord::Signed { .. });
+        let signed = message.signing.is_signed();
         match self.commits.commit(message).await {
             Ok(()) => {
                 // This node's delivery loop starts on it now instead of at its next poll.
@@ -207,7 +193,7 @@ impl Service {
                 continue;
             }
             recipients.push(Recipient {
-                id: RecipientId::new(),
+                id: RecipientId::new(&self.clock),
                 address,
                 domain: mailbox.domain.as_str().to_owned(),
                 state: RecipientState::Queued,

@@ -34,7 +34,7 @@ impl Service {
         let display_name =
             optional_line("display_name", display_name, limits::text::MAX_LABEL_CHARS)?;
         let tenant = Tenant {
-            id: TenantId::new(),
+            id: TenantId::new(&self.clock),
             display_name: if display_name.is_empty() {
                 name.as_str().to_owned()
             } else {
@@ -78,7 +78,7 @@ impl Service {
             .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
         let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
         let info = ApiKeyInfo {
-            id: ApiKeyId::new(),
+            id: ApiKeyId::new(&self.clock),
             label: optional_line("label", label, limits::text::MAX_LABEL_CHARS)?,
             created_at: self.clock.now(),
         };

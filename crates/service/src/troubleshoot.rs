@@ -6,7 +6,7 @@
 
 use sealpost_dkim::Mailbox;
 use sealpost_dnsauth::report::{DomainCheckRequest, DomainReport, check_domain};
-use sealpost_domain::{DomainName, SigningDecision, SigningDomain, TenantId};
+use sealpost_domain::{DomainName, SigningDomain, TenantId};
 
 use crate::{Service, ServiceError};
 
@@ -85,8 +85,8 @@ impl Service {
         let mail_from_standing = standing(&envelope.domain);
         let unsigned_reason =
             match sealpost_domain::decide_signing(&from.domain, &envelope.domain, &domains) {
-                SigningDecision::Sign(_) => None,
-                SigningDecision::Unsigned(reason) => Some(reason.to_string()),
+                Ok(_) => None,
+                Err(reason) => Some(reason.to_string()),
             };
         let signing_domain = match &from_standing {
             DomainStanding::Active(domain) | DomainStanding::Inactive(domain) => Some(domain),

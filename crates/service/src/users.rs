@@ -99,7 +99,7 @@ impl Service {
         let password = Zeroizing::new(password.to_owned());
         let hash = blocking(move || hash_password(&password)).await??;
         let user = User {
-            id: UserId::new(),
+            id: UserId::new(&self.clock),
             email,
             role,
             created_at: self.clock.now(),

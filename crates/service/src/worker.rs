@@ -10,7 +10,8 @@ use sealpost_delivery::{
     deliver_relay, test_relay_connection,
 };
 use sealpost_domain::{
-    QueuedMessage, RecipientState, RelaySettings, Route, TenantId, Timestamp, TlsMode,
+    AttemptId, AttemptResult, QueuedMessage, RecipientState, RelaySettings, Route, TenantId,
+    Timestamp, TlsMode,
 };
 use sealpost_domain::EmailAddress;
 use sealpost_queue::{AttemptOutcome, after_attempt};
@@ -303,10 +304,10 @@ impl Service {
             message.expires_at,
             &self.retry_policy,
         );
-        let (label, reply) = match outcome {
-            AttemptOutcome::Delivered { reply } => ("delivered", reply),
-            AttemptOutcome::Temporary { reply } => ("temporary", reply),
-            AttemptOutcome::Permanent { reply } => ("permanent", reply),
+        let (result, reply) = match outcome {
+            AttemptOutcome::Delivered { reply } => (AttemptResult::Delivered, reply),
+            AttemptOutcome::Temporary { reply } => (AttemptResult::Temporary, reply),
+            AttemptOutcome::Permanent { reply } => (AttemptResult::Permanent, reply),
         };
         Record {
             claim: claim.clone(),
@@ -316,9 +317,10 @@ impl Service {
                 last_reply: transition.last_reply,
             },
             attempt: AttemptRecord {
+                id: AttemptId::new(&self.clock),
                 started_at: started,
                 finished_at: now,
-                outcome: label,
+                outcome: result,
                 reply,
                 host,
             },
@@ -351,15 +353,15 @@ impl Service {
                 );
                 continue;
             }
+            // The counter of a sent recipient is "delivered"; the others are named as the
+            // recipient's delivery event.
             let counter = match record.update.state {
                 RecipientState::Sent => {
                     self.metrics
                         .delivered_after(record.attempt.finished_at.0 - record.accepted_at.0);
                     "delivered"
                 }
-                RecipientState::Deferred => "deferred",
-                RecipientState::Expired => "expired",
-                _ => "failed",
+                other => other.after_attempt_label(),
             };
             self.metrics.count(counter, record.claim.tenant_id);
         }

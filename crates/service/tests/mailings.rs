@@ -20,6 +20,10 @@ impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         Timestamp(1_800_000_000)
     }
+
+    fn new_uuid(&self) -> sealpost_domain::Uuid {
+        sealpost_service::SystemClock.new_uuid()
+    }
 }
 
 /// A service on each backend with the mail tester set up; the DNS server answers NXDOMAIN for

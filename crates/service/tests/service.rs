@@ -17,6 +17,10 @@ impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         Timestamp(1_800_000_000)
     }
+
+    fn new_uuid(&self) -> sealpost_domain::Uuid {
+        sealpost_service::SystemClock.new_uuid()
+    }
 }
 
 fn fixture(name: &str) -> String {
@@ -122,7 +126,11 @@ async fn signing_domain_rules() {
             "{duplicate:?}"
         );
         let unknown = service
-            .add_signing_domain(TenantId::new(), "ok.example", "s1")
+            .add_signing_domain(
+                TenantId::new(&sealpost_service::SystemClock),
+                "ok.example",
+                "s1",
+            )
             .await;
         assert!(matches!(unknown, Err(ServiceError::NotFound("tenant"))));
 
@@ -383,7 +391,7 @@ async fn web_ui_accounts_sign_in_with_sessions_and_a_limit() {
                 ..
             })
         ));
-        let unknown = UserRole::TenantAdmin(TenantId::new());
+        let unknown = UserRole::TenantAdmin(TenantId::new(&sealpost_service::SystemClock));
         let orphan = service
             .create_user("bob@acme.example", unknown, "a long enough password")
             .await;

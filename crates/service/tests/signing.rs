@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use sealpost_dkim::{Cause, DkimResult};
 use sealpost_dns::{Resolver, ResolverConfig};
+use sealpost_domain::SigningRecord;
 use sealpost_domain::{TenantId, Timestamp};
-use sealpost_service::{Clock, KeyImport, Service, ServiceError, SigningOutcome, Store};
+use sealpost_service::{Clock, KeyImport, Service, ServiceError, Store};
 use sealpost_store::testing;
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
@@ -20,6 +21,10 @@ struct FixedClock;
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         Timestamp(NOW)
+    }
+
+    fn new_uuid(&self) -> sealpost_domain::Uuid {
+        sealpost_service::SystemClock.new_uuid()
     }
 }
 
@@ -110,7 +115,7 @@ async fn mail_is_completed_signed_and_verifies_and_a_new_key_is_used_at_once() {
         assert_eq!(signed.added_headers, ["Date", "Message-ID", "MIME-Version"]);
         assert!(matches!(
             &signed.signing,
-            SigningOutcome::Signed { domain: signed_domain, .. } if signed_domain.as_str() == "client.test"
+            SigningRecord::Signed { domain: signed_domain, .. } if signed_domain.as_str() == "client.test"
         ));
         let text = String::from_utf8(signed.message.clone()).unwrap();
         assert!(
@@ -235,9 +240,9 @@ async fn unsigned_mail_records_the_domain_at_fault() {
                 .await
                 .unwrap();
             match &signed.signing {
-                SigningOutcome::Unsigned { code: got, reason } => {
-                    assert_eq!(*got, code);
-                    assert!(reason.contains(domain), "{reason}");
+                SigningRecord::Unsigned(reason) => {
+                    assert_eq!(reason.code(), code);
+                    assert!(reason.to_string().contains(domain), "{reason}");
                 }
                 other => panic!("{message} was signed: {other:?}"),
             }
@@ -331,7 +336,7 @@ async fn mail_the_tenant_cannot_sign_is_refused_when_configured() {
             recipients: vec!["someone@receiver.test".into()],
             raw: b"From: a@unknown.test\r\n\r\nbody\r\n".to_vec(),
             idempotency_key: None,
-            source: "http",
+            source: sealpost_domain::SubmissionSource::Http,
         };
         match service.submit(acme.id, submission).await {
             Err(ServiceError::Invalid {

@@ -1,11 +1,15 @@
-//! Checks the mailboxes of MAIL FROM and RCPT TO beyond what smtp-proto's parser checks.
+//! Reads the mailboxes of MAIL FROM and RCPT TO by the one address rule
+//! ([`EmailAddress`]), so that a recipient accepted here with 250 is one delivery can send.
 //!
 //! smtp-proto accepts anything with one `@` and a non-empty local part, strips quotes and
-//! allows bytes above 0x7F. Mail submitted here goes on to the Internet, so a mailbox must be a
-//! dot-atom local part at a fully qualified domain name, in ASCII because SMTPUTF8 is not
-//! offered.
+//! allows bytes above 0x7F. Without SMTPUTF8, which is not offered, a path is ASCII (RFC 6531
+//! 3.2); the rest is the one rule's. The reply names the problem in a few words, since the
+//! client already has the address it sent.
 
 use std::fmt;
+
+use sealpost_domain::limits::address::MAX_MAILBOX;
+use sealpost_domain::{AddressError, EmailAddress};
 
 /// Why a mailbox is not accepted; the text goes into the 501 reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,98 +33,79 @@ impl fmt::Display for AddressProblem {
     }
 }
 
-/// RFC 5321 4.5.3.1.1 and 4.5.3.1.3: 64 octets of local part, 256 of path including the
-/// angle brackets.
-const MAX_LOCAL_PART: usize = 64;
-const MAX_MAILBOX: usize = 254;
-const MAX_DOMAIN: usize = 253;
-const MAX_LABEL: usize = 63;
+impl From<AddressError> for AddressProblem {
+    fn from(error: AddressError) -> Self {
+        match error {
+            AddressError::NonAsciiLocalPart(_) => AddressProblem::NotAscii,
+            AddressError::TooLong(_) => AddressProblem::TooLong,
+            AddressError::Empty
+            | AddressError::ControlCharacter(_)
+            | AddressError::LocalPart(..)
+            | AddressError::LocalPartTooLong(_) => AddressProblem::LocalPart,
+            AddressError::NoDomain(_) | AddressError::Domain(..) => AddressProblem::Domain,
+            AddressError::NotQualified(_) => AddressProblem::NotQualified,
+        }
+    }
+}
 
-/// Checks one mailbox as returned by smtp-proto (without angle brackets).
-pub(crate) fn check_mailbox(mailbox: &str) -> Result<(), AddressProblem> {
+/// Reads one mailbox as returned by smtp-proto (without angle brackets).
+pub(crate) fn parse_mailbox(mailbox: &str) -> Result<EmailAddress, AddressProblem> {
     if !mailbox.is_ascii() {
         return Err(AddressProblem::NotAscii);
     }
+    // The length first, so that an overlong path is called that whichever part is too long.
     if mailbox.len() > MAX_MAILBOX {
         return Err(AddressProblem::TooLong);
     }
-    let Some((local_part, domain)) = mailbox.rsplit_once('@') else {
-        return Err(AddressProblem::Domain);
-    };
-    check_local_part(local_part)?;
-    check_domain(domain)
-}
-
-fn check_local_part(local_part: &str) -> Result<(), AddressProblem> {
-    if local_part.is_empty() || local_part.len() > MAX_LOCAL_PART {
-        return Err(AddressProblem::LocalPart);
-    }
-    let atoms_ok = local_part
-        .split('.')
-        .all(|atom| !atom.is_empty() && atom.bytes().all(is_atext));
-    match atoms_ok {
-        true => Ok(()),
-        false => Err(AddressProblem::LocalPart),
-    }
-}
-
-fn check_domain(domain: &str) -> Result<(), AddressProblem> {
-    if domain.is_empty() || domain.len() > MAX_DOMAIN {
-        return Err(AddressProblem::Domain);
-    }
-    let labels_ok = domain.split('.').all(|label| {
-        !label.is_empty()
-            && label.len() <= MAX_LABEL
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
-    });
-    if !labels_ok {
-        return Err(AddressProblem::Domain);
-    }
-    match domain.contains('.') {
-        true => Ok(()),
-        false => Err(AddressProblem::NotQualified),
-    }
-}
-
-/// RFC 5322 3.2.3 atext.
-fn is_atext(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&byte)
+    Ok(EmailAddress::parse(mailbox)?)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{AddressProblem, check_mailbox};
+    use super::{AddressProblem, parse_mailbox};
 
     #[track_caller]
-    fn check(mailbox: &str, expect: Result<(), AddressProblem>) {
-        assert_eq!(check_mailbox(mailbox), expect, "{mailbox}");
+    fn check(mailbox: &str, expect: Result<&str, AddressProblem>) {
+        let parsed = parse_mailbox(mailbox).map(|address| address.to_string());
+        assert_eq!(parsed, expect.map(str::to_owned), "{mailbox}");
     }
 
     #[test]
     fn mailboxes() {
-        check("facilities@client.example", Ok(()));
-        check("first.last+tag@sub.client-1.example", Ok(()));
-        check("o'brien@client.example", Ok(()));
+        check("facilities@client.example", Ok("facilities@client.example"));
+        check(
+            "first.last+tag@sub.client-1.example",
+            Ok("first.last+tag@sub.client-1.example"),
+        );
+        check("o'brien@client.example", Ok("o'brien@client.example"));
+        check("Desk@Client.Example", Ok("Desk@client.example"));
         check("user@localhost", Err(AddressProblem::NotQualified));
         check("user@", Err(AddressProblem::Domain));
+        check("user", Err(AddressProblem::Domain));
         check("user@-bad.example", Err(AddressProblem::Domain));
         check("user@bad..example", Err(AddressProblem::Domain));
         check("user@[192.0.2.1]", Err(AddressProblem::Domain));
-        check("user@client.example.", Err(AddressProblem::Domain));
+        check("user@client.example.", Ok("user@client.example"));
         check(".user@client.example", Err(AddressProblem::LocalPart));
         check("us..er@client.example", Err(AddressProblem::LocalPart));
         check("john doe@client.example", Err(AddressProblem::LocalPart));
+        check("a\tb@client.example", Err(AddressProblem::LocalPart));
         check("jörg@client.example", Err(AddressProblem::NotAscii));
+        check("jorg@bücher.example", Err(AddressProblem::NotAscii));
         check(
             &format!("{}@client.example", "a".repeat(65)),
             Err(AddressProblem::LocalPart),
         );
         check(
             &format!("user@{}.example", "a".repeat(250)),
+            Err(AddressProblem::TooLong),
+        );
+        check(
+            &format!(
+                "{}@{}.example",
+                "a".repeat(64),
+                "b".repeat(63) + "." + &"c".repeat(63) + "." + &"d".repeat(54)
+            ),
             Err(AddressProblem::TooLong),
         );
     }

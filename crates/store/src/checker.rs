@@ -6,14 +6,13 @@ use sealpost_domain::{
     CheckerAddress, CheckerReportId, CheckerReportRecord, MessageId, TenantId, Timestamp,
 };
 
-use crate::rows::parse_id;
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
 struct AddressRow {
     token: String,
-    tenant_id: String,
-    message_id: Option<String>,
+    tenant_id: TenantId,
+    message_id: Option<MessageId>,
     created_at: i64,
 }
 
@@ -23,12 +22,8 @@ impl TryFrom<AddressRow> for CheckerAddress {
     fn try_from(row: AddressRow) -> Result<Self, StoreError> {
         Ok(CheckerAddress {
             token: row.token,
-            tenant_id: parse_id("tenant id", &row.tenant_id)?,
-            message_id: row
-                .message_id
-                .as_deref()
-                .map(|id| parse_id("message id", id))
-                .transpose()?,
+            tenant_id: row.tenant_id,
+            message_id: row.message_id,
             created_at: Timestamp(row.created_at),
         })
     }
@@ -36,9 +31,9 @@ impl TryFrom<AddressRow> for CheckerAddress {
 
 #[derive(sqlx::FromRow)]
 struct ReportRow {
-    id: String,
+    id: CheckerReportId,
     token: String,
-    tenant_id: String,
+    tenant_id: TenantId,
     received_at: i64,
     client_ip: String,
     helo: String,
@@ -52,9 +47,9 @@ impl TryFrom<ReportRow> for CheckerReportRecord {
 
     fn try_from(row: ReportRow) -> Result<Self, StoreError> {
         Ok(CheckerReportRecord {
-            id: parse_id("checker report id", &row.id)?,
+            id: row.id,
             token: row.token,
-            tenant_id: parse_id("tenant id", &row.tenant_id)?,
+            tenant_id: row.tenant_id,
             received_at: Timestamp(row.received_at),
             client_ip: row.client_ip,
             helo: row.helo,
@@ -81,9 +76,9 @@ impl Store {
                  SELECT $1, id, $2, $3 FROM tenants WHERE id = $4",
             )
             .bind(&address.token)
-            .bind(address.message_id.map(|id| id.to_string()))
+            .bind(address.message_id)
             .bind(address.created_at.0)
-            .bind(address.tenant_id.to_string())
+            .bind(address.tenant_id)
             .execute(pool)
             .await
             .map_err(|error| StoreError::duplicate_as(error, "a test address with this token"))?
@@ -121,8 +116,8 @@ impl Store {
             sqlx::query(
                 "UPDATE checker_addresses SET message_id = $1 WHERE tenant_id = $2 AND token = $3",
             )
-            .bind(message.to_string())
-            .bind(tenant.to_string())
+            .bind(message)
+            .bind(tenant)
             .bind(token)
             .execute(pool)
             .await?;
@@ -141,9 +136,9 @@ impl Store {
                 "INSERT INTO checker_reports (id, token, tenant_id, received_at, client_ip, helo, \
                  mail_from, raw, score, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
-            .bind(report.id.to_string())
+            .bind(report.id)
             .bind(&report.token)
-            .bind(report.tenant_id.to_string())
+            .bind(report.tenant_id)
             .bind(report.received_at.0)
             .bind(&report.client_ip)
             .bind(&report.helo)
@@ -172,7 +167,7 @@ impl Store {
         );
         let rows: Vec<ReportRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .bind(token)
                 .bind(i64::from(limit))
                 .fetch_all(pool)
@@ -195,8 +190,8 @@ impl Store {
         );
         let row: Option<ReportRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .fetch_optional(pool)
                 .await?
         });
@@ -211,8 +206,8 @@ impl Store {
     ) -> Result<Vec<u8>, StoreError> {
         let row: Option<(Vec<u8>,)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT raw FROM checker_reports WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .fetch_optional(pool)
                 .await?
         });

@@ -24,7 +24,7 @@ impl Store {
                 "SELECT mode, host, port, username, sealed_password IS NOT NULL AS password_set, \
                  implicit_tls, tls_mode FROM delivery_settings WHERE tenant_id = $1",
             )
-            .bind(tenant.to_string())
+            .bind(tenant)
             .fetch_optional(pool)
             .await?
         });
@@ -76,7 +76,7 @@ impl Store {
                  implicit_tls = excluded.implicit_tls, tls_mode = excluded.tls_mode, \
                  updated_at = excluded.updated_at",
             )
-            .bind(tenant.to_string())
+            .bind(tenant)
             .bind(mode_text)
             .bind(relay.map(|relay| relay.host.as_str()))
             .bind(relay.map(|relay| i64::from(relay.port)))
@@ -98,7 +98,7 @@ impl Store {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let row: Option<(Option<Vec<u8>>,)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT sealed_password FROM delivery_settings WHERE tenant_id = $1")
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .fetch_optional(pool)
                 .await?
         });

@@ -20,7 +20,7 @@ impl Store {
                  AND messages.accepted_at >= $2 \
                  GROUP BY recipients.state ORDER BY recipients.state",
             )
-            .bind(tenant.to_string())
+            .bind(tenant)
             .bind(since.0)
             .fetch_all(pool)
             .await?

@@ -4,10 +4,13 @@
 //! filters by it, so no query can reach another tenant's rows.
 
 mod checker;
+mod claims;
 mod connect;
 mod delivery_settings;
 mod figures;
 mod mailings;
+mod message_rows;
+mod outcomes;
 mod queue;
 mod rows;
 mod sending_domains;
@@ -18,8 +21,9 @@ mod tenants;
 pub mod testing;
 mod users;
 
+pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
-pub use queue::{AttemptInfo, AttemptRecord, Claim, RecipientUpdate};
+pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
 pub use tenants::ApiKeyInfo;
 
 use sqlx::{PgPool, SqlitePool};
@@ -45,9 +49,23 @@ pub enum StoreError {
     #[error("the database holds a value Sealpost cannot read ({0}); was it edited by hand?")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A column that does not decode (an id that is not a UUID, say) is a corrupt row, as every other
+/// value that does not convert.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::ColumnDecode { index, source } => {
+                Self::Corrupt(format!("column {index}: {source}"))
+            }
+            sqlx::Error::Decode(source) => Self::Corrupt(source.to_string()),
+            other => Self::Database(other),
+        }
+    }
 }
 
 impl StoreError {

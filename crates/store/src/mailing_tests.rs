@@ -3,7 +3,7 @@
 
 use sealpost_domain::{
     CheckerAddress, CheckerReportId, CheckerReportRecord, Contact, ContactId, Mailing, MailingId,
-    MessageId, Tenant, TenantId, TenantName, Timestamp,
+    MessageId, SystemClock, Tenant, TenantId, TenantName, Timestamp,
 };
 
 use crate::{Store, StoreError, testing};
@@ -17,7 +17,7 @@ async fn stores_with_tenants() -> (tempfile::TempDir, Vec<(Store, TenantId, Tena
         let mut ids = Vec::new();
         for name in ["acme", "globex"] {
             let tenant = Tenant {
-                id: TenantId::new(),
+                id: TenantId::new(&SystemClock),
                 name: TenantName::parse(name).unwrap(),
                 display_name: name.into(),
                 created_at: Timestamp(NOW),
@@ -32,7 +32,7 @@ async fn stores_with_tenants() -> (tempfile::TempDir, Vec<(Store, TenantId, Tena
 
 fn contact(tenant: TenantId, email: &str) -> Contact {
     Contact {
-        id: ContactId::new(),
+        id: ContactId::new(&SystemClock),
         tenant_id: tenant,
         name: email.split('@').next().unwrap().to_owned(),
         email: email.to_owned(),
@@ -61,7 +61,7 @@ async fn a_mailing_keeps_its_recipients_in_order_and_is_sent_once() {
             .unwrap();
 
         let mailing = Mailing {
-            id: MailingId::new(),
+            id: MailingId::new(&SystemClock),
             tenant_id: acme,
             sender: sender.clone(),
             recipients: vec![first.clone(), second.clone()],
@@ -85,7 +85,7 @@ async fn a_mailing_keeps_its_recipients_in_order_and_is_sent_once() {
 
         // The message table is not involved here, so the mark uses a message the database
         // holds; a foreign key would refuse an invented one.
-        let message = MessageId::new();
+        let message = MessageId::new(&SystemClock);
         let marked = store
             .mark_mailing_sent(globex, mailing.id, message, Timestamp(NOW + 1))
             .await;
@@ -112,7 +112,7 @@ async fn test_addresses_and_reports_stay_with_their_tenant() {
         assert_eq!(store.checker_address("absent").await.unwrap(), None);
 
         let report = CheckerReportRecord {
-            id: CheckerReportId::new(),
+            id: CheckerReportId::new(&SystemClock),
             token: address.token.clone(),
             tenant_id: acme,
             received_at: Timestamp(NOW + 5),

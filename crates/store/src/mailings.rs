@@ -4,13 +4,12 @@
 
 use sealpost_domain::{Contact, ContactId, Mailing, MailingId, MessageId, TenantId, Timestamp};
 
-use crate::rows::parse_id;
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
 struct ContactRow {
-    id: String,
-    tenant_id: String,
+    id: ContactId,
+    tenant_id: TenantId,
     name: String,
     email: String,
     created_at: i64,
@@ -21,8 +20,8 @@ impl TryFrom<ContactRow> for Contact {
 
     fn try_from(row: ContactRow) -> Result<Self, StoreError> {
         Ok(Contact {
-            id: parse_id("contact id", &row.id)?,
-            tenant_id: parse_id("tenant id", &row.tenant_id)?,
+            id: row.id,
+            tenant_id: row.tenant_id,
             name: row.name,
             email: row.email,
             created_at: Timestamp(row.created_at),
@@ -32,10 +31,10 @@ impl TryFrom<ContactRow> for Contact {
 
 #[derive(sqlx::FromRow)]
 struct MailingRow {
-    sender_contact_id: String,
+    sender_contact_id: ContactId,
     subject: String,
     body: String,
-    message_id: Option<String>,
+    message_id: Option<MessageId>,
     created_at: i64,
     sent_at: Option<i64>,
 }
@@ -56,11 +55,11 @@ impl Store {
                 "INSERT INTO contacts (id, tenant_id, name, email, created_at) \
                  SELECT $1, id, $2, $3, $4 FROM tenants WHERE id = $5",
             )
-            .bind(contact.id.to_string())
+            .bind(contact.id)
             .bind(&contact.name)
             .bind(&contact.email)
             .bind(contact.created_at.0)
-            .bind(contact.tenant_id.to_string())
+            .bind(contact.tenant_id)
             .execute(pool)
             .await
             .map_err(|error| StoreError::duplicate_as(error, "a contact with this address"))?
@@ -80,7 +79,7 @@ impl Store {
             " FROM contacts WHERE tenant_id = $1 ORDER BY name, email"
         );
         let rows: Vec<ContactRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql).bind(tenant.to_string()).fetch_all(pool).await?
+            sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?
         });
         rows.into_iter().map(Contact::try_from).collect()
     }
@@ -93,8 +92,8 @@ impl Store {
         );
         let row: Option<ContactRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .fetch_optional(pool)
                 .await?
         });
@@ -110,9 +109,9 @@ impl Store {
                 "INSERT INTO mailings (id, tenant_id, sender_contact_id, subject, body, \
                  message_id, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, NULL)",
             )
-            .bind(mailing.id.to_string())
-            .bind(mailing.tenant_id.to_string())
-            .bind(mailing.sender.id.to_string())
+            .bind(mailing.id)
+            .bind(mailing.tenant_id)
+            .bind(mailing.sender.id)
             .bind(&mailing.subject)
             .bind(&mailing.body)
             .bind(mailing.created_at.0)
@@ -123,8 +122,8 @@ impl Store {
                     "INSERT INTO mailing_recipients (mailing_id, contact_id, position) \
                      VALUES ($1, $2, $3)",
                 )
-                .bind(mailing.id.to_string())
-                .bind(contact.id.to_string())
+                .bind(mailing.id)
+                .bind(contact.id)
                 .bind(i64::try_from(position).unwrap_or(i64::MAX))
                 .execute(&mut *transaction)
                 .await?;
@@ -142,16 +141,16 @@ impl Store {
     ) -> Result<Vec<Mailing>, StoreError> {
         let sql = "SELECT id FROM mailings WHERE tenant_id = $1 \
                    ORDER BY created_at DESC, id DESC LIMIT $2";
-        let ids: Vec<(String,)> = with_pool!(self, pool => {
+        let ids: Vec<(MailingId,)> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await?
         });
         let mut mailings = Vec::with_capacity(ids.len());
         for (id,) in ids {
-            mailings.push(self.mailing(tenant, parse_id("mailing id", &id)?).await?);
+            mailings.push(self.mailing(tenant, id).await?);
         }
         Ok(mailings)
     }
@@ -161,8 +160,8 @@ impl Store {
                    FROM mailings WHERE tenant_id = $1 AND id = $2";
         let row: Option<MailingRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .fetch_optional(pool)
                 .await?
         });
@@ -172,28 +171,22 @@ impl Store {
              WHERE r.mailing_id = $1 AND c.tenant_id = $2 ORDER BY r.position";
         let recipients: Vec<ContactRow> = with_pool!(self, pool => {
             sqlx::query_as(recipients_sql)
-                .bind(id.to_string())
-                .bind(tenant.to_string())
+                .bind(id)
+                .bind(tenant)
                 .fetch_all(pool)
                 .await?
         });
         Ok(Mailing {
             id,
             tenant_id: tenant,
-            sender: self
-                .contact(tenant, parse_id("contact id", &row.sender_contact_id)?)
-                .await?,
+            sender: self.contact(tenant, row.sender_contact_id).await?,
             recipients: recipients
                 .into_iter()
                 .map(Contact::try_from)
                 .collect::<Result<_, _>>()?,
             subject: row.subject,
             body: row.body,
-            message_id: row
-                .message_id
-                .as_deref()
-                .map(|id| parse_id("message id", id))
-                .transpose()?,
+            message_id: row.message_id,
             created_at: Timestamp(row.created_at),
             sent_at: row.sent_at.map(Timestamp),
         })
@@ -213,10 +206,10 @@ impl Store {
                 "UPDATE mailings SET message_id = $1, sent_at = $2 \
                  WHERE tenant_id = $3 AND id = $4 AND message_id IS NULL",
             )
-            .bind(message.to_string())
+            .bind(message)
             .bind(now.0)
-            .bind(tenant.to_string())
-            .bind(id.to_string())
+            .bind(tenant)
+            .bind(id)
             .execute(pool)
             .await?
             .rows_affected()

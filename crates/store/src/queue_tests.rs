@@ -2,8 +2,9 @@
 //! lease, fencing of a lost lease, release, retry and cancel.
 
 use sealpost_domain::{
-    IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route,
-    SigningRecord, Tenant, TenantId, TenantName, Timestamp,
+    AttemptId, AttemptResult, DomainName, IdempotencyKey, MessageId, QueuedMessage, Recipient,
+    RecipientId, RecipientState, Route, Selector, SigningRecord, SubmissionSource, SystemClock,
+    Tenant, TenantId, TenantName, Timestamp, UnsignedReason,
 };
 
 use crate::{AttemptRecord, RecipientUpdate, Store, StoreError, testing};
@@ -15,7 +16,7 @@ async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, TenantId)>) {
     let mut stores = Vec::new();
     for store in testing::fresh_stores(directory.path()).await {
         let tenant = Tenant {
-            id: TenantId::new(),
+            id: TenantId::new(&SystemClock),
             name: TenantName::parse("acme").unwrap(),
             display_name: "Acme".into(),
             created_at: Timestamp(NOW),
@@ -28,23 +29,23 @@ async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, TenantId)>) {
 
 fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) -> QueuedMessage {
     QueuedMessage {
-        id: MessageId::new(),
+        id: MessageId::new(&SystemClock),
         tenant_id: tenant,
         mail_from: "bounce@client.test".into(),
         raw: b"From: a@client.test\r\n\r\nbody\r\n".to_vec(),
         signing: SigningRecord::Signed {
-            domain: "client.test".into(),
-            selector: "workplace".into(),
+            domain: DomainName::parse("client.test").unwrap(),
+            selector: Selector::parse("workplace").unwrap(),
         },
         route: Route::Native,
-        source: "http",
+        source: SubmissionSource::Http,
         idempotency_key: key.map(|key| IdempotencyKey::parse(key, "f1".repeat(32)).unwrap()),
         accepted_at: Timestamp(NOW),
         expires_at: Timestamp(NOW + 86_400),
         recipients: recipients
             .iter()
             .map(|address| Recipient {
-                id: RecipientId::new(),
+                id: RecipientId::new(&SystemClock),
                 address: (*address).to_owned(),
                 domain: address.rsplit_once('@').unwrap().1.to_owned(),
                 state: RecipientState::Queued,
@@ -57,8 +58,9 @@ fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) -> QueuedMe
     }
 }
 
-fn attempt(outcome: &'static str) -> AttemptRecord {
+fn attempt(outcome: AttemptResult) -> AttemptRecord {
     AttemptRecord {
+        id: AttemptId::new(&SystemClock),
         started_at: Timestamp(NOW),
         finished_at: Timestamp(NOW + 1),
         outcome,
@@ -93,7 +95,7 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
         );
         // Another tenant never sees the message.
         assert!(matches!(
-            store.message(TenantId::new(), first.id).await,
+            store.message(TenantId::new(&SystemClock), first.id).await,
             Err(StoreError::NotFound)
         ));
         let listed = store.recent_messages(tenant, 10).await.unwrap();
@@ -104,7 +106,7 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
         );
         assert!(
             store
-                .recent_messages(TenantId::new(), 10)
+                .recent_messages(TenantId::new(&SystemClock), 10)
                 .await
                 .unwrap()
                 .is_empty()
@@ -160,7 +162,7 @@ async fn claims_lease_recipients_and_a_lost_lease_records_nothing() {
         };
         assert!(
             !store
-                .finish_attempt(&claims[0], &sent, &attempt("delivered"))
+                .finish_attempt(&claims[0], &sent, &attempt(AttemptResult::Delivered))
                 .await
                 .unwrap()
         );
@@ -170,14 +172,14 @@ async fn claims_lease_recipients_and_a_lost_lease_records_nothing() {
             .unwrap();
         assert!(
             store
-                .finish_attempt(by_b, &sent, &attempt("delivered"))
+                .finish_attempt(by_b, &sent, &attempt(AttemptResult::Delivered))
                 .await
                 .unwrap()
         );
         // A final state is never changed by a stale claim either.
         assert!(
             !store
-                .finish_attempt(by_b, &sent, &attempt("delivered"))
+                .finish_attempt(by_b, &sent, &attempt(AttemptResult::Delivered))
                 .await
                 .unwrap()
         );
@@ -193,7 +195,7 @@ async fn claims_lease_recipients_and_a_lost_lease_records_nothing() {
             .unwrap();
         assert!(
             store
-                .finish_attempt(other, &deferred, &attempt("temporary"))
+                .finish_attempt(other, &deferred, &attempt(AttemptResult::Temporary))
                 .await
                 .unwrap()
         );
@@ -275,7 +277,7 @@ async fn new_mail_is_claimed_before_retries() {
         };
         assert!(
             store
-                .finish_attempt(&claim[0], &deferred, &attempt("temporary"))
+                .finish_attempt(&claim[0], &deferred, &attempt(AttemptResult::Temporary))
                 .await
                 .unwrap()
         );
@@ -286,5 +288,103 @@ async fn new_mail_is_claimed_before_retries() {
             .await
             .unwrap();
         assert_eq!(first[0].message_id, new.id);
+    }
+}
+
+#[tokio::test]
+async fn unsigned_mail_from_the_smtp_listener_reads_back_as_written() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let mut unsigned = message(tenant, &["a@one.test"], None);
+        unsigned.signing = SigningRecord::Unsigned(UnsignedReason::MailFromDomainInactive(
+            DomainName::parse("bounce.client.test").unwrap(),
+        ));
+        unsigned.source = SubmissionSource::Smtp;
+        store.insert_message(&unsigned).await.unwrap();
+        assert_eq!(store.message(tenant, unsigned.id).await.unwrap(), unsigned);
+        assert_eq!(
+            store.message_summary(tenant, unsigned.id).await.unwrap(),
+            sealpost_domain::MessageSummary::from(&unsigned)
+        );
+    }
+}
+
+/// Writes `value` into one column of a stored message with raw SQL, as a hand edit would.
+async fn overwrite(store: &Store, message: MessageId, column: &str, value: &str) {
+    let sql = format!("UPDATE messages SET {column} = $1 WHERE id = $2");
+    let sql = sqlx::AssertSqlSafe(sql);
+    let updated = match store {
+        Store::Sqlite(pool) => sqlx::query(sql)
+            .bind(value)
+            .bind(message)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()),
+        Store::Postgres(pool) => sqlx::query(sql)
+            .bind(value)
+            .bind(message)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()),
+    };
+    assert_eq!(updated.unwrap(), 1);
+}
+
+#[track_caller]
+fn assert_corrupt<T: std::fmt::Debug>(result: Result<T, StoreError>, expected: &str) {
+    match result {
+        Err(StoreError::Corrupt(detail)) => assert_eq!(detail, expected),
+        other => panic!("expected a corrupt row ({expected}), got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_stored_value_that_does_not_parse_is_reported_as_corrupt() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let stored = message(tenant, &["a@one.test"], None);
+        store.insert_message(&stored).await.unwrap();
+        overwrite(&store, stored.id, "source", "carrier-pigeon").await;
+        assert_corrupt(
+            store.message(tenant, stored.id).await,
+            "submission source \"carrier-pigeon\"",
+        );
+        assert_corrupt(
+            store.message_summary(tenant, stored.id).await,
+            "submission source \"carrier-pigeon\"",
+        );
+        assert_corrupt(
+            store.recent_messages(tenant, 10).await,
+            "submission source \"carrier-pigeon\"",
+        );
+
+        let stored = message(tenant, &["a@one.test"], None);
+        store.insert_message(&stored).await.unwrap();
+        overwrite(&store, stored.id, "signing_selector", "not a selector").await;
+        assert_corrupt(
+            store.message(tenant, stored.id).await,
+            "signing selector \"not a selector\"",
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_id_that_is_not_a_uuid_is_reported_as_corrupt() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, _) in stores {
+        let sql = "INSERT INTO tenants (id, name, display_name, created_at) \
+                   VALUES ('not-a-uuid', 'edited', 'Edited', 0)";
+        let inserted = match &store {
+            Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        };
+        inserted.unwrap();
+        let listed = store.list_tenants().await;
+        match listed {
+            Err(StoreError::Corrupt(detail)) => {
+                assert!(detail.contains("TenantId \"not-a-uuid\""), "{detail}")
+            }
+            other => panic!("expected a corrupt row, got {other:?}"),
+        }
     }
 }

@@ -2,22 +2,19 @@
 //! convert is reported as corrupt rather than silently skipped.
 
 use sealpost_domain::{
-    DomainName, KeyOrigin, Selector, SigningDomain, SigningKey, Tenant, TenantName, Timestamp,
+    DomainName, KeyId, KeyOrigin, Selector, SigningDomain, SigningDomainId, SigningKey, Tenant,
+    TenantId, TenantName, Timestamp,
 };
 
 use crate::StoreError;
 
-fn corrupt(what: &str, value: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
-}
-
-pub(crate) fn parse_id<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, StoreError> {
-    text.parse().map_err(|_| corrupt(what, text))
 }
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
-    id: String,
+    id: TenantId,
     name: String,
     display_name: String,
     created_at: i64,
@@ -28,7 +25,7 @@ impl TryFrom<TenantRow> for Tenant {
 
     fn try_from(row: TenantRow) -> Result<Self, StoreError> {
         Ok(Tenant {
-            id: parse_id("tenant id", &row.id)?,
+            id: row.id,
             name: TenantName::parse(&row.name).map_err(|_| corrupt("tenant name", &row.name))?,
             display_name: row.display_name,
             created_at: Timestamp(row.created_at),
@@ -50,15 +47,15 @@ pub(crate) use signing_domain_columns;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct SigningDomainRow {
-    id: String,
-    tenant_id: String,
+    id: SigningDomainId,
+    tenant_id: TenantId,
     domain: String,
     selector: String,
     active: bool,
     version: i64,
     created_at: i64,
     updated_at: i64,
-    key_id: Option<String>,
+    key_id: Option<KeyId>,
     key_public_der: Option<Vec<u8>>,
     key_bits: Option<i64>,
     key_origin: Option<String>,
@@ -79,7 +76,7 @@ impl TryFrom<SigningDomainRow> for SigningDomain {
             (None, None, None, None, None) => None,
             (Some(id), Some(public_key_der), Some(bits), Some(origin), Some(created_at)) => {
                 Some(SigningKey {
-                    id: parse_id("key id", &id)?,
+                    id,
                     public_key_der,
                     bits: u32::try_from(bits)
                         .map_err(|_| corrupt("key bits", &bits.to_string()))?,
@@ -88,11 +85,16 @@ impl TryFrom<SigningDomainRow> for SigningDomain {
                     created_at: Timestamp(created_at),
                 })
             }
-            _ => return Err(corrupt("signing domain key columns of", &row.id)),
+            _ => {
+                return Err(corrupt(
+                    "signing domain key columns of",
+                    &row.id.to_string(),
+                ));
+            }
         };
         Ok(SigningDomain {
-            id: parse_id("signing domain id", &row.id)?,
-            tenant_id: parse_id("tenant id", &row.tenant_id)?,
+            id: row.id,
+            tenant_id: row.tenant_id,
             domain: DomainName::parse(&row.domain).map_err(|_| corrupt("domain", &row.domain))?,
             selector: Selector::parse(&row.selector)
                 .map_err(|_| corrupt("selector", &row.selector))?,

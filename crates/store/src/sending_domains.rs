@@ -5,12 +5,11 @@ use sealpost_domain::{
     DomainName, Proof, ProofMethod, SendingDomain, TenantId, Timestamp, VerificationToken,
 };
 
-use crate::rows::parse_id;
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
 struct SendingDomainRow {
-    tenant_id: String,
+    tenant_id: TenantId,
     domain: String,
     token: String,
     proof_method: Option<String>,
@@ -33,7 +32,7 @@ impl TryFrom<SendingDomainRow> for SendingDomain {
             _ => return Err(corrupt("proof of", &row.domain)),
         };
         Ok(SendingDomain {
-            tenant_id: parse_id("tenant id", &row.tenant_id)?,
+            tenant_id: row.tenant_id,
             domain: DomainName::parse(&row.domain)
                 .map_err(|_| corrupt("sending domain", &row.domain))?,
             token: VerificationToken::parse(&row.token)
@@ -70,7 +69,7 @@ impl Store {
             .bind(candidate.domain.as_str())
             .bind(candidate.token.as_str())
             .bind(candidate.created_at.0)
-            .bind(tenant.to_string())
+            .bind(tenant)
             .execute(pool)
             .await?;
         });
@@ -91,7 +90,7 @@ impl Store {
         );
         let row: Option<SendingDomainRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .bind(domain.as_str())
                 .fetch_optional(pool)
                 .await?
@@ -111,7 +110,7 @@ impl Store {
         );
         let rows: Vec<SendingDomainRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .fetch_all(pool)
                 .await?
         });
@@ -132,7 +131,7 @@ impl Store {
             )
             .bind(proof.method.as_str())
             .bind(proof.proven_at.0)
-            .bind(tenant.to_string())
+            .bind(tenant)
             .bind(domain.as_str())
             .execute(pool)
             .await?
@@ -152,7 +151,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let deleted = with_pool!(self, pool => {
             sqlx::query("DELETE FROM sending_domains WHERE tenant_id = $1 AND domain = $2")
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .bind(domain.as_str())
                 .execute(pool)
                 .await?

@@ -7,7 +7,7 @@ use sealpost_domain::{
     Timestamp,
 };
 
-use crate::rows::{SigningDomainRow, parse_id, signing_domain_columns};
+use crate::rows::{SigningDomainRow, signing_domain_columns};
 use crate::{Store, StoreError, with_pool};
 
 const DUPLICATE: &str = "a signing domain with this domain and selector";
@@ -26,14 +26,14 @@ impl Store {
                  (id, tenant_id, domain, selector, active, version, created_at, updated_at) \
                  SELECT $1, id, $2, $3, $4, $5, $6, $7 FROM tenants WHERE id = $8",
             )
-            .bind(domain.id.to_string())
+            .bind(domain.id)
             .bind(domain.domain.as_str())
             .bind(domain.selector.as_str())
             .bind(domain.active)
             .bind(domain.version)
             .bind(domain.created_at.0)
             .bind(domain.updated_at.0)
-            .bind(tenant.to_string())
+            .bind(tenant)
             .execute(pool)
             .await
             .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?
@@ -56,7 +56,7 @@ impl Store {
              ORDER BY domain, selector"
         );
         let rows: Vec<SigningDomainRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql).bind(tenant.to_string()).fetch_all(pool).await?
+            sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?
         });
         rows.into_iter().map(SigningDomain::try_from).collect()
     }
@@ -73,8 +73,8 @@ impl Store {
         );
         let row: Option<SigningDomainRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .fetch_optional(pool)
                 .await?
         });
@@ -102,8 +102,8 @@ impl Store {
                 .bind(update.active)
                 .bind(update.selector.as_ref().map(|selector| selector.as_str()))
                 .bind(now.0)
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .fetch_optional(pool)
                 .await
                 .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?
@@ -132,7 +132,7 @@ impl Store {
         );
         let row: Option<SigningDomainRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(key.id.to_string())
+                .bind(key.id)
                 .bind(&key.public_key_der)
                 .bind(i64::from(key.bits))
                 .bind(key.origin.as_str())
@@ -140,8 +140,8 @@ impl Store {
                 .bind(&sealed.encrypted_pkcs8_pem)
                 .bind(&sealed.sealed_password)
                 .bind(now.0)
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .fetch_optional(pool)
                 .await?
         });
@@ -154,21 +154,21 @@ impl Store {
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<Option<(KeyId, SealedKey)>, StoreError> {
-        type Columns = (Option<String>, Option<String>, Option<Vec<u8>>);
+        type Columns = (Option<KeyId>, Option<String>, Option<Vec<u8>>);
         let row: Option<Columns> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT key_id, key_encrypted_pkcs8, key_sealed_password FROM signing_domains \
                  WHERE tenant_id = $1 AND id = $2",
             )
-            .bind(tenant.to_string())
-            .bind(id.to_string())
+            .bind(tenant)
+            .bind(id)
             .fetch_optional(pool)
             .await?
         });
         match row.ok_or(StoreError::NotFound)? {
             (None, None, None) => Ok(None),
             (Some(key_id), Some(encrypted_pkcs8_pem), Some(sealed_password)) => Ok(Some((
-                parse_id("key id", &key_id)?,
+                key_id,
                 SealedKey {
                     encrypted_pkcs8_pem,
                     sealed_password,
@@ -185,8 +185,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let deleted = with_pool!(self, pool => {
             sqlx::query("DELETE FROM signing_domains WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .execute(pool)
                 .await?
                 .rows_affected()

@@ -5,31 +5,25 @@ use std::collections::HashMap;
 
 use sealpost_domain::{MessageId, MessageSummary, Recipient, TenantId, Timestamp};
 
-use crate::queue::{RecipientRow, message_facts};
-use crate::rows::parse_id;
+use crate::message_rows::{FactColumns, MessageFacts, RecipientRow};
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
-    id: String,
-    tenant_id: String,
+    id: MessageId,
+    tenant_id: TenantId,
     mail_from: String,
     head: Vec<u8>,
     size: i64,
-    signed: bool,
-    signing_domain: Option<String>,
-    signing_selector: Option<String>,
-    unsigned_code: Option<String>,
-    unsigned_reason: Option<String>,
-    route: String,
-    source: String,
+    #[sqlx(flatten)]
+    facts: FactColumns,
     accepted_at: i64,
     expires_at: i64,
 }
 
 #[derive(sqlx::FromRow)]
 struct ListedRecipientRow {
-    message_id: String,
+    message_id: MessageId,
     #[sqlx(flatten)]
     recipient: RecipientRow,
 }
@@ -47,24 +41,16 @@ macro_rules! summary_columns {
 }
 
 fn summary(row: SummaryRow, recipients: Vec<Recipient>) -> Result<MessageSummary, StoreError> {
-    let (signing, route, source) = message_facts(
-        row.signed,
-        row.signing_domain,
-        row.signing_selector,
-        row.unsigned_code,
-        row.unsigned_reason,
-        &row.route,
-        &row.source,
-    )?;
+    let facts = MessageFacts::try_from(row.facts)?;
     Ok(MessageSummary {
-        id: parse_id("message id", &row.id)?,
-        tenant_id: parse_id("tenant id", &row.tenant_id)?,
+        id: row.id,
+        tenant_id: row.tenant_id,
         mail_from: row.mail_from,
         head: row.head,
         size: usize::try_from(row.size).unwrap_or_default(),
-        signing,
-        route,
-        source,
+        signing: facts.signing,
+        route: facts.route,
+        source: facts.source,
         accepted_at: Timestamp(row.accepted_at),
         expires_at: Timestamp(row.expires_at),
         recipients,
@@ -85,7 +71,7 @@ impl Store {
         );
         let rows: Vec<SummaryRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await?
@@ -96,12 +82,12 @@ impl Store {
              ORDER BY accepted_at DESC, id DESC LIMIT $2) ORDER BY message_id, position";
         let listed: Vec<ListedRecipientRow> = with_pool!(self, pool => {
             sqlx::query_as(recipients_sql)
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await?
         });
-        let mut by_message: HashMap<String, Vec<Recipient>> = HashMap::new();
+        let mut by_message: HashMap<MessageId, Vec<Recipient>> = HashMap::new();
         for row in listed {
             by_message
                 .entry(row.message_id)
@@ -129,8 +115,8 @@ impl Store {
         );
         let row: Option<SummaryRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(tenant.to_string())
-                .bind(id.to_string())
+                .bind(tenant)
+                .bind(id)
                 .fetch_optional(pool)
                 .await?
         });

@@ -3,7 +3,7 @@
 
 use sealpost_domain::{ApiKeyId, Tenant, TenantId, TenantName, Timestamp};
 
-use crate::rows::{TenantRow, parse_id};
+use crate::rows::TenantRow;
 use crate::{Store, StoreError, with_pool};
 
 /// An API key as listed: never the token itself, which is shown once at creation and stored
@@ -21,7 +21,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO tenants (id, name, display_name, created_at) VALUES ($1, $2, $3, $4)",
             )
-            .bind(tenant.id.to_string())
+            .bind(tenant.id)
             .bind(tenant.name.as_str())
             .bind(&tenant.display_name)
             .bind(tenant.created_at.0)
@@ -44,7 +44,7 @@ impl Store {
     pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
         let row: Option<TenantRow> = with_pool!(self, pool => {
             sqlx::query_as("SELECT id, name, display_name, created_at FROM tenants WHERE id = $1")
-                .bind(tenant.to_string())
+                .bind(tenant)
                 .fetch_optional(pool)
                 .await?
         });
@@ -75,11 +75,11 @@ impl Store {
                 "INSERT INTO api_keys (id, tenant_id, label, token_hash, created_at) \
                  SELECT $1, id, $2, $3, $4 FROM tenants WHERE id = $5",
             )
-            .bind(key.id.to_string())
+            .bind(key.id)
             .bind(&key.label)
             .bind(token_hash)
             .bind(key.created_at.0)
-            .bind(tenant.to_string())
+            .bind(tenant)
             .execute(pool)
             .await
             .map_err(|error| StoreError::duplicate_as(error, "an API key with this token"))?
@@ -92,31 +92,30 @@ impl Store {
     }
 
     pub async fn list_api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyInfo>, StoreError> {
-        let rows: Vec<(String, String, i64)> = with_pool!(self, pool => {
+        let rows: Vec<(ApiKeyId, String, i64)> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, label, created_at FROM api_keys WHERE tenant_id = $1 ORDER BY id",
             )
-            .bind(tenant.to_string())
+            .bind(tenant)
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|(id, label, created_at)| {
-                Ok(ApiKeyInfo {
-                    id: parse_id("API key id", &id)?,
-                    label,
-                    created_at: Timestamp(created_at),
-                })
+        Ok(rows
+            .into_iter()
+            .map(|(id, label, created_at)| ApiKeyInfo {
+                id,
+                label,
+                created_at: Timestamp(created_at),
             })
-            .collect()
+            .collect())
     }
 
     /// Revokes one of the tenant's API keys; its token stops working at once.
     pub async fn delete_api_key(&self, tenant: TenantId, key: ApiKeyId) -> Result<(), StoreError> {
         let deleted = with_pool!(self, pool => {
             sqlx::query("DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.to_string())
-                .bind(key.to_string())
+                .bind(tenant)
+                .bind(key)
                 .execute(pool)
                 .await?
                 .rows_affected()
@@ -132,12 +131,12 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<TenantId>, StoreError> {
-        let row: Option<(String,)> = with_pool!(self, pool => {
+        let row: Option<(TenantId,)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT tenant_id FROM api_keys WHERE token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(pool)
                 .await?
         });
-        row.map(|(id,)| parse_id("tenant id", &id)).transpose()
+        Ok(row.map(|(id,)| id))
     }
 }

@@ -2,7 +2,7 @@
 
 use sealpost_domain::{
     ApiKeyId, DomainName, KeyId, KeyOrigin, SealedKey, Selector, SigningDomain, SigningDomainId,
-    SigningDomainUpdate, SigningKey, Tenant, TenantId, TenantName, Timestamp,
+    SigningDomainUpdate, SigningKey, SystemClock, Tenant, TenantId, TenantName, Timestamp,
 };
 
 use crate::tenants::ApiKeyInfo;
@@ -10,7 +10,7 @@ use crate::{Store, StoreError, testing};
 
 fn tenant(name: &str) -> Tenant {
     Tenant {
-        id: TenantId::new(),
+        id: TenantId::new(&SystemClock),
         name: TenantName::parse(name).unwrap(),
         display_name: format!("{name} Ltd"),
         created_at: Timestamp(1_700_000_000),
@@ -19,7 +19,7 @@ fn tenant(name: &str) -> Tenant {
 
 fn signing_domain(tenant: &Tenant, domain: &str, selector: &str) -> SigningDomain {
     SigningDomain {
-        id: SigningDomainId::new(),
+        id: SigningDomainId::new(&SystemClock),
         tenant_id: tenant.id,
         domain: DomainName::parse(domain).unwrap(),
         selector: Selector::parse(selector).unwrap(),
@@ -34,7 +34,7 @@ fn signing_domain(tenant: &Tenant, domain: &str, selector: &str) -> SigningDomai
 fn key() -> (SigningKey, SealedKey) {
     (
         SigningKey {
-            id: KeyId::new(),
+            id: KeyId::new(&SystemClock),
             public_key_der: vec![0x30, 0x82, 1, 2, 3],
             bits: 2048,
             origin: KeyOrigin::Generated,
@@ -78,7 +78,7 @@ async fn tenants_are_unique_by_name() {
         assert_eq!(store.tenant_by_name(&acme.name).await.unwrap(), acme);
         assert_eq!(store.tenant(acme.id).await.unwrap(), acme);
         assert!(matches!(
-            store.tenant(TenantId::new()).await,
+            store.tenant(TenantId::new(&SystemClock)).await,
             Err(StoreError::NotFound)
         ));
     })
@@ -91,7 +91,7 @@ async fn api_keys_resolve_to_their_tenant_only() {
         let acme = tenant("acme");
         store.create_tenant(&acme).await.unwrap();
         let info = ApiKeyInfo {
-            id: ApiKeyId::new(),
+            id: ApiKeyId::new(&SystemClock),
             label: "backend".to_owned(),
             created_at: Timestamp(1),
         };
@@ -106,10 +106,12 @@ async fn api_keys_resolve_to_their_tenant_only() {
             std::slice::from_ref(&info)
         );
 
-        let unknown_tenant = store.add_api_key(TenantId::new(), &info, "hash-3").await;
+        let unknown_tenant = store
+            .add_api_key(TenantId::new(&SystemClock), &info, "hash-3")
+            .await;
         assert!(matches!(unknown_tenant, Err(StoreError::NotFound)));
         let reused_token = ApiKeyInfo {
-            id: ApiKeyId::new(),
+            id: ApiKeyId::new(&SystemClock),
             ..info
         };
         let reused = store.add_api_key(acme.id, &reused_token, "hash-1").await;
@@ -171,7 +173,9 @@ async fn domain_and_selector_pair_is_unique_per_tenant() {
         assert!(matches!(collision, Err(StoreError::Duplicate(_))));
 
         let unknown = signing_domain(&acme, "new.example", "workplace");
-        let result = store.insert_signing_domain(TenantId::new(), &unknown).await;
+        let result = store
+            .insert_signing_domain(TenantId::new(&SystemClock), &unknown)
+            .await;
         assert!(matches!(result, Err(StoreError::NotFound)));
 
         let listed = store.list_signing_domains(acme.id).await.unwrap();

@@ -3,15 +3,14 @@
 
 use sealpost_domain::{Email, TenantId, Timestamp, User, UserId, UserRole};
 
-use crate::rows::parse_id;
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
-    id: String,
+    id: UserId,
     email: String,
     role: String,
-    tenant_id: Option<String>,
+    tenant_id: Option<TenantId>,
     created_at: i64,
 }
 
@@ -21,13 +20,11 @@ impl TryFrom<UserRow> for User {
     fn try_from(row: UserRow) -> Result<Self, StoreError> {
         let role = match (row.role.as_str(), row.tenant_id) {
             ("operator", None) => UserRole::Operator,
-            ("tenant_admin", Some(tenant)) => {
-                UserRole::TenantAdmin(parse_id::<TenantId>("tenant id", &tenant)?)
-            }
+            ("tenant_admin", Some(tenant)) => UserRole::TenantAdmin(tenant),
             (other, _) => return Err(StoreError::Corrupt(format!("user role {other:?}"))),
         };
         Ok(User {
-            id: parse_id("user id", &row.id)?,
+            id: row.id,
             email: Email::parse(&row.email)
                 .map_err(|_| StoreError::Corrupt(format!("user e-mail {:?}", row.email)))?,
             role,
@@ -36,10 +33,10 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-fn role_columns(role: UserRole) -> (&'static str, Option<String>) {
+fn role_columns(role: UserRole) -> (&'static str, Option<TenantId>) {
     match role {
         UserRole::Operator => ("operator", None),
-        UserRole::TenantAdmin(tenant) => ("tenant_admin", Some(tenant.to_string())),
+        UserRole::TenantAdmin(tenant) => ("tenant_admin", Some(tenant)),
     }
 }
 
@@ -52,7 +49,7 @@ impl Store {
                 "INSERT INTO users (id, email, password_hash, role, tenant_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(user.id.to_string())
+            .bind(user.id)
             .bind(user.email.as_str())
             .bind(password_hash)
             .bind(role)
@@ -75,7 +72,7 @@ impl Store {
         &self,
         email: &Email,
     ) -> Result<Option<(User, String)>, StoreError> {
-        let row: Option<(String, String, String, Option<String>, i64, String)> = with_pool!(self, pool => {
+        let row: Option<(UserId, String, String, Option<TenantId>, i64, String)> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, email, role, tenant_id, created_at, password_hash FROM users \
                  WHERE email = $1",
@@ -145,7 +142,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4)",
             )
             .bind(token_hash)
-            .bind(user.to_string())
+            .bind(user)
             .bind(now.0)
             .bind(expires_at.0)
             .execute(pool)

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use sealpost_service::ServiceError;
+use sealpost_service::{ErrorKind, ServiceError};
 
 #[derive(Debug)]
 pub enum PageError {
@@ -49,28 +49,18 @@ fn page(status: StatusCode, message: &str) -> Response {
 
 /// A service error as a status and a sentence; internal causes are logged and not shown.
 pub fn service_status(error: &ServiceError) -> (StatusCode, String) {
-    let message = error.to_string();
-    match error {
-        ServiceError::Invalid { .. } | ServiceError::Import(_) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, message)
-        }
-        // The same statuses as the API: sending as an unproven domain is forbidden, and a
-        // proof DNS does not show yet is a state to change, like a missing key.
-        ServiceError::Unproven(_) => (StatusCode::FORBIDDEN, message),
-        ServiceError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, message),
-        ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, message),
-        ServiceError::Conflict(_) | ServiceError::NoKey | ServiceError::NotProven(_) => {
-            (StatusCode::CONFLICT, message)
-        }
-        ServiceError::SignInRefused => (StatusCode::UNAUTHORIZED, message),
-        ServiceError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, message),
-        ServiceError::WrongMasterKey(_) | ServiceError::Internal(_) => {
-            tracing::error!(error = %message, "internal error");
+    let kind = error.kind();
+    let status =
+        StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match kind {
+        ErrorKind::Internal => {
+            tracing::error!(error = %error, "internal error");
             (
-                StatusCode::INTERNAL_SERVER_ERROR,
+                status,
                 "An internal error occurred; it has been logged.".to_owned(),
             )
         }
+        _ => (status, error.to_string()),
     }
 }
 

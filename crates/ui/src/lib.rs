@@ -10,7 +10,6 @@ mod error;
 mod format;
 mod layout;
 mod pages;
-mod report_view;
 mod session;
 
 use axum::Router;

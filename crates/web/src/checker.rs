@@ -6,10 +6,9 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sealpost_checker::document::ReportDocument;
 use sealpost_domain::CheckerReportId;
-use sealpost_service::{CheckerReport, TestAddress};
-use serde::{Deserialize, Serialize};
+use sealpost_views::mail_tester::{CheckerReportView, TestAddressView};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::TenantAuth;
@@ -25,18 +24,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/checker/reports/{id}/raw", get(raw_report))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TestAddressView {
-    /// `test-<token>@<checker domain>`: send a message here and its report appears.
-    pub address: String,
-    pub token: String,
-    pub created_at: i64,
-    /// Mail to the address is refused after this time.
-    pub expires_at: i64,
-    /// The test mailing sent to it, for the closed loop.
-    pub message_id: Option<String>,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestMailingRequest {
@@ -49,50 +36,11 @@ pub struct TestMailingRequest {
     pub sender: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CheckerReportView {
-    pub id: String,
-    /// The test address the message arrived at.
-    pub address: String,
-    pub received_at: i64,
-    /// The connecting SMTP client's address, HELO name and MAIL FROM.
-    pub client_ip: String,
-    pub helo: String,
-    pub mail_from: String,
-    pub report: ReportDocument,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Only the reports of this test address's token.
     pub token: Option<String>,
-}
-
-impl From<TestAddress> for TestAddressView {
-    fn from(address: TestAddress) -> Self {
-        Self {
-            address: address.address,
-            token: address.token,
-            created_at: address.created_at.0,
-            expires_at: address.expires_at.0,
-            message_id: address.message_id.map(|id| id.to_string()),
-        }
-    }
-}
-
-impl From<CheckerReport> for CheckerReportView {
-    fn from(report: CheckerReport) -> Self {
-        Self {
-            id: report.record.id.to_string(),
-            address: report.address,
-            received_at: report.record.received_at.0,
-            client_ip: report.record.client_ip,
-            helo: report.record.helo,
-            mail_from: report.record.mail_from,
-            report: report.document,
-        }
-    }
 }
 
 fn report_id(text: &str) -> Result<CheckerReportId, ApiError> {

@@ -6,10 +6,10 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
+use sealpost_views::dkim_verification::VerificationView;
 use utoipa::ToSchema;
 
 use crate::auth::TenantAuth;
-use crate::dkim_views::VerificationView;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 

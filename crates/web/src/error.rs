@@ -8,7 +8,7 @@ use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sealpost_service::ServiceError;
+use sealpost_service::{ErrorKind, ServiceError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
@@ -121,43 +121,19 @@ impl ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
-        let message = error.to_string();
-        match error {
-            ServiceError::Invalid { .. } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
-            }
-            ServiceError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
-            ServiceError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", message),
-            ServiceError::NoKey => Self::new(StatusCode::CONFLICT, "no_key", message),
-            ServiceError::Import(_) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "key_refused", message)
-            }
-            ServiceError::TooLarge(_) => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
-            }
-            // The request is well formed; what refuses it is the tenant's standing: it may not
-            // send as a domain it has not proven (403), and a proof DNS does not show yet is a
-            // state to change before retrying, like a missing key (409).
-            ServiceError::Unproven(_) => {
-                Self::new(StatusCode::FORBIDDEN, "sender_domain_not_proven", message)
-            }
-            ServiceError::NotProven(_) => {
-                Self::new(StatusCode::CONFLICT, "domain_not_proven", message)
-            }
-            ServiceError::SignInRefused => {
-                Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-            }
-            ServiceError::TooManyAttempts { .. } => {
-                Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
-            }
-            ServiceError::WrongMasterKey(_) | ServiceError::Internal(_) => {
-                tracing::error!(error = %message, "internal error");
+        let kind = error.kind();
+        let status =
+            StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match kind {
+            ErrorKind::Internal => {
+                tracing::error!(error = %error, "internal error");
                 Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    status,
+                    kind.code(),
                     "an internal error occurred; it has been logged",
                 )
             }
+            _ => Self::new(status, kind.code(), error.to_string()),
         }
     }
 }

@@ -6,21 +6,19 @@ mod api_errors;
 mod auth;
 mod checker;
 mod dkim;
-pub mod dkim_views;
-pub mod dns_views;
 mod error;
 mod mailings;
-pub mod message_views;
+mod message_requests;
 mod messages;
 mod openapi;
+mod requests;
 mod schema_rules;
 mod sending_domains;
 pub mod serve;
 mod settings;
 mod signing_domains;
 mod tenants;
-pub mod troubleshoot;
-pub mod views;
+mod troubleshoot;
 
 use std::sync::Arc;
 
@@ -32,9 +30,7 @@ use sealpost_service::Service;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-pub use checker::CheckerReportView;
 pub use error::ApiError;
-pub use sending_domains::SendingDomainView;
 
 /// JSON request bodies carry at most a pasted PEM key; anything larger is refused before parsing.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;

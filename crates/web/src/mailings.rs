@@ -5,14 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sealpost_domain::{Contact, MailingId};
-use sealpost_service::{ContactForm, MailingForm, MailingStatus};
-use serde::{Deserialize, Serialize};
+use sealpost_domain::MailingId;
+use sealpost_service::{ContactForm, MailingForm};
+use sealpost_views::mailings::{ContactView, MailingView};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiJson, ErrorBody};
-use crate::message_views::RecipientView;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -37,13 +37,6 @@ pub struct ContactRequest {
         pattern = "^[A-Za-z0-9_+-]{1,30}(?:\\.[A-Za-z0-9_+-]{1,30})?@(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}$",
         max_length = 254
     )]
-    pub email: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ContactView {
-    pub id: String,
-    pub name: String,
     pub email: String,
 }
 
@@ -73,75 +66,6 @@ pub struct MailingRequest {
 #[serde(transparent)]
 #[schema(format = Uuid)]
 pub struct ContactIdText(String);
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MailingView {
-    pub id: String,
-    pub sender: ContactView,
-    pub subject: String,
-    pub body: String,
-    /// draft (not sent yet) or sent.
-    pub state: &'static str,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
-    /// The queued message once sent.
-    pub message_id: Option<String>,
-    /// Each recipient contact with its delivery state once sent (queued, sending, deferred
-    /// with the next attempt time, sent, failed with the reason).
-    pub recipients: Vec<MailingRecipientView>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MailingRecipientView {
-    pub contact: ContactView,
-    /// Absent while the mailing is a draft.
-    pub delivery: Option<RecipientView>,
-}
-
-impl From<&Contact> for ContactView {
-    fn from(contact: &Contact) -> Self {
-        Self {
-            id: contact.id.to_string(),
-            name: contact.name.clone(),
-            email: contact.email.clone(),
-        }
-    }
-}
-
-impl From<&MailingStatus> for MailingView {
-    fn from(status: &MailingStatus) -> Self {
-        let mailing = &status.mailing;
-        let recipients = mailing
-            .recipients
-            .iter()
-            .map(|contact| MailingRecipientView {
-                contact: contact.into(),
-                delivery: status.message.as_ref().and_then(|message| {
-                    message
-                        .recipients
-                        .iter()
-                        .find(|recipient| recipient.address.eq_ignore_ascii_case(&contact.email))
-                        .map(RecipientView::from)
-                }),
-            })
-            .collect();
-        Self {
-            id: mailing.id.to_string(),
-            sender: (&mailing.sender).into(),
-            subject: mailing.subject.clone(),
-            body: mailing.body.clone(),
-            state: if mailing.message_id.is_some() {
-                "sent"
-            } else {
-                "draft"
-            },
-            created_at: mailing.created_at.0,
-            sent_at: mailing.sent_at.map(|at| at.0),
-            message_id: mailing.message_id.map(|id| id.to_string()),
-            recipients,
-        }
-    }
-}
 
 fn mailing_id(text: &str) -> Result<MailingId, ApiError> {
     text.parse().map_err(|_| ApiError::not_found("mailing"))

@@ -11,13 +11,12 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use sealpost_domain::{IdempotencyKey, MessageId};
 use sealpost_service::{Attachment, Composition, Submission, compose};
+use sealpost_views::dkim_verification::VerificationView;
+use sealpost_views::messages::{AcceptedView, ChangedView, MessageView};
 
 use crate::auth::TenantAuth;
-use crate::dkim_views::VerificationView;
 use crate::error::{ApiJson, ErrorBody};
-use crate::message_views::{
-    AcceptedView, ChangedView, ComposeRequest, MessageView, RawMessageRequest,
-};
+use crate::message_requests::{ComposeRequest, RawMessageRequest};
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -133,7 +132,7 @@ pub async fn submit(
         recipients,
         raw,
         idempotency_key,
-        source: "http",
+        source: sealpost_domain::SubmissionSource::Http,
     };
     Ok(accepted(state.service.submit(tenant, submission).await?))
 }
@@ -166,7 +165,7 @@ pub async fn submit_raw(
         recipients: request.recipients,
         raw,
         idempotency_key,
-        source: "http",
+        source: sealpost_domain::SubmissionSource::Http,
     };
     Ok(accepted(state.service.submit(tenant, submission).await?))
 }

@@ -5,11 +5,10 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
-use sealpost_delivery::Party;
-use sealpost_domain::DeliveryMode;
 use sealpost_service::RelayForm;
+use sealpost_views::relay::{ConnectionTestView, DeliveryView};
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use crate::auth::TenantAuth;
@@ -20,44 +19,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/settings/delivery", get(show).put(update))
         .route("/api/v1/settings/delivery/test", post(test_connection))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConnectionTestView {
-    pub success: bool,
-    /// The failure, in words, when it did not work.
-    pub error: Option<String>,
-    /// TLS version and cipher when the connection was encrypted.
-    pub tls: Option<String>,
-    /// What client and server said, secrets replaced by ***.
-    pub transcript: Vec<TranscriptLineView>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TranscriptLineView {
-    /// client, server or note.
-    pub party: &'static str,
-    pub text: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryView {
-    /// native (the platform's MTA, retried for 24 hours) or relay (the tenant's own mail server;
-    /// failed sends are not retried).
-    pub mode: &'static str,
-    pub relay: Option<RelayView>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RelayView {
-    pub host: String,
-    pub port: u16,
-    pub username: String,
-    /// "Use SSL": TLS from the first byte (port 465).
-    pub use_ssl: bool,
-    /// default (STARTTLS when offered), required or none.
-    pub tls_mode: &'static str,
-    pub password_set: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -112,28 +73,6 @@ fn whole_port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>,
                 "port: {number} is not a whole number from 1 to 65535"
             ))
         })
-}
-
-impl From<DeliveryMode> for DeliveryView {
-    fn from(mode: DeliveryMode) -> Self {
-        match mode {
-            DeliveryMode::Native => Self {
-                mode: "native",
-                relay: None,
-            },
-            DeliveryMode::Relay(relay) => Self {
-                mode: "relay",
-                relay: Some(RelayView {
-                    host: relay.host,
-                    port: relay.port,
-                    username: relay.username,
-                    use_ssl: relay.implicit_tls,
-                    tls_mode: relay.tls_mode.as_str(),
-                    password_set: relay.password_set,
-                }),
-            },
-        }
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/delivery", tag = "settings",
@@ -195,24 +134,5 @@ pub async fn test_connection(
     State(state): State<AppState>,
 ) -> Result<Json<ConnectionTestView>, ApiError> {
     let test = state.service.test_relay(tenant).await?;
-    Ok(Json(ConnectionTestView {
-        success: test.success(),
-        error: test.failure.as_ref().map(ToString::to_string),
-        tls: test
-            .tls
-            .as_ref()
-            .map(|tls| format!("{} {}", tls.version, tls.cipher)),
-        transcript: test
-            .transcript
-            .iter()
-            .map(|line| TranscriptLineView {
-                party: match line.party {
-                    Party::Client => "client",
-                    Party::Server => "server",
-                    Party::Note => "note",
-                },
-                text: line.text.clone(),
-            })
-            .collect(),
-    }))
+    Ok(Json(ConnectionTestView::from(&test)))
 }

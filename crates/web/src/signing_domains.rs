@@ -8,14 +8,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use sealpost_domain::SigningDomainId;
 use sealpost_service::KeyImport;
+use sealpost_views::dns_report::DnsReportView;
+use sealpost_views::signing_domains::{DnsRecordView, SigningDomainView};
 
 use crate::auth::TenantAuth;
-use crate::dns_views::DnsReportView;
 use crate::error::{ApiJson, ErrorBody};
-use crate::views::{
-    DnsRecordView, ImportKeyRequest, NewSigningDomainRequest, SigningDomainView,
-    UpdateSigningDomainRequest,
-};
+use crate::requests::{ImportKeyRequest, NewSigningDomainRequest, UpdateSigningDomainRequest};
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {

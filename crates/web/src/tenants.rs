@@ -5,10 +5,11 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
+use sealpost_views::tenants::{ApiKeyView, NewApiKeyView, TenantView};
 
 use crate::auth::Operator;
 use crate::error::{ApiJson, ErrorBody};
-use crate::views::{ApiKeyView, NewApiKeyRequest, NewApiKeyView, NewTenantRequest, TenantView};
+use crate::requests::{NewApiKeyRequest, NewTenantRequest};
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {

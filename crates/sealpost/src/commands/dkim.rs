@@ -12,7 +12,7 @@ use sealpost_domain::{
     DkimDnsRecord, DomainName, KeyId, KeyOrigin, Selector, SigningKey, Timestamp,
 };
 use sealpost_vault::{MasterKey, Vault};
-use sealpost_web::dkim_views::VerificationView;
+use sealpost_views::dkim_verification::VerificationView;
 use serde::Serialize;
 
 use crate::InputError;
@@ -169,7 +169,7 @@ pub async fn dkim(
                 .with_context(|| format!("cannot write {}", out.display()))?;
 
             let public = SigningKey {
-                id: KeyId::new(),
+                id: KeyId::new(&sealpost_domain::SystemClock),
                 public_key_der: key.public_key_der(),
                 bits: key.bits(),
                 origin: KeyOrigin::Generated,

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use sealpost_dnsauth::finding::Status;
 use sealpost_dnsauth::report::{DomainCheckRequest, check_domain};
 use sealpost_domain::DomainName;
-use sealpost_web::dns_views::DnsReportView;
+use sealpost_views::dns_report::DnsReportView;
 
 use crate::InputError;
 use crate::output::{Output, Status as ExitStatus};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use sealpost_service::{KeyImport, Service};
-use sealpost_web::views::{DnsRecordView, SigningDomainView};
+use sealpost_views::signing_domains::{DnsRecordView, SigningDomainView};
 
 use crate::InputError;
 use crate::output::Output;

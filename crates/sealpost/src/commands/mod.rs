@@ -1,5 +1,6 @@
 //! Operator commands that act on the same database as the server.
 
+mod bounce;
 mod check;
 mod delivery;
 mod dkim;
@@ -12,6 +13,7 @@ mod tenant;
 mod troubleshoot;
 mod user;
 
+pub use bounce::{BounceCommand, bounce};
 pub use check::{CheckMessage, check_message};
 pub use delivery::{DeliveryCommand, delivery};
 pub use dkim::{DkimCommand, dkim};
@@ -93,12 +95,11 @@ pub fn dns_setup(
     Ok((config, resolver))
 }
 
-/// The current time for commands; libraries take the time as an argument.
+/// The current time for commands, from the one system clock; libraries take the time as an
+/// argument.
 pub fn now() -> sealpost_domain::Timestamp {
-    let elapsed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    sealpost_domain::Timestamp(elapsed.as_secs() as i64)
+    use sealpost_domain::Clock as _;
+    sealpost_domain::SystemClock.now()
 }
 
 /// Reads a whole input file, or standard input for `-`, refusing one larger than the largest

@@ -4,7 +4,7 @@
 use clap::Subcommand;
 use sealpost_domain::MessageId;
 use sealpost_service::Service;
-use sealpost_web::message_views::{ChangedView, MessageView};
+use sealpost_views::messages::{ChangedView, MessageView};
 
 use crate::InputError;
 use crate::output::Output;

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 use sealpost_service::Service;
-use sealpost_web::SendingDomainView;
+use sealpost_views::sending_domains::SendingDomainView;
 
 use crate::output::Output;
 

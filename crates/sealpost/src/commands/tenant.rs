@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 use sealpost_service::Service;
-use sealpost_web::views::{ApiKeyView, NewApiKeyView, TenantView};
+use sealpost_views::tenants::{ApiKeyView, NewApiKeyView, TenantView};
 
 use crate::output::Output;
 

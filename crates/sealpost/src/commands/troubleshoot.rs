@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use sealpost_dnsauth::finding::Status;
-use sealpost_web::CheckerReportView;
-use sealpost_web::troubleshoot::{StandingView, TroubleshootView};
+use sealpost_views::mail_tester::CheckerReportView;
+use sealpost_views::troubleshoot::{StandingView, TroubleshootView};
 use serde::Serialize;
 
 use crate::output::{Output, Status as ExitStatus};

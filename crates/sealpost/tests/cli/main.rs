@@ -1,5 +1,6 @@
 //! The real binary, driven as an operator would, with `--json` where scripts read it.
 
+mod bounce;
 mod dns;
 mod input;
 mod mail;

@@ -75,7 +75,7 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
                     ],
                     raw: support::WORK_ORDER.as_bytes().to_vec(),
                     idempotency_key: None,
-                    source: "http",
+                    source: sealpost_domain::SubmissionSource::Http,
                 },
             )
             .await

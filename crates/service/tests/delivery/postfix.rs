@@ -161,7 +161,7 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
                 recipients: vec!["ok@receiver.test".into(), "unknown@elsewhere.test".into()],
                 raw: support::WORK_ORDER.as_bytes().to_vec(),
                 idempotency_key: None,
-                source: "http",
+                source: sealpost_domain::SubmissionSource::Http,
             },
         )
         .await

@@ -17,10 +17,11 @@ struct SystemTime;
 
 impl Clock for SystemTime {
     fn now(&self) -> Timestamp {
-        let elapsed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap();
-        Timestamp(elapsed.as_secs() as i64)
+        sealpost_service::SystemClock.now()
+    }
+
+    fn new_uuid(&self) -> sealpost_domain::Uuid {
+        sealpost_service::SystemClock.new_uuid()
     }
 }
 

@@ -8,7 +8,7 @@ use smtp_proto::{
     MAIL_REQUIRETLS, MAIL_RET_FULL, MAIL_RET_HDRS, MAIL_SMTPUTF8, MailFrom,
 };
 
-use crate::address::check_mailbox;
+use crate::address::parse_mailbox;
 use crate::backend::{BackendError, Identity};
 use crate::config::Mode;
 use crate::reply::Reply;
@@ -62,17 +62,20 @@ impl Session {
                 "Null sender not allowed for submission, give the sender address",
             ));
         }
-        if let Err(problem) = check_mailbox(&from.address) {
-            return self.error(Reply::new(
-                501,
-                [5, 1, 7],
-                format!("Bad sender address syntax: {problem}"),
-            ));
-        }
+        let mail_from = match parse_mailbox(&from.address) {
+            Ok(address) => address,
+            Err(problem) => {
+                return self.error(Reply::new(
+                    501,
+                    [5, 1, 7],
+                    format!("Bad sender address syntax: {problem}"),
+                ));
+            }
+        };
         let transaction = Transaction {
             identity,
             helo,
-            mail_from: from.address.into_owned(),
+            mail_from: mail_from.to_string(),
             rcpt_to: Vec::new(),
         };
         // Credentials can be revoked while a session is open; each transaction checks them

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use smtp_proto::RcptTo;
 
-use crate::address::check_mailbox;
+use crate::address::parse_mailbox;
 use crate::backend::BackendError;
 use crate::config::Mode;
 use crate::reply::Reply;
@@ -89,19 +89,20 @@ fn check_recipient(
     }
     // smtp-proto turns `<postmaster>` into an empty address; without a domain it names no
     // mailbox Sealpost could deliver to.
-    let problem = match to.address.is_empty() {
-        true => Some("a domain is required".to_owned()),
-        false => check_mailbox(&to.address)
-            .err()
-            .map(|problem| problem.to_string()),
+    let parsed = match to.address.is_empty() {
+        true => Err("a domain is required".to_owned()),
+        false => parse_mailbox(&to.address).map_err(|problem| problem.to_string()),
     };
-    if let Some(problem) = problem {
-        return Err(Refused::Protocol(Reply::new(
-            501,
-            [5, 1, 3],
-            format!("Bad recipient address syntax: {problem}"),
-        )));
-    }
+    let address = match parsed {
+        Ok(address) => address,
+        Err(problem) => {
+            return Err(Refused::Protocol(Reply::new(
+                501,
+                [5, 1, 3],
+                format!("Bad recipient address syntax: {problem}"),
+            )));
+        }
+    };
     // RFC 5321 4.5.3.1.10: 452 for too many recipients, so the client sends the rest in
     // another transaction.
     if transaction.rcpt_to.len() >= max_recipients {
@@ -111,5 +112,5 @@ fn check_recipient(
             "Too many recipients",
         )));
     }
-    Ok(to.address.into_owned())
+    Ok(address.to_string())
 }

@@ -219,6 +219,47 @@ async fn sender_and_recipient_checks() {
     );
 }
 
+/// A recipient that delivery could not send is refused at RCPT, never accepted with 250 and
+/// failed later.
+#[tokio::test]
+async fn recipients_delivery_cannot_send_are_refused_at_rcpt() {
+    let server = TestServer::start().await;
+    let mut client = server.authenticated().await;
+    client
+        .command("MAIL FROM:<facilities@client.example>")
+        .await;
+    let long = format!(
+        "{}@{}.example",
+        "a".repeat(64),
+        "b".repeat(63) + "." + &"c".repeat(63) + "." + &"d".repeat(54)
+    );
+    assert_eq!(long.len(), 255);
+    // smtp-proto itself refuses a control character, a space or a missing @ in the path,
+    // without saying why.
+    for (recipient, problem) in [
+        ("tech\tdesk@contractor.example", ""),
+        ("tech\u{1}desk@contractor.example", ""),
+        ("tech desk@contractor.example", ""),
+        ("tech@", ": invalid domain"),
+        ("tech", ""),
+        (
+            "j\u{f6}rg@contractor.example",
+            ": non-ASCII addresses need SMTPUTF8, which is not offered",
+        ),
+        (&long, ": address too long"),
+    ] {
+        assert_eq!(
+            client.command(&format!("RCPT TO:<{recipient}>")).await,
+            format!("501 5.1.3 Bad recipient address syntax{problem}\r\n"),
+            "{recipient}"
+        );
+    }
+    assert_eq!(
+        client.command("DATA").await,
+        "503 5.5.1 Need RCPT command\r\n"
+    );
+}
+
 #[tokio::test]
 async fn backend_temporary_failure_is_451() {
     let server = TestServer::start().await;

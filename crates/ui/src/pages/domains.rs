@@ -9,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{DkimDnsRecord, SigningDomain, SigningDomainId};
 use sealpost_service::{KeyImport, ServiceError};
+use sealpost_views::dns_report::DnsReportView;
+use sealpost_views::signing_domains::KeyView;
 use serde::Deserialize;
 
 use crate::UiState;
@@ -17,7 +19,6 @@ use crate::format;
 use crate::layout::Layout;
 use crate::pages::sending_domains::ProofView;
 use crate::pages::{render, tenant_path};
-use crate::report_view::ReportView;
 use crate::session::Scope;
 
 /// A signing domain as a list shows it.
@@ -57,15 +58,6 @@ struct ListPage {
     new_selector: String,
 }
 
-/// The key's public facts; the private key is never shown.
-struct KeyView {
-    hash_algorithm: &'static str,
-    bits: u32,
-    public_key_pem: String,
-    origin: &'static str,
-    created: String,
-}
-
 #[derive(Template)]
 #[template(path = "domain.html")]
 struct DomainPage {
@@ -73,13 +65,16 @@ struct DomainPage {
     action: String,
     row: DomainRow,
     active: bool,
+    /// The key's public facts; the private key is never shown.
     key: Option<KeyView>,
+    /// When the key was made, as people read it.
+    key_created: String,
     record: Option<DkimDnsRecord>,
     it_text: String,
     /// Whether the domain is proven, and the verification record while it is not.
     proof: ProofView,
     sending_href: String,
-    report: Option<ReportView>,
+    report: Option<DnsReportView>,
     notice: Option<&'static str>,
     error: Option<String>,
     /// Open the import form, when the error was about the imported key.
@@ -234,19 +229,18 @@ async fn domain_page(
         None => None,
     };
     let report = if query.check == "now" {
-        Some(ReportView::from(
+        Some(DnsReportView::from(
             &service.check_signing_domain_dns(tenant, id).await?,
         ))
     } else {
         None
     };
-    let key = domain.key.as_ref().map(|key| KeyView {
-        hash_algorithm: key.hash_algorithm().as_str(),
-        bits: key.bits,
-        public_key_pem: key.public_key_pem(),
-        origin: key.origin.as_str(),
-        created: format::time(key.created_at),
-    });
+    let key = domain.key.as_ref().map(KeyView::from);
+    let key_created = domain
+        .key
+        .as_ref()
+        .map(|key| format::time(key.created_at))
+        .unwrap_or_default();
     let proof = ProofView::of(&domain.domain, &service.list_sending_domains(tenant).await?);
     let row = DomainRow::new(&base, &domain);
     let page = DomainPage {
@@ -256,6 +250,7 @@ async fn domain_page(
         row,
         active: domain.active,
         key,
+        key_created,
         record,
         proof,
         sending_href: format!("{base}/sending-domains"),

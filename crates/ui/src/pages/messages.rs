@@ -260,7 +260,7 @@ pub async fn show(
             SigningRecord::Signed { domain, selector } => {
                 format!("signed with d={domain}, s={selector}")
             }
-            SigningRecord::Unsigned { code, reason } => format!("unsigned ({code}): {reason}"),
+            SigningRecord::Unsigned(reason) => format!("unsigned ({}): {reason}", reason.code()),
         },
         recipients: message
             .recipients
@@ -286,7 +286,7 @@ pub async fn show(
                     .cloned()
                     .unwrap_or_default(),
                 started: format::time(attempt.started_at),
-                outcome: attempt.outcome.clone(),
+                outcome: attempt.outcome.as_str().to_owned(),
                 host: attempt.host.clone().unwrap_or_default(),
                 reply: attempt.reply.clone(),
             })

@@ -7,9 +7,9 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use sealpost_delivery::Party;
 use sealpost_domain::{DeliveryMode, TlsMode};
 use sealpost_service::{RelayForm, ServiceError};
+use sealpost_views::relay::ConnectionTestView;
 use serde::Deserialize;
 
 use crate::UiState;
@@ -28,13 +28,6 @@ struct RelayFields {
     password_set: bool,
 }
 
-struct TestView {
-    success: bool,
-    summary: String,
-    tls: Option<String>,
-    transcript: Vec<String>,
-}
-
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {
@@ -46,7 +39,7 @@ struct SettingsPage {
     tls_modes: Vec<(&'static str, &'static str, bool)>,
     notice: Option<&'static str>,
     error: Option<String>,
-    test: Option<TestView>,
+    test: Option<ConnectionTestView>,
 }
 
 #[derive(Deserialize)]
@@ -110,7 +103,7 @@ struct Outcome {
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
-    test: Option<TestView>,
+    test: Option<ConnectionTestView>,
 }
 
 async fn page(
@@ -222,29 +215,7 @@ pub async fn test(State(state): State<UiState>, scope: Scope) -> Result<Response
             status: StatusCode::OK,
             notice: None,
             error: None,
-            test: Some(TestView {
-                success: test.success(),
-                summary: match &test.failure {
-                    None => "The mail server accepted the connection and the credentials.".into(),
-                    Some(failure) => failure.to_string(),
-                },
-                tls: test
-                    .tls
-                    .as_ref()
-                    .map(|tls| format!("{} {}", tls.version, tls.cipher)),
-                transcript: test
-                    .transcript
-                    .iter()
-                    .map(|line| {
-                        let party = match line.party {
-                            Party::Client => "C:",
-                            Party::Server => "S:",
-                            Party::Note => "*",
-                        };
-                        format!("{party} {}", line.text)
-                    })
-                    .collect(),
-            }),
+            test: Some(ConnectionTestView::from(&test)),
         },
         Err(error @ ServiceError::Invalid { .. }) => Outcome {
             status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use sealpost_service::{DomainStanding, ServiceError};
+use sealpost_views::dns_report::DnsReportView;
 use serde::Deserialize;
 
 use crate::UiState;
@@ -14,7 +15,6 @@ use crate::error::{PageError, service_status};
 use crate::layout::Layout;
 use crate::pages::domains::DomainRow;
 use crate::pages::{render, tenant_path};
-use crate::report_view::ReportView;
 use crate::session::Scope;
 
 /// How many recent messages suggest sender addresses.
@@ -53,7 +53,7 @@ struct TroubleshootPage {
     mail_from: String,
     suggestions: Vec<String>,
     diagnosis: Option<Diagnosis>,
-    report: Option<ReportView>,
+    report: Option<DnsReportView>,
     error: Option<String>,
     /// Why "Send a test mailing" was refused.
     test_error: Option<String>,
@@ -153,7 +153,7 @@ async fn page(
                     signs: found.unsigned_reason.is_none(),
                     unsigned_reason: found.unsigned_reason.unwrap_or_default(),
                 };
-                (Some((diagnosis, ReportView::from(&found.dns))), None)
+                (Some((diagnosis, DnsReportView::from(&found.dns))), None)
             }
             Err(error @ ServiceError::Invalid { .. }) => (None, Some(service_status(&error).1)),
             Err(other) => return Err(other.into()),

@@ -1,67 +1,21 @@
-//! The JSON shapes of message submission and message status (SPEC S6.2, S8.1).
-
-use std::collections::BTreeMap;
+//! A message's status (SPEC S6.2, S8.1): its recipients, attempts and signing.
 
 use sealpost_domain::{MessageSummary, Recipient, SigningRecord};
 use sealpost_service::AttemptInfo;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+#[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-/// A message described by its parts; Sealpost builds the MIME structure.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ComposeRequest {
-    /// `facilities@client.example` or `Facilities <facilities@client.example>`.
-    pub from: String,
-    #[serde(default)]
-    pub to: Vec<String>,
-    #[serde(default)]
-    pub cc: Vec<String>,
-    /// Recipients that receive the message without appearing in its headers.
-    #[serde(default)]
-    pub bcc: Vec<String>,
-    pub reply_to: Option<String>,
-    pub subject: String,
-    pub text: Option<String>,
-    pub html: Option<String>,
-    /// Extra `X-` or `List-Unsubscribe` headers.
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    #[serde(default)]
-    pub attachments: Vec<AttachmentRequest>,
-    /// The envelope sender; default: the From address.
-    pub mail_from: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AttachmentRequest {
-    pub filename: String,
-    pub content_type: String,
-    /// The content, base64-encoded.
-    pub content_base64: String,
-}
-
-/// A ready RFC 5322 message with its envelope.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawMessageRequest {
-    pub mail_from: String,
-    pub recipients: Vec<String>,
-    /// The message as text (headers, blank line, body).
-    pub raw: Option<String>,
-    /// The message base64-encoded, for 8-bit content that is not UTF-8.
-    pub raw_base64: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AcceptedView {
     pub id: String,
     /// True when the Idempotency-Key was used before: nothing new was queued.
     pub replayed: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct MessageView {
     pub id: String,
     pub mail_from: String,
@@ -77,7 +31,8 @@ pub struct MessageView {
     pub attempts: Vec<AttemptView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SigningView {
     pub signed: bool,
     pub domain: Option<String>,
@@ -87,7 +42,8 @@ pub struct SigningView {
     pub unsigned_reason: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RecipientView {
     pub id: String,
     pub address: String,
@@ -99,7 +55,8 @@ pub struct RecipientView {
     pub last_reply: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AttemptView {
     pub recipient_id: String,
     pub started_at: i64,
@@ -110,7 +67,8 @@ pub struct AttemptView {
     pub host: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ChangedView {
     /// How many recipients changed.
     pub changed: u64,
@@ -134,24 +92,24 @@ impl MessageView {
         let signing = match &message.signing {
             SigningRecord::Signed { domain, selector } => SigningView {
                 signed: true,
-                domain: Some(domain.clone()),
-                selector: Some(selector.clone()),
+                domain: Some(domain.to_string()),
+                selector: Some(selector.to_string()),
                 unsigned_code: None,
                 unsigned_reason: None,
             },
-            SigningRecord::Unsigned { code, reason } => SigningView {
+            SigningRecord::Unsigned(reason) => SigningView {
                 signed: false,
                 domain: None,
                 selector: None,
-                unsigned_code: Some(code.clone()),
-                unsigned_reason: Some(reason.clone()),
+                unsigned_code: Some(reason.code().to_owned()),
+                unsigned_reason: Some(reason.to_string()),
             },
         };
         Self {
             id: message.id.to_string(),
             mail_from: message.mail_from.clone(),
             route: message.route.as_str(),
-            source: message.source,
+            source: message.source.as_str(),
             size: message.size,
             signing,
             accepted_at: message.accepted_at.0,
@@ -163,7 +121,7 @@ impl MessageView {
                     recipient_id: attempt.recipient_id.to_string(),
                     started_at: attempt.started_at.0,
                     finished_at: attempt.finished_at.0,
-                    outcome: attempt.outcome.clone(),
+                    outcome: attempt.outcome.as_str().to_owned(),
                     reply: attempt.reply.clone(),
                     host: attempt.host.clone(),
                 })

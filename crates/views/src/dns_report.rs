@@ -1,13 +1,15 @@
-//! The JSON shape of a domain's DNS report (SPEC S3.9, S5.3), shared by the API and the CLI's
-//! `--json` output.
+//! A domain's DNS report (SPEC S3.9, S5.3): the API's JSON, the CLI's `--json` output and the
+//! domain and troubleshooting pages.
 
 use sealpost_dnsauth::finding::Finding;
 use sealpost_dnsauth::report::{DomainReport, Section};
 use sealpost_dnsauth::spf::SuggestedRecord;
 use serde::Serialize;
+#[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct DnsReportView {
     pub domain: String,
     /// The worst status of all findings: ok, warning or error.
@@ -15,7 +17,8 @@ pub struct DnsReportView {
     pub sections: Vec<SectionView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SectionView {
     /// spf, dkim, dmarc or mx.
     pub check: &'static str,
@@ -25,7 +28,8 @@ pub struct SectionView {
     pub suggested: Option<RecordView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct FindingView {
     pub status: &'static str,
     /// A stable code such as `spf.include_missing` or `dkim.different_key`.
@@ -35,7 +39,8 @@ pub struct FindingView {
     pub fix: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RecordView {
     pub name: String,
     #[serde(rename = "type")]
@@ -51,6 +56,19 @@ impl From<&DomainReport> for DnsReportView {
             domain: report.domain.clone(),
             status: report.status().as_str(),
             sections: report.sections.iter().map(SectionView::from).collect(),
+        }
+    }
+}
+
+impl SectionView {
+    /// The check's name as a heading for people.
+    pub fn title(&self) -> &'static str {
+        match self.check {
+            "spf" => "SPF",
+            "dkim" => "DKIM record",
+            "dmarc" => "DMARC",
+            "mx" => "MX (bounces and replies)",
+            _ => "Other",
         }
     }
 }

@@ -1,11 +1,13 @@
-//! The JSON shape of a DKIM verification report (SPEC S5.5), shared by the API and the CLI's
-//! `--json` output so that scripts read one format.
+//! A DKIM verification report (SPEC S5.5), the same for the API and the CLI's `--json` output
+//! so that scripts read one format.
 
 use sealpost_dkim::{Report, SignatureReport};
 use serde::Serialize;
+#[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct VerificationView {
     /// `none` (no signature), `pass` (every signature passed), otherwise the result of the
     /// first signature that did not pass.
@@ -14,7 +16,8 @@ pub struct VerificationView {
     pub signatures: Vec<SignatureView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SignatureView {
     pub d: Option<String>,
     pub s: Option<String>,
@@ -34,21 +37,24 @@ pub struct SignatureView {
     pub key: Option<KeyView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct WarningView {
     pub code: &'static str,
     pub message: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct TagView {
     pub name: String,
     pub value: String,
 }
 
 /// Named apart from the signing domain's `KeyView`, which the document also lists.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = DkimKeyView)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DkimKeyView))]
 pub struct KeyView {
     /// The DNS name the key was fetched from.
     pub name: String,

@@ -1,0 +1,111 @@
+//! Claims: workers lease due recipients, and only the holder of a lease may record an outcome
+//! for it, so a node that lost its lease never overwrites the outcome of the node that took
+//! over.
+
+use sealpost_domain::{MessageId, RecipientId, TenantId, Timestamp};
+
+use crate::{Store, StoreError, with_pool};
+
+/// A recipient claimed for delivery. `lease_token` fences the outcome: it is recorded only if
+/// the recipient is still leased under this token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub recipient_id: RecipientId,
+    pub message_id: MessageId,
+    pub tenant_id: TenantId,
+    pub address: String,
+    pub domain: String,
+    pub attempts: u32,
+    pub lease_token: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: RecipientId,
+    message_id: MessageId,
+    tenant_id: TenantId,
+    address: String,
+    domain: String,
+    attempts: i64,
+}
+
+impl Store {
+    /// Leases up to `limit` recipients that are due (queued, deferred and due, or sending under
+    /// an expired lease) to `owner` until `lease_until`. Recipients never tried come first, so
+    /// new mail is not starved by retries. PostgreSQL skips rows other nodes are claiming.
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let token = uuid::Uuid::new_v4().to_string();
+        let due = "(state IN ('queued', 'deferred') AND COALESCE(next_attempt_at, 0) <= $4) \
+                   OR (state = 'sending' AND lease_until < $4)";
+        let returning = " RETURNING id, message_id, tenant_id, address, domain, attempts";
+        let rows: Vec<ClaimRow> = match self {
+            Store::Sqlite(pool) => {
+                let sql = format!(
+                    "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
+                     lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE {due} \
+                     ORDER BY attempts, COALESCE(next_attempt_at, 0) LIMIT $5){returning}"
+                );
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(owner)
+                    .bind(lease_until.0)
+                    .bind(&token)
+                    .bind(now.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                let sql = format!(
+                    "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
+                     lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE {due} \
+                     ORDER BY attempts, COALESCE(next_attempt_at, 0) LIMIT $5 \
+                     FOR UPDATE SKIP LOCKED){returning}"
+                );
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(owner)
+                    .bind(lease_until.0)
+                    .bind(&token)
+                    .bind(now.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|row| Claim {
+                recipient_id: row.id,
+                message_id: row.message_id,
+                tenant_id: row.tenant_id,
+                address: row.address,
+                domain: row.domain,
+                attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+                lease_token: token.clone(),
+            })
+            .collect())
+    }
+
+    /// Puts a claimed recipient back without an attempt (a graceful shutdown).
+    pub async fn release_claim(&self, claim: &Claim) -> Result<bool, StoreError> {
+        let updated = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE recipients SET state = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END, \
+                 lease_owner = NULL, lease_until = NULL, lease_token = NULL \
+                 WHERE id = $1 AND tenant_id = $2 AND lease_token = $3 AND state = 'sending'",
+            )
+            .bind(claim.recipient_id)
+            .bind(claim.tenant_id)
+            .bind(&claim.lease_token)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated > 0)
+    }
+}

@@ -1,0 +1,153 @@
+//! Outcomes: each finished attempt is recorded in the history and moves its recipient on, in
+//! the same transaction and only under the claim's lease; and the history, read back.
+
+use sealpost_domain::{
+    AttemptId, AttemptResult, MessageId, RecipientId, RecipientState, TenantId, Timestamp,
+};
+
+use crate::claims::Claim;
+use crate::queue::insert_event;
+use crate::rows::corrupt;
+use crate::{Store, StoreError, with_pool};
+
+/// One finished attempt, as it is recorded in the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub id: AttemptId,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub outcome: AttemptResult,
+    pub reply: String,
+    pub host: Option<String>,
+}
+
+/// The state a recipient moves to after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientUpdate {
+    pub state: RecipientState,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_reply: String,
+}
+
+/// A past attempt, for the message detail (SPEC S8.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptInfo {
+    pub recipient_id: RecipientId,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub outcome: AttemptResult,
+    pub reply: String,
+    pub host: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    recipient_id: RecipientId,
+    started_at: i64,
+    finished_at: i64,
+    outcome: String,
+    reply: String,
+    host: Option<String>,
+}
+
+impl Store {
+    /// The attempts made for a message's recipients, oldest first.
+    pub async fn attempts(
+        &self,
+        tenant: TenantId,
+        message: MessageId,
+    ) -> Result<Vec<AttemptInfo>, StoreError> {
+        let rows: Vec<AttemptRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT recipient_id, started_at, finished_at, outcome, reply, host FROM attempts \
+                 WHERE tenant_id = $1 AND message_id = $2 ORDER BY started_at, id",
+            )
+            .bind(tenant)
+            .bind(message)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                Ok(AttemptInfo {
+                    recipient_id: row.recipient_id,
+                    started_at: Timestamp(row.started_at),
+                    finished_at: Timestamp(row.finished_at),
+                    outcome: AttemptResult::parse(&row.outcome)
+                        .ok_or_else(|| corrupt("attempt outcome", &row.outcome))?,
+                    reply: row.reply,
+                    host: row.host,
+                })
+            })
+            .collect()
+    }
+
+    /// Records an attempt and moves the recipient on, in one transaction, but only while the
+    /// claim's lease is still held. Returns false (and records nothing) when another node has
+    /// taken the recipient over.
+    pub async fn finish_attempt(
+        &self,
+        claim: &Claim,
+        update: &RecipientUpdate,
+        attempt: &AttemptRecord,
+    ) -> Result<bool, StoreError> {
+        let recorded = self
+            .finish_attempts(&[(claim.clone(), update.clone(), attempt.clone())])
+            .await?;
+        Ok(recorded[0])
+    }
+
+    /// Records several attempts in one transaction (one durable commit per delivery round).
+    /// Each is fenced by its own claim: the result says, per attempt, whether it was recorded.
+    pub async fn finish_attempts(
+        &self,
+        attempts: &[(Claim, RecipientUpdate, AttemptRecord)],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut recorded = Vec::with_capacity(attempts.len());
+        with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            for (claim, update, attempt) in attempts {
+                let event = update.state.after_attempt_label();
+                let updated = sqlx::query(
+                    "UPDATE recipients SET state = $1, attempts = attempts + 1, \
+                     next_attempt_at = $2, last_reply = $3, lease_owner = NULL, \
+                     lease_until = NULL, lease_token = NULL, updated_at = $4 \
+                     WHERE id = $5 AND tenant_id = $6 AND lease_token = $7 AND state = 'sending'",
+                )
+                .bind(update.state.as_str())
+                .bind(update.next_attempt_at.map(|at| at.0))
+                .bind(&update.last_reply)
+                .bind(attempt.finished_at.0)
+                .bind(claim.recipient_id)
+                .bind(claim.tenant_id)
+                .bind(&claim.lease_token)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+                recorded.push(updated > 0);
+                if updated == 0 {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO attempts (id, recipient_id, message_id, tenant_id, started_at, \
+                     finished_at, outcome, reply, host) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(attempt.id)
+                .bind(claim.recipient_id)
+                .bind(claim.message_id)
+                .bind(claim.tenant_id)
+                .bind(attempt.started_at.0)
+                .bind(attempt.finished_at.0)
+                .bind(attempt.outcome.as_str())
+                .bind(&attempt.reply)
+                .bind(attempt.host.as_deref())
+                .execute(&mut *transaction)
+                .await?;
+                insert_event!(transaction, claim.tenant_id, claim.message_id, Some(claim.recipient_id), event, &update.last_reply, attempt.finished_at)?;
+            }
+            transaction.commit().await?;
+        });
+        Ok(recorded)
+    }
+}
