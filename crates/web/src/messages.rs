@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use base64::Engine as _;
-use sealpost_domain::{IdempotencyKey, MessageId};
+use sealpost_domain::{IdempotencyKey, MessageId, split_name_addr};
 use sealpost_service::{Attachment, Composition, Submission, compose};
 use sealpost_views::dkim_verification::VerificationView;
 use sealpost_views::messages::{AcceptedView, ChangedView, MessageView};
@@ -59,12 +59,13 @@ fn idempotency_key(
     Ok(Some(sealpost_service::idempotency_key(key, &fingerprint)?))
 }
 
-/// The address inside `Name <address>`, or the text itself.
+/// The address of a header mailbox for the envelope: the one inside `Name <address>`, or the
+/// text itself. The service reads it by the one address rule and refuses it with its text.
 fn bare_address(text: &str) -> String {
-    match (text.rfind('<'), text.rfind('>')) {
-        (Some(open), Some(close)) if open < close => text[open + 1..close].trim().to_owned(),
-        _ => text.trim().to_owned(),
-    }
+    split_name_addr(text)
+        .map_or(text, |(_, address)| address)
+        .trim()
+        .to_owned()
 }
 
 fn accepted(accepted: sealpost_service::Accepted) -> (StatusCode, Json<AcceptedView>) {

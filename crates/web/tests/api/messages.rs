@@ -239,3 +239,47 @@ async fn metrics_need_the_operator_token() {
     );
     assert!(text.contains("sealpost_queue_oldest_seconds 0"), "{text}");
 }
+
+/// A recipient that delivery would refuse is refused at submission with 422 naming it, composed
+/// (To, Cc, Bcc) or raw, and nothing is queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recipients_delivery_cannot_send_are_refused_with_their_address() {
+    let directory = tempfile::tempdir().unwrap();
+    let long = format!(
+        "{}@{}.test",
+        "a".repeat(64),
+        "b".repeat(63) + "." + &"c".repeat(63) + "." + &"d".repeat(57)
+    );
+    assert_eq!(long.len(), 255);
+    let bad = [
+        ("john doe@receiver.test", "\"john doe@receiver.test\""),
+        ("john\u{1}doe@receiver.test", "john\\u{1}doe@receiver.test"),
+        ("john", "\"john\""),
+        ("j\u{f6}rg@receiver.test", "\"j\u{f6}rg@receiver.test\""),
+        (long.as_str(), long.as_str()),
+    ];
+    for store in testing::fresh_stores(directory.path()).await {
+        let app = app(store).await;
+        let token = tenant_token(&app, "acme").await;
+        for (recipient, named) in &bad {
+            let raw = json!({"mail_from": "a@client.test", "recipients": ["b@receiver.test", recipient],
+                "raw": "From: a@client.test\r\nSubject: x\r\n\r\nbody\r\n"});
+            let composed = json!({"from": "a@client.test", "to": ["b@receiver.test"],
+                "bcc": [format!("Someone <{recipient}>")], "subject": "x", "text": "t"});
+            for (path, body) in [
+                ("/api/v1/messages/raw", raw),
+                ("/api/v1/messages", composed),
+            ] {
+                let refused = call_with_headers(&app, Method::POST, path, &token, &[], body).await;
+                assert_error(
+                    &refused,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    named,
+                );
+            }
+        }
+        let (_, listed) = call(&app, Method::GET, "/api/v1/messages", Some(&token), None).await;
+        assert_eq!(listed.as_array().unwrap().len(), 0);
+    }
+}
