@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod demo;
+mod generate;
 mod inbound;
 mod master_key;
 mod output;
@@ -12,7 +13,7 @@ mod submission;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::commands::{
     CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
@@ -92,6 +93,9 @@ enum Command {
     /// Returned mail offline: what a bounce, complaint or automatic reply says.
     #[command(subcommand)]
     Bounce(commands::BounceCommand),
+    /// Manual pages and shell completions, for packaging.
+    #[command(subcommand, hide = true)]
+    Generate(generate::GenerateCommand),
 }
 
 fn main() -> ExitCode {
@@ -148,6 +152,7 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         }
         Command::MasterKey(command) => commands::master_key(command, output),
         Command::Bounce(command) => commands::bounce(command, output),
+        Command::Generate(command) => generate::generate(command, Cli::command(), output),
         // Verification reports its verdict in the exit status, so it decides the code itself.
         Command::Dkim(command) => return commands::dkim(command, config_file, output).await,
         Command::Spf(command) => return commands::spf(command, config_file, output).await,
