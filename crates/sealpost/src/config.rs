@@ -275,11 +275,11 @@ impl Config {
     }
 
     /// The configuration as `sealpost config` shows it: derived values filled in, the operator
-    /// token replaced by whether it is set.
+    /// token replaced by whether it is set, the database password by `***`.
     pub fn redacted_view(&self) -> serde_json::Value {
         serde_json::json!({
             "data_dir": self.data_dir,
-            "database_url": self.database_url(),
+            "database_url": crate::serve::redact_url(&self.database_url()),
             "http_listen": self.http_listen,
             "master_key_file": self.master_key_file,
             "operator_token_set": self.operator_token.is_some(),

@@ -258,8 +258,8 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         }))
 }
 
-/// A database URL without its password, for logs.
-fn redact_url(url: &str) -> String {
+/// A database URL without its password, for logs and `sealpost config`.
+pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
