@@ -139,12 +139,11 @@ fn recipient(finding: Finding, report_text: &str) -> Recipient {
         command,
         temporary: class == Class::Transient,
     });
-    // A queue that gave up reports no code of its own; the failures behind it were temporary
-    // unless the diagnostic says the failure was permanent.
+    // Exim's "retry timeout exceeded" gives no code: the failures behind it were temporary.
     if reason == Reason::Expired
         && finding.status.is_none()
         && finding.reply_code.is_none()
-        && !lower.contains("permanent")
+        && lower.starts_with("retry timeout exceeded")
     {
         class = Class::Transient;
     }

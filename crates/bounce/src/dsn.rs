@@ -17,9 +17,28 @@ pub fn findings(text: &str) -> Vec<Finding> {
         .map(|value| fields::typed_value(value).to_owned());
     groups
         .iter()
+        .flat_map(|group| split_recipients(group))
         .filter(|group| is_recipient_group(group))
         .map(|group| recipient(group, reporting_mta.clone()))
         .collect()
+}
+
+/// Some MTAs leave out the blank line between recipients: a second Final-Recipient starts the
+/// next recipient's group.
+fn split_recipients(group: &[Field]) -> Vec<&[Field]> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (index, field) in group.iter().enumerate() {
+        let seen_final = group[start..index]
+            .iter()
+            .any(|earlier| earlier.name == "final-recipient");
+        if field.name == "final-recipient" && seen_final {
+            parts.push(&group[start..index]);
+            start = index;
+        }
+    }
+    parts.push(&group[start..]);
+    parts
 }
 
 /// Whether a text carries delivery status fields written inline (some MTAs put them in the

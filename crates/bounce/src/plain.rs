@@ -63,7 +63,27 @@ pub fn findings(sections: &Sections, text: &str) -> Vec<Finding> {
         .enumerate()
         .filter_map(|(index, line)| anchor(line).map(|(address, rest)| (index, address, rest)))
         .collect();
-    anchors.dedup_by(|next, previous| next.1.eq_ignore_ascii_case(&previous.1));
+    // The returned message's sender is named in some reports ("A message sent by <a@b>"), and
+    // some reports repeat the recipients in a second language: each recipient counts once.
+    let senders: Vec<String> = ["to", "x-original-to"]
+        .iter()
+        .filter_map(|name| sections.header(name))
+        .map(|value| crate::fields::bare_address(value).to_ascii_lowercase())
+        .chain(
+            sections
+                .original
+                .iter()
+                .filter_map(|original| original.from.clone()),
+        )
+        .map(|address| address.to_ascii_lowercase())
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    anchors.retain(|(_, address, _)| {
+        let address = address.to_ascii_lowercase();
+        let keep = !senders.contains(&address) && !seen.contains(&address);
+        seen.push(address);
+        keep
+    });
     if anchors.is_empty() {
         return vec![without_anchor(sections, text)];
     }
@@ -170,6 +190,8 @@ fn anchor(line: &str) -> Option<(String, String)> {
     let rest = match rest.strip_prefix("...").or_else(|| rest.strip_prefix(':')) {
         Some(after) => after,
         None if rest.is_empty() || rest == "," || rest.starts_with('(') => rest,
+        // Exchange writes "a@b on <date>" and the answer on the next lines.
+        None if rest.starts_with("on ") => "",
         None if trimmed.starts_with('<') => rest,
         None => return None,
     };

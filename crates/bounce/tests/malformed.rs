@@ -63,7 +63,10 @@ fn garbage_is_not_a_bounce() {
         })
         .collect();
     let report = parse(&garbage);
-    assert!(matches!(report, Ok(Report::NotABounce) | Err(_)), "{report:?}");
+    assert!(
+        matches!(report, Ok(Report::NotABounce) | Err(_)),
+        "{report:?}"
+    );
     assert_eq!(parse(b"\x00\xff\xfe"), Ok(Report::NotABounce));
     assert_eq!(
         parse(b"Subject: hello\n\nJust a letter.\n"),
