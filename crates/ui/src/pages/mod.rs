@@ -2,6 +2,7 @@
 
 pub mod checker;
 pub mod dashboard;
+pub mod dns_check;
 pub mod domains;
 pub mod login;
 pub mod mailings;

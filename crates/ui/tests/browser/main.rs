@@ -4,6 +4,7 @@
 //! `target/ui-screenshots/`.
 
 mod access;
+mod domain_actions;
 mod domains;
 mod message_actions;
 mod messages;
