@@ -1,7 +1,9 @@
 //! Cross-site request forgery protection for every form: a request that is not GET or HEAD
 //! must carry a `csrf` field equal to its session's form token (or, on the sign-in form, to
 //! the sign-in cookie's value). Done once here as a middleware, so no handler can forget it.
-//! It also sets the security headers of every response.
+//! It also sets the security headers of every response, and `Cache-Control: no-store` on every
+//! one that does not say otherwise (only the static files do), so after signing out, Back
+//! shows no page from the browser's cache.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -39,6 +41,9 @@ pub async fn require(State(state): State<UiState>, request: Request, next: Next)
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 

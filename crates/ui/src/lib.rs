@@ -15,7 +15,7 @@ mod session;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use sealpost_service::Service;
 
 /// Form bodies carry at most a pasted PEM key or a mailing's text.
@@ -95,6 +95,7 @@ pub fn router(state: UiState) -> Router {
         )
         .route("/t/{tenant}/checker", get(checker::list))
         .route("/t/{tenant}/checker/{id}", get(checker::show))
+        .route("/t/{tenant}/{*rest}", any(pages::not_found))
         .route("/static/{file}", get(assets::serve))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require))
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))

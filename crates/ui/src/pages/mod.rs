@@ -27,3 +27,9 @@ pub fn render(status: StatusCode, template: &impl Template) -> Result<Response, 
 pub fn tenant_path(scope: &crate::session::Scope) -> String {
     format!("/t/{}", scope.tenant.name.as_str())
 }
+
+/// Any other address under a tenant: the UI's own 404 page, after the same sign-in and access
+/// checks as every tenant page, rather than the JSON API's answer for an unknown route.
+pub async fn not_found(_scope: crate::session::Scope) -> PageError {
+    PageError::NotFound
+}

@@ -6,6 +6,7 @@
 mod access;
 mod domain_actions;
 mod domains;
+mod layout;
 mod message_actions;
 mod messages;
 mod sending_domains;
