@@ -9,10 +9,14 @@ use std::path::{Path, PathBuf};
 use sealpost_bounce::{Report, parse_mailbox};
 use serde_json::Value;
 
-/// The agreement reached on bounce-or-not, recipient count and status class together.
-const STRUCTURE_AT_LEAST: f64 = 0.0;
-/// The agreement reached on the exact reason of every recipient.
-const REASON_AT_LEAST: f64 = 0.0;
+/// The agreement reached on bounce-or-not alone (493 of 504 files).
+const KIND_AT_LEAST: f64 = 0.978;
+/// The agreement reached on bounce-or-not, recipient count and status class together (480 of
+/// 504; the goal is 95%).
+const STRUCTURE_AT_LEAST: f64 = 0.952;
+/// The agreement reached on the exact reason of every recipient (385 of 504; the goal is 85%,
+/// not reached yet).
+const REASON_AT_LEAST: f64 = 0.763;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/bounces")
@@ -142,6 +146,8 @@ fn corpus_agreement() {
         expected.len(),
         reason_ratio * 100.0
     );
+    let kind_ratio = kind_right as f64 / total;
+    assert!(kind_ratio >= KIND_AT_LEAST, "{kind_ratio}");
     assert!(structure_ratio >= STRUCTURE_AT_LEAST, "{structure_ratio}");
     assert!(reason_ratio >= REASON_AT_LEAST, "{reason_ratio}");
 }
