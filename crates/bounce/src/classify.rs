@@ -90,6 +90,8 @@ fn is_vague(reason: Reason) -> bool {
 #[rustfmt::skip]
 const RULES: &[(Reason, &[&str])] = &[
     (Reason::MailboxFull, &[
+        // "The mailbox is full" and "over capacity" as Japanese carriers write them.
+        "メールボックスが一杯", "容量オーバー",
         "mailbox full", "mailbox is full", "mailbox is over quota", "over quota", "overquota",
         "quota exceeded", "exceeded storage allocation", "exceeds quota", "quota exceed",
         "mailbox has exceeded", "mailfolder is full", "too much mail data", "is over its quota",

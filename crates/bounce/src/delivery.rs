@@ -10,44 +10,20 @@ use crate::status::Class;
 use crate::{dsn, limits, plain};
 
 /// Sender names and subject words of messages that report a delivery problem.
+#[rustfmt::skip]
 const BOUNCE_SENDERS: &[&str] = &[
-    "mailer-daemon",
-    "postmaster",
-    "mail delivery",
-    "mail administrator",
-    "mailer",
-    "delivery subsystem",
-    "mdaemon",
-    "mail system",
-    "nobody",
-    "bounce",
+    "mailer-daemon", "postmaster", "post_master", "mail delivery", "mail administrator",
+    "mailer", "delivery subsystem", "mdaemon", "mail system", "nobody", "bounce",
 ];
+#[rustfmt::skip]
 const BOUNCE_SUBJECTS: &[&str] = &[
-    "undeliver",
-    "delivery status",
-    "returned mail",
-    "delivery fail",
-    "failure notice",
-    "mail delivery",
-    "could not be delivered",
-    "non-deliver",
-    "nondeliver",
-    "non deliver",
-    "delivery notification",
-    "not delivered",
-    "bounce",
-    "rejected",
-    "delivery report",
-    "unable to deliver",
-    "could not send",
-    "delayed mail",
-    "delivery problem",
-    "failed mail",
-    "mail failure",
-    "error",
-    "warning",
-    "returned",
-    "delivery final failure",
+    "undeliver", "delivery status", "returned mail", "delivery fail", "failure notice",
+    "mail delivery", "could not be delivered", "non-deliver", "nondeliver", "non deliver",
+    "delivery notification", "not delivered", "bounce", "rejected", "delivery report",
+    "unable to deliver", "could not send", "delayed mail", "delivery problem", "failed mail",
+    "mail failure", "error", "warning", "returned", "delivery final failure",
+    // "Mail error notification" and "undeliverable" as Japanese carriers write them.
+    "エラー", "不達",
 ];
 
 pub fn delivery(sections: &Sections) -> Option<DeliveryReport> {
