@@ -32,3 +32,55 @@ pub fn summary(report: &DnsReportView) -> String {
         (false, false) => format!("DNS check: errors in {errors}. Warnings in {warnings}."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sealpost_views::dns_report::{DnsReportView, SectionView};
+
+    use super::{class, summary};
+
+    #[track_caller]
+    fn check(sections: &[(&'static str, &'static str)], status: &'static str, expect: [&str; 2]) {
+        let report = DnsReportView {
+            domain: "client.example".to_owned(),
+            status,
+            sections: sections
+                .iter()
+                .map(|&(check, status)| SectionView {
+                    check,
+                    status,
+                    findings: Vec::new(),
+                    suggested: None,
+                })
+                .collect(),
+        };
+        assert_eq!([class(&report), summary(&report).as_str()], expect);
+    }
+
+    #[test]
+    fn one_line_per_outcome() {
+        check(
+            &[("spf", "ok"), ("dkim", "ok")],
+            "ok",
+            ["ok", "DNS check: everything is in order."],
+        );
+        check(
+            &[("spf", "warning"), ("dkim", "ok"), ("dmarc", "warning")],
+            "warning",
+            ["wait", "DNS check: warnings in SPF, DMARC."],
+        );
+        check(
+            &[("dkim", "error"), ("mx", "error")],
+            "error",
+            [
+                "bad",
+                "DNS check: errors in DKIM record, MX (bounces and replies).",
+            ],
+        );
+        check(
+            &[("spf", "warning"), ("dkim", "error")],
+            "error",
+            ["bad", "DNS check: errors in DKIM record. Warnings in SPF."],
+        );
+    }
+}
