@@ -87,7 +87,10 @@ fn main() {
     }
 
     let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
-    let (tenant, key_id) = (TenantId::new(), KeyId::new());
+    let (tenant, key_id) = (
+        TenantId::new(&sealpost_domain::SystemClock),
+        KeyId::new(&sealpost_domain::SystemClock),
+    );
     let sealed = vault.seal(tenant, key_id, &key);
     let seal = time(100, || drop(vault.seal(tenant, key_id, &key)));
     let open = time(100, || drop(vault.open(tenant, key_id, &sealed).unwrap()));

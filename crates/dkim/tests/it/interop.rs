@@ -54,11 +54,8 @@ fn resolver(dns: &TestDns) -> Resolver {
 
 /// Our verdict at the real time: the peers sign with the real clock.
 async fn ours(dns: &TestDns, message: &[u8]) -> Report {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("the clock is past 1970")
-        .as_secs();
-    verify_with_dns(message, &resolver(dns), Timestamp(now as i64))
+    let now = sealpost_domain::Clock::now(&sealpost_domain::SystemClock);
+    verify_with_dns(message, &resolver(dns), now)
         .await
         .expect("message parses")
 }

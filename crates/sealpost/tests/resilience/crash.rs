@@ -32,11 +32,10 @@ async fn acknowledged_mail_survives_kill_9_and_is_delivered() {
     let seed = std::env::var("SEALPOST_CRASH_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
+        // The random half of a new id: a fresh seed each run, printed so a run can be repeated.
         .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
+            let id = sealpost_domain::Clock::new_uuid(&sealpost_domain::SystemClock);
+            id.as_u64_pair().1
         });
     eprintln!("crash test seed {seed}");
     let mut random = Random(seed);

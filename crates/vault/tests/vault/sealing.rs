@@ -1,7 +1,7 @@
 //! Generated keys, and keys at rest: sealed documents open only with their tenant, key id and
 //! master key, and are standard encrypted PKCS#8 that `openssl` reads.
 
-use sealpost_domain::{KeyId, TenantId};
+use sealpost_domain::{KeyId, SystemClock, TenantId};
 use sealpost_vault::{MasterKey, UnsealError, Vault};
 
 use crate::{fixture, openssl, openssl_public_der, vault};
@@ -31,7 +31,7 @@ fn sealed_keys_are_opened_only_by_their_tenant_key_id_and_master_key() {
     let master_text = MasterKey::generate().to_text();
     let vault = Vault::new(MasterKey::from_text(&master_text).unwrap());
     let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
-    let (tenant, key_id) = (TenantId::new(), KeyId::new());
+    let (tenant, key_id) = (TenantId::new(&SystemClock), KeyId::new(&SystemClock));
     let sealed = vault.seal(tenant, key_id, &key);
 
     let reopened = Vault::new(MasterKey::from_text(&master_text).unwrap())
@@ -40,11 +40,15 @@ fn sealed_keys_are_opened_only_by_their_tenant_key_id_and_master_key() {
     assert_eq!(reopened.public_key_der(), openssl_public_der());
 
     assert_eq!(
-        vault.open(TenantId::new(), key_id, &sealed).unwrap_err(),
+        vault
+            .open(TenantId::new(&SystemClock), key_id, &sealed)
+            .unwrap_err(),
         UnsealError::Password
     );
     assert_eq!(
-        vault.open(tenant, KeyId::new(), &sealed).unwrap_err(),
+        vault
+            .open(tenant, KeyId::new(&SystemClock), &sealed)
+            .unwrap_err(),
         UnsealError::Password
     );
     let other_master = Vault::new(MasterKey::generate());
@@ -73,7 +77,7 @@ fn sealed_keys_are_opened_only_by_their_tenant_key_id_and_master_key() {
 fn the_sealed_document_is_standard_encrypted_pkcs8() {
     let vault = vault();
     let key = vault.import(&fixture("rsa2048-pkcs1.pem"), None).unwrap();
-    let (tenant, key_id) = (TenantId::new(), KeyId::new());
+    let (tenant, key_id) = (TenantId::new(&SystemClock), KeyId::new(&SystemClock));
     let sealed = vault.seal(tenant, key_id, &key);
     assert!(
         sealed
