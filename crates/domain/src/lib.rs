@@ -23,8 +23,6 @@ pub use address::{AddressError, EmailAddress, split_name_addr};
 pub use checker::{CheckerAddress, CheckerReportRecord};
 pub use client_connections::{ClientConnections, ClientSlot, client_key};
 pub use clock::{Clock, SystemClock};
-/// The id type [`Clock::new_uuid`] returns, for clocks written elsewhere.
-pub use uuid::Uuid;
 pub use content::{ContentProblem, check_content};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
@@ -49,6 +47,8 @@ pub use signing_domain::{
 };
 pub use tenant::{Tenant, TenantName};
 pub use user::{Email, User, UserRole};
+/// The id type [`Clock::new_uuid`] returns, for clocks written elsewhere.
+pub use uuid::Uuid;
 
 /// A point in time as whole seconds since the Unix epoch (UTC). Callers pass it in; nothing in
 /// Sealpost's libraries reads the clock by itself, so tests control time.
