@@ -100,6 +100,13 @@ pub enum Cause {
     },
     /// The message cannot be sent as it is.
     InvalidMessage(MessageError),
+    /// The stored envelope cannot be sent (an address no release accepts today): the queue
+    /// gives up on it instead of trying it again and again.
+    EnvelopeUnsendable(String),
+    /// The message goes through the tenant's own mail server, which is no longer configured.
+    RelayNotConfigured,
+    /// The attempt ended without an outcome for this recipient; a later one may have it.
+    NotReported,
 }
 
 impl Cause {
@@ -116,14 +123,17 @@ impl Cause {
             | Self::Tls(_)
             | Self::TlsNotOffered
             | Self::CleartextAuthRefused
-            | Self::DnsTemporary(_) => FailureKind::Temporary,
+            | Self::DnsTemporary(_)
+            | Self::NotReported => FailureKind::Temporary,
             Self::NoSuchDomain
             | Self::NoMailHost
             | Self::NoAddress
             | Self::NullMx
             | Self::AuthNotOffered { .. }
             | Self::MessageTooLarge { .. }
-            | Self::InvalidMessage(_) => FailureKind::Permanent,
+            | Self::InvalidMessage(_)
+            | Self::EnvelopeUnsendable(_)
+            | Self::RelayNotConfigured => FailureKind::Permanent,
         }
     }
 }
@@ -163,6 +173,15 @@ impl fmt::Display for Cause {
                 "the message has {size} bytes and the server accepts at most {limit}"
             ),
             Self::InvalidMessage(error) => write!(formatter, "{error}"),
+            Self::EnvelopeUnsendable(error) => {
+                write!(formatter, "the envelope cannot be sent: {error}")
+            }
+            Self::RelayNotConfigured => {
+                formatter.write_str("the tenant's own mail server is no longer configured")
+            }
+            Self::NotReported => {
+                formatter.write_str("the delivery attempt reported nothing for this recipient")
+            }
         }
     }
 }
@@ -342,6 +361,9 @@ mod tests {
             Cause::InvalidMessage(MessageError::BareLineEnding(0)),
             Permanent,
         );
+        check(Cause::EnvelopeUnsendable("no recipient".into()), Permanent);
+        check(Cause::RelayNotConfigured, Permanent);
+        check(Cause::NotReported, Temporary);
     }
 
     #[test]

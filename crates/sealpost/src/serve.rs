@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use sealpost_queue::RetryPolicy;
-use sealpost_service::{DeliverySettings, Service, Store, SystemClock, UnsignedPolicy};
+use sealpost_service::{Delivery, DeliveryNode, Service, Store, SystemClock, UnsignedPolicy};
 use sealpost_smtpd::CancellationToken;
 use sealpost_store::StoreOptions;
 use sealpost_vault::{MasterKey, Vault};
@@ -25,10 +25,13 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let (service, seeded) = open_and_seed(&config, master, demo).await?;
     let app = http_app(&service, operator_token(&config, seeded.as_ref()));
     let shutdown = CancellationToken::new();
-    let worker = config
-        .delivery
-        .enabled
-        .then(|| tokio::spawn(deliver(service.clone(), shutdown.clone())));
+    let worker = match config.delivery.enabled {
+        true => {
+            let delivery = Delivery::new(service.clone(), delivery_node(&config)?);
+            Some(tokio::spawn(deliver(delivery, shutdown.clone())))
+        }
+        false => None,
+    };
     let smtp = start_submission_listener(&config, demo, &service, &shutdown).await?;
     let checker = start_mail_tester_listener(&config, demo, prepared, &service, &shutdown).await?;
     serve_http(&config, app, seeded.as_ref(), &shutdown).await?;
@@ -196,10 +199,10 @@ async fn serve_http(
 /// The delivery loop: rounds of claim-and-deliver, a short sleep when nothing is due, and a stop
 /// after the round in progress when the server shuts down, so no claimed work is abandoned
 /// mid-attempt (what is not attempted returns to the queue when its lease ends).
-async fn deliver(service: Service, shutdown: CancellationToken) {
+async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
     let owner = format!("{}-{}", std::process::id(), uuid_suffix());
     while !shutdown.is_cancelled() {
-        let idle = match service.deliver_due(&owner).await {
+        let idle = match delivery.deliver_due(&owner).await {
             Ok(0) => true,
             Ok(_) => false,
             Err(error) => {
@@ -212,7 +215,7 @@ async fn deliver(service: Service, shutdown: CancellationToken) {
         if idle {
             tokio::select! {
                 () = shutdown.cancelled() => {}
-                () = service.new_work() => {}
+                () = delivery.new_work() => {}
                 () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
             }
         }
@@ -241,21 +244,26 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
     let service = Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?;
-    let mut delivery = DeliverySettings::new(&config.helo_name())?;
-    delivery.native.port = config.delivery.remote_port;
-    delivery.lease_seconds = config.delivery.lease_seconds;
     Ok(service
         .with_platform(config.platform_spf()?)
         .with_retry_policy(RetryPolicy {
             delays: config.delivery.retry_delays.clone(),
             max_age: config.delivery.max_age,
         })
-        .with_delivery(delivery)
+        .with_relay_test(delivery_node(config)?.relay)
         .with_checker(config.checker_settings()?)
         .with_unsigned_policy(match config.unsigned_mail {
             UnsignedMail::Send => UnsignedPolicy::Send,
             UnsignedMail::Refuse => UnsignedPolicy::Refuse,
         }))
+}
+
+/// How this node delivers, from the operator's configuration.
+fn delivery_node(config: &Config) -> anyhow::Result<DeliveryNode> {
+    let mut node = DeliveryNode::new(&config.helo_name())?;
+    node.native.port = config.delivery.remote_port;
+    node.lease_seconds = config.delivery.lease_seconds;
+    Ok(node)
 }
 
 /// A database URL without its password, for logs and `sealpost config`.

@@ -196,7 +196,7 @@ impl Service {
         let report = self.add_spam_filter(report, received.message).await;
         let document = ReportDocument::from(&report);
         let json = serde_json::to_string(&document)
-            .map_err(|error| ServiceError::Internal(error.to_string()))?;
+            .map_err(|error| ServiceError::Internal(error.into()))?;
         let mut ids = Vec::with_capacity(addresses.len());
         for address in addresses {
             let kept = self
@@ -297,7 +297,7 @@ impl Service {
 
     fn report(&self, record: CheckerReportRecord) -> Result<CheckerReport, ServiceError> {
         let document = serde_json::from_str(&record.report).map_err(|error| {
-            ServiceError::Internal(format!("stored checker report {}: {error}", record.id))
+            ServiceError::Internal(format!("stored checker report {}: {error}", record.id).into())
         })?;
         // A report outlives a change of configuration; without a checker domain now, the
         // address is shown with the placeholder `checker`.

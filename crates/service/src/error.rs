@@ -37,8 +37,10 @@ pub enum ServiceError {
     TooManyAttempts { retry_after_seconds: i64 },
     #[error(transparent)]
     WrongMasterKey(VaultError),
+    /// A failure inside, with the error that caused it (its own causes included) for the log.
+    /// The message shows it; `source()` starts below it, so a chain is not told twice.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// What kind of failure a [`ServiceError`] is, as the edges answer it: the HTTP status and the
@@ -119,6 +121,22 @@ impl ServiceError {
         }
     }
 
+    /// The error and every cause below it, as one line for the log ("a: b: c"). The edges log
+    /// this for an internal error and never show it in a response.
+    pub fn chain(&self) -> String {
+        let mut line = self.to_string();
+        let mut cause = match self {
+            Self::Internal(inner) => inner.source(),
+            other => std::error::Error::source(other),
+        };
+        while let Some(error) = cause {
+            line.push_str(": ");
+            line.push_str(&error.to_string());
+            cause = error.source();
+        }
+        line
+    }
+
     pub(crate) fn invalid(field: &'static str, error: NameError) -> Self {
         Self::Invalid {
             field,
@@ -132,7 +150,7 @@ impl From<StoreError> for ServiceError {
         match error {
             StoreError::Duplicate(what) => Self::Conflict(format!("{what} already exists")),
             StoreError::NotFound => Self::NotFound("the requested item"),
-            other => Self::Internal(other.to_string()),
+            other => Self::Internal(other.into()),
         }
     }
 }
@@ -142,13 +160,13 @@ impl From<VaultError> for ServiceError {
         match error {
             VaultError::Import(import) => Self::Import(import),
             VaultError::WrongMasterKey => Self::WrongMasterKey(error),
-            other => Self::Internal(other.to_string()),
+            other => Self::Internal(other.into()),
         }
     }
 }
 
 impl From<UnsealError> for ServiceError {
     fn from(error: UnsealError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Internal(error.into())
     }
 }

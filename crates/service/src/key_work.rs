@@ -36,14 +36,14 @@ impl KeyWorkLimit {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
-            .map_err(|error| ServiceError::Internal(error.to_string()))?;
+            .map_err(|error| ServiceError::Internal(error.into()))?;
         tokio::task::spawn_blocking(move || {
             let result = work();
             drop(permit);
             result
         })
         .await
-        .map_err(|error| ServiceError::Internal(error.to_string()))
+        .map_err(|error| ServiceError::Internal(error.into()))
     }
 }
 

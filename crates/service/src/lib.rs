@@ -37,10 +37,11 @@ pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy, idempoten
 pub use tenants::NewApiKey;
 pub use troubleshoot::{DomainStanding, Troubleshooting};
 pub use users::{SessionUser, SignedIn};
-pub use worker::DeliverySettings;
+pub use worker::{Delivery, DeliveryNode};
 
 use std::sync::Arc;
 
+use sealpost_delivery::RelayOptions;
 use sealpost_dns::Resolver;
 use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_queue::RetryPolicy;
@@ -67,8 +68,8 @@ pub struct Service {
     /// The platform's SPF facts; without them the SPF check says the platform is not set up.
     platform: Option<PlatformSpf>,
     retry_policy: RetryPolicy,
-    /// How this node delivers; a node without it accepts mail but does not deliver.
-    delivery: Option<DeliverySettings>,
+    /// The EHLO name and timeouts of relay connection tests, from the node's settings.
+    relay_test: Option<RelayOptions>,
     metrics: Metrics,
     unsigned_policy: UnsignedPolicy,
     commits: CommitQueue,
@@ -104,7 +105,7 @@ impl Service {
             signers: SignerCache::default(),
             platform: None,
             retry_policy: RetryPolicy::default(),
-            delivery: None,
+            relay_test: None,
             metrics: Metrics::default(),
             unsigned_policy: UnsignedPolicy::default(),
             sign_in_limit: SignInLimit::default(),
@@ -140,11 +141,5 @@ impl Service {
 
     pub fn store(&self) -> &Store {
         &self.store
-    }
-
-    /// Waits until this node commits a message (or returns at once when one was committed since
-    /// the last wait); the delivery loop sleeps on this, bounded by its poll interval.
-    pub async fn new_work(&self) {
-        self.new_work.notified().await;
     }
 }

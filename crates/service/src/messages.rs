@@ -68,7 +68,9 @@ impl Service {
             .map(|(state, count)| {
                 RecipientState::parse(&state)
                     .map(|state| (state, count))
-                    .ok_or_else(|| ServiceError::Internal(format!("recipient state {state:?}")))
+                    .ok_or_else(|| {
+                        ServiceError::Internal(format!("recipient state {state:?}").into())
+                    })
             })
             .collect()
     }

@@ -48,12 +48,12 @@ fn hash_password(password: &str) -> Result<String, ServiceError> {
     let mut salt = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt)
         .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
-    let salt =
-        SaltString::encode_b64(&salt).map_err(|error| ServiceError::Internal(error.to_string()))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|error| ServiceError::Internal(error.to_string().into()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|error| ServiceError::Internal(error.to_string()))
+        .map_err(|error| ServiceError::Internal(error.to_string().into()))
 }
 
 fn password_matches(password: &str, stored: &str) -> bool {
@@ -84,7 +84,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ServiceError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| ServiceError::Internal(error.to_string()))
+        .map_err(|error| ServiceError::Internal(error.into()))
 }
 
 impl Service {

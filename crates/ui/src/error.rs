@@ -54,7 +54,8 @@ pub fn service_status(error: &ServiceError) -> (StatusCode, String) {
         StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match kind {
         ErrorKind::Internal => {
-            tracing::error!(error = %error, "internal error");
+            // The whole chain of causes goes to the log, never into the page.
+            tracing::error!(error = %error.chain(), "internal error");
             (
                 status,
                 "An internal error occurred; it has been logged.".to_owned(),

@@ -126,7 +126,8 @@ impl From<ServiceError> for ApiError {
             StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         match kind {
             ErrorKind::Internal => {
-                tracing::error!(error = %error, "internal error");
+                // The whole chain of causes goes to the log, never into the response.
+                tracing::error!(error = %error.chain(), "internal error");
                 Self::new(
                     status,
                     kind.code(),

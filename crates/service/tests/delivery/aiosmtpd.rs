@@ -62,7 +62,7 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
         .into_iter()
         .enumerate()
     {
-        let (service, tenant) = support::signing_service(store, &dns, sink.port).await;
+        let (service, delivery, tenant) = support::signing_service(store, &dns, sink.port).await;
         let accepted = service
             .submit(
                 tenant,
@@ -80,9 +80,9 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
             )
             .await
             .unwrap();
-        assert_eq!(service.deliver_due("node-test").await.unwrap(), 3);
+        assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 3);
         // Nothing else is due now: the deferred recipient waits for its next attempt.
-        assert_eq!(service.deliver_due("node-test").await.unwrap(), 0);
+        assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 0);
 
         let message = service.message(tenant, accepted.id).await.unwrap();
         let by_address = |address: &str| {

@@ -152,7 +152,7 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
     let store = Store::connect(&testing::sqlite_url(directory.path()))
         .await
         .unwrap();
-    let (service, tenant) = support::signing_service(store, &dns, postfix.port).await;
+    let (service, delivery, tenant) = support::signing_service(store, &dns, postfix.port).await;
     let accepted = service
         .submit(
             tenant,
@@ -166,8 +166,8 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
         )
         .await
         .unwrap();
-    assert_eq!(service.deliver_due("node-test").await.unwrap(), 2);
-    assert_eq!(service.deliver_due("node-test").await.unwrap(), 0);
+    assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 2);
+    assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 0);
 
     let message = service.message(tenant, accepted.id).await.unwrap();
     let by_address = |address: &str| {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use sealpost_dns::{Resolver, ResolverConfig};
 use sealpost_domain::{TenantId, Timestamp};
-use sealpost_service::{Clock, DeliverySettings, KeyImport, Service, Store};
+use sealpost_service::{Clock, Delivery, DeliveryNode, KeyImport, Service, Store};
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
 
@@ -64,16 +64,20 @@ pub async fn dns(domains: &[&str]) -> TestDns {
 }
 
 /// A service on `store` that delivers to `port` on loopback, with the tenant `acme` signing
-/// for the active domain `client.test` with the fixture key.
-pub async fn signing_service(store: Store, dns: &TestDns, port: u16) -> (Service, TenantId) {
+/// for the active domain `client.test` with the fixture key, and its delivery.
+pub async fn signing_service(
+    store: Store,
+    dns: &TestDns,
+    port: u16,
+) -> (Service, Delivery, TenantId) {
     let resolver = Resolver::new(&ResolverConfig {
         nameserver: Some(dns.addr()),
         cache: false,
         ..ResolverConfig::default()
     })
     .unwrap();
-    let mut settings = DeliverySettings::new("mta.platform.test").unwrap();
-    settings.native.port = port;
+    let mut node = DeliveryNode::new("mta.platform.test").unwrap();
+    node.native.port = port;
     let service = Service::open(
         store,
         Vault::new(MasterKey::generate()),
@@ -81,8 +85,7 @@ pub async fn signing_service(store: Store, dns: &TestDns, port: u16) -> (Service
         resolver,
     )
     .await
-    .unwrap()
-    .with_delivery(settings);
+    .unwrap();
     let tenant = service.create_tenant("acme", "").await.unwrap();
     let domain = service
         .add_signing_domain(tenant.id, "client.test", "workplace")
@@ -101,7 +104,8 @@ pub async fn signing_service(store: Store, dns: &TestDns, port: u16) -> (Service
         .update_signing_domain(tenant.id, domain.id, Some(true), None)
         .await
         .unwrap();
-    (service, tenant.id)
+    let delivery = Delivery::new(service.clone(), node);
+    (service, delivery, tenant.id)
 }
 
 /// dkimpy's verdict on a message, with its output.

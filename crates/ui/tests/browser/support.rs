@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use sealpost_domain::{TenantId, UserRole};
-use sealpost_service::{CheckerSettings, DeliverySettings, KeyImport, Service, Store, SystemClock};
+use sealpost_service::{
+    CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, Store, SystemClock,
+};
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
 
@@ -109,7 +111,7 @@ impl Harness {
             ..sealpost_dns::ResolverConfig::default()
         })
         .unwrap();
-        let mut delivery = DeliverySettings::new("mta.platform.test").unwrap();
+        let mut delivery = DeliveryNode::new("mta.platform.test").unwrap();
         delivery.native.port = smtp_port;
         let service = Service::open(
             store,
@@ -119,7 +121,7 @@ impl Harness {
         )
         .await
         .unwrap()
-        .with_delivery(delivery)
+        .with_relay_test(delivery.relay.clone())
         .with_checker(Some(CheckerSettings {
             domain: sealpost_domain::DomainName::parse("checker.test").unwrap(),
             spamd: None,
@@ -136,7 +138,7 @@ impl Harness {
         ] {
             service.create_user(email, role, PASSWORD).await.unwrap();
         }
-        let worker = service.clone();
+        let worker = Delivery::new(service.clone(), delivery);
         tokio::spawn(async move {
             loop {
                 if let Err(error) = worker.deliver_due("ui-test").await {

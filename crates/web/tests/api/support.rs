@@ -35,7 +35,11 @@ pub async fn app_with_dns(store: Store, nameserver: std::net::SocketAddr) -> Rou
     let service = Service::open(store, vault, Arc::new(SystemClock), resolver)
         .await
         .unwrap()
-        .with_delivery(sealpost_service::DeliverySettings::new("mta.platform.test").unwrap());
+        .with_relay_test(
+            sealpost_service::DeliveryNode::new("mta.platform.test")
+                .unwrap()
+                .relay,
+        );
     sealpost_web::router(sealpost_web::AppState {
         service,
         operator_token: Some(Arc::from(OPERATOR)),
