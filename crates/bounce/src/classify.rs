@@ -23,6 +23,8 @@ pub struct Evidence<'a> {
     pub command: Option<&'a str>,
     /// The failure is temporary (a 4xx class).
     pub temporary: bool,
+    /// The reason a big provider's own answer settles (see `provider`).
+    pub provider: Option<Reason>,
 }
 
 /// The reasons tried first, each matching on its words or on a status code that names it;
@@ -40,10 +42,10 @@ const FIRST: &[Reason] = &[
     Reason::RequirePtr,
     Reason::NotCompliantRfc,
     Reason::BadReputation,
+    Reason::SpamDetected,
     Reason::ContentError,
     Reason::Rejected,
     Reason::HostUnknown,
-    Reason::SpamDetected,
     Reason::TooManyConn,
     Reason::Speeding,
     Reason::Blocked,
@@ -327,6 +329,9 @@ pub fn classify(evidence: &Evidence<'_>) -> Reason {
     if let Some(reason) = evidence.reported.filter(|reason| !is_vague(*reason)) {
         return reason;
     }
+    if let Some(reason) = evidence.provider {
+        return reason;
+    }
     let by_code = evidence.status.and_then(by_status);
     if let Some(reason) = FIRST
         .iter()
@@ -363,6 +368,17 @@ pub fn classify(evidence: &Evidence<'_>) -> Reason {
     }
 }
 
+/// Unknown-user words that only a directory lookup writes, never a filter in disguise: they
+/// name the unknown user whatever SMTP command they answered.
+#[rustfmt::skip]
+const DIRECTORY_LOOKUPS: &[&str] = &[
+    "recipientnotfound", "recipnotfound", "not listed in domino directory",
+    "not listed in public name", "recipient name is not recognized", "no valid recipients",
+    "because the address couldn't be found", "user unknown in local recipient table",
+    "user unknown in virtual", "delivery error: dd this user doesn't have",
+    "remote server returned unknown recipient", "unknown user: ",
+];
+
 /// Whether a reason of the first group fits. An unknown user counts when the status code says
 /// so (and no other refusal is worded), or its words answered RCPT or an unnamed command; after
 /// DATA the same words mean a filter refused the message, as sisimai reads them.
@@ -384,7 +400,8 @@ fn probe(reason: Reason, evidence: &Evidence<'_>, by_code: Option<Reason>) -> bo
         .iter()
         .any(|other| says(*other, text)),
         Reason::UserUnknown => {
-            matches!(evidence.command, None | Some("RCPT")) && says(reason, text)
+            (evidence.command == Some("RCPT") && says(reason, text))
+                || DIRECTORY_LOOKUPS.iter().any(|phrase| text.contains(phrase))
         }
         Reason::MesgTooBig if by_code == Some(Reason::ExceedLimit) => false,
         // A name server that answers "try again" is a passing network fault, and a temporary
@@ -394,12 +411,8 @@ fn probe(reason: Reason, evidence: &Evidence<'_>, by_code: Option<Reason>) -> bo
             says(Reason::UserUnknown, text) || says(reason, text)
         }
         Reason::Filtered => {
-            let before_data = matches!(
-                evidence.command,
-                Some("CONN" | "EHLO" | "HELO" | "MAIL" | "RCPT")
-            );
-            let after_data = evidence.command == Some("DATA");
-            !before_data && (says(reason, text) || (after_data && says(Reason::UserUnknown, text)))
+            !matches!(evidence.command, Some("MAIL" | "RCPT"))
+                && (says(reason, text) || says(Reason::UserUnknown, text))
         }
         _ => by_code == Some(reason) || says(reason, text),
     }
@@ -475,6 +488,7 @@ mod tests {
             reported: None,
             command: None,
             temporary: false,
+            provider: None,
         };
         assert_eq!(classify(&evidence), expect, "{status} {text:?}");
     }

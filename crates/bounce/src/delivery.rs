@@ -7,7 +7,7 @@ use crate::mime::Sections;
 use crate::reason::Reason;
 use crate::report::{Action, DeliveryReport, Recipient};
 use crate::status::Class;
-use crate::{dsn, limits, plain};
+use crate::{dsn, limits, plain, provider};
 
 /// Sender names and subject words of messages that report a delivery problem.
 #[rustfmt::skip]
@@ -97,7 +97,7 @@ fn fill_diagnostics(sections: &Sections, text: &str, findings: &mut [Finding]) {
         if let Some(chosen) = chosen {
             finding.diagnostic = chosen.diagnostic.clone();
             finding.reply_code = finding.reply_code.or(chosen.reply_code);
-            finding.status = finding.status.or(chosen.status);
+            finding.status = dsn::preferred(finding.status, chosen.status);
         }
     }
 }
@@ -106,6 +106,19 @@ fn recipient(finding: Finding, report_text: &str) -> Recipient {
     let lower = finding.diagnostic.to_ascii_lowercase();
     let command = command(&lower, report_text);
     let mut class = class(&finding, &lower, report_text);
+    // The hosts that may name a provider: the remote MTA, the recipient's domain, and the
+    // reporting MTA (a provider's own bounce service).
+    let hosts = format!(
+        "{} {} {}",
+        finding.remote_mta.as_deref().unwrap_or_default(),
+        finding.reporting_mta.as_deref().unwrap_or_default(),
+        finding
+            .address
+            .as_deref()
+            .and_then(|address| address.rsplit_once('@'))
+            .map_or("", |(_, domain)| domain)
+    )
+    .to_ascii_lowercase();
     let reason = classify::classify(&Evidence {
         status: finding.status,
         text: &lower,
@@ -114,6 +127,7 @@ fn recipient(finding: Finding, report_text: &str) -> Recipient {
         reported: finding.reason,
         command,
         temporary: class == Class::Transient,
+        provider: provider::reason(&hosts, &lower),
     });
     // Exim's "retry timeout exceeded" gives no code: the failures behind it were temporary.
     if reason == Reason::Expired
@@ -171,8 +185,17 @@ fn class(finding: &Finding, diagnostic: &str, report_text: &str) -> Class {
 /// a session transcript (`>>> DATA`).
 fn command(diagnostic: &str, report_text: &str) -> Option<&'static str> {
     said_command(diagnostic)
+        .or_else(|| implied_command(diagnostic))
         .or_else(|| said_command(report_text))
         .or_else(|| transcript_command(report_text))
+}
+
+/// Refusals that only one SMTP command can get: Postfix's "Sender address rejected" answers
+/// MAIL FROM. (Its "Recipient address rejected" is also what a filter answers after DATA.)
+fn implied_command(diagnostic: &str) -> Option<&'static str> {
+    diagnostic
+        .contains("sender address rejected")
+        .then_some("MAIL")
 }
 
 const COMMANDS: &[(&str, &str)] = &[
@@ -196,6 +219,8 @@ fn said_command(text: &str) -> Option<&'static str> {
         "response to ",
         "did not like our ",
         "smtp command ",
+        "progress was ",
+        "smtp:",
         "[",
     ];
     leads

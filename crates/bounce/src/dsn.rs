@@ -78,9 +78,10 @@ fn recipient(group: &[Field], reporting_mta: Option<String>) -> Finding {
         None => String::new(),
     };
     let diagnostic = fields::typed_value(diagnostic_field).to_owned();
-    let status = fields::value(group, "status")
+    let written = fields::value(group, "status")
         .and_then(|value| value.split_whitespace().next())
         .and_then(EnhancedStatus::parse);
+    let status = preferred(written, EnhancedStatus::find(&diagnostic));
     Finding {
         address,
         status,
@@ -92,5 +93,22 @@ fn recipient(group: &[Field], reporting_mta: Option<String>) -> Finding {
             .map(|value| fields::typed_value(value).to_owned()),
         action: fields::value(group, "action").and_then(Action::parse),
         ..Finding::default()
+    }
+}
+
+/// The Status field, unless it is missing or only repeats the class (`5.0.0`) while the
+/// server's own answer carries a precise code of the same class.
+pub fn preferred(
+    written: Option<EnhancedStatus>,
+    in_diagnostic: Option<EnhancedStatus>,
+) -> Option<EnhancedStatus> {
+    match (written, in_diagnostic) {
+        (None, found) => found,
+        (Some(field), Some(found))
+            if field.is_generic() && !found.is_generic() && field.class == found.class =>
+        {
+            Some(found)
+        }
+        (field, _) => field,
     }
 }

@@ -20,6 +20,7 @@ mod finding;
 mod mailbox;
 mod mime;
 mod plain;
+mod provider;
 
 pub use reason::Reason;
 pub use report::{

@@ -20,7 +20,8 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "message headers follow",
     "headers of the original message",
     "unsent message below",
-    "returned message",
+    // Postfix's "delete your own text from the attached returned message" is no marker.
+    "- returned message",
     "content-type: message/rfc822",
     "------ this is a copy",
     "original message headers",
