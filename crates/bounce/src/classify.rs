@@ -404,15 +404,22 @@ fn probe(reason: Reason, evidence: &Evidence<'_>, by_code: Option<Reason>) -> bo
                 || DIRECTORY_LOOKUPS.iter().any(|phrase| text.contains(phrase))
         }
         Reason::MesgTooBig if by_code == Some(Reason::ExceedLimit) => false,
+        // A code that calls the domain unknown yields to words saying that the domain takes no
+        // mail, or that the name server failed rather than answered "no such domain".
+        Reason::HostUnknown if by_code == Some(reason) && !says(reason, text) => {
+            !says(Reason::NotAccept, text) && !says(Reason::NetworkError, text)
+        }
         // A name server that answers "try again" is a passing network fault, and a temporary
         // failure never proves that a domain does not exist.
         Reason::HostUnknown if evidence.temporary || text.contains("try again") => false,
         Reason::Filtered if by_code == Some(Reason::Filtered) => {
             says(Reason::UserUnknown, text) || says(reason, text)
         }
+        // Unknown-user words next to words of an unknown domain are about the domain.
         Reason::Filtered => {
             !matches!(evidence.command, Some("MAIL" | "RCPT"))
-                && (says(reason, text) || says(Reason::UserUnknown, text))
+                && (says(reason, text)
+                    || (says(Reason::UserUnknown, text) && !says(Reason::HostUnknown, text)))
         }
         _ => by_code == Some(reason) || says(reason, text),
     }

@@ -6,7 +6,7 @@ use crate::finding::Finding;
 use crate::mime::Sections;
 use crate::reason::Reason;
 use crate::report::{Action, DeliveryReport, Recipient};
-use crate::status::Class;
+use crate::status::{Class, EnhancedStatus, ReplyCode};
 use crate::{dsn, limits, plain, provider};
 
 /// Sender names and subject words of messages that report a delivery problem.
@@ -103,7 +103,7 @@ fn fill_diagnostics(sections: &Sections, text: &str, findings: &mut [Finding]) {
 }
 
 fn recipient(finding: Finding, report_text: &str) -> Recipient {
-    let lower = finding.diagnostic.to_ascii_lowercase();
+    let lower = unfolded(&finding.diagnostic).to_ascii_lowercase();
     let command = command(&lower, report_text);
     let mut class = class(&finding, &lower, report_text);
     // The hosts that may name a provider: the remote MTA, the recipient's domain, and the
@@ -148,6 +148,34 @@ fn recipient(finding: Finding, report_text: &str) -> Recipient {
         action: finding.action,
         reason,
     }
+}
+
+/// A multi-line SMTP answer read as one sentence: the `550-5.7.1` openings of its continuation
+/// lines and the repeated `550 5.7.1` of its last line are dropped, so that the phrases which
+/// span two lines ("multiple 550 5.7.1 addresses in From") match.
+fn unfolded(diagnostic: &str) -> String {
+    let words: Vec<&str> = diagnostic.split_whitespace().collect();
+    let is_code = |word: &str| ReplyCode::parse(word).is_some();
+    let mut kept: Vec<&str> = Vec::with_capacity(words.len());
+    let mut index = 0;
+    while index < words.len() {
+        let word = words[index];
+        let continuation = word.split_once('-').is_some_and(|(code, _)| is_code(code));
+        let repeated = index > 0
+            && is_code(word)
+            && words
+                .get(index + 1)
+                .is_some_and(|next| EnhancedStatus::parse(next).is_some())
+            && kept.contains(&word);
+        match (continuation, repeated) {
+            (true, _) if index > 0 => {}
+            (true, _) => kept.push(word.split_once('-').map_or(word, |(code, _)| code)),
+            (false, true) => index += 1,
+            (false, false) => kept.push(word),
+        }
+        index += 1;
+    }
+    kept.join(" ")
 }
 
 /// Success, temporary or permanent: the status code, else the reply code, else the action and
@@ -249,4 +277,18 @@ fn transcript_command(text: &str) -> Option<&'static str> {
         .iter()
         .find(|(word, _)| last.starts_with(word))
         .map(|(_, name)| *name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_answers_read_as_one_sentence() {
+        assert_eq!(
+            unfolded("550-5.7.1 Messages with multiple 550 5.7.1 addresses in From"),
+            "550 Messages with multiple addresses in From"
+        );
+        assert_eq!(unfolded("550 5.1.1 user unknown"), "550 5.1.1 user unknown");
+    }
 }

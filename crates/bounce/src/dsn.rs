@@ -96,8 +96,9 @@ fn recipient(group: &[Field], reporting_mta: Option<String>) -> Finding {
     }
 }
 
-/// The Status field, unless it is missing or only repeats the class (`5.0.0`) while the
-/// server's own answer carries a precise code of the same class.
+/// The Status field, unless it is missing or only repeats the class (`5.0.0`) or is the
+/// catch-all of a queue that gave up (`4.4.7`), while the server's own answer carries a precise
+/// code of the same class.
 pub fn preferred(
     written: Option<EnhancedStatus>,
     in_diagnostic: Option<EnhancedStatus>,
@@ -105,7 +106,9 @@ pub fn preferred(
     match (written, in_diagnostic) {
         (None, found) => found,
         (Some(field), Some(found))
-            if field.is_generic() && !found.is_generic() && field.class == found.class =>
+            if (field.is_generic() || field.to_string() == "4.4.7")
+                && !found.is_generic()
+                && field.class == found.class =>
         {
             Some(found)
         }

@@ -134,7 +134,11 @@ pub fn reason(hosts: &str, text: &str) -> Option<Reason> {
         .map(|(reason, _)| *reason);
     phrase
         .or_else(|| seen(ORANGE_HOSTS).then(|| orange(text)).flatten())
-        .or_else(|| seen(&["charter.net"]).then(|| spectrum(text)).flatten())
+        .or_else(|| {
+            seen(&["charter.net", "spectrum.net"])
+                .then(|| spectrum(text))
+                .flatten()
+        })
 }
 
 fn orange(text: &str) -> Option<Reason> {
@@ -156,8 +160,11 @@ fn orange(text: &str) -> Option<Reason> {
 }
 
 fn spectrum(text: &str) -> Option<Reason> {
+    // The number may follow a label: `AUP#1310` and `AUP#In-1310` alike.
     let at = text.find("aup#")? + 4;
-    let digits: String = text[at..]
+    let rest = &text[at..];
+    let start = rest.find(|character: char| character.is_ascii_digit())?;
+    let digits: String = rest[start..]
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
@@ -188,7 +195,7 @@ mod tests {
             Some(Reason::UserUnknown)
         );
         assert_eq!(
-            reason("mx.charter.net", "550 5.1.0 sender rejected aup#1310"),
+            reason("mx.charter.net", "550 5.1.0 sender rejected aup#in-1310"),
             Some(Reason::TooManyConn)
         );
     }
