@@ -17,6 +17,14 @@ fn not_found(error: StoreError) -> ServiceError {
 }
 
 impl Service {
+    /// Refuses a message the tenant does not have, without reading it.
+    async fn ensure_message(&self, tenant: TenantId, id: MessageId) -> Result<(), ServiceError> {
+        match self.store.message_exists(tenant, id).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound("message")),
+        }
+    }
+
     pub async fn message(
         &self,
         tenant: TenantId,
@@ -39,7 +47,7 @@ impl Service {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<Vec<AttemptInfo>, ServiceError> {
-        self.message(tenant, id).await?;
+        self.ensure_message(tenant, id).await?;
         Ok(self.store.attempts(tenant, id).await?)
     }
 
@@ -81,7 +89,7 @@ impl Service {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<u64, ServiceError> {
-        self.message(tenant, id).await?;
+        self.ensure_message(tenant, id).await?;
         Ok(self.store.retry_now(tenant, id, self.clock.now()).await?)
     }
 
@@ -91,7 +99,7 @@ impl Service {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<u64, ServiceError> {
-        self.message(tenant, id).await?;
+        self.ensure_message(tenant, id).await?;
         Ok(self.store.cancel(tenant, id, self.clock.now()).await?)
     }
 }

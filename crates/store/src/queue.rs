@@ -145,6 +145,22 @@ impl Store {
         message_from_rows(row, recipients)
     }
 
+    /// Whether the tenant has this message, without reading it.
+    pub async fn message_exists(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<bool, StoreError> {
+        let row: Option<(i32,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT 1 FROM messages WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.is_some())
+    }
+
     /// A message's recipients in the order they were given.
     pub(crate) async fn recipients(
         &self,

@@ -98,6 +98,19 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
             store.message(TenantId::new(&SystemClock), first.id).await,
             Err(StoreError::NotFound)
         ));
+        assert!(store.message_exists(tenant, first.id).await.unwrap());
+        assert!(
+            !store
+                .message_exists(TenantId::new(&SystemClock), first.id)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .message_exists(tenant, MessageId::new(&SystemClock))
+                .await
+                .unwrap()
+        );
         let listed = store.recent_messages(tenant, 10).await.unwrap();
         assert_eq!(listed, [sealpost_domain::MessageSummary::from(&first)]);
         assert_eq!(
