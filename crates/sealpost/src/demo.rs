@@ -66,15 +66,20 @@ async fn first_run(
     tenant: sealpost_domain::TenantId,
 ) -> anyhow::Result<sealpost_domain::SigningDomain> {
     let domain = service
+        .signing_domains()
         .add_signing_domain(tenant, TENANT_DOMAIN, SELECTOR)
         .await?;
-    let domain = service.generate_key(tenant, domain.id).await?;
-    let test_address = service.issue_test_address(tenant).await?;
+    let domain = service
+        .signing_domains()
+        .generate_key(tenant, domain.id)
+        .await?;
+    let test_address = service.mail_tester().issue_test_address(tenant).await?;
     for (name, email) in [
         ("Demo Client", SENDER.to_owned()),
         ("Mail tester", test_address.address),
     ] {
         service
+            .mailings()
             .add_contact(
                 tenant,
                 sealpost_service::ContactForm {
@@ -102,22 +107,35 @@ pub struct Seeded {
 /// a sender and a recipient contact, and starts the DNS server with the tenant's real DKIM
 /// record; returns the service with its resolver pointed at that server.
 pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
-    let tenant = match service.find_tenant(TENANT).await {
+    let tenant = match service.accounts().find_tenant(TENANT).await {
         Ok(tenant) => tenant,
-        Err(_) => service.create_tenant(TENANT, "Demo Client Ltd").await?,
+        Err(_) => {
+            service
+                .accounts()
+                .create_tenant(TENANT, "Demo Client Ltd")
+                .await?
+        }
     };
     let domain = match service
+        .signing_domains()
         .find_signing_domain(tenant.id, TENANT_DOMAIN, Some(SELECTOR))
         .await
     {
         Ok(domain) => domain,
         Err(_) => first_run(&service, tenant.id).await?,
     };
-    let api_key = service.create_api_key(tenant.id, "demo").await?.token;
+    let api_key = service
+        .accounts()
+        .create_api_key(tenant.id, "demo")
+        .await?
+        .token;
     let sign_in =
         crate::commands::demo_admin(&service, sealpost_domain::UserRole::TenantAdmin(tenant.id))
             .await?;
-    let record = service.dns_record(tenant.id, domain.id).await?;
+    let record = service
+        .signing_domains()
+        .dns_record(tenant.id, domain.id)
+        .await?;
     let include = config
         .spf_include_host()
         .unwrap_or_else(|| format!("_spf.{PLATFORM_DOMAIN}"));
@@ -156,11 +174,13 @@ pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
     // The demo DNS carries the tenant's key, which proves the domain as it would on the
     // internet; activation asks DNS for that proof.
     service
+        .signing_domains()
         .verify_sending_domain(tenant.id, TENANT_DOMAIN)
         .await
         .context("prove the demo tenant's domain through the demo DNS")?;
     if !domain.active {
         service
+            .signing_domains()
             .update_signing_domain(tenant.id, domain.id, Some(true), None)
             .await?;
     }

@@ -30,6 +30,7 @@ impl SubmissionBackend for CheckerBackend {
 
     async fn accept_recipient(&self, address: &str) -> Result<bool, BackendError> {
         self.service
+            .mail_tester()
             .accepts_test_recipient(address)
             .await
             .map_err(BackendError::new)
@@ -50,7 +51,12 @@ impl SubmissionBackend for CheckerBackend {
                 mail_from: &envelope.mail_from,
             },
         };
-        match self.service.receive_test_message(arrival).await {
+        match self
+            .service
+            .mail_tester()
+            .receive_test_message(arrival)
+            .await
+        {
             Ok(ids) => Ok(ids
                 .first()
                 .map_or_else(|| "not kept".to_owned(), ToString::to_string)),

@@ -25,6 +25,7 @@ impl SubmissionBackend for ServiceBackend {
     ) -> Result<Option<Identity>, BackendError> {
         let Some(tenant) = self
             .service
+            .accounts()
             .authenticate(password)
             .await
             .map_err(BackendError::new)?
@@ -33,6 +34,7 @@ impl SubmissionBackend for ServiceBackend {
         };
         let record = self
             .service
+            .accounts()
             .tenant(tenant)
             .await
             .map_err(BackendError::new)?;
@@ -67,7 +69,7 @@ impl SubmissionBackend for ServiceBackend {
             idempotency_key: None,
             source: sealpost_domain::SubmissionSource::Smtp,
         };
-        match self.service.submit(tenant, submission).await {
+        match self.service.submissions().submit(tenant, submission).await {
             Ok(accepted) => Ok(accepted.id.to_string()),
             Err(ServiceError::Invalid { field, message }) => Err(SubmitError::Permanent(
                 Rejection::new(550, [5, 6, 0], format!("{field}: {message}")),

@@ -5,9 +5,9 @@
 use sealpost_dnsauth::report::{DomainCheckRequest, DomainReport, check_domain};
 use sealpost_domain::{SigningDomainId, TenantId};
 
-use crate::{Service, ServiceError};
+use crate::{ServiceError, SigningDomains};
 
-impl Service {
+impl SigningDomains {
     /// Checks everything a signing domain needs published. The DKIM record is compared with the
     /// domain's key when it has one.
     pub async fn check_signing_domain_dns(

@@ -2,16 +2,16 @@
 //! vault and the store, and take the time from an injected clock. Both interfaces are thin
 //! translations of these calls, so they cannot drift apart in behaviour.
 
-mod checker;
 mod commit;
 mod compose;
-mod delivery_settings;
 mod dns_checks;
 mod error;
 mod key_work;
+mod mail_tester;
 mod mailings;
 mod messages;
 mod metrics;
+mod relay_settings;
 mod sending_domains;
 mod sign_in_limit;
 mod signing;
@@ -23,11 +23,11 @@ mod troubleshoot;
 mod users;
 mod worker;
 
-pub use checker::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use compose::{Attachment, ComposeError, Composition, compose};
-pub use delivery_settings::RelayForm;
 pub use error::{ErrorKind, ServiceError};
+pub use mail_tester::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
+pub use relay_settings::RelayForm;
 pub use sealpost_domain::{Clock, SystemClock};
 pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use sending_domains::VerificationFailure;
@@ -39,6 +39,7 @@ pub use troubleshoot::{DomainStanding, Troubleshooting};
 pub use users::{SessionUser, SignedIn};
 pub use worker::{Delivery, DeliveryNode};
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use sealpost_delivery::RelayOptions;
@@ -56,8 +57,10 @@ use crate::signing::SignerCache;
 /// The meta key under which the master key's check value is kept.
 const MASTER_KEY_CHECK: &str = "master_key_check";
 
+/// What every capability shares: the store, the vault, the clock, the resolver and this node's
+/// settings. It is made once by [`Service::open`] and its builders, then shared behind an `Arc`.
 #[derive(Debug, Clone)]
-pub struct Service {
+pub struct Context {
     store: Store,
     vault: Arc<Vault>,
     /// Bounds how many key generations and derivations run at once.
@@ -81,6 +84,74 @@ pub struct Service {
     new_work: Arc<tokio::sync::Notify>,
 }
 
+/// The use cases, one capability each, over one shared [`Context`]. It is cheap to clone, and
+/// each accessor is cheap too, so the API, the UI and the CLI call one method per use case:
+/// `service.accounts().create_tenant(..)`. Delivery is apart ([`Delivery`]): the binary's
+/// delivery loop owns it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    context: Arc<Context>,
+}
+
+/// Declares the capabilities: each holds the shared context, reads it as its own fields, and
+/// reaches the others through `service()` when a use case spans two.
+macro_rules! capabilities {
+    ($($(#[$doc:meta])* $name:ident => $accessor:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone)]
+            pub struct $name {
+                context: Arc<Context>,
+            }
+
+            impl Deref for $name {
+                type Target = Context;
+
+                fn deref(&self) -> &Context {
+                    &self.context
+                }
+            }
+
+            impl $name {
+                /// The bundle, for a use case that calls another capability.
+                #[allow(dead_code)]
+                fn service(&self) -> Service {
+                    Service {
+                        context: Arc::clone(&self.context),
+                    }
+                }
+            }
+        )*
+
+        impl Service {
+            $(
+                pub fn $accessor(&self) -> $name {
+                    $name {
+                        context: Arc::clone(&self.context),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+capabilities! {
+    /// Accepting mail: signing it as the tenant may, and committing it to the queue.
+    Submissions => submissions;
+    /// Signing domains with their keys and DNS checks, and sending domains with their proof.
+    SigningDomains => signing_domains;
+    /// Tenants, API keys, web accounts and sessions.
+    Accounts => accounts;
+    /// Contacts and mailings.
+    Mailings => mailings;
+    /// The built-in mail tester: test addresses and their reports.
+    MailTester => mail_tester;
+    /// Queued messages, their attempts, the support path and the metrics.
+    Messages => messages;
+    /// The tenant's own mail server: its settings and the connection test.
+    Relays => relays;
+}
+
 impl Service {
     /// Binds the vault to the database. The first start records a check value sealed with the
     /// master key; every later start verifies it, so a node with another master key refuses to
@@ -95,7 +166,7 @@ impl Service {
             .meta_insert_if_absent(MASTER_KEY_CHECK, &vault.new_check_value())
             .await?;
         vault.verify_check_value(&stored)?;
-        Ok(Self {
+        let context = Context {
             commits: CommitQueue::start(store.clone()),
             store,
             vault: Arc::new(vault),
@@ -111,35 +182,56 @@ impl Service {
             sign_in_limit: SignInLimit::default(),
             checker: None,
             new_work: Arc::new(tokio::sync::Notify::new()),
+        };
+        Ok(Self {
+            context: Arc::new(context),
         })
+    }
+
+    /// The context to configure; a clone made earlier keeps the settings it was made with.
+    fn configure(&mut self) -> &mut Context {
+        Arc::make_mut(&mut self.context)
     }
 
     /// Sends every later DNS lookup to `resolver`; the demo starts its DNS server only once
     /// the demo tenant's key exists.
     pub fn with_resolver(mut self, resolver: Resolver) -> Self {
-        self.resolver = resolver;
+        self.configure().resolver = resolver;
         self
     }
 
     /// Whether mail the tenant cannot sign is sent unsigned or refused.
     pub fn with_unsigned_policy(mut self, policy: UnsignedPolicy) -> Self {
-        self.unsigned_policy = policy;
+        self.configure().unsigned_policy = policy;
         self
     }
 
     /// The native delivery retry schedule (SPEC S1.1); the default fits 24 hours.
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry_policy = policy;
+        self.configure().retry_policy = policy;
         self
     }
 
     /// The platform's SPF include host and sending networks, from the operator's configuration.
     pub fn with_platform(mut self, platform: Option<PlatformSpf>) -> Self {
-        self.platform = platform;
+        self.configure().platform = platform;
+        self
+    }
+
+    /// The mail tester's domain and spam filter; without them test addresses cannot be issued.
+    pub fn with_checker(mut self, checker: Option<CheckerSettings>) -> Self {
+        self.configure().checker = checker;
+        self
+    }
+
+    /// The EHLO name and timeouts of relay connection tests; a node without them cannot test
+    /// a tenant's own mail server.
+    pub fn with_relay_test(mut self, options: RelayOptions) -> Self {
+        self.configure().relay_test = Some(options);
         self
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.context.store
     }
 }

@@ -10,7 +10,7 @@ use sealpost_store::StoreError;
 use crate::compose::{Composition, compose};
 use crate::submit::{MAX_RECIPIENTS, Submission};
 use crate::text::one_line;
-use crate::{Service, ServiceError};
+use crate::{Mailings, ServiceError};
 
 /// A contact as typed into a form.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +56,7 @@ fn missing_contact(field: &'static str) -> impl Fn(StoreError) -> ServiceError {
     }
 }
 
-impl Service {
+impl Mailings {
     pub async fn add_contact(
         &self,
         tenant: TenantId,
@@ -96,7 +96,11 @@ impl Service {
     ) -> Result<Option<String>, ServiceError> {
         let mailbox =
             Mailbox::parse(address).map_err(|error| invalid("sender", error.to_string()))?;
-        let domains = self.list_signing_domains(tenant).await?;
+        let domains = self
+            .service()
+            .signing_domains()
+            .list_signing_domains(tenant)
+            .await?;
         Ok(
             match sealpost_domain::decide_signing(&mailbox.domain, &mailbox.domain, &domains) {
                 Ok(_) => None,
@@ -190,6 +194,8 @@ impl Service {
         })
         .map_err(|error| invalid("mailing", error.to_string()))?;
         let accepted = self
+            .service()
+            .submissions()
             .submit(
                 tenant,
                 Submission {

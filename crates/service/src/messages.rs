@@ -7,7 +7,7 @@ use sealpost_domain::{
 };
 use sealpost_store::{AttemptInfo, StoreError};
 
-use crate::{Service, ServiceError};
+use crate::{Messages, ServiceError};
 
 fn not_found(error: StoreError) -> ServiceError {
     match error {
@@ -16,7 +16,7 @@ fn not_found(error: StoreError) -> ServiceError {
     }
 }
 
-impl Service {
+impl Messages {
     /// Refuses a message the tenant does not have, without reading it.
     async fn ensure_message(&self, tenant: TenantId, id: MessageId) -> Result<(), ServiceError> {
         match self.store.message_exists(tenant, id).await? {
@@ -58,7 +58,10 @@ impl Service {
         id: MessageId,
     ) -> Result<Report, ServiceError> {
         let message = self.message(tenant, id).await?;
-        self.verify_message(&message.raw).await
+        self.service()
+            .submissions()
+            .verify_message(&message.raw)
+            .await
     }
 
     /// How many recipients of the tenant's messages from the last `seconds` are in each state,

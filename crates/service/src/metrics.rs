@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use sealpost_domain::TenantId;
 
-use crate::{Service, ServiceError};
+use crate::{Messages, ServiceError};
 
 /// Upper bounds (seconds) of the delivery latency histogram: acceptance to the remote 250.
 const LATENCY_BUCKETS: [i64; 9] = [1, 5, 15, 60, 300, 900, 3600, 14_400, 86_400];
@@ -66,7 +66,7 @@ const COUNTERS: [(&str, &str); 7] = [
     ("expired", "Recipients whose retries ran out."),
 ];
 
-impl Service {
+impl Messages {
     /// The Prometheus text exposition of this node's counters and the shared queue.
     pub async fn metrics_text(&self) -> Result<String, ServiceError> {
         let names: BTreeMap<TenantId, String> = self

@@ -9,7 +9,7 @@ use sealpost_domain::{
     check_sender_domains,
 };
 
-use crate::{Service, ServiceError};
+use crate::{ServiceError, SigningDomains};
 
 /// Why a verification did not prove the domain, in the words of what DNS showed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,7 +30,7 @@ fn parse_domain(domain: &str) -> Result<DomainName, ServiceError> {
     DomainName::parse(domain).map_err(|error| ServiceError::invalid("domain", error))
 }
 
-impl Service {
+impl SigningDomains {
     /// Adds a domain the tenant wants to send as (or returns the one it has), with the record
     /// that proves it.
     pub async fn add_sending_domain(
@@ -68,7 +68,7 @@ impl Service {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<SendingDomain>, ServiceError> {
-        self.tenant(tenant).await?;
+        self.service().accounts().tenant(tenant).await?;
         Ok(self.store.list_sending_domains(tenant).await?)
     }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use sealpost_dkim::{Mailbox, ParsedMessage, Report, Signer, from_mailbox};
 use sealpost_domain::{DomainName, KeyId, Selector, SigningDomain, SigningRecord, TenantId};
 
-use crate::{Service, ServiceError};
+use crate::{ServiceError, Submissions};
 
 /// A message ready for the queue: exactly the bytes that will be sent.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ fn invalid_message(message: impl ToString) -> ServiceError {
     }
 }
 
-impl Service {
+impl Submissions {
     /// Completes and, when the tenant may sign it, signs a message for sending from
     /// `mail_from`. A message without exactly one readable From address is refused.
     pub async fn sign_outgoing(
@@ -74,12 +74,18 @@ impl Service {
         let normalized = sealpost_dkim::normalize_line_endings(raw);
         let author = from_mailbox(&ParsedMessage::parse(&normalized).map_err(invalid_message)?)
             .map_err(invalid_message)?;
-        self.check_sender_identity(tenant, &author.domain, &envelope.domain)
+        self.service()
+            .signing_domains()
+            .check_sender_identity(tenant, &author.domain, &envelope.domain)
             .await?;
         let now = self.clock.now();
         let prepared =
             sealpost_dkim::prepare(&normalized, now, &author.domain).map_err(invalid_message)?;
-        let domains = self.list_signing_domains(tenant).await?;
+        let domains = self
+            .service()
+            .signing_domains()
+            .list_signing_domains(tenant)
+            .await?;
         let signing_domain =
             match sealpost_domain::decide_signing(&author.domain, &envelope.domain, &domains) {
                 Err(reason) => {

@@ -8,7 +8,7 @@ use sealpost_domain::{
 use sealpost_store::StoreError;
 use sealpost_vault::{PrivateKey, Vault};
 
-use crate::{Service, ServiceError};
+use crate::{ServiceError, SigningDomains};
 
 /// A key to import: the pasted PEM text and the password it was encrypted with, if any.
 #[derive(Clone, Copy)]
@@ -30,12 +30,12 @@ fn not_found_domain(error: StoreError) -> ServiceError {
     }
 }
 
-impl Service {
+impl SigningDomains {
     pub async fn list_signing_domains(
         &self,
         tenant: TenantId,
     ) -> Result<Vec<SigningDomain>, ServiceError> {
-        self.tenant(tenant).await?;
+        self.service().accounts().tenant(tenant).await?;
         Ok(self.store.list_signing_domains(tenant).await?)
     }
 

@@ -11,7 +11,7 @@ use sealpost_domain::{
 };
 use sealpost_store::StoreError;
 
-use crate::{Service, ServiceError};
+use crate::{ServiceError, Submissions};
 
 /// The most recipients one message may have; more is a mailing-list job, not a notification.
 pub const MAX_RECIPIENTS: usize = limits::message::MAX_RECIPIENTS;
@@ -62,7 +62,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
     }
 }
 
-impl Service {
+impl Submissions {
     /// Signs and commits a message for delivery; returns only once it is durable.
     pub async fn submit(
         &self,

@@ -5,7 +5,7 @@ use sealpost_domain::{ApiKeyId, Tenant, TenantId, TenantName, limits};
 use sealpost_store::ApiKeyInfo;
 
 use crate::text::optional_line;
-use crate::{Service, ServiceError};
+use crate::{Accounts, ServiceError};
 
 /// Every token starts with this, so that secret scanners and people recognise it.
 const TOKEN_PREFIX: &str = "sp_";
@@ -24,7 +24,7 @@ pub(crate) fn token_hash(token: &str) -> String {
     ))
 }
 
-impl Service {
+impl Accounts {
     pub async fn create_tenant(
         &self,
         name: &str,

@@ -8,7 +8,7 @@ use sealpost_dkim::Mailbox;
 use sealpost_dnsauth::report::{DomainCheckRequest, DomainReport, check_domain};
 use sealpost_domain::{DomainName, SigningDomain, TenantId};
 
-use crate::{Service, ServiceError};
+use crate::{Messages, ServiceError};
 
 /// How one domain stands among the tenant's signing domains.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub struct Troubleshooting {
     pub dns: DomainReport,
 }
 
-impl Service {
+impl Messages {
     /// Runs the support path for `sender`, with `mail_from` as the envelope sender (the sender
     /// itself by default, as the application usually sends).
     pub async fn troubleshoot(
@@ -60,7 +60,11 @@ impl Service {
             Some(text) if !text.trim().is_empty() => parse("mail_from", text)?,
             _ => from.clone(),
         };
-        let domains = self.list_signing_domains(tenant).await?;
+        let domains = self
+            .service()
+            .signing_domains()
+            .list_signing_domains(tenant)
+            .await?;
         let standing = |domain: &DomainName| {
             let mut candidates: Vec<&SigningDomain> = domains
                 .iter()

@@ -12,7 +12,7 @@ use sealpost_store::StoreError;
 use zeroize::Zeroizing;
 
 use crate::tenants::token_hash;
-use crate::{Service, ServiceError};
+use crate::{Accounts, ServiceError};
 
 /// How long a session lasts after sign-in, in seconds: a working day.
 const SESSION_SECONDS: i64 = 12 * 60 * 60;
@@ -87,7 +87,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|error| ServiceError::Internal(error.into()))
 }
 
-impl Service {
+impl Accounts {
     pub async fn create_user(
         &self,
         email: &str,

@@ -8,14 +8,13 @@ mod round;
 
 use std::sync::Arc;
 
-use sealpost_delivery::{
-    ConnectionTest, HeloName, NativeOptions, Password, RelayConfig, RelayOptions,
-    test_relay_connection,
-};
-use sealpost_domain::{RelaySettings, TenantId};
+use std::ops::Deref;
+
+use sealpost_delivery::{HeloName, NativeOptions, Password, RelayConfig, RelayOptions};
+use sealpost_domain::RelaySettings;
 use zeroize::Zeroizing;
 
-use crate::{Service, ServiceError};
+use crate::{Context, Service, ServiceError};
 
 /// How this node delivers: its EHLO name, the remote SMTP port (25; tests use a loopback port),
 /// leases and batch sizes. This is the node's configuration; a tenant's own mail server is its
@@ -52,22 +51,37 @@ impl DeliveryNode {
 /// it, and it is made with the node's settings, so a node that delivers cannot lack them.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    service: Service,
+    context: Arc<Context>,
     node: Arc<DeliveryNode>,
+}
+
+impl Deref for Delivery {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.context
+    }
 }
 
 impl Delivery {
     pub fn new(service: Service, node: DeliveryNode) -> Self {
         Self {
-            service,
+            context: service.context,
             node: Arc::new(node),
+        }
+    }
+
+    /// The bundle, for the tenant's relay settings.
+    fn service(&self) -> Service {
+        Service {
+            context: Arc::clone(&self.context),
         }
     }
 
     /// Waits until this node commits a message (or returns at once when one was committed since
     /// the last wait); the delivery loop sleeps on this, bounded by its poll interval.
     pub async fn new_work(&self) {
-        self.service.new_work.notified().await;
+        self.new_work.notified().await;
     }
 }
 
@@ -79,33 +93,5 @@ pub(crate) fn relay_config(relay: &RelaySettings, password: &Zeroizing<String>) 
         password: Password::new(password.as_str()),
         implicit_tls: relay.implicit_tls,
         tls_mode: relay.tls_mode,
-    }
-}
-
-impl Service {
-    /// The EHLO name and timeouts of relay connection tests; a node without them cannot test
-    /// a tenant's own mail server.
-    pub fn with_relay_test(mut self, options: RelayOptions) -> Self {
-        self.relay_test = Some(options);
-        self
-    }
-
-    /// Connects to the tenant's own mail server, negotiates TLS, authenticates and quits, with
-    /// a transcript whose secrets are redacted (SPEC S1.3). No mail is sent.
-    pub async fn test_relay(&self, tenant: TenantId) -> Result<ConnectionTest, ServiceError> {
-        self.tenant(tenant).await?;
-        let options = self.relay_test.as_ref().ok_or_else(|| {
-            ServiceError::Internal("relay tests are not configured on this node".into())
-        })?;
-        let (relay, password) = self
-            .relay_credentials(tenant)
-            .await?
-            // A state to change first (switch to the own mail server), not a bad request.
-            .ok_or_else(|| {
-                ServiceError::Conflict(
-                    "mode: the tenant does not use its own mail server".to_owned(),
-                )
-            })?;
-        Ok(test_relay_connection(&self.resolver, &relay_config(&relay, &password), options).await)
     }
 }

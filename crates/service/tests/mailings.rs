@@ -94,10 +94,21 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
     let dns = TestDns::start(Zone::new()).await.unwrap();
     let (_directory, services) = services(&dns).await;
     for service in services {
-        let tenant = service.create_tenant("acme", "").await.unwrap().id;
-        let other = service.create_tenant("globex", "").await.unwrap().id;
+        let tenant = service
+            .accounts()
+            .create_tenant("acme", "")
+            .await
+            .unwrap()
+            .id;
+        let other = service
+            .accounts()
+            .create_tenant("globex", "")
+            .await
+            .unwrap()
+            .id;
         assert_invalid(
             service
+                .mailings()
                 .add_contact(tenant, contact("", "a@b.example"))
                 .await,
             "name",
@@ -105,6 +116,7 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
         );
         assert_invalid(
             service
+                .mailings()
                 .add_contact(tenant, contact("A\r\nBcc: x@y", "a@b.example"))
                 .await,
             "name",
@@ -112,26 +124,31 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
         );
         assert_invalid(
             service
+                .mailings()
                 .add_contact(tenant, contact("A", "not an address"))
                 .await,
             "email",
             "",
         );
         let sender = service
+            .mailings()
             .add_contact(tenant, contact("Facilities", "facilities@client.example"))
             .await
             .unwrap();
         assert!(matches!(
             service
+                .mailings()
                 .add_contact(tenant, contact("Again", "facilities@client.example"))
                 .await,
             Err(ServiceError::Conflict(_))
         ));
         let recipient = service
+            .mailings()
             .add_contact(tenant, contact("Tech", "tech@receiver.example"))
             .await
             .unwrap();
         let foreign = service
+            .mailings()
             .add_contact(other, contact("Other", "other@receiver.example"))
             .await
             .unwrap();
@@ -144,6 +161,7 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
         };
         assert_invalid(
             service
+                .mailings()
                 .create_mailing(tenant, form(None, vec![recipient.id]))
                 .await,
             "sender",
@@ -152,18 +170,25 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
         // The sender's domain is not a signing domain yet, then not active: refused with why.
         assert_invalid(
             service
+                .mailings()
                 .create_mailing(tenant, form(Some(sender.id), vec![recipient.id]))
                 .await,
             "sender",
             "client.example is not one of the tenant's signing domains",
         );
         let domain = service
+            .signing_domains()
             .add_signing_domain(tenant, "client.example", "s1")
             .await
             .unwrap();
-        service.generate_key(tenant, domain.id).await.unwrap();
+        service
+            .signing_domains()
+            .generate_key(tenant, domain.id)
+            .await
+            .unwrap();
         assert_invalid(
             service
+                .mailings()
                 .create_mailing(tenant, form(Some(sender.id), vec![recipient.id]))
                 .await,
             "sender",
@@ -171,17 +196,20 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
         );
         // The tenant proves the domain with the verification record it was given.
         let pending = service
+            .signing_domains()
             .add_sending_domain(tenant, "client.example")
             .await
             .unwrap();
         dns.replace(Zone::new().txt(&pending.record_name(), &[&pending.record_value()]))
             .unwrap();
         service
+            .signing_domains()
             .update_signing_domain(tenant, domain.id, Some(true), None)
             .await
             .unwrap();
         assert_invalid(
             service
+                .mailings()
                 .create_mailing(tenant, form(Some(sender.id), vec![]))
                 .await,
             "recipients",
@@ -189,12 +217,14 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
         );
         assert_missing_contact(
             service
+                .mailings()
                 .create_mailing(tenant, form(Some(sender.id), vec![foreign.id]))
                 .await,
             "recipients",
         );
         assert_missing_contact(
             service
+                .mailings()
                 .create_mailing(tenant, form(Some(foreign.id), vec![recipient.id]))
                 .await,
             "sender",
@@ -202,19 +232,20 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
         let mut bad_subject = form(Some(sender.id), vec![recipient.id]);
         bad_subject.subject = "Hi\nBcc: x@y.example".to_owned();
         assert_invalid(
-            service.create_mailing(tenant, bad_subject).await,
+            service.mailings().create_mailing(tenant, bad_subject).await,
             "subject",
             "one line",
         );
         let mut no_body = form(Some(sender.id), vec![recipient.id]);
         no_body.body = "  ".to_owned();
         assert_invalid(
-            service.create_mailing(tenant, no_body).await,
+            service.mailings().create_mailing(tenant, no_body).await,
             "body",
             "required",
         );
 
         let mailing = service
+            .mailings()
             .create_mailing(
                 tenant,
                 form(Some(sender.id), vec![recipient.id, recipient.id]),
@@ -222,7 +253,11 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
             .await
             .unwrap();
         assert_eq!(mailing.recipients.len(), 1, "a contact is added once");
-        let status = service.send_mailing(tenant, mailing.id).await.unwrap();
+        let status = service
+            .mailings()
+            .send_mailing(tenant, mailing.id)
+            .await
+            .unwrap();
         let message = status.message.expect("the queued message");
         assert_eq!(message.recipients.len(), 1);
         assert_eq!(message.recipients[0].address, "tech@receiver.example");
@@ -232,15 +267,30 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
         ));
         assert!(String::from_utf8_lossy(&message.head).contains("Subject: Work order"));
         assert!(matches!(
-            service.send_mailing(tenant, mailing.id).await,
+            service.mailings().send_mailing(tenant, mailing.id).await,
             Err(ServiceError::Conflict(_))
         ));
         assert!(matches!(
-            service.mailing_status(other, mailing.id).await,
+            service.mailings().mailing_status(other, mailing.id).await,
             Err(ServiceError::NotFound(_))
         ));
-        assert_eq!(service.list_mailings(tenant, 10).await.unwrap().len(), 1);
-        assert!(service.list_mailings(other, 10).await.unwrap().is_empty());
+        assert_eq!(
+            service
+                .mailings()
+                .list_mailings(tenant, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            service
+                .mailings()
+                .list_mailings(other, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -249,26 +299,51 @@ async fn test_addresses_take_mail_for_their_tenant_only() {
     let dns = TestDns::start(Zone::new()).await.unwrap();
     let (_directory, services) = services(&dns).await;
     for service in services {
-        let tenant = service.create_tenant("acme", "").await.unwrap().id;
-        let other = service.create_tenant("globex", "").await.unwrap().id;
-        let address = service.issue_test_address(tenant).await.unwrap();
+        let tenant = service
+            .accounts()
+            .create_tenant("acme", "")
+            .await
+            .unwrap()
+            .id;
+        let other = service
+            .accounts()
+            .create_tenant("globex", "")
+            .await
+            .unwrap()
+            .id;
+        let address = service
+            .mail_tester()
+            .issue_test_address(tenant)
+            .await
+            .unwrap();
         assert!(address.address.ends_with("@checker.test"));
         assert_eq!(address.expires_at.0 - address.created_at.0, 7 * 24 * 3600);
         assert!(
             service
+                .mail_tester()
                 .accepts_test_recipient(&address.address)
                 .await
                 .unwrap()
         );
         let upper = address.address.to_uppercase();
-        assert!(service.accepts_test_recipient(&upper).await.unwrap());
+        assert!(
+            service
+                .mail_tester()
+                .accepts_test_recipient(&upper)
+                .await
+                .unwrap()
+        );
         for refused in [
             address.address.replace("checker.test", "other.test"),
             "test-000000000000000000000000@checker.test".to_owned(),
             "postmaster@checker.test".to_owned(),
         ] {
             assert!(
-                !service.accepts_test_recipient(&refused).await.unwrap(),
+                !service
+                    .mail_tester()
+                    .accepts_test_recipient(&refused)
+                    .await
+                    .unwrap(),
                 "{refused}"
             );
         }
@@ -277,6 +352,7 @@ async fn test_addresses_take_mail_for_their_tenant_only() {
             b"From: a@client.example\r\nTo: x@checker.test\r\nSubject: t\r\n\r\nHello\r\n";
         let recipients = vec![address.address.clone(), "nobody@checker.test".to_owned()];
         let ids = service
+            .mail_tester()
             .receive_test_message(Arrival {
                 recipients: &recipients,
                 received: Received {
@@ -289,7 +365,11 @@ async fn test_addresses_take_mail_for_their_tenant_only() {
             .await
             .unwrap();
         assert_eq!(ids.len(), 1);
-        let report = service.checker_report(tenant, ids[0]).await.unwrap();
+        let report = service
+            .mail_tester()
+            .checker_report(tenant, ids[0])
+            .await
+            .unwrap();
         assert_eq!(report.record.helo, "mta.client.example");
         assert_eq!(report.record.mail_from, "bounce@client.example");
         assert_eq!(report.address, address.address);
@@ -303,11 +383,16 @@ async fn test_addresses_take_mail_for_their_tenant_only() {
             assert!(codes.contains(&expected), "{expected} not in {codes:?}");
         }
         assert_eq!(
-            service.checker_report_raw(tenant, ids[0]).await.unwrap(),
+            service
+                .mail_tester()
+                .checker_report_raw(tenant, ids[0])
+                .await
+                .unwrap(),
             message
         );
         assert_eq!(
             service
+                .mail_tester()
                 .checker_reports(tenant, None, 10)
                 .await
                 .unwrap()
@@ -316,18 +401,20 @@ async fn test_addresses_take_mail_for_their_tenant_only() {
         );
         assert!(
             service
+                .mail_tester()
                 .checker_reports(other, None, 10)
                 .await
                 .unwrap()
                 .is_empty()
         );
         assert!(matches!(
-            service.checker_report(other, ids[0]).await,
+            service.mail_tester().checker_report(other, ids[0]).await,
             Err(ServiceError::NotFound(_))
         ));
         let nobody = vec!["nobody@checker.test".to_owned()];
         assert!(matches!(
             service
+                .mail_tester()
                 .receive_test_message(Arrival {
                     recipients: &nobody,
                     received: Received {
@@ -349,13 +436,19 @@ async fn without_a_checker_domain_no_test_address_is_issued() {
     let (_directory, services) = services(&dns).await;
     for service in services {
         let service = service.with_checker(None);
-        let tenant = service.create_tenant("acme", "").await.unwrap().id;
-        match service.issue_test_address(tenant).await {
+        let tenant = service
+            .accounts()
+            .create_tenant("acme", "")
+            .await
+            .unwrap()
+            .id;
+        match service.mail_tester().issue_test_address(tenant).await {
             Err(ServiceError::Conflict(message)) => assert!(message.contains("[checker] domain")),
             other => panic!("{other:?}"),
         }
         assert!(
             !service
+                .mail_tester()
                 .accepts_test_recipient("test-0@checker.test")
                 .await
                 .unwrap()

@@ -61,7 +61,7 @@ async fn a_wrong_master_key_is_refused_and_changes_nothing() {
     for (store, url) in stores {
         let master = MasterKey::generate().to_text();
         let first = service(store, &master).await.unwrap();
-        let tenant = first.create_tenant("acme", "").await.unwrap();
+        let tenant = first.accounts().create_tenant("acme", "").await.unwrap();
         let check = first.store().meta("master_key_check").await.unwrap();
         first.store().close().await;
 
@@ -78,7 +78,7 @@ async fn a_wrong_master_key_is_refused_and_changes_nothing() {
             .await
             .unwrap();
         assert_eq!(again.store().meta("master_key_check").await.unwrap(), check);
-        assert_eq!(again.list_tenants().await.unwrap(), [tenant]);
+        assert_eq!(again.accounts().list_tenants().await.unwrap(), [tenant]);
     }
 }
 
@@ -89,9 +89,14 @@ async fn signing_domain_rules() {
         let service = service(store, &MasterKey::generate().to_text())
             .await
             .unwrap();
-        let acme = service.create_tenant("acme", "Acme").await.unwrap();
+        let acme = service
+            .accounts()
+            .create_tenant("acme", "Acme")
+            .await
+            .unwrap();
 
         let domain = service
+            .signing_domains()
             .add_signing_domain(acme.id, " Bücher.Example. ", "workplace")
             .await
             .unwrap();
@@ -99,6 +104,7 @@ async fn signing_domain_rules() {
         assert!(!domain.active);
 
         let invalid = service
+            .signing_domains()
             .add_signing_domain(acme.id, "not a domain", "s1")
             .await;
         assert!(matches!(
@@ -109,6 +115,7 @@ async fn signing_domain_rules() {
             })
         ));
         let invalid = service
+            .signing_domains()
             .add_signing_domain(acme.id, "ok.example", "bad selector")
             .await;
         assert!(matches!(
@@ -119,6 +126,7 @@ async fn signing_domain_rules() {
             })
         ));
         let duplicate = service
+            .signing_domains()
             .add_signing_domain(acme.id, "xn--bcher-kva.example", "workplace")
             .await;
         assert!(
@@ -126,6 +134,7 @@ async fn signing_domain_rules() {
             "{duplicate:?}"
         );
         let unknown = service
+            .signing_domains()
             .add_signing_domain(
                 TenantId::new(&sealpost_service::SystemClock),
                 "ok.example",
@@ -135,15 +144,20 @@ async fn signing_domain_rules() {
         assert!(matches!(unknown, Err(ServiceError::NotFound("tenant"))));
 
         let no_key = service
+            .signing_domains()
             .update_signing_domain(acme.id, domain.id, Some(true), None)
             .await;
         assert!(matches!(no_key, Err(ServiceError::NoKey)));
         assert!(matches!(
-            service.dns_record(acme.id, domain.id).await,
+            service
+                .signing_domains()
+                .dns_record(acme.id, domain.id)
+                .await,
             Err(ServiceError::NoKey)
         ));
 
         let refused = service
+            .signing_domains()
             .import_key(
                 acme.id,
                 domain.id,
@@ -158,15 +172,24 @@ async fn signing_domain_rules() {
             Err(ServiceError::Import(ImportError::WrongSize(1024)))
         ));
         assert_eq!(
-            service.signing_domain(acme.id, domain.id).await.unwrap(),
+            service
+                .signing_domains()
+                .signing_domain(acme.id, domain.id)
+                .await
+                .unwrap(),
             domain
         );
 
-        let with_key = service.generate_key(acme.id, domain.id).await.unwrap();
+        let with_key = service
+            .signing_domains()
+            .generate_key(acme.id, domain.id)
+            .await
+            .unwrap();
         assert_eq!(with_key.key.as_ref().unwrap().bits, 2048);
         // Activation needs the domain proven in DNS: the tenant publishes its verification
         // record.
         let pending = service
+            .signing_domains()
             .add_sending_domain(acme.id, "bücher.example")
             .await
             .unwrap();
@@ -184,17 +207,27 @@ async fn signing_domain_rules() {
             .unwrap(),
         );
         let active = service
+            .signing_domains()
             .update_signing_domain(acme.id, domain.id, Some(true), Some("s2026"))
             .await
             .unwrap();
         assert!(active.active);
         assert_eq!(active.selector.as_str(), "s2026");
-        let record = service.dns_record(acme.id, domain.id).await.unwrap();
+        let record = service
+            .signing_domains()
+            .dns_record(acme.id, domain.id)
+            .await
+            .unwrap();
         assert_eq!(record.name, "s2026._domainkey.xn--bcher-kva.example");
-        let opened = service.open_key(acme.id, domain.id).await.unwrap();
+        let opened = service
+            .signing_domains()
+            .open_key(acme.id, domain.id)
+            .await
+            .unwrap();
         assert_eq!(opened.public_key_der(), active.key.unwrap().public_key_der);
 
         let found = service
+            .signing_domains()
             .find_signing_domain(acme.id, "bücher.example", None)
             .await
             .unwrap();
@@ -302,13 +335,19 @@ async fn no_private_key_material_reaches_the_database() {
     for (store, _url) in stores {
         let master = MasterKey::generate().to_text();
         let service = service(store.clone(), &master).await.unwrap();
-        let acme = service.create_tenant("acme", "").await.unwrap();
+        let acme = service.accounts().create_tenant("acme", "").await.unwrap();
         let generated = service
+            .signing_domains()
             .add_signing_domain(acme.id, "a.example", "s1")
             .await
             .unwrap();
-        service.generate_key(acme.id, generated.id).await.unwrap();
+        service
+            .signing_domains()
+            .generate_key(acme.id, generated.id)
+            .await
+            .unwrap();
         let imported = service
+            .signing_domains()
             .add_signing_domain(acme.id, "b.example", "s1")
             .await
             .unwrap();
@@ -318,6 +357,7 @@ async fn no_private_key_material_reaches_the_database() {
             password: Some("fixture-pass"),
         };
         service
+            .signing_domains()
             .import_key(acme.id, imported.id, import)
             .await
             .unwrap();
@@ -381,9 +421,12 @@ async fn web_ui_accounts_sign_in_with_sessions_and_a_limit() {
         let service = service(store, &MasterKey::generate().to_text())
             .await
             .unwrap();
-        let tenant = service.create_tenant("acme", "").await.unwrap();
+        let tenant = service.accounts().create_tenant("acme", "").await.unwrap();
         let role = UserRole::TenantAdmin(tenant.id);
-        let short = service.create_user("ann@acme.example", role, "short").await;
+        let short = service
+            .accounts()
+            .create_user("ann@acme.example", role, "short")
+            .await;
         assert!(matches!(
             short,
             Err(ServiceError::Invalid {
@@ -393,15 +436,18 @@ async fn web_ui_accounts_sign_in_with_sessions_and_a_limit() {
         ));
         let unknown = UserRole::TenantAdmin(TenantId::new(&sealpost_service::SystemClock));
         let orphan = service
+            .accounts()
             .create_user("bob@acme.example", unknown, "a long enough password")
             .await;
         assert!(matches!(orphan, Err(ServiceError::NotFound("tenant"))));
         let user = service
+            .accounts()
             .create_user(" Ann@Acme.example", role, "a long enough password")
             .await
             .unwrap();
         assert_eq!(user.email.as_str(), "ann@acme.example");
         let again = service
+            .accounts()
             .create_user(
                 "ann@acme.example",
                 UserRole::Operator,
@@ -411,46 +457,75 @@ async fn web_ui_accounts_sign_in_with_sessions_and_a_limit() {
         assert!(matches!(again, Err(ServiceError::Conflict(_))));
 
         let wrong = service
+            .accounts()
             .sign_in("ann@acme.example", "not the password", client)
             .await;
         assert!(matches!(wrong, Err(ServiceError::SignInRefused)));
         let nobody = service
+            .accounts()
             .sign_in("nobody@acme.example", "a long enough password", client)
             .await;
         assert!(matches!(nobody, Err(ServiceError::SignInRefused)));
 
         let signed_in = service
+            .accounts()
             .sign_in("ANN@acme.example", "a long enough password", client)
             .await
             .unwrap();
-        let session = service.session(&signed_in.token).await.unwrap().unwrap();
+        let session = service
+            .accounts()
+            .session(&signed_in.token)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(session.user, user);
         assert_eq!(session.csrf_token.len(), 64);
         assert_ne!(session.csrf_token.as_str(), signed_in.token.as_str());
-        service.sign_out(&signed_in.token).await.unwrap();
-        assert!(service.session(&signed_in.token).await.unwrap().is_none());
+        service.accounts().sign_out(&signed_in.token).await.unwrap();
+        assert!(
+            service
+                .accounts()
+                .session(&signed_in.token)
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         // A new password ends the sessions opened with the old one.
         let before = service
+            .accounts()
             .sign_in("ann@acme.example", "a long enough password", client)
             .await
             .unwrap();
         service
+            .accounts()
             .set_user_password("ann@acme.example", "a new long password")
             .await
             .unwrap();
-        assert!(service.session(&before.token).await.unwrap().is_none());
+        assert!(
+            service
+                .accounts()
+                .session(&before.token)
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         for _ in 0..5 {
-            let guess = service.sign_in("ann@acme.example", "guess", client).await;
+            let guess = service
+                .accounts()
+                .sign_in("ann@acme.example", "guess", client)
+                .await;
             assert!(matches!(guess, Err(ServiceError::SignInRefused)));
         }
         let locked = service
+            .accounts()
             .sign_in("ann@acme.example", "a new long password", client)
             .await;
         assert!(matches!(locked, Err(ServiceError::TooManyAttempts { .. })));
         let elsewhere = [192, 0, 2, 8].into();
         service
+            .accounts()
             .sign_in("ann@acme.example", "a new long password", elsewhere)
             .await
             .unwrap();

@@ -51,12 +51,20 @@ async fn dns() -> TestDns {
 /// Proves `domain` for `tenant` as the tenant would: its verification record is published
 /// beside the records of `zone` (which grows by it) and verified.
 async fn prove(service: &Service, dns: &TestDns, zone: &mut Zone, tenant: TenantId, domain: &str) {
-    let pending = service.add_sending_domain(tenant, domain).await.unwrap();
+    let pending = service
+        .signing_domains()
+        .add_sending_domain(tenant, domain)
+        .await
+        .unwrap();
     *zone = zone
         .clone()
         .txt(&pending.record_name(), &[&pending.record_value()]);
     dns.replace(zone.clone()).unwrap();
-    service.verify_sending_domain(tenant, domain).await.unwrap();
+    service
+        .signing_domains()
+        .verify_sending_domain(tenant, domain)
+        .await
+        .unwrap();
 }
 
 async fn services(dns: &TestDns) -> (tempfile::TempDir, Vec<Service>) {
@@ -89,8 +97,9 @@ async fn mail_is_completed_signed_and_verifies_and_a_new_key_is_used_at_once() {
     let dns = dns().await;
     let (_directory, services) = services(&dns).await;
     for service in services {
-        let acme = service.create_tenant("acme", "").await.unwrap();
+        let acme = service.accounts().create_tenant("acme", "").await.unwrap();
         let domain = service
+            .signing_domains()
             .add_signing_domain(acme.id, "client.test", "workplace")
             .await
             .unwrap();
@@ -100,15 +109,18 @@ async fn mail_is_completed_signed_and_verifies_and_a_new_key_is_used_at_once() {
             password: None,
         };
         service
+            .signing_domains()
             .import_key(acme.id, domain.id, import)
             .await
             .unwrap();
         service
+            .signing_domains()
             .update_signing_domain(acme.id, domain.id, Some(true), None)
             .await
             .unwrap();
 
         let signed = service
+            .submissions()
             .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
             .await
             .unwrap();
@@ -137,27 +149,42 @@ async fn mail_is_completed_signed_and_verifies_and_a_new_key_is_used_at_once() {
         for message in [
             signed.message.clone(),
             service
+                .submissions()
                 .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
                 .await
                 .unwrap()
                 .message,
         ] {
-            let report = service.verify_message(&message).await.unwrap();
+            let report = service
+                .submissions()
+                .verify_message(&message)
+                .await
+                .unwrap();
             assert_eq!(report.result(), DkimResult::Pass, "{report:#?}");
         }
 
         // A new key replaces the cached signer at once: DNS still has the old key, so the
         // signature made with the new one does not match it.
-        service.generate_key(acme.id, domain.id).await.unwrap();
         service
+            .signing_domains()
+            .generate_key(acme.id, domain.id)
+            .await
+            .unwrap();
+        service
+            .signing_domains()
             .update_signing_domain(acme.id, domain.id, Some(true), None)
             .await
             .unwrap();
         let resigned = service
+            .submissions()
             .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
             .await
             .unwrap();
-        let report = service.verify_message(&resigned.message).await.unwrap();
+        let report = service
+            .submissions()
+            .verify_message(&resigned.message)
+            .await
+            .unwrap();
         assert_eq!(report.signatures[0].cause, Cause::SignatureMismatch);
     }
 }
@@ -167,8 +194,8 @@ async fn unsigned_mail_records_the_domain_at_fault() {
     let dns = dns().await;
     let (_directory, services) = services(&dns).await;
     for service in services {
-        let acme = service.create_tenant("acme", "").await.unwrap();
-        let other = service.create_tenant("other", "").await.unwrap();
+        let acme = service.accounts().create_tenant("acme", "").await.unwrap();
+        let other = service.accounts().create_tenant("other", "").await.unwrap();
         // Every domain below is proven by the tenant that uses it, so what is tested is the
         // signing decision alone; `other` proves client.test with its own record too.
         let mut zone = fixture_zone();
@@ -182,19 +209,30 @@ async fn unsigned_mail_records_the_domain_at_fault() {
         }
         prove(&service, &dns, &mut zone, other.id, "client.test").await;
         let active = service
+            .signing_domains()
             .add_signing_domain(acme.id, "client.test", "workplace")
             .await
             .unwrap();
-        service.generate_key(acme.id, active.id).await.unwrap();
         service
+            .signing_domains()
+            .generate_key(acme.id, active.id)
+            .await
+            .unwrap();
+        service
+            .signing_domains()
             .update_signing_domain(acme.id, active.id, Some(true), None)
             .await
             .unwrap();
         let paused = service
+            .signing_domains()
             .add_signing_domain(acme.id, "paused.test", "workplace")
             .await
             .unwrap();
-        service.generate_key(acme.id, paused.id).await.unwrap();
+        service
+            .signing_domains()
+            .generate_key(acme.id, paused.id)
+            .await
+            .unwrap();
 
         let cases = [
             (
@@ -236,6 +274,7 @@ async fn unsigned_mail_records_the_domain_at_fault() {
         ];
         for (tenant, message, mail_from, code, domain) in cases {
             let signed = service
+                .submissions()
                 .sign_outgoing(tenant, message.as_bytes(), mail_from)
                 .await
                 .unwrap();
@@ -256,7 +295,7 @@ async fn messages_that_cannot_be_signed_are_refused_with_the_reason() {
     let dns = dns().await;
     let (_directory, services) = services(&dns).await;
     for service in services {
-        let acme = service.create_tenant("acme", "").await.unwrap();
+        let acme = service.accounts().create_tenant("acme", "").await.unwrap();
         let cases = [
             (
                 "To: b@receiver.test\n\nx\n",
@@ -298,6 +337,7 @@ async fn messages_that_cannot_be_signed_are_refused_with_the_reason() {
         ];
         for (message, mail_from, field, words) in cases {
             let error = service
+                .submissions()
                 .sign_outgoing(acme.id, message.as_bytes(), mail_from)
                 .await
                 .unwrap_err();
@@ -312,7 +352,7 @@ async fn messages_that_cannot_be_signed_are_refused_with_the_reason() {
                 other => panic!("{message:?}: {other:?}"),
             }
         }
-        let error = service.verify_message(b"").await.unwrap_err();
+        let error = service.submissions().verify_message(b"").await.unwrap_err();
         assert!(matches!(
             error,
             ServiceError::Invalid {
@@ -329,7 +369,7 @@ async fn mail_the_tenant_cannot_sign_is_refused_when_configured() {
     let (_directory, services) = services(&dns).await;
     for service in services {
         let service = service.with_unsigned_policy(sealpost_service::UnsignedPolicy::Refuse);
-        let acme = service.create_tenant("acme", "").await.unwrap();
+        let acme = service.accounts().create_tenant("acme", "").await.unwrap();
         prove(&service, &dns, &mut fixture_zone(), acme.id, "unknown.test").await;
         let submission = sealpost_service::Submission {
             mail_from: "bounce@unknown.test".into(),
@@ -338,7 +378,7 @@ async fn mail_the_tenant_cannot_sign_is_refused_when_configured() {
             idempotency_key: None,
             source: sealpost_domain::SubmissionSource::Http,
         };
-        match service.submit(acme.id, submission).await {
+        match service.submissions().submit(acme.id, submission).await {
             Err(ServiceError::Invalid {
                 field: "from",
                 message,
@@ -352,6 +392,7 @@ async fn mail_the_tenant_cannot_sign_is_refused_when_configured() {
         }
         assert!(
             service
+                .messages()
                 .recent_messages(acme.id, 10)
                 .await
                 .unwrap()

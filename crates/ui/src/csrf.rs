@@ -59,7 +59,7 @@ async fn checked(state: &UiState, request: Request) -> Result<Request, PageError
         .map(|(_, value)| value.as_str())
         .unwrap_or_default();
     let expected = match cookie(&parts.headers, SESSION_COOKIE) {
-        Some(token) => match state.service.session(token).await? {
+        Some(token) => match state.service.accounts().session(token).await? {
             Some(session) => {
                 let expected = session.csrf_token.clone();
                 parts.extensions.insert(session);

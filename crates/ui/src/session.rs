@@ -67,7 +67,7 @@ impl FromRequestParts<UiState> for Signed {
             });
         }
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError::SignIn)?;
-        match state.service.session(token).await? {
+        match state.service.accounts().session(token).await? {
             Some(session) => Ok(Self { session }),
             None => Err(PageError::SignIn),
         }
@@ -96,7 +96,7 @@ impl FromRequestParts<UiState> for Scope {
             .await
             .map_err(|_| PageError::NotFound)?;
         let name = parameters.get("tenant").ok_or(PageError::NotFound)?;
-        let tenant = match state.service.find_tenant(name).await {
+        let tenant = match state.service.accounts().find_tenant(name).await {
             Ok(tenant) => tenant,
             Err(
                 sealpost_service::ServiceError::NotFound(_)

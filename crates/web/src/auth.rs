@@ -30,7 +30,7 @@ impl FromRequestParts<AppState> for TenantAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        match state.service.authenticate(token).await? {
+        match state.service.accounts().authenticate(token).await? {
             Some(tenant) => Ok(Self(tenant)),
             None => Err(ApiError::unauthorized("the API key is not valid")),
         }

@@ -56,7 +56,11 @@ pub async fn issue_address(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<TestAddressView>), ApiError> {
-    let address = state.service.issue_test_address(tenant).await?;
+    let address = state
+        .service
+        .mail_tester()
+        .issue_test_address(tenant)
+        .await?;
     Ok((StatusCode::CREATED, Json(address.into())))
 }
 
@@ -74,6 +78,7 @@ pub async fn send_test_mailing(
 ) -> Result<(StatusCode, Json<TestAddressView>), ApiError> {
     let address = state
         .service
+        .mail_tester()
         .send_test_mailing(tenant, &request.sender)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(address.into())))
@@ -90,6 +95,7 @@ pub async fn list_reports(
 ) -> Result<Json<Vec<CheckerReportView>>, ApiError> {
     let reports = state
         .service
+        .mail_tester()
         .checker_reports(tenant, query.token.as_deref(), 50)
         .await?;
     Ok(Json(reports.into_iter().map(Into::into).collect()))
@@ -105,6 +111,7 @@ pub async fn show_report(
 ) -> Result<Json<CheckerReportView>, ApiError> {
     let report = state
         .service
+        .mail_tester()
         .checker_report(tenant, report_id(&id)?)
         .await?;
     Ok(Json(report.into()))
@@ -122,6 +129,7 @@ pub async fn raw_report(
 ) -> Result<impl IntoResponse, ApiError> {
     let raw = state
         .service
+        .mail_tester()
         .checker_report_raw(tenant, report_id(&id)?)
         .await?;
     Ok(([(header::CONTENT_TYPE, "message/rfc822")], raw))

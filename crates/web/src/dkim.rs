@@ -39,6 +39,6 @@ pub async fn verify(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<VerificationView>, ApiError> {
-    let report = state.service.verify_message(&body).await?;
+    let report = state.service.submissions().verify_message(&body).await?;
     Ok(Json(VerificationView::from(&report)))
 }

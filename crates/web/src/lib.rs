@@ -86,7 +86,7 @@ async fn metrics(
     _operator: auth::Operator,
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let text = state.service.metrics_text().await?;
+    let text = state.service.messages().metrics_text().await?;
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,

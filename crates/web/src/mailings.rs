@@ -87,7 +87,7 @@ pub async fn list_contacts(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ContactView>>, ApiError> {
-    let contacts = state.service.list_contacts(tenant).await?;
+    let contacts = state.service.mailings().list_contacts(tenant).await?;
     Ok(Json(contacts.iter().map(ContactView::from).collect()))
 }
 
@@ -102,6 +102,7 @@ pub async fn create_contact(
 ) -> Result<(StatusCode, Json<ContactView>), ApiError> {
     let contact = state
         .service
+        .mailings()
         .add_contact(
             tenant,
             ContactForm {
@@ -120,7 +121,7 @@ pub async fn list(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<MailingView>>, ApiError> {
-    let mailings = state.service.list_mailings(tenant, 50).await?;
+    let mailings = state.service.mailings().list_mailings(tenant, 50).await?;
     Ok(Json(mailings.iter().map(MailingView::from).collect()))
 }
 
@@ -146,8 +147,16 @@ pub async fn create(
         subject: request.subject,
         body: request.body,
     };
-    let mailing = state.service.create_mailing(tenant, form).await?;
-    let status = state.service.mailing_status(tenant, mailing.id).await?;
+    let mailing = state
+        .service
+        .mailings()
+        .create_mailing(tenant, form)
+        .await?;
+    let status = state
+        .service
+        .mailings()
+        .mailing_status(tenant, mailing.id)
+        .await?;
     Ok((StatusCode::CREATED, Json((&status).into())))
 }
 
@@ -161,6 +170,7 @@ pub async fn show(
 ) -> Result<Json<MailingView>, ApiError> {
     let status = state
         .service
+        .mailings()
         .mailing_status(tenant, mailing_id(&id)?)
         .await?;
     Ok(Json((&status).into()))
@@ -176,6 +186,10 @@ pub async fn send(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<MailingView>), ApiError> {
-    let status = state.service.send_mailing(tenant, mailing_id(&id)?).await?;
+    let status = state
+        .service
+        .mailings()
+        .send_mailing(tenant, mailing_id(&id)?)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json((&status).into())))
 }

@@ -135,7 +135,13 @@ pub async fn submit(
         idempotency_key,
         source: sealpost_domain::SubmissionSource::Http,
     };
-    Ok(accepted(state.service.submit(tenant, submission).await?))
+    Ok(accepted(
+        state
+            .service
+            .submissions()
+            .submit(tenant, submission)
+            .await?,
+    ))
 }
 
 /// Queues a ready RFC 5322 message with its envelope. It is completed (Date, Message-ID,
@@ -168,7 +174,13 @@ pub async fn submit_raw(
         idempotency_key,
         source: sealpost_domain::SubmissionSource::Http,
     };
-    Ok(accepted(state.service.submit(tenant, submission).await?))
+    Ok(accepted(
+        state
+            .service
+            .submissions()
+            .submit(tenant, submission)
+            .await?,
+    ))
 }
 
 /// The tenant's 50 newest messages.
@@ -178,7 +190,7 @@ pub async fn list(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<MessageView>>, ApiError> {
-    let messages = state.service.recent_messages(tenant, 50).await?;
+    let messages = state.service.messages().recent_messages(tenant, 50).await?;
     Ok(Json(
         messages
             .iter()
@@ -198,8 +210,12 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<MessageView>, ApiError> {
     let id = message_id(&id)?;
-    let message = state.service.message(tenant, id).await?;
-    let attempts = state.service.message_attempts(tenant, id).await?;
+    let message = state.service.messages().message(tenant, id).await?;
+    let attempts = state
+        .service
+        .messages()
+        .message_attempts(tenant, id)
+        .await?;
     Ok(Json(MessageView::new(&(&message).into(), &attempts)))
 }
 
@@ -213,7 +229,11 @@ pub async fn raw_source(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let message = state.service.message(tenant, message_id(&id)?).await?;
+    let message = state
+        .service
+        .messages()
+        .message(tenant, message_id(&id)?)
+        .await?;
     Ok(([(header::CONTENT_TYPE, "message/rfc822")], message.raw))
 }
 
@@ -228,6 +248,7 @@ pub async fn dkim(
 ) -> Result<Json<VerificationView>, ApiError> {
     let report = state
         .service
+        .messages()
         .verify_stored_message(tenant, message_id(&id)?)
         .await?;
     Ok(Json(VerificationView::from(&report)))
@@ -244,6 +265,7 @@ pub async fn retry(
 ) -> Result<Json<ChangedView>, ApiError> {
     let changed = state
         .service
+        .messages()
         .retry_message(tenant, message_id(&id)?)
         .await?;
     Ok(Json(ChangedView { changed }))
@@ -260,6 +282,7 @@ pub async fn cancel(
 ) -> Result<Json<ChangedView>, ApiError> {
     let changed = state
         .service
+        .messages()
         .cancel_message(tenant, message_id(&id)?)
         .await?;
     Ok(Json(ChangedView { changed }))

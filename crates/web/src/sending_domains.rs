@@ -39,7 +39,11 @@ pub async fn list(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<SendingDomainView>>, ApiError> {
-    let domains = state.service.list_sending_domains(tenant).await?;
+    let domains = state
+        .service
+        .signing_domains()
+        .list_sending_domains(tenant)
+        .await?;
     Ok(Json(domains.into_iter().map(Into::into).collect()))
 }
 
@@ -54,6 +58,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<SendingDomainView>), ApiError> {
     let domain = state
         .service
+        .signing_domains()
         .add_sending_domain(tenant, &request.domain)
         .await?;
     Ok((StatusCode::CREATED, Json(domain.into())))
@@ -68,7 +73,11 @@ pub async fn show(
     State(state): State<AppState>,
     Path(domain): Path<String>,
 ) -> Result<Json<SendingDomainView>, ApiError> {
-    let domain = state.service.sending_domain(tenant, &domain).await?;
+    let domain = state
+        .service
+        .signing_domains()
+        .sending_domain(tenant, &domain)
+        .await?;
     Ok(Json(domain.into()))
 }
 
@@ -83,7 +92,11 @@ pub async fn verify(
     State(state): State<AppState>,
     Path(domain): Path<String>,
 ) -> Result<Json<SendingDomainView>, ApiError> {
-    let domain = state.service.verify_sending_domain(tenant, &domain).await?;
+    let domain = state
+        .service
+        .signing_domains()
+        .verify_sending_domain(tenant, &domain)
+        .await?;
     Ok(Json(domain.into()))
 }
 
@@ -96,6 +109,10 @@ pub async fn remove(
     State(state): State<AppState>,
     Path(domain): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.delete_sending_domain(tenant, &domain).await?;
+    state
+        .service
+        .signing_domains()
+        .delete_sending_domain(tenant, &domain)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -81,7 +81,9 @@ pub async fn show(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<Json<DeliveryView>, ApiError> {
-    Ok(Json(state.service.delivery_mode(tenant).await?.into()))
+    Ok(Json(
+        state.service.relays().delivery_mode(tenant).await?.into(),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/settings/delivery", tag = "settings",
@@ -109,9 +111,15 @@ pub async fn update(
                 form.checked_host()?;
             }
             form.checked_options()?;
-            state.service.set_native_delivery(tenant).await?
+            state.service.relays().set_native_delivery(tenant).await?
         }
-        "relay" => state.service.set_relay_delivery(tenant, form).await?,
+        "relay" => {
+            state
+                .service
+                .relays()
+                .set_relay_delivery(tenant, form)
+                .await?
+        }
         other => {
             return Err(ApiError::new(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -133,6 +141,6 @@ pub async fn test_connection(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<Json<ConnectionTestView>, ApiError> {
-    let test = state.service.test_relay(tenant).await?;
+    let test = state.service.relays().test_relay(tenant).await?;
     Ok(Json(ConnectionTestView::from(&test)))
 }

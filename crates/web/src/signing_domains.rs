@@ -44,7 +44,11 @@ pub async fn list(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<SigningDomainView>>, ApiError> {
-    let domains = state.service.list_signing_domains(tenant).await?;
+    let domains = state
+        .service
+        .signing_domains()
+        .list_signing_domains(tenant)
+        .await?;
     Ok(Json(
         domains.into_iter().map(SigningDomainView::from).collect(),
     ))
@@ -61,6 +65,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<SigningDomainView>), ApiError> {
     let domain = state
         .service
+        .signing_domains()
         .add_signing_domain(tenant, &request.domain, &request.selector)
         .await?;
     Ok((StatusCode::CREATED, Json(domain.into())))
@@ -76,6 +81,7 @@ pub async fn show(
 ) -> Result<Json<SigningDomainView>, ApiError> {
     let domain = state
         .service
+        .signing_domains()
         .signing_domain(tenant, domain_id(&id)?)
         .await?;
     Ok(Json(domain.into()))
@@ -96,6 +102,7 @@ pub async fn update(
 ) -> Result<Json<SigningDomainView>, ApiError> {
     let domain = state
         .service
+        .signing_domains()
         .update_signing_domain(
             tenant,
             domain_id(&id)?,
@@ -116,6 +123,7 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     state
         .service
+        .signing_domains()
         .delete_signing_domain(tenant, domain_id(&id)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -131,7 +139,11 @@ pub async fn generate_key(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<SigningDomainView>, ApiError> {
-    let domain = state.service.generate_key(tenant, domain_id(&id)?).await?;
+    let domain = state
+        .service
+        .signing_domains()
+        .generate_key(tenant, domain_id(&id)?)
+        .await?;
     Ok(Json(domain.into()))
 }
 
@@ -151,6 +163,7 @@ pub async fn import_key(
     };
     let domain = state
         .service
+        .signing_domains()
         .import_key(tenant, domain_id(&id)?, import)
         .await?;
     Ok(Json(domain.into()))
@@ -165,7 +178,11 @@ pub async fn dns_record(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DnsRecordView>, ApiError> {
-    let record = state.service.dns_record(tenant, domain_id(&id)?).await?;
+    let record = state
+        .service
+        .signing_domains()
+        .dns_record(tenant, domain_id(&id)?)
+        .await?;
     Ok(Json(record.into()))
 }
 
@@ -181,6 +198,7 @@ pub async fn dns_check(
 ) -> Result<Json<DnsReportView>, ApiError> {
     let report = state
         .service
+        .signing_domains()
         .check_signing_domain_dns(tenant, domain_id(&id)?)
         .await?;
     Ok(Json(DnsReportView::from(&report)))

@@ -33,7 +33,7 @@ pub async fn list(
     _: Operator,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<TenantView>>, ApiError> {
-    let tenants = state.service.list_tenants().await?;
+    let tenants = state.service.accounts().list_tenants().await?;
     Ok(Json(tenants.into_iter().map(TenantView::from).collect()))
 }
 
@@ -48,6 +48,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<TenantView>), ApiError> {
     let tenant = state
         .service
+        .accounts()
         .create_tenant(&request.name, &request.display_name)
         .await?;
     Ok((StatusCode::CREATED, Json(tenant.into())))
@@ -62,7 +63,9 @@ pub async fn show(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Json<TenantView>, ApiError> {
-    Ok(Json(state.service.find_tenant(&tenant).await?.into()))
+    Ok(Json(
+        state.service.accounts().find_tenant(&tenant).await?.into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/api-keys", tag = "tenants",
@@ -74,8 +77,8 @@ pub async fn list_keys(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
-    let tenant = state.service.find_tenant(&tenant).await?;
-    let keys = state.service.list_api_keys(tenant.id).await?;
+    let tenant = state.service.accounts().find_tenant(&tenant).await?;
+    let keys = state.service.accounts().list_api_keys(tenant.id).await?;
     Ok(Json(keys.into_iter().map(ApiKeyView::from).collect()))
 }
 
@@ -91,9 +94,10 @@ pub async fn create_key(
     Path(tenant): Path<String>,
     ApiJson(request): ApiJson<NewApiKeyRequest>,
 ) -> Result<(StatusCode, Json<NewApiKeyView>), ApiError> {
-    let tenant = state.service.find_tenant(&tenant).await?;
+    let tenant = state.service.accounts().find_tenant(&tenant).await?;
     let key = state
         .service
+        .accounts()
         .create_api_key(tenant.id, &request.label)
         .await?;
     Ok((StatusCode::CREATED, Json(key.into())))
@@ -110,7 +114,11 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     Path((tenant, key)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = state.service.find_tenant(&tenant).await?;
-    state.service.revoke_api_key(tenant.id, &key).await?;
+    let tenant = state.service.accounts().find_tenant(&tenant).await?;
+    state
+        .service
+        .accounts()
+        .revoke_api_key(tenant.id, &key)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -45,6 +45,7 @@ pub async fn troubleshoot(
 ) -> Result<Json<TroubleshootView>, ApiError> {
     let result = state
         .service
+        .messages()
         .troubleshoot(tenant, &query.sender, query.mail_from.as_deref())
         .await?;
     Ok(Json((&result).into()))

@@ -125,12 +125,15 @@ pub async fn delivery(
 ) -> anyhow::Result<ExitCode> {
     match command {
         DeliveryCommand::Show { tenant } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            print_mode(output, service.delivery_mode(tenant.id).await?);
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            print_mode(output, service.relays().delivery_mode(tenant.id).await?);
         }
         DeliveryCommand::SetNative { tenant } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            print_mode(output, service.set_native_delivery(tenant.id).await?);
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            print_mode(
+                output,
+                service.relays().set_native_delivery(tenant.id).await?,
+            );
         }
         DeliveryCommand::SetRelay {
             tenant,
@@ -141,7 +144,7 @@ pub async fn delivery(
             use_ssl,
             tls_mode,
         } => {
-            let tenant = service.find_tenant(&tenant).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
             let password = match password_env {
                 Some(variable) => Some(std::env::var(&variable).map_err(|_| {
                     InputError(format!("the environment variable {variable} is not set"))
@@ -156,11 +159,14 @@ pub async fn delivery(
                 implicit_tls: use_ssl,
                 tls_mode: &tls_mode,
             };
-            print_mode(output, service.set_relay_delivery(tenant.id, form).await?);
+            print_mode(
+                output,
+                service.relays().set_relay_delivery(tenant.id, form).await?,
+            );
         }
         DeliveryCommand::Test { tenant } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            let test = service.test_relay(tenant.id).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let test = service.relays().test_relay(tenant.id).await?;
             let view = TestView {
                 success: test.success(),
                 error: test.failure.as_ref().map(ToString::to_string),

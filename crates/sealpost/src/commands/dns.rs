@@ -61,8 +61,9 @@ pub async fn dns(
     let (selector, key) = match &tenant {
         Some(tenant) => {
             let service = super::open_service(&config).await?;
-            let tenant = service.find_tenant(tenant).await?;
+            let tenant = service.accounts().find_tenant(tenant).await?;
             let found = service
+                .signing_domains()
                 .find_signing_domain(tenant.id, domain.as_str(), selector.as_deref())
                 .await?;
             (

@@ -68,15 +68,17 @@ pub async fn domain(
             domain,
             selector,
         } => {
-            let tenant = service.find_tenant(&tenant).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
             let added = service
+                .signing_domains()
                 .add_signing_domain(tenant.id, &domain, &selector)
                 .await?;
             print_domain(output, added.into());
         }
         DomainCommand::List { tenant } => {
-            let tenant = service.find_tenant(&tenant).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
             let views: Vec<SigningDomainView> = service
+                .signing_domains()
                 .list_signing_domains(tenant.id)
                 .await?
                 .into_iter()
@@ -92,7 +94,10 @@ pub async fn domain(
         }
         DomainCommand::GenerateKey(target) => {
             let (tenant, found) = find(service, &target).await?;
-            let updated = service.generate_key(tenant, found.id).await?;
+            let updated = service
+                .signing_domains()
+                .generate_key(tenant, found.id)
+                .await?;
             print_domain(output, updated.into());
         }
         DomainCommand::ImportKey {
@@ -112,14 +117,22 @@ pub async fn domain(
                 pem: &pem,
                 password: password.as_deref(),
             };
-            let updated = service.import_key(tenant, found.id, import).await?;
+            let updated = service
+                .signing_domains()
+                .import_key(tenant, found.id, import)
+                .await?;
             print_domain(output, updated.into());
         }
         DomainCommand::Activate(target) => set_active(service, &target, true, output).await?,
         DomainCommand::Deactivate(target) => set_active(service, &target, false, output).await?,
         DomainCommand::DnsRecord(target) => {
             let (tenant, found) = find(service, &target).await?;
-            let view = DnsRecordView::from(service.dns_record(tenant, found.id).await?);
+            let view = DnsRecordView::from(
+                service
+                    .signing_domains()
+                    .dns_record(tenant, found.id)
+                    .await?,
+            );
             output.print(&view, || {
                 format!(
                     "Name:  {}\nType:  {}\nValue: {}\nAs strings of at most 255 characters:\n{}\n\
@@ -139,7 +152,10 @@ pub async fn domain(
         }
         DomainCommand::Delete(target) => {
             let (tenant, found) = find(service, &target).await?;
-            service.delete_signing_domain(tenant, found.id).await?;
+            service
+                .signing_domains()
+                .delete_signing_domain(tenant, found.id)
+                .await?;
             let id = found.id.to_string();
             output.print(&serde_json::json!({"deleted": id}), || {
                 format!("deleted {id}")
@@ -153,8 +169,9 @@ async fn find(
     service: &Service,
     target: &Target,
 ) -> anyhow::Result<(sealpost_domain::TenantId, sealpost_domain::SigningDomain)> {
-    let tenant = service.find_tenant(&target.tenant).await?;
+    let tenant = service.accounts().find_tenant(&target.tenant).await?;
     let found = service
+        .signing_domains()
         .find_signing_domain(tenant.id, &target.domain, target.selector.as_deref())
         .await?;
     Ok((tenant.id, found))
@@ -168,6 +185,7 @@ async fn set_active(
 ) -> anyhow::Result<()> {
     let (tenant, found) = find(service, target).await?;
     let updated = service
+        .signing_domains()
         .update_signing_domain(tenant, found.id, Some(active), None)
         .await?;
     print_domain(output, updated.into());

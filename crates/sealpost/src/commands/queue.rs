@@ -72,8 +72,8 @@ fn summary(view: &MessageView) -> String {
 pub async fn queue(service: &Service, command: QueueCommand, output: Output) -> anyhow::Result<()> {
     match command {
         QueueCommand::List { tenant, limit } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            let messages = service.recent_messages(tenant.id, limit).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let messages = service.messages().recent_messages(tenant.id, limit).await?;
             let views: Vec<MessageView> = messages
                 .iter()
                 .map(|message| MessageView::new(message, &[]))
@@ -83,23 +83,29 @@ pub async fn queue(service: &Service, command: QueueCommand, output: Output) -> 
             });
         }
         QueueCommand::Show { tenant, id } => {
-            let tenant = service.find_tenant(&tenant).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
             let id = message_id(&id)?;
-            let message = service.message(tenant.id, id).await?;
-            let attempts = service.message_attempts(tenant.id, id).await?;
+            let message = service.messages().message(tenant.id, id).await?;
+            let attempts = service.messages().message_attempts(tenant.id, id).await?;
             let view = MessageView::new(&(&message).into(), &attempts);
             output.print(&view, || summary(&view));
         }
         QueueCommand::Retry { tenant, id } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            let changed = service.retry_message(tenant.id, message_id(&id)?).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let changed = service
+                .messages()
+                .retry_message(tenant.id, message_id(&id)?)
+                .await?;
             output.print(&ChangedView { changed }, || {
                 format!("{changed} recipient(s) due now")
             });
         }
         QueueCommand::Cancel { tenant, id } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            let changed = service.cancel_message(tenant.id, message_id(&id)?).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let changed = service
+                .messages()
+                .cancel_message(tenant.id, message_id(&id)?)
+                .await?;
             output.print(&ChangedView { changed }, || {
                 format!("{changed} recipient(s) cancelled")
             });

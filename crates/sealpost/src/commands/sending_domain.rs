@@ -42,13 +42,17 @@ pub async fn sending_domain(
 ) -> anyhow::Result<()> {
     match command {
         SendingDomainCommand::Add { tenant, domain } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            let added = service.add_sending_domain(tenant.id, &domain).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let added = service
+                .signing_domains()
+                .add_sending_domain(tenant.id, &domain)
+                .await?;
             print(output, &added.into());
         }
         SendingDomainCommand::List { tenant } => {
-            let tenant = service.find_tenant(&tenant).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
             let views: Vec<SendingDomainView> = service
+                .signing_domains()
                 .list_sending_domains(tenant.id)
                 .await?
                 .into_iter()
@@ -59,13 +63,19 @@ pub async fn sending_domain(
             });
         }
         SendingDomainCommand::Verify { tenant, domain } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            let proven = service.verify_sending_domain(tenant.id, &domain).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let proven = service
+                .signing_domains()
+                .verify_sending_domain(tenant.id, &domain)
+                .await?;
             print(output, &proven.into());
         }
         SendingDomainCommand::Remove { tenant, domain } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            service.delete_sending_domain(tenant.id, &domain).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            service
+                .signing_domains()
+                .delete_sending_domain(tenant.id, &domain)
+                .await?;
             output.print(&serde_json::json!({"removed": domain}), || {
                 format!("removed {domain}")
             });

@@ -37,13 +37,19 @@ pub async fn tenant(
 ) -> anyhow::Result<()> {
     match command {
         TenantCommand::Create { name, display_name } => {
-            let view = TenantView::from(service.create_tenant(&name, &display_name).await?);
+            let view = TenantView::from(
+                service
+                    .accounts()
+                    .create_tenant(&name, &display_name)
+                    .await?,
+            );
             output.print(&view, || {
                 format!("created tenant {} ({})", view.name, view.id)
             });
         }
         TenantCommand::List => {
             let views: Vec<TenantView> = service
+                .accounts()
                 .list_tenants()
                 .await?
                 .into_iter()
@@ -58,8 +64,9 @@ pub async fn tenant(
             });
         }
         TenantCommand::ApiKey { tenant, label } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            let view = NewApiKeyView::from(service.create_api_key(tenant.id, &label).await?);
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let view =
+                NewApiKeyView::from(service.accounts().create_api_key(tenant.id, &label).await?);
             output.print(&view, || {
                 format!(
                     "API key {} for {}:\n{}\nThis token is shown only now; store it safely.",
@@ -70,15 +77,16 @@ pub async fn tenant(
             });
         }
         TenantCommand::RevokeApiKey { tenant, key } => {
-            let tenant = service.find_tenant(&tenant).await?;
-            service.revoke_api_key(tenant.id, &key).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            service.accounts().revoke_api_key(tenant.id, &key).await?;
             output.print(&serde_json::json!({"revoked": key}), || {
                 format!("revoked API key {key}")
             });
         }
         TenantCommand::ApiKeys { tenant } => {
-            let tenant = service.find_tenant(&tenant).await?;
+            let tenant = service.accounts().find_tenant(&tenant).await?;
             let views: Vec<ApiKeyView> = service
+                .accounts()
                 .list_api_keys(tenant.id)
                 .await?
                 .into_iter()

@@ -60,8 +60,9 @@ pub async fn troubleshoot(
 ) -> anyhow::Result<ExitCode> {
     let (config, _resolver) = super::dns_setup(config, command.nameserver)?;
     let service = super::open_service(&config).await?;
-    let tenant = service.find_tenant(&command.tenant).await?;
+    let tenant = service.accounts().find_tenant(&command.tenant).await?;
     let result = service
+        .messages()
         .troubleshoot(tenant.id, &command.sender, command.mail_from.as_deref())
         .await?;
     let mut healthy = result.unsigned_reason.is_none() && result.dns.status() != Status::Error;
@@ -69,11 +70,13 @@ pub async fn troubleshoot(
         false => None,
         true => {
             let address = service
+                .mail_tester()
                 .send_test_mailing(tenant.id, &command.sender)
                 .await?;
             let deadline = Instant::now() + Duration::from_secs(command.wait);
             let report = loop {
                 let reports = service
+                    .mail_tester()
                     .checker_reports(tenant.id, Some(&address.token), 1)
                     .await?;
                 if let Some(report) = reports.into_iter().next() {

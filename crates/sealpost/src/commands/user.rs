@@ -53,7 +53,7 @@ pub async fn user(service: &Service, command: UserCommand, output: Output) -> an
             let password = password_from(&password_env)?;
             let (role, tenant_name) = match tenant {
                 Some(tenant) => {
-                    let tenant = service.find_tenant(&tenant).await?;
+                    let tenant = service.accounts().find_tenant(&tenant).await?;
                     (
                         UserRole::TenantAdmin(tenant.id),
                         Some(tenant.name.as_str().to_owned()),
@@ -61,7 +61,10 @@ pub async fn user(service: &Service, command: UserCommand, output: Output) -> an
                 }
                 None => (UserRole::Operator, None),
             };
-            let user = service.create_user(&email, role, &password).await?;
+            let user = service
+                .accounts()
+                .create_user(&email, role, &password)
+                .await?;
             let role_name = if tenant_name.is_some() {
                 "tenant_admin"
             } else {
@@ -82,7 +85,10 @@ pub async fn user(service: &Service, command: UserCommand, output: Output) -> an
             password_env,
         } => {
             let password = password_from(&password_env)?;
-            service.set_user_password(&email, &password).await?;
+            service
+                .accounts()
+                .set_user_password(&email, &password)
+                .await?;
             output.print(&serde_json::json!({"email": email}), || {
                 format!("new password set for {email}; its sessions were ended")
             });
@@ -99,9 +105,14 @@ pub async fn demo_admin(service: &Service, role: UserRole) -> anyhow::Result<(St
         UserRole::TenantAdmin(_) => "admin@demo.invalid",
     };
     let password = super::random_token();
-    match service.create_user(email, role, &password).await {
+    match service.accounts().create_user(email, role, &password).await {
         Ok(_) => {}
-        Err(ServiceError::Conflict(_)) => service.set_user_password(email, &password).await?,
+        Err(ServiceError::Conflict(_)) => {
+            service
+                .accounts()
+                .set_user_password(email, &password)
+                .await?
+        }
         Err(other) => return Err(other.into()),
     }
     Ok((email.to_owned(), password))

@@ -95,7 +95,7 @@ impl Delivery {
         outcome: AttemptOutcome,
         host: Option<String>,
     ) -> Record {
-        let clock = &self.service.clock;
+        let clock = &self.clock;
         let now = clock.now();
         let transition = after_attempt(
             message.route,
@@ -103,7 +103,7 @@ impl Delivery {
             claim.attempts + 1,
             now,
             message.expires_at,
-            &self.service.retry_policy,
+            &self.retry_policy,
         );
         let (result, reply) = match outcome {
             AttemptOutcome::Delivered { reply } => (AttemptResult::Delivered, reply),
@@ -145,8 +145,8 @@ impl Delivery {
                 )
             })
             .collect();
-        let recorded = self.service.store.finish_attempts(&batch).await?;
-        let metrics = &self.service.metrics;
+        let recorded = self.store.finish_attempts(&batch).await?;
+        let metrics = &self.metrics;
         for (record, recorded) in records.iter().zip(recorded) {
             if !recorded {
                 tracing::warn!(

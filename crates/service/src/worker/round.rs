@@ -65,10 +65,9 @@ impl Delivery {
     /// One round of delivery: claims up to a batch of due recipients for `owner` and delivers
     /// them. Returns how many recipients were claimed, so a caller can sleep when it is zero.
     pub async fn deliver_due(&self, owner: &str) -> Result<usize, ServiceError> {
-        let now = self.service.clock.now();
+        let now = self.clock.now();
         let lease_until = Timestamp(now.0 + self.node.lease_seconds);
         let claims = self
-            .service
             .store
             .claim_due(owner, now, lease_until, self.node.batch)
             .await?;
@@ -108,7 +107,7 @@ impl Delivery {
             {
                 read.collect(finished);
             }
-            let store = self.service.store.clone();
+            let store = self.store.clone();
             reading.spawn(async move {
                 let message = store.message(tenant, id).await?;
                 Ok(vec![(Arc::new(message), claims)])
@@ -152,7 +151,7 @@ impl Delivery {
     /// One SMTP transaction and the records of its outcomes.
     async fn deliver(&self, transaction: &Transaction) -> Result<Vec<Record>, ServiceError> {
         let Transaction { message, claims } = transaction;
-        let started = self.service.clock.now();
+        let started = self.clock.now();
         let envelope = match stored_envelope(message, claims) {
             Ok(envelope) => envelope,
             Err(cause) => return Ok(self.records_all(message, claims, started, &cause)),
@@ -160,7 +159,7 @@ impl Delivery {
         let report = match message.route {
             Route::Native => {
                 deliver_native(
-                    &self.service.resolver,
+                    &self.resolver,
                     &claims[0].domain,
                     &envelope,
                     &message.raw,
@@ -168,10 +167,15 @@ impl Delivery {
                 )
                 .await
             }
-            Route::Relay => match self.service.relay_credentials(message.tenant_id).await? {
+            Route::Relay => match self
+                .service()
+                .relays()
+                .relay_credentials(message.tenant_id)
+                .await?
+            {
                 Some((relay, password)) => {
                     deliver_relay(
-                        &self.service.resolver,
+                        &self.resolver,
                         &relay_config(&relay, &password),
                         &envelope,
                         &message.raw,

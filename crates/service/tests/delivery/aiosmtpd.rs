@@ -64,6 +64,7 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
     {
         let (service, delivery, tenant) = support::signing_service(store, &dns, sink.port).await;
         let accepted = service
+            .submissions()
             .submit(
                 tenant,
                 Submission {
@@ -84,7 +85,11 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
         // Nothing else is due now: the deferred recipient waits for its next attempt.
         assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 0);
 
-        let message = service.message(tenant, accepted.id).await.unwrap();
+        let message = service
+            .messages()
+            .message(tenant, accepted.id)
+            .await
+            .unwrap();
         let by_address = |address: &str| {
             message
                 .recipients
@@ -123,7 +128,11 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
             (55..=65).contains(&next),
             "first retry after a minute, got {next} s"
         );
-        let attempts = service.message_attempts(tenant, accepted.id).await.unwrap();
+        let attempts = service
+            .messages()
+            .message_attempts(tenant, accepted.id)
+            .await
+            .unwrap();
         assert_eq!(attempts.len(), 3);
         assert!(
             attempts
@@ -131,7 +140,7 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
                 .all(|attempt| attempt.host.as_deref() == Some("mx.receiver.test"))
         );
 
-        let metrics = service.metrics_text().await.unwrap();
+        let metrics = service.messages().metrics_text().await.unwrap();
         for line in [
             "sealpost_accepted_total{tenant=\"acme\"} 1",
             "sealpost_signed_total{tenant=\"acme\"} 1",

@@ -154,6 +154,7 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
         .unwrap();
     let (service, delivery, tenant) = support::signing_service(store, &dns, postfix.port).await;
     let accepted = service
+        .submissions()
         .submit(
             tenant,
             Submission {
@@ -169,7 +170,11 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
     assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 2);
     assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 0);
 
-    let message = service.message(tenant, accepted.id).await.unwrap();
+    let message = service
+        .messages()
+        .message(tenant, accepted.id)
+        .await
+        .unwrap();
     let by_address = |address: &str| {
         message
             .recipients

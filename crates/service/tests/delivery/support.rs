@@ -86,8 +86,9 @@ pub async fn signing_service(
     )
     .await
     .unwrap();
-    let tenant = service.create_tenant("acme", "").await.unwrap();
+    let tenant = service.accounts().create_tenant("acme", "").await.unwrap();
     let domain = service
+        .signing_domains()
         .add_signing_domain(tenant.id, "client.test", "workplace")
         .await
         .unwrap();
@@ -97,10 +98,12 @@ pub async fn signing_service(
         password: None,
     };
     service
+        .signing_domains()
         .import_key(tenant.id, domain.id, import)
         .await
         .unwrap();
     service
+        .signing_domains()
         .update_signing_domain(tenant.id, domain.id, Some(true), None)
         .await
         .unwrap();

@@ -116,6 +116,7 @@ pub async fn list(
     let token = Some(query.token.as_str()).filter(|token| !token.is_empty());
     let reports: Vec<ReportRow> = state
         .service
+        .mail_tester()
         .checker_reports(scope.tenant.id, token, LIST_LIMIT)
         .await?
         .iter()
@@ -141,7 +142,11 @@ pub async fn show(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let id: CheckerReportId = id.parse().map_err(|_| PageError::NotFound)?;
-    let report = state.service.checker_report(scope.tenant.id, id).await?;
+    let report = state
+        .service
+        .mail_tester()
+        .checker_report(scope.tenant.id, id)
+        .await?;
     let page = ReportPage {
         layout: Layout::tenant(&scope, "/checker", "Checker report"),
         row: row(&tenant_path(&scope), &report),
@@ -183,6 +188,7 @@ pub async fn send_test_mailing(
 ) -> Result<Response, PageError> {
     match state
         .service
+        .mail_tester()
         .send_test_mailing(scope.tenant.id, &form.sender)
         .await
     {

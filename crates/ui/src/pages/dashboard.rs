@@ -53,13 +53,13 @@ pub async fn home(
 ) -> Result<Response, PageError> {
     match session.user.role {
         UserRole::TenantAdmin(tenant) => {
-            let tenant = state.service.tenant(tenant).await?;
+            let tenant = state.service.accounts().tenant(tenant).await?;
             Ok(Redirect::to(&format!("/t/{}", tenant.name.as_str())).into_response())
         }
         UserRole::Operator => {
             let page = TenantsPage {
                 layout: Layout::plain(&session, "Tenants"),
-                tenants: state.service.list_tenants().await?,
+                tenants: state.service.accounts().list_tenants().await?,
             };
             render(StatusCode::OK, &page)
         }
@@ -83,18 +83,23 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
     let tenant = scope.tenant.id;
     let base = tenant_path(&scope);
     let domains = service
+        .signing_domains()
         .list_signing_domains(tenant)
         .await?
         .iter()
         .map(|domain| DomainRow::new(&base, domain))
         .collect();
     let mailings = service
+        .mailings()
         .list_mailings(tenant, RECENT)
         .await?
         .iter()
         .map(|status| MailingRow::new(&base, status))
         .collect();
-    let counts = service.delivery_figures(tenant, FIGURES_SECONDS).await?;
+    let counts = service
+        .messages()
+        .delivery_figures(tenant, FIGURES_SECONDS)
+        .await?;
     let total = counts.iter().map(|(_, count)| count).sum();
     let figures = counts
         .into_iter()
@@ -106,7 +111,7 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
         .collect();
     let page = DashboardPage {
         layout: Layout::tenant(&scope, "", "Dashboard"),
-        delivery: delivery_summary(&service.delivery_mode(tenant).await?),
+        delivery: delivery_summary(&service.relays().delivery_mode(tenant).await?),
         tenant: scope.tenant.clone(),
         base,
         domains,

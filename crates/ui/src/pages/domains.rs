@@ -152,6 +152,7 @@ async fn list_page(
     let base = tenant_path(scope);
     let domains = state
         .service
+        .signing_domains()
         .list_signing_domains(scope.tenant.id)
         .await?
         .iter()
@@ -183,6 +184,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     match state
         .service
+        .signing_domains()
         .add_signing_domain(scope.tenant.id, &form.domain, &form.selector)
         .await
     {
@@ -222,15 +224,18 @@ async fn domain_page(
     } = shown;
     let service = &state.service;
     let tenant = scope.tenant.id;
-    let domain = service.signing_domain(tenant, id).await?;
+    let domain = service.signing_domains().signing_domain(tenant, id).await?;
     let base = tenant_path(scope);
     let record = match domain.key {
-        Some(_) => Some(service.dns_record(tenant, id).await?),
+        Some(_) => Some(service.signing_domains().dns_record(tenant, id).await?),
         None => None,
     };
     let report = if query.check == "now" {
         Some(DnsReportView::from(
-            &service.check_signing_domain_dns(tenant, id).await?,
+            &service
+                .signing_domains()
+                .check_signing_domain_dns(tenant, id)
+                .await?,
         ))
     } else {
         None
@@ -241,7 +246,13 @@ async fn domain_page(
         .as_ref()
         .map(|key| format::time(key.created_at))
         .unwrap_or_default();
-    let proof = ProofView::of(&domain.domain, &service.list_sending_domains(tenant).await?);
+    let proof = ProofView::of(
+        &domain.domain,
+        &service
+            .signing_domains()
+            .list_sending_domains(tenant)
+            .await?,
+    );
     let row = DomainRow::new(&base, &domain);
     let page = DomainPage {
         layout: Layout::tenant(scope, "/domains", format!("Signing domain {}", row.domain)),
@@ -324,7 +335,12 @@ pub async fn generate_key(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let id = domain_id(&id)?;
-    match state.service.generate_key(scope.tenant.id, id).await {
+    match state
+        .service
+        .signing_domains()
+        .generate_key(scope.tenant.id, id)
+        .await
+    {
         Ok(_) => Ok(done(&scope, id, "generated")),
         Err(error) => refused(&state, &scope, id, error).await,
     }
@@ -341,7 +357,12 @@ pub async fn import_key(
         pem: &form.pem,
         password: Some(form.password.as_str()).filter(|password| !password.is_empty()),
     };
-    match state.service.import_key(scope.tenant.id, id, import).await {
+    match state
+        .service
+        .signing_domains()
+        .import_key(scope.tenant.id, id, import)
+        .await
+    {
         Ok(_) => Ok(done(&scope, id, "imported")),
         Err(error) => refused(&state, &scope, id, error).await,
     }
@@ -357,6 +378,7 @@ pub async fn set_active(
     let active = form.active == "true";
     match state
         .service
+        .signing_domains()
         .update_signing_domain(scope.tenant.id, id, Some(active), None)
         .await
     {

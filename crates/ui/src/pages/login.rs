@@ -67,7 +67,7 @@ fn login_page(
 
 pub async fn form(State(state): State<UiState>, headers: HeaderMap) -> Result<Response, PageError> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE)
-        && state.service.session(token).await?.is_some()
+        && state.service.accounts().session(token).await?.is_some()
     {
         return Ok(Redirect::to("/").into_response());
     }
@@ -82,6 +82,7 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     match state
         .service
+        .accounts()
         .sign_in(&form.email, &form.password, client.ip())
         .await
     {
@@ -117,7 +118,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        state.service.sign_out(token).await?;
+        state.service.accounts().sign_out(token).await?;
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(

@@ -169,16 +169,20 @@ async fn list_page(
     let tenant = scope.tenant.id;
     let base = tenant_path(scope);
     let mailings = service
+        .mailings()
         .list_mailings(tenant, LIST_LIMIT)
         .await?
         .iter()
         .map(|status| MailingRow::new(&base, status))
         .collect();
     let mut contacts = Vec::new();
-    for contact in service.list_contacts(tenant).await? {
+    for contact in service.mailings().list_contacts(tenant).await? {
         let id = contact.id.to_string();
         contacts.push(ContactOption {
-            sender_problem: service.sender_problem(tenant, &contact.email).await?,
+            sender_problem: service
+                .mailings()
+                .sender_problem(tenant, &contact.email)
+                .await?,
             label: format!("{} <{}>", contact.name, contact.email),
             chosen_sender: typed.is_some_and(|typed| typed.sender == id),
             chosen_recipient: typed.is_some_and(|typed| typed.recipients.contains(&id)),
@@ -215,7 +219,12 @@ pub async fn add_contact(
         name: form.name,
         email: form.email,
     };
-    match state.service.add_contact(scope.tenant.id, contact).await {
+    match state
+        .service
+        .mailings()
+        .add_contact(scope.tenant.id, contact)
+        .await
+    {
         Ok(_) => Ok(
             Redirect::to(&format!("{}/mailings?notice=contact", tenant_path(&scope)))
                 .into_response(),
@@ -246,7 +255,12 @@ pub async fn create(
         subject: fields.subject.clone(),
         body: fields.body.clone(),
     };
-    match state.service.create_mailing(scope.tenant.id, form).await {
+    match state
+        .service
+        .mailings()
+        .create_mailing(scope.tenant.id, form)
+        .await
+    {
         Ok(mailing) => Ok(Redirect::to(&format!(
             "{}/mailings/{}?notice=created",
             tenant_path(&scope),
@@ -273,7 +287,11 @@ async fn mailing_page(
     notice_code: &str,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let found = state.service.mailing_status(scope.tenant.id, id).await?;
+    let found = state
+        .service
+        .mailings()
+        .mailing_status(scope.tenant.id, id)
+        .await?;
     let base = tenant_path(scope);
     let mailing = &found.mailing;
     let recipients = mailing
@@ -351,7 +369,12 @@ pub async fn send(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let id = mailing_id(&id)?;
-    match state.service.send_mailing(scope.tenant.id, id).await {
+    match state
+        .service
+        .mailings()
+        .send_mailing(scope.tenant.id, id)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!(
             "{}/mailings/{id}?notice=sent",
             tenant_path(&scope)

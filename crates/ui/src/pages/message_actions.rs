@@ -83,7 +83,11 @@ pub async fn retry(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let id = message_id(&id)?;
-    let count = state.service.retry_message(scope.tenant.id, id).await?;
+    let count = state
+        .service
+        .messages()
+        .retry_message(scope.tenant.id, id)
+        .await?;
     Ok(back(&scope, id, Some(("retried", count))))
 }
 
@@ -93,6 +97,10 @@ pub async fn cancel(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let id = message_id(&id)?;
-    let count = state.service.cancel_message(scope.tenant.id, id).await?;
+    let count = state
+        .service
+        .messages()
+        .cancel_message(scope.tenant.id, id)
+        .await?;
     Ok(back(&scope, id, Some(("cancelled", count))))
 }

@@ -125,6 +125,7 @@ pub async fn list(
     let needle = filter.q.trim().to_lowercase();
     let messages = state
         .service
+        .messages()
         .recent_messages(scope.tenant.id, LIST_LIMIT)
         .await?
         .iter()
@@ -234,11 +235,11 @@ pub async fn show(
     let id: MessageId = id.parse().map_err(|_| PageError::NotFound)?;
     let service = &state.service;
     let tenant = scope.tenant.id;
-    let message = service.message(tenant, id).await?;
-    let attempts = service.message_attempts(tenant, id).await?;
+    let message = service.messages().message(tenant, id).await?;
+    let attempts = service.messages().message_attempts(tenant, id).await?;
     // The body is read once: the attempts need only the message's existence, and the
     // verification works on the source already read.
-    let report = service.verify_message(&message.raw).await?;
+    let report = service.submissions().verify_message(&message.raw).await?;
     let addresses: HashMap<_, _> = message
         .recipients
         .iter()

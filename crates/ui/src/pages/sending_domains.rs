@@ -220,8 +220,16 @@ async fn list_page(
 ) -> Result<Response, PageError> {
     let base = tenant_path(scope);
     let tenant = scope.tenant.id;
-    let known = state.service.list_sending_domains(tenant).await?;
-    let signing = state.service.list_signing_domains(tenant).await?;
+    let known = state
+        .service
+        .signing_domains()
+        .list_sending_domains(tenant)
+        .await?;
+    let signing = state
+        .service
+        .signing_domains()
+        .list_signing_domains(tenant)
+        .await?;
     let page = ListPage {
         layout: Layout::tenant(scope, "/sending-domains", "Sending domains"),
         domains: known
@@ -242,7 +250,11 @@ pub async fn list(
     scope: Scope,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let known = state.service.list_sending_domains(scope.tenant.id).await?;
+    let known = state
+        .service
+        .signing_domains()
+        .list_sending_domains(scope.tenant.id)
+        .await?;
     let outcome = Outcome {
         notice: notice(&query, &known),
         ..Outcome::default()
@@ -268,6 +280,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     match state
         .service
+        .signing_domains()
         .add_sending_domain(scope.tenant.id, form.domain.trim())
         .await
     {
@@ -311,9 +324,14 @@ pub async fn verify(
     Path((_, domain)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let tenant = scope.tenant.id;
-    let domain = state.service.sending_domain(tenant, &domain).await?;
+    let domain = state
+        .service
+        .signing_domains()
+        .sending_domain(tenant, &domain)
+        .await?;
     match state
         .service
+        .signing_domains()
         .verify_sending_domain(tenant, domain.domain.as_str())
         .await
     {
@@ -328,9 +346,14 @@ pub async fn delete(
     Path((_, domain)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let tenant = scope.tenant.id;
-    let domain = state.service.sending_domain(tenant, &domain).await?;
+    let domain = state
+        .service
+        .signing_domains()
+        .sending_domain(tenant, &domain)
+        .await?;
     state
         .service
+        .signing_domains()
         .delete_sending_domain(tenant, domain.domain.as_str())
         .await?;
     Ok(done(&scope, "deleted", &domain.domain))

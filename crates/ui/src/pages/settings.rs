@@ -114,7 +114,13 @@ async fn page(
 ) -> Result<Response, PageError> {
     let (relay_mode, fields) = match typed {
         Some(typed) => typed,
-        None => stored_fields(&state.service.delivery_mode(scope.tenant.id).await?),
+        None => stored_fields(
+            &state
+                .service
+                .relays()
+                .delivery_mode(scope.tenant.id)
+                .await?,
+        ),
     };
     let page = SettingsPage {
         layout: Layout::tenant(scope, "/settings/email", "Client settings: E-mail"),
@@ -154,7 +160,7 @@ pub async fn save(
 ) -> Result<Response, PageError> {
     let tenant = scope.tenant.id;
     let result = match form.mode.as_str() {
-        "native" => state.service.set_native_delivery(tenant).await,
+        "native" => state.service.relays().set_native_delivery(tenant).await,
         _ => match form.port.trim().parse::<u16>() {
             Ok(port) => {
                 let relay = RelayForm {
@@ -165,7 +171,11 @@ pub async fn save(
                     implicit_tls: form.use_ssl.is_some(),
                     tls_mode: &form.tls_mode,
                 };
-                state.service.set_relay_delivery(tenant, relay).await
+                state
+                    .service
+                    .relays()
+                    .set_relay_delivery(tenant, relay)
+                    .await
             }
             Err(_) => Err(ServiceError::Invalid {
                 field: "port",
@@ -181,7 +191,7 @@ pub async fn save(
         .into_response()),
         Err(error @ ServiceError::Invalid { .. }) => {
             let (status, message) = service_status(&error);
-            let stored = state.service.delivery_mode(tenant).await?;
+            let stored = state.service.relays().delivery_mode(tenant).await?;
             let typed = RelayFields {
                 host: form.host,
                 port: form.port,
@@ -210,7 +220,7 @@ pub async fn save(
 
 /// Tests the saved settings: connect, TLS, AUTH, QUIT, with no mail sent.
 pub async fn test(State(state): State<UiState>, scope: Scope) -> Result<Response, PageError> {
-    let outcome = match state.service.test_relay(scope.tenant.id).await {
+    let outcome = match state.service.relays().test_relay(scope.tenant.id).await {
         Ok(test) => Outcome {
             status: StatusCode::OK,
             notice: None,

@@ -117,6 +117,7 @@ async fn page(
     let mut suggestions: Vec<String> = Vec::new();
     for message in state
         .service
+        .messages()
         .recent_messages(tenant, SUGGESTIONS_FROM)
         .await?
     {
@@ -129,6 +130,7 @@ async fn page(
     } else {
         match state
             .service
+            .messages()
             .troubleshoot(tenant, &query.from, Some(query.mail_from.as_str()))
             .await
         {

@@ -83,6 +83,7 @@ async fn form_without_csrf_token_is_refused() {
     assert!(
         harness
             .service
+            .signing_domains()
             .list_signing_domains(harness.acme)
             .await
             .unwrap()
@@ -132,6 +133,7 @@ async fn tenant_admin_cannot_reach_another_tenant() {
     assert!(
         harness
             .service
+            .signing_domains()
             .list_sending_domains(harness.acme)
             .await
             .unwrap()
@@ -139,6 +141,7 @@ async fn tenant_admin_cannot_reach_another_tenant() {
     );
     let other_known = harness
         .service
+        .signing_domains()
         .list_sending_domains(harness.other)
         .await
         .unwrap();

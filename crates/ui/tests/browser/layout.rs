@@ -108,9 +108,17 @@ async fn pages(harness: &Harness) -> Vec<(&'static str, String)> {
             name: name.to_owned(),
             email: email.to_owned(),
         };
-        contacts.push(service.add_contact(harness.acme, form).await.unwrap().id);
+        contacts.push(
+            service
+                .mailings()
+                .add_contact(harness.acme, form)
+                .await
+                .unwrap()
+                .id,
+        );
     }
     let mailing = service
+        .mailings()
         .create_mailing(
             harness.acme,
             MailingForm {
@@ -122,8 +130,13 @@ async fn pages(harness: &Harness) -> Vec<(&'static str, String)> {
         )
         .await
         .unwrap();
-    let address = service.issue_test_address(harness.acme).await.unwrap();
+    let address = service
+        .mail_tester()
+        .issue_test_address(harness.acme)
+        .await
+        .unwrap();
     let report = service
+        .mail_tester()
         .receive_test_message(Arrival {
             recipients: &[address.address],
             received: sealpost_checker::Received {

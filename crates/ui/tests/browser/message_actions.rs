@@ -113,6 +113,7 @@ async fn deferred_mail_is_retried_and_cancelled_after_confirmation() {
     harness.shot("cancelled").await;
     let message = harness
         .service
+        .messages()
         .message(harness.acme, id.parse().unwrap())
         .await
         .unwrap();

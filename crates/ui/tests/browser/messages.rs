@@ -203,6 +203,7 @@ async fn troubleshooting_sends_a_test_mailing_and_the_report_appears() {
     let message = harness.received.messages().remove(0);
     harness
         .service
+        .mail_tester()
         .receive_test_message(sealpost_service::Arrival {
             recipients: &[address],
             received: sealpost_checker::Received {

@@ -112,6 +112,7 @@ async fn a_domain_is_proven_by_its_verification_record() {
     harness.shot("proven").await;
     let known = harness
         .service
+        .signing_domains()
         .list_sending_domains(harness.acme)
         .await
         .unwrap();
@@ -130,6 +131,7 @@ async fn a_domain_is_proven_by_its_verification_record() {
     assert!(
         harness
             .service
+            .signing_domains()
             .list_sending_domains(harness.acme)
             .await
             .unwrap()

@@ -127,16 +127,25 @@ impl Harness {
             spamd: None,
         }));
         let acme = service
+            .accounts()
             .create_tenant("acme", "Acme Facilities")
             .await
             .unwrap();
-        let other = service.create_tenant("other", "Other Corp").await.unwrap();
+        let other = service
+            .accounts()
+            .create_tenant("other", "Other Corp")
+            .await
+            .unwrap();
         for (email, role) in [
             (ACME_ADMIN, UserRole::TenantAdmin(acme.id)),
             (OTHER_ADMIN, UserRole::TenantAdmin(other.id)),
             (OPERATOR, UserRole::Operator),
         ] {
-            service.create_user(email, role, PASSWORD).await.unwrap();
+            service
+                .accounts()
+                .create_user(email, role, PASSWORD)
+                .await
+                .unwrap();
         }
         let worker = Delivery::new(service.clone(), delivery);
         tokio::spawn(async move {
@@ -357,6 +366,7 @@ impl Harness {
     pub async fn signing_domain(&self, tenant: TenantId) -> String {
         let domain = self
             .service
+            .signing_domains()
             .add_signing_domain(tenant, "client.test", "workplace")
             .await
             .unwrap();
@@ -366,10 +376,12 @@ impl Harness {
             password: None,
         };
         self.service
+            .signing_domains()
             .import_key(tenant, domain.id, import)
             .await
             .unwrap();
         self.service
+            .signing_domains()
             .update_signing_domain(tenant, domain.id, Some(true), None)
             .await
             .unwrap();
@@ -391,7 +403,12 @@ impl Harness {
             idempotency_key: None,
             source: sealpost_domain::SubmissionSource::Http,
         };
-        let accepted = self.service.submit(tenant, submission).await.unwrap();
+        let accepted = self
+            .service
+            .submissions()
+            .submit(tenant, submission)
+            .await
+            .unwrap();
         accepted.id.to_string()
     }
 

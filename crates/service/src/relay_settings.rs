@@ -7,7 +7,10 @@ use std::net::IpAddr;
 use sealpost_domain::{DeliveryMode, DomainName, RelaySettings, TenantId, TlsMode};
 use zeroize::Zeroizing;
 
-use crate::{Service, ServiceError};
+use sealpost_delivery::{ConnectionTest, test_relay_connection};
+
+use crate::worker::relay_config;
+use crate::{Relays, ServiceError};
 
 /// What a secret sealed for the relay is bound to, besides the tenant.
 const RELAY_PASSWORD: &str = "relay-password";
@@ -80,9 +83,9 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
     }
 }
 
-impl Service {
+impl Relays {
     pub async fn delivery_mode(&self, tenant: TenantId) -> Result<DeliveryMode, ServiceError> {
-        self.tenant(tenant).await?;
+        self.service().accounts().tenant(tenant).await?;
         Ok(self.store.delivery_mode(tenant).await?)
     }
 
@@ -90,7 +93,7 @@ impl Service {
         &self,
         tenant: TenantId,
     ) -> Result<DeliveryMode, ServiceError> {
-        self.tenant(tenant).await?;
+        self.service().accounts().tenant(tenant).await?;
         self.store
             .set_delivery_mode(tenant, &DeliveryMode::Native, None, self.clock.now())
             .await?;
@@ -145,5 +148,24 @@ impl Service {
             None => Zeroizing::new(String::new()),
         };
         Ok(Some((relay, password)))
+    }
+
+    /// Connects to the tenant's own mail server, negotiates TLS, authenticates and quits, with
+    /// a transcript whose secrets are redacted (SPEC S1.3). No mail is sent.
+    pub async fn test_relay(&self, tenant: TenantId) -> Result<ConnectionTest, ServiceError> {
+        self.service().accounts().tenant(tenant).await?;
+        let options = self.relay_test.as_ref().ok_or_else(|| {
+            ServiceError::Internal("relay tests are not configured on this node".into())
+        })?;
+        let (relay, password) = self
+            .relay_credentials(tenant)
+            .await?
+            // A state to change first (switch to the own mail server), not a bad request.
+            .ok_or_else(|| {
+                ServiceError::Conflict(
+                    "mode: the tenant does not use its own mail server".to_owned(),
+                )
+            })?;
+        Ok(test_relay_connection(&self.resolver, &relay_config(&relay, &password), options).await)
     }
 }

@@ -12,7 +12,7 @@ use sealpost_store::StoreError;
 
 use crate::compose::{Composition, compose};
 use crate::submit::Submission;
-use crate::{Service, ServiceError};
+use crate::{MailTester, ServiceError};
 
 /// A test address stops accepting mail this long after it was issued, so that a leaked address
 /// does not become a mailbox anyone can fill.
@@ -56,12 +56,7 @@ pub struct Arrival<'a> {
     pub received: Received<'a>,
 }
 
-impl Service {
-    pub fn with_checker(mut self, checker: Option<CheckerSettings>) -> Self {
-        self.checker = checker;
-        self
-    }
-
+impl MailTester {
     fn checker_settings(&self) -> Result<&CheckerSettings, ServiceError> {
         self.checker.as_ref().ok_or_else(|| {
             ServiceError::Conflict(
@@ -123,6 +118,8 @@ impl Service {
             message: error.to_string(),
         })?;
         let accepted = self
+            .service()
+            .submissions()
             .submit(
                 tenant,
                 Submission {
