@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use sealpost_queue::RetryPolicy;
-use sealpost_service::{Delivery, DeliveryNode, Service, Store, SystemClock, UnsignedPolicy};
+use sealpost_service::{Delivery, DeliveryNode, Service, SystemClock, UnsignedPolicy};
 use sealpost_smtpd::CancellationToken;
-use sealpost_store::StoreOptions;
+use sealpost_store::{Store, StoreOptions};
 use sealpost_vault::{MasterKey, Vault};
 use tokio::task::JoinHandle;
 

@@ -29,7 +29,6 @@ pub use mail_tester::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
 pub use relay_settings::RelayForm;
 pub use sealpost_domain::{Clock, SystemClock};
-pub use sealpost_store::{ApiKeyInfo, AttemptInfo, Store};
 pub use sending_domains::VerificationFailure;
 pub use signing::SignedMessage;
 pub use signing_domains::KeyImport;
@@ -46,6 +45,7 @@ use sealpost_delivery::RelayOptions;
 use sealpost_dns::Resolver;
 use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_queue::RetryPolicy;
+use sealpost_store::Store;
 use sealpost_vault::Vault;
 
 use crate::commit::CommitQueue;

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use sealpost_checker::Received;
 use sealpost_domain::{ContactId, Timestamp};
 use sealpost_service::{
-    Arrival, CheckerSettings, Clock, ContactForm, MailingForm, Service, ServiceError, Store,
+    Arrival, CheckerSettings, Clock, ContactForm, MailingForm, Service, ServiceError,
 };
-use sealpost_store::testing;
+use sealpost_store::{Store, testing};
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use pkcs1::der::Decode as _;
 use sealpost_domain::{TenantId, Timestamp};
-use sealpost_service::{Clock, KeyImport, Service, ServiceError, Store};
-use sealpost_store::testing;
+use sealpost_service::{Clock, KeyImport, Service, ServiceError};
+use sealpost_store::{Store, testing};
 use sealpost_vault::{ImportError, MasterKey, Vault};
 
 #[derive(Debug)]

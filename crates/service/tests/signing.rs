@@ -8,8 +8,8 @@ use sealpost_dkim::{Cause, DkimResult};
 use sealpost_dns::{Resolver, ResolverConfig};
 use sealpost_domain::SigningRecord;
 use sealpost_domain::{TenantId, Timestamp};
-use sealpost_service::{Clock, KeyImport, Service, ServiceError, Store};
-use sealpost_store::testing;
+use sealpost_service::{Clock, KeyImport, Service, ServiceError};
+use sealpost_store::{Store, testing};
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
 

@@ -1,7 +1,7 @@
 //! A message's status (SPEC S6.2, S8.1): its recipients, attempts and signing.
 
 use sealpost_domain::{MessageSummary, Recipient, SigningRecord};
-use sealpost_service::AttemptInfo;
+use sealpost_store::AttemptInfo;
 use serde::Serialize;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;

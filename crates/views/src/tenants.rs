@@ -2,7 +2,8 @@
 //! which is shown once.
 
 use sealpost_domain::Tenant;
-use sealpost_service::{ApiKeyInfo, NewApiKey};
+use sealpost_service::NewApiKey;
+use sealpost_store::ApiKeyInfo;
 use serde::Serialize;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;

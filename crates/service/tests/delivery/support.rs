@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use sealpost_dns::{Resolver, ResolverConfig};
 use sealpost_domain::{TenantId, Timestamp};
-use sealpost_service::{Clock, Delivery, DeliveryNode, KeyImport, Service, Store};
+use sealpost_service::{Clock, Delivery, DeliveryNode, KeyImport, Service};
+use sealpost_store::Store;
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
 

@@ -11,9 +11,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use sealpost_domain::{TenantId, UserRole};
-use sealpost_service::{
-    CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, Store, SystemClock,
-};
+use sealpost_service::{CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, SystemClock};
+use sealpost_store::Store;
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
 

@@ -3,8 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use sealpost_service::Store;
-use sealpost_store::testing;
+use sealpost_store::{Store, testing};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
