@@ -170,3 +170,38 @@ impl From<UnsealError> for ServiceError {
         Self::Internal(error.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a cause of its own, as a store error wrapping a driver error is.
+    #[derive(Debug, thiserror::Error)]
+    #[error("the query failed")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn an_internal_error_keeps_its_source_and_logs_the_whole_chain_once() {
+        let io = std::io::Error::other("connection reset");
+        let error = ServiceError::Internal(Outer(io).into());
+        assert_eq!(error.to_string(), "internal error: the query failed");
+        assert_eq!(
+            error.chain(),
+            "internal error: the query failed: connection reset"
+        );
+        let ServiceError::Internal(inner) = &error else {
+            unreachable!("made as an internal error above");
+        };
+        assert!(inner.downcast_ref::<Outer>().is_some());
+    }
+
+    #[test]
+    fn a_store_error_stays_the_source_of_an_internal_error() {
+        let error = ServiceError::from(StoreError::Corrupt("state: \"lost\"".to_owned()));
+        let ServiceError::Internal(inner) = &error else {
+            panic!("a corrupt row is an internal error, not {error:?}");
+        };
+        assert!(inner.downcast_ref::<StoreError>().is_some());
+        assert_eq!(error.kind(), ErrorKind::Internal);
+    }
+}
