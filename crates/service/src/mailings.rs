@@ -1,10 +1,13 @@
 //! Contacts and mailings (SPEC S6): a sender contact whose domain must be an active signing
 //! domain of the tenant, recipient contacts, a subject and a body; "Send message" turns the
-//! mailing into one queued message, and its per-recipient delivery state is the mailing's
+//! mailing into one queued message per recipient contact, so that no recipient sees the
+//! others' addresses, and each recipient's delivery state in its message is the mailing's
 //! status.
 
 use sealpost_dkim::Mailbox;
-use sealpost_domain::{Contact, ContactId, Mailing, MailingId, MessageSummary, TenantId};
+use sealpost_domain::{
+    Contact, ContactId, Mailing, MailingId, MessageSummary, Recipient, TenantId,
+};
 use sealpost_store::StoreError;
 
 use crate::compose::{Composition, compose};
@@ -28,12 +31,32 @@ pub struct MailingForm {
     pub body: String,
 }
 
-/// A mailing with the queued message it became (without its body), whose recipients carry the
-/// delivery status.
+/// A mailing with the queued messages it became (without their bodies): one per recipient
+/// contact, whose recipient carries that contact's delivery status.
 #[derive(Debug, Clone)]
 pub struct MailingStatus {
     pub mailing: Mailing,
-    pub message: Option<MessageSummary>,
+    /// Each recipient contact that has its queued message, in the mailing's order.
+    pub messages: Vec<(ContactId, MessageSummary)>,
+}
+
+impl MailingStatus {
+    /// The queued message that went to `contact`, once the mailing was sent.
+    pub fn message_to(&self, contact: &Contact) -> Option<&MessageSummary> {
+        self.messages
+            .iter()
+            .find(|(id, _)| *id == contact.id)
+            .map(|(_, message)| message)
+    }
+
+    /// The delivery state of `contact` in its message. A mailing sent before mailings went out
+    /// per recipient has one message for all, so the recipient is found by its address.
+    pub fn delivery_to(&self, contact: &Contact) -> Option<&Recipient> {
+        self.message_to(contact)?
+            .recipients
+            .iter()
+            .find(|recipient| recipient.address.eq_ignore_ascii_case(&contact.email))
+    }
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
@@ -168,9 +191,11 @@ impl Mailings {
         Ok(mailing)
     }
 
-    /// "Send message": composes the mailing, signs and commits it like any submission, and
-    /// records the queued message. The mailing's id is the idempotency key, so a second click,
-    /// or a retry after a crash between the commit and the record, returns the same message.
+    /// "Send message": composes one message per recipient contact, signs and commits each
+    /// like any submission, and records each recipient's queued message. Every message is keyed
+    /// by the mailing and its contact, so a second click, or a retry after a crash part-way
+    /// through, returns the messages already queued and queues only those still missing: no
+    /// contact receives the mailing twice.
     pub async fn send_mailing(
         &self,
         tenant: TenantId,
@@ -185,38 +210,29 @@ impl Mailings {
         if let Some(problem) = self.sender_problem(tenant, &mailing.sender.email).await? {
             return Err(invalid("sender", problem));
         }
-        let raw = compose(&Composition {
-            from: mailbox_with_name(&mailing.sender),
-            to: mailing.recipients.iter().map(mailbox_with_name).collect(),
-            subject: mailing.subject.clone(),
-            text: Some(mailing.body.clone()),
-            ..Composition::default()
-        })
-        .map_err(|error| invalid("mailing", error.to_string()))?;
-        let accepted = self
-            .service()
-            .submissions()
-            .submit(
-                tenant,
-                Submission {
-                    mail_from: mailing.sender.email.clone(),
-                    recipients: mailing
-                        .recipients
-                        .iter()
-                        .map(|contact| contact.email.clone())
-                        .collect(),
-                    raw,
-                    idempotency_key: Some(crate::idempotency_key(
-                        &format!("mailing:{id}"),
-                        id.to_string().as_bytes(),
-                    )?),
-                    source: sealpost_domain::SubmissionSource::Mailing,
-                },
-            )
-            .await?;
-        self.store
-            .mark_mailing_sent(tenant, id, accepted.id, self.clock.now())
-            .await?;
+        // Every message is composed before any is queued, so that a mailing that cannot be
+        // composed for one recipient goes to none.
+        let mut submissions = Vec::with_capacity(mailing.recipients.len());
+        for contact in &mailing.recipients {
+            submissions.push((contact.id, recipient_submission(&mailing, contact)?));
+        }
+        let mut first = None;
+        for (contact, submission) in submissions {
+            let accepted = self
+                .service()
+                .submissions()
+                .submit(tenant, submission)
+                .await?;
+            self.store
+                .record_mailing_message(tenant, id, contact, accepted.id)
+                .await?;
+            first.get_or_insert(accepted.id);
+        }
+        if let Some(first) = first {
+            self.store
+                .mark_mailing_sent(tenant, id, first, self.clock.now())
+                .await?;
+        }
         self.mailing_status(tenant, id).await
     }
 
@@ -226,11 +242,17 @@ impl Mailings {
         id: MailingId,
     ) -> Result<MailingStatus, ServiceError> {
         let mailing = self.store.mailing(tenant, id).await.map_err(not_found)?;
-        let message = match mailing.message_id {
-            Some(message) => Some(self.store.message_summary(tenant, message).await?),
-            None => None,
-        };
-        Ok(MailingStatus { mailing, message })
+        let mut messages: Vec<(ContactId, MessageSummary)> = Vec::new();
+        for (contact, message) in self.store.mailing_messages(tenant, id).await? {
+            // A mailing sent before mailings went out per recipient names one message for
+            // all its recipients; it is read once.
+            let summary = match messages.iter().find(|(_, known)| known.id == message) {
+                Some((_, known)) => known.clone(),
+                None => self.store.message_summary(tenant, message).await?,
+            };
+            messages.push((contact, summary));
+        }
+        Ok(MailingStatus { mailing, messages })
     }
 
     /// The tenant's newest mailings with their status, newest first.
@@ -252,6 +274,27 @@ fn not_found(error: StoreError) -> ServiceError {
         StoreError::NotFound => ServiceError::NotFound("mailing"),
         other => other.into(),
     }
+}
+
+/// The message of a mailing to one recipient contact: only that contact in `To:` and in the
+/// envelope, keyed by the mailing and the contact.
+fn recipient_submission(mailing: &Mailing, contact: &Contact) -> Result<Submission, ServiceError> {
+    let raw = compose(&Composition {
+        from: mailbox_with_name(&mailing.sender),
+        to: vec![mailbox_with_name(contact)],
+        subject: mailing.subject.clone(),
+        text: Some(mailing.body.clone()),
+        ..Composition::default()
+    })
+    .map_err(|error| invalid("mailing", error.to_string()))?;
+    let key = format!("mailing:{}:{}", mailing.id, contact.id);
+    Ok(Submission {
+        mail_from: mailing.sender.email.clone(),
+        recipients: vec![contact.email.clone()],
+        raw,
+        idempotency_key: Some(crate::idempotency_key(&key, key.as_bytes())?),
+        source: sealpost_domain::SubmissionSource::Mailing,
+    })
 }
 
 /// `Name <address>` for the From and To headers; compose quotes and encodes the name.

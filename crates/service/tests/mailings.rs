@@ -258,7 +258,11 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
             .send_mailing(tenant, mailing.id)
             .await
             .unwrap();
-        let message = status.message.expect("the queued message");
+        assert_eq!(status.messages.len(), 1);
+        let message = status
+            .message_to(&recipient)
+            .expect("the queued message")
+            .clone();
         assert_eq!(message.recipients.len(), 1);
         assert_eq!(message.recipients[0].address, "tech@receiver.example");
         assert!(matches!(
@@ -290,6 +294,70 @@ async fn contacts_and_mailings_refuse_bad_input_with_the_reason() {
                 .await
                 .unwrap()
                 .is_empty()
+        );
+
+        // A mailing to three contacts is three messages, each with only its own recipient.
+        let mut three = Vec::new();
+        for name in ["ann", "bob", "cyd"] {
+            let email = format!("{name}@receiver.example");
+            three.push(
+                service
+                    .mailings()
+                    .add_contact(tenant, contact(name, &email))
+                    .await
+                    .unwrap(),
+            );
+        }
+        let ids = three.iter().map(|contact| contact.id).collect();
+        let mailing = service
+            .mailings()
+            .create_mailing(tenant, form(Some(sender.id), ids))
+            .await
+            .unwrap();
+        let status = service
+            .mailings()
+            .send_mailing(tenant, mailing.id)
+            .await
+            .unwrap();
+        assert_eq!(status.messages.len(), 3);
+        for contact in &three {
+            let message = status.message_to(contact).expect("a message per contact");
+            let addresses: Vec<&str> = message
+                .recipients
+                .iter()
+                .map(|recipient| recipient.address.as_str())
+                .collect();
+            assert_eq!(addresses, [contact.email.as_str()]);
+            let head = String::from_utf8_lossy(&message.head).into_owned();
+            let to = format!("To: \"{}\" <{}>\r\n", contact.name, contact.email);
+            assert!(head.contains(&to), "{head}");
+            for others in three.iter().filter(|other| other.id != contact.id) {
+                assert!(!head.contains(&others.email), "{head}");
+            }
+            assert_eq!(
+                status.delivery_to(contact).map(|recipient| recipient.state),
+                Some(sealpost_domain::RecipientState::Queued)
+            );
+        }
+        let distinct: std::collections::HashSet<_> = status
+            .messages
+            .iter()
+            .map(|(_, message)| message.id)
+            .collect();
+        assert_eq!(distinct.len(), 3);
+        assert!(matches!(
+            service.mailings().send_mailing(tenant, mailing.id).await,
+            Err(ServiceError::Conflict(_))
+        ));
+        assert_eq!(
+            service
+                .mailings()
+                .mailing_status(tenant, mailing.id)
+                .await
+                .unwrap()
+                .messages
+                .len(),
+            3
         );
     }
 }

@@ -90,6 +90,20 @@ async fn a_mailing_keeps_its_recipients_in_order_and_is_sent_once() {
             .mark_mailing_sent(globex, mailing.id, message, Timestamp(NOW + 1))
             .await;
         assert!(matches!(marked, Ok(false)), "another tenant cannot mark it");
+        let recorded = store
+            .record_mailing_message(globex, mailing.id, first.id, message)
+            .await;
+        assert!(
+            matches!(recorded, Ok(false)),
+            "another tenant cannot record a recipient's message"
+        );
+        assert!(
+            store
+                .mailing_messages(acme, mailing.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(store.list_contacts(acme).await.unwrap().len(), 3);
     }
 }

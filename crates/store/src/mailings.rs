@@ -1,6 +1,6 @@
 //! Contacts and mailings (SPEC S6). A mailing is written with its recipients in one
-//! transaction, and marked sent at most once, so a repeated "Send message" cannot queue a
-//! second copy.
+//! transaction; each recipient records its own queued message at most once, and the mailing
+//! is marked sent at most once, so a repeated "Send message" cannot queue a second copy.
 
 use sealpost_domain::{Contact, ContactId, Mailing, MailingId, MessageId, TenantId, Timestamp};
 
@@ -192,8 +192,52 @@ impl Store {
         })
     }
 
-    /// Records the queued message of a mailing; false when it already had one, so a second
-    /// send is detected rather than recorded.
+    /// Records the queued message of one recipient of a mailing; false when the recipient
+    /// already had one (or the mailing is not the tenant's), so a repeated send is detected
+    /// rather than recorded.
+    pub async fn record_mailing_message(
+        &self,
+        tenant: TenantId,
+        id: MailingId,
+        contact: ContactId,
+        message: MessageId,
+    ) -> Result<bool, StoreError> {
+        let updated = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE mailing_recipients SET message_id = $1 \
+                 WHERE mailing_id = $2 AND contact_id = $3 AND message_id IS NULL \
+                 AND mailing_id IN (SELECT id FROM mailings WHERE tenant_id = $4)",
+            )
+            .bind(message)
+            .bind(id)
+            .bind(contact)
+            .bind(tenant)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// Each recipient contact of a mailing that has its queued message, with that message, in
+    /// the mailing's order of recipients.
+    pub async fn mailing_messages(
+        &self,
+        tenant: TenantId,
+        id: MailingId,
+    ) -> Result<Vec<(ContactId, MessageId)>, StoreError> {
+        let sql = "SELECT r.contact_id, r.message_id FROM mailing_recipients r \
+                   JOIN mailings m ON m.id = r.mailing_id \
+                   WHERE m.tenant_id = $1 AND r.mailing_id = $2 AND r.message_id IS NOT NULL \
+                   ORDER BY r.position";
+        let rows: Vec<(ContactId, MessageId)> = with_pool!(self, pool => {
+            sqlx::query_as(sql).bind(tenant).bind(id).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Records that a mailing was sent, with its first recipient's message; false when it was
+    /// already marked, so a second send is detected rather than recorded.
     pub async fn mark_mailing_sent(
         &self,
         tenant: TenantId,

@@ -1,5 +1,6 @@
 //! Contacts and mailings over the API (SPEC S6, S8.1): the same calls the UI makes. A mailing
-//! is created, then sent; its status is the delivery state of each recipient.
+//! is created, then sent as one message per recipient contact (each with only its own
+//! recipient in `To:`); its status is the delivery state of each recipient in its message.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -176,7 +177,9 @@ pub async fn show(
     Ok(Json((&status).into()))
 }
 
-/// "Send message": queues the mailing once; a second send is a 409.
+/// "Send message": queues one message per recipient contact, each with only that contact in
+/// `To:`, keyed by the mailing and the contact, so no contact is sent the mailing twice; a
+/// second send is a 409.
 #[utoipa::path(post, path = "/api/v1/mailings/{id}/send", tag = "mailings",
     security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 202, body = MailingView), (status = 404, body = ErrorBody),

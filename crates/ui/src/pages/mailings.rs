@@ -1,7 +1,8 @@
 //! Mailings (SPEC S6): the tenant's contacts, a mailing composed from a sender contact,
 //! recipient contacts, a subject and a body, "Send message", and the status of each recipient
-//! with its next attempt or the reason it failed. A sender whose domain is not an active
-//! signing domain is refused with the reason, by the service.
+//! with its next attempt or the reason it failed and a link to its own message (each recipient
+//! is sent one of its own). A sender whose domain is not an active signing domain is refused
+//! with the reason, by the service.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -9,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{ContactId, MailingId};
 use sealpost_service::{ContactForm, MailingForm, MailingStatus, ServiceError};
+use sealpost_views::mailings::{MailingProgress, delivered_count};
 use serde::Deserialize;
 
 use crate::UiState;
@@ -76,6 +78,7 @@ struct RecipientStatus {
     state_class: &'static str,
     next_attempt: String,
     reason: String,
+    message_href: Option<String>,
 }
 
 #[derive(Template)]
@@ -88,7 +91,9 @@ struct MailingPage {
     body: String,
     created: String,
     sent: Option<String>,
-    message_href: Option<String>,
+    status: &'static str,
+    status_class: &'static str,
+    delivered: usize,
     recipients: Vec<RecipientStatus>,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -137,22 +142,24 @@ pub struct NewContact {
 }
 
 fn status_of(status: &MailingStatus) -> (&'static str, &'static str) {
-    match &status.message {
-        None => ("draft", "wait"),
-        Some(message) => {
-            let state = crate::pages::messages::overall(message);
-            (state.as_str(), format::state_class(state))
-        }
-    }
+    let progress = MailingProgress::of(status);
+    let class = match progress {
+        MailingProgress::Draft | MailingProgress::InProgress => "wait",
+        MailingProgress::Delivered => "ok",
+        MailingProgress::PartlyDelivered => "warning",
+        MailingProgress::Failed => "bad",
+    };
+    (progress.words(), class)
 }
 
 fn notice(code: &str) -> Option<&'static str> {
     match code {
         "contact" => Some("Contact added."),
         "created" => Some("Mailing created. Check it, then press Send message."),
-        "sent" => {
-            Some("The message was accepted for delivery. Refresh to see each recipient's status.")
-        }
+        "sent" => Some(
+            "A message to each recipient was accepted for delivery. Refresh to see each \
+             recipient's status.",
+        ),
         _ => None,
     }
 }
@@ -294,17 +301,15 @@ async fn mailing_page(
         .await?;
     let base = tenant_path(scope);
     let mailing = &found.mailing;
+    let (progress, progress_class) = status_of(&found);
     let recipients = mailing
         .recipients
         .iter()
         .map(|contact| {
-            let queued = found.message.as_ref().and_then(|message| {
-                message
-                    .recipients
-                    .iter()
-                    .find(|recipient| recipient.address.eq_ignore_ascii_case(&contact.email))
-            });
-            match queued {
+            let message_href = found
+                .message_to(contact)
+                .map(|message| format!("{base}/messages/{}", message.id));
+            match found.delivery_to(contact) {
                 Some(recipient) => RecipientStatus {
                     name: contact.name.clone(),
                     address: contact.email.clone(),
@@ -316,6 +321,7 @@ async fn mailing_page(
                         .map(format::time)
                         .unwrap_or_default(),
                     reason: recipient.last_reply.clone().unwrap_or_default(),
+                    message_href,
                 },
                 None => RecipientStatus {
                     name: contact.name.clone(),
@@ -324,6 +330,7 @@ async fn mailing_page(
                     state_class: "wait",
                     next_attempt: String::new(),
                     reason: String::new(),
+                    message_href,
                 },
             }
         })
@@ -336,9 +343,9 @@ async fn mailing_page(
         body: mailing.body.clone(),
         created: format::time(mailing.created_at),
         sent: mailing.sent_at.map(format::time),
-        message_href: mailing
-            .message_id
-            .map(|message| format!("{base}/messages/{message}")),
+        status: progress,
+        status_class: progress_class,
+        delivered: delivered_count(&found),
         recipients,
         notice: notice(notice_code),
         error,

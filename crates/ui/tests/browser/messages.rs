@@ -1,5 +1,7 @@
-//! Mailings end to end: a sender refused with the reason, a mailing sent, its recipients
-//! reaching "sent" on refresh, its message verifying with DKIM; then the troubleshooting
+//! Mailings end to end: a sender refused with the reason, a mailing sent as one message per
+//! recipient (each with only its own address), its recipients reaching "sent" on refresh, a
+//! second send queueing nothing, a cancelled recipient making it "partly delivered", its
+//! messages verifying with DKIM; then the troubleshooting
 //! screen, a test mailing refused from an unproven domain and sent from a proven one, and the
 //! checker's report of it.
 
@@ -81,6 +83,15 @@ async fn mailing_is_sent_and_its_message_verifies() {
     harness.shot("compose").await;
     harness.click("#create-mailing").await;
     assert!(harness.text("#notice").await.contains("Send message"));
+    assert_eq!(harness.text("#mailing-status").await, "draft");
+    let mailing_path = harness.current_path().await;
+    let csrf = harness
+        .wait_for("input[name=csrf]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
     harness.click("#send-mailing").await;
     assert!(
         harness
@@ -97,23 +108,80 @@ async fn mailing_is_sent_and_its_message_verifies() {
     assert!(recipients.contains("deferred"), "{recipients}");
     assert!(recipients.contains("451 4.7.1 greylisted"), "{recipients}");
     assert!(recipients.contains(" UTC"), "{recipients}");
+    assert_eq!(harness.text("#mailing-status").await, "in progress");
     harness.shot("recipients-status").await;
 
-    harness.click("#message-link").await;
+    // Sending the same mailing again (a second click from an old page) queues nothing.
+    let cookie = harness.session_cookie().await;
+    let send = format!("{mailing_path}/send");
+    let again = harness
+        .raw_post(&send, &cookie, &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(again, 409);
+
+    // Each recipient was sent a message of its own: only its own address in To:, no other
+    // recipient's anywhere in it, no Cc or Bcc. The greylisted one has not arrived yet.
+    let everyone = [
+        "ann@receiver.test",
+        "bob@receiver.test",
+        "later@receiver.test",
+    ];
+    let mut arrived = Vec::new();
+    for message in harness.received.messages() {
+        let text = String::from_utf8_lossy(&message).into_owned();
+        let head = text.split("\r\n\r\n").next().unwrap().to_owned();
+        let named: Vec<&str> = everyone
+            .into_iter()
+            .filter(|address| text.contains(address))
+            .collect();
+        assert_eq!(named.len(), 1, "{text}");
+        let to: Vec<&str> = head
+            .lines()
+            .filter(|line| line.starts_with("To:"))
+            .collect();
+        assert_eq!(to.len(), 1, "{head}");
+        assert!(to[0].contains(named[0]), "{head}");
+        assert!(
+            !head.contains("\nCc:") && !head.contains("\nBcc:"),
+            "{head}"
+        );
+        arrived.push(named[0]);
+    }
+    arrived.sort_unstable();
+    assert_eq!(arrived, ["ann@receiver.test", "bob@receiver.test"]);
+
+    // The greylisted recipient's own message waits; its stored source names only it.
+    let later = message_href(&harness, "later@receiver.test").await;
+    let ann = message_href(&harness, "ann@receiver.test").await;
+    assert_ne!(later, ann);
+    harness.goto(&later).await;
     assert_eq!(harness.text("#message-status").await, "deferred");
+    let raw = harness.text("#raw").await;
+    assert!(
+        raw.contains("To: \"Greylisted\" <later@receiver.test>"),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("ann@receiver.test") && !raw.contains("bob@receiver.test"),
+        "{raw}"
+    );
+
+    harness.goto(&ann).await;
+    assert_eq!(harness.text("#message-status").await, "sent");
     assert!(harness.text("#attempts").await.contains("250"));
     assert_eq!(harness.text("#dkim-result").await, "pass");
     assert!(harness.text("#dkim").await.contains("verified"));
     assert!(harness.text("#signing").await.contains("d=client.test"));
     assert!(harness.text("#raw").await.contains("DKIM-Signature:"));
-    assert_eq!(harness.received.count(), 1);
+    assert_eq!(harness.received.count(), 2);
     harness.scroll_to("#dkim").await;
     harness.shot("message-dkim-pass").await;
 
     harness.goto("/t/acme/messages").await;
     harness.fill("#filter-q", "4711").await;
     harness.click("#filter").await;
-    assert!(harness.text("#messages").await.contains("Work order 4711"));
+    let messages = harness.text("#messages").await;
+    assert_eq!(messages.matches("Work order 4711").count(), 3, "{messages}");
     harness.goto("/t/acme").await;
     assert!(
         harness
@@ -127,7 +195,46 @@ async fn mailing_is_sent_and_its_message_verifies() {
         "{figures}"
     );
     harness.shot("dashboard").await;
+
+    // The greylisted recipient is given up on: delivered to two of three is "partly
+    // delivered", not "failed".
+    harness.goto(&later).await;
+    harness.click_in_page("#cancel summary").await;
+    harness.click("#cancel-confirm").await;
+    harness.goto(&mailing_path).await;
+    assert_eq!(harness.text("#mailing-status").await, "partly delivered");
+    assert!(
+        harness
+            .text("#mailing-delivered")
+            .await
+            .contains("delivered to 2 of 3")
+    );
+    harness.shot("mailing-partly-delivered").await;
+    harness.goto("/t/acme/mailings").await;
+    assert!(
+        harness.text("#mailings").await.contains("partly delivered"),
+        "{}",
+        harness.text("#mailings").await
+    );
     harness.finish().await;
+}
+
+/// The address of the message that went to `recipient`, from the mailing page's recipients.
+async fn message_href(harness: &Harness, recipient: &str) -> String {
+    let href = harness
+        .browser
+        .execute(
+            "for (const row of document.querySelectorAll('#mailing-recipients tbody tr'))
+               if (row.textContent.includes(arguments[0]))
+                 return row.querySelector('a.message-link').getAttribute('href');
+             return null;",
+            vec![recipient.into()],
+        )
+        .await
+        .unwrap();
+    href.as_str()
+        .unwrap_or_else(|| panic!("no message link for {recipient}"))
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

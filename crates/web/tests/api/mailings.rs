@@ -185,3 +185,124 @@ async fn the_mail_tester_and_troubleshooting_say_what_is_missing() {
         );
     }
 }
+
+/// A mailing to three contacts is three messages, each with only its own recipient in `To:`
+/// and in its envelope, none naming the others (no Cc or Bcc either); sending it again queues
+/// nothing more; its status summarises the three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailing_sends_each_recipient_a_message_of_its_own() {
+    let dns = fixture_key_dns().await;
+    let directory = tempfile::tempdir().unwrap();
+    for store in sealpost_store::testing::fresh_stores(directory.path()).await {
+        let app = app_with_dns(store, dns.addr()).await;
+        let token = tenant_token(&app, "acme").await;
+        let domain_path = add_domain_with_fixture_key(&app, &token).await;
+        let activate = json!({"active": true});
+        let (status, activated) = call(
+            &app,
+            Method::PATCH,
+            &domain_path,
+            Some(&token),
+            Some(activate),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{activated}");
+        let mut contacts = Vec::new();
+        for (name, email) in [
+            ("Facilities", "facilities@client.test"),
+            ("Ann", "ann@receiver.test"),
+            ("Bob", "bob@receiver.test"),
+            ("Cyd", "cyd@receiver.test"),
+        ] {
+            let body = json!({"name": name, "email": email});
+            let (status, contact) = call(
+                &app,
+                Method::POST,
+                "/api/v1/contacts",
+                Some(&token),
+                Some(body),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{contact}");
+            contacts.push(contact);
+        }
+        let body = json!({"sender": contacts[0]["id"],
+            "recipients": [contacts[1]["id"], contacts[2]["id"], contacts[3]["id"]],
+            "subject": "Work order 4711", "body": "The boiler is fixed."});
+        let (status, mailing) = call(
+            &app,
+            Method::POST,
+            "/api/v1/mailings",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{mailing}");
+        assert_eq!(mailing["status"], "draft");
+        let send = format!("/api/v1/mailings/{}/send", mailing["id"].as_str().unwrap());
+        let (status, sent) = call(&app, Method::POST, &send, Some(&token), None).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+        assert_eq!(sent["state"], "sent");
+        assert_eq!(sent["status"], "in_progress");
+        assert_eq!(sent["delivered"], 0);
+
+        let recipients = sent["recipients"].as_array().unwrap();
+        assert_eq!(recipients.len(), 3);
+        let mut message_ids = Vec::new();
+        for (index, recipient) in recipients.iter().enumerate() {
+            let contact = &contacts[index + 1];
+            assert_eq!(recipient["contact"]["id"], contact["id"]);
+            assert_eq!(recipient["delivery"]["state"], "queued", "{recipient}");
+            let id = recipient["message_id"].as_str().unwrap().to_owned();
+            let path = format!("/api/v1/messages/{id}");
+            let (_, message) = call(&app, Method::GET, &path, Some(&token), None).await;
+            let addresses: Vec<&str> = message["recipients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|recipient| recipient["address"].as_str().unwrap())
+                .collect();
+            assert_eq!(addresses, [contact["email"].as_str().unwrap()]);
+            let (status, source) = raw_text(&app, &format!("{path}/raw"), &token).await;
+            assert_eq!(status, StatusCode::OK);
+            let to = format!(
+                "\r\nTo: \"{}\" <{}>\r\n",
+                contact["name"].as_str().unwrap(),
+                contact["email"].as_str().unwrap()
+            );
+            assert!(source.contains(&to), "{source}");
+            for other in contacts[1..]
+                .iter()
+                .filter(|other| other["id"] != contact["id"])
+            {
+                let address = other["email"].as_str().unwrap();
+                assert!(!source.contains(address), "{address} in {source}");
+            }
+            for field in ["\r\nCc:", "\r\nBcc:"] {
+                assert!(!source.contains(field), "{field} in {source}");
+            }
+            message_ids.push(id);
+        }
+        message_ids.sort();
+        message_ids.dedup();
+        assert_eq!(message_ids.len(), 3, "a message per recipient");
+
+        // Sending again is refused and queues nothing.
+        let (status, again) = call(&app, Method::POST, &send, Some(&token), None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{again}");
+        let (_, messages) = call(&app, Method::GET, "/api/v1/messages", Some(&token), None).await;
+        assert_eq!(messages.as_array().unwrap().len(), 3, "{messages}");
+
+        // Every recipient cancelled: delivered to none.
+        for id in &message_ids {
+            let cancel = format!("/api/v1/messages/{id}/cancel");
+            let (status, _) = call(&app, Method::POST, &cancel, Some(&token), None).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let show = format!("/api/v1/mailings/{}", mailing["id"].as_str().unwrap());
+        let (_, shown) = call(&app, Method::GET, &show, Some(&token), None).await;
+        assert_eq!(shown["status"], "failed", "{shown}");
+        let (_, listed) = call(&app, Method::GET, "/api/v1/mailings", Some(&token), None).await;
+        assert_eq!(listed[0]["status"], "failed", "{listed}");
+    }
+}
