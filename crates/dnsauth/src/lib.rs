@@ -5,6 +5,7 @@
 
 pub mod dkim_record;
 pub mod dmarc;
+pub mod doctor;
 pub mod finding;
 pub mod mx;
 pub mod report;
