@@ -26,6 +26,6 @@ pub struct CheckerReportRecord {
     pub helo: String,
     pub mail_from: String,
     pub score: f32,
-    /// The report document (`sealpost_checker::document::ReportDocument`) as JSON.
+    /// The report document (`sealpost_mail_tester::document::ReportDocument`) as JSON.
     pub report: String,
 }

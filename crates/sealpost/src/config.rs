@@ -77,7 +77,7 @@ pub struct Delivery {
 
 impl Default for Delivery {
     fn default() -> Self {
-        let policy = sealpost_queue::RetryPolicy::default();
+        let policy = sealpost_retry_policy::RetryPolicy::default();
         Self {
             enabled: true,
             remote_port: 25,

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sealpost_checker::Received;
+use sealpost_mail_tester::Received;
 use sealpost_service::{Arrival, Service, ServiceError};
 use sealpost_smtpd::{
     BackendError, Identity, Mode, ReceivedEnvelope, Rejection, SmtpdConfig, SubmissionBackend,

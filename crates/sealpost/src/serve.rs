@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use sealpost_queue::RetryPolicy;
+use sealpost_retry_policy::RetryPolicy;
 use sealpost_service::{Delivery, DeliveryNode, Service, SystemClock, UnsignedPolicy};
 use sealpost_smtpd::CancellationToken;
 use sealpost_store::{Store, StoreOptions};

@@ -41,10 +41,10 @@ pub use worker::{Delivery, DeliveryNode};
 use std::ops::Deref;
 use std::sync::Arc;
 
-use sealpost_delivery::RelayOptions;
+use sealpost_delivery::{HeloName, RelayOptions};
 use sealpost_dns::Resolver;
 use sealpost_dnsauth::report::PlatformSpf;
-use sealpost_queue::RetryPolicy;
+use sealpost_retry_policy::RetryPolicy;
 use sealpost_store::Store;
 use sealpost_vault::Vault;
 
@@ -71,8 +71,9 @@ pub struct Context {
     /// The platform's SPF facts; without them the SPF check says the platform is not set up.
     platform: Option<PlatformSpf>,
     retry_policy: RetryPolicy,
-    /// The EHLO name and timeouts of relay connection tests, from the node's settings.
-    relay_test: Option<RelayOptions>,
+    /// The EHLO name and timeouts of relay connection tests, from the node's settings (until
+    /// they are given, `localhost` and the default timeouts).
+    relay_test: RelayOptions,
     metrics: Metrics,
     unsigned_policy: UnsignedPolicy,
     commits: CommitQueue,
@@ -176,7 +177,9 @@ impl Service {
             signers: SignerCache::default(),
             platform: None,
             retry_policy: RetryPolicy::default(),
-            relay_test: None,
+            relay_test: RelayOptions::new(
+                HeloName::new("localhost").expect("localhost is a valid EHLO name"),
+            ),
             metrics: Metrics::default(),
             unsigned_policy: UnsignedPolicy::default(),
             sign_in_limit: SignInLimit::default(),
@@ -224,10 +227,9 @@ impl Service {
         self
     }
 
-    /// The EHLO name and timeouts of relay connection tests; a node without them cannot test
-    /// a tenant's own mail server.
+    /// The EHLO name and timeouts of relay connection tests, from the node's settings.
     pub fn with_relay_test(mut self, options: RelayOptions) -> Self {
-        self.configure().relay_test = Some(options);
+        self.configure().relay_test = options;
         self
     }
 

@@ -2,8 +2,8 @@
 //! analysis and storage of what arrives at them, and the closed-loop test mailing (S7.3) that
 //! goes out through the normal path (signing, queue, native delivery or the tenant's relay).
 
-use sealpost_checker::Received;
-use sealpost_checker::document::ReportDocument;
+use sealpost_mail_tester::Received;
+use sealpost_mail_tester::document::ReportDocument;
 use sealpost_domain::{
     CheckerAddress, CheckerReportId, CheckerReportRecord, DomainName, MessageId, TenantId,
     Timestamp,
@@ -189,7 +189,7 @@ impl MailTester {
         }
         let now = self.clock.now();
         let received = arrival.received;
-        let report = sealpost_checker::analyse(&self.resolver, &received, now).await;
+        let report = sealpost_mail_tester::analyse(&self.resolver, &received, now).await;
         let report = self.add_spam_filter(report, received.message).await;
         let document = ReportDocument::from(&report);
         let json = serde_json::to_string(&document)
@@ -227,9 +227,9 @@ impl MailTester {
     /// costs the report its spam-filter check, not the report itself: the check says why.
     async fn add_spam_filter(
         &self,
-        mut report: sealpost_checker::Report,
+        mut report: sealpost_mail_tester::Report,
         message: &[u8],
-    ) -> sealpost_checker::Report {
+    ) -> sealpost_mail_tester::Report {
         let Some(spamd) = self
             .checker
             .as_ref()
@@ -240,7 +240,7 @@ impl MailTester {
         let verdict = spamd
             .check(message)
             .await
-            .map(|answer| sealpost_checker::SpamVerdict {
+            .map(|answer| sealpost_mail_tester::SpamVerdict {
                 score: answer.score,
                 threshold: answer.threshold,
                 rules: answer
@@ -265,6 +265,32 @@ impl MailTester {
             .into_iter()
             .map(|record| self.report(record))
             .collect()
+    }
+
+    /// One page of the tenant's reports, newest first, with how many match in all; with a
+    /// token only that test address's, with a search those whose MAIL FROM, HELO name or
+    /// client address contains it.
+    pub async fn checker_report_page(
+        &self,
+        tenant: TenantId,
+        token: Option<&str>,
+        search: Option<&str>,
+        request: &PageRequest,
+    ) -> Result<Page<CheckerReport>, ServiceError> {
+        let page = self
+            .store
+            .checker_report_page(tenant, token, search, request)
+            .await?;
+        let reports = page
+            .items
+            .into_iter()
+            .map(|record| self.report(record))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items: reports,
+            total: page.total,
+            next: page.next,
+        })
     }
 
     pub async fn checker_report(

@@ -154,9 +154,6 @@ impl Relays {
     /// a transcript whose secrets are redacted (SPEC S1.3). No mail is sent.
     pub async fn test_relay(&self, tenant: TenantId) -> Result<ConnectionTest, ServiceError> {
         self.service().accounts().tenant(tenant).await?;
-        let options = self.relay_test.as_ref().ok_or_else(|| {
-            ServiceError::Internal("relay tests are not configured on this node".into())
-        })?;
         let (relay, password) = self
             .relay_credentials(tenant)
             .await?
@@ -166,6 +163,6 @@ impl Relays {
                     "mode: the tenant does not use its own mail server".to_owned(),
                 )
             })?;
-        Ok(test_relay_connection(&self.resolver, &relay_config(&relay, &password), options).await)
+        Ok(test_relay_connection(&self.resolver, &relay_config(&relay, &password), &self.relay_test).await)
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sealpost_checker::Received;
+use sealpost_mail_tester::Received;
 use sealpost_domain::{ContactId, Timestamp};
 use sealpost_service::{
     Arrival, CheckerSettings, Clock, ContactForm, MailingForm, Service, ServiceError,

@@ -1,6 +1,6 @@
 //! The mail tester's test address and the report of a message that arrived at it (SPEC S4).
 
-use sealpost_checker::document::ReportDocument;
+use sealpost_mail_tester::document::ReportDocument;
 use sealpost_service::{CheckerReport, TestAddress};
 use serde::Serialize;
 #[cfg(feature = "openapi")]

@@ -6,8 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sealpost_checker::document::ReportDocument;
-use sealpost_checker::{Received, analyse};
+use sealpost_mail_tester::document::ReportDocument;
+use sealpost_mail_tester::{Received, analyse};
 
 use crate::output::Output;
 

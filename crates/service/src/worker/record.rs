@@ -3,7 +3,7 @@
 
 use sealpost_delivery::{Cause, DeliveryReport, FailureKind, RecipientResult};
 use sealpost_domain::{AttemptId, AttemptResult, QueuedMessage, RecipientState, Timestamp};
-use sealpost_queue::{AttemptOutcome, after_attempt};
+use sealpost_retry_policy::{AttemptOutcome, after_attempt};
 use sealpost_store::{AttemptRecord, Claim, RecipientUpdate};
 
 use super::Delivery;

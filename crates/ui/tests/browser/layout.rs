@@ -139,7 +139,7 @@ async fn pages(harness: &Harness) -> Vec<(&'static str, String)> {
         .mail_tester()
         .receive_test_message(Arrival {
             recipients: &[address.address],
-            received: sealpost_checker::Received {
+            received: sealpost_mail_tester::Received {
                 message: b"From: hello@client.test\r\nTo: x@checker.test\r\nSubject: Problems\r\n\r\nHello\r\n",
                 client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
                 helo: "mta.platform.test",

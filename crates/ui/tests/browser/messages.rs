@@ -313,7 +313,7 @@ async fn troubleshooting_sends_a_test_mailing_and_the_report_appears() {
         .mail_tester()
         .receive_test_message(sealpost_service::Arrival {
             recipients: &[address],
-            received: sealpost_checker::Received {
+            received: sealpost_mail_tester::Received {
                 message: &message,
                 client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
                 helo: "mta.platform.test",
