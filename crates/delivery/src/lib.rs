@@ -9,18 +9,21 @@
 
 mod capabilities;
 mod command;
+mod connect_error;
 mod data;
 mod envelope;
 mod mx;
 mod native;
 mod options;
 mod outcome;
+mod probe;
 mod relay;
 mod reply;
 mod session;
 mod tls;
 mod transcript;
 
+pub use connect_error::ConnectProblem;
 pub use data::MessageError;
 pub use envelope::{Envelope, EnvelopeError, HeloName};
 pub use native::deliver_native;
@@ -28,6 +31,7 @@ pub use options::{NativeOptions, Password, RelayConfig, RelayOptions, Timeouts};
 pub use outcome::{
     Cause, DeliveryReport, Failure, FailureKind, RecipientOutcome, RecipientResult, Stage,
 };
+pub use probe::{ProbeFailure, probe_smtp};
 pub use relay::{ConnectionTest, deliver_relay, test_relay_connection};
 pub use reply::{EnhancedStatus, Reply};
 /// The tenant's STARTTLS policy, as the settings store it.

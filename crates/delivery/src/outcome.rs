@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::connect_error::ConnectProblem;
 use crate::data::MessageError;
 use crate::reply::Reply;
 use crate::tls::TlsInfo;
@@ -65,8 +66,13 @@ pub enum Cause {
     Reply(Reply),
     /// The server did not answer, or the connection did not open, within this time.
     Timeout(Duration),
-    /// The connection was refused, reset or closed by the server.
-    Connection(String),
+    /// The connection to this address did not open (refused, no answer, no route).
+    Connect {
+        address: SocketAddr,
+        problem: ConnectProblem,
+    },
+    /// The connection broke off in the middle of the conversation.
+    Connection(ConnectProblem),
     /// The server sent something that is not SMTP.
     Protocol(String),
     /// The TLS handshake failed, or the relay's certificate was not trusted.
@@ -118,6 +124,7 @@ impl Cause {
             // confused server that a later attempt may not meet.
             Self::Reply(_) => FailureKind::Temporary,
             Self::Timeout(_)
+            | Self::Connect { .. }
             | Self::Connection(_)
             | Self::Protocol(_)
             | Self::Tls(_)
@@ -143,7 +150,8 @@ impl fmt::Display for Cause {
         match self {
             Self::Reply(reply) => write!(formatter, "the server replied {reply}"),
             Self::Timeout(limit) => write!(formatter, "no answer within {limit:?}"),
-            Self::Connection(error) => write!(formatter, "connection failed: {error}"),
+            Self::Connect { address, problem } => formatter.write_str(&problem.opening(*address)),
+            Self::Connection(problem) => write!(formatter, "{problem}"),
             Self::Protocol(error) => write!(formatter, "{error}"),
             Self::Tls(error) => write!(formatter, "TLS failed: {error}"),
             Self::TlsNotOffered => {
@@ -219,7 +227,11 @@ impl Failure {
 impl fmt::Display for Failure {
     /// The message shown to people, such as "RCPT TO: the server replied 550 5.1.1 No such user".
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}: {}", self.stage, self.cause)
+        match &self.cause {
+            // A sentence of its own that names the address; "connect:" would add nothing.
+            Cause::Connect { .. } => write!(formatter, "{}", self.cause),
+            _ => write!(formatter, "{}: {}", self.stage, self.cause),
+        }
     }
 }
 
@@ -345,7 +357,14 @@ mod tests {
         check(reply("554 no service\r\n"), Permanent);
         check(reply("250 odd place for success\r\n"), Temporary);
         check(Cause::Timeout(Duration::from_secs(1)), Temporary);
-        check(Cause::Connection("reset".into()), Temporary);
+        check(Cause::Connection(ConnectProblem::Reset), Temporary);
+        check(
+            Cause::Connect {
+                address: "127.0.0.1:9".parse().unwrap(),
+                problem: ConnectProblem::Refused,
+            },
+            Temporary,
+        );
         check(Cause::Protocol("garbage".into()), Temporary);
         check(Cause::Tls("bad record".into()), Temporary);
         check(Cause::TlsNotOffered, Temporary);

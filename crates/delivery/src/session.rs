@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::capabilities::{Capabilities, Mechanism};
 use crate::command::{self, Command};
+use crate::connect_error::ConnectProblem;
 use crate::data;
 use crate::envelope::{Envelope, HeloName};
 use crate::options::{Password, Timeouts};
@@ -391,7 +392,9 @@ impl<'t> Session<'t> {
         let limit = self.timeouts.command;
         match tokio::time::timeout(limit, self.stream.write_all(bytes)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(self.fail(stage, Cause::Connection(error.to_string()))),
+            Ok(Err(error)) => {
+                Err(self.fail(stage, Cause::Connection(ConnectProblem::from_io(&error))))
+            }
             Err(_) => Err(self.fail(stage, Cause::Timeout(limit))),
         }
     }
@@ -425,10 +428,10 @@ impl<'t> Session<'t> {
             let mut chunk = [0u8; READ_CHUNK];
             match self.stream.read(&mut chunk).await {
                 Ok(0) => {
-                    return Err(Cause::Connection("the server closed the connection".into()));
+                    return Err(Cause::Connection(ConnectProblem::Closed));
                 }
                 Ok(count) => self.buffer.extend_from_slice(&chunk[..count]),
-                Err(error) => return Err(Cause::Connection(error.to_string())),
+                Err(error) => return Err(Cause::Connection(ConnectProblem::from_io(&error))),
             }
         }
     }
@@ -453,14 +456,15 @@ pub(crate) async fn connect(
     transcript: &mut Transcript,
 ) -> Result<TcpStream, Failure> {
     transcript.note(format!("connecting to {host} [{address}]"));
-    let cause = match tokio::time::timeout(limit, TcpStream::connect(address)).await {
+    let problem = match tokio::time::timeout(limit, TcpStream::connect(address)).await {
         Ok(Ok(stream)) => {
             transcript.note("connected");
             return Ok(stream);
         }
-        Ok(Err(error)) => Cause::Connection(error.to_string()),
-        Err(_) => Cause::Timeout(limit),
+        Ok(Err(error)) => ConnectProblem::from_io(&error),
+        Err(_) => ConnectProblem::NoAnswer(limit),
     };
+    let cause = Cause::Connect { address, problem };
     let failure = Failure::new(Stage::Connect, cause);
     transcript.note(failure.to_string());
     Err(failure)

@@ -5,8 +5,8 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use sealpost_delivery::{
-    Cause, DeliveryReport, FailureKind, MessageError, NativeOptions, RecipientResult, Stage,
-    Timeouts, deliver_native,
+    Cause, ConnectProblem, DeliveryReport, FailureKind, MessageError, NativeOptions,
+    RecipientResult, Stage, Timeouts, deliver_native,
 };
 use sealpost_testdns::Zone;
 
@@ -196,7 +196,23 @@ async fn a_refused_connection_is_temporary() {
     .await;
 
     let failure = assert_failed(&report, Stage::Connect, FailureKind::Temporary);
-    assert!(matches!(failure.cause, Cause::Connection(_)), "{failure:?}");
+    assert!(
+        matches!(
+            failure.cause,
+            Cause::Connect {
+                problem: ConnectProblem::Refused,
+                ..
+            }
+        ),
+        "{failure:?}"
+    );
+    assert_eq!(
+        failure.to_string(),
+        format!(
+            "Nothing accepts connections at 127.0.0.1 port {port} (connection refused): check \
+             the host, the port and the firewall"
+        )
+    );
     assert_eq!(report.host.as_deref(), Some("mx.example.test"));
 }
 
