@@ -30,7 +30,7 @@ pub use ids::{
     ApiKeyId, AttemptId, CheckerReportId, ContactId, KeyId, MailingId, MessageId, RecipientId,
     SigningDomainId, TenantId, UserId,
 };
-pub use mailing::{Contact, Mailing};
+pub use mailing::{Contact, Mailing, MailingProgress};
 pub use message::{
     AttemptResult, IdempotencyKey, MessageSummary, QueuedMessage, Recipient, RecipientState, Route,
     SubmissionSource,

@@ -6,6 +6,7 @@ use sealpost_domain::{
     CheckerAddress, CheckerReportId, CheckerReportRecord, MessageId, TenantId, Timestamp,
 };
 
+use crate::paging::{Cursor, Page, PageRequest, like_pattern};
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
@@ -64,6 +65,15 @@ impl TryFrom<ReportRow> for CheckerReportRecord {
 macro_rules! report_columns {
     () => {
         "id, token, tenant_id, received_at, client_ip, helo, mail_from, score, report"
+    };
+}
+
+/// The tenant's reports (`$1`), of one token (`$2`) and matching a pattern (`$3`) when given.
+macro_rules! report_filter {
+    () => {
+        "tenant_id = $1 AND ($2 IS NULL OR token = $2) \
+         AND ($3 IS NULL OR lower(mail_from) LIKE $3 ESCAPE '\\' \
+              OR lower(helo) LIKE $3 ESCAPE '\\' OR client_ip LIKE $3 ESCAPE '\\')"
     };
 }
 
@@ -159,23 +169,62 @@ impl Store {
         token: Option<&str>,
         limit: u32,
     ) -> Result<Vec<CheckerReportRecord>, StoreError> {
+        let page = self
+            .checker_report_page(tenant, token, None, &PageRequest::first(limit))
+            .await?;
+        Ok(page.items)
+    }
+
+    /// One page of the tenant's reports, newest first, with how many match in all: with a
+    /// token only that address's, with a search those whose MAIL FROM, HELO name or client
+    /// address contains it (ignoring ASCII case).
+    pub async fn checker_report_page(
+        &self,
+        tenant: TenantId,
+        token: Option<&str>,
+        search: Option<&str>,
+        request: &PageRequest,
+    ) -> Result<Page<CheckerReportRecord>, StoreError> {
         let sql = concat!(
             "SELECT ",
             report_columns!(),
-            " FROM checker_reports WHERE tenant_id = $1 \
-             AND ($2 IS NULL OR token = $2) ORDER BY received_at DESC, id DESC LIMIT $3"
+            " FROM checker_reports WHERE ",
+            report_filter!(),
+            " AND ($4 IS NULL OR received_at < $4 OR (received_at = $4 AND id < $5)) \
+             ORDER BY received_at DESC, id DESC LIMIT $6"
         );
-        let rows: Vec<ReportRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
+        let count_sql = concat!(
+            "SELECT COUNT(*) FROM checker_reports WHERE ",
+            report_filter!()
+        );
+        let pattern = like_pattern(search);
+        let (after_at, after_id) = request.time_key();
+        let (rows, total): (Vec<ReportRow>, i64) = with_pool!(self, pool => {
+            let rows = sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(token)
-                .bind(i64::from(limit))
+                .bind(pattern.as_deref())
+                .bind(after_at)
+                .bind(after_id)
+                .bind(request.fetch())
                 .fetch_all(pool)
-                .await?
+                .await?;
+            let (total,): (i64,) = sqlx::query_as(count_sql)
+                .bind(tenant)
+                .bind(token)
+                .bind(pattern.as_deref())
+                .fetch_one(pool)
+                .await?;
+            (rows, total)
         });
-        rows.into_iter()
+        let reports = rows
+            .into_iter()
             .map(CheckerReportRecord::try_from)
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::cut(reports, request, total, |report| Cursor::Time {
+            at: report.received_at.0,
+            id: report.id.to_string(),
+        }))
     }
 
     pub async fn checker_report(

@@ -101,6 +101,7 @@ impl Store {
                 Store::Postgres(pool)
             }
         };
+        store.fill_missing_subjects().await?;
         Ok(store)
     }
 }

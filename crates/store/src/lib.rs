@@ -8,13 +8,16 @@ mod claims;
 mod connect;
 mod delivery_settings;
 mod figures;
+mod mailing_lists;
 mod mailings;
 mod message_rows;
 mod outcomes;
+mod paging;
 mod queue;
 mod rows;
 mod sending_domains;
 mod signing_domains;
+mod subjects;
 mod summaries;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
@@ -23,7 +26,10 @@ mod users;
 
 pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
+pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
+pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
+pub use summaries::MessageFilter;
 pub use tenants::ApiKeyInfo;
 
 use sqlx::{PgPool, SqlitePool};
@@ -135,6 +141,8 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod list_tests;
 #[cfg(test)]
 mod mailing_tests;
 #[cfg(test)]

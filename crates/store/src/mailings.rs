@@ -4,10 +4,12 @@
 
 use sealpost_domain::{Contact, ContactId, Mailing, MailingId, MessageId, TenantId, Timestamp};
 
+use crate::mailing_lists::MailingFilter;
+use crate::paging::PageRequest;
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
-struct ContactRow {
+pub(crate) struct ContactRow {
     id: ContactId,
     tenant_id: TenantId,
     name: String,
@@ -45,6 +47,7 @@ macro_rules! contact_columns {
         "id, tenant_id, name, email, created_at"
     };
 }
+pub(crate) use contact_columns;
 
 impl Store {
     /// Adds a contact; `Duplicate` when the tenant already has one with this address and
@@ -139,20 +142,10 @@ impl Store {
         tenant: TenantId,
         limit: u32,
     ) -> Result<Vec<Mailing>, StoreError> {
-        let sql = "SELECT id FROM mailings WHERE tenant_id = $1 \
-                   ORDER BY created_at DESC, id DESC LIMIT $2";
-        let ids: Vec<(MailingId,)> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
-                .bind(tenant)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
-        });
-        let mut mailings = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            mailings.push(self.mailing(tenant, id).await?);
-        }
-        Ok(mailings)
+        let page = self
+            .mailing_page(tenant, &MailingFilter::default(), &PageRequest::first(limit))
+            .await?;
+        Ok(page.items)
     }
 
     pub async fn mailing(&self, tenant: TenantId, id: MailingId) -> Result<Mailing, StoreError> {

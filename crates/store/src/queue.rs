@@ -8,6 +8,7 @@ use sealpost_domain::{IdempotencyKey, MessageId, QueuedMessage, Recipient, Tenan
 use crate::message_rows::{
     MessageRow, RecipientRow, SigningColumns, message_columns, message_from_rows,
 };
+use crate::subjects::subject_of;
 use crate::{Store, StoreError, with_pool};
 
 /// Appends a delivery event (the UI and later webhooks read these) inside the caller's
@@ -53,9 +54,10 @@ impl Store {
                 sqlx::query(
                     "INSERT INTO messages (id, tenant_id, mail_from, raw, size, signed, \
                      signing_domain, signing_selector, unsigned_code, unsigned_reason, route, \
-                     source, idempotency_key, idempotency_hash, accepted_at, expires_at) \
+                     source, idempotency_key, idempotency_hash, accepted_at, expires_at, \
+                     subject) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16)",
+                     $16, $17)",
                 )
                 .bind(message.id)
                 .bind(message.tenant_id)
@@ -73,6 +75,7 @@ impl Store {
                 .bind(message.idempotency_key.as_ref().map(IdempotencyKey::request_hash))
                 .bind(message.accepted_at.0)
                 .bind(message.expires_at.0)
+                .bind(subject_of(&message.raw))
                 .execute(&mut *transaction)
                 .await
                 .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;

@@ -1,11 +1,13 @@
-//! Messages as lists show them: two queries for a whole page (the messages without their bodies,
-//! then all their recipients), so a list never reads message sources or asks once per message.
+//! Messages as lists show them: a page in three queries (the messages without their bodies,
+//! their count, then all their recipients), so a list never reads message sources or asks once
+//! per message, and its filters and search run in the database over every message.
 
 use std::collections::HashMap;
 
-use sealpost_domain::{MessageId, MessageSummary, Recipient, TenantId, Timestamp};
+use sealpost_domain::{MessageId, MessageSummary, Recipient, RecipientState, TenantId, Timestamp};
 
 use crate::message_rows::{FactColumns, MessageFacts, RecipientRow};
+use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders};
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
@@ -57,6 +59,31 @@ fn summary(row: SummaryRow, recipients: Vec<Recipient>) -> Result<MessageSummary
     })
 }
 
+/// Which of a tenant's messages a list shows: those with a recipient in `state`, whose
+/// Subject, MAIL FROM or a recipient's address contains `search` (ignoring ASCII case), and
+/// accepted at or after `since`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageFilter {
+    pub state: Option<RecipientState>,
+    pub search: Option<String>,
+    pub since: Option<Timestamp>,
+}
+
+/// The filter of [`MessageFilter`] over `messages m`: `$2` state, `$3` LIKE pattern, `$4`
+/// since; each is NULL when not asked for.
+macro_rules! message_filter {
+    () => {
+        "m.tenant_id = $1 \
+         AND ($2 IS NULL OR EXISTS (SELECT 1 FROM recipients s \
+              WHERE s.message_id = m.id AND s.state = $2)) \
+         AND ($3 IS NULL OR lower(m.subject) LIKE $3 ESCAPE '\\' \
+              OR lower(m.mail_from) LIKE $3 ESCAPE '\\' \
+              OR EXISTS (SELECT 1 FROM recipients a WHERE a.message_id = m.id \
+                         AND lower(a.address) LIKE $3 ESCAPE '\\')) \
+         AND ($4 IS NULL OR m.accepted_at >= $4)"
+    };
+}
+
 impl Store {
     /// The tenant's newest messages, newest first, without their bodies.
     pub async fn recent_messages(
@@ -64,28 +91,115 @@ impl Store {
         tenant: TenantId,
         limit: u32,
     ) -> Result<Vec<MessageSummary>, StoreError> {
+        let page = self
+            .message_page(
+                tenant,
+                &MessageFilter::default(),
+                &PageRequest::first(limit),
+            )
+            .await?;
+        Ok(page.items)
+    }
+
+    /// One page of the tenant's messages that pass `filter`, newest first, without their
+    /// bodies, with how many pass it in all: three queries whatever the page's size.
+    pub async fn message_page(
+        &self,
+        tenant: TenantId,
+        filter: &MessageFilter,
+        request: &PageRequest,
+    ) -> Result<Page<MessageSummary>, StoreError> {
         let sql = concat!(
             "SELECT ",
             summary_columns!(),
-            " FROM messages WHERE tenant_id = $1 ORDER BY accepted_at DESC, id DESC LIMIT $2"
+            " FROM messages m WHERE ",
+            message_filter!(),
+            " AND ($5 IS NULL OR m.accepted_at < $5 OR (m.accepted_at = $5 AND m.id < $6)) \
+             ORDER BY m.accepted_at DESC, m.id DESC LIMIT $7"
+        );
+        let count_sql = concat!("SELECT COUNT(*) FROM messages m WHERE ", message_filter!());
+        let state = filter.state.map(|state| state.as_str());
+        let pattern = like_pattern(filter.search.as_deref());
+        let since = filter.since.map(|since| since.0);
+        let (after_at, after_id) = request.time_key();
+        let (rows, total): (Vec<SummaryRow>, i64) = with_pool!(self, pool => {
+            let rows = sqlx::query_as(sql)
+                .bind(tenant)
+                .bind(state)
+                .bind(pattern.as_deref())
+                .bind(since)
+                .bind(after_at)
+                .bind(after_id)
+                .bind(request.fetch())
+                .fetch_all(pool)
+                .await?;
+            let (total,): (i64,) = sqlx::query_as(count_sql)
+                .bind(tenant)
+                .bind(state)
+                .bind(pattern.as_deref())
+                .bind(since)
+                .fetch_one(pool)
+                .await?;
+            (rows, total)
+        });
+        let summaries = self.with_recipients(tenant, rows).await?;
+        Ok(Page::cut(summaries, request, total, |message| {
+            Cursor::Time {
+                at: message.accepted_at.0,
+                id: message.id.to_string(),
+            }
+        }))
+    }
+
+    /// The tenant's messages with these ids, without their bodies, in no particular order;
+    /// ids of other tenants' messages are not found.
+    pub async fn message_summaries(
+        &self,
+        tenant: TenantId,
+        ids: &[MessageId],
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                summary_columns!(),
+                " FROM messages WHERE tenant_id = $1 AND id IN ({})"
+            ),
+            placeholders(2, ids.len())
         );
         let rows: Vec<SummaryRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
-                .bind(tenant)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await?
         });
-        let recipients_sql = "SELECT message_id, id, address, domain, state, attempts, \
-             next_attempt_at, last_reply, updated_at FROM recipients \
-             WHERE tenant_id = $1 AND message_id IN (SELECT id FROM messages WHERE tenant_id = $1 \
-             ORDER BY accepted_at DESC, id DESC LIMIT $2) ORDER BY message_id, position";
+        self.with_recipients(tenant, rows).await
+    }
+
+    /// Reads the recipients of all these rows in one query and makes each a summary.
+    async fn with_recipients(
+        &self,
+        tenant: TenantId,
+        rows: Vec<SummaryRow>,
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT message_id, id, address, domain, state, attempts, next_attempt_at, \
+             last_reply, updated_at FROM recipients WHERE tenant_id = $1 AND message_id IN ({}) \
+             ORDER BY message_id, position",
+            placeholders(2, rows.len())
+        );
         let listed: Vec<ListedRecipientRow> = with_pool!(self, pool => {
-            sqlx::query_as(recipients_sql)
-                .bind(tenant)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
+            for row in &rows {
+                query = query.bind(row.id);
+            }
+            query.fetch_all(pool).await?
         });
         let mut by_message: HashMap<MessageId, Vec<Recipient>> = HashMap::new();
         for row in listed {

@@ -1,6 +1,7 @@
 //! Contacts and mailings, with each recipient's delivery state once sent and one word for
 //! all of them.
 
+pub use sealpost_domain::MailingProgress;
 use sealpost_domain::{Contact, RecipientState};
 use sealpost_service::MailingStatus;
 use serde::Serialize;
@@ -52,72 +53,20 @@ pub struct MailingRecipientView {
     pub delivery: Option<RecipientView>,
 }
 
-/// A mailing's recipients together, in one word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailingProgress {
-    Draft,
-    /// Some recipients are still queued, being sent or waiting for another attempt.
-    InProgress,
-    Delivered,
-    /// Every recipient reached its end, and some but not all were delivered to.
-    PartlyDelivered,
-    Failed,
-}
-
-impl MailingProgress {
-    /// Summarises the recipients' states. A recipient whose message is gone (removed from the
-    /// store) tells nothing and is left out.
-    pub fn of(status: &MailingStatus) -> Self {
-        if status.mailing.message_id.is_none() && status.messages.is_empty() {
-            return Self::Draft;
-        }
-        let states: Vec<RecipientState> = status
-            .mailing
-            .recipients
-            .iter()
-            .filter_map(|contact| status.delivery_to(contact))
-            .map(|recipient| recipient.state)
-            .collect();
-        Self::of_sent(&states)
+/// A mailing's recipients together, in one word. A recipient whose message is gone (removed
+/// from the store) tells nothing and is left out.
+pub fn progress(status: &MailingStatus) -> MailingProgress {
+    if status.mailing.message_id.is_none() && status.messages.is_empty() {
+        return MailingProgress::Draft;
     }
-
-    /// Summarises the states of a sent mailing's recipients.
-    fn of_sent(states: &[RecipientState]) -> Self {
-        if states.iter().any(|state| !state.is_final()) {
-            return Self::InProgress;
-        }
-        let delivered = states
-            .iter()
-            .filter(|state| **state == RecipientState::Sent)
-            .count();
-        match delivered {
-            0 => Self::Failed,
-            all if all == states.len() => Self::Delivered,
-            _ => Self::PartlyDelivered,
-        }
-    }
-
-    /// The API's code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::InProgress => "in_progress",
-            Self::Delivered => "delivered",
-            Self::PartlyDelivered => "partly_delivered",
-            Self::Failed => "failed",
-        }
-    }
-
-    /// The words a page shows.
-    pub fn words(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::InProgress => "in progress",
-            Self::Delivered => "delivered",
-            Self::PartlyDelivered => "partly delivered",
-            Self::Failed => "failed",
-        }
-    }
+    let states: Vec<RecipientState> = status
+        .mailing
+        .recipients
+        .iter()
+        .filter_map(|contact| status.delivery_to(contact))
+        .map(|recipient| recipient.state)
+        .collect();
+    MailingProgress::of_sent(&states)
 }
 
 /// How many recipients of the mailing were delivered to.
@@ -165,34 +114,12 @@ impl From<&MailingStatus> for MailingView {
             } else {
                 "draft"
             },
-            status: MailingProgress::of(status).code(),
+            status: progress(status).code(),
             delivered: delivered_count(status),
             created_at: mailing.created_at.0,
             sent_at: mailing.sent_at.map(|at| at.0),
             message_id: mailing.message_id.map(|id| id.to_string()),
             recipients,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use RecipientState::*;
-
-    #[track_caller]
-    fn check(states: &[RecipientState], expect: &str) {
-        assert_eq!(MailingProgress::of_sent(states).words(), expect);
-    }
-
-    #[test]
-    fn a_sent_mailing_is_summarised_in_one_word() {
-        check(&[Sent, Sent, Sent], "delivered");
-        check(&[Sent, Failed, Expired], "partly delivered");
-        check(&[Cancelled, Sent], "partly delivered");
-        check(&[Failed, Expired, Cancelled], "failed");
-        check(&[Sent, Failed, Deferred], "in progress");
-        check(&[Queued], "in progress");
-        check(&[Sending, Sent], "in progress");
     }
 }

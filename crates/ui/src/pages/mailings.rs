@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{ContactId, MailingId};
 use sealpost_service::{ContactForm, MailingForm, MailingStatus, ServiceError};
-use sealpost_views::mailings::{MailingProgress, delivered_count};
+use sealpost_views::mailings::{MailingProgress, delivered_count, progress};
 use serde::Deserialize;
 
 use crate::UiState;
@@ -142,7 +142,7 @@ pub struct NewContact {
 }
 
 fn status_of(status: &MailingStatus) -> (&'static str, &'static str) {
-    let progress = MailingProgress::of(status);
+    let progress = progress(status);
     let class = match progress {
         MailingProgress::Draft | MailingProgress::InProgress => "wait",
         MailingProgress::Delivered => "ok",
