@@ -6,6 +6,7 @@
 mod checker;
 mod claims;
 mod connect;
+mod contacts;
 mod delivery_settings;
 mod figures;
 mod mailing_lists;
@@ -26,6 +27,7 @@ mod users;
 
 pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
+pub use contacts::{ContactDeletion, ContactMailing};
 pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
 pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
