@@ -137,6 +137,18 @@ impl ServiceError {
         line
     }
 
+    /// The sentence a caller may be shown. An internal error is logged here, once, with its
+    /// whole chain of causes, and only a generic sentence is shown, so no edge can forget either.
+    pub fn public_message(&self) -> String {
+        match self.kind() {
+            ErrorKind::Internal => {
+                tracing::error!(error = %self.chain(), "internal error");
+                "an internal error occurred; it has been logged".to_owned()
+            }
+            _ => self.to_string(),
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, error: NameError) -> Self {
         Self::Invalid {
             field,
@@ -150,6 +162,7 @@ impl From<StoreError> for ServiceError {
         match error {
             StoreError::Duplicate(what) => Self::Conflict(format!("{what} already exists")),
             StoreError::NotFound => Self::NotFound("the requested item"),
+            StoreError::Changed(what) => Self::Conflict(what.to_owned()),
             other => Self::Internal(other.into()),
         }
     }

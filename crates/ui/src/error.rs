@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use sealpost_service::{ErrorKind, ServiceError};
+use sealpost_service::ServiceError;
 
 #[derive(Debug)]
 pub enum PageError {
@@ -52,17 +52,7 @@ pub fn service_status(error: &ServiceError) -> (StatusCode, String) {
     let kind = error.kind();
     let status =
         StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    match kind {
-        ErrorKind::Internal => {
-            // The whole chain of causes goes to the log, never into the page.
-            tracing::error!(error = %error.chain(), "internal error");
-            (
-                status,
-                "An internal error occurred; it has been logged.".to_owned(),
-            )
-        }
-        _ => (status, error.to_string()),
-    }
+    (status, error.public_message())
 }
 
 impl IntoResponse for PageError {

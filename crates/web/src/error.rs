@@ -8,7 +8,7 @@ use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sealpost_service::{ErrorKind, ServiceError};
+use sealpost_service::ServiceError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
@@ -124,18 +124,7 @@ impl From<ServiceError> for ApiError {
         let kind = error.kind();
         let status =
             StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        match kind {
-            ErrorKind::Internal => {
-                // The whole chain of causes goes to the log, never into the response.
-                tracing::error!(error = %error.chain(), "internal error");
-                Self::new(
-                    status,
-                    kind.code(),
-                    "an internal error occurred; it has been logged",
-                )
-            }
-            _ => Self::new(status, kind.code(), error.to_string()),
-        }
+        Self::new(status, kind.code(), error.public_message())
     }
 }
 
