@@ -123,6 +123,9 @@ pub struct Platform {
     pub spf_include_host: Option<String>,
     /// The networks the platform sends from: addresses or CIDR networks.
     pub sending_ips: Vec<String>,
+    /// The tenant that signs the platform's own mail for `domain`; `sealpost doctor` checks
+    /// that domain's DKIM record against this tenant's key.
+    pub dkim_tenant: Option<String>,
 }
 
 impl Default for Config {
@@ -160,6 +163,7 @@ const ENV_KEYS: &[&str] = &[
     "platform__domain",
     "platform__spf_include_host",
     "platform__sending_ips",
+    "platform__dkim_tenant",
     "smtp__listen",
     "smtp__tls_cert",
     "smtp__tls_key",
@@ -289,6 +293,7 @@ impl Config {
                 "domain": self.platform.domain,
                 "spf_include_host": self.spf_include_host(),
                 "sending_ips": self.platform.sending_ips,
+                "dkim_tenant": self.platform.dkim_tenant,
             },
             "smtp": self.smtp,
             "delivery": self.delivery,

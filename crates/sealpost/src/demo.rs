@@ -145,9 +145,10 @@ pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
         .domain
         .clone()
         .unwrap_or_else(|| CHECKER_DOMAIN.to_owned());
+    let platform_spf = sealpost_dnsauth::spf::platform_record(&config.sending_networks()?);
     let zone = Zone::new()
-        .txt(&include, &["v=spf1 ip4:127.0.0.0/8 -all"])
-        .txt(&platform, &["v=spf1 ip4:127.0.0.0/8 -all"])
+        .txt(&include, &[&platform_spf])
+        .txt(&platform, &[&platform_spf])
         .a(&platform, Ipv4Addr::LOCALHOST)
         .ptr("1.0.0.127.in-addr.arpa", &platform)
         .txt(TENANT_DOMAIN, &[&format!("v=spf1 include:{include} ~all")])
@@ -170,7 +171,12 @@ pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
         nameserver: Some(dns.addr()),
         ..sealpost_dns::ResolverConfig::default()
     })?;
-    let service = service.with_resolver(resolver);
+    // The doctor's outbound probe connects to the mail tester's MX, this node, as delivery does.
+    let mut settings = crate::commands::platform_settings(config)?;
+    settings.probe.domain = checker.clone();
+    let service = service
+        .with_resolver(resolver)
+        .with_platform_settings(settings);
     // The demo DNS carries the tenant's key, which proves the domain as it would on the
     // internet; activation asks DNS for that proof.
     service

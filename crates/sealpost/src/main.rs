@@ -87,6 +87,11 @@ enum Command {
     /// DNS checks of a sending domain: SPF, the DKIM record, DMARC and MX in one report.
     #[command(subcommand)]
     Dns(DnsCommand),
+    /// Check the platform itself: reverse DNS of the sending addresses, the SPF include, the
+    /// platform's DKIM record, outbound SMTP, the TLS certificate, the database and the master
+    /// key. Exits 0 when green, 1 when something must be fixed, 2 when something could not be
+    /// checked.
+    Doctor(commands::Doctor),
     /// The platform's own DNS records.
     #[command(subcommand)]
     Platform(PlatformCommand),
@@ -163,6 +168,7 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Troubleshoot(command) => {
             return commands::troubleshoot(command, config_file, output).await;
         }
+        Command::Doctor(command) => return commands::doctor(command, config_file, output).await,
         Command::Platform(command) => commands::platform(command, config_file, output),
         Command::Tenant(command) => {
             let service = commands::open_service(&load_config(config_file)?).await?;

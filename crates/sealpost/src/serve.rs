@@ -246,6 +246,7 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
     let service = Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?;
     Ok(service
         .with_platform(config.platform_spf()?)
+        .with_platform_settings(crate::commands::platform_settings(config)?)
         .with_retry_policy(RetryPolicy {
             delays: config.delivery.retry_delays.clone(),
             max_age: config.delivery.max_age,

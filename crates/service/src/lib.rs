@@ -11,6 +11,7 @@ mod mail_tester;
 mod mailings;
 mod messages;
 mod metrics;
+pub mod platform;
 mod relay_settings;
 mod sending_domains;
 mod sign_in_limit;
@@ -80,6 +81,8 @@ pub struct Context {
     sign_in_limit: SignInLimit,
     /// The mail tester; without it test addresses cannot be issued.
     checker: Option<CheckerSettings>,
+    /// What the platform's own checks compare with (`sealpost doctor`).
+    platform_settings: platform::PlatformSettings,
     /// Signalled when this node commits a message, so its delivery loop need not wait for its
     /// next poll; other nodes find the work when they poll.
     new_work: Arc<tokio::sync::Notify>,
@@ -151,6 +154,8 @@ capabilities! {
     Messages => messages;
     /// The tenant's own mail server: its settings and the connection test.
     Relays => relays;
+    /// The platform's own health: its DNS, certificate, database and master key.
+    Platform => platform;
 }
 
 impl Service {
@@ -184,6 +189,7 @@ impl Service {
             unsigned_policy: UnsignedPolicy::default(),
             sign_in_limit: SignInLimit::default(),
             checker: None,
+            platform_settings: platform::PlatformSettings::default(),
             new_work: Arc::new(tokio::sync::Notify::new()),
         };
         Ok(Self {
@@ -212,6 +218,12 @@ impl Service {
     /// The native delivery retry schedule (SPEC S1.1); the default fits 24 hours.
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.configure().retry_policy = policy;
+        self
+    }
+
+    /// What `platform().health()` checks the platform against.
+    pub fn with_platform_settings(mut self, settings: platform::PlatformSettings) -> Self {
+        self.configure().platform_settings = settings;
         self
     }
 

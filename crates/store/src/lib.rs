@@ -16,6 +16,7 @@ mod outcomes;
 mod paging;
 mod queue;
 mod rows;
+mod schema;
 mod sending_domains;
 mod signing_domains;
 mod subjects;
@@ -31,6 +32,7 @@ pub use contacts::{ContactDeletion, ContactMailing};
 pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
 pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
+pub use schema::SchemaState;
 pub use summaries::MessageFilter;
 pub use tenants::ApiKeyInfo;
 

@@ -9,6 +9,7 @@ pub mod dns_report;
 pub mod mail_tester;
 pub mod mailings;
 pub mod messages;
+pub mod platform;
 pub mod relay;
 pub mod sending_domains;
 pub mod signing_domains;

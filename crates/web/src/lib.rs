@@ -11,6 +11,7 @@ mod mailings;
 mod message_requests;
 mod messages;
 mod openapi;
+mod platform;
 mod requests;
 mod schema_rules;
 mod sending_domains;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mailings::routes())
         .merge(checker::routes())
         .merge(troubleshoot::routes())
+        .merge(platform::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(from_fn_with_state(
             BODY_LIMIT_BYTES,

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
 use crate::{
-    checker, dkim, mailings, messages, sending_domains, settings, signing_domains, tenants,
-    troubleshoot,
+    checker, dkim, mailings, messages, platform, sending_domains, settings, signing_domains,
+    tenants, troubleshoot,
 };
 
 #[derive(OpenApi)]
@@ -34,6 +34,7 @@ use crate::{
         mailings::show, mailings::send,
         checker::issue_address, checker::send_test_mailing, checker::list_reports,
         checker::show_report, checker::raw_report, troubleshoot::troubleshoot,
+        platform::health,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerSchemes, &CommonErrors)

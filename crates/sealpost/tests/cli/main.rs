@@ -2,6 +2,7 @@
 
 mod bounce;
 mod dns;
+mod doctor;
 mod input;
 mod mail;
 mod operator;

@@ -6,5 +6,6 @@ mod support;
 
 mod broken;
 mod demo;
+mod doctor;
 mod spam_filter;
 mod troubleshoot;
