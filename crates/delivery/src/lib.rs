@@ -18,6 +18,7 @@ mod options;
 mod outcome;
 mod probe;
 mod relay;
+mod relay_warning;
 mod reply;
 mod session;
 mod tls;
@@ -33,6 +34,7 @@ pub use outcome::{
 };
 pub use probe::{ProbeFailure, probe_smtp};
 pub use relay::{ConnectionTest, deliver_relay, test_relay_connection};
+pub use relay_warning::RelayWarning;
 pub use reply::{EnhancedStatus, Reply};
 /// The tenant's STARTTLS policy, as the settings store it.
 pub use sealpost_domain::TlsMode;

@@ -40,10 +40,14 @@ impl DomainName {
             return Err(refuse("it contains white space"));
         }
         if trimmed.contains('@') {
-            return Err(refuse("enter the domain only, not an e-mail address"));
+            return Err(refuse(
+                "enter the domain only, e.g. client.example, not an e-mail address",
+            ));
         }
         if trimmed.contains("://") || trimmed.contains('/') {
-            return Err(refuse("enter the domain only, not a URL"));
+            return Err(refuse(
+                "enter the domain only, e.g. client.example, not a URL",
+            ));
         }
         // ASCII names are checked label by label, so the message names the precise rule; only
         // internationalised names go through IDNA.

@@ -4,6 +4,7 @@
 
 mod commit;
 mod compose;
+mod contacts;
 mod dns_checks;
 mod error;
 mod key_work;
@@ -25,6 +26,7 @@ mod users;
 mod worker;
 
 pub use compose::{Attachment, ComposeError, Composition, compose};
+pub use contacts::ContactStanding;
 pub use error::{ErrorKind, ServiceError};
 pub use mail_tester::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};

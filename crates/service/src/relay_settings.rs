@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use sealpost_domain::{DeliveryMode, DomainName, RelaySettings, TenantId, TlsMode};
 use zeroize::Zeroizing;
 
-use sealpost_delivery::{ConnectionTest, test_relay_connection};
+use sealpost_delivery::{ConnectionTest, RelayWarning, test_relay_connection};
 
 use crate::worker::relay_config;
 use crate::{Relays, ServiceError};
@@ -48,10 +48,24 @@ impl RelayForm<'_> {
         if !host_valid {
             return Err(invalid(
                 "host",
-                format!("{host:?} is not a host name or IP address"),
+                format!(
+                    "Enter the mail server's host name or IP address, e.g. smtp.client.example \
+                     ({host:?} is neither)"
+                ),
             ));
         }
         Ok(host.to_ascii_lowercase())
+    }
+
+    /// The settings that are accepted but probably not meant, each with its risk; `stored`
+    /// says whether a password is stored for when the form gives none.
+    pub fn warnings(&self, stored_password: bool) -> Vec<RelayWarning> {
+        let password =
+            stored_password || self.password.is_some_and(|password| !password.is_empty());
+        match TlsMode::parse(self.tls_mode) {
+            Some(tls_mode) => RelayWarning::of(self.implicit_tls, tls_mode, password),
+            None => Vec::new(),
+        }
     }
 
     /// Checks every field but the host and the password: the port, the user name (one line)
@@ -59,17 +73,21 @@ impl RelayForm<'_> {
     /// these fields; they are checked too, so that a wrong one is never silently accepted.
     pub fn checked_options(&self) -> Result<TlsMode, ServiceError> {
         if self.port == 0 {
-            return Err(invalid("port", "use a port from 1 to 65535"));
+            return Err(invalid(
+                "port",
+                "Enter a port from 1 to 65535: usually 587, or 465 with \"Use SSL\"",
+            ));
         }
         if self.username.contains(['\r', '\n']) {
-            return Err(invalid("username", "the user name contains a line break"));
+            return Err(invalid("username", "Enter the user name on one line"));
         }
         let tls_mode = TlsMode::parse(self.tls_mode)
-            .ok_or_else(|| invalid("tls_mode", "use default, required or none"))?;
+            .ok_or_else(|| invalid("tls_mode", "Choose a TLS mode: default, required or none"))?;
         if self.implicit_tls && tls_mode == TlsMode::None {
             return Err(invalid(
                 "tls_mode",
-                "\"use SSL\" encrypts from the start; it cannot go with TLS mode none",
+                "\"Use SSL\" encrypts from the start, so it cannot go with TLS mode \"None\": \
+                 choose \"Default\", or untick \"Use SSL\"",
             ));
         }
         Ok(tls_mode)
@@ -116,7 +134,7 @@ impl Relays {
         if password.is_none() && !stored_password && !form.username.is_empty() {
             return Err(invalid(
                 "password",
-                "enter the password of the mail server's user",
+                "Enter the password of the mail server's user",
             ));
         }
         let sealed =
@@ -150,6 +168,46 @@ impl Relays {
         Ok(Some((relay, password)))
     }
 
+    /// The own mail server's settings as saved, also while the tenant delivers natively: they
+    /// are kept, disabled, so that switching back does not lose them.
+    pub async fn kept_relay(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<RelaySettings>, ServiceError> {
+        self.service().accounts().tenant(tenant).await?;
+        Ok(self.store.kept_relay(tenant).await?)
+    }
+
+    /// Tests the settings of a form before they are saved: connect, TLS, AUTH, QUIT, with no
+    /// mail sent. Each field is checked as saving checks it; without a new password the stored
+    /// one is used, so a person can test a changed port without typing the password again.
+    pub async fn test_relay_form(
+        &self,
+        tenant: TenantId,
+        form: RelayForm<'_>,
+    ) -> Result<ConnectionTest, ServiceError> {
+        let host = form.checked_host()?;
+        let tls_mode = form.checked_options()?;
+        self.service().accounts().tenant(tenant).await?;
+        let password = match form.password.filter(|password| !password.is_empty()) {
+            Some(password) => Zeroizing::new(password.to_owned()),
+            None => match self.store.sealed_relay_password(tenant).await? {
+                Some(sealed) => self.vault.open_secret(tenant, RELAY_PASSWORD, &sealed)?,
+                None => Zeroizing::new(String::new()),
+            },
+        };
+        let relay = RelaySettings {
+            host,
+            port: form.port,
+            username: form.username.to_owned(),
+            implicit_tls: form.implicit_tls,
+            tls_mode,
+            password_set: !password.is_empty(),
+        };
+        let config = relay_config(&relay, &password);
+        Ok(test_relay_connection(&self.resolver, &config, &self.relay_test).await)
+    }
+
     /// Connects to the tenant's own mail server, negotiates TLS, authenticates and quits, with
     /// a transcript whose secrets are redacted (SPEC S1.3). No mail is sent.
     pub async fn test_relay(&self, tenant: TenantId) -> Result<ConnectionTest, ServiceError> {
@@ -163,6 +221,11 @@ impl Relays {
                     "mode: the tenant does not use its own mail server".to_owned(),
                 )
             })?;
-        Ok(test_relay_connection(&self.resolver, &relay_config(&relay, &password), &self.relay_test).await)
+        Ok(test_relay_connection(
+            &self.resolver,
+            &relay_config(&relay, &password),
+            &self.relay_test,
+        )
+        .await)
     }
 }

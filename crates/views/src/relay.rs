@@ -2,8 +2,8 @@
 //! connection test. The password is write-only: a view says whether one is set, never what
 //! it is.
 
-use sealpost_delivery::{ConnectionTest, Party};
-use sealpost_domain::DeliveryMode;
+use sealpost_delivery::{ConnectionTest, Party, RelayWarning};
+use sealpost_domain::{DeliveryMode, RelaySettings};
 use serde::Serialize;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -35,6 +35,64 @@ pub struct DeliveryView {
     /// failed sends are not retried).
     pub mode: &'static str,
     pub relay: Option<RelayView>,
+    /// The own mail server's settings kept while mode is native: not used, and not erased, so
+    /// that switching back does not lose them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_relay: Option<RelayView>,
+    /// Settings that are accepted but probably not meant, each with its risk.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningView>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WarningView {
+    /// ssl_with_starttls or password_without_tls.
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+impl From<RelayWarning> for WarningView {
+    fn from(warning: RelayWarning) -> Self {
+        Self {
+            code: warning.code(),
+            message: warning.sentence(),
+        }
+    }
+}
+
+impl WarningView {
+    /// The warnings of saved settings.
+    pub fn of_relay(relay: &RelaySettings) -> Vec<Self> {
+        RelayWarning::of(relay.implicit_tls, relay.tls_mode, relay.password_set)
+            .into_iter()
+            .map(Self::from)
+            .collect()
+    }
+}
+
+impl From<RelaySettings> for RelayView {
+    fn from(relay: RelaySettings) -> Self {
+        Self {
+            host: relay.host,
+            port: relay.port,
+            username: relay.username,
+            use_ssl: relay.implicit_tls,
+            tls_mode: relay.tls_mode.as_str(),
+            password_set: relay.password_set,
+        }
+    }
+}
+
+impl DeliveryView {
+    /// The mode with the relay settings kept while it is native.
+    pub fn with_kept(mode: DeliveryMode, kept: Option<RelaySettings>) -> Self {
+        let mut view = Self::from(mode);
+        if view.relay.is_none() {
+            view.kept_relay = kept.map(RelayView::from);
+        }
+        view
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -56,17 +114,14 @@ impl From<DeliveryMode> for DeliveryView {
             DeliveryMode::Native => Self {
                 mode: "native",
                 relay: None,
+                kept_relay: None,
+                warnings: Vec::new(),
             },
             DeliveryMode::Relay(relay) => Self {
                 mode: "relay",
-                relay: Some(RelayView {
-                    host: relay.host,
-                    port: relay.port,
-                    username: relay.username,
-                    use_ssl: relay.implicit_tls,
-                    tls_mode: relay.tls_mode.as_str(),
-                    password_set: relay.password_set,
-                }),
+                warnings: WarningView::of_relay(&relay),
+                relay: Some(RelayView::from(relay)),
+                kept_relay: None,
             },
         }
     }

@@ -215,3 +215,28 @@ fn json_content_type(headers: &HeaderMap) -> bool {
         _ => false,
     }
 }
+
+/// An optional JSON body: a request without a body (no content type, nothing sent) has none;
+/// anything sent is read as [`ApiJson`] reads it, so a wrong body is refused, not ignored.
+impl<T, S> axum::extract::OptionalFromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let headers = request.headers();
+        let empty = headers.get(header::CONTENT_TYPE).is_none()
+            && headers.get(header::TRANSFER_ENCODING).is_none()
+            && headers
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|length| length.as_bytes() == b"0");
+        if empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(request, state)
+            .await
+            .map(Some)
+    }
+}

@@ -5,6 +5,7 @@
 mod api_errors;
 mod auth;
 mod checker;
+mod contacts;
 mod dkim;
 mod error;
 mod mailings;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sending_domains::routes())
         .merge(settings::routes())
         .merge(mailings::routes())
+        .merge(contacts::routes())
         .merge(checker::routes())
         .merge(troubleshoot::routes())
         .merge(platform::routes())

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
 use crate::{
-    checker, dkim, mailings, messages, platform, sending_domains, settings, signing_domains,
-    tenants, troubleshoot,
+    checker, contacts, dkim, mailings, messages, platform, sending_domains, settings,
+    signing_domains, tenants, troubleshoot,
 };
 
 #[derive(OpenApi)]
@@ -30,6 +30,7 @@ use crate::{
         messages::submit, messages::submit_raw, messages::list, messages::show,
         messages::raw_source, messages::dkim, messages::retry, messages::cancel,
         settings::show, settings::update, settings::test_connection,
+        contacts::show, contacts::update, contacts::remove,
         mailings::list_contacts, mailings::create_contact, mailings::list, mailings::create,
         mailings::show, mailings::send,
         checker::issue_address, checker::send_test_mailing, checker::list_reports,

@@ -11,6 +11,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
+use sealpost_domain::TenantId;
+
 use crate::auth::TenantAuth;
 use crate::error::{ApiJson, ErrorBody};
 use crate::{ApiError, AppState};
@@ -75,15 +77,51 @@ fn whole_port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>,
         })
 }
 
+/// Unsaved own-mail-server settings to test before saving them; the fields and rules are those
+/// of [`DeliveryRequest`] without the mode.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelayTestRequest {
+    /// The mail server's host name or IP address.
+    #[schema(
+        pattern = "^(?:(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\\.){1,3}[a-z][a-z0-9]{0,19}|(?:[1-9]?[0-9]\\.){3}[1-9]?[0-9])$",
+        max_length = 253
+    )]
+    pub host: String,
+    /// 587 when left out.
+    #[serde(default, deserialize_with = "whole_port")]
+    #[schema(minimum = 1, maximum = 65535)]
+    pub port: Option<u16>,
+    /// One line; empty for a server that needs no login.
+    #[serde(default)]
+    #[schema(pattern = "^[^\\r\\n]*$")]
+    pub username: String,
+    /// The password to test with; leave it out to test with the stored one.
+    pub password: Option<String>,
+    #[serde(default)]
+    pub use_ssl: bool,
+    /// default, required or none; default when left out. "use SSL" goes with default or
+    /// required.
+    #[schema(pattern = "^(?:default|required|none)$")]
+    pub tls_mode: Option<String>,
+}
+
+/// The delivery mode with the relay settings kept while it is native.
+async fn delivery_view(state: &AppState, tenant: TenantId) -> Result<DeliveryView, ApiError> {
+    let relays = state.service.relays();
+    Ok(DeliveryView::with_kept(
+        relays.delivery_mode(tenant).await?,
+        relays.kept_relay(tenant).await?,
+    ))
+}
+
 #[utoipa::path(get, path = "/api/v1/settings/delivery", tag = "settings",
     security(("api_key" = [])), responses((status = 200, body = DeliveryView)))]
 pub async fn show(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
 ) -> Result<Json<DeliveryView>, ApiError> {
-    Ok(Json(
-        state.service.relays().delivery_mode(tenant).await?.into(),
-    ))
+    Ok(Json(delivery_view(&state, tenant).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/settings/delivery", tag = "settings",
@@ -102,7 +140,7 @@ pub async fn update(
         implicit_tls: request.use_ssl,
         tls_mode: request.tls_mode.as_deref().unwrap_or("default"),
     };
-    let mode = match request.mode.as_str() {
+    match request.mode.as_str() {
         // Native delivery does not use the relay fields, but a request that carries them gets
         // them checked: the document gives each field its rules whatever the mode, and a wrong
         // value is never silently taken.
@@ -111,14 +149,14 @@ pub async fn update(
                 form.checked_host()?;
             }
             form.checked_options()?;
-            state.service.relays().set_native_delivery(tenant).await?
+            state.service.relays().set_native_delivery(tenant).await?;
         }
         "relay" => {
             state
                 .service
                 .relays()
                 .set_relay_delivery(tenant, form)
-                .await?
+                .await?;
         }
         other => {
             return Err(ApiError::new(
@@ -127,20 +165,40 @@ pub async fn update(
                 format!("mode: {other:?} is not native or relay"),
             ));
         }
-    };
-    Ok(Json(mode.into()))
+    }
+    Ok(Json(delivery_view(&state, tenant).await?))
 }
 
 /// "Test connection" for the tenant's own mail server (SPEC S1.3): connect, TLS, AUTH, QUIT;
-/// no mail is sent. The transcript never contains the password.
+/// no mail is sent. Without a body the saved settings are tested; with one, the settings it
+/// carries are tested before they are saved (nothing is stored). The transcript never contains
+/// the password.
 #[utoipa::path(post, path = "/api/v1/settings/delivery/test", tag = "settings",
     security(("api_key" = [])),
+    request_body(content = Option<RelayTestRequest>,
+        description = "Unsaved settings to test; leave the body out to test the saved ones."),
     responses((status = 200, body = ConnectionTestView),
-        (status = 409, body = ErrorBody, description = "the tenant does not use its own mail server")))]
+        (status = 409, body = ErrorBody, description = "no body, and the tenant does not use its own mail server"),
+        (status = 422, body = ErrorBody)))]
 pub async fn test_connection(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
+    request: Option<ApiJson<RelayTestRequest>>,
 ) -> Result<Json<ConnectionTestView>, ApiError> {
-    let test = state.service.relays().test_relay(tenant).await?;
+    let relays = state.service.relays();
+    let test = match request {
+        Some(ApiJson(request)) => {
+            let form = RelayForm {
+                host: &request.host,
+                port: request.port.unwrap_or(587),
+                username: &request.username,
+                password: request.password.as_deref(),
+                implicit_tls: request.use_ssl,
+                tls_mode: request.tls_mode.as_deref().unwrap_or("default"),
+            };
+            relays.test_relay_form(tenant, form).await?
+        }
+        None => relays.test_relay(tenant).await?,
+    };
     Ok(Json(ConnectionTestView::from(&test)))
 }

@@ -70,7 +70,7 @@ async fn delivery_settings_keep_the_relay_password_sealed_and_write_only() {
             ),
             (
                 json!({"mode": "relay", "host": "smtp.client.test", "port": 465, "use_ssl": true, "tls_mode": "none"}),
-                "use SSL",
+                "Use SSL",
             ),
             (json!({"mode": "carrier-pigeon"}), "mode"),
         ];
@@ -240,5 +240,115 @@ async fn native_mode_checks_the_relay_fields_and_a_port_may_have_a_zero_fraction
         let body = json!({"mode": "relay", "host": "smtp.client.test", "port": port});
         let refused = call(&app, Method::PUT, path, Some(&token), Some(body)).await;
         assert_error(&refused, StatusCode::BAD_REQUEST, "bad_request", "port");
+    }
+}
+
+/// "Test connection" with a body tests those settings before anything is saved (issue 16,
+/// item 2): a refused connection reads as a sentence naming the address, a working server
+/// accepts the login, a malformed host is refused, and the tenant stays native with nothing
+/// stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connection_tests_unsaved_settings_in_words() {
+    const PASSWORD: &str = "unsaved-secret-0815";
+    let directory = tempfile::tempdir().unwrap();
+    let store = testing::fresh_stores(directory.path()).await.remove(0);
+    let app = app(store).await;
+    let token = tenant_token(&app, "acme").await;
+    let path = "/api/v1/settings/delivery/test";
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let body = json!({"host": "127.0.0.1", "port": closed, "tls_mode": "none"});
+    let (status, test) = call(&app, Method::POST, path, Some(&token), Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["success"], false);
+    assert_eq!(
+        test["error"],
+        format!(
+            "Nothing accepts connections at 127.0.0.1 port {closed} (connection refused): check \
+             the host, the port and the firewall"
+        )
+    );
+    assert!(!test.to_string().contains("os error"), "{test}");
+
+    let (port, server) = login_server().await;
+    let body = json!({"host": "127.0.0.1", "port": port, "username": "facilities",
+        "password": PASSWORD, "tls_mode": "none"});
+    let (status, test) = call(&app, Method::POST, path, Some(&token), Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["success"], true, "{test}");
+    assert!(!test.to_string().contains(PASSWORD));
+    assert!(server.await.unwrap().contains("AUTH PLAIN"));
+
+    let bad = json!({"host": "not a host", "port": 25});
+    let refused = call(&app, Method::POST, path, Some(&token), Some(bad)).await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        "host",
+    );
+    let (_, settings) = call(
+        &app,
+        Method::GET,
+        "/api/v1/settings/delivery",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(settings, json!({"mode": "native", "relay": null}));
+}
+
+/// Switching to native keeps the own mail server's settings, disabled (issue 16, item 2), and
+/// settings that contradict each other come back with a warning naming the risk.
+#[tokio::test]
+async fn native_keeps_the_relay_settings_and_contradictions_warn() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let app = app(store).await;
+        let token = tenant_token(&app, "acme").await;
+        let path = "/api/v1/settings/delivery";
+        let relay = json!({"mode": "relay", "host": "smtp.client.test", "port": 465,
+            "username": "facilities", "password": "pw", "use_ssl": true, "tls_mode": "required"});
+        let (status, saved) = call(&app, Method::PUT, path, Some(&token), Some(relay)).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        assert_eq!(saved["warnings"][0]["code"], "ssl_with_starttls", "{saved}");
+        let message = saved["warnings"][0]["message"].as_str().unwrap();
+        assert!(message.contains("contradict each other"), "{message}");
+
+        let (status, native) = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(json!({"mode": "native"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{native}");
+        let (_, read) = call(&app, Method::GET, path, Some(&token), None).await;
+        assert_eq!(read["mode"], "native");
+        assert_eq!(read["relay"], json!(null));
+        assert_eq!(
+            read["kept_relay"],
+            json!({"host": "smtp.client.test", "port": 465, "username": "facilities",
+                "use_ssl": true, "tls_mode": "required", "password_set": true})
+        );
+
+        let cleartext = json!({"mode": "relay", "host": "smtp.client.test", "port": 25,
+            "username": "facilities", "tls_mode": "none"});
+        let (status, saved) = call(&app, Method::PUT, path, Some(&token), Some(cleartext)).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        assert_eq!(
+            saved["warnings"][0]["code"], "password_without_tls",
+            "{saved}"
+        );
+        assert!(
+            saved["warnings"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("sends the password unencrypted")
+        );
     }
 }
