@@ -8,7 +8,7 @@ use sealpost_domain::{
     CheckerAddress, CheckerReportId, CheckerReportRecord, DomainName, MessageId, TenantId,
     Timestamp,
 };
-use sealpost_store::StoreError;
+use sealpost_store::{Page, PageRequest, StoreError};
 
 use crate::compose::{Composition, compose};
 use crate::submit::Submission;

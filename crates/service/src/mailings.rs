@@ -5,10 +5,12 @@
 //! status.
 
 use sealpost_dkim::Mailbox;
+use std::collections::HashMap;
+
 use sealpost_domain::{
-    Contact, ContactId, Mailing, MailingId, MessageSummary, Recipient, TenantId,
+    Contact, ContactId, Mailing, MailingId, MessageId, MessageSummary, Recipient, TenantId,
 };
-use sealpost_store::StoreError;
+use sealpost_store::{DraftDeletion, MailingFilter, Page, PageRequest, StoreError};
 
 use crate::compose::{Composition, compose};
 use crate::submit::{MAX_RECIPIENTS, Submission};
@@ -242,17 +244,10 @@ impl Mailings {
         id: MailingId,
     ) -> Result<MailingStatus, ServiceError> {
         let mailing = self.store.mailing(tenant, id).await.map_err(not_found)?;
-        let mut messages: Vec<(ContactId, MessageSummary)> = Vec::new();
-        for (contact, message) in self.store.mailing_messages(tenant, id).await? {
-            // A mailing sent before mailings went out per recipient names one message for
-            // all its recipients; it is read once.
-            let summary = match messages.iter().find(|(_, known)| known.id == message) {
-                Some((_, known)) => known.clone(),
-                None => self.store.message_summary(tenant, message).await?,
-            };
-            messages.push((contact, summary));
-        }
-        Ok(MailingStatus { mailing, messages })
+        let mut statuses = self.statuses(tenant, vec![mailing]).await?;
+        statuses
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("a mailing without its status".into()))
     }
 
     /// The tenant's newest mailings with their status, newest first.
@@ -261,11 +256,101 @@ impl Mailings {
         tenant: TenantId,
         limit: u32,
     ) -> Result<Vec<MailingStatus>, ServiceError> {
-        let mut mailings = Vec::new();
-        for mailing in self.store.list_mailings(tenant, limit).await? {
-            mailings.push(self.mailing_status(tenant, mailing.id).await?);
+        let page = self
+            .mailing_page(
+                tenant,
+                &MailingFilter::default(),
+                &PageRequest::first(limit),
+            )
+            .await?;
+        Ok(page.items)
+    }
+
+    /// One page of the tenant's mailings that pass `filter`, newest first, with their status
+    /// and how many pass it in all. The page is read in a fixed number of queries, however
+    /// many mailings and recipients it holds.
+    pub async fn mailing_page(
+        &self,
+        tenant: TenantId,
+        filter: &MailingFilter,
+        request: &PageRequest,
+    ) -> Result<Page<MailingStatus>, ServiceError> {
+        let page = self.store.mailing_page(tenant, filter, request).await?;
+        Ok(Page {
+            items: self.statuses(tenant, page.items).await?,
+            total: page.total,
+            next: page.next,
+        })
+    }
+
+    /// The status of each mailing: the queued messages of all of them in two queries (their
+    /// links, then the messages without bodies). A mailing sent before mailings went out per
+    /// recipient names one message for all its recipients; it is read once.
+    async fn statuses(
+        &self,
+        tenant: TenantId,
+        mailings: Vec<Mailing>,
+    ) -> Result<Vec<MailingStatus>, ServiceError> {
+        let ids: Vec<MailingId> = mailings.iter().map(|mailing| mailing.id).collect();
+        let links = self.store.mailings_messages(tenant, &ids).await?;
+        let mut message_ids: Vec<MessageId> =
+            links.iter().map(|(_, _, message)| *message).collect();
+        message_ids.sort_unstable();
+        message_ids.dedup();
+        let summaries: HashMap<MessageId, MessageSummary> = self
+            .store
+            .message_summaries(tenant, &message_ids)
+            .await?
+            .into_iter()
+            .map(|summary| (summary.id, summary))
+            .collect();
+        let mut by_mailing: HashMap<MailingId, Vec<(ContactId, MessageSummary)>> = HashMap::new();
+        for (mailing, contact, message) in links {
+            if let Some(summary) = summaries.get(&message) {
+                by_mailing
+                    .entry(mailing)
+                    .or_default()
+                    .push((contact, summary.clone()));
+            }
         }
-        Ok(mailings)
+        Ok(mailings
+            .into_iter()
+            .map(|mailing| MailingStatus {
+                messages: by_mailing.remove(&mailing.id).unwrap_or_default(),
+                mailing,
+            })
+            .collect())
+    }
+
+    /// One page of the tenant's contacts by name, those whose name or address contains
+    /// `search`, with how many match in all.
+    pub async fn contact_page(
+        &self,
+        tenant: TenantId,
+        search: Option<&str>,
+        request: &PageRequest,
+    ) -> Result<Page<Contact>, ServiceError> {
+        Ok(self.store.contact_page(tenant, search, request).await?)
+    }
+
+    /// Deletes a mailing that was never sent; one that was sent keeps its record, since its
+    /// messages and their delivery belong to it.
+    pub async fn delete_draft_mailing(
+        &self,
+        tenant: TenantId,
+        id: MailingId,
+    ) -> Result<(), ServiceError> {
+        match self
+            .store
+            .delete_draft_mailing(tenant, id)
+            .await
+            .map_err(not_found)?
+        {
+            DraftDeletion::Deleted => Ok(()),
+            DraftDeletion::AlreadySent => Err(ServiceError::Conflict(
+                "this mailing was sent; only a draft can be deleted".to_owned(),
+            )),
+        }
     }
 }
 

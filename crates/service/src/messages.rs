@@ -5,7 +5,7 @@ use sealpost_dkim::Report;
 use sealpost_domain::{
     MessageId, MessageSummary, QueuedMessage, RecipientState, TenantId, Timestamp,
 };
-use sealpost_store::{AttemptInfo, StoreError};
+use sealpost_store::{AttemptInfo, MessageFilter, Page, PageRequest, StoreError};
 
 use crate::{Messages, ServiceError};
 
@@ -14,6 +14,14 @@ fn not_found(error: StoreError) -> ServiceError {
         StoreError::NotFound => ServiceError::NotFound("message"),
         other => other.into(),
     }
+}
+
+/// The dashboard's delivery figures: recipients per state among the messages accepted since
+/// `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryFigures {
+    pub since: Timestamp,
+    pub counts: Vec<(RecipientState, i64)>,
 }
 
 impl Messages {
@@ -42,6 +50,17 @@ impl Messages {
         Ok(self.store.recent_messages(tenant, limit).await?)
     }
 
+    /// One page of the tenant's messages that pass `filter`, newest first, without their
+    /// bodies, with how many pass it in all.
+    pub async fn message_page(
+        &self,
+        tenant: TenantId,
+        filter: &MessageFilter,
+        request: &PageRequest,
+    ) -> Result<Page<MessageSummary>, ServiceError> {
+        Ok(self.store.message_page(tenant, filter, request).await?)
+    }
+
     pub async fn message_attempts(
         &self,
         tenant: TenantId,
@@ -65,14 +84,16 @@ impl Messages {
     }
 
     /// How many recipients of the tenant's messages from the last `seconds` are in each state,
-    /// for the dashboard.
+    /// for the dashboard, with the time the window starts (so the figures can link to the
+    /// same messages in the list).
     pub async fn delivery_figures(
         &self,
         tenant: TenantId,
         seconds: i64,
-    ) -> Result<Vec<(RecipientState, i64)>, ServiceError> {
+    ) -> Result<DeliveryFigures, ServiceError> {
         let since = Timestamp(self.clock.now().0 - seconds);
-        self.store
+        let counts = self
+            .store
             .recipient_states_since(tenant, since)
             .await?
             .into_iter()
@@ -83,7 +104,8 @@ impl Messages {
                         ServiceError::Internal(format!("recipient state {state:?}").into())
                     })
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(DeliveryFigures { since, counts })
     }
 
     /// Makes deferred recipients due now; returns how many.

@@ -44,7 +44,7 @@ fn random_hex(bytes: usize) -> Result<String, ServiceError> {
 }
 
 /// Hashes with argon2id and the crate's recommended costs, under a random salt.
-fn hash_password(password: &str) -> Result<String, ServiceError> {
+pub(crate) fn hash_password(password: &str) -> Result<String, ServiceError> {
     let mut salt = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt)
         .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
@@ -56,7 +56,7 @@ fn hash_password(password: &str) -> Result<String, ServiceError> {
         .map_err(|error| ServiceError::Internal(error.to_string().into()))
 }
 
-fn password_matches(password: &str, stored: &str) -> bool {
+pub(crate) fn password_matches(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| {
         Argon2::default()
             .verify_password(password.as_bytes(), &hash)
@@ -64,7 +64,7 @@ fn password_matches(password: &str, stored: &str) -> bool {
     })
 }
 
-fn check_password_rules(password: &str) -> Result<(), ServiceError> {
+pub(crate) fn check_password_rules(password: &str) -> Result<(), ServiceError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ServiceError::Invalid {
             field: "password",
@@ -74,12 +74,12 @@ fn check_password_rules(password: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-fn parse_email(email: &str) -> Result<Email, ServiceError> {
+pub(crate) fn parse_email(email: &str) -> Result<Email, ServiceError> {
     Email::parse(email).map_err(|error| ServiceError::invalid("email", error))
 }
 
 /// Hashing costs tens of milliseconds of CPU by design, so it runs off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ServiceError> {
     tokio::task::spawn_blocking(work)

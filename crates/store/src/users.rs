@@ -41,6 +41,35 @@ fn role_columns(role: UserRole) -> (&'static str, Option<TenantId>) {
 }
 
 impl Store {
+    /// Every account, operators first, then by address.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<UserRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, email, role, tenant_id, created_at FROM users \
+                 ORDER BY role DESC, email",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    /// Removes an account with its sessions (by the foreign key's cascade), so it is signed out
+    /// everywhere at once; `NotFound` when there is no such account.
+    pub async fn delete_user(&self, id: UserId) -> Result<(), StoreError> {
+        let deleted = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        match deleted {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
     /// Adds an account. A tenant administrator's tenant must exist.
     pub async fn insert_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
         let (role, tenant) = role_columns(user.role);

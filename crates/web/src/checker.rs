@@ -7,12 +7,14 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealpost_domain::CheckerReportId;
+use sealpost_service::lists::{self, ListOrder};
 use sealpost_views::mail_tester::{CheckerReportView, TestAddressView};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiJson, ErrorBody};
+use crate::paging::Paged;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -41,6 +43,15 @@ pub struct TestMailingRequest {
 pub struct ReportQuery {
     /// Only the reports of this test address's token.
     pub token: Option<String>,
+    /// How many reports a page holds (50 when absent).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `X-Next-Cursor` header of the page before; absent for the first page.
+    pub cursor: Option<String>,
+    /// Only reports whose MAIL FROM, HELO name or client address contains this text (ignoring
+    /// ASCII case).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
 }
 
 fn report_id(text: &str) -> Result<CheckerReportId, ApiError> {
@@ -84,21 +95,32 @@ pub async fn send_test_mailing(
     Ok((StatusCode::ACCEPTED, Json(address.into())))
 }
 
-/// The tenant's 50 newest reports, newest first.
+/// The tenant's reports, newest first, a page at a time, with `X-Total-Count` and
+/// `X-Next-Cursor` as the message list has them.
 #[utoipa::path(get, path = "/api/v1/checker/reports", tag = "checker",
     security(("api_key" = [])), params(ReportQuery),
-    responses((status = 200, body = [CheckerReportView])))]
+    responses((status = 200, body = [CheckerReportView], headers(
+            ("X-Total-Count" = u64, description = "How many reports match on all pages"),
+            ("X-Next-Cursor" = String, description = "The cursor of the next page; absent on the last page"))),
+        (status = 422, body = ErrorBody)))]
 pub async fn list_reports(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
-) -> Result<Json<Vec<CheckerReportView>>, ApiError> {
-    let reports = state
+) -> Result<Paged<CheckerReportView>, ApiError> {
+    let request = lists::page_request(
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        50,
+        ListOrder::Newest,
+    )?;
+    let search = lists::search(query.q.as_deref())?;
+    let page = state
         .service
         .mail_tester()
-        .checker_reports(tenant, query.token.as_deref(), 50)
+        .checker_report_page(tenant, query.token.as_deref(), search.as_deref(), &request)
         .await?;
-    Ok(Json(reports.into_iter().map(Into::into).collect()))
+    Ok(Paged(page.map(Into::into)))
 }
 
 #[utoipa::path(get, path = "/api/v1/checker/reports/{id}", tag = "checker",

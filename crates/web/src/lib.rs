@@ -12,6 +12,7 @@ mod mailings;
 mod message_requests;
 mod messages;
 mod openapi;
+mod paging;
 mod platform;
 mod requests;
 mod schema_rules;

@@ -2,25 +2,27 @@
 //! is created, then sent as one message per recipient contact (each with only its own
 //! recipient in `To:`); its status is the delivery state of each recipient in its message.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealpost_domain::MailingId;
+use sealpost_service::lists::{self, ListOrder, MAX_PAGE, MailingFilter};
 use sealpost_service::{ContactForm, MailingForm};
 use sealpost_views::mailings::{ContactView, MailingView};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiJson, ErrorBody};
+use crate::paging::Paged;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/contacts", get(list_contacts).post(create_contact))
         .route("/api/v1/mailings", get(list).post(create))
-        .route("/api/v1/mailings/{id}", get(show))
+        .route("/api/v1/mailings/{id}", get(show).delete(remove))
         .route("/api/v1/mailings/{id}/send", post(send))
 }
 
@@ -82,14 +84,46 @@ fn contact_id(field: &str, text: &str) -> Result<sealpost_domain::ContactId, Api
     })
 }
 
+/// Which page of the contact list, and which contacts it shows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactListQuery {
+    /// How many contacts a page holds (200 when absent).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `X-Next-Cursor` header of the page before; absent for the first page.
+    pub cursor: Option<String>,
+    /// Only contacts whose name or address contains this text (ignoring ASCII case).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+}
+
+/// The tenant's contacts by name, a page at a time, with `X-Total-Count` and `X-Next-Cursor`
+/// as the message list has them.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "mailings",
-    security(("api_key" = [])), responses((status = 200, body = [ContactView])))]
+    security(("api_key" = [])), params(ContactListQuery),
+    responses((status = 200, body = [ContactView], headers(
+            ("X-Total-Count" = u64, description = "How many contacts match on all pages"),
+            ("X-Next-Cursor" = String, description = "The cursor of the next page; absent on the last page"))),
+        (status = 422, body = ErrorBody)))]
 pub async fn list_contacts(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
-) -> Result<Json<Vec<ContactView>>, ApiError> {
-    let contacts = state.service.mailings().list_contacts(tenant).await?;
-    Ok(Json(contacts.iter().map(ContactView::from).collect()))
+    Query(query): Query<ContactListQuery>,
+) -> Result<Paged<ContactView>, ApiError> {
+    let request = lists::page_request(
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        MAX_PAGE,
+        ListOrder::ByName,
+    )?;
+    let search = lists::search(query.q.as_deref())?;
+    let page = state
+        .service
+        .mailings()
+        .contact_page(tenant, search.as_deref(), &request)
+        .await?;
+    Ok(Paged(page.map(|contact| ContactView::from(&contact))))
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "mailings",
@@ -115,15 +149,53 @@ pub async fn create_contact(
     Ok((StatusCode::CREATED, Json((&contact).into())))
 }
 
-/// The tenant's 50 newest mailings with the state of each recipient.
+/// Which page of the mailing list, and which mailings it shows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MailingListQuery {
+    /// How many mailings a page holds (50 when absent).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `X-Next-Cursor` header of the page before; absent for the first page.
+    pub cursor: Option<String>,
+    /// Only mailings with this status: draft, in_progress, delivered, partly_delivered or
+    /// failed.
+    pub status: Option<String>,
+    /// Only mailings whose subject, sender name or sender address contains this text
+    /// (ignoring ASCII case).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+}
+
+/// The tenant's mailings, newest first, with the state of each recipient, a page at a time,
+/// with `X-Total-Count` and `X-Next-Cursor` as the message list has them.
 #[utoipa::path(get, path = "/api/v1/mailings", tag = "mailings",
-    security(("api_key" = [])), responses((status = 200, body = [MailingView])))]
+    security(("api_key" = [])), params(MailingListQuery),
+    responses((status = 200, body = [MailingView], headers(
+            ("X-Total-Count" = u64, description = "How many mailings match the filters on all pages"),
+            ("X-Next-Cursor" = String, description = "The cursor of the next page; absent on the last page"))),
+        (status = 422, body = ErrorBody)))]
 pub async fn list(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
-) -> Result<Json<Vec<MailingView>>, ApiError> {
-    let mailings = state.service.mailings().list_mailings(tenant, 50).await?;
-    Ok(Json(mailings.iter().map(MailingView::from).collect()))
+    Query(query): Query<MailingListQuery>,
+) -> Result<Paged<MailingView>, ApiError> {
+    let request = lists::page_request(
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        50,
+        ListOrder::Newest,
+    )?;
+    let filter = MailingFilter {
+        progress: lists::mailing_progress(query.status.as_deref())?,
+        search: lists::search(query.q.as_deref())?,
+    };
+    let page = state
+        .service
+        .mailings()
+        .mailing_page(tenant, &filter, &request)
+        .await?;
+    Ok(Paged(page.map(|status| MailingView::from(&status))))
 }
 
 /// Creates a draft mailing. A sender whose domain is not an active signing domain of the
@@ -195,4 +267,22 @@ pub async fn send(
         .send_mailing(tenant, mailing_id(&id)?)
         .await?;
     Ok((StatusCode::ACCEPTED, Json((&status).into())))
+}
+
+/// Deletes a draft mailing (one never sent); its contacts stay. A sent mailing is kept with
+/// its messages: 409.
+#[utoipa::path(delete, path = "/api/v1/mailings/{id}", tag = "mailings",
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .service
+        .mailings()
+        .delete_draft_mailing(tenant, mailing_id(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

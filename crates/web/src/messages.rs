@@ -4,19 +4,23 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use base64::Engine as _;
 use sealpost_domain::{IdempotencyKey, MessageId, split_name_addr};
+use sealpost_service::lists::{self, ListOrder, MessageFilter};
 use sealpost_service::{Attachment, Composition, Submission, compose};
 use sealpost_views::dkim_verification::VerificationView;
 use sealpost_views::messages::{AcceptedView, ChangedView, MessageView};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiJson, ErrorBody};
 use crate::message_requests::{ComposeRequest, RawMessageRequest};
+use crate::paging::Paged;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -183,20 +187,55 @@ pub async fn submit_raw(
     ))
 }
 
-/// The tenant's 50 newest messages.
+/// Which page of the message list, and which messages it shows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageListQuery {
+    /// How many messages a page holds (50 when absent).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `X-Next-Cursor` header of the page before; absent for the first page.
+    pub cursor: Option<String>,
+    /// Only messages with a recipient in this state: queued, sending, deferred, sent, failed,
+    /// expired, cancelled, suppressed, bounced or complained.
+    pub state: Option<String>,
+    /// Only messages whose Subject, MAIL FROM or a recipient's address contains this text
+    /// (ignoring ASCII case).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+}
+
+/// The tenant's messages, newest first, a page at a time; the filters and the search look at
+/// every message. `X-Total-Count` says how many messages match, `X-Next-Cursor` is the
+/// `cursor` of the next page (absent on the last page).
 #[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
-    security(("api_key" = [])), responses((status = 200, body = [MessageView])))]
+    security(("api_key" = [])), params(MessageListQuery),
+    responses((status = 200, body = [MessageView], headers(
+            ("X-Total-Count" = u64, description = "How many messages match the filters on all pages"),
+            ("X-Next-Cursor" = String, description = "The cursor of the next page; absent on the last page"))),
+        (status = 422, body = ErrorBody)))]
 pub async fn list(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
-) -> Result<Json<Vec<MessageView>>, ApiError> {
-    let messages = state.service.messages().recent_messages(tenant, 50).await?;
-    Ok(Json(
-        messages
-            .iter()
-            .map(|message| MessageView::new(message, &[]))
-            .collect(),
-    ))
+    Query(query): Query<MessageListQuery>,
+) -> Result<Paged<MessageView>, ApiError> {
+    let request = lists::page_request(
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        50,
+        ListOrder::Newest,
+    )?;
+    let filter = MessageFilter {
+        state: lists::recipient_state(query.state.as_deref())?,
+        search: lists::search(query.q.as_deref())?,
+        since: None,
+    };
+    let page = state
+        .service
+        .messages()
+        .message_page(tenant, &filter, &request)
+        .await?;
+    Ok(Paged(page.map(|message| MessageView::new(&message, &[]))))
 }
 
 /// A message with the state of each recipient (next attempt time, last reply) and every

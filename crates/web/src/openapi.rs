@@ -32,7 +32,7 @@ use crate::{
         settings::show, settings::update, settings::test_connection,
         contacts::show, contacts::update, contacts::remove,
         mailings::list_contacts, mailings::create_contact, mailings::list, mailings::create,
-        mailings::show, mailings::send,
+        mailings::show, mailings::remove, mailings::send,
         checker::issue_address, checker::send_test_mailing, checker::list_reports,
         checker::show_report, checker::raw_report, troubleshoot::troubleshoot,
         platform::health,

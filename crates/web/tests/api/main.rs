@@ -6,6 +6,7 @@ mod errors;
 mod foundation;
 mod hostile;
 mod identities;
+mod lists;
 mod mailings;
 mod messages;
 mod serving;
