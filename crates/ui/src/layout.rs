@@ -4,7 +4,7 @@
 use crate::session::Scope;
 
 /// The tenant sections, in navigation order: (path below `/t/{tenant}`, label).
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 9] = [
     ("", "Dashboard"),
     ("/settings/email", "E-mail"),
     ("/domains", "Signing domains"),
@@ -13,6 +13,7 @@ const SECTIONS: [(&str, &str); 8] = [
     ("/messages", "Messages"),
     ("/troubleshoot", "Troubleshooting"),
     ("/checker", "Checker reports"),
+    ("/api-keys", "API keys"),
 ];
 
 #[derive(Debug)]

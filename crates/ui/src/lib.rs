@@ -32,13 +32,22 @@ pub struct UiState {
 /// client address.
 pub fn router(state: UiState) -> Router {
     use pages::{
-        checker, dashboard, domains, login, mailings, message_actions, messages, sending_domains,
-        settings, troubleshoot,
+        account, api_keys, checker, dashboard, domains, login, mailings, message_actions, messages,
+        sending_domains, settings, troubleshoot,
     };
     Router::new()
         .route("/", get(dashboard::home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
+        .route("/users", get(account::users).post(account::add_user))
+        .route(
+            "/users/{id}/delete",
+            get(account::to_users).post(account::remove_user),
+        )
         .route("/t/{tenant}", get(dashboard::show))
         .route(
             "/t/{tenant}/settings/email",
@@ -95,6 +104,14 @@ pub fn router(state: UiState) -> Router {
         )
         .route("/t/{tenant}/checker", get(checker::list))
         .route("/t/{tenant}/checker/{id}", get(checker::show))
+        .route(
+            "/t/{tenant}/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(
+            "/t/{tenant}/api-keys/{id}/revoke",
+            get(api_keys::to_keys).post(api_keys::revoke),
+        )
         .route("/t/{tenant}/{*rest}", any(pages::not_found))
         .route("/static/{file}", get(assets::serve))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require))

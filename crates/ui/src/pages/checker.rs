@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::CheckerReportId;
+use sealpost_service::lists::{self, ListOrder, Page};
 use sealpost_service::{CheckerReport, ServiceError};
 use serde::Deserialize;
 
@@ -15,6 +16,7 @@ use crate::UiState;
 use crate::error::{PageError, service_status};
 use crate::format;
 use crate::layout::Layout;
+use crate::pages::pager::Pager;
 use crate::pages::{render, tenant_path};
 use crate::session::Scope;
 
@@ -51,7 +53,11 @@ struct CheckView {
 #[template(path = "checker.html")]
 struct ListPage {
     layout: Layout,
+    action: String,
     reports: Vec<ReportRow>,
+    q: String,
+    pager: Pager,
+    error: Option<String>,
     /// The test address being waited for, after "Send a test mailing".
     waiting_for: Option<String>,
     message_href: Option<String>,
@@ -76,6 +82,10 @@ pub struct ListQuery {
     address: String,
     #[serde(default)]
     message: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    cursor: String,
 }
 
 #[derive(Deserialize)]
@@ -113,18 +123,50 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let base = tenant_path(&scope);
+    let action = format!("{base}/checker");
     let token = Some(query.token.as_str()).filter(|token| !token.is_empty());
-    let reports: Vec<ReportRow> = state
-        .service
-        .mail_tester()
-        .checker_reports(scope.tenant.id, token, LIST_LIMIT)
-        .await?
-        .iter()
-        .map(|report| row(&base, report))
-        .collect();
+    let read = lists::page_request(None, Some(&query.cursor), LIST_LIMIT, ListOrder::Newest)
+        .and_then(|request| Ok((request, lists::search(Some(&query.q))?)));
+    let (page, status, error) = match read {
+        Ok((request, search)) => {
+            let page = state
+                .service
+                .mail_tester()
+                .checker_report_page(scope.tenant.id, token, search.as_deref(), &request)
+                .await?;
+            (page, StatusCode::OK, None)
+        }
+        Err(invalid @ ServiceError::Invalid { .. }) => {
+            let (status, message) = service_status(&invalid);
+            let empty = Page {
+                items: Vec::new(),
+                total: 0,
+                next: None,
+            };
+            (empty, status, Some(message))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let pager = Pager::new(
+        &page,
+        &action,
+        &[
+            ("token", query.token.as_str()),
+            ("address", query.address.as_str()),
+            ("message", query.message.as_str()),
+            ("q", query.q.as_str()),
+        ],
+        !query.cursor.trim().is_empty(),
+        ("report", "reports"),
+    );
+    let reports: Vec<ReportRow> = page.items.iter().map(|report| row(&base, report)).collect();
     let waiting = token.is_some() && reports.is_empty() && !query.address.is_empty();
     let page = ListPage {
         layout: Layout::tenant(&scope, "/checker", "Checker reports"),
+        action,
+        q: query.q.clone(),
+        pager,
+        error,
         waiting_for: waiting.then(|| query.address.clone()),
         message_href: query
             .message
@@ -133,7 +175,7 @@ pub async fn list(
             .map(|message| format!("{base}/messages/{message}")),
         reports,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 pub async fn show(

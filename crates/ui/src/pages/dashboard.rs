@@ -31,6 +31,9 @@ pub struct Figure {
     pub label: &'static str,
     pub count: i64,
     pub class: &'static str,
+    /// The messages behind the figure: those of the same 24 hours with a recipient in this
+    /// state.
+    pub href: String,
 }
 
 #[derive(Template)]
@@ -96,17 +99,23 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
         .iter()
         .map(|status| MailingRow::new(&base, status))
         .collect();
-    let counts = service
+    let figures = service
         .messages()
         .delivery_figures(tenant, FIGURES_SECONDS)
         .await?;
-    let total = counts.iter().map(|(_, count)| count).sum();
-    let figures = counts
+    let total = figures.counts.iter().map(|(_, count)| count).sum();
+    let figures = figures
+        .counts
         .into_iter()
         .map(|(state, count)| Figure {
             label: state.as_str(),
             count,
             class: format::state_class(state),
+            href: format!(
+                "{base}/messages?state={}&since={}",
+                state.as_str(),
+                figures.since.0
+            ),
         })
         .collect();
     let page = DashboardPage {

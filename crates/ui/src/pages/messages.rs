@@ -1,4 +1,5 @@
-//! Messages (SPEC S5.5, S6.2): the tenant's recent messages with a filter, and each message
+//! Messages (SPEC S5.5, S6.2): the tenant's messages a page at a time, filtered and searched in
+//! the database, and each message
 //! with its per-recipient status, attempts and remote replies, the raw source exactly as it is
 //! sent, and the DKIM verification of that source with the cause of any failure.
 
@@ -9,19 +10,22 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use sealpost_dkim::DkimResult;
-use sealpost_domain::{MessageId, MessageSummary, RecipientState, SigningRecord};
+use sealpost_domain::{MessageId, MessageSummary, RecipientState, SigningRecord, Timestamp};
+use sealpost_service::ServiceError;
+use sealpost_service::lists::{self, ListOrder, MessageFilter, Page, PageRequest};
 use serde::Deserialize;
 
 use crate::UiState;
-use crate::error::PageError;
+use crate::error::{PageError, service_status};
 use crate::format;
 use crate::layout::Layout;
 use crate::pages::message_actions::{self, Actions};
+use crate::pages::pager::Pager;
 use crate::pages::{render, tenant_path};
 use crate::session::Scope;
 
-/// How many recent messages the list reads before filtering.
-const LIST_LIMIT: u32 = 200;
+/// How many messages a page of the list shows.
+const LIST_LIMIT: u32 = 50;
 /// The raw source shown on the page is cut here; larger messages are rare and unreadable.
 const RAW_SHOWN_BYTES: usize = 256 * 1024;
 
@@ -62,9 +66,20 @@ pub struct MessageRow {
     pub status_class: &'static str,
 }
 
+/// The word and badge class of a message's status. A message the tenant did not sign has no
+/// DKIM signature of the tenant's domain, so receivers cannot tie it to the tenant: it is not
+/// shown as a plain green "sent".
+pub fn status(message: &MessageSummary) -> (&'static str, &'static str) {
+    let state = overall(message);
+    match (&message.signing, state) {
+        (SigningRecord::Unsigned(_), RecipientState::Sent) => ("sent unsigned", "warning"),
+        _ => (state.as_str(), format::state_class(state)),
+    }
+}
+
 impl MessageRow {
     pub fn new(base: &str, message: &MessageSummary) -> Self {
-        let state = overall(message);
+        let (status, status_class) = status(message);
         let subject = subject(&message.head);
         Self {
             href: format!("{base}/messages/{}", message.id),
@@ -81,8 +96,8 @@ impl MessageRow {
                 .collect::<Vec<_>>()
                 .join(", "),
             accepted: format::time(message.accepted_at),
-            status: state.as_str(),
-            status_class: format::state_class(state),
+            status,
+            status_class,
         }
     }
 }
@@ -93,6 +108,11 @@ pub struct Filter {
     state: String,
     #[serde(default)]
     q: String,
+    /// Only messages accepted at or after this Unix time (the dashboard's last 24 hours).
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    cursor: String,
 }
 
 #[derive(Template)]
@@ -102,19 +122,46 @@ struct ListPage {
     action: String,
     messages: Vec<MessageRow>,
     q: String,
+    since: String,
+    since_label: Option<String>,
     /// (state, selected) for the filter.
     states: Vec<(&'static str, bool)>,
+    pager: Pager,
+    error: Option<String>,
 }
 
-const STATES: [&str; 7] = [
-    "queued",
-    "sending",
-    "deferred",
-    "sent",
-    "failed",
-    "expired",
-    "cancelled",
+const STATES: [RecipientState; 10] = [
+    RecipientState::Queued,
+    RecipientState::Sending,
+    RecipientState::Deferred,
+    RecipientState::Sent,
+    RecipientState::Failed,
+    RecipientState::Expired,
+    RecipientState::Cancelled,
+    RecipientState::Suppressed,
+    RecipientState::Bounced,
+    RecipientState::Complained,
 ];
+
+/// The filter as the service reads it; a value that does not read is the page's error.
+fn message_filter(filter: &Filter) -> Result<(MessageFilter, PageRequest), ServiceError> {
+    let since = match filter.since.trim() {
+        "" => None,
+        text => Some(Timestamp(text.parse().map_err(|_| {
+            ServiceError::Invalid {
+                field: "since",
+                message: "is not a time".to_owned(),
+            }
+        })?)),
+    };
+    let request = lists::page_request(None, Some(&filter.cursor), LIST_LIMIT, ListOrder::Newest)?;
+    let filter = MessageFilter {
+        state: lists::recipient_state(Some(&filter.state))?,
+        search: lists::search(Some(&filter.q))?,
+        since,
+    };
+    Ok((filter, request))
+}
 
 pub async fn list(
     State(state): State<UiState>,
@@ -122,39 +169,62 @@ pub async fn list(
     Query(filter): Query<Filter>,
 ) -> Result<Response, PageError> {
     let base = tenant_path(&scope);
-    let needle = filter.q.trim().to_lowercase();
-    let messages = state
-        .service
-        .messages()
-        .recent_messages(scope.tenant.id, LIST_LIMIT)
-        .await?
-        .iter()
-        .filter(|message| {
-            filter.state.is_empty()
-                || message
-                    .recipients
-                    .iter()
-                    .any(|recipient| recipient.state.as_str() == filter.state)
-        })
-        .map(|message| MessageRow::new(&base, message))
-        .filter(|row| {
-            needle.is_empty()
-                || [&row.subject, &row.mail_from, &row.recipients]
-                    .iter()
-                    .any(|text| text.to_lowercase().contains(&needle))
-        })
-        .collect();
-    let page = ListPage {
+    let action = format!("{base}/messages");
+    let (page, status, error) = match message_filter(&filter) {
+        Ok((read, request)) => {
+            let page = state
+                .service
+                .messages()
+                .message_page(scope.tenant.id, &read, &request)
+                .await?;
+            (page, StatusCode::OK, None)
+        }
+        Err(error @ ServiceError::Invalid { .. }) => {
+            let (status, message) = service_status(&error);
+            let empty = Page {
+                items: Vec::new(),
+                total: 0,
+                next: None,
+            };
+            (empty, status, Some(message))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let pager = Pager::new(
+        &page,
+        &action,
+        &[
+            ("state", filter.state.as_str()),
+            ("q", filter.q.as_str()),
+            ("since", filter.since.as_str()),
+        ],
+        !filter.cursor.trim().is_empty(),
+        ("message", "messages"),
+    );
+    let list = ListPage {
         layout: Layout::tenant(&scope, "/messages", "Messages"),
-        action: format!("{base}/messages"),
-        messages,
+        messages: page
+            .items
+            .iter()
+            .map(|message| MessageRow::new(&base, message))
+            .collect(),
         states: STATES
             .iter()
-            .map(|name| (*name, filter.state == *name))
+            .map(|state| (state.as_str(), filter.state == state.as_str()))
             .collect(),
+        since_label: filter
+            .since
+            .trim()
+            .parse()
+            .ok()
+            .map(|since| format::time(Timestamp(since))),
+        since: filter.since,
         q: filter.q,
+        action,
+        pager,
+        error,
     };
-    render(StatusCode::OK, &page)
+    render(status, &list)
 }
 
 struct RecipientView {
@@ -248,7 +318,13 @@ pub async fn show(
     let raw_cut = message.raw.len() > RAW_SHOWN_BYTES;
     let raw = String::from_utf8_lossy(&message.raw[..message.raw.len().min(RAW_SHOWN_BYTES)])
         .into_owned();
-    let row = MessageRow::new(&tenant_path(&scope), &(&message).into());
+    let mut row = MessageRow::new(&tenant_path(&scope), &(&message).into());
+    // Sent with a signature that does not verify (a key or a record that no longer matches, a
+    // body changed on the way) is no success: receivers treat it as unsigned or reject it.
+    if row.status == RecipientState::Sent.as_str() && report.result() != DkimResult::Pass {
+        row.status = "sent, DKIM failed";
+        row.status_class = "bad";
+    }
     let page = MessagePage {
         layout: Layout::tenant(&scope, "/messages", "Message"),
         action: row.href.clone(),

@@ -1,6 +1,9 @@
 //! One module per section of the UI; each holds its handlers and the views its templates show.
 
+pub mod account;
+pub mod api_keys;
 pub mod checker;
+pub mod contact_list;
 pub mod dashboard;
 pub mod dns_check;
 pub mod domains;
@@ -8,6 +11,7 @@ pub mod login;
 pub mod mailings;
 pub mod message_actions;
 pub mod messages;
+pub mod pager;
 pub mod sending_domains;
 pub mod settings;
 pub mod troubleshoot;
