@@ -39,6 +39,7 @@ pub fn router(state: UiState) -> Router {
         .route("/", get(dashboard::home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
+        .route("/platform/health", get(pages::platform_health::show))
         .route(
             "/account/password",
             get(account::password_form).post(account::change_password),

@@ -12,6 +12,7 @@ pub mod mailings;
 pub mod message_actions;
 pub mod messages;
 pub mod pager;
+pub mod platform_health;
 pub mod sending_domains;
 pub mod settings;
 pub mod troubleshoot;

@@ -9,6 +9,7 @@ mod domains;
 mod layout;
 mod message_actions;
 mod messages;
+mod platform_health;
 mod sending_domains;
 mod settings;
 mod smtp;
