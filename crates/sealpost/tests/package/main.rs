@@ -3,6 +3,8 @@
 //! throw-away root (`dpkg -x`) whose binary then runs with the packaged configuration. The
 //! maintainer scripts (user, master key) need a real installation and are only syntax-checked.
 
+mod monitoring;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -120,6 +122,14 @@ fn check_contents(deb: &Path) {
         ("usr/share/doc/sealpost/copyright", "-rw-r--r--"),
         ("usr/share/doc/sealpost/changelog.gz", "-rw-r--r--"),
         ("usr/share/doc/sealpost/operator.md", "-rw-r--r--"),
+        (
+            "usr/share/doc/sealpost/examples/monitoring/sealpost-alerts.yml",
+            "-rw-r--r--",
+        ),
+        (
+            "usr/share/doc/sealpost/examples/monitoring/sealpost-dashboard.json",
+            "-rw-r--r--",
+        ),
     ];
     for (path, mode) in expected {
         let line = entry(path);
