@@ -119,7 +119,7 @@ pub async fn check_domain(
     let sections = vec![
         spf_section(spf.as_ref()),
         dkim_section(dkim.as_ref()),
-        dmarc_section(&dmarc),
+        dmarc_section(&dmarc, dkim.as_ref()),
         Section {
             check: "mx",
             findings: vec![mx_finding(&mx)],
@@ -165,7 +165,7 @@ fn dkim_section(dkim: Option<&DkimRecordCheck>) -> Section {
                 "dkim.no_selector",
                 "no DKIM selector given",
                 "a selector to check",
-                "Give the selector of the signing domain (--selector).",
+                "Give the DKIM selector of the signing domain.",
             )],
             suggested: None,
         };
@@ -217,7 +217,21 @@ fn dkim_section(dkim: Option<&DkimRecordCheck>) -> Section {
     }
 }
 
-fn dmarc_section(dmarc: &DmarcCheck) -> Section {
+/// Whether DNS carries a key that signatures by our `d=` verify with: without it no signature
+/// verifies, so DKIM cannot align however well the domains match. `None` when the DKIM record
+/// was not checked.
+fn dkim_record_usable(dkim: Option<&DkimRecordCheck>) -> Option<bool> {
+    dkim.map(|check| {
+        matches!(
+            check.cause,
+            DkimRecordCause::Matches
+                | DkimRecordCause::ValidUncompared
+                | DkimRecordCause::TestingMode
+        )
+    })
+}
+
+fn dmarc_section(dmarc: &DmarcCheck, dkim: Option<&DkimRecordCheck>) -> Section {
     let expected_record = "one valid DMARC record (v=DMARC1; p=...)";
     let advise = format!(
         "Publish at _dmarc.{}: {}",
@@ -302,12 +316,27 @@ fn dmarc_section(dmarc: &DmarcCheck) -> Section {
             ),
         }
     };
-    findings.push(alignment(
-        "dmarc.dkim_alignment",
-        "DKIM d=",
-        &dmarc.dkim_domain,
-        dmarc.dkim_aligned,
-    ));
+    findings.push(match dkim_record_usable(dkim) {
+        Some(false) if dmarc.dkim_aligned => {
+            let found = format!(
+                "DKIM d={} matches the From domain {}, but no signature verifies until the DKIM \
+                 record is published, so DKIM does not align yet",
+                dmarc.dkim_domain, dmarc.from_domain
+            );
+            let expected = format!("DKIM d= aligned with {}", dmarc.from_domain);
+            let fix = "Publish the DKIM record (see the DKIM section).";
+            match enforced {
+                true => Finding::error("dmarc.dkim_alignment", found, expected, fix),
+                false => Finding::warning("dmarc.dkim_alignment", found, expected, fix),
+            }
+        }
+        _ => alignment(
+            "dmarc.dkim_alignment",
+            "DKIM d=",
+            &dmarc.dkim_domain,
+            dmarc.dkim_aligned,
+        ),
+    });
     findings.push(alignment(
         "dmarc.spf_alignment",
         "MAIL FROM",
