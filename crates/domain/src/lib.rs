@@ -16,6 +16,7 @@ mod names;
 mod sending_identity;
 mod signing_decision;
 mod signing_domain;
+mod suppression;
 mod tenant;
 mod user;
 
@@ -45,6 +46,7 @@ pub use signing_domain::{
     HashAlgorithm, KeyOrigin, NewSigningDomain, REQUIRED_KEY_BITS, SealedKey, SigningDomain,
     SigningDomainUpdate, SigningKey,
 };
+pub use suppression::{Feedback, SuppressedAddress, Suppression, SuppressionReason};
 pub use tenant::{Tenant, TenantName};
 pub use user::{Email, User, UserRole};
 /// The id type [`Clock::new_uuid`] returns, for clocks written elsewhere.

@@ -34,6 +34,19 @@ pub mod text {
     pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 }
 
+/// A suppression list imported as CSV: one request holds it whole, and it is checked whole
+/// before anything is stored, so it is bounded like a message.
+pub mod suppression_import {
+    /// The CSV text: 5 MB holds about 100,000 lines of address and reason.
+    pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+    /// Lines (entries) in one import.
+    pub const MAX_LINES: usize = 100_000;
+    /// Bad lines named in one refusal; more are counted, not listed.
+    pub const MAX_REPORTED_ERRORS: usize = 20;
+    /// The note of an entry, in characters.
+    pub const MAX_DETAIL_CHARS: usize = 500;
+}
+
 /// The work a pasted key may ask for before it is decrypted. An encrypted key names its own key
 /// derivation parameters, so a hostile one can ask for any amount of memory or time; the vault
 /// checks them against these bounds before deriving anything. Measured on one core of the

@@ -42,6 +42,12 @@ pub enum RecipientState {
     /// Temporary failures until the retry period ended.
     Expired,
     Cancelled,
+    /// Never sent: the address is on the tenant's suppression list; the last reply says why.
+    Suppressed,
+    /// A bounce came back for it, possibly after it was `sent`; the last reply says why.
+    Bounced,
+    /// The recipient reported the message as spam.
+    Complained,
 }
 
 impl RecipientState {
@@ -54,6 +60,9 @@ impl RecipientState {
             Self::Failed => "failed",
             Self::Expired => "expired",
             Self::Cancelled => "cancelled",
+            Self::Suppressed => "suppressed",
+            Self::Bounced => "bounced",
+            Self::Complained => "complained",
         }
     }
 
@@ -66,6 +75,9 @@ impl RecipientState {
             "failed" => Self::Failed,
             "expired" => Self::Expired,
             "cancelled" => Self::Cancelled,
+            "suppressed" => Self::Suppressed,
+            "bounced" => Self::Bounced,
+            "complained" => Self::Complained,
             _ => return None,
         })
     }
@@ -81,12 +93,37 @@ impl RecipientState {
         }
     }
 
-    /// A final state never changes again.
+    /// A final state is never delivered again. Only what comes back after delivery (a bounce
+    /// or a complaint) may still move a final recipient, and only by [`Self::after_feedback`].
     pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            Self::Sent | Self::Failed | Self::Expired | Self::Cancelled
-        )
+        match self {
+            Self::Queued | Self::Sending | Self::Deferred => false,
+            Self::Sent
+            | Self::Failed
+            | Self::Expired
+            | Self::Cancelled
+            | Self::Suppressed
+            | Self::Bounced
+            | Self::Complained => true,
+        }
+    }
+
+    /// The state a recipient moves to when feedback arrives about it, or `None` when the
+    /// feedback changes nothing: a bounce is believed even after `sent` (the receiver accepted
+    /// and failed later), a complaint is about mail that arrived, and a recipient that was never
+    /// handed to anyone (suppressed, cancelled) cannot bounce. A soft bounce of a recipient that
+    /// is still being retried changes nothing either, since the retries tell its story.
+    pub fn after_feedback(&self, feedback: crate::Feedback) -> Option<Self> {
+        use crate::Feedback;
+        match (self, feedback) {
+            (Self::Suppressed | Self::Cancelled, _) => None,
+            (Self::Complained, _) => None,
+            (_, Feedback::Complaint) => Some(Self::Complained),
+            (_, Feedback::Unsubscribe) => None,
+            (Self::Queued | Self::Sending | Self::Deferred, Feedback::SoftBounce) => None,
+            (Self::Bounced, Feedback::SoftBounce) => None,
+            (_, Feedback::HardBounce | Feedback::SoftBounce) => Some(Self::Bounced),
+        }
     }
 }
 
@@ -256,4 +293,46 @@ pub struct Recipient {
     /// The last reply of a remote server, or the error, as shown to people.
     pub last_reply: Option<String>,
     pub updated_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecipientState::{self, *};
+    use crate::Feedback::{self, *};
+
+    #[track_caller]
+    fn check(state: RecipientState, feedback: Feedback, expect: Option<RecipientState>) {
+        assert_eq!(state.after_feedback(feedback), expect);
+    }
+
+    #[test]
+    fn feedback_moves_a_recipient_even_after_it_was_sent() {
+        check(Sent, HardBounce, Some(Bounced));
+        check(Sent, SoftBounce, Some(Bounced));
+        check(Sent, Complaint, Some(Complained));
+        check(Failed, HardBounce, Some(Bounced));
+        check(Expired, SoftBounce, Some(Bounced));
+        check(Deferred, HardBounce, Some(Bounced));
+        check(Deferred, SoftBounce, None);
+        check(Queued, SoftBounce, None);
+        check(Bounced, HardBounce, Some(Bounced));
+        check(Bounced, SoftBounce, None);
+        check(Bounced, Complaint, Some(Complained));
+        check(Complained, HardBounce, None);
+        check(Suppressed, HardBounce, None);
+        check(Cancelled, Complaint, None);
+        check(Sent, Unsubscribe, None);
+    }
+
+    #[test]
+    fn states_read_back_what_they_write() {
+        for state in [
+            Queued, Sending, Deferred, Sent, Failed, Expired, Cancelled, Suppressed, Bounced,
+            Complained,
+        ] {
+            assert_eq!(RecipientState::parse(state.as_str()), Some(state));
+        }
+        assert!(Suppressed.is_final() && Bounced.is_final() && Complained.is_final());
+        assert!(!Deferred.is_final());
+    }
 }

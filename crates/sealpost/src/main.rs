@@ -17,8 +17,8 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::commands::{
     CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
-    PlatformCommand, QueueCommand, SendingDomainCommand, SpfCommand, TenantCommand, Troubleshoot,
-    UserCommand,
+    PlatformCommand, QueueCommand, SendingDomainCommand, SpfCommand, SuppressionCommand,
+    TenantCommand, Troubleshoot, UserCommand,
 };
 use crate::output::{Output, Status};
 
@@ -65,6 +65,9 @@ enum Command {
     /// Manage the domains a tenant has proven it controls (From and MAIL FROM need one).
     #[command(subcommand)]
     SendingDomain(SendingDomainCommand),
+    /// Manage a tenant's suppression list: addresses its mail no longer goes to.
+    #[command(subcommand)]
+    Suppression(SuppressionCommand),
     /// Print the effective configuration (file plus environment), secrets redacted.
     Config,
     /// DKIM tools that work without a database.
@@ -193,6 +196,10 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::SendingDomain(command) => {
             let service = commands::open_service(&load_config(config_file)?).await?;
             commands::sending_domain(&service, command, output).await
+        }
+        Command::Suppression(command) => {
+            let service = commands::open_service(&load_config(config_file)?).await?;
+            commands::suppression(&service, command, output).await
         }
     };
     done.map(|()| Status::Done.into())

@@ -20,6 +20,7 @@ mod sign_in_limit;
 mod signing;
 mod signing_domains;
 mod submit;
+mod suppression;
 mod tenants;
 mod text;
 mod troubleshoot;
@@ -38,6 +39,7 @@ pub use sealpost_domain::{Clock, SystemClock};
 pub use sending_domains::VerificationFailure;
 pub use signing::SignedMessage;
 pub use signing_domains::KeyImport;
+pub use suppression::ImportSummary;
 pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy, idempotency_key};
 pub use tenants::NewApiKey;
 pub use troubleshoot::{DomainStanding, Troubleshooting};
@@ -159,6 +161,8 @@ capabilities! {
     Messages => messages;
     /// The tenant's own mail server: its settings and the connection test.
     Relays => relays;
+    /// What comes back after delivery: the suppression list, bounces and complaints.
+    FeedbackLoop => feedback;
     /// The platform's own health: its DNS, certificate, database and master key.
     Platform => platform;
 }

@@ -80,7 +80,8 @@ impl Submissions {
                 _ => invalid("message", problem.to_string()),
             });
         }
-        let recipients = self.recipients(&submission.recipients)?;
+        let mut recipients = self.recipients(&submission.recipients)?;
+        crate::suppression::mark_suppressed(&self.store, tenant, &mut recipients).await?;
         let signed = self
             .sign_outgoing(tenant, &submission.raw, &submission.mail_from)
             .await?;

@@ -21,6 +21,7 @@ mod sending_domains;
 mod signing_domains;
 mod subjects;
 mod summaries;
+mod suppressions;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -151,5 +152,7 @@ mod list_tests;
 mod mailing_tests;
 #[cfg(test)]
 mod queue_tests;
+#[cfg(test)]
+mod suppression_tests;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,9 @@
 //! fenced by leases, are in `claims.rs` and `outcomes.rs`; the row conversions in
 //! `message_rows.rs`.
 
-use sealpost_domain::{IdempotencyKey, MessageId, QueuedMessage, Recipient, TenantId, Timestamp};
+use sealpost_domain::{
+    IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientState, TenantId, Timestamp,
+};
 
 use crate::message_rows::{
     MessageRow, RecipientRow, SigningColumns, message_columns, message_from_rows,
@@ -98,6 +100,10 @@ impl Store {
                     .bind(recipient.updated_at.0)
                     .execute(&mut *transaction)
                     .await?;
+                    // A recipient on the tenant's suppression list is accepted already final.
+                    if recipient.state == RecipientState::Suppressed {
+                        insert_event!(transaction, message.tenant_id, message.id, Some(recipient.id), "suppressed", recipient.last_reply.as_deref().unwrap_or_default(), message.accepted_at)?;
+                    }
                 }
                 insert_event!(transaction, message.tenant_id, message.id, None, "accepted", "", message.accepted_at)?;
             }

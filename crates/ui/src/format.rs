@@ -16,7 +16,12 @@ pub fn state_class(state: RecipientState) -> &'static str {
     match state {
         RecipientState::Sent => "ok",
         RecipientState::Queued | RecipientState::Sending | RecipientState::Deferred => "wait",
-        RecipientState::Failed | RecipientState::Expired | RecipientState::Cancelled => "bad",
+        RecipientState::Failed
+        | RecipientState::Expired
+        | RecipientState::Cancelled
+        | RecipientState::Suppressed
+        | RecipientState::Bounced
+        | RecipientState::Complained => "bad",
     }
 }
 

@@ -4,13 +4,14 @@
 use crate::session::Scope;
 
 /// The tenant sections, in navigation order: (path below `/t/{tenant}`, label).
-const SECTIONS: [(&str, &str); 9] = [
+const SECTIONS: [(&str, &str); 10] = [
     ("", "Dashboard"),
     ("/settings/email", "E-mail"),
     ("/domains", "Signing domains"),
     ("/sending-domains", "Sending domains"),
     ("/mailings", "Mailings"),
     ("/messages", "Messages"),
+    ("/suppressions", "Suppression list"),
     ("/troubleshoot", "Troubleshooting"),
     ("/checker", "Checker reports"),
     ("/api-keys", "API keys"),

@@ -33,7 +33,7 @@ pub struct UiState {
 pub fn router(state: UiState) -> Router {
     use pages::{
         account, api_keys, checker, dashboard, domains, login, mailings, message_actions, messages,
-        sending_domains, settings, troubleshoot,
+        sending_domains, settings, suppressions, troubleshoot,
     };
     Router::new()
         .route("/", get(dashboard::home))
@@ -81,6 +81,13 @@ pub fn router(state: UiState) -> Router {
             "/t/{tenant}/sending-domains/{domain}/delete",
             post(sending_domains::delete),
         )
+        .route(
+            "/t/{tenant}/suppressions",
+            get(suppressions::list).post(suppressions::add),
+        )
+        .route("/t/{tenant}/suppressions/remove", post(suppressions::remove))
+        .route("/t/{tenant}/suppressions/import", post(suppressions::import))
+        .route("/t/{tenant}/suppressions/export", get(suppressions::export))
         .route("/t/{tenant}/messages", get(messages::list))
         .route("/t/{tenant}/messages/{id}", get(messages::show))
         .route(

@@ -13,5 +13,6 @@ pub mod platform;
 pub mod relay;
 pub mod sending_domains;
 pub mod signing_domains;
+pub mod suppressions;
 pub mod tenants;
 pub mod troubleshoot;

@@ -47,7 +47,9 @@ pub struct SigningView {
 pub struct RecipientView {
     pub id: String,
     pub address: String,
-    /// queued, sending, deferred, sent, failed, expired or cancelled.
+    /// queued, sending, deferred, sent, failed, expired, cancelled, suppressed (never sent: on
+    /// the tenant's suppression list), bounced (a bounce came back, possibly after sent) or
+    /// complained (the recipient reported it as spam).
     pub state: &'static str,
     pub attempts: u32,
     pub next_attempt_at: Option<i64>,

@@ -20,6 +20,7 @@ mod sending_domains;
 pub mod serve;
 mod settings;
 mod signing_domains;
+mod suppressions;
 mod tenants;
 mod troubleshoot;
 
@@ -77,6 +78,15 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::disable())
                 .layer(from_fn_with_state(
                     MESSAGE_LIMIT_BYTES,
+                    api_errors::json_errors,
+                )),
+        )
+        .merge(
+            suppressions::routes()
+                .layer(RequestBodyLimitLayer::new(suppressions::IMPORT_LIMIT_BYTES))
+                .layer(DefaultBodyLimit::disable())
+                .layer(from_fn_with_state(
+                    suppressions::IMPORT_LIMIT_BYTES,
                     api_errors::json_errors,
                 )),
         )

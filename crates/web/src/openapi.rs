@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 use crate::error::ErrorBody;
 use crate::{
     checker, contacts, dkim, mailings, messages, platform, sending_domains, settings,
-    signing_domains, tenants, troubleshoot,
+    signing_domains, suppressions, tenants, troubleshoot,
 };
 
 #[derive(OpenApi)]
@@ -35,6 +35,8 @@ use crate::{
         mailings::show, mailings::remove, mailings::send,
         checker::issue_address, checker::send_test_mailing, checker::list_reports,
         checker::show_report, checker::raw_report, troubleshoot::troubleshoot,
+        suppressions::list, suppressions::create, suppressions::show, suppressions::remove,
+        suppressions::import, suppressions::export,
         platform::health,
     ),
     components(schemas(ErrorBody)),

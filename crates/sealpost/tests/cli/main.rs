@@ -1,9 +1,11 @@
 //! The real binary, driven as an operator would, with `--json` where scripts read it.
 
 mod bounce;
+mod config_check;
 mod dns;
 mod doctor;
 mod input;
 mod mail;
 mod operator;
 mod support;
+mod suppression;

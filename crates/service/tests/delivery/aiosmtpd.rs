@@ -14,13 +14,13 @@ use sealpost_store::testing;
 use crate::support::{self, python};
 
 /// The aiosmtpd sink on a free loopback port, writing into `directory`.
-struct Sink {
+pub struct Sink {
     child: Child,
-    port: u16,
+    pub port: u16,
 }
 
 impl Sink {
-    fn start(directory: &Path) -> Self {
+    pub fn start(directory: &Path) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()

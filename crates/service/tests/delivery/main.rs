@@ -5,3 +5,4 @@
 mod aiosmtpd;
 mod postfix;
 mod support;
+mod suppression;

@@ -15,6 +15,7 @@ pub mod pager;
 pub mod platform_health;
 pub mod sending_domains;
 pub mod settings;
+pub mod suppressions;
 pub mod troubleshoot;
 
 use askama::Template;

@@ -12,3 +12,4 @@ mod messages;
 mod serving;
 mod settings;
 mod support;
+mod suppressions;

@@ -1,0 +1,123 @@
+//! The suppression list on both backends: entries added in one transaction, an address kept
+//! once whatever its case, lookups for a submission's recipients, removal, and one tenant's list
+//! never seen by another.
+
+use sealpost_domain::{
+    MessageId, SuppressedAddress, Suppression, SuppressionReason, SystemClock, Tenant, TenantId,
+    TenantName, Timestamp,
+};
+
+use crate::{Store, StoreError, testing};
+
+async fn tenant(store: &Store, name: &str) -> TenantId {
+    let tenant = Tenant {
+        id: TenantId::new(&SystemClock),
+        name: TenantName::parse(name).unwrap(),
+        display_name: name.to_owned(),
+        created_at: Timestamp(1_800_000_000),
+    };
+    store.create_tenant(&tenant).await.unwrap();
+    tenant.id
+}
+
+fn entry(tenant: TenantId, address: &str, reason: SuppressionReason) -> Suppression {
+    Suppression {
+        tenant_id: tenant,
+        address: SuppressedAddress::parse(address).unwrap(),
+        reason,
+        message_id: Some(MessageId::new(&SystemClock)),
+        detail: "550 5.1.1 user unknown".to_owned(),
+        created_at: Timestamp(1_800_000_100),
+    }
+}
+
+fn address(text: &str) -> SuppressedAddress {
+    SuppressedAddress::parse(text).unwrap()
+}
+
+#[tokio::test]
+async fn entries_are_kept_per_tenant_once_per_address() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let acme = tenant(&store, "acme").await;
+        let other = tenant(&store, "other").await;
+        let gone = entry(acme, "Gone@Client.test", SuppressionReason::HardBounce);
+        let spam = entry(acme, "spam@client.test", SuppressionReason::Complaint);
+        let added = store
+            .add_suppressions(acme, &[gone.clone(), spam.clone()])
+            .await
+            .unwrap();
+        assert_eq!(added, 2);
+
+        // The same address again, in another case and for another reason, keeps the first entry.
+        let again = entry(acme, "gone@client.test", SuppressionReason::Manual);
+        assert_eq!(store.add_suppressions(acme, &[again]).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .suppression(acme, &address("GONE@client.test"))
+                .await
+                .unwrap(),
+            Some(gone.clone())
+        );
+        assert_eq!(
+            store.list_suppressions(acme).await.unwrap(),
+            vec![gone, spam.clone()]
+        );
+
+        let among = store
+            .suppressions_among(
+                acme,
+                &[address("fine@client.test"), address("spam@client.test")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(among, vec![spam]);
+
+        // Another tenant sees nothing of it and cannot remove it.
+        assert!(store.list_suppressions(other).await.unwrap().is_empty());
+        assert!(
+            store
+                .suppressions_among(other, &[address("spam@client.test")])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            store
+                .remove_suppression(other, &address("spam@client.test"))
+                .await,
+            Err(StoreError::NotFound)
+        ));
+
+        store
+            .remove_suppression(acme, &address("spam@client.test"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .remove_suppression(acme, &address("spam@client.test"))
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(store.list_suppressions(acme).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_batch_with_an_entry_of_another_tenant_stores_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let acme = tenant(&store, "acme").await;
+        let other = tenant(&store, "other").await;
+        let batch = [
+            entry(acme, "one@client.test", SuppressionReason::Manual),
+            entry(other, "two@client.test", SuppressionReason::Manual),
+        ];
+        assert!(matches!(
+            store.add_suppressions(acme, &batch).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(store.list_suppressions(acme).await.unwrap().is_empty());
+        assert!(store.list_suppressions(other).await.unwrap().is_empty());
+    }
+}

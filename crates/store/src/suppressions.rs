@@ -1,0 +1,178 @@
+//! A tenant's suppression list (SPEC S10.3): entries added one by one or many in one transaction,
+//! read, looked up for a submission's recipients, and removed. Every query takes the tenant.
+
+use sealpost_domain::{
+    MessageId, SuppressedAddress, Suppression, SuppressionReason, TenantId, Timestamp,
+};
+
+use crate::rows::corrupt;
+use crate::{Store, StoreError, with_pool};
+
+#[derive(sqlx::FromRow)]
+struct SuppressionRow {
+    tenant_id: TenantId,
+    address: String,
+    reason: String,
+    message_id: Option<MessageId>,
+    detail: String,
+    created_at: i64,
+}
+
+impl TryFrom<SuppressionRow> for Suppression {
+    type Error = StoreError;
+
+    fn try_from(row: SuppressionRow) -> Result<Self, StoreError> {
+        Ok(Suppression {
+            tenant_id: row.tenant_id,
+            address: SuppressedAddress::parse(&row.address)
+                .map_err(|_| corrupt("suppressed address", &row.address))?,
+            reason: SuppressionReason::parse(&row.reason)
+                .ok_or_else(|| corrupt("suppression reason", &row.reason))?,
+            message_id: row.message_id,
+            detail: row.detail,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+}
+
+/// The columns read into a [`Suppression`], as a macro so that queries stay literals.
+macro_rules! columns {
+    () => {
+        "tenant_id, address, reason, message_id, detail, created_at"
+    };
+}
+
+/// Inserts one entry inside the caller's transaction, keeping an entry the tenant already has
+/// for the address (its first cause stays the one shown). Evaluates to the number of rows
+/// inserted (0 or 1). A macro because each backend's transaction is its own type.
+macro_rules! insert_suppression {
+    ($transaction:expr, $entry:expr) => {{
+        let entry: &sealpost_domain::Suppression = $entry;
+        sqlx::query(
+            "INSERT INTO suppressions (tenant_id, address, reason, message_id, detail, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id, address) DO NOTHING",
+        )
+        .bind(entry.tenant_id)
+        .bind(entry.address.as_str())
+        .bind(entry.reason.as_str())
+        .bind(entry.message_id)
+        .bind(&entry.detail)
+        .bind(entry.created_at.0)
+        .execute(&mut *$transaction)
+        .await
+        .map(|done| done.rows_affected())
+    }};
+}
+
+impl Store {
+    /// Adds entries to the tenant's list in one transaction: all are stored or none is. An
+    /// address already on the list keeps its entry. Returns how many were new. Every entry must
+    /// be the tenant's; one that is not is refused before anything is written.
+    pub async fn add_suppressions(
+        &self,
+        tenant: TenantId,
+        entries: &[Suppression],
+    ) -> Result<u64, StoreError> {
+        if let Some(foreign) = entries.iter().find(|entry| entry.tenant_id != tenant) {
+            return Err(StoreError::Corrupt(format!(
+                "a suppression of another tenant for {}",
+                foreign.address
+            )));
+        }
+        let added = with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            let mut added = 0;
+            for entry in entries {
+                added += insert_suppression!(transaction, entry)?;
+            }
+            transaction.commit().await?;
+            added
+        });
+        Ok(added)
+    }
+
+    /// The tenant's entry for the address, if it has one.
+    pub async fn suppression(
+        &self,
+        tenant: TenantId,
+        address: &SuppressedAddress,
+    ) -> Result<Option<Suppression>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM suppressions WHERE tenant_id = $1 AND address = $2"
+        );
+        let row: Option<SuppressionRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(tenant)
+                .bind(address.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(Suppression::try_from).transpose()
+    }
+
+    /// The tenant's entries for those of `addresses` that are on its list, read on one
+    /// connection (a message has few recipients, and each is a primary-key lookup).
+    pub async fn suppressions_among(
+        &self,
+        tenant: TenantId,
+        addresses: &[SuppressedAddress],
+    ) -> Result<Vec<Suppression>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM suppressions WHERE tenant_id = $1 AND address = $2"
+        );
+        let mut rows: Vec<SuppressionRow> = Vec::new();
+        with_pool!(self, pool => {
+            let mut connection = pool.acquire().await?;
+            for address in addresses {
+                let row: Option<SuppressionRow> = sqlx::query_as(sql)
+                    .bind(tenant)
+                    .bind(address.as_str())
+                    .fetch_optional(&mut *connection)
+                    .await?;
+                rows.extend(row);
+            }
+        });
+        rows.into_iter().map(Suppression::try_from).collect()
+    }
+
+    /// The tenant's whole list, by address.
+    pub async fn list_suppressions(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<Suppression>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM suppressions WHERE tenant_id = $1 ORDER BY address"
+        );
+        let rows: Vec<SuppressionRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?
+        });
+        rows.into_iter().map(Suppression::try_from).collect()
+    }
+
+    /// Takes an address off the tenant's list; `NotFound` when it is not on it.
+    pub async fn remove_suppression(
+        &self,
+        tenant: TenantId,
+        address: &SuppressedAddress,
+    ) -> Result<(), StoreError> {
+        let removed = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM suppressions WHERE tenant_id = $1 AND address = $2")
+                .bind(tenant)
+                .bind(address.as_str())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if removed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
