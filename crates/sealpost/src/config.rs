@@ -14,6 +14,10 @@ use sealpost_dnsauth::spf::Network;
 use sealpost_domain::DomainName;
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+mod tests;
+mod validate;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -21,6 +25,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `sqlite://PATH` or `postgres://USER@HOST/DATABASE`; default: SQLite in `data_dir`.
     pub database_url: Option<String>,
+    /// A direct PostgreSQL URL for LISTEN/NOTIFY when `database_url` goes through a
+    /// transaction pooler (PgBouncer), which would deliver notifications to the wrong client;
+    /// default: `database_url`.
+    pub database_listen_url: Option<String>,
     /// Database connections per node; default 4 for SQLite, 10 for PostgreSQL.
     pub database_max_connections: Option<u32>,
     /// PostgreSQL statements running longer than this many seconds are cancelled.
@@ -133,6 +141,7 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("data"),
             database_url: None,
+            database_listen_url: None,
             database_max_connections: None,
             database_statement_timeout: 30,
             http_listen: SocketAddr::from(([127, 0, 0, 1], 8025)),
@@ -153,6 +162,7 @@ impl Default for Config {
 const ENV_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
+    "database_listen_url",
     "database_max_connections",
     "database_statement_timeout",
     "http_listen",
@@ -203,39 +213,19 @@ impl Config {
         let environment = Env::prefixed("SEALPOST_")
             .filter(|key| ENV_KEYS.iter().any(|known| key == *known))
             .split("__");
+        // Figment names a key with its profile ("default.smtp.tls_crt"); the file has no
+        // profiles, so the key is shown as written in it.
         let config: Config = figment
             .merge(environment)
             .extract()
+            .map_err(|error| anyhow::anyhow!(error.to_string().replace("\"default.", "\"")))
             .context("the configuration is invalid")?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if let Some(domain) = &self.platform.domain {
-            DomainName::parse(domain).context("platform.domain")?;
-        }
-        if let Some(host) = &self.platform.spf_include_host {
-            DomainName::parse(host).context("platform.spf_include_host")?;
-        }
-        self.sending_networks()?;
-        if let Some(domain) = &self.checker.domain {
-            DomainName::parse(domain).context("checker.domain")?;
-        }
-        if self.checker.listen.is_some() && self.checker.domain.is_none() {
-            bail!("checker.listen needs checker.domain: the listener accepts only test addresses");
-        }
-        let delivery = &self.delivery;
-        if delivery.retry_delays.iter().any(|delay| *delay <= 0)
-            || delivery.max_age <= 0
-            || delivery.lease_seconds <= 0
-        {
-            bail!(
-                "delivery.retry_delays, delivery.max_age and delivery.lease_seconds must be \
-                 positive numbers of seconds"
-            );
-        }
-        Ok(())
+        validate::validate(self)
     }
 
     /// The name this node gives in EHLO: configured, else the platform domain.
@@ -284,6 +274,7 @@ impl Config {
         serde_json::json!({
             "data_dir": self.data_dir,
             "database_url": crate::serve::redact_url(&self.database_url()),
+            "database_listen_url": self.database_listen_url.as_deref().map(crate::serve::redact_url),
             "http_listen": self.http_listen,
             "master_key_file": self.master_key_file,
             "operator_token_set": self.operator_token.is_some(),

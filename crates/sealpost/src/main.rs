@@ -69,7 +69,12 @@ enum Command {
     #[command(subcommand)]
     Suppression(SuppressionCommand),
     /// Print the effective configuration (file plus environment), secrets redacted.
-    Config,
+    Config {
+        /// Only check this file (with the environment on top) and what it points at: unknown
+        /// keys and contradictory settings are refused by name; exits 0 when valid, 2 if not.
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+    },
     /// DKIM tools that work without a database.
     #[command(subcommand)]
     Dkim(DkimCommand),
@@ -150,7 +155,8 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
             }
             serve::run(config, demo).await
         }
-        Command::Config => {
+        Command::Config { check: Some(file) } => commands::check_config(&file, output),
+        Command::Config { check: None } => {
             let config = load_config(config_file)?;
             let view = config.redacted_view();
             output.print(&view, || {

@@ -2,6 +2,7 @@
 
 mod bounce;
 mod check;
+mod config_check;
 mod delivery;
 mod dkim;
 mod dns;
@@ -17,6 +18,7 @@ mod user;
 
 pub use bounce::{BounceCommand, bounce};
 pub use check::{CheckMessage, check_message};
+pub use config_check::check_config;
 pub use delivery::{DeliveryCommand, delivery};
 pub use dkim::{DkimCommand, dkim};
 pub use dns::{DnsCommand, dns};
