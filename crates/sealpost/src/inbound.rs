@@ -73,12 +73,11 @@ impl SubmissionBackend for CheckerBackend {
 
 /// The inbound listener's settings: the node's name, STARTTLS with the submission listener's
 /// certificate (or a self-signed one in demo mode), and no AUTH.
-pub fn smtpd_config(config: &Config, demo: bool) -> anyhow::Result<Arc<SmtpdConfig>> {
-    let base = crate::submission::smtpd_config(config, demo)?;
+pub fn smtpd_config(config: &Config, base: &SmtpdConfig) -> Arc<SmtpdConfig> {
     let mut smtpd = SmtpdConfig::new(config.helo_name());
     smtpd.tls = base.tls.clone();
     smtpd.mode = Mode::Inbound;
     smtpd.limits.max_message_size = MAX_TEST_MESSAGE_SIZE;
     smtpd.limits.max_recipients = 10;
-    Ok(Arc::new(smtpd))
+    Arc::new(smtpd)
 }

@@ -6,6 +6,7 @@ mod demo;
 mod generate;
 mod inbound;
 mod master_key;
+mod reload;
 mod output;
 mod serve;
 mod submission;
@@ -153,7 +154,7 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
             if smtp_listen.is_some() {
                 config.smtp.listen = smtp_listen;
             }
-            serve::run(config, demo).await
+            serve::run(config, config_file.map(std::path::Path::to_path_buf), demo).await
         }
         Command::Config { check: Some(file) } => commands::check_config(&file, output),
         Command::Config { check: None } => {

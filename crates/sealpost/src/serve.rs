@@ -15,7 +15,11 @@ use crate::config::{Config, UnsignedMail};
 use crate::demo::{Prepared, Seeded};
 use crate::master_key::{self, Source};
 
-pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
+pub async fn run(
+    mut config: Config,
+    config_file: Option<std::path::PathBuf>,
+    demo: bool,
+) -> anyhow::Result<()> {
     let (master, source) = master_key::load(&config, demo)?;
     let prepared = match demo {
         true => Some(crate::demo::prepare(&mut config).await?),
@@ -32,8 +36,17 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         }
         false => None,
     };
-    let smtp = start_submission_listener(&config, demo, &service, &shutdown).await?;
-    let checker = start_mail_tester_listener(&config, demo, prepared, &service, &shutdown).await?;
+    // Both listeners present one certificate, which SIGHUP reloads for both.
+    let submission = crate::submission::smtpd_config(&config, demo)?;
+    let inbound = crate::inbound::smtpd_config(&config, &submission);
+    let reload = crate::reload::spawn(
+        config_file,
+        config.clone(),
+        submission.tls.clone(),
+        shutdown.clone(),
+    )?;
+    let smtp = start_submission_listener(&config, submission, &service, &shutdown).await?;
+    let checker = start_mail_tester_listener(&config, inbound, prepared, &service, &shutdown).await?;
     serve_http(&config, app, seeded.as_ref(), &shutdown).await?;
     // The SMTP listener finishes the messages it is receiving before the process ends.
     shutdown.cancel();
@@ -46,6 +59,7 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if let Some(worker) = worker {
         worker.await.context("the delivery worker failed")?;
     }
+    reload.await.context("the SIGHUP handler failed")?;
     Ok(())
 }
 
@@ -107,7 +121,7 @@ fn http_app(service: &Service, operator_token: Option<Arc<str>>) -> axum::Router
 /// Binds the SMTP submission listener when one is configured and serves it until shutdown.
 async fn start_submission_listener(
     config: &Config,
-    demo: bool,
+    smtpd: Arc<sealpost_smtpd::SmtpdConfig>,
     service: &Service,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<JoinHandle<()>>> {
@@ -119,7 +133,6 @@ async fn start_submission_listener(
         .with_context(|| format!("cannot listen for SMTP on {address}"))?;
     let address = listener.local_addr()?;
     println!("sealpost smtp submission on {address}");
-    let smtpd = crate::submission::smtpd_config(config, demo)?;
     let backend = Arc::new(crate::submission::ServiceBackend {
         service: service.clone(),
     });
@@ -135,7 +148,7 @@ async fn start_submission_listener(
 /// opened, or on the configured address; without either there is no mail tester listener.
 async fn start_mail_tester_listener(
     config: &Config,
-    demo: bool,
+    smtpd: Arc<sealpost_smtpd::SmtpdConfig>,
     prepared: Option<Prepared>,
     service: &Service,
     shutdown: &CancellationToken,
@@ -154,7 +167,7 @@ async fn start_mail_tester_listener(
     );
     Ok(Some(tokio::spawn(sealpost_smtpd::serve(
         listener,
-        crate::inbound::smtpd_config(config, demo)?,
+        smtpd,
         Arc::new(crate::inbound::CheckerBackend {
             service: service.clone(),
         }),

@@ -7,5 +7,6 @@ mod doctor;
 mod input;
 mod mail;
 mod operator;
+mod reload;
 mod support;
 mod suppression;
