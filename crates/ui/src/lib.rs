@@ -104,6 +104,10 @@ pub fn router(state: UiState) -> Router {
         )
         .route("/t/{tenant}/mailings/{id}", get(mailings::show))
         .route("/t/{tenant}/mailings/{id}/send", post(mailings::send))
+        .route(
+            "/t/{tenant}/mailings/{id}/delete",
+            get(mailings::to_mailing).post(mailings::delete),
+        )
         .route("/t/{tenant}/contacts", post(mailings::add_contact))
         .route("/t/{tenant}/troubleshoot", get(troubleshoot::show))
         .route(

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{ContactId, MailingId};
+use sealpost_service::lists::{self, ListOrder, MailingFilter, Page, PageRequest};
 use sealpost_service::{ContactForm, MailingForm, MailingStatus, ServiceError};
 use sealpost_views::mailings::{MailingProgress, delivered_count, progress};
 use serde::Deserialize;
@@ -17,6 +18,7 @@ use crate::UiState;
 use crate::error::{PageError, service_status};
 use crate::format;
 use crate::layout::Layout;
+use crate::pages::pager::Pager;
 use crate::pages::{render, tenant_path};
 use crate::session::Scope;
 
@@ -64,6 +66,10 @@ struct ListPage {
     layout: Layout,
     base: String,
     mailings: Vec<MailingRow>,
+    pager: Pager,
+    q: String,
+    /// (code, words, selected) for the status filter.
+    statuses: Vec<(&'static str, &'static str, bool)>,
     contacts: Vec<ContactOption>,
     subject: String,
     body: String,
@@ -103,6 +109,29 @@ struct MailingPage {
 pub struct NoticeQuery {
     #[serde(default)]
     notice: String,
+}
+
+/// The mailing list's filter, search and page, with the notice after an action.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    notice: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    cursor: String,
+}
+
+/// The mailings a list shows, read by the service's rules; an unreadable filter is refused.
+fn mailing_filter(query: &ListQuery) -> Result<(MailingFilter, PageRequest), ServiceError> {
+    let request = lists::page_request(None, Some(&query.cursor), LIST_LIMIT, ListOrder::Newest)?;
+    let filter = MailingFilter {
+        progress: lists::mailing_progress(Some(&query.status))?,
+        search: lists::search(Some(&query.q))?,
+    };
+    Ok((filter, request))
 }
 
 /// The compose form. Checkbox lists arrive as repeated fields, which `axum::Form` cannot
@@ -160,6 +189,7 @@ fn notice(code: &str) -> Option<&'static str> {
             "A message to each recipient was accepted for delivery. Refresh to see each \
              recipient's status.",
         ),
+        "deleted" => Some("Draft mailing deleted. Its contacts stay."),
         _ => None,
     }
 }
@@ -169,16 +199,40 @@ async fn list_page(
     scope: &Scope,
     status: StatusCode,
     typed: Option<&ComposeFields>,
-    notice_code: &str,
+    query: &ListQuery,
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let service = &state.service;
     let tenant = scope.tenant.id;
     let base = tenant_path(scope);
-    let mailings = service
-        .mailings()
-        .list_mailings(tenant, LIST_LIMIT)
-        .await?
+    let (page, status, error) = match mailing_filter(query) {
+        Ok((filter, request)) => {
+            let page = service
+                .mailings()
+                .mailing_page(tenant, &filter, &request)
+                .await?;
+            (page, status, error)
+        }
+        Err(invalid @ ServiceError::Invalid { .. }) => {
+            let (status, message) = service_status(&invalid);
+            let empty = Page {
+                items: Vec::new(),
+                total: 0,
+                next: None,
+            };
+            (empty, status, Some(message))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let pager = Pager::new(
+        &page,
+        &format!("{base}/mailings"),
+        &[("status", query.status.as_str()), ("q", query.q.as_str())],
+        !query.cursor.trim().is_empty(),
+        ("mailing", "mailings"),
+    );
+    let mailings = page
+        .items
         .iter()
         .map(|status| MailingRow::new(&base, status))
         .collect();
@@ -200,10 +254,22 @@ async fn list_page(
         layout: Layout::tenant(scope, "/mailings", "Mailings"),
         base,
         mailings,
+        pager,
+        q: query.q.clone(),
+        statuses: MailingProgress::ALL
+            .iter()
+            .map(|progress| {
+                (
+                    progress.code(),
+                    progress.words(),
+                    query.status == progress.code(),
+                )
+            })
+            .collect(),
         contacts,
         subject: typed.map(|typed| typed.subject.clone()).unwrap_or_default(),
         body: typed.map(|typed| typed.body.clone()).unwrap_or_default(),
-        notice: notice(notice_code),
+        notice: notice(&query.notice),
         error,
     };
     render(status, &page)
@@ -212,9 +278,9 @@ async fn list_page(
 pub async fn list(
     State(state): State<UiState>,
     scope: Scope,
-    Query(query): Query<NoticeQuery>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    list_page(&state, &scope, StatusCode::OK, None, &query.notice, None).await
+    list_page(&state, &scope, StatusCode::OK, None, &query, None).await
 }
 
 pub async fn add_contact(
@@ -238,7 +304,8 @@ pub async fn add_contact(
         ),
         Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
             let (status, message) = service_status(&error);
-            list_page(&state, &scope, status, None, "", Some(message)).await
+            let query = ListQuery::default();
+            list_page(&state, &scope, status, None, &query, Some(message)).await
         }
         Err(other) => Err(other.into()),
     }
@@ -276,7 +343,15 @@ pub async fn create(
         .into_response()),
         Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
             let (status, message) = service_status(&error);
-            list_page(&state, &scope, status, Some(&fields), "", Some(message)).await
+            list_page(
+                &state,
+                &scope,
+                status,
+                Some(&fields),
+                &ListQuery::default(),
+                Some(message),
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -397,4 +472,38 @@ pub async fn send(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Deletes a draft mailing after its confirmation; a sent mailing stays, with the reason.
+pub async fn delete(
+    State(state): State<UiState>,
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let id = mailing_id(&id)?;
+    match state
+        .service
+        .mailings()
+        .delete_draft_mailing(scope.tenant.id, id)
+        .await
+    {
+        Ok(()) => Ok(
+            Redirect::to(&format!("{}/mailings?notice=deleted", tenant_path(&scope)))
+                .into_response(),
+        ),
+        Err(error @ ServiceError::Conflict(_)) => {
+            let (status, message) = service_status(&error);
+            mailing_page(&state, &scope, id, status, "", Some(message)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A GET of the delete address (a bookmark, a reload) shows the mailing and deletes nothing.
+pub async fn to_mailing(
+    scope: Scope,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let id = mailing_id(&id)?;
+    Ok(Redirect::to(&format!("{}/mailings/{id}", tenant_path(&scope))).into_response())
 }

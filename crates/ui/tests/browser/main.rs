@@ -7,6 +7,7 @@ mod access;
 mod domain_actions;
 mod domains;
 mod layout;
+mod lists;
 mod message_actions;
 mod messages;
 mod platform_health;
