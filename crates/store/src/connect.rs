@@ -85,6 +85,9 @@ impl Store {
                 // once. It also runs the migrations, without the statement timeout: a migration
                 // may rightly take longer than any query (an index on a large table), and it
                 // waits for other nodes' migrations to finish.
+                // Before anything else, migrations included: through a pooler that mixes up
+                // prepared statements, they could fail halfway or read wrong answers.
+                crate::pooler_check::check(&plain).await?;
                 let mut first = PgConnection::connect_with(&plain)
                     .await
                     .map_err(|error| StoreError::Unreachable(error.to_string()))?;

@@ -14,6 +14,7 @@ mod mailings;
 mod message_rows;
 mod outcomes;
 mod paging;
+mod pooler_check;
 mod queue;
 mod rows;
 mod schema;
@@ -57,6 +58,10 @@ pub enum StoreError {
     Unreachable(String),
     #[error("the database URL is not understood: {0}")]
     Url(String),
+    /// The connection pooler in front of PostgreSQL hands prepared statements to the wrong
+    /// clients; the message says which settings work.
+    #[error("{0}")]
+    Pooler(String),
     #[error("the database holds a value Sealpost cannot read ({0}); was it edited by hand?")]
     Corrupt(String),
     #[error("database error: {0}")]

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::pgbouncer::{PgBouncer, PoolMode};
 use crate::support::{Harness, duplicates, missing, submit, terminate, wait_for};
 
 /// What one node claims per delivery round: the most the killed node can have in flight.
@@ -35,7 +36,21 @@ fn count(url: &str, query: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_postgres_and_take_over_a_killed_nodes_work() {
     let url = sealpost_store::testing::fresh_postgres_url().await;
-    let harness = Harness::start(Some(&url), &[]).await;
+    three_nodes(&url, &url).await;
+}
+
+/// The same three nodes reaching PostgreSQL through PgBouncer (Debian's 1.18) in session
+/// pooling mode, as a deployment beyond a few nodes does; the checks read the database
+/// directly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_work_through_pgbouncer_in_session_mode() {
+    let pgbouncer = PgBouncer::start(PoolMode::Session);
+    three_nodes(&pgbouncer.url(), &pgbouncer.direct_url()).await;
+}
+
+/// Three nodes on `node_url`; `url` reads the database for the checks.
+async fn three_nodes(node_url: &str, url: &str) {
+    let harness = Harness::start(Some(node_url), &[]).await;
     let token = harness.token.clone();
 
     let mut nodes: Vec<(Child, String)> = (0..3).map(|_| harness.node()).collect();
@@ -114,7 +129,7 @@ async fn three_nodes_share_postgres_and_take_over_a_killed_nodes_work() {
     let (mut last, _) = nodes.remove(0);
     let deadline = Instant::now() + Duration::from_secs(10);
     while count(
-        &url,
+        url,
         "SELECT count(*) FROM recipients WHERE state IN ('queued', 'sending', 'deferred')",
     ) > 0
         && Instant::now() < deadline
@@ -140,21 +155,18 @@ async fn three_nodes_share_postgres_and_take_over_a_killed_nodes_work() {
     );
 
     // The database: every recipient ended delivered, exactly once, and nothing happened after.
-    let recipients = count(&url, "SELECT count(*) FROM recipients");
+    let recipients = count(url, "SELECT count(*) FROM recipients");
     assert!(
         recipients >= acknowledged.len() as i64,
         "{recipients} recipients for {} acknowledged messages",
         acknowledged.len()
     );
-    let unfinished = count(
-        &url,
-        "SELECT count(*) FROM recipients WHERE state <> 'sent'",
-    );
+    let unfinished = count(url, "SELECT count(*) FROM recipients WHERE state <> 'sent'");
     assert_eq!(unfinished, 0, "recipients not in the final state 'sent'");
     // Outcomes are fenced by the lease token, so even the killed node's in-flight work was
     // recorded at most once (by the node that took it over).
     let delivered_twice = count(
-        &url,
+        url,
         "SELECT count(*) FROM (SELECT recipient_id FROM attempts WHERE outcome = 'delivered' \
          GROUP BY recipient_id HAVING count(*) > 1) AS twice",
     );
@@ -163,7 +175,7 @@ async fn three_nodes_share_postgres_and_take_over_a_killed_nodes_work() {
         "recipients with two recorded deliveries"
     );
     let sent_without_delivery = count(
-        &url,
+        url,
         "SELECT count(*) FROM recipients r WHERE r.state = 'sent' AND NOT EXISTS \
          (SELECT 1 FROM attempts a WHERE a.recipient_id = r.id AND a.outcome = 'delivered')",
     );
@@ -172,7 +184,7 @@ async fn three_nodes_share_postgres_and_take_over_a_killed_nodes_work() {
         "'sent' without a delivered attempt"
     );
     let attempt_after_sent = count(
-        &url,
+        url,
         "SELECT count(*) FROM recipients r JOIN attempts d ON d.recipient_id = r.id \
          AND d.outcome = 'delivered' JOIN attempts a ON a.recipient_id = r.id AND a.id <> d.id \
          AND a.started_at > d.finished_at WHERE r.state = 'sent'",
@@ -182,7 +194,7 @@ async fn three_nodes_share_postgres_and_take_over_a_killed_nodes_work() {
         "attempts after a recipient was 'sent'"
     );
     let attempts_disagree = count(
-        &url,
+        url,
         "SELECT count(*) FROM recipients r WHERE r.attempts <> \
          (SELECT count(*) FROM attempts a WHERE a.recipient_id = r.id)",
     );

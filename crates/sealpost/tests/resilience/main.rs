@@ -4,4 +4,5 @@
 mod cluster;
 mod crash;
 mod outage;
+mod pgbouncer;
 mod support;
