@@ -6,6 +6,7 @@ mod support;
 
 mod broken;
 mod demo;
+mod developer_docs;
 mod doctor;
 mod spam_filter;
 mod troubleshoot;
