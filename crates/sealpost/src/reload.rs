@@ -56,9 +56,9 @@ fn reload(file: Option<&std::path::Path>, running: &Config, tls: Option<&TlsSett
                 "SIGHUP: the SMTP certificate could not be reloaded; the old one stays"
             ),
         },
-        (None, Some(_), _) => tracing::warn!(
-            "SIGHUP: smtp.tls_cert was added; STARTTLS is offered after a restart"
-        ),
+        (None, Some(_), _) => {
+            tracing::warn!("SIGHUP: smtp.tls_cert was added; STARTTLS is offered after a restart")
+        }
         _ => {}
     }
     let waiting = changed_keys(running, &config);
