@@ -2,6 +2,8 @@
 //! canonicalisation, signing and verification work on. Also the one place that turns any line
 //! ending into CRLF, so that what is signed is byte for byte what SMTP later sends.
 
+use crate::scan;
+
 /// One header field as it appears in the message: its name and the complete field, from the
 /// first byte of the name to the CRLF that ends its last line, folding included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,21 +50,22 @@ pub enum MessageError {
 /// Rewrites every line ending (bare LF, bare CR, CRLF) as CRLF. Signing happens on this form,
 /// and SMTP carries it unchanged, so no later step can alter signed bytes.
 pub fn normalize_line_endings(input: &[u8]) -> Vec<u8> {
-    let mut output = Vec::with_capacity(input.len() + input.len() / 32);
-    let mut index = 0;
-    while index < input.len() {
-        match input[index] {
-            b'\r' => {
-                output.extend_from_slice(b"\r\n");
-                if input.get(index + 1) == Some(&b'\n') {
-                    index += 1;
-                }
-            }
-            b'\n' => output.extend_from_slice(b"\r\n"),
-            byte => output.push(byte),
-        }
-        index += 1;
+    // Mail that arrived over SMTP is CRLF already: one vectorised check, then one copy.
+    if scan::is_crlf_only(input) {
+        return input.to_vec();
     }
+    let mut output = Vec::with_capacity(input.len() + input.len() / 32);
+    let mut rest = input;
+    while let Some(at) = scan::line_break(rest) {
+        output.extend_from_slice(&rest[..at]);
+        output.extend_from_slice(b"\r\n");
+        let width = match &rest[at..] {
+            [b'\r', b'\n', ..] => 2,
+            _ => 1,
+        };
+        rest = &rest[at + width..];
+    }
+    output.extend_from_slice(rest);
     output
 }
 
@@ -143,10 +146,7 @@ impl<'a> ParsedMessage<'a> {
 }
 
 fn find_crlf(haystack: &[u8], from: usize) -> Option<usize> {
-    haystack[from..]
-        .windows(2)
-        .position(|pair| pair == b"\r\n")
-        .map(|at| from + at)
+    scan::crlf(&haystack[from..]).map(|at| from + at)
 }
 
 fn trim_end_wsp(bytes: &[u8]) -> &[u8] {
@@ -181,6 +181,15 @@ mod tests {
         check_normalize(b"a\rb\r", b"a\r\nb\r\n");
         check_normalize(b"a\r\r\nb", b"a\r\n\r\nb");
         check_normalize(b"", b"");
+        check_normalize(b"\n", b"\r\n");
+        check_normalize(b"\r", b"\r\n");
+        check_normalize(b"\n\r", b"\r\n\r\n");
+        check_normalize(b"a\r\n\nb", b"a\r\n\r\nb");
+        check_normalize(b"no line end", b"no line end");
+        let long_lf = "A line of text that is longer than one block of the scan.\n".repeat(20);
+        let long_crlf = long_lf.replace('\n', "\r\n");
+        check_normalize(long_lf.as_bytes(), long_crlf.as_bytes());
+        check_normalize(long_crlf.as_bytes(), long_crlf.as_bytes());
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl Signer {
             return Err(SignError::NoFrom);
         }
         let body = canonicalize::body(BODY_CANONICALIZATION, parsed.body);
-        let body_hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
+        let body_hash = body.digest(body.len());
         let signed: Vec<&str> = SIGNED_HEADERS
             .into_iter()
             .filter(|name| parsed.has(name))

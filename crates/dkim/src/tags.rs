@@ -56,7 +56,14 @@ fn is_fws(c: char) -> bool {
 
 /// A value with all folding white space removed, as `b=`, `bh=` and `p=` are read.
 pub fn without_whitespace(value: &str) -> String {
-    value.chars().filter(|&c| !is_fws(c)).collect()
+    let is_fws_byte = |byte: &u8| matches!(byte, b' ' | b'\t' | b'\r' | b'\n');
+    if !value.as_bytes().iter().any(is_fws_byte) {
+        return value.to_owned();
+    }
+    // Byte by byte rather than char by char: `b=` and `p=` are hundreds of bytes long, and
+    // white space is ASCII, so dropping it leaves valid UTF-8.
+    let kept: Vec<u8> = value.bytes().filter(|byte| !is_fws_byte(byte)).collect();
+    String::from_utf8(kept).expect("removing ASCII bytes from UTF-8 leaves UTF-8")
 }
 
 #[cfg(test)]

@@ -5,9 +5,7 @@
 
 use std::collections::HashMap;
 
-use aws_lc_rs::signature::{
-    ED25519, RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, UnparsedPublicKey,
-};
+use aws_lc_rs::signature::ParsedPublicKey;
 use sealpost_domain::Timestamp;
 
 use crate::address::from_mailbox;
@@ -20,9 +18,11 @@ use crate::signature::{Signature, strip_b_value};
 use crate::tags::TagList;
 
 mod key;
+mod key_cache;
 
 pub use key::{KeyAnswer, KeyReport};
 use key::{check_strict_identity, key_record, usable_public_key};
+pub use key_cache::KeyCache;
 
 /// How far a signature's `t=` may lie in the future before it is refused: clocks differ.
 const CLOCK_SKEW_SECONDS: i64 = 300;
@@ -156,13 +156,23 @@ impl<'a> Verifier<'a> {
     /// Concludes with the answers to [`Self::key_names`]; a name without an answer counts as a
     /// temporary DNS failure.
     pub fn finish(self, answers: &HashMap<String, KeyAnswer>, now: Timestamp) -> Report {
+        self.finish_with_cache(answers, now, &KeyCache::with_capacity(1))
+    }
+
+    /// [`Self::finish`], with key records parsed once across verifications in `cache`.
+    pub fn finish_with_cache(
+        self,
+        answers: &HashMap<String, KeyAnswer>,
+        now: Timestamp,
+        cache: &KeyCache,
+    ) -> Report {
         let from_domain = from_mailbox(&self.message)
             .ok()
             .map(|mailbox| mailbox.domain.as_str().to_owned());
         let signatures = self
             .entries
             .iter()
-            .map(|entry| self.conclude(entry, answers, now, from_domain.as_deref()))
+            .map(|entry| self.conclude(entry, answers, cache, now, from_domain.as_deref()))
             .collect();
         Report { signatures }
     }
@@ -171,6 +181,7 @@ impl<'a> Verifier<'a> {
         &self,
         entry: &Entry<'_>,
         answers: &HashMap<String, KeyAnswer>,
+        cache: &KeyCache,
         now: Timestamp,
         from_domain: Option<&str>,
     ) -> SignatureReport {
@@ -196,7 +207,7 @@ impl<'a> Verifier<'a> {
             Err((cause, detail)) => Err((*cause, detail.clone())),
             Ok(signature) => {
                 report.warnings = self.warnings(signature, from_domain);
-                self.check(entry.raw, signature, answers, now, &mut report)
+                self.check(entry.raw, signature, answers, cache, now, &mut report)
             }
         };
         let (cause, detail) = match outcome {
@@ -216,16 +227,21 @@ impl<'a> Verifier<'a> {
         raw: &[u8],
         signature: &Signature,
         answers: &HashMap<String, KeyAnswer>,
+        cache: &KeyCache,
         now: Timestamp,
         report: &mut SignatureReport,
     ) -> Result<(), (Cause, String)> {
         check_validity_period(signature, now)?;
         let name = signature.key_name();
-        let record = key_record(&name, signature, answers, report)?;
-        let public_key = usable_public_key(&name, &record, &mut report.warnings)?;
-        check_strict_identity(&record, signature)?;
+        let cached = key_record(&name, signature, answers, cache, report)?;
+        let Ok(record) = &cached.record else {
+            unreachable!("key_record returns parsed records only");
+        };
+        let public_key = usable_public_key(&name, record, &mut report.warnings)?;
+        check_strict_identity(record, signature)?;
         self.check_body_hash(signature, &mut report.warnings)?;
-        self.check_header_signature(raw, signature, public_key, &name)
+        let verifying_key = cached.verifying_key.as_ref();
+        self.check_header_signature(raw, signature, public_key, verifying_key, &name)
     }
 
     /// Compares the hash of the canonical body, or of its first `l=` bytes, with `bh=`.
@@ -235,8 +251,8 @@ impl<'a> Verifier<'a> {
         warnings: &mut Vec<Warning>,
     ) -> Result<(), (Cause, String)> {
         let body = canonicalize::body(signature.body_canonicalization, self.message.body);
-        let hashed_body = signed_body_part(&body, signature.body_length, warnings)?;
-        let body_hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, hashed_body);
+        let hashed_length = signed_body_length(body.len(), signature.body_length, warnings)?;
+        let body_hash = body.digest(hashed_length);
         if body_hash.as_ref() != signature.body_hash.as_slice() {
             return Err((
                 Cause::BodyModified,
@@ -258,22 +274,19 @@ impl<'a> Verifier<'a> {
         raw: &[u8],
         signature: &Signature,
         public_key: &PublicKey,
+        verifying_key: Option<&ParsedPublicKey>,
         name: &str,
     ) -> Result<(), (Cause, String)> {
         let data = self.signed_data(raw, signature);
-        let verified = match public_key {
-            PublicKey::Rsa { der, .. } => {
-                UnparsedPublicKey::new(&RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, der)
-                    .verify(&data, &signature.signature)
-                    .is_ok()
-            }
-            PublicKey::Ed25519 { raw } => {
+        // A key the crypto library refused verifies nothing, as a wrong key would not.
+        let verified = verifying_key.is_some_and(|key| match public_key {
+            PublicKey::Rsa { .. } => key.verify_sig(&data, &signature.signature).is_ok(),
+            PublicKey::Ed25519 { .. } => {
                 let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data);
-                UnparsedPublicKey::new(&ED25519, raw)
-                    .verify(digest.as_ref(), &signature.signature)
+                key.verify_sig(digest.as_ref(), &signature.signature)
                     .is_ok()
             }
-        };
+        });
         if !verified {
             return Err((
                 Cause::SignatureMismatch,
@@ -377,37 +390,33 @@ fn check_validity_period(signature: &Signature, now: Timestamp) -> Result<(), (C
     Ok(())
 }
 
-/// The part of the canonical body the signature covers: all of it, or the first `l=` bytes,
+/// How much of the canonical body the signature covers: all of it, or the first `l=` bytes,
 /// with a warning when `l=` leaves bytes unsigned.
-fn signed_body_part<'body>(
-    body: &'body [u8],
+fn signed_body_length(
+    canonical_length: usize,
     body_length: Option<u64>,
     warnings: &mut Vec<Warning>,
-) -> Result<&'body [u8], (Cause, String)> {
+) -> Result<usize, (Cause, String)> {
     let Some(length) = body_length else {
-        return Ok(body);
+        return Ok(canonical_length);
     };
     let length = usize::try_from(length).unwrap_or(usize::MAX);
-    if length > body.len() {
+    if length > canonical_length {
         return Err((
             Cause::SignatureInconsistent,
-            format!(
-                "l={length} is longer than the canonical body ({} bytes).",
-                body.len()
-            ),
+            format!("l={length} is longer than the canonical body ({canonical_length} bytes)."),
         ));
     }
-    if length < body.len() {
+    if length < canonical_length {
         warnings.push(Warning::new(
             "body_length_limit",
             format!(
-                "Only the first {length} of {} body bytes are signed (l=); the rest could have \
-                 been added by anyone.",
-                body.len()
+                "Only the first {length} of {canonical_length} body bytes are signed (l=); the \
+                 rest could have been added by anyone."
             ),
         ));
     }
-    Ok(&body[..length])
+    Ok(length)
 }
 
 /// Relaxed alignment approximated without the public suffix list: equal domains, or one a

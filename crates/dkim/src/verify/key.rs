@@ -2,12 +2,14 @@
 //! its key may verify the signature.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::record::{KeyRecord, PublicKey, fingerprint};
+use crate::record::{KeyRecord, PublicKey};
 use crate::result::{Cause, Warning};
 use crate::signature::Signature;
 
 use super::SignatureReport;
+use super::key_cache::{CachedRecord, KeyCache};
 
 /// What a DNS lookup of a key record gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,13 +33,15 @@ pub struct KeyReport {
     pub fingerprint: Option<String>,
 }
 
-/// Finds, parses and checks the key record for a signature, recording it in the report.
+/// Finds, parses (or takes from `cache`) and checks the key record for a signature, recording
+/// it in the report.
 pub(super) fn key_record(
     name: &str,
     signature: &Signature,
     answers: &HashMap<String, KeyAnswer>,
+    cache: &KeyCache,
     report: &mut SignatureReport,
-) -> Result<KeyRecord, (Cause, String)> {
+) -> Result<Arc<CachedRecord>, (Cause, String)> {
     let records = published_records(name, answers)?;
     if records.len() > 1 {
         report.warnings.push(Warning::new(
@@ -48,17 +52,17 @@ pub(super) fn key_record(
             ),
         ));
     }
-    let (text, record) = first_valid_record(name, records, report)?;
+    let (text, cached) = first_valid_record(name, records, cache, report)?;
+    let Ok(record) = &cached.record else {
+        unreachable!("first_valid_record returns parsed records only");
+    };
     report.key = Some(KeyReport {
         name: name.to_owned(),
         record: text.clone(),
         key_type: record.key_type.clone(),
         bits: record.public_key.as_ref().map(PublicKey::bits),
         testing: record.testing,
-        fingerprint: record
-            .public_key
-            .as_ref()
-            .map(|_| fingerprint_of(&record.public_key_base64)),
+        fingerprint: cached.fingerprint.clone(),
     });
     if record.testing {
         report.warnings.push(Warning::new(
@@ -67,8 +71,8 @@ pub(super) fn key_record(
              even when the signature is valid. Remove t=y once signing works.",
         ));
     }
-    check_record_fits(&record, signature)?;
-    Ok(record)
+    check_record_fits(record, signature)?;
+    Ok(cached)
 }
 
 /// The record's key, unless it was revoked or is too small to trust; a key that is merely
@@ -150,14 +154,16 @@ fn published_records<'answers>(
 fn first_valid_record<'answers>(
     name: &str,
     records: &'answers [String],
+    cache: &KeyCache,
     report: &mut SignatureReport,
-) -> Result<(&'answers String, KeyRecord), (Cause, String)> {
+) -> Result<(&'answers String, Arc<CachedRecord>), (Cause, String)> {
     let mut first_error = None;
     for text in records {
-        match KeyRecord::parse(text) {
-            Ok(record) => return Ok((text, record)),
+        let cached = cache.get(text);
+        match &cached.record {
+            Ok(_) => return Ok((text, cached)),
             Err(error) => {
-                first_error.get_or_insert((text, error));
+                first_error.get_or_insert((text, error.clone()));
             }
         }
     }
@@ -208,12 +214,4 @@ fn check_record_fits(record: &KeyRecord, signature: &Signature) -> Result<(), (C
         ));
     }
     Ok(())
-}
-
-fn fingerprint_of(base64_key: &str) -> String {
-    use base64::Engine as _;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(base64_key.as_bytes())
-        .unwrap_or_default();
-    fingerprint(&der)
 }
