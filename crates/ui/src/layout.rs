@@ -4,16 +4,17 @@
 use crate::session::Scope;
 
 /// The tenant sections, in navigation order: (path below `/t/{tenant}`, label).
-const SECTIONS: [(&str, &str); 10] = [
+const SECTIONS: [(&str, &str); 11] = [
     ("", "Dashboard"),
     ("/settings/email", "E-mail"),
     ("/domains", "Signing domains"),
     ("/sending-domains", "Sending domains"),
     ("/mailings", "Mailings"),
+    ("/contacts", "Contacts"),
     ("/messages", "Messages"),
     ("/suppressions", "Suppression list"),
     ("/troubleshoot", "Troubleshooting"),
-    ("/checker", "Checker reports"),
+    ("/checker", "Mail tester"),
     ("/api-keys", "API keys"),
 ];
 

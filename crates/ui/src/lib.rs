@@ -7,6 +7,7 @@
 mod assets;
 mod csrf;
 mod error;
+mod form_errors;
 mod format;
 mod layout;
 mod pages;
@@ -32,8 +33,8 @@ pub struct UiState {
 /// client address.
 pub fn router(state: UiState) -> Router {
     use pages::{
-        account, api_keys, checker, dashboard, domains, login, mailings, message_actions, messages,
-        sending_domains, settings, suppressions, troubleshoot,
+        account, api_keys, checker, contact_list, contacts, dashboard, domains, login, mailings,
+        message_actions, messages, sending_domains, settings, suppressions, troubleshoot,
     };
     Router::new()
         .route("/", get(dashboard::home))
@@ -85,8 +86,14 @@ pub fn router(state: UiState) -> Router {
             "/t/{tenant}/suppressions",
             get(suppressions::list).post(suppressions::add),
         )
-        .route("/t/{tenant}/suppressions/remove", post(suppressions::remove))
-        .route("/t/{tenant}/suppressions/import", post(suppressions::import))
+        .route(
+            "/t/{tenant}/suppressions/remove",
+            post(suppressions::remove),
+        )
+        .route(
+            "/t/{tenant}/suppressions/import",
+            post(suppressions::import),
+        )
         .route("/t/{tenant}/suppressions/export", get(suppressions::export))
         .route("/t/{tenant}/messages", get(messages::list))
         .route("/t/{tenant}/messages/{id}", get(messages::show))
@@ -108,7 +115,19 @@ pub fn router(state: UiState) -> Router {
             "/t/{tenant}/mailings/{id}/delete",
             get(mailings::to_mailing).post(mailings::delete),
         )
-        .route("/t/{tenant}/contacts", post(mailings::add_contact))
+        .route(
+            "/t/{tenant}/contacts",
+            get(contact_list::list).post(contacts::add),
+        )
+        .route("/t/{tenant}/contacts/new", get(contacts::new_form))
+        .route(
+            "/t/{tenant}/contacts/{id}",
+            get(contacts::show).post(contacts::save),
+        )
+        .route(
+            "/t/{tenant}/contacts/{id}/delete",
+            get(contacts::to_contact).post(contacts::delete),
+        )
         .route("/t/{tenant}/troubleshoot", get(troubleshoot::show))
         .route(
             "/t/{tenant}/troubleshoot/test-mailing",

@@ -1,6 +1,7 @@
 //! The tenant's contacts as a list of their own: a page at a time by name, searched in the
-//! database by name or address, with how many there are in all. Contacts are added, and
-//! chosen for mailings, on the Mailings page.
+//! database by name or address, with how many there are in all, and what each can be in a
+//! mailing (every contact can receive; a sender's address must be in an active signing
+//! domain). Each links to its own page (`contacts`), where it is edited or deleted.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -26,11 +27,15 @@ pub struct ListQuery {
     q: String,
     #[serde(default)]
     cursor: String,
+    #[serde(default)]
+    notice: String,
 }
 
 struct ContactRow {
+    href: String,
     name: String,
     email: String,
+    can_send: bool,
 }
 
 #[derive(Template)]
@@ -39,6 +44,9 @@ struct ListPage {
     layout: Layout,
     action: String,
     mailings_href: String,
+    new_href: String,
+    signing_href: String,
+    notice: Option<&'static str>,
     contacts: Vec<ContactRow>,
     q: String,
     pager: Pager,
@@ -81,17 +89,27 @@ pub async fn list(
         !query.cursor.trim().is_empty(),
         ("contact", "contacts"),
     );
+    let mut contacts = Vec::with_capacity(page.items.len());
+    for contact in page.items {
+        let problem = state
+            .service
+            .mailings()
+            .sender_problem(scope.tenant.id, &contact.email)
+            .await?;
+        contacts.push(ContactRow {
+            href: format!("{base}/contacts/{}", contact.id),
+            name: contact.name,
+            email: contact.email,
+            can_send: problem.is_none(),
+        });
+    }
     let list = ListPage {
-        layout: Layout::tenant(&scope, "/mailings", "Contacts"),
+        layout: Layout::tenant(&scope, "/contacts", "Contacts"),
         mailings_href: format!("{base}/mailings"),
-        contacts: page
-            .items
-            .into_iter()
-            .map(|contact| ContactRow {
-                name: contact.name,
-                email: contact.email,
-            })
-            .collect(),
+        new_href: format!("{base}/contacts/new"),
+        signing_href: format!("{base}/domains"),
+        notice: (query.notice == "deleted").then_some("Contact deleted."),
+        contacts,
         q: query.q,
         action,
         pager,

@@ -7,7 +7,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use sealpost_domain::{DkimDnsRecord, SigningDomain, SigningDomainId};
+use sealpost_domain::{SigningDomain, SigningDomainId};
 use sealpost_service::{KeyImport, ServiceError};
 use sealpost_views::dns_report::DnsReportView;
 use sealpost_views::signing_domains::KeyView;
@@ -15,8 +15,10 @@ use serde::Deserialize;
 
 use crate::UiState;
 use crate::error::{PageError, service_status};
+use crate::form_errors::{FieldErrors, Labels};
 use crate::format;
 use crate::layout::Layout;
+use crate::pages::dns_handoff;
 use crate::pages::sending_domains::ProofView;
 use crate::pages::{render, tenant_path};
 use crate::session::Scope;
@@ -53,7 +55,7 @@ struct ListPage {
     layout: Layout,
     base: String,
     domains: Vec<DomainRow>,
-    error: Option<String>,
+    errors: FieldErrors,
     new_domain: String,
     new_selector: String,
 }
@@ -69,8 +71,7 @@ struct DomainPage {
     key: Option<KeyView>,
     /// When the key was made, as people read it.
     key_created: String,
-    record: Option<DkimDnsRecord>,
-    it_text: String,
+    handoff: dns_handoff::Handoff,
     /// Whether the domain is proven, and the verification record while it is not.
     proof: ProofView,
     sending_href: String,
@@ -79,7 +80,12 @@ struct DomainPage {
     error: Option<String>,
     /// Open the import form, when the error was about the imported key.
     import_open: bool,
+    /// The key text typed into the import form, given back after a refusal.
+    import_pem: String,
 }
+
+/// The new-domain form's fields, as the service names them, with the form's labels.
+const NEW_DOMAIN_LABELS: &Labels = &[("domain", "domain"), ("selector", "DKIM selector")];
 
 #[derive(Deserialize)]
 pub struct NewDomainForm {
@@ -123,31 +129,11 @@ fn notice(code: &str) -> Option<&'static str> {
     }
 }
 
-/// The text for the tenant's IT department, ready to paste into a ticket or an e-mail.
-fn it_department_text(record: &DkimDnsRecord) -> String {
-    format!(
-        "Hello,\n\nplease publish this DNS record so that our mail can be DKIM-signed:\n\n\
-         Name:  {}\nType:  {}\nValue: {}\n\nAs a zone-file line:\n{}\n\n\
-         If your DNS provider limits the length of a TXT string, enter the value as these \
-         strings:\n{}\n\nThank you.\n",
-        record.name,
-        record.record_type,
-        record.value,
-        record.zone_line,
-        record
-            .strings
-            .iter()
-            .map(|string| format!("\"{string}\""))
-            .collect::<Vec<_>>()
-            .join("\n")
-    )
-}
-
 async fn list_page(
     state: &UiState,
     scope: &Scope,
     status: StatusCode,
-    form: Option<(NewDomainForm, String)>,
+    form: Option<(NewDomainForm, FieldErrors)>,
 ) -> Result<Response, PageError> {
     let base = tenant_path(scope);
     let domains = state
@@ -158,15 +144,15 @@ async fn list_page(
         .iter()
         .map(|domain| DomainRow::new(&base, domain))
         .collect();
-    let (new_domain, new_selector, error) = match form {
-        Some((form, error)) => (form.domain, form.selector, Some(error)),
-        None => (String::new(), "workplace".to_owned(), None),
+    let (new_domain, new_selector, errors) = match form {
+        Some((form, errors)) => (form.domain, form.selector, errors),
+        None => (String::new(), "workplace".to_owned(), FieldErrors::none()),
     };
     let page = ListPage {
         layout: Layout::tenant(scope, "/domains", "Signing domains"),
         base,
         domains,
-        error,
+        errors,
         new_domain,
         new_selector,
     };
@@ -195,8 +181,8 @@ pub async fn create(
         ))
         .into_response()),
         Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
-            let (status, message) = service_status(&error);
-            list_page(&state, &scope, status, Some((form, message))).await
+            let (status, errors) = FieldErrors::of(&error, NEW_DOMAIN_LABELS);
+            list_page(&state, &scope, status, Some((form, errors))).await
         }
         Err(other) => Err(other.into()),
     }
@@ -208,6 +194,8 @@ struct Shown {
     query: ShowQuery,
     error: Option<String>,
     import_open: bool,
+    /// The key text typed into the import form, given back after a refusal; never stored.
+    import_pem: String,
 }
 
 async fn domain_page(
@@ -221,15 +209,12 @@ async fn domain_page(
         query,
         error,
         import_open,
+        import_pem,
     } = shown;
     let service = &state.service;
     let tenant = scope.tenant.id;
     let domain = service.signing_domains().signing_domain(tenant, id).await?;
     let base = tenant_path(scope);
-    let record = match domain.key {
-        Some(_) => Some(service.signing_domains().dns_record(tenant, id).await?),
-        None => None,
-    };
     let report = if query.check == "now" {
         Some(DnsReportView::from(
             &service
@@ -257,18 +242,20 @@ async fn domain_page(
     let page = DomainPage {
         layout: Layout::tenant(scope, "/domains", format!("Signing domain {}", row.domain)),
         action: row.href.clone(),
-        it_text: record.as_ref().map(it_department_text).unwrap_or_default(),
+        handoff: dns_handoff::Handoff::of(
+            &service.signing_domains().dns_handoff(tenant, id).await?,
+        ),
         row,
         active: domain.active,
         key,
         key_created,
-        record,
         proof,
         sending_href: format!("{base}/sending-domains"),
         report,
         notice: notice(&query.notice),
         error,
         import_open,
+        import_pem,
     };
     render(status, &page)
 }
@@ -283,6 +270,7 @@ pub async fn show(
         query,
         error: None,
         import_open: false,
+        import_pem: String::new(),
     };
     domain_page(&state, &scope, domain_id(&id)?, StatusCode::OK, shown).await
 }
@@ -298,13 +286,26 @@ fn done(scope: &Scope, id: SigningDomainId, code: &str) -> Response {
 }
 
 /// A refused action shows the domain's page again with the reason at the top (an activation
-/// refused for want of proof names what DNS showed); the key text typed into the import form
-/// is deliberately not shown back.
+/// refused for want of proof names what DNS showed); key text typed into the import form
+/// comes back only through `refused_with_key_text`.
 async fn refused(
     state: &UiState,
     scope: &Scope,
     id: SigningDomainId,
     error: ServiceError,
+) -> Result<Response, PageError> {
+    refused_with_key_text(state, scope, id, error, String::new()).await
+}
+
+/// A refused action whose form carried key text: the text comes back in the import form, so
+/// that a wrong password does not cost the pasted key. It is the person's own text, in the
+/// answer to their own request, which is never cached.
+async fn refused_with_key_text(
+    state: &UiState,
+    scope: &Scope,
+    id: SigningDomainId,
+    error: ServiceError,
+    import_pem: String,
 ) -> Result<Response, PageError> {
     match error {
         ServiceError::Invalid { .. }
@@ -322,6 +323,7 @@ async fn refused(
                     error,
                     ServiceError::Invalid { .. } | ServiceError::Import(_)
                 ),
+                import_pem,
             };
             domain_page(state, scope, id, status, shown).await
         }
@@ -364,7 +366,7 @@ pub async fn import_key(
         .await
     {
         Ok(_) => Ok(done(&scope, id, "imported")),
-        Err(error) => refused(&state, &scope, id, error).await,
+        Err(error) => refused_with_key_text(&state, &scope, id, error, form.pem.clone()).await,
     }
 }
 

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{ContactId, MailingId};
 use sealpost_service::lists::{self, ListOrder, MailingFilter, Page, PageRequest};
-use sealpost_service::{ContactForm, MailingForm, MailingStatus, ServiceError};
+use sealpost_service::{MailingForm, MailingStatus, ServiceError};
 use sealpost_views::mailings::{MailingProgress, delivered_count, progress};
 use serde::Deserialize;
 
@@ -164,12 +164,6 @@ impl ComposeFields {
     }
 }
 
-#[derive(Deserialize)]
-pub struct NewContact {
-    name: String,
-    email: String,
-}
-
 fn status_of(status: &MailingStatus) -> (&'static str, &'static str) {
     let progress = progress(status);
     let class = match progress {
@@ -183,7 +177,6 @@ fn status_of(status: &MailingStatus) -> (&'static str, &'static str) {
 
 fn notice(code: &str) -> Option<&'static str> {
     match code {
-        "contact" => Some("Contact added."),
         "created" => Some("Mailing created. Check it, then press Send message."),
         "sent" => Some(
             "A message to each recipient was accepted for delivery. Refresh to see each \
@@ -281,34 +274,6 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     list_page(&state, &scope, StatusCode::OK, None, &query, None).await
-}
-
-pub async fn add_contact(
-    State(state): State<UiState>,
-    scope: Scope,
-    axum::Form(form): axum::Form<NewContact>,
-) -> Result<Response, PageError> {
-    let contact = ContactForm {
-        name: form.name,
-        email: form.email,
-    };
-    match state
-        .service
-        .mailings()
-        .add_contact(scope.tenant.id, contact)
-        .await
-    {
-        Ok(_) => Ok(
-            Redirect::to(&format!("{}/mailings?notice=contact", tenant_path(&scope)))
-                .into_response(),
-        ),
-        Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
-            let (status, message) = service_status(&error);
-            let query = ListQuery::default();
-            list_page(&state, &scope, status, None, &query, Some(message)).await
-        }
-        Err(other) => Err(other.into()),
-    }
 }
 
 pub async fn create(

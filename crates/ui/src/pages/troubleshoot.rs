@@ -11,7 +11,15 @@ use sealpost_views::dns_report::DnsReportView;
 use serde::Deserialize;
 
 use crate::UiState;
-use crate::error::{PageError, service_status};
+use crate::error::PageError;
+use crate::form_errors::{FieldErrors, Labels};
+
+/// The sender form's fields as the service names them, with the form's labels.
+const SENDER_LABELS: &Labels = &[
+    ("from", "sender address"),
+    ("sender", "sender address"),
+    ("mail_from", "MAIL FROM address"),
+];
 use crate::layout::Layout;
 use crate::pages::domains::DomainRow;
 use crate::pages::{render, tenant_path};
@@ -157,7 +165,10 @@ async fn page(
                 };
                 (Some((diagnosis, DnsReportView::from(&found.dns))), None)
             }
-            Err(error @ ServiceError::Invalid { .. }) => (None, Some(service_status(&error).1)),
+            Err(error @ ServiceError::Invalid { .. }) => {
+                let (_, errors) = FieldErrors::of(&error, SENDER_LABELS);
+                (None, errors.any().map(str::to_owned))
+            }
             Err(other) => return Err(other.into()),
         }
     };

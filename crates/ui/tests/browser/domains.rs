@@ -39,39 +39,41 @@ async fn new_domain_with_generated_key_shows_the_dns_record() {
             .starts_with("-----BEGIN PUBLIC KEY-----")
     );
     assert_eq!(
-        harness.text("#record-name").await,
+        harness.text("#dkim-name").await,
         "workplace._domainkey.mail.client.test"
     );
     assert!(
         harness
-            .text("#record-value")
+            .text("#dkim-value")
             .await
             .starts_with("v=DKIM1; k=rsa; p=MIIB")
     );
+    harness.click_in_page("#dkim-forms summary").await;
     assert!(harness.text("#record-zone").await.contains("IN TXT"));
     // The copy button puts the value on the clipboard, or selects it where that is refused.
     harness
-        .click_in_page("#dns-record button[data-copy=record-value]")
+        .click_in_page("#dns-records button[data-copy=dkim-value]")
         .await;
     let button = harness
-        .text("#dns-record button[data-copy=record-value]")
+        .text("#dns-records button[data-copy=dkim-value]")
         .await;
     assert!(
         button == "Copied" || button.starts_with("Selected"),
         "{button}"
     );
+    harness.click_in_page("#it-message summary").await;
     assert!(
         harness
             .text("#it-text")
             .await
-            .contains("please publish this DNS record")
+            .contains("please publish these DNS records")
     );
     let page = harness.browser.source().await.unwrap();
     assert!(
         !page.contains("PRIVATE KEY"),
         "the page shows private key material"
     );
-    harness.scroll_to("#dns-record").await;
+    harness.scroll_to("#dns-records").await;
     harness.shot("dns-record").await;
 
     // Nothing is published for this name: the check says so and how to fix it.
@@ -119,8 +121,8 @@ async fn new_domain_with_generated_key_shows_the_dns_record() {
     harness.shot("activation-refused").await;
 
     // The IT department publishes the DKIM record the page shows: activation proves the domain.
-    let name = harness.text("#record-name").await;
-    let value = harness.text("#record-value").await;
+    let name = harness.text("#dkim-name").await;
+    let value = harness.text("#dkim-value").await;
     harness.publish(|zone| zone.txt_split(&name, &value));
     harness.click("#activate").await;
     assert!(harness.text("#notice").await.contains("active"));
@@ -151,17 +153,27 @@ async fn encrypted_key_import_needs_the_right_password() {
     harness.fill("#import-password", "wrong password").await;
     harness.shot("import-form").await;
     harness.click("#import-key").await;
-    let error = harness.text("#error").await;
+    let error = harness.text("#import-error").await;
     assert!(error.to_lowercase().contains("password"), "{error}");
     assert_eq!(harness.text("#domain-status").await, "no key yet");
-    let page = harness.browser.source().await.unwrap();
-    assert!(
-        !page.contains("ENCRYPTED PRIVATE KEY"),
-        "the pasted key is shown back"
-    );
-    harness.shot("wrong-password").await;
+    // The pasted key stays in the form (issue 16, item 7); the password does not.
+    let kept = harness
+        .wait_for("#import-pem")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref().map(str::trim), Some(encrypted.trim()));
+    let password = harness
+        .wait_for("#import-password")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(password.as_deref(), Some(""));
+    harness.scroll_to("#import-error").await;
+    harness.shot("item7-wrong-password-keeps-the-key").await;
 
-    harness.paste("#import-pem", &encrypted).await;
     harness.fill("#import-password", FIXTURE_PASSWORD).await;
     harness.click("#import-key").await;
     assert!(harness.text("#notice").await.contains("imported"));

@@ -10,6 +10,7 @@ mod layout;
 mod lists;
 mod message_actions;
 mod messages;
+mod non_expert;
 mod platform_health;
 mod sending_domains;
 mod settings;

@@ -306,3 +306,139 @@ async fn a_mailing_sends_each_recipient_a_message_of_its_own() {
         assert_eq!(listed[0]["status"], "failed", "{listed}");
     }
 }
+
+/// Contacts are read, edited and deleted (issue 16, item 10): a taken address, a foreign or
+/// unknown id and bad fields are refused; a contact a draft uses is kept with the draft named,
+/// and once the draft is deleted the contact goes; a contact a sent mailing used keeps its
+/// address and is not deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_are_edited_and_deleted_unless_a_mailing_needs_them() {
+    let dns = fixture_key_dns().await;
+    let directory = tempfile::tempdir().unwrap();
+    for store in sealpost_store::testing::fresh_stores(directory.path()).await {
+        let app = app_with_dns(store, dns.addr()).await;
+        let token = tenant_token(&app, "acme").await;
+        let other = tenant_token(&app, "other").await;
+        let domain_path = add_domain_with_fixture_key(&app, &token).await;
+        let (status, _) = call(
+            &app,
+            Method::PATCH,
+            &domain_path,
+            Some(&token),
+            Some(json!({"active": true})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let mut ids = Vec::new();
+        for (name, email) in [
+            ("Facilities", "facilities@client.test"),
+            ("Ann", "ann@receiver.test"),
+            ("Bob", "bob@receiver.test"),
+        ] {
+            let body = json!({"name": name, "email": email});
+            let (status, contact) = call(
+                &app,
+                Method::POST,
+                "/api/v1/contacts",
+                Some(&token),
+                Some(body),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{contact}");
+            ids.push(contact["id"].as_str().unwrap().to_owned());
+        }
+        let path = |id: &str| format!("/api/v1/contacts/{id}");
+
+        let edit = json!({"name": "Ann Example", "email": "ann.example@receiver.test"});
+        let (status, edited) =
+            call(&app, Method::PUT, &path(&ids[1]), Some(&token), Some(edit)).await;
+        assert_eq!(status, StatusCode::OK, "{edited}");
+        assert_eq!(edited["name"], "Ann Example");
+        let (_, read) = call(&app, Method::GET, &path(&ids[1]), Some(&token), None).await;
+        assert_eq!(read["email"], "ann.example@receiver.test");
+        let taken = json!({"name": "Ann", "email": "bob@receiver.test"});
+        let refused = call(&app, Method::PUT, &path(&ids[1]), Some(&token), Some(taken)).await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "Another contact already has the address bob@receiver.test",
+        );
+        let blank = json!({"name": "", "email": "ann@receiver.test"});
+        let refused = call(&app, Method::PUT, &path(&ids[1]), Some(&token), Some(blank)).await;
+        assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.1);
+        for (token, id) in [(&other, ids[1].as_str()), (&token, "not-an-id")] {
+            let missing = call(&app, Method::DELETE, &path(id), Some(token), None).await;
+            assert_error(&missing, StatusCode::NOT_FOUND, "not_found", "contact");
+        }
+
+        let body = json!({"sender": ids[0], "recipients": [ids[1]],
+            "subject": "Boiler", "body": "Fixed."});
+        let (status, draft) = call(
+            &app,
+            Method::POST,
+            "/api/v1/mailings",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{draft}");
+        let kept = call(&app, Method::DELETE, &path(&ids[1]), Some(&token), None).await;
+        assert_error(
+            &kept,
+            StatusCode::CONFLICT,
+            "conflict",
+            "The draft mailing \"Boiler\" uses this contact: delete that draft first",
+        );
+        let draft_path = format!("/api/v1/mailings/{}", draft["id"].as_str().unwrap());
+        let (status, _) = call(&app, Method::DELETE, &draft_path, Some(&token), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _) = call(&app, Method::DELETE, &path(&ids[1]), Some(&token), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _) = call(&app, Method::GET, &path(&ids[1]), Some(&token), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let body = json!({"sender": ids[0], "recipients": [ids[2]],
+            "subject": "Lift", "body": "Serviced."});
+        let (_, mailing) = call(
+            &app,
+            Method::POST,
+            "/api/v1/mailings",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+        let send = format!("/api/v1/mailings/{}/send", mailing["id"].as_str().unwrap());
+        let (status, _) = call(&app, Method::POST, &send, Some(&token), None).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let moved = json!({"name": "Bob", "email": "robert@receiver.test"});
+        let refused = call(&app, Method::PUT, &path(&ids[2]), Some(&token), Some(moved)).await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "The mailing \"Lift\" was sent to bob@receiver.test",
+        );
+        let renamed = json!({"name": "Robert", "email": "bob@receiver.test"});
+        let (status, _) = call(
+            &app,
+            Method::PUT,
+            &path(&ids[2]),
+            Some(&token),
+            Some(renamed),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "a sent mailing's contact may change its name"
+        );
+        let kept = call(&app, Method::DELETE, &path(&ids[2]), Some(&token), None).await;
+        assert_error(
+            &kept,
+            StatusCode::CONFLICT,
+            "conflict",
+            "its delivery history needs it",
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! What a tenant sends its IT department in one go (SPEC S2.2, S3.8): every DNS record the
+//! signing domain needs, each with its full name, its name relative to the DNS zone, its type
+//! and value. The DKIM record carries the domain's key; SPF is the minimal edit of the record
+//! the domain has (or a new one); DMARC is asked for only when the domain has none. DNS is only
+//! read here: unlike "Check now", showing the hand-off records nothing and promotes no key.
+
+use sealpost_dnsauth::dmarc::{DmarcFound, organizational_domain};
+use sealpost_dnsauth::report::{DomainCheckRequest, check_domain};
+use sealpost_domain::{SigningDomainId, TenantId, split_txt_value};
+
+use crate::{ServiceError, SigningDomains};
+
+/// Why a record is in the hand-off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoffPurpose {
+    /// The DKIM key record: receivers verify signatures with it.
+    Dkim,
+    /// The SPF record with the platform's include: receivers accept the platform's servers.
+    Spf,
+    /// A DMARC policy, for a domain that has none.
+    Dmarc,
+}
+
+/// One record to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoffRecord {
+    pub purpose: HandoffPurpose,
+    /// The full name, e.g. `workplace._domainkey.client.example`.
+    pub name: String,
+    /// The name as DNS providers' forms ask for it, relative to the zone, e.g.
+    /// `workplace._domainkey`; `@` for the zone itself.
+    pub host: String,
+    pub record_type: &'static str,
+    pub value: String,
+    /// The value as strings of at most 255 characters.
+    pub strings: Vec<String>,
+    /// Whether the record replaces one the domain has (SPF: the same record, edited).
+    pub replaces_existing: bool,
+}
+
+/// Every record the domain needs, and what DNS shows now.
+#[derive(Debug, Clone)]
+pub struct DnsHandoff {
+    /// The DNS zone the relative names are in, e.g. `client.example`.
+    pub zone: String,
+    pub records: Vec<HandoffRecord>,
+    /// Why the SPF record is missing from the hand-off, when it is.
+    pub spf_note: Option<String>,
+    /// The signing domain, e.g. `mail.client.example`.
+    pub domain: String,
+}
+
+/// `name` relative to `zone`: `@` for the zone itself.
+pub fn relative_name(name: &str, zone: &str) -> String {
+    let name = name.trim_end_matches('.');
+    if name.eq_ignore_ascii_case(zone) {
+        return "@".to_owned();
+    }
+    match name
+        .len()
+        .checked_sub(zone.len() + 1)
+        .filter(|cut| name[*cut..].eq_ignore_ascii_case(&format!(".{zone}")))
+    {
+        Some(cut) => name[..cut].to_owned(),
+        None => name.to_owned(),
+    }
+}
+
+fn record(purpose: HandoffPurpose, zone: &str, name: &str, value: &str) -> HandoffRecord {
+    HandoffRecord {
+        purpose,
+        host: relative_name(name, zone),
+        name: name.to_owned(),
+        record_type: "TXT",
+        value: value.to_owned(),
+        strings: split_txt_value(value),
+        replaces_existing: false,
+    }
+}
+
+impl SigningDomains {
+    /// The records the signing domain needs, worked out from what DNS shows now.
+    pub async fn dns_handoff(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+    ) -> Result<DnsHandoff, ServiceError> {
+        let dkim = match self.dns_record(tenant, id).await {
+            Ok(record) => Some(record),
+            Err(ServiceError::NoKey) => None,
+            Err(other) => return Err(other),
+        };
+        let domain = self.signing_domain(tenant, id).await?.domain;
+        // SPF and DMARC only: the DKIM record's check is "Check now"'s, which records it.
+        let request = DomainCheckRequest {
+            domain: domain.as_str(),
+            selector: None,
+            public_key_der: None,
+            mail_from_domain: None,
+            platform: self.platform.as_ref(),
+        };
+        let report = check_domain(&self.resolver, request, self.clock.now()).await;
+        let zone = organizational_domain(&report.domain);
+        let mut records = Vec::new();
+        if let Some(dkim) = dkim {
+            records.push(record(HandoffPurpose::Dkim, &zone, &dkim.name, &dkim.value));
+        }
+        let spf_note = match &report.spf {
+            Some(spf) => match &spf.suggested {
+                Some(suggested) => {
+                    let mut spf_record = record(
+                        HandoffPurpose::Spf,
+                        &zone,
+                        &suggested.name,
+                        &suggested.value,
+                    );
+                    spf_record.replaces_existing = !spf.records.is_empty();
+                    records.push(spf_record);
+                    None
+                }
+                None if spf.records.len() == 1 => None,
+                None => Some(
+                    "SPF: the domain's SPF record could not be edited automatically; the DNS \
+                     check below says what to change."
+                        .to_owned(),
+                ),
+            },
+            None => Some(
+                "SPF: the platform's sending servers are not configured, so no SPF record can \
+                 be given; ask the platform operator."
+                    .to_owned(),
+            ),
+        };
+        if matches!(report.dmarc.found, DmarcFound::None) {
+            let name = format!("_dmarc.{}", report.dmarc.from_domain);
+            records.push(record(
+                HandoffPurpose::Dmarc,
+                &zone,
+                &name,
+                &report.dmarc.advised_record,
+            ));
+        }
+        Ok(DnsHandoff {
+            zone,
+            records,
+            spf_note,
+            domain: report.domain,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_name;
+
+    #[track_caller]
+    fn check(name: &str, zone: &str, expect: &str) {
+        assert_eq!(relative_name(name, zone), expect);
+    }
+
+    #[test]
+    fn names_relative_to_the_zone() {
+        check(
+            "workplace._domainkey.client.example",
+            "client.example",
+            "workplace._domainkey",
+        );
+        check(
+            "workplace._domainkey.mail.client.example",
+            "client.example",
+            "workplace._domainkey.mail",
+        );
+        check("client.example", "client.example", "@");
+        check("Client.Example.", "client.example", "@");
+        check("_dmarc.client.example", "client.example", "_dmarc");
+        check("other.example", "client.example", "other.example");
+        check("xclient.example", "client.example", "xclient.example");
+    }
+}
