@@ -276,6 +276,24 @@ fn check_database_command(work: &Path, root: &Path) {
     assert_eq!(tenants[0]["name"], "acme", "{tenants}");
     assert!(state.join("sealpost.db").is_file());
 
+    // The doctor of a fresh installation: the database and the key pass, and the platform
+    // settings the operator has yet to fill in are named with their fixes (exit 1).
+    let doctor = sealpost(root, &environment, &["doctor", "--offline"]);
+    assert_eq!(doctor.status.code(), Some(1), "{}", stderr(&doctor));
+    let report: Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    assert_eq!(report["verdict"], "to_fix", "{report:#}");
+    let status_of = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["check"] == name)
+            .map(|check| check["status"].clone())
+    };
+    assert_eq!(status_of("database"), Some("pass".into()), "{report:#}");
+    assert_eq!(status_of("master_key"), Some("pass".into()), "{report:#}");
+    assert_eq!(status_of("reverse_dns"), Some("fail".into()), "{report:#}");
+
     let without_key = sealpost(
         root,
         &[("SEALPOST_DATA_DIR", &state_text)],
