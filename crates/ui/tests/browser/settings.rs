@@ -36,6 +36,8 @@ async fn own_mail_server_connection_test() {
     harness.click("#test-connection").await;
     let result = harness.text("#test-result").await;
     assert!(result.contains("accepted"), "{result}");
+    // The transcript is folded away under a successful test.
+    harness.click_in_page("#test details summary").await;
     let transcript = harness.text("#transcript").await;
     assert!(transcript.contains("AUTH"), "{transcript}");
     assert!(transcript.contains("235"), "{transcript}");
