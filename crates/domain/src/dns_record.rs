@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 
-use crate::{DomainName, Selector, SigningKey};
+use crate::{DomainName, Selector};
 
 /// One TXT string may hold at most 255 bytes (RFC 1035 section 3.3); longer values are published
 /// as several strings that receivers join.
@@ -23,9 +23,10 @@ pub struct DkimDnsRecord {
 }
 
 impl DkimDnsRecord {
-    pub fn new(domain: &DomainName, selector: &Selector, key: &SigningKey) -> Self {
+    /// The record publishing `public_key_der` (SubjectPublicKeyInfo) under `selector`.
+    pub fn new(domain: &DomainName, selector: &Selector, public_key_der: &[u8]) -> Self {
         let name = format!("{selector}._domainkey.{domain}");
-        let value = dkim_txt_value(&key.public_key_der);
+        let value = dkim_txt_value(public_key_der);
         let strings = split_txt_value(&value);
         let quoted: Vec<String> = strings.iter().map(|part| format!("\"{part}\"")).collect();
         let zone_line = format!("{name}. 3600 IN TXT ( {} )", quoted.join(" "));
@@ -35,8 +36,8 @@ impl DkimDnsRecord {
             value,
             strings,
             zone_line,
-            advice: "Publish this TXT record in the domain's DNS, then activate the signing \
-                     domain once the record is visible (use the DNS check).",
+            advice: "Publish this TXT record in the domain's DNS. Sealpost checks DNS on its \
+                     own and signs with the key once the record carries it.",
         }
     }
 }
@@ -59,22 +60,14 @@ pub fn split_txt_value(value: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{KeyId, KeyOrigin, Timestamp};
 
     #[test]
     fn record_is_split_into_strings_of_at_most_255() {
         // A 2048-bit SubjectPublicKeyInfo is 294 bytes, so its base64 is 392 characters.
-        let key = SigningKey {
-            id: KeyId::new(&crate::SystemClock),
-            public_key_der: vec![0x30; 294],
-            bits: 2048,
-            origin: KeyOrigin::Generated,
-            created_at: Timestamp(0),
-        };
         let record = DkimDnsRecord::new(
             &DomainName::parse("client.example").unwrap(),
             &Selector::parse("workplace").unwrap(),
-            &key,
+            &[0x30; 294],
         );
         assert_eq!(record.name, "workplace._domainkey.client.example");
         assert!(record.value.starts_with("v=DKIM1; k=rsa; p=MDAw"));

@@ -8,7 +8,10 @@ mod clock;
 mod content;
 mod delivery;
 mod dns_record;
+mod dns_state;
+mod domain_event;
 mod ids;
+mod key_lifecycle;
 pub mod limits;
 mod mailing;
 mod message;
@@ -27,9 +30,18 @@ pub use clock::{Clock, SystemClock};
 pub use content::{ContentProblem, check_content};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
+pub use dns_state::{
+    CheckOutcome, DnsChange, DnsPolicy, DnsState, DnsStatus, LastCheck, RecordVerdict,
+    after_check as after_dns_check,
+};
+pub use domain_event::{Activation, DomainChanges, DomainEvent};
 pub use ids::{
     ApiKeyId, AttemptId, CheckerReportId, ContactId, KeyId, MailingId, MessageId, RecipientId,
     SigningDomainId, TenantId, UserId,
+};
+pub use key_lifecycle::{
+    KeyChange, KeyEvent, KeyPolicy, KeyRefusal, KeyState, Promotion, next_selector,
+    next_state as next_key_state, promote,
 };
 pub use mailing::{Contact, Mailing, MailingProgress};
 pub use message::{
@@ -44,7 +56,7 @@ pub use sending_identity::{
 pub use signing_decision::{SigningRecord, UnsignedReason, decide as decide_signing};
 pub use signing_domain::{
     HashAlgorithm, KeyOrigin, NewSigningDomain, REQUIRED_KEY_BITS, SealedKey, SigningDomain,
-    SigningDomainUpdate, SigningKey,
+    SigningKey, public_key_pem,
 };
 pub use suppression::{Feedback, SuppressedAddress, Suppression, SuppressionReason};
 pub use tenant::{Tenant, TenantName};

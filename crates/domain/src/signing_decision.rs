@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::{DomainName, Selector, SigningDomain};
+use crate::{DomainName, Selector, SigningDomain, SigningKey};
 
 /// What was decided about signing a message, from the decision to the stored row and back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,11 +19,11 @@ pub enum SigningRecord {
 }
 
 impl SigningRecord {
-    /// The record of a message signed by `signing_domain`.
-    pub fn signed_by(signing_domain: &SigningDomain) -> Self {
+    /// The record of a message signed by `signing_domain` with its `key`.
+    pub fn signed_by(signing_domain: &SigningDomain, key: &SigningKey) -> Self {
         Self::Signed {
             domain: signing_domain.domain.clone(),
-            selector: signing_domain.selector.clone(),
+            selector: key.selector.clone(),
         }
     }
 
@@ -125,20 +125,19 @@ impl fmt::Display for UnsignedReason {
 
 /// Decides for a message whose author domain is `from` and envelope sender domain is
 /// `mail_from`. Domains compare exactly: a subdomain needs its own signing domain, because its
-/// key record lives under its own name. When a domain has several active signing domains (a key
-/// rotation in progress), the one with the newest key signs: `Ok` is the signing domain to sign
-/// with.
+/// key record lives under its own name. When a tenant has the domain as several active signing
+/// domains, the one whose active key is newest signs: `Ok` is the signing domain and its key.
 pub fn decide<'a>(
     from: &DomainName,
     mail_from: &DomainName,
     signing_domains: &'a [SigningDomain],
-) -> Result<&'a SigningDomain, UnsignedReason> {
+) -> Result<(&'a SigningDomain, &'a SigningKey), UnsignedReason> {
     let active = |domain: &DomainName| {
         signing_domains
             .iter()
-            .filter(|candidate| &candidate.domain == domain && candidate.active)
-            .filter(|candidate| candidate.key.is_some())
-            .max_by_key(|candidate| candidate.key.as_ref().map(|key| key.created_at))
+            .filter(|candidate| &candidate.domain == domain)
+            .filter_map(|candidate| Some((candidate, candidate.signing_key()?)))
+            .max_by_key(|(_, key)| key.created_at)
     };
     let known = |domain: &DomainName| {
         signing_domains
@@ -166,7 +165,8 @@ pub fn decide<'a>(
 mod tests {
     use super::*;
     use crate::{
-        KeyId, KeyOrigin, Selector, SigningDomainId, SigningKey, SystemClock, TenantId, Timestamp,
+        DnsStatus, KeyId, KeyOrigin, KeyState, Selector, SigningDomainId, SigningKey, SystemClock,
+        TenantId, Timestamp,
     };
 
     fn signing_domain(domain: &str, selector: &str, active: bool, key_time: i64) -> SigningDomain {
@@ -176,13 +176,31 @@ mod tests {
             domain: DomainName::parse(domain).unwrap(),
             selector: Selector::parse(selector).unwrap(),
             active,
-            key: Some(SigningKey {
-                id: KeyId::new(&SystemClock),
-                public_key_der: vec![1],
-                bits: 2048,
-                origin: KeyOrigin::Generated,
-                created_at: Timestamp(key_time),
-            }),
+            keys: vec![
+                SigningKey {
+                    id: KeyId::new(&SystemClock),
+                    selector: Selector::parse("retired").unwrap(),
+                    state: KeyState::Retiring,
+                    state_since: Timestamp(key_time),
+                    forced: false,
+                    public_key_der: vec![1],
+                    bits: 2048,
+                    origin: KeyOrigin::Generated,
+                    created_at: Timestamp(key_time + 10),
+                },
+                SigningKey {
+                    id: KeyId::new(&SystemClock),
+                    selector: Selector::parse(selector).unwrap(),
+                    state: KeyState::Active,
+                    state_since: Timestamp(key_time),
+                    forced: false,
+                    public_key_der: vec![1],
+                    bits: 2048,
+                    origin: KeyOrigin::Generated,
+                    created_at: Timestamp(key_time),
+                },
+            ],
+            dns: DnsStatus::new(Timestamp(0)),
             version: 1,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
@@ -196,7 +214,7 @@ mod tests {
     #[track_caller]
     fn check(domains: &[SigningDomain], from: &str, mail_from: &str, expected: Result<&str, &str>) {
         let outcome = decide(&name(from), &name(mail_from), domains)
-            .map(|domain| domain.selector.as_str().to_owned())
+            .map(|(_, key)| key.selector.as_str().to_owned())
             .map_err(|reason| {
                 assert_eq!(
                     UnsignedReason::parse(reason.code(), &reason.to_string()),

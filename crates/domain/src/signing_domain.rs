@@ -2,7 +2,9 @@
 //! its key that may be shown to anyone. Private key material is not represented here at all;
 //! only its sealed form, which is opaque without the operator's master key.
 
-use crate::{DomainName, KeyId, Selector, SigningDomainId, TenantId, Timestamp};
+use crate::{
+    DnsStatus, DomainName, KeyId, KeyState, Selector, SigningDomainId, TenantId, Timestamp,
+};
 
 /// The only RSA modulus size Sealpost accepts for DKIM keys (SPEC S3.4, S3.6).
 pub const REQUIRED_KEY_BITS: u32 = 2048;
@@ -59,10 +61,18 @@ impl std::fmt::Debug for SealedKey {
     }
 }
 
-/// The public facts about a signing domain's key (SPEC S3.6).
+/// The public facts about one of a signing domain's keys (SPEC S3.6, S11.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
     pub id: KeyId,
+    /// The key's record lives at `<selector>._domainkey.<domain>`; every key of a domain has
+    /// its own selector, so an old and a new key can be published side by side.
+    pub selector: Selector,
+    pub state: KeyState,
+    /// When the key entered its state.
+    pub state_since: Timestamp,
+    /// Promoted by an operator without DNS carrying it.
+    pub forced: bool,
     /// SubjectPublicKeyInfo DER: what DKIM's `p=` carries, base64-encoded.
     pub public_key_der: Vec<u8>,
     pub bits: u32,
@@ -78,16 +88,21 @@ impl SigningKey {
     /// The public key as a PEM document (`-----BEGIN PUBLIC KEY-----`), derived from the DER,
     /// never stored or edited separately.
     pub fn public_key_pem(&self) -> String {
-        use base64::Engine as _;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(&self.public_key_der);
-        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-        for line in encoded.as_bytes().chunks(64) {
-            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-            pem.push('\n');
-        }
-        pem.push_str("-----END PUBLIC KEY-----\n");
-        pem
+        public_key_pem(&self.public_key_der)
     }
+}
+
+/// A SubjectPublicKeyInfo DER as a PEM document.
+pub fn public_key_pem(public_key_der: &[u8]) -> String {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(public_key_der);
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    pem
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,25 +110,109 @@ pub struct SigningDomain {
     pub id: SigningDomainId,
     pub tenant_id: TenantId,
     pub domain: DomainName,
+    /// The selector of the domain's first key; later keys get numbered variants of it.
     pub selector: Selector,
-    /// Only active signing domains sign mail (SPEC S3.1).
+    /// Only active signing domains sign mail (SPEC S3.1), with their active key.
     pub active: bool,
-    pub key: Option<SigningKey>,
+    /// Every key the domain has had, oldest first, retired ones included (their records are the
+    /// ones that are safe to remove).
+    pub keys: Vec<SigningKey>,
+    pub dns: DnsStatus,
     /// Incremented on every change, so that caches on any node can tell a stale copy.
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
+impl SigningDomain {
+    /// The key that signs while the domain is active.
+    pub fn active_key(&self) -> Option<&SigningKey> {
+        self.keys.iter().find(|key| key.state == KeyState::Active)
+    }
+
+    /// The newest key waiting for its record to be published.
+    pub fn pending_key(&self) -> Option<&SigningKey> {
+        self.keys
+            .iter()
+            .filter(|key| key.state == KeyState::Pending)
+            .max_by_key(|key| (key.created_at, key.id))
+    }
+
+    /// The key people mean by "the domain's key": the active one, else the newest pending one.
+    pub fn current_key(&self) -> Option<&SigningKey> {
+        self.active_key().or_else(|| self.pending_key())
+    }
+
+    /// The key that signs mail now: the active key of an active domain.
+    pub fn signing_key(&self) -> Option<&SigningKey> {
+        self.active.then(|| self.active_key()).flatten()
+    }
+
+    /// The selector a freshly created key would get, which IT can be told before it exists.
+    pub fn next_selector(&self) -> Selector {
+        crate::next_selector(&self.selector, &self.keys)
+    }
+
+    pub fn key(&self, id: KeyId) -> Option<&SigningKey> {
+        self.keys.iter().find(|key| key.id == id)
+    }
+
+    /// The name of a key's record: `<selector>._domainkey.<domain>`.
+    pub fn record_name(&self, key: &SigningKey) -> String {
+        format!("{}._domainkey.{}", key.selector, self.domain)
+    }
+
+    /// What the tenant must do about one of the domain's keys, in one sentence.
+    pub fn key_next_step(&self, key: &SigningKey) -> String {
+        let name = self.record_name(key);
+        match key.state {
+            KeyState::Pending => format!(
+                "Publish the TXT record {name}. Sealpost switches to this key once DNS carries                  it; until then the current key keeps signing."
+            ),
+            KeyState::Active if self.active => {
+                format!("Keep the TXT record {name} published: this key signs.")
+            }
+            KeyState::Active => format!(
+                "Keep the TXT record {name} published; this key signs once signing is switched on."
+            ),
+            KeyState::Retiring => format!(
+                "Keep the TXT record {name} published: mail signed with this key may still be                  verified. Sealpost says when it is safe to remove."
+            ),
+            KeyState::Retired => format!("Safe to remove from DNS: delete the TXT record {name}."),
+        }
+    }
+
+    /// What the tenant must do next about the domain as a whole, in one sentence.
+    pub fn next_step(&self) -> String {
+        use crate::DnsState;
+        let Some(current) = self.current_key() else {
+            return "Generate a key pair or import a key.".to_owned();
+        };
+        let name = self.record_name(current);
+        match (self.dns.state, current.state, self.active) {
+            (DnsState::Warning | DnsState::Failed, _, _) => format!(
+                "DNS no longer shows the records this domain needs: check {name} and the \
+                 records of retiring keys, and publish them again."
+            ),
+            (_, KeyState::Pending, _) => format!(
+                "Send the TXT record {name} to your IT department; signing starts with this key \
+                 once DNS carries it."
+            ),
+            (_, _, false) => "Switch signing on.".to_owned(),
+            (_, _, true) => match self.pending_key() {
+                Some(pending) => format!(
+                    "Publish the TXT record {} for the new key; the current key keeps signing \
+                     until DNS carries it.",
+                    self.record_name(pending)
+                ),
+                None => "Nothing to do: the domain signs.".to_owned(),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewSigningDomain {
     pub domain: DomainName,
     pub selector: Selector,
-}
-
-/// A change to a signing domain's editable fields; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct SigningDomainUpdate {
-    pub active: Option<bool>,
-    pub selector: Option<Selector>,
 }

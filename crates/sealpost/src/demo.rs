@@ -187,7 +187,11 @@ pub async fn seed(service: Service, config: &Config) -> anyhow::Result<Seeded> {
     if !domain.active {
         service
             .signing_domains()
-            .update_signing_domain(tenant.id, domain.id, Some(true), None)
+            .activate(
+                tenant.id,
+                domain.id,
+                sealpost_service::DnsGate::RequireRecord,
+            )
             .await?;
     }
     Ok(Seeded {

@@ -8,6 +8,7 @@ mod inbound;
 mod master_key;
 mod reload;
 mod output;
+mod recheck_loop;
 mod serve;
 mod submission;
 

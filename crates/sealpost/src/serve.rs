@@ -36,6 +36,11 @@ pub async fn run(
         }
         false => None,
     };
+    let recheck = tokio::spawn(crate::recheck_loop::run(
+        service.clone(),
+        format!("{}-{}", std::process::id(), uuid_suffix()),
+        shutdown.clone(),
+    ));
     // Both listeners present one certificate, which SIGHUP reloads for both.
     let submission = crate::submission::smtpd_config(&config, demo)?;
     let inbound = crate::inbound::smtpd_config(&config, &submission);
@@ -60,6 +65,7 @@ pub async fn run(
         worker.await.context("the delivery worker failed")?;
     }
     reload.await.context("the SIGHUP handler failed")?;
+    recheck.await.context("the DNS re-check loop failed")?;
     Ok(())
 }
 

@@ -8,21 +8,23 @@ use sealpost_domain::{SigningDomainId, TenantId};
 use crate::{ServiceError, SigningDomains};
 
 impl SigningDomains {
-    /// Checks everything a signing domain needs published. The DKIM record is compared with the
-    /// domain's key when it has one.
+    /// Checks everything a signing domain needs published ("Check now"). The keys' records are
+    /// re-checked first and what follows is committed (a published pending key is promoted, the
+    /// DNS state and the last check are recorded), then the report compares the DKIM record with
+    /// the current key: the active one, else the newest pending one.
     pub async fn check_signing_domain_dns(
         &self,
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<DomainReport, ServiceError> {
-        let signing_domain = self.signing_domain(tenant, id).await?;
+        let signing_domain = self.recheck_domain(tenant, id).await?.domain;
+        let key = signing_domain.current_key();
         let request = DomainCheckRequest {
             domain: signing_domain.domain.as_str(),
-            selector: Some(signing_domain.selector.as_str()),
-            public_key_der: signing_domain
-                .key
-                .as_ref()
-                .map(|key| key.public_key_der.as_slice()),
+            selector: Some(key.map_or(signing_domain.selector.as_str(), |key| {
+                key.selector.as_str()
+            })),
+            public_key_der: key.map(|key| key.public_key_der.as_slice()),
             mail_from_domain: None,
             platform: self.platform.as_ref(),
         };

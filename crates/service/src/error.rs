@@ -20,6 +20,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the signing domain has no key yet: generate a key pair or import a key first")]
     NoKey,
+    /// A change that waits for DNS: the key's record is not published yet (it may be forced).
+    #[error("{0}")]
+    KeyNotPublished(String),
     #[error("{0}")]
     Import(#[from] ImportError),
     /// The message is larger than Sealpost accepts.
@@ -109,7 +112,7 @@ impl ServiceError {
         match self {
             Self::Invalid { .. } => ErrorKind::Invalid,
             Self::NotFound(_) => ErrorKind::NotFound,
-            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::Conflict(_) | Self::KeyNotPublished(_) => ErrorKind::Conflict,
             Self::NoKey => ErrorKind::NoKey,
             Self::Import(_) => ErrorKind::KeyRefused,
             Self::TooLarge(_) => ErrorKind::TooLarge,

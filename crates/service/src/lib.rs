@@ -7,6 +7,8 @@ mod compose;
 mod contacts;
 mod dns_checks;
 mod dns_handoff;
+mod dns_recheck;
+mod domain_changes;
 mod error;
 mod key_work;
 pub mod lists;
@@ -20,6 +22,7 @@ mod sending_domains;
 mod sign_in_limit;
 mod signing;
 mod signing_domains;
+mod signing_keys;
 mod submit;
 mod suppression;
 mod tenants;
@@ -32,6 +35,8 @@ mod worker;
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use contacts::ContactStanding;
 pub use dns_handoff::{DnsHandoff, HandoffPurpose, HandoffRecord};
+pub use dns_recheck::{RECHECK_LEASE, RecheckSettings, RecheckSummary};
+pub use domain_changes::Recheck;
 pub use error::{ErrorKind, ServiceError};
 pub use mail_tester::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
@@ -40,7 +45,7 @@ pub use relay_settings::RelayForm;
 pub use sealpost_domain::{Clock, SystemClock};
 pub use sending_domains::VerificationFailure;
 pub use signing::SignedMessage;
-pub use signing_domains::KeyImport;
+pub use signing_keys::{DnsGate, KeyImport};
 pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy, idempotency_key};
 pub use suppression::ImportSummary;
 pub use tenants::NewApiKey;
@@ -90,6 +95,10 @@ pub struct Context {
     sign_in_limit: SignInLimit,
     /// The mail tester; without it test addresses cannot be issued.
     checker: Option<CheckerSettings>,
+    /// How long a retiring key's record stays published after its last message.
+    key_policy: sealpost_domain::KeyPolicy,
+    /// The grace period of a failing domain and how often domains are re-checked.
+    dns_policy: sealpost_domain::DnsPolicy,
     /// What the platform's own checks compare with (`sealpost doctor`).
     platform_settings: platform::PlatformSettings,
     /// Signalled when this node commits a message, so its delivery loop need not wait for its
@@ -200,6 +209,8 @@ impl Service {
             unsigned_policy: UnsignedPolicy::default(),
             sign_in_limit: SignInLimit::default(),
             checker: None,
+            key_policy: sealpost_domain::KeyPolicy::default(),
+            dns_policy: sealpost_domain::DnsPolicy::default(),
             platform_settings: platform::PlatformSettings::default(),
             new_work: Arc::new(tokio::sync::Notify::new()),
         };
@@ -241,6 +252,18 @@ impl Service {
     /// The platform's SPF include host and sending networks, from the operator's configuration.
     pub fn with_platform(mut self, platform: Option<PlatformSpf>) -> Self {
         self.configure().platform = platform;
+        self
+    }
+
+    /// How keys retire and how domains are re-checked (SPEC S11.1, S11.2).
+    pub fn with_domain_policies(
+        mut self,
+        keys: sealpost_domain::KeyPolicy,
+        dns: sealpost_domain::DnsPolicy,
+    ) -> Self {
+        let context = self.configure();
+        context.key_policy = keys;
+        context.dns_policy = dns;
         self
     }
 

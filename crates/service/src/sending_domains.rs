@@ -158,13 +158,13 @@ impl SigningDomains {
             .iter()
             .filter(|candidate| candidate.domain == sending_domain.domain)
         {
-            let Some(key) = &signing_domain.key else {
+            let Some(key) = signing_domain.current_key() else {
                 continue;
             };
             let check = check_dkim_record(
                 &self.resolver,
                 signing_domain.domain.as_str(),
-                signing_domain.selector.as_str(),
+                key.selector.as_str(),
                 Some(&key.public_key_der),
             )
             .await;

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sealpost_dkim::{Mailbox, ParsedMessage, Report, Signer, from_mailbox};
-use sealpost_domain::{DomainName, KeyId, Selector, SigningDomain, SigningRecord, TenantId};
+use sealpost_domain::{
+    DomainName, KeyId, Selector, SigningDomain, SigningKey, SigningRecord, TenantId,
+};
 
 use crate::{ServiceError, Submissions};
 
@@ -22,32 +24,33 @@ pub struct SignedMessage {
 /// What a cached signer is filed under: the tenant, the domain and the selector.
 type SignerKey = (TenantId, DomainName, Selector);
 
-/// Signers by tenant, domain and selector, each remembered with the key it was opened for.
+/// Signers by tenant, domain and selector, each remembered with the key it was opened for. A
+/// rotation changes the active key, and with it the selector, so the new key gets its own entry.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SignerCache {
     signers: Arc<Mutex<HashMap<SignerKey, (KeyId, Signer)>>>,
 }
 
 impl SignerCache {
-    fn get(&self, signing_domain: &SigningDomain, key_id: KeyId) -> Option<Signer> {
+    fn get(&self, signing_domain: &SigningDomain, key: &SigningKey) -> Option<Signer> {
         let signers = self.signers.lock().expect("signer cache lock");
         signers
-            .get(&cache_key(signing_domain))
-            .filter(|(cached_key, _)| *cached_key == key_id)
+            .get(&cache_key(signing_domain, key))
+            .filter(|(cached_key, _)| *cached_key == key.id)
             .map(|(_, signer)| signer.clone())
     }
 
-    fn put(&self, signing_domain: &SigningDomain, key_id: KeyId, signer: Signer) {
+    fn put(&self, signing_domain: &SigningDomain, key: &SigningKey, signer: Signer) {
         let mut signers = self.signers.lock().expect("signer cache lock");
-        signers.insert(cache_key(signing_domain), (key_id, signer));
+        signers.insert(cache_key(signing_domain, key), (key.id, signer));
     }
 }
 
-fn cache_key(signing_domain: &SigningDomain) -> SignerKey {
+fn cache_key(signing_domain: &SigningDomain, key: &SigningKey) -> SignerKey {
     (
         signing_domain.tenant_id,
         signing_domain.domain.clone(),
-        signing_domain.selector.clone(),
+        key.selector.clone(),
     )
 }
 
@@ -86,7 +89,7 @@ impl Submissions {
             .signing_domains()
             .list_signing_domains(tenant)
             .await?;
-        let signing_domain =
+        let (signing_domain, key) =
             match sealpost_domain::decide_signing(&author.domain, &envelope.domain, &domains) {
                 Err(reason) => {
                     return Ok(SignedMessage {
@@ -95,40 +98,41 @@ impl Submissions {
                         added_headers: prepared.added,
                     });
                 }
-                Ok(signing_domain) => signing_domain,
+                Ok(chosen) => chosen,
             };
-        let signer = self.signer(signing_domain).await?;
+        let signer = self.signer(signing_domain, key).await?;
         let message = signer
             .sign(&prepared.message, now.0)
             .map_err(invalid_message)?;
         Ok(SignedMessage {
             message,
-            signing: SigningRecord::signed_by(signing_domain),
+            signing: SigningRecord::signed_by(signing_domain, key),
             added_headers: prepared.added,
         })
     }
 
-    /// The cached signer for a signing domain, opened anew when its key has changed.
-    async fn signer(&self, signing_domain: &SigningDomain) -> Result<Signer, ServiceError> {
-        let key_id = signing_domain.key.as_ref().ok_or(ServiceError::NoKey)?.id;
-        if let Some(signer) = self.signers.get(signing_domain, key_id) {
+    /// The cached signer for a signing domain's active key, opened anew when the key has
+    /// changed. The key is read by its id, so a rotation committed since the domain was read
+    /// still finds it: a retiring key's record stays published, so its signature verifies.
+    async fn signer(
+        &self,
+        signing_domain: &SigningDomain,
+        key: &SigningKey,
+    ) -> Result<Signer, ServiceError> {
+        if let Some(signer) = self.signers.get(signing_domain, key) {
             return Ok(signer);
         }
-        let (stored_key_id, sealed) = self
+        let sealed = self
             .store
-            .sealed_key(signing_domain.tenant_id, signing_domain.id)
-            .await?
-            .ok_or(ServiceError::NoKey)?;
-        let key = self
-            .vault
-            .open(signing_domain.tenant_id, stored_key_id, &sealed)?;
+            .sealed_key(signing_domain.tenant_id, key.id)
+            .await?;
+        let opened = self.vault.open(signing_domain.tenant_id, key.id, &sealed)?;
         let signer = Signer::new(
             signing_domain.domain.clone(),
-            signing_domain.selector.clone(),
-            Arc::new(key),
+            key.selector.clone(),
+            Arc::new(opened),
         );
-        self.signers
-            .put(signing_domain, stored_key_id, signer.clone());
+        self.signers.put(signing_domain, key, signer.clone());
         Ok(signer)
     }
 

@@ -1,31 +1,23 @@
-//! Signing domains (SPEC S3): adding them, giving them a key (generated or imported, sealed by
-//! the vault before it reaches the store), activating them, and the DNS record to publish.
+//! Signing domains (SPEC S3, S11): adding them, their selector, switching signing on (only when
+//! DNS carries the key, unless forced) and off, deleting them, their history and the DNS record
+//! to publish. Keys are in [`crate::signing_keys`], state changes in [`crate::domain_changes`].
 
 use sealpost_domain::{
-    DkimDnsRecord, DomainName, KeyId, KeyOrigin, Selector, SigningDomain, SigningDomainId,
-    SigningDomainUpdate, SigningKey, TenantId,
+    Activation, DkimDnsRecord, DnsStatus, DomainChanges, DomainName, KeyId, KeyState, Promotion,
+    Selector, SigningDomain, SigningDomainId, TenantId,
 };
-use sealpost_store::StoreError;
-use sealpost_vault::{PrivateKey, Vault};
+use sealpost_store::{DomainEventRecord, StoreError};
 
+use crate::signing_keys::{DnsGate, not_published, refused};
 use crate::{ServiceError, SigningDomains};
 
-/// A key to import: the pasted PEM text and the password it was encrypted with, if any.
-#[derive(Clone, Copy)]
-pub struct KeyImport<'a> {
-    pub pem: &'a str,
-    pub password: Option<&'a str>,
-}
+/// How many events of a domain's history the pages and the API show.
+const HISTORY: i64 = 50;
 
-impl std::fmt::Debug for KeyImport<'_> {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("KeyImport(..)")
-    }
-}
-
-fn not_found_domain(error: StoreError) -> ServiceError {
+pub(crate) fn not_found_domain(error: StoreError) -> ServiceError {
     match error {
         StoreError::NotFound => ServiceError::NotFound("signing domain"),
+        StoreError::Changed(what) => ServiceError::Conflict(what.to_owned()),
         other => other.into(),
     }
 }
@@ -58,7 +50,8 @@ impl SigningDomains {
             domain,
             selector,
             active: false,
-            key: None,
+            keys: Vec::new(),
+            dns: DnsStatus::new(now),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -91,8 +84,8 @@ impl SigningDomains {
             .map_err(not_found_domain)
     }
 
-    /// Finds a signing domain by id, or by domain name when the tenant has it with one
-    /// selector only (or the selector is given).
+    /// Finds a signing domain by id, or by domain name when the tenant has it once (or the
+    /// selector, the domain's or one of its keys', is given).
     pub async fn find_signing_domain(
         &self,
         tenant: TenantId,
@@ -114,9 +107,10 @@ impl SigningDomains {
             .into_iter()
             .filter(|candidate| candidate.domain == domain)
             .filter(|candidate| {
-                selector
-                    .as_ref()
-                    .is_none_or(|wanted| &candidate.selector == wanted)
+                selector.as_ref().is_none_or(|wanted| {
+                    &candidate.selector == wanted
+                        || candidate.keys.iter().any(|key| &key.selector == wanted)
+                })
             })
             .collect();
         match matches.len() {
@@ -136,9 +130,8 @@ impl SigningDomains {
         }
     }
 
-    /// Changes the active flag and/or the selector. Activation needs a key (a domain without
-    /// one could not sign anything) and a domain the tenant has proven; when it has not yet,
-    /// DNS is asked now, so publishing the DKIM record and activating is all it takes.
+    /// Switches signing on or off and/or changes the selector; switching on waits for DNS to
+    /// carry the key's record.
     pub async fn update_signing_domain(
         &self,
         tenant: TenantId,
@@ -146,128 +139,194 @@ impl SigningDomains {
         active: Option<bool>,
         selector: Option<&str>,
     ) -> Result<SigningDomain, ServiceError> {
-        let selector = selector
-            .map(Selector::parse)
-            .transpose()
-            .map_err(|error| ServiceError::invalid("selector", error))?;
+        self.edit_signing_domain(tenant, id, active, selector, DnsGate::RequireRecord)
+            .await
+    }
+
+    /// [`Self::update_signing_domain`], switching on by force when `gate` says so.
+    pub async fn edit_signing_domain(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        active: Option<bool>,
+        selector: Option<&str>,
+        gate: DnsGate,
+    ) -> Result<SigningDomain, ServiceError> {
+        let mut domain = self.signing_domain(tenant, id).await?;
+        if let Some(selector) = selector {
+            domain = self.change_selector(tenant, id, selector).await?;
+        }
+        match active {
+            Some(true) => self.activate(tenant, id, gate).await,
+            Some(false) => self.deactivate(tenant, id).await,
+            None => Ok(domain),
+        }
+    }
+
+    /// Changes the selector of a domain that has no key yet; a key's selector is where its
+    /// record is published, so it never changes.
+    pub async fn change_selector(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        selector: &str,
+    ) -> Result<SigningDomain, ServiceError> {
+        let selector =
+            Selector::parse(selector).map_err(|error| ServiceError::invalid("selector", error))?;
         let current = self.signing_domain(tenant, id).await?;
-        if let Some(selector) = &selector {
-            sealpost_domain::dkim_record_name(selector, &current.domain)
-                .map_err(|error| ServiceError::invalid("selector", error))?;
+        if current.selector == selector {
+            return Ok(current);
         }
-        if active == Some(true) {
-            if current.key.is_none() {
-                return Err(ServiceError::NoKey);
-            }
-            if !self.is_proven(tenant, &current.domain).await? {
-                self.verify_sending_domain(tenant, current.domain.as_str())
-                    .await?;
-            }
+        sealpost_domain::dkim_record_name(&selector, &current.domain)
+            .map_err(|error| ServiceError::invalid("selector", error))?;
+        if !current.keys.is_empty() {
+            return Err(ServiceError::Conflict(
+                "the selector can only be changed while the domain has no key: each key's \
+                 record is published under its own selector"
+                    .to_owned(),
+            ));
         }
-        let update = SigningDomainUpdate { active, selector };
         self.store
-            .update_signing_domain(tenant, id, &update, self.clock.now())
+            .set_signing_domain_selector(tenant, id, &selector, self.clock.now())
             .await
             .map_err(not_found_domain)
     }
 
-    /// Generates a fresh RSA-2048 key pair for the domain (SPEC S3.4). Key generation takes tens
-    /// of milliseconds of CPU, so it runs off the async threads.
-    pub async fn generate_key(
+    /// Switches signing on (SPEC S3.1, S11.1). It needs a key and a domain the tenant has
+    /// proven, and, unless forced, the key's record published: the active key, or else the
+    /// newest pending key, which is promoted in the same commit.
+    pub async fn activate(
         &self,
         tenant: TenantId,
         id: SigningDomainId,
+        gate: DnsGate,
     ) -> Result<SigningDomain, ServiceError> {
-        self.signing_domain(tenant, id).await?;
-        let key = self
-            .off_async_threads(|vault| Ok(vault.generate()?))
-            .await?;
-        self.store_key(tenant, id, &key, KeyOrigin::Generated).await
-    }
-
-    /// Imports a pasted PEM key (SPEC S3.5). A refused key leaves the domain as it was.
-    pub async fn import_key(
-        &self,
-        tenant: TenantId,
-        id: SigningDomainId,
-        import: KeyImport<'_>,
-    ) -> Result<SigningDomain, ServiceError> {
-        self.signing_domain(tenant, id).await?;
-        let pem = import.pem.to_owned();
-        let password = import.password.map(str::to_owned);
-        let key = self
-            .off_async_threads(move |vault| Ok(vault.import(&pem, password.as_deref())?))
-            .await?;
-        self.store_key(tenant, id, &key, KeyOrigin::Imported).await
-    }
-
-    /// Runs CPU-heavy vault work (key generation, key derivation) on the blocking pool, so it
-    /// does not stall the async threads that serve other requests, and under the key work
-    /// limit, so a burst of imports cannot take every core from signing.
-    async fn off_async_threads(
-        &self,
-        work: impl FnOnce(&Vault) -> Result<PrivateKey, ServiceError> + Send + 'static,
-    ) -> Result<PrivateKey, ServiceError> {
-        let vault = self.vault.clone();
-        self.key_work.run(move || work(&vault)).await?
-    }
-
-    async fn store_key(
-        &self,
-        tenant: TenantId,
-        id: SigningDomainId,
-        key: &PrivateKey,
-        origin: KeyOrigin,
-    ) -> Result<SigningDomain, ServiceError> {
-        let now = self.clock.now();
-        let public = SigningKey {
-            id: KeyId::new(&self.clock),
-            public_key_der: key.public_key_der(),
-            bits: key.bits(),
-            origin,
-            created_at: now,
+        let domain = self.signing_domain(tenant, id).await?;
+        if domain.active {
+            return Ok(domain);
+        }
+        let key = domain.current_key().ok_or(ServiceError::NoKey)?;
+        if !self.is_proven(tenant, &domain.domain).await? {
+            self.verify_sending_domain(tenant, domain.domain.as_str())
+                .await?;
+        }
+        let check = self.check_key_record(&domain, key).await;
+        let published = check.usable();
+        if !published && gate == DnsGate::RequireRecord {
+            return Err(not_published(&check));
+        }
+        let mut changes = DomainChanges {
+            activation: Some(Activation::On { forced: !published }),
+            ..DomainChanges::default()
         };
-        let sealed = self.vault.seal(tenant, public.id, key);
-        self.store
-            .set_signing_key(tenant, id, &public, &sealed, now)
-            .await
-            .map_err(not_found_domain)
+        if key.state == KeyState::Pending {
+            let how = if published {
+                Promotion::Published
+            } else {
+                Promotion::Forced
+            };
+            changes.keys = sealpost_domain::promote(
+                &domain.keys,
+                key.id,
+                how,
+                self.clock.now(),
+                &self.key_policy,
+            )
+            .map_err(refused)?;
+        }
+        self.commit(&domain, &changes).await
     }
 
-    /// The private key of a signing domain, opened for signing.
-    pub async fn open_key(
+    /// Switches signing off: mail from the domain goes out unsigned by the tenant.
+    pub async fn deactivate(
         &self,
         tenant: TenantId,
         id: SigningDomainId,
-    ) -> Result<PrivateKey, ServiceError> {
-        let (key_id, sealed) = self
-            .store
-            .sealed_key(tenant, id)
-            .await
-            .map_err(not_found_domain)?
-            .ok_or(ServiceError::NoKey)?;
-        Ok(self.vault.open(tenant, key_id, &sealed)?)
+    ) -> Result<SigningDomain, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        if !domain.active {
+            return Ok(domain);
+        }
+        let changes = DomainChanges {
+            activation: Some(Activation::Off),
+            ..DomainChanges::default()
+        };
+        self.commit(&domain, &changes).await
     }
 
+    /// Deletes a signing domain, unless mail signed with one of its keys still waits for
+    /// delivery: its keys' records and states are what tells the tenant which records to keep.
     pub async fn delete_signing_domain(
         &self,
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<(), ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        let selectors: Vec<Selector> = domain.keys.iter().map(|key| key.selector.clone()).collect();
+        let waiting = self
+            .store
+            .unfinished_signed_with(tenant, &domain.domain, &selectors)
+            .await?;
+        if waiting > 0 {
+            return Err(ServiceError::Conflict(format!(
+                "{waiting} {} of mail signed for {} still {} for delivery; delete the domain \
+                 once {} delivered or expired",
+                if waiting == 1 {
+                    "recipient"
+                } else {
+                    "recipients"
+                },
+                domain.domain,
+                if waiting == 1 { "waits" } else { "wait" },
+                if waiting == 1 { "it is" } else { "they are" },
+            )));
+        }
         self.store
             .delete_signing_domain(tenant, id)
             .await
             .map_err(not_found_domain)
     }
 
-    /// The DKIM record the tenant must publish (SPEC S3.8).
+    /// The DKIM record the tenant must publish (SPEC S3.8): the current key's (active, else the
+    /// newest pending one).
     pub async fn dns_record(
         &self,
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<DkimDnsRecord, ServiceError> {
         let domain = self.signing_domain(tenant, id).await?;
-        let key = domain.key.as_ref().ok_or(ServiceError::NoKey)?;
-        Ok(DkimDnsRecord::new(&domain.domain, &domain.selector, key))
+        let key = domain.current_key().ok_or(ServiceError::NoKey)?;
+        Ok(DkimDnsRecord::new(
+            &domain.domain,
+            &key.selector,
+            &key.public_key_der,
+        ))
+    }
+
+    /// The record of one key, whatever its state: to publish (pending), to keep (active,
+    /// retiring) or to delete (retired).
+    pub async fn key_record(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        key: KeyId,
+    ) -> Result<DkimDnsRecord, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        let key = domain.key(key).ok_or(ServiceError::NotFound("key"))?;
+        Ok(DkimDnsRecord::new(
+            &domain.domain,
+            &key.selector,
+            &key.public_key_der,
+        ))
+    }
+
+    /// The domain's history, newest first.
+    pub async fn domain_history(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+    ) -> Result<Vec<DomainEventRecord>, ServiceError> {
+        self.signing_domain(tenant, id).await?;
+        Ok(self.store.domain_events(tenant, id, HISTORY).await?)
     }
 }

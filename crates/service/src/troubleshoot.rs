@@ -71,14 +71,10 @@ impl Messages {
                 .filter(|candidate| &candidate.domain == domain)
                 .collect();
             // The one that signs wins; among the rest, the newest.
-            candidates.sort_by_key(|candidate| {
-                (
-                    candidate.active && candidate.key.is_some(),
-                    candidate.updated_at,
-                )
-            });
+            candidates
+                .sort_by_key(|candidate| (candidate.signing_key().is_some(), candidate.updated_at));
             match candidates.last() {
-                Some(found) if found.active && found.key.is_some() => {
+                Some(found) if found.signing_key().is_some() => {
                     DomainStanding::Active((*found).clone())
                 }
                 Some(found) => DomainStanding::Inactive((*found).clone()),
@@ -98,9 +94,13 @@ impl Messages {
         };
         let request = DomainCheckRequest {
             domain: from.domain.as_str(),
-            selector: signing_domain.map(|domain| domain.selector.as_str()),
+            selector: signing_domain.map(|domain| {
+                domain
+                    .current_key()
+                    .map_or(domain.selector.as_str(), |key| key.selector.as_str())
+            }),
             public_key_der: signing_domain
-                .and_then(|domain| domain.key.as_ref())
+                .and_then(|domain| domain.current_key())
                 .map(|key| key.public_key_der.as_slice()),
             mail_from_domain: Some(envelope.domain.as_str()),
             platform: self.platform.as_ref(),

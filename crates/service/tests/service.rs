@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use pkcs1::der::Decode as _;
-use sealpost_domain::{TenantId, Timestamp};
-use sealpost_service::{Clock, KeyImport, Service, ServiceError};
+use sealpost_domain::{KeyState, TenantId, Timestamp};
+use sealpost_service::{Clock, DnsGate, KeyImport, Service, ServiceError};
 use sealpost_store::{Store, testing};
 use sealpost_vault::{ImportError, MasterKey, Vault};
 
@@ -180,12 +180,29 @@ async fn signing_domain_rules() {
             domain
         );
 
+        // The selector may change while the domain has no key; the key's record then lives
+        // under it, so it no longer changes.
+        let renamed = service
+            .signing_domains()
+            .update_signing_domain(acme.id, domain.id, None, Some("s2026"))
+            .await
+            .unwrap();
+        assert_eq!(renamed.selector.as_str(), "s2026");
         let with_key = service
             .signing_domains()
             .generate_key(acme.id, domain.id)
             .await
             .unwrap();
-        assert_eq!(with_key.key.as_ref().unwrap().bits, 2048);
+        let key = with_key.current_key().unwrap().clone();
+        assert_eq!(
+            (key.bits, key.state, key.selector.as_str()),
+            (2048, KeyState::Pending, "s2026")
+        );
+        let fixed = service
+            .signing_domains()
+            .update_signing_domain(acme.id, domain.id, None, Some("other"))
+            .await;
+        assert!(matches!(fixed, Err(ServiceError::Conflict(_))), "{fixed:?}");
         // Activation needs the domain proven in DNS: the tenant publishes its verification
         // record.
         let pending = service
@@ -206,13 +223,42 @@ async fn signing_domain_rules() {
             })
             .unwrap(),
         );
+        // DNS proves the domain but does not carry the key: activation waits for the record,
+        // unless forced, which the history records with a warning.
+        let unpublished = service
+            .signing_domains()
+            .update_signing_domain(acme.id, domain.id, Some(true), None)
+            .await;
+        assert!(
+            matches!(&unpublished, Err(ServiceError::KeyNotPublished(message))
+                if message.contains("s2026._domainkey.xn--bcher-kva.example")),
+            "{unpublished:?}"
+        );
         let active = service
             .signing_domains()
-            .update_signing_domain(acme.id, domain.id, Some(true), Some("s2026"))
+            .edit_signing_domain(acme.id, domain.id, Some(true), None, DnsGate::Force)
             .await
             .unwrap();
         assert!(active.active);
-        assert_eq!(active.selector.as_str(), "s2026");
+        let signing = active.active_key().unwrap();
+        assert_eq!((signing.id, signing.forced), (key.id, true));
+        let history = service
+            .signing_domains()
+            .domain_history(acme.id, domain.id)
+            .await
+            .unwrap();
+        let kinds: Vec<_> = history
+            .iter()
+            .map(|event| (event.kind.as_str(), event.warning))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("domain.activated", true),
+                ("key.active", true),
+                ("key.pending", false)
+            ]
+        );
         let record = service
             .signing_domains()
             .dns_record(acme.id, domain.id)
@@ -221,10 +267,10 @@ async fn signing_domain_rules() {
         assert_eq!(record.name, "s2026._domainkey.xn--bcher-kva.example");
         let opened = service
             .signing_domains()
-            .open_key(acme.id, domain.id)
+            .open_key(acme.id, domain.id, key.id)
             .await
             .unwrap();
-        assert_eq!(opened.public_key_der(), active.key.unwrap().public_key_der);
+        assert_eq!(opened.public_key_der(), key.public_key_der);
 
         let found = service
             .signing_domains()
@@ -366,7 +412,9 @@ async fn no_private_key_material_reaches_the_database() {
         let fixture_secrets = secrets_of(&pem_der(&fixture("rsa2048-pkcs8.pem")));
         let mut secrets = fixture_secrets.clone();
         for domain in [&generated, &imported] {
-            let (key_id, sealed) = store.sealed_key(acme.id, domain.id).await.unwrap().unwrap();
+            let stored = store.signing_domain(acme.id, domain.id).await.unwrap();
+            let key_id = stored.current_key().unwrap().id;
+            let sealed = store.sealed_key(acme.id, key_id).await.unwrap();
             let password = audit.reveal_password(acme.id, key_id, &sealed).unwrap();
             let plaintext = secrets_of(&openssl_open(&sealed.encrypted_pkcs8_pem, &password));
             if domain.id == imported.id {

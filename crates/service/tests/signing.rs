@@ -8,7 +8,7 @@ use sealpost_dkim::{Cause, DkimResult};
 use sealpost_dns::{Resolver, ResolverConfig};
 use sealpost_domain::SigningRecord;
 use sealpost_domain::{TenantId, Timestamp};
-use sealpost_service::{Clock, KeyImport, Service, ServiceError};
+use sealpost_service::{Clock, DnsGate, KeyImport, Service, ServiceError};
 use sealpost_store::{Store, testing};
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
@@ -93,7 +93,7 @@ const INCOMPLETE: &str = "From: Facilities <facilities@client.test>\nTo: someone
                           Subject: Work order 4711\n\nThe boiler is fixed.\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mail_is_completed_signed_and_verifies_and_a_new_key_is_used_at_once() {
+async fn mail_is_completed_signed_and_verifies_and_a_new_key_waits_for_its_record() {
     let dns = dns().await;
     let (_directory, services) = services(&dns).await;
     for service in services {
@@ -163,18 +163,16 @@ async fn mail_is_completed_signed_and_verifies_and_a_new_key_is_used_at_once() {
             assert_eq!(report.result(), DkimResult::Pass, "{report:#?}");
         }
 
-        // A new key replaces the cached signer at once: DNS still has the old key, so the
-        // signature made with the new one does not match it.
-        service
+        // A new key waits for its record: the active key keeps signing, and its signatures
+        // still verify. Forced before DNS carries it, the new key signs at once (under its own
+        // selector), and its signatures fail for want of a record: what forcing warns of.
+        let rotated = service
             .signing_domains()
             .generate_key(acme.id, domain.id)
             .await
             .unwrap();
-        service
-            .signing_domains()
-            .update_signing_domain(acme.id, domain.id, Some(true), None)
-            .await
-            .unwrap();
+        let pending = rotated.pending_key().unwrap().clone();
+        assert_eq!(pending.selector.as_str(), "workplace2");
         let resigned = service
             .submissions()
             .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
@@ -185,7 +183,30 @@ async fn mail_is_completed_signed_and_verifies_and_a_new_key_is_used_at_once() {
             .verify_message(&resigned.message)
             .await
             .unwrap();
-        assert_eq!(report.signatures[0].cause, Cause::SignatureMismatch);
+        assert_eq!(report.result(), DkimResult::Pass, "{report:#?}");
+        service
+            .signing_domains()
+            .promote_key(acme.id, domain.id, pending.id, DnsGate::Force)
+            .await
+            .unwrap();
+        let forced = service
+            .submissions()
+            .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
+            .await
+            .unwrap();
+        assert!(
+            matches!(&forced.signing, SigningRecord::Signed { selector, .. } if selector.as_str() == "workplace2")
+        );
+        let report = service
+            .submissions()
+            .verify_message(&forced.message)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.signatures[0].cause,
+            Cause::KeyNotFound,
+            "{report:#?}"
+        );
     }
 }
 
@@ -218,9 +239,11 @@ async fn unsigned_mail_records_the_domain_at_fault() {
             .generate_key(acme.id, active.id)
             .await
             .unwrap();
+        // The generated key's record is not in the zone: forced, as the signing decision alone
+        // is under test here.
         service
             .signing_domains()
-            .update_signing_domain(acme.id, active.id, Some(true), None)
+            .edit_signing_domain(acme.id, active.id, Some(true), None, DnsGate::Force)
             .await
             .unwrap();
         let paused = service

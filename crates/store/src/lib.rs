@@ -9,6 +9,7 @@ mod connect;
 mod contacts;
 mod delivery_settings;
 mod figures;
+mod leases;
 mod mailing_lists;
 mod mailings;
 mod message_rows;
@@ -19,7 +20,9 @@ mod queue;
 mod rows;
 mod schema;
 mod sending_domains;
+mod signing_domain_rows;
 mod signing_domains;
+mod signing_keys;
 mod subjects;
 mod summaries;
 mod suppressions;
@@ -35,6 +38,7 @@ pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
 pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
 pub use schema::SchemaState;
+pub use signing_keys::DomainEventRecord;
 pub use summaries::MessageFilter;
 pub use tenants::ApiKeyInfo;
 
@@ -54,6 +58,9 @@ pub enum StoreError {
     Duplicate(&'static str),
     #[error("not found")]
     NotFound,
+    /// The row changed since it was read, or its state forbids the change; the message says how.
+    #[error("{0}")]
+    Changed(&'static str),
     #[error("PostgreSQL is not reachable: {0}")]
     Unreachable(String),
     #[error("the database URL is not understood: {0}")]
@@ -157,6 +164,8 @@ mod list_tests;
 mod mailing_tests;
 #[cfg(test)]
 mod queue_tests;
+#[cfg(test)]
+mod signing_domain_tests;
 #[cfg(test)]
 mod suppression_tests;
 #[cfg(test)]

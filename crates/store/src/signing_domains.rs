@@ -1,13 +1,12 @@
-//! A tenant's signing domains and their sealed keys. The sealed key columns are written by
-//! [`Store::set_signing_key`] and read only by [`Store::sealed_key`]; listing and showing never
-//! select them.
+//! A tenant's signing domains: adding, reading (each with its keys), the selector, deleting, and
+//! the domains due for their scheduled DNS re-check. Keys and every change of state are in
+//! [`crate::signing_keys`].
 
-use sealpost_domain::{
-    KeyId, SealedKey, SigningDomain, SigningDomainId, SigningDomainUpdate, SigningKey, TenantId,
-    Timestamp,
+use sealpost_domain::{DomainName, Selector, SigningDomain, SigningDomainId, TenantId, Timestamp};
+
+use crate::signing_domain_rows::{
+    SigningDomainRow, SigningKeyRow, assemble, signing_domain_columns, signing_key_columns,
 };
-
-use crate::rows::{SigningDomainRow, signing_domain_columns};
 use crate::{Store, StoreError, with_pool};
 
 const DUPLICATE: &str = "a signing domain with this domain and selector";
@@ -23,8 +22,9 @@ impl Store {
         let inserted = with_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO signing_domains \
-                 (id, tenant_id, domain, selector, active, version, created_at, updated_at) \
-                 SELECT $1, id, $2, $3, $4, $5, $6, $7 FROM tenants WHERE id = $8",
+                 (id, tenant_id, domain, selector, active, version, created_at, updated_at, \
+                  dns_state, dns_state_since, dns_next_check_at) \
+                 SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM tenants WHERE id = $11",
             )
             .bind(domain.id)
             .bind(domain.domain.as_str())
@@ -33,6 +33,9 @@ impl Store {
             .bind(domain.version)
             .bind(domain.created_at.0)
             .bind(domain.updated_at.0)
+            .bind(domain.dns.state.as_str())
+            .bind(domain.dns.since.0)
+            .bind(domain.dns.next_check_at.0)
             .bind(tenant)
             .execute(pool)
             .await
@@ -49,16 +52,22 @@ impl Store {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<SigningDomain>, StoreError> {
-        let sql = concat!(
+        let domains_sql = concat!(
             "SELECT ",
             signing_domain_columns!(),
-            " FROM signing_domains WHERE tenant_id = $1 \
-             ORDER BY domain, selector"
+            " FROM signing_domains WHERE tenant_id = $1 ORDER BY domain, selector"
         );
-        let rows: Vec<SigningDomainRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?
+        let keys_sql = concat!(
+            "SELECT ",
+            signing_key_columns!(),
+            " FROM signing_keys WHERE tenant_id = $1"
+        );
+        let (rows, keys): (Vec<SigningDomainRow>, Vec<SigningKeyRow>) = with_pool!(self, pool => {
+            let rows = sqlx::query_as(domains_sql).bind(tenant).fetch_all(pool).await?;
+            let keys = sqlx::query_as(keys_sql).bind(tenant).fetch_all(pool).await?;
+            (rows, keys)
         });
-        rows.into_iter().map(SigningDomain::try_from).collect()
+        assemble(rows, keys)
     }
 
     pub async fn signing_domain(
@@ -66,116 +75,63 @@ impl Store {
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<SigningDomain, StoreError> {
-        let sql = concat!(
+        let domain_sql = concat!(
             "SELECT ",
             signing_domain_columns!(),
             " FROM signing_domains WHERE tenant_id = $1 AND id = $2"
         );
-        let row: Option<SigningDomainRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
+        let keys_sql = concat!(
+            "SELECT ",
+            signing_key_columns!(),
+            " FROM signing_keys WHERE tenant_id = $1 AND signing_domain_id = $2"
+        );
+        let (row, keys): (Option<SigningDomainRow>, Vec<SigningKeyRow>) = with_pool!(self, pool => {
+            let row = sqlx::query_as(domain_sql)
                 .bind(tenant)
                 .bind(id)
                 .fetch_optional(pool)
-                .await?
+                .await?;
+            let keys = sqlx::query_as(keys_sql)
+                .bind(tenant)
+                .bind(id)
+                .fetch_all(pool)
+                .await?;
+            (row, keys)
         });
-        row.ok_or(StoreError::NotFound)?.try_into()
+        let row = row.ok_or(StoreError::NotFound)?;
+        Ok(assemble(vec![row], keys)?.remove(0))
     }
 
-    /// Changes the editable fields, bumping the version. The caller has checked that activation
-    /// is allowed (a key exists); the schema's CHECK constraint backs that rule.
-    pub async fn update_signing_domain(
+    /// Changes the selector of a domain that has no key yet, bumping the version. A domain that
+    /// has a key (of any state) keeps its selector, because the key's record is published under
+    /// it: `Changed` then.
+    pub async fn set_signing_domain_selector(
         &self,
         tenant: TenantId,
         id: SigningDomainId,
-        update: &SigningDomainUpdate,
+        selector: &Selector,
         now: Timestamp,
     ) -> Result<SigningDomain, StoreError> {
-        let sql = concat!(
-            "UPDATE signing_domains SET active = COALESCE($1, active), \
-             selector = COALESCE($2, selector), version = version + 1, updated_at = $3 \
-             WHERE tenant_id = $4 AND id = $5 RETURNING ",
-            signing_domain_columns!(),
-            ""
-        );
-        let row: Option<SigningDomainRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
-                .bind(update.active)
-                .bind(update.selector.as_ref().map(|selector| selector.as_str()))
-                .bind(now.0)
-                .bind(tenant)
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?
-        });
-        row.ok_or(StoreError::NotFound)?.try_into()
-    }
-
-    /// Stores a new key for a signing domain, replacing any previous one. The domain becomes
-    /// inactive: receivers cannot verify signatures by the new key until its DNS record is
-    /// published, so the tenant reactivates it after publishing.
-    pub async fn set_signing_key(
-        &self,
-        tenant: TenantId,
-        id: SigningDomainId,
-        key: &SigningKey,
-        sealed: &SealedKey,
-        now: Timestamp,
-    ) -> Result<SigningDomain, StoreError> {
-        let sql = concat!(
-            "UPDATE signing_domains SET active = FALSE, key_id = $1, key_public_der = $2, \
-             key_bits = $3, key_origin = $4, key_created_at = $5, key_encrypted_pkcs8 = $6, \
-             key_sealed_password = $7, version = version + 1, updated_at = $8 \
-             WHERE tenant_id = $9 AND id = $10 RETURNING ",
-            signing_domain_columns!(),
-            ""
-        );
-        let row: Option<SigningDomainRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
-                .bind(key.id)
-                .bind(&key.public_key_der)
-                .bind(i64::from(key.bits))
-                .bind(key.origin.as_str())
-                .bind(key.created_at.0)
-                .bind(&sealed.encrypted_pkcs8_pem)
-                .bind(&sealed.sealed_password)
-                .bind(now.0)
-                .bind(tenant)
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-        });
-        row.ok_or(StoreError::NotFound)?.try_into()
-    }
-
-    /// The sealed private key of a signing domain, for signing. `None` when it has no key.
-    pub async fn sealed_key(
-        &self,
-        tenant: TenantId,
-        id: SigningDomainId,
-    ) -> Result<Option<(KeyId, SealedKey)>, StoreError> {
-        type Columns = (Option<KeyId>, Option<String>, Option<Vec<u8>>);
-        let row: Option<Columns> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT key_id, key_encrypted_pkcs8, key_sealed_password FROM signing_domains \
-                 WHERE tenant_id = $1 AND id = $2",
+        let updated = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE signing_domains SET selector = $1, version = version + 1, updated_at = $2 \
+                 WHERE tenant_id = $3 AND id = $4 AND NOT EXISTS \
+                 (SELECT 1 FROM signing_keys WHERE signing_domain_id = $4)",
             )
+            .bind(selector.as_str())
+            .bind(now.0)
             .bind(tenant)
             .bind(id)
-            .fetch_optional(pool)
-            .await?
+            .execute(pool)
+            .await
+            .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?
+            .rows_affected()
         });
-        match row.ok_or(StoreError::NotFound)? {
-            (None, None, None) => Ok(None),
-            (Some(key_id), Some(encrypted_pkcs8_pem), Some(sealed_password)) => Ok(Some((
-                key_id,
-                SealedKey {
-                    encrypted_pkcs8_pem,
-                    sealed_password,
-                },
-            ))),
-            _ => Err(StoreError::Corrupt(format!("sealed key columns of {id}"))),
+        let domain = self.signing_domain(tenant, id).await?;
+        if updated == 0 {
+            return Err(StoreError::Changed("the domain has a key"));
         }
+        Ok(domain)
     }
 
     pub async fn delete_signing_domain(
@@ -195,5 +151,59 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// How many recipients still wait for delivery of messages of `tenant` signed by `domain`
+    /// under any of `selectors`.
+    pub async fn unfinished_signed_with(
+        &self,
+        tenant: TenantId,
+        domain: &DomainName,
+        selectors: &[Selector],
+    ) -> Result<u64, StoreError> {
+        let mut total = 0;
+        for selector in selectors {
+            total += self
+                .key_drain(tenant, domain, selector, Timestamp(i64::MIN))
+                .await?
+                .0;
+        }
+        Ok(total)
+    }
+
+    /// The signing domains of every tenant whose scheduled DNS re-check is due at `now`, the
+    /// most overdue first: the platform's own work, so it spans tenants, and each row carries its
+    /// tenant for what follows.
+    pub async fn due_signing_domains(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(TenantId, SigningDomainId)>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT tenant_id, id FROM signing_domains WHERE dns_next_check_at <= $1 \
+                 ORDER BY dns_next_check_at, id LIMIT $2",
+            )
+            .bind(now.0)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Every signing domain of one tenant, or of all tenants, for a re-check run by hand.
+    pub async fn signing_domain_ids(
+        &self,
+        tenant: Option<TenantId>,
+    ) -> Result<Vec<(TenantId, SigningDomainId)>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT tenant_id, id FROM signing_domains \
+                 WHERE $1 IS NULL OR tenant_id = $1 ORDER BY tenant_id, domain, id",
+            )
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?
+        }))
     }
 }

@@ -33,8 +33,8 @@ pub struct UiState {
 /// client address.
 pub fn router(state: UiState) -> Router {
     use pages::{
-        account, api_keys, checker, contact_list, contacts, dashboard, domains, login, mailings,
-        message_actions, messages, sending_domains, settings, suppressions, troubleshoot,
+        account, api_keys, checker, contact_list, contacts, dashboard, domain_keys, domains, login,
+        mailings, message_actions, messages, sending_domains, settings, suppressions, troubleshoot,
     };
     Router::new()
         .route("/", get(dashboard::home))
@@ -70,6 +70,15 @@ pub fn router(state: UiState) -> Router {
             post(domains::import_key),
         )
         .route("/t/{tenant}/domains/{id}/active", post(domains::set_active))
+        .route(
+            "/t/{tenant}/domains/{id}/keys/{key}/promote",
+            post(domain_keys::promote),
+        )
+        .route(
+            "/t/{tenant}/domains/{id}/selector",
+            post(domain_keys::change_selector),
+        )
+        .route("/t/{tenant}/domains/{id}/delete", post(domain_keys::delete))
         .route(
             "/t/{tenant}/sending-domains",
             get(sending_domains::list).post(sending_domains::create),

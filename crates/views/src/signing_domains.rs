@@ -2,7 +2,8 @@
 //! of serialisation; these views decide exactly which fields leave the server, and none has a
 //! field for private key material.
 
-use sealpost_domain::{DkimDnsRecord, SigningDomain, SigningKey};
+use sealpost_domain::{DkimDnsRecord, DnsStatus, SigningDomain, SigningKey};
+use sealpost_store::DomainEventRecord;
 use serde::Serialize;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -15,11 +16,19 @@ pub struct SigningDomainView {
     pub domain: String,
     /// The domain as people read it (Unicode).
     pub domain_unicode: String,
+    /// The selector of the domain's first key; later keys get numbered variants of it.
     pub selector: String,
-    /// Only active signing domains sign mail.
+    /// Only active signing domains sign mail, with their active key.
     pub active: bool,
-    /// The key, absent until one is generated or imported.
+    /// The current key: the active one, else the newest pending one; absent until one is
+    /// generated or imported.
     pub key: Option<KeyView>,
+    /// Every key the domain has had, oldest first, each with its state and what to do about it.
+    pub keys: Vec<KeyView>,
+    /// The domain's standing in DNS and its last check.
+    pub dns: DnsStatusView,
+    /// What the tenant must do next, in one sentence.
+    pub next_step: String,
     /// Increases on every change.
     pub version: i64,
     pub created_at: i64,
@@ -31,6 +40,19 @@ pub struct SigningDomainView {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct KeyView {
     pub id: String,
+    /// The key's record is published at `<selector>._domainkey.<domain>`.
+    pub selector: String,
+    /// `pending` (its record waits to be published; not used), `active` (signs), `retiring`
+    /// (no longer signs; keep its record published), `retired` (safe to remove from DNS).
+    pub state: &'static str,
+    /// When the key entered its state.
+    pub state_since: i64,
+    /// Made active by force, without DNS carrying it.
+    pub forced: bool,
+    /// The name of the key's TXT record.
+    pub record_name: String,
+    /// What the tenant must do about this key.
+    pub next_step: String,
     /// Always `rsa`.
     pub algorithm: &'static str,
     /// Always `sha256`.
@@ -44,10 +66,16 @@ pub struct KeyView {
     pub created_at: i64,
 }
 
-impl From<&SigningKey> for KeyView {
-    fn from(key: &SigningKey) -> Self {
+impl KeyView {
+    fn new(domain: &SigningDomain, key: &SigningKey) -> Self {
         Self {
             id: key.id.to_string(),
+            selector: key.selector.as_str().to_owned(),
+            state: key.state.as_str(),
+            state_since: key.state_since.0,
+            forced: key.forced,
+            record_name: domain.record_name(key),
+            next_step: domain.key_next_step(key),
             algorithm: "rsa",
             hash_algorithm: key.hash_algorithm().as_str(),
             bits: key.bits,
@@ -66,7 +94,14 @@ impl From<SigningDomain> for SigningDomainView {
             domain: domain.domain.as_str().to_owned(),
             selector: domain.selector.as_str().to_owned(),
             active: domain.active,
-            key: domain.key.as_ref().map(KeyView::from),
+            key: domain.current_key().map(|key| KeyView::new(&domain, key)),
+            keys: domain
+                .keys
+                .iter()
+                .map(|key| KeyView::new(&domain, key))
+                .collect(),
+            dns: DnsStatusView::from(&domain.dns),
+            next_step: domain.next_step(),
             version: domain.version,
             created_at: domain.created_at.0,
             updated_at: domain.updated_at.0,
@@ -98,6 +133,97 @@ impl From<DkimDnsRecord> for DnsRecordView {
             strings: record.strings,
             zone_line: record.zone_line,
             advice: record.advice,
+        }
+    }
+}
+
+/// A domain's DNS state (SPEC S11.2) and its last check.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DnsStatusView {
+    /// `pending` (the key's record not found yet), `verified`, `warning` (a record that must be
+    /// published was not found at the last check) or `failed` (not found for the grace period).
+    pub state: &'static str,
+    /// When the state last changed.
+    pub since: i64,
+    /// The first failed check of the current run of failures.
+    pub failing_since: Option<i64>,
+    pub last_checked_at: Option<i64>,
+    /// `found`, `missing`, `temporary_error` or `no_key`.
+    pub last_outcome: Option<&'static str>,
+    /// The last check's result in one sentence.
+    pub last_summary: Option<String>,
+    /// When the scheduled re-check is due.
+    pub next_check_at: i64,
+}
+
+impl From<&DnsStatus> for DnsStatusView {
+    fn from(status: &DnsStatus) -> Self {
+        let last = status.last_check.as_ref();
+        Self {
+            state: status.state.as_str(),
+            since: status.since.0,
+            failing_since: status.failing_since.map(|at| at.0),
+            last_checked_at: last.map(|check| check.at.0),
+            last_outcome: last.map(|check| check.outcome.as_str()),
+            last_summary: last.map(|check| check.summary.clone()),
+            next_check_at: status.next_check_at.0,
+        }
+    }
+}
+
+/// One change in a domain's history.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DomainEventView {
+    /// `key.pending`, `key.active`, `key.retiring`, `key.retired`, `domain.verified`,
+    /// `domain.warning`, `domain.failed`, `domain.activated`, `domain.deactivated`.
+    pub kind: String,
+    pub key_id: Option<String>,
+    /// Done against the evidence of DNS (a forced promotion or activation).
+    pub warning: bool,
+    pub detail: String,
+    pub at: i64,
+}
+
+impl From<DomainEventRecord> for DomainEventView {
+    fn from(record: DomainEventRecord) -> Self {
+        Self {
+            kind: record.kind,
+            key_id: record.key_id.map(|id| id.to_string()),
+            warning: record.warning,
+            detail: record.detail,
+            at: record.at,
+        }
+    }
+}
+
+/// What a re-check of signing domains did (`sealpost dns recheck --json`).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RecheckSummaryView {
+    pub checked: usize,
+    /// Domains whose required records carry their keys.
+    pub found: usize,
+    pub missing: usize,
+    /// Domains whose DNS did not answer; not counted as failures.
+    pub temporary: usize,
+    pub no_key: usize,
+    /// Each change as `domain: event kind`.
+    pub changes: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+impl From<&sealpost_service::RecheckSummary> for RecheckSummaryView {
+    fn from(summary: &sealpost_service::RecheckSummary) -> Self {
+        Self {
+            checked: summary.checked,
+            found: summary.found,
+            missing: summary.missing,
+            temporary: summary.temporary,
+            no_key: summary.no_key,
+            changes: summary.changes.clone(),
+            errors: summary.errors.clone(),
         }
     }
 }

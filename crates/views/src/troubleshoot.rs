@@ -48,8 +48,14 @@ impl From<&DomainStanding> for StandingView {
         Self {
             status,
             signing_domain_id: domain.map(|domain| domain.id.to_string()),
-            selector: domain.map(|domain| domain.selector.as_str().to_owned()),
-            has_key: domain.is_some_and(|domain| domain.key.is_some()),
+            selector: domain.map(|domain| {
+                domain
+                    .current_key()
+                    .map_or(&domain.selector, |key| &key.selector)
+                    .as_str()
+                    .to_owned()
+            }),
+            has_key: domain.is_some_and(|domain| domain.current_key().is_some()),
         }
     }
 }

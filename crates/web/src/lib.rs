@@ -20,6 +20,7 @@ mod sending_domains;
 pub mod serve;
 mod settings;
 mod signing_domains;
+mod signing_keys;
 mod suppressions;
 mod tenants;
 mod troubleshoot;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(tenants::routes())
         .merge(signing_domains::routes())
+        .merge(signing_keys::routes())
         .merge(sending_domains::routes())
         .merge(settings::routes())
         .merge(mailings::routes())

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
 use crate::{
-    checker, contacts, dkim, mailings, messages, platform, sending_domains, settings,
-    signing_domains, suppressions, tenants, troubleshoot,
+    checker, contacts, dkim, mailings, messages, platform, sending_domains, settings, signing_domains, signing_keys, suppressions, tenants,
+    troubleshoot,
 };
 
 #[derive(OpenApi)]
@@ -24,7 +24,8 @@ use crate::{
         tenants::revoke_key,
         signing_domains::list, signing_domains::create, signing_domains::show,
         signing_domains::update, signing_domains::remove, signing_domains::generate_key,
-        signing_domains::import_key, signing_domains::dns_record, signing_domains::dns_check, dkim::verify,
+        signing_domains::import_key, signing_domains::dns_record, signing_domains::dns_check,
+        signing_keys::promote, signing_keys::key_record, signing_keys::events, dkim::verify,
         sending_domains::list, sending_domains::create, sending_domains::show,
         sending_domains::verify, sending_domains::remove,
         messages::submit, messages::submit_raw, messages::list, messages::show,

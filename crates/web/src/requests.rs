@@ -47,8 +47,12 @@ pub struct NewSigningDomainRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSigningDomainRequest {
+    /// Switch signing on or off. On needs the key's DNS record published, unless `force`.
     pub active: Option<bool>,
-    /// A new DKIM selector (the key stays; publish its record under the new name).
+    /// Switch signing on although DNS does not carry the key (recorded with a warning):
+    /// receivers fail the signatures until the record is published.
+    pub force: Option<bool>,
+    /// A new DKIM selector, only while the domain has no key.
     #[schema(
         pattern = "^[a-z0-9]{1,20}(?:[-_][a-z0-9]{1,20})?(?:\\.[a-z0-9]{1,20})?$",
         max_length = 63
@@ -71,4 +75,12 @@ impl std::fmt::Debug for ImportKeyRequest {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("ImportKeyRequest(..)")
     }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromoteKeyRequest {
+    /// Promote although DNS does not carry the key (recorded with a warning).
+    #[serde(default)]
+    pub force: bool,
 }

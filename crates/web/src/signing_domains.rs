@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use sealpost_domain::SigningDomainId;
-use sealpost_service::KeyImport;
+use sealpost_service::{DnsGate, KeyImport};
 use sealpost_views::dns_report::DnsReportView;
 use sealpost_views::signing_domains::{DnsRecordView, SigningDomainView};
 
@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A malformed id cannot name any domain, so it is as not found as a foreign one.
-fn domain_id(text: &str) -> Result<SigningDomainId, ApiError> {
+pub(crate) fn domain_id(text: &str) -> Result<SigningDomainId, ApiError> {
     text.parse()
         .map_err(|_| ApiError::not_found("signing domain"))
 }
@@ -92,7 +92,9 @@ pub async fn show(
     request_body = UpdateSigningDomainRequest,
     responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody,
-            description = "activation without a key or of a domain the tenant has not proven, or a duplicate"),
+            description = "activation without a key, of a domain the tenant has not proven, or \
+                whose key's DNS record is not published (unless forced); a selector change \
+                while the domain has a key; a duplicate"),
         (status = 422, body = ErrorBody, description = "an invalid selector")))]
 pub async fn update(
     TenantAuth(tenant): TenantAuth,
@@ -103,11 +105,16 @@ pub async fn update(
     let domain = state
         .service
         .signing_domains()
-        .update_signing_domain(
+        .edit_signing_domain(
             tenant,
             domain_id(&id)?,
             request.active,
             request.selector.as_deref(),
+            if request.force == Some(true) {
+                DnsGate::Force
+            } else {
+                DnsGate::RequireRecord
+            },
         )
         .await?;
     Ok(Json(domain.into()))
@@ -115,7 +122,9 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/signing-domains/{id}", tag = "signing domains",
     security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody,
+            description = "mail signed with one of the domain's keys still waits for delivery")))]
 pub async fn remove(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
@@ -132,7 +141,8 @@ pub async fn remove(
 #[utoipa::path(post, path = "/api/v1/signing-domains/{id}/generate-key", tag = "signing domains",
     security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = SigningDomainView,
-        description = "a new RSA-2048 key; the domain is inactive until reactivated"),
+        description = "a new RSA-2048 key, pending under a selector of its own: the active key \
+            keeps signing until DNS carries the new key's record"),
         (status = 404, body = ErrorBody)))]
 pub async fn generate_key(
     TenantAuth(tenant): TenantAuth,
@@ -149,7 +159,9 @@ pub async fn generate_key(
 
 #[utoipa::path(post, path = "/api/v1/signing-domains/{id}/import-key", tag = "signing domains",
     security(("api_key" = [])), params(("id" = String, Path, format = Uuid)), request_body = ImportKeyRequest,
-    responses((status = 200, body = SigningDomainView), (status = 404, body = ErrorBody),
+    responses((status = 200, body = SigningDomainView,
+            description = "the key added pending; the active key keeps signing"),
+        (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "the key was refused; nothing was stored")))]
 pub async fn import_key(
     TenantAuth(tenant): TenantAuth,
@@ -188,6 +200,8 @@ pub async fn dns_record(
 
 /// Checks the domain's DNS now: SPF for the platform's addresses, the DKIM record against the
 /// domain's key, DMARC and MX, each finding with what was found, what was expected and the fix.
+/// The keys' records are re-checked first and the outcome is recorded, as the schedule does: a
+/// published pending key is promoted and the domain's DNS state follows.
 #[utoipa::path(get, path = "/api/v1/signing-domains/{id}/dns-check", tag = "signing domains",
     security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = DnsReportView), (status = 404, body = ErrorBody)))]

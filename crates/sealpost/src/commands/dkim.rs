@@ -8,9 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use sealpost_domain::{
-    DkimDnsRecord, DomainName, KeyId, KeyOrigin, Selector, SigningKey, Timestamp,
-};
+use sealpost_domain::{DkimDnsRecord, DomainName, Selector, Timestamp};
 use sealpost_vault::{MasterKey, Vault};
 use sealpost_views::dkim_verification::VerificationView;
 use serde::Serialize;
@@ -168,21 +166,15 @@ pub async fn dkim(
                 .and_then(|()| file.sync_all())
                 .with_context(|| format!("cannot write {}", out.display()))?;
 
-            let public = SigningKey {
-                id: KeyId::new(&sealpost_domain::SystemClock),
-                public_key_der: key.public_key_der(),
-                bits: key.bits(),
-                origin: KeyOrigin::Generated,
-                created_at: Timestamp(0),
-            };
-            let value = sealpost_domain::dkim_txt_value(&public.public_key_der);
+            let public_key_der = key.public_key_der();
+            let value = sealpost_domain::dkim_txt_value(&public_key_der);
             let record = names
                 .as_ref()
-                .map(|(domain, selector)| DkimDnsRecord::new(domain, selector, &public));
+                .map(|(domain, selector)| DkimDnsRecord::new(domain, selector, &public_key_der));
             let view = KeygenView {
                 path: out.display().to_string(),
-                bits: public.bits,
-                public_key_pem: public.public_key_pem(),
+                bits: key.bits(),
+                public_key_pem: sealpost_domain::public_key_pem(&public_key_der),
                 name: record.as_ref().map(|record| record.name.clone()),
                 strings: sealpost_domain::split_txt_value(&value),
                 value,

@@ -33,6 +33,9 @@ pub enum DnsCommand {
         #[arg(long)]
         nameserver: Option<SocketAddr>,
     },
+    /// Re-check the DKIM records of signing domains now, as the schedule does, and record the
+    /// outcome (promotions, retirements, DNS states). Prints a summary.
+    Recheck(super::recheck::RecheckArgs),
 }
 
 pub async fn dns(
@@ -40,13 +43,16 @@ pub async fn dns(
     config: Option<&std::path::Path>,
     output: Output,
 ) -> anyhow::Result<ExitCode> {
-    let DnsCommand::Check {
-        domain,
-        selector,
-        tenant,
-        mail_from_domain,
-        nameserver,
-    } = command;
+    let (domain, selector, tenant, mail_from_domain, nameserver) = match command {
+        DnsCommand::Check {
+            domain,
+            selector,
+            tenant,
+            mail_from_domain,
+            nameserver,
+        } => (domain, selector, tenant, mail_from_domain, nameserver),
+        DnsCommand::Recheck(args) => return super::recheck::recheck(args, config, output).await,
+    };
     let input = |error: &dyn std::fmt::Display| InputError(format!("{error:#}"));
     let (config, resolver) = super::dns_setup(config, nameserver)?;
     let domain = DomainName::parse(&domain).map_err(|error| input(&error))?;
@@ -66,9 +72,14 @@ pub async fn dns(
                 .signing_domains()
                 .find_signing_domain(tenant.id, domain.as_str(), selector.as_deref())
                 .await?;
+            let key = found.current_key();
             (
-                Some(found.selector.as_str().to_owned()),
-                found.key.map(|key| key.public_key_der),
+                Some(
+                    key.map_or(&found.selector, |key| &key.selector)
+                        .as_str()
+                        .to_owned(),
+                ),
+                key.map(|key| key.public_key_der.clone()),
             )
         }
         None => (selector, None),

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use sealpost_service::{KeyImport, Service};
-use sealpost_views::signing_domains::{DnsRecordView, SigningDomainView};
+use sealpost_service::{DnsGate, KeyImport, Service};
+use sealpost_views::signing_domains::{DnsRecordView, DomainEventView, SigningDomainView};
 
 use crate::InputError;
 use crate::output::Output;
@@ -37,7 +37,8 @@ pub enum DomainCommand {
         tenant: String,
     },
     Show(Target),
-    /// Generate a fresh RSA-2048 key pair (the domain becomes inactive until reactivated).
+    /// Generate a fresh RSA-2048 key pair, pending under a selector of its own: the active key
+    /// keeps signing until DNS carries the new key's record.
     GenerateKey(Target),
     /// Import a PEM private key from a file ("-" reads standard input).
     ImportKey {
@@ -50,10 +51,40 @@ pub enum DomainCommand {
         #[arg(long)]
         password_env: Option<String>,
     },
-    Activate(Target),
+    /// Switch signing on, once DNS carries the key's record.
+    Activate {
+        #[command(flatten)]
+        target: Target,
+        /// Switch on although DNS does not carry the key (recorded with a warning): receivers
+        /// fail the signatures until the record is published.
+        #[arg(long)]
+        force: bool,
+    },
     Deactivate(Target),
+    /// Make a pending key the one that signs, once DNS carries its record; the active key
+    /// starts retiring.
+    PromoteKey {
+        #[command(flatten)]
+        target: Target,
+        /// The pending key's selector or id.
+        #[arg(long)]
+        key: String,
+        /// Promote although DNS does not carry the key (recorded with a warning).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Change the selector of a domain that has no key yet.
+    SetSelector {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long = "to")]
+        new_selector: String,
+    },
     /// Print the DKIM TXT record to publish.
     DnsRecord(Target),
+    /// The domain's history: every change of its keys' and its DNS state.
+    History(Target),
+    /// Delete the signing domain (refused while mail signed with its keys waits for delivery).
     Delete(Target),
 }
 
@@ -123,8 +154,78 @@ pub async fn domain(
                 .await?;
             print_domain(output, updated.into());
         }
-        DomainCommand::Activate(target) => set_active(service, &target, true, output).await?,
-        DomainCommand::Deactivate(target) => set_active(service, &target, false, output).await?,
+        DomainCommand::Activate { target, force } => {
+            let gate = if force {
+                DnsGate::Force
+            } else {
+                DnsGate::RequireRecord
+            };
+            let (tenant, found) = find(service, &target).await?;
+            let updated = service
+                .signing_domains()
+                .activate(tenant, found.id, gate)
+                .await?;
+            print_domain(output, updated.into());
+        }
+        DomainCommand::Deactivate(target) => {
+            let (tenant, found) = find(service, &target).await?;
+            let updated = service
+                .signing_domains()
+                .deactivate(tenant, found.id)
+                .await?;
+            print_domain(output, updated.into());
+        }
+        DomainCommand::PromoteKey { target, key, force } => {
+            let (tenant, found) = find(service, &target).await?;
+            let chosen = found
+                .keys
+                .iter()
+                .find(|candidate| {
+                    candidate.selector.as_str() == key || candidate.id.to_string() == key
+                })
+                .ok_or_else(|| InputError(format!("{} has no key {key}", found.domain)))?;
+            let gate = if force {
+                DnsGate::Force
+            } else {
+                DnsGate::RequireRecord
+            };
+            let updated = service
+                .signing_domains()
+                .promote_key(tenant, found.id, chosen.id, gate)
+                .await?;
+            print_domain(output, updated.into());
+        }
+        DomainCommand::SetSelector {
+            target,
+            new_selector,
+        } => {
+            let (tenant, found) = find(service, &target).await?;
+            let updated = service
+                .signing_domains()
+                .change_selector(tenant, found.id, &new_selector)
+                .await?;
+            print_domain(output, updated.into());
+        }
+        DomainCommand::History(target) => {
+            let (tenant, found) = find(service, &target).await?;
+            let events: Vec<DomainEventView> = service
+                .signing_domains()
+                .domain_history(tenant, found.id)
+                .await?
+                .into_iter()
+                .map(DomainEventView::from)
+                .collect();
+            output.print(&events, || {
+                events
+                    .iter()
+                    .map(|event| {
+                        let mark = if event.warning { " (warning)" } else { "" };
+                        format!("{}\t{}{mark}\t{}", event.at, event.kind, event.detail)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
         DomainCommand::DnsRecord(target) => {
             let (tenant, found) = find(service, &target).await?;
             let view = DnsRecordView::from(
@@ -177,36 +278,38 @@ async fn find(
     Ok((tenant.id, found))
 }
 
-async fn set_active(
-    service: &Service,
-    target: &Target,
-    active: bool,
-    output: Output,
-) -> anyhow::Result<()> {
-    let (tenant, found) = find(service, target).await?;
-    let updated = service
-        .signing_domains()
-        .update_signing_domain(tenant, found.id, Some(active), None)
-        .await?;
-    print_domain(output, updated.into());
-    Ok(())
-}
-
 fn summary(view: &SigningDomainView) -> String {
     let state = if view.active { "active" } else { "inactive" };
     let key = match &view.key {
-        Some(key) => format!("RSA-{} {}", key.bits, key.origin),
+        Some(key) => format!("RSA-{} {} ({})", key.bits, key.origin, key.state),
         None => "no key".to_owned(),
     };
+    let selector = view
+        .key
+        .as_ref()
+        .map_or(&view.selector, |key| &key.selector);
     format!(
-        "{}\t{}\t{}\t{state}\t{key}",
-        view.id, view.domain_unicode, view.selector
+        "{}\t{}\t{selector}\t{state}\tDNS {}\t{key}",
+        view.id, view.domain_unicode, view.dns.state
     )
 }
 
 fn print_domain(output: Output, view: SigningDomainView) {
     output.print(&view, || {
         let mut text = summary(&view);
+        if let Some(summary) = &view.dns.last_summary {
+            text.push_str(&format!("\nlast DNS check: {summary}"));
+        }
+        text.push_str(&format!("\nnext: {}", view.next_step));
+        for key in &view.keys {
+            text.push_str(&format!(
+                "\nkey {} {}{}: {}",
+                key.selector,
+                key.state,
+                if key.forced { " (forced)" } else { "" },
+                key.next_step
+            ));
+        }
         if let Some(key) = &view.key {
             text.push_str(&format!(
                 "\nhash algorithm: {}\nkey length: {} bits\n{}",

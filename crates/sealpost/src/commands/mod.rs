@@ -8,6 +8,7 @@ mod dkim;
 mod dns;
 mod doctor;
 mod domain;
+mod recheck;
 mod queue;
 mod sending_domain;
 mod spf;

@@ -1,16 +1,18 @@
-//! Signing domains (SPEC S3): the list with status badges and the form for a new one; each
-//! domain's page with its key (generate, import, read-only public facts), the DNS record to
-//! publish, activation, and the DNS check with its fixes, SPF and DMARC guidance included.
+//! Signing domains (SPEC S3, S11): the list with status and DNS badges and the form for a new
+//! one; each domain's page with its keys and their states (generate, import, promote, the
+//! read-only public facts), the DNS record to publish, activation (gated on DNS, forcing visible),
+//! the DNS check with its fixes, and the domain's history. Key promotion, deletion and the
+//! selector are in `domain_keys`.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use sealpost_domain::{SigningDomain, SigningDomainId};
-use sealpost_service::{KeyImport, ServiceError};
+use sealpost_domain::{DnsState, SigningDomain, SigningDomainId};
+use sealpost_service::{DnsGate, KeyImport, ServiceError};
 use sealpost_views::dns_report::DnsReportView;
-use sealpost_views::signing_domains::KeyView;
+use sealpost_views::signing_domains::{DomainEventView, KeyView, SigningDomainView};
 use serde::Deserialize;
 
 use crate::UiState;
@@ -23,28 +25,82 @@ use crate::pages::sending_domains::ProofView;
 use crate::pages::{render, tenant_path};
 use crate::session::Scope;
 
-/// A signing domain as a list shows it.
+/// A signing domain as a list shows it: whether it signs, and its DNS state with the last
+/// check's result and time (SPEC S11.2).
 pub struct DomainRow {
     pub href: String,
     pub domain: String,
+    /// The current key's selector, or the domain's while it has no key.
     pub selector: String,
     pub status: &'static str,
     pub status_class: &'static str,
+    pub dns_status: &'static str,
+    pub dns_class: &'static str,
+    /// "Checked <time>: <result>", or that no check has run yet.
+    pub dns_checked: String,
 }
 
 impl DomainRow {
     pub fn new(base: &str, domain: &SigningDomain) -> Self {
-        let (status, status_class) = match (domain.active, &domain.key) {
+        let (status, status_class) = match (domain.active, domain.current_key()) {
             (true, _) => ("active", "ok"),
             (false, Some(_)) => ("key ready, not active", "wait"),
             (false, None) => ("no key yet", "bad"),
         };
+        let (dns_status, dns_class) = match domain.dns.state {
+            DnsState::Pending => ("DNS pending", "wait"),
+            DnsState::Verified => ("DNS verified", "ok"),
+            DnsState::Warning => ("DNS warning", "warning"),
+            DnsState::Failed => ("DNS failed", "bad"),
+        };
+        let dns_checked = match &domain.dns.last_check {
+            Some(check) => format!("Checked {}: {}", format::time(check.at), check.summary),
+            None => "Not checked yet.".to_owned(),
+        };
         Self {
             href: format!("{base}/domains/{}", domain.id),
             domain: domain.domain.to_unicode(),
-            selector: domain.selector.as_str().to_owned(),
+            selector: domain
+                .current_key()
+                .map_or(&domain.selector, |key| &key.selector)
+                .as_str()
+                .to_owned(),
             status,
             status_class,
+            dns_status,
+            dns_class,
+            dns_checked,
+        }
+    }
+}
+
+/// One key as the domain's page lists it.
+pub struct KeyRow {
+    pub id: String,
+    pub selector: String,
+    pub state: &'static str,
+    pub state_class: &'static str,
+    pub since: String,
+    pub forced: bool,
+    pub next_step: String,
+    pub record_name: String,
+}
+
+impl From<&KeyView> for KeyRow {
+    fn from(key: &KeyView) -> Self {
+        Self {
+            id: key.id.clone(),
+            selector: key.selector.clone(),
+            state: key.state,
+            state_class: match key.state {
+                "active" => "ok",
+                "pending" | "retiring" => "wait",
+                _ => "muted",
+            },
+            since: format::time(sealpost_domain::Timestamp(key.state_since)),
+            forced: key.forced,
+            next_step: key.next_step.clone(),
+            record_name: key.record_name.clone(),
         }
     }
 }
@@ -67,8 +123,17 @@ struct DomainPage {
     action: String,
     row: DomainRow,
     active: bool,
-    /// The key's public facts; the private key is never shown.
+    /// The current key's public facts; the private key is never shown.
     key: Option<KeyView>,
+    /// Every key with its state and what to do about it.
+    keys: Vec<KeyRow>,
+    /// What the tenant must do next about the domain.
+    next_step: String,
+    /// The selector the next key gets.
+    next_selector: String,
+    /// Whether a refused activation may be forced (DNS does not carry the key).
+    offer_force: bool,
+    history: Vec<(String, DomainEventView)>,
     /// When the key was made, as people read it.
     key_created: String,
     handoff: dns_handoff::Handoff,
@@ -103,6 +168,9 @@ pub struct ImportForm {
 #[derive(Deserialize)]
 pub struct ActiveForm {
     active: String,
+    /// "true" to switch on although DNS does not carry the key.
+    #[serde(default)]
+    force: String,
 }
 
 #[derive(Deserialize)]
@@ -121,8 +189,16 @@ fn domain_id(id: &str) -> Result<SigningDomainId, PageError> {
 fn notice(code: &str) -> Option<&'static str> {
     match code {
         "created" => Some("Signing domain added. Next: generate a key pair or import a key."),
-        "generated" => Some("A new RSA-2048 key pair was generated. Publish the DNS record below."),
-        "imported" => Some("The key was imported and stored encrypted."),
+        "generated" => Some(
+            "A new RSA-2048 key pair was generated. It waits for its DNS record; any active key \
+             keeps signing until DNS carries the new one.",
+        ),
+        "imported" => Some(
+            "The key was imported and stored encrypted. It waits for its DNS record; any active \
+             key keeps signing until DNS carries the new one.",
+        ),
+        "promoted" => Some("The new key signs from now on; the previous key is retiring."),
+        "selector" => Some("The selector was changed."),
         "activated" => Some("The signing domain is active: mail from it is signed."),
         "deactivated" => Some("The signing domain is inactive: mail from it is not signed."),
         _ => None,
@@ -190,15 +266,17 @@ pub async fn create(
 
 /// What a domain's page shows besides the domain: a notice or check from the query, and an
 /// error with whether it came from the import form.
-struct Shown {
+pub(crate) struct Shown {
     query: ShowQuery,
     error: Option<String>,
     import_open: bool,
     /// The key text typed into the import form, given back after a refusal; never stored.
     import_pem: String,
+    /// Offer to switch signing on by force (an activation DNS refused).
+    offer_force: bool,
 }
 
-async fn domain_page(
+pub(crate) async fn domain_page(
     state: &UiState,
     scope: &Scope,
     id: SigningDomainId,
@@ -210,10 +288,12 @@ async fn domain_page(
         error,
         import_open,
         import_pem,
+        offer_force,
     } = shown;
     let service = &state.service;
     let tenant = scope.tenant.id;
-    let domain = service.signing_domains().signing_domain(tenant, id).await?;
+    // A domain that is not the tenant's is not found before anything is checked.
+    service.signing_domains().signing_domain(tenant, id).await?;
     let base = tenant_path(scope);
     let report = if query.check == "now" {
         Some(DnsReportView::from(
@@ -225,12 +305,27 @@ async fn domain_page(
     } else {
         None
     };
-    let key = domain.key.as_ref().map(KeyView::from);
+    // The check may have promoted a key or changed the DNS state: read the domain after it.
+    let domain = service.signing_domains().signing_domain(tenant, id).await?;
     let key_created = domain
-        .key
-        .as_ref()
+        .current_key()
         .map(|key| format::time(key.created_at))
         .unwrap_or_default();
+    let history = service
+        .signing_domains()
+        .domain_history(tenant, id)
+        .await?
+        .into_iter()
+        .map(|event| {
+            (
+                format::time(sealpost_domain::Timestamp(event.at)),
+                event.into(),
+            )
+        })
+        .collect();
+    let next_selector = domain.next_selector().as_str().to_owned();
+    let view = SigningDomainView::from(domain.clone());
+    let keys = view.keys.iter().map(KeyRow::from).collect();
     let proof = ProofView::of(
         &domain.domain,
         &service
@@ -247,7 +342,12 @@ async fn domain_page(
         ),
         row,
         active: domain.active,
-        key,
+        key: view.key,
+        keys,
+        next_step: view.next_step,
+        next_selector,
+        offer_force,
+        history,
         key_created,
         proof,
         sending_href: format!("{base}/sending-domains"),
@@ -271,13 +371,14 @@ pub async fn show(
         error: None,
         import_open: false,
         import_pem: String::new(),
+        offer_force: false,
     };
     domain_page(&state, &scope, domain_id(&id)?, StatusCode::OK, shown).await
 }
 
 /// After a successful action, back to the domain's page with a notice (post, redirect, get),
 /// so reloading the page does not repeat the action.
-fn done(scope: &Scope, id: SigningDomainId, code: &str) -> Response {
+pub(crate) fn done(scope: &Scope, id: SigningDomainId, code: &str) -> Response {
     Redirect::to(&format!(
         "{}/domains/{id}?notice={code}",
         tenant_path(scope)
@@ -286,9 +387,9 @@ fn done(scope: &Scope, id: SigningDomainId, code: &str) -> Response {
 }
 
 /// A refused action shows the domain's page again with the reason at the top (an activation
-/// refused for want of proof names what DNS showed); key text typed into the import form
-/// comes back only through `refused_with_key_text`.
-async fn refused(
+/// refused for want of proof or of the key's record names what DNS showed); the key text typed
+/// into the import form is deliberately not shown back.
+pub(crate) async fn refused(
     state: &UiState,
     scope: &Scope,
     id: SigningDomainId,
@@ -311,6 +412,8 @@ async fn refused_with_key_text(
         ServiceError::Invalid { .. }
         | ServiceError::Import(_)
         | ServiceError::NoKey
+        | ServiceError::Conflict(_)
+        | ServiceError::KeyNotPublished(_)
         | ServiceError::NotProven(_) => {
             let (status, message) = service_status(&error);
             let shown = Shown {
@@ -319,11 +422,10 @@ async fn refused_with_key_text(
                     check: String::new(),
                 },
                 error: Some(message),
-                import_open: matches!(
-                    error,
-                    ServiceError::Invalid { .. } | ServiceError::Import(_)
-                ),
+                import_open: matches!(error, ServiceError::Import(_))
+                    || matches!(error, ServiceError::Invalid { field, .. } if field != "selector"),
                 import_pem,
+                offer_force: matches!(error, ServiceError::KeyNotPublished(_)),
             };
             domain_page(state, scope, id, status, shown).await
         }
@@ -378,12 +480,18 @@ pub async fn set_active(
 ) -> Result<Response, PageError> {
     let id = domain_id(&id)?;
     let active = form.active == "true";
-    match state
-        .service
-        .signing_domains()
-        .update_signing_domain(scope.tenant.id, id, Some(active), None)
-        .await
-    {
+    let gate = if form.force == "true" {
+        DnsGate::Force
+    } else {
+        DnsGate::RequireRecord
+    };
+    let domains = state.service.signing_domains();
+    let result = if active {
+        domains.activate(scope.tenant.id, id, gate).await
+    } else {
+        domains.deactivate(scope.tenant.id, id).await
+    };
+    match result {
         Ok(_) => Ok(done(
             &scope,
             id,

@@ -1,0 +1,220 @@
+//! Where a signing domain's states change (SPEC S11.1, S11.2): [`SigningDomains::commit`] is
+//! the one call that writes key states, the active flag and the DNS status, each with its event
+//! in the same transaction; [`SigningDomains::recheck_domain`] looks every key's record up and
+//! turns what DNS shows into changes: a published pending key is promoted, a drained retiring
+//! key retires, and the domain's DNS state follows the records that must be published.
+
+use sealpost_dnsauth::dkim_record::{DkimRecordCause, DkimRecordCheck};
+use sealpost_domain::{
+    CheckOutcome, DomainChanges, DomainEvent, KeyChange, KeyEvent, KeyState, Promotion,
+    RecordVerdict, SigningDomain, SigningDomainId, TenantId, Timestamp,
+};
+use sealpost_store::StoreError;
+
+use crate::signing_domains::not_found_domain;
+use crate::signing_keys::refused;
+use crate::{ServiceError, SigningDomains};
+
+/// What one re-check of a domain found and changed.
+#[derive(Debug, Clone)]
+pub struct Recheck {
+    /// The domain after the changes.
+    pub domain: SigningDomain,
+    pub outcome: CheckOutcome,
+    /// The events committed, one per change.
+    pub events: Vec<DomainEvent>,
+}
+
+fn verdict(check: &DkimRecordCheck) -> RecordVerdict {
+    match check.cause {
+        DkimRecordCause::Dns(_) => RecordVerdict::Unanswered,
+        _ if check.usable() => RecordVerdict::CarriesKey,
+        _ => RecordVerdict::Wrong,
+    }
+}
+
+impl SigningDomains {
+    /// Commits `changes` decided from `domain` as it was read, with one event per change. When
+    /// the domain changed meanwhile nothing is written and the caller is told to try again.
+    pub(crate) async fn commit(
+        &self,
+        domain: &SigningDomain,
+        changes: &DomainChanges,
+    ) -> Result<SigningDomain, ServiceError> {
+        if changes.is_empty() {
+            return Ok(domain.clone());
+        }
+        let event_ids: Vec<_> = changes
+            .events()
+            .iter()
+            .map(|_| self.clock.new_uuid())
+            .collect();
+        self.store
+            .apply_domain_changes(domain, changes, &event_ids, self.clock.now())
+            .await
+            .map_err(|error| match error {
+                StoreError::Changed(what) => ServiceError::Conflict(format!(
+                    "{what}; reload the signing domain and try again"
+                )),
+                other => not_found_domain(other),
+            })
+    }
+
+    /// Checks the records of every key that may be looked up (pending, active, retiring) and
+    /// commits what follows, in one commit.
+    pub async fn recheck_domain(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+    ) -> Result<Recheck, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        let mut checks = Vec::new();
+        for key in domain.keys.iter().filter(|key| key.state.record_needed()) {
+            checks.push((key.id, self.check_key_record(&domain, key).await));
+        }
+        let now = self.clock.now();
+        let mut changes = DomainChanges {
+            keys: self.promotion(&domain, &checks, now)?,
+            ..DomainChanges::default()
+        };
+        changes.keys.extend(self.retirements(&domain, now).await?);
+        let state_after = |key: &sealpost_domain::SigningKey| {
+            changes
+                .keys
+                .iter()
+                .find(|change| change.key == key.id)
+                .map_or(key.state, |change| change.to)
+        };
+        let mut required: Vec<&DkimRecordCheck> = domain
+            .keys
+            .iter()
+            .filter(|key| matches!(state_after(key), KeyState::Active | KeyState::Retiring))
+            .filter_map(|key| checks.iter().find(|(id, _)| *id == key.id))
+            .map(|(_, check)| check)
+            .collect();
+        if required.is_empty()
+            && let Some(pending) = domain.pending_key()
+        {
+            required.extend(
+                checks
+                    .iter()
+                    .filter(|(id, _)| *id == pending.id)
+                    .map(|(_, check)| check),
+            );
+        }
+        let verdicts: Vec<RecordVerdict> = required.iter().map(|check| verdict(check)).collect();
+        let outcome = CheckOutcome::of(&verdicts);
+        let summary = summarize(outcome, &required);
+        let (status, change) =
+            sealpost_domain::after_dns_check(&domain.dns, outcome, &summary, now, &self.dns_policy);
+        changes.dns = Some((status, change));
+        let events = changes.events();
+        let domain = self.commit(&domain, &changes).await?;
+        Ok(Recheck {
+            domain,
+            outcome,
+            events,
+        })
+    }
+
+    /// The promotion of the newest pending key whose record carries it, if there is one.
+    fn promotion(
+        &self,
+        domain: &SigningDomain,
+        checks: &[(sealpost_domain::KeyId, DkimRecordCheck)],
+        now: Timestamp,
+    ) -> Result<Vec<KeyChange>, ServiceError> {
+        let published = domain
+            .keys
+            .iter()
+            .filter(|key| key.state == KeyState::Pending)
+            .filter(|key| {
+                checks
+                    .iter()
+                    .any(|(id, check)| *id == key.id && verdict(check) == RecordVerdict::CarriesKey)
+            })
+            .max_by_key(|key| (key.created_at, key.id));
+        match published {
+            None => Ok(Vec::new()),
+            Some(key) => sealpost_domain::promote(
+                &domain.keys,
+                key.id,
+                Promotion::Published,
+                now,
+                &self.key_policy,
+            )
+            .map_err(refused),
+        }
+    }
+
+    /// The retiring keys whose messages are all delivered or expired, plus the margin.
+    async fn retirements(
+        &self,
+        domain: &SigningDomain,
+        now: Timestamp,
+    ) -> Result<Vec<KeyChange>, ServiceError> {
+        let mut changes = Vec::new();
+        for key in domain
+            .keys
+            .iter()
+            .filter(|key| key.state == KeyState::Retiring)
+        {
+            // Every message signed with the key was accepted before it started retiring, and
+            // none outlives the queue's maximum age, so older messages need not be counted.
+            let accepted_since = Timestamp(key.state_since.0 - self.retry_policy.max_age);
+            let (unfinished, last_finished_at) = self
+                .store
+                .key_drain(
+                    domain.tenant_id,
+                    &domain.domain,
+                    &key.selector,
+                    accepted_since,
+                )
+                .await?;
+            let event = KeyEvent::Drain {
+                unfinished,
+                last_finished_at,
+            };
+            let next = sealpost_domain::next_key_state(
+                key.state,
+                key.state_since,
+                event,
+                now,
+                &self.key_policy,
+            );
+            if let Some(to) = next {
+                changes.push(KeyChange {
+                    key: key.id,
+                    selector: key.selector.clone(),
+                    from: key.state,
+                    to,
+                    forced: false,
+                });
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// The one line the badge shows for a check.
+fn summarize(outcome: CheckOutcome, required: &[&DkimRecordCheck]) -> String {
+    let first = |wanted: RecordVerdict| {
+        required
+            .iter()
+            .find(|check| verdict(check) == wanted)
+            .map(|check| format!("{}: {}", check.name, check.describe().trim_end_matches('.')))
+            .unwrap_or_default()
+    };
+    match outcome {
+        CheckOutcome::Found => {
+            let names: Vec<&str> = required.iter().map(|check| check.name.as_str()).collect();
+            format!("The DKIM records carry their keys ({}).", names.join(", "))
+        }
+        CheckOutcome::Missing => format!("{}.", first(RecordVerdict::Wrong)),
+        CheckOutcome::Temporary => format!(
+            "DNS did not answer ({}); this is not counted as a failure.",
+            first(RecordVerdict::Unanswered)
+        ),
+        CheckOutcome::NoKey => "The domain has no key yet.".to_owned(),
+    }
+}

@@ -1,0 +1,199 @@
+//! A signing domain's keys over time (SPEC S3.4, S3.5, S11.1): a generated or imported key is
+//! added pending under a selector of its own, so the active key keeps signing until the new
+//! key's record is published; promotion follows DNS (or an operator's force, recorded with a
+//! warning), and the key it replaces starts retiring in the same commit.
+
+use sealpost_dnsauth::dkim_record::{DkimRecordCheck, check_dkim_record};
+use sealpost_domain::{
+    KeyId, KeyOrigin, KeyRefusal, KeyState, Promotion, SigningDomain, SigningDomainId, SigningKey,
+    TenantId,
+};
+use sealpost_store::StoreError;
+use sealpost_vault::{PrivateKey, Vault};
+
+use crate::signing_domains::not_found_domain;
+use crate::{ServiceError, SigningDomains};
+
+/// A key to import: the pasted PEM text and the password it was encrypted with, if any.
+#[derive(Clone, Copy)]
+pub struct KeyImport<'a> {
+    pub pem: &'a str,
+    pub password: Option<&'a str>,
+}
+
+impl std::fmt::Debug for KeyImport<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("KeyImport(..)")
+    }
+}
+
+/// Whether a change that DNS should confirm waits for DNS or is forced by an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsGate {
+    /// Only when the key's record is found carrying the key.
+    RequireRecord,
+    /// Regardless of DNS, recorded with a warning.
+    Force,
+}
+
+pub(crate) fn refused(refusal: KeyRefusal) -> ServiceError {
+    match refusal {
+        KeyRefusal::UnknownKey => ServiceError::NotFound("key"),
+        other => ServiceError::Conflict(other.to_string()),
+    }
+}
+
+impl SigningDomains {
+    /// Generates a fresh RSA-2048 key pair for the domain (SPEC S3.4). Key generation takes tens
+    /// of milliseconds of CPU, so it runs off the async threads.
+    pub async fn generate_key(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+    ) -> Result<SigningDomain, ServiceError> {
+        self.signing_domain(tenant, id).await?;
+        let key = self
+            .off_async_threads(|vault| Ok(vault.generate()?))
+            .await?;
+        self.add_key(tenant, id, &key, KeyOrigin::Generated).await
+    }
+
+    /// Imports a pasted PEM key (SPEC S3.5). A refused key leaves the domain as it was.
+    pub async fn import_key(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        import: KeyImport<'_>,
+    ) -> Result<SigningDomain, ServiceError> {
+        self.signing_domain(tenant, id).await?;
+        let pem = import.pem.to_owned();
+        let password = import.password.map(str::to_owned);
+        let key = self
+            .off_async_threads(move |vault| Ok(vault.import(&pem, password.as_deref())?))
+            .await?;
+        self.add_key(tenant, id, &key, KeyOrigin::Imported).await
+    }
+
+    /// Runs CPU-heavy vault work (key generation, key derivation) on the blocking pool, so it
+    /// does not stall the async threads that serve other requests, and under the key work
+    /// limit, so a burst of imports cannot take every core from signing.
+    async fn off_async_threads(
+        &self,
+        work: impl FnOnce(&Vault) -> Result<PrivateKey, ServiceError> + Send + 'static,
+    ) -> Result<PrivateKey, ServiceError> {
+        let vault = self.vault.clone();
+        self.key_work.run(move || work(&vault)).await?
+    }
+
+    /// Adds the key pending, under the next unused selector; nothing else changes, so an active
+    /// domain keeps signing with its active key.
+    async fn add_key(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        key: &PrivateKey,
+        origin: KeyOrigin,
+    ) -> Result<SigningDomain, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        let now = self.clock.now();
+        let public = SigningKey {
+            id: KeyId::new(&self.clock),
+            selector: domain.next_selector(),
+            state: KeyState::Pending,
+            state_since: now,
+            forced: false,
+            public_key_der: key.public_key_der(),
+            bits: key.bits(),
+            origin,
+            created_at: now,
+        };
+        sealpost_domain::dkim_record_name(&public.selector, &domain.domain)
+            .map_err(|error| ServiceError::invalid("selector", error))?;
+        let sealed = self.vault.seal(tenant, public.id, key);
+        self.store
+            .insert_signing_key(tenant, id, &public, &sealed, self.clock.new_uuid())
+            .await
+            .map_err(|error| match error {
+                StoreError::Duplicate(_) => ServiceError::Conflict(
+                    "another key was added at the same moment; reload and try again".into(),
+                ),
+                other => not_found_domain(other),
+            })?;
+        self.signing_domain(tenant, id).await
+    }
+
+    /// Promotes a pending key: it signs from now on and the active key starts retiring. With
+    /// [`DnsGate::RequireRecord`] its record must carry exactly the key; otherwise the refusal
+    /// names what DNS shows.
+    pub async fn promote_key(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        key: KeyId,
+        gate: DnsGate,
+    ) -> Result<SigningDomain, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        let candidate = domain.key(key).ok_or(ServiceError::NotFound("key"))?;
+        let how = match gate {
+            DnsGate::Force => Promotion::Forced,
+            DnsGate::RequireRecord => {
+                let check = self.check_key_record(&domain, candidate).await;
+                if !check.usable() {
+                    return Err(not_published(&check));
+                }
+                Promotion::Published
+            }
+        };
+        let changes =
+            sealpost_domain::promote(&domain.keys, key, how, self.clock.now(), &self.key_policy)
+                .map_err(refused)?;
+        let changes = sealpost_domain::DomainChanges {
+            keys: changes,
+            ..Default::default()
+        };
+        self.commit(&domain, &changes).await
+    }
+
+    /// Looks a key's record up and compares it with the key.
+    pub(crate) async fn check_key_record(
+        &self,
+        domain: &SigningDomain,
+        key: &SigningKey,
+    ) -> DkimRecordCheck {
+        check_dkim_record(
+            &self.resolver,
+            domain.domain.as_str(),
+            key.selector.as_str(),
+            Some(&key.public_key_der),
+        )
+        .await
+    }
+
+    /// The private key of one of the domain's keys, opened for signing.
+    pub async fn open_key(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        key: KeyId,
+    ) -> Result<PrivateKey, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        domain.key(key).ok_or(ServiceError::NotFound("key"))?;
+        let sealed = self
+            .store
+            .sealed_key(tenant, key)
+            .await
+            .map_err(not_found_domain)?;
+        Ok(self.vault.open(tenant, key, &sealed)?)
+    }
+}
+
+/// The refusal when DNS does not carry a key: what was found, and the two ways on.
+pub(crate) fn not_published(check: &DkimRecordCheck) -> ServiceError {
+    ServiceError::KeyNotPublished(format!(
+        "the DKIM record {} does not carry this key yet ({}). Publish the record and check \
+         again, or force it, knowing that receivers will fail the signatures until the record \
+         is published",
+        check.name,
+        check.describe().trim_end_matches('.')
+    ))
+}
