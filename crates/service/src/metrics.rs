@@ -112,8 +112,8 @@ impl Messages {
             figures.latency_count, figures.latency_sum, figures.latency_count
         );
         text.push_str(
-            "# HELP sealpost_retry_policy_recipients Recipients in the queue by state.\n\
-             # TYPE sealpost_retry_policy_recipients gauge\n",
+            "# HELP sealpost_queue_recipients Recipients in the queue by state.\n\
+             # TYPE sealpost_queue_recipients gauge\n",
         );
         for state in ["queued", "sending", "deferred"] {
             let count = depth
@@ -122,14 +122,14 @@ impl Messages {
                 .map_or(0, |(_, count)| *count);
             let _ = writeln!(
                 text,
-                "sealpost_retry_policy_recipients{{state=\"{state}\"}} {count}"
+                "sealpost_queue_recipients{{state=\"{state}\"}} {count}"
             );
         }
         let age = oldest.map_or(0, |accepted| (now.0 - accepted.0).max(0));
         let _ = writeln!(
             text,
-            "# HELP sealpost_retry_policy_oldest_seconds Age of the oldest message still waiting.\n\
-             # TYPE sealpost_retry_policy_oldest_seconds gauge\nsealpost_retry_policy_oldest_seconds {age}"
+            "# HELP sealpost_queue_oldest_seconds Age of the oldest message still waiting.\n\
+             # TYPE sealpost_queue_oldest_seconds gauge\nsealpost_queue_oldest_seconds {age}"
         );
         Ok(text)
     }

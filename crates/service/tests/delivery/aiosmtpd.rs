@@ -147,7 +147,7 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
             "sealpost_delivered_total{tenant=\"acme\"} 1",
             "sealpost_failed_total{tenant=\"acme\"} 1",
             "sealpost_deferred_total{tenant=\"acme\"} 1",
-            "sealpost_retry_policy_recipients{state=\"deferred\"} 1",
+            "sealpost_queue_recipients{state=\"deferred\"} 1",
             "sealpost_delivery_latency_seconds_count 1",
         ] {
             assert!(metrics.contains(line), "{line} missing from\n{metrics}");

@@ -234,10 +234,10 @@ async fn metrics_need_the_operator_token() {
         "{text}"
     );
     assert!(
-        text.contains("sealpost_retry_policy_recipients{state=\"queued\"} 0"),
+        text.contains("sealpost_queue_recipients{state=\"queued\"} 0"),
         "{text}"
     );
-    assert!(text.contains("sealpost_retry_policy_oldest_seconds 0"), "{text}");
+    assert!(text.contains("sealpost_queue_oldest_seconds 0"), "{text}");
 }
 
 /// A recipient that delivery would refuse is refused at submission with 422 naming it, composed
