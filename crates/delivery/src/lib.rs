@@ -21,6 +21,7 @@ mod relay;
 mod relay_warning;
 mod reply;
 mod session;
+pub mod shaping;
 mod tls;
 mod transcript;
 

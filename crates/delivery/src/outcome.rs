@@ -145,6 +145,38 @@ impl Cause {
     }
 }
 
+impl Cause {
+    /// Whether the receiver is pushing back on how hard it is being sent to, so that the whole
+    /// destination slows down (`shaping`) rather than this message alone waiting: 421 (the
+    /// server closes the channel), a 4.7.x status (a policy of the receiver, such as a rate),
+    /// or a temporary reply that says so in words. Only a temporary failure can be a throttle:
+    /// a 5xx stays permanent whatever its text says, as [`Cause::kind`] decides.
+    pub fn is_throttle(&self) -> bool {
+        const WORDS: [&str; 8] = [
+            "too many connections",
+            "too many concurrent",
+            "too many messages",
+            "rate limit",
+            "ratelimit",
+            "rate-limit",
+            "throttl",
+            "try again later",
+        ];
+        let Self::Reply(reply) = self else {
+            return false;
+        };
+        if self.kind() != FailureKind::Temporary || reply.code / 100 != 4 {
+            return false;
+        }
+        let policy = reply
+            .enhanced
+            .as_ref()
+            .is_some_and(|status| status.class == 4 && status.subject == 7);
+        let text = reply.text().to_ascii_lowercase();
+        reply.code == 421 || policy || WORDS.iter().any(|word| text.contains(word))
+    }
+}
+
 impl fmt::Display for Cause {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -383,6 +415,40 @@ mod tests {
         check(Cause::EnvelopeUnsendable("no recipient".into()), Permanent);
         check(Cause::RelayNotConfigured, Permanent);
         check(Cause::NotReported, Temporary);
+    }
+
+    #[track_caller]
+    fn check_throttle(cause: Cause, expect: bool) {
+        assert_eq!(cause.is_throttle(), expect, "{cause}");
+        // A throttle is always something to try again later.
+        if expect {
+            assert_eq!(cause.kind(), FailureKind::Temporary, "{cause}");
+        }
+    }
+
+    #[test]
+    fn throttles() {
+        check_throttle(
+            reply("421 4.7.0 Try again later, closing connection.\r\n"),
+            true,
+        );
+        check_throttle(reply("421 4.3.2 System shutting down\r\n"), true);
+        check_throttle(reply("421 Too many connections from your IP\r\n"), true);
+        check_throttle(reply("451 4.7.1 Please try again later\r\n"), true);
+        check_throttle(reply("450 4.7.28 unusual rate of mail\r\n"), true);
+        check_throttle(reply("451 4.3.0 Rate limited, slow down\r\n"), true);
+        check_throttle(reply("452 too many messages in this session\r\n"), true);
+        check_throttle(reply("450 Requested action aborted: throttling\r\n"), true);
+        check_throttle(reply("451 4.3.0 Temporary lookup failure\r\n"), false);
+        check_throttle(reply("452 4.2.2 Mailbox full\r\n"), false);
+        check_throttle(reply("450 4.2.1 Mailbox busy\r\n"), false);
+        // Permanent refusals stay permanent, whatever their words.
+        check_throttle(reply("550 5.7.1 Rate limited, message refused\r\n"), false);
+        check_throttle(reply("554 5.7.0 Too many connections\r\n"), false);
+        check_throttle(reply("250 too many connections\r\n"), false);
+        check_throttle(Cause::Timeout(Duration::from_secs(1)), false);
+        check_throttle(Cause::Connection(ConnectProblem::Reset), false);
+        check_throttle(Cause::NullMx, false);
     }
 
     #[test]

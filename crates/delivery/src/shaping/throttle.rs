@@ -1,0 +1,180 @@
+//! How a destination backs off when its receiver throttles: every throttling reply (see
+//! [`Cause::is_throttle`](crate::Cause::is_throttle)) raises the destination's level, which
+//! halves its connections and rate and pauses it for a time that doubles with the level; a
+//! run of deliveries lowers the level again step by step. Pure: the time is passed in.
+
+use std::time::{Duration, Instant};
+
+use super::destination::Limits;
+
+/// How far and how long a destination backs off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The pause after the first throttle; each further level doubles it.
+    pub first_pause: Duration,
+    /// The longest pause, however often the receiver throttles.
+    pub longest_pause: Duration,
+    /// Deliveries in a row that lower the level by one.
+    pub deliveries_to_recover: u32,
+    /// The highest level: limits shrink by half per level down to one connection.
+    pub highest_level: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            first_pause: Duration::from_secs(30),
+            longest_pause: Duration::from_secs(30 * 60),
+            deliveries_to_recover: 50,
+            highest_level: 6,
+        }
+    }
+}
+
+/// A destination's throttle state; the default is "not throttled".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Throttle {
+    level: u32,
+    paused_until: Option<Instant>,
+    deliveries: u32,
+}
+
+impl Throttle {
+    /// After a throttling reply at `now`. Replies that arrive while the destination is already
+    /// paused come from work started before the pause, so they do not raise the level again.
+    pub fn throttled(self, now: Instant, backoff: &Backoff) -> Self {
+        if self.is_paused(now) {
+            return self;
+        }
+        let level = (self.level + 1).min(backoff.highest_level.max(1));
+        Self {
+            level,
+            paused_until: Some(now + pause(level, backoff)),
+            deliveries: 0,
+        }
+    }
+
+    /// After a delivery: enough of them in a row lower the level by one.
+    pub fn delivered(self, backoff: &Backoff) -> Self {
+        let deliveries = self.deliveries + 1;
+        if self.level > 0 && deliveries >= backoff.deliveries_to_recover {
+            return Self {
+                level: self.level - 1,
+                deliveries: 0,
+                ..self
+            };
+        }
+        Self { deliveries, ..self }
+    }
+
+    /// Whether nothing may start at `now`.
+    pub fn is_paused(&self, now: Instant) -> bool {
+        self.paused_until.is_some_and(|until| now < until)
+    }
+
+    /// Until when the destination is paused, if it is at `now`.
+    pub fn paused_until(&self, now: Instant) -> Option<Instant> {
+        self.paused_until.filter(|until| now < *until)
+    }
+
+    /// 0 when not throttled; each throttle adds one, deliveries take them away.
+    pub fn level(&self) -> u32 {
+        self.level
+    }
+
+    /// The limits in force: connections and rate halved per level, never below one.
+    pub fn limits(&self, limits: Limits) -> Limits {
+        let shrink = |value: u32| value.checked_shr(self.level).unwrap_or(0).max(1);
+        Limits {
+            connections: shrink(limits.connections),
+            messages_per_connection: limits.messages_per_connection,
+            messages_per_minute: shrink(limits.messages_per_minute),
+        }
+    }
+}
+
+fn pause(level: u32, backoff: &Backoff) -> Duration {
+    let doublings = level.saturating_sub(1).min(20);
+    backoff
+        .first_pause
+        .saturating_mul(1 << doublings)
+        .min(backoff.longest_pause)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        connections: 8,
+        messages_per_connection: 100,
+        messages_per_minute: 600,
+    };
+
+    fn backoff() -> Backoff {
+        Backoff {
+            first_pause: Duration::from_secs(10),
+            longest_pause: Duration::from_secs(60),
+            deliveries_to_recover: 3,
+            highest_level: 4,
+        }
+    }
+
+    /// Runs `events` ('t' throttle, 'd' delivery, digits: seconds pass) from a fresh state and
+    /// returns (level, seconds still paused, connections allowed).
+    #[track_caller]
+    fn check(events: &str, expect: (u32, u64, u32)) {
+        let start = Instant::now();
+        let mut now = start;
+        let mut state = Throttle::default();
+        for event in events.split_whitespace() {
+            match event {
+                "t" => state = state.throttled(now, &backoff()),
+                "d" => state = state.delivered(&backoff()),
+                seconds => now += Duration::from_secs(seconds.parse().unwrap()),
+            }
+        }
+        let paused = state
+            .paused_until(now)
+            .map_or(0, |until| (until - now).as_secs());
+        assert_eq!(
+            (state.level(), paused, state.limits(LIMITS).connections),
+            expect,
+            "{events}"
+        );
+    }
+
+    #[test]
+    fn backs_off_and_recovers() {
+        check("", (0, 0, 8));
+        check("d d d", (0, 0, 8));
+        check("t", (1, 10, 4));
+        check("t 4", (1, 6, 4));
+        check("t 10", (1, 0, 4));
+        // Replies from connections opened before the pause do not raise the level again.
+        check("t t t", (1, 10, 4));
+        check("t 10 t", (2, 20, 2));
+        check("t 10 t 20 t", (3, 40, 1));
+        check("t 10 t 20 t 40 t", (4, 60, 1));
+        check("t 10 t 20 t 40 t 60 t", (4, 60, 1));
+        check("t 10 d d", (1, 0, 4));
+        check("t 10 d d d", (0, 0, 8));
+        check("t 10 t 20 d d d", (1, 0, 4));
+        check("t 10 t 20 d d d d d d", (0, 0, 8));
+        check("t 10 d d t", (2, 20, 2));
+        check("t 10 d d 20 t d d", (2, 20, 2));
+    }
+
+    #[test]
+    fn limits_shrink_but_never_to_nothing() {
+        let mut state = Throttle::default();
+        let start = Instant::now();
+        for step in 0..10 {
+            state = state.throttled(start + Duration::from_secs(3600 * step), &backoff());
+        }
+        let limits = state.limits(LIMITS);
+        assert_eq!(limits.connections, 1);
+        assert_eq!(limits.messages_per_minute, 600 >> 4);
+        assert_eq!(limits.messages_per_connection, 100);
+    }
+}
