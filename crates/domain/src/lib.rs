@@ -16,6 +16,7 @@ pub mod limits;
 mod mailing;
 mod message;
 mod names;
+mod return_path;
 mod sending_identity;
 mod signing_decision;
 mod signing_domain;
@@ -49,6 +50,7 @@ pub use message::{
     SubmissionSource,
 };
 pub use names::{DomainName, NameError, Selector, dkim_record_name};
+pub use return_path::{ReturnPath, ReturnPathError};
 pub use sending_identity::{
     AddressRole, Proof, ProofMethod, SendingDomain, UnprovenDomain, VERIFICATION_LABEL,
     VERIFICATION_PREFIX, VerificationToken, check_sender_domains,

@@ -18,6 +18,7 @@ mod messages;
 mod metrics;
 pub mod platform;
 mod relay_settings;
+mod return_path;
 mod sending_domains;
 mod sign_in_limit;
 mod signing;
@@ -42,6 +43,7 @@ pub use mail_tester::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
 pub use messages::DeliveryFigures;
 pub use relay_settings::RelayForm;
+pub use return_path::{ReturnPathCheck, ReturnPathRecord};
 pub use sealpost_domain::{Clock, SystemClock};
 pub use sending_domains::VerificationFailure;
 pub use signing::SignedMessage;
@@ -95,6 +97,9 @@ pub struct Context {
     sign_in_limit: SignInLimit,
     /// The mail tester; without it test addresses cannot be issued.
     checker: Option<CheckerSettings>,
+    /// The host name of the platform's inbound listener, where return-path domains point their
+    /// MX; without it no return-path domain can be set up.
+    inbound_host: Option<sealpost_domain::DomainName>,
     /// How long a retiring key's record stays published after its last message.
     key_policy: sealpost_domain::KeyPolicy,
     /// The grace period of a failing domain and how often domains are re-checked.
@@ -209,6 +214,7 @@ impl Service {
             unsigned_policy: UnsignedPolicy::default(),
             sign_in_limit: SignInLimit::default(),
             checker: None,
+            inbound_host: None,
             key_policy: sealpost_domain::KeyPolicy::default(),
             dns_policy: sealpost_domain::DnsPolicy::default(),
             platform_settings: platform::PlatformSettings::default(),
@@ -270,6 +276,12 @@ impl Service {
     /// The mail tester's domain and spam filter; without them test addresses cannot be issued.
     pub fn with_checker(mut self, checker: Option<CheckerSettings>) -> Self {
         self.configure().checker = checker;
+        self
+    }
+
+    /// The host name of the inbound listener, the MX target of return-path domains.
+    pub fn with_inbound_host(mut self, host: Option<sealpost_domain::DomainName>) -> Self {
+        self.configure().inbound_host = host;
         self
     }
 

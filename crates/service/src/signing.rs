@@ -89,8 +89,14 @@ impl Submissions {
             .signing_domains()
             .list_signing_domains(tenant)
             .await?;
+        let mail_from_domain = self
+            .service()
+            .feedback()
+            .signing_domain_of_return_path(tenant, &envelope.domain)
+            .await?
+            .unwrap_or_else(|| envelope.domain.clone());
         let (signing_domain, key) =
-            match sealpost_domain::decide_signing(&author.domain, &envelope.domain, &domains) {
+            match sealpost_domain::decide_signing(&author.domain, &mail_from_domain, &domains) {
                 Err(reason) => {
                     return Ok(SignedMessage {
                         message: prepared.message,

@@ -17,6 +17,7 @@ mod outcomes;
 mod paging;
 mod pooler_check;
 mod queue;
+mod return_paths;
 mod rows;
 mod schema;
 mod sending_domains;
@@ -166,6 +167,8 @@ mod mailing_tests;
 mod queue_tests;
 #[cfg(test)]
 mod signing_domain_tests;
+#[cfg(test)]
+mod return_path_tests;
 #[cfg(test)]
 mod suppression_tests;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! exists; everything outside it holds a [`PrivateKey`] handle (whose `Debug` is redacted) or a
 //! [`SealedKey`](sealpost_domain::SealedKey) that is opaque without the master key.
 
+mod authenticator;
 mod encrypted;
 mod error;
 mod import;
@@ -14,6 +15,7 @@ mod pem;
 mod rsa_shape;
 mod seal;
 
+pub use authenticator::Authenticator;
 pub use error::{ImportError, KdfExcess};
 pub use key::PrivateKey;
 pub use master::{MasterKey, MasterKeyError};
@@ -64,6 +66,12 @@ impl Vault {
             Ok(plaintext) if plaintext.as_slice() == CHECK_PLAINTEXT => Ok(()),
             _ => Err(VaultError::WrongMasterKey),
         }
+    }
+
+    /// The HMAC key of one purpose (such as `"return-path/v1"`), derived from the master key;
+    /// it is never stored, and changes when the master key does.
+    pub fn authenticator(&self, purpose: &'static str) -> Authenticator {
+        self.master.authenticator(purpose)
     }
 
     /// Generates a fresh RSA-2048 key pair (SPEC S3.4).

@@ -130,6 +130,11 @@ impl MasterKey {
         Ok(in_out)
     }
 
+    /// An HMAC key for one purpose, derived from this key; see [`crate::Authenticator`].
+    pub(crate) fn authenticator(&self, purpose: &'static str) -> crate::Authenticator {
+        crate::Authenticator::derive(self.0.as_ref(), purpose)
+    }
+
     fn aead(&self) -> LessSafeKey {
         let unbound =
             UnboundKey::new(&CHACHA20_POLY1305, self.0.as_ref()).expect("the key is 32 bytes");

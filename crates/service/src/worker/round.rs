@@ -148,11 +148,31 @@ impl Delivery {
         concluded.drain(&mut running).await;
     }
 
-    /// One SMTP transaction and the records of its outcomes.
+    /// One SMTP transaction and the records of its outcomes; with a verified return path, one
+    /// transaction per recipient, since each has its own MAIL FROM.
     async fn deliver(&self, transaction: &Transaction) -> Result<Vec<Record>, ServiceError> {
         let Transaction { message, claims } = transaction;
+        let Some(return_path) = self.verp_return_path(message).await? else {
+            return self.deliver_claims(message, claims, None).await;
+        };
+        let mut records = Vec::with_capacity(claims.len());
+        for claim in claims {
+            let mail_from = self.verp_address(&return_path, claim);
+            let one = std::slice::from_ref(claim);
+            records.extend(self.deliver_claims(message, one, Some(mail_from)).await?);
+        }
+        Ok(records)
+    }
+
+    /// The claims' SMTP transaction, with `mail_from` instead of the stored MAIL FROM when given.
+    async fn deliver_claims(
+        &self,
+        message: &QueuedMessage,
+        claims: &[Claim],
+        mail_from: Option<EmailAddress>,
+    ) -> Result<Vec<Record>, ServiceError> {
         let started = self.clock.now();
-        let envelope = match stored_envelope(message, claims) {
+        let envelope = match stored_envelope(message, claims, mail_from) {
             Ok(envelope) => envelope,
             Err(cause) => return Ok(self.records_all(message, claims, started, &cause)),
         };
@@ -217,15 +237,21 @@ fn transactions(messages: Vec<(Arc<QueuedMessage>, Vec<Claim>)>) -> Vec<Transact
     transactions
 }
 
-/// The envelope of a transaction as the queue holds it. Submission stores only addresses the
+/// The envelope of a transaction as the queue holds it, or with the VERP `return_path` as MAIL
+/// FROM. Submission stores only addresses the
 /// one address rule accepts, so one refused here is a row written by an older release, and the
 /// transaction fails with the reason instead of going out.
-fn stored_envelope(message: &QueuedMessage, claims: &[Claim]) -> Result<Envelope, Cause> {
+fn stored_envelope(
+    message: &QueuedMessage,
+    claims: &[Claim],
+    return_path: Option<EmailAddress>,
+) -> Result<Envelope, Cause> {
     let unsendable = |error: &dyn std::fmt::Display| Cause::EnvelopeUnsendable(error.to_string());
     let parse = |text: &str| EmailAddress::parse(text).map_err(|error| unsendable(&error));
-    let mail_from = match message.mail_from.as_str() {
-        "" => None,
-        text => Some(parse(text)?),
+    let mail_from = match (return_path, message.mail_from.as_str()) {
+        (Some(address), _) => Some(address),
+        (None, "") => None,
+        (None, text) => Some(parse(text)?),
     };
     let recipients = claims
         .iter()

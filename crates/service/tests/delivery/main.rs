@@ -4,5 +4,6 @@
 
 mod aiosmtpd;
 mod postfix;
+mod return_path;
 mod support;
 mod suppression;

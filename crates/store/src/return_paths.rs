@@ -1,0 +1,171 @@
+//! Return-path domains: set per tenant and signing domain, found by the domain (the inbound
+//! listener learns the tenant from it), marked verified by a DNS check, and removed.
+
+use sealpost_domain::{DomainName, ReturnPath, TenantId, Timestamp};
+
+use crate::rows::corrupt;
+use crate::{Store, StoreError, with_pool};
+
+#[derive(sqlx::FromRow)]
+struct ReturnPathRow {
+    tenant_id: TenantId,
+    domain: String,
+    return_path: String,
+    created_at: i64,
+    verified_at: Option<i64>,
+}
+
+impl TryFrom<ReturnPathRow> for ReturnPath {
+    type Error = StoreError;
+
+    fn try_from(row: ReturnPathRow) -> Result<Self, StoreError> {
+        Ok(ReturnPath {
+            tenant_id: row.tenant_id,
+            domain: DomainName::parse(&row.domain).map_err(|_| corrupt("domain", &row.domain))?,
+            return_path: DomainName::parse(&row.return_path)
+                .map_err(|_| corrupt("return-path domain", &row.return_path))?,
+            created_at: Timestamp(row.created_at),
+            verified_at: row.verified_at.map(Timestamp),
+        })
+    }
+}
+
+macro_rules! columns {
+    () => {
+        "tenant_id, domain, return_path, created_at, verified_at"
+    };
+}
+
+impl Store {
+    /// Sets the return path of the tenant's signing domain, replacing one it had (a new one is
+    /// unverified). A return-path domain another tenant uses is [`StoreError::Duplicate`].
+    pub async fn set_return_path(&self, entry: &ReturnPath) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            sqlx::query("DELETE FROM return_paths WHERE tenant_id = $1 AND domain = $2")
+                .bind(entry.tenant_id)
+                .bind(entry.domain.as_str())
+                .execute(&mut *transaction)
+                .await?;
+            sqlx::query(
+                "INSERT INTO return_paths (tenant_id, domain, return_path, created_at, \
+                 verified_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(entry.tenant_id)
+            .bind(entry.domain.as_str())
+            .bind(entry.return_path.as_str())
+            .bind(entry.created_at.0)
+            .bind(entry.verified_at.map(|at| at.0))
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| StoreError::duplicate_as(error, "that return-path domain"))?;
+            transaction.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The return path of the tenant's signing domain `domain`.
+    pub async fn return_path(
+        &self,
+        tenant: TenantId,
+        domain: &DomainName,
+    ) -> Result<Option<ReturnPath>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM return_paths WHERE tenant_id = $1 AND domain = $2"
+        );
+        let row: Option<ReturnPathRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(tenant)
+                .bind(domain.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(ReturnPath::try_from).transpose()
+    }
+
+    /// The tenant's entry whose return-path domain is `return_path`.
+    pub async fn return_path_of_tenant(
+        &self,
+        tenant: TenantId,
+        return_path: &DomainName,
+    ) -> Result<Option<ReturnPath>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM return_paths WHERE tenant_id = $1 AND return_path = $2"
+        );
+        let row: Option<ReturnPathRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(tenant)
+                .bind(return_path.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(ReturnPath::try_from).transpose()
+    }
+
+    /// The entry of whichever tenant uses the return-path domain: the one lookup across
+    /// tenants, because mail arriving for the domain names no tenant but by it.
+    pub async fn return_path_by_domain(
+        &self,
+        return_path: &DomainName,
+    ) -> Result<Option<ReturnPath>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM return_paths WHERE return_path = $1"
+        );
+        let row: Option<ReturnPathRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(return_path.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(ReturnPath::try_from).transpose()
+    }
+
+    /// Records the outcome of a DNS check: verified now, or not (`None`).
+    pub async fn mark_return_path(
+        &self,
+        tenant: TenantId,
+        domain: &DomainName,
+        verified_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let updated = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE return_paths SET verified_at = $1 WHERE tenant_id = $2 AND domain = $3",
+            )
+            .bind(verified_at.map(|at| at.0))
+            .bind(tenant)
+            .bind(domain.as_str())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn remove_return_path(
+        &self,
+        tenant: TenantId,
+        domain: &DomainName,
+    ) -> Result<(), StoreError> {
+        let removed = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM return_paths WHERE tenant_id = $1 AND domain = $2")
+                .bind(tenant)
+                .bind(domain.as_str())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if removed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
