@@ -134,6 +134,13 @@ impl SigningDomains {
     ) -> Result<SigningDomain, ServiceError> {
         let domain = self.signing_domain(tenant, id).await?;
         let candidate = domain.key(key).ok_or(ServiceError::NotFound("key"))?;
+        // A key that is not pending is refused for what it is, before DNS is asked.
+        if candidate.state != KeyState::Pending {
+            return Err(refused(KeyRefusal::NotPending {
+                selector: candidate.selector.clone(),
+                state: candidate.state,
+            }));
+        }
         let how = match gate {
             DnsGate::Force => Promotion::Forced,
             DnsGate::RequireRecord => {

@@ -199,22 +199,104 @@ async fn signing_domain_lifecycle() {
         );
         let strings = record["strings"].as_array().unwrap();
         assert!(strings.len() == 2 && strings.iter().all(|s| s.as_str().unwrap().len() <= 255));
-        assert!(record["advice"].as_str().unwrap().contains("activate"));
+        assert!(
+            record["advice"]
+                .as_str()
+                .unwrap()
+                .contains("once the record carries it")
+        );
 
+        // A new key waits for its record under a selector of its own; the active key keeps
+        // signing.
         let generate_path = format!("{path}/generate-key");
         let (status, regenerated) = call(app, Method::POST, &generate_path, token, None).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(regenerated["key"]["origin"], "generated");
+        assert_eq!(regenerated["active"], true, "a new key never stops signing");
+        assert_eq!(regenerated["key"]["origin"], "imported");
+        assert_eq!(regenerated["key"]["state"], "active");
+        let pending = &regenerated["keys"][1];
         assert_eq!(
-            regenerated["active"], false,
-            "a new key waits for its DNS record"
+            (&pending["state"], &pending["selector"], &pending["origin"]),
+            (&json!("pending"), &json!("workplace2"), &json!("generated"))
         );
-        assert_ne!(regenerated["key"]["public_key_pem"], key["public_key_pem"]);
-
+        assert!(
+            regenerated["next_step"]
+                .as_str()
+                .unwrap()
+                .contains("workplace2._domainkey.xn--bcher-kva.example"),
+            "{regenerated}"
+        );
         let rename = json!({"selector": "s2026"});
-        let (status, renamed) = call(app, Method::PATCH, &path, token, Some(rename)).await;
+        let fixed = call(app, Method::PATCH, &path, token, Some(rename)).await;
+        assert_error(&fixed, StatusCode::CONFLICT, "conflict", "no key");
+
+        // Promotion waits for DNS, names the record, and may be forced with a warning.
+        let promote_path = format!("{path}/keys/{}/promote", pending["id"].as_str().unwrap());
+        let early = call(app, Method::POST, &promote_path, token, Some(json!({}))).await;
+        assert_error(
+            &early,
+            StatusCode::CONFLICT,
+            "conflict",
+            "workplace2._domainkey.xn--bcher-kva.example",
+        );
+        let unknown = call(
+            app,
+            Method::POST,
+            &promote_path,
+            token,
+            Some(json!({"force": 1})),
+        )
+        .await;
+        assert_eq!(unknown.0, StatusCode::BAD_REQUEST, "{}", unknown.1);
+        let (status, forced) = call(
+            app,
+            Method::POST,
+            &promote_path,
+            token,
+            Some(json!({"force": true})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{forced}");
+        let states: Vec<(&Value, &Value, &Value)> = forced["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|key| (&key["selector"], &key["state"], &key["forced"]))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                (&json!("workplace"), &json!("retiring"), &json!(false)),
+                (&json!("workplace2"), &json!("active"), &json!(true))
+            ]
+        );
+        let again = call(app, Method::POST, &promote_path, token, Some(json!({}))).await;
+        assert_error(
+            &again,
+            StatusCode::CONFLICT,
+            "conflict",
+            "only a pending key",
+        );
+        let (status, events) = call(app, Method::GET, &format!("{path}/events"), token, None).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(renamed["selector"], "s2026");
+        assert_eq!(events[0]["kind"], "key.active");
+        assert_eq!(events[0]["warning"], true);
+        let old_record = format!(
+            "{path}/keys/{}/dns-record",
+            forced["keys"][0]["id"].as_str().unwrap()
+        );
+        let (status, old) = call(app, Method::GET, &old_record, token, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(old["name"], "workplace._domainkey.xn--bcher-kva.example");
+        let foreign_key = call(
+            app,
+            Method::GET,
+            &format!("{path}/keys/{}/dns-record", created["id"].as_str().unwrap()),
+            token,
+            None,
+        )
+        .await;
+        assert_error(&foreign_key, StatusCode::NOT_FOUND, "not_found", "key");
 
         let (status, listed) = call(app, Method::GET, "/api/v1/signing-domains", token, None).await;
         assert_eq!(status, StatusCode::OK);
