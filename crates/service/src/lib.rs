@@ -10,6 +10,7 @@ mod dns_handoff;
 mod dns_recheck;
 mod domain_changes;
 mod error;
+mod feedback;
 mod key_work;
 pub mod lists;
 mod mail_tester;

@@ -8,6 +8,7 @@ mod claims;
 mod connect;
 mod contacts;
 mod delivery_settings;
+mod feedback;
 mod figures;
 mod leases;
 mod mailing_lists;
@@ -34,6 +35,7 @@ mod users;
 
 pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
+pub use feedback::FeedbackChange;
 pub use contacts::{ContactDeletion, ContactMailing};
 pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};

@@ -64,6 +64,7 @@ macro_rules! insert_suppression {
         .map(|done| done.rows_affected())
     }};
 }
+pub(crate) use insert_suppression;
 
 impl Store {
     /// Adds entries to the tenant's list in one transaction: all are stored or none is. An

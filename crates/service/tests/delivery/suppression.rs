@@ -3,7 +3,7 @@
 //! ends `suppressed` with the reason and is never handed to the receiver; another tenant's list
 //! changes nothing; a CSV with a bad line stores nothing.
 
-use sealpost_domain::{RecipientState, SubmissionSource};
+use sealpost_domain::{Feedback, RecipientState, SubmissionSource, SuppressionReason};
 use sealpost_service::{ImportSummary, ServiceError, Submission};
 use sealpost_store::testing;
 
@@ -139,5 +139,76 @@ async fn an_import_with_a_bad_line_stores_nothing_and_an_export_reads_back() {
 
         let again = feedback.import_suppressions(tenant, &export).await.unwrap();
         assert_eq!(again, ImportSummary { read: 2, added: 0 });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_bounce_after_sent_bounces_and_suppresses_a_soft_one_only_bounces() {
+    let dns = support::dns(&["receiver.test"]).await;
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let mailbox = tempfile::tempdir().unwrap();
+        let sink = Sink::start(mailbox.path());
+        let (service, delivery, tenant) = support::signing_service(store, &dns, sink.port).await;
+        let submit = |recipients: [&str; 2]| Submission {
+            mail_from: "bounce@client.test".into(),
+            recipients: recipients
+                .iter()
+                .map(|address| (*address).to_owned())
+                .collect(),
+            raw: support::WORK_ORDER.as_bytes().to_vec(),
+            idempotency_key: None,
+            source: SubmissionSource::Http,
+        };
+        let first = service
+            .submissions()
+            .submit(tenant, submit(["gone@receiver.test", "full@receiver.test"]))
+            .await
+            .unwrap();
+        assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 2);
+        let message = service.messages().message(tenant, first.id).await.unwrap();
+        assert!(
+            message
+                .recipients
+                .iter()
+                .all(|r| r.state == RecipientState::Sent)
+        );
+        let (gone, full) = (message.recipients[0].id, message.recipients[1].id);
+
+        let feedback = service.feedback();
+        let state = feedback
+            .record_feedback(tenant, gone, Feedback::HardBounce, "550 5.1.1 user unknown")
+            .await
+            .unwrap();
+        assert_eq!(state, RecipientState::Bounced);
+        let state = feedback
+            .record_feedback(tenant, full, Feedback::SoftBounce, "452 4.2.2 mailbox full")
+            .await
+            .unwrap();
+        assert_eq!(state, RecipientState::Bounced);
+        let message = service.messages().message(tenant, first.id).await.unwrap();
+        assert_eq!(
+            message.recipients[0].last_reply.as_deref(),
+            Some("550 5.1.1 user unknown")
+        );
+        let entries = feedback.list_suppressions(tenant).await.unwrap();
+        assert_eq!(
+            entries.len(),
+            1,
+            "only the hard bounce suppresses: {entries:?}"
+        );
+        assert_eq!(entries[0].address.as_str(), "gone@receiver.test");
+        assert_eq!(entries[0].reason, SuppressionReason::HardBounce);
+        assert_eq!(entries[0].message_id, Some(first.id));
+
+        let second = service
+            .submissions()
+            .submit(tenant, submit(["gone@receiver.test", "full@receiver.test"]))
+            .await
+            .unwrap();
+        assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 1);
+        let message = service.messages().message(tenant, second.id).await.unwrap();
+        let states: Vec<_> = message.recipients.iter().map(|r| r.state).collect();
+        assert_eq!(states, [RecipientState::Suppressed, RecipientState::Sent]);
     }
 }
