@@ -60,24 +60,43 @@ async fn destructive_actions_ask_first_and_the_check_heads_the_page() {
     harness.wait_for("#tile-settings").await;
     harness.goto(&format!("/t/acme/domains/{id}")).await;
 
-    // Replacing the key of an active domain says what it breaks, then replaces it.
+    // A new key of an active domain waits for its record; the current key keeps signing, and
+    // the badges say so. Using the new key before DNS carries it asks first, in red.
     let old_key = public_key(&harness).await;
-    confirm_opens(&harness, "#replace-key > summary", "#generate-key").await;
+    harness.click_in_page("#replace-key > summary").await;
     let warning = harness.text("#replace-warning").await;
     assert!(
-        warning.contains("Until then client.test is inactive"),
+        warning.contains("The current key keeps signing until DNS carries the new one"),
         "{warning}"
     );
     harness.scroll_to("#key").await;
     harness.shot("replace-key").await;
     harness.click("#generate-key").await;
     assert!(harness.text("#notice").await.contains("RSA-2048"));
-    assert_ne!(public_key(&harness).await, old_key);
-    assert_eq!(
-        harness.text("#domain-status").await,
-        "key ready, not active"
+    assert_eq!(public_key(&harness).await, old_key);
+    assert_eq!(harness.text("#domain-status").await, "active");
+    assert!(harness.text("#dns-status").await.starts_with("DNS "));
+    let pending = harness.text("#key-workplace2").await;
+    assert!(
+        pending.contains("pending") && pending.contains("Publish the TXT record"),
+        "{pending}"
     );
-    harness.click("#activate").await;
+    confirm_opens(
+        &harness,
+        "#force-promote-workplace2 > summary",
+        "#force-promote-button-workplace2",
+    )
+    .await;
+    harness.shot("force-promote").await;
+    harness.click("#force-promote-button-workplace2").await;
+    assert!(harness.text("#notice").await.contains("signs from now on"));
+    let promoted = harness.text("#key-workplace2").await;
+    assert!(
+        promoted.contains("active") && promoted.contains("forced"),
+        "{promoted}"
+    );
+    assert!(harness.text("#key-workplace").await.contains("retiring"));
+    assert!(harness.text("#history").await.contains("by force"));
     assert_eq!(harness.text("#domain-status").await, "active");
 
     confirm_opens(&harness, "#deactivation > summary", "#deactivate").await;
@@ -108,6 +127,15 @@ async fn destructive_actions_ask_first_and_the_check_heads_the_page() {
         .unwrap();
     assert_eq!(in_view, serde_json::Value::Bool(true));
     harness.shot("check-summary").await;
+    // The check recorded its result: the badge says when and what.
+    assert!(harness.text("#dns-checked").await.starts_with("Checked "));
+
+    // Deleting the signing domain asks first, in red, then the list no longer has it.
+    harness.scroll_to("#delete").await;
+    confirm_opens(&harness, "#deletion > summary", "#delete-domain").await;
+    harness.shot("delete-signing-domain").await;
+    harness.click("#delete-domain").await;
+    assert!(!harness.text("#domains").await.contains("client.test"));
 
     // Deleting a sending domain asked first already; it looks destructive too.
     harness.goto("/t/acme/sending-domains").await;
