@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use sealpost_domain::{DkimDnsRecord, DomainName, Selector, Timestamp};
 use sealpost_vault::{MasterKey, Vault};
 use sealpost_views::dkim_verification::VerificationView;
@@ -30,24 +30,7 @@ pub enum DkimCommand {
         selector: Option<String>,
     },
     /// Sign a message (complete it first, as the server does) and print the signed message.
-    Sign {
-        /// The private key (PEM: PKCS#8 or PKCS#1, encrypted or not; RSA-2048).
-        #[arg(long)]
-        key: PathBuf,
-        /// The environment variable holding the key's password, if it is encrypted.
-        #[arg(long)]
-        password_env: Option<String>,
-        #[arg(long)]
-        domain: String,
-        #[arg(long)]
-        selector: String,
-        /// The signing time (t=) in seconds since the Unix epoch; default: now.
-        #[arg(long)]
-        timestamp: Option<i64>,
-        /// The message file, or - for standard input.
-        #[arg(default_value = "-")]
-        file: PathBuf,
-    },
+    Sign(SignArguments),
     /// Verify every DKIM signature of a message with keys from DNS. Exits 0 when every
     /// signature passes, 1 when any fails or there is none, 2 on usage or input errors.
     Verify {
@@ -59,6 +42,27 @@ pub enum DkimCommand {
         #[arg(long)]
         nameserver: Option<std::net::SocketAddr>,
     },
+}
+
+/// The arguments of `sealpost dkim sign`.
+#[derive(Debug, Args)]
+pub struct SignArguments {
+    /// The private key (PEM: PKCS#8 or PKCS#1, encrypted or not; RSA-2048).
+    #[arg(long)]
+    key: PathBuf,
+    /// The environment variable holding the key's password, if it is encrypted.
+    #[arg(long)]
+    password_env: Option<String>,
+    #[arg(long)]
+    domain: String,
+    #[arg(long)]
+    selector: String,
+    /// The signing time (t=) in seconds since the Unix epoch; default: now.
+    #[arg(long)]
+    timestamp: Option<i64>,
+    /// The message file, or - for standard input.
+    #[arg(default_value = "-")]
+    file: PathBuf,
 }
 
 #[derive(Serialize)]
@@ -79,124 +83,143 @@ pub async fn dkim(
     output: Output,
 ) -> anyhow::Result<ExitCode> {
     match command {
-        DkimCommand::Sign {
-            key,
-            password_env,
-            domain,
-            selector,
-            timestamp,
-            file,
-        } => {
-            let domain = DomainName::parse(&domain)
-                .map_err(|error| InputError(format!("--domain: {error}")))?;
-            let selector = Selector::parse(&selector)
-                .map_err(|error| InputError(format!("--selector: {error}")))?;
-            let pem = super::read_pem(&key)?;
-            let password = match password_env {
-                Some(variable) => Some(std::env::var(&variable).map_err(|_| {
-                    InputError(format!("the environment variable {variable} is not set"))
-                })?),
-                None => None,
-            };
-            let vault = Vault::new(MasterKey::generate());
-            let private_key = vault
-                .import(&pem, password.as_deref())
-                .map_err(|error| InputError(format!("{}: {error}", key.display())))?;
-            let message = super::read_input(&file)?;
-            let timestamp = timestamp.unwrap_or_else(|| super::now().0);
-            let prepared = sealpost_dkim::prepare(&message, Timestamp(timestamp), &domain)
-                .map_err(|error| InputError(format!("the message cannot be signed: {error}")))?;
-            let signer =
-                sealpost_dkim::Signer::new(domain, selector, std::sync::Arc::new(private_key));
-            let signed = signer
-                .sign(&prepared.message, timestamp)
-                .map_err(|error| InputError(format!("the message cannot be signed: {error}")))?;
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&signed)
-                .and_then(|()| stdout.flush())
-                .context("write the signed message")?;
-            Ok(ExitCode::SUCCESS)
-        }
-        DkimCommand::Verify { file, nameserver } => {
-            let (_config, resolver) = super::dns_setup(config, nameserver)?;
-            let message = super::read_input(&file)?;
-            let now = super::now().0;
-            let report = sealpost_dkim::verify_with_dns(&message, &resolver, Timestamp(now))
-                .await
-                .map_err(|error| InputError(format!("the message cannot be read: {error}")))?;
-            let view = VerificationView::from(&report);
-            output.print(&view, || verification_text(&view));
-            Ok(match report.result() {
-                sealpost_dkim::DkimResult::Pass => Status::Done,
-                _ => Status::Problem,
-            }
-            .into())
-        }
+        DkimCommand::Sign(arguments) => sign(arguments),
+        DkimCommand::Verify { file, nameserver } => verify(config, output, file, nameserver).await,
         DkimCommand::Keygen {
             out,
             domain,
             selector,
-        } => {
-            let names = match (domain, selector) {
-                (Some(domain), Some(selector)) => Some((
-                    DomainName::parse(&domain)
-                        .map_err(|error| InputError(format!("--domain: {error}")))?,
-                    Selector::parse(&selector)
-                        .map_err(|error| InputError(format!("--selector: {error}")))?,
-                )),
-                _ => None,
-            };
-            // The vault is used only for generation and export here; its master key is unused.
-            let vault = Vault::new(MasterKey::generate());
-            let key = vault.generate()?;
-            let pem = vault.export_pkcs8_pem(&key);
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&out)
-                .map_err(|error| {
-                    InputError(format!(
-                        "cannot create {} (it must not exist yet): {error}",
-                        out.display()
-                    ))
-                })?;
-            file.write_all(pem.as_bytes())
-                .and_then(|()| file.sync_all())
-                .with_context(|| format!("cannot write {}", out.display()))?;
-
-            let public_key_der = key.public_key_der();
-            let value = sealpost_domain::dkim_txt_value(&public_key_der);
-            let record = names
-                .as_ref()
-                .map(|(domain, selector)| DkimDnsRecord::new(domain, selector, &public_key_der));
-            let view = KeygenView {
-                path: out.display().to_string(),
-                bits: key.bits(),
-                public_key_pem: sealpost_domain::public_key_pem(&public_key_der),
-                name: record.as_ref().map(|record| record.name.clone()),
-                strings: sealpost_domain::split_txt_value(&value),
-                value,
-                zone_line: record.as_ref().map(|record| record.zone_line.clone()),
-            };
-            output.print(&view, || {
-                let name = view
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| "<selector>._domainkey.<domain>".to_owned());
-                let mut text = format!(
-                    "RSA-{} private key written to {}\n\nPublish this TXT record:\nName:  {name}\nValue: {}",
-                    view.bits, view.path, view.value
-                );
-                if let Some(zone_line) = &view.zone_line {
-                    text.push_str(&format!("\nZone file:\n{zone_line}"));
-                }
-                text
-            });
-            Ok(ExitCode::SUCCESS)
-        }
+        } => keygen(output, out, domain, selector),
     }
+}
+
+/// Signs a message file the way the server signs mail and writes it to standard output.
+fn sign(arguments: SignArguments) -> anyhow::Result<ExitCode> {
+    let SignArguments {
+        key,
+        password_env,
+        domain,
+        selector,
+        timestamp,
+        file,
+    } = arguments;
+    let domain =
+        DomainName::parse(&domain).map_err(|error| InputError(format!("--domain: {error}")))?;
+    let selector =
+        Selector::parse(&selector).map_err(|error| InputError(format!("--selector: {error}")))?;
+    let pem = super::read_pem(&key)?;
+    let password =
+        match password_env {
+            Some(variable) => Some(std::env::var(&variable).map_err(|_| {
+                InputError(format!("the environment variable {variable} is not set"))
+            })?),
+            None => None,
+        };
+    let vault = Vault::new(MasterKey::generate());
+    let private_key = vault
+        .import(&pem, password.as_deref())
+        .map_err(|error| InputError(format!("{}: {error}", key.display())))?;
+    let message = super::read_input(&file)?;
+    let timestamp = timestamp.unwrap_or_else(|| super::now().0);
+    let prepared = sealpost_dkim::prepare(&message, Timestamp(timestamp), &domain)
+        .map_err(|error| InputError(format!("the message cannot be signed: {error}")))?;
+    let signer = sealpost_dkim::Signer::new(domain, selector, std::sync::Arc::new(private_key));
+    let signed = signer
+        .sign(&prepared.message, timestamp)
+        .map_err(|error| InputError(format!("the message cannot be signed: {error}")))?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&signed)
+        .and_then(|()| stdout.flush())
+        .context("write the signed message")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Verifies every signature of a message file with keys from DNS.
+async fn verify(
+    config: Option<&std::path::Path>,
+    output: Output,
+    file: PathBuf,
+    nameserver: Option<std::net::SocketAddr>,
+) -> anyhow::Result<ExitCode> {
+    let (_config, resolver) = super::dns_setup(config, nameserver)?;
+    let message = super::read_input(&file)?;
+    let now = super::now().0;
+    let report = sealpost_dkim::verify_with_dns(&message, &resolver, Timestamp(now))
+        .await
+        .map_err(|error| InputError(format!("the message cannot be read: {error}")))?;
+    let view = VerificationView::from(&report);
+    output.print(&view, || verification_text(&view));
+    Ok(match report.result() {
+        sealpost_dkim::DkimResult::Pass => Status::Done,
+        _ => Status::Problem,
+    }
+    .into())
+}
+
+/// Generates a key into a new file and prints the record that publishes it.
+fn keygen(
+    output: Output,
+    out: PathBuf,
+    domain: Option<String>,
+    selector: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let names = match (domain, selector) {
+        (Some(domain), Some(selector)) => Some((
+            DomainName::parse(&domain).map_err(|error| InputError(format!("--domain: {error}")))?,
+            Selector::parse(&selector)
+                .map_err(|error| InputError(format!("--selector: {error}")))?,
+        )),
+        _ => None,
+    };
+    // The vault is used only for generation and export here; its master key is unused.
+    let vault = Vault::new(MasterKey::generate());
+    let key = vault.generate()?;
+    let pem = vault.export_pkcs8_pem(&key);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&out)
+        .map_err(|error| {
+            InputError(format!(
+                "cannot create {} (it must not exist yet): {error}",
+                out.display()
+            ))
+        })?;
+    file.write_all(pem.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+
+    let public_key_der = key.public_key_der();
+    let value = sealpost_domain::dkim_txt_value(&public_key_der);
+    let record = names
+        .as_ref()
+        .map(|(domain, selector)| DkimDnsRecord::new(domain, selector, &public_key_der));
+    let view = KeygenView {
+        path: out.display().to_string(),
+        bits: key.bits(),
+        public_key_pem: sealpost_domain::public_key_pem(&public_key_der),
+        name: record.as_ref().map(|record| record.name.clone()),
+        strings: sealpost_domain::split_txt_value(&value),
+        value,
+        zone_line: record.as_ref().map(|record| record.zone_line.clone()),
+    };
+    output.print(&view, || {
+        let name = view
+            .name
+            .clone()
+            .unwrap_or_else(|| "<selector>._domainkey.<domain>".to_owned());
+        let mut text = format!(
+            "RSA-{} private key written to {}\n\nPublish this TXT record:\nName:  {name}\nValue: {}",
+            view.bits, view.path, view.value
+        );
+        if let Some(zone_line) = &view.zone_line {
+            text.push_str(&format!("\nZone file:\n{zone_line}"));
+        }
+        text
+    });
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The verification report as a person reads it.
