@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::UiState;
 use crate::error::{PageError, service_status};
+use crate::form_errors::{FieldErrors, Labels};
 use crate::format;
 use crate::layout::Layout;
 use crate::pages::pager::Pager;
@@ -75,6 +76,8 @@ struct ListPage {
     body: String,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// The compose form's errors, each next to its field.
+    compose_errors: FieldErrors,
 }
 
 struct RecipientStatus {
@@ -133,6 +136,14 @@ fn mailing_filter(query: &ListQuery) -> Result<(MailingFilter, PageRequest), Ser
     };
     Ok((filter, request))
 }
+
+/// The compose form's fields as the service names them, with the form's labels.
+const COMPOSE_LABELS: &Labels = &[
+    ("sender", "sender contact"),
+    ("recipients", "recipient contacts"),
+    ("subject", "subject"),
+    ("body", "body"),
+];
 
 /// The compose form. Checkbox lists arrive as repeated fields, which `axum::Form` cannot
 /// read into a `Vec`, so the body is read as pairs.
@@ -193,7 +204,7 @@ async fn list_page(
     status: StatusCode,
     typed: Option<&ComposeFields>,
     query: &ListQuery,
-    error: Option<String>,
+    compose_errors: FieldErrors,
 ) -> Result<Response, PageError> {
     let service = &state.service;
     let tenant = scope.tenant.id;
@@ -204,7 +215,7 @@ async fn list_page(
                 .mailings()
                 .mailing_page(tenant, &filter, &request)
                 .await?;
-            (page, status, error)
+            (page, status, None)
         }
         Err(invalid @ ServiceError::Invalid { .. }) => {
             let (status, message) = service_status(&invalid);
@@ -264,6 +275,7 @@ async fn list_page(
         body: typed.map(|typed| typed.body.clone()).unwrap_or_default(),
         notice: notice(&query.notice),
         error,
+        compose_errors,
     };
     render(status, &page)
 }
@@ -273,7 +285,15 @@ pub async fn list(
     scope: Scope,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    list_page(&state, &scope, StatusCode::OK, None, &query, None).await
+    list_page(
+        &state,
+        &scope,
+        StatusCode::OK,
+        None,
+        &query,
+        FieldErrors::none(),
+    )
+    .await
 }
 
 pub async fn create(
@@ -307,14 +327,14 @@ pub async fn create(
         ))
         .into_response()),
         Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
-            let (status, message) = service_status(&error);
+            let (status, errors) = FieldErrors::of(&error, COMPOSE_LABELS);
             list_page(
                 &state,
                 &scope,
                 status,
                 Some(&fields),
                 &ListQuery::default(),
-                Some(message),
+                errors,
             )
             .await
         }

@@ -374,6 +374,14 @@ async fn contacts(harness: &mut Harness) {
         "{senders:?}"
     );
     harness.shot("item10-sender-choice").await;
+
+    // A mailing without a sender: the error stands next to the sender, the subject stays.
+    harness.fill("#mailing-subject", "Lift inspection").await;
+    harness.click("#create-mailing").await;
+    let error = harness.text("#sender-error").await;
+    assert_eq!(error, "Choose a sender contact.");
+    assert_eq!(value(harness, "#mailing-subject").await, "Lift inspection");
+    harness.shot("item7-mailing-error-next-to-field").await;
 }
 
 /// The test mailing, its message source and DKIM verification, the mail tester's score, and
