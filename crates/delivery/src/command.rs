@@ -34,6 +34,8 @@ pub(crate) enum Command<'a> {
     },
     RcptTo(&'a str),
     Data,
+    /// Ends the transaction so far, so that the connection can carry the next one.
+    Rset,
     Quit,
 }
 
@@ -78,6 +80,7 @@ impl Command<'_> {
             }
             Self::RcptTo(forward_path) => format!("RCPT TO:<{forward_path}>"),
             Self::Data => "DATA".to_owned(),
+            Self::Rset => "RSET".to_owned(),
             Self::Quit => "QUIT".to_owned(),
         }
     }

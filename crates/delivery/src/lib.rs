@@ -16,6 +16,7 @@ mod mx;
 mod native;
 mod options;
 mod outcome;
+mod pool;
 mod probe;
 mod relay;
 mod relay_warning;
@@ -28,11 +29,12 @@ mod transcript;
 pub use connect_error::ConnectProblem;
 pub use data::MessageError;
 pub use envelope::{Envelope, EnvelopeError, HeloName};
-pub use native::deliver_native;
+pub use native::{deliver_native, deliver_native_with_pool};
 pub use options::{NativeOptions, Password, RelayConfig, RelayOptions, Timeouts};
 pub use outcome::{
     Cause, DeliveryReport, Failure, FailureKind, RecipientOutcome, RecipientResult, Stage,
 };
+pub use pool::{PoolLimits, SessionPool};
 pub use probe::{ProbeFailure, probe_smtp};
 pub use relay::{ConnectionTest, deliver_relay, test_relay_connection};
 pub use relay_warning::RelayWarning;

@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use sealpost_dns::{LookupError, Resolver};
 use tokio_rustls::rustls::pki_types::ServerName;
 
+use crate::capabilities::Capabilities;
 use crate::data;
 use crate::envelope::Envelope;
 use crate::mx::{Exchanges, order_exchanges, random_key};
@@ -13,6 +14,7 @@ use crate::options::NativeOptions;
 use crate::outcome::{
     Cause, DeliveryReport, Failure, FailureKind, RecipientOutcome, Stage, all_failed,
 };
+use crate::pool::SessionPool;
 use crate::session::{Session, connect};
 use crate::tls::{self, TlsInfo};
 use crate::transcript::Transcript;
@@ -69,6 +71,27 @@ pub async fn deliver_native(
     envelope: &Envelope,
     message: &[u8],
     options: &NativeOptions,
+) -> DeliveryReport {
+    deliver_native_with_pool(
+        resolver,
+        domain,
+        envelope,
+        message,
+        options,
+        &SessionPool::disabled(),
+    )
+    .await
+}
+
+/// [`deliver_native`], reusing an idle session of `pool` to the chosen server when there is one
+/// and leaving the session in `pool` afterwards for the next message.
+pub async fn deliver_native_with_pool(
+    resolver: &Resolver,
+    domain: &str,
+    envelope: &Envelope,
+    message: &[u8],
+    options: &NativeOptions,
+    pool: &SessionPool,
 ) -> DeliveryReport {
     let mut transcript = Transcript::default();
     let recipients = envelope.recipients();
@@ -130,9 +153,9 @@ pub async fn deliver_native(
                 &host.name,
                 address,
                 UseTls::WhenOffered,
-                envelope,
-                message,
+                Transaction { envelope, message },
                 options,
+                pool,
                 &mut transcript,
             )
             .await;
@@ -142,9 +165,9 @@ pub async fn deliver_native(
                     &host.name,
                     address,
                     UseTls::Never,
-                    envelope,
-                    message,
+                    Transaction { envelope, message },
                     options,
+                    pool,
                     &mut transcript,
                 )
                 .await;
@@ -256,16 +279,52 @@ async fn host_addresses(
     Err(failure)
 }
 
-/// One connection to one address of `host`, up to QUIT.
+/// What is to be sent: the envelope and the message.
+#[derive(Clone, Copy)]
+struct Transaction<'a> {
+    envelope: &'a Envelope,
+    message: &'a [u8],
+}
+
+/// One connection to one address of `host`: an idle one from `pool`, or a new one.
 async fn try_address(
     host: &str,
     address: SocketAddr,
     use_tls: UseTls,
-    envelope: &Envelope,
-    message: &[u8],
+    transaction: Transaction<'_>,
     options: &NativeOptions,
+    pool: &SessionPool,
     transcript: &mut Transcript,
 ) -> Attempt {
+    // Only the first, TLS-when-offered attempt reuses: a plaintext retry follows a TLS failure
+    // on a connection of its own.
+    if use_tls == UseTls::WhenOffered
+        && let Some(idle) = pool.checkout(host, address).await
+    {
+        let transactions = idle.transactions;
+        let mut session = Session::resume(idle.parked, transcript);
+        session.note(format!(
+            "reusing the open connection to {host} [{address}] for message {}",
+            transactions + 1
+        ));
+        match session.reset().await {
+            Ok(()) => {
+                return transact(
+                    host,
+                    session,
+                    idle.capabilities,
+                    transactions,
+                    transaction,
+                    pool,
+                )
+                .await;
+            }
+            Err(_) => {
+                session.note("the open connection no longer answers; opening a new one");
+                session.quit().await;
+            }
+        }
+    }
     let stream = match connect(host, address, options.timeouts.connect, transcript).await {
         Ok(stream) => stream,
         Err(failure) => return Attempt::Next(failure),
@@ -276,6 +335,7 @@ async fn try_address(
         session.quit().await;
         return Attempt::Next(failure);
     }
+    let envelope = transaction.envelope;
     let mut capabilities = match session.hello(&options.helo_name).await {
         Ok(capabilities) => capabilities,
         Err(failure) => return give_up_or_next(session, failure, envelope).await,
@@ -309,14 +369,30 @@ async fn try_address(
             Err(failure) => return Attempt::Next(failure),
         }
     }
-    let result = session.send_mail(&capabilities, envelope, message).await;
+    transact(host, session, capabilities, 0, transaction, pool).await
+}
+
+/// The transaction on a ready session; afterwards the session goes back to `pool` (which ends
+/// it when it has carried enough), or ends after a failure.
+async fn transact(
+    host: &str,
+    mut session: Session<'_>,
+    capabilities: Capabilities,
+    transactions: u32,
+    transaction: Transaction<'_>,
+    pool: &SessionPool,
+) -> Attempt {
+    let result = session
+        .send_mail(&capabilities, transaction.envelope, transaction.message)
+        .await;
     let tls = session.tls().cloned();
     match result {
         Ok(outcomes) => {
-            session.quit().await;
+            pool.checkin(host, session, capabilities, transactions + 1)
+                .await;
             Attempt::Decided { outcomes, tls }
         }
-        Err(failure) => give_up_or_next(session, failure, envelope).await,
+        Err(failure) => give_up_or_next(session, failure, transaction.envelope).await,
     }
 }
 

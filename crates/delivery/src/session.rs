@@ -67,6 +67,16 @@ impl Stream {
     }
 }
 
+/// A session between transactions, kept open without a transcript so that a pool can hold it
+/// until the next message for the same server.
+pub(crate) struct Parked {
+    stream: Stream,
+    address: SocketAddr,
+    buffer: Vec<u8>,
+    tls: Option<TlsInfo>,
+    timeouts: Timeouts,
+}
+
 /// One SMTP connection and the transcript it writes to.
 pub(crate) struct Session<'t> {
     stream: Stream,
@@ -105,6 +115,44 @@ impl<'t> Session<'t> {
             timeouts,
             transcript,
         }
+    }
+
+    /// Takes a parked session up again, writing to `transcript` from now on.
+    pub(crate) fn resume(parked: Parked, transcript: &'t mut Transcript) -> Session<'t> {
+        Session {
+            stream: parked.stream,
+            address: parked.address,
+            buffer: parked.buffer,
+            unanswered: 0,
+            broken: false,
+            tls: parked.tls,
+            secrets: Vec::new(),
+            timeouts: parked.timeouts,
+            transcript,
+        }
+    }
+
+    /// Sets the session aside between transactions; `None` when it is out of step (a broken
+    /// conversation, or replies still owed), which only QUIT or closing can end. Credentials
+    /// are not kept: sessions that authenticated (relay) are not parked by their callers.
+    pub(crate) fn park(self) -> Option<Parked> {
+        if self.broken || self.unanswered > 0 || !self.secrets.is_empty() {
+            return None;
+        }
+        Some(Parked {
+            stream: self.stream,
+            address: self.address,
+            buffer: self.buffer,
+            tls: self.tls,
+            timeouts: self.timeouts,
+        })
+    }
+
+    /// RSET (RFC 5321 section 4.1.1.5) before the next transaction on a reused connection; it
+    /// also shows whether the server still listens.
+    pub(crate) async fn reset(&mut self) -> Result<(), Failure> {
+        let reply = self.command(Command::Rset, Stage::MailFrom).await?;
+        expect(reply, Stage::MailFrom, |code| code == 250).map(drop)
     }
 
     /// The address connected to.

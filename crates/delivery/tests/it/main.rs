@@ -3,6 +3,7 @@
 
 mod certs;
 mod native;
+mod pool;
 mod relay;
 mod server;
 

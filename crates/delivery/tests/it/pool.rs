@@ -1,0 +1,197 @@
+//! Connection reuse: a pool of open sessions per server, counted at the receiving server.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use sealpost_delivery::{
+    FailureKind, NativeOptions, PoolLimits, RecipientResult, SessionPool, Stage,
+    deliver_native_with_pool,
+};
+use sealpost_testdns::Zone;
+
+use crate::certs;
+use crate::server::{Received, Script, Server, reply};
+use crate::{SIMPLE, assert_delivered, dns, envelope, helo, timeouts};
+
+const ALL: &[&str] = &["PIPELINING", "SIZE 1000000", "8BITMIME", "STARTTLS"];
+/// The same without STARTTLS, for servers without a certificate.
+const PLAIN: &[&str] = &["PIPELINING", "SIZE 1000000", "8BITMIME"];
+
+fn options(port: u16) -> NativeOptions {
+    let mut options = NativeOptions::new(helo());
+    options.port = port;
+    options.timeouts = timeouts();
+    options
+}
+
+fn zone() -> Zone {
+    Zone::new()
+        .mx("example.test", 10, "mx.example.test")
+        .a("mx.example.test", Ipv4Addr::LOCALHOST)
+}
+
+/// How many times each connection received commands starting with `verb`.
+fn per_connection(received: &[Received], verb: &str) -> Vec<usize> {
+    received
+        .iter()
+        .map(|connection| {
+            connection
+                .commands
+                .iter()
+                .filter(|command| command.starts_with(verb))
+                .count()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn messages_share_connections_up_to_the_cap() {
+    let server =
+        Server::start(Script::new(ALL).tls(certs::self_signed(&["mx.example.test"]))).await;
+    let (_dns, resolver) = dns(zone()).await;
+    let pool = SessionPool::new(PoolLimits {
+        messages_per_connection: 4,
+        idle_timeout: Duration::from_secs(30),
+    });
+    for _ in 0..10 {
+        let report = deliver_native_with_pool(
+            &resolver,
+            "example.test",
+            &envelope(&["a@example.test"]),
+            SIMPLE,
+            &options(server.port()),
+            &pool,
+        )
+        .await;
+        assert_delivered(&report);
+        assert!(report.tls.is_some(), "reused sessions keep their TLS");
+    }
+    let received = server.received();
+    // 10 messages at 4 per connection: 3 connections, each message a transaction of its own.
+    assert_eq!(per_connection(&received, "MAIL"), [4, 4, 2]);
+    assert_eq!(per_connection(&received, "RSET"), [3, 3, 1]);
+    assert_eq!(per_connection(&received, "EHLO"), [2, 2, 2]);
+    assert_eq!(per_connection(&received, "QUIT"), [1, 1, 0]);
+    assert_eq!(pool.idle_count(), 1);
+
+    pool.close_all().await;
+    assert_eq!(pool.idle_count(), 0);
+    assert_eq!(per_connection(&server.received(), "QUIT"), [1, 1, 1]);
+}
+
+#[tokio::test]
+async fn a_refused_recipient_leaves_the_others_and_the_connection_alone() {
+    let script = Script::new(PLAIN).on("RCPT TO:<b@", reply("550 5.1.1 No such user"));
+    let server = Server::start(script).await;
+    let (_dns, resolver) = dns(zone()).await;
+    let pool = SessionPool::new(PoolLimits::default());
+    let send = |recipients: &'static [&'static str]| {
+        let resolver = &resolver;
+        let pool = &pool;
+        let port = server.port();
+        async move {
+            deliver_native_with_pool(
+                resolver,
+                "example.test",
+                &envelope(recipients),
+                SIMPLE,
+                &options(port),
+                pool,
+            )
+            .await
+        }
+    };
+    assert_delivered(&send(&["a@example.test"]).await);
+    let mixed = send(&["a@example.test", "b@example.test", "c@example.test"]).await;
+    let results: Vec<String> = mixed
+        .outcomes
+        .iter()
+        .map(|outcome| match &outcome.result {
+            RecipientResult::Delivered { reply } => {
+                format!("{} delivered {}", outcome.recipient, reply.code)
+            }
+            RecipientResult::Failed { failure } => format!(
+                "{} {:?} at {} ({})",
+                outcome.recipient,
+                failure.kind(),
+                failure.stage,
+                failure.reply().map_or(0, |reply| reply.code)
+            ),
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "a@example.test delivered 250".to_owned(),
+            format!(
+                "b@example.test {:?} at {} (550)",
+                FailureKind::Permanent,
+                Stage::RcptTo
+            ),
+            "c@example.test delivered 250".to_owned(),
+        ]
+    );
+    // Every recipient refused: no DATA, and the connection still serves the next message.
+    let refused = send(&["b@example.test"]).await;
+    assert_eq!(
+        refused.outcomes[0].failure().map(|failure| failure.kind()),
+        Some(FailureKind::Permanent)
+    );
+    assert_delivered(&send(&["c@example.test"]).await);
+    let received = server.received();
+    assert_eq!(per_connection(&received, "MAIL"), [4]);
+    assert_eq!(per_connection(&received, "DATA"), [3]);
+    assert_eq!(per_connection(&received, "RSET"), [3]);
+}
+
+#[tokio::test]
+async fn idle_sessions_past_their_time_are_ended_and_replaced() {
+    let server = Server::start(Script::new(PLAIN)).await;
+    let (_dns, resolver) = dns(zone()).await;
+    let pool = SessionPool::new(PoolLimits {
+        messages_per_connection: 100,
+        idle_timeout: Duration::from_millis(50),
+    });
+    for _ in 0..2 {
+        let report = deliver_native_with_pool(
+            &resolver,
+            "example.test",
+            &envelope(&["a@example.test"]),
+            SIMPLE,
+            &options(server.port()),
+            &pool,
+        )
+        .await;
+        assert_delivered(&report);
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+    let received = server.received();
+    assert_eq!(per_connection(&received, "MAIL"), [1, 1]);
+    // The first session was ended with QUIT when it was found stale, not left to time out.
+    assert_eq!(per_connection(&received, "QUIT"), [1, 0]);
+    pool.close_expired().await;
+    assert_eq!(pool.idle_count(), 0);
+    assert_eq!(per_connection(&server.received(), "QUIT"), [1, 1]);
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_is_replaced_without_failing_the_message() {
+    // The server hangs up on RSET, as one that timed the idle connection out would.
+    let script = Script::new(PLAIN).on("RSET", crate::server::Action::Close);
+    let server = Server::start(script).await;
+    let (_dns, resolver) = dns(zone()).await;
+    let pool = SessionPool::new(PoolLimits::default());
+    for _ in 0..2 {
+        let report = deliver_native_with_pool(
+            &resolver,
+            "example.test",
+            &envelope(&["a@example.test"]),
+            SIMPLE,
+            &options(server.port()),
+            &pool,
+        )
+        .await;
+        assert_delivered(&report);
+    }
+    assert_eq!(per_connection(&server.received(), "MAIL"), [1, 1]);
+}
