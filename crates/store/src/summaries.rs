@@ -1,5 +1,5 @@
-//! Messages as lists show them: a page in three queries (the messages without their bodies,
-//! their count, then all their recipients), so a list never reads message sources or asks once
+//! Messages as lists show them: a page in four queries (the ids from the page index, their
+//! count, the messages without their bodies, then all their recipients), so a list never reads message sources or asks once
 //! per message, and its filters and search run in the database over every message.
 
 use std::collections::HashMap;
@@ -109,10 +109,9 @@ impl Store {
         filter: &MessageFilter,
         request: &PageRequest,
     ) -> Result<Page<MessageSummary>, StoreError> {
+        // The ids first, from the page index alone; then the rows of just this page.
         let sql = concat!(
-            "SELECT ",
-            summary_columns!(),
-            " FROM messages m WHERE ",
+            "SELECT m.id FROM messages m WHERE ",
             message_filter!(),
             " AND ($5 IS NULL OR m.accepted_at < $5 OR (m.accepted_at = $5 AND m.id < $6)) \
              ORDER BY m.accepted_at DESC, m.id DESC LIMIT $7"
@@ -122,8 +121,8 @@ impl Store {
         let pattern = like_pattern(filter.search.as_deref());
         let since = filter.since.map(|since| since.0);
         let (after_at, after_id) = request.time_key();
-        let (rows, total): (Vec<SummaryRow>, i64) = with_pool!(self, pool => {
-            let rows = sqlx::query_as(sql)
+        let (ids, total): (Vec<(MessageId,)>, i64) = with_pool!(self, pool => {
+            let ids = sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(state)
                 .bind(pattern.as_deref())
@@ -140,9 +139,16 @@ impl Store {
                 .bind(since)
                 .fetch_one(pool)
                 .await?;
-            (rows, total)
+            (ids, total)
         });
-        let summaries = self.with_recipients(tenant, rows).await?;
+        let ids: Vec<MessageId> = ids.into_iter().map(|(id,)| id).collect();
+        let mut by_id: HashMap<MessageId, MessageSummary> = self
+            .message_summaries(tenant, &ids)
+            .await?
+            .into_iter()
+            .map(|summary| (summary.id, summary))
+            .collect();
+        let summaries = ids.iter().filter_map(|id| by_id.remove(id)).collect();
         Ok(Page::cut(summaries, request, total, |message| {
             Cursor::Time {
                 at: message.accepted_at.0,

@@ -9,7 +9,10 @@ ALTER TABLE messages ADD COLUMN subject TEXT;
 CREATE INDEX messages_subject_missing ON messages (id) WHERE subject IS NULL;
 
 DROP INDEX messages_tenant;
-CREATE INDEX messages_tenant_page ON messages (tenant_id, accepted_at, id);
+-- The page index also holds what a search reads of a message, so that searching reads the
+-- index and never a row (in SQLite a row's later columns sit behind its source, which can be
+-- megabytes long).
+CREATE INDEX messages_tenant_page ON messages (tenant_id, accepted_at, id, subject, mail_from);
 CREATE INDEX recipients_message_state ON recipients (message_id, state);
 
 DROP INDEX mailings_tenant;
