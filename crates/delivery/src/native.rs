@@ -299,31 +299,9 @@ async fn try_address(
     // Only the first, TLS-when-offered attempt reuses: a plaintext retry follows a TLS failure
     // on a connection of its own.
     if use_tls == UseTls::WhenOffered
-        && let Some(idle) = pool.checkout(host, address).await
+        && let Some(attempt) = try_idle(host, address, transaction, pool, transcript).await
     {
-        let transactions = idle.transactions;
-        let mut session = Session::resume(idle.parked, transcript);
-        session.note(format!(
-            "reusing the open connection to {host} [{address}] for message {}",
-            transactions + 1
-        ));
-        match session.reset().await {
-            Ok(()) => {
-                return transact(
-                    host,
-                    session,
-                    idle.capabilities,
-                    transactions,
-                    transaction,
-                    pool,
-                )
-                .await;
-            }
-            Err(_) => {
-                session.note("the open connection no longer answers; opening a new one");
-                session.quit().await;
-            }
-        }
+        return attempt;
     }
     let stream = match connect(host, address, options.timeouts.connect, transcript).await {
         Ok(stream) => stream,
@@ -370,6 +348,42 @@ async fn try_address(
         }
     }
     transact(host, session, capabilities, 0, transaction, pool).await
+}
+
+/// The transaction on an idle session of `pool` to this server, if there is one that still
+/// answers RSET; `None` sends the caller to open a new connection.
+async fn try_idle(
+    host: &str,
+    address: SocketAddr,
+    transaction: Transaction<'_>,
+    pool: &SessionPool,
+    transcript: &mut Transcript,
+) -> Option<Attempt> {
+    let idle = pool.checkout(host, address).await?;
+    let transactions = idle.transactions;
+    let mut session = Session::resume(idle.parked, transcript);
+    session.note(format!(
+        "reusing the open connection to {host} [{address}] for message {}",
+        transactions + 1
+    ));
+    match session.reset().await {
+        Ok(()) => Some(
+            transact(
+                host,
+                session,
+                idle.capabilities,
+                transactions,
+                transaction,
+                pool,
+            )
+            .await,
+        ),
+        Err(_) => {
+            session.note("the open connection no longer answers; opening a new one");
+            session.quit().await;
+            None
+        }
+    }
 }
 
 /// The transaction on a ready session; afterwards the session goes back to `pool` (which ends
