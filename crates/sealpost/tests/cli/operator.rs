@@ -321,8 +321,54 @@ fn operator_flow(directory: &Path, database_url: &str, nameserver: &str) {
     let mut generate = vec!["domain", "generate-key", "--json"];
     generate.extend(target);
     let generated = ok_json(sealpost(&generate));
-    assert_eq!(generated["key"]["origin"], "generated");
-    assert_eq!(generated["active"], false);
+    // The new key waits for its record under a selector of its own; the imported key signs on.
+    assert_eq!(generated["active"], true);
+    assert_eq!(generated["key"]["origin"], "imported");
+    assert_eq!(generated["keys"][1]["state"], "pending");
+    assert_eq!(generated["keys"][1]["selector"], "workplace2");
+    // Promotion waits for DNS, which does not carry the new key; forced, it is recorded.
+    let mut promote = vec!["domain", "promote-key", "--key", "workplace2"];
+    promote.extend(target);
+    fails_with(
+        sealpost(&promote),
+        "workplace2._domainkey.xn--bcher-kva.example",
+    );
+    promote.extend(["--force", "--json"]);
+    let promoted = ok_json(sealpost(&promote));
+    assert_eq!(promoted["keys"][0]["state"], "retiring");
+    assert_eq!(promoted["keys"][1]["state"], "active");
+    let mut history = vec!["domain", "history", "--json"];
+    history.extend(target);
+    let events = ok_json(sealpost(&history));
+    assert_eq!(events[0]["kind"], "key.active");
+    assert_eq!(events[0]["warning"], true);
+    // The re-check by hand: one tenant or all, with a summary; the missing record is named.
+    fails_with(sealpost(&["dns", "recheck"]), "--all");
+    fails_with(
+        sealpost(&["dns", "recheck", "--tenant", "nobody"]),
+        "tenant not found",
+    );
+    let summary = ok_json(sealpost(&["dns", "recheck", "--all", "--json"]));
+    assert_eq!(
+        (&summary["checked"], &summary["missing"]),
+        (&Value::from(1), &Value::from(1))
+    );
+    let shown = ok_json(sealpost(&{
+        let mut show = vec!["domain", "show", "--json"];
+        show.extend(target);
+        show
+    }));
+    assert!(
+        shown["dns"]["last_summary"]
+            .as_str()
+            .unwrap()
+            .contains("workplace2._domainkey.xn--bcher-kva.example"),
+        "{shown}"
+    );
+    assert_eq!(
+        ok_json(sealpost(&["dns", "recheck", "--tenant", "acme", "--json"]))["checked"],
+        1
+    );
     let mut deactivate = vec!["domain", "deactivate", "--json"];
     deactivate.extend(target);
     assert_eq!(ok_json(sealpost(&deactivate))["active"], false);
@@ -347,7 +393,7 @@ fn operator_flow(directory: &Path, database_url: &str, nameserver: &str) {
     );
     let mut show = vec!["domain", "show", "--json"];
     show.extend(target);
-    assert_eq!(ok_json(sealpost(&show))["key"], generated["key"]);
+    assert_eq!(ok_json(sealpost(&show))["key"]["id"], promoted["key"]["id"]);
 
     let mut delete = vec!["domain", "delete", "--json"];
     delete.extend(target);
