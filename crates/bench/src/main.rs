@@ -288,11 +288,26 @@ async fn main() {
         "--json",
     ]);
     let record = &added["verification_record"];
-    dns.replace(zone.txt(
-        record["name"].as_str().expect("record name"),
-        &[record["value"].as_str().expect("record value")],
-    ))
-    .expect("publish the verification record");
+    // And its DKIM record: activation waits until DNS carries the key.
+    let dkim = cli(&[
+        "domain",
+        "dns-record",
+        "--tenant",
+        "acme",
+        "client.test",
+        "--json",
+    ]);
+    dns.replace(
+        zone.txt(
+            record["name"].as_str().expect("record name"),
+            &[record["value"].as_str().expect("record value")],
+        )
+        .txt_split(
+            dkim["name"].as_str().expect("DKIM record name"),
+            dkim["value"].as_str().expect("DKIM record value"),
+        ),
+    )
+    .expect("publish the verification and DKIM records");
     cli(&[
         "domain",
         "activate",
