@@ -6,9 +6,9 @@ mod demo;
 mod generate;
 mod inbound;
 mod master_key;
-mod reload;
 mod output;
 mod recheck_loop;
+mod reload;
 mod serve;
 mod submission;
 

@@ -51,7 +51,8 @@ pub async fn run(
         shutdown.clone(),
     )?;
     let smtp = start_submission_listener(&config, submission, &service, &shutdown).await?;
-    let checker = start_mail_tester_listener(&config, inbound, prepared, &service, &shutdown).await?;
+    let checker =
+        start_mail_tester_listener(&config, inbound, prepared, &service, &shutdown).await?;
     serve_http(&config, app, seeded.as_ref(), &shutdown).await?;
     // The SMTP listener finishes the messages it is receiving before the process ends.
     shutdown.cancel();

@@ -112,9 +112,10 @@ impl Mailings {
             .update_contact(tenant, id, &name, &email)
             .await
             .map_err(|error| match error {
-                StoreError::Duplicate(_) => {
-                    invalid("email", format!("Another contact already has the address {email}"))
-                }
+                StoreError::Duplicate(_) => invalid(
+                    "email",
+                    format!("Another contact already has the address {email}"),
+                ),
                 other => not_found(other),
             })?;
         self.contact(tenant, id).await
@@ -122,7 +123,11 @@ impl Mailings {
 
     /// Deletes a contact that no mailing uses; one that a mailing uses is refused with the
     /// mailing named.
-    pub async fn delete_contact(&self, tenant: TenantId, id: ContactId) -> Result<(), ServiceError> {
+    pub async fn delete_contact(
+        &self,
+        tenant: TenantId,
+        id: ContactId,
+    ) -> Result<(), ServiceError> {
         match self
             .store
             .delete_contact(tenant, id)

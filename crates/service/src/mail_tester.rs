@@ -2,12 +2,12 @@
 //! analysis and storage of what arrives at them, and the closed-loop test mailing (S7.3) that
 //! goes out through the normal path (signing, queue, native delivery or the tenant's relay).
 
-use sealpost_mail_tester::Received;
-use sealpost_mail_tester::document::ReportDocument;
 use sealpost_domain::{
     CheckerAddress, CheckerReportId, CheckerReportRecord, DomainName, MessageId, TenantId,
     Timestamp,
 };
+use sealpost_mail_tester::Received;
+use sealpost_mail_tester::document::ReportDocument;
 use sealpost_store::{Page, PageRequest, StoreError};
 
 use crate::compose::{Composition, compose};

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use sealpost_mail_tester::Received;
 use sealpost_domain::{ContactId, Timestamp};
+use sealpost_mail_tester::Received;
 use sealpost_service::{
     Arrival, CheckerSettings, Clock, ContactForm, MailingForm, Service, ServiceError,
 };

@@ -35,8 +35,8 @@ mod users;
 
 pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
-pub use feedback::FeedbackChange;
 pub use contacts::{ContactDeletion, ContactMailing};
+pub use feedback::FeedbackChange;
 pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
 pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
@@ -168,9 +168,9 @@ mod mailing_tests;
 #[cfg(test)]
 mod queue_tests;
 #[cfg(test)]
-mod signing_domain_tests;
-#[cfg(test)]
 mod return_path_tests;
+#[cfg(test)]
+mod signing_domain_tests;
 #[cfg(test)]
 mod suppression_tests;
 #[cfg(test)]

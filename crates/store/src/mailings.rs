@@ -143,7 +143,11 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Mailing>, StoreError> {
         let page = self
-            .mailing_page(tenant, &MailingFilter::default(), &PageRequest::first(limit))
+            .mailing_page(
+                tenant,
+                &MailingFilter::default(),
+                &PageRequest::first(limit),
+            )
             .await?;
         Ok(page.items)
     }

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
 use crate::{
-    checker, contacts, dkim, mailings, messages, platform, sending_domains, settings, signing_domains, signing_keys, suppressions, tenants,
-    troubleshoot,
+    checker, contacts, dkim, mailings, messages, platform, sending_domains, settings,
+    signing_domains, signing_keys, suppressions, tenants, troubleshoot,
 };
 
 #[derive(OpenApi)]

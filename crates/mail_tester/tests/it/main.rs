@@ -5,10 +5,10 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use sealpost_mail_tester::{Audience, Received, Report, Severity, analyse};
 use sealpost_dkim::Signer;
 use sealpost_dns::{Resolver, ResolverConfig};
 use sealpost_domain::{DomainName, Selector, Timestamp};
+use sealpost_mail_tester::{Audience, Received, Report, Severity, analyse};
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, PrivateKey, Vault};
 
@@ -154,7 +154,11 @@ async fn good_message_scores_full() {
             .iter()
             .find(|check| check.name == name)
             .unwrap_or_else(|| panic!("no {name} check in {report:#?}"));
-        assert_eq!(check.status, sealpost_mail_tester::Status::Pass, "{check:?}");
+        assert_eq!(
+            check.status,
+            sealpost_mail_tester::Status::Pass,
+            "{check:?}"
+        );
     }
     let links = report.checks.iter().find(|check| check.name == "links");
     assert_eq!(
