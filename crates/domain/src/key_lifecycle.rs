@@ -340,7 +340,14 @@ mod tests {
             ]
         );
         let forced = promote(&keys[2..], keys[3].id, Promotion::Forced, now, &policy).unwrap();
-        assert_eq!(moves(&forced), [("s3".into(), Pending, Active, true)]);
+        // A pending key older than the one promoted is superseded: it can never sign.
+        assert_eq!(
+            moves(&forced),
+            [
+                ("s2".into(), Pending, Retired, false),
+                ("s3".into(), Pending, Active, true),
+            ]
+        );
         assert_eq!(
             promote(&keys, keys[1].id, Promotion::Forced, now, &policy),
             Err(KeyRefusal::NotPending {
