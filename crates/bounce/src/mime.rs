@@ -100,9 +100,14 @@ fn body_text(body: &PartType<'_>) -> String {
 
 /// The identifiers and header fields of an attached message.
 fn original_of(message: &Message<'_>) -> OriginalMessage {
+    // A nested message's raw bytes may be those of the whole report, with the offsets of its
+    // root part counted from there: its header runs from its own offset, not from byte 0.
     let raw = &message.raw_message;
-    let header_end = (message.root_part().offset_body as usize).min(raw.len());
-    let mut original = original_from_headers(&String::from_utf8_lossy(&raw[..header_end]));
+    let root = message.root_part();
+    let header_end = (root.offset_body as usize).min(raw.len());
+    let header_start = (root.offset_header as usize).min(header_end);
+    let mut original =
+        original_from_headers(&String::from_utf8_lossy(&raw[header_start..header_end]));
     if let Some(subject) = message.subject() {
         original.subject = Some(subject.to_owned());
     }

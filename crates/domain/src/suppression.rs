@@ -127,6 +127,16 @@ pub enum Feedback {
 }
 
 impl Feedback {
+    /// The words for it in replies and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::HardBounce => "hard bounce",
+            Self::SoftBounce => "soft bounce",
+            Self::Complaint => "complaint",
+            Self::Unsubscribe => "unsubscribe",
+        }
+    }
+
     /// Whether this feedback puts the address on the tenant's list, and with which reason. A
     /// temporary failure never does: the address may well work tomorrow.
     pub fn suppression_reason(&self) -> Option<SuppressionReason> {

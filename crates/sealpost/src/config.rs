@@ -47,6 +47,20 @@ pub struct Config {
     pub smtp: Smtp,
     pub delivery: Delivery,
     pub checker: Checker,
+    pub feedback: Feedback,
+}
+
+/// What comes back after delivery (SPEC S10): bounces to return-path domains and feedback-loop
+/// complaints, both taken by the inbound listener (`checker.listen`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feedback {
+    /// The host name of the inbound listener, where tenants point the MX of their return-path
+    /// domains; unset: no return-path domain can be set up.
+    pub inbound_host: Option<String>,
+    /// The address feedback loops send complaints to (its domain's MX pointing at the inbound
+    /// listener); unset: complaints are matched only when sent to a return address.
+    pub complaints_address: Option<String>,
 }
 
 /// The built-in mail tester (SPEC S7): its inbound SMTP listener and the domain of its test
@@ -153,6 +167,7 @@ impl Default for Config {
             smtp: Smtp::default(),
             delivery: Delivery::default(),
             checker: Checker::default(),
+            feedback: Feedback::default(),
         }
     }
 }
@@ -188,6 +203,8 @@ const ENV_KEYS: &[&str] = &[
     "checker__domain",
     "checker__listen",
     "checker__spamd",
+    "feedback__inbound_host",
+    "feedback__complaints_address",
 ];
 
 impl Config {
@@ -289,7 +306,32 @@ impl Config {
             "smtp": self.smtp,
             "delivery": self.delivery,
             "checker": self.checker,
+            "feedback": self.feedback,
         })
+    }
+
+    /// The inbound host and the complaints address, parsed (validation has checked them).
+    pub fn feedback_settings(
+        &self,
+    ) -> anyhow::Result<(
+        Option<sealpost_domain::DomainName>,
+        Option<sealpost_domain::EmailAddress>,
+    )> {
+        let host = self
+            .feedback
+            .inbound_host
+            .as_deref()
+            .map(sealpost_domain::DomainName::parse)
+            .transpose()
+            .context("feedback.inbound_host")?;
+        let complaints = self
+            .feedback
+            .complaints_address
+            .as_deref()
+            .map(sealpost_domain::EmailAddress::parse)
+            .transpose()
+            .context("feedback.complaints_address")?;
+        Ok((host, complaints))
     }
 
     /// The mail tester's settings for the service, when a checker domain is configured.

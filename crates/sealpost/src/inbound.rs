@@ -1,11 +1,13 @@
-//! The mail tester's inbound SMTP listener wired to the service (SPEC S7.1): anyone may connect,
-//! only live test addresses are accepted, and each message is analysed and its report stored
-//! before the 250, so an acknowledged test message always has its report.
+//! The platform's inbound SMTP listener wired to the service: anyone may connect, and only two
+//! kinds of recipient are accepted. A live mail-tester address (SPEC S7.1): the message is
+//! analysed and its report stored before the 250. A return address of a tenant's return-path
+//! domain, or the complaints address (SPEC S10.2, S10.3): the bounce or complaint is read and
+//! recorded before the 250. Either way an acknowledged message always has its outcome.
 
 use std::sync::Arc;
 
 use sealpost_mail_tester::Received;
-use sealpost_service::{Arrival, Service, ServiceError};
+use sealpost_service::{Arrival, Intake, Service, ServiceError};
 use sealpost_smtpd::{
     BackendError, Identity, Mode, ReceivedEnvelope, Rejection, SmtpdConfig, SubmissionBackend,
     SubmitError,
@@ -29,9 +31,17 @@ impl SubmissionBackend for CheckerBackend {
     }
 
     async fn accept_recipient(&self, address: &str) -> Result<bool, BackendError> {
-        self.service
-            .mail_tester()
+        let tester = self.service.mail_tester();
+        if tester
             .accepts_test_recipient(address)
+            .await
+            .map_err(BackendError::new)?
+        {
+            return Ok(true);
+        }
+        self.service
+            .feedback()
+            .accepts_report_recipient(address)
             .await
             .map_err(BackendError::new)
     }
@@ -42,8 +52,38 @@ impl SubmissionBackend for CheckerBackend {
         envelope: ReceivedEnvelope,
         message: Vec<u8>,
     ) -> Result<String, SubmitError> {
+        let mut tests = Vec::new();
+        let mut reports = Vec::new();
+        for recipient in &envelope.rcpt_to {
+            match self
+                .service
+                .mail_tester()
+                .accepts_test_recipient(recipient)
+                .await
+            {
+                Ok(true) => tests.push(recipient.clone()),
+                Ok(false) => reports.push(recipient.clone()),
+                Err(error) => return Err(SubmitError::Temporary(BackendError::new(error))),
+            }
+        }
+        let mut answer = None;
+        if !reports.is_empty() {
+            let intake = self
+                .service
+                .feedback()
+                .receive_report(&reports, &message)
+                .await
+                .map_err(|error| SubmitError::Temporary(BackendError::new(error)))?;
+            answer = Some(match intake {
+                Intake::Recorded { feedback, .. } => format!("{} recorded", feedback.name()),
+                Intake::Ignored(why) => format!("nothing recorded: {why}"),
+            });
+        }
+        if tests.is_empty() {
+            return Ok(answer.unwrap_or_default());
+        }
         let arrival = Arrival {
-            recipients: &envelope.rcpt_to,
+            recipients: &tests,
             received: Received {
                 message: &message,
                 client_ip: envelope.peer.ip(),

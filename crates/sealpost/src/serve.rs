@@ -264,6 +264,7 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
     let service = Service::open(store, vault, Arc::new(SystemClock), config.resolver()?).await?;
+    let (inbound_host, complaints_address) = config.feedback_settings()?;
     Ok(service
         .with_platform(config.platform_spf()?)
         .with_platform_settings(crate::commands::platform_settings(config)?)
@@ -273,6 +274,8 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         })
         .with_relay_test(delivery_node(config)?.relay)
         .with_checker(config.checker_settings()?)
+        .with_inbound_host(inbound_host)
+        .with_complaints_address(complaints_address)
         .with_unsigned_policy(match config.unsigned_mail {
             UnsignedMail::Send => UnsignedPolicy::Send,
             UnsignedMail::Refuse => UnsignedPolicy::Refuse,

@@ -4,6 +4,10 @@
 //! where a recipient changes after its attempts. The inbound listener calls it once it has
 //! matched a report to its recipient, before it answers.
 
+mod intake;
+
+pub use intake::Intake;
+
 use sealpost_domain::{Feedback, RecipientId, RecipientState, SuppressedAddress, Suppression};
 use sealpost_domain::{TenantId, limits::suppression_import::MAX_DETAIL_CHARS};
 use sealpost_store::{FeedbackChange, StoreError};

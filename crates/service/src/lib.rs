@@ -40,6 +40,7 @@ pub use dns_handoff::{DnsHandoff, HandoffPurpose, HandoffRecord};
 pub use dns_recheck::{RECHECK_LEASE, RecheckSettings, RecheckSummary};
 pub use domain_changes::Recheck;
 pub use error::{ErrorKind, ServiceError};
+pub use feedback::Intake;
 pub use mail_tester::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
 pub use messages::DeliveryFigures;
@@ -101,6 +102,8 @@ pub struct Context {
     /// The host name of the platform's inbound listener, where return-path domains point their
     /// MX; without it no return-path domain can be set up.
     inbound_host: Option<sealpost_domain::DomainName>,
+    /// Where feedback loops send complaints; the inbound listener takes mail for it.
+    complaints_address: Option<sealpost_domain::EmailAddress>,
     /// How long a retiring key's record stays published after its last message.
     key_policy: sealpost_domain::KeyPolicy,
     /// The grace period of a failing domain and how often domains are re-checked.
@@ -216,6 +219,7 @@ impl Service {
             sign_in_limit: SignInLimit::default(),
             checker: None,
             inbound_host: None,
+            complaints_address: None,
             key_policy: sealpost_domain::KeyPolicy::default(),
             dns_policy: sealpost_domain::DnsPolicy::default(),
             platform_settings: platform::PlatformSettings::default(),
@@ -283,6 +287,15 @@ impl Service {
     /// The host name of the inbound listener, the MX target of return-path domains.
     pub fn with_inbound_host(mut self, host: Option<sealpost_domain::DomainName>) -> Self {
         self.configure().inbound_host = host;
+        self
+    }
+
+    /// The address feedback loops send complaints to, taken by the inbound listener.
+    pub fn with_complaints_address(
+        mut self,
+        address: Option<sealpost_domain::EmailAddress>,
+    ) -> Self {
+        self.configure().complaints_address = address;
         self
     }
 

@@ -27,6 +27,7 @@ fn names(config: &Config) -> anyhow::Result<()> {
         ),
         ("checker.domain", &config.checker.domain),
         ("delivery.helo_name", &config.delivery.helo_name),
+        ("feedback.inbound_host", &config.feedback.inbound_host),
     ];
     for (key, value) in domains {
         if let Some(value) = value {
@@ -37,6 +38,7 @@ fn names(config: &Config) -> anyhow::Result<()> {
         TenantName::parse(tenant).context("platform.dkim_tenant")?;
     }
     config.sending_networks()?;
+    config.feedback_settings()?;
     Ok(())
 }
 
@@ -112,8 +114,16 @@ fn listeners(config: &Config) -> anyhow::Result<()> {
 
 /// Settings that only make sense together.
 fn pairs(config: &Config) -> anyhow::Result<()> {
-    if config.checker.listen.is_some() && config.checker.domain.is_none() {
-        bail!("checker.listen needs checker.domain: the listener accepts only test addresses");
+    if config.checker.listen.is_some()
+        && config.checker.domain.is_none()
+        && config.feedback.inbound_host.is_none()
+        && config.feedback.complaints_address.is_none()
+    {
+        bail!(
+            "checker.listen needs checker.domain, feedback.inbound_host or \
+             feedback.complaints_address: the listener accepts only test addresses, return \
+             addresses and the complaints address"
+        );
     }
     if config.smtp.tls_cert.is_some() != config.smtp.tls_key.is_some() {
         bail!("smtp.tls_cert and smtp.tls_key must be set together");

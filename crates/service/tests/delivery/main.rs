@@ -3,6 +3,7 @@
 //! on loopback (aiosmtpd from PyPI, Postfix from Debian); what arrives passes dkimpy.
 
 mod aiosmtpd;
+mod bounces;
 mod postfix;
 mod return_path;
 mod support;

@@ -22,13 +22,19 @@ fn script() -> PathBuf {
 
 /// A private Postfix instance on a free loopback port, everything under its own temporary
 /// directory; stopped (and waited for) when dropped, also when the test panics.
-struct Postfix {
+pub(crate) struct Postfix {
     directory: tempfile::TempDir,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Postfix {
     fn start() -> Self {
+        Self::start_with_bounces(None)
+    }
+
+    /// Started with `bounce_port`, the instance also fails mail to gone@receiver.test after
+    /// accepting it and sends the DSN to that port (`tests/interop/postfix.sh`).
+    pub(crate) fn start_with_bounces(bounce_port: Option<u16>) -> Self {
         // In /tmp, whatever TMPDIR says: Postfix's unprivileged processes must be able to reach
         // the queue, so every directory above it has to be searchable by the postfix user.
         let directory = tempfile::Builder::new()
@@ -46,6 +52,7 @@ impl Postfix {
             .arg("start")
             .arg(directory.path())
             .arg(port.to_string())
+            .args(bounce_port.map(|port| port.to_string()))
             .stdin(Stdio::null())
             .output()
             .unwrap();
@@ -60,14 +67,14 @@ impl Postfix {
     }
 
     /// Postfix's own log, for failure messages.
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         let log = std::fs::read_to_string(self.directory.path().join("maillog"))
             .unwrap_or_else(|error| format!("(no maillog: {error})"));
         format!("--- Postfix maillog ---\n{log}")
     }
 
     /// The one message in `mailbox`'s Maildir, waiting for the asynchronous local delivery.
-    async fn wait_for_message(&self, mailbox: &str) -> Vec<u8> {
+    pub(crate) async fn wait_for_message(&self, mailbox: &str) -> Vec<u8> {
         let new = self.directory.path().join("mail").join(mailbox).join("new");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

@@ -15,7 +15,7 @@ use crate::support;
 
 /// The delivery tests' zone plus the platform's SPF include, and the return path's MX and SPF
 /// records when `published`.
-async fn dns(published: bool) -> TestDns {
+pub(crate) async fn dns(published: bool) -> TestDns {
     let key = Vault::new(MasterKey::generate())
         .import(
             &std::fs::read_to_string(
