@@ -144,3 +144,7 @@ id_type!(
     /// One mail-tester report of a message that arrived at a test address.
     CheckerReportId
 );
+id_type!(
+    /// One webhook endpoint of a tenant.
+    WebhookEndpointId
+);

@@ -23,6 +23,7 @@ mod signing_domain;
 mod suppression;
 mod tenant;
 mod user;
+mod webhook;
 
 pub use address::{AddressError, EmailAddress, split_name_addr};
 pub use checker::{CheckerAddress, CheckerReportRecord};
@@ -38,7 +39,7 @@ pub use dns_state::{
 pub use domain_event::{Activation, DomainChanges, DomainEvent};
 pub use ids::{
     ApiKeyId, AttemptId, CheckerReportId, ContactId, KeyId, MailingId, MessageId, RecipientId,
-    SigningDomainId, TenantId, UserId,
+    SigningDomainId, TenantId, UserId, WebhookEndpointId,
 };
 pub use key_lifecycle::{
     KeyChange, KeyEvent, KeyPolicy, KeyRefusal, KeyState, Promotion, next_selector,
@@ -65,6 +66,10 @@ pub use tenant::{Tenant, TenantName};
 pub use user::{Email, User, UserRole};
 /// The id type [`Clock::new_uuid`] returns, for clocks written elsewhere.
 pub use uuid::Uuid;
+pub use webhook::{
+    EventType, EventTypes, WebhookEndpoint, WebhookUrlError, check_webhook_url,
+    is_public as is_public_address,
+};
 
 /// A point in time as whole seconds since the Unix epoch (UTC). Callers pass it in; nothing in
 /// Sealpost's libraries reads the clock by itself, so tests control time.
@@ -87,6 +92,15 @@ pub struct CivilTime {
 }
 
 impl Timestamp {
+    /// The time as RFC 3339 in UTC, such as `2026-12-03T13:25:00Z`.
+    pub fn rfc3339(self) -> String {
+        let civil = self.civil();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second
+        )
+    }
+
     /// The UTC date and time, in the proleptic Gregorian calendar (Howard Hinnant's
     /// days-to-civil algorithm), so no date library is needed for the few formats Sealpost
     /// prints.

@@ -48,6 +48,16 @@ pub struct Config {
     pub delivery: Delivery,
     pub checker: Checker,
     pub feedback: Feedback,
+    pub webhooks: Webhooks,
+}
+
+/// Tenants' webhook endpoints (SPEC S10.6).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhooks {
+    /// Let endpoints be on private, loopback or link-local addresses. Off on the internet: it
+    /// would let tenants make the platform send requests into its own network.
+    pub allow_private_addresses: bool,
 }
 
 /// What comes back after delivery (SPEC S10): bounces to return-path domains and feedback-loop
@@ -168,6 +178,7 @@ impl Default for Config {
             delivery: Delivery::default(),
             checker: Checker::default(),
             feedback: Feedback::default(),
+            webhooks: Webhooks::default(),
         }
     }
 }
@@ -205,6 +216,7 @@ const ENV_KEYS: &[&str] = &[
     "checker__spamd",
     "feedback__inbound_host",
     "feedback__complaints_address",
+    "webhooks__allow_private_addresses",
 ];
 
 impl Config {
@@ -307,6 +319,7 @@ impl Config {
             "delivery": self.delivery,
             "checker": self.checker,
             "feedback": self.feedback,
+            "webhooks": self.webhooks,
         })
     }
 

@@ -11,6 +11,7 @@ mod recheck_loop;
 mod reload;
 mod serve;
 mod submission;
+mod webhook_loop;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

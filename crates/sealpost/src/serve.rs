@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use sealpost_retry_policy::RetryPolicy;
-use sealpost_service::{Delivery, DeliveryNode, Service, SystemClock, UnsignedPolicy};
+use sealpost_service::{
+    Delivery, DeliveryNode, Service, SystemClock, UnsignedPolicy, WebhookPolicy,
+};
 use sealpost_smtpd::CancellationToken;
 use sealpost_store::{Store, StoreOptions};
 use sealpost_vault::{MasterKey, Vault};
@@ -29,12 +31,18 @@ pub async fn run(
     let (service, seeded) = open_and_seed(&config, master, demo).await?;
     let app = http_app(&service, operator_token(&config, seeded.as_ref()));
     let shutdown = CancellationToken::new();
-    let worker = match config.delivery.enabled {
+    let (worker, webhooks) = match config.delivery.enabled {
         true => {
             let delivery = Delivery::new(service.clone(), delivery_node(&config)?);
-            Some(tokio::spawn(deliver(delivery, shutdown.clone())))
+            (
+                Some(tokio::spawn(deliver(delivery, shutdown.clone()))),
+                Some(tokio::spawn(crate::webhook_loop::run(
+                    service.clone(),
+                    shutdown.clone(),
+                ))),
+            )
         }
-        false => None,
+        false => (None, None),
     };
     let recheck = tokio::spawn(crate::recheck_loop::run(
         service.clone(),
@@ -64,6 +72,9 @@ pub async fn run(
     }
     if let Some(worker) = worker {
         worker.await.context("the delivery worker failed")?;
+    }
+    if let Some(webhooks) = webhooks {
+        webhooks.await.context("the webhook sender failed")?;
     }
     reload.await.context("the SIGHUP handler failed")?;
     recheck.await.context("the DNS re-check loop failed")?;
@@ -276,6 +287,10 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         .with_checker(config.checker_settings()?)
         .with_inbound_host(inbound_host)
         .with_complaints_address(complaints_address)
+        .with_webhook_policy(WebhookPolicy {
+            allow_private: config.webhooks.allow_private_addresses,
+            ..WebhookPolicy::default()
+        })
         .with_unsigned_policy(match config.unsigned_mail {
             UnsignedMail::Send => UnsignedPolicy::Send,
             UnsignedMail::Refuse => UnsignedPolicy::Refuse,

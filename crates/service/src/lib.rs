@@ -32,6 +32,7 @@ mod text;
 mod troubleshoot;
 mod user_admin;
 mod users;
+mod webhooks;
 mod worker;
 
 pub use compose::{Attachment, ComposeError, Composition, compose};
@@ -55,6 +56,7 @@ pub use suppression::ImportSummary;
 pub use tenants::NewApiKey;
 pub use troubleshoot::{DomainStanding, Troubleshooting};
 pub use users::{SessionUser, SignedIn};
+pub use webhooks::{NewWebhook, WebhookPolicy};
 pub use worker::{Delivery, DeliveryNode};
 
 use std::ops::Deref;
@@ -110,6 +112,12 @@ pub struct Context {
     dns_policy: sealpost_domain::DnsPolicy,
     /// What the platform's own checks compare with (`sealpost doctor`).
     platform_settings: platform::PlatformSettings,
+    /// What webhooks may reach and how hard they are tried.
+    webhook_policy: webhooks::WebhookPolicy,
+    webhook_client: sealpost_webhooks::Client,
+    /// Signalled when a webhook event is queued by hand, so the sender need not wait for its
+    /// next poll.
+    webhook_work: Arc<tokio::sync::Notify>,
     /// Signalled when this node commits a message, so its delivery loop need not wait for its
     /// next poll; other nodes find the work when they poll.
     new_work: Arc<tokio::sync::Notify>,
@@ -185,6 +193,8 @@ capabilities! {
     FeedbackLoop => feedback;
     /// The platform's own health: its DNS, certificate, database and master key.
     Platform => platform;
+    /// Webhook endpoints and the delivery of their events.
+    Webhooks => webhooks;
 }
 
 impl Service {
@@ -224,6 +234,9 @@ impl Service {
             dns_policy: sealpost_domain::DnsPolicy::default(),
             platform_settings: platform::PlatformSettings::default(),
             new_work: Arc::new(tokio::sync::Notify::new()),
+            webhook_policy: webhooks::WebhookPolicy::default(),
+            webhook_client: sealpost_webhooks::Client::new(),
+            webhook_work: Arc::new(tokio::sync::Notify::new()),
         };
         Ok(Self {
             context: Arc::new(context),
@@ -296,6 +309,12 @@ impl Service {
         address: Option<sealpost_domain::EmailAddress>,
     ) -> Self {
         self.configure().complaints_address = address;
+        self
+    }
+
+    /// What webhooks may reach and how hard they are tried.
+    pub fn with_webhook_policy(mut self, policy: webhooks::WebhookPolicy) -> Self {
+        self.configure().webhook_policy = policy;
         self
     }
 

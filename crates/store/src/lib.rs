@@ -32,6 +32,8 @@ mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod users;
+mod webhook_outbox;
+mod webhooks;
 
 pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
@@ -44,6 +46,10 @@ pub use schema::SchemaState;
 pub use signing_keys::DomainEventRecord;
 pub use summaries::MessageFilter;
 pub use tenants::ApiKeyInfo;
+pub use webhook_outbox::WebhookAttemptRecord;
+pub use webhooks::{
+    OutboxDelivery, OutboxNext, SealedWebhookSecrets, WebhookAttempt, WebhookDeliveryRecord,
+};
 
 use sqlx::{PgPool, SqlitePool};
 

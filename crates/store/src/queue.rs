@@ -17,23 +17,42 @@ use crate::{Store, StoreError, with_pool};
 /// transaction. A macro rather than a function, because each backend's transaction is its own
 /// type and the statement is the same for both.
 macro_rules! insert_event {
-    ($transaction:expr, $tenant:expr, $message:expr, $recipient:expr, $kind:expr, $detail:expr, $at:expr) => {
-        sqlx::query(
+    ($transaction:expr, $tenant:expr, $message:expr, $recipient:expr, $kind:expr, $detail:expr, $at:expr) => {{
+        let recipient: Option<sealpost_domain::RecipientId> = $recipient;
+        let message: sealpost_domain::MessageId = $message;
+        let kind: &str = $kind;
+        let detail: &str = $detail;
+        let at: sealpost_domain::Timestamp = $at;
+        let inserted = sqlx::query(
             "INSERT INTO events (tenant_id, message_id, recipient_id, kind, detail, at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind($tenant)
-        .bind($message)
-        .bind({
-            let recipient: Option<sealpost_domain::RecipientId> = $recipient;
-            recipient
-        })
-        .bind($kind)
-        .bind($detail)
-        .bind($at.0)
+        .bind(message)
+        .bind(recipient)
+        .bind(kind)
+        .bind(detail)
+        .bind(at.0)
         .execute(&mut *$transaction)
-        .await
-    };
+        .await;
+        match (inserted, sealpost_domain::EventType::of_message_event(kind)) {
+            (Err(error), _) => Err(error),
+            (Ok(_), None) => Ok(()),
+            (Ok(_), Some(webhook)) => {
+                crate::webhooks::insert_outbox!(
+                    $transaction,
+                    $tenant,
+                    webhook.name(),
+                    message.to_string(),
+                    Some(message),
+                    recipient,
+                    None,
+                    detail,
+                    at
+                )
+            }
+        }
+    }};
 }
 pub(crate) use insert_event;
 

@@ -23,23 +23,39 @@ pub struct DomainEventRecord {
 /// Inserts one event in the transaction at hand. A macro, because each backend's transaction is
 /// its own type.
 macro_rules! insert_domain_event {
-    ($transaction:expr, $id:expr, $tenant:expr, $domain:expr, $event:expr, $at:expr) => {
-        sqlx::query(
+    ($transaction:expr, $id:expr, $tenant:expr, $domain:expr, $event:expr, $at:expr) => {{
+        let domain: SigningDomainId = $domain;
+        let at: Timestamp = $at;
+        let inserted = sqlx::query(
             "INSERT INTO signing_domain_events \
              (id, tenant_id, signing_domain_id, key_id, kind, warning, detail, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind($id.hyphenated().to_string())
         .bind($tenant)
-        .bind($domain)
+        .bind(domain)
         .bind($event.key())
         .bind($event.kind())
         .bind($event.is_warning())
         .bind($event.describe())
-        .bind($at.0)
+        .bind(at.0)
         .execute(&mut *$transaction)
-        .await
-    };
+        .await;
+        match inserted {
+            Err(error) => Err(error),
+            Ok(_) => crate::webhooks::insert_outbox!(
+                $transaction,
+                $tenant,
+                $event.kind(),
+                domain.to_string(),
+                None,
+                None,
+                Some(domain),
+                $event.describe(),
+                at
+            ),
+        }
+    }};
 }
 
 impl Store {

@@ -16,3 +16,4 @@ pub mod signing_domains;
 pub mod suppressions;
 pub mod tenants;
 pub mod troubleshoot;
+pub mod webhooks;

@@ -24,6 +24,7 @@ mod signing_keys;
 mod suppressions;
 mod tenants;
 mod troubleshoot;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(checker::routes())
         .merge(troubleshoot::routes())
         .merge(platform::routes())
+        .merge(webhooks::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(from_fn_with_state(
             BODY_LIMIT_BYTES,

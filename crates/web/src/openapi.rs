@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 use crate::error::ErrorBody;
 use crate::{
     checker, contacts, dkim, mailings, messages, platform, sending_domains, settings,
-    signing_domains, signing_keys, suppressions, tenants, troubleshoot,
+    signing_domains, signing_keys, suppressions, tenants, troubleshoot, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -38,6 +38,9 @@ use crate::{
         checker::show_report, checker::raw_report, troubleshoot::troubleshoot,
         suppressions::list, suppressions::create, suppressions::show, suppressions::remove,
         suppressions::import, suppressions::export,
+        webhooks::list, webhooks::create, webhooks::show, webhooks::update, webhooks::remove,
+        webhooks::rotate_secret, webhooks::send_test, webhooks::deliveries, webhooks::attempts,
+        webhooks::replay,
         platform::health,
     ),
     components(schemas(ErrorBody)),

@@ -201,11 +201,7 @@ pub(crate) fn render(entries: &[Suppression]) -> String {
     let mut text = String::from(HEADER);
     text.push_str("\r\n");
     for entry in entries {
-        let civil = entry.created_at.civil();
-        let created = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second
-        );
+        let created = entry.created_at.rfc3339();
         let message = entry
             .message_id
             .map(|id| id.to_string())

@@ -8,3 +8,4 @@ mod postfix;
 mod return_path;
 mod support;
 mod suppression;
+mod webhooks;

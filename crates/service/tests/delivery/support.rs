@@ -13,12 +13,27 @@ use sealpost_store::Store;
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
 
-#[derive(Debug)]
-struct SystemTime;
+/// The real clock, moved on by hand: tests that wait for a retry advance it instead of
+/// sleeping.
+#[derive(Debug, Default)]
+pub struct TestClock(std::sync::atomic::AtomicI64);
 
-impl Clock for SystemTime {
+impl TestClock {
+    pub fn advance(&self, seconds: i64) {
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How far it is ahead of the real clock.
+    pub fn offset(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Clock for TestClock {
     fn now(&self) -> Timestamp {
-        sealpost_service::SystemClock.now()
+        let offset = self.0.load(std::sync::atomic::Ordering::SeqCst);
+        Timestamp(sealpost_service::SystemClock.now().0 + offset)
     }
 
     fn new_uuid(&self) -> sealpost_domain::Uuid {
@@ -71,6 +86,16 @@ pub async fn signing_service(
     dns: &TestDns,
     port: u16,
 ) -> (Service, Delivery, TenantId) {
+    signing_service_with_clock(store, dns, port, Arc::new(TestClock::default())).await
+}
+
+/// [`signing_service`] on `clock`.
+pub async fn signing_service_with_clock(
+    store: Store,
+    dns: &TestDns,
+    port: u16,
+    clock: Arc<TestClock>,
+) -> (Service, Delivery, TenantId) {
     let resolver = Resolver::new(&ResolverConfig {
         nameserver: Some(dns.addr()),
         cache: false,
@@ -79,14 +104,9 @@ pub async fn signing_service(
     .unwrap();
     let mut node = DeliveryNode::new("mta.platform.test").unwrap();
     node.native.port = port;
-    let service = Service::open(
-        store,
-        Vault::new(MasterKey::generate()),
-        Arc::new(SystemTime),
-        resolver,
-    )
-    .await
-    .unwrap();
+    let service = Service::open(store, Vault::new(MasterKey::generate()), clock, resolver)
+        .await
+        .unwrap();
     let tenant = service.accounts().create_tenant("acme", "").await.unwrap();
     let domain = service
         .signing_domains()

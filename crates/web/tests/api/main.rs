@@ -13,3 +13,4 @@ mod serving;
 mod settings;
 mod support;
 mod suppressions;
+mod webhooks;
