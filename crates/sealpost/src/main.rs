@@ -20,8 +20,8 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::commands::{
     CheckMessage, DeliveryCommand, DkimCommand, DnsCommand, DomainCommand, MasterKeyCommand,
-    PlatformCommand, QueueCommand, SendingDomainCommand, SpfCommand, SuppressionCommand,
-    TenantCommand, Troubleshoot, UserCommand,
+    PlatformCommand, QueueCommand, ReturnPathCommand, SendingDomainCommand, SpfCommand,
+    SuppressionCommand, TenantCommand, Troubleshoot, UserCommand, WebhookCommand,
 };
 use crate::output::{Output, Status};
 
@@ -71,6 +71,12 @@ enum Command {
     /// Manage a tenant's suppression list: addresses its mail no longer goes to.
     #[command(subcommand)]
     Suppression(SuppressionCommand),
+    /// Manage the return-path domain of a signing domain, where bounces come back.
+    #[command(subcommand)]
+    ReturnPath(ReturnPathCommand),
+    /// Manage a tenant's webhook endpoints: signed events after each state change.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Print the effective configuration (file plus environment), secrets redacted.
     Config {
         /// Only check this file (with the environment on top) and what it points at: unknown
@@ -209,6 +215,14 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Suppression(command) => {
             let service = commands::open_service(&load_config(config_file)?).await?;
             commands::suppression(&service, command, output).await
+        }
+        Command::ReturnPath(command) => {
+            let service = commands::open_service(&load_config(config_file)?).await?;
+            commands::return_path(&service, command, output).await
+        }
+        Command::Webhook(command) => {
+            let service = commands::open_service(&load_config(config_file)?).await?;
+            commands::webhook(&service, command, output).await
         }
     };
     done.map(|()| Status::Done.into())

@@ -155,6 +155,12 @@ impl FeedbackLoop {
         ])
     }
 
+    /// The records to publish without looking them up; none when the platform has no inbound
+    /// host or SPF include configured (the setting is kept, but bounces cannot come back).
+    pub fn records_to_publish(&self, entry: &ReturnPath) -> Vec<ReturnPathRecord> {
+        self.return_path_records(entry).unwrap_or_default()
+    }
+
     /// Looks the records up now and records the outcome: verified when both are right, and
     /// unverified (so delivery stops using it) otherwise.
     pub async fn check_return_path(

@@ -15,6 +15,7 @@ mod openapi;
 mod paging;
 mod platform;
 mod requests;
+mod return_paths;
 mod schema_rules;
 mod sending_domains;
 pub mod serve;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(troubleshoot::routes())
         .merge(platform::routes())
         .merge(webhooks::routes())
+        .merge(return_paths::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(from_fn_with_state(
             BODY_LIMIT_BYTES,

@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
 use crate::{
-    checker, contacts, dkim, mailings, messages, platform, sending_domains, settings,
+    checker, contacts, dkim, mailings, messages, platform, return_paths, sending_domains, settings,
     signing_domains, signing_keys, suppressions, tenants, troubleshoot, webhooks,
 };
 
@@ -41,6 +41,7 @@ use crate::{
         webhooks::list, webhooks::create, webhooks::show, webhooks::update, webhooks::remove,
         webhooks::rotate_secret, webhooks::send_test, webhooks::deliveries, webhooks::attempts,
         webhooks::replay,
+        return_paths::show, return_paths::set, return_paths::remove, return_paths::check,
         platform::health,
     ),
     components(schemas(ErrorBody)),

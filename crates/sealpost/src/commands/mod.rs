@@ -10,12 +10,14 @@ mod doctor;
 mod domain;
 mod queue;
 mod recheck;
+mod return_path;
 mod sending_domain;
 mod spf;
 mod suppression;
 mod tenant;
 mod troubleshoot;
 mod user;
+mod webhook;
 
 pub use bounce::{BounceCommand, bounce};
 pub use check::{CheckMessage, check_message};
@@ -26,12 +28,14 @@ pub use dns::{DnsCommand, dns};
 pub use doctor::{Doctor, doctor, platform_settings};
 pub use domain::{DomainCommand, domain};
 pub use queue::{QueueCommand, queue};
+pub use return_path::{ReturnPathCommand, return_path};
 pub use sending_domain::{SendingDomainCommand, sending_domain};
 pub use spf::{PlatformCommand, SpfCommand, platform, spf};
 pub use suppression::{SuppressionCommand, suppression};
 pub use tenant::{TenantCommand, tenant};
 pub use troubleshoot::{Troubleshoot, troubleshoot};
 pub use user::{UserCommand, demo_admin, user};
+pub use webhook::{WebhookCommand, webhook};
 
 use std::path::PathBuf;
 

@@ -4,6 +4,7 @@ mod bounce;
 mod config_check;
 mod dns;
 mod doctor;
+mod feedback;
 mod input;
 mod mail;
 mod operator;
