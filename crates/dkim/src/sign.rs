@@ -11,9 +11,10 @@ use sealpost_vault::PrivateKey;
 use crate::canonicalize::{self, Canonicalization};
 use crate::message::{MessageError, ParsedMessage};
 
-/// The headers Sealpost signs, in `h=` order (SPEC S4.2). Headers the message lacks are left out,
-/// as RFC 6376 section 5.4 asks.
-pub const SIGNED_HEADERS: [&str; 7] = [
+/// The headers Sealpost signs, in `h=` order (SPEC S4.2), then the one-click unsubscribe
+/// headers (SPEC S10.4: receivers honour them only when signed). Headers the message lacks are
+/// left out, as RFC 6376 section 5.4 asks.
+pub const SIGNED_HEADERS: [&str; 9] = [
     "From",
     "To",
     "Message-ID",
@@ -21,6 +22,8 @@ pub const SIGNED_HEADERS: [&str; 7] = [
     "MIME-Version",
     "Content-Type",
     "Date",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
 ];
 
 const HEADER_CANONICALIZATION: Canonicalization = Canonicalization::Relaxed;

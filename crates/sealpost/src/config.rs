@@ -158,6 +158,9 @@ pub struct Platform {
     /// The tenant that signs the platform's own mail for `domain`; `sealpost doctor` checks
     /// that domain's DKIM record against this tenant's key.
     pub dkim_tenant: Option<String>,
+    /// The public base URL of the platform's HTTP server, such as
+    /// `https://mail.platform.example`: one-click unsubscribe links point there.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -200,6 +203,7 @@ const ENV_KEYS: &[&str] = &[
     "platform__spf_include_host",
     "platform__sending_ips",
     "platform__dkim_tenant",
+    "platform__public_url",
     "smtp__listen",
     "smtp__tls_cert",
     "smtp__tls_key",
@@ -314,6 +318,7 @@ impl Config {
                 "spf_include_host": self.spf_include_host(),
                 "sending_ips": self.platform.sending_ips,
                 "dkim_tenant": self.platform.dkim_tenant,
+                "public_url": self.platform.public_url,
             },
             "smtp": self.smtp,
             "delivery": self.delivery,

@@ -76,6 +76,7 @@ impl SubmissionBackend for CheckerBackend {
                 .map_err(|error| SubmitError::Temporary(BackendError::new(error)))?;
             answer = Some(match intake {
                 Intake::Recorded { feedback, .. } => format!("{} recorded", feedback.name()),
+                Intake::Unsubscribed => "unsubscribe recorded".to_owned(),
                 Intake::Ignored(why) => format!("nothing recorded: {why}"),
             });
         }

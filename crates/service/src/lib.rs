@@ -30,6 +30,7 @@ mod suppression;
 mod tenants;
 mod text;
 mod troubleshoot;
+mod unsubscribe;
 mod user_admin;
 mod users;
 mod webhooks;
@@ -51,7 +52,9 @@ pub use sealpost_domain::{Clock, SystemClock};
 pub use sending_domains::VerificationFailure;
 pub use signing::SignedMessage;
 pub use signing_keys::{DnsGate, KeyImport};
-pub use submit::{Accepted, MAX_RECIPIENTS, Submission, UnsignedPolicy, idempotency_key};
+pub use submit::{
+    Accepted, MAX_RECIPIENTS, Submission, SubmitOptions, UnsignedPolicy, idempotency_key,
+};
 pub use suppression::ImportSummary;
 pub use tenants::NewApiKey;
 pub use troubleshoot::{DomainStanding, Troubleshooting};
@@ -104,6 +107,8 @@ pub struct Context {
     /// The host name of the platform's inbound listener, where return-path domains point their
     /// MX; without it no return-path domain can be set up.
     inbound_host: Option<sealpost_domain::DomainName>,
+    /// The platform's public https base URL, for unsubscribe links.
+    public_url: Option<String>,
     /// Where feedback loops send complaints; the inbound listener takes mail for it.
     complaints_address: Option<sealpost_domain::EmailAddress>,
     /// How long a retiring key's record stays published after its last message.
@@ -230,6 +235,7 @@ impl Service {
             checker: None,
             inbound_host: None,
             complaints_address: None,
+            public_url: None,
             key_policy: sealpost_domain::KeyPolicy::default(),
             dns_policy: sealpost_domain::DnsPolicy::default(),
             platform_settings: platform::PlatformSettings::default(),
@@ -300,6 +306,13 @@ impl Service {
     /// The host name of the inbound listener, the MX target of return-path domains.
     pub fn with_inbound_host(mut self, host: Option<sealpost_domain::DomainName>) -> Self {
         self.configure().inbound_host = host;
+        self
+    }
+
+    /// The platform's public base URL (such as `https://mail.platform.example`), where
+    /// one-click unsubscribe links point.
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.configure().public_url = url;
         self
     }
 

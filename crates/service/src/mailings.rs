@@ -13,7 +13,7 @@ use sealpost_domain::{
 use sealpost_store::{DraftDeletion, MailingFilter, Page, PageRequest, StoreError};
 
 use crate::compose::{Composition, compose};
-use crate::submit::{MAX_RECIPIENTS, Submission};
+use crate::submit::{MAX_RECIPIENTS, Submission, SubmitOptions};
 use crate::text::one_line;
 use crate::{Mailings, ServiceError};
 
@@ -218,12 +218,17 @@ impl Mailings {
         for contact in &mailing.recipients {
             submissions.push((contact.id, recipient_submission(&mailing, contact)?));
         }
+        // A mailing goes to a list of contacts, the mail RFC 8058 is for: each message gets a
+        // one-click unsubscribe link when the platform has a public URL for it.
+        let options = SubmitOptions {
+            one_click_unsubscribe: self.public_url.is_some(),
+        };
         let mut first = None;
         for (contact, submission) in submissions {
             let accepted = self
                 .service()
                 .submissions()
-                .submit(tenant, submission)
+                .submit_with(tenant, submission, options)
                 .await?;
             self.store
                 .record_mailing_message(tenant, id, contact, accepted.id)

@@ -38,6 +38,13 @@ pub struct Submission {
     pub source: SubmissionSource,
 }
 
+/// What the application asked for beyond the message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubmitOptions {
+    /// Add one-click unsubscribe headers (RFC 8058) whose link names the one recipient.
+    pub one_click_unsubscribe: bool,
+}
+
 /// What the caller is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
@@ -69,6 +76,17 @@ impl Submissions {
         tenant: TenantId,
         submission: Submission,
     ) -> Result<Accepted, ServiceError> {
+        self.submit_with(tenant, submission, SubmitOptions::default())
+            .await
+    }
+
+    /// [`Self::submit`] with what the application asked for beyond the message itself.
+    pub async fn submit_with(
+        &self,
+        tenant: TenantId,
+        submission: Submission,
+        options: SubmitOptions,
+    ) -> Result<Accepted, ServiceError> {
         if let Some(key) = &submission.idempotency_key
             && let Some(id) = self.replayed(tenant, key).await?
         {
@@ -81,9 +99,14 @@ impl Submissions {
             });
         }
         let mut recipients = self.recipients(&submission.recipients)?;
+        let id = MessageId::new(&self.clock);
+        let raw = match options.one_click_unsubscribe {
+            true => self.with_unsubscribe(tenant, id, &submission.raw, recipients.len())?,
+            false => submission.raw.clone(),
+        };
         crate::suppression::mark_suppressed(&self.store, tenant, &mut recipients).await?;
         let signed = self
-            .sign_outgoing(tenant, &submission.raw, &submission.mail_from)
+            .sign_outgoing(tenant, &raw, &submission.mail_from)
             .await?;
         if let SigningRecord::Unsigned(reason) = &signed.signing
             && self.unsigned_policy == UnsignedPolicy::Refuse
@@ -98,7 +121,7 @@ impl Submissions {
             .to_string();
         let now = self.clock.now();
         let message = QueuedMessage {
-            id: MessageId::new(&self.clock),
+            id,
             tenant_id: tenant,
             mail_from,
             raw: signed.message,
@@ -141,6 +164,43 @@ impl Submissions {
             }
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// The message with the one-click unsubscribe headers on top, which the signature then
+    /// covers; refused when the link could not name one recipient or the message has its own.
+    fn with_unsubscribe(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+        raw: &[u8],
+        recipients: usize,
+    ) -> Result<Vec<u8>, ServiceError> {
+        if recipients != 1 {
+            return Err(invalid(
+                "one_click_unsubscribe",
+                "a one-click unsubscribe link names its recipient, so the message may have only \
+                 one recipient: send one message per recipient"
+                    .to_owned(),
+            ));
+        }
+        let head_end = raw
+            .windows(2)
+            .position(|pair| pair == b"\n\n")
+            .or_else(|| raw.windows(4).position(|four| four == b"\r\n\r\n"))
+            .unwrap_or(raw.len());
+        let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+        if head.starts_with("list-unsubscribe") || head.contains("\nlist-unsubscribe") {
+            return Err(invalid(
+                "one_click_unsubscribe",
+                "the message has List-Unsubscribe headers of its own: remove them or do not \
+                 ask for one-click unsubscribe"
+                    .to_owned(),
+            ));
+        }
+        let headers = self.service().feedback().unsubscribe_headers(tenant, id)?;
+        let mut with = headers.into_bytes();
+        with.extend_from_slice(raw);
+        Ok(with)
     }
 
     /// The message a repeated key was first used for; a different request under the same key

@@ -32,6 +32,18 @@ pub struct FeedbackChange {
 }
 
 impl Store {
+    /// The tenant of a message, for a link that names only the message (and proves itself by
+    /// a tag bound to the tenant, checked by the caller).
+    pub async fn message_tenant(&self, message: MessageId) -> Result<Option<TenantId>, StoreError> {
+        let found: Option<(TenantId,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT tenant_id FROM messages WHERE id = $1")
+                .bind(message)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found.map(|(tenant,)| tenant))
+    }
+
     /// A recipient of the tenant by its id, with its message.
     pub async fn recipient_by_id(
         &self,

@@ -25,6 +25,7 @@ mod signing_keys;
 mod suppressions;
 mod tenants;
 mod troubleshoot;
+mod unsubscribe;
 mod webhooks;
 
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(platform::routes())
         .merge(webhooks::routes())
         .merge(return_paths::routes())
+        .merge(unsubscribe::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(from_fn_with_state(
             BODY_LIMIT_BYTES,

@@ -29,6 +29,10 @@ pub struct ComposeRequest {
     pub attachments: Vec<AttachmentRequest>,
     /// The envelope sender; default: the From address.
     pub mail_from: Option<String>,
+    /// Add one-click unsubscribe headers (RFC 8058), covered by the DKIM signature; the
+    /// message may then have only one recipient, whom the link names.
+    #[serde(default)]
+    pub one_click_unsubscribe: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -50,4 +54,8 @@ pub struct RawMessageRequest {
     pub raw: Option<String>,
     /// The message base64-encoded, for 8-bit content that is not UTF-8.
     pub raw_base64: Option<String>,
+    /// Add one-click unsubscribe headers (RFC 8058), covered by the DKIM signature; the
+    /// message may then have only one recipient, whom the link names.
+    #[serde(default)]
+    pub one_click_unsubscribe: bool,
 }

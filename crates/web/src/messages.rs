@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use sealpost_domain::{IdempotencyKey, MessageId, split_name_addr};
 use sealpost_service::lists::{self, ListOrder, MessageFilter};
-use sealpost_service::{Attachment, Composition, Submission, compose};
+use sealpost_service::{Attachment, Composition, Submission, SubmitOptions, compose};
 use sealpost_views::dkim_verification::VerificationView;
 use sealpost_views::messages::{AcceptedView, ChangedView, MessageView};
 use serde::Deserialize;
@@ -131,6 +131,7 @@ pub async fn submit(
         headers: request.headers.into_iter().collect(),
         attachments,
     };
+    let one_click_unsubscribe = request.one_click_unsubscribe;
     let raw = compose(&composition).map_err(|error| invalid(error.field(), error))?;
     let submission = Submission {
         mail_from,
@@ -139,11 +140,14 @@ pub async fn submit(
         idempotency_key,
         source: sealpost_domain::SubmissionSource::Http,
     };
+    let options = SubmitOptions {
+        one_click_unsubscribe,
+    };
     Ok(accepted(
         state
             .service
             .submissions()
-            .submit(tenant, submission)
+            .submit_with(tenant, submission, options)
             .await?,
     ))
 }
@@ -164,6 +168,7 @@ pub async fn submit_raw(
     ApiJson(request): ApiJson<RawMessageRequest>,
 ) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
     let idempotency_key = idempotency_key(&headers, &request)?;
+    let one_click_unsubscribe = request.one_click_unsubscribe;
     let raw = match (request.raw, request.raw_base64) {
         (Some(text), None) => text.into_bytes(),
         (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
@@ -178,11 +183,14 @@ pub async fn submit_raw(
         idempotency_key,
         source: sealpost_domain::SubmissionSource::Http,
     };
+    let options = SubmitOptions {
+        one_click_unsubscribe,
+    };
     Ok(accepted(
         state
             .service
             .submissions()
-            .submit(tenant, submission)
+            .submit_with(tenant, submission, options)
             .await?,
     ))
 }

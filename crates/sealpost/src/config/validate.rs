@@ -39,6 +39,13 @@ fn names(config: &Config) -> anyhow::Result<()> {
     }
     config.sending_networks()?;
     config.feedback_settings()?;
+    if let Some(url) = &config.platform.public_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        bail!(
+            "platform.public_url must be a URL starting with https://, such as https://mail.platform.example"
+        );
+    }
     Ok(())
 }
 

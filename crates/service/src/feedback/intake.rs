@@ -21,6 +21,8 @@ pub enum Intake {
         feedback: Feedback,
         state: RecipientState,
     },
+    /// A mail to a one-click unsubscribe address: the recipient it names is unsubscribed.
+    Unsubscribed,
     /// Nothing to record, and why: a delay notice, an automatic reply, a report that names no
     /// message of ours.
     Ignored(&'static str),
@@ -34,7 +36,9 @@ impl FeedbackLoop {
         let Ok(address) = EmailAddress::parse(address) else {
             return Ok(false);
         };
-        if self.is_complaints_address(&address) {
+        if self.is_complaints_address(&address)
+            || self.unsubscribe_address(&address).await?.is_some()
+        {
             return Ok(true);
         }
         Ok(self.recipient_of_return_address(&address).await?.is_some())
@@ -57,6 +61,15 @@ impl FeedbackLoop {
         recipients: &[String],
         message: &[u8],
     ) -> Result<Intake, ServiceError> {
+        for recipient in recipients {
+            let Ok(address) = EmailAddress::parse(recipient) else {
+                continue;
+            };
+            if let Some(token) = self.unsubscribe_address(&address).await? {
+                self.unsubscribe(&token).await?;
+                return Ok(Intake::Unsubscribed);
+            }
+        }
         let report = match sealpost_bounce::parse(message) {
             Ok(report) => report,
             Err(_) => return Ok(Intake::Ignored("the message is empty or too large")),

@@ -8,4 +8,5 @@ mod postfix;
 mod return_path;
 mod support;
 mod suppression;
+mod unsubscribe;
 mod webhooks;

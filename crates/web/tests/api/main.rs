@@ -14,4 +14,5 @@ mod serving;
 mod settings;
 mod support;
 mod suppressions;
+mod unsubscribe;
 mod webhooks;

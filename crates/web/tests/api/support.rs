@@ -15,6 +15,9 @@ use tower::ServiceExt as _;
 
 pub const OPERATOR: &str = "operator-secret-token";
 
+/// Where one-click unsubscribe links point.
+pub const PUBLIC_URL: &str = "https://mail.platform.test";
+
 pub fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../vault/resources/keys")
@@ -39,7 +42,8 @@ pub async fn app_with_dns(store: Store, nameserver: std::net::SocketAddr) -> Rou
             sealpost_service::DeliveryNode::new("mta.platform.test")
                 .unwrap()
                 .relay,
-        );
+        )
+        .with_public_url(Some(PUBLIC_URL.to_owned()));
     sealpost_web::router(sealpost_web::AppState {
         service,
         operator_token: Some(Arc::from(OPERATOR)),
