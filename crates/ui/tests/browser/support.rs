@@ -323,6 +323,41 @@ impl Harness {
         }
     }
 
+    /// What a form field holds now, as the person would see it in the field.
+    pub async fn value(&self, selector: &str) -> String {
+        self.wait_for(selector)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// The error that stands next to the form field `selector`: the element the field names
+    /// in `aria-describedby`, which must be inside the field's label or right after it, so a
+    /// person reads it where they typed. Panics when the field has no such error.
+    pub async fn error_beside(&self, selector: &str) -> String {
+        let found = self
+            .browser
+            .execute(
+                "const field = document.querySelector(arguments[0]);
+                 const id = field && field.getAttribute('aria-describedby');
+                 const error = id && document.getElementById(id);
+                 if (!error) return 'no error named by the field';
+                 const label = field.closest('label') || field;
+                 if (label.contains(error) || label.nextElementSibling === error)
+                   return ['beside', error.innerText];
+                 return 'the error is not next to the field: ' + error.innerText;",
+                vec![selector.into()],
+            )
+            .await
+            .unwrap();
+        match found.as_array().map(Vec::as_slice) {
+            Some([_, text]) => text.as_str().unwrap().to_owned(),
+            _ => panic!("{selector}: {found}"),
+        }
+    }
+
     pub async fn current_path(&self) -> String {
         self.browser.current_url().await.unwrap().path().to_owned()
     }
@@ -414,6 +449,29 @@ impl Harness {
     /// Ends the browser session; chromedriver itself ends when the harness is dropped.
     pub async fn finish(self) {
         self.browser.clone().close().await.unwrap();
+    }
+}
+
+/// Checks that `text` reads as a sentence for a person: a capital (or a quoted value) first, a
+/// full stop last, and no API field name such as `domain:` or `return_path`.
+#[track_caller]
+pub fn assert_sentence(text: &str) {
+    let first = text.chars().next().unwrap_or(' ');
+    assert!(
+        first.is_uppercase() || first == '"',
+        "not a sentence: {text:?}"
+    );
+    assert!(text.ends_with('.'), "not a full sentence: {text:?}");
+    for api_word in [
+        "domain:",
+        "sender:",
+        "mail_from",
+        "return_path",
+        "q:",
+        "cursor:",
+        "invalid_input",
+    ] {
+        assert!(!text.contains(api_word), "{api_word} in {text:?}");
     }
 }
 
