@@ -8,6 +8,7 @@ mod domain_actions;
 mod domains;
 mod layout;
 mod lists;
+mod mail_tester;
 mod message_actions;
 mod messages;
 mod non_expert;
