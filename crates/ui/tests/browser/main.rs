@@ -16,4 +16,5 @@ mod platform_health;
 mod sending_domains;
 mod settings;
 mod smtp;
+mod spf_handoff;
 mod support;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_domain::{TenantId, UserRole};
 use sealpost_service::{CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, SystemClock};
 use sealpost_store::Store;
@@ -24,6 +25,8 @@ pub const OTHER_ADMIN: &str = "admin@other.test";
 pub const OPERATOR: &str = "ops@platform.test";
 /// The password of the encrypted fixture keys (`scripts/make-key-fixtures`).
 pub const FIXTURE_PASSWORD: &str = "fixture-pass";
+/// The platform's SPF include, as the operator configures it; the test DNS publishes it.
+pub const PLATFORM_SPF: &str = "_spf.platform.test";
 
 /// One browser at a time: two cores do not run several Chromiums well.
 static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -96,6 +99,7 @@ impl Harness {
                 &sealpost_domain::dkim_txt_value(&fixture_key.public_key_der()),
             )
             .txt("client.test", &["v=spf1 -all"])
+            .txt(PLATFORM_SPF, &["v=spf1 ip4:127.0.0.1 -all"])
             .mx("receiver.test", 10, "mx.receiver.test")
             .mx("checker.test", 10, "mx.receiver.test")
             .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST);
@@ -121,6 +125,10 @@ impl Harness {
         .await
         .unwrap()
         .with_relay_test(delivery.relay.clone())
+        .with_platform(Some(PlatformSpf {
+            include_host: PLATFORM_SPF.to_owned(),
+            networks: vec!["127.0.0.1".parse().unwrap()],
+        }))
         .with_checker(Some(CheckerSettings {
             domain: sealpost_domain::DomainName::parse("checker.test").unwrap(),
             spamd: None,
