@@ -4,6 +4,7 @@
 //! `target/ui-screenshots/`.
 
 mod access;
+mod dkim_badge;
 mod domain_actions;
 mod domains;
 mod layout;
