@@ -95,6 +95,11 @@ async fn a_message_whose_dkim_fails_is_not_a_green_sent() {
     let status_class = class_of(&harness, "#message-status").await;
     assert!(status_class.contains("bad"), "{status_class}");
     assert_eq!(harness.text("#dkim-result").await, "fail");
+    let summary = harness.text("#dkim").await;
+    assert!(
+        summary.contains("The DKIM signature did not verify."),
+        "{summary}"
+    );
     let result_class = class_of(&harness, "#dkim-result").await;
     assert!(!result_class.contains("ok"), "{result_class}");
     // No badge on the page says "sent" in green, not even the recipient's.
