@@ -71,23 +71,21 @@ impl Report {
             .unwrap_or(DkimResult::Pass)
     }
 
-    /// A sentence for the overall result.
+    /// A sentence for the overall result, with its nouns in the right number.
     pub fn summary(&self) -> String {
-        match self.result() {
-            DkimResult::None => "The message has no DKIM signature.".to_owned(),
-            DkimResult::Pass => {
-                format!("All {} DKIM signature(s) are valid.", self.signatures.len())
-            }
+        let total = self.signatures.len();
+        match (self.result(), total) {
+            (DkimResult::None, _) => "The message has no DKIM signature.".to_owned(),
+            (DkimResult::Pass, 1) => "The DKIM signature is valid.".to_owned(),
+            (DkimResult::Pass, _) => format!("All {total} DKIM signatures are valid."),
+            (_, 1) => "The DKIM signature did not verify.".to_owned(),
             _ => {
                 let failed = self
                     .signatures
                     .iter()
                     .filter(|signature| signature.result != DkimResult::Pass)
                     .count();
-                format!(
-                    "{failed} of {} DKIM signature(s) did not verify.",
-                    self.signatures.len()
-                )
+                format!("{failed} of {total} DKIM signatures did not verify.")
             }
         }
     }
@@ -338,8 +336,14 @@ impl<'a> Verifier<'a> {
                 warnings.push(Warning::new(
                     "header_added",
                     format!(
-                        "{name} occurs {present} times but is signed {signed} time(s): an \
-                         instance was added after signing and is not covered by the signature."
+                        "{name} occurs {present} times but is signed {}: an instance was added \
+                         after signing and is not covered by the signature.",
+                        // A name listed in h= is signed at least once.
+                        if signed == 1 {
+                            "once".to_owned()
+                        } else {
+                            format!("{signed} times")
+                        }
                     ),
                 ));
             }

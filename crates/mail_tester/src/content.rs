@@ -54,6 +54,11 @@ pub(crate) fn check(raw: &[u8], findings: &mut Findings) {
     check_unsubscribe(&message, findings);
 }
 
+/// `1 image`, `2 images`: the finding is read by people.
+fn count(number: usize, one: &str, many: &str) -> String {
+    format!("{number} {}", if number == 1 { one } else { many })
+}
+
 #[expect(
     clippy::cast_precision_loss,
     reason = "a size shown with one decimal needs no precision beyond 2^52 bytes"
@@ -115,8 +120,9 @@ fn check_balance(html: &str, tags: &[Tag], findings: &mut Findings) {
     let little_for_size =
         html.len() >= RATIO_FROM_SIZE && text * 100 < html.len() * MIN_TEXT_PERCENT;
     let found = format!(
-        "{text} characters of visible text in {} bytes of HTML with {images} image(s)",
-        html.len()
+        "{text} characters of visible text in {} bytes of HTML with {}",
+        html.len(),
+        count(images, "image", "images")
     );
     if little_with_images || little_for_size {
         findings.problem(
@@ -143,8 +149,8 @@ fn check_images(tags: &[Tag], findings: &mut Findings) {
         .map(|image| image.attribute("src").unwrap_or("(no src)"))
         .collect();
     let found = format!(
-        "{} image(s), {} without alt text",
-        images.len(),
+        "{}, {} without alt text",
+        count(images.len(), "image", "images"),
         without_alt.len()
     );
     if without_alt.is_empty() {

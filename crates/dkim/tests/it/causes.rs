@@ -69,6 +69,7 @@ fn check(report: &Report, result: DkimResult, cause: Cause, warnings: &[&str]) {
 fn a_valid_signature_passes_with_its_key_described() {
     let report = verify_with(&signed(MESSAGE), &[(KEY_NAME, good_record())]);
     check(&report, DkimResult::Pass, Cause::Verified, &[]);
+    assert_eq!(report.summary(), "The DKIM signature is valid.");
     let signature = &report.signatures[0];
     let key = signature.key.as_ref().unwrap();
     assert_eq!((key.key_type.as_str(), key.bits), ("rsa", Some(2048)));
@@ -213,6 +214,11 @@ fn a_header_added_after_signing_is_a_warning() {
         Cause::Verified,
         &["header_added"],
     );
+    let warning = &report.signatures[0].warnings[0].message;
+    assert!(
+        warning.starts_with("Subject occurs 2 times but is signed once:"),
+        "{warning}"
+    );
 }
 
 #[test]
@@ -326,7 +332,7 @@ fn the_overall_result_is_the_first_failure() {
     );
     assert_eq!(report.signatures.len(), 2);
     assert_eq!(report.result(), DkimResult::PermError);
-    assert_eq!(report.summary(), "1 of 2 DKIM signature(s) did not verify.");
+    assert_eq!(report.summary(), "1 of 2 DKIM signatures did not verify.");
 }
 
 #[test]

@@ -272,6 +272,9 @@ async fn little_text_beside_images() {
     let message = GOOD.replace(&GOOD[html_start..html_end], "<p>See the picture.</p>\n");
     let report = fixture.analyse(&fixture.sign(&message)).await;
     assert_codes(&report, &["html_little_text"]);
+    // The finding is read by people: one image is "1 image", not "1 image(s)".
+    let found = &report.problems[0].found;
+    assert!(found.ends_with(" bytes of HTML with 1 image"), "{found}");
 }
 
 #[tokio::test]

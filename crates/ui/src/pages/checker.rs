@@ -13,7 +13,8 @@ use sealpost_service::{CheckerReport, ServiceError};
 use serde::Deserialize;
 
 use crate::UiState;
-use crate::error::{PageError, service_status};
+use crate::error::PageError;
+use crate::form_errors::{FieldErrors, Labels};
 use crate::format;
 use crate::layout::Layout;
 use crate::pages::pager::Pager;
@@ -22,6 +23,13 @@ use crate::session::Scope;
 
 /// How many reports the list shows.
 const LIST_LIMIT: u32 = 50;
+
+/// The search form's field as the service names it, with the form's label.
+const SEARCH_LABELS: &Labels = &[("q", "search")];
+
+/// The troubleshooting screen's sender, as the service names it when it refuses a test
+/// mailing, with the screen's label.
+const SENDER_LABELS: &Labels = &[("sender", "sender address")];
 
 struct ReportRow {
     href: String,
@@ -57,7 +65,8 @@ struct ListPage {
     reports: Vec<ReportRow>,
     q: String,
     pager: Pager,
-    error: Option<String>,
+    /// A refused search beside its field; a stale page link above the list.
+    errors: FieldErrors,
     /// The test address being waited for, after "Send a test mailing".
     waiting_for: Option<String>,
     message_href: Option<String>,
@@ -127,23 +136,23 @@ pub async fn list(
     let token = Some(query.token.as_str()).filter(|token| !token.is_empty());
     let read = lists::page_request(None, Some(&query.cursor), LIST_LIMIT, ListOrder::Newest)
         .and_then(|request| Ok((request, lists::search(Some(&query.q))?)));
-    let (page, status, error) = match read {
+    let (page, status, errors) = match read {
         Ok((request, search)) => {
             let page = state
                 .service
                 .mail_tester()
                 .checker_report_page(scope.tenant.id, token, search.as_deref(), &request)
                 .await?;
-            (page, StatusCode::OK, None)
+            (page, StatusCode::OK, FieldErrors::none())
         }
         Err(invalid @ ServiceError::Invalid { .. }) => {
-            let (status, message) = service_status(&invalid);
+            let (status, errors) = FieldErrors::of(&invalid, SEARCH_LABELS);
             let empty = Page {
                 items: Vec::new(),
                 total: 0,
                 next: None,
             };
-            (empty, status, Some(message))
+            (empty, status, errors)
         }
         Err(other) => return Err(other.into()),
     };
@@ -166,7 +175,7 @@ pub async fn list(
         action,
         q: query.q.clone(),
         pager,
-        error,
+        errors,
         waiting_for: waiting.then(|| query.address.clone()),
         message_href: query
             .message
@@ -252,7 +261,8 @@ pub async fn send_test_mailing(
             | ServiceError::Conflict(_)
             | ServiceError::Unproven(_)),
         ) => {
-            let (status, message) = service_status(&error);
+            let (status, errors) = FieldErrors::of(&error, SENDER_LABELS);
+            let message = errors.any().unwrap_or_default().to_owned();
             crate::pages::troubleshoot::page_with_error(
                 &state,
                 &scope,

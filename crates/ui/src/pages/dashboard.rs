@@ -46,7 +46,8 @@ struct DashboardPage {
     domains: Vec<DomainRow>,
     mailings: Vec<MailingRow>,
     figures: Vec<Figure>,
-    total: i64,
+    /// "12 recipients" in the last 24 hours.
+    total: String,
 }
 
 /// `/`: a tenant administrator goes to their tenant; an operator picks one.
@@ -103,7 +104,8 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
         .messages()
         .delivery_figures(tenant, FIGURES_SECONDS)
         .await?;
-    let total = figures.counts.iter().map(|(_, count)| count).sum();
+    let total: i64 = figures.counts.iter().map(|(_, count)| count).sum();
+    let total = format::count(total.unsigned_abs(), ("recipient", "recipients"));
     let figures = figures
         .counts
         .into_iter()

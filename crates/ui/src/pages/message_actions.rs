@@ -9,8 +9,12 @@ use sealpost_domain::{MessageId, QueuedMessage, RecipientState};
 
 use crate::UiState;
 use crate::error::PageError;
+use crate::format;
 use crate::pages::tenant_path;
 use crate::session::Scope;
+
+/// The noun of what the actions count, singular and plural.
+const RECIPIENTS: (&str, &str) = ("recipient", "recipients");
 
 /// What the message page offers: how many recipients a retry and a cancellation would touch,
 /// each as the store counts them (retry: deferred; cancel: queued or deferred).
@@ -37,21 +41,30 @@ impl Actions {
     pub fn any(&self) -> bool {
         self.retryable > 0 || self.cancellable > 0
     }
+
+    /// "1 deferred recipient", "3 deferred recipients".
+    pub fn retryable_text(&self) -> String {
+        format::count(
+            self.retryable as u64,
+            ("deferred recipient", "deferred recipients"),
+        )
+    }
+
+    /// "1 recipient", "3 recipients".
+    pub fn cancellable_text(&self) -> String {
+        format::count(self.cancellable as u64, RECIPIENTS)
+    }
 }
 
 /// The sentence shown after an action, from the code and count in the redirect.
 pub fn notice(code: &str, count: u64) -> Option<String> {
-    let recipients = if count == 1 {
-        "recipient"
-    } else {
-        "recipients"
-    };
+    let recipients = format::count(count, RECIPIENTS);
     match code {
         "retried" => Some(format!(
-            "Trying {count} {recipients} again now. Refresh the page to see the outcome."
+            "Trying {recipients} again now. Refresh the page to see the outcome."
         )),
         "cancelled" => Some(format!(
-            "Delivery cancelled for {count} {recipients}: they will not get this message."
+            "Delivery cancelled for {recipients}: they will not get this message."
         )),
         _ => None,
     }

@@ -296,6 +296,16 @@ fn result_class(result: DkimResult) -> &'static str {
     }
 }
 
+/// A recipient's badge class. A recipient has the message, but when its signature does not
+/// verify that delivery is no plain success either, so it is not green.
+fn recipient_class(state: RecipientState, dkim: DkimResult) -> &'static str {
+    match (state, dkim) {
+        (RecipientState::Sent, DkimResult::Pass) => "ok",
+        (RecipientState::Sent, _) => "warning",
+        (other, _) => format::state_class(other),
+    }
+}
+
 pub async fn show(
     State(state): State<UiState>,
     scope: Scope,
@@ -347,7 +357,7 @@ pub async fn show(
             .map(|recipient| RecipientView {
                 address: recipient.address.clone(),
                 state: recipient.state.as_str(),
-                state_class: format::state_class(recipient.state),
+                state_class: recipient_class(recipient.state, report.result()),
                 attempts: recipient.attempts,
                 next_attempt: recipient
                     .next_attempt_at

@@ -4,24 +4,13 @@
 
 use sealpost_service::lists::Page;
 
+use crate::format::{count, grouped};
+
 pub struct Pager {
     /// "Showing 50 of 1,000 messages".
     pub summary: String,
     pub first_href: Option<String>,
     pub next_href: Option<String>,
-}
-
-/// `1000` as `1,000`.
-fn grouped(number: u64) -> String {
-    let digits = number.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 impl Pager {
@@ -49,14 +38,13 @@ impl Pager {
                 _ => path.to_owned(),
             }
         };
-        let noun = if page.total == 1 { nouns.0 } else { nouns.1 };
         let summary = if page.total == page.items.len() as u64 && !paged {
-            format!("{} {noun}", grouped(page.total))
+            count(page.total, nouns)
         } else {
             format!(
-                "Showing {} of {} {noun}",
+                "Showing {} of {}",
                 grouped(page.items.len() as u64),
-                grouped(page.total)
+                count(page.total, nouns)
             )
         };
         Self {
@@ -107,7 +95,5 @@ mod tests {
         let pager = Pager::new(&last, "/l", &[], false, ("report", "reports"));
         assert_eq!(pager.summary, "1 report");
         assert_eq!(pager.next_href, None);
-        assert_eq!(grouped(1_000_000), "1,000,000");
-        assert_eq!(grouped(999), "999");
     }
 }

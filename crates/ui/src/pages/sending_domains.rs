@@ -9,11 +9,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{DomainName, ProofMethod, SendingDomain, SigningDomain};
-use sealpost_service::ServiceError;
+use sealpost_service::{ServiceError, VerificationFailure};
 use serde::Deserialize;
 
 use crate::UiState;
 use crate::error::{PageError, service_status};
+use crate::form_errors::{FieldErrors, Labels};
 use crate::format;
 use crate::layout::Layout;
 use crate::pages::{render, tenant_path};
@@ -113,6 +114,8 @@ struct DomainCard {
     /// The tenant's signing domains of exactly this domain, whose DKIM record proves it too.
     signing: Vec<(String, String)>,
     action: String,
+    /// Why "Verify now" did not prove this domain, shown beside its button.
+    verify_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -127,6 +130,9 @@ struct ListPage {
     new_domain_error: Option<String>,
 }
 
+/// The add form's one field, as the service names it, with the form's label.
+const NEW_DOMAIN_LABELS: &Labels = &[("domain", "domain")];
+
 #[derive(Deserialize)]
 pub struct NewSendingDomainForm {
     domain: String,
@@ -140,14 +146,16 @@ pub struct ListQuery {
     domain: String,
 }
 
-/// What the page shows besides the list: a notice or an error at the top, or the add form's
-/// refused value with its reason.
+/// What the page shows besides the list: a notice or an error at the top, the add form's
+/// refused value with its reason, or why a domain's verification did not prove it.
 #[derive(Default)]
 struct Outcome {
     notice: Option<String>,
     error: Option<String>,
     new_domain: String,
     new_domain_error: Option<String>,
+    /// The domain (A-labels) whose "Verify now" was refused, and why.
+    verify_error: Option<(String, String)>,
 }
 
 /// The text for the tenant's IT department, ready to paste into a ticket or an e-mail.
@@ -164,10 +172,14 @@ fn card(
     domain: &SendingDomain,
     known: &[SendingDomain],
     signing: &[SigningDomain],
+    verify_error: Option<&(String, String)>,
 ) -> DomainCard {
     let record = RecordView::new(domain);
     let label = domain.domain.to_unicode();
     DomainCard {
+        verify_error: verify_error
+            .filter(|(refused, _)| refused == domain.domain.as_str())
+            .map(|(_, reason)| reason.clone()),
         domain: domain.domain.as_str().to_owned(),
         it_text: it_department_text(&label, &record),
         label,
@@ -234,7 +246,15 @@ async fn list_page(
         layout: Layout::tenant(scope, "/sending-domains", "Sending domains"),
         domains: known
             .iter()
-            .map(|domain| card(&base, domain, &known, &signing))
+            .map(|domain| {
+                card(
+                    &base,
+                    domain,
+                    &known,
+                    &signing,
+                    outcome.verify_error.as_ref(),
+                )
+            })
             .collect(),
         base,
         notice: outcome.notice,
@@ -285,35 +305,51 @@ pub async fn create(
         .await
     {
         Ok(domain) => Ok(done(&scope, "added", &domain.domain)),
-        Err(ServiceError::Invalid { message, .. }) => {
+        Err(error @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
+            let (status, errors) = FieldErrors::of(&error, NEW_DOMAIN_LABELS);
             let outcome = Outcome {
                 new_domain: form.domain,
-                new_domain_error: Some(message),
+                new_domain_error: errors.any().map(str::to_owned),
                 ..Outcome::default()
             };
-            list_page(&state, &scope, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
+            list_page(&state, &scope, status, outcome).await
         }
         Err(other) => Err(other.into()),
     }
 }
 
-/// A refused action shows the list again with the reason at the top.
+/// Why DNS did not prove the domain, beside its "Verify now": what the lookups found, and what
+/// to do, pointing at the record the card shows rather than repeating it.
+fn not_proven(failure: &VerificationFailure) -> String {
+    format!(
+        "DNS does not show the proof yet: {}. Publish the TXT record shown here (or the DKIM \
+         record of a signing domain of {}), then press \"Verify now\" again. DNS changes can \
+         take a few minutes to be seen.",
+        failure.found,
+        failure.domain.to_unicode()
+    )
+}
+
+/// A refused verification shows the list again: DNS's answer beside the domain's "Verify now",
+/// anything else at the top.
 async fn refused(
     state: &UiState,
     scope: &Scope,
     error: ServiceError,
 ) -> Result<Response, PageError> {
-    match error {
-        ServiceError::Invalid { .. } | ServiceError::NotProven(_) => {
-            let (status, message) = service_status(&error);
-            let outcome = Outcome {
-                error: Some(message),
-                ..Outcome::default()
-            };
-            list_page(state, scope, status, outcome).await
-        }
-        other => Err(other.into()),
-    }
+    let (status, message) = service_status(&error);
+    let outcome = match error {
+        ServiceError::NotProven(failure) => Outcome {
+            verify_error: Some((failure.domain.as_str().to_owned(), not_proven(&failure))),
+            ..Outcome::default()
+        },
+        ServiceError::Invalid { .. } => Outcome {
+            error: Some(message),
+            ..Outcome::default()
+        },
+        other => return Err(other.into()),
+    };
+    list_page(state, scope, status, outcome).await
 }
 
 /// Looks the proof up in DNS now. Only a domain the tenant has is verified here: the service

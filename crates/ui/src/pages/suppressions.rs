@@ -109,8 +109,9 @@ fn notice(query: &ListQuery) -> Option<String> {
         "added" => Some("The address is suppressed: mail to it is no longer sent.".to_owned()),
         "removed" => Some("The address was removed: mail to it is sent again.".to_owned()),
         "imported" => Some(format!(
-            "The CSV was imported: {} new addresses are suppressed.",
-            query.count
+            "The CSV was imported: {} {} suppressed.",
+            format::count(query.count, ("new address", "new addresses")),
+            if query.count == 1 { "is" } else { "are" }
         )),
         _ => None,
     }
@@ -259,4 +260,24 @@ pub async fn export(State(state): State<UiState>, scope: Scope) -> Result<Respon
         text,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ListQuery, notice};
+
+    #[track_caller]
+    fn check(count: u64, expect: &str) {
+        let query = ListQuery {
+            notice: "imported".to_owned(),
+            count,
+        };
+        assert_eq!(notice(&query).as_deref(), Some(expect));
+    }
+
+    #[test]
+    fn the_import_notice_counts_in_words() {
+        check(1, "The CSV was imported: 1 new address is suppressed.");
+        check(3, "The CSV was imported: 3 new addresses are suppressed.");
+    }
 }

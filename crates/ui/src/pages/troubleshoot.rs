@@ -13,13 +13,6 @@ use serde::Deserialize;
 use crate::UiState;
 use crate::error::PageError;
 use crate::form_errors::{FieldErrors, Labels};
-
-/// The sender form's fields as the service names them, with the form's labels.
-const SENDER_LABELS: &Labels = &[
-    ("from", "sender address"),
-    ("sender", "sender address"),
-    ("mail_from", "MAIL FROM address"),
-];
 use crate::layout::Layout;
 use crate::pages::domains::DomainRow;
 use crate::pages::{render, tenant_path};
@@ -27,6 +20,12 @@ use crate::session::Scope;
 
 /// How many recent messages suggest sender addresses.
 const SUGGESTIONS_FROM: u32 = 50;
+
+/// The sender form's fields as the service names them, with the form's labels.
+const SENDER_LABELS: &Labels = &[
+    ("sender", "sender address"),
+    ("mail_from", "MAIL FROM address"),
+];
 
 #[derive(Deserialize)]
 pub struct SenderQuery {
@@ -62,7 +61,8 @@ struct TroubleshootPage {
     suggestions: Vec<String>,
     diagnosis: Option<Diagnosis>,
     report: Option<DnsReportView>,
-    error: Option<String>,
+    /// A refused sender or MAIL FROM, each beside its field.
+    errors: FieldErrors,
     /// Why "Send a test mailing" was refused.
     test_error: Option<String>,
 }
@@ -133,8 +133,8 @@ async fn page(
             suggestions.push(message.mail_from);
         }
     }
-    let (found, error) = if query.from.trim().is_empty() {
-        (None, None)
+    let (found, errors) = if query.from.trim().is_empty() {
+        (None, FieldErrors::none())
     } else {
         match state
             .service
@@ -163,16 +163,16 @@ async fn page(
                     signs: found.unsigned_reason.is_none(),
                     unsigned_reason: found.unsigned_reason.unwrap_or_default(),
                 };
-                (Some((diagnosis, DnsReportView::from(&found.dns))), None)
+                let report = DnsReportView::from(&found.dns);
+                (Some((diagnosis, report)), FieldErrors::none())
             }
             Err(error @ ServiceError::Invalid { .. }) => {
-                let (_, errors) = FieldErrors::of(&error, SENDER_LABELS);
-                (None, errors.any().map(str::to_owned))
+                (None, FieldErrors::of(&error, SENDER_LABELS).1)
             }
             Err(other) => return Err(other.into()),
         }
     };
-    let status = if error.is_some() {
+    let status = if errors.any().is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         status
@@ -189,7 +189,7 @@ async fn page(
         suggestions,
         report,
         diagnosis,
-        error,
+        errors,
         test_error,
     };
     render(status, &page)

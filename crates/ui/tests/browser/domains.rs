@@ -25,7 +25,7 @@ async fn new_domain_with_generated_key_shows_the_dns_record() {
 
     harness.click("#generate-key").await;
     assert!(harness.text("#notice").await.contains("RSA-2048"));
-    assert_eq!(harness.text("#hash-algorithm").await, "sha256");
+    assert_eq!(harness.text("#hash-algorithm").await, "SHA-256");
     assert_eq!(harness.text("#key-length").await, "2048 bits");
     let public_key = harness
         .wait_for("#public-key")

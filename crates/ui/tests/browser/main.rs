@@ -4,10 +4,12 @@
 //! `target/ui-screenshots/`.
 
 mod access;
+mod dkim_badge;
 mod domain_actions;
 mod domains;
 mod layout;
 mod lists;
+mod mail_tester;
 mod message_actions;
 mod messages;
 mod non_expert;
@@ -15,4 +17,5 @@ mod platform_health;
 mod sending_domains;
 mod settings;
 mod smtp;
+mod spf_handoff;
 mod support;

@@ -5,7 +5,7 @@
 //! screen, a test mailing refused from an unproven domain and sent from a proven one, and the
 //! checker's report of it.
 
-use crate::support::{ACME_ADMIN, Harness, PASSWORD};
+use crate::support::{ACME_ADMIN, Harness, PASSWORD, assert_sentence};
 
 async fn add_contact(harness: &Harness, name: &str, email: &str) {
     harness.goto("/t/acme/contacts/new").await;
@@ -238,15 +238,17 @@ async fn troubleshooting_sends_a_test_mailing_and_the_report_appears() {
     harness.click("#diagnose").await;
     let verdict = harness.text("#signing-verdict").await;
     assert!(verdict.contains("unsigned"), "{verdict}");
-    // A test mailing from a domain the tenant has not proven is refused on this page, with the
-    // way to prove it.
+    // A test mailing from a domain the tenant has not proven is refused beside its button, in
+    // a sentence with the way to prove it (issue 16, item 7).
     harness.click("#send-test-mailing").await;
-    let refused = harness.text("#test-error").await;
+    let refused = harness.error_beside("#send-test-mailing").await;
     assert!(
-        refused.contains("the From domain unsigned.test has not been proven")
+        refused.starts_with("The From domain unsigned.test has not been proven")
             && refused.contains("add unsigned.test as a sending domain"),
         "{refused}"
     );
+    assert_sentence(&refused);
+    assert_eq!(harness.value("#sender").await, "facilities@unsigned.test");
     harness.scroll_to("#step-test").await;
     harness.shot("test-mailing-unproven").await;
 

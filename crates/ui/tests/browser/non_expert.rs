@@ -392,7 +392,7 @@ async fn test_mailing_and_score(harness: &mut Harness, domain_path: &str) {
     harness.fill("#sender", "not an address").await;
     harness.click("#diagnose").await;
     let page = harness.page_text().await;
-    let error = harness.text("#error").await;
+    let error = harness.error_beside("#sender").await;
     assert_eq!(page.matches(error.as_str()).count(), 1, "{page}");
     assert!(
         harness

@@ -1,10 +1,10 @@
-//! Sending domains: a mistyped domain refused beside the field, a domain added with its
-//! verification record, "Verify now" refused with what DNS showed, the record published and
-//! the domain proven, then deleted after a confirmation.
+//! Sending domains: a mistyped domain refused beside the field in a sentence, a domain added
+//! with its verification record, "Verify now" refused beside its button with what DNS showed,
+//! the record published and the domain proven, then deleted after a confirmation.
 
 use fantoccini::Locator;
 
-use crate::support::{ACME_ADMIN, Harness, PASSWORD};
+use crate::support::{ACME_ADMIN, Harness, PASSWORD, assert_sentence};
 
 const CARD: &str = "[data-domain='newsletter.test']";
 
@@ -23,24 +23,26 @@ async fn a_domain_is_proven_by_its_verification_record() {
             .contains("No sending domain yet")
     );
 
-    // A mistyped domain: the reason beside the field, and the typed text kept.
-    harness
-        .fill("#new-sending-domain", "news letter.test")
-        .await;
-    harness.click("#add-sending-domain").await;
-    let error = harness.text("#new-sending-domain-error").await;
-    assert!(
-        error.contains("\"news letter.test\" is not a valid domain name"),
-        "{error}"
-    );
-    let typed = harness
-        .wait_for("#new-sending-domain")
-        .await
-        .prop("value")
-        .await
-        .unwrap();
-    assert_eq!(typed.as_deref(), Some("news letter.test"));
-    harness.shot("invalid-domain").await;
+    // Mistyped domains: the reason beside the field in a sentence without the API's field
+    // names, and the typed text kept (issue 16, item 7).
+    for (typed, reason) in [
+        (
+            "https://client.example/",
+            "enter the domain only, e.g. client.example, not a URL.",
+        ),
+        (
+            "not a domain",
+            "\"not a domain\" is not a valid domain name",
+        ),
+    ] {
+        harness.fill("#new-sending-domain", typed).await;
+        harness.click("#add-sending-domain").await;
+        let error = harness.error_beside("#new-sending-domain").await;
+        assert!(error.contains(reason), "{error}");
+        assert_sentence(&error);
+        assert_eq!(harness.value("#new-sending-domain").await, typed);
+    }
+    harness.shot("item7-invalid-domain-beside-the-field").await;
 
     harness.fill("#new-sending-domain", "Newsletter.test").await;
     harness.click("#add-sending-domain").await;
@@ -65,18 +67,32 @@ async fn a_domain_is_proven_by_its_verification_record() {
     );
     harness.shot("pending").await;
 
-    // Nothing published yet: the verification says what DNS showed, at the top of the page.
+    // Nothing published yet: the verification says what DNS showed, in a sentence beside the
+    // domain's "Verify now" (issue 16, item 7), not somewhere at the top of the page.
     harness.click(&format!("{CARD} button.verify")).await;
-    let error = harness.text("#error").await;
+    let error = harness.text(&format!("{CARD} .verify-error")).await;
     assert!(
-        error.contains(
-            "newsletter.test is not proven yet: there is no TXT record at \
-             _sealpost.newsletter.test"
-        ),
+        error.contains("there is no TXT record at _sealpost.newsletter.test"),
         "{error}"
     );
+    assert_sentence(&error);
+    let error_id = harness
+        .wait_for(&format!("{CARD} .verify-error"))
+        .await
+        .attr("id")
+        .await
+        .unwrap();
+    let described_by = harness
+        .wait_for(&format!("{CARD} button.verify"))
+        .await
+        .attr("aria-describedby")
+        .await
+        .unwrap();
+    assert_eq!(described_by, error_id, "the button does not name its error");
+    assert!(harness.browser.find(Locator::Css("#error")).await.is_err());
     assert_eq!(harness.text(&format!("{CARD} .status")).await, "pending");
-    harness.shot("verify-refused").await;
+    harness.scroll_to(CARD).await;
+    harness.shot("item7-verify-refused-beside-the-button").await;
 
     // Another tenant's token is not this tenant's proof.
     harness.publish(|zone| {
@@ -86,7 +102,7 @@ async fn a_domain_is_proven_by_its_verification_record() {
         )
     });
     harness.click(&format!("{CARD} button.verify")).await;
-    let error = harness.text("#error").await;
+    let error = harness.text(&format!("{CARD} .verify-error")).await;
     assert!(error.contains("not this tenant's token"), "{error}");
 
     // The IT department publishes the record shown: verified, proven, and no more to verify.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_domain::{TenantId, UserRole};
 use sealpost_service::{CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, SystemClock};
 use sealpost_store::Store;
@@ -24,6 +25,8 @@ pub const OTHER_ADMIN: &str = "admin@other.test";
 pub const OPERATOR: &str = "ops@platform.test";
 /// The password of the encrypted fixture keys (`scripts/make-key-fixtures`).
 pub const FIXTURE_PASSWORD: &str = "fixture-pass";
+/// The platform's SPF include, as the operator configures it; the test DNS publishes it.
+pub const PLATFORM_SPF: &str = "_spf.platform.test";
 
 /// One browser at a time: two cores do not run several Chromiums well.
 static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -96,6 +99,7 @@ impl Harness {
                 &sealpost_domain::dkim_txt_value(&fixture_key.public_key_der()),
             )
             .txt("client.test", &["v=spf1 -all"])
+            .txt(PLATFORM_SPF, &["v=spf1 ip4:127.0.0.1 -all"])
             .mx("receiver.test", 10, "mx.receiver.test")
             .mx("checker.test", 10, "mx.receiver.test")
             .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST);
@@ -121,6 +125,10 @@ impl Harness {
         .await
         .unwrap()
         .with_relay_test(delivery.relay.clone())
+        .with_platform(Some(PlatformSpf {
+            include_host: PLATFORM_SPF.to_owned(),
+            networks: vec!["127.0.0.1".parse().unwrap()],
+        }))
         .with_checker(Some(CheckerSettings {
             domain: sealpost_domain::DomainName::parse("checker.test").unwrap(),
             spamd: None,
@@ -323,6 +331,41 @@ impl Harness {
         }
     }
 
+    /// What a form field holds now, as the person would see it in the field.
+    pub async fn value(&self, selector: &str) -> String {
+        self.wait_for(selector)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// The error that stands next to the form field `selector`: the element the field names
+    /// in `aria-describedby`, which must be inside the field's label or right after it, so a
+    /// person reads it where they typed. Panics when the field has no such error.
+    pub async fn error_beside(&self, selector: &str) -> String {
+        let found = self
+            .browser
+            .execute(
+                "const field = document.querySelector(arguments[0]);
+                 const id = field && field.getAttribute('aria-describedby');
+                 const error = id && document.getElementById(id);
+                 if (!error) return 'no error named by the field';
+                 const label = field.closest('label') || field;
+                 if (label.contains(error) || label.nextElementSibling === error)
+                   return ['beside', error.innerText];
+                 return 'the error is not next to the field: ' + error.innerText;",
+                vec![selector.into()],
+            )
+            .await
+            .unwrap();
+        match found.as_array().map(Vec::as_slice) {
+            Some([_, text]) => text.as_str().unwrap().to_owned(),
+            _ => panic!("{selector}: {found}"),
+        }
+    }
+
     pub async fn current_path(&self) -> String {
         self.browser.current_url().await.unwrap().path().to_owned()
     }
@@ -414,6 +457,29 @@ impl Harness {
     /// Ends the browser session; chromedriver itself ends when the harness is dropped.
     pub async fn finish(self) {
         self.browser.clone().close().await.unwrap();
+    }
+}
+
+/// Checks that `text` reads as a sentence for a person: a capital (or a quoted value) first, a
+/// full stop last, and no API field name such as `domain:` or `return_path`.
+#[track_caller]
+pub fn assert_sentence(text: &str) {
+    let first = text.chars().next().unwrap_or(' ');
+    assert!(
+        first.is_uppercase() || first == '"',
+        "not a sentence: {text:?}"
+    );
+    assert!(text.ends_with('.'), "not a full sentence: {text:?}");
+    for api_word in [
+        "domain:",
+        "sender:",
+        "mail_from",
+        "return_path",
+        "q:",
+        "cursor:",
+        "invalid_input",
+    ] {
+        assert!(!text.contains(api_word), "{api_word} in {text:?}");
     }
 }
 
