@@ -16,6 +16,7 @@ pub mod limits;
 mod mailing;
 mod message;
 mod names;
+mod reputation;
 mod return_path;
 mod sending_identity;
 mod signing_decision;
@@ -51,6 +52,7 @@ pub use message::{
     SubmissionSource,
 };
 pub use names::{DomainName, NameError, Selector, dkim_record_name};
+pub use reputation::{ReputationPolicy, SendingFigures, Standing, judge as judge_reputation};
 pub use return_path::{ReturnPath, ReturnPathError};
 pub use sending_identity::{
     AddressRole, Proof, ProofMethod, SendingDomain, UnprovenDomain, VERIFICATION_LABEL,

@@ -49,6 +49,48 @@ pub struct Config {
     pub checker: Checker,
     pub feedback: Feedback,
     pub webhooks: Webhooks,
+    pub reputation: Reputation,
+}
+
+/// The tenant reputation guard (SPEC S10.5): rates over the window above the warn thresholds
+/// warn the tenant, above the pause thresholds hold its new mail until an operator resumes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reputation {
+    pub window_days: i64,
+    /// Delivered recipients in the window below which no rate is judged.
+    pub min_volume: u64,
+    pub warn_bounce_rate: f64,
+    pub pause_bounce_rate: f64,
+    pub warn_complaint_rate: f64,
+    pub pause_complaint_rate: f64,
+}
+
+impl Default for Reputation {
+    fn default() -> Self {
+        let policy = sealpost_domain::ReputationPolicy::default();
+        Self {
+            window_days: policy.window / 86_400,
+            min_volume: policy.min_volume,
+            warn_bounce_rate: policy.warn_bounce_rate,
+            pause_bounce_rate: policy.pause_bounce_rate,
+            warn_complaint_rate: policy.warn_complaint_rate,
+            pause_complaint_rate: policy.pause_complaint_rate,
+        }
+    }
+}
+
+impl Reputation {
+    pub fn policy(&self) -> sealpost_domain::ReputationPolicy {
+        sealpost_domain::ReputationPolicy {
+            window: self.window_days * 86_400,
+            min_volume: self.min_volume,
+            warn_bounce_rate: self.warn_bounce_rate,
+            pause_bounce_rate: self.pause_bounce_rate,
+            warn_complaint_rate: self.warn_complaint_rate,
+            pause_complaint_rate: self.pause_complaint_rate,
+        }
+    }
 }
 
 /// Tenants' webhook endpoints (SPEC S10.6).
@@ -182,6 +224,7 @@ impl Default for Config {
             checker: Checker::default(),
             feedback: Feedback::default(),
             webhooks: Webhooks::default(),
+            reputation: Reputation::default(),
         }
     }
 }
@@ -221,6 +264,12 @@ const ENV_KEYS: &[&str] = &[
     "feedback__inbound_host",
     "feedback__complaints_address",
     "webhooks__allow_private_addresses",
+    "reputation__window_days",
+    "reputation__min_volume",
+    "reputation__warn_bounce_rate",
+    "reputation__pause_bounce_rate",
+    "reputation__warn_complaint_rate",
+    "reputation__pause_complaint_rate",
 ];
 
 impl Config {
@@ -325,6 +374,7 @@ impl Config {
             "checker": self.checker,
             "feedback": self.feedback,
             "webhooks": self.webhooks,
+            "reputation": self.reputation,
         })
     }
 

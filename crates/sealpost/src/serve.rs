@@ -288,6 +288,7 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         .with_inbound_host(inbound_host)
         .with_complaints_address(complaints_address)
         .with_public_url(config.platform.public_url.clone())
+        .with_reputation_policy(config.reputation.policy())
         .with_webhook_policy(WebhookPolicy {
             allow_private: config.webhooks.allow_private_addresses,
             ..WebhookPolicy::default()

@@ -75,6 +75,17 @@ impl FeedbackLoop {
                 at: now,
             };
             if self.store.record_feedback(&change).await? {
+                self.metrics.count(
+                    match feedback {
+                        Feedback::HardBounce | Feedback::SoftBounce => "bounced",
+                        Feedback::Complaint => "complained",
+                        Feedback::Unsubscribe => "unsubscribed",
+                    },
+                    tenant,
+                );
+                if feedback != Feedback::Unsubscribe {
+                    self.judge_reputation(tenant).await?;
+                }
                 return Ok(change.to.unwrap_or(change.from));
             }
         }

@@ -19,6 +19,7 @@ mod messages;
 mod metrics;
 pub mod platform;
 mod relay_settings;
+mod reputation;
 mod return_path;
 mod sending_domains;
 mod sign_in_limit;
@@ -47,6 +48,7 @@ pub use mail_tester::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
 pub use messages::DeliveryFigures;
 pub use relay_settings::RelayForm;
+pub use reputation::Reputation;
 pub use return_path::{ReturnPathCheck, ReturnPathRecord};
 pub use sealpost_domain::{Clock, SystemClock};
 pub use sending_domains::VerificationFailure;
@@ -107,6 +109,8 @@ pub struct Context {
     /// The host name of the platform's inbound listener, where return-path domains point their
     /// MX; without it no return-path domain can be set up.
     inbound_host: Option<sealpost_domain::DomainName>,
+    /// When a tenant's bounce and complaint rates warn and pause its sending.
+    reputation_policy: sealpost_domain::ReputationPolicy,
     /// The platform's public https base URL, for unsubscribe links.
     public_url: Option<String>,
     /// Where feedback loops send complaints; the inbound listener takes mail for it.
@@ -236,6 +240,7 @@ impl Service {
             inbound_host: None,
             complaints_address: None,
             public_url: None,
+            reputation_policy: sealpost_domain::ReputationPolicy::default(),
             key_policy: sealpost_domain::KeyPolicy::default(),
             dns_policy: sealpost_domain::DnsPolicy::default(),
             platform_settings: platform::PlatformSettings::default(),
@@ -306,6 +311,12 @@ impl Service {
     /// The host name of the inbound listener, the MX target of return-path domains.
     pub fn with_inbound_host(mut self, host: Option<sealpost_domain::DomainName>) -> Self {
         self.configure().inbound_host = host;
+        self
+    }
+
+    /// When a tenant's bounce and complaint rates warn and pause its sending.
+    pub fn with_reputation_policy(mut self, policy: sealpost_domain::ReputationPolicy) -> Self {
+        self.configure().reputation_policy = policy;
         self
     }
 

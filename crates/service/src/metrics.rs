@@ -47,7 +47,7 @@ impl Metrics {
     }
 }
 
-const COUNTERS: [(&str, &str); 7] = [
+const COUNTERS: [(&str, &str); 11] = [
     ("accepted", "Messages accepted (committed) for delivery."),
     ("signed", "Accepted messages the tenant signed with DKIM."),
     (
@@ -64,6 +64,19 @@ const COUNTERS: [(&str, &str); 7] = [
     ),
     ("failed", "Recipients that failed for good."),
     ("expired", "Recipients whose retries ran out."),
+    (
+        "bounced",
+        "Bounces received after delivery (hard and soft).",
+    ),
+    (
+        "complained",
+        "Spam complaints received from feedback loops.",
+    ),
+    ("unsubscribed", "One-click and mailto unsubscribes."),
+    (
+        "paused",
+        "Times the reputation guard paused the tenant's sending.",
+    ),
 ];
 
 impl Messages {

@@ -11,6 +11,7 @@ pub mod mailings;
 pub mod messages;
 pub mod platform;
 pub mod relay;
+pub mod reputation;
 pub mod return_paths;
 pub mod sending_domains;
 pub mod signing_domains;

@@ -1,13 +1,15 @@
-//! Operator routes: tenants and their API keys.
+//! Operator routes: tenants, their API keys and their reputation (SPEC S10.5: why a tenant's
+//! sending is paused, and resuming it); and a tenant's own reputation.
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
+use sealpost_views::reputation::ReputationView;
 use sealpost_views::tenants::{ApiKeyView, NewApiKeyView, TenantView};
 
-use crate::auth::Operator;
+use crate::auth::{Operator, TenantAuth};
 use crate::error::{ApiJson, ErrorBody};
 use crate::requests::{NewApiKeyRequest, NewTenantRequest};
 use crate::{ApiError, AppState};
@@ -24,6 +26,52 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/tenants/{tenant}/api-keys/{key}",
             delete(revoke_key),
         )
+        .route("/api/v1/tenants/{tenant}/reputation", get(reputation))
+        .route("/api/v1/tenants/{tenant}/resume", post(resume))
+        .route("/api/v1/reputation", get(own_reputation))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/reputation", tag = "tenants",
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name", pattern = "^[a-z0-9][a-z0-9-]{0,62}$")),
+    responses((status = 200, body = ReputationView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "the path is neither a tenant id nor a valid tenant name")))]
+pub async fn reputation(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<ReputationView>, ApiError> {
+    let tenant = state.service.accounts().find_tenant(&tenant).await?;
+    let reputation = state.service.feedback().reputation(tenant.id).await?;
+    Ok(Json((&reputation).into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/resume", tag = "tenants",
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name", pattern = "^[a-z0-9][a-z0-9-]{0,62}$")),
+    responses((status = 200, body = ReputationView,
+            description = "resumed: held mail goes out, expiring later by as long as it was held"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the tenant's sending is not paused"),
+        (status = 422, body = ErrorBody, description = "the path is neither a tenant id nor a valid tenant name")))]
+pub async fn resume(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<ReputationView>, ApiError> {
+    let tenant = state.service.accounts().find_tenant(&tenant).await?;
+    let feedback = state.service.feedback();
+    feedback.resume_sending(tenant.id).await?;
+    Ok(Json((&feedback.reputation(tenant.id).await?).into()))
+}
+
+/// The calling tenant's own standing: whether its mail flows, is warned, or is held.
+#[utoipa::path(get, path = "/api/v1/reputation", tag = "reputation",
+    security(("api_key" = [])), responses((status = 200, body = ReputationView)))]
+pub async fn own_reputation(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<ReputationView>, ApiError> {
+    let reputation = state.service.feedback().reputation(tenant).await?;
+    Ok(Json((&reputation).into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",

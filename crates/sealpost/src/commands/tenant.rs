@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 use sealpost_service::Service;
+use sealpost_views::reputation::ReputationView;
 use sealpost_views::tenants::{ApiKeyView, NewApiKeyView, TenantView};
 
 use crate::output::Output;
@@ -28,6 +29,10 @@ pub enum TenantCommand {
     ApiKeys { tenant: String },
     /// Revoke an API key by its id; its token stops working at once.
     RevokeApiKey { tenant: String, key: String },
+    /// A tenant's bounce and complaint rates, and whether its sending is warned or paused.
+    Reputation { tenant: String },
+    /// Resume a paused tenant's sending: its held mail goes out.
+    Resume { tenant: String },
 }
 
 pub async fn tenant(
@@ -76,6 +81,22 @@ pub async fn tenant(
                 )
             });
         }
+        TenantCommand::Reputation { tenant } => {
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let view = ReputationView::from(&service.feedback().reputation(tenant.id).await?);
+            output.print(&view, || describe_reputation(&view));
+        }
+        TenantCommand::Resume { tenant } => {
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            service.feedback().resume_sending(tenant.id).await?;
+            let view = ReputationView::from(&service.feedback().reputation(tenant.id).await?);
+            output.print(&view, || {
+                format!(
+                    "resumed: held mail goes out\n{}",
+                    describe_reputation(&view)
+                )
+            });
+        }
         TenantCommand::RevokeApiKey { tenant, key } => {
             let tenant = service.accounts().find_tenant(&tenant).await?;
             service.accounts().revoke_api_key(tenant.id, &key).await?;
@@ -102,4 +123,21 @@ pub async fn tenant(
         }
     }
     Ok(())
+}
+
+fn describe_reputation(view: &ReputationView) -> String {
+    let mut text = format!(
+        "{}: {} sent, {} bounced ({:.2} %), {} complaints ({:.2} %) over {} days",
+        view.standing,
+        view.sent,
+        view.bounced,
+        view.bounce_rate * 100.0,
+        view.complained,
+        view.complaint_rate * 100.0,
+        view.window_days
+    );
+    if let Some(reason) = &view.reason {
+        text.push_str(&format!("\n{reason}"));
+    }
+    text
 }

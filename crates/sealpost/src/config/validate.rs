@@ -72,6 +72,23 @@ fn numbers(config: &Config) -> anyhow::Result<()> {
     if config.smtp.connections_per_client == Some(0) {
         bail!("smtp.connections_per_client must be at least 1");
     }
+    let reputation = &config.reputation;
+    let rates = [
+        reputation.warn_bounce_rate,
+        reputation.pause_bounce_rate,
+        reputation.warn_complaint_rate,
+        reputation.pause_complaint_rate,
+    ];
+    if reputation.window_days <= 0 || rates.iter().any(|rate| !(*rate > 0.0 && *rate <= 1.0)) {
+        bail!(
+            "reputation.window_days must be positive and its rates between 0 and 1 (0.05 is 5 %)"
+        );
+    }
+    if reputation.warn_bounce_rate > reputation.pause_bounce_rate
+        || reputation.warn_complaint_rate > reputation.pause_complaint_rate
+    {
+        bail!("reputation: a warn rate above its pause rate would pause without warning first");
+    }
     if config.nameserver.is_some_and(|address| address.port() == 0) {
         bail!("nameserver needs a port, such as 127.0.0.1:53");
     }

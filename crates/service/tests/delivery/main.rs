@@ -5,6 +5,7 @@
 mod aiosmtpd;
 mod bounces;
 mod postfix;
+mod reputation;
 mod return_path;
 mod support;
 mod suppression;

@@ -64,6 +64,11 @@ fn fixture(name: &str) -> String {
 /// A DNS server with the fixture key at `workplace._domainkey.client.test`, MX records for
 /// `domains` pointing at `mx.receiver.test`, and that host at 127.0.0.1.
 pub async fn dns(domains: &[&str]) -> TestDns {
+    TestDns::start(zone(domains)).await.unwrap()
+}
+
+/// The zone [`dns`] serves, to build on.
+pub fn zone(domains: &[&str]) -> Zone {
     let key = Vault::new(MasterKey::generate())
         .import(&fixture("rsa2048-pkcs8.pem"), None)
         .unwrap();
@@ -74,9 +79,7 @@ pub async fn dns(domains: &[&str]) -> TestDns {
     for domain in domains {
         zone = zone.mx(domain, 10, "mx.receiver.test");
     }
-    TestDns::start(zone.a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST))
-        .await
-        .unwrap()
+    zone.a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST)
 }
 
 /// A service on `store` that delivers to `port` on loopback, with the tenant `acme` signing

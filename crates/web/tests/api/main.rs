@@ -9,6 +9,7 @@ mod identities;
 mod lists;
 mod mailings;
 mod messages;
+mod reputation;
 mod return_paths;
 mod serving;
 mod settings;

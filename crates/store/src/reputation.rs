@@ -1,0 +1,136 @@
+//! The facts of the reputation guard (SPEC S10.5): a tenant's sending figures over a window,
+//! read from the events, and its standing: paused (with the reason) or warned. A paused
+//! tenant's recipients are not claimed (`claims.rs`); resuming moves the expiry of its held
+//! messages on by the time they were held, so that a pause loses no mail.
+
+use sealpost_domain::{SendingFigures, TenantId, Timestamp};
+
+use crate::{Store, StoreError, with_pool};
+
+/// A tenant's standing as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default, sqlx::FromRow)]
+pub struct TenantStanding {
+    pub sending_paused_at: Option<i64>,
+    pub paused_reason: Option<String>,
+    pub reputation_warning: Option<String>,
+}
+
+impl Store {
+    /// Recipients sent, bounced and complained about since `since`.
+    pub async fn sending_figures(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+    ) -> Result<SendingFigures, StoreError> {
+        let rows: Vec<(String, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT kind, COUNT(*) FROM events WHERE tenant_id = $1 AND at >= $2 \
+                 AND kind IN ('sent', 'bounced', 'complained') GROUP BY kind",
+            )
+            .bind(tenant)
+            .bind(since.0)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut figures = SendingFigures::default();
+        for (kind, count) in rows {
+            let count = u64::try_from(count).unwrap_or(0);
+            match kind.as_str() {
+                "sent" => figures.sent = count,
+                "bounced" => figures.bounced = count,
+                _ => figures.complained = count,
+            }
+        }
+        Ok(figures)
+    }
+
+    pub async fn tenant_standing(&self, tenant: TenantId) -> Result<TenantStanding, StoreError> {
+        let row: Option<TenantStanding> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT sending_paused_at, paused_reason, reputation_warning FROM tenants \
+                 WHERE id = $1",
+            )
+            .bind(tenant)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Records the warning (or its end); a paused tenant stays paused.
+    pub async fn set_reputation_warning(
+        &self,
+        tenant: TenantId,
+        warning: Option<&str>,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE tenants SET reputation_warning = $1 WHERE id = $2")
+                .bind(warning)
+                .bind(tenant)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Pauses the tenant's sending with the reason; returns false when it already was paused.
+    pub async fn pause_sending(
+        &self,
+        tenant: TenantId,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let paused = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE tenants SET sending_paused_at = $1, paused_reason = $2, \
+                 reputation_warning = NULL WHERE id = $3 AND sending_paused_at IS NULL",
+            )
+            .bind(at.0)
+            .bind(reason)
+            .bind(tenant)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(paused > 0)
+    }
+
+    /// Resumes a paused tenant: its held messages expire later by as long as they were held.
+    /// Returns false when it was not paused.
+    pub async fn resume_sending(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let resumed = with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            let paused: Option<(Option<i64>,)> =
+                sqlx::query_as("SELECT sending_paused_at FROM tenants WHERE id = $1")
+                    .bind(tenant)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+            let Some((Some(paused_at),)) = paused else {
+                return Ok(false);
+            };
+            let held = (now.0 - paused_at).max(0);
+            sqlx::query(
+                "UPDATE messages SET expires_at = expires_at + $1 WHERE tenant_id = $2 \
+                 AND id IN (SELECT message_id FROM recipients WHERE tenant_id = $2 \
+                 AND state IN ('queued', 'deferred'))",
+            )
+            .bind(held)
+            .bind(tenant)
+            .execute(&mut *transaction)
+            .await?;
+            sqlx::query(
+                "UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL WHERE id = $1",
+            )
+            .bind(tenant)
+            .execute(&mut *transaction)
+            .await?;
+            transaction.commit().await?;
+            true
+        });
+        Ok(resumed)
+    }
+}
