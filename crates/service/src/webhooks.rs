@@ -215,13 +215,22 @@ impl Webhooks {
             .await?)
     }
 
-    /// The attempts of one delivery, oldest first.
+    /// The attempts of one delivery of the endpoint, oldest first.
     pub async fn webhook_attempts(
         &self,
         tenant: TenantId,
+        id: &str,
         delivery: i64,
     ) -> Result<Vec<WebhookAttemptRecord>, ServiceError> {
-        Ok(self.store.webhook_attempts(tenant, delivery).await?)
+        let endpoint = self.webhook(tenant, id).await?;
+        match self
+            .store
+            .webhook_attempts(tenant, endpoint.id, delivery)
+            .await
+        {
+            Err(StoreError::NotFound) => Err(ServiceError::NotFound("webhook delivery")),
+            other => Ok(other?),
+        }
     }
 
     /// Sends a delivery that was given up on again.

@@ -89,9 +89,11 @@ impl Store {
         };
         with_pool!(self, pool => {
             let mut transaction = pool.begin().await?;
+            // The endpoint may have been deleted during the request; then there is nothing to log.
             sqlx::query(
                 "INSERT INTO webhook_attempts (id, outbox_id, endpoint_id, tenant_id, at, status, \
-                 latency_ms, response, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 latency_ms, response, error) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+                 WHERE EXISTS (SELECT 1 FROM webhook_outbox WHERE id = $2)",
             )
             .bind(attempt.id.hyphenated().to_string())
             .bind(delivery.id)
@@ -177,13 +179,26 @@ impl Store {
         Ok(rows)
     }
 
-    /// The attempts of one outbox row, oldest first.
+    /// The attempts of one outbox row of the endpoint, oldest first; `NotFound` when the
+    /// endpoint has no such row.
     pub async fn webhook_attempts(
         &self,
         tenant: TenantId,
+        endpoint: WebhookEndpointId,
         delivery: i64,
     ) -> Result<Vec<WebhookAttemptRecord>, StoreError> {
         let rows = with_pool!(self, pool => {
+            let found: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM webhook_outbox WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3",
+            )
+            .bind(tenant)
+            .bind(endpoint)
+            .bind(delivery)
+            .fetch_optional(pool)
+            .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound);
+            }
             sqlx::query_as(
                 "SELECT at, status, latency_ms, response, error FROM webhook_attempts \
                  WHERE tenant_id = $1 AND outbox_id = $2 ORDER BY at, id",

@@ -83,7 +83,17 @@ fn compose(schema: &mut Value) {
     schema["allOf"] = json!([
         {"anyOf": [not_empty("to"), not_empty("cc"), not_empty("bcc")]},
         {"anyOf": [present("text"), present("html")]},
+        {"anyOf": [
+            no_unsubscribe(),
+            {"properties": {"to": {"maxItems": 1}, "cc": {"maxItems": 0}, "bcc": {"maxItems": 0}}},
+        ]},
     ]);
+}
+
+/// A schema whose `one_click_unsubscribe` is absent or false; with it true, the link names the
+/// recipient, so the message may have only one.
+fn no_unsubscribe() -> Value {
+    json!({"properties": {"one_click_unsubscribe": {"enum": [false]}}})
 }
 
 fn attachment(schema: &mut Value) {
@@ -103,6 +113,10 @@ fn raw(schema: &mut Value) {
     properties["recipients"] =
         json!({"type": "array", "items": address(), "minItems": 1, "maxItems": 1000});
     schema["oneOf"] = json!([present("raw"), present("raw_base64")]);
+    schema["anyOf"] = json!([
+        no_unsubscribe(),
+        {"properties": {"recipients": {"maxItems": 1}}},
+    ]);
 }
 
 /// Mode relay needs a host, and "use SSL" (TLS from the first byte) cannot go with TLS mode

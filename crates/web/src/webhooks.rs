@@ -38,6 +38,12 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// A delivery's number from the path; anything else names no delivery.
+fn delivery_id(text: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| sealpost_service::ServiceError::NotFound("webhook delivery").into())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhookRequest {
@@ -213,34 +219,36 @@ pub async fn deliveries(
 
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries/{delivery}/attempts",
     tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, format = Uuid), ("delivery" = i64, Path, minimum = 1)),
+    params(("id" = String, Path, format = Uuid), ("delivery" = i64, Path, minimum = 1, maximum = 2147483647)),
     responses((status = 200, body = [WebhookAttemptView]), (status = 404, body = ErrorBody)))]
 pub async fn attempts(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
-    Path((id, delivery)): Path<(String, i64)>,
+    Path((id, delivery)): Path<(String, String)>,
 ) -> Result<Json<Vec<WebhookAttemptView>>, ApiError> {
-    let webhooks = state.service.webhooks();
-    webhooks.webhook(tenant, &id).await?;
-    let rows = webhooks.webhook_attempts(tenant, delivery).await?;
+    let rows = state
+        .service
+        .webhooks()
+        .webhook_attempts(tenant, &id, delivery_id(&delivery)?)
+        .await?;
     Ok(Json(rows.iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery}/replay",
     tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, format = Uuid), ("delivery" = i64, Path, minimum = 1)),
+    params(("id" = String, Path, format = Uuid), ("delivery" = i64, Path, minimum = 1, maximum = 2147483647)),
     responses((status = 202, description = "queued again"), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody,
             description = "only a delivery that was given up on can be replayed")))]
 pub async fn replay(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
-    Path((id, delivery)): Path<(String, i64)>,
+    Path((id, delivery)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state
         .service
         .webhooks()
-        .replay_webhook_delivery(tenant, &id, delivery)
+        .replay_webhook_delivery(tenant, &id, delivery_id(&delivery)?)
         .await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -211,7 +211,7 @@ async fn events_reach_a_standard_webhooks_receiver_through_outages_in_order() {
             .find(|row| row.event_type == "message.accepted")
             .unwrap();
         let attempts = webhooks
-            .webhook_attempts(tenant, accepted_row.id)
+            .webhook_attempts(tenant, &id, accepted_row.id)
             .await
             .unwrap();
         let statuses: Vec<Option<i32>> = attempts.iter().map(|attempt| attempt.status).collect();
