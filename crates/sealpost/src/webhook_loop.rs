@@ -8,7 +8,7 @@ use sealpost_service::Service;
 use sealpost_smtpd::CancellationToken;
 
 /// How long the loop waits when nothing was due; a test event sent by hand wakes it earlier.
-const POLL: Duration = Duration::from_secs(1);
+const POLL: Duration = Duration::from_millis(250);
 
 /// Sends due events until `shutdown`.
 pub async fn run(service: Service, shutdown: CancellationToken) {

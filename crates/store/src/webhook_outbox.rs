@@ -19,103 +19,96 @@ pub struct WebhookAttemptRecord {
 }
 
 impl Store {
-    /// Claims up to `limit` due rows until `lease_until`: rows whose turn it is in their stream.
+    /// Claims up to `limit` due rows until `lease_until`, in one statement: rows whose turn it
+    /// is in their stream.
     pub async fn claim_webhook_deliveries(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
         limit: i64,
     ) -> Result<Vec<OutboxDelivery>, StoreError> {
+        let token = uuid::Uuid::new_v4().to_string();
         let claimed = with_pool!(self, pool => {
-            let candidates: Vec<(i64,)> = sqlx::query_as(
-                "SELECT o.id FROM webhook_outbox o WHERE o.state = 'pending' \
-                 AND o.next_attempt_at <= $1 AND (o.leased_until IS NULL OR o.leased_until <= $1) \
+            sqlx::query(
+                "UPDATE webhook_outbox SET leased_until = $1, lease_token = $2 WHERE id IN \
+                 (SELECT o.id FROM webhook_outbox o WHERE o.state = 'pending' \
+                 AND o.next_attempt_at <= $3 AND (o.leased_until IS NULL OR o.leased_until <= $3) \
                  AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.endpoint_id = o.endpoint_id \
                  AND p.stream = o.stream AND p.state = 'pending' AND p.id < o.id) \
-                 ORDER BY o.next_attempt_at, o.id LIMIT $2",
+                 ORDER BY o.next_attempt_at, o.id LIMIT $4) \
+                 AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $3)",
             )
+            .bind(lease_until.0)
+            .bind(&token)
             .bind(now.0)
             .bind(limit)
-            .fetch_all(pool)
+            .execute(pool)
             .await?;
-            let mut claimed = Vec::with_capacity(candidates.len());
-            for (id,) in candidates {
-                let taken = sqlx::query(
-                    "UPDATE webhook_outbox SET leased_until = $1 WHERE id = $2 \
-                     AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $3)",
-                )
-                .bind(lease_until.0)
-                .bind(id)
-                .bind(now.0)
-                .execute(pool)
-                .await?
-                .rows_affected();
-                if taken == 0 {
-                    continue;
-                }
-                let row: OutboxDelivery = sqlx::query_as(
-                    "SELECT o.id, o.endpoint_id, o.tenant_id, e.url, o.event_type, o.message_id, \
-                     o.recipient_id, r.address AS recipient, o.signing_domain_id, o.detail, \
-                     o.event_at, o.attempts, o.created_at \
-                     FROM webhook_outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id \
-                     LEFT JOIN recipients r ON r.id = o.recipient_id WHERE o.id = $1",
-                )
-                .bind(id)
-                .fetch_one(pool)
-                .await?;
-                claimed.push(row);
-            }
-            claimed
+            sqlx::query_as(
+                "SELECT o.id, o.endpoint_id, o.tenant_id, e.url, o.event_type, o.message_id, \
+                 o.recipient_id, r.address AS recipient, o.signing_domain_id, o.detail, \
+                 o.event_at, o.attempts, o.created_at \
+                 FROM webhook_outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id \
+                 LEFT JOIN recipients r ON r.id = o.recipient_id \
+                 WHERE o.lease_token = $1 AND o.state = 'pending' ORDER BY o.id",
+            )
+            .bind(&token)
+            .fetch_all(pool)
+            .await?
         });
         Ok(claimed)
     }
 
-    /// Logs an attempt and moves its row on, releasing the lease, in one transaction.
-    pub async fn finish_webhook_delivery(
+    /// Logs the attempts of a round and moves their rows on, releasing the leases, in one
+    /// transaction (one durable commit per round, not per event).
+    pub async fn finish_webhook_deliveries(
         &self,
-        delivery: &OutboxDelivery,
-        attempt: &WebhookAttempt,
-        next: OutboxNext,
+        finished: &[(OutboxDelivery, WebhookAttempt, OutboxNext)],
     ) -> Result<(), StoreError> {
-        let (state, next_at) = match next {
-            OutboxNext::Delivered => ("delivered", attempt.at),
-            OutboxNext::RetryAt(at) => ("pending", at),
-            OutboxNext::GiveUp => ("failed", attempt.at),
-        };
-        let status = match (attempt.status, &attempt.error) {
-            (Some(code), _) => code.to_string(),
-            (None, Some(error)) => error.clone(),
-            (None, None) => "no answer".to_owned(),
-        };
         with_pool!(self, pool => {
             let mut transaction = pool.begin().await?;
-            // The endpoint may have been deleted during the request; then there is nothing to log.
-            sqlx::query(
-                "INSERT INTO webhook_attempts (id, outbox_id, endpoint_id, tenant_id, at, status, \
-                 latency_ms, response, error) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
-                 WHERE EXISTS (SELECT 1 FROM webhook_outbox WHERE id = $2)",
-            )
-            .bind(attempt.id.hyphenated().to_string())
-            .bind(delivery.id)
-            .bind(delivery.endpoint_id)
-            .bind(delivery.tenant_id)
-            .bind(attempt.at.0)
-            .bind(attempt.status.map(i32::from))
-            .bind(attempt.latency_ms)
-            .bind(&attempt.response)
-            .bind(attempt.error.as_deref())
-            .execute(&mut *transaction)
-            .await?;
-            sqlx::query(
-                "UPDATE webhook_outbox SET state = $1, attempts = attempts + 1, \
-                 next_attempt_at = $2, leased_until = NULL, last_status = $3 WHERE id = $4",
-            )
-            .bind(state)
-            .bind(next_at.0)
-            .bind(&status)
-            .bind(delivery.id)
-            .execute(&mut *transaction)
-            .await?;
+            for (delivery, attempt, next) in finished {
+                let (state, next_at) = match next {
+                    OutboxNext::Delivered => ("delivered", attempt.at),
+                    OutboxNext::RetryAt(at) => ("pending", *at),
+                    OutboxNext::GiveUp => ("failed", attempt.at),
+                };
+                let status = match (attempt.status, &attempt.error) {
+                    (Some(code), _) => code.to_string(),
+                    (None, Some(error)) => error.clone(),
+                    (None, None) => "no answer".to_owned(),
+                };
+                // The endpoint may have been deleted during the request; then there is
+                // nothing to log.
+                sqlx::query(
+                    "INSERT INTO webhook_attempts (id, outbox_id, endpoint_id, tenant_id, at, \
+                     status, latency_ms, response, error) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+                     WHERE EXISTS (SELECT 1 FROM webhook_outbox WHERE id = $2)",
+                )
+                .bind(attempt.id.hyphenated().to_string())
+                .bind(delivery.id)
+                .bind(delivery.endpoint_id)
+                .bind(delivery.tenant_id)
+                .bind(attempt.at.0)
+                .bind(attempt.status.map(i32::from))
+                .bind(attempt.latency_ms)
+                .bind(&attempt.response)
+                .bind(attempt.error.as_deref())
+                .execute(&mut *transaction)
+                .await?;
+                sqlx::query(
+                    "UPDATE webhook_outbox SET state = $1, attempts = attempts + 1, \
+                     next_attempt_at = $2, leased_until = NULL, lease_token = NULL, \
+                     last_status = $3 WHERE id = $4",
+                )
+                .bind(state)
+                .bind(next_at.0)
+                .bind(&status)
+                .bind(delivery.id)
+                .execute(&mut *transaction)
+                .await?;
+            }
             transaction.commit().await?;
         });
         Ok(())

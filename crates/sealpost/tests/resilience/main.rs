@@ -6,3 +6,4 @@ mod crash;
 mod outage;
 mod pgbouncer;
 mod support;
+mod webhooks;

@@ -16,7 +16,7 @@ use super::sealing_purpose;
 use crate::{ServiceError, Webhooks};
 
 /// Rows claimed per round.
-const BATCH: i64 = 32;
+const BATCH: i64 = 100;
 
 /// Seconds to wait after the 1st, 2nd, ... failure; the last repeats.
 const BACKOFF: [i64; 10] = [5, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_800, 43_200];
@@ -27,10 +27,12 @@ fn backoff(attempts: i32) -> i64 {
 }
 
 impl Webhooks {
-    /// Sends what is due; returns how many rows were attempted.
+    /// Sends what is due; returns how many rows were attempted. The round's outcomes are
+    /// recorded in one transaction.
     pub async fn deliver_due(&self) -> Result<usize, ServiceError> {
         let now = self.clock.now();
-        let lease = i64::try_from(self.webhook_policy.timeout.as_secs()).unwrap_or(60) + 60;
+        // Long enough for the request's deadline; a crashed node's rows come back soon after.
+        let lease = i64::try_from(self.webhook_policy.timeout.as_secs()).unwrap_or(60) + 5;
         let claimed = self
             .store
             .claim_webhook_deliveries(now, Timestamp(now.0 + lease), BATCH)
@@ -39,13 +41,20 @@ impl Webhooks {
         let mut sending = tokio::task::JoinSet::new();
         for delivery in claimed {
             let webhooks = self.clone();
-            sending.spawn(async move { webhooks.deliver_one(delivery).await });
+            sending.spawn(async move { webhooks.attempt(delivery).await });
         }
+        let mut finished = Vec::with_capacity(count);
         while let Some(done) = sending.join_next().await {
             match done {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "a webhook delivery was not recorded"),
+                Ok(outcome) => finished.push(outcome),
+                // The row's lease runs out and it is tried again.
                 Err(error) => tracing::warn!(%error, "a webhook delivery task failed"),
+            }
+        }
+        self.store.finish_webhook_deliveries(&finished).await?;
+        for (delivery, attempt, next) in &finished {
+            if *next != OutboxNext::Delivered {
+                self.disable_if_dead(delivery, attempt.at, attempt).await?;
             }
         }
         Ok(count)
@@ -56,16 +65,20 @@ impl Webhooks {
         let _ = tokio::time::timeout(poll, self.webhook_work.notified()).await;
     }
 
-    async fn deliver_one(&self, delivery: OutboxDelivery) -> Result<(), ServiceError> {
+    /// Sends one row and decides its next state.
+    async fn attempt(
+        &self,
+        delivery: OutboxDelivery,
+    ) -> (OutboxDelivery, WebhookAttempt, OutboxNext) {
         let started = Instant::now();
         let answer = self.send(&delivery).await;
         let at = self.clock.now();
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let (status, response, error) = match &answer {
-            Ok(posted) => (Some(posted.status), posted.excerpt.clone(), None),
-            Err(error) => (None, String::new(), Some(error.clone())),
-        };
         let success = answer.as_ref().is_ok_and(Posted::is_success);
+        let (status, response, error) = match answer {
+            Ok(posted) => (Some(posted.status), posted.excerpt, None),
+            Err(error) => (None, String::new(), Some(error)),
+        };
         let next = if success {
             OutboxNext::Delivered
         } else if at.0 - delivery.created_at >= self.webhook_policy.retry_window {
@@ -81,13 +94,7 @@ impl Webhooks {
             response,
             error,
         };
-        self.store
-            .finish_webhook_delivery(&delivery, &attempt, next)
-            .await?;
-        if !success {
-            self.disable_if_dead(&delivery, at, &attempt).await?;
-        }
-        Ok(())
+        (delivery, attempt, next)
     }
 
     /// Switches the endpoint off when nothing has been delivered to it for `disable_after`

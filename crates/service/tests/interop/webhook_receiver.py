@@ -1,7 +1,8 @@
 """A webhook receiver for Sealpost's tests: an HTTP server on 127.0.0.1:PORT that verifies every
 request with the `standardwebhooks` package from PyPI (an implementation independent of
 Sealpost) against each of SECRETS (comma-separated), and appends one JSON line per request to
-LOG: the webhook-id, whether each secret verified it, and the event. It answers 500 to the
+LOG: the webhook-id, whether each secret verified it, the event, and when it arrived (Unix
+seconds, for latency). It answers 500 to the
 first FAIL_FIRST requests (an outage), 401 when no secret verifies, and 204 otherwise.
 Prints "ready" once it listens.
 
@@ -15,6 +16,7 @@ the package as published.
 
 import json
 import sys
+import time
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -71,6 +73,7 @@ class Handler(BaseHTTPRequestHandler):
                         "id": headers.get("webhook-id"),
                         "verified": verified,
                         "event": json.loads(body),
+                        "received_at": time.time(),
                     }
                 )
                 + "\n"

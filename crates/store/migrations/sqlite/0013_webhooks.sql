@@ -39,6 +39,7 @@ CREATE TABLE webhook_outbox (
     attempts          INTEGER NOT NULL,
     next_attempt_at   INTEGER NOT NULL,
     leased_until      INTEGER,
+    lease_token       TEXT,
     last_status       TEXT,
     created_at        INTEGER NOT NULL
 );
