@@ -12,6 +12,9 @@ mod cluster;
 mod process;
 mod reference;
 mod sink;
+mod webhook_sink;
+
+use webhook_sink::WebhookSink;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -178,12 +181,13 @@ pub(crate) async fn run(
 }
 
 pub(crate) const USAGE: &str = "usage: sealpost-bench SEALPOST_BINARY [--nodes N [--postgres URL]] \
-                     [MESSAGES] [CONNECTIONS]";
+                     [--webhooks on] [MESSAGES] [CONNECTIONS]";
 
 #[tokio::main]
 async fn main() {
     let mut nodes: Option<usize> = None;
     let mut postgres: Option<String> = None;
+    let mut webhooks = false;
     let mut positional = Vec::new();
     let mut arguments = std::env::args().skip(1);
     while let Some(argument) = arguments.next() {
@@ -198,6 +202,7 @@ async fn main() {
                 );
             }
             "--postgres" => postgres = Some(arguments.next().expect(USAGE)),
+            "--webhooks" => webhooks = arguments.next().expect(USAGE) == "on",
             _ => positional.push(argument),
         }
     }
@@ -246,6 +251,21 @@ async fn main() {
     if let Some((_, url)) = &schema {
         environment.push(("SEALPOST_DATABASE_URL".to_owned(), url.clone()));
     }
+    let webhook_sink = Arc::new(WebhookSink::default());
+    let webhook_port = if webhooks {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(webhook_sink.clone().serve(listener));
+        environment.push((
+            "SEALPOST_WEBHOOKS__ALLOW_PRIVATE_ADDRESSES".to_owned(),
+            "true".to_owned(),
+        ));
+        Some(port)
+    } else {
+        None
+    };
     let cli = |arguments: &[&str]| -> serde_json::Value {
         let output = sealpost(&binary, directory.path(), &environment)
             .args(arguments)
@@ -316,6 +336,21 @@ async fn main() {
         "client.test",
         "--json",
     ]);
+    if let Some(port) = webhook_port {
+        // The events an application most wants: accepted and delivered, two per message.
+        cli(&[
+            "webhook",
+            "add",
+            "--tenant",
+            "acme",
+            &format!("http://127.0.0.1:{port}/hooks"),
+            "--event",
+            "message.accepted",
+            "--event",
+            "message.delivered",
+            "--json",
+        ]);
+    }
     let token = cli(&["tenant", "api-key", "acme", "--label", "bench", "--json"])["token"]
         .as_str()
         .expect("token")
@@ -342,6 +377,13 @@ async fn main() {
     }
     let http = run(&setup, Protocol::Http, messages, connections).await;
     let smtp = run(&setup, Protocol::Smtp, messages, connections).await;
+    if webhooks {
+        println!(
+            "webhook events received by the end of the runs: {} (2 per message: {})",
+            webhook_sink.received(),
+            4 * messages
+        );
+    }
     drop(dns);
     for dkim in [true, false] {
         if let Err(error) =
