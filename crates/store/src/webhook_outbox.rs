@@ -19,8 +19,8 @@ pub struct WebhookAttemptRecord {
 }
 
 impl Store {
-    /// Claims up to `limit` due rows until `lease_until`, in one statement: rows whose turn it
-    /// is in their stream.
+    /// Claims up to `limit` due rows until `lease_until`, in one statement: rows of enabled
+    /// endpoints whose turn it is in their stream (a switched-off endpoint's rows wait).
     pub async fn claim_webhook_deliveries(
         &self,
         now: Timestamp,
@@ -33,6 +33,7 @@ impl Store {
                 "UPDATE webhook_outbox SET leased_until = $1, lease_token = $2 WHERE id IN \
                  (SELECT o.id FROM webhook_outbox o WHERE o.state = 'pending' \
                  AND o.next_attempt_at <= $3 AND (o.leased_until IS NULL OR o.leased_until <= $3) \
+                 AND o.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled = TRUE) \
                  AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.endpoint_id = o.endpoint_id \
                  AND p.stream = o.stream AND p.state = 'pending' AND p.id < o.id) \
                  ORDER BY o.next_attempt_at, o.id LIMIT $4) \
