@@ -35,6 +35,7 @@ pub fn router(state: UiState) -> Router {
     use pages::{
         account, api_keys, checker, contact_list, contacts, dashboard, domain_keys, domains, login,
         mailings, message_actions, messages, sending_domains, settings, suppressions, troubleshoot,
+        webhook_actions, webhooks,
     };
     Router::new()
         .route("/", get(dashboard::home))
@@ -104,6 +105,31 @@ pub fn router(state: UiState) -> Router {
             post(suppressions::import),
         )
         .route("/t/{tenant}/suppressions/export", get(suppressions::export))
+        .route(
+            "/t/{tenant}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/t/{tenant}/webhooks/{id}", get(webhooks::show))
+        .route(
+            "/t/{tenant}/webhooks/{id}/enabled",
+            get(webhook_actions::to_endpoint).post(webhook_actions::set_enabled),
+        )
+        .route(
+            "/t/{tenant}/webhooks/{id}/test",
+            get(webhook_actions::to_endpoint).post(webhook_actions::send_test),
+        )
+        .route(
+            "/t/{tenant}/webhooks/{id}/rotate",
+            get(webhook_actions::to_endpoint).post(webhooks::rotate),
+        )
+        .route(
+            "/t/{tenant}/webhooks/{id}/delete",
+            get(webhook_actions::to_endpoint).post(webhook_actions::delete),
+        )
+        .route(
+            "/t/{tenant}/webhooks/{id}/deliveries/{delivery}/replay",
+            get(webhook_actions::to_endpoint).post(webhook_actions::replay),
+        )
         .route("/t/{tenant}/messages", get(messages::list))
         .route("/t/{tenant}/messages/{id}", get(messages::show))
         .route(

@@ -20,6 +20,9 @@ pub mod sending_domains;
 pub mod settings;
 pub mod suppressions;
 pub mod troubleshoot;
+pub mod webhook_actions;
+pub mod webhook_events;
+pub mod webhooks;
 
 use askama::Template;
 use axum::http::StatusCode;

@@ -19,3 +19,4 @@ mod settings;
 mod smtp;
 mod spf_handoff;
 mod support;
+mod webhooks;

@@ -1,6 +1,6 @@
-//! What the browser tests share: a UI server on loopback over SQLite with a delivery loop, a
-//! test DNS server, an SMTP server, two tenants with their administrators and an operator, and
-//! headless Chromium driven through chromedriver. No traffic leaves the loopback interface:
+//! What the browser tests share: a UI server on loopback over SQLite with a delivery loop and a
+//! webhook loop, a test DNS server, an SMTP server, two tenants with their administrators and an
+//! operator, and headless Chromium driven through chromedriver. No traffic leaves the loopback interface:
 //! Chromium resolves every other name to nothing.
 
 use std::net::SocketAddr;
@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_domain::{TenantId, UserRole};
-use sealpost_service::{CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, SystemClock};
+use sealpost_service::{
+    CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, SystemClock, WebhookPolicy,
+};
 use sealpost_store::Store;
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
@@ -132,7 +134,15 @@ impl Harness {
         .with_checker(Some(CheckerSettings {
             domain: sealpost_domain::DomainName::parse("checker.test").unwrap(),
             spamd: None,
-        }));
+        }))
+        // A failed webhook delivery is given up at once and its endpoint switched off, so a
+        // test sees in seconds what takes days on a platform: "Send again" and the platform's
+        // reason for switching an endpoint off.
+        .with_webhook_policy(WebhookPolicy {
+            retry_window: 0,
+            disable_after: 0,
+            ..WebhookPolicy::default()
+        });
         let acme = service
             .accounts()
             .create_tenant("acme", "Acme Facilities")
@@ -161,6 +171,15 @@ impl Harness {
                     eprintln!("delivery round failed: {error}");
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        let webhooks = service.webhooks();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = webhooks.deliver_due().await {
+                    eprintln!("webhook round failed: {error}");
+                }
+                webhooks.wait_for_work(Duration::from_millis(200)).await;
             }
         });
         let app = sealpost_ui::router(sealpost_ui::UiState {
