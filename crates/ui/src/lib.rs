@@ -34,8 +34,8 @@ pub struct UiState {
 pub fn router(state: UiState) -> Router {
     use pages::{
         account, api_keys, checker, contact_list, contacts, dashboard, domain_keys, domains, login,
-        mailings, message_actions, messages, sending_domains, settings, suppressions, troubleshoot,
-        webhook_actions, webhooks,
+        mailings, message_actions, messages, return_path, sending_domains, settings, suppressions,
+        troubleshoot, webhook_actions, webhooks,
     };
     Router::new()
         .route("/", get(dashboard::home))
@@ -80,6 +80,18 @@ pub fn router(state: UiState) -> Router {
             post(domain_keys::change_selector),
         )
         .route("/t/{tenant}/domains/{id}/delete", post(domain_keys::delete))
+        .route(
+            "/t/{tenant}/domains/{id}/return-path",
+            post(return_path::set),
+        )
+        .route(
+            "/t/{tenant}/domains/{id}/return-path/check",
+            post(return_path::check),
+        )
+        .route(
+            "/t/{tenant}/domains/{id}/return-path/delete",
+            post(return_path::remove),
+        )
         .route(
             "/t/{tenant}/sending-domains",
             get(sending_domains::list).post(sending_domains::create),

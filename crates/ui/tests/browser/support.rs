@@ -29,6 +29,9 @@ pub const OPERATOR: &str = "ops@platform.test";
 pub const FIXTURE_PASSWORD: &str = "fixture-pass";
 /// The platform's SPF include, as the operator configures it; the test DNS publishes it.
 pub const PLATFORM_SPF: &str = "_spf.platform.test";
+/// The platform's inbound host, where return-path domains point their MX, as the operator
+/// configures it.
+pub const INBOUND_HOST: &str = "inbound.platform.test";
 
 /// One browser at a time: two cores do not run several Chromiums well.
 static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -79,9 +82,28 @@ pub struct Harness {
     _browser_turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
+/// What the operator configured, where a test needs another platform than the usual one.
+pub struct Platform {
+    /// The inbound host; `None` for a platform that cannot receive bounces.
+    pub inbound_host: Option<&'static str>,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Self {
+            inbound_host: Some(INBOUND_HOST),
+        }
+    }
+}
+
 impl Harness {
     /// Starts everything for the test named `test` (the screenshots' prefix).
     pub async fn start(test: &'static str) -> Self {
+        Self::start_on(test, Platform::default()).await
+    }
+
+    /// Starts everything on a platform configured as `platform` says.
+    pub async fn start_on(test: &'static str, platform: Platform) -> Self {
         let browser_turn = BROWSER.lock().await;
         // This test's screenshots from an earlier run go, so the folder shows this run only.
         for entry in std::fs::read_dir(screenshot_dir()).unwrap() {
@@ -135,6 +157,11 @@ impl Harness {
             domain: sealpost_domain::DomainName::parse("checker.test").unwrap(),
             spamd: None,
         }))
+        .with_inbound_host(
+            platform
+                .inbound_host
+                .map(|host| sealpost_domain::DomainName::parse(host).unwrap()),
+        )
         // A failed webhook delivery is given up at once and its endpoint switched off, so a
         // test sees in seconds what takes days on a platform: "Send again" and the platform's
         // reason for switching an endpoint off.
