@@ -103,7 +103,7 @@ fn sentence(label: &str, message: &str) -> String {
 }
 
 /// The text with a capital first letter and a full stop.
-fn full_stop(text: &str) -> String {
+pub fn full_stop(text: &str) -> String {
     let text = text.trim();
     let mut characters = text.chars();
     let mut sentence = match characters.next() {

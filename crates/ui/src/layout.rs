@@ -4,7 +4,7 @@
 use crate::session::Scope;
 
 /// The tenant sections, in navigation order: (path below `/t/{tenant}`, label).
-const SECTIONS: [(&str, &str); 11] = [
+const SECTIONS: [(&str, &str); 12] = [
     ("", "Dashboard"),
     ("/settings/email", "E-mail"),
     ("/domains", "Signing domains"),
@@ -13,6 +13,7 @@ const SECTIONS: [(&str, &str); 11] = [
     ("/contacts", "Contacts"),
     ("/messages", "Messages"),
     ("/suppressions", "Suppression list"),
+    ("/webhooks", "Webhooks"),
     ("/troubleshoot", "Troubleshooting"),
     ("/checker", "Mail tester"),
     ("/api-keys", "API keys"),

@@ -34,7 +34,8 @@ pub struct UiState {
 pub fn router(state: UiState) -> Router {
     use pages::{
         account, api_keys, checker, contact_list, contacts, dashboard, domain_keys, domains, login,
-        mailings, message_actions, messages, sending_domains, settings, suppressions, troubleshoot,
+        mailings, message_actions, messages, return_path, sending_domains, settings, suppressions,
+        troubleshoot, webhook_actions, webhooks,
     };
     Router::new()
         .route("/", get(dashboard::home))
@@ -80,6 +81,18 @@ pub fn router(state: UiState) -> Router {
         )
         .route("/t/{tenant}/domains/{id}/delete", post(domain_keys::delete))
         .route(
+            "/t/{tenant}/domains/{id}/return-path",
+            post(return_path::set),
+        )
+        .route(
+            "/t/{tenant}/domains/{id}/return-path/check",
+            post(return_path::check),
+        )
+        .route(
+            "/t/{tenant}/domains/{id}/return-path/delete",
+            post(return_path::remove),
+        )
+        .route(
             "/t/{tenant}/sending-domains",
             get(sending_domains::list).post(sending_domains::create),
         )
@@ -104,6 +117,31 @@ pub fn router(state: UiState) -> Router {
             post(suppressions::import),
         )
         .route("/t/{tenant}/suppressions/export", get(suppressions::export))
+        .route(
+            "/t/{tenant}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/t/{tenant}/webhooks/{id}", get(webhooks::show))
+        .route(
+            "/t/{tenant}/webhooks/{id}/enabled",
+            get(webhook_actions::to_endpoint).post(webhook_actions::set_enabled),
+        )
+        .route(
+            "/t/{tenant}/webhooks/{id}/test",
+            get(webhook_actions::to_endpoint).post(webhook_actions::send_test),
+        )
+        .route(
+            "/t/{tenant}/webhooks/{id}/rotate",
+            get(webhook_actions::to_endpoint).post(webhooks::rotate),
+        )
+        .route(
+            "/t/{tenant}/webhooks/{id}/delete",
+            get(webhook_actions::to_endpoint).post(webhook_actions::delete),
+        )
+        .route(
+            "/t/{tenant}/webhooks/{id}/deliveries/{delivery}/replay",
+            get(webhook_actions::to_endpoint).post(webhook_actions::replay),
+        )
         .route("/t/{tenant}/messages", get(messages::list))
         .route("/t/{tenant}/messages/{id}", get(messages::show))
         .route(

@@ -2,7 +2,7 @@
 //! one; each domain's page with its keys and their states (generate, import, promote, the
 //! read-only public facts), the DNS record to publish, activation (gated on DNS, forcing visible),
 //! the DNS check with its fixes, and the domain's history. Key promotion, deletion and the
-//! selector are in `domain_keys`.
+//! selector are in `domain_keys`; the return-path section is in `return_path`.
 
 use askama::Template;
 use axum::Form;
@@ -20,8 +20,8 @@ use crate::error::{PageError, service_status};
 use crate::form_errors::{FieldErrors, Labels};
 use crate::format;
 use crate::layout::Layout;
-use crate::pages::dns_handoff;
 use crate::pages::sending_domains::ProofView;
+use crate::pages::{dns_handoff, return_path};
 use crate::pages::{render, tenant_path};
 use crate::session::Scope;
 
@@ -137,6 +137,7 @@ struct DomainPage {
     /// When the key was made, as people read it.
     key_created: String,
     handoff: dns_handoff::Handoff,
+    return_path: return_path::Section,
     /// Whether the domain is proven, and the verification record while it is not.
     proof: ProofView,
     sending_href: String,
@@ -173,7 +174,7 @@ pub struct ActiveForm {
     force: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ShowQuery {
     #[serde(default)]
     notice: String,
@@ -201,6 +202,14 @@ fn notice(code: &str) -> Option<&'static str> {
         "selector" => Some("The selector was changed."),
         "activated" => Some("The signing domain is active: mail from it is signed."),
         "deactivated" => Some("The signing domain is inactive: mail from it is not signed."),
+        "return-path-set" => Some(
+            "The return-path domain was saved. Next: publish its two records below, then press \
+             \"Check now\" in the return-path section.",
+        ),
+        "return-path-removed" => Some(
+            "The return-path domain was removed: mail keeps its own return address, and bounces \
+             no longer come back to Sealpost.",
+        ),
         _ => None,
     }
 }
@@ -264,8 +273,9 @@ pub async fn create(
     }
 }
 
-/// What a domain's page shows besides the domain: a notice or check from the query, and an
-/// error with whether it came from the import form.
+/// What a domain's page shows besides the domain: a notice or check from the query, an error
+/// with whether it came from the import form, and the return-path section's form or check.
+#[derive(Default)]
 pub(crate) struct Shown {
     query: ShowQuery,
     error: Option<String>,
@@ -274,6 +284,17 @@ pub(crate) struct Shown {
     import_pem: String,
     /// Offer to switch signing on by force (an activation DNS refused).
     offer_force: bool,
+    return_path: return_path::Shown,
+}
+
+impl Shown {
+    /// The page after a return-path action that shows its outcome in place.
+    pub(crate) fn return_path(return_path: return_path::Shown) -> Self {
+        Self {
+            return_path,
+            ..Self::default()
+        }
+    }
 }
 
 pub(crate) async fn domain_page(
@@ -289,6 +310,7 @@ pub(crate) async fn domain_page(
         import_open,
         import_pem,
         offer_force,
+        return_path,
     } = shown;
     let service = &state.service;
     let tenant = scope.tenant.id;
@@ -311,18 +333,6 @@ pub(crate) async fn domain_page(
         .current_key()
         .map(|key| format::time(key.created_at))
         .unwrap_or_default();
-    let history = service
-        .signing_domains()
-        .domain_history(tenant, id)
-        .await?
-        .into_iter()
-        .map(|event| {
-            (
-                format::time(sealpost_domain::Timestamp(event.at)),
-                event.into(),
-            )
-        })
-        .collect();
     let next_selector = domain.next_selector().as_str().to_owned();
     let view = SigningDomainView::from(domain.clone());
     let keys = view.keys.iter().map(KeyRow::from).collect();
@@ -334,12 +344,22 @@ pub(crate) async fn domain_page(
             .await?,
     );
     let row = DomainRow::new(&base, &domain);
+    let handoff =
+        dns_handoff::Handoff::of(&service.signing_domains().dns_handoff(tenant, id).await?);
+    let return_path = return_path::section(
+        state,
+        tenant,
+        &domain.domain,
+        &row.href,
+        &handoff.zone,
+        return_path,
+    )
+    .await?;
     let page = DomainPage {
         layout: Layout::tenant(scope, "/domains", format!("Signing domain {}", row.domain)),
         action: row.href.clone(),
-        handoff: dns_handoff::Handoff::of(
-            &service.signing_domains().dns_handoff(tenant, id).await?,
-        ),
+        handoff,
+        return_path,
         row,
         active: domain.active,
         key: view.key,
@@ -347,7 +367,7 @@ pub(crate) async fn domain_page(
         next_step: view.next_step,
         next_selector,
         offer_force,
-        history,
+        history: history(state, tenant, id).await?,
         key_created,
         proof,
         sending_href: format!("{base}/sending-domains"),
@@ -368,12 +388,30 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let shown = Shown {
         query,
-        error: None,
-        import_open: false,
-        import_pem: String::new(),
-        offer_force: false,
+        ..Shown::default()
     };
     domain_page(&state, &scope, domain_id(&id)?, StatusCode::OK, shown).await
+}
+
+/// The domain's history, oldest first, each event with its time as people read it.
+async fn history(
+    state: &UiState,
+    tenant: sealpost_domain::TenantId,
+    id: SigningDomainId,
+) -> Result<Vec<(String, DomainEventView)>, PageError> {
+    Ok(state
+        .service
+        .signing_domains()
+        .domain_history(tenant, id)
+        .await?
+        .into_iter()
+        .map(|event| {
+            (
+                format::time(sealpost_domain::Timestamp(event.at)),
+                event.into(),
+            )
+        })
+        .collect())
 }
 
 /// After a successful action, back to the domain's page with a notice (post, redirect, get),
@@ -417,15 +455,12 @@ async fn refused_with_key_text(
         | ServiceError::NotProven(_) => {
             let (status, message) = service_status(&error);
             let shown = Shown {
-                query: ShowQuery {
-                    notice: String::new(),
-                    check: String::new(),
-                },
                 error: Some(message),
                 import_open: matches!(error, ServiceError::Import(_))
                     || matches!(error, ServiceError::Invalid { field, .. } if field != "selector"),
                 import_pem,
                 offer_force: matches!(error, ServiceError::KeyNotPublished(_)),
+                ..Shown::default()
             };
             domain_page(state, scope, id, status, shown).await
         }

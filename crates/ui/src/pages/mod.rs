@@ -16,10 +16,14 @@ pub mod message_actions;
 pub mod messages;
 pub mod pager;
 pub mod platform_health;
+pub mod return_path;
 pub mod sending_domains;
 pub mod settings;
 pub mod suppressions;
 pub mod troubleshoot;
+pub mod webhook_actions;
+pub mod webhook_events;
+pub mod webhooks;
 
 use askama::Template;
 use axum::http::StatusCode;

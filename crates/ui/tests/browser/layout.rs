@@ -84,7 +84,7 @@ async fn cache_control(harness: &Harness) -> String {
 }
 
 /// The tenant's pages with something on each: a signing domain checked, messages, a mailing,
-/// a diagnosis and a mail tester report.
+/// a diagnosis, a mail tester report and a webhook endpoint with a test event.
 async fn pages(harness: &Harness) -> Vec<(&'static str, String)> {
     let domain = harness.signing_domain(harness.acme).await;
     let message = harness
@@ -149,6 +149,22 @@ async fn pages(harness: &Harness) -> Vec<(&'static str, String)> {
         .await
         .unwrap()
         .remove(0);
+    let webhook = service
+        .webhooks()
+        .create_webhook(
+            harness.acme,
+            "https://hooks.client.example/sealpost-events",
+            &["message.bounced".to_owned(), "domain.failed".to_owned()],
+        )
+        .await
+        .unwrap()
+        .endpoint
+        .id;
+    service
+        .webhooks()
+        .send_test_event(harness.acme, &webhook.to_string())
+        .await
+        .unwrap();
     vec![
         ("dashboard", "/t/acme".to_owned()),
         ("settings", "/t/acme/settings/email".to_owned()),
@@ -165,6 +181,8 @@ async fn pages(harness: &Harness) -> Vec<(&'static str, String)> {
         ),
         ("checker", "/t/acme/checker".to_owned()),
         ("checker-report", format!("/t/acme/checker/{report}")),
+        ("webhooks", "/t/acme/webhooks".to_owned()),
+        ("webhook", format!("/t/acme/webhooks/{webhook}")),
     ]
 }
 

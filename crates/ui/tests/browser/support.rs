@@ -1,6 +1,6 @@
-//! What the browser tests share: a UI server on loopback over SQLite with a delivery loop, a
-//! test DNS server, an SMTP server, two tenants with their administrators and an operator, and
-//! headless Chromium driven through chromedriver. No traffic leaves the loopback interface:
+//! What the browser tests share: a UI server on loopback over SQLite with a delivery loop and a
+//! webhook loop, a test DNS server, an SMTP server, two tenants with their administrators and an
+//! operator, and headless Chromium driven through chromedriver. No traffic leaves the loopback interface:
 //! Chromium resolves every other name to nothing.
 
 use std::net::SocketAddr;
@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use sealpost_dnsauth::report::PlatformSpf;
 use sealpost_domain::{TenantId, UserRole};
-use sealpost_service::{CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, SystemClock};
+use sealpost_service::{
+    CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, SystemClock, WebhookPolicy,
+};
 use sealpost_store::Store;
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
@@ -27,6 +29,9 @@ pub const OPERATOR: &str = "ops@platform.test";
 pub const FIXTURE_PASSWORD: &str = "fixture-pass";
 /// The platform's SPF include, as the operator configures it; the test DNS publishes it.
 pub const PLATFORM_SPF: &str = "_spf.platform.test";
+/// The platform's inbound host, where return-path domains point their MX, as the operator
+/// configures it.
+pub const INBOUND_HOST: &str = "inbound.platform.test";
 
 /// One browser at a time: two cores do not run several Chromiums well.
 static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -77,9 +82,28 @@ pub struct Harness {
     _browser_turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
+/// What the operator configured, where a test needs another platform than the usual one.
+pub struct Platform {
+    /// The inbound host; `None` for a platform that cannot receive bounces.
+    pub inbound_host: Option<&'static str>,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Self {
+            inbound_host: Some(INBOUND_HOST),
+        }
+    }
+}
+
 impl Harness {
     /// Starts everything for the test named `test` (the screenshots' prefix).
     pub async fn start(test: &'static str) -> Self {
+        Self::start_on(test, Platform::default()).await
+    }
+
+    /// Starts everything on a platform configured as `platform` says.
+    pub async fn start_on(test: &'static str, platform: Platform) -> Self {
         let browser_turn = BROWSER.lock().await;
         // This test's screenshots from an earlier run go, so the folder shows this run only.
         for entry in std::fs::read_dir(screenshot_dir()).unwrap() {
@@ -132,7 +156,20 @@ impl Harness {
         .with_checker(Some(CheckerSettings {
             domain: sealpost_domain::DomainName::parse("checker.test").unwrap(),
             spamd: None,
-        }));
+        }))
+        .with_inbound_host(
+            platform
+                .inbound_host
+                .map(|host| sealpost_domain::DomainName::parse(host).unwrap()),
+        )
+        // A failed webhook delivery is given up at once and its endpoint switched off, so a
+        // test sees in seconds what takes days on a platform: "Send again" and the platform's
+        // reason for switching an endpoint off.
+        .with_webhook_policy(WebhookPolicy {
+            retry_window: 0,
+            disable_after: 0,
+            ..WebhookPolicy::default()
+        });
         let acme = service
             .accounts()
             .create_tenant("acme", "Acme Facilities")
@@ -161,6 +198,15 @@ impl Harness {
                     eprintln!("delivery round failed: {error}");
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        let webhooks = service.webhooks();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = webhooks.deliver_due().await {
+                    eprintln!("webhook round failed: {error}");
+                }
+                webhooks.wait_for_work(Duration::from_millis(200)).await;
             }
         });
         let app = sealpost_ui::router(sealpost_ui::UiState {
