@@ -176,7 +176,10 @@ async fn remove(harness: &mut Harness) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_inbound_host_the_section_says_bounces_cannot_come_back() {
-    let platform = Platform { inbound_host: None };
+    let platform = Platform {
+        inbound_host: None,
+        ..Platform::default()
+    };
     let mut harness = Harness::start_on("no-inbound-host", platform).await;
     let domain = harness.signing_domain(harness.acme).await;
     harness.sign_in(ACME_ADMIN, PASSWORD).await;

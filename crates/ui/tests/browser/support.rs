@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use sealpost_dnsauth::report::PlatformSpf;
-use sealpost_domain::{TenantId, UserRole};
+use sealpost_domain::{ReputationPolicy, TenantId, UserRole};
 use sealpost_service::{
     CheckerSettings, Delivery, DeliveryNode, KeyImport, Service, SystemClock, WebhookPolicy,
 };
@@ -86,12 +86,15 @@ pub struct Harness {
 pub struct Platform {
     /// The inbound host; `None` for a platform that cannot receive bounces.
     pub inbound_host: Option<&'static str>,
+    /// When a tenant's bounce and complaint rates warn and pause its sending.
+    pub reputation: ReputationPolicy,
 }
 
 impl Default for Platform {
     fn default() -> Self {
         Self {
             inbound_host: Some(INBOUND_HOST),
+            reputation: ReputationPolicy::default(),
         }
     }
 }
@@ -162,6 +165,7 @@ impl Harness {
                 .inbound_host
                 .map(|host| sealpost_domain::DomainName::parse(host).unwrap()),
         )
+        .with_reputation_policy(platform.reputation)
         // A failed webhook delivery is given up at once and its endpoint switched off, so a
         // test sees in seconds what takes days on a platform: "Send again" and the platform's
         // reason for switching an endpoint off.
