@@ -53,6 +53,10 @@ pub fn router(state: UiState) -> Router {
         )
         .route("/t/{tenant}", get(dashboard::show))
         .route(
+            "/t/{tenant}/resume",
+            get(pages::reputation::to_tenants).post(pages::reputation::resume),
+        )
+        .route(
             "/t/{tenant}/settings/email",
             get(settings::show).post(settings::save),
         )

@@ -1,17 +1,20 @@
-//! The start page: an operator's list of tenants, and each tenant's dashboard with tiles for
-//! its settings, the setup status of each signing domain, recent mailings and the last 24 hours
-//! of delivery.
+//! The start page: an operator's list of tenants with how each one's sending stands, and each
+//! tenant's dashboard with a banner when its sending is warned or paused, and tiles for its
+//! settings, the setup status of each signing domain, recent mailings, the last 24 hours of
+//! delivery and its bounce and complaint rates.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{DeliveryMode, Tenant, UserRole};
+use serde::Deserialize;
 
 use crate::UiState;
 use crate::error::PageError;
 use crate::format;
 use crate::layout::Layout;
+use crate::pages::reputation::{self, Standing};
 use crate::pages::{domains::DomainRow, mailings::MailingRow, render, tenant_path};
 use crate::session::{Scope, Signed};
 
@@ -24,7 +27,23 @@ const FIGURES_SECONDS: i64 = 24 * 60 * 60;
 #[template(path = "tenants.html")]
 struct TenantsPage {
     layout: Layout,
-    tenants: Vec<Tenant>,
+    tenants: Vec<TenantRow>,
+    notice: Option<String>,
+}
+
+/// A tenant on the operator's list, with how its sending stands.
+struct TenantRow {
+    tenant: Tenant,
+    standing: Standing,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TenantsQuery {
+    /// What the operator just did (`resumed`), and to which tenant.
+    #[serde(default)]
+    notice: Option<String>,
+    #[serde(default)]
+    tenant: Option<String>,
 }
 
 pub struct Figure {
@@ -48,12 +67,14 @@ struct DashboardPage {
     figures: Vec<Figure>,
     /// "12 recipients" in the last 24 hours.
     total: String,
+    standing: Standing,
 }
 
 /// `/`: a tenant administrator goes to their tenant; an operator picks one.
 pub async fn home(
     State(state): State<UiState>,
     Signed { session }: Signed,
+    Query(query): Query<TenantsQuery>,
 ) -> Result<Response, PageError> {
     match session.user.role {
         UserRole::TenantAdmin(tenant) => {
@@ -61,9 +82,22 @@ pub async fn home(
             Ok(Redirect::to(&format!("/t/{}", tenant.name.as_str())).into_response())
         }
         UserRole::Operator => {
+            let mut tenants = Vec::new();
+            for tenant in state.service.accounts().list_tenants().await? {
+                let standing = Standing::load(&state.service, tenant.id).await?;
+                tenants.push(TenantRow { tenant, standing });
+            }
+            let notice = match (&query.notice, &query.tenant) {
+                (Some(code), Some(name)) => tenants
+                    .iter()
+                    .find(|row| row.tenant.name.as_str() == name)
+                    .and_then(|row| reputation::notice(code, &row.tenant.display_name)),
+                _ => None,
+            };
             let page = TenantsPage {
                 layout: Layout::plain(&session, "Tenants"),
-                tenants: state.service.accounts().list_tenants().await?,
+                tenants,
+                notice,
             };
             render(StatusCode::OK, &page)
         }
@@ -129,6 +163,7 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
         mailings,
         figures,
         total,
+        standing: Standing::load(service, tenant).await?,
     };
     render(StatusCode::OK, &page)
 }

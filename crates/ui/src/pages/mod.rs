@@ -16,6 +16,7 @@ pub mod message_actions;
 pub mod messages;
 pub mod pager;
 pub mod platform_health;
+pub mod reputation;
 pub mod return_path;
 pub mod sending_domains;
 pub mod settings;

@@ -14,6 +14,7 @@ mod message_actions;
 mod messages;
 mod non_expert;
 mod platform_health;
+mod reputation;
 mod return_path;
 mod sending_domains;
 mod settings;
