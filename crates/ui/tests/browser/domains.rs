@@ -55,7 +55,7 @@ async fn new_domain_with_generated_key_shows_the_dns_record() {
         .click_in_page("#dns-records button[data-copy=dkim-value]")
         .await;
     let button = harness
-        .text("#dns-records button[data-copy=dkim-value]")
+        .copy_result("#dns-records button[data-copy=dkim-value]")
         .await;
     assert!(
         button == "Copied" || button.starts_with("Selected"),

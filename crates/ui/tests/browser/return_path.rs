@@ -100,7 +100,7 @@ async fn set_and_check(harness: &mut Harness) {
     }
     let copy = "#return-path-mx button[data-copy='return-path-mx-value']";
     harness.click_in_page(copy).await;
-    let button = harness.text(copy).await;
+    let button = harness.copy_result(copy).await;
     assert!(
         button == "Copied" || button.starts_with("Selected"),
         "{button}"

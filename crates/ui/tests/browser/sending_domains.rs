@@ -60,7 +60,7 @@ async fn a_domain_is_proven_by_its_verification_record() {
     // The copy button puts the value on the clipboard, or selects it where that is refused.
     let copy = format!("{CARD} button[data-copy$='-value']");
     harness.click_in_page(&copy).await;
-    let button = harness.text(&copy).await;
+    let button = harness.copy_result(&copy).await;
     assert!(
         button == "Copied" || button.starts_with("Selected"),
         "{button}"

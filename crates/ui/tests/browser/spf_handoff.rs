@@ -37,7 +37,7 @@ async fn check_spf_handoff(harness: &mut Harness, expected: &Expected<'_>, shot:
     }
     let copy = "#record-spf button[data-copy='spf-value']";
     harness.click_in_page(copy).await;
-    let button = harness.text(copy).await;
+    let button = harness.copy_result(copy).await;
     assert!(
         button == "Copied" || button.starts_with("Selected"),
         "{button}"

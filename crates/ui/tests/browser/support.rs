@@ -358,6 +358,23 @@ impl Harness {
         self.wait_for(selector).await.text().await.unwrap()
     }
 
+    /// The label of a copy button after a click: the page's script changes it once the
+    /// clipboard (a promise) answers, which under load takes a moment; the label it shows after
+    /// at most 5 seconds.
+    pub async fn copy_result(&self, selector: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let label = self.text(selector).await;
+            if label == "Copied"
+                || label.starts_with("Selected")
+                || std::time::Instant::now() > deadline
+            {
+                return label;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The whole page's visible text.
     pub async fn page_text(&self) -> String {
         self.text("body").await

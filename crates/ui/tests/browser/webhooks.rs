@@ -95,7 +95,7 @@ async fn add(harness: &mut Harness) -> String {
     assert!(card.contains("It will not be shown again."), "{card}");
     let copy = "#new-secret-card button.copy";
     harness.click_in_page(copy).await;
-    let button = harness.text(copy).await;
+    let button = harness.copy_result(copy).await;
     assert!(
         button == "Copied" || button.starts_with("Selected"),
         "{button}"
