@@ -51,12 +51,14 @@ impl Webhooks {
                 Err(error) => tracing::warn!(%error, "a webhook delivery task failed"),
             }
         }
-        self.store.finish_webhook_deliveries(&finished).await?;
+        // An endpoint is switched off before its failed rows are recorded, so whoever sees a
+        // delivery given up also sees the endpoint off.
         for (delivery, attempt, next) in &finished {
             if *next != OutboxNext::Delivered {
                 self.disable_if_dead(delivery, attempt.at, attempt).await?;
             }
         }
+        self.store.finish_webhook_deliveries(&finished).await?;
         Ok(count)
     }
 
