@@ -102,6 +102,15 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// No rows: the list a refused filter shows.
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            total: 0,
+            next: None,
+        }
+    }
+
     /// Cuts the extra row read by [`PageRequest::fetch`] and makes the cursor from the last
     /// row kept.
     pub(crate) fn cut(

@@ -147,12 +147,7 @@ pub async fn list(
         }
         Err(invalid @ ServiceError::Invalid { .. }) => {
             let (status, errors) = FieldErrors::of(&invalid, SEARCH_LABELS);
-            let empty = Page {
-                items: Vec::new(),
-                total: 0,
-                next: None,
-            };
-            (empty, status, errors)
+            (Page::empty(), status, errors)
         }
         Err(other) => return Err(other.into()),
     };

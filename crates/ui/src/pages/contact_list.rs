@@ -12,7 +12,8 @@ use sealpost_service::lists::{self, ListOrder, Page};
 use serde::Deserialize;
 
 use crate::UiState;
-use crate::error::{PageError, service_status};
+use crate::error::PageError;
+use crate::form_errors::{FieldErrors, Labels};
 use crate::layout::Layout;
 use crate::pages::pager::Pager;
 use crate::pages::{render, tenant_path};
@@ -50,8 +51,12 @@ struct ListPage {
     contacts: Vec<ContactRow>,
     q: String,
     pager: Pager,
-    error: Option<String>,
+    /// A refused search beside its field; a stale page link above the list.
+    errors: FieldErrors,
 }
+
+/// The search field as the service names it, with the form's label.
+const SEARCH_LABELS: &Labels = &[("q", "search")];
 
 pub async fn list(
     State(state): State<UiState>,
@@ -62,23 +67,18 @@ pub async fn list(
     let action = format!("{base}/contacts");
     let read = lists::page_request(None, Some(&query.cursor), LIST_LIMIT, ListOrder::ByName)
         .and_then(|request| Ok((request, lists::search(Some(&query.q))?)));
-    let (page, status, error) = match read {
+    let (page, status, errors) = match read {
         Ok((request, search)) => {
             let page = state
                 .service
                 .mailings()
                 .contact_page(scope.tenant.id, search.as_deref(), &request)
                 .await?;
-            (page, StatusCode::OK, None)
+            (page, StatusCode::OK, FieldErrors::none())
         }
         Err(invalid @ ServiceError::Invalid { .. }) => {
-            let (status, message) = service_status(&invalid);
-            let empty = Page {
-                items: Vec::new(),
-                total: 0,
-                next: None,
-            };
-            (empty, status, Some(message))
+            let (status, errors) = FieldErrors::of(&invalid, SEARCH_LABELS);
+            (Page::empty(), status, errors)
         }
         Err(other) => return Err(other.into()),
     };
@@ -89,20 +89,19 @@ pub async fn list(
         !query.cursor.trim().is_empty(),
         ("contact", "contacts"),
     );
-    let mut contacts = Vec::with_capacity(page.items.len());
-    for contact in page.items {
-        let problem = state
-            .service
-            .mailings()
-            .sender_problem(scope.tenant.id, &contact.email)
-            .await?;
-        contacts.push(ContactRow {
-            href: format!("{base}/contacts/{}", contact.id),
-            name: contact.name,
-            email: contact.email,
-            can_send: problem.is_none(),
-        });
-    }
+    let contacts = state
+        .service
+        .mailings()
+        .standings_of(scope.tenant.id, page.items)
+        .await?
+        .into_iter()
+        .map(|standing| ContactRow {
+            href: format!("{base}/contacts/{}", standing.contact.id),
+            can_send: standing.can_send(),
+            name: standing.contact.name,
+            email: standing.contact.email,
+        })
+        .collect();
     let list = ListPage {
         layout: Layout::tenant(&scope, "/contacts", "Contacts"),
         mailings_href: format!("{base}/mailings"),
@@ -113,7 +112,7 @@ pub async fn list(
         q: query.q,
         action,
         pager,
-        error,
+        errors,
     };
     render(status, &list)
 }

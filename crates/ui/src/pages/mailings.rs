@@ -78,6 +78,8 @@ struct ListPage {
     error: Option<String>,
     /// The compose form's errors, each next to its field.
     compose_errors: FieldErrors,
+    /// A refused filter value beside its field.
+    filter_errors: FieldErrors,
 }
 
 struct RecipientStatus {
@@ -138,6 +140,9 @@ fn mailing_filter(query: &ListQuery) -> Result<(MailingFilter, PageRequest), Ser
 }
 
 /// The compose form's fields as the service names them, with the form's labels.
+/// The list filter's fields as the service names them, with the form's labels.
+const FILTER_LABELS: &Labels = &[("q", "search"), ("status", "status")];
+
 const COMPOSE_LABELS: &Labels = &[
     ("sender", "sender contact"),
     ("recipients", "recipient contacts"),
@@ -209,22 +214,17 @@ async fn list_page(
     let service = &state.service;
     let tenant = scope.tenant.id;
     let base = tenant_path(scope);
-    let (page, status, error) = match mailing_filter(query) {
+    let (page, status, filter_errors) = match mailing_filter(query) {
         Ok((filter, request)) => {
             let page = service
                 .mailings()
                 .mailing_page(tenant, &filter, &request)
                 .await?;
-            (page, status, None)
+            (page, status, FieldErrors::none())
         }
         Err(invalid @ ServiceError::Invalid { .. }) => {
-            let (status, message) = service_status(&invalid);
-            let empty = Page {
-                items: Vec::new(),
-                total: 0,
-                next: None,
-            };
-            (empty, status, Some(message))
+            let (status, errors) = FieldErrors::of(&invalid, FILTER_LABELS);
+            (Page::empty(), status, errors)
         }
         Err(other) => return Err(other.into()),
     };
@@ -240,20 +240,22 @@ async fn list_page(
         .iter()
         .map(|status| MailingRow::new(&base, status))
         .collect();
-    let mut contacts = Vec::new();
-    for contact in service.mailings().list_contacts(tenant).await? {
-        let id = contact.id.to_string();
-        contacts.push(ContactOption {
-            sender_problem: service
-                .mailings()
-                .sender_problem(tenant, &contact.email)
-                .await?,
-            label: format!("{} <{}>", contact.name, contact.email),
-            chosen_sender: typed.is_some_and(|typed| typed.sender == id),
-            chosen_recipient: typed.is_some_and(|typed| typed.recipients.contains(&id)),
-            id,
-        });
-    }
+    let contacts = service
+        .mailings()
+        .contact_standings(tenant)
+        .await?
+        .into_iter()
+        .map(|standing| {
+            let id = standing.contact.id.to_string();
+            ContactOption {
+                label: format!("{} <{}>", standing.contact.name, standing.contact.email),
+                chosen_sender: typed.is_some_and(|typed| typed.sender == id),
+                chosen_recipient: typed.is_some_and(|typed| typed.recipients.contains(&id)),
+                sender_problem: standing.sender_problem,
+                id,
+            }
+        })
+        .collect();
     let page = ListPage {
         layout: Layout::tenant(scope, "/mailings", "Mailings"),
         base,
@@ -274,8 +276,9 @@ async fn list_page(
         subject: typed.map(|typed| typed.subject.clone()).unwrap_or_default(),
         body: typed.map(|typed| typed.body.clone()).unwrap_or_default(),
         notice: notice(&query.notice),
-        error,
+        error: filter_errors.general().map(str::to_owned),
         compose_errors,
+        filter_errors,
     };
     render(status, &page)
 }

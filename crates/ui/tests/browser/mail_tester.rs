@@ -49,3 +49,38 @@ async fn mail_tester_errors_stand_beside_their_fields() {
     harness.shot("item7-search-error-beside-the-field").await;
     harness.finish().await;
 }
+
+/// Every list's search refuses the same way the reports' search does: beside the search box,
+/// in a sentence, the text kept, and nothing named `q` at the top of the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_list_refuses_a_search_beside_its_search_box() {
+    let mut harness = Harness::start("list-search-errors").await;
+    harness.sign_in(ACME_ADMIN, PASSWORD).await;
+    harness.wait_for("#tile-settings").await;
+    let long_search = "y".repeat(201);
+    for (list, field, button) in [
+        ("/t/acme/messages", "#filter-q", "#filter"),
+        ("/t/acme/mailings", "#mailing-filter-q", "#mailing-filter"),
+        ("/t/acme/contacts", "#contact-filter-q", "#contact-filter"),
+    ] {
+        harness.goto(list).await;
+        harness.fill(field, &long_search).await;
+        harness.click(button).await;
+        let error = harness.error_beside(field).await;
+        assert_eq!(error, "Search for at most 200 characters.", "{list}");
+        assert_sentence(&error);
+        assert_eq!(harness.value(field).await, long_search, "{list}");
+        assert!(
+            harness.browser.find(Locator::Css("#error")).await.is_err(),
+            "{list}: the refused search is also shown at the top"
+        );
+        assert!(
+            !harness.text("main").await.contains("q: "),
+            "{list}: the API's field name is shown"
+        );
+    }
+    harness
+        .shot("item7-list-search-error-beside-the-field")
+        .await;
+    harness.finish().await;
+}
