@@ -34,8 +34,9 @@ pub struct HandoffRecord {
     pub value: String,
     /// The value as strings of at most 255 characters.
     pub strings: Vec<String>,
-    /// Whether the record replaces one the domain has (SPF: the same record, edited).
-    pub replaces_existing: bool,
+    /// The value of the record this one replaces, as DNS shows it now (SPF: the domain's own
+    /// record, of which this is the edit), so that IT can see what changes.
+    pub replaces: Option<String>,
 }
 
 /// Every record the domain needs, and what DNS shows now.
@@ -74,7 +75,7 @@ fn record(purpose: HandoffPurpose, zone: &str, name: &str, value: &str) -> Hando
         record_type: "TXT",
         value: value.to_owned(),
         strings: split_txt_value(value),
-        replaces_existing: false,
+        replaces: None,
     }
 }
 
@@ -114,7 +115,7 @@ impl SigningDomains {
                         &suggested.name,
                         &suggested.value,
                     );
-                    spf_record.replaces_existing = !spf.records.is_empty();
+                    spf_record.replaces = spf.records.first().map(|strings| strings.concat());
                     records.push(spf_record);
                     None
                 }

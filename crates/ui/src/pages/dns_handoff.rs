@@ -16,6 +16,8 @@ pub struct RecordView {
     pub host: String,
     pub record_type: &'static str,
     pub value: String,
+    /// The value now published that this one replaces (an SPF record's edit).
+    pub replaces: Option<String>,
     /// The value as quoted strings, one a line.
     pub strings: String,
     pub zone_line: String,
@@ -45,7 +47,7 @@ impl RecordView {
                 "DKIM key",
                 "Receivers check the signature of your mail with this key.".to_owned(),
             ),
-            HandoffPurpose::Spf if record.replaces_existing => (
+            HandoffPurpose::Spf if record.replaces.is_some() => (
                 "spf",
                 "SPF: add the platform",
                 format!(
@@ -76,6 +78,7 @@ impl RecordView {
             host: record.host.clone(),
             record_type: record.record_type,
             value: record.value.clone(),
+            replaces: record.replaces.clone(),
             zone_line: format!(
                 "{}. 3600 IN {} ( {} )",
                 record.name,
@@ -122,6 +125,11 @@ fn message(domain: &str, zone: &str, records: &[RecordView]) -> String {
             record.value,
             record.why,
         ));
+        if let Some(current) = &record.replaces {
+            text.push_str(&format!(
+                "   It replaces the record published now: {current}\n"
+            ));
+        }
         if record.strings.contains('\n') {
             text.push_str(&format!(
                 "   If your DNS provider limits a TXT string to 255 characters, enter the value \

@@ -1,6 +1,7 @@
 //! The SPF part of "Send these records to your IT department" (issue 16, item 8): for a domain
 //! whose SPF record lacks the platform's include, the minimal edit of that record (the record
-//! as it is, with the include added before its `all`); for a domain without one, a new record.
+//! as it is, with the include added before its `all`, the record published now beside it); for
+//! a domain without one, a new record.
 //! Each with its full name, its name relative to the zone and copy buttons, and in the message
 //! for the ticket.
 
@@ -13,6 +14,8 @@ struct Expected<'a> {
     why: &'a str,
     host: &'a str,
     value: &'a str,
+    /// The record published now that the hand-off's replaces, shown beside it.
+    replaces: Option<&'a str>,
 }
 
 /// Adds `expected.domain` as a signing domain with a generated key, then checks the SPF
@@ -30,6 +33,16 @@ async fn check_spf_handoff(harness: &mut Harness, expected: &Expected<'_>, shot:
     assert_eq!(harness.text("#spf-name").await, expected.domain);
     assert_eq!(harness.text("#spf-host").await, expected.host);
     assert_eq!(harness.text("#spf-value").await, expected.value);
+    match expected.replaces {
+        Some(current) => assert_eq!(harness.text("#spf-current").await, current),
+        None => assert!(
+            harness
+                .browser
+                .find(fantoccini::Locator::Css("#spf-current"))
+                .await
+                .is_err()
+        ),
+    }
     for part in ["name", "host", "value"] {
         harness
             .wait_for(&format!("#record-spf button[data-copy='spf-{part}']"))
@@ -52,6 +65,10 @@ async fn check_spf_handoff(harness: &mut Harness, expected: &Expected<'_>, shot:
         message.contains(expected.value) && message.contains(expected.title),
         "{message}"
     );
+    if let Some(current) = expected.replaces {
+        let line = format!("It replaces the record published now: {current}");
+        assert!(message.contains(&line), "{message}");
+    }
     harness.scroll_to("#record-spf").await;
     harness.shot(shot).await;
 }
@@ -71,6 +88,7 @@ async fn the_hand_off_edits_the_spf_record_or_gives_a_new_one() {
               the platform's servers added, nothing else changed.",
         host: "mail",
         value: &edited,
+        replaces: Some("v=spf1 mx ip4:192.0.2.10 ~all"),
     };
     check_spf_handoff(
         &mut harness,
@@ -86,6 +104,7 @@ async fn the_hand_off_edits_the_spf_record_or_gives_a_new_one() {
         why: "fresh.test has no SPF record yet: publish this one.",
         host: "@",
         value: &created,
+        replaces: None,
     };
     check_spf_handoff(&mut harness, &new_record, "item8-spf-new-record").await;
     harness.finish().await;
