@@ -7,6 +7,7 @@ use sealpost_dkim::Mailbox;
 use sealpost_domain::{Contact, ContactId, TenantId};
 use sealpost_store::{ContactDeletion, ContactMailing, StoreError};
 
+use crate::mailings::sender_problem_among;
 use crate::text::one_line;
 use crate::{ContactForm, Mailings, ServiceError};
 
@@ -75,14 +76,31 @@ impl Mailings {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<ContactStanding>, ServiceError> {
-        let mut standings = Vec::new();
-        for contact in self.list_contacts(tenant).await? {
-            standings.push(ContactStanding {
-                sender_problem: self.sender_problem(tenant, &contact.email).await?,
-                contact,
-            });
-        }
-        Ok(standings)
+        let contacts = self.list_contacts(tenant).await?;
+        self.standings_of(tenant, contacts).await
+    }
+
+    /// Whether each of `contacts` can send, reading the tenant's signing domains once however
+    /// many contacts a page shows.
+    pub async fn standings_of(
+        &self,
+        tenant: TenantId,
+        contacts: Vec<Contact>,
+    ) -> Result<Vec<ContactStanding>, ServiceError> {
+        let domains = self
+            .service()
+            .signing_domains()
+            .list_signing_domains(tenant)
+            .await?;
+        contacts
+            .into_iter()
+            .map(|contact| {
+                Ok(ContactStanding {
+                    sender_problem: sender_problem_among(&contact.email, &domains)?,
+                    contact,
+                })
+            })
+            .collect()
     }
 
     /// Changes a contact's name and address. The address of a contact that a sent mailing

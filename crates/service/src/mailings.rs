@@ -119,22 +119,12 @@ impl Mailings {
         tenant: TenantId,
         address: &str,
     ) -> Result<Option<String>, ServiceError> {
-        let mailbox =
-            Mailbox::parse(address).map_err(|error| invalid("sender", error.to_string()))?;
         let domains = self
             .service()
             .signing_domains()
             .list_signing_domains(tenant)
             .await?;
-        Ok(
-            match sealpost_domain::decide_signing(&mailbox.domain, &mailbox.domain, &domains) {
-                Ok(_) => None,
-                Err(reason) => Some(format!(
-                    "{reason}; add {} under Signing domains, give it a key and activate it",
-                    mailbox.domain
-                )),
-            },
-        )
+        sender_problem_among(address, &domains)
     }
 
     pub async fn create_mailing(
@@ -390,4 +380,22 @@ fn recipient_submission(mailing: &Mailing, contact: &Contact) -> Result<Submissi
 /// `Name <address>` for the From and To headers; compose quotes and encodes the name.
 fn mailbox_with_name(contact: &Contact) -> String {
     format!("{} <{}>", contact.name, contact.email)
+}
+
+/// Why `address` cannot send, given the tenant's signing domains: [`Mailings::sender_problem`]
+/// without the reading, so that a list of contacts reads the domains once.
+pub(crate) fn sender_problem_among(
+    address: &str,
+    domains: &[sealpost_domain::SigningDomain],
+) -> Result<Option<String>, ServiceError> {
+    let mailbox = Mailbox::parse(address).map_err(|error| invalid("sender", error.to_string()))?;
+    Ok(
+        match sealpost_domain::decide_signing(&mailbox.domain, &mailbox.domain, domains) {
+            Ok(_) => None,
+            Err(reason) => Some(format!(
+                "{reason}; add {} under Signing domains, give it a key and activate it",
+                mailbox.domain
+            )),
+        },
+    )
 }
