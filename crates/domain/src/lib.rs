@@ -48,8 +48,8 @@ pub use key_lifecycle::{
 };
 pub use mailing::{Contact, Mailing, MailingProgress};
 pub use message::{
-    AttemptResult, IdempotencyKey, MessageSummary, QueuedMessage, Recipient, RecipientState, Route,
-    SubmissionSource,
+    AttemptResult, DkimVerdict, IdempotencyKey, MessageSummary, QueuedMessage, Recipient,
+    RecipientState, Route, SubmissionSource,
 };
 pub use names::{DomainName, NameError, Selector, dkim_record_name};
 pub use reputation::{ReputationPolicy, SendingFigures, Standing, judge as judge_reputation};

@@ -239,18 +239,20 @@ pub struct QueuedMessage {
     pub recipients: Vec<Recipient>,
 }
 
-/// A message as lists show it: everything but the body. `head` holds the first
-/// [`MessageSummary::HEAD_BYTES`] bytes of the source, where the header is, so a list can show
-/// the subject without reading whole messages.
+/// A message as lists show it: everything but the body, with its decoded Subject (kept beside
+/// the source when the message is accepted) so a list reads no source at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageSummary {
     pub id: MessageId,
     pub tenant_id: TenantId,
     pub mail_from: String,
-    pub head: Vec<u8>,
+    /// Unfolded, RFC 2047 words decoded; empty when the message has none.
+    pub subject: String,
     /// The size of the whole source in bytes.
     pub size: usize,
     pub signing: SigningRecord,
+    /// What the last verification of the stored source found, if it was ever verified.
+    pub dkim_verdict: Option<DkimVerdict>,
     pub route: Route,
     pub source: SubmissionSource,
     pub accepted_at: Timestamp,
@@ -259,23 +261,49 @@ pub struct MessageSummary {
 }
 
 impl MessageSummary {
+    /// How much of a source is read for its Subject: the header is at the start.
     pub const HEAD_BYTES: usize = 8 * 1024;
-}
 
-impl From<&QueuedMessage> for MessageSummary {
-    fn from(message: &QueuedMessage) -> Self {
+    /// The summary of a whole message, given its decoded Subject and its last verdict.
+    pub fn of(message: &QueuedMessage, subject: String, dkim_verdict: Option<DkimVerdict>) -> Self {
         Self {
             id: message.id,
             tenant_id: message.tenant_id,
             mail_from: message.mail_from.clone(),
-            head: message.raw[..message.raw.len().min(Self::HEAD_BYTES)].to_vec(),
+            subject,
             size: message.raw.len(),
             signing: message.signing.clone(),
+            dkim_verdict,
             route: message.route,
             source: message.source,
             accepted_at: message.accepted_at,
             expires_at: message.expires_at,
             recipients: message.recipients.clone(),
+        }
+    }
+}
+
+/// Whether a stored message's DKIM signature verified when it was last checked against DNS.
+/// A temporary DNS error is no verdict, and neither is a message that was not signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DkimVerdict {
+    Pass,
+    Fail,
+}
+
+impl DkimVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pass" => Some(Self::Pass),
+            "fail" => Some(Self::Fail),
+            _ => None,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Looking at and acting on queued messages (SPEC S5.5, S6.2, S8.1): status per recipient,
 //! attempts, the stored source and its DKIM verification, retry now and cancel.
 
-use sealpost_dkim::Report;
+use sealpost_dkim::{DkimResult, Report};
 use sealpost_domain::{
-    MessageId, MessageSummary, QueuedMessage, RecipientState, TenantId, Timestamp,
+    DkimVerdict, MessageId, MessageSummary, QueuedMessage, RecipientState, TenantId, Timestamp,
 };
 use sealpost_store::{AttemptInfo, MessageFilter, Page, PageRequest, StoreError};
 
@@ -39,6 +39,18 @@ impl Messages {
         id: MessageId,
     ) -> Result<QueuedMessage, ServiceError> {
         self.store.message(tenant, id).await.map_err(not_found)
+    }
+
+    /// One message without its body, with its stored Subject and last DKIM verdict.
+    pub async fn message_summary(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<MessageSummary, ServiceError> {
+        self.store
+            .message_summary(tenant, id)
+            .await
+            .map_err(not_found)
     }
 
     /// The tenant's newest messages, newest first, without their bodies.
@@ -77,10 +89,29 @@ impl Messages {
         id: MessageId,
     ) -> Result<Report, ServiceError> {
         let message = self.message(tenant, id).await?;
-        self.service()
+        self.check_dkim(&message).await
+    }
+
+    /// Verifies a message already read and keeps the verdict, so that the lists show a
+    /// signature that no longer verifies (a record replaced since) without asking DNS per row.
+    /// No signature and a temporary DNS error are no verdict and change nothing.
+    pub async fn check_dkim(&self, message: &QueuedMessage) -> Result<Report, ServiceError> {
+        let report = self
+            .service()
             .submissions()
             .verify_message(&message.raw)
-            .await
+            .await?;
+        let verdict = match report.result() {
+            DkimResult::Pass => Some(DkimVerdict::Pass),
+            DkimResult::None | DkimResult::TempError => None,
+            _ => Some(DkimVerdict::Fail),
+        };
+        if let Some(verdict) = verdict {
+            self.store
+                .record_dkim_verdict(message.tenant_id, message.id, verdict, self.clock.now())
+                .await?;
+        }
+        Ok(report)
     }
 
     /// How many recipients of the tenant's messages from the last `seconds` are in each state,

@@ -108,12 +108,13 @@ pub(crate) struct MessageRow {
     expires_at: i64,
 }
 
-/// The columns of a [`MessageRow`], in a macro so that queries stay `concat!`ed literals.
+/// The columns of a [`MessageRow`] from `messages m JOIN message_sources s`, in a macro so
+/// that queries stay `concat!`ed literals.
 macro_rules! message_columns {
     () => {
-        "id, tenant_id, mail_from, raw, signed, signing_domain, signing_selector, \
-         unsigned_code, unsigned_reason, route, source, idempotency_key, idempotency_hash, \
-         accepted_at, expires_at"
+        "m.id, m.tenant_id, m.mail_from, s.raw, m.signed, m.signing_domain, \
+         m.signing_selector, m.unsigned_code, m.unsigned_reason, m.route, m.source, \
+         m.idempotency_key, m.idempotency_hash, m.accepted_at, m.expires_at"
     };
 }
 pub(crate) use message_columns;

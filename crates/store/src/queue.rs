@@ -73,17 +73,16 @@ impl Store {
             for message in messages {
                 let signing = SigningColumns::from(&message.signing);
                 sqlx::query(
-                    "INSERT INTO messages (id, tenant_id, mail_from, raw, size, signed, \
+                    "INSERT INTO messages (id, tenant_id, mail_from, size, signed, \
                      signing_domain, signing_selector, unsigned_code, unsigned_reason, route, \
                      source, idempotency_key, idempotency_hash, accepted_at, expires_at, \
                      subject) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17)",
+                     $16)",
                 )
                 .bind(message.id)
                 .bind(message.tenant_id)
                 .bind(&message.mail_from)
-                .bind(&message.raw)
                 .bind(message.raw.len() as i64)
                 .bind(signing.signed)
                 .bind(signing.signing_domain)
@@ -100,6 +99,14 @@ impl Store {
                 .execute(&mut *transaction)
                 .await
                 .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
+                sqlx::query(
+                    "INSERT INTO message_sources (message_id, tenant_id, raw) VALUES ($1, $2, $3)",
+                )
+                .bind(message.id)
+                .bind(message.tenant_id)
+                .bind(&message.raw)
+                .execute(&mut *transaction)
+                .await?;
                 for (position, recipient) in message.recipients.iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO recipients (id, message_id, tenant_id, position, address, \
@@ -161,7 +168,8 @@ impl Store {
             sqlx::query_as(concat!(
                 "SELECT ",
                 message_columns!(),
-                " FROM messages WHERE tenant_id = $1 AND id = $2"
+                " FROM messages m JOIN message_sources s ON s.message_id = m.id \
+                 WHERE m.tenant_id = $1 AND m.id = $2"
             ))
             .bind(tenant)
             .bind(id)

@@ -2,12 +2,18 @@
 //! lease, fencing of a lost lease, release, retry and cancel.
 
 use sealpost_domain::{
-    AttemptId, AttemptResult, DomainName, IdempotencyKey, MessageId, QueuedMessage, Recipient,
-    RecipientId, RecipientState, Route, Selector, SigningRecord, SubmissionSource, SystemClock,
-    Tenant, TenantId, TenantName, Timestamp, UnsignedReason,
+    AttemptId, AttemptResult, DkimVerdict, DomainName, IdempotencyKey, MessageId, QueuedMessage,
+    Recipient, RecipientId, RecipientState, Route, Selector, SigningRecord, SubmissionSource,
+    SystemClock, Tenant, TenantId, TenantName, Timestamp, UnsignedReason,
 };
 
+use crate::subjects::subject_of;
 use crate::{AttemptRecord, RecipientUpdate, Store, StoreError, testing};
+
+/// The summary a list should show of a message just stored: never verified yet.
+fn summary_of(message: &QueuedMessage) -> sealpost_domain::MessageSummary {
+    sealpost_domain::MessageSummary::of(message, subject_of(&message.raw), None)
+}
 
 const NOW: i64 = 1_800_000_000;
 
@@ -112,7 +118,7 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
                 .unwrap()
         );
         let listed = store.recent_messages(tenant, 10).await.unwrap();
-        assert_eq!(listed, [sealpost_domain::MessageSummary::from(&first)]);
+        assert_eq!(listed, [summary_of(&first)]);
         assert_eq!(
             store.message_summary(tenant, first.id).await.unwrap(),
             listed[0]
@@ -124,7 +130,7 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
                 .unwrap()
                 .is_empty()
         );
-        // A summary holds the message's first bytes only, as many as the domain type says.
+        // A summary carries the stored Subject and its size, not the source.
         let mut big = message(tenant, &["c@three.test"], None);
         big.raw = b"Subject: big\r\n\r\n"
             .iter()
@@ -134,12 +140,31 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
             .collect();
         store.insert_message(&big).await.unwrap();
         let summary = store.message_summary(tenant, big.id).await.unwrap();
-        assert_eq!(summary, sealpost_domain::MessageSummary::from(&big));
-        assert_eq!(
-            summary.head.len(),
-            sealpost_domain::MessageSummary::HEAD_BYTES
-        );
+        assert_eq!(summary, summary_of(&big));
+        assert_eq!(summary.subject, "big");
         assert_eq!(summary.size, 20_000);
+        // A verification's verdict is kept for the lists, and a changed one replaces it.
+        assert_eq!(summary.dkim_verdict, None);
+        for verdict in [DkimVerdict::Fail, DkimVerdict::Pass] {
+            store
+                .record_dkim_verdict(tenant, big.id, verdict, Timestamp(7))
+                .await
+                .unwrap();
+            let summary = store.message_summary(tenant, big.id).await.unwrap();
+            assert_eq!(summary.dkim_verdict, Some(verdict));
+        }
+        // Another tenant's verdict reaches nothing.
+        store
+            .record_dkim_verdict(
+                TenantId::new(&SystemClock),
+                big.id,
+                DkimVerdict::Fail,
+                Timestamp(8),
+            )
+            .await
+            .unwrap();
+        let summary = store.message_summary(tenant, big.id).await.unwrap();
+        assert_eq!(summary.dkim_verdict, Some(DkimVerdict::Pass));
     }
 }
 
@@ -317,7 +342,7 @@ async fn unsigned_mail_from_the_smtp_listener_reads_back_as_written() {
         assert_eq!(store.message(tenant, unsigned.id).await.unwrap(), unsigned);
         assert_eq!(
             store.message_summary(tenant, unsigned.id).await.unwrap(),
-            sealpost_domain::MessageSummary::from(&unsigned)
+            summary_of(&unsigned)
         );
     }
 }

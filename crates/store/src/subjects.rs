@@ -27,7 +27,9 @@ impl Store {
         loop {
             let batch: Vec<(MessageId, Vec<u8>)> = with_pool!(self, pool => {
                 sqlx::query_as(
-                    "SELECT id, substr(raw, 1, 8192) FROM messages WHERE subject IS NULL LIMIT $1",
+                    "SELECT m.id, substr(s.raw, 1, 8192) FROM messages m \
+                     JOIN message_sources s ON s.message_id = m.id \
+                     WHERE m.subject IS NULL LIMIT $1",
                 )
                 .bind(FILL_BATCH)
                 .fetch_all(pool)

@@ -1,10 +1,12 @@
-//! Messages as lists show them: a page in four queries (the ids from the page index, their
-//! count, the messages without their bodies, then all their recipients), so a list never reads message sources or asks once
-//! per message, and its filters and search run in the database over every message.
+//! Messages as lists show them: a page in three queries (the rows, their count, all their
+//! recipients), so a list never reads message sources (they are in `message_sources`) or asks
+//! once per message, and its filters and search run in the database over every message.
 
 use std::collections::HashMap;
 
-use sealpost_domain::{MessageId, MessageSummary, Recipient, RecipientState, TenantId, Timestamp};
+use sealpost_domain::{
+    DkimVerdict, MessageId, MessageSummary, Recipient, RecipientState, TenantId, Timestamp,
+};
 
 use crate::message_rows::{FactColumns, MessageFacts, RecipientRow};
 use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders};
@@ -15,8 +17,9 @@ struct SummaryRow {
     id: MessageId,
     tenant_id: TenantId,
     mail_from: String,
-    head: Vec<u8>,
+    subject: String,
     size: i64,
+    dkim_verdict: Option<String>,
     #[sqlx(flatten)]
     facts: FactColumns,
     accepted_at: i64,
@@ -30,13 +33,10 @@ struct ListedRecipientRow {
     recipient: RecipientRow,
 }
 
-/// `substr` and `length` count bytes of a BLOB in SQLite and of a bytea in PostgreSQL alike;
-/// the cast makes the length the same integer type in both. 8192 is
-/// `MessageSummary::HEAD_BYTES`, which a test holds them to.
+/// Every column is the message's own: the source is in `message_sources`, so none is read.
 macro_rules! summary_columns {
     () => {
-        "id, tenant_id, mail_from, substr(raw, 1, 8192) AS head, \
-         CAST(length(raw) AS BIGINT) AS size, signed, \
+        "id, tenant_id, mail_from, COALESCE(subject, '') AS subject, size, dkim_verdict, signed, \
          signing_domain, signing_selector, unsigned_code, unsigned_reason, route, source, \
          accepted_at, expires_at"
     };
@@ -48,9 +48,16 @@ fn summary(row: SummaryRow, recipients: Vec<Recipient>) -> Result<MessageSummary
         id: row.id,
         tenant_id: row.tenant_id,
         mail_from: row.mail_from,
-        head: row.head,
+        subject: row.subject,
         size: usize::try_from(row.size).unwrap_or_default(),
         signing: facts.signing,
+        dkim_verdict: match row.dkim_verdict.as_deref() {
+            None => None,
+            Some(text) => Some(
+                DkimVerdict::parse(text)
+                    .ok_or_else(|| StoreError::Corrupt(format!("DKIM verdict {text:?}")))?,
+            ),
+        },
         route: facts.route,
         source: facts.source,
         accepted_at: Timestamp(row.accepted_at),
@@ -102,16 +109,18 @@ impl Store {
     }
 
     /// One page of the tenant's messages that pass `filter`, newest first, without their
-    /// bodies, with how many pass it in all: three queries whatever the page's size.
+    /// bodies, with how many pass it in all: three queries whatever the page's size (the
+    /// rows, their count, their recipients).
     pub async fn message_page(
         &self,
         tenant: TenantId,
         filter: &MessageFilter,
         request: &PageRequest,
     ) -> Result<Page<MessageSummary>, StoreError> {
-        // The ids first, from the page index alone; then the rows of just this page.
         let sql = concat!(
-            "SELECT m.id FROM messages m WHERE ",
+            "SELECT ",
+            summary_columns!(),
+            " FROM messages m WHERE ",
             message_filter!(),
             " AND ($5 IS NULL OR m.accepted_at < $5 OR (m.accepted_at = $5 AND m.id < $6)) \
              ORDER BY m.accepted_at DESC, m.id DESC LIMIT $7"
@@ -121,8 +130,8 @@ impl Store {
         let pattern = like_pattern(filter.search.as_deref());
         let since = filter.since.map(|since| since.0);
         let (after_at, after_id) = request.time_key();
-        let (ids, total): (Vec<(MessageId,)>, i64) = with_pool!(self, pool => {
-            let ids = sqlx::query_as(sql)
+        let (rows, total): (Vec<SummaryRow>, i64) = with_pool!(self, pool => {
+            let rows = sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(state)
                 .bind(pattern.as_deref())
@@ -139,16 +148,9 @@ impl Store {
                 .bind(since)
                 .fetch_one(pool)
                 .await?;
-            (ids, total)
+            (rows, total)
         });
-        let ids: Vec<MessageId> = ids.into_iter().map(|(id,)| id).collect();
-        let mut by_id: HashMap<MessageId, MessageSummary> = self
-            .message_summaries(tenant, &ids)
-            .await?
-            .into_iter()
-            .map(|summary| (summary.id, summary))
-            .collect();
-        let summaries = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+        let summaries = self.with_recipients(tenant, rows).await?;
         Ok(Page::cut(summaries, request, total, |message| {
             Cursor::Time {
                 at: message.accepted_at.0,
@@ -243,5 +245,30 @@ impl Store {
         let row = row.ok_or(StoreError::NotFound)?;
         let recipients = self.recipients(tenant, id).await?;
         summary(row, recipients)
+    }
+
+    /// Keeps what a verification of the message's stored source found, for the lists. Only a
+    /// changed verdict is written, so looking at a message again writes nothing.
+    pub async fn record_dkim_verdict(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+        verdict: DkimVerdict,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE messages SET dkim_verdict = $3, dkim_verdict_at = $4 \
+                 WHERE tenant_id = $1 AND id = $2 \
+                 AND (dkim_verdict IS NULL OR dkim_verdict <> $3)",
+            )
+            .bind(tenant)
+            .bind(id)
+            .bind(verdict.as_str())
+            .bind(at.0)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 }

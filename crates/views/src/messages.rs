@@ -19,6 +19,8 @@ pub struct AcceptedView {
 pub struct MessageView {
     pub id: String,
     pub mail_from: String,
+    /// The decoded Subject; empty when the message has none.
+    pub subject: String,
     /// native (the platform's MTA) or relay (the tenant's own mail server).
     pub route: &'static str,
     pub source: &'static str,
@@ -40,6 +42,9 @@ pub struct SigningView {
     /// Why the tenant did not sign, with a stable code.
     pub unsigned_code: Option<String>,
     pub unsigned_reason: Option<String>,
+    /// pass or fail: what the last verification of the stored source against DNS found (the
+    /// verify endpoint and the message page verify); absent until it is first verified.
+    pub dkim_verdict: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,6 +103,7 @@ impl MessageView {
                 selector: Some(selector.to_string()),
                 unsigned_code: None,
                 unsigned_reason: None,
+                dkim_verdict: message.dkim_verdict.map(|verdict| verdict.as_str()),
             },
             SigningRecord::Unsigned(reason) => SigningView {
                 signed: false,
@@ -105,11 +111,13 @@ impl MessageView {
                 selector: None,
                 unsigned_code: Some(reason.code().to_owned()),
                 unsigned_reason: Some(reason.to_string()),
+                dkim_verdict: None,
             },
         };
         Self {
             id: message.id.to_string(),
             mail_from: message.mail_from.clone(),
+            subject: message.subject.clone(),
             route: message.route.as_str(),
             source: message.source.as_str(),
             size: message.size,

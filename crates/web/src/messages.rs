@@ -257,13 +257,13 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<MessageView>, ApiError> {
     let id = message_id(&id)?;
-    let message = state.service.messages().message(tenant, id).await?;
+    let message = state.service.messages().message_summary(tenant, id).await?;
     let attempts = state
         .service
         .messages()
         .message_attempts(tenant, id)
         .await?;
-    Ok(Json(MessageView::new(&(&message).into(), &attempts)))
+    Ok(Json(MessageView::new(&message, &attempts)))
 }
 
 /// The stored source, byte for byte as it is sent (SPEC S5.5).

@@ -85,9 +85,9 @@ pub async fn queue(service: &Service, command: QueueCommand, output: Output) -> 
         QueueCommand::Show { tenant, id } => {
             let tenant = service.accounts().find_tenant(&tenant).await?;
             let id = message_id(&id)?;
-            let message = service.messages().message(tenant.id, id).await?;
+            let message = service.messages().message_summary(tenant.id, id).await?;
             let attempts = service.messages().message_attempts(tenant.id, id).await?;
-            let view = MessageView::new(&(&message).into(), &attempts);
+            let view = MessageView::new(&message, &attempts);
             output.print(&view, || summary(&view));
         }
         QueueCommand::Retry { tenant, id } => {

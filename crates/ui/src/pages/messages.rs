@@ -10,13 +10,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use sealpost_dkim::DkimResult;
-use sealpost_domain::{MessageId, MessageSummary, RecipientState, SigningRecord, Timestamp};
+use sealpost_domain::{
+    DkimVerdict, MessageId, MessageSummary, RecipientState, SigningRecord, Timestamp,
+};
 use sealpost_service::ServiceError;
 use sealpost_service::lists::{self, ListOrder, MessageFilter, Page, PageRequest};
 use serde::Deserialize;
 
 use crate::UiState;
-use crate::error::{PageError, service_status};
+use crate::error::PageError;
+use crate::form_errors::{FieldErrors, Labels};
 use crate::format;
 use crate::layout::Layout;
 use crate::pages::message_actions::{self, Actions};
@@ -67,12 +70,16 @@ pub struct MessageRow {
 }
 
 /// The word and badge class of a message's status. A message the tenant did not sign has no
-/// DKIM signature of the tenant's domain, so receivers cannot tie it to the tenant: it is not
-/// shown as a plain green "sent".
+/// DKIM signature of the tenant's domain, so receivers cannot tie it to the tenant, and one
+/// whose signature did not verify when last checked is treated as unsigned or refused: neither
+/// is shown as a plain green "sent".
 pub fn status(message: &MessageSummary) -> (&'static str, &'static str) {
     let state = overall(message);
-    match (&message.signing, state) {
-        (SigningRecord::Unsigned(_), RecipientState::Sent) => ("sent unsigned", "warning"),
+    match (&message.signing, message.dkim_verdict, state) {
+        (SigningRecord::Unsigned(_), _, RecipientState::Sent) => ("sent unsigned", "warning"),
+        (SigningRecord::Signed { .. }, Some(DkimVerdict::Fail), RecipientState::Sent) => {
+            ("sent, DKIM failed", "bad")
+        }
         _ => (state.as_str(), format::state_class(state)),
     }
 }
@@ -80,7 +87,7 @@ pub fn status(message: &MessageSummary) -> (&'static str, &'static str) {
 impl MessageRow {
     pub fn new(base: &str, message: &MessageSummary) -> Self {
         let (status, status_class) = status(message);
-        let subject = subject(&message.head);
+        let subject = message.subject.clone();
         Self {
             href: format!("{base}/messages/{}", message.id),
             subject: if subject.is_empty() {
@@ -127,8 +134,12 @@ struct ListPage {
     /// (state, selected) for the filter.
     states: Vec<(&'static str, bool)>,
     pager: Pager,
-    error: Option<String>,
+    /// A refused filter value beside its field; a stale page link above the list.
+    errors: FieldErrors,
 }
+
+/// The filter's fields as the service names them, with the form's labels.
+const FILTER_LABELS: &Labels = &[("q", "search"), ("state", "status")];
 
 const STATES: [RecipientState; 10] = [
     RecipientState::Queued,
@@ -170,23 +181,18 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     let base = tenant_path(&scope);
     let action = format!("{base}/messages");
-    let (page, status, error) = match message_filter(&filter) {
+    let (page, status, errors) = match message_filter(&filter) {
         Ok((read, request)) => {
             let page = state
                 .service
                 .messages()
                 .message_page(scope.tenant.id, &read, &request)
                 .await?;
-            (page, StatusCode::OK, None)
+            (page, StatusCode::OK, FieldErrors::none())
         }
         Err(error @ ServiceError::Invalid { .. }) => {
-            let (status, message) = service_status(&error);
-            let empty = Page {
-                items: Vec::new(),
-                total: 0,
-                next: None,
-            };
-            (empty, status, Some(message))
+            let (status, errors) = FieldErrors::of(&error, FILTER_LABELS);
+            (Page::empty(), status, errors)
         }
         Err(other) => return Err(other.into()),
     };
@@ -222,7 +228,7 @@ pub async fn list(
         q: filter.q,
         action,
         pager,
-        error,
+        errors,
     };
     render(status, &list)
 }
@@ -319,7 +325,7 @@ pub async fn show(
     let attempts = service.messages().message_attempts(tenant, id).await?;
     // The body is read once: the attempts need only the message's existence, and the
     // verification works on the source already read.
-    let report = service.submissions().verify_message(&message.raw).await?;
+    let report = service.messages().check_dkim(&message).await?;
     let addresses: HashMap<_, _> = message
         .recipients
         .iter()
@@ -328,7 +334,8 @@ pub async fn show(
     let raw_cut = message.raw.len() > RAW_SHOWN_BYTES;
     let raw = String::from_utf8_lossy(&message.raw[..message.raw.len().min(RAW_SHOWN_BYTES)])
         .into_owned();
-    let mut row = MessageRow::new(&tenant_path(&scope), &(&message).into());
+    let summary = MessageSummary::of(&message, subject(&message.raw), None);
+    let mut row = MessageRow::new(&tenant_path(&scope), &summary);
     // Sent with a signature that does not verify (a key or a record that no longer matches, a
     // body changed on the way) is no success: receivers treat it as unsigned or reject it.
     if row.status == RecipientState::Sent.as_str() && report.result() != DkimResult::Pass {

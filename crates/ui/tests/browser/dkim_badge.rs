@@ -1,7 +1,7 @@
 //! A message whose DKIM signature no longer verifies is not a green "sent" (issue 16, item 9):
 //! the tenant's DNS record of the key changes after the message went out, as when someone
 //! replaces the record by hand, and the message page shows the failure in red, with no green
-//! badge left that says "sent".
+//! badge left that says "sent"; the message list then shows the verdict too.
 
 use fantoccini::Locator;
 use sealpost_service::{KeyImport, Submission};
@@ -11,6 +11,8 @@ use crate::support::{ACME_ADMIN, Harness, PASSWORD, fixture};
 
 const DOMAIN: &str = "mail.client.test";
 const RECORD_NAME: &str = "workplace._domainkey.mail.client.test";
+/// The status badge of the message list's one row.
+const LIST_BADGE: &str = "#messages td[data-label='Status'] .badge";
 
 /// The DKIM record value of a key: the fixture key's, or a fresh one's.
 fn dkim_record(pem: Option<&str>) -> String {
@@ -86,6 +88,11 @@ async fn a_message_whose_dkim_fails_is_not_a_green_sent() {
     harness.refresh_until("#message-status", "sent").await;
     assert_eq!(harness.text("#dkim-result").await, "pass");
     assert!(class_of(&harness, "#message-status").await.contains("ok"));
+    // The list shows what the last verification found, without asking DNS per row.
+    harness.goto("/t/acme/messages").await;
+    assert_eq!(harness.text(LIST_BADGE).await, "sent");
+    assert!(class_of(&harness, LIST_BADGE).await.contains("ok"));
+    harness.goto(&path).await;
 
     // The record now carries another key: the signature the message went out with fails.
     let replaced = dkim_record(None);
@@ -115,6 +122,13 @@ async fn a_message_whose_dkim_fails_is_not_a_green_sent() {
     harness.shot("item9-dkim-failed-is-not-green").await;
     harness.scroll_to("#dkim").await;
     harness.shot("item9-dkim-failed-cause").await;
+
+    // The list no longer calls it a green "sent" either.
+    harness.goto("/t/acme/messages").await;
+    assert_eq!(harness.text(LIST_BADGE).await, "sent, DKIM failed");
+    let list_class = class_of(&harness, LIST_BADGE).await;
+    assert!(list_class.contains("bad"), "{list_class}");
+    harness.shot("item9-dkim-failed-in-the-list").await;
 
     // The dashboard counts the one recipient in the singular.
     harness.goto("/t/acme").await;

@@ -3,6 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use sealpost_store::testing;
+use sealpost_vault::{MasterKey, Vault};
 use serde_json::json;
 
 use crate::support::*;
@@ -68,6 +69,8 @@ async fn messages_are_accepted_signed_stored_and_shown() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(message["signing"]["signed"], true);
         assert_eq!(message["signing"]["domain"], "client.test");
+        assert_eq!(message["signing"]["dkim_verdict"], json!(null));
+        assert_eq!(message["subject"], "Work order 4711 ✓");
         assert_eq!(message["mail_from"], "facilities@client.test");
         let addresses: Vec<&str> = message["recipients"]
             .as_array()
@@ -105,6 +108,34 @@ async fn messages_are_accepted_signed_stored_and_shown() {
         .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(verification["result"], "pass", "{verification}");
+        let verdict = |message: &serde_json::Value| message["signing"]["dkim_verdict"].clone();
+        let (_, message) = call(&app, Method::GET, &path, Some(&token), None).await;
+        assert_eq!(verdict(&message), "pass");
+
+        // The selector's record is replaced with another key: the next verification fails,
+        // and the message and the list say so from then on without asking DNS.
+        let other_key = Vault::new(MasterKey::generate()).generate().unwrap();
+        let replaced = sealpost_domain::dkim_txt_value(&other_key.public_key_der());
+        dns.replace(
+            sealpost_testdns::Zone::new().txt_split("workplace._domainkey.client.test", &replaced),
+        )
+        .unwrap();
+        let dkim_path = format!("{path}/dkim");
+        let (_, verification) = call(&app, Method::GET, &dkim_path, Some(&token), None).await;
+        assert_eq!(verification["result"], "fail", "{verification}");
+        let (_, message) = call(&app, Method::GET, &path, Some(&token), None).await;
+        assert_eq!(verdict(&message), "fail");
+        let (status, listed) = call(
+            &app,
+            Method::GET,
+            "/api/v1/messages?q=4711",
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(verdict(&listed[0]), "fail", "{listed}");
+        dns.replace(fixture_key_zone("client.test")).unwrap();
 
         // A raw message from a proven domain that is not a signing domain (the tenant publishes
         // only the SPF include) goes out unsigned, with the reason.
