@@ -74,7 +74,8 @@ def ui_pages(connection, session, api):
     _, _, data = request(connection, "GET", "/api/v1/messages?limit=1", api)
     message = json.loads(data)[0]["id"]
     status, headers, _ = request_with_headers(connection, "GET", "/api/v1/messages?limit=50", api)
-    cursor = headers.get("X-Next-Cursor", "")
+    cursor = headers.get("x-next-cursor", "")
+    assert cursor, "the list of messages has a second page"
     _, _, data = request(connection, "GET", "/api/v1/signing-domains", api)
     domain = json.loads(data)[0]["id"]
     _, _, data = request(connection, "GET", "/api/v1/mailings?limit=1", api)
@@ -108,7 +109,25 @@ def request_with_headers(connection, method, path, headers=None):
     connection.request(method, path, headers=headers or {})
     response = connection.getresponse()
     data = response.read()
-    return response.status, dict(response.getheaders()), data
+    # Header names are case-insensitive; the server writes them in lower case.
+    return response.status, {name.lower(): value for name, value in response.getheaders()}, data
+
+
+def drain(connection, api, timeout=600):
+    """Waits until no message is queued or being delivered, so that the pages are measured on
+    a resting server rather than beside the delivery of the messages just submitted; returns
+    the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        busy = 0
+        for state in ("queued", "sending"):
+            _, headers, _ = request_with_headers(
+                connection, "GET", f"/api/v1/messages?limit=1&state={state}", api)
+            busy += int(headers.get("x-total-count", "0"))
+        if busy == 0:
+            return time.perf_counter() - started
+        time.sleep(0.2)
+    raise SystemExit("the queue was not delivered within the timeout")
 
 
 def main():
@@ -127,6 +146,8 @@ def main():
                     {"mail_from": "hello@client.example", "recipients": ["someone@client.example"],
                      "raw": raw}))
                 assert status == 202, status
+            waited = drain(connection, api)
+            print(f"queue delivered in {waited:.1f} s after the last submission")
             session = {"Cookie": f"sp_session={sign_in(connection, facts)}"}
             print(f"{messages} messages of {len(body) // 1024} KB in the queue; {count} requests each")
             floor = timed(connection, "/health", {}, count)
