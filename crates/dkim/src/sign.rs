@@ -123,6 +123,18 @@ impl Signer {
         signed.extend_from_slice(message);
         Ok(signed)
     }
+
+    /// [`Self::sign`] for a message the caller gives up, such as [`crate::Prepared::message`]:
+    /// the signature goes in front within the message's own buffer, which `prepare` leaves room
+    /// for, so a large message is moved once instead of copied into a second allocation.
+    pub fn sign_owned(&self, mut message: Vec<u8>, timestamp: i64) -> Result<Vec<u8>, SignError> {
+        let field = self.signature_field(&message, timestamp)?;
+        let length = message.len();
+        message.resize(length + field.len(), 0);
+        message.copy_within(..length, field.len());
+        message[..field.len()].copy_from_slice(&field);
+        Ok(message)
+    }
 }
 
 /// Picks the field a name in `h=` refers to: the last instance not yet used, working upwards,
