@@ -76,7 +76,8 @@ impl<'a> ParsedMessage<'a> {
         if message.is_empty() {
             return Err(MessageError::Empty);
         }
-        let mut headers: Vec<HeaderField<'a>> = Vec::new();
+        // Room for the fields of a usual message, so that reading them does not regrow the list.
+        let mut headers: Vec<HeaderField<'a>> = Vec::with_capacity(24);
         let mut position = 0;
         let mut line_number = 0;
         // Index in `message` where the field being read started, and where its colon is.

@@ -69,8 +69,7 @@ impl Signer {
         if !parsed.has("From") {
             return Err(SignError::NoFrom);
         }
-        let body = canonicalize::body(BODY_CANONICALIZATION, parsed.body);
-        let body_hash = body.digest(body.len());
+        let body_hash = canonicalize::body_hash(BODY_CANONICALIZATION, parsed.body, None).digest;
         let signed: Vec<&str> = SIGNED_HEADERS
             .into_iter()
             .filter(|name| parsed.has(name))
