@@ -23,6 +23,11 @@ impl HeaderField<'_> {
     /// The value unfolded and trimmed, for reading tags and addresses (not for hashing).
     pub fn unfolded_value(&self) -> String {
         let text = String::from_utf8_lossy(self.value);
+        // Most values are one line: without a CR there is nothing to unfold, and no copy to make
+        // for it (verification reads From this way for every message).
+        if !text.contains('\r') {
+            return text.trim().to_owned();
+        }
         text.replace("\r\n", "").trim().to_owned()
     }
 }
