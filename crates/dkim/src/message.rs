@@ -23,6 +23,11 @@ impl HeaderField<'_> {
     /// The value unfolded and trimmed, for reading tags and addresses (not for hashing).
     pub fn unfolded_value(&self) -> String {
         let text = String::from_utf8_lossy(self.value);
+        // Most values are one line: without a CR there is nothing to unfold, and no copy to make
+        // for it (verification reads From this way for every message).
+        if !text.contains('\r') {
+            return text.trim().to_owned();
+        }
         text.replace("\r\n", "").trim().to_owned()
     }
 }
@@ -76,7 +81,8 @@ impl<'a> ParsedMessage<'a> {
         if message.is_empty() {
             return Err(MessageError::Empty);
         }
-        let mut headers: Vec<HeaderField<'a>> = Vec::new();
+        // Room for the fields of a usual message, so that reading them does not regrow the list.
+        let mut headers: Vec<HeaderField<'a>> = Vec::with_capacity(24);
         let mut position = 0;
         let mut line_number = 0;
         // Index in `message` where the field being read started, and where its colon is.

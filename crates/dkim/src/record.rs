@@ -79,7 +79,7 @@ impl KeyRecord {
             if version != "DKIM1" {
                 return Err(RecordError::Version(version.to_owned()));
             }
-            if tags.tags.first().map(|(name, _)| name.as_str()) != Some("v") {
+            if tags.tags.first().map(|(name, _)| *name) != Some("v") {
                 return Err(RecordError::VersionNotFirst);
             }
         }

@@ -30,6 +30,18 @@ fn position(haystack: &[u8], matches: impl Fn(u8) -> bool) -> Option<usize> {
         .map(|at| offset + at)
 }
 
+/// The index of the first `needle`.
+pub(crate) fn byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    position(haystack, |byte| byte == needle)
+}
+
+/// The index of the first space, tab, CR or LF: folding white space in tag values.
+pub(crate) fn folding_white_space(haystack: &[u8]) -> Option<usize> {
+    position(haystack, |byte| {
+        (byte == b' ') | (byte == b'\t') | (byte == b'\r') | (byte == b'\n')
+    })
+}
+
 /// The index of the first CR or LF.
 pub(crate) fn line_break(haystack: &[u8]) -> Option<usize> {
     position(haystack, |byte| (byte == b'\r') | (byte == b'\n'))
@@ -106,6 +118,29 @@ mod tests {
         long[33] = b'\r';
         assert_eq!(line_break(&long), Some(33));
         assert_eq!(line_break(b""), None);
+    }
+
+    #[test]
+    fn finds_a_byte_in_and_after_blocks() {
+        let mut long = vec![b'a'; 70];
+        assert_eq!(byte(&long, b';'), None);
+        long[69] = b';';
+        assert_eq!(byte(&long, b';'), Some(69));
+        long[32] = b';';
+        assert_eq!(byte(&long, b';'), Some(32));
+        long[0] = b';';
+        assert_eq!(byte(&long, b';'), Some(0));
+        assert_eq!(byte(b"", b';'), None);
+    }
+
+    #[test]
+    fn finds_folding_white_space_in_and_after_blocks() {
+        let mut long = vec![b'A'; 80];
+        assert_eq!(folding_white_space(&long), None);
+        for (at, white) in [(75, b'\n'), (40, b'\r'), (33, b'\t'), (5, b' ')] {
+            long[at] = white;
+            assert_eq!(folding_white_space(&long), Some(at));
+        }
     }
 
     #[test]

@@ -69,8 +69,7 @@ impl Signer {
         if !parsed.has("From") {
             return Err(SignError::NoFrom);
         }
-        let body = canonicalize::body(BODY_CANONICALIZATION, parsed.body);
-        let body_hash = body.digest(body.len());
+        let body_hash = canonicalize::body_hash(BODY_CANONICALIZATION, parsed.body, None).digest;
         let signed: Vec<&str> = SIGNED_HEADERS
             .into_iter()
             .filter(|name| parsed.has(name))
@@ -122,6 +121,18 @@ impl Signer {
         signed.extend_from_slice(&field);
         signed.extend_from_slice(message);
         Ok(signed)
+    }
+
+    /// [`Self::sign`] for a message the caller gives up, such as [`crate::Prepared::message`]:
+    /// the signature goes in front within the message's own buffer, which `prepare` leaves room
+    /// for, so a large message is moved once instead of copied into a second allocation.
+    pub fn sign_owned(&self, mut message: Vec<u8>, timestamp: i64) -> Result<Vec<u8>, SignError> {
+        let field = self.signature_field(&message, timestamp)?;
+        let length = message.len();
+        message.resize(length + field.len(), 0);
+        message.copy_within(..length, field.len());
+        message[..field.len()].copy_from_slice(&field);
+        Ok(message)
     }
 }
 

@@ -5,6 +5,7 @@ use base64::Engine as _;
 
 use crate::canonicalize::Canonicalization;
 use crate::result::Cause;
+use crate::scan;
 use crate::tags::{TagList, without_whitespace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +69,7 @@ impl Signature {
     ///
     /// The tags are checked in a fixed order, so a field with several faults always reports the
     /// same one first.
-    pub fn parse(tags: &TagList) -> Result<Self, SignatureError> {
+    pub fn parse(tags: &TagList<'_>) -> Result<Self, SignatureError> {
         check_version(required(tags, "v")?)?;
         let algorithm = parse_algorithm(required(tags, "a")?)?;
         let signature = decode_base64("b", required(tags, "b")?)?;
@@ -103,7 +104,7 @@ impl Signature {
     }
 }
 
-fn required<'a>(tags: &'a TagList, name: &str) -> Result<&'a str, SignatureError> {
+fn required<'a>(tags: &TagList<'a>, name: &str) -> Result<&'a str, SignatureError> {
     tags.get(name).ok_or_else(|| {
         error(
             Cause::SignatureSyntax,
@@ -138,7 +139,7 @@ fn parse_algorithm(value: &str) -> Result<Algorithm, SignatureError> {
 }
 
 /// `d=` and `s=`, lowercased, the domain without a trailing dot; neither may be empty.
-fn parse_domain_and_selector(tags: &TagList) -> Result<(String, String), SignatureError> {
+fn parse_domain_and_selector(tags: &TagList<'_>) -> Result<(String, String), SignatureError> {
     let domain = required(tags, "d")?
         .trim_end_matches('.')
         .to_ascii_lowercase();
@@ -206,7 +207,7 @@ fn check_query_method(value: Option<&str>) -> Result<(), SignatureError> {
     Ok(())
 }
 
-fn parse_number(tags: &TagList, name: &str) -> Result<Option<u64>, SignatureError> {
+fn parse_number(tags: &TagList<'_>, name: &str) -> Result<Option<u64>, SignatureError> {
     tags.get(name)
         .map(|value| {
             value.parse::<u64>().map_err(|_| {
@@ -220,7 +221,7 @@ fn parse_number(tags: &TagList, name: &str) -> Result<Option<u64>, SignatureErro
 }
 
 /// `t=` and `x=`; a signature cannot expire before it was made.
-fn parse_validity_period(tags: &TagList) -> Result<(Option<i64>, Option<i64>), SignatureError> {
+fn parse_validity_period(tags: &TagList<'_>) -> Result<(Option<i64>, Option<i64>), SignatureError> {
     let timestamp = parse_number(tags, "t")?.map(clamp_i64);
     let expiration = parse_number(tags, "x")?.map(clamp_i64);
     if let (Some(timestamp), Some(expiration)) = (timestamp, expiration)
@@ -280,15 +281,14 @@ pub fn strip_b_value(raw: &[u8]) -> Vec<u8> {
         .iter()
         .position(|&byte| byte == b':')
         .map_or(0, |at| at + 1);
-    let mut output = raw[..colon].to_vec();
+    let mut output = Vec::with_capacity(raw.len());
+    output.extend_from_slice(&raw[..colon]);
     let mut rest = &raw[colon..];
     let mut first = true;
     while !rest.is_empty() || first {
         first = false;
-        let end = rest
-            .iter()
-            .position(|&byte| byte == b';')
-            .unwrap_or(rest.len());
+        // A block-wise search: the b= value runs to hundreds of bytes.
+        let end = scan::byte(rest, b';').unwrap_or(rest.len());
         let spec = &rest[..end];
         let equals = spec.iter().position(|&byte| byte == b'=');
         let is_b = equals.is_some_and(|equals| {

@@ -91,6 +91,16 @@ impl Report {
     }
 }
 
+/// A tag value without its line breaks, as a report shows it. Most values are not folded, and
+/// for those a look for CR is all it takes.
+fn unfolded(value: &str) -> String {
+    if value.contains('\r') {
+        value.replace("\r\n", "")
+    } else {
+        value.to_owned()
+    }
+}
+
 /// One signature field, read as far as it could be.
 #[derive(Debug)]
 struct Entry<'a> {
@@ -113,7 +123,11 @@ impl<'a> Verifier<'a> {
         let entries = message
             .fields("DKIM-Signature")
             .map(|field| {
-                let value = String::from_utf8_lossy(field.value);
+                // Checked as UTF-8 first, which is quicker when it is (as signatures are).
+                let value = match std::str::from_utf8(field.value) {
+                    Ok(value) => std::borrow::Cow::Borrowed(value),
+                    Err(_) => String::from_utf8_lossy(field.value),
+                };
                 match TagList::parse(&value) {
                     Err(error) => Entry {
                         raw: field.raw,
@@ -127,8 +141,8 @@ impl<'a> Verifier<'a> {
                         tags: tags
                             .tags
                             .into_iter()
-                            .filter(|(name, _)| name != "b" && name != "bh")
-                            .map(|(name, value)| (name, value.replace("\r\n", "")))
+                            .filter(|(name, _)| *name != "b" && *name != "bh")
+                            .map(|(name, value)| (name.to_owned(), unfolded(value)))
                             .collect(),
                     },
                 }
@@ -159,7 +173,7 @@ impl<'a> Verifier<'a> {
 
     /// [`Self::finish`], with key records parsed once across verifications in `cache`.
     pub fn finish_with_cache(
-        self,
+        mut self,
         answers: &HashMap<String, KeyAnswer>,
         now: Timestamp,
         cache: &KeyCache,
@@ -167,9 +181,10 @@ impl<'a> Verifier<'a> {
         let from_domain = from_mailbox(&self.message)
             .ok()
             .map(|mailbox| mailbox.domain.as_str().to_owned());
-        let signatures = self
-            .entries
-            .iter()
+        // Each entry's tags move into its report rather than being copied there.
+        let entries = std::mem::take(&mut self.entries);
+        let signatures = entries
+            .into_iter()
             .map(|entry| self.conclude(entry, answers, cache, now, from_domain.as_deref()))
             .collect();
         Report { signatures }
@@ -177,7 +192,7 @@ impl<'a> Verifier<'a> {
 
     fn conclude(
         &self,
-        entry: &Entry<'_>,
+        entry: Entry<'_>,
         answers: &HashMap<String, KeyAnswer>,
         cache: &KeyCache,
         now: Timestamp,
@@ -191,7 +206,7 @@ impl<'a> Verifier<'a> {
                 .map(|(_, value)| value.to_ascii_lowercase())
         };
         let mut report = SignatureReport {
-            tags: entry.tags.clone(),
+            tags: Vec::new(),
             domain: tag("d"),
             selector: tag("s"),
             algorithm: tag("a"),
@@ -201,11 +216,12 @@ impl<'a> Verifier<'a> {
             detail: String::new(),
             warnings: Vec::new(),
         };
-        let outcome = match &entry.signature {
-            Err((cause, detail)) => Err((*cause, detail.clone())),
+        report.tags = entry.tags;
+        let outcome = match entry.signature {
+            Err(failure) => Err(failure),
             Ok(signature) => {
-                report.warnings = self.warnings(signature, from_domain);
-                self.check(entry.raw, signature, answers, cache, now, &mut report)
+                report.warnings = self.warnings(&signature, from_domain);
+                self.check(entry.raw, &signature, answers, cache, now, &mut report)
             }
         };
         let (cause, detail) = match outcome {
@@ -248,10 +264,15 @@ impl<'a> Verifier<'a> {
         signature: &Signature,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), (Cause, String)> {
-        let body = canonicalize::body(signature.body_canonicalization, self.message.body);
-        let hashed_length = signed_body_length(body.len(), signature.body_length, warnings)?;
-        let body_hash = body.digest(hashed_length);
-        if body_hash.as_ref() != signature.body_hash.as_slice() {
+        // One pass: the hash stops at l= while the length of the whole canonical body, which
+        // l= is checked against, is still counted.
+        let limit = signature
+            .body_length
+            .map(|length| usize::try_from(length).unwrap_or(usize::MAX));
+        let body =
+            canonicalize::body_hash(signature.body_canonicalization, self.message.body, limit);
+        check_body_length(body.length, signature.body_length, warnings)?;
+        if body.digest.as_ref() != signature.body_hash.as_slice() {
             return Err((
                 Cause::BodyModified,
                 format!(
@@ -320,10 +341,11 @@ impl<'a> Verifier<'a> {
     /// Warnings that need only the message and the signature.
     fn warnings(&self, signature: &Signature, from_domain: Option<&str>) -> Vec<Warning> {
         let mut warnings = Vec::new();
-        let mut seen: Vec<String> = Vec::new();
-        for name in &signature.signed_headers {
-            let lower = name.to_ascii_lowercase();
-            if seen.contains(&lower) {
+        for (index, name) in signature.signed_headers.iter().enumerate() {
+            let seen = signature.signed_headers[..index]
+                .iter()
+                .any(|earlier| earlier.eq_ignore_ascii_case(name));
+            if seen {
                 continue;
             }
             let signed = signature
@@ -347,7 +369,6 @@ impl<'a> Verifier<'a> {
                     ),
                 ));
             }
-            seen.push(lower);
         }
         if let Some(from_domain) = from_domain
             && !aligned(from_domain, &signature.domain)
@@ -394,15 +415,15 @@ fn check_validity_period(signature: &Signature, now: Timestamp) -> Result<(), (C
     Ok(())
 }
 
-/// How much of the canonical body the signature covers: all of it, or the first `l=` bytes,
-/// with a warning when `l=` leaves bytes unsigned.
-fn signed_body_length(
+/// `l=`, when present, may not exceed the canonical body; a warning says when it leaves bytes
+/// unsigned.
+fn check_body_length(
     canonical_length: usize,
     body_length: Option<u64>,
     warnings: &mut Vec<Warning>,
-) -> Result<usize, (Cause, String)> {
+) -> Result<(), (Cause, String)> {
     let Some(length) = body_length else {
-        return Ok(canonical_length);
+        return Ok(());
     };
     let length = usize::try_from(length).unwrap_or(usize::MAX);
     if length > canonical_length {
@@ -420,16 +441,23 @@ fn signed_body_length(
             ),
         ));
     }
-    Ok(length)
+    Ok(())
 }
 
 /// Relaxed alignment approximated without the public suffix list: equal domains, or one a
 /// subdomain of the other.
 fn aligned(from_domain: &str, signing_domain: &str) -> bool {
-    let from_domain = from_domain.to_ascii_lowercase();
-    from_domain == signing_domain
-        || from_domain.ends_with(&format!(".{signing_domain}"))
-        || signing_domain.ends_with(&format!(".{from_domain}"))
+    from_domain.eq_ignore_ascii_case(signing_domain)
+        || is_subdomain(from_domain, signing_domain)
+        || is_subdomain(signing_domain, from_domain)
+}
+
+/// Whether `name` ends in `.parent`, compared without regard to ASCII case.
+fn is_subdomain(name: &str, parent: &str) -> bool {
+    let (name, parent) = (name.as_bytes(), parent.as_bytes());
+    name.len() > parent.len()
+        && name[name.len() - parent.len() - 1] == b'.'
+        && name[name.len() - parent.len()..].eq_ignore_ascii_case(parent)
 }
 
 fn duration(seconds: i64) -> String {

@@ -108,7 +108,7 @@ impl Submissions {
             };
         let signer = self.signer(signing_domain, key).await?;
         let message = signer
-            .sign(&prepared.message, now.0)
+            .sign_owned(prepared.message, now.0)
             .map_err(invalid_message)?;
         Ok(SignedMessage {
             message,

@@ -362,3 +362,19 @@ fn every_cause_code_is_distinct() {
     codes.dedup();
     assert_eq!(codes.len(), causes.len());
 }
+
+/// A prepared message signed in place comes out as a signed copy would, inside the buffer
+/// `prepare` allocated (it left room for the signature), and verifies.
+#[test]
+fn a_prepared_message_is_signed_in_its_own_buffer() {
+    let domain = sealpost_domain::DomainName::parse("client.example").unwrap();
+    let prepared = sealpost_dkim::prepare(MESSAGE.as_bytes(), NOW, &domain).unwrap();
+    let signer = signer("client.example", "workplace");
+    let copied = signer.sign(&prepared.message, SIGNED_AT).unwrap();
+    let buffer = prepared.message.as_ptr();
+    let in_place = signer.sign_owned(prepared.message, SIGNED_AT).unwrap();
+    assert_eq!(in_place, copied);
+    assert_eq!(in_place.as_ptr(), buffer);
+    let report = verify_with(&in_place, &[(KEY_NAME, good_record())]);
+    assert_eq!(report.result(), DkimResult::Pass, "{report:#?}");
+}
