@@ -50,7 +50,8 @@ struct Filled {
     recipient: String,
 }
 
-/// Creates a tenant with one row in every table that holds tenants' data.
+/// Creates a tenant with one row in every table that holds tenants' data. It is one long list
+/// on purpose: one insert per table, read as a table, grows with the schema.
 async fn fill(store: &Store, name: &str) -> Filled {
     let owner = tenant(name);
     store.create_tenant(&owner).await.unwrap();
