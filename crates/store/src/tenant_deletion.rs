@@ -117,7 +117,8 @@ impl Store {
     }
 
     /// Phase two, one transaction: deletes every row of a tenant marked by phase one. A tenant
-    /// that is not marked is refused, so no caller can skip the shredding.
+    /// that is not marked is refused, so no caller can skip the shredding; one that is gone
+    /// already is done.
     pub(crate) async fn purge_tenant(&self, tenant: TenantId) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut transaction = pool.begin().await?;
@@ -127,7 +128,9 @@ impl Store {
                     .fetch_optional(&mut *transaction)
                     .await?;
             match marked {
-                None => return Err(StoreError::NotFound),
+                // Another node finished it first (two nodes starting at once, or a delete
+                // racing a start): the tenant is gone, which is what was asked.
+                None => return Ok(()),
                 Some((None,)) => return Err(StoreError::Changed("the tenant is not being deleted")),
                 Some((Some(_),)) => {}
             }

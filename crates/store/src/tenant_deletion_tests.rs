@@ -492,7 +492,7 @@ async fn a_crash_after_the_first_phase_leaves_nothing_usable_and_the_deletion_re
 }
 
 #[tokio::test]
-async fn the_second_phase_refuses_a_tenant_that_was_not_shredded() {
+async fn the_second_phase_refuses_a_tenant_not_shredded_and_accepts_one_gone() {
     for_each_backend(|store| async move {
         let live = fill(&store, "live").await;
         assert!(matches!(
@@ -500,6 +500,14 @@ async fn the_second_phase_refuses_a_tenant_that_was_not_shredded() {
             Err(StoreError::Changed(_))
         ));
         assert!(store.tenant(live.tenant).await.is_ok());
+        // Two nodes finishing the same deletion: the second finds it done.
+        store.shred_tenant(live.tenant, Timestamp(5)).await.unwrap();
+        store.purge_tenant(live.tenant).await.unwrap();
+        store.purge_tenant(live.tenant).await.unwrap();
+        assert!(matches!(
+            store.tenant(live.tenant).await,
+            Err(StoreError::NotFound)
+        ));
     })
     .await;
 }
