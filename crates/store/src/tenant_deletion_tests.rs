@@ -459,7 +459,7 @@ async fn a_crash_after_the_first_phase_leaves_nothing_usable_and_the_deletion_re
             .collect();
         assert_eq!(
             claimed,
-            [kept.recipient.clone()],
+            std::slice::from_ref(&kept.recipient),
             "only the kept tenant's mail is claimed"
         );
         let hooks = store
