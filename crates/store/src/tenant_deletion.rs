@@ -55,7 +55,41 @@ const PURGE: &[&str] = &[
     "DELETE FROM tenants WHERE id = $1",
 ];
 
+/// What an operator is told a deletion would take: the rows' names (one, several) and table.
+const FOOTPRINT: &[(&str, &str, &str)] = &[
+    ("signing domain", "signing domains", "signing_domains"),
+    ("signing key", "signing keys", "signing_keys"),
+    ("message", "messages", "messages"),
+    ("contact", "contacts", "contacts"),
+    ("mailing", "mailings", "mailings"),
+    ("UI account", "UI accounts", "users"),
+    ("API key", "API keys", "api_keys"),
+    ("webhook endpoint", "webhook endpoints", "webhook_endpoints"),
+    ("suppression", "suppressions", "suppressions"),
+];
+
 impl Store {
+    /// How many rows of each kind the tenant has, for the confirmation before a deletion: "3
+    /// messages", "1 UI account", one text per kind with its count.
+    pub async fn tenant_footprint(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut counts = Vec::with_capacity(FOOTPRINT.len());
+        for (one, several, table) in FOOTPRINT {
+            let sql = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1");
+            let count: i64 = with_pool!(self, pool => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant)
+                    .fetch_one(pool)
+                    .await?
+            });
+            let label = if count == 1 { one } else { several };
+            counts.push((format!("{count} {label}"), count));
+        }
+        Ok(counts)
+    }
+
     /// Deletes the tenant and everything of it, shredding its sealed secrets first. Deleting a
     /// tenant whose earlier deletion was interrupted finishes it. `NotFound` for an unknown
     /// tenant.

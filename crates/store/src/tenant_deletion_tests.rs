@@ -340,10 +340,20 @@ async fn deleting_a_tenant_leaves_nothing_of_it_in_any_table() {
             assert!(rows.iter().any(|row| of_tenant(row, &kept)), "{table}");
         }
 
+        let footprint = store.tenant_footprint(doomed.tenant).await.unwrap();
+        assert!(
+            footprint.iter().all(|(_, count)| *count == 1),
+            "{footprint:?}"
+        );
         store
             .delete_tenant(doomed.tenant, Timestamp(5))
             .await
             .unwrap();
+        let footprint = store.tenant_footprint(doomed.tenant).await.unwrap();
+        assert!(
+            footprint.iter().all(|(_, count)| *count == 0),
+            "{footprint:?}"
+        );
 
         let after = dump(&store).await;
         for (table, rows) in &before {

@@ -109,10 +109,11 @@ pub async fn tenant(
         TenantCommand::Delete { tenant, yes } => {
             let tenant = service.accounts().find_tenant(&tenant).await?;
             if !yes {
+                let footprint = service.accounts().deletion_footprint(&tenant).await?;
                 anyhow::bail!(
-                    "this would delete tenant {} ({}) and all its data: its signing domains and \
-                     keys, messages, contacts, mailings, users, API keys, webhooks and \
-                     settings; it cannot be undone; run again with --yes to delete it",
+                    "this would delete tenant {} ({}) and all its data ({footprint}), its keys \
+                     and secrets shredded first; it cannot be undone; run again with --yes to \
+                     delete it",
                     tenant.name.as_str(),
                     tenant.id
                 );

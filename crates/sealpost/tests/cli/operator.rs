@@ -405,9 +405,12 @@ fn operator_flow(directory: &Path, database_url: &str, nameserver: &str) {
 /// `tenant delete` refuses without `--yes`, saying what would go, then deletes the tenant with
 /// its user: setting that user's password afterwards finds no such user.
 fn delete_the_tenant(sealpost: &dyn Fn(&[&str]) -> std::process::Output) {
-    fails_with(
-        sealpost(&["tenant", "delete", "acme"]),
-        "run again with --yes",
+    let refused = sealpost(&["tenant", "delete", "acme"]);
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned();
+    fails_with(refused, "run again with --yes");
+    assert!(
+        said.contains("1 UI account") && !said.contains("UI accounts"),
+        "{said}"
     );
     assert_eq!(
         ok_json(sealpost(&["tenant", "list", "--json"]))[0]["name"],
