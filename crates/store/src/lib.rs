@@ -183,6 +183,8 @@ mod signing_domain_tests;
 #[cfg(test)]
 mod suppression_tests;
 #[cfg(test)]
+mod tenant_deletion_fixture;
+#[cfg(test)]
 mod tenant_deletion_tests;
 #[cfg(test)]
 mod tests;
