@@ -220,6 +220,11 @@ impl Service {
             .meta_insert_if_absent(MASTER_KEY_CHECK, &vault.new_check_value())
             .await?;
         vault.verify_check_value(&stored)?;
+        // A deletion interrupted between its two phases (SPEC S11.5) is finished here, at every
+        // start, so a tenant whose keys were shredded does not linger.
+        for tenant in store.finish_tenant_deletions().await? {
+            tracing::info!(%tenant, "finished deleting a tenant whose deletion was interrupted");
+        }
         let context = Context {
             commits: CommitQueue::start(store.clone()),
             store,

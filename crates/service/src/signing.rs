@@ -40,6 +40,13 @@ impl SignerCache {
             .map(|(_, signer)| signer.clone())
     }
 
+    /// Drops every signer of the tenant, so that none of its keys stays open in memory once
+    /// the tenant is deleted.
+    pub(crate) fn forget_tenant(&self, tenant: TenantId) {
+        let mut signers = self.signers.lock().expect("signer cache lock");
+        signers.retain(|(owner, _, _), _| *owner != tenant);
+    }
+
     fn put(&self, signing_domain: &SigningDomain, key: &SigningKey, signer: Signer) {
         let mut signers = self.signers.lock().expect("signer cache lock");
         signers.insert(cache_key(signing_domain, key), (key.id, signer));

@@ -41,10 +41,12 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Claim>, StoreError> {
         let token = uuid::Uuid::new_v4().to_string();
-        // A paused tenant's mail is held (SPEC S10.5): it stays queued and is not claimed.
+        // A paused tenant's mail is held (SPEC S10.5): it stays queued and is not claimed. A
+        // tenant being deleted (SPEC S11.5) has no mail to send any more.
         let due = "((state IN ('queued', 'deferred') AND COALESCE(next_attempt_at, 0) <= $4) \
                    OR (state = 'sending' AND lease_until < $4)) \
-                   AND tenant_id NOT IN (SELECT id FROM tenants WHERE sending_paused_at IS NOT NULL)";
+                   AND tenant_id NOT IN (SELECT id FROM tenants \
+                   WHERE sending_paused_at IS NOT NULL OR deleting_since IS NOT NULL)";
         let returning = " RETURNING id, message_id, tenant_id, address, domain, attempts";
         let rows: Vec<ClaimRow> = match self {
             Store::Sqlite(pool) => {

@@ -29,6 +29,7 @@ mod signing_keys;
 mod subjects;
 mod summaries;
 mod suppressions;
+mod tenant_deletion;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -181,5 +182,9 @@ mod return_path_tests;
 mod signing_domain_tests;
 #[cfg(test)]
 mod suppression_tests;
+#[cfg(test)]
+mod tenant_deletion_fixture;
+#[cfg(test)]
+mod tenant_deletion_tests;
 #[cfg(test)]
 mod tests;

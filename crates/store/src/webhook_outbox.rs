@@ -34,6 +34,7 @@ impl Store {
                  (SELECT o.id FROM webhook_outbox o WHERE o.state = 'pending' \
                  AND o.next_attempt_at <= $3 AND (o.leased_until IS NULL OR o.leased_until <= $3) \
                  AND o.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled = TRUE) \
+                 AND o.tenant_id NOT IN (SELECT id FROM tenants WHERE deleting_since IS NOT NULL) \
                  AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.endpoint_id = o.endpoint_id \
                  AND p.stream = o.stream AND p.state = 'pending' AND p.id < o.id) \
                  ORDER BY o.next_attempt_at, o.id LIMIT $4) \

@@ -53,6 +53,10 @@ pub fn router(state: UiState) -> Router {
         )
         .route("/t/{tenant}", get(dashboard::show))
         .route(
+            "/t/{tenant}/delete",
+            get(pages::tenant_deletion::to_tenants).post(pages::tenant_deletion::delete),
+        )
+        .route(
             "/t/{tenant}/resume",
             get(pages::reputation::to_tenants).post(pages::reputation::resume),
         )

@@ -20,7 +20,7 @@ use crate::{
 #[openapi(
     info(title = "Sealpost API", description = "Outbound e-mail for tenants' own domains."),
     paths(
-        tenants::list, tenants::create, tenants::show, tenants::list_keys, tenants::create_key,
+        tenants::list, tenants::create, tenants::show, tenants::remove, tenants::list_keys, tenants::create_key,
         tenants::revoke_key, tenants::reputation, tenants::resume, tenants::own_reputation,
         signing_domains::list, signing_domains::create, signing_domains::show,
         signing_domains::update, signing_domains::remove, signing_domains::generate_key,

@@ -17,7 +17,7 @@ use crate::{ApiError, AppState};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/tenants", get(list).post(create))
-        .route("/api/v1/tenants/{tenant}", get(show))
+        .route("/api/v1/tenants/{tenant}", get(show).delete(remove))
         .route(
             "/api/v1/tenants/{tenant}/api-keys",
             get(list_keys).post(create_key),
@@ -114,6 +114,24 @@ pub async fn show(
     Ok(Json(
         state.service.accounts().find_tenant(&tenant).await?.into(),
     ))
+}
+
+/// Deletes the tenant and all its data (SPEC S11.5): its keys and secrets are shredded first,
+/// then every row of it is removed. Mail being delivered at that moment may still go out.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}", tag = "tenants",
+    security(("operator" = [])), params(("tenant" = String, Path, description = "id or name", pattern = "^[a-z0-9][a-z0-9-]{0,62}$")),
+    responses((status = 204, description = "deleted, with its keys, messages, contacts, users and API keys"),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "the path is neither a tenant id nor a valid tenant name")))]
+pub async fn remove(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let accounts = state.service.accounts();
+    let tenant = accounts.find_tenant(&tenant).await?;
+    accounts.delete_tenant(&tenant).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/api-keys", tag = "tenants",

@@ -33,6 +33,15 @@ pub enum TenantCommand {
     Reputation { tenant: String },
     /// Resume a paused tenant's sending: its held mail goes out.
     Resume { tenant: String },
+    /// Delete a tenant and all its data: its keys and secrets are shredded first, then its
+    /// signing domains, messages, contacts, mailings, users, API keys and webhooks are removed.
+    Delete {
+        /// Tenant name or id.
+        tenant: String,
+        /// Confirms the deletion, which cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 pub async fn tenant(
@@ -96,6 +105,24 @@ pub async fn tenant(
                     describe_reputation(&view)
                 )
             });
+        }
+        TenantCommand::Delete { tenant, yes } => {
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            if !yes {
+                let footprint = service.accounts().deletion_footprint(&tenant).await?;
+                anyhow::bail!(
+                    "this would delete tenant {} ({}) and all its data ({footprint}), its keys \
+                     and secrets shredded first; it cannot be undone; run again with --yes to \
+                     delete it",
+                    tenant.name.as_str(),
+                    tenant.id
+                );
+            }
+            service.accounts().delete_tenant(&tenant).await?;
+            output.print(
+                &serde_json::json!({"deleted": tenant.id.to_string()}),
+                || format!("deleted tenant {} ({})", tenant.name.as_str(), tenant.id),
+            );
         }
         TenantCommand::RevokeApiKey { tenant, key } => {
             let tenant = service.accounts().find_tenant(&tenant).await?;

@@ -399,6 +399,42 @@ fn operator_flow(directory: &Path, database_url: &str, nameserver: &str) {
     delete.extend(target);
     ok_json(sealpost(&delete));
     fails_with(sealpost(&show), "signing domain not found");
+    delete_the_tenant(&sealpost);
+}
+
+/// `tenant delete` refuses without `--yes`, saying what would go, then deletes the tenant with
+/// its user: setting that user's password afterwards finds no such user.
+fn delete_the_tenant(sealpost: &dyn Fn(&[&str]) -> std::process::Output) {
+    let refused = sealpost(&["tenant", "delete", "acme"]);
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned();
+    fails_with(refused, "run again with --yes");
+    assert!(
+        said.contains("1 UI account") && !said.contains("UI accounts"),
+        "{said}"
+    );
+    assert_eq!(
+        ok_json(sealpost(&["tenant", "list", "--json"]))[0]["name"],
+        "acme"
+    );
+    let deleted = ok_json(sealpost(&["tenant", "delete", "acme", "--yes", "--json"]));
+    assert!(deleted["deleted"].is_string(), "{deleted}");
+    assert_eq!(
+        ok_json(sealpost(&["tenant", "list", "--json"])),
+        serde_json::json!([])
+    );
+    fails_with(
+        sealpost(&["tenant", "delete", "acme", "--yes"]),
+        "tenant not found",
+    );
+    let set_password = [
+        "user",
+        "set-password",
+        "--email",
+        "ann@acme.example",
+        "--password-env",
+        "UI_PASSWORD",
+    ];
+    fails_with(sealpost(&set_password), "not found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

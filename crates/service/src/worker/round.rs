@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sealpost_delivery::{Cause, Envelope, deliver_native, deliver_relay};
 use sealpost_domain::{EmailAddress, MessageId, QueuedMessage, Route, TenantId, Timestamp};
-use sealpost_store::Claim;
+use sealpost_store::{Claim, StoreError};
 use tokio::task::{JoinError, JoinSet};
 
 use super::record::Record;
@@ -109,8 +109,13 @@ impl Delivery {
             }
             let store = self.store.clone();
             reading.spawn(async move {
-                let message = store.message(tenant, id).await?;
-                Ok(vec![(Arc::new(message), claims)])
+                match store.message(tenant, id).await {
+                    Ok(message) => Ok(vec![(Arc::new(message), claims)]),
+                    // The tenant was deleted between the claim and this read (SPEC S11.5): the
+                    // message and its recipients are gone, so there is nothing to deliver.
+                    Err(StoreError::NotFound) => Ok(Vec::new()),
+                    Err(error) => Err(error.into()),
+                }
             });
         }
         read.drain(&mut reading).await;

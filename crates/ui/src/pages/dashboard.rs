@@ -15,6 +15,7 @@ use crate::error::PageError;
 use crate::format;
 use crate::layout::Layout;
 use crate::pages::reputation::{self, Standing};
+use crate::pages::tenant_deletion;
 use crate::pages::{domains::DomainRow, mailings::MailingRow, render, tenant_path};
 use crate::session::{Scope, Signed};
 
@@ -88,10 +89,20 @@ pub async fn home(
                 tenants.push(TenantRow { tenant, standing });
             }
             let notice = match (&query.notice, &query.tenant) {
+                // A deleted tenant is no longer on the list; its name comes from the query.
+                (Some(code), Some(name))
+                    if code == "deleted"
+                        && !tenants.iter().any(|row| row.tenant.name.as_str() == name) =>
+                {
+                    tenant_deletion::notice(code, name)
+                }
                 (Some(code), Some(name)) => tenants
                     .iter()
                     .find(|row| row.tenant.name.as_str() == name)
-                    .and_then(|row| reputation::notice(code, &row.tenant.display_name)),
+                    .and_then(|row| {
+                        reputation::notice(code, &row.tenant.display_name)
+                            .or_else(|| tenant_deletion::notice(code, row.tenant.name.as_str()))
+                    }),
                 _ => None,
             };
             let page = TenantsPage {

@@ -21,6 +21,7 @@ pub mod return_path;
 pub mod sending_domains;
 pub mod settings;
 pub mod suppressions;
+pub mod tenant_deletion;
 pub mod troubleshoot;
 pub mod webhook_actions;
 pub mod webhook_events;

@@ -21,4 +21,5 @@ mod settings;
 mod smtp;
 mod spf_handoff;
 mod support;
+mod tenant_deletion;
 mod webhooks;

@@ -15,5 +15,6 @@ mod serving;
 mod settings;
 mod support;
 mod suppressions;
+mod tenant_deletion;
 mod unsubscribe;
 mod webhooks;
