@@ -40,6 +40,7 @@ const PURGE: &[&str] = &[
     "DELETE FROM checker_reports WHERE tenant_id = $1",
     "DELETE FROM checker_addresses WHERE tenant_id = $1",
     "DELETE FROM recipients WHERE tenant_id = $1",
+    "DELETE FROM message_sources WHERE tenant_id = $1",
     "DELETE FROM messages WHERE tenant_id = $1",
     "DELETE FROM contacts WHERE tenant_id = $1",
     "DELETE FROM suppressions WHERE tenant_id = $1",

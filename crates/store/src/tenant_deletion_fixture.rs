@@ -98,8 +98,12 @@ pub(crate) async fn fill(store: &Store, name: &str) -> Filled {
             vec![Text(new_id()), Text(t.clone()), Text(domain.clone())],
         ),
         (
-            "INSERT INTO messages (id, tenant_id, mail_from, raw, size, signed, route, source, accepted_at, expires_at) \
-          VALUES ($1, $2, 'a@b.example', $3, 3, FALSE, 'direct', 'api', 1, 9999999999)",
+            "INSERT INTO messages (id, tenant_id, mail_from, size, signed, route, source, accepted_at, expires_at) \
+          VALUES ($1, $2, 'a@b.example', 3, FALSE, 'direct', 'api', 1, 9999999999)",
+            vec![Text(message.clone()), Text(t.clone())],
+        ),
+        (
+            "INSERT INTO message_sources (message_id, tenant_id, raw) VALUES ($1, $2, $3)",
             vec![
                 Text(message.clone()),
                 Text(t.clone()),
