@@ -9,5 +9,6 @@ mod input;
 mod mail;
 mod operator;
 mod reload;
+mod serving;
 mod support;
 mod suppression;
