@@ -181,6 +181,8 @@ mod return_path_tests;
 #[cfg(test)]
 mod signing_domain_tests;
 #[cfg(test)]
+mod signing_key_migration_tests;
+#[cfg(test)]
 mod suppression_tests;
 #[cfg(test)]
 mod tenant_deletion_fixture;
