@@ -24,17 +24,18 @@ mod reply;
 mod session;
 pub mod shaping;
 mod tls;
+mod traffic;
 mod transcript;
 
 pub use connect_error::ConnectProblem;
 pub use data::MessageError;
 pub use envelope::{Envelope, EnvelopeError, HeloName};
-pub use native::{deliver_native, deliver_native_with_pool};
+pub use native::{deliver_native, deliver_native_shaped};
 pub use options::{NativeOptions, Password, RelayConfig, RelayOptions, Timeouts};
 pub use outcome::{
     Cause, DeliveryReport, Failure, FailureKind, RecipientOutcome, RecipientResult, Stage,
 };
-pub use pool::{PoolLimits, SessionPool};
+pub use pool::PoolLimits;
 pub use probe::{ProbeFailure, probe_smtp};
 pub use relay::{ConnectionTest, deliver_relay, test_relay_connection};
 pub use relay_warning::RelayWarning;
@@ -42,4 +43,5 @@ pub use reply::{EnhancedStatus, Reply};
 /// The tenant's STARTTLS policy, as the settings store it.
 pub use sealpost_domain::TlsMode;
 pub use tls::{RootsError, TlsInfo, TrustedRoots};
+pub use traffic::{Admission, Deferral, DestinationView, Traffic};
 pub use transcript::{Party, TranscriptLine};

@@ -14,9 +14,9 @@ use crate::options::NativeOptions;
 use crate::outcome::{
     Cause, DeliveryReport, Failure, FailureKind, RecipientOutcome, Stage, all_failed,
 };
-use crate::pool::SessionPool;
 use crate::session::{Session, connect};
 use crate::tls::{self, TlsInfo};
+use crate::traffic::{Admission, Traffic};
 use crate::transcript::Transcript;
 
 /// A host to try and, for an implicit MX, its addresses already looked up.
@@ -72,26 +72,29 @@ pub async fn deliver_native(
     message: &[u8],
     options: &NativeOptions,
 ) -> DeliveryReport {
-    deliver_native_with_pool(
+    deliver_native_shaped(
         resolver,
         domain,
         envelope,
         message,
         options,
-        &SessionPool::disabled(),
+        &Traffic::unshaped(),
     )
     .await
 }
 
-/// [`deliver_native`], reusing an idle session of `pool` to the chosen server when there is one
-/// and leaving the session in `pool` afterwards for the next message.
-pub async fn deliver_native_with_pool(
+/// [`deliver_native`] within the limits of each host's destination in `traffic`: it waits
+/// briefly for a free connection of the destination and is deferred when the destination is
+/// throttled or stays busy; it reuses an idle session to the chosen server when there is one,
+/// and leaves the session open afterwards for the next message. A throttling answer backs the
+/// whole destination off.
+pub async fn deliver_native_shaped(
     resolver: &Resolver,
     domain: &str,
     envelope: &Envelope,
     message: &[u8],
     options: &NativeOptions,
-    pool: &SessionPool,
+    traffic: &Traffic,
 ) -> DeliveryReport {
     let mut transcript = Transcript::default();
     let recipients = envelope.recipients();
@@ -125,7 +128,27 @@ pub async fn deliver_native_with_pool(
     // At least one address is tried, whatever the option says.
     let limit = options.max_addresses.max(1);
     let mut budget = limit;
+    let mut deferred = Vec::new();
     'hosts: for host in hosts {
+        // One deferral per destination: its other hosts share its limits and its pause.
+        let destination = traffic.destination(&host.name);
+        if deferred.contains(&destination) {
+            continue;
+        }
+        let admission = match traffic.admit(&host.name).await {
+            Ok(admission) => admission,
+            Err(deferral) => {
+                let failure = Failure::new(Stage::Connect, Cause::Deferred(deferral));
+                transcript.note(failure.to_string());
+                passed_over.push(PassedOver {
+                    host: Some(host.name),
+                    address: None,
+                    failure,
+                });
+                deferred.push(destination);
+                continue;
+            }
+        };
         let addresses = match host.addresses {
             Some(addresses) => addresses,
             None => match host_addresses(resolver, &host.name, &mut transcript).await {
@@ -155,7 +178,7 @@ pub async fn deliver_native_with_pool(
                 UseTls::WhenOffered,
                 Transaction { envelope, message },
                 options,
-                pool,
+                (traffic, &admission),
                 &mut transcript,
             )
             .await;
@@ -167,11 +190,12 @@ pub async fn deliver_native_with_pool(
                     UseTls::Never,
                     Transaction { envelope, message },
                     options,
-                    pool,
+                    (traffic, &admission),
                     &mut transcript,
                 )
                 .await;
             }
+            shape(traffic, &admission, &attempt);
             match attempt {
                 Attempt::Decided { outcomes, tls } => {
                     return DeliveryReport {
@@ -279,6 +303,28 @@ async fn host_addresses(
     Err(failure)
 }
 
+/// This node's traffic, and the connection it admitted for the attempt.
+type Shaped<'a> = (&'a Traffic, &'a Admission);
+
+/// Tells the destination how its receiver answered: a throttling reply backs it off, a
+/// transaction taken helps it recover.
+fn shape(traffic: &Traffic, admission: &Admission, attempt: &Attempt) {
+    let throttle = match attempt {
+        Attempt::Decided { outcomes, .. } => outcomes
+            .iter()
+            .filter_map(RecipientOutcome::failure)
+            .find(|failure| failure.cause.is_throttle()),
+        Attempt::Next(failure) | Attempt::TlsFailed(failure) => {
+            Some(failure).filter(|failure| failure.cause.is_throttle())
+        }
+    };
+    match (throttle, attempt) {
+        (Some(failure), _) => traffic.throttled(admission, failure.cause.to_string()),
+        (None, Attempt::Decided { .. }) => traffic.delivered(admission),
+        (None, _) => {}
+    }
+}
+
 /// What is to be sent: the envelope and the message.
 #[derive(Clone, Copy)]
 struct Transaction<'a> {
@@ -286,23 +332,24 @@ struct Transaction<'a> {
     message: &'a [u8],
 }
 
-/// One connection to one address of `host`: an idle one from `pool`, or a new one.
+/// One connection to one address of `host`: an idle one of the pool, or a new one.
 async fn try_address(
     host: &str,
     address: SocketAddr,
     use_tls: UseTls,
     transaction: Transaction<'_>,
     options: &NativeOptions,
-    pool: &SessionPool,
+    shaped: Shaped<'_>,
     transcript: &mut Transcript,
 ) -> Attempt {
     // Only the first, TLS-when-offered attempt reuses: a plaintext retry follows a TLS failure
     // on a connection of its own.
     if use_tls == UseTls::WhenOffered
-        && let Some(attempt) = try_idle(host, address, transaction, pool, transcript).await
+        && let Some(attempt) = try_idle(host, address, transaction, shaped, transcript).await
     {
         return attempt;
     }
+    shaped.0.make_room(shaped.1).await;
     let stream = match connect(host, address, options.timeouts.connect, transcript).await {
         Ok(stream) => stream,
         Err(failure) => return Attempt::Next(failure),
@@ -347,19 +394,19 @@ async fn try_address(
             Err(failure) => return Attempt::Next(failure),
         }
     }
-    transact(host, session, capabilities, 0, transaction, pool).await
+    transact(host, session, capabilities, 0, transaction, shaped).await
 }
 
-/// The transaction on an idle session of `pool` to this server, if there is one that still
-/// answers RSET; `None` sends the caller to open a new connection.
+/// The transaction on an idle session to this server, if there is one that still answers RSET;
+/// `None` sends the caller to open a new connection.
 async fn try_idle(
     host: &str,
     address: SocketAddr,
     transaction: Transaction<'_>,
-    pool: &SessionPool,
+    shaped: Shaped<'_>,
     transcript: &mut Transcript,
 ) -> Option<Attempt> {
-    let idle = pool.checkout(host, address).await?;
+    let idle = shaped.0.pool().checkout(host, address).await?;
     let transactions = idle.transactions;
     let mut session = Session::resume(idle.parked, transcript);
     session.note(format!(
@@ -374,7 +421,7 @@ async fn try_idle(
                 idle.capabilities,
                 transactions,
                 transaction,
-                pool,
+                shaped,
             )
             .await,
         ),
@@ -386,15 +433,15 @@ async fn try_idle(
     }
 }
 
-/// The transaction on a ready session; afterwards the session goes back to `pool` (which ends
-/// it when it has carried enough), or ends after a failure.
+/// The transaction on a ready session; afterwards the session goes back to the pool (which ends
+/// it when it has carried what its destination allows), or ends after a failure.
 async fn transact(
     host: &str,
     mut session: Session<'_>,
     capabilities: Capabilities,
     transactions: u32,
     transaction: Transaction<'_>,
-    pool: &SessionPool,
+    (traffic, admission): Shaped<'_>,
 ) -> Attempt {
     let result = session
         .send_mail(&capabilities, transaction.envelope, transaction.message)
@@ -402,7 +449,10 @@ async fn transact(
     let tls = session.tls().cloned();
     match result {
         Ok(outcomes) => {
-            pool.checkin(host, session, capabilities, transactions + 1)
+            let most = admission.messages_per_connection;
+            traffic
+                .pool()
+                .checkin(host, session, capabilities, transactions + 1, most)
                 .await;
             Attempt::Decided { outcomes, tls }
         }

@@ -9,6 +9,7 @@ use crate::connect_error::ConnectProblem;
 use crate::data::MessageError;
 use crate::reply::Reply;
 use crate::tls::TlsInfo;
+use crate::traffic::Deferral;
 use crate::transcript::TranscriptLine;
 
 /// Whether trying again later can help (RFC 5321 section 4.2.1: 4yz transient, 5yz permanent).
@@ -113,6 +114,9 @@ pub enum Cause {
     RelayNotConfigured,
     /// The attempt ended without an outcome for this recipient; a later one may have it.
     NotReported,
+    /// Not attempted: the destination is throttled or busy (traffic shaping), and the message
+    /// waits for a later attempt rather than adding to the load.
+    Deferred(Deferral),
 }
 
 impl Cause {
@@ -131,7 +135,8 @@ impl Cause {
             | Self::TlsNotOffered
             | Self::CleartextAuthRefused
             | Self::DnsTemporary(_)
-            | Self::NotReported => FailureKind::Temporary,
+            | Self::NotReported
+            | Self::Deferred(_) => FailureKind::Temporary,
             Self::NoSuchDomain
             | Self::NoMailHost
             | Self::NoAddress
@@ -222,6 +227,7 @@ impl fmt::Display for Cause {
             Self::NotReported => {
                 formatter.write_str("the delivery attempt reported nothing for this recipient")
             }
+            Self::Deferred(deferral) => write!(formatter, "{deferral}"),
         }
     }
 }
@@ -260,8 +266,9 @@ impl fmt::Display for Failure {
     /// The message shown to people, such as "RCPT TO: the server replied 550 5.1.1 No such user".
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.cause {
-            // A sentence of its own that names the address; "connect:" would add nothing.
-            Cause::Connect { .. } => write!(formatter, "{}", self.cause),
+            // Sentences of their own that name the address or the destination; "connect:"
+            // would add nothing.
+            Cause::Connect { .. } | Cause::Deferred(_) => write!(formatter, "{}", self.cause),
             _ => write!(formatter, "{}: {}", self.stage, self.cause),
         }
     }
@@ -415,6 +422,13 @@ mod tests {
         check(Cause::EnvelopeUnsendable("no recipient".into()), Permanent);
         check(Cause::RelayNotConfigured, Permanent);
         check(Cause::NotReported, Temporary);
+        check(
+            Cause::Deferred(Deferral::Busy {
+                destination: "google".into(),
+                wait: Duration::from_secs(5),
+            }),
+            Temporary,
+        );
     }
 
     #[track_caller]

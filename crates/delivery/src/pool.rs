@@ -72,14 +72,6 @@ impl SessionPool {
         }
     }
 
-    /// A pool that keeps nothing: every message has a connection of its own.
-    pub fn disabled() -> Self {
-        Self::new(PoolLimits {
-            messages_per_connection: 1,
-            idle_timeout: Duration::ZERO,
-        })
-    }
-
     /// Idle sessions, over every server.
     pub fn idle_count(&self) -> usize {
         self.lock().values().map(Vec::len).sum()
@@ -107,16 +99,19 @@ impl SessionPool {
     }
 
     /// Puts a session that finished a transaction back, or ends it with QUIT when it has carried
-    /// its share of transactions or cannot be parked.
+    /// its share of transactions (the pool's, or `most` for its destination) or cannot be
+    /// parked.
     pub(crate) async fn checkin(
         &self,
         host: &str,
         mut session: Session<'_>,
         capabilities: Capabilities,
         transactions: u32,
+        most: u32,
     ) {
-        if transactions >= self.limits.messages_per_connection {
-            if self.limits.messages_per_connection > 1 {
+        let most = self.limits.messages_per_connection.min(most);
+        if transactions >= most {
+            if most > 1 {
                 session.note(format!(
                     "closing after {transactions} messages, the most one connection carries"
                 ));
@@ -138,6 +133,42 @@ impl SessionPool {
             transactions,
             since: Instant::now(),
         });
+    }
+
+    /// Idle sessions to hosts that `matches` accepts.
+    pub(crate) fn idle_matching(&self, matches: impl Fn(&str) -> bool) -> usize {
+        self.lock()
+            .iter()
+            .filter(|(key, _)| matches(&key.host))
+            .map(|(_, sessions)| sessions.len())
+            .sum()
+    }
+
+    /// Ends the longest-waiting idle session to a host that `matches` accepts, if there is one.
+    pub(crate) async fn close_one_matching(&self, matches: impl Fn(&str) -> bool) -> bool {
+        let oldest = {
+            let mut idle = self.lock();
+            let found = idle
+                .iter()
+                .filter(|(key, sessions)| matches(&key.host) && !sessions.is_empty())
+                .min_by_key(|(_, sessions)| sessions[0].since)
+                .map(|(key, _)| key.clone());
+            found.map(|key| {
+                let sessions = idle.get_mut(&key).expect("the key was just found");
+                let oldest = sessions.remove(0);
+                if sessions.is_empty() {
+                    idle.remove(&key);
+                }
+                oldest
+            })
+        };
+        match oldest {
+            Some(session) => {
+                end_all(vec![session]).await;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Ends every idle session that waited past the idle time (call it now and then).

@@ -14,9 +14,12 @@ use sealpost_dnsauth::spf::Network;
 use sealpost_domain::DomainName;
 use serde::{Deserialize, Serialize};
 
+mod shaping;
 #[cfg(test)]
 mod tests;
 mod validate;
+
+pub use shaping::TrafficSettings;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,6 +150,8 @@ pub struct Delivery {
     /// queue after this; it must exceed the longest delivery attempt (timeouts included), or a
     /// slow attempt could be repeated by another node.
     pub lease_seconds: i64,
+    /// Connection reuse and per-destination limits (`[delivery.traffic]`).
+    pub traffic: TrafficSettings,
 }
 
 impl Default for Delivery {
@@ -159,6 +164,7 @@ impl Default for Delivery {
             retry_delays: policy.delays,
             max_age: policy.max_age,
             lease_seconds: 900,
+            traffic: TrafficSettings::default(),
         }
     }
 }
@@ -258,6 +264,11 @@ const ENV_KEYS: &[&str] = &[
     "delivery__retry_delays",
     "delivery__max_age",
     "delivery__lease_seconds",
+    "delivery__traffic__connection_idle_seconds",
+    "delivery__traffic__default_destination__connections",
+    "delivery__traffic__default_destination__messages_per_connection",
+    "delivery__traffic__default_destination__messages_per_minute",
+    "delivery__traffic__destinations",
     "checker__domain",
     "checker__listen",
     "checker__spamd",

@@ -241,6 +241,7 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
                 true
             }
         };
+        delivery.close_idle_connections().await;
         // An idle node waits for a message it commits itself, or polls after a second for work
         // other nodes committed and for retries coming due.
         if idle {
@@ -251,6 +252,8 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
             }
         }
     }
+    // Receivers see a QUIT rather than a connection that drops.
+    delivery.close_connections().await;
 }
 
 /// A short random suffix that tells nodes on one host apart in lease owners.
@@ -304,6 +307,8 @@ fn delivery_node(config: &Config) -> anyhow::Result<DeliveryNode> {
     let mut node = DeliveryNode::new(&config.helo_name())?;
     node.native.port = config.delivery.remote_port;
     node.lease_seconds = config.delivery.lease_seconds;
+    node.shaping = config.delivery.traffic.shaping();
+    node.pool = config.delivery.traffic.pool();
     Ok(node)
 }
 

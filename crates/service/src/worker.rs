@@ -10,7 +10,11 @@ use std::sync::Arc;
 
 use std::ops::Deref;
 
-use sealpost_delivery::{HeloName, NativeOptions, Password, RelayConfig, RelayOptions};
+use sealpost_delivery::shaping::{Backoff, Shaping};
+use sealpost_delivery::{
+    DestinationView, HeloName, NativeOptions, Password, PoolLimits, RelayConfig, RelayOptions,
+    Traffic,
+};
 use sealpost_domain::RelaySettings;
 use zeroize::Zeroizing;
 
@@ -29,6 +33,12 @@ pub struct DeliveryNode {
     pub batch: u32,
     /// Deliveries (SMTP transactions) in flight at once within a round.
     pub concurrency: usize,
+    /// Destinations (MX hosts rolled up to providers) and their limits.
+    pub shaping: Shaping,
+    /// How a throttled destination backs off.
+    pub backoff: Backoff,
+    /// How long open connections are kept for the next message, and how much they carry.
+    pub pool: PoolLimits,
 }
 
 impl DeliveryNode {
@@ -43,6 +53,9 @@ impl DeliveryNode {
             lease_seconds: 300,
             batch: 100,
             concurrency: 32,
+            shaping: Shaping::default(),
+            backoff: Backoff::default(),
+            pool: PoolLimits::default(),
         })
     }
 }
@@ -53,6 +66,8 @@ impl DeliveryNode {
 pub struct Delivery {
     context: Arc<Context>,
     node: Arc<DeliveryNode>,
+    /// Open connections and each destination's limits, shared by the round's deliveries.
+    traffic: Arc<Traffic>,
 }
 
 impl Deref for Delivery {
@@ -65,10 +80,32 @@ impl Deref for Delivery {
 
 impl Delivery {
     pub fn new(service: Service, node: DeliveryNode) -> Self {
+        let traffic = Traffic::new(node.shaping.clone(), node.backoff, node.pool);
         Self {
             context: service.context,
             node: Arc::new(node),
+            traffic: Arc::new(traffic),
         }
+    }
+
+    /// The destinations this node has sent to: connections in use, limits, throttle state.
+    pub fn destinations(&self) -> Vec<DestinationView> {
+        self.traffic.destinations()
+    }
+
+    /// Connections kept open for the next message.
+    pub fn idle_connections(&self) -> usize {
+        self.traffic.idle_sessions()
+    }
+
+    /// Ends the open connections that waited too long for a message (call it now and then).
+    pub async fn close_idle_connections(&self) {
+        self.traffic.close_expired().await;
+    }
+
+    /// Ends every open connection with QUIT, as on shutdown.
+    pub async fn close_connections(&self) {
+        self.traffic.close_all().await;
     }
 
     /// The bundle, for the tenant's relay settings.

@@ -108,6 +108,14 @@ impl Shaping {
         }
     }
 
+    /// No profiles at all: every host is a destination of its own with `limits`.
+    pub fn uniform(limits: Limits) -> Self {
+        Self {
+            profiles: Vec::new(),
+            default_limits: limits,
+        }
+    }
+
     /// The destination of an MX host and its limits.
     pub fn destination(&self, mx_host: &str) -> (Destination, Limits) {
         let host = normalize(mx_host);

@@ -3,9 +3,9 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use sealpost_delivery::shaping::{Backoff, Shaping};
 use sealpost_delivery::{
-    FailureKind, NativeOptions, PoolLimits, RecipientResult, SessionPool, Stage,
-    deliver_native_with_pool,
+    FailureKind, NativeOptions, PoolLimits, RecipientResult, Stage, Traffic, deliver_native_shaped,
 };
 use sealpost_testdns::Zone;
 
@@ -49,12 +49,12 @@ async fn messages_share_connections_up_to_the_cap() {
     let server =
         Server::start(Script::new(ALL).tls(certs::self_signed(&["mx.example.test"]))).await;
     let (_dns, resolver) = dns(zone()).await;
-    let pool = SessionPool::new(PoolLimits {
+    let pool = shaped(PoolLimits {
         messages_per_connection: 4,
         idle_timeout: Duration::from_secs(30),
     });
     for _ in 0..10 {
-        let report = deliver_native_with_pool(
+        let report = deliver_native_shaped(
             &resolver,
             "example.test",
             &envelope(&["a@example.test"]),
@@ -72,10 +72,10 @@ async fn messages_share_connections_up_to_the_cap() {
     assert_eq!(per_connection(&received, "RSET"), [3, 3, 1]);
     assert_eq!(per_connection(&received, "EHLO"), [2, 2, 2]);
     assert_eq!(per_connection(&received, "QUIT"), [1, 1, 0]);
-    assert_eq!(pool.idle_count(), 1);
+    assert_eq!(pool.idle_sessions(), 1);
 
     pool.close_all().await;
-    assert_eq!(pool.idle_count(), 0);
+    assert_eq!(pool.idle_sessions(), 0);
     assert_eq!(per_connection(&server.received(), "QUIT"), [1, 1, 1]);
 }
 
@@ -84,13 +84,13 @@ async fn a_refused_recipient_leaves_the_others_and_the_connection_alone() {
     let script = Script::new(PLAIN).on("RCPT TO:<b@", reply("550 5.1.1 No such user"));
     let server = Server::start(script).await;
     let (_dns, resolver) = dns(zone()).await;
-    let pool = SessionPool::new(PoolLimits::default());
+    let pool = shaped(PoolLimits::default());
     let send = |recipients: &'static [&'static str]| {
         let resolver = &resolver;
         let pool = &pool;
         let port = server.port();
         async move {
-            deliver_native_with_pool(
+            deliver_native_shaped(
                 resolver,
                 "example.test",
                 &envelope(recipients),
@@ -148,12 +148,12 @@ async fn a_refused_recipient_leaves_the_others_and_the_connection_alone() {
 async fn idle_sessions_past_their_time_are_ended_and_replaced() {
     let server = Server::start(Script::new(PLAIN)).await;
     let (_dns, resolver) = dns(zone()).await;
-    let pool = SessionPool::new(PoolLimits {
+    let pool = shaped(PoolLimits {
         messages_per_connection: 100,
         idle_timeout: Duration::from_millis(50),
     });
     for _ in 0..2 {
-        let report = deliver_native_with_pool(
+        let report = deliver_native_shaped(
             &resolver,
             "example.test",
             &envelope(&["a@example.test"]),
@@ -170,7 +170,7 @@ async fn idle_sessions_past_their_time_are_ended_and_replaced() {
     // The first session was ended with QUIT when it was found stale, not left to time out.
     assert_eq!(per_connection(&received, "QUIT"), [1, 0]);
     pool.close_expired().await;
-    assert_eq!(pool.idle_count(), 0);
+    assert_eq!(pool.idle_sessions(), 0);
     assert_eq!(per_connection(&server.received(), "QUIT"), [1, 1]);
 }
 
@@ -180,9 +180,9 @@ async fn a_connection_the_server_closed_is_replaced_without_failing_the_message(
     let script = Script::new(PLAIN).on("RSET", crate::server::Action::Close);
     let server = Server::start(script).await;
     let (_dns, resolver) = dns(zone()).await;
-    let pool = SessionPool::new(PoolLimits::default());
+    let pool = shaped(PoolLimits::default());
     for _ in 0..2 {
-        let report = deliver_native_with_pool(
+        let report = deliver_native_shaped(
             &resolver,
             "example.test",
             &envelope(&["a@example.test"]),
@@ -194,4 +194,9 @@ async fn a_connection_the_server_closed_is_replaced_without_failing_the_message(
         assert_delivered(&report);
     }
     assert_eq!(per_connection(&server.received(), "MAIL"), [1, 1]);
+}
+
+/// The traffic of these tests: the built-in profiles and default limits, with `pool`'s reuse.
+fn shaped(pool: PoolLimits) -> Traffic {
+    Traffic::new(Shaping::default(), Backoff::default(), pool)
 }

@@ -151,3 +151,52 @@ fn contradictions_and_unknown_keys_are_refused_by_name() {
         None,
     );
 }
+
+#[test]
+fn traffic_shaping_is_read_and_checked() {
+    let profile = "[[delivery.traffic.destinations]]\nname = \"sink\"\nhosts = [\"*.sink.test\"]\n\
+                   connections = 2\nmessages_per_connection = 5\nmessages_per_minute = 60\n";
+    check(profile, None);
+    check(
+        "[delivery.traffic]\nconnection_idle_seconds = 10\n\
+         [delivery.traffic.default_destination]\nconnections = 3\n\
+         messages_per_connection = 10\nmessages_per_minute = 100\n",
+        None,
+    );
+    check(
+        &profile.replace("connections = 2", "connections = 0"),
+        Some("delivery.traffic.destinations \"sink\": connections, messages_per_connection"),
+    );
+    check(
+        &profile.replace("[\"*.sink.test\"]", "[]"),
+        Some("delivery.traffic.destinations \"sink\": list its MX hosts"),
+    );
+    check(
+        &profile.replace("name = \"sink\"", "name = \" \""),
+        Some("every profile needs a name"),
+    );
+    check(
+        &format!("{profile}rate = 5\n"),
+        Some("unknown field: found `rate`"),
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("sealpost.toml");
+    std::fs::write(&path, profile).unwrap();
+    let config = Config::load(Some(&path)).unwrap();
+    let shaping = config.delivery.traffic.shaping();
+    let (destination, limits) = shaping.destination("mx2.sink.test");
+    assert_eq!(destination.to_string(), "sink");
+    assert_eq!(
+        (
+            limits.connections,
+            limits.messages_per_connection,
+            limits.messages_per_minute
+        ),
+        (2, 5, 60)
+    );
+    // The built-in profiles stay beside the configured ones.
+    assert_eq!(
+        shaping.destination("alt1.aspmx.l.google.com").0.to_string(),
+        "google"
+    );
+}

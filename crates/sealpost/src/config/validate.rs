@@ -60,6 +60,7 @@ fn numbers(config: &Config) -> anyhow::Result<()> {
              positive numbers of seconds"
         );
     }
+    delivery.traffic.check()?;
     if delivery.remote_port == 0 {
         bail!("delivery.remote_port must be a port number (25 outside tests), not 0");
     }

@@ -19,6 +19,19 @@ pub(super) struct Record {
     accepted_at: Timestamp,
 }
 
+impl Record {
+    /// A message deferred by its destination's shaping waits at least until the destination
+    /// has rested, however soon the retry schedule would try again.
+    fn not_before(&mut self, rest: Option<std::time::Duration>) {
+        let (Some(rest), Some(next)) = (rest, self.update.next_attempt_at) else {
+            return;
+        };
+        let seconds = i64::try_from(rest.as_secs()).unwrap_or(i64::MAX);
+        let rested = Timestamp(self.attempt.finished_at.0.saturating_add(seconds.max(1)));
+        self.update.next_attempt_at = Some(Timestamp(next.0.max(rested.0)));
+    }
+}
+
 /// The queue's view of a failure decided here rather than by a server: the cause says whether
 /// it is temporary or permanent, as it does for the server's replies.
 pub(super) fn outcome_of_cause(cause: &Cause) -> AttemptOutcome {
@@ -57,15 +70,23 @@ impl Delivery {
         claims
             .iter()
             .map(|claim| {
-                let outcome = report
+                let reported = report
                     .outcomes
                     .iter()
-                    .find(|outcome| outcome.recipient == claim.address)
-                    .map_or_else(
-                        || outcome_of_cause(&Cause::NotReported),
-                        |outcome| attempt_outcome(&outcome.result),
-                    );
-                self.record(message, claim, started, outcome, report.host.clone())
+                    .find(|outcome| outcome.recipient == claim.address);
+                let outcome = reported.map_or_else(
+                    || outcome_of_cause(&Cause::NotReported),
+                    |outcome| attempt_outcome(&outcome.result),
+                );
+                let rest = reported
+                    .and_then(|outcome| outcome.failure())
+                    .and_then(|failure| match &failure.cause {
+                        Cause::Deferred(deferral) => Some(deferral.rest()),
+                        _ => None,
+                    });
+                let mut record = self.record(message, claim, started, outcome, report.host.clone());
+                record.not_before(rest);
+                record
             })
             .collect()
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sealpost_delivery::{Cause, Envelope, deliver_native, deliver_relay};
+use sealpost_delivery::{Cause, Envelope, deliver_native_shaped, deliver_relay};
 use sealpost_domain::{EmailAddress, MessageId, QueuedMessage, Route, TenantId, Timestamp};
 use sealpost_store::{Claim, StoreError};
 use tokio::task::{JoinError, JoinSet};
@@ -183,12 +183,13 @@ impl Delivery {
         };
         let report = match message.route {
             Route::Native => {
-                deliver_native(
+                deliver_native_shaped(
                     &self.resolver,
                     &claims[0].domain,
                     &envelope,
                     &message.raw,
                     &self.node.native,
+                    &self.traffic,
                 )
                 .await
             }

@@ -4,9 +4,11 @@
 
 mod aiosmtpd;
 mod bounces;
+mod limited_receiver;
 mod postfix;
 mod reputation;
 mod return_path;
+mod shaping;
 mod support;
 mod suppression;
 mod unsubscribe;

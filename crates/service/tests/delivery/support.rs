@@ -99,6 +99,17 @@ pub async fn signing_service_with_clock(
     port: u16,
     clock: Arc<TestClock>,
 ) -> (Service, Delivery, TenantId) {
+    signing_service_with(store, dns, port, clock, |_| {}).await
+}
+
+/// [`signing_service_with_clock`], with the delivery node's settings changed by `configure`.
+pub async fn signing_service_with(
+    store: Store,
+    dns: &TestDns,
+    port: u16,
+    clock: Arc<TestClock>,
+    configure: impl FnOnce(&mut DeliveryNode),
+) -> (Service, Delivery, TenantId) {
     let resolver = Resolver::new(&ResolverConfig {
         nameserver: Some(dns.addr()),
         cache: false,
@@ -107,6 +118,7 @@ pub async fn signing_service_with_clock(
     .unwrap();
     let mut node = DeliveryNode::new("mta.platform.test").unwrap();
     node.native.port = port;
+    configure(&mut node);
     let service = Service::open(store, Vault::new(MasterKey::generate()), clock, resolver)
         .await
         .unwrap();

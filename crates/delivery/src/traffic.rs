@@ -1,0 +1,405 @@
+//! The live side of traffic shaping: for each destination (an MX host rolled up to its provider
+//! by [`Shaping`]) the connections in use, the rate booked so far and the throttle state, shared
+//! by every concurrent delivery of this node, together with the pool of open sessions. A
+//! delivery asks [`Traffic::admit`] before it talks to a host; it waits for a free connection
+//! for a short while, and is deferred (a temporary failure that names the destination and how
+//! long it rests) when the destination is throttled or stays busy. The decisions themselves are
+//! the pure [`Throttle`] and [`RateWindow`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::pool::{PoolLimits, SessionPool};
+use crate::shaping::{Backoff, Destination, Limits, RateWindow, Shaping, Throttle};
+
+/// How long a delivery waits for a connection or a rate slot of its destination before it is
+/// deferred instead: long enough to ride out a burst, short enough that one busy destination
+/// does not hold the round's other deliveries.
+const LONGEST_WAIT: Duration = Duration::from_secs(5);
+
+/// Why a destination did not take a message now; the message waits for a later attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deferral {
+    /// The receiver throttled this destination and it rests until the pause ends.
+    Throttled {
+        destination: String,
+        rest: Duration,
+        /// The reply that caused the pause.
+        reply: String,
+    },
+    /// Every connection the destination allows stayed in use, or its rate was spent.
+    Busy { destination: String, wait: Duration },
+}
+
+impl Deferral {
+    /// How long the destination rests: the earliest a new attempt makes sense.
+    pub fn rest(&self) -> Duration {
+        match self {
+            Self::Throttled { rest, .. } => *rest,
+            Self::Busy { wait, .. } => *wait,
+        }
+    }
+}
+
+impl std::fmt::Display for Deferral {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Throttled {
+                destination,
+                rest,
+                reply,
+            } => write!(
+                formatter,
+                "not attempted: the receiver {destination} is throttled for {} s more after \
+                 it answered: {reply}",
+                rest.as_secs().max(1)
+            ),
+            Self::Busy { destination, wait } => write!(
+                formatter,
+                "not attempted: every connection to {destination} allowed at once was in use, \
+                 or its rate was spent, for {} s",
+                wait.as_secs().max(1)
+            ),
+        }
+    }
+}
+
+/// One destination's live state.
+#[derive(Debug)]
+struct DestinationState {
+    limits: Limits,
+    throttle: Throttle,
+    rate: RateWindow,
+    in_use: u32,
+    last_throttle_reply: Option<String>,
+    freed: Arc<Notify>,
+}
+
+/// What the operator sees of one destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationView {
+    pub destination: String,
+    /// The limits configured for it.
+    pub limits: Limits,
+    /// The limits in force now, after backing off.
+    pub limits_now: Limits,
+    /// Connections carrying a transaction now.
+    pub connections_in_use: u32,
+    /// 0 when not throttled; each throttle without recovery adds one.
+    pub throttle_level: u32,
+    /// How long it still rests, when it is paused.
+    pub paused_for: Option<Duration>,
+    /// The reply that last throttled it.
+    pub last_throttle_reply: Option<String>,
+}
+
+/// The right to use one connection of a destination; dropping it frees the connection.
+#[derive(Debug)]
+pub struct Admission {
+    traffic: Arc<TrafficState>,
+    destination: Destination,
+    /// Transactions one connection of this destination carries.
+    pub messages_per_connection: u32,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut destinations = self.traffic.lock();
+        if let Some(state) = destinations.get_mut(&self.destination) {
+            state.in_use = state.in_use.saturating_sub(1);
+            state.freed.notify_one();
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TrafficState {
+    shaping: Shaping,
+    backoff: Backoff,
+    destinations: Mutex<HashMap<Destination, DestinationState>>,
+}
+
+impl TrafficState {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Destination, DestinationState>> {
+        // Every update is a whole assignment under the lock, so a panic leaves nothing half-done.
+        self.destinations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Shaping state and open sessions of this node's native delivery.
+#[derive(Debug)]
+pub struct Traffic {
+    state: Arc<TrafficState>,
+    pool: SessionPool,
+}
+
+/// What admission found for a destination at one moment.
+enum Gate {
+    Admitted(u32),
+    /// Wait for a freed connection (`None`) or for the rate's next slot.
+    Wait(Option<Duration>, Arc<Notify>),
+    Deferred(Deferral),
+}
+
+impl Traffic {
+    pub fn new(shaping: Shaping, backoff: Backoff, pool: PoolLimits) -> Self {
+        Self {
+            state: Arc::new(TrafficState {
+                shaping,
+                backoff,
+                destinations: Mutex::new(HashMap::new()),
+            }),
+            pool: SessionPool::new(pool),
+        }
+    }
+
+    /// No limits worth the name and no reuse: every message on a connection of its own.
+    pub fn unshaped() -> Self {
+        let unlimited = Limits {
+            connections: u32::MAX,
+            messages_per_connection: 1,
+            messages_per_minute: u32::MAX,
+        };
+        Self::new(
+            Shaping::uniform(unlimited),
+            Backoff::default(),
+            PoolLimits {
+                messages_per_connection: 1,
+                idle_timeout: Duration::ZERO,
+            },
+        )
+    }
+
+    pub(crate) fn pool(&self) -> &SessionPool {
+        &self.pool
+    }
+
+    /// The destination of `mx_host`.
+    pub fn destination(&self, mx_host: &str) -> Destination {
+        self.state.shaping.destination(mx_host).0
+    }
+
+    /// Waits (briefly) for a connection of `mx_host`'s destination, or defers.
+    pub async fn admit(&self, mx_host: &str) -> Result<Admission, Deferral> {
+        let (destination, limits) = self.state.shaping.destination(mx_host);
+        let started = Instant::now();
+        loop {
+            match self.gate(&destination, limits, Instant::now()) {
+                Gate::Admitted(messages_per_connection) => {
+                    return Ok(Admission {
+                        traffic: Arc::clone(&self.state),
+                        destination,
+                        messages_per_connection,
+                    });
+                }
+                Gate::Deferred(deferral) => return Err(deferral),
+                Gate::Wait(slot, freed) => {
+                    let left = LONGEST_WAIT.saturating_sub(started.elapsed());
+                    let wait = slot.unwrap_or(left);
+                    if left.is_zero() || wait > left {
+                        return Err(Deferral::Busy {
+                            destination: destination.to_string(),
+                            wait: slot.unwrap_or(LONGEST_WAIT),
+                        });
+                    }
+                    // A freed connection wakes one waiter; a rate slot comes with time.
+                    let _ = tokio::time::timeout(wait, freed.notified()).await;
+                }
+            }
+        }
+    }
+
+    fn gate(&self, destination: &Destination, limits: Limits, now: Instant) -> Gate {
+        let mut destinations = self.state.lock();
+        let state = destinations
+            .entry(destination.clone())
+            .or_insert_with(|| DestinationState {
+                limits,
+                throttle: Throttle::default(),
+                rate: RateWindow::default(),
+                in_use: 0,
+                last_throttle_reply: None,
+                freed: Arc::new(Notify::new()),
+            });
+        state.limits = limits;
+        if let Some(until) = state.throttle.paused_until(now) {
+            return Gate::Deferred(Deferral::Throttled {
+                destination: destination.to_string(),
+                rest: until - now,
+                reply: state.last_throttle_reply.clone().unwrap_or_default(),
+            });
+        }
+        let allowed = state.throttle.limits(limits);
+        if state.in_use >= allowed.connections {
+            return Gate::Wait(None, Arc::clone(&state.freed));
+        }
+        if let Err(wait) = state.rate.book(now, allowed.messages_per_minute) {
+            return Gate::Wait(Some(wait), Arc::clone(&state.freed));
+        }
+        state.in_use += 1;
+        Gate::Admitted(allowed.messages_per_connection)
+    }
+
+    /// Before a new connection for `admission`: idle sessions to the destination's other hosts
+    /// count against its connections too, so the oldest are ended until the new one fits.
+    pub(crate) async fn make_room(&self, admission: &Admission) {
+        let same = |host: &str| self.destination(host) == admission.destination;
+        loop {
+            let (in_use, allowed) = {
+                let destinations = self.state.lock();
+                match destinations.get(&admission.destination) {
+                    Some(state) => (
+                        state.in_use,
+                        state.throttle.limits(state.limits).connections,
+                    ),
+                    None => return,
+                }
+            };
+            let open = u32::try_from(self.pool.idle_matching(same)).unwrap_or(u32::MAX);
+            if in_use.saturating_add(open) <= allowed || !self.pool.close_one_matching(same).await {
+                return;
+            }
+        }
+    }
+
+    /// The receiver behind `admission` throttled with `reply`: the destination backs off.
+    pub fn throttled(&self, admission: &Admission, reply: String) {
+        let mut destinations = self.state.lock();
+        if let Some(state) = destinations.get_mut(&admission.destination) {
+            state.throttle = state
+                .throttle
+                .throttled(Instant::now(), &self.state.backoff);
+            state.last_throttle_reply = Some(reply);
+        }
+    }
+
+    /// The receiver behind `admission` took a transaction: a step towards recovery.
+    pub fn delivered(&self, admission: &Admission) {
+        let mut destinations = self.state.lock();
+        if let Some(state) = destinations.get_mut(&admission.destination) {
+            state.throttle = state.throttle.delivered(&self.state.backoff);
+        }
+    }
+
+    /// Every destination this node has sent to, by name.
+    pub fn destinations(&self) -> Vec<DestinationView> {
+        let now = Instant::now();
+        let mut views: Vec<DestinationView> = self
+            .state
+            .lock()
+            .iter()
+            .map(|(destination, state)| DestinationView {
+                destination: destination.to_string(),
+                limits: state.limits,
+                limits_now: state.throttle.limits(state.limits),
+                connections_in_use: state.in_use,
+                throttle_level: state.throttle.level(),
+                paused_for: state.throttle.paused_until(now).map(|until| until - now),
+                last_throttle_reply: state.last_throttle_reply.clone(),
+            })
+            .collect();
+        views.sort_by(|a, b| a.destination.cmp(&b.destination));
+        views
+    }
+
+    /// Idle sessions kept open.
+    pub fn idle_sessions(&self) -> usize {
+        self.pool.idle_count()
+    }
+
+    /// Ends the sessions that waited too long (call it now and then).
+    pub async fn close_expired(&self) {
+        self.pool.close_expired().await;
+    }
+
+    /// Ends every idle session with QUIT, as on shutdown.
+    pub async fn close_all(&self) {
+        self.pool.close_all().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shaping::{HostPattern, Profile};
+
+    fn traffic(connections: u32, per_minute: u32) -> Traffic {
+        let profile = Profile {
+            name: "sink".to_owned(),
+            hosts: vec![HostPattern::parse("*.sink.test")],
+            limits: Limits {
+                connections,
+                messages_per_connection: 7,
+                messages_per_minute: per_minute,
+            },
+        };
+        Traffic::new(
+            Shaping::with_profiles(vec![profile], Limits::DEFAULT),
+            Backoff::default(),
+            PoolLimits::default(),
+        )
+    }
+
+    /// Hosts of one provider share its connections; a freed connection admits the next one.
+    #[tokio::test]
+    async fn hosts_of_one_provider_share_its_connections() {
+        let traffic = traffic(2, 60_000);
+        let first = traffic.admit("mx1.sink.test").await.unwrap();
+        let _second = traffic.admit("mx2.sink.test").await.unwrap();
+        assert_eq!(first.messages_per_connection, 7);
+        assert_eq!(traffic.destinations()[0].connections_in_use, 2);
+        let waiting = tokio::spawn(async move {
+            let admitted = traffic.admit("mx3.sink.test").await.is_ok();
+            (traffic, admitted)
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "a third connection was admitted");
+        drop(first);
+        let (traffic, admitted) = waiting.await.unwrap();
+        assert!(admitted);
+        assert_eq!(traffic.destinations()[0].destination, "sink");
+    }
+
+    /// A throttled destination defers at once, with the reply, and other destinations flow.
+    #[tokio::test]
+    async fn a_throttled_destination_defers_and_others_flow() {
+        let traffic = traffic(4, 60_000);
+        let admission = traffic.admit("mx1.sink.test").await.unwrap();
+        traffic.throttled(&admission, "421 4.7.0 too many connections".to_owned());
+        drop(admission);
+        match traffic.admit("mx2.sink.test").await {
+            Err(Deferral::Throttled {
+                destination,
+                rest,
+                reply,
+            }) => {
+                assert_eq!(destination, "sink");
+                assert!(rest > Duration::from_secs(25) && rest <= Duration::from_secs(30));
+                assert_eq!(reply, "421 4.7.0 too many connections");
+            }
+            other => panic!("expected a deferral, got {other:?}"),
+        }
+        assert!(traffic.admit("mx.elsewhere.test").await.is_ok());
+        let view = &traffic.destinations()[1];
+        assert_eq!((view.throttle_level, view.limits_now.connections), (1, 2));
+    }
+
+    /// A destination whose rate is spent for longer than the longest wait is deferred.
+    #[tokio::test]
+    async fn a_spent_rate_defers() {
+        let traffic = traffic(4, 1);
+        drop(traffic.admit("mx1.sink.test").await.unwrap());
+        match traffic.admit("mx1.sink.test").await {
+            Err(Deferral::Busy { destination, wait }) => {
+                assert_eq!(destination, "sink");
+                assert!(wait > Duration::from_secs(50));
+            }
+            other => panic!("expected a deferral, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Treating receivers as the best senders do (SPEC S12), against a receiving server that
+//! enforces a connection limit and a rate and answers 421 4.7.0 / 451 4.7.1 beyond them: the
+//! node reuses connections, keeps each destination under its limits (MX hosts of one provider
+//! share one), backs a throttling destination off, and still delivers everything.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sealpost_delivery::shaping::{Backoff, HostPattern, Limits, Profile, Shaping};
+use sealpost_domain::{MessageId, RecipientState, TenantId};
+use sealpost_service::{Delivery, DeliveryNode, Service, Submission};
+use sealpost_store::testing;
+use sealpost_testdns::TestDns;
+
+use crate::limited_receiver::{Policy, Receiver};
+use crate::support::{self, TestClock};
+
+/// Every `*.sink.test` MX host is one destination with these limits.
+fn sink_profile(connections: u32, messages_per_connection: u32) -> Shaping {
+    let profile = Profile {
+        name: "sink".to_owned(),
+        hosts: vec![HostPattern::parse("*.sink.test")],
+        limits: Limits {
+            connections,
+            messages_per_connection,
+            messages_per_minute: 60_000,
+        },
+    };
+    Shaping::with_profiles(vec![profile], Limits::DEFAULT)
+}
+
+/// The DNS of the sink: `a.test` and `b.test` have their MX at `mx1.sink.test` (127.0.0.1)
+/// and `mx2.sink.test` (127.0.0.2), two hosts of one provider.
+async fn sink_dns() -> TestDns {
+    let zone = support::zone(&[])
+        .mx("a.test", 10, "mx1.sink.test")
+        .mx("b.test", 10, "mx2.sink.test")
+        .a("mx1.sink.test", Ipv4Addr::LOCALHOST)
+        .a("mx2.sink.test", Ipv4Addr::new(127, 0, 0, 2));
+    TestDns::start(zone).await.unwrap()
+}
+
+async fn submit(service: &Service, tenant: TenantId, to: &str) -> MessageId {
+    let raw =
+        format!("From: Facilities <facilities@client.test>\nTo: {to}\nSubject: Order\n\nFixed.\n");
+    service
+        .submissions()
+        .submit(
+            tenant,
+            Submission {
+                mail_from: "bounce@client.test".into(),
+                recipients: vec![to.into()],
+                raw: raw.into_bytes(),
+                idempotency_key: None,
+                source: sealpost_domain::SubmissionSource::Http,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// The states of the recipients of `messages`, with their last replies.
+async fn states(
+    service: &Service,
+    tenant: TenantId,
+    messages: &[MessageId],
+) -> Vec<(RecipientState, String)> {
+    let mut states = Vec::new();
+    for id in messages {
+        let message = service.messages().message(tenant, *id).await.unwrap();
+        for recipient in message.recipients {
+            states.push((recipient.state, recipient.last_reply.unwrap_or_default()));
+        }
+    }
+    states
+}
+
+async fn shaped_service(
+    dns: &TestDns,
+    port: u16,
+    clock: Arc<TestClock>,
+    shaping: Shaping,
+) -> (Service, Delivery, TenantId, tempfile::TempDir) {
+    let directory = tempfile::tempdir().unwrap();
+    let store = testing::fresh_stores(directory.path()).await.remove(0);
+    let (service, delivery, tenant) =
+        support::signing_service_with(store, dns, port, clock, |node: &mut DeliveryNode| {
+            node.shaping = shaping;
+            node.backoff = Backoff {
+                first_pause: Duration::from_secs(1),
+                longest_pause: Duration::from_secs(2),
+                ..Backoff::default()
+            };
+        })
+        .await;
+    (service, delivery, tenant, directory)
+}
+
+/// 20 messages to one destination allowed 2 connections of 5 messages each: the receiver sees
+/// about 4 connections, never more than 2 at once, refuses nothing, and takes all 20, although the
+/// round runs 32 deliveries at once. Two MX hosts of the provider share its 2 connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_reused_and_a_provider_s_hosts_share_its_limit() {
+    let dns = sink_dns().await;
+    let receiver = Receiver::new(Policy {
+        connections: 2,
+        messages_per_second: 1000,
+    });
+    let port = receiver.listen(IpAddr::from(Ipv4Addr::LOCALHOST), 0).await;
+    receiver
+        .listen(IpAddr::from(Ipv4Addr::new(127, 0, 0, 2)), port)
+        .await;
+    let clock = Arc::new(TestClock::default());
+    let (service, delivery, tenant, _directory) =
+        shaped_service(&dns, port, clock, sink_profile(2, 5)).await;
+
+    let mut messages = Vec::new();
+    for index in 0..20 {
+        messages.push(submit(&service, tenant, &format!("r{index}@a.test")).await);
+    }
+    assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 20);
+    {
+        let seen = receiver.seen.lock().unwrap();
+        assert_eq!(seen.delivered.len(), 20, "{seen:?}");
+        assert_eq!(seen.refused_connections, 0, "{seen:?}");
+        assert!(seen.most_open <= 2, "{seen:?}");
+        // 20 messages, 5 per connection: 4 connections, or 5 when the two connections in use
+        // at the end did not share their last 5 messages evenly.
+        assert!((4..=5).contains(&seen.connections), "{seen:?}");
+        assert!(
+            seen.per_connection.iter().all(|taken| *taken <= 5),
+            "{seen:?}"
+        );
+    }
+    assert!(
+        states(&service, tenant, &messages)
+            .await
+            .iter()
+            .all(|(state, _)| *state == RecipientState::Sent)
+    );
+
+    // Now both hosts of the provider at once: still 2 connections in all.
+    let mut more = Vec::new();
+    for index in 0..20 {
+        let domain = if index % 2 == 0 { "a.test" } else { "b.test" };
+        more.push(submit(&service, tenant, &format!("s{index}@{domain}")).await);
+    }
+    assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 20);
+    let seen = receiver.seen.lock().unwrap();
+    assert_eq!(seen.delivered.len(), 40, "{seen:?}");
+    assert_eq!(seen.refused_connections, 0, "{seen:?}");
+    assert!(seen.most_open <= 2, "{seen:?}");
+    let views = delivery.destinations();
+    assert_eq!(views.len(), 1, "{views:?}");
+    assert_eq!(views[0].destination, "sink");
+    assert_eq!(views[0].throttle_level, 0);
+}
+
+/// Sealpost allows 4 connections but the receiver only 2 and 5 messages a second: its 421 and
+/// 451 4.7.x replies throttle the destination, whose messages are then deferred with the reason
+/// instead of being tried at full speed, and everything is delivered in the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttling_receiver_backs_the_destination_off_and_gets_everything() {
+    let dns = sink_dns().await;
+    let receiver = Receiver::new(Policy {
+        connections: 2,
+        messages_per_second: 5,
+    });
+    let port = receiver.listen(IpAddr::from(Ipv4Addr::LOCALHOST), 0).await;
+    let clock = Arc::new(TestClock::default());
+    let (service, delivery, tenant, _directory) =
+        shaped_service(&dns, port, Arc::clone(&clock), sink_profile(4, 100)).await;
+    let mut messages = Vec::new();
+    for index in 0..30 {
+        messages.push(submit(&service, tenant, &format!("r{index}@a.test")).await);
+    }
+    assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 30);
+    let after_first = states(&service, tenant, &messages).await;
+    let deferred: Vec<&String> = after_first
+        .iter()
+        .filter(|(state, _)| *state == RecipientState::Deferred)
+        .map(|(_, reply)| reply)
+        .collect();
+    assert!(!deferred.is_empty(), "the receiver's limits were never met");
+    assert!(
+        deferred
+            .iter()
+            .any(|reply| reply.contains("not attempted: the receiver sink is throttled")),
+        "{deferred:?}"
+    );
+    let view = delivery.destinations().remove(0);
+    assert!(view.throttle_level >= 1, "{view:?}");
+    assert!(view.limits_now.connections < 4, "{view:?}");
+    assert!(
+        view.last_throttle_reply
+            .as_deref()
+            .unwrap_or("")
+            .contains("4.7."),
+        "{view:?}"
+    );
+
+    // Later rounds: the pause ends (real time), retries come due (the test clock), and the
+    // rest goes out.
+    for _ in 0..40 {
+        if states(&service, tenant, &messages)
+            .await
+            .iter()
+            .all(|(state, _)| *state == RecipientState::Sent)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        clock.advance(1800);
+        delivery.deliver_due("node-test").await.unwrap();
+    }
+    let last = states(&service, tenant, &messages).await;
+    assert!(
+        last.iter().all(|(state, _)| *state == RecipientState::Sent),
+        "{last:?}"
+    );
+    let seen = receiver.seen.lock().unwrap();
+    let mut delivered = seen.delivered.clone();
+    delivered.sort();
+    delivered.dedup();
+    assert_eq!(delivered.len(), 30, "{seen:?}");
+}
