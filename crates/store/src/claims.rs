@@ -27,12 +27,15 @@ struct ClaimRow {
     address: String,
     domain: String,
     attempts: i64,
+    fair_key: i64,
 }
 
 impl Store {
     /// Leases up to `limit` recipients that are due (queued, deferred and due, or sending under
     /// an expired lease) to `owner` until `lease_until`. Recipients never tried come first, so
-    /// new mail is not starved by retries. PostgreSQL skips rows other nodes are claiming.
+    /// new mail is not starved by retries; within each, the order of their places in the fair
+    /// queue, so one tenant's burst does not hold another tenant's mail back for more than a
+    /// round (migration 0021). PostgreSQL skips rows other nodes are claiming.
     pub async fn claim_due(
         &self,
         owner: &str,
@@ -47,13 +50,14 @@ impl Store {
                    OR (state = 'sending' AND lease_until < $4)) \
                    AND tenant_id NOT IN (SELECT id FROM tenants \
                    WHERE sending_paused_at IS NOT NULL OR deleting_since IS NOT NULL)";
-        let returning = " RETURNING id, message_id, tenant_id, address, domain, attempts";
+        let returning = " RETURNING id, message_id, tenant_id, address, domain, attempts, fair_key";
+        let order = "CASE WHEN attempts = 0 THEN 0 ELSE 1 END, fair_key";
         let rows: Vec<ClaimRow> = match self {
             Store::Sqlite(pool) => {
                 let sql = format!(
                     "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
                      lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE {due} \
-                     ORDER BY attempts, COALESCE(next_attempt_at, 0) LIMIT $5){returning}"
+                     ORDER BY {order} LIMIT $5){returning}"
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(owner)
@@ -68,7 +72,7 @@ impl Store {
                 let sql = format!(
                     "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
                      lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE {due} \
-                     ORDER BY attempts, COALESCE(next_attempt_at, 0) LIMIT $5 \
+                     ORDER BY {order} LIMIT $5 \
                      FOR UPDATE SKIP LOCKED){returning}"
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -81,6 +85,18 @@ impl Store {
                     .await?
             }
         };
+        // What was served moves on, so mail accepted from now on is placed just past it. A
+        // crash before this only leaves the clock behind, which favours new senders a little.
+        if let Some(served) = rows.iter().map(|row| row.fair_key).max() {
+            with_pool!(self, pool => {
+                sqlx::query(
+                    "UPDATE queue_clock SET served = $1 WHERE id = 1 AND served < $1",
+                )
+                .bind(served)
+                .execute(pool)
+                .await?;
+            });
+        }
         Ok(rows
             .into_iter()
             .map(|row| Claim {

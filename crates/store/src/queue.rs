@@ -107,11 +107,22 @@ impl Store {
                 .bind(&message.raw)
                 .execute(&mut *transaction)
                 .await?;
+                // The message's places in the fair queue: past what was served and past the
+                // tenant's own last place (see migration 0021).
+                let (served, tenant_last): (i64, i64) = sqlx::query_as(
+                    "SELECT (SELECT served FROM queue_clock WHERE id = 1), \
+                     COALESCE((SELECT MAX(fair_key) FROM recipients WHERE tenant_id = $1), 0)",
+                )
+                .bind(message.tenant_id)
+                .fetch_one(&mut *transaction)
+                .await?;
+                let first_place = served.max(tenant_last) + 1;
                 for (position, recipient) in message.recipients.iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO recipients (id, message_id, tenant_id, position, address, \
-                         domain, state, attempts, next_attempt_at, last_reply, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                         domain, state, attempts, next_attempt_at, last_reply, updated_at, \
+                         fair_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(recipient.id)
                     .bind(message.id)
@@ -124,6 +135,7 @@ impl Store {
                     .bind(recipient.next_attempt_at.map(|at| at.0))
                     .bind(recipient.last_reply.as_deref())
                     .bind(recipient.updated_at.0)
+                    .bind(first_place + position as i64)
                     .execute(&mut *transaction)
                     .await?;
                     // A recipient on the tenant's suppression list is accepted already final.

@@ -426,3 +426,64 @@ async fn an_id_that_is_not_a_uuid_is_reported_as_corrupt() {
         }
     }
 }
+
+/// One tenant's burst does not hold another tenant's message back: accepted after a burst of
+/// 250, it is claimed in the next round of 100, and new mail still goes before due retries.
+#[tokio::test]
+async fn another_tenant_s_message_is_claimed_in_the_round_after_a_burst() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, burst) in stores {
+        let quiet = Tenant {
+            id: TenantId::new(&SystemClock),
+            name: TenantName::parse("quiet").unwrap(),
+            display_name: "Quiet".into(),
+            created_at: Timestamp(NOW),
+        };
+        store.create_tenant(&quiet).await.unwrap();
+        let retry = message(burst, &["retry@one.test"], None);
+        store.insert_message(&retry).await.unwrap();
+        let claim = store
+            .claim_due("n", Timestamp(NOW), Timestamp(NOW + 60), 1)
+            .await
+            .unwrap();
+        let deferred = RecipientUpdate {
+            state: RecipientState::Deferred,
+            next_attempt_at: Some(Timestamp(NOW + 10)),
+            last_reply: "451".into(),
+        };
+        assert!(
+            store
+                .finish_attempt(&claim[0], &deferred, &attempt(AttemptResult::Temporary))
+                .await
+                .unwrap()
+        );
+        let many: Vec<QueuedMessage> = (0..250)
+            .map(|index| message(burst, &[&format!("r{index}@big.test")], None))
+            .collect();
+        store.insert_messages(&many).await.unwrap();
+        let first = store
+            .claim_due("n", Timestamp(NOW + 20), Timestamp(NOW + 80), 100)
+            .await
+            .unwrap();
+        assert!(first.iter().all(|claim| claim.tenant_id == burst));
+        let single = message(quiet.id, &["one@small.test"], None);
+        store.insert_message(&single).await.unwrap();
+        let second = store
+            .claim_due("n", Timestamp(NOW + 20), Timestamp(NOW + 80), 100)
+            .await
+            .unwrap();
+        assert_eq!(second.len(), 100);
+        assert!(
+            second.iter().any(|claim| claim.message_id == single.id),
+            "the quiet tenant's message waited behind the burst"
+        );
+        // The due retry comes after every new recipient: 250 + 1 new, 200 claimed so far.
+        assert!(second.iter().all(|claim| claim.message_id != retry.id));
+        let third = store
+            .claim_due("n", Timestamp(NOW + 20), Timestamp(NOW + 80), 100)
+            .await
+            .unwrap();
+        assert_eq!(third.len(), 52);
+        assert!(third.iter().any(|claim| claim.message_id == retry.id));
+    }
+}
