@@ -34,6 +34,9 @@ pub async fn run(
     let (worker, webhooks) = match config.delivery.enabled {
         true => {
             let delivery = Delivery::new(service.clone(), delivery_node(&config)?);
+            if let Some(url) = listen_url(&config) {
+                tokio::spawn(listen_for_work(url, delivery.clone(), shutdown.clone()));
+            }
             (
                 Some(tokio::spawn(deliver(delivery, shutdown.clone()))),
                 Some(tokio::spawn(crate::webhook_loop::run(
@@ -254,6 +257,42 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
     }
     // Receivers see a QUIT rather than a connection that drops.
     delivery.close_connections().await;
+}
+
+/// Where this node listens for other nodes' new mail: PostgreSQL only, on the direct URL when
+/// one is configured beside a pooler.
+fn listen_url(config: &Config) -> Option<String> {
+    let url = config.database_url();
+    url.starts_with("postgres")
+        .then(|| config.database_listen_url.clone().unwrap_or(url))
+}
+
+/// Wakes this node's delivery whenever any node commits new mail. A lost connection is opened
+/// again after a pause; meanwhile the delivery loop's poll finds the work.
+async fn listen_for_work(url: String, delivery: Delivery, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        match sealpost_store::WorkListener::connect(&url).await {
+            Ok(mut listener) => loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    received = listener.next() => match received {
+                        Ok(()) => delivery.wake(),
+                        Err(error) => {
+                            tracing::warn!(%error, "listening for other nodes' mail failed");
+                            break;
+                        }
+                    },
+                }
+            },
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for other nodes' mail; polling meanwhile");
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+        }
+    }
 }
 
 /// A short random suffix that tells nodes on one host apart in lease owners.

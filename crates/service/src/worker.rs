@@ -120,6 +120,12 @@ impl Delivery {
     pub async fn new_work(&self) {
         self.new_work.notified().await;
     }
+
+    /// Says that another node committed new mail (PostgreSQL's notification), so an idle
+    /// delivery loop starts a round at once.
+    pub fn wake(&self) {
+        self.new_work.notify_one();
+    }
 }
 
 pub(crate) fn relay_config(relay: &RelaySettings, password: &Zeroizing<String>) -> RelayConfig {

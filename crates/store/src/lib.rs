@@ -36,6 +36,7 @@ pub mod testing;
 mod users;
 mod webhook_outbox;
 mod webhooks;
+mod work_signal;
 
 pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
@@ -50,6 +51,7 @@ pub use signing_keys::DomainEventRecord;
 pub use summaries::MessageFilter;
 pub use tenants::ApiKeyInfo;
 pub use webhook_outbox::WebhookAttemptRecord;
+pub use work_signal::WorkListener;
 pub use webhooks::{
     OutboxDelivery, OutboxNext, SealedWebhookSecrets, WebhookAttempt, WebhookDeliveryRecord,
 };

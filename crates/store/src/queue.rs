@@ -145,6 +145,13 @@ impl Store {
                 }
                 insert_event!(transaction, message.tenant_id, message.id, None, "accepted", "", message.accepted_at)?;
             }
+            // PostgreSQL sends it when (and only if) the transaction commits.
+            if matches!(self, Store::Postgres(_)) {
+                sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(crate::work_signal::CHANNEL)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
             transaction.commit().await?;
         });
         Ok(())

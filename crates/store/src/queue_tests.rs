@@ -487,3 +487,27 @@ async fn another_tenant_s_message_is_claimed_in_the_round_after_a_burst() {
         assert!(third.iter().any(|claim| claim.message_id == retry.id));
     }
 }
+
+/// On PostgreSQL a commit of new mail wakes a listener on another connection (another node)
+/// at once, rather than at that node's next poll.
+#[tokio::test]
+async fn a_commit_of_new_mail_wakes_listeners_on_postgres() {
+    let url = testing::fresh_postgres_url().await;
+    let store = Store::connect(&url).await.unwrap();
+    let tenant = Tenant {
+        id: TenantId::new(&SystemClock),
+        name: TenantName::parse("acme").unwrap(),
+        display_name: "Acme".into(),
+        created_at: Timestamp(NOW),
+    };
+    store.create_tenant(&tenant).await.unwrap();
+    let mut listener = crate::WorkListener::connect(&url).await.unwrap();
+    store
+        .insert_message(&message(tenant.id, &["a@one.test"], None))
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), listener.next())
+        .await
+        .expect("no notification within 10 s of the commit")
+        .unwrap();
+}
