@@ -111,6 +111,29 @@ impl Store {
             .collect())
     }
 
+    /// Extends the lease of the claims made under `token` that are still being delivered, so a
+    /// slow delivery round keeps its work; returns how many were extended. Outcomes already
+    /// recorded are no longer `sending` and are left alone.
+    pub async fn renew_claims(
+        &self,
+        owner: &str,
+        token: &str,
+        lease_until: Timestamp,
+    ) -> Result<u64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE recipients SET lease_until = $1 \
+                 WHERE lease_token = $2 AND lease_owner = $3 AND state = 'sending'",
+            )
+            .bind(lease_until.0)
+            .bind(token)
+            .bind(owner)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+
     /// Puts a claimed recipient back without an attempt (a graceful shutdown).
     pub async fn release_claim(&self, claim: &Claim) -> Result<bool, StoreError> {
         let updated = with_pool!(self, pool => {

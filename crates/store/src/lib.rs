@@ -51,10 +51,10 @@ pub use signing_keys::DomainEventRecord;
 pub use summaries::MessageFilter;
 pub use tenants::ApiKeyInfo;
 pub use webhook_outbox::WebhookAttemptRecord;
-pub use work_signal::WorkListener;
 pub use webhooks::{
     OutboxDelivery, OutboxNext, SealedWebhookSecrets, WebhookAttempt, WebhookDeliveryRecord,
 };
+pub use work_signal::WorkListener;
 
 use sqlx::{PgPool, SqlitePool};
 

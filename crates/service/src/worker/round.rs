@@ -72,16 +72,44 @@ impl Delivery {
             .claim_due(owner, now, lease_until, self.node.batch)
             .await?;
         let claimed = claims.len();
+        let token = claims.first().map(|claim| claim.lease_token.clone());
         let mut concluded = Concluded::new();
-        let messages = self.read_messages(claims, &mut concluded).await;
-        self.deliver_all(transactions(messages), &mut concluded)
-            .await;
+        let work = async {
+            let messages = self.read_messages(claims, &mut concluded).await;
+            self.deliver_all(transactions(messages), &mut concluded)
+                .await;
+        };
+        match token {
+            Some(token) => {
+                tokio::select! {
+                    () = work => {}
+                    () = self.renew_leases(owner, &token) => {}
+                }
+            }
+            None => work.await,
+        }
         // A last attempt to record what is known, even after a failed chunk: the store may
         // have recovered, and every outcome is fenced by its lease.
         let recorded = self.commit_records(&concluded.records).await;
         match (concluded.failure, recorded) {
             (Some(error), _) | (None, Err(error)) => Err(error),
             (None, Ok(())) => Ok(claimed),
+        }
+    }
+
+    /// Renews the round's leases every third of their length for as long as the round runs, so
+    /// a slow receiver does not let another node take the same recipients. Never returns.
+    async fn renew_leases(&self, owner: &str, token: &str) {
+        let seconds = self.node.lease_seconds;
+        let third = u64::try_from(seconds.saturating_mul(1000) / 3).unwrap_or(0);
+        let period = std::time::Duration::from_millis(third.max(200));
+        loop {
+            tokio::time::sleep(period).await;
+            let until = Timestamp(self.clock.now().0 + seconds);
+            if let Err(error) = self.store.renew_claims(owner, token, until).await {
+                // The next renewal may succeed; until the lease ends the claims are still ours.
+                tracing::warn!(%error, "renewing the delivery round's leases failed");
+            }
         }
     }
 

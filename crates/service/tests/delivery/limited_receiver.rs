@@ -30,6 +30,8 @@ pub struct Seen {
 pub struct Policy {
     pub connections: usize,
     pub messages_per_second: u32,
+    /// How long the reply to the end of DATA takes: a slow receiver.
+    pub data_delay: std::time::Duration,
 }
 
 /// Listeners sharing one [`Seen`].
@@ -125,6 +127,7 @@ impl Receiver {
                             break;
                         }
                     }
+                    tokio::time::sleep(self.policy.data_delay).await;
                     let mut seen = self.seen.lock().unwrap();
                     seen.delivered.append(&mut recipients);
                     drop(seen);

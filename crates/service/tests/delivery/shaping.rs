@@ -83,10 +83,21 @@ async fn shaped_service(
     clock: Arc<TestClock>,
     shaping: Shaping,
 ) -> (Service, Delivery, TenantId, tempfile::TempDir) {
+    shaped_service_with(dns, port, clock, shaping, 300).await
+}
+
+async fn shaped_service_with(
+    dns: &TestDns,
+    port: u16,
+    clock: Arc<TestClock>,
+    shaping: Shaping,
+    lease_seconds: i64,
+) -> (Service, Delivery, TenantId, tempfile::TempDir) {
     let directory = tempfile::tempdir().unwrap();
     let store = testing::fresh_stores(directory.path()).await.remove(0);
     let (service, delivery, tenant) =
         support::signing_service_with(store, dns, port, clock, |node: &mut DeliveryNode| {
+            node.lease_seconds = lease_seconds;
             node.shaping = shaping;
             node.backoff = Backoff {
                 first_pause: Duration::from_secs(1),
@@ -107,6 +118,7 @@ async fn connections_are_reused_and_a_provider_s_hosts_share_its_limit() {
     let receiver = Receiver::new(Policy {
         connections: 2,
         messages_per_second: 1000,
+        data_delay: Duration::ZERO,
     });
     let port = receiver.listen(IpAddr::from(Ipv4Addr::LOCALHOST), 0).await;
     receiver
@@ -167,6 +179,7 @@ async fn a_throttling_receiver_backs_the_destination_off_and_gets_everything() {
     let receiver = Receiver::new(Policy {
         connections: 2,
         messages_per_second: 5,
+        data_delay: Duration::ZERO,
     });
     let port = receiver.listen(IpAddr::from(Ipv4Addr::LOCALHOST), 0).await;
     let clock = Arc::new(TestClock::default());
@@ -225,4 +238,35 @@ async fn a_throttling_receiver_backs_the_destination_off_and_gets_everything() {
     delivered.sort();
     delivered.dedup();
     assert_eq!(delivered.len(), 30, "{seen:?}");
+}
+
+/// A receiver that takes 4 s to answer the end of DATA, with leases of 2 s: the round renews
+/// its lease while it waits, so another node finds nothing to claim and the message arrives
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_does_not_let_another_node_take_the_same_work() {
+    let dns = sink_dns().await;
+    let receiver = Receiver::new(Policy {
+        connections: 10,
+        messages_per_second: 1000,
+        data_delay: Duration::from_secs(4),
+    });
+    let port = receiver.listen(IpAddr::from(Ipv4Addr::LOCALHOST), 0).await;
+    let clock = Arc::new(TestClock::default());
+    let (service, delivery, tenant, _directory) =
+        shaped_service_with(&dns, port, clock, sink_profile(4, 10), 2).await;
+    let id = submit(&service, tenant, "slow@a.test").await;
+    let first = tokio::spawn({
+        let delivery = delivery.clone();
+        async move { delivery.deliver_due("node-a").await.unwrap() }
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!first.is_finished(), "the receiver answered early");
+    assert_eq!(delivery.deliver_due("node-b").await.unwrap(), 0);
+    assert_eq!(first.await.unwrap(), 1);
+    assert_eq!(
+        states(&service, tenant, &[id]).await[0].0,
+        RecipientState::Sent
+    );
+    assert_eq!(receiver.seen.lock().unwrap().delivered, ["slow@a.test"]);
 }
