@@ -135,7 +135,7 @@ pub async fn deliver_native_shaped(
         if deferred.contains(&destination) {
             continue;
         }
-        let admission = match traffic.admit(&host.name).await {
+        let admission = match traffic.admit(&host.name, domain).await {
             Ok(admission) => admission,
             Err(deferral) => {
                 let failure = Failure::new(Stage::Connect, Cause::Deferred(deferral));

@@ -6,7 +6,7 @@
 //! long it rests) when the destination is throttled or stays busy. The decisions themselves are
 //! the pure [`Throttle`] and [`RateWindow`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,9 @@ use tokio::sync::Notify;
 
 use crate::pool::{PoolLimits, SessionPool};
 use crate::shaping::{Backoff, Destination, Limits, RateWindow, Shaping, Throttle};
+
+/// Recipient domains remembered per destination, for the operator's queue depth.
+const DOMAINS_KEPT: usize = 100;
 
 /// How long a delivery waits for a connection or a rate slot of its destination before it is
 /// deferred instead: long enough to ride out a burst, short enough that one busy destination
@@ -76,6 +79,7 @@ struct DestinationState {
     in_use: u32,
     last_throttle_reply: Option<String>,
     freed: Arc<Notify>,
+    domains: BTreeSet<String>,
 }
 
 /// What the operator sees of one destination.
@@ -94,6 +98,8 @@ pub struct DestinationView {
     pub paused_for: Option<Duration>,
     /// The reply that last throttled it.
     pub last_throttle_reply: Option<String>,
+    /// Recipient domains sent to through it (the first hundred).
+    pub domains: Vec<String>,
 }
 
 /// The right to use one connection of a destination; dropping it frees the connection.
@@ -184,12 +190,13 @@ impl Traffic {
         self.state.shaping.destination(mx_host).0
     }
 
-    /// Waits (briefly) for a connection of `mx_host`'s destination, or defers.
-    pub async fn admit(&self, mx_host: &str) -> Result<Admission, Deferral> {
+    /// Waits (briefly) for a connection of `mx_host`'s destination for mail to `domain`, or
+    /// defers.
+    pub async fn admit(&self, mx_host: &str, domain: &str) -> Result<Admission, Deferral> {
         let (destination, limits) = self.state.shaping.destination(mx_host);
         let started = Instant::now();
         loop {
-            match self.gate(&destination, limits, Instant::now()) {
+            match self.gate(&destination, limits, domain, Instant::now()) {
                 Gate::Admitted(messages_per_connection) => {
                     return Ok(Admission {
                         traffic: Arc::clone(&self.state),
@@ -214,7 +221,7 @@ impl Traffic {
         }
     }
 
-    fn gate(&self, destination: &Destination, limits: Limits, now: Instant) -> Gate {
+    fn gate(&self, destination: &Destination, limits: Limits, domain: &str, now: Instant) -> Gate {
         let mut destinations = self.state.lock();
         let state = destinations
             .entry(destination.clone())
@@ -225,8 +232,12 @@ impl Traffic {
                 in_use: 0,
                 last_throttle_reply: None,
                 freed: Arc::new(Notify::new()),
+                domains: BTreeSet::new(),
             });
         state.limits = limits;
+        if state.domains.len() < DOMAINS_KEPT && !state.domains.contains(domain) {
+            state.domains.insert(domain.to_owned());
+        }
         if let Some(until) = state.throttle.paused_until(now) {
             return Gate::Deferred(Deferral::Throttled {
                 destination: destination.to_string(),
@@ -301,6 +312,7 @@ impl Traffic {
                 throttle_level: state.throttle.level(),
                 paused_for: state.throttle.paused_until(now).map(|until| until - now),
                 last_throttle_reply: state.last_throttle_reply.clone(),
+                domains: state.domains.iter().cloned().collect(),
             })
             .collect();
         views.sort_by(|a, b| a.destination.cmp(&b.destination));
@@ -349,12 +361,12 @@ mod tests {
     #[tokio::test]
     async fn hosts_of_one_provider_share_its_connections() {
         let traffic = traffic(2, 60_000);
-        let first = traffic.admit("mx1.sink.test").await.unwrap();
-        let _second = traffic.admit("mx2.sink.test").await.unwrap();
+        let first = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
+        let _second = traffic.admit("mx2.sink.test", "a.test").await.unwrap();
         assert_eq!(first.messages_per_connection, 7);
         assert_eq!(traffic.destinations()[0].connections_in_use, 2);
         let waiting = tokio::spawn(async move {
-            let admitted = traffic.admit("mx3.sink.test").await.is_ok();
+            let admitted = traffic.admit("mx3.sink.test", "a.test").await.is_ok();
             (traffic, admitted)
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -369,10 +381,10 @@ mod tests {
     #[tokio::test]
     async fn a_throttled_destination_defers_and_others_flow() {
         let traffic = traffic(4, 60_000);
-        let admission = traffic.admit("mx1.sink.test").await.unwrap();
+        let admission = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
         traffic.throttled(&admission, "421 4.7.0 too many connections".to_owned());
         drop(admission);
-        match traffic.admit("mx2.sink.test").await {
+        match traffic.admit("mx2.sink.test", "a.test").await {
             Err(Deferral::Throttled {
                 destination,
                 rest,
@@ -384,7 +396,7 @@ mod tests {
             }
             other => panic!("expected a deferral, got {other:?}"),
         }
-        assert!(traffic.admit("mx.elsewhere.test").await.is_ok());
+        assert!(traffic.admit("mx.elsewhere.test", "a.test").await.is_ok());
         let view = &traffic.destinations()[1];
         assert_eq!((view.throttle_level, view.limits_now.connections), (1, 2));
     }
@@ -393,8 +405,8 @@ mod tests {
     #[tokio::test]
     async fn a_spent_rate_defers() {
         let traffic = traffic(4, 1);
-        drop(traffic.admit("mx1.sink.test").await.unwrap());
-        match traffic.admit("mx1.sink.test").await {
+        drop(traffic.admit("mx1.sink.test", "a.test").await.unwrap());
+        match traffic.admit("mx1.sink.test", "a.test").await {
             Err(Deferral::Busy { destination, wait }) => {
                 assert_eq!(destination, "sink");
                 assert!(wait > Duration::from_secs(50));

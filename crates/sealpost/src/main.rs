@@ -96,6 +96,9 @@ enum Command {
     /// Inspect and act on a tenant's queued messages.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// The destinations (receiving providers) the delivering nodes sent to in the last minute:
+    /// connections in use, limits, throttle state and the recipients waiting.
+    Destinations,
     /// Score a message file as the built-in mail tester does, before sending it.
     CheckMessage(CheckMessage),
     /// The support path for one sender: sender domain, From and MAIL FROM domains among the
@@ -203,6 +206,10 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
         Command::Queue(command) => {
             let service = commands::open_service(&load_config(config_file)?).await?;
             commands::queue(&service, command, output).await
+        }
+        Command::Destinations => {
+            let service = commands::open_service(&load_config(config_file)?).await?;
+            commands::destinations(&service, output).await
         }
         Command::Domain(command) => {
             let service = commands::open_service(&load_config(config_file)?).await?;

@@ -235,6 +235,7 @@ async fn serve_http(
 /// mid-attempt (what is not attempted returns to the queue when its lease ends).
 async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
     let owner = format!("{}-{}", std::process::id(), uuid_suffix());
+    let mut published = std::time::Instant::now();
     while !shutdown.is_cancelled() {
         let idle = match delivery.deliver_due(&owner).await {
             Ok(0) => true,
@@ -245,6 +246,13 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
             }
         };
         delivery.close_idle_connections().await;
+        // The operator's `sealpost destinations` reads what each node publishes.
+        if published.elapsed() >= std::time::Duration::from_secs(5) {
+            published = std::time::Instant::now();
+            if let Err(error) = delivery.publish_destinations(&owner).await {
+                tracing::warn!(%error, "publishing the destinations' state failed");
+            }
+        }
         // An idle node waits for a message it commits itself, or polls after a second for work
         // other nodes committed and for retries coming due.
         if idle {

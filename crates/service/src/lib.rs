@@ -5,6 +5,7 @@
 mod commit;
 mod compose;
 mod contacts;
+mod destinations;
 mod dns_checks;
 mod dns_handoff;
 mod dns_recheck;
@@ -39,6 +40,7 @@ mod worker;
 
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use contacts::ContactStanding;
+pub use destinations::{DestinationReport, DestinationStatus};
 pub use dns_handoff::{DnsHandoff, HandoffPurpose, HandoffRecord};
 pub use dns_recheck::{RECHECK_LEASE, RecheckSettings, RecheckSummary};
 pub use domain_changes::Recheck;

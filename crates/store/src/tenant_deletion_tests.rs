@@ -11,7 +11,13 @@ use crate::tests::for_each_backend;
 use crate::{AttemptRecord, Claim, RecipientUpdate, Store, StoreError};
 
 /// Tables that belong to the installation, not to any tenant.
-const INSTALLATION_TABLES: &[&str] = &["_sqlx_migrations", "cluster_leases", "meta", "queue_clock"];
+const INSTALLATION_TABLES: &[&str] = &[
+    "_sqlx_migrations",
+    "cluster_leases",
+    "meta",
+    "queue_clock",
+    "destination_status",
+];
 
 /// Every table of the schema, from the database's own catalogue.
 async fn tables(store: &Store) -> Vec<String> {

@@ -2,6 +2,7 @@
 
 mod bounce;
 mod config_check;
+mod destinations;
 mod dns;
 mod doctor;
 mod feedback;

@@ -203,6 +203,30 @@ async fn a_throttling_receiver_backs_the_destination_off_and_gets_everything() {
             .any(|reply| reply.contains("not attempted: the receiver sink is throttled")),
         "{deferred:?}"
     );
+    // The operator's view, as every node publishes it.
+    delivery.publish_destinations("node-test").await.unwrap();
+    let reports = service.platform().destinations().await.unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report = &reports[0];
+    assert_eq!(
+        (
+            report.status.destination.as_str(),
+            report.status.domains.as_str()
+        ),
+        ("sink", "a.test")
+    );
+    assert_eq!(report.waiting, i64::try_from(deferred.len()).unwrap());
+    assert!(report.status.throttle_level >= 1, "{report:?}");
+    // The pause of this test (1 s) may be over already; the reply that caused it stays.
+    assert!(
+        report
+            .status
+            .last_throttle_reply
+            .as_deref()
+            .unwrap_or("")
+            .contains("4.7."),
+        "{report:?}"
+    );
     let view = delivery.destinations().remove(0);
     assert!(view.throttle_level >= 1, "{view:?}");
     assert!(view.limits_now.connections < 4, "{view:?}");

@@ -1,0 +1,75 @@
+//! `sealpost destinations`: what the delivering nodes published of each destination, read by
+//! the real binary from the shared database.
+
+use sealpost_store::{DestinationStatus, Store};
+
+use crate::support::*;
+
+#[test]
+fn destinations_lists_what_the_nodes_published() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/sealpost.db", directory.path().display());
+    let environment = [
+        ("SEALPOST_MASTER_KEY_FILE", "master.key"),
+        ("SEALPOST_DATABASE_URL", url.as_str()),
+    ];
+    let sealpost = |arguments: &[&str]| run(directory.path(), &environment, arguments);
+    ok_json(sealpost(&[
+        "master-key",
+        "generate",
+        "--out",
+        "master.key",
+        "--json",
+    ]));
+    let empty = sealpost(&["destinations"]);
+    assert!(empty.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&empty.stdout).trim(),
+        "No node has sent to any destination in the last minute."
+    );
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime.block_on(Store::connect(&url)).unwrap();
+    let now = sealpost_domain::Clock::now(&sealpost_domain::SystemClock).0;
+    let status = |node: &str, updated_at: i64| DestinationStatus {
+        node: node.to_owned(),
+        destination: "google".to_owned(),
+        connections_in_use: 2,
+        connections_allowed: 5,
+        connection_limit: 10,
+        messages_per_connection: 100,
+        messages_per_minute: 3000,
+        throttle_level: 1,
+        paused_until: Some(now + 30),
+        last_throttle_reply: Some("421 4.7.0 Try again later".to_owned()),
+        domains: "gmail.test googlemail.test".to_owned(),
+        updated_at,
+    };
+    runtime
+        .block_on(store.publish_destinations("node-a", &[status("node-a", now)]))
+        .unwrap();
+    // A node that stopped publishing long ago is left out.
+    runtime
+        .block_on(store.publish_destinations("node-gone", &[status("node-gone", now - 3600)]))
+        .unwrap();
+    let listed = ok_json(sealpost(&["destinations", "--json"]));
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let google = &listed[0];
+    assert_eq!(google["destination"], "google");
+    assert_eq!(google["node"], "node-a");
+    assert_eq!(google["connections_in_use"], 2);
+    assert_eq!(google["connections_allowed"], 5);
+    assert_eq!(google["throttle_level"], 1);
+    assert_eq!(google["last_throttle_reply"], "421 4.7.0 Try again later");
+    assert_eq!(google["waiting"], 0);
+    assert_eq!(google["domains"][1], "googlemail.test");
+    assert!(google["paused_until"].as_str().unwrap().ends_with('Z'));
+    let human = sealpost(&["destinations"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("google (node node-a): 2 of 5 connections in use (limit 10)"),
+        "{text}"
+    );
+    assert!(text.contains("throttled until"), "{text}");
+}
