@@ -55,6 +55,8 @@ pub(crate) struct Measured {
     pub(crate) delivered_in: Duration,
     /// How many of the delivered messages carried a DKIM signature.
     pub(crate) signed: usize,
+    /// Connections the sink accepted meanwhile.
+    pub(crate) sink_connections: usize,
 }
 
 impl Measured {
@@ -90,6 +92,7 @@ pub(crate) async fn measure(
 ) -> Result<Measured, String> {
     let before = sink.received.load(Ordering::Relaxed);
     let signed_before = sink.signed.load(Ordering::Relaxed);
+    let connections_before = sink.connections.load(Ordering::Relaxed);
     let started = Instant::now();
     let mut clients = Vec::new();
     for client in 0..connections {
@@ -130,6 +133,7 @@ pub(crate) async fn measure(
         latencies,
         delivered_in,
         signed: sink.signed.load(Ordering::Relaxed) - signed_before,
+        sink_connections: sink.connections.load(Ordering::Relaxed) - connections_before,
     })
 }
 
@@ -172,10 +176,12 @@ pub(crate) async fn run(
     };
     println!(
         "{name}: {messages} messages of ~4 KB, {connections} connections: {}; all delivered \
-         after {:.1} s = {:.0} msg/s signed, committed and delivered; peak RSS {rss:.0} MiB",
+         after {:.1} s = {:.0} msg/s signed, committed and delivered over {} connections \
+         to the sink; peak RSS {rss:.0} MiB",
         measured.accepted(),
         measured.delivered_in.as_secs_f64(),
         measured.delivered_rate(),
+        measured.sink_connections,
     );
     measured.delivered_rate()
 }
@@ -244,6 +250,20 @@ async fn main() {
         ),
         // Every benchmark connection comes from loopback, as from one application host.
         ("SEALPOST_SMTP__CONNECTIONS_PER_CLIENT", "1024".to_owned()),
+        // The sink is a destination of its own; it gets Postfix's default concurrency (20
+        // connections to one destination) and no rate limit, as the reference has none.
+        (
+            "SEALPOST_DELIVERY__TRAFFIC__DEFAULT_DESTINATION__CONNECTIONS",
+            "20".to_owned(),
+        ),
+        (
+            "SEALPOST_DELIVERY__TRAFFIC__DEFAULT_DESTINATION__MESSAGES_PER_CONNECTION",
+            "1000".to_owned(),
+        ),
+        (
+            "SEALPOST_DELIVERY__TRAFFIC__DEFAULT_DESTINATION__MESSAGES_PER_MINUTE",
+            "100000000".to_owned(),
+        ),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))

@@ -13,6 +13,8 @@ pub(crate) struct Sink {
     pub(crate) received: AtomicUsize,
     /// Of those, the messages carrying a DKIM-Signature header.
     pub(crate) signed: AtomicUsize,
+    /// Connections accepted, to show how many messages each carried.
+    pub(crate) connections: AtomicUsize,
 }
 
 impl Sink {
@@ -21,6 +23,7 @@ impl Sink {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
+            self.connections.fetch_add(1, Ordering::Relaxed);
             let sink = self.clone();
             tokio::spawn(async move {
                 stream.set_nodelay(true).ok();
