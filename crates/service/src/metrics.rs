@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use sealpost_domain::TenantId;
+use sealpost_domain::{TenantId, Timestamp};
+use sealpost_store::DestinationStatus;
 
 use crate::{Messages, ServiceError};
 
@@ -92,6 +93,10 @@ impl Messages {
         let depth = self.store.queue_depth().await?;
         let oldest = self.store.oldest_waiting().await?;
         let now = self.clock.now();
+        let statuses = self
+            .store
+            .destination_statuses(Timestamp(now.0 - 60))
+            .await?;
         let figures = self.metrics.figures.lock().expect("metrics lock");
         let mut text = String::new();
         for (name, help) in COUNTERS {
@@ -144,6 +149,65 @@ impl Messages {
             "# HELP sealpost_queue_oldest_seconds Age of the oldest message still waiting.\n\
              # TYPE sealpost_queue_oldest_seconds gauge\nsealpost_queue_oldest_seconds {age}"
         );
+        destination_gauges(&mut text, &statuses, now);
         Ok(text)
     }
+}
+
+/// What every delivering node published of its destinations in the last minute, by
+/// destination and node.
+fn destination_gauges(text: &mut String, statuses: &[DestinationStatus], now: Timestamp) {
+    type Gauge = (
+        &'static str,
+        &'static str,
+        fn(&DestinationStatus, Timestamp) -> i64,
+    );
+    let gauges: [Gauge; 4] = [
+        (
+            "connections",
+            "Connections to the destination carrying a message now.",
+            |status, _| status.connections_in_use,
+        ),
+        (
+            "connections_allowed",
+            "Connections the destination allows now, after backing off.",
+            |status, _| status.connections_allowed,
+        ),
+        (
+            "throttle_level",
+            "How far the destination backed off (0: not at all).",
+            |status, _| status.throttle_level,
+        ),
+        (
+            "paused_seconds",
+            "How long the throttled destination still rests.",
+            |status, now| {
+                status
+                    .paused_until
+                    .map_or(0, |until| (until - now.0).max(0))
+            },
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(text, "# HELP sealpost_destination_{name} {help}");
+        let _ = writeln!(text, "# TYPE sealpost_destination_{name} gauge");
+        for status in statuses {
+            let _ = writeln!(
+                text,
+                "sealpost_destination_{name}{{destination=\"{}\",node=\"{}\"}} {}",
+                label(&status.destination),
+                label(&status.node),
+                value(status, now)
+            );
+        }
+    }
+}
+
+/// A label value as the text exposition format writes it (a configured profile name may hold
+/// any character).
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

@@ -227,6 +227,16 @@ async fn a_throttling_receiver_backs_the_destination_off_and_gets_everything() {
             .contains("4.7."),
         "{report:?}"
     );
+    let metrics = service.messages().metrics_text().await.unwrap();
+    let level = metrics
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(
+                "sealpost_destination_throttle_level{destination=\"sink\",node=\"node-test\"} ",
+            )
+        })
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(level.parse::<u32>().unwrap() >= 1, "{metrics}");
     let view = delivery.destinations().remove(0);
     assert!(view.throttle_level >= 1, "{view:?}");
     assert!(view.limits_now.connections < 4, "{view:?}");
