@@ -37,7 +37,7 @@ pub use outcome::{
 };
 pub use pool::PoolLimits;
 pub use probe::{ProbeFailure, probe_smtp};
-pub use relay::{ConnectionTest, deliver_relay, test_relay_connection};
+pub use relay::{ConnectionTest, deliver_relay, deliver_relay_reusing, test_relay_connection};
 pub use relay_warning::RelayWarning;
 pub use reply::{EnhancedStatus, Reply};
 /// The tenant's STARTTLS policy, as the settings store it.

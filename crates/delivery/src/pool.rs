@@ -98,6 +98,32 @@ impl SessionPool {
         fresh
     }
 
+    /// An idle session to `host` at any of its addresses that has not waited too long (for a
+    /// relay, whose key names the server and the credentials).
+    pub(crate) async fn checkout_any(&self, host: &str) -> Option<Idle> {
+        let now = Instant::now();
+        let (fresh, stale) = {
+            let mut idle = self.lock();
+            let mut stale = Vec::new();
+            let mut fresh = None;
+            for (_, sessions) in idle.iter_mut().filter(|(key, _)| key.host == host) {
+                let (keep, expired): (Vec<Idle>, Vec<Idle>) =
+                    sessions.drain(..).partition(|session| {
+                        now.duration_since(session.since) < self.limits.idle_timeout
+                    });
+                *sessions = keep;
+                stale.extend(expired);
+                if fresh.is_none() {
+                    fresh = sessions.pop();
+                }
+            }
+            idle.retain(|_, sessions| !sessions.is_empty());
+            (fresh, stale)
+        };
+        end_all(stale).await;
+        fresh
+    }
+
     /// Puts a session that finished a transaction back, or ends it with QUIT when it has carried
     /// its share of transactions (the pool's, or `most` for its destination) or cannot be
     /// parked.

@@ -12,8 +12,10 @@ use crate::data;
 use crate::envelope::Envelope;
 use crate::options::{RelayConfig, RelayOptions};
 use crate::outcome::{Cause, DeliveryReport, Failure, Stage, all_failed};
+use crate::pool::SessionPool;
 use crate::session::{Session, connect};
 use crate::tls::{self, TlsInfo};
+use crate::traffic::Traffic;
 use crate::transcript::{Transcript, TranscriptLine};
 
 /// The result of "Test connection": connect, TLS, EHLO, AUTH, QUIT, no mail sent.
@@ -49,44 +51,104 @@ pub async fn deliver_relay(
     message: &[u8],
     options: &RelayOptions,
 ) -> DeliveryReport {
+    let unshared = Traffic::unshaped();
+    deliver_relay_reusing(resolver, relay, envelope, message, options, &unshared).await
+}
+
+/// [`deliver_relay`], reusing an open session to the same relay with the same settings and
+/// credentials from `traffic`'s pool (RSET, then the transaction) and leaving the session open
+/// afterwards for the next message. A pooled session that no longer answers RSET is replaced by
+/// a new connection before anything is sent, so reuse never sends a message twice.
+pub async fn deliver_relay_reusing(
+    resolver: &Resolver,
+    relay: &RelayConfig,
+    envelope: &Envelope,
+    message: &[u8],
+    options: &RelayOptions,
+    traffic: &Traffic,
+) -> DeliveryReport {
     let mut transcript = Transcript::default();
     let recipients = envelope.recipients();
-    if let Err(error) = data::check_line_endings(message) {
-        let failure = Failure::new(Stage::Data, Cause::InvalidMessage(error));
-        transcript.note(failure.to_string());
-        return DeliveryReport {
-            host: Some(relay.host.clone()),
-            address: None,
-            tls: None,
-            outcomes: all_failed(recipients, &failure),
-            transcript: transcript.into_lines(),
-        };
-    }
-    let (mut session, capabilities) = match open(resolver, relay, options, &mut transcript).await {
-        Ok(opened) => opened,
-        Err(abandoned) => {
-            return DeliveryReport {
-                host: Some(relay.host.clone()),
-                address: abandoned.address,
-                tls: abandoned.tls,
-                outcomes: all_failed(recipients, &abandoned.failure),
-                transcript: transcript.into_lines(),
-            };
-        }
-    };
-    let outcomes = match session.send_mail(&capabilities, envelope, message).await {
-        Ok(outcomes) => outcomes,
-        Err(failure) => all_failed(recipients, &failure),
-    };
-    let address = Some(session.address());
-    let tls = session.tls().cloned();
-    session.quit().await;
-    DeliveryReport {
+    let report = |address, tls, outcomes, transcript: Transcript| DeliveryReport {
         host: Some(relay.host.clone()),
         address,
         tls,
         outcomes,
         transcript: transcript.into_lines(),
+    };
+    if let Err(error) = data::check_line_endings(message) {
+        let failure = Failure::new(Stage::Data, Cause::InvalidMessage(error));
+        transcript.note(failure.to_string());
+        return report(None, None, all_failed(recipients, &failure), transcript);
+    }
+    let key = pool_key(relay);
+    let pool = traffic.pool();
+    let (mut session, capabilities, carried) = match reuse(pool, &key, &mut transcript).await {
+        Some(ready) => ready,
+        None => match open(resolver, relay, options, &mut transcript).await {
+            Ok((session, capabilities)) => (session, capabilities, 0),
+            Err(abandoned) => {
+                let outcomes = all_failed(recipients, &abandoned.failure);
+                return report(abandoned.address, abandoned.tls, outcomes, transcript);
+            }
+        },
+    };
+    let sent = session.send_mail(&capabilities, envelope, message).await;
+    let address = Some(session.address());
+    let tls = session.tls().cloned();
+    let outcomes = match sent {
+        Ok(outcomes) => {
+            pool.checkin(&key, session, capabilities, carried + 1, u32::MAX)
+                .await;
+            outcomes
+        }
+        Err(failure) => {
+            session.quit().await;
+            all_failed(recipients, &failure)
+        }
+    };
+    report(address, tls, outcomes, transcript)
+}
+
+/// Which pooled sessions may carry a message for `relay`: the same server and the same
+/// settings and credentials (the password only as a digest), so a changed setting never rides
+/// on a session opened under the old one.
+fn pool_key(relay: &RelayConfig) -> String {
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        relay.password.expose().as_bytes(),
+    );
+    let fingerprint: String = digest.as_ref()[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!(
+        "relay {}:{} {} {} {:?} {fingerprint}",
+        relay.host, relay.port, relay.username, relay.implicit_tls, relay.tls_mode
+    )
+}
+
+/// An open session to the relay from the pool that still answers RSET, with what it carried.
+async fn reuse<'t>(
+    pool: &SessionPool,
+    key: &str,
+    transcript: &'t mut Transcript,
+) -> Option<(Session<'t>, Capabilities, u32)> {
+    let idle = pool.checkout_any(key).await?;
+    let carried = idle.transactions;
+    let capabilities = idle.capabilities;
+    let mut session = Session::resume(idle.parked, transcript);
+    session.note(format!(
+        "reusing the open connection to the relay for message {}",
+        carried + 1
+    ));
+    match session.reset().await {
+        Ok(()) => Some((session, capabilities, carried)),
+        Err(_) => {
+            session.note("the open connection no longer answers; opening a new one");
+            session.quit().await;
+            None
+        }
     }
 }
 

@@ -75,6 +75,9 @@ pub(crate) struct Parked {
     buffer: Vec<u8>,
     tls: Option<TlsInfo>,
     timeouts: Timeouts,
+    /// The credentials the session authenticated with, so that a server echoing them in a
+    /// later transaction is still redacted.
+    secrets: Vec<Zeroizing<String>>,
 }
 
 /// One SMTP connection and the transcript it writes to.
@@ -126,17 +129,18 @@ impl<'t> Session<'t> {
             unanswered: 0,
             broken: false,
             tls: parked.tls,
-            secrets: Vec::new(),
+            secrets: parked.secrets,
             timeouts: parked.timeouts,
             transcript,
         }
     }
 
     /// Sets the session aside between transactions; `None` when it is out of step (a broken
-    /// conversation, or replies still owed), which only QUIT or closing can end. Credentials
-    /// are not kept: sessions that authenticated (relay) are not parked by their callers.
+    /// conversation, or replies still owed), which only QUIT or closing can end. A relay
+    /// session keeps the credentials it authenticated with (zeroized when it ends) only to
+    /// redact them.
     pub(crate) fn park(self) -> Option<Parked> {
-        if self.broken || self.unanswered > 0 || !self.secrets.is_empty() {
+        if self.broken || self.unanswered > 0 {
             return None;
         }
         Some(Parked {
@@ -145,6 +149,7 @@ impl<'t> Session<'t> {
             buffer: self.buffer,
             tls: self.tls,
             timeouts: self.timeouts,
+            secrets: self.secrets,
         })
     }
 

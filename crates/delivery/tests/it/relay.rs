@@ -5,9 +5,11 @@ use std::net::Ipv4Addr;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use sealpost_delivery::shaping::{Backoff, Shaping};
 use sealpost_delivery::{
-    Cause, DeliveryReport, FailureKind, Party, Password, RelayConfig, RelayOptions, Stage, TlsMode,
-    TrustedRoots, deliver_relay, test_relay_connection,
+    Cause, DeliveryReport, FailureKind, Party, Password, PoolLimits, RelayConfig, RelayOptions,
+    Stage, TlsMode, Traffic, TrustedRoots, deliver_relay, deliver_relay_reusing,
+    test_relay_connection,
 };
 use sealpost_testdns::{TestDns, Zone};
 
@@ -366,4 +368,54 @@ async fn credentials_echoed_by_the_server_are_redacted_too() {
     let text: Vec<String> = test.transcript.iter().map(ToString::to_string).collect();
     let text = text.join("\n");
     assert!(!text.contains(PASSWORD) && !text.contains(&plain), "{text}");
+}
+
+/// Messages through the same relay with the same settings share one connection, which
+/// authenticates once; a changed password opens a connection of its own.
+#[tokio::test]
+async fn messages_through_one_relay_share_a_connection_that_authenticates_once() {
+    let fixture = Fixture::new().await;
+    let server = Server::start(fixture.script()).await;
+    let traffic = Traffic::new(
+        Shaping::default(),
+        Backoff::default(),
+        PoolLimits {
+            messages_per_connection: 100,
+            idle_timeout: std::time::Duration::from_secs(30),
+        },
+    );
+    let config = relay(&server, TlsMode::Required);
+    let envelope = envelope(&["a@example.test"]);
+    for _ in 0..3 {
+        let report = deliver_relay_reusing(
+            &fixture.resolver,
+            &config,
+            &envelope,
+            SIMPLE,
+            &fixture.options(),
+            &traffic,
+        )
+        .await;
+        assert_delivered(&report);
+    }
+    let mut changed = relay(&server, TlsMode::Required);
+    changed.password = Password::new("another password");
+    let refused = deliver_relay_reusing(
+        &fixture.resolver,
+        &changed,
+        &envelope,
+        SIMPLE,
+        &fixture.options(),
+        &traffic,
+    )
+    .await;
+    assert_failed(&refused, Stage::Auth, FailureKind::Permanent);
+    traffic.close_all().await;
+    let received = server.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    let first = verbs(&received[0]);
+    assert_eq!(first.iter().filter(|verb| *verb == "AUTH PLAIN").count(), 1);
+    assert_eq!(first.iter().filter(|verb| *verb == "DATA").count(), 3);
+    assert_eq!(first.iter().filter(|verb| *verb == "RSET").count(), 2);
+    assert_eq!(first.last().map(String::as_str), Some("QUIT"));
 }

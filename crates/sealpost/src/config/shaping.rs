@@ -138,8 +138,9 @@ impl TrafficSettings {
 
     pub fn pool(&self) -> PoolLimits {
         PoolLimits {
-            // Each destination caps what a connection carries; this is only the outer bound.
-            messages_per_connection: u32::MAX,
+            // Each destination caps what a connection carries below this; a tenant's own mail
+            // server gets this.
+            messages_per_connection: 100,
             idle_timeout: std::time::Duration::from_secs(self.connection_idle_seconds),
         }
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sealpost_delivery::{Cause, Envelope, deliver_native_shaped, deliver_relay};
+use sealpost_delivery::{Cause, Envelope, deliver_native_shaped, deliver_relay_reusing};
 use sealpost_domain::{EmailAddress, MessageId, QueuedMessage, Route, TenantId, Timestamp};
 use sealpost_store::{Claim, StoreError};
 use tokio::task::{JoinError, JoinSet};
@@ -228,12 +228,13 @@ impl Delivery {
                 .await?
             {
                 Some((relay, password)) => {
-                    deliver_relay(
+                    deliver_relay_reusing(
                         &self.resolver,
                         &relay_config(&relay, &password),
                         &envelope,
                         &message.raw,
                         &self.node.relay,
+                        &self.traffic,
                     )
                     .await
                 }
