@@ -23,11 +23,13 @@ pub(crate) fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
-/// One keep-alive HTTP connection submitting messages in sequence; returns the latencies.
+/// One keep-alive HTTP connection submitting messages in sequence; returns the latencies. With
+/// `domains`, message N goes to `someone@dK.test` with K = N modulo `domains`.
 pub(crate) async fn http_client(
     address: SocketAddr,
     token: String,
     sequences: Vec<usize>,
+    domains: Option<usize>,
 ) -> Vec<Duration> {
     let stream = tokio::net::TcpStream::connect(address)
         .await
@@ -37,9 +39,13 @@ pub(crate) async fn http_client(
     let mut reader = BufReader::new(read);
     let mut latencies = Vec::with_capacity(sequences.len());
     for sequence in sequences {
+        let recipient = match domains {
+            Some(domains) => format!("someone@d{}.test", sequence % domains),
+            None => "someone@receiver.test".to_owned(),
+        };
         let body = serde_json::json!({
             "mail_from": "bounce@client.test",
-            "recipients": ["someone@receiver.test"],
+            "recipients": [recipient],
             "raw": message(sequence),
         })
         .to_string();

@@ -32,6 +32,9 @@ pub(crate) use crate::sink::*;
 pub(crate) enum Protocol {
     Http,
     Smtp,
+    /// HTTP with the recipients spread over this many domains (`d0.test`, `d1.test`, ...), whose
+    /// MX hosts are the sink on 50 loopback addresses: many destinations at once.
+    HttpSpread(usize),
 }
 
 /// What every run shares: the server binary and its data, the tenant's token, the sink.
@@ -104,6 +107,13 @@ pub(crate) async fn measure(
                 address,
                 token.expect("HTTP needs a token"),
                 sequences,
+                None,
+            )),
+            Protocol::HttpSpread(domains) => tokio::spawn(http_client(
+                address,
+                token.expect("HTTP needs a token"),
+                sequences,
+                Some(domains),
             )),
             Protocol::Smtp => tokio::spawn(smtp_client(address, token, sequences)),
         });
@@ -153,7 +163,7 @@ pub(crate) async fn run(
     } = setup;
     let server = start(binary, directory, environment);
     let address = match protocol {
-        Protocol::Http => server.http,
+        Protocol::Http | Protocol::HttpSpread(_) => server.http,
         Protocol::Smtp => server.smtp,
     };
     let measured = measure(
@@ -171,8 +181,11 @@ pub(crate) async fn run(
     child.wait().ok();
     let measured = measured.unwrap_or_else(|error| panic!("{error}"));
     let name = match protocol {
-        Protocol::Http => "HTTP",
-        Protocol::Smtp => "SMTP",
+        Protocol::Http => "HTTP".to_owned(),
+        Protocol::Smtp => "SMTP".to_owned(),
+        Protocol::HttpSpread(domains) => {
+            format!("HTTP to {domains} recipient domains on {SINK_HOSTS} sink hosts")
+        }
     };
     println!(
         "{name}: {messages} messages of ~4 KB, {connections} connections: {}; all delivered \
@@ -187,13 +200,17 @@ pub(crate) async fn run(
 }
 
 pub(crate) const USAGE: &str = "usage: sealpost-bench SEALPOST_BINARY [--nodes N [--postgres URL]] \
-                     [--webhooks on] [MESSAGES] [CONNECTIONS]";
+                     [--webhooks on] [--destinations DOMAINS] [MESSAGES] [CONNECTIONS]";
+
+/// The sink's loopback addresses (127.0.0.1 to 127.0.0.50) in the many-destinations run.
+const SINK_HOSTS: usize = 50;
 
 #[tokio::main]
 async fn main() {
     let mut nodes: Option<usize> = None;
     let mut postgres: Option<String> = None;
     let mut webhooks = false;
+    let mut destinations: Option<usize> = None;
     let mut positional = Vec::new();
     let mut arguments = std::env::args().skip(1);
     while let Some(argument) = arguments.next() {
@@ -209,6 +226,15 @@ async fn main() {
             }
             "--postgres" => postgres = Some(arguments.next().expect(USAGE)),
             "--webhooks" => webhooks = arguments.next().expect(USAGE) == "on",
+            "--destinations" => {
+                destinations = Some(
+                    arguments
+                        .next()
+                        .and_then(|value| value.parse().ok())
+                        .filter(|&count| count > 0)
+                        .expect(USAGE),
+                );
+            }
             _ => positional.push(argument),
         }
     }
@@ -232,9 +258,30 @@ async fn main() {
         .expect("bind");
     let sink_port = sink_listener.local_addr().expect("address").port();
     tokio::spawn(sink.clone().serve(sink_listener));
-    let zone = sealpost_testdns::Zone::new()
+    let mut zone = sealpost_testdns::Zone::new()
         .mx("receiver.test", 10, "mx.receiver.test")
         .a("mx.receiver.test", std::net::Ipv4Addr::LOCALHOST);
+    if let Some(domains) = destinations {
+        // The same sink on 50 loopback addresses, each the MX host of every 50th domain.
+        for host in 0..SINK_HOSTS {
+            let address = std::net::Ipv4Addr::new(127, 0, 0, 1 + host as u8);
+            if host > 0 {
+                let listener = tokio::net::TcpListener::bind((address, sink_port))
+                    .await
+                    .expect("bind a sink address");
+                tokio::spawn(sink.clone().serve(listener));
+            }
+            zone = zone.a(&format!("mx{host}.sink.test"), address);
+        }
+        for domain in 0..domains {
+            let host = domain % SINK_HOSTS;
+            zone = zone.mx(
+                &format!("d{domain}.test"),
+                10,
+                &format!("mx{host}.sink.test"),
+            );
+        }
+    }
     let dns = sealpost_testdns::TestDns::start(zone.clone())
         .await
         .expect("DNS");
@@ -396,6 +443,13 @@ async fn main() {
         return;
     }
     let http = run(&setup, Protocol::Http, messages, connections).await;
+    if let Some(domains) = destinations {
+        let spread = run(&setup, Protocol::HttpSpread(domains), messages, connections).await;
+        println!(
+            "many destinations: {:.2}x the single-destination HTTP run above",
+            spread / http
+        );
+    }
     let smtp = run(&setup, Protocol::Smtp, messages, connections).await;
     if webhooks {
         println!(
