@@ -2,9 +2,15 @@
 //! for it, so a node that lost its lease never overwrites the outcome of the node that took
 //! over.
 
-use sealpost_domain::{MessageId, RecipientId, TenantId, Timestamp};
+use sealpost_domain::{MessageId, QueuedMessage, RecipientId, TenantId, Timestamp};
 
+use crate::message_rows::{MessageRow, message_columns, message_from_rows};
+use crate::paging::placeholders;
 use crate::{Store, StoreError, with_pool};
+
+/// Messages read per query by [`Store::messages_to_deliver`], well below every backend's limit
+/// on bound values.
+const READ_CHUNK: usize = 500;
 
 /// A recipient claimed for delivery. `lease_token` fences the outcome: it is recorded only if
 /// the recipient is still leased under this token.
@@ -132,6 +138,38 @@ impl Store {
             .await?
             .rows_affected()
         }))
+    }
+
+    /// The claimed messages, as delivery needs them: with their source and without their
+    /// recipients (the claims say whom to deliver to), in a query per 500 messages instead of
+    /// two queries each. A message that is gone (its tenant was deleted) is not returned.
+    pub async fn messages_to_deliver(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<Vec<QueuedMessage>, StoreError> {
+        let mut messages = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(READ_CHUNK) {
+            let sql = format!(
+                concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages m JOIN message_sources s ON s.message_id = m.id \
+                     WHERE m.id IN ({})"
+                ),
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<MessageRow> = with_pool!(self, pool => {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(pool).await?
+            });
+            for row in rows {
+                messages.push(message_from_rows(row, Vec::new())?);
+            }
+        }
+        Ok(messages)
     }
 
     /// Puts a claimed recipient back without an attempt (a graceful shutdown).

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sealpost_delivery::{Cause, Envelope, deliver_native_shaped, deliver_relay_reusing};
-use sealpost_domain::{EmailAddress, MessageId, QueuedMessage, Route, TenantId, Timestamp};
-use sealpost_store::{Claim, StoreError};
+use sealpost_domain::{EmailAddress, MessageId, QueuedMessage, Route, Timestamp};
+use sealpost_store::Claim;
 use tokio::task::{JoinError, JoinSet};
 
 use super::record::Record;
@@ -113,44 +113,37 @@ impl Delivery {
         }
     }
 
-    /// Reads each claimed message once, body included, a few at a time. A message that cannot
-    /// be read is left out; its claims return to the queue when their lease ends.
+    /// Reads the claimed messages, bodies included, in one query per 500. A message that is
+    /// gone (its tenant was deleted between the claim and this read, SPEC S11.5) has nothing to
+    /// deliver; on a failed read the claims return to the queue when their lease ends.
     async fn read_messages(
         &self,
         claims: Vec<Claim>,
         concluded: &mut Concluded<Record>,
     ) -> Vec<(Arc<QueuedMessage>, Vec<Claim>)> {
-        let mut by_message: BTreeMap<(TenantId, MessageId), Vec<Claim>> = BTreeMap::new();
+        let mut by_message: BTreeMap<MessageId, Vec<Claim>> = BTreeMap::new();
         for claim in claims {
-            by_message
-                .entry((claim.tenant_id, claim.message_id))
-                .or_default()
-                .push(claim);
+            by_message.entry(claim.message_id).or_default().push(claim);
         }
-        let mut reading = JoinSet::new();
-        let mut read = Concluded::new();
-        for ((tenant, id), claims) in by_message {
-            if reading.len() >= self.node.concurrency
-                && let Some(finished) = reading.join_next().await
-            {
-                read.collect(finished);
+        let ids: Vec<MessageId> = by_message.keys().copied().collect();
+        let messages = match self.store.messages_to_deliver(&ids).await {
+            Ok(messages) => messages,
+            Err(error) => {
+                concluded.fail(error.into());
+                return Vec::new();
             }
-            let store = self.store.clone();
-            reading.spawn(async move {
-                match store.message(tenant, id).await {
-                    Ok(message) => Ok(vec![(Arc::new(message), claims)]),
-                    // The tenant was deleted between the claim and this read (SPEC S11.5): the
-                    // message and its recipients are gone, so there is nothing to deliver.
-                    Err(StoreError::NotFound) => Ok(Vec::new()),
-                    Err(error) => Err(error.into()),
-                }
-            });
-        }
-        read.drain(&mut reading).await;
-        if let Some(error) = read.failure {
-            concluded.fail(error);
-        }
-        read.records
+        };
+        messages
+            .into_iter()
+            .filter_map(|message| {
+                let claims = by_message.remove(&message.id)?;
+                // A claim names its tenant; a message of another tenant is not its message.
+                claims
+                    .iter()
+                    .all(|claim| claim.tenant_id == message.tenant_id)
+                    .then(|| (Arc::new(message), claims))
+            })
+            .collect()
     }
 
     /// Delivers the transactions concurrently (each mostly waits on the network), at most
