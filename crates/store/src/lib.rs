@@ -13,6 +13,7 @@ mod figures;
 mod leases;
 mod mailing_lists;
 mod mailings;
+mod master_key_rotation;
 mod message_rows;
 mod outcomes;
 mod paging;
@@ -42,6 +43,10 @@ pub use connect::{Backend, StoreOptions};
 pub use contacts::{ContactDeletion, ContactMailing};
 pub use feedback::FeedbackChange;
 pub use mailing_lists::{DraftDeletion, MailingFilter};
+pub use master_key_rotation::{
+    AUTHENTICATOR_ROOT, MASTER_KEY_CHECK, RewrapCursor, RewrappedValue, RotationPhase,
+    RotationRecord, RotationStart, SealedColumn, SealedRow,
+};
 pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
 pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
 pub use reputation::TenantStanding;

@@ -11,7 +11,12 @@ use crate::tests::for_each_backend;
 use crate::{AttemptRecord, Claim, RecipientUpdate, Store, StoreError};
 
 /// Tables that belong to the installation, not to any tenant.
-const INSTALLATION_TABLES: &[&str] = &["_sqlx_migrations", "cluster_leases", "meta"];
+const INSTALLATION_TABLES: &[&str] = &[
+    "_sqlx_migrations",
+    "cluster_leases",
+    "master_key_rotation",
+    "meta",
+];
 
 /// Every table of the schema, from the database's own catalogue.
 async fn tables(store: &Store) -> Vec<String> {

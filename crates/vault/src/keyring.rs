@@ -45,9 +45,12 @@ impl Keyring {
     pub(crate) fn opening(&self) -> Vec<Arc<MasterKey>> {
         let sealing = self.sealing();
         let mut keys = vec![Arc::clone(&sealing)];
-        for key in [Some(&self.configured), self.partner.as_ref().map(|(key, _)| key)]
-            .into_iter()
-            .flatten()
+        for key in [
+            Some(&self.configured),
+            self.partner.as_ref().map(|(key, _)| key),
+        ]
+        .into_iter()
+        .flatten()
         {
             if !key.same_as(&sealing) {
                 keys.push(Arc::clone(key));

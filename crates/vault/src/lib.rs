@@ -72,7 +72,9 @@ impl Vault {
     }
 
     fn keyring(&self) -> std::sync::RwLockReadGuard<'_, Keyring> {
-        self.keys.read().expect("the keyring lock is never poisoned")
+        self.keys
+            .read()
+            .expect("the keyring lock is never poisoned")
     }
 
     /// A value to store beside the data the first time a database is used with this vault:

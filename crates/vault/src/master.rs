@@ -161,8 +161,7 @@ impl MasterKey {
 
     /// Whether two handles hold the same key, compared in constant time.
     pub(crate) fn same_as(&self, other: &MasterKey) -> bool {
-        aws_lc_rs::constant_time::verify_slices_are_equal(self.0.as_ref(), other.0.as_ref())
-            .is_ok()
+        aws_lc_rs::constant_time::verify_slices_are_equal(self.0.as_ref(), other.0.as_ref()).is_ok()
     }
 
     /// The raw bytes, for wrapping this key under another one during a rotation.

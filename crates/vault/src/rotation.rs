@@ -47,7 +47,10 @@ impl Vault {
     /// Starts a rotation from the key this vault was started with to `new`: from now on the
     /// vault seals under `new`. Refuses a new key equal to the current one.
     pub fn begin_rotation(&self, new: MasterKey) -> Result<RotationWraps, VaultError> {
-        let mut keys = self.keys.write().expect("the keyring lock is never poisoned");
+        let mut keys = self
+            .keys
+            .write()
+            .expect("the keyring lock is never poisoned");
         let old = keys.configured();
         if old.same_as(&new) {
             return Err(VaultError::SameMasterKey);
@@ -65,7 +68,10 @@ impl Vault {
     /// seals under it), one started with the new key learns the old one. A key that is neither
     /// is refused. Joining again changes nothing.
     pub fn join_rotation(&self, wraps: &RotationWraps) -> Result<(), VaultError> {
-        let mut keys = self.keys.write().expect("the keyring lock is never poisoned");
+        let mut keys = self
+            .keys
+            .write()
+            .expect("the keyring lock is never poisoned");
         if keys.partner_role().is_some() {
             return Ok(());
         }
@@ -85,7 +91,10 @@ impl Vault {
 
     /// Whether this vault was started with the new key of a rotation (then it cannot run one).
     pub fn started_with_new_key(&self) -> bool {
-        let keys = self.keys.read().expect("the keyring lock is never poisoned");
+        let keys = self
+            .keys
+            .read()
+            .expect("the keyring lock is never poisoned");
         keys.partner_role() == Some(Role::Old)
     }
 
@@ -96,7 +105,10 @@ impl Vault {
             SealedValue::Secret { tenant, purpose } => crate::secret_context(tenant, purpose),
             SealedValue::AuthenticatorRoot => crate::AUTHENTICATOR_ROOT_CONTEXT.to_vec(),
         };
-        let keys = self.keys.read().expect("the keyring lock is never poisoned");
+        let keys = self
+            .keys
+            .read()
+            .expect("the keyring lock is never poisoned");
         let sealing = keys.sealing();
         if sealing.open(&context, sealed).is_ok() {
             return Rewrap::Current;
@@ -135,7 +147,10 @@ mod tests {
             panic!("the old value must be rewrapped");
         };
         assert_eq!(vault.rewrap(secret(tenant), &rewrapped), Rewrap::Current);
-        assert_eq!(vault.rewrap(secret(tenant), b"shredded"), Rewrap::Unreadable);
+        assert_eq!(
+            vault.rewrap(secret(tenant), b"shredded"),
+            Rewrap::Unreadable
+        );
         let after = Vault::new(MasterKey::from_text(&new_text).unwrap());
         assert_eq!(
             after
@@ -144,8 +159,16 @@ mod tests {
                 .as_str(),
             "hunter2"
         );
-        assert!(after.open_secret(tenant, "relay-password", &sealed).is_err());
-        assert!(Vault::new(old).open_secret(tenant, "relay-password", &rewrapped).is_err());
+        assert!(
+            after
+                .open_secret(tenant, "relay-password", &sealed)
+                .is_err()
+        );
+        assert!(
+            Vault::new(old)
+                .open_secret(tenant, "relay-password", &rewrapped)
+                .is_err()
+        );
     }
 
     #[test]
@@ -167,11 +190,20 @@ mod tests {
         assert!(new_node.started_with_new_key());
         assert!(!old_node.started_with_new_key());
         for node in [&old_node, &new_node] {
-            assert_eq!(node.open_secret(tenant, "p", &before).unwrap().as_str(), "old secret");
-            assert_eq!(node.open_secret(tenant, "p", &during).unwrap().as_str(), "new secret");
+            assert_eq!(
+                node.open_secret(tenant, "p", &before).unwrap().as_str(),
+                "old secret"
+            );
+            assert_eq!(
+                node.open_secret(tenant, "p", &during).unwrap().as_str(),
+                "new secret"
+            );
             let sealed = node.seal_secret(tenant, "p", "x");
             let only_new = Vault::new(MasterKey::from_text(&new_text).unwrap());
-            assert!(only_new.open_secret(tenant, "p", &sealed).is_ok(), "sealed under new");
+            assert!(
+                only_new.open_secret(tenant, "p", &sealed).is_ok(),
+                "sealed under new"
+            );
         }
         let stranger = Vault::new(MasterKey::generate());
         assert!(matches!(
