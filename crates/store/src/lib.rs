@@ -180,6 +180,8 @@ mod list_tests;
 #[cfg(test)]
 mod mailing_tests;
 #[cfg(test)]
+mod master_key_rotation_tests;
+#[cfg(test)]
 mod queue_tests;
 #[cfg(test)]
 mod return_path_tests;

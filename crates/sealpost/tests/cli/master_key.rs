@@ -14,7 +14,13 @@ fn refusals_then_rotation(directory: &Path, database_url: &str) {
     ];
     let sealpost = |arguments: &[&str]| run(directory, &environment, arguments);
     for file in ["master.key", "new.key", "stranger.key"] {
-        ok_json(sealpost(&["master-key", "generate", "--out", file, "--json"]));
+        ok_json(sealpost(&[
+            "master-key",
+            "generate",
+            "--out",
+            file,
+            "--json",
+        ]));
     }
     std::fs::write(directory.join("bad.key"), "not a key\n").unwrap();
     ok_json(sealpost(&["tenant", "create", "acme", "--json"]));
@@ -73,7 +79,11 @@ fn refusals_then_rotation(directory: &Path, database_url: &str) {
     ];
     let tenants = ok_json(run(directory, &with_new, &["tenant", "list", "--json"]));
     assert_eq!(tenants[0]["name"], "acme");
-    let status = ok_json(run(directory, &with_new, &["master-key", "status", "--json"]));
+    let status = ok_json(run(
+        directory,
+        &with_new,
+        &["master-key", "status", "--json"],
+    ));
     assert_eq!(status["phase"], "finished", "{status}");
     fails_with(
         run(directory, &stranger, &["tenant", "list"]),
