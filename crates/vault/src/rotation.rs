@@ -213,6 +213,39 @@ mod tests {
     }
 
     #[test]
+    fn tags_handed_out_before_a_rotation_verify_after_it() {
+        let new_text = MasterKey::generate().to_text();
+        let vault = Vault::new(MasterKey::generate());
+        let root = vault.new_authenticator_root();
+        vault.load_authenticator_root(&root).unwrap();
+        let tag = vault.authenticator("return-path/v1").tag(b"recipient");
+        vault
+            .begin_rotation(MasterKey::from_text(&new_text).unwrap())
+            .unwrap();
+        let Rewrap::Rewrapped(rewrapped) = vault.rewrap(SealedValue::AuthenticatorRoot, &root)
+        else {
+            panic!("the root must be rewrapped");
+        };
+        let after = Vault::new(MasterKey::from_text(&new_text).unwrap());
+        assert!(
+            !after
+                .authenticator("return-path/v1")
+                .verify_prefix(b"recipient", &tag[..10]),
+            "without the stored root the new key gives other tags"
+        );
+        after.load_authenticator_root(&rewrapped).unwrap();
+        assert!(
+            after
+                .authenticator("return-path/v1")
+                .verify_prefix(b"recipient", &tag[..10])
+        );
+        assert!(matches!(
+            Vault::new(MasterKey::generate()).load_authenticator_root(&rewrapped),
+            Err(VaultError::AuthenticatorRoot)
+        ));
+    }
+
+    #[test]
     fn a_rotation_to_the_same_key_is_refused() {
         let text = MasterKey::generate().to_text();
         let vault = Vault::new(MasterKey::from_text(&text).unwrap());

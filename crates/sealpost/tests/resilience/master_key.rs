@@ -266,6 +266,13 @@ async fn rotation_under_load(url: String) {
         "{said}"
     );
 
+    // Midway, a node started with the new key learns the old one and signs with every key.
+    let new_key = [("SEALPOST_MASTER_KEY_FILE", "new.key")];
+    let (mut midway_node, midway_address) = harness.node_with(&new_key);
+    let midway = one_per_domain(&midway_address, &harness.token, &domains, 1_000_000);
+    midway_node.kill().unwrap();
+    midway_node.wait().unwrap();
+
     let report = harness.cli(&[
         "master-key",
         "rotate",
@@ -275,7 +282,6 @@ async fn rotation_under_load(url: String) {
     ]);
     assert_eq!(report["resumed"], true, "{report}");
     assert!(report["rewrapped"].as_u64().unwrap() > 0, "{report}");
-    let new_key = [("SEALPOST_MASTER_KEY_FILE", "new.key")];
     let status = harness.cli_with(&new_key, &["master-key", "status", "--json"]);
     assert_eq!(status["phase"], "finished", "{status}");
     stop.store(true, Ordering::Relaxed);
@@ -285,6 +291,7 @@ async fn rotation_under_load(url: String) {
     // The node started with the old key learned the new one and signs on after the rotation.
     let next = acknowledged.last().unwrap() + 1;
     acknowledged.extend(one_per_domain(&address, &harness.token, &domains, next));
+    acknowledged.extend(midway);
     old_node.kill().unwrap();
     old_node.wait().unwrap();
 
@@ -298,7 +305,7 @@ async fn rotation_under_load(url: String) {
     assert!(said.contains("replaced by a master key rotation"), "{said}");
 
     let (mut new_node, new_address) = harness.node_with(&new_key);
-    let next = acknowledged.last().unwrap() + 1;
+    let next = 2_000_000;
     acknowledged.extend(one_per_domain(&new_address, &harness.token, &domains, next));
     let counts = harness
         .wait_for_delivery(&acknowledged, Duration::from_secs(60))
