@@ -60,12 +60,12 @@ impl MasterKeys {
         options: &RotationOptions,
         mut progress: impl FnMut(&RotationProgress),
     ) -> Result<RotationReport, ServiceError> {
-        if self.vault.started_with_new_key() {
-            return Err(MasterKeyRefusal::StartedWithNewKey.into());
-        }
         let mut report = RotationReport::default();
         let cursor = match self.store.master_key_rotation().await? {
             Some(record) if record.phase == RotationPhase::Rewrapping => {
+                if self.vault.verify_check_value(&record.new_check).is_ok() {
+                    return Err(MasterKeyRefusal::StartedWithNewKey.into());
+                }
                 if !new.opens_check_value(&record.new_check) {
                     return Err(MasterKeyRefusal::OtherRotation {
                         started_at: record.started_at.0,

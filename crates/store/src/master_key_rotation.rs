@@ -243,25 +243,19 @@ impl Store {
 
     /// Records a new rotation, unless one is rewrapping already or the data is no longer under
     /// the key of `old_check` (another rotation finished in between); returns whether it did.
+    /// One statement, so that SQLite takes the write lock at once instead of failing to
+    /// upgrade a read under a busy node.
     pub async fn start_master_key_rotation(
         &self,
         start: &RotationStart<'_>,
     ) -> Result<bool, StoreError> {
         let cursor = RewrapCursor::start();
         let written = with_pool!(self, pool => {
-            let mut transaction = pool.begin().await?;
-            let current: Option<(Vec<u8>,)> =
-                sqlx::query_as("SELECT value FROM meta WHERE key = $1")
-                    .bind(MASTER_KEY_CHECK)
-                    .fetch_optional(&mut *transaction)
-                    .await?;
-            if current.map(|(value,)| value).as_deref() != Some(start.old_check) {
-                return Ok(false);
-            }
-            let written = sqlx::query(
+            sqlx::query(
                 "INSERT INTO master_key_rotation (id, phase, old_check, new_check, new_under_old, \
                  old_under_new, cursor_column, cursor_id, rewrapped, started_at, finished_at) \
-                 VALUES (1, $1, $2, $3, $4, $5, $6, $7, 0, $8, NULL) \
+                 SELECT 1, $1, $2, $3, $4, $5, $6, $7, 0, $8, NULL \
+                 WHERE EXISTS (SELECT 1 FROM meta WHERE key = $10 AND value = $2) \
                  ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, \
                  old_check = excluded.old_check, new_check = excluded.new_check, \
                  new_under_old = excluded.new_under_old, old_under_new = excluded.old_under_new, \
@@ -278,11 +272,10 @@ impl Store {
             .bind(&cursor.after)
             .bind(start.now.0)
             .bind(RotationPhase::Finished.as_str())
-            .execute(&mut *transaction)
+            .bind(MASTER_KEY_CHECK)
+            .execute(pool)
             .await?
-            .rows_affected();
-            transaction.commit().await?;
-            written
+            .rows_affected()
         });
         Ok(written == 1)
     }

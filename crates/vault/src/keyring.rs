@@ -1,6 +1,7 @@
-//! The master keys a vault holds: the one the node was started with and, while a master key
-//! rotation runs, the other key of that rotation. Values are sealed under the rotation's new
-//! key as soon as the vault knows it, and opened under whichever key sealed them.
+//! The master keys a vault holds: the one the node was started with and the keys of the
+//! rotations it has followed since. Values are sealed under the newest key it knows and opened
+//! under whichever key sealed them, so a node that keeps running through several rotations
+//! keeps working.
 
 use std::sync::Arc;
 
@@ -9,23 +10,18 @@ use crate::MasterKey;
 #[derive(Debug)]
 pub(crate) struct Keyring {
     configured: Arc<MasterKey>,
-    /// The other key of a rotation in progress, and whether it is the new one (which seals).
-    partner: Option<(Arc<MasterKey>, Role)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Role {
-    /// The partner is the rotation's new key: the node was started with the old one.
-    New,
-    /// The partner is the rotation's old key: the node was started with the new one.
-    Old,
+    sealing: Arc<MasterKey>,
+    /// Every other key that may have sealed a stored value.
+    others: Vec<Arc<MasterKey>>,
 }
 
 impl Keyring {
     pub(crate) fn new(configured: MasterKey) -> Self {
+        let configured = Arc::new(configured);
         Self {
-            configured: Arc::new(configured),
-            partner: None,
+            sealing: Arc::clone(&configured),
+            configured,
+            others: Vec::new(),
         }
     }
 
@@ -33,37 +29,35 @@ impl Keyring {
         &self.configured
     }
 
-    /// The key new values are sealed under: the rotation's new key once it is known.
+    /// The key new values are sealed under: the newest rotation's new key once it is known.
     pub(crate) fn sealing(&self) -> Arc<MasterKey> {
-        match &self.partner {
-            Some((partner, Role::New)) => Arc::clone(partner),
-            _ => Arc::clone(&self.configured),
-        }
+        Arc::clone(&self.sealing)
     }
 
     /// Every key that may have sealed a stored value, the sealing key first.
     pub(crate) fn opening(&self) -> Vec<Arc<MasterKey>> {
-        let sealing = self.sealing();
-        let mut keys = vec![Arc::clone(&sealing)];
-        for key in [
-            Some(&self.configured),
-            self.partner.as_ref().map(|(key, _)| key),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if !key.same_as(&sealing) {
-                keys.push(Arc::clone(key));
-            }
+        std::iter::once(&self.sealing)
+            .chain(&self.others)
+            .cloned()
+            .collect()
+    }
+
+    /// A rotation's new key: it seals from now on, and the key it replaces still opens.
+    pub(crate) fn add_newer(&mut self, newer: MasterKey) {
+        let previous = std::mem::replace(&mut self.sealing, Arc::new(newer));
+        self.add_older_arc(previous);
+    }
+
+    /// A key that sealed values before the one this node seals under.
+    pub(crate) fn add_older(&mut self, older: MasterKey) {
+        self.add_older_arc(Arc::new(older));
+    }
+
+    fn add_older_arc(&mut self, older: Arc<MasterKey>) {
+        let known =
+            self.sealing.same_as(&older) || self.others.iter().any(|key| key.same_as(&older));
+        if !known {
+            self.others.push(older);
         }
-        keys
-    }
-
-    pub(crate) fn partner_role(&self) -> Option<Role> {
-        self.partner.as_ref().map(|(_, role)| *role)
-    }
-
-    pub(crate) fn set_partner(&mut self, partner: MasterKey, role: Role) {
-        self.partner = Some((Arc::new(partner), role));
     }
 }

@@ -4,7 +4,6 @@
 
 use sealpost_domain::{KeyId, TenantId};
 
-use crate::keyring::Role;
 use crate::{MasterKey, Vault, VaultError};
 
 const NEW_UNDER_OLD: &[u8] = b"sealpost/master-key-rotation/new-under-old/v1";
@@ -60,42 +59,37 @@ impl Vault {
             new_under_old: old.seal(NEW_UNDER_OLD, new.bytes()),
             old_under_new: new.seal(OLD_UNDER_NEW, old.bytes()),
         };
-        keys.set_partner(new, Role::New);
+        keys.add_newer(new);
         Ok(wraps)
     }
 
-    /// Joins a rotation in progress: a vault started with the old key learns the new one (and
-    /// seals under it), one started with the new key learns the old one. A key that is neither
-    /// is refused. Joining again changes nothing.
+    /// Joins a rotation in progress: a vault that holds the old key learns the new one (and
+    /// seals under it), one started with the new key learns the old one. A vault that holds
+    /// neither is refused. Joining again changes nothing.
     pub fn join_rotation(&self, wraps: &RotationWraps) -> Result<(), VaultError> {
         let mut keys = self
             .keys
             .write()
             .expect("the keyring lock is never poisoned");
-        if keys.partner_role().is_some() {
-            return Ok(());
-        }
-        let configured = keys.configured();
-        if let Ok(new) = configured.open(NEW_UNDER_OLD, &wraps.new_under_old) {
+        let known = keys.opening();
+        if let Some(new) = known
+            .iter()
+            .find_map(|key| key.open(NEW_UNDER_OLD, &wraps.new_under_old).ok())
+        {
             let new = MasterKey::from_bytes(&new).ok_or(VaultError::WrongMasterKey)?;
-            keys.set_partner(new, Role::New);
+            if !keys.sealing().same_as(&new) {
+                keys.add_newer(new);
+            }
             return Ok(());
         }
-        if let Ok(old) = configured.open(OLD_UNDER_NEW, &wraps.old_under_new) {
-            let old = MasterKey::from_bytes(&old).ok_or(VaultError::WrongMasterKey)?;
-            keys.set_partner(old, Role::Old);
+        if let Some(old) = known
+            .iter()
+            .find_map(|key| key.open(OLD_UNDER_NEW, &wraps.old_under_new).ok())
+        {
+            keys.add_older(MasterKey::from_bytes(&old).ok_or(VaultError::WrongMasterKey)?);
             return Ok(());
         }
         Err(VaultError::WrongMasterKey)
-    }
-
-    /// Whether this vault was started with the new key of a rotation (then it cannot run one).
-    pub fn started_with_new_key(&self) -> bool {
-        let keys = self
-            .keys
-            .read()
-            .expect("the keyring lock is never poisoned");
-        keys.partner_role() == Some(Role::Old)
     }
 
     /// Reseals `sealed` under the sealing key when another key of the rotation sealed it.
@@ -187,8 +181,6 @@ mod tests {
         old_node.join_rotation(&wraps).unwrap();
         let new_node = Vault::new(MasterKey::from_text(&new_text).unwrap());
         new_node.join_rotation(&wraps).unwrap();
-        assert!(new_node.started_with_new_key());
-        assert!(!old_node.started_with_new_key());
         for node in [&old_node, &new_node] {
             assert_eq!(
                 node.open_secret(tenant, "p", &before).unwrap().as_str(),
@@ -243,6 +235,47 @@ mod tests {
             Vault::new(MasterKey::generate()).load_authenticator_root(&rewrapped),
             Err(VaultError::AuthenticatorRoot)
         ));
+    }
+
+    #[test]
+    fn a_node_running_through_two_rotations_follows_both() {
+        let first = MasterKey::generate().to_text();
+        let second = MasterKey::generate().to_text();
+        let third = MasterKey::generate().to_text();
+        let tenant = TenantId::new(&sealpost_domain::SystemClock);
+        let key = |text: &str| MasterKey::from_text(text).unwrap();
+        let node = Vault::new(key(&first));
+        let before = node.seal_secret(tenant, "p", "first");
+        let one = Vault::new(key(&first))
+            .begin_rotation(key(&second))
+            .unwrap();
+        node.join_rotation(&one).unwrap();
+        let two = Vault::new(key(&second))
+            .begin_rotation(key(&third))
+            .unwrap();
+        node.join_rotation(&two).unwrap();
+        let sealed = node.seal_secret(tenant, "p", "third");
+        assert!(
+            Vault::new(key(&third))
+                .open_secret(tenant, "p", &sealed)
+                .is_ok()
+        );
+        assert_eq!(
+            node.open_secret(tenant, "p", &before).unwrap().as_str(),
+            "first"
+        );
+        let what = SealedValue::Secret {
+            tenant,
+            purpose: "p",
+        };
+        let Rewrap::Rewrapped(under_third) = node.rewrap(what, &before) else {
+            panic!("a value under the first key must be rewrapped");
+        };
+        assert!(
+            Vault::new(key(&third))
+                .open_secret(tenant, "p", &under_third)
+                .is_ok()
+        );
     }
 
     #[test]

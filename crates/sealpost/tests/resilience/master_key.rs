@@ -123,8 +123,10 @@ fn rotate_and_kill(harness: &Harness, batches: usize) {
         .spawn()
         .unwrap();
     let mut committed = 0;
+    let mut said = Vec::new();
     for line in BufReader::new(rotation.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
+        said.push(line.clone());
         if line.contains("rewrapped a batch") {
             committed += 1;
             if committed == batches {
@@ -134,7 +136,7 @@ fn rotate_and_kill(harness: &Harness, batches: usize) {
     }
     assert_eq!(
         committed, batches,
-        "the rotation ended before it was killed"
+        "the rotation ended before it was killed: {said:#?}"
     );
     rotation.kill().unwrap();
     rotation.wait().unwrap();
@@ -266,8 +268,16 @@ async fn rotation_under_load(url: String) {
         "{said}"
     );
 
-    // Midway, a node started with the new key learns the old one and signs with every key.
+    // Midway, a node started with the new key learns the old one and signs with every key; it
+    // cannot run the rotation, which needs the old key configured.
     let new_key = [("SEALPOST_MASTER_KEY_FILE", "new.key")];
+    let backwards = harness
+        .command_with(&new_key)
+        .args(["master-key", "rotate", "--new-key-file", "new.key"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&backwards.stderr);
+    assert!(said.contains("started with the new master key"), "{said}");
     let (mut midway_node, midway_address) = harness.node_with(&new_key);
     let midway = one_per_domain(&midway_address, &harness.token, &domains, 1_000_000);
     midway_node.kill().unwrap();
