@@ -9,6 +9,7 @@ mod master_key;
 mod output;
 mod recheck_loop;
 mod reload;
+mod rotation_watch;
 mod serve;
 mod submission;
 mod webhook_loop;
@@ -176,7 +177,7 @@ async fn run(cli: Cli, output: Output) -> anyhow::Result<ExitCode> {
             });
             Ok(())
         }
-        Command::MasterKey(command) => commands::master_key(command, output),
+        Command::MasterKey(command) => commands::master_key(command, config_file, output).await,
         Command::Bounce(command) => commands::bounce(command, output),
         Command::Generate(command) => generate::generate(command, Cli::command(), output),
         // Verification reports its verdict in the exit status, so it decides the code itself.

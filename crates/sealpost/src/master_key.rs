@@ -9,6 +9,11 @@ use sealpost_vault::MasterKey;
 use crate::config::Config;
 
 pub const ENV_VAR: &str = "SEALPOST_MASTER_KEY";
+/// The new key of `sealpost master-key rotate`, when not given in a file.
+pub const NEW_KEY_ENV_VAR: &str = "SEALPOST_NEW_MASTER_KEY";
+/// How often serving nodes look for a master key rotation, in milliseconds; not documented
+/// for operators (tests shorten it), default ten seconds.
+const POLL_ENV_VAR: &str = "SEALPOST_MASTER_KEY_POLL_MS";
 
 /// How the master key was found, for the start-up log line (never the key itself).
 #[derive(Debug)]
@@ -46,4 +51,30 @@ pub fn load(config: &Config, demo: bool) -> anyhow::Result<(MasterKey, Source)> 
          key itself in {ENV_VAR}.\n  For a local trial, `sealpost serve --demo` creates one in the \
          data directory."
     )
+}
+
+/// The new master key of a rotation: from `--new-key-file`, else from `SEALPOST_NEW_MASTER_KEY`;
+/// never from the command line, where other users of the machine could read it.
+pub fn load_new(file: Option<&std::path::Path>) -> anyhow::Result<MasterKey> {
+    if let Some(path) = file {
+        return Ok(MasterKey::from_file(path)?);
+    }
+    match std::env::var(NEW_KEY_ENV_VAR) {
+        Ok(text) => {
+            MasterKey::from_text(&text).with_context(|| format!("{NEW_KEY_ENV_VAR} is invalid"))
+        }
+        Err(_) => bail!(
+            "no new master key: give it with --new-key-file FILE (create one with `sealpost \
+             master-key generate --out FILE`) or in {NEW_KEY_ENV_VAR}"
+        ),
+    }
+}
+
+/// How often a serving node looks for a master key rotation.
+pub fn poll_interval() -> std::time::Duration {
+    let millis = std::env::var(POLL_ENV_VAR)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(10_000);
+    std::time::Duration::from_millis(millis)
 }

@@ -47,6 +47,10 @@ pub async fn run(
         }
         false => (None, None),
     };
+    tokio::spawn(crate::rotation_watch::run(
+        service.clone(),
+        shutdown.clone(),
+    ));
     let recheck = tokio::spawn(crate::recheck_loop::run(
         service.clone(),
         format!("{}-{}", std::process::id(), uuid_suffix()),

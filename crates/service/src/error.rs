@@ -40,6 +40,8 @@ pub enum ServiceError {
     TooManyAttempts { retry_after_seconds: i64 },
     #[error(transparent)]
     WrongMasterKey(VaultError),
+    #[error(transparent)]
+    MasterKey(crate::master_keys::MasterKeyRefusal),
     /// A failure inside, with the error that caused it (its own causes included) for the log.
     /// The message shows it; `source()` starts below it, so a chain is not told twice.
     #[error("internal error: {0}")]
@@ -120,6 +122,7 @@ impl ServiceError {
             Self::NotProven(_) => ErrorKind::DomainNotProven,
             Self::SignInRefused => ErrorKind::Unauthorized,
             Self::TooManyAttempts { .. } => ErrorKind::TooManyAttempts,
+            Self::MasterKey(_) => ErrorKind::Conflict,
             Self::WrongMasterKey(_) | Self::Internal(_) => ErrorKind::Internal,
         }
     }

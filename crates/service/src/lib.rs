@@ -16,6 +16,8 @@ mod key_work;
 pub mod lists;
 mod mail_tester;
 mod mailings;
+mod master_key_rotation;
+mod master_keys;
 mod messages;
 mod metrics;
 pub mod platform;
@@ -48,6 +50,8 @@ pub use error::{ErrorKind, ServiceError};
 pub use feedback::Intake;
 pub use mail_tester::{Arrival, CheckerReport, CheckerSettings, TestAddress};
 pub use mailings::{ContactForm, MailingForm, MailingStatus};
+pub use master_key_rotation::{RotationOptions, RotationProgress, RotationReport};
+pub use master_keys::{MasterKeyRefusal, RotationStatus};
 pub use messages::DeliveryFigures;
 pub use relay_settings::RelayForm;
 pub use reputation::Reputation;
@@ -81,9 +85,6 @@ use crate::key_work::KeyWorkLimit;
 use crate::metrics::Metrics;
 use crate::sign_in_limit::SignInLimit;
 use crate::signing::SignerCache;
-
-/// The meta key under which the master key's check value is kept.
-const MASTER_KEY_CHECK: &str = "master_key_check";
 
 /// What every capability shares: the store, the vault, the clock, the resolver and this node's
 /// settings. It is made once by [`Service::open`] and its builders, then shared behind an `Arc`.
@@ -206,22 +207,22 @@ capabilities! {
     Platform => platform;
     /// Webhook endpoints and the delivery of their events.
     Webhooks => webhooks;
+    /// The master key's standing and its rotation.
+    MasterKeys => master_keys;
 }
 
 impl Service {
     /// Binds the vault to the database. The first start records a check value sealed with the
-    /// master key; every later start verifies it, so a node with another master key refuses to
-    /// run before it touches any data. Every DNS lookup goes through `resolver`.
+    /// master key; every later start verifies it (and, during a master key rotation, learns the
+    /// rotation's other key), so a node with another master key refuses to run before it
+    /// touches any data. Every DNS lookup goes through `resolver`.
     pub async fn open(
         store: Store,
         vault: Vault,
         clock: Arc<dyn Clock>,
         resolver: Resolver,
     ) -> Result<Self, ServiceError> {
-        let stored = store
-            .meta_insert_if_absent(MASTER_KEY_CHECK, &vault.new_check_value())
-            .await?;
-        vault.verify_check_value(&stored)?;
+        master_keys::bind(&store, &vault).await?;
         // A deletion interrupted between its two phases (SPEC S11.5) is finished here, at every
         // start, so a tenant whose keys were shredded does not linger.
         for tenant in store.finish_tenant_deletions().await? {

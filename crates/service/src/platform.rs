@@ -17,7 +17,9 @@ use sealpost_domain::Timestamp;
 use sealpost_store::Store;
 use sealpost_vault::Vault;
 
-use crate::{MASTER_KEY_CHECK, Platform};
+use sealpost_store::MASTER_KEY_CHECK;
+
+use crate::Platform;
 
 /// What the operator configured about the platform itself.
 #[derive(Debug, Clone, Default)]
@@ -190,7 +192,7 @@ pub async fn master_key_check(store: &Store, vault: &Vault) -> Check {
     match store.meta(MASTER_KEY_CHECK).await {
         Ok(None) => check(CheckStatus::Pass)
             .found("present; the database has no check value yet (the first start records it)"),
-        Ok(Some(stored)) => match vault.verify_check_value(&stored) {
+        Ok(Some(stored)) => match crate::master_keys::verify(store, vault, &stored).await {
             Ok(()) => check(CheckStatus::Pass).found("present and the one the database expects"),
             Err(error) => check(CheckStatus::Fail).found(error.to_string()).fix(
                 "Point master_key_file (or SEALPOST_MASTER_KEY) at the key this database's keys \

@@ -13,7 +13,7 @@ use crate::worker::relay_config;
 use crate::{Relays, ServiceError};
 
 /// What a secret sealed for the relay is bound to, besides the tenant.
-const RELAY_PASSWORD: &str = "relay-password";
+pub(crate) const RELAY_PASSWORD: &str = "relay-password";
 
 /// The own-mail-server form as a person fills it in.
 #[derive(Clone)]
@@ -137,8 +137,8 @@ impl Relays {
                 "Enter the password of the mail server's user",
             ));
         }
-        let sealed =
-            password.map(|password| self.vault.seal_secret(tenant, RELAY_PASSWORD, password));
+        let vault = self.sealing_vault().await?;
+        let sealed = password.map(|password| vault.seal_secret(tenant, RELAY_PASSWORD, password));
         let mode = DeliveryMode::Relay(RelaySettings {
             host,
             port: form.port,

@@ -109,7 +109,7 @@ impl SigningDomains {
         };
         sealpost_domain::dkim_record_name(&public.selector, &domain.domain)
             .map_err(|error| ServiceError::invalid("selector", error))?;
-        let sealed = self.vault.seal(tenant, public.id, key);
+        let sealed = self.sealing_vault().await?.seal(tenant, public.id, key);
         self.store
             .insert_signing_key(tenant, id, &public, &sealed, self.clock.new_uuid())
             .await

@@ -51,7 +51,7 @@ pub struct NewWebhook {
 }
 
 /// The purpose a secret is sealed for, bound to its endpoint.
-fn sealing_purpose(id: WebhookEndpointId) -> String {
+pub(crate) fn sealing_purpose(id: WebhookEndpointId) -> String {
     format!("webhook-secret/{id}")
 }
 
@@ -106,9 +106,11 @@ impl Webhooks {
             created_at: self.clock.now(),
         };
         let secret = Secret::generate();
-        let sealed =
-            self.vault
-                .seal_secret(tenant, &sealing_purpose(endpoint.id), &secret.expose());
+        let sealed = self.sealing_vault().await?.seal_secret(
+            tenant,
+            &sealing_purpose(endpoint.id),
+            &secret.expose(),
+        );
         self.store
             .insert_webhook_endpoint(&endpoint, &sealed)
             .await?;
@@ -181,9 +183,11 @@ impl Webhooks {
     ) -> Result<String, ServiceError> {
         let endpoint = self.webhook(tenant, id).await?;
         let secret = Secret::generate();
-        let sealed =
-            self.vault
-                .seal_secret(tenant, &sealing_purpose(endpoint.id), &secret.expose());
+        let sealed = self.sealing_vault().await?.seal_secret(
+            tenant,
+            &sealing_purpose(endpoint.id),
+            &secret.expose(),
+        );
         let until = self.clock.now().0 + self.webhook_policy.rotation_overlap;
         self.store
             .rotate_webhook_secret(tenant, endpoint.id, &sealed, Timestamp(until))

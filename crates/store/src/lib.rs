@@ -14,6 +14,7 @@ mod figures;
 mod leases;
 mod mailing_lists;
 mod mailings;
+mod master_key_rotation;
 mod message_rows;
 mod outcomes;
 mod paging;
@@ -45,6 +46,10 @@ pub use contacts::{ContactDeletion, ContactMailing};
 pub use destinations::DestinationStatus;
 pub use feedback::FeedbackChange;
 pub use mailing_lists::{DraftDeletion, MailingFilter};
+pub use master_key_rotation::{
+    AUTHENTICATOR_ROOT, MASTER_KEY_CHECK, RewrapCursor, RewrappedValue, RotationPhase,
+    RotationRecord, RotationStart, SealedColumn, SealedRow,
+};
 pub use outcomes::{AttemptInfo, AttemptRecord, RecipientUpdate};
 pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
 pub use reputation::TenantStanding;
@@ -178,6 +183,8 @@ impl Store {
 mod list_tests;
 #[cfg(test)]
 mod mailing_tests;
+#[cfg(test)]
+mod master_key_rotation_tests;
 #[cfg(test)]
 mod queue_tests;
 #[cfg(test)]

@@ -14,6 +14,7 @@ use crate::{AttemptRecord, Claim, RecipientUpdate, Store, StoreError};
 const INSTALLATION_TABLES: &[&str] = &[
     "_sqlx_migrations",
     "cluster_leases",
+    "master_key_rotation",
     "meta",
     "queue_clock",
     "destination_status",

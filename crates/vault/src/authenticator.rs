@@ -1,9 +1,12 @@
 //! Keys for authenticating values Sealpost hands out and reads back (such as the return-path
-//! addresses that identify a message's recipient): each is derived from the master key with
-//! HKDF-SHA256 for one purpose, so none is ever stored, one purpose's tags are worthless for
-//! another, and the key stays inside this handle.
+//! addresses that identify a message's recipient): each is derived with HKDF-SHA256 for one
+//! purpose from the authenticator root, so one purpose's tags are worthless for another and the
+//! key stays inside this handle. The root is HKDF-Extract of the master key the database was
+//! first used with, stored sealed under the current master key: a master key rotation rewraps
+//! it, so tags in mail already sent keep verifying.
 
 use aws_lc_rs::{hkdf, hmac};
+use zeroize::Zeroizing;
 
 /// An HMAC-SHA256 key for one purpose. `Debug` shows the purpose only.
 pub struct Authenticator {
@@ -20,11 +23,18 @@ impl std::fmt::Debug for Authenticator {
 /// The salt of every derivation: fixed, since the master key is already uniformly random.
 const SALT: &[u8] = b"sealpost/authenticator/v1";
 
+/// HKDF-Extract (RFC 5869) of `master` under [`SALT`]: HMAC-SHA256 keyed with the salt.
+pub(crate) fn extract_root(master: &[u8]) -> Zeroizing<[u8; 32]> {
+    let salt = hmac::Key::new(hmac::HMAC_SHA256, SALT);
+    let mut root = Zeroizing::new([0u8; 32]);
+    root.copy_from_slice(hmac::sign(&salt, master).as_ref());
+    root
+}
+
 impl Authenticator {
-    pub(crate) fn derive(master: &[u8], purpose: &'static str) -> Self {
+    pub(crate) fn derive(root: &[u8; 32], purpose: &'static str) -> Self {
         let info = [purpose.as_bytes()];
-        let key: hmac::Key = hkdf::Salt::new(hkdf::HKDF_SHA256, SALT)
-            .extract(master)
+        let key: hmac::Key = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, root)
             .expand(&info, hmac::HMAC_SHA256)
             .expect("HKDF-SHA256 can expand one hash length")
             .into();
@@ -53,8 +63,28 @@ impl Authenticator {
 mod tests {
     use super::*;
 
+    /// The derivation before the root was stored: HKDF over the master key in one step.
+    fn derive_from_master(master: &[u8], purpose: &'static str) -> hmac::Key {
+        hkdf::Salt::new(hkdf::HKDF_SHA256, SALT)
+            .extract(master)
+            .expand(&[purpose.as_bytes()], hmac::HMAC_SHA256)
+            .unwrap()
+            .into()
+    }
+
     #[test]
-    fn tags_depend_on_the_master_key_the_purpose_and_the_value() {
+    fn the_stored_root_gives_the_tags_the_master_key_gave_before() {
+        let master = [7u8; 32];
+        let before = derive_from_master(&master, "return-path/v1");
+        let now = Authenticator::derive(&extract_root(&master), "return-path/v1");
+        assert_eq!(
+            hmac::sign(&before, b"value").as_ref(),
+            now.tag(b"value").as_slice()
+        );
+    }
+
+    #[test]
+    fn tags_depend_on_the_root_the_purpose_and_the_value() {
         let one = Authenticator::derive(&[1; 32], "return-path");
         let other_key = Authenticator::derive(&[2; 32], "return-path");
         let other_purpose = Authenticator::derive(&[1; 32], "unsubscribe");

@@ -8,10 +8,12 @@ mod encrypted;
 mod error;
 mod import;
 mod key;
+mod keyring;
 mod legacy;
 mod master;
 mod names;
 mod pem;
+mod rotation;
 mod rsa_shape;
 mod seal;
 
@@ -19,21 +21,27 @@ pub use authenticator::Authenticator;
 pub use error::{ImportError, KdfExcess};
 pub use key::PrivateKey;
 pub use master::{MasterKey, MasterKeyError};
+pub use rotation::{Rewrap, RotationWraps, SealedValue};
 pub use seal::UnsealError;
+
+use std::sync::RwLock;
 
 use sealpost_domain::{KeyId, SealedKey, TenantId};
 use zeroize::Zeroizing;
 
-/// The operator's master key together with the operations that need it.
+use crate::keyring::Keyring;
+
+/// The operator's master key (and, during a rotation, the other key of the rotation) together
+/// with the operations that need it.
 #[derive(Debug)]
 pub struct Vault {
-    master: MasterKey,
+    keys: RwLock<Keyring>,
+    /// The authenticator root read from the database; until then, the one derived from the
+    /// configured key, which is what a database without a stored root gets.
+    authenticator_root: RwLock<Zeroizing<[u8; 32]>>,
 }
 
-/// What the database remembers about the master key: a value sealed with it, so that a node
-/// started with another key refuses to run instead of failing later on every key.
-const CHECK_CONTEXT: &[u8] = b"sealpost/master-key-check/v1";
-const CHECK_PLAINTEXT: &[u8] = b"sealpost master key check";
+const AUTHENTICATOR_ROOT_CONTEXT: &[u8] = b"sealpost/authenticator-root/v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -42,6 +50,10 @@ pub enum VaultError {
          original master key (nothing was changed)"
     )]
     WrongMasterKey,
+    #[error("the new master key is the current one; generate a new key to rotate to")]
+    SameMasterKey,
+    #[error("the stored authenticator root cannot be opened: the data was altered")]
+    AuthenticatorRoot,
     #[error("key generation failed in the cryptographic library")]
     Generation,
     #[error(transparent)]
@@ -52,26 +64,76 @@ pub enum VaultError {
 
 impl Vault {
     pub fn new(master: MasterKey) -> Self {
-        Self { master }
+        let root = master.authenticator_root();
+        Self {
+            keys: RwLock::new(Keyring::new(master)),
+            authenticator_root: RwLock::new(root),
+        }
     }
 
-    /// A value to store beside the data the first time a database is used with this vault.
+    fn keyring(&self) -> std::sync::RwLockReadGuard<'_, Keyring> {
+        self.keys
+            .read()
+            .expect("the keyring lock is never poisoned")
+    }
+
+    /// A value to store beside the data the first time a database is used with this vault:
+    /// the check value of the key it was started with.
     pub fn new_check_value(&self) -> Vec<u8> {
-        self.master.seal(CHECK_CONTEXT, CHECK_PLAINTEXT)
+        self.keyring().configured().new_check_value()
     }
 
     /// Refuses a master key that cannot open the check value the database holds.
     pub fn verify_check_value(&self, stored: &[u8]) -> Result<(), VaultError> {
-        match self.master.open(CHECK_CONTEXT, stored) {
-            Ok(plaintext) if plaintext.as_slice() == CHECK_PLAINTEXT => Ok(()),
-            _ => Err(VaultError::WrongMasterKey),
+        if self.keyring().configured().opens_check_value(stored) {
+            Ok(())
+        } else {
+            Err(VaultError::WrongMasterKey)
         }
     }
 
-    /// The HMAC key of one purpose (such as `"return-path/v1"`), derived from the master key;
-    /// it is never stored, and changes when the master key does.
+    /// The authenticator root sealed under the sealing key, to store the first time a
+    /// database is used (the root that the configured key has always given).
+    pub fn new_authenticator_root(&self) -> Vec<u8> {
+        let root = self.keyring().configured().authenticator_root();
+        self.keyring()
+            .sealing()
+            .seal(AUTHENTICATOR_ROOT_CONTEXT, root.as_ref())
+    }
+
+    /// Uses the root the database holds for every authenticator from now on.
+    pub fn load_authenticator_root(&self, sealed: &[u8]) -> Result<(), VaultError> {
+        let opened = self
+            .open_with_any(AUTHENTICATOR_ROOT_CONTEXT, sealed)
+            .map_err(|()| VaultError::AuthenticatorRoot)?;
+        let root: [u8; 32] = opened
+            .as_slice()
+            .try_into()
+            .map_err(|_| VaultError::AuthenticatorRoot)?;
+        *self
+            .authenticator_root
+            .write()
+            .expect("the root lock is never poisoned") = Zeroizing::new(root);
+        Ok(())
+    }
+
+    /// The HMAC key of one purpose (such as `"return-path/v1"`), derived from the
+    /// authenticator root, which a master key rotation carries over unchanged.
     pub fn authenticator(&self, purpose: &'static str) -> Authenticator {
-        self.master.authenticator(purpose)
+        let root = self
+            .authenticator_root
+            .read()
+            .expect("the root lock is never poisoned");
+        Authenticator::derive(&root, purpose)
+    }
+
+    /// Opens a value under whichever key of the keyring sealed it.
+    fn open_with_any(&self, context: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, ()> {
+        self.keyring()
+            .opening()
+            .iter()
+            .find_map(|key| key.open(context, sealed).ok())
+            .ok_or(())
     }
 
     /// Generates a fresh RSA-2048 key pair (SPEC S3.4).
@@ -92,7 +154,7 @@ impl Vault {
     /// Encrypts a key for storage under a fresh random password, itself sealed with the master
     /// key and bound to the tenant and key id (SPEC S3.7).
     pub fn seal(&self, tenant: TenantId, key_id: KeyId, key: &PrivateKey) -> SealedKey {
-        seal::seal(&self.master, tenant, key_id, key)
+        seal::seal(&self.keyring().sealing(), tenant, key_id, key)
     }
 
     /// Opens a stored key for signing.
@@ -102,13 +164,14 @@ impl Vault {
         key_id: KeyId,
         sealed: &SealedKey,
     ) -> Result<PrivateKey, UnsealError> {
-        seal::open(&self.master, tenant, key_id, sealed)
+        seal::open(&self.keyring().opening(), tenant, key_id, sealed)
     }
 
     /// Seals a tenant's secret other than a key (the password of the tenant's own mail server,
     /// SPEC S1.3), bound to the tenant and to what the secret is for.
     pub fn seal_secret(&self, tenant: TenantId, purpose: &str, secret: &str) -> Vec<u8> {
-        self.master
+        self.keyring()
+            .sealing()
             .seal(&secret_context(tenant, purpose), secret.as_bytes())
     }
 
@@ -120,8 +183,7 @@ impl Vault {
         sealed: &[u8],
     ) -> Result<Zeroizing<String>, UnsealError> {
         let plaintext = self
-            .master
-            .open(&secret_context(tenant, purpose), sealed)
+            .open_with_any(&secret_context(tenant, purpose), sealed)
             .map_err(|()| UnsealError::Password)?;
         String::from_utf8(plaintext.to_vec())
             .map(Zeroizing::new)
@@ -143,7 +205,7 @@ impl Vault {
         key_id: KeyId,
         sealed: &SealedKey,
     ) -> Result<Zeroizing<String>, UnsealError> {
-        seal::open_password(&self.master, tenant, key_id, sealed)
+        seal::open_password(&self.keyring().opening(), tenant, key_id, sealed)
     }
 }
 

@@ -9,6 +9,12 @@ use zeroize::Zeroizing;
 
 const KEY_LEN: usize = 32;
 
+/// A key's check value is this constant sealed under it: the database keeps one, so that a
+/// node started with another key refuses to run instead of failing later on every value. It
+/// proves which key is meant without revealing anything of it.
+const CHECK_CONTEXT: &[u8] = b"sealpost/master-key-check/v1";
+const CHECK_PLAINTEXT: &[u8] = b"sealpost master key check";
+
 pub struct MasterKey(Zeroizing<[u8; KEY_LEN]>);
 
 impl std::fmt::Debug for MasterKey {
@@ -57,6 +63,23 @@ impl MasterKey {
             .try_into()
             .map_err(|_| MasterKeyError::Format)?;
         Ok(Self(Zeroizing::new(bytes)))
+    }
+
+    /// A key from its raw bytes (a key unwrapped during a rotation).
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let bytes: [u8; KEY_LEN] = bytes.try_into().ok()?;
+        Some(Self(Zeroizing::new(bytes)))
+    }
+
+    /// This key's check value; see [`CHECK_CONTEXT`].
+    pub fn new_check_value(&self) -> Vec<u8> {
+        self.seal(CHECK_CONTEXT, CHECK_PLAINTEXT)
+    }
+
+    /// Whether `stored` is a check value of this key.
+    pub fn opens_check_value(&self, stored: &[u8]) -> bool {
+        self.open(CHECK_CONTEXT, stored)
+            .is_ok_and(|plaintext| plaintext.as_slice() == CHECK_PLAINTEXT)
     }
 
     pub fn from_file(path: &Path) -> Result<Self, MasterKeyError> {
@@ -130,9 +153,20 @@ impl MasterKey {
         Ok(in_out)
     }
 
-    /// An HMAC key for one purpose, derived from this key; see [`crate::Authenticator`].
-    pub(crate) fn authenticator(&self, purpose: &'static str) -> crate::Authenticator {
-        crate::Authenticator::derive(self.0.as_ref(), purpose)
+    /// The root from which the authenticators were derived before the root was stored
+    /// (HKDF-Extract of this key), so that tags handed out earlier keep verifying.
+    pub(crate) fn authenticator_root(&self) -> Zeroizing<[u8; KEY_LEN]> {
+        crate::authenticator::extract_root(self.0.as_ref())
+    }
+
+    /// Whether two handles hold the same key, compared in constant time.
+    pub(crate) fn same_as(&self, other: &MasterKey) -> bool {
+        aws_lc_rs::constant_time::verify_slices_are_equal(self.0.as_ref(), other.0.as_ref()).is_ok()
+    }
+
+    /// The raw bytes, for wrapping this key under another one during a rotation.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.0.as_ref()
     }
 
     fn aead(&self) -> LessSafeKey {

@@ -8,6 +8,8 @@ use pkcs8::{EncryptedPrivateKeyInfo, LineEnding, PrivateKeyInfo};
 use sealpost_domain::{KeyId, SealedKey, TenantId};
 use zeroize::Zeroizing;
 
+use std::sync::Arc;
+
 use crate::{MasterKey, PrivateKey};
 
 /// The password is 256 random bits, so key stretching adds nothing to its strength; a modest
@@ -22,7 +24,7 @@ pub enum UnsealError {
     Document,
 }
 
-fn context(tenant: TenantId, key_id: KeyId) -> Vec<u8> {
+pub(crate) fn context(tenant: TenantId, key_id: KeyId) -> Vec<u8> {
     format!("sealpost/dkim-key-password/v1/{tenant}/{key_id}").into_bytes()
 }
 
@@ -52,13 +54,14 @@ pub(crate) fn seal(
     }
 }
 
+/// Opens a stored key with whichever of `masters` sealed its password.
 pub(crate) fn open(
-    master: &MasterKey,
+    masters: &[Arc<MasterKey>],
     tenant: TenantId,
     key_id: KeyId,
     sealed: &SealedKey,
 ) -> Result<PrivateKey, UnsealError> {
-    let password = open_password(master, tenant, key_id, sealed)?;
+    let password = open_password(masters, tenant, key_id, sealed)?;
     let der = pem_body(&sealed.encrypted_pkcs8_pem).ok_or(UnsealError::Document)?;
     let encrypted = EncryptedPrivateKeyInfo::from_der(&der).map_err(|_| UnsealError::Document)?;
     let plaintext = encrypted
@@ -68,14 +71,16 @@ pub(crate) fn open(
 }
 
 pub(crate) fn open_password(
-    master: &MasterKey,
+    masters: &[Arc<MasterKey>],
     tenant: TenantId,
     key_id: KeyId,
     sealed: &SealedKey,
 ) -> Result<Zeroizing<String>, UnsealError> {
-    let bytes = master
-        .open(&context(tenant, key_id), &sealed.sealed_password)
-        .map_err(|_| UnsealError::Password)?;
+    let context = context(tenant, key_id);
+    let bytes = masters
+        .iter()
+        .find_map(|master| master.open(&context, &sealed.sealed_password).ok())
+        .ok_or(UnsealError::Password)?;
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| UnsealError::Password)?;
     Ok(Zeroizing::new(text))
 }

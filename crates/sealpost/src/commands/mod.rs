@@ -9,6 +9,7 @@ mod dkim;
 mod dns;
 mod doctor;
 mod domain;
+mod master_key;
 mod queue;
 mod recheck;
 mod return_path;
@@ -29,6 +30,7 @@ pub use dkim::{DkimCommand, dkim};
 pub use dns::{DnsCommand, dns};
 pub use doctor::{Doctor, doctor, platform_settings};
 pub use domain::{DomainCommand, domain};
+pub use master_key::{MasterKeyCommand, master_key};
 pub use queue::{QueueCommand, queue};
 pub use return_path::{ReturnPathCommand, return_path};
 pub use sending_domain::{SendingDomainCommand, sending_domain};
@@ -39,40 +41,11 @@ pub use troubleshoot::{Troubleshoot, troubleshoot};
 pub use user::{UserCommand, demo_admin, user};
 pub use webhook::{WebhookCommand, webhook};
 
-use std::path::PathBuf;
-
 use anyhow::Context as _;
-use clap::Subcommand;
 use sealpost_service::Service;
 use sealpost_vault::{MasterKey, Vault};
 
 use crate::config::Config;
-use crate::output::Output;
-
-#[derive(Debug, Subcommand)]
-pub enum MasterKeyCommand {
-    /// Write a new random master key to a new file (mode 0600); never overwrites a file.
-    Generate {
-        #[arg(long)]
-        out: PathBuf,
-    },
-}
-
-pub fn master_key(command: MasterKeyCommand, output: Output) -> anyhow::Result<()> {
-    match command {
-        MasterKeyCommand::Generate { out } => {
-            MasterKey::generate().write_new_file(&out)?;
-            let path = out.display().to_string();
-            output.print(&serde_json::json!({"path": path}), || {
-                format!(
-                    "master key written to {path}\nKeep a backup: without it, stored DKIM keys \
-                     cannot be decrypted. Point master_key_file at it."
-                )
-            });
-            Ok(())
-        }
-    }
-}
 
 pub async fn open_service(config: &Config) -> anyhow::Result<Service> {
     let (master, _source) = crate::master_key::load(config, false)?;

@@ -8,6 +8,7 @@ mod doctor;
 mod feedback;
 mod input;
 mod mail;
+mod master_key;
 mod operator;
 mod reload;
 mod serving;

@@ -3,6 +3,7 @@
 
 mod cluster;
 mod crash;
+mod master_key;
 mod outage;
 mod pgbouncer;
 mod support;

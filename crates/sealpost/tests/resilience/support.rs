@@ -26,6 +26,8 @@ fn python() -> PathBuf {
 pub struct Harness {
     /// The DNS server every node and command uses; it runs as long as the harness.
     dns: sealpost_testdns::TestDns,
+    /// What the DNS server answers, so tests can add records.
+    zone: std::sync::Mutex<sealpost_testdns::Zone>,
     pub token: String,
     mailbox: tempfile::TempDir,
     sink: Child,
@@ -75,6 +77,7 @@ impl Harness {
         environment.extend(extra.iter().cloned());
         let mut harness = Self {
             dns,
+            zone: std::sync::Mutex::new(zone.clone()),
             token: String::new(),
             mailbox,
             sink,
@@ -94,13 +97,10 @@ impl Harness {
             "--json",
         ]);
         let record = &added["verification_record"];
-        harness
-            .dns
-            .replace(zone.txt(
-                record["name"].as_str().unwrap(),
-                &[record["value"].as_str().unwrap()],
-            ))
-            .unwrap();
+        harness.publish_txt(
+            record["name"].as_str().unwrap(),
+            record["value"].as_str().unwrap(),
+        );
         harness.cli(&[
             "sending-domain",
             "verify",
@@ -115,6 +115,32 @@ impl Harness {
                 .unwrap()
                 .to_owned();
         harness
+    }
+
+    /// Adds a TXT record (a long value split into strings of 255 bytes) to the DNS server.
+    pub fn publish_txt(&self, name: &str, value: &str) {
+        let mut zone = self.zone.lock().unwrap();
+        *zone = zone.clone().txt_split(name, value);
+        self.dns.replace(zone.clone()).unwrap();
+    }
+
+    /// The DNS server's address.
+    pub fn nameserver(&self) -> String {
+        self.dns.addr().to_string()
+    }
+
+    /// The directory every command runs in (the key files are there).
+    pub fn directory(&self) -> &Path {
+        self.directory.path()
+    }
+
+    /// A command with the harness's settings and `extra` on top of them.
+    pub fn command_with(&self, extra: &[(&str, &str)]) -> Command {
+        let mut command = self.command();
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        command
     }
 
     fn command(&self) -> Command {
@@ -134,7 +160,12 @@ impl Harness {
 
     /// Runs a CLI command that must succeed and prints JSON.
     pub fn cli(&self, arguments: &[&str]) -> Value {
-        let output = self.command().args(arguments).output().unwrap();
+        self.cli_with(&[], arguments)
+    }
+
+    /// Runs a CLI command with `extra` settings; it must succeed and print JSON.
+    pub fn cli_with(&self, extra: &[(&str, &str)], arguments: &[&str]) -> Value {
+        let output = self.command_with(extra).args(arguments).output().unwrap();
         assert!(
             output.status.success(),
             "{}",
@@ -145,8 +176,13 @@ impl Harness {
 
     /// Starts a node and returns it with its HTTP address.
     pub fn node(&self) -> (Child, String) {
+        self.node_with(&[])
+    }
+
+    /// Starts a node with `extra` settings.
+    pub fn node_with(&self, extra: &[(&str, &str)]) -> (Child, String) {
         let mut child = self
-            .command()
+            .command_with(extra)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -162,6 +198,26 @@ impl Harness {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
         (child, address)
+    }
+
+    /// The messages in the sink's mailbox by sequence number (the last copy of each).
+    pub fn delivered_files(&self) -> BTreeMap<usize, PathBuf> {
+        let mut files = BTreeMap::new();
+        for entry in std::fs::read_dir(self.mailbox.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|extension| extension != "eml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if let Some(sequence) = text
+                .lines()
+                .find_map(|line| line.strip_prefix("X-Sequence: "))
+                .and_then(|number| number.trim().parse().ok())
+            {
+                files.insert(sequence, path);
+            }
+        }
+        files
     }
 
     /// The sequence numbers in the sink's mailbox, with how often each arrived.
@@ -212,10 +268,15 @@ impl Drop for Harness {
 
 /// Submits message `sequence` over HTTP; true only when the node answered 202.
 pub fn submit(address: &str, token: &str, sequence: usize) -> bool {
+    submit_from(address, token, "client.test", sequence)
+}
+
+/// Submits message `sequence` from an address at `domain`.
+pub fn submit_from(address: &str, token: &str, domain: &str, sequence: usize) -> bool {
     let body = serde_json::json!({
-        "mail_from": "bounce@client.test",
+        "mail_from": format!("bounce@{domain}"),
         "recipients": ["someone@receiver.test"],
-        "raw": format!("From: a@client.test\r\nSubject: resilience\r\nX-Sequence: {sequence}\r\n\r\nMessage {sequence}.\r\n"),
+        "raw": format!("From: a@{domain}\r\nSubject: resilience\r\nX-Sequence: {sequence}\r\n\r\nMessage {sequence}.\r\n"),
     })
     .to_string();
     let attempt = || -> Option<bool> {
