@@ -4,6 +4,7 @@ mod bounce;
 mod config_check;
 mod dns;
 mod doctor;
+mod ed25519;
 mod feedback;
 mod input;
 mod mail;
