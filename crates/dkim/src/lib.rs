@@ -23,6 +23,6 @@ pub use message::{HeaderField, MessageError, ParsedMessage, normalize_line_endin
 pub use prepare::{Prepared, prepare, rfc5322_date};
 pub use record::{KeyRecord, PublicKey, RecordError, fingerprint};
 pub use result::{Cause, DkimResult, Warning};
-pub use sign::{SIGNED_HEADERS, SignError, Signer};
+pub use sign::{SIGNED_HEADERS, SignError, Signer, sign_owned_with, signature_fields};
 pub use signature::Algorithm;
 pub use verify::{KeyAnswer, KeyCache, KeyReport, Report, SignatureReport, Verifier};

@@ -6,6 +6,7 @@
 
 use sealpost_dkim::{KeyRecord, PublicKey, fingerprint};
 use sealpost_dns::{LookupError, Resolver};
+use sealpost_domain::KeyAlgorithm;
 
 /// Why the record is or is not right.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub enum DkimRecordCause {
     Revoked,
     TestingMode,
     KeyTypeNotRsa(String),
+    /// The record of an Ed25519 key (RFC 8463) has another `k=`.
+    KeyTypeNotEd25519(String),
     HashExcludesSha256(String),
     Syntax(String),
     Dns(String),
@@ -44,6 +47,7 @@ impl DkimRecordCause {
             Self::Revoked => "revoked",
             Self::TestingMode => "testing_mode",
             Self::KeyTypeNotRsa(_) => "key_type_not_rsa",
+            Self::KeyTypeNotEd25519(_) => "key_type_not_ed25519",
             Self::HashExcludesSha256(_) => "hash_excludes_sha256",
             Self::Syntax(_) => "syntax_error",
             Self::Dns(_) => "dns_error",
@@ -64,6 +68,8 @@ pub struct DkimRecordCheck {
     pub expected_fingerprint: Option<String>,
     /// The value that should be published, when we have a key.
     pub expected_value: Option<String>,
+    /// The algorithm of the key the record must carry.
+    pub algorithm: KeyAlgorithm,
 }
 
 impl DkimRecordCheck {
@@ -117,9 +123,12 @@ impl DkimRecordCheck {
                  once signing works."
                     .to_owned()
             }
-            DkimRecordCause::KeyTypeNotRsa(_) | DkimRecordCause::HashExcludesSha256(_) => {
-                format!("Sealpost signs with rsa-sha256. {publish}.")
-            }
+            DkimRecordCause::KeyTypeNotRsa(_)
+            | DkimRecordCause::KeyTypeNotEd25519(_)
+            | DkimRecordCause::HashExcludesSha256(_) => format!(
+                "Sealpost signs with {} under this selector. {publish}.",
+                self.algorithm.signature_algorithm()
+            ),
             DkimRecordCause::Syntax(_) => format!("The record cannot be read. {publish}."),
             DkimRecordCause::Dns(_) => {
                 "The DNS servers of the domain did not answer properly; try again later, and ask \
@@ -134,7 +143,10 @@ impl DkimRecordCheck {
         match &self.cause {
             DkimRecordCause::Matches => "The record carries Sealpost's key.".to_owned(),
             DkimRecordCause::ValidUncompared => {
-                "The record holds a valid RSA key (no stored key to compare it with).".to_owned()
+                format!(
+                    "The record holds a valid {} key (no stored key to compare it with).",
+                    self.algorithm.label()
+                )
             }
             DkimRecordCause::NoRecord => format!("There is no TXT record at {}.", self.name),
             DkimRecordCause::DoubledName { found_at } => {
@@ -151,6 +163,9 @@ impl DkimRecordCheck {
                 "The record carries our key but is in testing mode (t=y).".to_owned()
             }
             DkimRecordCause::KeyTypeNotRsa(kind) => format!("The record has k={kind}, not rsa."),
+            DkimRecordCause::KeyTypeNotEd25519(kind) => {
+                format!("The record has k={kind}, not ed25519.")
+            }
             DkimRecordCause::HashExcludesSha256(hashes) => {
                 format!("The record allows h={hashes} only, which excludes sha256.")
             }
@@ -165,12 +180,24 @@ fn domain_of(name: &str) -> &str {
         .map_or(name, |(_, domain)| domain)
 }
 
-/// Checks the record of `selector` at `domain` against our public key (SubjectPublicKeyInfo DER),
-/// or only for validity when `ours` is `None`.
+/// Checks the record of `selector` at `domain` against our RSA public key (SubjectPublicKeyInfo
+/// DER), or only for validity when `ours` is `None`.
 pub async fn check_dkim_record(
     resolver: &Resolver,
     domain: &str,
     selector: &str,
+    ours: Option<&[u8]>,
+) -> DkimRecordCheck {
+    check_dkim_record_for(resolver, domain, selector, KeyAlgorithm::Rsa, ours).await
+}
+
+/// [`check_dkim_record`] for a key of `algorithm`: an Ed25519 key's record must say `k=ed25519`
+/// and carry the bare 32-byte key (RFC 8463).
+pub async fn check_dkim_record_for(
+    resolver: &Resolver,
+    domain: &str,
+    selector: &str,
+    algorithm: KeyAlgorithm,
     ours: Option<&[u8]>,
 ) -> DkimRecordCheck {
     let name = format!("{selector}._domainkey.{domain}");
@@ -179,8 +206,9 @@ pub async fn check_dkim_record(
         cause: DkimRecordCause::NoRecord,
         found: Vec::new(),
         cname_chain: resolver.cname_chain(&name).await,
-        expected_fingerprint: ours.map(fingerprint),
-        expected_value: ours.map(sealpost_domain::dkim_txt_value),
+        expected_fingerprint: ours.map(|ours| fingerprint(published_form(algorithm, ours))),
+        expected_value: ours.map(|ours| sealpost_domain::dkim_txt_value_for(algorithm, ours)),
+        algorithm,
     };
     let records = match resolver.txt(&name).await {
         Ok(records) => records,
@@ -206,11 +234,50 @@ pub async fn check_dkim_record(
         check.cause = DkimRecordCause::SeveralRecords(check.found.len());
         return check;
     }
-    check.cause = judge(&check.found[0], ours);
+    check.cause = match algorithm {
+        KeyAlgorithm::Rsa => judge(&check.found[0], ours),
+        KeyAlgorithm::Ed25519 => judge_ed25519(&check.found[0], ours),
+    };
     check
 }
 
-/// The cause for one record's text, compared with our key.
+/// What `p=` carries for our key: the bare key for Ed25519, the whole DER for RSA.
+fn published_form(algorithm: KeyAlgorithm, ours: &[u8]) -> &[u8] {
+    algorithm.dkim_public_key(ours).unwrap_or(ours)
+}
+
+/// The cause for one Ed25519 record's text, compared with our key (SubjectPublicKeyInfo DER).
+fn judge_ed25519(text: &str, ours: Option<&[u8]>) -> DkimRecordCause {
+    let record = match KeyRecord::parse(text) {
+        Ok(record) => record,
+        Err(error) => return DkimRecordCause::Syntax(error.to_string()),
+    };
+    if record.key_type != "ed25519" {
+        return DkimRecordCause::KeyTypeNotEd25519(record.key_type);
+    }
+    if !record.allows_hash("sha256") {
+        return DkimRecordCause::HashExcludesSha256(record.hashes.join(":"));
+    }
+    let Some(PublicKey::Ed25519 { raw: published }) = &record.public_key else {
+        return DkimRecordCause::Revoked;
+    };
+    if let Some(ours) = ours {
+        let our_raw = published_form(KeyAlgorithm::Ed25519, ours);
+        if our_raw != published.as_slice() {
+            return DkimRecordCause::DifferentKey {
+                ours: fingerprint(our_raw),
+                published: fingerprint(published),
+            };
+        }
+    }
+    match (record.testing, ours) {
+        (true, _) => DkimRecordCause::TestingMode,
+        (false, Some(_)) => DkimRecordCause::Matches,
+        (false, None) => DkimRecordCause::ValidUncompared,
+    }
+}
+
+/// The cause for one RSA record's text, compared with our key.
 fn judge(text: &str, ours: Option<&[u8]>) -> DkimRecordCause {
     let record = match KeyRecord::parse(text) {
         Ok(record) => record,

@@ -190,7 +190,9 @@ fn dkim_section(dkim: Option<&DkimRecordCheck>) -> Section {
         DkimRecordCause::DifferentKey { .. } => "dkim.different_key",
         DkimRecordCause::Revoked => "dkim.revoked",
         DkimRecordCause::TestingMode => "dkim.testing_mode",
-        DkimRecordCause::KeyTypeNotRsa(_) => "dkim.key_type",
+        DkimRecordCause::KeyTypeNotRsa(_) | DkimRecordCause::KeyTypeNotEd25519(_) => {
+            "dkim.key_type"
+        }
         DkimRecordCause::HashExcludesSha256(_) => "dkim.hash",
         DkimRecordCause::Syntax(_) => "dkim.syntax",
         DkimRecordCause::Dns(_) => "dkim.dns_error",

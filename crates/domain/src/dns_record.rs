@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 
-use crate::{DomainName, Selector};
+use crate::{DomainName, KeyAlgorithm, Selector};
 
 /// One TXT string may hold at most 255 bytes (RFC 1035 section 3.3); longer values are published
 /// as several strings that receivers join.
@@ -23,10 +23,21 @@ pub struct DkimDnsRecord {
 }
 
 impl DkimDnsRecord {
-    /// The record publishing `public_key_der` (SubjectPublicKeyInfo) under `selector`.
+    /// The record publishing the RSA key `public_key_der` (SubjectPublicKeyInfo) under
+    /// `selector`.
     pub fn new(domain: &DomainName, selector: &Selector, public_key_der: &[u8]) -> Self {
+        Self::for_key(domain, selector, KeyAlgorithm::Rsa, public_key_der)
+    }
+
+    /// The record publishing a key of either algorithm (SubjectPublicKeyInfo) under `selector`.
+    pub fn for_key(
+        domain: &DomainName,
+        selector: &Selector,
+        algorithm: KeyAlgorithm,
+        public_key_der: &[u8],
+    ) -> Self {
         let name = format!("{selector}._domainkey.{domain}");
-        let value = dkim_txt_value(public_key_der);
+        let value = dkim_txt_value_for(algorithm, public_key_der);
         let strings = split_txt_value(&value);
         let quoted: Vec<String> = strings.iter().map(|part| format!("\"{part}\"")).collect();
         let zone_line = format!("{name}. 3600 IN TXT ( {} )", quoted.join(" "));
@@ -44,8 +55,19 @@ impl DkimDnsRecord {
 
 /// The TXT value that publishes an RSA public key (SubjectPublicKeyInfo DER) for DKIM.
 pub fn dkim_txt_value(public_key_der: &[u8]) -> String {
-    let public_key = base64::engine::general_purpose::STANDARD.encode(public_key_der);
-    format!("v=DKIM1; k=rsa; p={public_key}")
+    dkim_txt_value_for(KeyAlgorithm::Rsa, public_key_der)
+}
+
+/// The TXT value that publishes a public key (SubjectPublicKeyInfo DER) of `algorithm`:
+/// `v=DKIM1; k=ed25519; p=` with the bare 32-byte key for Ed25519 (RFC 8463 section 4.2). A DER
+/// that is not of the algorithm is published whole, so a mistake shows in the check instead of
+/// vanishing.
+pub fn dkim_txt_value_for(algorithm: KeyAlgorithm, public_key_der: &[u8]) -> String {
+    let key = algorithm
+        .dkim_public_key(public_key_der)
+        .unwrap_or(public_key_der);
+    let public_key = base64::engine::general_purpose::STANDARD.encode(key);
+    format!("v=DKIM1; k={algorithm}; p={public_key}")
 }
 
 /// Cuts an ASCII TXT value into strings of at most 255 characters.

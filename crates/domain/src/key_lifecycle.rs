@@ -154,8 +154,9 @@ pub enum Promotion {
 }
 
 /// Promotes the pending key `candidate` of a domain holding `keys`: it becomes active and the
-/// key active until now (if any) starts retiring, in one change, so exactly one key signs at any
-/// moment. Pending keys older than the candidate will never sign: they retire at once.
+/// key of its algorithm active until now (if any) starts retiring, in one change, so exactly one
+/// key of each algorithm signs at any moment. Pending keys of its algorithm older than the
+/// candidate will never sign: they retire at once. Keys of the other algorithm are untouched.
 pub fn promote(
     keys: &[SigningKey],
     candidate: KeyId,
@@ -178,7 +179,10 @@ pub fn promote(
         }
     })?;
     let mut changes = Vec::new();
-    for current in keys.iter().filter(|other| other.id != candidate) {
+    for current in keys
+        .iter()
+        .filter(|other| other.id != candidate && other.algorithm == key.algorithm)
+    {
         let event = match current.state {
             KeyState::Pending if current.created_at < key.created_at => KeyEvent::Overtaken,
             _ => KeyEvent::Superseded,
@@ -294,6 +298,7 @@ mod tests {
             state,
             state_since: Timestamp(SINCE),
             forced: false,
+            algorithm: crate::KeyAlgorithm::Rsa,
             public_key_der: vec![1],
             bits: 2048,
             origin: KeyOrigin::Generated,
@@ -358,6 +363,37 @@ mod tests {
         assert_eq!(
             promote(&keys[1..], keys[0].id, Promotion::Published, now, &policy),
             Err(KeyRefusal::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn an_ed25519_promotion_leaves_the_rsa_keys_alone_and_the_other_way_round() {
+        let mut keys = [
+            key("s1", Active),
+            key("s2", Pending),
+            key("s1-ed", Active),
+            key("s1-ed2", Pending),
+        ];
+        for ed25519 in &mut keys[2..] {
+            ed25519.algorithm = crate::KeyAlgorithm::Ed25519;
+        }
+        let policy = KeyPolicy::default();
+        let now = Timestamp(SINCE + 10);
+        let ed = promote(&keys, keys[3].id, Promotion::Published, now, &policy).unwrap();
+        assert_eq!(
+            moves(&ed),
+            [
+                ("s1-ed".into(), Active, Retiring, false),
+                ("s1-ed2".into(), Pending, Active, false),
+            ]
+        );
+        let rsa = promote(&keys, keys[1].id, Promotion::Published, now, &policy).unwrap();
+        assert_eq!(
+            moves(&rsa),
+            [
+                ("s1".into(), Active, Retiring, false),
+                ("s2".into(), Pending, Active, false),
+            ]
         );
     }
 

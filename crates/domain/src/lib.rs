@@ -11,6 +11,7 @@ mod dns_record;
 mod dns_state;
 mod domain_event;
 mod ids;
+mod key_algorithm;
 mod key_lifecycle;
 pub mod limits;
 mod mailing;
@@ -32,7 +33,7 @@ pub use client_connections::{ClientConnections, ClientSlot, client_key};
 pub use clock::{Clock, SystemClock};
 pub use content::{ContentProblem, check_content};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
-pub use dns_record::{DkimDnsRecord, dkim_txt_value, split_txt_value};
+pub use dns_record::{DkimDnsRecord, dkim_txt_value, dkim_txt_value_for, split_txt_value};
 pub use dns_state::{
     CheckOutcome, DnsChange, DnsPolicy, DnsState, DnsStatus, LastCheck, RecordVerdict,
     after_check as after_dns_check,
@@ -42,6 +43,7 @@ pub use ids::{
     ApiKeyId, AttemptId, CheckerReportId, ContactId, KeyId, MailingId, MessageId, RecipientId,
     SigningDomainId, TenantId, UserId, WebhookEndpointId,
 };
+pub use key_algorithm::KeyAlgorithm;
 pub use key_lifecycle::{
     KeyChange, KeyEvent, KeyPolicy, KeyRefusal, KeyState, Promotion, next_selector,
     next_state as next_key_state, promote,

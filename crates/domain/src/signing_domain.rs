@@ -3,7 +3,8 @@
 //! only its sealed form, which is opaque without the operator's master key.
 
 use crate::{
-    DnsStatus, DomainName, KeyId, KeyState, Selector, SigningDomainId, TenantId, Timestamp,
+    DnsStatus, DomainName, KeyAlgorithm, KeyId, KeyState, Selector, SigningDomainId, TenantId,
+    Timestamp,
 };
 
 /// The only RSA modulus size Sealpost accepts for DKIM keys (SPEC S3.4, S3.6).
@@ -73,7 +74,11 @@ pub struct SigningKey {
     pub state_since: Timestamp,
     /// Promoted by an operator without DNS carrying it.
     pub forced: bool,
-    /// SubjectPublicKeyInfo DER: what DKIM's `p=` carries, base64-encoded.
+    /// RSA (every domain's signing key) or Ed25519 (a second signature, RFC 8463). Each
+    /// algorithm has its own life: an Ed25519 key never replaces an RSA key.
+    pub algorithm: KeyAlgorithm,
+    /// SubjectPublicKeyInfo DER; DKIM's `p=` carries it whole for RSA, its last 32 bytes for
+    /// Ed25519 ([`KeyAlgorithm::dkim_public_key`]).
     pub public_key_der: Vec<u8>,
     pub bits: u32,
     pub origin: KeyOrigin,
@@ -125,22 +130,53 @@ pub struct SigningDomain {
 }
 
 impl SigningDomain {
-    /// The key that signs while the domain is active.
+    /// The RSA key that signs while the domain is active.
     pub fn active_key(&self) -> Option<&SigningKey> {
-        self.keys.iter().find(|key| key.state == KeyState::Active)
+        self.active_key_of(KeyAlgorithm::Rsa)
     }
 
-    /// The newest key waiting for its record to be published.
+    /// The newest RSA key waiting for its record to be published.
     pub fn pending_key(&self) -> Option<&SigningKey> {
+        self.pending_key_of(KeyAlgorithm::Rsa)
+    }
+
+    /// The active key of `algorithm`.
+    pub fn active_key_of(&self, algorithm: KeyAlgorithm) -> Option<&SigningKey> {
         self.keys
             .iter()
-            .filter(|key| key.state == KeyState::Pending)
+            .find(|key| key.state == KeyState::Active && key.algorithm == algorithm)
+    }
+
+    /// The newest key of `algorithm` waiting for its record to be published.
+    pub fn pending_key_of(&self, algorithm: KeyAlgorithm) -> Option<&SigningKey> {
+        self.keys
+            .iter()
+            .filter(|key| key.state == KeyState::Pending && key.algorithm == algorithm)
             .max_by_key(|key| (key.created_at, key.id))
+    }
+
+    /// The keys that sign mail now, in the order of their signatures on a message: the RSA
+    /// key, then the Ed25519 key if the domain has an active one (RFC 8463 dual signing). An
+    /// Ed25519 key never signs alone, since receivers without RFC 8463 would see no valid
+    /// signature.
+    pub fn signing_keys(&self) -> Vec<&SigningKey> {
+        let Some(rsa) = self.signing_key() else {
+            return Vec::new();
+        };
+        let mut keys = vec![rsa];
+        keys.extend(self.active_key_of(KeyAlgorithm::Ed25519));
+        keys
     }
 
     /// The key people mean by "the domain's key": the active one, else the newest pending one.
     pub fn current_key(&self) -> Option<&SigningKey> {
-        self.active_key().or_else(|| self.pending_key())
+        self.current_key_of(KeyAlgorithm::Rsa)
+    }
+
+    /// The active key of `algorithm`, else its newest pending one.
+    pub fn current_key_of(&self, algorithm: KeyAlgorithm) -> Option<&SigningKey> {
+        self.active_key_of(algorithm)
+            .or_else(|| self.pending_key_of(algorithm))
     }
 
     /// The key that signs mail now: the active key of an active domain.
@@ -148,9 +184,23 @@ impl SigningDomain {
         self.active.then(|| self.active_key()).flatten()
     }
 
-    /// The selector a freshly created key would get, which IT can be told before it exists.
+    /// The selector a freshly created RSA key would get, which IT can be told before it exists.
     pub fn next_selector(&self) -> Selector {
-        crate::next_selector(&self.selector, &self.keys)
+        self.next_selector_for(KeyAlgorithm::Rsa)
+    }
+
+    /// The selector a fresh key of `algorithm` would get: Ed25519 keys are named after the
+    /// domain's selector with `-ed` (`<selector>-ed`, then numbered), since RFC 8463 wants each
+    /// key under a selector of its own.
+    pub fn next_selector_for(&self, algorithm: KeyAlgorithm) -> Selector {
+        match algorithm {
+            KeyAlgorithm::Rsa => crate::next_selector(&self.selector, &self.keys),
+            KeyAlgorithm::Ed25519 => {
+                let base = Selector::parse(&format!("{}-ed", self.selector))
+                    .unwrap_or_else(|_| self.selector.clone());
+                crate::next_selector(&base, &self.keys)
+            }
+        }
     }
 
     pub fn key(&self, id: KeyId) -> Option<&SigningKey> {

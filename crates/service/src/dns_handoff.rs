@@ -1,6 +1,6 @@
 //! What a tenant sends its IT department in one go (SPEC S2.2, S3.8): every DNS record the
 //! signing domain needs, each with its full name, its name relative to the DNS zone, its type
-//! and value. The DKIM record carries the domain's key; SPF is the minimal edit of the record
+//! and value. The DKIM record carries the domain's key (and a second one its Ed25519 key); SPF is the minimal edit of the record
 //! the domain has (or a new one); DMARC is asked for only when the domain has none. DNS is only
 //! read here: unlike "Check now", showing the hand-off records nothing and promotes no key.
 
@@ -91,6 +91,7 @@ impl SigningDomains {
             Err(ServiceError::NoKey) => None,
             Err(other) => return Err(other),
         };
+        let ed25519 = self.ed25519_dns_record(tenant, id).await?;
         let domain = self.signing_domain(tenant, id).await?.domain;
         // SPF and DMARC only: the DKIM record's check is "Check now"'s, which records it.
         let request = DomainCheckRequest {
@@ -103,7 +104,8 @@ impl SigningDomains {
         let report = check_domain(&self.resolver, request, self.clock.now()).await;
         let zone = organizational_domain(&report.domain);
         let mut records = Vec::new();
-        if let Some(dkim) = dkim {
+        // The RSA key's record, then the Ed25519 key's when the domain has one (RFC 8463).
+        for dkim in dkim.into_iter().chain(ed25519) {
             records.push(record(HandoffPurpose::Dkim, &zone, &dkim.name, &dkim.value));
         }
         let spf_note = match &report.spf {

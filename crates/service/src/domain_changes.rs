@@ -6,14 +6,18 @@
 
 use sealpost_dnsauth::dkim_record::{DkimRecordCause, DkimRecordCheck};
 use sealpost_domain::{
-    CheckOutcome, DomainChanges, DomainEvent, KeyChange, KeyEvent, KeyState, Promotion,
-    RecordVerdict, SigningDomain, SigningDomainId, TenantId, Timestamp,
+    CheckOutcome, DomainChanges, DomainEvent, KeyAlgorithm, KeyChange, KeyEvent, KeyState,
+    Promotion, RecordVerdict, SigningDomain, SigningDomainId, TenantId, Timestamp,
 };
 use sealpost_store::StoreError;
 
 use crate::signing_domains::not_found_domain;
 use crate::signing_keys::refused;
 use crate::{ServiceError, SigningDomains};
+
+/// How long after a key stopped signing a message signed with it may still be accepted: a
+/// submission reads the domain, signs and commits within this time.
+const SIGNING_SLACK: i64 = 300;
 
 /// What one re-check of a domain found and changed.
 #[derive(Debug, Clone)]
@@ -117,34 +121,40 @@ impl SigningDomains {
         })
     }
 
-    /// The promotion of the newest pending key whose record carries it, if there is one.
+    /// The promotion of the newest pending key of each algorithm whose record carries it: an
+    /// Ed25519 key is promoted beside the RSA keys, never in place of one.
     fn promotion(
         &self,
         domain: &SigningDomain,
         checks: &[(sealpost_domain::KeyId, DkimRecordCheck)],
         now: Timestamp,
     ) -> Result<Vec<KeyChange>, ServiceError> {
-        let published = domain
-            .keys
-            .iter()
-            .filter(|key| key.state == KeyState::Pending)
-            .filter(|key| {
-                checks
-                    .iter()
-                    .any(|(id, check)| *id == key.id && verdict(check) == RecordVerdict::CarriesKey)
-            })
-            .max_by_key(|key| (key.created_at, key.id));
-        match published {
-            None => Ok(Vec::new()),
-            Some(key) => sealpost_domain::promote(
-                &domain.keys,
-                key.id,
-                Promotion::Published,
-                now,
-                &self.key_policy,
-            )
-            .map_err(refused),
+        let mut changes = Vec::new();
+        for algorithm in KeyAlgorithm::ALL {
+            let published = domain
+                .keys
+                .iter()
+                .filter(|key| key.state == KeyState::Pending && key.algorithm == algorithm)
+                .filter(|key| {
+                    checks.iter().any(|(id, check)| {
+                        *id == key.id && verdict(check) == RecordVerdict::CarriesKey
+                    })
+                })
+                .max_by_key(|key| (key.created_at, key.id));
+            if let Some(key) = published {
+                changes.extend(
+                    sealpost_domain::promote(
+                        &domain.keys,
+                        key.id,
+                        Promotion::Published,
+                        now,
+                        &self.key_policy,
+                    )
+                    .map_err(refused)?,
+                );
+            }
         }
+        Ok(changes)
     }
 
     /// The retiring keys whose messages are all delivered or expired, plus the margin.
@@ -162,13 +172,21 @@ impl SigningDomains {
             // Every message signed with the key was accepted before it started retiring, and
             // none outlives the queue's maximum age, so older messages need not be counted.
             let accepted_since = Timestamp(key.state_since.0 - self.retry_policy.max_age);
+            // Messages name their RSA selector only: an Ed25519 key signed every message of
+            // the domain while it was active, up to a submission that read the domain just
+            // before the key started retiring.
+            let (selector, accepted_until) = match key.algorithm {
+                KeyAlgorithm::Rsa => (Some(&key.selector), Timestamp(i64::MAX)),
+                KeyAlgorithm::Ed25519 => (None, Timestamp(key.state_since.0 + SIGNING_SLACK)),
+            };
             let (unfinished, last_finished_at) = self
                 .store
                 .key_drain(
                     domain.tenant_id,
                     &domain.domain,
-                    &key.selector,
+                    selector,
                     accepted_since,
+                    accepted_until,
                 )
                 .await?;
             let event = KeyEvent::Drain {

@@ -113,9 +113,13 @@ impl Submissions {
                 }
                 Ok(chosen) => chosen,
             };
-        let signer = self.signer(signing_domain, key).await?;
-        let message = signer
-            .sign_owned(prepared.message, now.0)
+        // The RSA signature first, then the Ed25519 one when the domain has an active Ed25519
+        // key (RFC 8463): `signing_keys` puts the decided RSA key first.
+        let mut signers = vec![self.signer(signing_domain, key).await?];
+        for extra in signing_domain.signing_keys().into_iter().skip(1) {
+            signers.push(self.signer(signing_domain, extra).await?);
+        }
+        let message = sealpost_dkim::sign_owned_with(&signers, prepared.message, now.0)
             .map_err(invalid_message)?;
         Ok(SignedMessage {
             message,

@@ -3,8 +3,8 @@
 //! to publish. Keys are in [`crate::signing_keys`], state changes in [`crate::domain_changes`].
 
 use sealpost_domain::{
-    Activation, DkimDnsRecord, DnsStatus, DomainChanges, DomainName, KeyId, KeyState, Promotion,
-    Selector, SigningDomain, SigningDomainId, TenantId,
+    Activation, DkimDnsRecord, DnsStatus, DomainChanges, DomainName, KeyAlgorithm, KeyId, KeyState,
+    Promotion, Selector, SigningDomain, SigningDomainId, SigningKey, TenantId,
 };
 use sealpost_store::{DomainEventRecord, StoreError};
 
@@ -296,11 +296,20 @@ impl SigningDomains {
     ) -> Result<DkimDnsRecord, ServiceError> {
         let domain = self.signing_domain(tenant, id).await?;
         let key = domain.current_key().ok_or(ServiceError::NoKey)?;
-        Ok(DkimDnsRecord::new(
-            &domain.domain,
-            &key.selector,
-            &key.public_key_der,
-        ))
+        Ok(key_dns_record(&domain, key))
+    }
+
+    /// The record of the domain's current Ed25519 key (active, else the newest pending one),
+    /// when it has one: published beside the RSA record for the second signature (RFC 8463).
+    pub async fn ed25519_dns_record(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+    ) -> Result<Option<DkimDnsRecord>, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        Ok(domain
+            .current_key_of(KeyAlgorithm::Ed25519)
+            .map(|key| key_dns_record(&domain, key)))
     }
 
     /// The record of one key, whatever its state: to publish (pending), to keep (active,
@@ -313,11 +322,7 @@ impl SigningDomains {
     ) -> Result<DkimDnsRecord, ServiceError> {
         let domain = self.signing_domain(tenant, id).await?;
         let key = domain.key(key).ok_or(ServiceError::NotFound("key"))?;
-        Ok(DkimDnsRecord::new(
-            &domain.domain,
-            &key.selector,
-            &key.public_key_der,
-        ))
+        Ok(key_dns_record(&domain, key))
     }
 
     /// The domain's history, newest first.
@@ -329,4 +334,14 @@ impl SigningDomains {
         self.signing_domain(tenant, id).await?;
         Ok(self.store.domain_events(tenant, id, HISTORY).await?)
     }
+}
+
+/// The TXT record that publishes one of the domain's keys, `k=rsa` or `k=ed25519`.
+fn key_dns_record(domain: &SigningDomain, key: &SigningKey) -> DkimDnsRecord {
+    DkimDnsRecord::for_key(
+        &domain.domain,
+        &key.selector,
+        key.algorithm,
+        &key.public_key_der,
+    )
 }

@@ -3,10 +3,10 @@
 //! key's record is published; promotion follows DNS (or an operator's force, recorded with a
 //! warning), and the key it replaces starts retiring in the same commit.
 
-use sealpost_dnsauth::dkim_record::{DkimRecordCheck, check_dkim_record};
+use sealpost_dnsauth::dkim_record::{DkimRecordCheck, check_dkim_record_for};
 use sealpost_domain::{
-    KeyId, KeyOrigin, KeyRefusal, KeyState, Promotion, SigningDomain, SigningDomainId, SigningKey,
-    TenantId,
+    KeyAlgorithm, KeyId, KeyOrigin, KeyRefusal, KeyState, Promotion, SigningDomain,
+    SigningDomainId, SigningKey, TenantId,
 };
 use sealpost_store::StoreError;
 use sealpost_vault::{PrivateKey, Vault};
@@ -51,9 +51,20 @@ impl SigningDomains {
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<SigningDomain, ServiceError> {
+        self.generate_key_of(tenant, id, KeyAlgorithm::Rsa).await
+    }
+
+    /// Generates a fresh key of `algorithm`: RSA-2048, or an Ed25519 key (RFC 8463) that signs
+    /// beside the domain's RSA key once its record is published.
+    pub async fn generate_key_of(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        algorithm: KeyAlgorithm,
+    ) -> Result<SigningDomain, ServiceError> {
         self.signing_domain(tenant, id).await?;
         let key = self
-            .off_async_threads(|vault| Ok(vault.generate()?))
+            .off_async_threads(move |vault| Ok(vault.generate_key(algorithm)?))
             .await?;
         self.add_key(tenant, id, &key, KeyOrigin::Generated).await
     }
@@ -65,11 +76,26 @@ impl SigningDomains {
         id: SigningDomainId,
         import: KeyImport<'_>,
     ) -> Result<SigningDomain, ServiceError> {
+        self.import_key_of(tenant, id, KeyAlgorithm::Rsa, import)
+            .await
+    }
+
+    /// Imports a pasted PEM key of `algorithm`; a key of the other algorithm is refused with
+    /// an error that names it.
+    pub async fn import_key_of(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        algorithm: KeyAlgorithm,
+        import: KeyImport<'_>,
+    ) -> Result<SigningDomain, ServiceError> {
         self.signing_domain(tenant, id).await?;
         let pem = import.pem.to_owned();
         let password = import.password.map(str::to_owned);
         let key = self
-            .off_async_threads(move |vault| Ok(vault.import(&pem, password.as_deref())?))
+            .off_async_threads(move |vault| {
+                Ok(vault.import_key(algorithm, &pem, password.as_deref())?)
+            })
             .await?;
         self.add_key(tenant, id, &key, KeyOrigin::Imported).await
     }
@@ -85,8 +111,8 @@ impl SigningDomains {
         self.key_work.run(move || work(&vault)).await?
     }
 
-    /// Adds the key pending, under the next unused selector; nothing else changes, so an active
-    /// domain keeps signing with its active key.
+    /// Adds the key pending, under the next unused selector of its algorithm; nothing else
+    /// changes, so an active domain keeps signing with its active keys.
     async fn add_key(
         &self,
         tenant: TenantId,
@@ -98,10 +124,11 @@ impl SigningDomains {
         let now = self.clock.now();
         let public = SigningKey {
             id: KeyId::new(&self.clock),
-            selector: domain.next_selector(),
+            selector: domain.next_selector_for(key.algorithm()),
             state: KeyState::Pending,
             state_since: now,
             forced: false,
+            algorithm: key.algorithm(),
             public_key_der: key.public_key_der(),
             bits: key.bits(),
             origin,
@@ -161,16 +188,17 @@ impl SigningDomains {
         self.commit(&domain, &changes).await
     }
 
-    /// Looks a key's record up and compares it with the key.
+    /// Looks a key's record up and compares it with the key (`k=rsa` or `k=ed25519`).
     pub(crate) async fn check_key_record(
         &self,
         domain: &SigningDomain,
         key: &SigningKey,
     ) -> DkimRecordCheck {
-        check_dkim_record(
+        check_dkim_record_for(
             &self.resolver,
             domain.domain.as_str(),
             key.selector.as_str(),
+            key.algorithm,
             Some(&key.public_key_der),
         )
         .await

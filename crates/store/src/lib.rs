@@ -180,6 +180,8 @@ impl Store {
 }
 
 #[cfg(test)]
+mod ed25519_key_tests;
+#[cfg(test)]
 mod list_tests;
 #[cfg(test)]
 mod mailing_tests;

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use sealpost_domain::{
-    CheckOutcome, DnsState, DnsStatus, DomainName, KeyId, KeyOrigin, KeyState, LastCheck, Selector,
-    SigningDomain, SigningDomainId, SigningKey, TenantId, Timestamp,
+    CheckOutcome, DnsState, DnsStatus, DomainName, KeyAlgorithm, KeyId, KeyOrigin, KeyState,
+    LastCheck, Selector, SigningDomain, SigningDomainId, SigningKey, TenantId, Timestamp,
 };
 
 use crate::StoreError;
@@ -27,7 +27,7 @@ pub(crate) use signing_domain_columns;
 macro_rules! signing_key_columns {
     () => {
         "id, signing_domain_id, selector, state, state_since, forced, public_der, bits, origin, \
-         created_at"
+         created_at, algorithm"
     };
 }
 pub(crate) use signing_key_columns;
@@ -63,6 +63,7 @@ pub(crate) struct SigningKeyRow {
     bits: i64,
     origin: String,
     created_at: i64,
+    algorithm: String,
 }
 
 impl SigningKeyRow {
@@ -82,6 +83,8 @@ impl TryFrom<SigningKeyRow> for SigningKey {
             state: KeyState::parse(&row.state).ok_or_else(|| corrupt("key state", &row.state))?,
             state_since: Timestamp(row.state_since),
             forced: row.forced,
+            algorithm: KeyAlgorithm::parse(&row.algorithm)
+                .ok_or_else(|| corrupt("key algorithm", &row.algorithm))?,
             public_key_der: row.public_der,
             bits: u32::try_from(row.bits)
                 .map_err(|_| corrupt("key bits", &row.bits.to_string()))?,

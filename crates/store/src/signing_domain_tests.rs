@@ -12,7 +12,7 @@ use sealpost_domain::{
 use crate::tests::{for_each_backend, tenant};
 use crate::{Store, StoreError};
 
-fn signing_domain(tenant: &Tenant, domain: &str, selector: &str) -> SigningDomain {
+pub(crate) fn signing_domain(tenant: &Tenant, domain: &str, selector: &str) -> SigningDomain {
     SigningDomain {
         id: SigningDomainId::new(&SystemClock),
         tenant_id: tenant.id,
@@ -27,7 +27,7 @@ fn signing_domain(tenant: &Tenant, domain: &str, selector: &str) -> SigningDomai
     }
 }
 
-fn key(selector: &str, created_at: i64) -> (SigningKey, SealedKey) {
+pub(crate) fn key(selector: &str, created_at: i64) -> (SigningKey, SealedKey) {
     (
         SigningKey {
             id: KeyId::new(&SystemClock),
@@ -35,6 +35,7 @@ fn key(selector: &str, created_at: i64) -> (SigningKey, SealedKey) {
             state: KeyState::Pending,
             state_since: Timestamp(created_at),
             forced: false,
+            algorithm: sealpost_domain::KeyAlgorithm::Rsa,
             public_key_der: vec![0x30, 0x82, 1, 2, 3],
             bits: 2048,
             origin: KeyOrigin::Generated,
@@ -47,7 +48,7 @@ fn key(selector: &str, created_at: i64) -> (SigningKey, SealedKey) {
     )
 }
 
-fn ids(changes: &DomainChanges) -> Vec<Uuid> {
+pub(crate) fn ids(changes: &DomainChanges) -> Vec<Uuid> {
     changes
         .events()
         .iter()
@@ -57,7 +58,7 @@ fn ids(changes: &DomainChanges) -> Vec<Uuid> {
 
 use sealpost_domain::Clock as _;
 
-async fn with_domain(store: &Store) -> (Tenant, SigningDomain) {
+pub(crate) async fn with_domain(store: &Store) -> (Tenant, SigningDomain) {
     let acme = tenant("acme");
     store.create_tenant(&acme).await.unwrap();
     let domain = signing_domain(&acme, "client.example", "workplace");
@@ -80,7 +81,7 @@ async fn add_key(store: &Store, domain: &SigningDomain, selector: &str, at: i64)
     public
 }
 
-fn promote(key: &SigningKey, from: KeyState, to: KeyState, forced: bool) -> KeyChange {
+pub(crate) fn promote(key: &SigningKey, from: KeyState, to: KeyState, forced: bool) -> KeyChange {
     KeyChange {
         key: key.id,
         selector: key.selector.clone(),
@@ -397,7 +398,13 @@ async fn the_queue_accounts_for_the_messages_a_key_signed() {
             let (name, selector) = (name.clone(), selector.clone());
             async move {
                 store
-                    .key_drain(acme.id, &name, &selector, Timestamp(since))
+                    .key_drain(
+                        acme.id,
+                        &name,
+                        Some(&selector),
+                        Timestamp(since),
+                        Timestamp(i64::MAX),
+                    )
                     .await
                     .unwrap()
             }
@@ -416,6 +423,19 @@ async fn the_queue_accounts_for_the_messages_a_key_signed() {
         store.insert_message(&other_key).await.unwrap();
         assert_eq!(drain(0).await, (1, Some(Timestamp(1100))));
         assert_eq!(drain(1001).await, (0, None));
+        // An Ed25519 key's drain counts every message of the domain accepted while it signed.
+        let any_selector = |until| {
+            let store = store.clone();
+            let name = name.clone();
+            async move {
+                store
+                    .key_drain(acme.id, &name, None, Timestamp(0), Timestamp(until))
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(any_selector(1000).await, (2, Some(Timestamp(1100))));
+        assert_eq!(any_selector(999).await, (0, None));
         assert_eq!(
             store
                 .unfinished_signed_with(

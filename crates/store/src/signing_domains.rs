@@ -164,7 +164,13 @@ impl Store {
         let mut total = 0;
         for selector in selectors {
             total += self
-                .key_drain(tenant, domain, selector, Timestamp(i64::MIN))
+                .key_drain(
+                    tenant,
+                    domain,
+                    Some(selector),
+                    Timestamp(i64::MIN),
+                    Timestamp(i64::MAX),
+                )
                 .await?
                 .0;
         }

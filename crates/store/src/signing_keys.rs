@@ -92,7 +92,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO signing_keys (id, tenant_id, signing_domain_id, selector, state, \
                  state_since, forced, public_der, bits, origin, created_at, encrypted_pkcs8, \
-                 sealed_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 sealed_password, algorithm) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(key.id)
             .bind(tenant)
@@ -107,6 +108,7 @@ impl Store {
             .bind(key.created_at.0)
             .bind(&sealed.encrypted_pkcs8_pem)
             .bind(&sealed.sealed_password)
+            .bind(key.algorithm.as_str())
             .execute(&mut *transaction)
             .await
             .map_err(|error| StoreError::duplicate_as(error, "a key under this selector"))?;
@@ -191,7 +193,8 @@ impl Store {
             }
             sqlx::query(
                 "UPDATE signing_domains SET active = COALESCE($1, active), active_key_id = \
-                 (SELECT id FROM signing_keys WHERE signing_domain_id = $2 AND state = 'active'), \
+                 (SELECT id FROM signing_keys WHERE signing_domain_id = $2 AND state = 'active' \
+                  AND algorithm = 'rsa'), \
                  dns_state = COALESCE($3, dns_state), \
                  dns_state_since = COALESCE($4, dns_state_since), \
                  dns_failing_since = CASE WHEN $5 THEN $6 ELSE dns_failing_since END, \
@@ -242,15 +245,18 @@ impl Store {
         }))
     }
 
-    /// The queue's account of the tenant's messages signed by `domain` under `selector` and
-    /// accepted at `accepted_since` or later: how many recipients still wait for delivery, and
-    /// when the last finished recipient finished.
+    /// The queue's account of the tenant's messages signed by `domain` under `selector` (any
+    /// selector when `None`) and accepted from `accepted_since` to `accepted_until`: how many
+    /// recipients still wait for delivery, and when the last finished recipient finished.
+    /// Messages record the selector of their RSA signature only, so an Ed25519 key, which
+    /// signed beside whichever RSA key was active, is drained with `None`.
     pub async fn key_drain(
         &self,
         tenant: TenantId,
         domain: &DomainName,
-        selector: &Selector,
+        selector: Option<&Selector>,
         accepted_since: Timestamp,
+        accepted_until: Timestamp,
     ) -> Result<(u64, Option<Timestamp>), StoreError> {
         let (unfinished, last): (i64, Option<i64>) = with_pool!(self, pool => {
             sqlx::query_as(
@@ -258,13 +264,15 @@ impl Store {
                  MAX(CASE WHEN r.state NOT IN ('queued', 'sending', 'deferred') \
                      THEN r.updated_at END) \
                  FROM messages m JOIN recipients r ON r.message_id = m.id \
-                 WHERE m.tenant_id = $1 AND m.accepted_at >= $2 AND m.signed = TRUE \
-                 AND m.signing_domain = $3 AND m.signing_selector = $4",
+                 WHERE m.tenant_id = $1 AND m.accepted_at >= $2 AND m.accepted_at <= $5 \
+                 AND m.signed = TRUE AND m.signing_domain = $3 \
+                 AND ($4 IS NULL OR m.signing_selector = $4)",
             )
             .bind(tenant)
             .bind(accepted_since.0)
             .bind(domain.as_str())
-            .bind(selector.as_str())
+            .bind(selector.map(Selector::as_str))
+            .bind(accepted_until.0)
             .fetch_one(pool)
             .await?
         });

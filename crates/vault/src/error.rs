@@ -45,6 +45,16 @@ pub enum ImportError {
     UnsupportedPemType(String),
     #[error("DKIM signing keys must be RSA; this is {0}")]
     NotRsa(&'static str),
+    #[error(
+        "DKIM signing keys must be RSA; this is an Ed25519 key: import it as the domain's \
+         Ed25519 key (algorithm ed25519), which signs beside its RSA key"
+    )]
+    Ed25519AsRsa,
+    #[error(
+        "this key was to be the domain's Ed25519 key, but it is {0}: paste an Ed25519 key \
+             (`openssl genpkey -algorithm ed25519`)"
+    )]
+    NotEd25519(&'static str),
     #[error("only 2048-bit keys are accepted; this RSA key has {0} bits")]
     WrongSize(u32),
     #[error(

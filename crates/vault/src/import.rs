@@ -1,9 +1,11 @@
 //! Import of a pasted private key (SPEC S3.5): PKCS#8 plain and encrypted (PBES2), PKCS#1 plain
-//! and in OpenSSL's legacy encrypted form. Every refusal says precisely what is wrong, because
-//! the person pasting the key has to fix it.
+//! and in OpenSSL's legacy encrypted form, for RSA keys; PKCS#8 plain and encrypted for Ed25519
+//! keys (RFC 8463). Every refusal says precisely what is wrong, because the person pasting the
+//! key has to fix it.
 
 use pkcs8::der::Decode as _;
 use pkcs8::{ObjectIdentifier, PrivateKeyInfo};
+use sealpost_domain::KeyAlgorithm;
 use zeroize::Zeroizing;
 
 use crate::pem::{self, PemBlock};
@@ -19,8 +21,13 @@ const DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
 /// Takes the one private key in `text`; certificates and other blocks pasted around it (a
 /// common copy from a bundle file) are skipped, but two private keys are refused, since which
 /// one was meant cannot be known. Without a password, an encrypted key is tried with the empty
-/// password, which is a password like any other to the tools that encrypt keys.
-pub(crate) fn import(text: &str, password: Option<&[u8]>) -> Result<PrivateKey, ImportError> {
+/// password, which is a password like any other to the tools that encrypt keys. The key must
+/// be of `algorithm`: the domain's RSA key and its Ed25519 key are imported apart.
+pub(crate) fn import(
+    text: &str,
+    password: Option<&[u8]>,
+    algorithm: KeyAlgorithm,
+) -> Result<PrivateKey, ImportError> {
     let blocks = pem::blocks(text)?;
     let mut keys = blocks
         .iter()
@@ -38,15 +45,18 @@ pub(crate) fn import(text: &str, password: Option<&[u8]>) -> Result<PrivateKey, 
     match block.label.as_str() {
         "PRIVATE KEY" => {
             refuse_password(password)?;
-            from_pkcs8(&block.der, &block.label)
+            from_pkcs8(&block.der, &block.label, algorithm)
         }
         "ENCRYPTED PRIVATE KEY" => with_password(password, |password| {
             let plain = crate::encrypted::decrypt(&block.der, password)?;
-            from_decrypted(from_pkcs8(&plain, &block.label))
+            from_decrypted(from_pkcs8(&plain, &block.label, algorithm))
         }),
-        "RSA PRIVATE KEY" => from_pkcs1_block(block, password),
-        "EC PRIVATE KEY" => Err(ImportError::NotRsa("an EC key")),
-        "DSA PRIVATE KEY" => Err(ImportError::NotRsa("a DSA key")),
+        "RSA PRIVATE KEY" => match algorithm {
+            KeyAlgorithm::Rsa => from_pkcs1_block(block, password),
+            KeyAlgorithm::Ed25519 => Err(ImportError::NotEd25519("an RSA key")),
+        },
+        "EC PRIVATE KEY" => Err(wrong_algorithm(algorithm, "an EC key")),
+        "DSA PRIVATE KEY" => Err(wrong_algorithm(algorithm, "a DSA key")),
         "OPENSSH PRIVATE KEY" => Err(ImportError::UnsupportedPemType(
             "OPENSSH PRIVATE KEY (convert it with `ssh-keygen -p -m PKCS8 -f FILE`)".to_owned(),
         )),
@@ -99,22 +109,35 @@ fn from_decrypted(imported: Result<PrivateKey, ImportError>) -> Result<PrivateKe
     })
 }
 
-fn from_pkcs8(der: &[u8], label: &str) -> Result<PrivateKey, ImportError> {
+/// The refusal of a key of another algorithm than the one being imported.
+fn wrong_algorithm(expected: KeyAlgorithm, found: &'static str) -> ImportError {
+    match expected {
+        KeyAlgorithm::Rsa => ImportError::NotRsa(found),
+        KeyAlgorithm::Ed25519 => ImportError::NotEd25519(found),
+    }
+}
+
+fn from_pkcs8(der: &[u8], label: &str, algorithm: KeyAlgorithm) -> Result<PrivateKey, ImportError> {
     let info =
         PrivateKeyInfo::from_der(der).map_err(|_| ImportError::Malformed(label.to_owned()))?;
-    match info.algorithm.oid {
-        RSA_ENCRYPTION => {
+    match (info.algorithm.oid, algorithm) {
+        (RSA_ENCRYPTION, KeyAlgorithm::Rsa) => {
             rsa_shape::check(info.private_key, label)?;
             PrivateKey::from_pkcs8(der).ok_or(ImportError::InconsistentKey)
         }
-        RSA_PSS => Err(ImportError::NotRsa(
+        (RSA_ENCRYPTION, KeyAlgorithm::Ed25519) => Err(ImportError::NotEd25519("an RSA key")),
+        (ED25519, KeyAlgorithm::Ed25519) => {
+            PrivateKey::from_pkcs8(der).ok_or_else(|| ImportError::Malformed(label.to_owned()))
+        }
+        (ED25519, KeyAlgorithm::Rsa) => Err(ImportError::Ed25519AsRsa),
+        (RSA_PSS, _) => Err(wrong_algorithm(
+            algorithm,
             "an RSA-PSS key, which cannot make rsa-sha256 (PKCS#1 v1.5) signatures",
         )),
-        EC_PUBLIC_KEY => Err(ImportError::NotRsa("an EC key")),
-        ED25519 => Err(ImportError::NotRsa("an Ed25519 key")),
-        ED448 => Err(ImportError::NotRsa("an Ed448 key")),
-        DSA => Err(ImportError::NotRsa("a DSA key")),
-        _ => Err(ImportError::NotRsa("a key of an unknown algorithm")),
+        (EC_PUBLIC_KEY, _) => Err(wrong_algorithm(algorithm, "an EC key")),
+        (ED448, _) => Err(wrong_algorithm(algorithm, "an Ed448 key")),
+        (DSA, _) => Err(wrong_algorithm(algorithm, "a DSA key")),
+        _ => Err(wrong_algorithm(algorithm, "a key of an unknown algorithm")),
     }
 }
 

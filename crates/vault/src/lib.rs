@@ -1,4 +1,4 @@
-//! The key vault: DKIM key generation, import of keys pasted as PEM, and encryption at rest
+//! The key vault: DKIM key generation (RSA-2048 and Ed25519), import of keys pasted as PEM, and encryption at rest
 //! (SPEC S3.4, S3.5, S3.7). This crate is the only place where plaintext private key material
 //! exists; everything outside it holds a [`PrivateKey`] handle (whose `Debug` is redacted) or a
 //! [`SealedKey`](sealpost_domain::SealedKey) that is opaque without the master key.
@@ -26,7 +26,7 @@ pub use seal::UnsealError;
 
 use std::sync::RwLock;
 
-use sealpost_domain::{KeyId, SealedKey, TenantId};
+use sealpost_domain::{KeyAlgorithm, KeyId, SealedKey, TenantId};
 use zeroize::Zeroizing;
 
 use crate::keyring::Keyring;
@@ -138,7 +138,12 @@ impl Vault {
 
     /// Generates a fresh RSA-2048 key pair (SPEC S3.4).
     pub fn generate(&self) -> Result<PrivateKey, VaultError> {
-        PrivateKey::generate().ok_or(VaultError::Generation)
+        self.generate_key(KeyAlgorithm::Rsa)
+    }
+
+    /// Generates a fresh key pair of `algorithm`: RSA-2048, or Ed25519 (RFC 8463).
+    pub fn generate_key(&self, algorithm: KeyAlgorithm) -> Result<PrivateKey, VaultError> {
+        PrivateKey::generate(algorithm).ok_or(VaultError::Generation)
     }
 
     /// Reads a pasted PEM private key, decrypting it with `password` when it is encrypted
@@ -147,8 +152,19 @@ impl Vault {
     /// an encrypted key is checked against `sealpost_domain::limits::kdf` before any key is
     /// derived, so no paste can take more memory or time than that budget.
     pub fn import(&self, pem: &str, password: Option<&str>) -> Result<PrivateKey, ImportError> {
+        self.import_key(KeyAlgorithm::Rsa, pem, password)
+    }
+
+    /// [`Self::import`] for a key of `algorithm`; a key of another algorithm is refused with
+    /// an error that names what it is. Ed25519 keys are read from PKCS#8, plain or encrypted.
+    pub fn import_key(
+        &self,
+        algorithm: KeyAlgorithm,
+        pem: &str,
+        password: Option<&str>,
+    ) -> Result<PrivateKey, ImportError> {
         let password = password.filter(|password| !password.is_empty());
-        import::import(pem, password.map(str::as_bytes))
+        import::import(pem, password.map(str::as_bytes), algorithm)
     }
 
     /// Encrypts a key for storage under a fresh random password, itself sealed with the master

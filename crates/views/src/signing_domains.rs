@@ -53,11 +53,12 @@ pub struct KeyView {
     pub record_name: String,
     /// What the tenant must do about this key.
     pub next_step: String,
-    /// Always `rsa`.
+    /// `rsa` (every domain's signing key) or `ed25519` (a second signature beside the RSA one,
+    /// RFC 8463).
     pub algorithm: &'static str,
     /// Always `sha256`.
     pub hash_algorithm: &'static str,
-    /// Modulus length; always 2048.
+    /// Modulus length, always 2048, for RSA; 256 for Ed25519.
     pub bits: u32,
     /// The public key as a PEM document, derived from the private key.
     pub public_key_pem: String,
@@ -76,7 +77,7 @@ impl KeyView {
             forced: key.forced,
             record_name: domain.record_name(key),
             next_step: domain.key_next_step(key),
-            algorithm: "rsa",
+            algorithm: key.algorithm.as_str(),
             hash_algorithm: key.hash_algorithm().as_str(),
             bits: key.bits,
             public_key_pem: key.public_key_pem(),

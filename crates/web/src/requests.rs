@@ -60,15 +60,47 @@ pub struct UpdateSigningDomainRequest {
     pub selector: Option<String>,
 }
 
+/// A key's algorithm as requests name it.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyAlgorithmRequest {
+    /// RSA-2048, the key every signing domain signs with.
+    #[default]
+    Rsa,
+    /// Ed25519 (RFC 8463): a second signature beside the RSA one, under a selector of its own.
+    Ed25519,
+}
+
+impl From<KeyAlgorithmRequest> for sealpost_domain::KeyAlgorithm {
+    fn from(algorithm: KeyAlgorithmRequest) -> Self {
+        match algorithm {
+            KeyAlgorithmRequest::Rsa => Self::Rsa,
+            KeyAlgorithmRequest::Ed25519 => Self::Ed25519,
+        }
+    }
+}
+
+/// The optional body of `generate-key`; without one an RSA key is made.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateKeyRequest {
+    /// `rsa` (the default) or `ed25519`.
+    #[serde(default)]
+    pub algorithm: KeyAlgorithmRequest,
+}
+
 /// `Debug` is written by hand: the key and its password must not reach logs.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportKeyRequest {
     /// The private key as PEM: PKCS#8 (plain or encrypted) or PKCS#1 (plain or OpenSSL's
-    /// legacy encrypted form).
+    /// legacy encrypted form); an Ed25519 key as PKCS#8 (plain or encrypted).
     pub pem: String,
     /// The password of an encrypted key; leave out or empty for a plain key.
     pub password: Option<String>,
+    /// `rsa` (the default) or `ed25519`: a key of the other algorithm is refused.
+    #[serde(default)]
+    pub algorithm: KeyAlgorithmRequest,
 }
 
 impl std::fmt::Debug for ImportKeyRequest {

@@ -13,7 +13,9 @@ use sealpost_views::signing_domains::{DnsRecordView, SigningDomainView};
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiJson, ErrorBody};
-use crate::requests::{ImportKeyRequest, NewSigningDomainRequest, UpdateSigningDomainRequest};
+use crate::requests::{
+    GenerateKeyRequest, ImportKeyRequest, NewSigningDomainRequest, UpdateSigningDomainRequest,
+};
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -140,19 +142,26 @@ pub async fn remove(
 
 #[utoipa::path(post, path = "/api/v1/signing-domains/{id}/generate-key", tag = "signing domains",
     security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
+    request_body(content = Option<GenerateKeyRequest>,
+        description = "optional: `{\"algorithm\": \"ed25519\"}` for an Ed25519 key"),
     responses((status = 200, body = SigningDomainView,
-        description = "a new RSA-2048 key, pending under a selector of its own: the active key \
-            keeps signing until DNS carries the new key's record"),
+        description = "a new key (RSA-2048 unless ed25519 is asked for), pending under a \
+            selector of its own: the active key keeps signing until DNS carries the new key's \
+            record; an active Ed25519 key adds a second signature (RFC 8463)"),
         (status = 404, body = ErrorBody)))]
 pub async fn generate_key(
     TenantAuth(tenant): TenantAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    request: Option<ApiJson<GenerateKeyRequest>>,
 ) -> Result<Json<SigningDomainView>, ApiError> {
+    let algorithm = request
+        .map(|ApiJson(request)| request.algorithm)
+        .unwrap_or_default();
     let domain = state
         .service
         .signing_domains()
-        .generate_key(tenant, domain_id(&id)?)
+        .generate_key_of(tenant, domain_id(&id)?, algorithm.into())
         .await?;
     Ok(Json(domain.into()))
 }
@@ -176,7 +185,7 @@ pub async fn import_key(
     let domain = state
         .service
         .signing_domains()
-        .import_key(tenant, domain_id(&id)?, import)
+        .import_key_of(tenant, domain_id(&id)?, request.algorithm.into(), import)
         .await?;
     Ok(Json(domain.into()))
 }

@@ -2,6 +2,7 @@
 //! OpenDKIM through a real DNS server on loopback.
 
 mod causes;
+mod dual;
 mod interop;
 mod peers;
 mod support;

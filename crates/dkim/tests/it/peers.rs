@@ -160,6 +160,31 @@ impl OpenDkim {
         result.to_owned()
     }
 
+    /// OpenDKIM's `dkim=` results for each signature of the message, as `(result, selector)`.
+    pub fn verify_each(&self, message: &[u8]) -> Vec<(String, String)> {
+        let config = self.configure("verify.conf", "Mode v\n");
+        let headers = self.test_mode(&config, message);
+        let results = headers
+            .iter()
+            .find(|(name, _)| name == "Authentication-Results")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| panic!("OpenDKIM added no Authentication-Results: {headers:?}"));
+        results
+            .split("dkim=")
+            .skip(1)
+            .map(|entry| {
+                let result = entry.split_whitespace().next().unwrap_or("").to_owned();
+                let selector = entry
+                    .split("header.s=")
+                    .nth(1)
+                    .and_then(|rest| rest.split([' ', ';', '\n', '\t']).next())
+                    .unwrap_or("")
+                    .to_owned();
+                (result, selector)
+            })
+            .collect()
+    }
+
     /// The message signed by OpenDKIM with the given canonicalisation.
     pub fn sign(
         &self,

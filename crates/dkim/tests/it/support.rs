@@ -62,3 +62,21 @@ pub fn verify_with(message: &[u8], answers: &[(&str, KeyAnswer)]) -> Report {
         .collect();
     verifier.finish(&answers, NOW)
 }
+
+/// The openssl-made Ed25519 key the vault's fixtures hold, as a signing handle.
+pub fn fixture_ed25519_key() -> Arc<PrivateKey> {
+    let pem =
+        std::fs::read_to_string(workspace_root().join("crates/vault/resources/keys/ed25519.pem"))
+            .expect("read the key fixture");
+    let vault = Vault::new(MasterKey::generate());
+    Arc::new(
+        vault
+            .import_key(sealpost_domain::KeyAlgorithm::Ed25519, &pem, None)
+            .expect("import the Ed25519 key fixture"),
+    )
+}
+
+/// The DKIM TXT record value for a key of either algorithm.
+pub fn record_of(key: &PrivateKey) -> String {
+    sealpost_domain::dkim_txt_value_for(key.algorithm(), &key.public_key_der())
+}

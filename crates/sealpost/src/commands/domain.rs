@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
+use sealpost_domain::KeyAlgorithm;
 use sealpost_service::{DnsGate, KeyImport, Service};
 use sealpost_views::signing_domains::{DnsRecordView, DomainEventView, SigningDomainView};
 
@@ -21,6 +22,25 @@ pub struct Target {
     selector: Option<String>,
 }
 
+/// A key's algorithm on the command line.
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum AlgorithmArg {
+    /// RSA-2048, the key every signing domain signs with.
+    #[default]
+    Rsa,
+    /// Ed25519 (RFC 8463): a second signature beside the RSA one, under a selector of its own.
+    Ed25519,
+}
+
+impl From<AlgorithmArg> for KeyAlgorithm {
+    fn from(algorithm: AlgorithmArg) -> Self {
+        match algorithm {
+            AlgorithmArg::Rsa => Self::Rsa,
+            AlgorithmArg::Ed25519 => Self::Ed25519,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DomainCommand {
     /// Add a signing domain (inactive, without a key).
@@ -37,15 +57,24 @@ pub enum DomainCommand {
         tenant: String,
     },
     Show(Target),
-    /// Generate a fresh RSA-2048 key pair, pending under a selector of its own: the active key
-    /// keeps signing until DNS carries the new key's record.
-    GenerateKey(Target),
+    /// Generate a fresh key pair (RSA-2048 unless --algorithm ed25519), pending under a selector
+    /// of its own: the active key keeps signing until DNS carries the new key's record. An
+    /// active Ed25519 key adds a second signature beside the RSA one.
+    GenerateKey {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum, default_value_t)]
+        algorithm: AlgorithmArg,
+    },
     /// Import a PEM private key from a file ("-" reads standard input).
     ImportKey {
         #[command(flatten)]
         target: Target,
         #[arg(long)]
         file: PathBuf,
+        /// The key's algorithm: a key of the other one is refused.
+        #[arg(long, value_enum, default_value_t)]
+        algorithm: AlgorithmArg,
         /// Environment variable holding the key's password (a password on the command line
         /// would show in the process list).
         #[arg(long)]
@@ -80,8 +109,13 @@ pub enum DomainCommand {
         #[arg(long = "to")]
         new_selector: String,
     },
-    /// Print the DKIM TXT record to publish.
-    DnsRecord(Target),
+    /// Print the DKIM TXT record to publish (with --algorithm ed25519: the Ed25519 key's).
+    DnsRecord {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum, default_value_t)]
+        algorithm: AlgorithmArg,
+    },
     /// The domain's history: every change of its keys' and its DNS state.
     History(Target),
     /// Delete the signing domain (refused while mail signed with its keys waits for delivery).
@@ -123,17 +157,18 @@ pub async fn domain(
             let (_, found) = find(service, &target).await?;
             print_domain(output, found.into());
         }
-        DomainCommand::GenerateKey(target) => {
+        DomainCommand::GenerateKey { target, algorithm } => {
             let (tenant, found) = find(service, &target).await?;
             let updated = service
                 .signing_domains()
-                .generate_key(tenant, found.id)
+                .generate_key_of(tenant, found.id, algorithm.into())
                 .await?;
             print_domain(output, updated.into());
         }
         DomainCommand::ImportKey {
             target,
             file,
+            algorithm,
             password_env,
         } => {
             let pem = super::read_pem(&file)?;
@@ -150,7 +185,7 @@ pub async fn domain(
             };
             let updated = service
                 .signing_domains()
-                .import_key(tenant, found.id, import)
+                .import_key_of(tenant, found.id, algorithm.into(), import)
                 .await?;
             print_domain(output, updated.into());
         }
@@ -226,14 +261,23 @@ pub async fn domain(
                     .join("\n")
             });
         }
-        DomainCommand::DnsRecord(target) => {
+        DomainCommand::DnsRecord { target, algorithm } => {
             let (tenant, found) = find(service, &target).await?;
-            let view = DnsRecordView::from(
-                service
-                    .signing_domains()
-                    .dns_record(tenant, found.id)
-                    .await?,
-            );
+            let domains = service.signing_domains();
+            let record = match KeyAlgorithm::from(algorithm) {
+                KeyAlgorithm::Rsa => domains.dns_record(tenant, found.id).await?,
+                KeyAlgorithm::Ed25519 => domains
+                    .ed25519_dns_record(tenant, found.id)
+                    .await?
+                    .ok_or_else(|| {
+                        InputError(
+                            "the domain has no Ed25519 key: add one with `sealpost domain \
+                             generate-key --algorithm ed25519` or `import-key --algorithm ed25519`"
+                                .to_owned(),
+                        )
+                    })?,
+            };
+            let view = DnsRecordView::from(record);
             output.print(&view, || {
                 format!(
                     "Name:  {}\nType:  {}\nValue: {}\nAs strings of at most 255 characters:\n{}\n\

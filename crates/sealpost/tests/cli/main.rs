@@ -5,6 +5,7 @@ mod config_check;
 mod destinations;
 mod dns;
 mod doctor;
+mod ed25519;
 mod feedback;
 mod input;
 mod mail;

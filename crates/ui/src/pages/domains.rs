@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use sealpost_domain::{DnsState, SigningDomain, SigningDomainId};
+use sealpost_domain::{DnsState, KeyAlgorithm, SigningDomain, SigningDomainId};
 use sealpost_service::{DnsGate, KeyImport, ServiceError};
 use sealpost_views::dns_report::DnsReportView;
 use sealpost_views::signing_domains::{DomainEventView, KeyView, SigningDomainView};
@@ -131,6 +131,8 @@ struct DomainPage {
     next_step: String,
     /// The selector the next key gets.
     next_selector: String,
+    /// The selector the next Ed25519 key gets.
+    ed25519_selector: String,
     /// Whether a refused activation may be forced (DNS does not carry the key).
     offer_force: bool,
     history: Vec<(String, DomainEventView)>,
@@ -164,6 +166,27 @@ pub struct ImportForm {
     pem: String,
     #[serde(default)]
     password: String,
+    /// Empty for RSA, `ed25519` for the optional Ed25519 key.
+    #[serde(default)]
+    algorithm: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct GenerateForm {
+    /// Empty for RSA, `ed25519` for the optional Ed25519 key.
+    #[serde(default)]
+    algorithm: String,
+}
+
+/// The algorithm a key form asks for: RSA unless it says `ed25519`.
+fn form_algorithm(text: &str) -> Result<KeyAlgorithm, ServiceError> {
+    match text {
+        "" => Ok(KeyAlgorithm::Rsa),
+        other => KeyAlgorithm::parse(other).ok_or_else(|| ServiceError::Invalid {
+            field: "algorithm",
+            message: "choose an RSA or an Ed25519 key".to_owned(),
+        }),
+    }
 }
 
 #[derive(Deserialize)]
@@ -197,6 +220,10 @@ fn notice(code: &str) -> Option<&'static str> {
         "imported" => Some(
             "The key was imported and stored encrypted. It waits for its DNS record; any active \
              key keeps signing until DNS carries the new one.",
+        ),
+        "ed25519" => Some(
+            "The Ed25519 key was added. Publish its DNS record too; once DNS carries it, every \
+             message gets a second signature (Ed25519) below the RSA one.",
         ),
         "promoted" => Some("The new key signs from now on; the previous key is retiring."),
         "selector" => Some("The selector was changed."),
@@ -334,6 +361,10 @@ pub(crate) async fn domain_page(
         .map(|key| format::time(key.created_at))
         .unwrap_or_default();
     let next_selector = domain.next_selector().as_str().to_owned();
+    let ed25519_selector = domain
+        .next_selector_for(KeyAlgorithm::Ed25519)
+        .as_str()
+        .to_owned();
     let view = SigningDomainView::from(domain.clone());
     let keys = view.keys.iter().map(KeyRow::from).collect();
     let proof = ProofView::of(
@@ -366,6 +397,7 @@ pub(crate) async fn domain_page(
         keys,
         next_step: view.next_step,
         next_selector,
+        ed25519_selector,
         offer_force,
         history: history(state, tenant, id).await?,
         key_created,
@@ -472,15 +504,21 @@ pub async fn generate_key(
     State(state): State<UiState>,
     scope: Scope,
     Path((_, id)): Path<(String, String)>,
+    Form(form): Form<GenerateForm>,
 ) -> Result<Response, PageError> {
     let id = domain_id(&id)?;
-    match state
-        .service
-        .signing_domains()
-        .generate_key(scope.tenant.id, id)
-        .await
-    {
-        Ok(_) => Ok(done(&scope, id, "generated")),
+    let result = match form_algorithm(&form.algorithm) {
+        Ok(algorithm) => state
+            .service
+            .signing_domains()
+            .generate_key_of(scope.tenant.id, id, algorithm)
+            .await
+            .map(|_| algorithm),
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(KeyAlgorithm::Rsa) => Ok(done(&scope, id, "generated")),
+        Ok(KeyAlgorithm::Ed25519) => Ok(done(&scope, id, "ed25519")),
         Err(error) => refused(&state, &scope, id, error).await,
     }
 }
@@ -496,13 +534,18 @@ pub async fn import_key(
         pem: &form.pem,
         password: Some(form.password.as_str()).filter(|password| !password.is_empty()),
     };
-    match state
-        .service
-        .signing_domains()
-        .import_key(scope.tenant.id, id, import)
-        .await
-    {
-        Ok(_) => Ok(done(&scope, id, "imported")),
+    let result = match form_algorithm(&form.algorithm) {
+        Ok(algorithm) => state
+            .service
+            .signing_domains()
+            .import_key_of(scope.tenant.id, id, algorithm, import)
+            .await
+            .map(|_| algorithm),
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(KeyAlgorithm::Rsa) => Ok(done(&scope, id, "imported")),
+        Ok(KeyAlgorithm::Ed25519) => Ok(done(&scope, id, "ed25519")),
         Err(error) => refused_with_key_text(&state, &scope, id, error, form.pem.clone()).await,
     }
 }

@@ -7,6 +7,7 @@ mod access;
 mod dkim_badge;
 mod domain_actions;
 mod domains;
+mod ed25519;
 mod layout;
 mod lists;
 mod mail_tester;

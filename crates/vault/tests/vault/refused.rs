@@ -23,8 +23,8 @@ fn refused_keys_get_precise_errors() {
     check_refused(
         &fixture("ed25519.pem"),
         None,
-        ImportError::NotRsa("an Ed25519 key"),
-        rsa_only,
+        ImportError::Ed25519AsRsa,
+        "import it as the domain's Ed25519 key",
     );
     check_refused(
         &fixture("dsa.pem"),

@@ -115,7 +115,7 @@ fn debug_output_shows_no_key_material() {
     let key = vault().import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
     assert_eq!(
         format!("{key:?}"),
-        "PrivateKey { bits: 2048, material: \"redacted\" }"
+        "PrivateKey { algorithm: Rsa, bits: 2048, material: \"redacted\" }"
     );
     let master = MasterKey::generate();
     assert!(!format!("{master:?}").contains(master.to_text().as_str()));

@@ -2,6 +2,7 @@
 
 mod compose;
 mod dkim;
+mod ed25519;
 mod errors;
 mod foundation;
 mod hostile;
