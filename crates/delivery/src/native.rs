@@ -172,30 +172,15 @@ pub async fn deliver_native_shaped(
             }
             budget -= 1;
             let address = SocketAddr::new(ip, options.port);
-            let mut attempt = try_address(
+            let attempt = attempt_server(
                 &host.name,
                 address,
-                UseTls::WhenOffered,
                 Transaction { envelope, message },
                 options,
                 (traffic, &admission),
                 &mut transcript,
             )
             .await;
-            if let Attempt::TlsFailed(_) = attempt {
-                transcript.note("retrying the same server without TLS (opportunistic TLS)");
-                attempt = try_address(
-                    &host.name,
-                    address,
-                    UseTls::Never,
-                    Transaction { envelope, message },
-                    options,
-                    (traffic, &admission),
-                    &mut transcript,
-                )
-                .await;
-            }
-            shape(traffic, &admission, &attempt);
             match attempt {
                 Attempt::Decided { outcomes, tls } => {
                     return DeliveryReport {
@@ -330,6 +315,43 @@ fn shape(traffic: &Traffic, admission: &Admission, attempt: &Attempt) {
 struct Transaction<'a> {
     envelope: &'a Envelope,
     message: &'a [u8],
+}
+
+/// One server: with TLS when it offers it, and once more without TLS when the handshake failed
+/// (opportunistic TLS). The destination learns how its receiver answered.
+async fn attempt_server(
+    host: &str,
+    address: SocketAddr,
+    transaction: Transaction<'_>,
+    options: &NativeOptions,
+    shaped: Shaped<'_>,
+    transcript: &mut Transcript,
+) -> Attempt {
+    let mut attempt = try_address(
+        host,
+        address,
+        UseTls::WhenOffered,
+        transaction,
+        options,
+        shaped,
+        transcript,
+    )
+    .await;
+    if let Attempt::TlsFailed(_) = attempt {
+        transcript.note("retrying the same server without TLS (opportunistic TLS)");
+        attempt = try_address(
+            host,
+            address,
+            UseTls::Never,
+            transaction,
+            options,
+            shaped,
+            transcript,
+        )
+        .await;
+    }
+    shape(shaped.0, shaped.1, &attempt);
+    attempt
 }
 
 /// One connection to one address of `host`: an idle one of the pool, or a new one.
