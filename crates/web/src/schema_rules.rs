@@ -47,11 +47,46 @@ fn not_empty(field: &str) -> Value {
 
 /// Adds the rules to the components of `document`.
 pub(crate) fn add(document: &mut Value) {
+    optional_bodies(document);
     let schemas = &mut document["components"]["schemas"];
     compose(component(schemas, "ComposeRequest"));
     attachment(component(schemas, "AttachmentRequest"));
     raw(component(schemas, "RawMessageRequest"));
     delivery(component(schemas, "DeliveryRequest"));
+}
+
+/// An optional request body (`Option<T>` in the handler) may be left out, but when it is sent
+/// it must be a JSON object, as every body is: utoipa writes it as "T or null", which would
+/// promise that `null` is accepted. Such a body becomes "T", not required.
+fn optional_bodies(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+        for body in operation
+            .values_mut()
+            .filter_map(|operation| operation.get_mut("requestBody"))
+        {
+            // `get_mut`, not indexing: indexing would add a JSON content to every other body.
+            let Some(schema) = body
+                .get_mut("content")
+                .and_then(|content| content.get_mut("application/json"))
+                .and_then(|json| json.get_mut("schema"))
+            else {
+                continue;
+            };
+            let Some(choices) = schema.get("oneOf").and_then(Value::as_array) else {
+                continue;
+            };
+            let (nulls, others): (Vec<&Value>, Vec<&Value>) = choices
+                .iter()
+                .partition(|choice| choice["type"] == json!("null"));
+            if let ([_], [only]) = (nulls.as_slice(), others.as_slice()) {
+                *schema = (*only).clone();
+                body["required"] = json!(false);
+            }
+        }
+    }
 }
 
 /// The schema named `name`; a renamed request type fails the unit test below rather than
@@ -157,5 +192,15 @@ mod tests {
             schemas["AttachmentRequest"]["properties"]["filename"]["type"],
             "string"
         );
+        // An optional body may be left out but is never `null`.
+        let body =
+            &document["paths"]["/api/v1/signing-domains/{id}/generate-key"]["post"]["requestBody"];
+        assert_eq!(body["required"], false);
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/GenerateKeyRequest"
+        );
+        let raw_only = &document["paths"]["/api/v1/dkim/verify"]["post"]["requestBody"];
+        assert!(raw_only["content"].get("application/json").is_none());
     }
 }
