@@ -16,11 +16,12 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// What an unknown destination gets: modest, since nothing is known of it.
+    /// What an unknown destination gets: modest, since nothing is known of it (KumoMTA's default
+    /// is 32 connections; Postfix's 20 concurrent deliveries per destination).
     pub const DEFAULT: Self = Self {
-        connections: 4,
+        connections: 10,
         messages_per_connection: 100,
-        messages_per_minute: 600,
+        messages_per_minute: 1200,
     };
 }
 

@@ -1,7 +1,7 @@
 //! From a delivery's report to what the store records: the queue's policy applied to each
 //! recipient's outcome, then the outcomes committed under their leases and counted.
 
-use sealpost_delivery::{Cause, DeliveryReport, FailureKind, RecipientResult};
+use sealpost_delivery::{Cause, Deferral, DeliveryReport, FailureKind, RecipientResult};
 use sealpost_domain::{AttemptId, AttemptResult, QueuedMessage, RecipientState, Timestamp};
 use sealpost_retry_policy::{AttemptOutcome, after_attempt};
 use sealpost_store::{AttemptRecord, Claim, RecipientUpdate};
@@ -20,15 +20,20 @@ pub(super) struct Record {
 }
 
 impl Record {
-    /// A message deferred by its destination's shaping waits at least until the destination
-    /// has rested, however soon the retry schedule would try again.
-    fn not_before(&mut self, rest: Option<std::time::Duration>) {
-        let (Some(rest), Some(next)) = (rest, self.update.next_attempt_at) else {
+    /// When a message deferred by its destination's shaping is tried again. A busy destination
+    /// (every connection in use, or the rate spent) takes it as soon as it has room, not at the
+    /// retry schedule's next step, since no receiver refused anything. A throttled one is not
+    /// tried before it has rested, however soon the schedule would try again.
+    fn after_deferral(&mut self, deferral: &Deferral) {
+        let Some(next) = self.update.next_attempt_at else {
             return;
         };
-        let seconds = i64::try_from(rest.as_secs()).unwrap_or(i64::MAX);
-        let rested = Timestamp(self.attempt.finished_at.0.saturating_add(seconds.max(1)));
-        self.update.next_attempt_at = Some(Timestamp(next.0.max(rested.0)));
+        let seconds = i64::try_from(deferral.rest().as_secs()).unwrap_or(i64::MAX);
+        let rested = self.attempt.finished_at.0.saturating_add(seconds.max(1));
+        self.update.next_attempt_at = Some(Timestamp(match deferral {
+            Deferral::Busy { .. } => rested,
+            Deferral::Throttled { .. } => next.0.max(rested),
+        }));
     }
 }
 
@@ -78,14 +83,16 @@ impl Delivery {
                     || outcome_of_cause(&Cause::NotReported),
                     |outcome| attempt_outcome(&outcome.result),
                 );
-                let rest = reported
+                let deferral = reported
                     .and_then(|outcome| outcome.failure())
                     .and_then(|failure| match &failure.cause {
-                        Cause::Deferred(deferral) => Some(deferral.rest()),
+                        Cause::Deferred(deferral) => Some(deferral),
                         _ => None,
                     });
                 let mut record = self.record(message, claim, started, outcome, report.host.clone());
-                record.not_before(rest);
+                if let Some(deferral) = deferral {
+                    record.after_deferral(deferral);
+                }
                 record
             })
             .collect()
