@@ -48,3 +48,26 @@ pub async fn fresh_stores(directory: &Path) -> Vec<Store> {
             .expect("open PostgreSQL"),
     ]
 }
+
+/// A destination as a node publishes it after a receiver answered 421: backing off (level 1,
+/// 5 of 10 connections allowed) and resting for 30 s from `updated_at`.
+pub fn throttled_destination(
+    node: &str,
+    destination: &str,
+    updated_at: i64,
+) -> crate::DestinationStatus {
+    crate::DestinationStatus {
+        node: node.to_owned(),
+        destination: destination.to_owned(),
+        connections_in_use: 2,
+        connections_allowed: 5,
+        connection_limit: 10,
+        messages_per_connection: 100,
+        messages_per_minute: 3000,
+        throttle_level: 1,
+        paused_until: Some(updated_at + 30),
+        last_throttle_reply: Some("421 4.7.0 Try again later".to_owned()),
+        domains: "gmail.test googlemail.test".to_owned(),
+        updated_at,
+    }
+}

@@ -42,6 +42,7 @@ pub fn router(state: UiState) -> Router {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/platform/health", get(pages::platform_health::show))
+        .route("/platform/destinations", get(pages::destinations::show))
         .route(
             "/account/password",
             get(account::password_form).post(account::change_password),

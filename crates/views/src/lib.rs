@@ -4,6 +4,7 @@
 //! field for private key material. With the `openapi` feature each view has its schema for
 //! the API's document.
 
+pub mod destinations;
 pub mod dkim_verification;
 pub mod dns_report;
 pub mod mail_tester;

@@ -43,6 +43,7 @@ use crate::{
         webhooks::replay,
         return_paths::show, return_paths::set, return_paths::remove, return_paths::check,
         platform::health,
+        platform::destinations,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerSchemes, &CommonErrors)

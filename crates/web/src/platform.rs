@@ -1,4 +1,5 @@
-//! Operator route: the platform's own health, as `sealpost doctor` reports it.
+//! Operator routes: the platform's own health, as `sealpost doctor` reports it, and the
+//! destinations the delivering nodes send to, as `sealpost destinations` lists them.
 
 use axum::Json;
 use axum::Router;
@@ -6,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use sealpost_service::platform::Reach;
+use sealpost_views::destinations::{DestinationView, DestinationsView};
 use sealpost_views::platform::PlatformHealthView;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -15,7 +17,9 @@ use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/platform/health", get(health))
+    Router::new()
+        .route("/api/v1/platform/health", get(health))
+        .route("/api/v1/platform/destinations", get(destinations))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -50,4 +54,20 @@ pub async fn health(
     };
     let health = state.service.platform().health(reach).await;
     Ok(Json(PlatformHealthView::from(&health)))
+}
+
+#[utoipa::path(get, path = "/api/v1/platform/destinations", tag = "platform",
+    security(("operator" = [])),
+    responses((status = 200, body = DestinationsView,
+        description = "Every destination a delivering node sent to in the last minute: its \
+            connections, limits, throttle state and the recipients waiting for it"),
+        (status = 401, body = ErrorBody)))]
+pub async fn destinations(
+    _: Operator,
+    State(state): State<AppState>,
+) -> Result<Json<DestinationsView>, ApiError> {
+    let reports = state.service.platform().destinations().await?;
+    Ok(Json(DestinationsView {
+        destinations: reports.iter().map(DestinationView::from).collect(),
+    }))
 }

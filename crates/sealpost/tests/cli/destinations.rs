@@ -1,7 +1,8 @@
 //! `sealpost destinations`: what the delivering nodes published of each destination, read by
 //! the real binary from the shared database.
 
-use sealpost_store::{DestinationStatus, Store};
+use sealpost_store::Store;
+use sealpost_store::testing::throttled_destination;
 
 use crate::support::*;
 
@@ -31,26 +32,17 @@ fn destinations_lists_what_the_nodes_published() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = runtime.block_on(Store::connect(&url)).unwrap();
     let now = sealpost_domain::Clock::now(&sealpost_domain::SystemClock).0;
-    let status = |node: &str, updated_at: i64| DestinationStatus {
-        node: node.to_owned(),
-        destination: "google".to_owned(),
-        connections_in_use: 2,
-        connections_allowed: 5,
-        connection_limit: 10,
-        messages_per_connection: 100,
-        messages_per_minute: 3000,
-        throttle_level: 1,
-        paused_until: Some(now + 30),
-        last_throttle_reply: Some("421 4.7.0 Try again later".to_owned()),
-        domains: "gmail.test googlemail.test".to_owned(),
-        updated_at,
-    };
     runtime
-        .block_on(store.publish_destinations("node-a", &[status("node-a", now)]))
+        .block_on(
+            store.publish_destinations("node-a", &[throttled_destination("node-a", "google", now)]),
+        )
         .unwrap();
     // A node that stopped publishing long ago is left out.
     runtime
-        .block_on(store.publish_destinations("node-gone", &[status("node-gone", now - 3600)]))
+        .block_on(store.publish_destinations(
+            "node-gone",
+            &[throttled_destination("node-gone", "google", now - 3600)],
+        ))
         .unwrap();
     let listed = ok_json(sealpost(&["destinations", "--json"]));
     let listed = listed.as_array().unwrap();

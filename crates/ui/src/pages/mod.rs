@@ -6,6 +6,7 @@ pub mod checker;
 pub mod contact_list;
 pub mod contacts;
 pub mod dashboard;
+pub mod destinations;
 pub mod dns_check;
 pub mod dns_handoff;
 pub mod domain_keys;

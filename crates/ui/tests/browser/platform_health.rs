@@ -1,5 +1,5 @@
-//! The operator's platform health page: the doctor's checks with their fixes, for operators
-//! only.
+//! The operator's pages: the platform health (the doctor's checks with their fixes) and the
+//! destinations the delivering nodes send to, for operators only.
 
 use crate::support::{ACME_ADMIN, Harness, OPERATOR, PASSWORD};
 
@@ -29,6 +29,34 @@ async fn the_operator_reads_the_platform_health_with_its_fixes() {
         assert!(checks.contains(expected), "{expected:?} not in {checks}");
     }
     harness.shot("operator-platform-health").await;
+
+    // A node published a destination that answered 421: the page says it is backing off, why,
+    // and until when.
+    let now = sealpost_domain::Clock::now(&sealpost_domain::SystemClock).0;
+    let google = sealpost_store::testing::throttled_destination("node-a", "google", now);
+    let store = harness.service.store();
+    store
+        .publish_destinations("node-a", &[google])
+        .await
+        .unwrap();
+    harness.click("#destinations-link").await;
+    let summary = harness.text("#destinations-summary").await;
+    assert_eq!(
+        summary,
+        "1 of 1 destination backing off after a throttling reply."
+    );
+    let row = harness.text("#destination-1").await;
+    for expected in [
+        "google",
+        "gmail.test, googlemail.test",
+        "2 in use of 5 allowed",
+        "10 connections, 100 messages each, 3000 a minute",
+        "backing off (level 1)",
+        "421 4.7.0 Try again later",
+    ] {
+        assert!(row.contains(expected), "{expected:?} not in {row}");
+    }
+    harness.shot("operator-destinations").await;
     harness.sign_out().await;
 
     // A tenant administrator does not see the page.
@@ -47,5 +75,8 @@ async fn the_operator_reads_the_platform_health_with_its_fixes() {
         !page.contains("health-summary") && !page.contains("Checks"),
         "{page}"
     );
+    harness.goto("/platform/destinations").await;
+    let page = harness.page_text().await;
+    assert!(!page.contains("google"), "{page}");
     harness.finish().await;
 }

@@ -1,6 +1,7 @@
 //! The API through the real router (`oneshot`) on both backends, and through a real socket.
 
 mod compose;
+mod destinations;
 mod dkim;
 mod ed25519;
 mod errors;

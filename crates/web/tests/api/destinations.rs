@@ -1,0 +1,61 @@
+//! The operator's destinations over the API on both backends: what a delivering node published
+//! is listed with its limits and throttle state, a stopped node's rows are left out, and a
+//! tenant's key cannot read it.
+
+use axum::http::{Method, StatusCode};
+use sealpost_domain::{Clock as _, SystemClock};
+use sealpost_store::testing::{self, throttled_destination};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn the_operator_reads_what_the_nodes_published() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let now = SystemClock.now().0;
+        store
+            .publish_destinations("node-a", &[throttled_destination("node-a", "google", now)])
+            .await
+            .unwrap();
+        store
+            .publish_destinations(
+                "node-gone",
+                &[throttled_destination("node-gone", "yahoo", now - 3600)],
+            )
+            .await
+            .unwrap();
+        let app = app(store).await;
+
+        let path = "/api/v1/platform/destinations";
+        let (code, view) = call(&app, Method::GET, path, Some(OPERATOR), None).await;
+        assert_eq!(code, StatusCode::OK, "{view}");
+        let rows = view["destinations"].as_array().unwrap();
+        assert_eq!(
+            rows.len(),
+            1,
+            "the stopped node's row is left out: {view:#}"
+        );
+        let row = &rows[0];
+        assert_eq!(row["destination"], "google");
+        assert_eq!(row["node"], "node-a");
+        assert_eq!(row["connections_allowed"], 5);
+        assert_eq!(row["connection_limit"], 10);
+        assert_eq!(row["throttle_level"], 1);
+        assert_eq!(row["last_throttle_reply"], "421 4.7.0 Try again later");
+        assert!(
+            row["paused_until"].as_str().unwrap().ends_with('Z'),
+            "{row}"
+        );
+        assert_eq!(row["domains"][1], "googlemail.test");
+        assert_eq!(row["waiting"], 0);
+
+        let token = tenant_token(&app, "acme").await;
+        let refused = call(&app, Method::GET, path, Some(&token), None).await;
+        assert_error(
+            &refused,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "operator token",
+        );
+    }
+}
