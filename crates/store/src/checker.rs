@@ -200,21 +200,23 @@ impl Store {
         let pattern = like_pattern(search);
         let (after_at, after_id) = request.time_key();
         let (rows, total): (Vec<ReportRow>, i64) = with_pool!(self, pool => {
-            let rows = sqlx::query_as(sql)
-                .bind(tenant)
-                .bind(token)
-                .bind(pattern.as_deref())
-                .bind(after_at)
-                .bind(after_id)
-                .bind(request.fetch())
-                .fetch_all(pool)
-                .await?;
-            let (total,): (i64,) = sqlx::query_as(count_sql)
-                .bind(tenant)
-                .bind(token)
-                .bind(pattern.as_deref())
-                .fetch_one(pool)
-                .await?;
+            // The page and its count are independent reads: they run at once, on two of the
+            // pool's connections, so a page waits for the slower of them only.
+            let (rows, (total,)): (_, (i64,)) = tokio::try_join!(
+                sqlx::query_as(sql)
+                    .bind(tenant)
+                    .bind(token)
+                    .bind(pattern.as_deref())
+                    .bind(after_at)
+                    .bind(after_id)
+                    .bind(request.fetch())
+                    .fetch_all(pool),
+                sqlx::query_as(count_sql)
+                    .bind(tenant)
+                    .bind(token)
+                    .bind(pattern.as_deref())
+                    .fetch_one(pool),
+            )?;
             (rows, total)
         });
         let reports = rows

@@ -109,21 +109,23 @@ impl Store {
         let pattern = like_pattern(filter.search.as_deref());
         let (after_at, after_id) = request.time_key();
         let (rows, total): (Vec<ListedMailingRow>, i64) = with_pool!(self, pool => {
-            let rows = sqlx::query_as(sql)
-                .bind(tenant)
-                .bind(progress)
-                .bind(pattern.as_deref())
-                .bind(after_at)
-                .bind(after_id)
-                .bind(request.fetch())
-                .fetch_all(pool)
-                .await?;
-            let (total,): (i64,) = sqlx::query_as(count_sql)
-                .bind(tenant)
-                .bind(progress)
-                .bind(pattern.as_deref())
-                .fetch_one(pool)
-                .await?;
+            // The page and its count are independent reads: they run at once, on two of the
+            // pool's connections, so a page waits for the slower of them only.
+            let (rows, (total,)): (_, (i64,)) = tokio::try_join!(
+                sqlx::query_as(sql)
+                    .bind(tenant)
+                    .bind(progress)
+                    .bind(pattern.as_deref())
+                    .bind(after_at)
+                    .bind(after_id)
+                    .bind(request.fetch())
+                    .fetch_all(pool),
+                sqlx::query_as(count_sql)
+                    .bind(tenant)
+                    .bind(progress)
+                    .bind(pattern.as_deref())
+                    .fetch_one(pool),
+            )?;
             (rows, total)
         });
         let mailings = self.with_contacts(tenant, rows).await?;
@@ -287,19 +289,21 @@ impl Store {
             None => (None, None),
         };
         let (rows, total): (Vec<ContactRow>, i64) = with_pool!(self, pool => {
-            let rows = sqlx::query_as(sql)
-                .bind(tenant)
-                .bind(pattern.as_deref())
-                .bind(after_name)
-                .bind(after_email)
-                .bind(request.fetch())
-                .fetch_all(pool)
-                .await?;
-            let (total,): (i64,) = sqlx::query_as(count_sql)
-                .bind(tenant)
-                .bind(pattern.as_deref())
-                .fetch_one(pool)
-                .await?;
+            // The page and its count are independent reads: they run at once, on two of the
+            // pool's connections, so a page waits for the slower of them only.
+            let (rows, (total,)): (_, (i64,)) = tokio::try_join!(
+                sqlx::query_as(sql)
+                    .bind(tenant)
+                    .bind(pattern.as_deref())
+                    .bind(after_name)
+                    .bind(after_email)
+                    .bind(request.fetch())
+                    .fetch_all(pool),
+                sqlx::query_as(count_sql)
+                    .bind(tenant)
+                    .bind(pattern.as_deref())
+                    .fetch_one(pool),
+            )?;
             (rows, total)
         });
         let contacts = rows

@@ -133,23 +133,25 @@ impl Store {
         let since = filter.since.map(|since| since.0);
         let (after_at, after_id) = request.time_key();
         let (rows, total): (Vec<SummaryRow>, i64) = with_pool!(self, pool => {
-            let rows = sqlx::query_as(sql)
-                .bind(tenant)
-                .bind(state)
-                .bind(pattern.as_deref())
-                .bind(since)
-                .bind(after_at)
-                .bind(after_id)
-                .bind(request.fetch())
-                .fetch_all(pool)
-                .await?;
-            let (total,): (i64,) = sqlx::query_as(count_sql)
-                .bind(tenant)
-                .bind(state)
-                .bind(pattern.as_deref())
-                .bind(since)
-                .fetch_one(pool)
-                .await?;
+            // The page and its count are independent reads: they run at once, on two of the
+            // pool's connections, so a page waits for the slower of them only.
+            let (rows, (total,)): (_, (i64,)) = tokio::try_join!(
+                sqlx::query_as(sql)
+                    .bind(tenant)
+                    .bind(state)
+                    .bind(pattern.as_deref())
+                    .bind(since)
+                    .bind(after_at)
+                    .bind(after_id)
+                    .bind(request.fetch())
+                    .fetch_all(pool),
+                sqlx::query_as(count_sql)
+                    .bind(tenant)
+                    .bind(state)
+                    .bind(pattern.as_deref())
+                    .bind(since)
+                    .fetch_one(pool),
+            )?;
             (rows, total)
         });
         let summaries = self.with_recipients(tenant, rows).await?;

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{DeliveryMode, Tenant, UserRole};
+use sealpost_service::ServiceError;
 use serde::Deserialize;
 
 use crate::UiState;
@@ -131,24 +132,29 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
     let service = &state.service;
     let tenant = scope.tenant.id;
     let base = tenant_path(&scope);
-    let domains = service
-        .signing_domains()
-        .list_signing_domains(tenant)
-        .await?
+    // Each part of the page is read on its own: they run at once, so the page waits for the
+    // slowest read rather than the sum of them.
+    let (signing_domains, all_mailings, messages, relays) = (
+        service.signing_domains(),
+        service.mailings(),
+        service.messages(),
+        service.relays(),
+    );
+    let (domains, mailings, figures, delivery, standing) = tokio::try_join!(
+        page_part(signing_domains.list_signing_domains(tenant)),
+        page_part(all_mailings.list_mailings(tenant, RECENT)),
+        page_part(messages.delivery_figures(tenant, FIGURES_SECONDS)),
+        page_part(relays.delivery_mode(tenant)),
+        Standing::load(service, tenant),
+    )?;
+    let domains = domains
         .iter()
         .map(|domain| DomainRow::new(&base, domain))
         .collect();
-    let mailings = service
-        .mailings()
-        .list_mailings(tenant, RECENT)
-        .await?
+    let mailings = mailings
         .iter()
         .map(|status| MailingRow::new(&base, status))
         .collect();
-    let figures = service
-        .messages()
-        .delivery_figures(tenant, FIGURES_SECONDS)
-        .await?;
     let total: i64 = figures.counts.iter().map(|(_, count)| count).sum();
     let total = format::count(total.unsigned_abs(), ("recipient", "recipients"));
     let figures = figures
@@ -167,14 +173,19 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
         .collect();
     let page = DashboardPage {
         layout: Layout::tenant(&scope, "", "Dashboard"),
-        delivery: delivery_summary(&service.relays().delivery_mode(tenant).await?),
+        delivery: delivery_summary(&delivery),
         tenant: scope.tenant.clone(),
         base,
         domains,
         mailings,
         figures,
         total,
-        standing: Standing::load(service, tenant).await?,
+        standing,
     };
     render(StatusCode::OK, &page)
+}
+
+/// A read of the service as a part of a page, failing as the page does.
+async fn page_part<T>(read: impl Future<Output = Result<T, ServiceError>>) -> Result<T, PageError> {
+    Ok(read.await?)
 }
