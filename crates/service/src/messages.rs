@@ -62,6 +62,15 @@ impl Messages {
         Ok(self.store.recent_messages(tenant, limit).await?)
     }
 
+    /// The distinct envelope senders of the tenant's newest `limit` messages, newest first.
+    pub async fn recent_senders(
+        &self,
+        tenant: TenantId,
+        limit: u32,
+    ) -> Result<Vec<String>, ServiceError> {
+        Ok(self.store.recent_senders(tenant, limit).await?)
+    }
+
     /// One page of the tenant's messages that pass `filter`, newest first, without their
     /// bodies, with how many pass it in all.
     pub async fn message_page(

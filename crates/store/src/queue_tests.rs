@@ -169,6 +169,37 @@ async fn messages_are_stored_whole_and_idempotency_keys_are_unique() {
 }
 
 #[tokio::test]
+async fn recent_senders_are_distinct_newest_first_and_the_tenant_s_own() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        assert!(store.recent_senders(tenant, 10).await.unwrap().is_empty());
+        for (sender, at) in [
+            ("old@client.test", NOW - 30),
+            ("", NOW - 20),
+            ("new@client.test", NOW - 10),
+            ("old@client.test", NOW),
+        ] {
+            let mut sent = message(tenant, &["a@one.test"], None);
+            sent.mail_from = sender.into();
+            sent.accepted_at = Timestamp(at);
+            store.insert_message(&sent).await.unwrap();
+        }
+        assert_eq!(
+            store.recent_senders(tenant, 10).await.unwrap(),
+            ["old@client.test", "new@client.test"],
+            "the null sender of a bounce is no suggestion"
+        );
+        // Only the newest message is read when the limit is one.
+        assert_eq!(
+            store.recent_senders(tenant, 1).await.unwrap(),
+            ["old@client.test"]
+        );
+        let other = TenantId::new(&SystemClock);
+        assert!(store.recent_senders(other, 10).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn claims_lease_recipients_and_a_lost_lease_records_nothing() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {

@@ -110,6 +110,32 @@ impl Store {
         Ok(page.items)
     }
 
+    /// The distinct envelope senders of the tenant's newest `limit` messages, newest first:
+    /// one read of the index that pages the messages, without the messages themselves.
+    pub async fn recent_senders(
+        &self,
+        tenant: TenantId,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT mail_from FROM messages WHERE tenant_id = $1 \
+                 ORDER BY accepted_at DESC, id DESC LIMIT $2",
+            )
+            .bind(tenant)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        let mut senders: Vec<String> = Vec::new();
+        for (sender,) in rows {
+            if !sender.is_empty() && !senders.contains(&sender) {
+                senders.push(sender);
+            }
+        }
+        Ok(senders)
+    }
+
     /// One page of the tenant's messages that pass `filter`, newest first, without their
     /// bodies, with how many pass it in all: three queries whatever the page's size (the
     /// rows, their count, their recipients).

@@ -321,11 +321,14 @@ pub async fn show(
     let id: MessageId = id.parse().map_err(|_| PageError::NotFound)?;
     let service = &state.service;
     let tenant = scope.tenant.id;
-    let message = service.messages().message(tenant, id).await?;
-    let attempts = service.messages().message_attempts(tenant, id).await?;
+    let messages = service.messages();
+    let message = messages.message(tenant, id).await?;
     // The body is read once: the attempts need only the message's existence, and the
-    // verification works on the source already read.
-    let report = service.messages().check_dkim(&message).await?;
+    // verification works on the source already read. Both run at once.
+    let (attempts, report) = tokio::try_join!(
+        messages.message_attempts(tenant, id),
+        messages.check_dkim(&message)
+    )?;
     let addresses: HashMap<_, _> = message
         .recipients
         .iter()

@@ -122,17 +122,11 @@ async fn page(
 ) -> Result<Response, PageError> {
     let base = tenant_path(scope);
     let tenant = scope.tenant.id;
-    let mut suggestions: Vec<String> = Vec::new();
-    for message in state
+    let suggestions = state
         .service
         .messages()
-        .recent_messages(tenant, SUGGESTIONS_FROM)
-        .await?
-    {
-        if !suggestions.contains(&message.mail_from) && !message.mail_from.is_empty() {
-            suggestions.push(message.mail_from);
-        }
-    }
+        .recent_senders(tenant, SUGGESTIONS_FROM)
+        .await?;
     let (found, errors) = if query.from.trim().is_empty() {
         (None, FieldErrors::none())
     } else {
