@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod dashboard;
 pub mod dns_check;
 pub mod dns_handoff;
+pub mod dns_records;
 pub mod domain_keys;
 pub mod domains;
 pub mod login;
