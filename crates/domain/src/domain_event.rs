@@ -2,7 +2,7 @@
 //! history the pages show and what webhooks will carry (SPEC S10.6, S11.2). Every change is
 //! committed together with its event, so neither exists without the other.
 
-use crate::{DnsChange, KeyChange, KeyId, KeyState, Selector};
+use crate::{DnsChange, KeyChange, KeyId, KeyState, RecordChange, RecordFinding, Selector};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainEvent {
@@ -13,6 +13,8 @@ pub enum DomainEvent {
     },
     KeyChanged(KeyChange),
     DnsChanged(DnsChange),
+    /// A re-check found a record beside DKIM (SPF, DMARC, the return path) definitely changed.
+    RecordChanged(RecordChange),
     /// Signing was switched on; `forced` when DNS did not carry the key.
     Activated {
         forced: bool,
@@ -23,7 +25,7 @@ pub enum DomainEvent {
 impl DomainEvent {
     /// A stable name for APIs and webhooks: `key.pending`, `key.active`, `key.retiring`,
     /// `key.retired`, `domain.verified`, `domain.warning`, `domain.failed`, `domain.pending`,
-    /// `domain.activated`, `domain.deactivated`.
+    /// `domain.record_changed`, `domain.activated`, `domain.deactivated`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::KeyAdded { .. } => "key.pending",
@@ -39,6 +41,7 @@ impl DomainEvent {
                 crate::DnsState::Warning => "domain.warning",
                 crate::DnsState::Failed => "domain.failed",
             },
+            Self::RecordChanged(_) => "domain.record_changed",
             Self::Activated { .. } => "domain.activated",
             Self::Deactivated => "domain.deactivated",
         }
@@ -49,7 +52,10 @@ impl DomainEvent {
         match self {
             Self::KeyAdded { key, .. } => Some(*key),
             Self::KeyChanged(change) => Some(change.key),
-            Self::DnsChanged(_) | Self::Activated { .. } | Self::Deactivated => None,
+            Self::DnsChanged(_)
+            | Self::RecordChanged(_)
+            | Self::Activated { .. }
+            | Self::Deactivated => None,
         }
     }
 
@@ -58,7 +64,10 @@ impl DomainEvent {
         match self {
             Self::KeyChanged(change) => change.forced,
             Self::Activated { forced } => *forced,
-            Self::KeyAdded { .. } | Self::DnsChanged(_) | Self::Deactivated => false,
+            Self::KeyAdded { .. }
+            | Self::DnsChanged(_)
+            | Self::RecordChanged(_)
+            | Self::Deactivated => false,
         }
     }
 
@@ -96,6 +105,16 @@ impl DomainEvent {
                     change.from, change.to
                 )
             }
+            Self::RecordChanged(change) => {
+                format!(
+                    "The {} record at {} went from {} to {}: {}",
+                    change.kind.label(),
+                    change.name,
+                    change.from,
+                    change.to,
+                    change.detail.trim_end_matches('.')
+                ) + "."
+            }
             Self::Activated { forced: true } => "Signing was switched on by force, without the \
                                                   key's DNS record being found."
                 .to_owned(),
@@ -120,14 +139,21 @@ pub struct DomainChanges {
     pub activation: Option<Activation>,
     /// The status after a DNS check, and its change of state if there was one.
     pub dns: Option<(crate::DnsStatus, Option<DnsChange>)>,
+    /// The findings of a re-check for the records beside DKIM, which replace the stored ones,
+    /// and their definite changes.
+    pub records: Option<(Vec<RecordFinding>, Vec<RecordChange>)>,
 }
 
 impl DomainChanges {
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.activation.is_none() && self.dns.is_none()
+        self.keys.is_empty()
+            && self.activation.is_none()
+            && self.dns.is_none()
+            && self.records.is_none()
     }
 
-    /// One event per change, keys first, then the domain's DNS state, then signing.
+    /// One event per change: keys first, then the records beside DKIM, then the domain's DNS
+    /// state, then signing.
     pub fn events(&self) -> Vec<DomainEvent> {
         let keys = self.keys.iter().cloned().map(DomainEvent::KeyChanged);
         let dns = self
@@ -135,10 +161,15 @@ impl DomainChanges {
             .iter()
             .filter_map(|(_, change)| *change)
             .map(DomainEvent::DnsChanged);
+        let records = self
+            .records
+            .iter()
+            .flat_map(|(_, changes)| changes.iter().cloned())
+            .map(DomainEvent::RecordChanged);
         let activation = self.activation.map(|activation| match activation {
             Activation::On { forced } => DomainEvent::Activated { forced },
             Activation::Off => DomainEvent::Deactivated,
         });
-        keys.chain(dns).chain(activation).collect()
+        keys.chain(records).chain(dns).chain(activation).collect()
     }
 }

@@ -8,6 +8,7 @@ mod clock;
 mod content;
 mod delivery;
 mod dns_record;
+mod dns_records;
 mod dns_state;
 mod domain_event;
 mod ids;
@@ -34,6 +35,10 @@ pub use clock::{Clock, SystemClock};
 pub use content::{ContentProblem, check_content};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, dkim_txt_value_for, split_txt_value};
+pub use dns_records::{
+    RecordChange, RecordCheck, RecordFinding, RecordKind, RecordOutcome, after_record_checks,
+    overall_outcome as overall_dns_outcome,
+};
 pub use dns_state::{
     CheckOutcome, DnsChange, DnsPolicy, DnsState, DnsStatus, LastCheck, RecordVerdict,
     after_check as after_dns_check,

@@ -203,6 +203,7 @@ mod tests {
                 },
             ],
             dns: DnsStatus::new(Timestamp(0)),
+            records: Vec::new(),
             version: 1,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),

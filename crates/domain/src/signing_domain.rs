@@ -3,8 +3,8 @@
 //! only its sealed form, which is opaque without the operator's master key.
 
 use crate::{
-    DnsStatus, DomainName, KeyAlgorithm, KeyId, KeyState, Selector, SigningDomainId, TenantId,
-    Timestamp,
+    DnsStatus, DomainName, KeyAlgorithm, KeyId, KeyState, RecordFinding, Selector, SigningDomainId,
+    TenantId, Timestamp,
 };
 
 /// The only RSA modulus size Sealpost accepts for DKIM keys (SPEC S3.4, S3.6).
@@ -123,6 +123,8 @@ pub struct SigningDomain {
     /// ones that are safe to remove).
     pub keys: Vec<SigningKey>,
     pub dns: DnsStatus,
+    /// What the last re-check found of the records beside DKIM (SPF, DMARC, the return path).
+    pub records: Vec<RecordFinding>,
     /// Incremented on every change, so that caches on any node can tell a stale copy.
     pub version: i64,
     pub created_at: Timestamp,

@@ -49,6 +49,8 @@ event_types! {
     DomainVerified => "domain.verified", "A domain's records were found as needed.";
     DomainWarning => "domain.warning", "A verified domain's records failed a re-check.";
     DomainFailed => "domain.failed", "A domain's records kept failing past the grace period.";
+    DomainRecordChanged => "domain.record_changed",
+        "A re-check found a record beside DKIM (SPF, DMARC, the return path) changed.";
     DomainActivated => "domain.activated", "Signing was switched on.";
     DomainDeactivated => "domain.deactivated", "Signing was switched off.";
     Test => "test", "A test event sent by hand to check an endpoint.";

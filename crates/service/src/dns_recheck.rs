@@ -7,7 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sealpost_domain::{CheckOutcome, SigningDomainId, TenantId, Timestamp};
+use sealpost_domain::{
+    CheckOutcome, RecordFinding, RecordKind, RecordOutcome, SigningDomainId, TenantId, Timestamp,
+};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -48,6 +50,12 @@ pub struct RecheckSummary {
     pub missing: usize,
     pub temporary: usize,
     pub no_key: usize,
+    /// Domains whose SPF record is missing or does not authorise the platform.
+    pub spf_problems: usize,
+    /// Domains whose DMARC record is missing, duplicated or broken.
+    pub dmarc_problems: usize,
+    /// Domains whose return-path domain lacks its MX or SPF record as needed.
+    pub return_path_problems: usize,
     /// Each change as `domain: event kind`, in the order they were committed.
     pub changes: Vec<String>,
     /// Domains that could not be re-checked, with the reason (the next run tries again).
@@ -55,7 +63,22 @@ pub struct RecheckSummary {
 }
 
 impl RecheckSummary {
-    fn count(&mut self, outcome: CheckOutcome) {
+    fn count(&mut self, outcome: CheckOutcome, records: &[RecordFinding]) {
+        let problem = |kinds: &[RecordKind]| {
+            records.iter().any(|finding| {
+                kinds.contains(&finding.kind)
+                    && matches!(
+                        finding.outcome,
+                        RecordOutcome::Missing | RecordOutcome::Wrong
+                    )
+            })
+        };
+        self.spf_problems += usize::from(problem(&[RecordKind::Spf]));
+        self.dmarc_problems += usize::from(problem(&[RecordKind::Dmarc]));
+        self.return_path_problems += usize::from(problem(&[
+            RecordKind::ReturnPathMx,
+            RecordKind::ReturnPathSpf,
+        ]));
         self.checked += 1;
         match outcome {
             CheckOutcome::Found => self.found += 1,
@@ -71,6 +94,9 @@ impl RecheckSummary {
         self.missing += other.missing;
         self.temporary += other.temporary;
         self.no_key += other.no_key;
+        self.spf_problems += other.spf_problems;
+        self.dmarc_problems += other.dmarc_problems;
+        self.return_path_problems += other.return_path_problems;
         self.changes.extend(other.changes);
         self.errors.extend(other.errors);
     }
@@ -99,7 +125,7 @@ impl SigningDomains {
         while let Some(joined) = running.join_next().await {
             match joined {
                 Ok((_, Ok(recheck))) => {
-                    summary.count(recheck.outcome);
+                    summary.count(recheck.outcome, &recheck.domain.records);
                     summary.changes.extend(
                         recheck
                             .events

@@ -1,13 +1,16 @@
 //! Where a signing domain's states change (SPEC S11.1, S11.2): [`SigningDomains::commit`] is
 //! the one call that writes key states, the active flag and the DNS status, each with its event
-//! in the same transaction; [`SigningDomains::recheck_domain`] looks every key's record up and
-//! turns what DNS shows into changes: a published pending key is promoted, a drained retiring
-//! key retires, and the domain's DNS state follows the records that must be published.
+//! in the same transaction; [`SigningDomains::recheck_domain`] looks every key's record up, and
+//! SPF, DMARC and the return path beside them, and turns what DNS shows into changes: a
+//! published pending key is promoted, a drained retiring key retires, the records' findings are
+//! replaced (each definite change an event), and the domain's DNS state follows the records
+//! that must be published and those that were found once (`domain::overall_dns_outcome`).
 
 use sealpost_dnsauth::dkim_record::{DkimRecordCause, DkimRecordCheck};
 use sealpost_domain::{
     CheckOutcome, DomainChanges, DomainEvent, KeyAlgorithm, KeyChange, KeyEvent, KeyState,
-    Promotion, RecordVerdict, SigningDomain, SigningDomainId, TenantId, Timestamp,
+    Promotion, RecordFinding, RecordOutcome, RecordVerdict, SigningDomain, SigningDomainId,
+    TenantId, Timestamp, after_record_checks, overall_dns_outcome,
 };
 use sealpost_store::StoreError;
 
@@ -72,10 +75,15 @@ impl SigningDomains {
         id: SigningDomainId,
     ) -> Result<Recheck, ServiceError> {
         let domain = self.signing_domain(tenant, id).await?;
-        let mut checks = Vec::new();
-        for key in domain.keys.iter().filter(|key| key.state.record_needed()) {
-            checks.push((key.id, self.check_key_record(&domain, key).await));
-        }
+        let key_checks = async {
+            let mut checks = Vec::new();
+            for key in domain.keys.iter().filter(|key| key.state.record_needed()) {
+                checks.push((key.id, self.check_key_record(&domain, key).await));
+            }
+            checks
+        };
+        let (checks, record_checks) = tokio::join!(key_checks, self.record_checks(&domain));
+        let record_checks = record_checks?;
         let now = self.clock.now();
         let mut changes = DomainChanges {
             keys: self.promotion(&domain, &checks, now)?,
@@ -107,11 +115,17 @@ impl SigningDomains {
             );
         }
         let verdicts: Vec<RecordVerdict> = required.iter().map(|check| verdict(check)).collect();
-        let outcome = CheckOutcome::of(&verdicts);
-        let summary = summarize(outcome, &required);
+        let dkim = CheckOutcome::of(&verdicts);
+        let (findings, record_changes) = after_record_checks(&domain.records, record_checks, now);
+        let outcome = overall_dns_outcome(domain.dns.state, dkim, &findings);
+        let summary = match outcome == dkim {
+            true => summarize(dkim, &required),
+            false => summarize_records(outcome, &findings),
+        };
         let (status, change) =
             sealpost_domain::after_dns_check(&domain.dns, outcome, &summary, now, &self.dns_policy);
         changes.dns = Some((status, change));
+        changes.records = Some((findings, record_changes));
         let events = changes.events();
         let domain = self.commit(&domain, &changes).await?;
         Ok(Recheck {
@@ -234,5 +248,35 @@ fn summarize(outcome: CheckOutcome, required: &[&DkimRecordCheck]) -> String {
             first(RecordVerdict::Unanswered)
         ),
         CheckOutcome::NoKey => "The domain has no key yet.".to_owned(),
+    }
+}
+
+/// The badge's line when the records beside DKIM decided the check: the first watched record
+/// that is lost, or the first that DNS did not answer for.
+fn summarize_records(outcome: CheckOutcome, findings: &[RecordFinding]) -> String {
+    let first = |lost: bool| {
+        findings
+            .iter()
+            .filter(|finding| finding.watched())
+            .find(|finding| match lost {
+                true => finding.is_lost(),
+                false => finding.outcome == RecordOutcome::Temporary,
+            })
+            .map(|finding| {
+                format!(
+                    "{} at {}: {}",
+                    finding.kind.label(),
+                    finding.name,
+                    finding.detail.trim_end_matches('.')
+                )
+            })
+            .unwrap_or_default()
+    };
+    match outcome {
+        CheckOutcome::Temporary => format!(
+            "DNS did not answer ({}); this is not counted as a failure.",
+            first(false)
+        ),
+        _ => format!("{}.", first(true)),
     }
 }

@@ -21,6 +21,7 @@ mod master_keys;
 mod messages;
 mod metrics;
 pub mod platform;
+mod record_checks;
 mod relay_settings;
 mod reputation;
 mod return_path;

@@ -5,15 +5,15 @@
 
 pub(crate) mod verp;
 
-use sealpost_dnsauth::finding::Status;
-use sealpost_dnsauth::mx::{MxCause, check_mx};
+use sealpost_dnsauth::mx::check_mx;
 use sealpost_dnsauth::spf::check_tenant_spf;
 use sealpost_domain::{
-    DomainName, EmailAddress, QueuedMessage, RecipientId, ReturnPath, Route, SigningRecord,
-    TenantId,
+    DomainName, EmailAddress, QueuedMessage, RecipientId, RecordCheck, RecordKind, RecordOutcome,
+    ReturnPath, Route, SigningRecord, TenantId,
 };
 use sealpost_store::{Claim, StoreError};
 
+use crate::record_checks::{mx_outcome, spf_outcome};
 use crate::{Delivery, FeedbackLoop, ServiceError};
 
 /// A DNS record the return-path domain needs.
@@ -172,9 +172,10 @@ impl FeedbackLoop {
         let records = self.return_path_records(&entry)?;
         let mut checked = Vec::with_capacity(records.len());
         for record in records {
-            let found = match record.kind {
-                "MX" => self.mx_found(&entry).await,
-                _ => self.spf_found(&entry).await,
+            let (outcome, detail) = self.look_up(&entry, &record).await;
+            let found = match outcome {
+                RecordOutcome::Found => Ok(()),
+                _ => Err(detail),
             };
             checked.push((record, found));
         }
@@ -189,48 +190,52 @@ impl FeedbackLoop {
         })
     }
 
-    async fn mx_found(&self, entry: &ReturnPath) -> Result<(), String> {
-        let inbound = self.inbound_host.as_ref().map(DomainName::as_str);
-        let check = check_mx(&self.resolver, entry.return_path.as_str()).await;
-        match &check.cause {
-            MxCause::Hosts(hosts)
-                if hosts.iter().any(|(_, host)| Some(host.as_str()) == inbound) =>
-            {
-                Ok(())
-            }
-            MxCause::Hosts(hosts) => Err(format!(
-                "the MX hosts are {}, not the platform's inbound host",
-                hosts
-                    .iter()
-                    .map(|(_, host)| host.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            _ => Err(check.describe()),
+    /// The records as the scheduled re-check sees them (SPEC S11.2), without changing whether
+    /// the return path is verified; none when the platform cannot receive bounces.
+    pub(crate) async fn return_path_record_checks(&self, entry: &ReturnPath) -> Vec<RecordCheck> {
+        let mut checks = Vec::new();
+        for record in self.records_to_publish(entry) {
+            let kind = match record.kind {
+                "MX" => RecordKind::ReturnPathMx,
+                _ => RecordKind::ReturnPathSpf,
+            };
+            let (outcome, detail) = self.look_up(entry, &record).await;
+            checks.push(RecordCheck {
+                kind,
+                name: record.name,
+                outcome,
+                detail,
+            });
         }
+        checks
     }
 
-    async fn spf_found(&self, entry: &ReturnPath) -> Result<(), String> {
-        let Some(platform) = &self.platform else {
-            return Err("the platform's SPF include is not configured".to_owned());
-        };
-        let report = check_tenant_spf(
-            &self.resolver,
-            entry.return_path.as_str(),
-            &platform.networks,
-            &platform.include_host,
-            self.clock.now(),
-        )
-        .await;
-        match report.status() {
-            Status::Error => Err(report
-                .findings
-                .iter()
-                .filter(|finding| finding.status == Status::Error)
-                .map(|finding| finding.found.clone())
-                .collect::<Vec<_>>()
-                .join("; ")),
-            Status::Ok | Status::Warning => Ok(()),
+    async fn look_up(
+        &self,
+        entry: &ReturnPath,
+        record: &ReturnPathRecord,
+    ) -> (RecordOutcome, String) {
+        let name = entry.return_path.as_str();
+        match (record.kind, &self.platform) {
+            ("MX", _) => {
+                let inbound = self.inbound_host.as_ref().map(DomainName::as_str);
+                mx_outcome(&check_mx(&self.resolver, name).await, inbound)
+            }
+            (_, None) => (
+                RecordOutcome::Wrong,
+                "the platform's SPF include is not configured".to_owned(),
+            ),
+            (_, Some(platform)) => {
+                let report = check_tenant_spf(
+                    &self.resolver,
+                    name,
+                    &platform.networks,
+                    &platform.include_host,
+                    self.clock.now(),
+                )
+                .await;
+                spf_outcome(&report)
+            }
         }
     }
 }

@@ -52,6 +52,7 @@ impl SigningDomains {
             active: false,
             keys: Vec::new(),
             dns: DnsStatus::new(now),
+            records: Vec::new(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -48,6 +48,7 @@ async fn one_key_of_each_algorithm_signs_and_the_algorithm_reads_back() {
             ],
             activation: Some(Activation::On { forced: false }),
             dns: None,
+            records: None,
         };
         let on = store
             .apply_domain_changes(&domain, &both, &ids(&both), Timestamp(20))

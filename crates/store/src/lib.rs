@@ -9,6 +9,7 @@ mod connect;
 mod contacts;
 mod delivery_settings;
 mod destinations;
+mod domain_records;
 mod feedback;
 mod figures;
 mod leases;
@@ -179,6 +180,8 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod domain_record_tests;
 #[cfg(test)]
 mod ed25519_key_tests;
 #[cfg(test)]

@@ -5,10 +5,12 @@ use std::collections::HashMap;
 
 use sealpost_domain::{
     CheckOutcome, DnsState, DnsStatus, DomainName, KeyAlgorithm, KeyId, KeyOrigin, KeyState,
-    LastCheck, Selector, SigningDomain, SigningDomainId, SigningKey, TenantId, Timestamp,
+    LastCheck, RecordFinding, Selector, SigningDomain, SigningDomainId, SigningKey, TenantId,
+    Timestamp,
 };
 
 use crate::StoreError;
+use crate::domain_records::RecordRow;
 use crate::rows::corrupt;
 
 /// The columns of `signing_domains` read into a [`SigningDomain`]. A macro rather than a
@@ -122,11 +124,20 @@ fn dns_status(row: &SigningDomainRow) -> Result<DnsStatus, StoreError> {
 }
 
 /// Builds the domains of `rows` with their keys from `keys` (any order; each key goes to its
-/// domain, oldest first).
+/// domain, oldest first) and their re-check findings from `records`.
 pub(crate) fn assemble(
     rows: Vec<SigningDomainRow>,
     keys: Vec<SigningKeyRow>,
+    records: Vec<RecordRow>,
 ) -> Result<Vec<SigningDomain>, StoreError> {
+    let mut records_by_domain: HashMap<SigningDomainId, Vec<RecordFinding>> = HashMap::new();
+    for row in records {
+        let domain = row.domain_id();
+        records_by_domain
+            .entry(domain)
+            .or_default()
+            .push(RecordFinding::try_from(row)?);
+    }
     let mut by_domain: HashMap<SigningDomainId, Vec<SigningKey>> = HashMap::new();
     for row in keys {
         let domain = row.domain_id();
@@ -139,7 +150,10 @@ pub(crate) fn assemble(
         .map(|row| {
             let mut keys = by_domain.remove(&row.id).unwrap_or_default();
             keys.sort_by_key(|key| (key.created_at, key.id));
+            let mut records = records_by_domain.remove(&row.id).unwrap_or_default();
+            records.sort_by_key(|finding| finding.kind);
             Ok(SigningDomain {
+                records,
                 dns: dns_status(&row)?,
                 id: row.id,
                 tenant_id: row.tenant_id,

@@ -21,6 +21,7 @@ pub(crate) fn signing_domain(tenant: &Tenant, domain: &str, selector: &str) -> S
         active: false,
         keys: Vec::new(),
         dns: DnsStatus::new(Timestamp(1_700_000_100)),
+        records: Vec::new(),
         version: 1,
         created_at: Timestamp(1_700_000_100),
         updated_at: Timestamp(1_700_000_100),
@@ -197,6 +198,7 @@ async fn keys_move_through_their_states_with_one_event_per_change() {
             keys: vec![promote(&first, KeyState::Pending, KeyState::Active, false)],
             activation: Some(Activation::On { forced: false }),
             dns: None,
+            records: None,
         };
         let on = store
             .apply_domain_changes(&domain, &switch_on, &ids(&switch_on), Timestamp(20))
@@ -537,6 +539,7 @@ async fn no_operation_reaches_another_tenants_domain() {
             keys: vec![promote(&first, KeyState::Pending, KeyState::Active, false)],
             activation: Some(Activation::On { forced: false }),
             dns: None,
+            records: None,
         };
         let applied = store
             .apply_domain_changes(&foreign, &switch_on, &ids(&switch_on), Timestamp(20))

@@ -4,6 +4,7 @@
 
 use sealpost_domain::{DomainName, Selector, SigningDomain, SigningDomainId, TenantId, Timestamp};
 
+use crate::domain_records::{RecordRow, domain_record_columns};
 use crate::signing_domain_rows::{
     SigningDomainRow, SigningKeyRow, assemble, signing_domain_columns, signing_key_columns,
 };
@@ -62,12 +63,18 @@ impl Store {
             signing_key_columns!(),
             " FROM signing_keys WHERE tenant_id = $1"
         );
-        let (rows, keys): (Vec<SigningDomainRow>, Vec<SigningKeyRow>) = with_pool!(self, pool => {
+        let records_sql = concat!(
+            "SELECT ",
+            domain_record_columns!(),
+            " FROM signing_domain_records WHERE tenant_id = $1"
+        );
+        let (rows, keys, records): (Vec<SigningDomainRow>, Vec<SigningKeyRow>, Vec<RecordRow>) = with_pool!(self, pool => {
             let rows = sqlx::query_as(domains_sql).bind(tenant).fetch_all(pool).await?;
             let keys = sqlx::query_as(keys_sql).bind(tenant).fetch_all(pool).await?;
-            (rows, keys)
+            let records = sqlx::query_as(records_sql).bind(tenant).fetch_all(pool).await?;
+            (rows, keys, records)
         });
-        assemble(rows, keys)
+        assemble(rows, keys, records)
     }
 
     pub async fn signing_domain(
@@ -85,7 +92,13 @@ impl Store {
             signing_key_columns!(),
             " FROM signing_keys WHERE tenant_id = $1 AND signing_domain_id = $2"
         );
-        let (row, keys): (Option<SigningDomainRow>, Vec<SigningKeyRow>) = with_pool!(self, pool => {
+        let records_sql = concat!(
+            "SELECT ",
+            domain_record_columns!(),
+            " FROM signing_domain_records WHERE tenant_id = $1 AND signing_domain_id = $2"
+        );
+        type Rows = (Option<SigningDomainRow>, Vec<SigningKeyRow>, Vec<RecordRow>);
+        let (row, keys, records): Rows = with_pool!(self, pool => {
             let row = sqlx::query_as(domain_sql)
                 .bind(tenant)
                 .bind(id)
@@ -96,10 +109,15 @@ impl Store {
                 .bind(id)
                 .fetch_all(pool)
                 .await?;
-            (row, keys)
+            let records = sqlx::query_as(records_sql)
+                .bind(tenant)
+                .bind(id)
+                .fetch_all(pool)
+                .await?;
+            (row, keys, records)
         });
         let row = row.ok_or(StoreError::NotFound)?;
-        Ok(assemble(vec![row], keys)?.remove(0))
+        Ok(assemble(vec![row], keys, records)?.remove(0))
     }
 
     /// Changes the selector of a domain that has no key yet, bumping the version. A domain that

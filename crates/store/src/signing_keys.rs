@@ -8,6 +8,7 @@ use sealpost_domain::{
     SigningDomainId, SigningKey, TenantId, Timestamp, Uuid,
 };
 
+use crate::domain_records::replace_domain_records;
 use crate::{Store, StoreError, with_pool};
 
 /// One row of a domain's history, as stored.
@@ -217,6 +218,9 @@ impl Store {
             .bind(tenant)
             .execute(&mut *transaction)
             .await?;
+            if let Some((findings, _)) = &changes.records {
+                replace_domain_records!(transaction, tenant, id, findings)?;
+            }
             for (event, event_id) in events.iter().zip(event_ids) {
                 insert_domain_event!(transaction, event_id, tenant, id, event, now)?;
             }

@@ -48,6 +48,7 @@ const PURGE: &[&str] = &[
     "DELETE FROM sending_domains WHERE tenant_id = $1",
     "DELETE FROM delivery_settings WHERE tenant_id = $1",
     "DELETE FROM signing_domain_events WHERE tenant_id = $1",
+    "DELETE FROM signing_domain_records WHERE tenant_id = $1",
     "DELETE FROM signing_keys WHERE tenant_id = $1",
     "DELETE FROM signing_domains WHERE tenant_id = $1",
     "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE tenant_id = $1)",

@@ -98,6 +98,15 @@ pub(crate) async fn fill(store: &Store, name: &str) -> Filled {
             vec![Text(new_id()), Text(t.clone()), Text(domain.clone())],
         ),
         (
+            "INSERT INTO signing_domain_records (tenant_id, signing_domain_id, kind, name, outcome, \
+          detail, checked_at) VALUES ($1, $2, 'spf', $3, 'found', 'found', 1)",
+            vec![
+                Text(t.clone()),
+                Text(domain.clone()),
+                Text(format!("{name}.example")),
+            ],
+        ),
+        (
             "INSERT INTO messages (id, tenant_id, mail_from, size, signed, route, source, accepted_at, expires_at) \
           VALUES ($1, $2, 'a@b.example', 3, FALSE, 'direct', 'api', 1, 9999999999)",
             vec![Text(message.clone()), Text(t.clone())],

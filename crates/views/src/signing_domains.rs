@@ -2,7 +2,9 @@
 //! of serialisation; these views decide exactly which fields leave the server, and none has a
 //! field for private key material.
 
-use sealpost_domain::{DkimDnsRecord, DnsStatus, SigningDomain, SigningKey};
+use sealpost_domain::{
+    DkimDnsRecord, DnsStatus, RecordFinding, RecordOutcome, SigningDomain, SigningKey,
+};
 use sealpost_store::DomainEventRecord;
 use serde::Serialize;
 #[cfg(feature = "openapi")]
@@ -27,6 +29,10 @@ pub struct SigningDomainView {
     pub keys: Vec<KeyView>,
     /// The domain's standing in DNS and its last check.
     pub dns: DnsStatusView,
+    /// What the last re-check found of the records beside DKIM: SPF (when the platform's
+    /// sending networks are configured), DMARC, and the return-path domain's MX and SPF (when
+    /// it has one). Empty until the first re-check.
+    pub dns_records: Vec<RecordFindingView>,
     /// What the tenant must do next, in one sentence.
     pub next_step: String,
     /// Increases on every change.
@@ -102,6 +108,7 @@ impl From<SigningDomain> for SigningDomainView {
                 .map(|key| KeyView::new(&domain, key))
                 .collect(),
             dns: DnsStatusView::from(&domain.dns),
+            dns_records: domain.records.iter().map(RecordFindingView::from).collect(),
             next_step: domain.next_step(),
             version: domain.version,
             created_at: domain.created_at.0,
@@ -173,12 +180,69 @@ impl From<&DnsStatus> for DnsStatusView {
     }
 }
 
+/// What the last re-check found of one record beside DKIM (SPEC S11.2).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RecordFindingView {
+    /// `spf`, `dmarc`, `return_path_mx` or `return_path_spf`.
+    pub kind: &'static str,
+    /// The DNS name looked up.
+    pub name: String,
+    /// What the last re-check saw: `found`, `missing`, `wrong` or `temporary_error` (DNS did
+    /// not answer; never counted as a failure).
+    pub outcome: &'static str,
+    /// What was found, in words.
+    pub detail: String,
+    /// The record's standing in one sentence.
+    pub summary: String,
+    pub checked_at: i64,
+    /// The last answer from DNS (`found`, `missing` or `wrong`), which a temporary error does
+    /// not replace; absent until DNS has answered.
+    pub settled: Option<&'static str>,
+    /// When the settled outcome began.
+    pub settled_since: Option<i64>,
+    /// The last re-check that found the record as needed.
+    pub found_at: Option<i64>,
+    /// Found at some re-check, so its loss moves the domain to `warning` (and `failed` after
+    /// the grace period); a record never found is shown but does not.
+    pub watched: bool,
+}
+
+impl From<&RecordFinding> for RecordFindingView {
+    fn from(finding: &RecordFinding) -> Self {
+        let standing = match finding.outcome {
+            RecordOutcome::Found => "as needed",
+            RecordOutcome::Missing => "missing",
+            RecordOutcome::Wrong => "not as needed",
+            RecordOutcome::Temporary => "DNS did not answer, which is not counted as a failure",
+        };
+        Self {
+            kind: finding.kind.as_str(),
+            name: finding.name.clone(),
+            outcome: finding.outcome.as_str(),
+            summary: format!(
+                "{} at {}: {standing} ({}).",
+                finding.kind.label(),
+                finding.name,
+                finding.detail.trim_end_matches('.')
+            ),
+            detail: finding.detail.clone(),
+            checked_at: finding.checked_at.0,
+            settled: finding.settled.map(RecordOutcome::as_str),
+            settled_since: finding.settled_since.map(|at| at.0),
+            found_at: finding.found_at.map(|at| at.0),
+            watched: finding.watched(),
+        }
+    }
+}
+
 /// One change in a domain's history.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct DomainEventView {
     /// `key.pending`, `key.active`, `key.retiring`, `key.retired`, `domain.verified`,
-    /// `domain.warning`, `domain.failed`, `domain.activated`, `domain.deactivated`.
+    /// `domain.warning`, `domain.failed`, `domain.record_changed`, `domain.activated`,
+    /// `domain.deactivated`.
     pub kind: String,
     pub key_id: Option<String>,
     /// Done against the evidence of DNS (a forced promotion or activation).
@@ -210,6 +274,12 @@ pub struct RecheckSummaryView {
     /// Domains whose DNS did not answer; not counted as failures.
     pub temporary: usize,
     pub no_key: usize,
+    /// Domains whose SPF record is missing or does not authorise the platform.
+    pub spf_problems: usize,
+    /// Domains whose DMARC record is missing, duplicated or broken.
+    pub dmarc_problems: usize,
+    /// Domains whose return-path domain lacks its MX or SPF record as needed.
+    pub return_path_problems: usize,
     /// Each change as `domain: event kind`.
     pub changes: Vec<String>,
     pub errors: Vec<String>,
@@ -223,6 +293,9 @@ impl From<&sealpost_service::RecheckSummary> for RecheckSummaryView {
             missing: summary.missing,
             temporary: summary.temporary,
             no_key: summary.no_key,
+            spf_problems: summary.spf_problems,
+            dmarc_problems: summary.dmarc_problems,
+            return_path_problems: summary.return_path_problems,
             changes: summary.changes.clone(),
             errors: summary.errors.clone(),
         }

@@ -12,6 +12,7 @@ mod dns;
 mod edit;
 mod eval;
 mod macros;
+mod memo;
 mod network;
 mod parse;
 mod request;

@@ -11,6 +11,7 @@ use sealpost_domain::Timestamp;
 use crate::finding::{Finding, Status};
 use crate::spf::edit::{self, Edit};
 use crate::spf::eval::walk;
+use crate::spf::memo::Memo;
 use crate::spf::parse::{self, Mechanism, Qualifier, Record};
 use crate::spf::{
     Network, SpfDns, SpfOutcome, SpfRequest, SpfResult, StepKind, check_host, split_strings,
@@ -83,7 +84,8 @@ impl SuggestedRecord {
 /// show whether the whole range is covered, as a tenant who copied part of it would not), as the
 /// sender `postmaster@<domain>` with the HELO name `<domain>`, and walks it as for an IPv4 and an
 /// IPv6 sender that nothing matches, for the worst-case lookup counts and the errors any sender
-/// would meet. `now` is what `%{t}` expands to.
+/// would meet. `now` is what `%{t}` expands to. Each name is asked once per type for the whole
+/// check, as a receiver's caching resolver would answer the repeats.
 pub async fn check_tenant_spf(
     dns: &impl SpfDns,
     domain: &str,
@@ -91,6 +93,7 @@ pub async fn check_tenant_spf(
     include_host: &str,
     now: Timestamp,
 ) -> TenantSpfReport {
+    let dns = &Memo::new(dns);
     let mut report = TenantSpfReport {
         domain: domain.to_owned(),
         include_host: include_host.to_owned(),

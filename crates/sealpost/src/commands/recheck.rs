@@ -66,6 +66,11 @@ fn summary_text(view: &RecheckSummaryView) -> String {
          wrong, {} where DNS did not answer, {} without a key.",
         view.checked, view.found, view.missing, view.temporary, view.no_key
     );
+    text.push_str(&format!(
+        "\nBeside DKIM: {} with an SPF problem, {} with a DMARC problem, {} with a return-path \
+         problem.",
+        view.spf_problems, view.dmarc_problems, view.return_path_problems
+    ));
     for change in &view.changes {
         text.push_str(&format!("\nchanged: {change}"));
     }

@@ -353,6 +353,25 @@ fn operator_flow(directory: &Path, database_url: &str, nameserver: &str) {
         (&summary["checked"], &summary["missing"]),
         (&Value::from(1), &Value::from(1))
     );
+    // Beside DKIM: no DMARC record is published; SPF is not checked without the platform's
+    // sending networks, nor is a return path the domain does not have.
+    assert_eq!(
+        (
+            &summary["spf_problems"],
+            &summary["dmarc_problems"],
+            &summary["return_path_problems"]
+        ),
+        (&Value::from(0), &Value::from(1), &Value::from(0))
+    );
+    let text = sealpost(&["dns", "recheck", "--all"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(
+            "Beside DKIM: 0 with an SPF problem, 1 with a DMARC problem, 0 with a return-path \
+             problem."
+        ),
+        "{text}"
+    );
     let shown = ok_json(sealpost(&{
         let mut show = vec!["domain", "show", "--json"];
         show.extend(target);

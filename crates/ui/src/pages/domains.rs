@@ -20,6 +20,7 @@ use crate::error::{PageError, service_status};
 use crate::form_errors::{FieldErrors, Labels};
 use crate::format;
 use crate::layout::Layout;
+use crate::pages::dns_records::RecordLine;
 use crate::pages::sending_domains::ProofView;
 use crate::pages::{dns_handoff, return_path};
 use crate::pages::{render, tenant_path};
@@ -136,6 +137,8 @@ struct DomainPage {
     /// Whether a refused activation may be forced (DNS does not carry the key).
     offer_force: bool,
     history: Vec<(String, DomainEventView)>,
+    /// The records beside DKIM as the last re-check found them.
+    records: Vec<RecordLine>,
     /// When the key was made, as people read it.
     key_created: String,
     handoff: dns_handoff::Handoff,
@@ -367,6 +370,7 @@ pub(crate) async fn domain_page(
         .to_owned();
     let view = SigningDomainView::from(domain.clone());
     let keys = view.keys.iter().map(KeyRow::from).collect();
+    let records = view.dns_records.iter().map(RecordLine::from).collect();
     let proof = ProofView::of(
         &domain.domain,
         &service
@@ -400,6 +404,7 @@ pub(crate) async fn domain_page(
         ed25519_selector,
         offer_force,
         history: history(state, tenant, id).await?,
+        records,
         key_created,
         proof,
         sending_href: format!("{base}/sending-domains"),

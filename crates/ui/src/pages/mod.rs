@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod destinations;
 pub mod dns_check;
 pub mod dns_handoff;
+pub mod dns_records;
 pub mod domain_keys;
 pub mod domains;
 pub mod login;

@@ -31,6 +31,7 @@ pub fn words(kind: EventType) -> &'static str {
         EventType::DomainVerified => "domain's records verified",
         EventType::DomainWarning => "domain's records failed a re-check",
         EventType::DomainFailed => "domain's records kept failing",
+        EventType::DomainRecordChanged => "SPF, DMARC or return-path record changed",
         EventType::DomainActivated => "signing switched on",
         EventType::DomainDeactivated => "signing switched off",
         EventType::Test => "test event",

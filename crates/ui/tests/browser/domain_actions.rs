@@ -129,6 +129,12 @@ async fn destructive_actions_ask_first_and_the_check_heads_the_page() {
     harness.shot("check-summary").await;
     // The check recorded its result: the badge says when and what.
     assert!(harness.text("#dns-checked").await.starts_with("Checked "));
+    // So did the records beside DKIM, each with its result and time in words.
+    let dmarc = harness.text("#record-dmarc").await;
+    assert!(
+        dmarc.contains("DMARC at _dmarc.client.test") && dmarc.contains("Checked "),
+        "{dmarc}"
+    );
 
     // Deleting the signing domain asks first, in red, then the list no longer has it.
     harness.scroll_to("#delete").await;

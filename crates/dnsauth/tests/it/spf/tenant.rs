@@ -352,3 +352,15 @@ async fn lookup_and_void_limits() {
     );
     assert_eq!(addresses(&report), all(SpfResult::Pass));
 }
+
+/// The check evaluates the record for both ends of two networks and one host, and walks it for
+/// IPv4 and IPv6: eight evaluations of `good.test`'s record and its include, yet the server is
+/// asked once for each (the resolver's own cache is off).
+#[tokio::test]
+async fn a_check_asks_each_name_once() {
+    let server = TestDns::start(zone()).await.unwrap();
+    let report = check(&server, "good.test").await;
+    assert_eq!(report.status(), Status::Ok, "{:?}", findings(&report));
+    assert_eq!(report.addresses.len(), 5);
+    assert_eq!(server.queries(), 2, "TXT good.test and TXT {INCLUDE}");
+}
