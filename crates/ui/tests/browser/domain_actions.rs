@@ -130,7 +130,7 @@ async fn destructive_actions_ask_first_and_the_check_heads_the_page() {
     // The check recorded its result: the badge says when and what.
     assert!(harness.text("#dns-checked").await.starts_with("Checked "));
     // So did the records beside DKIM, each with its result and time in words.
-    let dmarc = harness.text("#record-dmarc").await;
+    let dmarc = harness.text("#rechecked-dmarc").await;
     assert!(
         dmarc.contains("DMARC at _dmarc.client.test") && dmarc.contains("Checked "),
         "{dmarc}"
