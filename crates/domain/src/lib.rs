@@ -7,6 +7,7 @@ mod client_connections;
 mod clock;
 mod content;
 mod delivery;
+mod dkim_delegation;
 mod dns_record;
 mod dns_state;
 mod domain_event;
@@ -33,6 +34,7 @@ pub use client_connections::{ClientConnections, ClientSlot, client_key};
 pub use clock::{Clock, SystemClock};
 pub use content::{ContentProblem, check_content};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
+pub use dkim_delegation::{DelegationError, DkimDelegation, DkimZone, encode_domain};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, dkim_txt_value_for, split_txt_value};
 pub use dns_state::{
     CheckOutcome, DnsChange, DnsPolicy, DnsState, DnsStatus, LastCheck, RecordVerdict,

@@ -9,6 +9,7 @@ mod connect;
 mod contacts;
 mod delivery_settings;
 mod destinations;
+mod dkim_zone;
 mod feedback;
 mod figures;
 mod leases;
@@ -44,6 +45,7 @@ pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
 pub use contacts::{ContactDeletion, ContactMailing};
 pub use destinations::DestinationStatus;
+pub use dkim_zone::ServedKey;
 pub use feedback::FeedbackChange;
 pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use master_key_rotation::{
