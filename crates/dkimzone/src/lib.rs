@@ -41,7 +41,7 @@ pub struct DkimZoneServer {
 
 impl DkimZoneServer {
     /// Reads the served keys once, then serves them on `listen` over UDP and TCP (port 0 picks
-    /// a port for each), re-reading them every [`REFRESH_INTERVAL`].
+    /// one port for both), re-reading them every [`REFRESH_INTERVAL`].
     ///
     /// # Errors
     /// The first read of the keys, a zone name that is not a DNS name, or binding the sockets.
@@ -55,7 +55,8 @@ impl DkimZoneServer {
         tracing::info!(zone = %settings.zone, records = built.records, "DKIM zone loaded");
         let current = Current::new(built.catalog);
         let udp = UdpSocket::bind(listen).await?;
-        let tcp = TcpListener::bind(listen).await?;
+        // On the port UDP got, so that port 0 gives one address for both, as resolvers expect.
+        let tcp = TcpListener::bind(udp.local_addr()?).await?;
         let (udp_addr, tcp_addr) = (udp.local_addr()?, tcp.local_addr()?);
         let mut server = Server::new(Handler {
             current: current.clone(),
