@@ -162,6 +162,28 @@ impl SigningDomains {
         })
     }
 
+    /// The CNAMEs that delegate the domain's keys to the platform's DKIM zone (SPEC S11.4), to
+    /// publish once instead of the TXT records.
+    ///
+    /// # Errors
+    /// `Conflict` when the platform serves no DKIM zone or the domain's name is too long for one.
+    pub async fn dkim_delegation(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+    ) -> Result<Vec<HandoffRecord>, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        match self.delegation_records(&domain) {
+            (records, _) if !records.is_empty() => Ok(records),
+            (_, Some(note)) => Err(ServiceError::Conflict(note)),
+            (_, None) => Err(ServiceError::Conflict(
+                "the platform serves no DKIM zone, so DKIM by CNAME delegation is not offered; \
+                 publish the TXT record"
+                    .into(),
+            )),
+        }
+    }
+
     /// The CNAMEs that delegate the domain's keys: the RSA keys', and the Ed25519 keys' when the
     /// domain has one; or why there are none.
     fn delegation_records(&self, domain: &SigningDomain) -> (Vec<HandoffRecord>, Option<String>) {

@@ -2,6 +2,7 @@
 
 mod compose;
 mod dkim;
+mod dkim_delegation;
 mod ed25519;
 mod errors;
 mod foundation;
