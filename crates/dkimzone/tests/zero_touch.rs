@@ -306,6 +306,12 @@ async fn run(store: Store) {
         .await
         .unwrap();
     assert_eq!(states(&active), [("workplace".into(), KeyState::Active)]);
+    let last = active.dns.last_check.as_ref().unwrap();
+    assert!(
+        last.summary.contains("by CNAME delegation"),
+        "{}",
+        last.summary
+    );
     let first = signed_and_verified(&service, tenant, unbound.addr).await;
     assert_eq!(first, "workplace");
 

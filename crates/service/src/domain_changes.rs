@@ -4,7 +4,7 @@
 //! turns what DNS shows into changes: a published pending key is promoted, a drained retiring
 //! key retires, and the domain's DNS state follows the records that must be published.
 
-use sealpost_dnsauth::dkim_record::{DkimRecordCause, DkimRecordCheck};
+use sealpost_dnsauth::dkim_record::{DkimPublication, DkimRecordCause, DkimRecordCheck};
 use sealpost_domain::{
     CheckOutcome, DomainChanges, DomainEvent, KeyAlgorithm, KeyChange, KeyEvent, KeyState,
     Promotion, RecordVerdict, SigningDomain, SigningDomainId, TenantId, Timestamp,
@@ -226,7 +226,19 @@ fn summarize(outcome: CheckOutcome, required: &[&DkimRecordCheck]) -> String {
     match outcome {
         CheckOutcome::Found => {
             let names: Vec<&str> = required.iter().map(|check| check.name.as_str()).collect();
-            format!("The DKIM records carry their keys ({}).", names.join(", "))
+            // The stored line keeps the mode, so the domain's page says it between checks too.
+            let delegated = !required.is_empty()
+                && required
+                    .iter()
+                    .all(|check| check.publication == DkimPublication::Delegated);
+            let mode = match delegated {
+                true => " by CNAME delegation: Sealpost serves them",
+                false => "",
+            };
+            format!(
+                "The DKIM records carry their keys{mode} ({}).",
+                names.join(", ")
+            )
         }
         CheckOutcome::Missing => format!("{}.", first(RecordVerdict::Wrong)),
         CheckOutcome::Temporary => format!(
