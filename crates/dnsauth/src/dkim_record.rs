@@ -33,6 +33,36 @@ pub enum DkimRecordCause {
     HashExcludesSha256(String),
     Syntax(String),
     Dns(String),
+    /// The name is a CNAME, but not to the name Sealpost serves the key at, and what it leads
+    /// to does not carry the key.
+    WrongDelegation {
+        points_at: String,
+        expected: String,
+    },
+}
+
+/// How the domain publishes the key record: its own TXT record, or a CNAME into Sealpost's DKIM
+/// zone (SPEC S11.4), which serves the record itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DkimPublication {
+    Txt,
+    Delegated,
+}
+
+impl DkimPublication {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Txt => "txt",
+            Self::Delegated => "cname_delegation",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Txt => "TXT record",
+            Self::Delegated => "DKIM by CNAME delegation",
+        }
+    }
 }
 
 impl DkimRecordCause {
@@ -51,6 +81,7 @@ impl DkimRecordCause {
             Self::HashExcludesSha256(_) => "hash_excludes_sha256",
             Self::Syntax(_) => "syntax_error",
             Self::Dns(_) => "dns_error",
+            Self::WrongDelegation { .. } => "wrong_delegation",
         }
     }
 }
@@ -70,6 +101,8 @@ pub struct DkimRecordCheck {
     pub expected_value: Option<String>,
     /// The algorithm of the key the record must carry.
     pub algorithm: KeyAlgorithm,
+    /// Whether the record was reached through the CNAME into Sealpost's zone.
+    pub publication: DkimPublication,
 }
 
 impl DkimRecordCheck {
@@ -82,6 +115,26 @@ impl DkimRecordCheck {
                 | DkimRecordCause::ValidUncompared
                 | DkimRecordCause::TestingMode
         )
+    }
+
+    /// Reads the CNAME found at the record's name against `expected`, the name under which
+    /// Sealpost's zone serves this key: the mode is delegated when the CNAME points there; a
+    /// CNAME elsewhere that does not lead to the key is named as the cause. A CNAME to the
+    /// tenant's own name that carries the key is a TXT record reached through an alias.
+    pub fn with_delegation(mut self, expected: &str) -> Self {
+        let Some(first) = self.cname_chain.first() else {
+            return self;
+        };
+        let points_at = first.trim_end_matches('.');
+        if points_at.eq_ignore_ascii_case(expected) {
+            self.publication = DkimPublication::Delegated;
+        } else if !self.usable() && !matches!(self.cause, DkimRecordCause::Dns(_)) {
+            self.cause = DkimRecordCause::WrongDelegation {
+                points_at: points_at.to_owned(),
+                expected: expected.to_owned(),
+            };
+        }
+        self
     }
 
     /// What the tenant's IT department should do, in one or two sentences.
@@ -135,6 +188,11 @@ impl DkimRecordCheck {
                  the DNS provider if it persists."
                     .to_owned()
             }
+            DkimRecordCause::WrongDelegation { expected, .. } => format!(
+                "Change the CNAME at {} to point at {expected}, or delete it and {}.",
+                self.name,
+                publish.replacen("Publish", "publish", 1)
+            ),
         }
     }
 
@@ -171,6 +229,10 @@ impl DkimRecordCheck {
             }
             DkimRecordCause::Syntax(error) => format!("The record is malformed: {error}."),
             DkimRecordCause::Dns(error) => format!("The DNS lookup failed: {error}."),
+            DkimRecordCause::WrongDelegation {
+                points_at,
+                expected,
+            } => format!("The CNAME points at {points_at}, expected {expected}."),
         }
     }
 }
@@ -209,6 +271,7 @@ pub async fn check_dkim_record_for(
         expected_fingerprint: ours.map(|ours| fingerprint(published_form(algorithm, ours))),
         expected_value: ours.map(|ours| sealpost_domain::dkim_txt_value_for(algorithm, ours)),
         algorithm,
+        publication: DkimPublication::Txt,
     };
     let records = match resolver.txt(&name).await {
         Ok(records) => records,

@@ -5,7 +5,7 @@
 use sealpost_dns::Resolver;
 use sealpost_domain::Timestamp;
 
-use crate::dkim_record::{DkimRecordCause, DkimRecordCheck, check_dkim_record};
+use crate::dkim_record::{DkimPublication, DkimRecordCause, DkimRecordCheck, check_dkim_record};
 use crate::dmarc::{DmarcCheck, DmarcFound, Policy, check_dmarc};
 use crate::finding::{Finding, Status};
 use crate::mx::{MxCause, MxCheck, check_mx};
@@ -31,6 +31,9 @@ pub struct DomainCheckRequest<'a> {
     pub mail_from_domain: Option<&'a str>,
     /// Without it the SPF section says that the platform is not configured.
     pub platform: Option<&'a PlatformSpf>,
+    /// The name in Sealpost's DKIM zone that a CNAME at the DKIM record's name must point at
+    /// for delegation (SPEC S11.4); `None` when the platform serves no zone.
+    pub delegated_name: Option<&'a str>,
 }
 
 /// One area of the report with its findings.
@@ -105,7 +108,12 @@ pub async fn check_domain(
     let dkim = async {
         match request.selector {
             Some(selector) => {
-                Some(check_dkim_record(resolver, domain, selector, request.public_key_der).await)
+                let check =
+                    check_dkim_record(resolver, domain, selector, request.public_key_der).await;
+                Some(match request.delegated_name {
+                    Some(expected) => check.with_delegation(expected),
+                    None => check,
+                })
             }
             None => None,
         }
@@ -175,7 +183,9 @@ fn dkim_section(dkim: Option<&DkimRecordCheck>) -> Section {
         None => format!("a valid RSA key record at {}", check.name),
     };
     let mut found = check.describe();
-    if !check.cname_chain.is_empty() {
+    if check.publication == DkimPublication::Delegated {
+        found.push_str(" (DKIM by CNAME delegation: Sealpost serves the record)");
+    } else if !check.cname_chain.is_empty() {
         found.push_str(&format!(
             " (reached through CNAME {})",
             check.cname_chain.join(" -> ")
@@ -196,6 +206,7 @@ fn dkim_section(dkim: Option<&DkimRecordCheck>) -> Section {
         DkimRecordCause::HashExcludesSha256(_) => "dkim.hash",
         DkimRecordCause::Syntax(_) => "dkim.syntax",
         DkimRecordCause::Dns(_) => "dkim.dns_error",
+        DkimRecordCause::WrongDelegation { .. } => "dkim.wrong_delegation",
     };
     let finding = match &check.cause {
         DkimRecordCause::Matches => Finding::ok(code, found, expected),

@@ -210,7 +210,9 @@ pub fn promote(
 /// The selector for a new key of a domain whose first selector is `base`: `base` itself while
 /// no key has used it, otherwise `base` followed by the first number from 2 that no key of the
 /// domain has used. A rotation needs a new name, because a record cannot carry the old and the
-/// new key at once; a retired selector is not reused, as caches may still hold its record.
+/// new key at once; a retired selector is not reused, as caches may still hold its record. A
+/// domain with DKIM by CNAME delegation is the exception: its records are the platform's, so its
+/// keys take turns under two selectors ([`crate::SigningDomain::next_delegated_selector`]).
 pub fn next_selector(base: &Selector, keys: &[SigningKey]) -> Selector {
     let used = |candidate: &Selector| keys.iter().any(|key| &key.selector == candidate);
     if !used(base) {
@@ -394,6 +396,43 @@ mod tests {
                 ("s1".into(), Active, Retiring, false),
                 ("s2".into(), Pending, Active, false),
             ]
+        );
+    }
+
+    #[test]
+    fn delegated_keys_alternate_between_two_selectors_once_a_key_has_retired() {
+        let mut domain = crate::SigningDomain {
+            id: crate::SigningDomainId::new(&SystemClock),
+            tenant_id: crate::TenantId::new(&SystemClock),
+            domain: crate::DomainName::parse("client.example").unwrap(),
+            selector: Selector::parse("workplace").unwrap(),
+            active: true,
+            keys: Vec::new(),
+            dns: crate::DnsStatus::new(Timestamp(SINCE)),
+            records: Vec::new(),
+            version: 1,
+            created_at: Timestamp(SINCE),
+            updated_at: Timestamp(SINCE),
+        };
+        let next = |domain: &crate::SigningDomain| {
+            domain
+                .next_delegated_selector(crate::KeyAlgorithm::Rsa)
+                .map(|selector| selector.to_string())
+        };
+        assert_eq!(next(&domain).as_deref(), Some("workplace"));
+        domain.keys = vec![key("workplace", Active)];
+        assert_eq!(next(&domain).as_deref(), Some("workplace2"));
+        domain.keys = vec![key("workplace", Retiring), key("workplace2", Active)];
+        assert_eq!(next(&domain), None, "both selectors hold keys");
+        domain.keys[0].state = Retired;
+        assert_eq!(next(&domain).as_deref(), Some("workplace"));
+        assert_eq!(
+            domain
+                .delegation_selectors(crate::KeyAlgorithm::Ed25519)
+                .iter()
+                .map(Selector::as_str)
+                .collect::<Vec<_>>(),
+            ["workplace-ed", "workplace-ed2"]
         );
     }
 

@@ -7,6 +7,7 @@ mod client_connections;
 mod clock;
 mod content;
 mod delivery;
+mod dkim_delegation;
 mod dns_record;
 mod dns_records;
 mod dns_state;
@@ -34,6 +35,7 @@ pub use client_connections::{ClientConnections, ClientSlot, client_key};
 pub use clock::{Clock, SystemClock};
 pub use content::{ContentProblem, check_content};
 pub use delivery::{DeliveryMode, RelaySettings, TlsMode};
+pub use dkim_delegation::{DelegationError, DkimDelegation, DkimZone, encode_domain};
 pub use dns_record::{DkimDnsRecord, dkim_txt_value, dkim_txt_value_for, split_txt_value};
 pub use dns_records::{
     RecordChange, RecordCheck, RecordFinding, RecordKind, RecordOutcome, after_record_checks,

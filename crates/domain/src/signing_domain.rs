@@ -205,6 +205,36 @@ impl SigningDomain {
         }
     }
 
+    /// The two selectors under which a domain with DKIM by CNAME delegation (SPEC S11.4) keeps
+    /// its keys of `algorithm`: the first selector and the one a rotation gives next
+    /// (`workplace`, `workplace2`; `workplace-ed`, `workplace-ed2`). The tenant publishes a CNAME
+    /// for each once, and keys alternate between them, so no rotation needs a DNS change.
+    pub fn delegation_selectors(&self, algorithm: KeyAlgorithm) -> Vec<Selector> {
+        let first = match algorithm {
+            KeyAlgorithm::Rsa => self.selector.clone(),
+            KeyAlgorithm::Ed25519 => Selector::parse(&format!("{}-ed", self.selector))
+                .unwrap_or_else(|_| self.selector.clone()),
+        };
+        let second = Selector::parse(&format!("{first}2")).ok();
+        std::iter::once(first).chain(second).collect()
+    }
+
+    /// The selector a fresh key of `algorithm` takes on a delegated domain: the first of the
+    /// [`delegation_selectors`](Self::delegation_selectors) no unretired key holds. A selector is
+    /// reused only once its key has retired: no queued mail needs that key any more, and the
+    /// zone serves its record no longer. `None` while both are held (a retiring key must retire
+    /// first).
+    pub fn next_delegated_selector(&self, algorithm: KeyAlgorithm) -> Option<Selector> {
+        self.delegation_selectors(algorithm)
+            .into_iter()
+            .find(|selector| {
+                !self
+                    .keys
+                    .iter()
+                    .any(|key| &key.selector == selector && key.state != KeyState::Retired)
+            })
+    }
+
     pub fn key(&self, id: KeyId) -> Option<&SigningKey> {
         self.keys.iter().find(|key| key.id == id)
     }

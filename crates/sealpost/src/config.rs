@@ -14,11 +14,13 @@ use sealpost_dnsauth::spf::Network;
 use sealpost_domain::DomainName;
 use serde::{Deserialize, Serialize};
 
+mod dkim_zone;
 mod shaping;
 #[cfg(test)]
 mod tests;
 mod validate;
 
+pub use dkim_zone::DkimZoneConfig;
 pub use shaping::TrafficSettings;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +55,7 @@ pub struct Config {
     pub feedback: Feedback,
     pub webhooks: Webhooks,
     pub reputation: Reputation,
+    pub dkim_zone: DkimZoneConfig,
 }
 
 /// The tenant reputation guard (SPEC S10.5): rates over the window above the warn thresholds
@@ -231,6 +234,7 @@ impl Default for Config {
             feedback: Feedback::default(),
             webhooks: Webhooks::default(),
             reputation: Reputation::default(),
+            dkim_zone: DkimZoneConfig::default(),
         }
     }
 }
@@ -281,6 +285,9 @@ const ENV_KEYS: &[&str] = &[
     "reputation__pause_bounce_rate",
     "reputation__warn_complaint_rate",
     "reputation__pause_complaint_rate",
+    "dkim_zone__listen",
+    "dkim_zone__zone",
+    "dkim_zone__nameservers",
 ];
 
 impl Config {
@@ -386,6 +393,7 @@ impl Config {
             "feedback": self.feedback,
             "webhooks": self.webhooks,
             "reputation": self.reputation,
+            "dkim_zone": self.dkim_zone,
         })
     }
 

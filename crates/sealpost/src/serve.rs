@@ -51,6 +51,8 @@ pub async fn run(
         service.clone(),
         shutdown.clone(),
     ));
+    // Every node serves the zone alike from the database, so the parent zone may name them all.
+    let _dkim_zone = start_dkim_zone(&config, &service).await?;
     let recheck = tokio::spawn(crate::recheck_loop::run(
         service.clone(),
         format!("{}-{}", std::process::id(), uuid_suffix()),
@@ -141,6 +143,27 @@ fn http_app(service: &Service, operator_token: Option<Arc<str>>) -> axum::Router
     .merge(sealpost_ui::router(sealpost_ui::UiState {
         service: service.clone(),
     }))
+}
+
+/// Starts serving the DKIM zone when `dkim_zone.listen` is set; it stops when the value returned
+/// is dropped, at the end of `run`.
+async fn start_dkim_zone(
+    config: &Config,
+    service: &Service,
+) -> anyhow::Result<Option<sealpost_dkimzone::DkimZoneServer>> {
+    let Some((settings, listen)) = config.dkim_zone_server()? else {
+        return Ok(None);
+    };
+    let zone = settings.zone.clone();
+    let server =
+        sealpost_dkimzone::DkimZoneServer::start(settings, service.store().clone(), listen)
+            .await
+            .with_context(|| format!("cannot serve the DKIM zone {zone} on {listen}"))?;
+    println!(
+        "sealpost serving the DKIM zone {zone} on {} (UDP and TCP)",
+        server.udp_addr()
+    );
+    Ok(Some(server))
 }
 
 /// Binds the SMTP submission listener when one is configured and serves it until shutdown.
@@ -342,6 +365,7 @@ pub async fn open(config: &Config, vault: Vault) -> anyhow::Result<Service> {
         .with_inbound_host(inbound_host)
         .with_complaints_address(complaints_address)
         .with_public_url(config.platform.public_url.clone())
+        .with_dkim_zone(config.dkim_zone()?)
         .with_reputation_policy(config.reputation.policy())
         .with_webhook_policy(WebhookPolicy {
             allow_private: config.webhooks.allow_private_addresses,

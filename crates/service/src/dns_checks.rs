@@ -19,6 +19,9 @@ impl SigningDomains {
     ) -> Result<DomainReport, ServiceError> {
         let signing_domain = self.recheck_domain(tenant, id).await?.domain;
         let key = signing_domain.current_key();
+        let selector = key.map_or(&signing_domain.selector, |key| &key.selector);
+        let delegated =
+            self.delegated_name(signing_domain.tenant_id, &signing_domain.domain, selector);
         let request = DomainCheckRequest {
             domain: signing_domain.domain.as_str(),
             selector: Some(key.map_or(signing_domain.selector.as_str(), |key| {
@@ -27,6 +30,7 @@ impl SigningDomains {
             public_key_der: key.map(|key| key.public_key_der.as_slice()),
             mail_from_domain: None,
             platform: self.platform.as_ref(),
+            delegated_name: delegated.as_deref(),
         };
         Ok(check_domain(&self.resolver, request, self.clock.now()).await)
     }

@@ -6,7 +6,7 @@
 
 use sealpost_dnsauth::dmarc::{DmarcFound, organizational_domain};
 use sealpost_dnsauth::report::{DomainCheckRequest, check_domain};
-use sealpost_domain::{SigningDomainId, TenantId, split_txt_value};
+use sealpost_domain::{KeyAlgorithm, SigningDomain, SigningDomainId, TenantId, split_txt_value};
 
 use crate::{ServiceError, SigningDomains};
 
@@ -47,6 +47,12 @@ pub struct DnsHandoff {
     pub records: Vec<HandoffRecord>,
     /// Why the SPF record is missing from the hand-off, when it is.
     pub spf_note: Option<String>,
+    /// The alternative to the DKIM TXT records (SPEC S11.4): CNAMEs published once into the
+    /// platform's DKIM zone, one per selector the keys alternate between, after which no
+    /// rotation needs a DNS change. Empty when the platform serves no zone.
+    pub delegation: Vec<HandoffRecord>,
+    /// Why delegation is not offered for this domain, when the platform serves a zone.
+    pub delegation_note: Option<String>,
     /// The signing domain, e.g. `mail.client.example`.
     pub domain: String,
 }
@@ -92,7 +98,9 @@ impl SigningDomains {
             Err(other) => return Err(other),
         };
         let ed25519 = self.ed25519_dns_record(tenant, id).await?;
-        let domain = self.signing_domain(tenant, id).await?.domain;
+        let signing_domain = self.signing_domain(tenant, id).await?;
+        let (delegation, delegation_note) = self.delegation_records(&signing_domain);
+        let domain = signing_domain.domain;
         // SPF and DMARC only: the DKIM record's check is "Check now"'s, which records it.
         let request = DomainCheckRequest {
             domain: domain.as_str(),
@@ -100,6 +108,7 @@ impl SigningDomains {
             public_key_der: None,
             mail_from_domain: None,
             platform: self.platform.as_ref(),
+            delegated_name: None,
         };
         let report = check_domain(&self.resolver, request, self.clock.now()).await;
         let zone = organizational_domain(&report.domain);
@@ -147,8 +156,63 @@ impl SigningDomains {
             zone,
             records,
             spf_note,
+            delegation,
+            delegation_note,
             domain: report.domain,
         })
+    }
+
+    /// The CNAMEs that delegate the domain's keys to the platform's DKIM zone (SPEC S11.4), to
+    /// publish once instead of the TXT records.
+    ///
+    /// # Errors
+    /// `Conflict` when the platform serves no DKIM zone or the domain's name is too long for one.
+    pub async fn dkim_delegation(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+    ) -> Result<Vec<HandoffRecord>, ServiceError> {
+        let domain = self.signing_domain(tenant, id).await?;
+        match self.delegation_records(&domain) {
+            (records, _) if !records.is_empty() => Ok(records),
+            (_, Some(note)) => Err(ServiceError::Conflict(note)),
+            (_, None) => Err(ServiceError::Conflict(
+                "the platform serves no DKIM zone, so DKIM by CNAME delegation is not offered; \
+                 publish the TXT record"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The CNAMEs that delegate the domain's keys: the RSA keys', and the Ed25519 keys' when the
+    /// domain has one; or why there are none.
+    fn delegation_records(&self, domain: &SigningDomain) -> (Vec<HandoffRecord>, Option<String>) {
+        let zone = organizational_domain(domain.domain.as_str());
+        let has_ed25519 = domain
+            .keys
+            .iter()
+            .any(|key| key.algorithm == KeyAlgorithm::Ed25519);
+        let algorithms =
+            std::iter::once(KeyAlgorithm::Rsa).chain(has_ed25519.then_some(KeyAlgorithm::Ed25519));
+        let mut records = Vec::new();
+        for algorithm in algorithms {
+            match self.delegations(domain, algorithm) {
+                None => return (Vec::new(), None),
+                Some(Err(refusal)) => return (Vec::new(), Some(refusal.to_string())),
+                Some(Ok(delegations)) => {
+                    records.extend(delegations.into_iter().map(|delegation| HandoffRecord {
+                        purpose: HandoffPurpose::Dkim,
+                        host: relative_name(&delegation.name, &zone),
+                        name: delegation.name,
+                        record_type: "CNAME",
+                        strings: vec![delegation.target.clone()],
+                        value: delegation.target,
+                        replaces: None,
+                    }));
+                }
+            }
+        }
+        (records, None)
     }
 }
 

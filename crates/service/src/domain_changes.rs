@@ -6,7 +6,7 @@
 //! replaced (each definite change an event), and the domain's DNS state follows the records
 //! that must be published and those that were found once (`domain::overall_dns_outcome`).
 
-use sealpost_dnsauth::dkim_record::{DkimRecordCause, DkimRecordCheck};
+use sealpost_dnsauth::dkim_record::{DkimPublication, DkimRecordCause, DkimRecordCheck};
 use sealpost_domain::{
     CheckOutcome, DomainChanges, DomainEvent, KeyAlgorithm, KeyChange, KeyEvent, KeyState,
     Promotion, RecordFinding, RecordOutcome, RecordVerdict, SigningDomain, SigningDomainId,
@@ -240,7 +240,19 @@ fn summarize(outcome: CheckOutcome, required: &[&DkimRecordCheck]) -> String {
     match outcome {
         CheckOutcome::Found => {
             let names: Vec<&str> = required.iter().map(|check| check.name.as_str()).collect();
-            format!("The DKIM records carry their keys ({}).", names.join(", "))
+            // The stored line keeps the mode, so the domain's page says it between checks too.
+            let delegated = !required.is_empty()
+                && required
+                    .iter()
+                    .all(|check| check.publication == DkimPublication::Delegated);
+            let mode = match delegated {
+                true => " by CNAME delegation: Sealpost serves them",
+                false => "",
+            };
+            format!(
+                "The DKIM records carry their keys{mode} ({}).",
+                names.join(", ")
+            )
         }
         CheckOutcome::Missing => format!("{}.", first(RecordVerdict::Wrong)),
         CheckOutcome::Temporary => format!(

@@ -6,6 +6,7 @@ mod commit;
 mod compose;
 mod contacts;
 mod destinations;
+mod dkim_delegation;
 mod dns_checks;
 mod dns_handoff;
 mod dns_recheck;
@@ -125,6 +126,9 @@ pub struct Context {
     dns_policy: sealpost_domain::DnsPolicy,
     /// What the platform's own checks compare with (`sealpost doctor`).
     platform_settings: platform::PlatformSettings,
+    /// The zone this platform serves DKIM key records from (SPEC S11.4); without it no domain
+    /// is offered delegation.
+    dkim_zone: Option<sealpost_domain::DkimZone>,
     /// What webhooks may reach and how hard they are tried.
     webhook_policy: webhooks::WebhookPolicy,
     webhook_client: sealpost_webhooks::Client,
@@ -253,6 +257,7 @@ impl Service {
             key_policy: sealpost_domain::KeyPolicy::default(),
             dns_policy: sealpost_domain::DnsPolicy::default(),
             platform_settings: platform::PlatformSettings::default(),
+            dkim_zone: None,
             new_work: Arc::new(tokio::sync::Notify::new()),
             webhook_policy: webhooks::WebhookPolicy::default(),
             webhook_client: sealpost_webhooks::Client::new(),
@@ -266,6 +271,12 @@ impl Service {
     /// The context to configure; a clone made earlier keeps the settings it was made with.
     fn configure(&mut self) -> &mut Context {
         Arc::make_mut(&mut self.context)
+    }
+
+    /// Offers DKIM by CNAME delegation into `zone`, which the platform's nodes serve.
+    pub fn with_dkim_zone(mut self, zone: Option<sealpost_domain::DkimZone>) -> Self {
+        self.configure().dkim_zone = zone;
+        self
     }
 
     /// Sends every later DNS lookup to `resolver`; the demo starts its DNS server only once

@@ -121,10 +121,23 @@ impl SigningDomains {
         origin: KeyOrigin,
     ) -> Result<SigningDomain, ServiceError> {
         let domain = self.signing_domain(tenant, id).await?;
+        let selector = if self.is_delegated(&domain, key.algorithm()).await {
+            domain
+                .next_delegated_selector(key.algorithm())
+                .ok_or_else(|| {
+                    ServiceError::Conflict(
+                        "both selectors the domain's CNAMEs delegate hold keys; a new key can \
+                         be added once the retiring key has retired"
+                            .into(),
+                    )
+                })?
+        } else {
+            domain.next_selector_for(key.algorithm())
+        };
         let now = self.clock.now();
         let public = SigningKey {
             id: KeyId::new(&self.clock),
-            selector: domain.next_selector_for(key.algorithm()),
+            selector,
             state: KeyState::Pending,
             state_since: now,
             forced: false,
@@ -194,14 +207,18 @@ impl SigningDomains {
         domain: &SigningDomain,
         key: &SigningKey,
     ) -> DkimRecordCheck {
-        check_dkim_record_for(
+        let check = check_dkim_record_for(
             &self.resolver,
             domain.domain.as_str(),
             key.selector.as_str(),
             key.algorithm,
             Some(&key.public_key_der),
         )
-        .await
+        .await;
+        match self.delegated_name(domain.tenant_id, &domain.domain, &key.selector) {
+            Some(expected) => check.with_delegation(&expected),
+            None => check,
+        }
     }
 
     /// The private key of one of the domain's keys, opened for signing.

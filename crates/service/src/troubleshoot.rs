@@ -104,6 +104,7 @@ impl Messages {
                 .map(|key| key.public_key_der.as_slice()),
             mail_from_domain: Some(envelope.domain.as_str()),
             platform: self.platform.as_ref(),
+            delegated_name: None,
         };
         let dns = check_domain(&self.resolver, request, self.clock.now()).await;
         Ok(Troubleshooting {

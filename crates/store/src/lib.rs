@@ -9,6 +9,7 @@ mod connect;
 mod contacts;
 mod delivery_settings;
 mod destinations;
+mod dkim_zone;
 mod domain_records;
 mod feedback;
 mod figures;
@@ -45,6 +46,7 @@ pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
 pub use contacts::{ContactDeletion, ContactMailing};
 pub use destinations::DestinationStatus;
+pub use dkim_zone::ServedKey;
 pub use feedback::FeedbackChange;
 pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use master_key_rotation::{

@@ -15,6 +15,10 @@ pub struct DnsReportView {
     /// The worst status of all findings: ok, warning or error.
     pub status: &'static str,
     pub sections: Vec<SectionView>,
+    /// How the DKIM record is published, when it was checked: `txt` (the domain's own TXT
+    /// record) or `cname_delegation` (a CNAME into the platform's DKIM zone, which serves the
+    /// record, so key rotations need no DNS change).
+    pub dkim_publication: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,6 +60,7 @@ impl From<&DomainReport> for DnsReportView {
             domain: report.domain.clone(),
             status: report.status().as_str(),
             sections: report.sections.iter().map(SectionView::from).collect(),
+            dkim_publication: report.dkim.as_ref().map(|dkim| dkim.publication.code()),
         }
     }
 }

@@ -145,6 +145,35 @@ impl From<DkimDnsRecord> for DnsRecordView {
     }
 }
 
+/// One CNAME of DKIM by CNAME delegation (SPEC S11.4): published once instead of the TXT record,
+/// it points a selector's name into the platform's DKIM zone, which serves the key record.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DelegationRecordView {
+    /// `<selector>._domainkey.<domain>`.
+    pub name: String,
+    /// The name relative to the DNS zone, as DNS providers' forms ask for it.
+    pub host: String,
+    /// Always `CNAME`.
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    /// The name in the platform's DKIM zone.
+    pub value: String,
+    pub zone_line: String,
+}
+
+impl DelegationRecordView {
+    pub fn new(name: String, host: String, value: String) -> Self {
+        Self {
+            zone_line: format!("{name}. 3600 IN CNAME {value}."),
+            name,
+            host,
+            record_type: "CNAME",
+            value,
+        }
+    }
+}
+
 /// A domain's DNS state (SPEC S11.2) and its last check.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

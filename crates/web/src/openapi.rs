@@ -25,6 +25,7 @@ use crate::{
         signing_domains::list, signing_domains::create, signing_domains::show,
         signing_domains::update, signing_domains::remove, signing_domains::generate_key,
         signing_domains::import_key, signing_domains::dns_record, signing_domains::dns_check,
+        signing_domains::dkim_delegation,
         signing_keys::promote, signing_keys::key_record, signing_keys::events, dkim::verify,
         sending_domains::list, sending_domains::create, sending_domains::show,
         sending_domains::verify, sending_domains::remove,

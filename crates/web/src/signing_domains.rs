@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use sealpost_domain::SigningDomainId;
 use sealpost_service::{DnsGate, KeyImport};
 use sealpost_views::dns_report::DnsReportView;
-use sealpost_views::signing_domains::{DnsRecordView, SigningDomainView};
+use sealpost_views::signing_domains::{DelegationRecordView, DnsRecordView, SigningDomainView};
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiJson, ErrorBody};
@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/signing-domains/{id}/import-key", post(import_key))
         .route("/api/v1/signing-domains/{id}/dns-record", get(dns_record))
         .route("/api/v1/signing-domains/{id}/dns-check", get(dns_check))
+        .route(
+            "/api/v1/signing-domains/{id}/dkim-delegation",
+            get(dkim_delegation),
+        )
 }
 
 /// A malformed id cannot name any domain, so it is as not found as a foreign one.
@@ -225,4 +229,29 @@ pub async fn dns_check(
         .check_signing_domain_dns(tenant, domain_id(&id)?)
         .await?;
     Ok(Json(DnsReportView::from(&report)))
+}
+
+/// DKIM by CNAME delegation (SPEC S11.4): the CNAMEs to publish once instead of the DKIM TXT
+/// records, after which the platform serves the key records and no rotation needs a DNS change.
+/// 409 when the platform serves no DKIM zone or the domain's name is too long for one.
+#[utoipa::path(get, path = "/api/v1/signing-domains/{id}/dkim-delegation", tag = "signing domains",
+    security(("api_key" = [])), params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Vec<DelegationRecordView>), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "delegation is not offered")))]
+pub async fn dkim_delegation(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<DelegationRecordView>>, ApiError> {
+    let records = state
+        .service
+        .signing_domains()
+        .dkim_delegation(tenant, domain_id(&id)?)
+        .await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|record| DelegationRecordView::new(record.name, record.host, record.value))
+            .collect(),
+    ))
 }

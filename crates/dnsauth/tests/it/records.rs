@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use sealpost_dns::{Resolver, ResolverConfig};
-use sealpost_dnsauth::dkim_record::{DkimRecordCause, check_dkim_record};
+use sealpost_dnsauth::dkim_record::{DkimPublication, DkimRecordCause, check_dkim_record};
 use sealpost_dnsauth::dmarc::{DmarcFound, Policy, check_dmarc};
 use sealpost_dnsauth::mx::{MxCause, check_mx};
 use sealpost_testdns::{TestDns, Zone};
@@ -233,5 +233,62 @@ async fn mx_hosts_null_mx_and_missing_mail_hosts() {
         let check = check_mx(&resolver, domain).await;
         assert_eq!(check.code(), code, "{check:?}");
         assert!(!check.fix().is_empty());
+    }
+}
+
+/// A CNAME into the platform's DKIM zone (SPEC S11.4): delegated when it points at the expected
+/// name; a CNAME elsewhere that does not lead to the key is named, with both names; a TXT record
+/// reached through the tenant's own alias stays a TXT record.
+#[tokio::test]
+async fn a_cname_to_the_platforms_zone_is_delegation_and_a_wrong_one_is_named() {
+    let ours = key_der("rsa2048-pkcs8.pem");
+    let value = sealpost_domain::dkim_txt_value(&ours);
+    let expected = "s.delegated-test.t1.dkim.platform.test";
+    let zone = Zone::new()
+        .cname("s._domainkey.delegated.test", expected)
+        .txt_split(expected, &value)
+        .cname(
+            "s._domainkey.wrong.test",
+            "s.other-test.t2.dkim.platform.test",
+        )
+        .cname("s._domainkey.alias.test", "s.keys.provider.test")
+        .txt_split("s.keys.provider.test", &value)
+        .txt_split("s._domainkey.plain.test", &value);
+    let dns = TestDns::start(zone).await.unwrap();
+    let resolver = resolver(&dns);
+    let check = |domain: &'static str| {
+        let resolver = resolver.clone();
+        let ours = ours.clone();
+        async move {
+            check_dkim_record(&resolver, domain, "s", Some(&ours))
+                .await
+                .with_delegation(&expected.replace("delegated-test", &domain.replace('.', "-")))
+        }
+    };
+
+    let delegated = check("delegated.test").await;
+    assert_eq!(delegated.cause.code(), "ok", "{delegated:#?}");
+    assert_eq!(delegated.publication, DkimPublication::Delegated);
+
+    let wrong = check("wrong.test").await;
+    assert_eq!(wrong.publication, DkimPublication::Txt);
+    assert_eq!(
+        wrong.describe(),
+        "The CNAME points at s.other-test.t2.dkim.platform.test, expected \
+         s.wrong-test.t1.dkim.platform.test."
+    );
+    assert!(
+        wrong
+            .fix()
+            .starts_with("Change the CNAME at s._domainkey.wrong.test to point at s.wrong-test"),
+        "{}",
+        wrong.fix()
+    );
+    assert!(!wrong.usable());
+
+    for domain in ["alias.test", "plain.test"] {
+        let txt = check(domain).await;
+        assert_eq!(txt.cause.code(), "ok", "{txt:#?}");
+        assert_eq!(txt.publication, DkimPublication::Txt, "{domain}");
     }
 }

@@ -64,6 +64,7 @@ async fn report(dns: &TestDns, domain: &str, key: &[u8]) -> DomainReport {
         public_key_der: Some(key),
         mail_from_domain: None,
         platform: Some(&platform),
+        delegated_name: None,
     };
     check_domain(&resolver, request, Timestamp(1_800_000_000)).await
 }

@@ -90,6 +90,7 @@ pub async fn dns(
         public_key_der: key.as_deref(),
         mail_from_domain: mail_from_domain.as_ref().map(DomainName::as_str),
         platform: platform.as_ref(),
+        delegated_name: None,
     };
     let report = check_domain(&resolver, request, super::now()).await;
     let view = DnsReportView::from(&report);

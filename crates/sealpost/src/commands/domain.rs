@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use sealpost_domain::KeyAlgorithm;
 use sealpost_service::{DnsGate, KeyImport, Service};
-use sealpost_views::signing_domains::{DnsRecordView, DomainEventView, SigningDomainView};
+use sealpost_views::signing_domains::{
+    DelegationRecordView, DnsRecordView, DomainEventView, SigningDomainView,
+};
 
 use crate::InputError;
 use crate::output::Output;
@@ -116,6 +118,9 @@ pub enum DomainCommand {
         #[arg(long, value_enum, default_value_t)]
         algorithm: AlgorithmArg,
     },
+    /// Print the CNAMEs that delegate the domain's DKIM records to the platform's zone, to
+    /// publish once instead of the TXT records (when the platform serves a DKIM zone).
+    DkimDelegation(Target),
     /// The domain's history: every change of its keys' and its DNS state.
     History(Target),
     /// Delete the signing domain (refused while mail signed with its keys waits for delivery).
@@ -257,6 +262,23 @@ pub async fn domain(
                         let mark = if event.warning { " (warning)" } else { "" };
                         format!("{}\t{}{mark}\t{}", event.at, event.kind, event.detail)
                     })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        DomainCommand::DkimDelegation(target) => {
+            let (tenant, found) = find(service, &target).await?;
+            let records: Vec<DelegationRecordView> = service
+                .signing_domains()
+                .dkim_delegation(tenant, found.id)
+                .await?
+                .into_iter()
+                .map(|record| DelegationRecordView::new(record.name, record.host, record.value))
+                .collect();
+            output.print(&records, || {
+                records
+                    .iter()
+                    .map(|record| record.zone_line.clone())
                     .collect::<Vec<_>>()
                     .join("\n")
             });

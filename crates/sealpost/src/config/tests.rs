@@ -200,3 +200,24 @@ fn traffic_shaping_is_read_and_checked() {
         "google"
     );
 }
+
+#[test]
+fn the_dkim_zone_needs_a_name_and_host_names() {
+    check(
+        "[dkim_zone]\nlisten = \"127.0.0.1:5300\"\n",
+        Some("the zone has no name"),
+    );
+    check(
+        "[platform]\ndomain = \"mail.example.com\"\n[dkim_zone]\nlisten = \"127.0.0.1:5300\"\n",
+        None,
+    );
+    check(
+        "[dkim_zone]\nlisten = \"127.0.0.1:5300\"\nzone = \"dkim.example.com\"\n\
+         nameservers = [\"ns 1\"]\n",
+        Some("dkim_zone.nameservers"),
+    );
+    check(
+        "[dkim_zone]\nzone = \"dkim..example\"\n",
+        Some("dkim_zone.zone"),
+    );
+}

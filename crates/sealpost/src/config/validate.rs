@@ -38,6 +38,7 @@ fn names(config: &Config) -> anyhow::Result<()> {
         TenantName::parse(tenant).context("platform.dkim_tenant")?;
     }
     config.sending_networks()?;
+    config.dkim_zone_server()?;
     config.feedback_settings()?;
     if let Some(url) = &config.platform.public_url
         && !(url.starts_with("https://") || url.starts_with("http://"))

@@ -3,6 +3,7 @@
 mod bounce;
 mod config_check;
 mod destinations;
+mod dkim_zone;
 mod dns;
 mod doctor;
 mod ed25519;

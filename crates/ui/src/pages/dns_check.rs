@@ -25,11 +25,25 @@ pub fn summary(report: &DnsReportView) -> String {
             .join(", ")
     };
     let (errors, warnings) = (titles("error"), titles("warning"));
-    match (errors.is_empty(), warnings.is_empty()) {
+    let outcome = match (errors.is_empty(), warnings.is_empty()) {
         (true, true) => "DNS check: everything is in order.".to_owned(),
         (false, true) => format!("DNS check: errors in {errors}."),
         (true, false) => format!("DNS check: warnings in {warnings}."),
         (false, false) => format!("DNS check: errors in {errors}. Warnings in {warnings}."),
+    };
+    match publication(report) {
+        Some(mode) => format!("{outcome} {mode}"),
+        None => outcome,
+    }
+}
+
+/// Which way the check found the DKIM record published, as a sentence.
+pub fn publication(report: &DnsReportView) -> Option<&'static str> {
+    match report.dkim_publication? {
+        "cname_delegation" => Some(
+            "DKIM by CNAME delegation: Sealpost serves the key record, rotations need no DNS change.",
+        ),
+        _ => Some("DKIM by TXT record."),
     }
 }
 
@@ -53,8 +67,29 @@ mod tests {
                     suggested: None,
                 })
                 .collect(),
+            dkim_publication: None,
         };
         assert_eq!([class(&report), summary(&report).as_str()], expect);
+    }
+
+    #[test]
+    fn the_line_names_the_way_dkim_is_published() {
+        let mut report = DnsReportView {
+            domain: "client.example".to_owned(),
+            status: "ok",
+            sections: Vec::new(),
+            dkim_publication: Some("cname_delegation"),
+        };
+        assert_eq!(
+            summary(&report),
+            "DNS check: everything is in order. DKIM by CNAME delegation: Sealpost serves the \
+             key record, rotations need no DNS change."
+        );
+        report.dkim_publication = Some("txt");
+        assert_eq!(
+            summary(&report),
+            "DNS check: everything is in order. DKIM by TXT record."
+        );
     }
 
     #[test]

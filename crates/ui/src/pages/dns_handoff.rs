@@ -23,11 +23,23 @@ pub struct RecordView {
     pub zone_line: String,
 }
 
+/// One CNAME of the delegation alternative.
+pub struct CnameView {
+    pub name: String,
+    pub host: String,
+    pub value: String,
+}
+
 /// The section's content.
 pub struct Handoff {
     pub zone: String,
     pub records: Vec<RecordView>,
     pub spf_note: Option<String>,
+    /// The CNAMEs that replace the DKIM TXT records for good (SPEC S11.4), when the platform
+    /// serves a DKIM zone.
+    pub delegation: Vec<CnameView>,
+    /// Why this domain cannot delegate, when the platform serves a zone.
+    pub delegation_note: Option<String>,
     /// The request as a message to the IT department.
     pub message: String,
 }
@@ -103,6 +115,16 @@ impl Handoff {
             zone: handoff.zone.clone(),
             records,
             spf_note: handoff.spf_note.clone(),
+            delegation: handoff
+                .delegation
+                .iter()
+                .map(|record| CnameView {
+                    name: record.name.clone(),
+                    host: record.host.clone(),
+                    value: record.value.clone(),
+                })
+                .collect(),
+            delegation_note: handoff.delegation_note.clone(),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod access;
 mod dkim_badge;
+mod dkim_delegation;
 mod domain_actions;
 mod domains;
 mod ed25519;

@@ -88,6 +88,8 @@ pub struct Platform {
     pub inbound_host: Option<&'static str>,
     /// When a tenant's bounce and complaint rates warn and pause its sending.
     pub reputation: ReputationPolicy,
+    /// The DKIM zone tenants may delegate to; `None` for a platform that serves none.
+    pub dkim_zone: Option<&'static str>,
 }
 
 impl Default for Platform {
@@ -95,6 +97,7 @@ impl Default for Platform {
         Self {
             inbound_host: Some(INBOUND_HOST),
             reputation: ReputationPolicy::default(),
+            dkim_zone: None,
         }
     }
 }
@@ -166,6 +169,9 @@ impl Harness {
                 .map(|host| sealpost_domain::DomainName::parse(host).unwrap()),
         )
         .with_reputation_policy(platform.reputation)
+        .with_dkim_zone(platform.dkim_zone.map(|zone| {
+            sealpost_domain::DkimZone::new(sealpost_domain::DomainName::parse(zone).unwrap())
+        }))
         // A failed webhook delivery is given up at once and its endpoint switched off, so a
         // test sees in seconds what takes days on a platform: "Send again" and the platform's
         // reason for switching an endpoint off.

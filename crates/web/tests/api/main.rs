@@ -3,6 +3,7 @@
 mod compose;
 mod destinations;
 mod dkim;
+mod dkim_delegation;
 mod ed25519;
 mod errors;
 mod foundation;

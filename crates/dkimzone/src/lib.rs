@@ -1,0 +1,141 @@
+//! Sealpost's own DKIM zone (SPEC S11.4): an authoritative DNS server, over UDP and TCP, for
+//! `dkim.<platform domain>`, serving the key record of every pending, active and retiring key
+//! under its delegated name ([`sealpost_domain::DkimZone::served_name`]). A tenant who publishes
+//! the CNAME once never touches DNS again: the served records follow the key states in the
+//! database, which every node reads, so every node answers alike.
+
+mod handler;
+mod records;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::Server;
+use sealpost_store::{ServedKey, Store};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinHandle;
+
+use handler::{Current, Handler};
+pub use records::{RECORD_TTL, ZoneSettings};
+
+/// How often the served records are read again from the database: a key's new state is served
+/// within this time.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How long the server keeps an idle TCP connection open.
+const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many responses may wait to be written on one TCP connection.
+const TCP_RESPONSE_BUFFER: usize = 32;
+
+/// The running zone server. Dropping it stops both the listeners and the refresher.
+pub struct DkimZoneServer {
+    udp: SocketAddr,
+    tcp: SocketAddr,
+    refresher: JoinHandle<()>,
+    // Held only so that the listeners live as long as this value.
+    _server: Server<Handler>,
+}
+
+impl DkimZoneServer {
+    /// Reads the served keys once, then serves them on `listen` over UDP and TCP (port 0 picks
+    /// one port for both), re-reading them every [`REFRESH_INTERVAL`].
+    ///
+    /// # Errors
+    /// The first read of the keys, a zone name that is not a DNS name, or binding the sockets.
+    pub async fn start(
+        settings: ZoneSettings,
+        store: Store,
+        listen: SocketAddr,
+    ) -> io::Result<Self> {
+        let keys = sorted(store.served_dkim_keys().await.map_err(io::Error::other)?);
+        let built = records::build(&settings, &keys, 1).map_err(io::Error::other)?;
+        tracing::info!(zone = %settings.zone, records = built.records, "DKIM zone loaded");
+        let current = Current::new(built.catalog);
+        let udp = UdpSocket::bind(listen).await?;
+        // On the port UDP got, so that port 0 gives one address for both, as resolvers expect.
+        let tcp = TcpListener::bind(udp.local_addr()?).await?;
+        let (udp_addr, tcp_addr) = (udp.local_addr()?, tcp.local_addr()?);
+        let mut server = Server::new(Handler {
+            current: current.clone(),
+        });
+        server.register_socket(udp);
+        server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+        let refresher = tokio::spawn(refresh(Arc::new(settings), store, current, keys));
+        Ok(Self {
+            udp: udp_addr,
+            tcp: tcp_addr,
+            refresher,
+            _server: server,
+        })
+    }
+
+    /// The address answering over UDP.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp
+    }
+
+    /// The address answering over TCP.
+    pub fn tcp_addr(&self) -> SocketAddr {
+        self.tcp
+    }
+}
+
+impl Drop for DkimZoneServer {
+    fn drop(&mut self) {
+        self.refresher.abort();
+    }
+}
+
+impl std::fmt::Debug for DkimZoneServer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("DkimZoneServer")
+            .field("udp", &self.udp)
+            .field("tcp", &self.tcp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keys in one order, so that an unchanged set compares equal and the zone is not rebuilt.
+fn sorted(mut keys: Vec<ServedKey>) -> Vec<ServedKey> {
+    keys.sort_by(|a, b| {
+        (a.tenant_id, &a.domain, &a.selector).cmp(&(b.tenant_id, &b.domain, &b.selector))
+    });
+    keys
+}
+
+/// Re-reads the keys every [`REFRESH_INTERVAL`] and serves a new zone when they changed. A
+/// failed read keeps the zone served so far: the database may be back at the next round.
+async fn refresh(
+    settings: Arc<ZoneSettings>,
+    store: Store,
+    current: Current,
+    mut served: Vec<ServedKey>,
+) {
+    let mut serial: u32 = 1;
+    loop {
+        tokio::time::sleep(REFRESH_INTERVAL).await;
+        let keys = match store.served_dkim_keys().await {
+            Ok(keys) => sorted(keys),
+            Err(error) => {
+                tracing::warn!(%error, "the DKIM zone could not read the keys; serving the last");
+                continue;
+            }
+        };
+        if keys == served {
+            continue;
+        }
+        serial = serial.wrapping_add(1);
+        match records::build(&settings, &keys, serial) {
+            Ok(built) => {
+                tracing::info!(records = built.records, serial, "DKIM zone changed");
+                current.replace(built.catalog);
+                served = keys;
+            }
+            Err(error) => tracing::error!(%error, "the DKIM zone could not be built"),
+        }
+    }
+}
