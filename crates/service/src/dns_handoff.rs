@@ -8,6 +8,7 @@ use sealpost_dnsauth::dmarc::{DmarcFound, organizational_domain};
 use sealpost_dnsauth::report::{DomainCheckRequest, check_domain};
 use sealpost_domain::{KeyAlgorithm, SigningDomain, SigningDomainId, TenantId, split_txt_value};
 
+use crate::signing_domains::key_dns_record;
 use crate::{ServiceError, SigningDomains};
 
 /// Why a record is in the hand-off.
@@ -92,13 +93,18 @@ impl SigningDomains {
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<DnsHandoff, ServiceError> {
-        let dkim = match self.dns_record(tenant, id).await {
-            Ok(record) => Some(record),
-            Err(ServiceError::NoKey) => None,
-            Err(other) => return Err(other),
-        };
-        let ed25519 = self.ed25519_dns_record(tenant, id).await?;
+        // The domain is read once; each record comes from it as `dns_record` and
+        // `ed25519_dns_record` make it.
         let signing_domain = self.signing_domain(tenant, id).await?;
+        let record_of = |algorithm| {
+            signing_domain
+                .current_key_of(algorithm)
+                .map(|key| key_dns_record(&signing_domain, key))
+        };
+        let (dkim, ed25519) = (
+            record_of(KeyAlgorithm::Rsa),
+            record_of(KeyAlgorithm::Ed25519),
+        );
         let (delegation, delegation_note) = self.delegation_records(&signing_domain);
         let domain = signing_domain.domain;
         // SPF and DMARC only: the DKIM record's check is "Check now"'s, which records it.

@@ -338,7 +338,7 @@ impl SigningDomains {
 }
 
 /// The TXT record that publishes one of the domain's keys, `k=rsa` or `k=ed25519`.
-fn key_dns_record(domain: &SigningDomain, key: &SigningKey) -> DkimDnsRecord {
+pub(crate) fn key_dns_record(domain: &SigningDomain, key: &SigningKey) -> DkimDnsRecord {
     DkimDnsRecord::for_key(
         &domain.domain,
         &key.selector,

@@ -8,7 +8,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sealpost_domain::{DeliveryMode, Tenant, UserRole};
-use sealpost_service::ServiceError;
 use serde::Deserialize;
 
 use crate::UiState;
@@ -17,7 +16,7 @@ use crate::format;
 use crate::layout::Layout;
 use crate::pages::reputation::{self, Standing};
 use crate::pages::tenant_deletion;
-use crate::pages::{domains::DomainRow, mailings::MailingRow, render, tenant_path};
+use crate::pages::{domains::DomainRow, mailings::MailingRow, page_part, render, tenant_path};
 use crate::session::{Scope, Signed};
 
 /// How many recent mailings the dashboard tile shows.
@@ -183,9 +182,4 @@ pub async fn show(State(state): State<UiState>, scope: Scope) -> Result<Response
         standing,
     };
     render(StatusCode::OK, &page)
-}
-
-/// A read of the service as a part of a page, failing as the page does.
-async fn page_part<T>(read: impl Future<Output = Result<T, ServiceError>>) -> Result<T, PageError> {
-    Ok(read.await?)
 }

@@ -23,7 +23,7 @@ use crate::layout::Layout;
 use crate::pages::dns_records::RecordLine;
 use crate::pages::sending_domains::ProofView;
 use crate::pages::{dns_handoff, return_path};
-use crate::pages::{render, tenant_path};
+use crate::pages::{page_part, render, tenant_path};
 use crate::session::Scope;
 
 /// A signing domain as a list shows it: whether it signs, and its DNS state with the last
@@ -344,10 +344,10 @@ pub(crate) async fn domain_page(
     } = shown;
     let service = &state.service;
     let tenant = scope.tenant.id;
-    // A domain that is not the tenant's is not found before anything is checked.
-    service.signing_domains().signing_domain(tenant, id).await?;
     let base = tenant_path(scope);
     let report = if query.check == "now" {
+        // A domain that is not the tenant's is not found before anything is checked.
+        service.signing_domains().signing_domain(tenant, id).await?;
         Some(DnsReportView::from(
             &service
                 .signing_domains()
@@ -371,16 +371,15 @@ pub(crate) async fn domain_page(
     let view = SigningDomainView::from(domain.clone());
     let keys = view.keys.iter().map(KeyRow::from).collect();
     let records = view.dns_records.iter().map(RecordLine::from).collect();
-    let proof = ProofView::of(
-        &domain.domain,
-        &service
-            .signing_domains()
-            .list_sending_domains(tenant)
-            .await?,
-    );
+    let signing_domains = service.signing_domains();
+    let (sending_domains, handoff, history) = tokio::try_join!(
+        page_part(signing_domains.list_sending_domains(tenant)),
+        page_part(signing_domains.dns_handoff(tenant, id)),
+        history(state, tenant, id),
+    )?;
+    let proof = ProofView::of(&domain.domain, &sending_domains);
     let row = DomainRow::new(&base, &domain);
-    let handoff =
-        dns_handoff::Handoff::of(&service.signing_domains().dns_handoff(tenant, id).await?);
+    let handoff = dns_handoff::Handoff::of(&handoff);
     let return_path = return_path::section(
         state,
         tenant,
@@ -403,7 +402,7 @@ pub(crate) async fn domain_page(
         next_selector,
         ed25519_selector,
         offer_force,
-        history: history(state, tenant, id).await?,
+        history,
         records,
         key_created,
         proof,

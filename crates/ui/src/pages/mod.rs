@@ -33,7 +33,18 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use sealpost_service::ServiceError;
+
 use crate::error::PageError;
+
+/// A read of the service as a part of a page, failing as the page does: the parts of a page
+/// are read at once (`tokio::try_join!`), so the page waits for the slowest read rather than
+/// the sum of them.
+pub async fn page_part<T>(
+    read: impl Future<Output = Result<T, ServiceError>>,
+) -> Result<T, PageError> {
+    Ok(read.await?)
+}
 
 /// Renders a page with a status; the one place templates become responses.
 pub fn render(status: StatusCode, template: &impl Template) -> Result<Response, PageError> {
