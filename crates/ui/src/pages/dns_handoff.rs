@@ -8,7 +8,7 @@ use sealpost_service::{DnsHandoff, HandoffPurpose, HandoffRecord};
 
 /// A record as the section shows it.
 pub struct RecordView {
-    /// The prefix of its element ids: `dkim`, `spf` or `dmarc`.
+    /// The prefix of its element ids: `dkim`, `dkim-ed25519`, `spf` or `dmarc`.
     pub id: &'static str,
     pub title: &'static str,
     pub why: String,
@@ -54,6 +54,16 @@ fn quoted(strings: &[String]) -> Vec<String> {
 impl RecordView {
     fn new(record: &HandoffRecord, domain: &str) -> Self {
         let (id, title, why) = match record.purpose {
+            // The Ed25519 key's record stands beside the RSA key's, so it needs ids of its own
+            // (its copy buttons would otherwise copy the RSA record). Sealpost writes both
+            // values itself, and only the Ed25519 one carries `k=ed25519`.
+            HandoffPurpose::Dkim if record.value.contains("k=ed25519") => (
+                "dkim-ed25519",
+                "DKIM key (Ed25519)",
+                "Receivers that know Ed25519 check the second signature of your mail with this \
+                 key."
+                    .to_owned(),
+            ),
             HandoffPurpose::Dkim => (
                 "dkim",
                 "DKIM key",

@@ -75,7 +75,7 @@ async fn destructive_actions_ask_first_and_the_check_heads_the_page() {
     assert!(harness.text("#notice").await.contains("RSA-2048"));
     assert_eq!(public_key(&harness).await, old_key);
     assert_eq!(harness.text("#domain-status").await, "active");
-    assert!(harness.text("#dns-status").await.starts_with("DNS "));
+    assert!(harness.text("#domain-dns-status").await.starts_with("DNS "));
     let pending = harness.text("#key-workplace2").await;
     assert!(
         pending.contains("pending") && pending.contains("Publish the TXT record"),

@@ -266,7 +266,23 @@ impl Harness {
     }
 
     /// Saves a PNG of the page as `target/ui-screenshots/<test>-<n>-<name>.png`.
+    /// Saves a screenshot, after checking that no element id repeats on the page: tests and the
+    /// page's own script find elements by id, and a repeated id silently finds the first.
     pub async fn shot(&mut self, name: &str) {
+        let repeated = self
+            .browser
+            .execute(
+                "const seen = new Set(); const repeated = [];
+                 for (const element of document.querySelectorAll('[id]')) {
+                     if (seen.has(element.id)) repeated.push(element.id);
+                     seen.add(element.id);
+                 }
+                 return repeated;",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(repeated, serde_json::json!([]), "ids repeated on {name}");
         self.shots += 1;
         let png = self.browser.screenshot().await.unwrap();
         let path = screenshot_dir().join(format!("{}-{:02}-{name}.png", self.test, self.shots));
