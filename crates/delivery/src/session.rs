@@ -31,6 +31,9 @@ const READ_CHUNK: usize = 4096;
 /// 4.5.3.2.5, which times each TCP send rather than the whole message.
 const WRITE_CHUNK: usize = 64 * 1024;
 
+/// How long a server has to close the connection after its reply to QUIT.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
 /// The byte stream under the session: TCP, or TLS over TCP once a handshake is done.
 enum Stream {
     Plain(TcpStream),
@@ -421,6 +424,14 @@ impl<'t> Session<'t> {
             }
         }
         let _closed = tokio::time::timeout(limit, self.stream.shutdown()).await;
+        // RFC 5321 section 4.1.1.10: after its 221 the server closes. Until it has, it still
+        // counts the connection against its limit, so the connection is not given up (and a
+        // new one to the same destination not opened) before the close, or a short while.
+        let mut rest = [0u8; READ_CHUNK];
+        let _ = tokio::time::timeout(limit.min(CLOSE_WAIT), async {
+            while matches!(self.stream.read(&mut rest).await, Ok(count) if count > 0) {}
+        })
+        .await;
     }
 
     /// Sends one command and reads its reply.

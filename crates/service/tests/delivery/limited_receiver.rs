@@ -2,7 +2,8 @@
 //! connections open at once (the connection beyond it is greeted with 421 4.7.0 and closed) and
 //! on messages per second (MAIL FROM beyond it is answered 451 4.7.1). It counts connections,
 //! the most open at once, its refusals and the messages it took. Several listeners (one per
-//! loopback address) may share one count, as the MX hosts of one provider do.
+//! loopback address) may share one count, as the MX hosts of one provider do. It closes a
+//! connection a moment after its reply to QUIT.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,9 @@ use std::time::Instant;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+
+/// How long after its 221 the receiver takes to close the connection.
+const CLOSE_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What the receivers saw, together.
 #[derive(Debug, Default)]
@@ -136,6 +140,9 @@ impl Receiver {
                 }
                 "QUIT" => {
                     write.write_all(b"221 2.0.0 bye\r\n").await?;
+                    // The connection counts until it is closed, a moment after the 221, so a
+                    // sender that opens the next one on the 221 alone finds it still counted.
+                    tokio::time::sleep(CLOSE_DELAY).await;
                     return Ok(());
                 }
                 _ => b"502 5.5.2 not here\r\n",
