@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_server::Server;
+use sealpost_domain::Timestamp;
 use sealpost_store::{ServedKey, Store};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinHandle;
@@ -51,7 +52,12 @@ impl DkimZoneServer {
         listen: SocketAddr,
     ) -> io::Result<Self> {
         let keys = sorted(store.served_dkim_keys().await.map_err(io::Error::other)?);
-        let built = records::build(&settings, &keys, 1).map_err(io::Error::other)?;
+        let newest = store
+            .dkim_zone_newest_change()
+            .await
+            .map_err(io::Error::other)?;
+        let serial = next_serial(None, newest);
+        let built = records::build(&settings, &keys, serial).map_err(io::Error::other)?;
         tracing::info!(zone = %settings.zone, records = built.records, "DKIM zone loaded");
         let current = Current::new(built.catalog);
         let udp = UdpSocket::bind(listen).await?;
@@ -63,7 +69,12 @@ impl DkimZoneServer {
         });
         server.register_socket(udp);
         server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
-        let refresher = tokio::spawn(refresh(Arc::new(settings), store, current, keys));
+        let served = Served {
+            keys,
+            newest,
+            serial,
+        };
+        let refresher = tokio::spawn(refresh(Arc::new(settings), store, current, served));
         Ok(Self {
             udp: udp_addr,
             tcp: tcp_addr,
@@ -107,35 +118,85 @@ fn sorted(mut keys: Vec<ServedKey>) -> Vec<ServedKey> {
     keys
 }
 
-/// Re-reads the keys every [`REFRESH_INTERVAL`] and serves a new zone when they changed. A
+/// What the zone serves now.
+struct Served {
+    keys: Vec<ServedKey>,
+    newest: Timestamp,
+    serial: u32,
+}
+
+/// The SOA serial of a zone built now: the newest change's time in seconds, so that every node
+/// reading the same database serves the same serial (a secondary may transfer from any of
+/// them), but always past the serial served before, since removing a domain with its keys
+/// leaves no newer time behind.
+fn next_serial(served: Option<u32>, newest_change: Timestamp) -> u32 {
+    let newest = u32::try_from(newest_change.0.max(1)).unwrap_or(u32::MAX);
+    match served {
+        Some(served) if newest <= served => served.wrapping_add(1),
+        _ => newest,
+    }
+}
+
+/// Re-reads the keys every [`REFRESH_INTERVAL`] and serves a new zone when they (or the time of
+/// the newest change) changed. A
 /// failed read keeps the zone served so far: the database may be back at the next round.
-async fn refresh(
-    settings: Arc<ZoneSettings>,
-    store: Store,
-    current: Current,
-    mut served: Vec<ServedKey>,
-) {
-    let mut serial: u32 = 1;
+async fn refresh(settings: Arc<ZoneSettings>, store: Store, current: Current, mut served: Served) {
     loop {
         tokio::time::sleep(REFRESH_INTERVAL).await;
-        let keys = match store.served_dkim_keys().await {
-            Ok(keys) => sorted(keys),
+        let read = async {
+            let keys = store.served_dkim_keys().await?;
+            let newest = store.dkim_zone_newest_change().await?;
+            Ok::<_, sealpost_store::StoreError>((sorted(keys), newest))
+        };
+        let (keys, newest) = match read.await {
+            Ok(read) => read,
             Err(error) => {
                 tracing::warn!(%error, "the DKIM zone could not read the keys; serving the last");
                 continue;
             }
         };
-        if keys == served {
+        // A change that leaves the records as they were (a key promoted) still moves the
+        // serial, so that a node started later, which reads the newer time, serves the same one.
+        if keys == served.keys && newest == served.newest {
             continue;
         }
-        serial = serial.wrapping_add(1);
+        let serial = next_serial(Some(served.serial), newest);
         match records::build(&settings, &keys, serial) {
             Ok(built) => {
                 tracing::info!(records = built.records, serial, "DKIM zone changed");
                 current.replace(built.catalog);
-                served = keys;
+                served = Served {
+                    keys,
+                    newest,
+                    serial,
+                };
             }
             Err(error) => tracing::error!(%error, "the DKIM zone could not be built"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_serial_is_the_newest_change_and_never_goes_back() {
+        assert_eq!(next_serial(None, Timestamp(1_800_000_000)), 1_800_000_000);
+        assert_eq!(next_serial(None, Timestamp(0)), 1);
+        assert_eq!(
+            next_serial(Some(5), Timestamp(1_800_000_000)),
+            1_800_000_000
+        );
+        // A domain deleted with its keys: the newest remaining change is older.
+        assert_eq!(
+            next_serial(Some(1_800_000_000), Timestamp(1_700_000_000)),
+            1_800_000_001
+        );
+        assert_eq!(
+            next_serial(Some(1_800_000_000), Timestamp(1_800_000_000)),
+            1_800_000_001
+        );
+        assert_eq!(next_serial(None, Timestamp(i64::MAX)), u32::MAX);
     }
 }

@@ -1,7 +1,7 @@
 //! The DKIM zone on SQLite and PostgreSQL (SPEC S11.4): the served records follow the keys
 //! through generation, promotion and retirement, the answers are authoritative (AA, NXDOMAIN
-//! and NODATA with the SOA, REFUSED outside the zone), and garbage sent over UDP and TCP leaves
-//! the server answering.
+//! and NODATA with the SOA, REFUSED outside the zone), every node serves the same SOA serial,
+//! and garbage sent over UDP and TCP leaves the server answering.
 
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
@@ -202,6 +202,62 @@ async fn the_served_records_follow_the_keys_from_pending_to_retired() {
             .served_name(other.id, &domain.domain, &second.selector)
             .unwrap();
         assert_eq!(served_txt(&zone, &foreign), Err(ResponseCode::NXDomain));
+    }
+}
+
+/// The SOA serial a zone server answers with.
+fn serial(server: &DkimZoneServer) -> u32 {
+    let soa = ask(server, "dkim.sealpost.test.", RecordType::SOA, false);
+    match &soa.answers[..] {
+        [record] => match &record.data {
+            RData::SOA(soa) => soa.serial,
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Every node reading the same database serves the same SOA serial, the time of the newest key
+/// change, whether it was running when the change came or started after it; so a secondary may
+/// transfer the zone from any node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_serves_the_serial_of_the_newest_key_change() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
+        let service = service(store.clone(), clock.clone()).await;
+        let domains = service.signing_domains();
+        let tenant = service.accounts().create_tenant("acme", "").await.unwrap();
+        let domain = domains
+            .add_signing_domain(tenant.id, "client-a.test", "workplace")
+            .await
+            .unwrap();
+        let pending = domains.generate_key(tenant.id, domain.id).await.unwrap();
+        let running = DkimZoneServer::start(settings(), store.clone(), loopback())
+            .await
+            .unwrap();
+        assert_eq!(serial(&running), 1_800_000_000);
+
+        // A promotion changes no record, a second key adds one: either way the serial follows.
+        clock.0.fetch_add(100, Ordering::SeqCst);
+        domains
+            .promote_key(tenant.id, domain.id, pending.keys[0].id, DnsGate::Force)
+            .await
+            .unwrap();
+        refreshed().await;
+        let later = DkimZoneServer::start(settings(), store.clone(), loopback())
+            .await
+            .unwrap();
+        assert_eq!(serial(&running), 1_800_000_100);
+        assert_eq!(serial(&later), 1_800_000_100);
+        clock.0.fetch_add(100, Ordering::SeqCst);
+        domains
+            .generate_key_of(tenant.id, domain.id, KeyAlgorithm::Ed25519)
+            .await
+            .unwrap();
+        refreshed().await;
+        assert_eq!(serial(&running), 1_800_000_200);
+        assert_eq!(serial(&later), 1_800_000_200);
     }
 }
 

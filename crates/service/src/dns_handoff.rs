@@ -14,8 +14,8 @@ use crate::{ServiceError, SigningDomains};
 /// Why a record is in the hand-off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandoffPurpose {
-    /// The DKIM key record: receivers verify signatures with it.
-    Dkim,
+    /// The DKIM record of the key of this algorithm: receivers verify signatures with it.
+    Dkim(KeyAlgorithm),
     /// The SPF record with the platform's include: receivers accept the platform's servers.
     Spf,
     /// A DMARC policy, for a domain that has none.
@@ -120,8 +120,11 @@ impl SigningDomains {
         let zone = organizational_domain(&report.domain);
         let mut records = Vec::new();
         // The RSA key's record, then the Ed25519 key's when the domain has one (RFC 8463).
-        for dkim in dkim.into_iter().chain(ed25519) {
-            records.push(record(HandoffPurpose::Dkim, &zone, &dkim.name, &dkim.value));
+        let dkim = (dkim.map(|record| (KeyAlgorithm::Rsa, record)).into_iter())
+            .chain(ed25519.map(|record| (KeyAlgorithm::Ed25519, record)));
+        for (algorithm, dkim) in dkim {
+            let purpose = HandoffPurpose::Dkim(algorithm);
+            records.push(record(purpose, &zone, &dkim.name, &dkim.value));
         }
         let spf_note = match &report.spf {
             Some(spf) => match &spf.suggested {
@@ -207,7 +210,7 @@ impl SigningDomains {
                 Some(Err(refusal)) => return (Vec::new(), Some(refusal.to_string())),
                 Some(Ok(delegations)) => {
                     records.extend(delegations.into_iter().map(|delegation| HandoffRecord {
-                        purpose: HandoffPurpose::Dkim,
+                        purpose: HandoffPurpose::Dkim(algorithm),
                         host: relative_name(&delegation.name, &zone),
                         name: delegation.name,
                         record_type: "CNAME",

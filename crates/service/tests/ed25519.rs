@@ -256,7 +256,7 @@ async fn an_ed25519_key_signs_beside_rsa_once_published_and_both_signatures_veri
         let dkim: Vec<&str> = handoff
             .records
             .iter()
-            .filter(|record| record.purpose == HandoffPurpose::Dkim)
+            .filter(|record| matches!(record.purpose, HandoffPurpose::Dkim(_)))
             .map(|record| record.host.as_str())
             .collect();
         assert_eq!(dkim, ["workplace._domainkey", "workplace-ed._domainkey"]);

@@ -4,7 +4,7 @@
 //! deleted are not served. This spans tenants by design: the zone is the platform's, and each
 //! row carries its tenant, which the served name includes.
 
-use sealpost_domain::{DomainName, KeyAlgorithm, Selector, TenantId};
+use sealpost_domain::{DomainName, KeyAlgorithm, Selector, TenantId, Timestamp};
 
 use crate::{Store, StoreError, with_pool};
 
@@ -44,6 +44,23 @@ impl Store {
             .await?
         });
         rows.into_iter().map(served_key).collect()
+    }
+
+    /// The time of the newest change to what the zone serves: the newest state change of any
+    /// key (retired ones too, since retiring removes a record) or start of a tenant's deletion.
+    /// Every node reads the same time from the same database, so it serves as the zone's serial.
+    pub async fn dkim_zone_newest_change(&self) -> Result<Timestamp, StoreError> {
+        let newest: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT max(changed) FROM ( \
+                   SELECT max(state_since) AS changed FROM signing_keys \
+                   UNION ALL SELECT max(deleting_since) FROM tenants \
+                 ) AS changes",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(Timestamp(newest.unwrap_or(0)))
     }
 }
 

@@ -4,6 +4,7 @@
 //! DKIM key is shown once; the forms some DNS providers need (strings of at most 255
 //! characters, a zone-file line) are folded away under it.
 
+use sealpost_domain::KeyAlgorithm;
 use sealpost_service::{DnsHandoff, HandoffPurpose, HandoffRecord};
 
 /// A record as the section shows it.
@@ -55,16 +56,15 @@ impl RecordView {
     fn new(record: &HandoffRecord, domain: &str) -> Self {
         let (id, title, why) = match record.purpose {
             // The Ed25519 key's record stands beside the RSA key's, so it needs ids of its own
-            // (its copy buttons would otherwise copy the RSA record). Sealpost writes both
-            // values itself, and only the Ed25519 one carries `k=ed25519`.
-            HandoffPurpose::Dkim if record.value.contains("k=ed25519") => (
+            // (its copy buttons would otherwise copy the RSA record).
+            HandoffPurpose::Dkim(KeyAlgorithm::Ed25519) => (
                 "dkim-ed25519",
                 "DKIM key (Ed25519)",
                 "Receivers that know Ed25519 check the second signature of your mail with this \
                  key."
                     .to_owned(),
             ),
-            HandoffPurpose::Dkim => (
+            HandoffPurpose::Dkim(KeyAlgorithm::Rsa) => (
                 "dkim",
                 "DKIM key",
                 "Receivers check the signature of your mail with this key.".to_owned(),
