@@ -3,7 +3,7 @@
 //! lies below its signing domain, so SPF for it aligns (relaxed) with the From domain and a proof
 //! of the signing domain covers it; for the signing decision it counts as its signing domain.
 
-use crate::{DomainName, TenantId, Timestamp};
+use crate::{DomainName, RecordCheck, RecordKind, RecordOutcome, TenantId, Timestamp};
 
 /// A tenant's return-path domain for one of its signing domains.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,37 @@ impl ReturnPath {
             }),
         }
     }
+
+    /// Whether a re-check's answers let delivery use the return path: `Some(false)` when DNS
+    /// says its MX or SPF is missing or wrong (its bounces would be lost, so the platform's own
+    /// bounce address takes over at once, with no grace period), `Some(true)` when both are
+    /// found, and `None` when the re-check did not look or DNS did not answer, which changes
+    /// nothing.
+    pub fn usable_after(checks: &[RecordCheck]) -> Option<bool> {
+        let outcomes: Vec<RecordOutcome> = checks
+            .iter()
+            .filter(|check| {
+                matches!(
+                    check.kind,
+                    RecordKind::ReturnPathMx | RecordKind::ReturnPathSpf
+                )
+            })
+            .map(|check| check.outcome)
+            .collect();
+        if outcomes.is_empty() {
+            return None;
+        }
+        if outcomes
+            .iter()
+            .any(|outcome| matches!(outcome, RecordOutcome::Missing | RecordOutcome::Wrong))
+        {
+            return Some(false);
+        }
+        outcomes
+            .iter()
+            .all(|outcome| *outcome == RecordOutcome::Found)
+            .then_some(true)
+    }
 }
 
 #[cfg(test)]
@@ -65,5 +96,32 @@ mod tests {
         check("client.example", "client.example", false);
         check("client.example", "otherclient.example", false);
         check("client.example", "bounces.other.example", false);
+    }
+
+    #[test]
+    fn a_real_answer_decides_whether_the_return_path_is_used_and_silence_does_not() {
+        use RecordKind::*;
+        use RecordOutcome::*;
+        let usable = |outcomes: &[(RecordKind, RecordOutcome)]| {
+            let checks: Vec<RecordCheck> = outcomes
+                .iter()
+                .map(|(kind, outcome)| RecordCheck {
+                    kind: *kind,
+                    name: "bounces.client.example".into(),
+                    outcome: *outcome,
+                    detail: String::new(),
+                })
+                .collect();
+            ReturnPath::usable_after(&checks)
+        };
+        assert_eq!(usable(&[]), None);
+        assert_eq!(usable(&[(Spf, Missing), (Dmarc, Wrong)]), None);
+        let both = |mx, spf| usable(&[(Spf, Found), (ReturnPathMx, mx), (ReturnPathSpf, spf)]);
+        assert_eq!(both(Found, Found), Some(true));
+        assert_eq!(both(Wrong, Found), Some(false));
+        assert_eq!(both(Found, Missing), Some(false));
+        assert_eq!(both(Missing, Temporary), Some(false));
+        assert_eq!(both(Temporary, Found), None);
+        assert_eq!(both(Temporary, Temporary), None);
     }
 }

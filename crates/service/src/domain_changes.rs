@@ -9,8 +9,8 @@
 use sealpost_dnsauth::dkim_record::{DkimPublication, DkimRecordCause, DkimRecordCheck};
 use sealpost_domain::{
     CheckOutcome, DomainChanges, DomainEvent, KeyAlgorithm, KeyChange, KeyEvent, KeyState,
-    Promotion, RecordFinding, RecordOutcome, RecordVerdict, SigningDomain, SigningDomainId,
-    TenantId, Timestamp, after_record_checks, overall_dns_outcome,
+    Promotion, RecordFinding, RecordOutcome, RecordVerdict, ReturnPath, SigningDomain,
+    SigningDomainId, TenantId, Timestamp, after_record_checks, overall_dns_outcome,
 };
 use sealpost_store::StoreError;
 
@@ -116,6 +116,7 @@ impl SigningDomains {
         }
         let verdicts: Vec<RecordVerdict> = required.iter().map(|check| verdict(check)).collect();
         let dkim = CheckOutcome::of(&verdicts);
+        let return_path_usable = ReturnPath::usable_after(&record_checks);
         let (findings, record_changes) = after_record_checks(&domain.records, record_checks, now);
         let outcome = overall_dns_outcome(domain.dns.state, dkim, &findings);
         let summary = match outcome == dkim {
@@ -128,6 +129,12 @@ impl SigningDomains {
         changes.records = Some((findings, record_changes));
         let events = changes.events();
         let domain = self.commit(&domain, &changes).await?;
+        if let Some(usable) = return_path_usable {
+            self.service()
+                .feedback()
+                .follow_recheck(tenant, &domain.domain, usable)
+                .await?;
+        }
         Ok(Recheck {
             domain,
             outcome,

@@ -190,8 +190,32 @@ impl FeedbackLoop {
         })
     }
 
-    /// The records as the scheduled re-check sees them (SPEC S11.2), without changing whether
-    /// the return path is verified; none when the platform cannot receive bounces.
+    /// Follows what a re-check found of the return path's records
+    /// ([`ReturnPath::usable_after`]): a verified return path whose MX or SPF DNS no longer
+    /// shows stops being used (its bounces would be lost), and one whose records are found
+    /// again is used again, as "Check now" on the return path would decide.
+    pub(crate) async fn follow_recheck(
+        &self,
+        tenant: TenantId,
+        domain: &DomainName,
+        usable: bool,
+    ) -> Result<(), ServiceError> {
+        let Some(entry) = self.store.return_path(tenant, domain).await? else {
+            return Ok(());
+        };
+        let verified_at = match (usable, entry.verified_at) {
+            (true, None) => Some(self.clock.now()),
+            (false, Some(_)) => None,
+            _ => return Ok(()),
+        };
+        self.store
+            .mark_return_path(tenant, &entry.domain, verified_at)
+            .await?;
+        Ok(())
+    }
+
+    /// The records as the scheduled re-check sees them (SPEC S11.2), which
+    /// [`Self::follow_recheck`] then applies; none when the platform cannot receive bounces.
     pub(crate) async fn return_path_record_checks(&self, entry: &ReturnPath) -> Vec<RecordCheck> {
         let mut checks = Vec::new();
         for record in self.records_to_publish(entry) {

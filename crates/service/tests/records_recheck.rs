@@ -1,8 +1,9 @@
 //! The re-check of the records beside DKIM (SPEC S11.2) through the service on both backends,
 //! against a real DNS server on loopback whose answers change while a test clock moves: SPF,
-//! DMARC and the return path's MX and SPF are recorded per record with their time; a record
-//! found once and then lost moves a verified domain to warning and, after the grace period, to
-//! failed, with an event per change; SERVFAIL never counts; a record never found is only shown.
+//! DMARC and the return path's MX and SPF are recorded per record with their time (and the
+//! return path is used only while both of its records are found); a record found once and then
+//! lost moves a verified domain to warning and, after the grace period, to failed, with an event
+//! per change; SERVFAIL never counts; a record never found is only shown.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -180,6 +181,16 @@ async fn spf_dmarc_and_the_return_path_are_rechecked_with_findings_events_and_th
                 (ReturnPathSpf, Found)
             ]
         );
+        // The return path's records found: delivery uses it from now on.
+        let return_path = || async {
+            service
+                .feedback()
+                .return_path(tenant, "client.test")
+                .await
+                .unwrap()
+                .verified_at
+        };
+        assert_eq!(return_path().await, Some(world.clock.now()));
         let spf = finding(&checked, Spf);
         assert_eq!(spf.checked_at, world.clock.now());
         assert!(spf.detail.contains(DOMAIN_SPF), "{spf:?}");
@@ -254,6 +265,16 @@ async fn spf_dmarc_and_the_return_path_are_rechecked_with_findings_events_and_th
         let mx = finding(&checked, ReturnPathMx);
         assert_eq!(mx.outcome, Wrong);
         assert!(mx.detail.contains("mx.elsewhere.test"), "{mx:?}");
+        // Its bounces would go elsewhere: delivery stops using it at once.
+        assert_eq!(return_path().await, None);
+
+        // Back at the platform: used again.
+        published.return_path_mx = "inbound.platform.test";
+        world.publish(&published);
+        world.advance(HOUR);
+        let checked = recheck().await;
+        assert_eq!(finding(&checked, ReturnPathMx).outcome, Found);
+        assert_eq!(return_path().await, Some(world.clock.now()));
 
         let history = domains.domain_history(tenant, domain.id).await.unwrap();
         let kinds: Vec<(&str, &str)> = history
@@ -284,6 +305,11 @@ async fn spf_dmarc_and_the_return_path_are_rechecked_with_findings_events_and_th
                 "Return-path MX record at bounces.client.test went from found to wrong",
             ),
             ("domain.warning", "from verified to warning"),
+            (
+                "domain.record_changed",
+                "Return-path MX record at bounces.client.test went from wrong to found",
+            ),
+            ("domain.verified", "from warning to verified"),
         ];
         assert_eq!(kinds.len(), expected.len(), "{kinds:#?}");
         for ((kind, detail), (expected_kind, expected_detail)) in kinds.iter().zip(expected) {
