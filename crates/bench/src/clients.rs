@@ -23,13 +23,23 @@ pub(crate) fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
+/// When each message of a paced run is due: message N at `start` + N x `interval`.
+#[derive(Clone, Copy)]
+pub(crate) struct Pace {
+    pub(crate) start: Instant,
+    pub(crate) interval: Duration,
+}
+
 /// One keep-alive HTTP connection submitting messages in sequence; returns the latencies. With
-/// `domains`, message N goes to `someone@dK.test` with K = N modulo `domains`.
+/// `domains`, message N goes to `someone@dK.test` with K = N modulo `domains`. With a `pace`,
+/// each message is sent when it is due and its latency counts from then, so a server that falls
+/// behind the pace is charged for the wait (no coordinated omission).
 pub(crate) async fn http_client(
     address: SocketAddr,
     token: String,
     sequences: Vec<usize>,
     domains: Option<usize>,
+    pace: Option<Pace>,
 ) -> Vec<Duration> {
     let stream = tokio::net::TcpStream::connect(address)
         .await
@@ -54,7 +64,14 @@ pub(crate) async fn http_client(
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
-        let started = Instant::now();
+        let started = match pace {
+            Some(pace) => {
+                let due = pace.start + pace.interval * u32::try_from(sequence).expect("count");
+                tokio::time::sleep_until(due.into()).await;
+                due
+            }
+            None => Instant::now(),
+        };
         write.write_all(request.as_bytes()).await.expect("send");
         let mut status = String::new();
         reader.read_line(&mut status).await.expect("status");

@@ -2,7 +2,7 @@
 //! receiving SMTP sink in this process, runs `sealpost serve` (release build, SQLite, durable
 //! commits) against them, submits N messages of about 4 KB over HTTP and then over SMTP, and
 //! prints accept throughput, accept latency (p50/p99), the time until the sink received every
-//! message, and the server's peak RSS. As the reference, it then relays the same messages over
+//! message, and the server's peak RSS; then the HTTP latency at half that end-to-end rate. As the reference, it then relays the same messages over
 //! SMTP through a private Postfix instance with the OpenDKIM milter (and through Postfix alone)
 //! to the same sink (`bench/postfix-relay.sh`), and prints Sealpost's end-to-end throughput as a
 //! multiple of Postfix's. Run it with `bench/run`.
@@ -35,6 +35,8 @@ pub(crate) enum Protocol {
     /// HTTP with the recipients spread over this many domains (`d0.test`, `d1.test`, ...), whose
     /// MX hosts are the sink on 50 loopback addresses: many destinations at once.
     HttpSpread(usize),
+    /// HTTP at this many messages a second, spread evenly: the latency at a given load.
+    HttpPaced(f64),
 }
 
 /// What every run shares: the server binary and its data, the tenant's token, the sink.
@@ -108,12 +110,24 @@ pub(crate) async fn measure(
                 token.expect("HTTP needs a token"),
                 sequences,
                 None,
+                None,
             )),
             Protocol::HttpSpread(domains) => tokio::spawn(http_client(
                 address,
                 token.expect("HTTP needs a token"),
                 sequences,
                 Some(domains),
+                None,
+            )),
+            Protocol::HttpPaced(rate) => tokio::spawn(http_client(
+                address,
+                token.expect("HTTP needs a token"),
+                sequences,
+                None,
+                Some(Pace {
+                    start: started,
+                    interval: Duration::from_secs_f64(1.0 / rate),
+                }),
             )),
             Protocol::Smtp => tokio::spawn(smtp_client(address, token, sequences)),
         });
@@ -163,7 +177,7 @@ pub(crate) async fn run(
     } = setup;
     let server = start(binary, directory, environment);
     let address = match protocol {
-        Protocol::Http | Protocol::HttpSpread(_) => server.http,
+        Protocol::Http | Protocol::HttpSpread(_) | Protocol::HttpPaced(_) => server.http,
         Protocol::Smtp => server.smtp,
     };
     let measured = measure(
@@ -186,6 +200,7 @@ pub(crate) async fn run(
         Protocol::HttpSpread(domains) => {
             format!("HTTP to {domains} recipient domains on {SINK_HOSTS} sink hosts")
         }
+        Protocol::HttpPaced(rate) => format!("HTTP paced at {rate:.0} msg/s"),
     };
     println!(
         "{name}: {messages} messages of ~4 KB, {connections} connections: {}; all delivered \
@@ -443,6 +458,14 @@ async fn main() {
         return;
     }
     let http = run(&setup, Protocol::Http, messages, connections).await;
+    // The issue's latency goal is set at half the rate the server sustains end to end.
+    run(
+        &setup,
+        Protocol::HttpPaced(http / 2.0),
+        messages,
+        connections,
+    )
+    .await;
     if let Some(domains) = destinations {
         let spread = run(&setup, Protocol::HttpSpread(domains), messages, connections).await;
         println!(
