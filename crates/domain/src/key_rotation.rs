@@ -54,7 +54,8 @@ impl fmt::Display for RotationPeriodError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             formatter,
-            "{} days is not a rotation period: choose a whole number of days from {} to {}",
+            "A rotation period of {} days is not allowed: choose a whole number of days from {} \
+             to {}",
             self.0,
             RotationPeriod::MIN_DAYS,
             RotationPeriod::MAX_DAYS
@@ -146,7 +147,8 @@ mod tests {
         check_days(i64::from(u16::MAX) + 180, false);
         assert_eq!(
             RotationPeriod::from_days(7).unwrap_err().to_string(),
-            "7 days is not a rotation period: choose a whole number of days from 30 to 730"
+            "A rotation period of 7 days is not allowed: choose a whole number of days from 30 \
+             to 730"
         );
     }
 

@@ -441,7 +441,7 @@ fn key_rotation(sealpost: &dyn Fn(&[&str]) -> std::process::Output) {
     assert_eq!(ok_json(set("180"))["every_days"], 180);
     fails_with(
         set("7"),
-        "7 days is not a rotation period: choose a whole number of days from 30 to 730",
+        "A rotation period of 7 days is not allowed: choose a whole number of days from 30 to 730",
     );
     assert_eq!(ok_json(sealpost(&show))["every_days"], 180);
     let human = sealpost(&["domain", "key-rotation", "--tenant", "acme"]);

@@ -383,8 +383,8 @@ async fn key_rotation_is_set_in_range_and_anything_else_is_refused_with_nothing_
         for (body, message) in [
             (
                 json!({"every_days": 29}),
-                "every_days: 29 days is not a rotation period: choose a whole number of days \
-                 from 30 to 730",
+                "every_days: A rotation period of 29 days is not allowed: choose a whole number \
+                 of days from 30 to 730",
             ),
             (json!({"every_days": 731}), "from 30 to 730"),
             (json!({"every_days": -180}), "from 30 to 730"),
