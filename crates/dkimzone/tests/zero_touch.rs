@@ -3,7 +3,10 @@
 //! recursive resolver (Debian's unbound, on a loopback port with its own configuration) follows
 //! them into Sealpost's zone; Sealpost's check says the domain is delegated and promotes the key;
 //! dkimpy verifies mail through the resolver; two rotations later, the second of which takes the
-//! first selector again, dkimpy still verifies new mail.
+//! first selector again, dkimpy still verifies new mail. Then the tenant's automatic rotation
+//! (SPEC S11.1) replaces the key on its own: while the last retiring key holds the other selector
+//! the pass fails and puts the domain off, and once it has retired the pass adds the key, which
+//! the next re-check promotes, all without a change to the tenant's zone.
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -15,8 +18,10 @@ use std::time::Duration;
 
 use sealpost_dkimzone::{DkimZoneServer, REFRESH_INTERVAL, ZoneSettings};
 use sealpost_dnsauth::dkim_record::DkimPublication;
-use sealpost_domain::{DkimZone, DomainName, KeyState, SigningRecord, TenantId, Timestamp};
-use sealpost_service::{Clock, DnsGate, Service};
+use sealpost_domain::{
+    DkimZone, DomainName, KeyState, SigningDomainId, SigningRecord, TenantId, Timestamp,
+};
+use sealpost_service::{Clock, DnsGate, RecheckSettings, RotationSettings, Service};
 use sealpost_store::{Store, testing};
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
@@ -208,9 +213,10 @@ async fn run(store: Store) {
         .await
         .unwrap();
     let unbound = Unbound::start(tenant_dns.addr(), dkim_zone.udp_addr());
-    // Ten days ago, so that after the retiring key's ten days signatures are not in the future.
+    // Fifty days ago, so that after the retiring key's ten days and the automatic rotation's
+    // thirty-one signatures are not in the future.
     let clock = Arc::new(TestClock(AtomicI64::new(
-        sealpost_service::SystemClock.now().0 - 10 * DAY,
+        sealpost_service::SystemClock.now().0 - 50 * DAY,
     )));
     let resolver = sealpost_dns::Resolver::new(&sealpost_dns::ResolverConfig {
         nameserver: Some(unbound.addr),
@@ -352,6 +358,77 @@ async fn run(store: Store) {
         signed_and_verified(&service, tenant, unbound.addr).await,
         "workplace"
     );
-    // Two rotations, and the tenant's zone is as IT left it after the hand-off.
+    automatic_rotation(&service, &clock, tenant, domain.id, unbound.addr).await;
+    // Three rotations, and the tenant's zone is as IT left it after the hand-off.
     drop(unbound);
+}
+
+/// The tenant's automatic rotation of the delegated domain, whose active key is `workplace` and
+/// whose retiring key `workplace2` still holds the other selector.
+async fn automatic_rotation(
+    service: &Service,
+    clock: &TestClock,
+    tenant: TenantId,
+    domain: SigningDomainId,
+    resolver: SocketAddr,
+) {
+    let domains = service.signing_domains();
+    domains.set_key_rotation(tenant, Some(30)).await.unwrap();
+    let lease = RecheckSettings::default();
+    let settings = RotationSettings::default();
+    clock.0.fetch_add(31 * DAY, Ordering::SeqCst);
+
+    // Both selectors are held: the pass fails for the domain and puts it off, so the next pass
+    // does not try again at once.
+    let blocked = domains
+        .scheduled_rotation("a", &lease, &settings)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(blocked.started.is_empty());
+    assert!(
+        blocked.errors.len() == 1 && blocked.errors[0].contains("both selectors"),
+        "{:?}",
+        blocked.errors
+    );
+    let again = domains
+        .scheduled_rotation("a", &lease, &settings)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, Default::default());
+
+    // The retiring key retires; after the delay the next pass takes its selector.
+    let retired = domains.recheck_domain(tenant, domain).await.unwrap();
+    assert_eq!(retired.domain.keys[1].state, KeyState::Retired);
+    clock
+        .0
+        .fetch_add(settings.retry_after_seconds, Ordering::SeqCst);
+    let started = domains
+        .scheduled_rotation("a", &lease, &settings)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(started.started, ["client.test: workplace2"]);
+    let history = domains.domain_history(tenant, domain).await.unwrap();
+    let notice = history
+        .iter()
+        .find(|event| event.kind == "key.rotation_started")
+        .expect("the rotation is an event");
+    assert!(notice.detail.contains("Nothing to do"), "{}", notice.detail);
+
+    // Served by Sealpost's zone, found through the CNAME, promoted by the re-check.
+    refreshed().await;
+    let switched = domains.recheck_domain(tenant, domain).await.unwrap();
+    assert_eq!(
+        states(&switched.domain)[2..],
+        [
+            ("workplace".into(), KeyState::Retiring),
+            ("workplace2".into(), KeyState::Active)
+        ]
+    );
+    assert_eq!(
+        signed_and_verified(service, tenant, resolver).await,
+        "workplace2"
+    );
 }

@@ -2,7 +2,19 @@
 //! history the pages show and what webhooks will carry (SPEC S10.6, S11.2). Every change is
 //! committed together with its event, so neither exists without the other.
 
-use crate::{DnsChange, KeyChange, KeyId, KeyState, RecordChange, RecordFinding, Selector};
+use crate::{
+    DnsChange, KeyChange, KeyId, KeyState, RecordChange, RecordFinding, RotationPeriod, Selector,
+};
+
+/// Where the record of a key added by an automatic rotation comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationRecord {
+    /// The tenant publishes this TXT record (name, value).
+    Txt { name: String, value: String },
+    /// The domain's CNAME delegates the selector to the platform's DKIM zone, which serves the
+    /// record: nothing to publish.
+    Delegated,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainEvent {
@@ -10,6 +22,16 @@ pub enum DomainEvent {
     KeyAdded {
         key: KeyId,
         selector: Selector,
+    },
+    /// An automatic rotation added a key (beside its `key.pending` event): what the tenant must
+    /// publish for it, if anything.
+    RotationStarted {
+        key: KeyId,
+        selector: Selector,
+        /// The active key it will replace.
+        replaces: Selector,
+        period: RotationPeriod,
+        record: RotationRecord,
     },
     KeyChanged(KeyChange),
     DnsChanged(DnsChange),
@@ -23,12 +45,13 @@ pub enum DomainEvent {
 }
 
 impl DomainEvent {
-    /// A stable name for APIs and webhooks: `key.pending`, `key.active`, `key.retiring`,
-    /// `key.retired`, `domain.verified`, `domain.warning`, `domain.failed`, `domain.pending`,
+    /// A stable name for APIs and webhooks: `key.pending`, `key.rotation_started`, `key.active`,
+    /// `key.retiring`, `key.retired`, `domain.verified`, `domain.warning`, `domain.failed`, `domain.pending`,
     /// `domain.record_changed`, `domain.activated`, `domain.deactivated`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::KeyAdded { .. } => "key.pending",
+            Self::RotationStarted { .. } => "key.rotation_started",
             Self::KeyChanged(change) => match change.to {
                 KeyState::Pending => "key.pending",
                 KeyState::Active => "key.active",
@@ -50,7 +73,7 @@ impl DomainEvent {
     /// The key the event is about, if it is about one.
     pub fn key(&self) -> Option<KeyId> {
         match self {
-            Self::KeyAdded { key, .. } => Some(*key),
+            Self::KeyAdded { key, .. } | Self::RotationStarted { key, .. } => Some(*key),
             Self::KeyChanged(change) => Some(change.key),
             Self::DnsChanged(_)
             | Self::RecordChanged(_)
@@ -65,6 +88,7 @@ impl DomainEvent {
             Self::KeyChanged(change) => change.forced,
             Self::Activated { forced } => *forced,
             Self::KeyAdded { .. }
+            | Self::RotationStarted { .. }
             | Self::DnsChanged(_)
             | Self::RecordChanged(_)
             | Self::Deactivated => false,
@@ -76,6 +100,29 @@ impl DomainEvent {
         match self {
             Self::KeyAdded { selector, .. } => {
                 format!("A new key under selector {selector} waits for its DNS record.")
+            }
+            Self::RotationStarted {
+                selector,
+                replaces,
+                period,
+                record,
+                ..
+            } => {
+                let opening = format!(
+                    "Automatic rotation ({period}): a new key under selector {selector} will \
+                     replace the key under selector {replaces}."
+                );
+                match record {
+                    RotationRecord::Txt { name, value } => format!(
+                        "{opening} Publish the TXT record {name} with the value \"{value}\"; \
+                         the new key signs once DNS carries it, and until then the current key \
+                         keeps signing."
+                    ),
+                    RotationRecord::Delegated => format!(
+                        "{opening} Nothing to do: the domain's CNAME delegates the record to \
+                         the platform, which serves it; the new key signs from the next check."
+                    ),
+                }
             }
             Self::KeyChanged(change) => match (change.to, change.forced) {
                 (KeyState::Active, true) => format!(

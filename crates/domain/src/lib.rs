@@ -15,6 +15,7 @@ mod domain_event;
 mod ids;
 mod key_algorithm;
 mod key_lifecycle;
+mod key_rotation;
 pub mod limits;
 mod mailing;
 mod message;
@@ -45,7 +46,7 @@ pub use dns_state::{
     CheckOutcome, DnsChange, DnsPolicy, DnsState, DnsStatus, LastCheck, RecordVerdict,
     after_check as after_dns_check,
 };
-pub use domain_event::{Activation, DomainChanges, DomainEvent};
+pub use domain_event::{Activation, DomainChanges, DomainEvent, RotationRecord};
 pub use ids::{
     ApiKeyId, AttemptId, CheckerReportId, ContactId, KeyId, MailingId, MessageId, RecipientId,
     SigningDomainId, TenantId, UserId, WebhookEndpointId,
@@ -54,6 +55,9 @@ pub use key_algorithm::KeyAlgorithm;
 pub use key_lifecycle::{
     KeyChange, KeyEvent, KeyPolicy, KeyRefusal, KeyState, Promotion, next_selector,
     next_state as next_key_state, promote,
+};
+pub use key_rotation::{
+    KeyRotation, RotationDue, RotationPeriod, RotationPeriodError, rotation_schedule, rotations_due,
 };
 pub use mailing::{Contact, Mailing, MailingProgress};
 pub use message::{

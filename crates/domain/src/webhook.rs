@@ -42,6 +42,8 @@ event_types! {
     Retried => "message.retried", "Deferred recipients were made due now by hand.";
     Cancelled => "message.cancelled", "Waiting recipients were cancelled by hand.";
     KeyPending => "key.pending", "A key waits for its DNS record.";
+    KeyRotationStarted => "key.rotation_started",
+        "An automatic rotation added a key; the detail says which record to publish, if any.";
     KeyActive => "key.active", "A key signs.";
     KeyRetiring => "key.retiring", "A key no longer signs; its record must stay.";
     KeyRetired => "key.retired", "A key's record may be removed from DNS.";

@@ -5,8 +5,8 @@
 
 use sealpost_dnsauth::dkim_record::{DkimRecordCheck, check_dkim_record_for};
 use sealpost_domain::{
-    KeyAlgorithm, KeyId, KeyOrigin, KeyRefusal, KeyState, Promotion, SigningDomain,
-    SigningDomainId, SigningKey, TenantId,
+    DkimDnsRecord, DomainEvent, KeyAlgorithm, KeyId, KeyOrigin, KeyRefusal, KeyState, Promotion,
+    RotationPeriod, RotationRecord, SigningDomain, SigningDomainId, SigningKey, TenantId,
 };
 use sealpost_store::StoreError;
 use sealpost_vault::{PrivateKey, Vault};
@@ -62,11 +62,25 @@ impl SigningDomains {
         id: SigningDomainId,
         algorithm: KeyAlgorithm,
     ) -> Result<SigningDomain, ServiceError> {
+        self.generate_key_for(tenant, id, algorithm, AddedBy::Person)
+            .await
+    }
+
+    /// Generates a fresh key of `algorithm` under the key work limit and adds it pending, for a
+    /// person or for an automatic rotation (which records what the tenant must publish).
+    pub(crate) async fn generate_key_for(
+        &self,
+        tenant: TenantId,
+        id: SigningDomainId,
+        algorithm: KeyAlgorithm,
+        by: AddedBy,
+    ) -> Result<SigningDomain, ServiceError> {
         self.signing_domain(tenant, id).await?;
         let key = self
             .off_async_threads(move |vault| Ok(vault.generate_key(algorithm)?))
             .await?;
-        self.add_key(tenant, id, &key, KeyOrigin::Generated).await
+        self.add_key(tenant, id, &key, KeyOrigin::Generated, by)
+            .await
     }
 
     /// Imports a pasted PEM key (SPEC S3.5). A refused key leaves the domain as it was.
@@ -97,7 +111,8 @@ impl SigningDomains {
                 Ok(vault.import_key(algorithm, &pem, password.as_deref())?)
             })
             .await?;
-        self.add_key(tenant, id, &key, KeyOrigin::Imported).await
+        self.add_key(tenant, id, &key, KeyOrigin::Imported, AddedBy::Person)
+            .await
     }
 
     /// Runs CPU-heavy vault work (key generation, key derivation) on the blocking pool, so it
@@ -119,9 +134,11 @@ impl SigningDomains {
         id: SigningDomainId,
         key: &PrivateKey,
         origin: KeyOrigin,
+        by: AddedBy,
     ) -> Result<SigningDomain, ServiceError> {
         let domain = self.signing_domain(tenant, id).await?;
-        let selector = if self.is_delegated(&domain, key.algorithm()).await {
+        let delegated = self.is_delegated(&domain, key.algorithm()).await;
+        let selector = if delegated {
             domain
                 .next_delegated_selector(key.algorithm())
                 .ok_or_else(|| {
@@ -149,9 +166,26 @@ impl SigningDomains {
         };
         sealpost_domain::dkim_record_name(&public.selector, &domain.domain)
             .map_err(|error| ServiceError::invalid("selector", error))?;
+        let notice = match by {
+            AddedBy::Person => None,
+            AddedBy::Rotation(period) => {
+                Some(rotation_notice(&domain, &public, period, delegated)?)
+            }
+        };
         let sealed = self.sealing_vault().await?.seal(tenant, public.id, key);
+        let event_id = self.clock.new_uuid();
+        let notice = notice.map(|event| (self.clock.new_uuid(), event));
         self.store
-            .insert_signing_key(tenant, id, &public, &sealed, self.clock.new_uuid())
+            .insert_signing_key_noted(
+                tenant,
+                id,
+                &public,
+                &sealed,
+                event_id,
+                notice
+                    .as_ref()
+                    .map(|(notice_id, event)| (*notice_id, event)),
+            )
             .await
             .map_err(|error| match error {
                 StoreError::Duplicate(_) => ServiceError::Conflict(
@@ -237,6 +271,55 @@ impl SigningDomains {
             .map_err(not_found_domain)?;
         Ok(self.vault.open(tenant, key, &sealed)?)
     }
+}
+
+/// Who adds a key: a person (generate or import), or the tenant's automatic rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddedBy {
+    Person,
+    Rotation(RotationPeriod),
+}
+
+/// The `key.rotation_started` event of a key a rotation adds: the key it replaces, and the
+/// record to publish (none on a domain whose CNAME delegates the selector to the platform).
+fn rotation_notice(
+    domain: &SigningDomain,
+    key: &SigningKey,
+    period: RotationPeriod,
+    delegated: bool,
+) -> Result<DomainEvent, ServiceError> {
+    let replaces = domain
+        .active_key_of(key.algorithm)
+        .ok_or_else(|| {
+            ServiceError::Conflict(format!(
+                "{} has no active {} key to rotate",
+                domain.domain, key.algorithm
+            ))
+        })?
+        .selector
+        .clone();
+    let record = match delegated {
+        true => RotationRecord::Delegated,
+        false => {
+            let record = DkimDnsRecord::for_key(
+                &domain.domain,
+                &key.selector,
+                key.algorithm,
+                &key.public_key_der,
+            );
+            RotationRecord::Txt {
+                name: record.name,
+                value: record.value,
+            }
+        }
+    };
+    Ok(DomainEvent::RotationStarted {
+        key: key.id,
+        selector: key.selector.clone(),
+        replaces,
+        period,
+        record,
+    })
 }
 
 /// The refusal when DNS does not carry a key: what was found, and the two ways on.

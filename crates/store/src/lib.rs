@@ -13,6 +13,7 @@ mod dkim_zone;
 mod domain_records;
 mod feedback;
 mod figures;
+mod key_rotation;
 mod leases;
 mod mailing_lists;
 mod mailings;
@@ -48,6 +49,7 @@ pub use contacts::{ContactDeletion, ContactMailing};
 pub use destinations::DestinationStatus;
 pub use dkim_zone::ServedKey;
 pub use feedback::FeedbackChange;
+pub use key_rotation::RotationCandidate;
 pub use mailing_lists::{DraftDeletion, MailingFilter};
 pub use master_key_rotation::{
     AUTHENTICATOR_ROOT, MASTER_KEY_CHECK, RewrapCursor, RewrappedValue, RotationPhase,

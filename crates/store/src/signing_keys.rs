@@ -71,6 +71,21 @@ impl Store {
         sealed: &SealedKey,
         event_id: Uuid,
     ) -> Result<(), StoreError> {
+        self.insert_signing_key_noted(tenant, domain, key, sealed, event_id, None)
+            .await
+    }
+
+    /// [`Store::insert_signing_key`] with a second event after `key.pending` in the same
+    /// transaction (an automatic rotation's `key.rotation_started`, with its id).
+    pub async fn insert_signing_key_noted(
+        &self,
+        tenant: TenantId,
+        domain: SigningDomainId,
+        key: &SigningKey,
+        sealed: &SealedKey,
+        event_id: Uuid,
+        notice: Option<(Uuid, &DomainEvent)>,
+    ) -> Result<(), StoreError> {
         let event = DomainEvent::KeyAdded {
             key: key.id,
             selector: key.selector.clone(),
@@ -114,6 +129,11 @@ impl Store {
             .await
             .map_err(|error| StoreError::duplicate_as(error, "a key under this selector"))?;
             insert_domain_event!(transaction, event_id, tenant, domain, event, key.created_at)?;
+            if let Some((notice_id, notice)) = notice {
+                insert_domain_event!(
+                    transaction, notice_id, tenant, domain, notice, key.created_at
+                )?;
+            }
             transaction.commit().await?;
         });
         Ok(())

@@ -33,9 +33,9 @@ pub struct UiState {
 /// client address.
 pub fn router(state: UiState) -> Router {
     use pages::{
-        account, api_keys, checker, contact_list, contacts, dashboard, domain_keys, domains, login,
-        mailings, message_actions, messages, return_path, sending_domains, settings, suppressions,
-        troubleshoot, webhook_actions, webhooks,
+        account, api_keys, checker, contact_list, contacts, dashboard, domain_keys, domains,
+        key_rotation, login, mailings, message_actions, messages, return_path, sending_domains,
+        settings, suppressions, troubleshoot, webhook_actions, webhooks,
     };
     Router::new()
         .route("/", get(dashboard::home))
@@ -66,6 +66,10 @@ pub fn router(state: UiState) -> Router {
             get(settings::show).post(settings::save),
         )
         .route("/t/{tenant}/settings/email/test", post(settings::test))
+        .route(
+            "/t/{tenant}/settings/email/key-rotation",
+            post(key_rotation::save),
+        )
         .route(
             "/t/{tenant}/domains",
             get(domains::list).post(domains::create),

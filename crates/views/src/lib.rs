@@ -7,6 +7,7 @@
 pub mod destinations;
 pub mod dkim_verification;
 pub mod dns_report;
+pub mod key_rotation;
 pub mod mail_tester;
 pub mod mailings;
 pub mod messages;

@@ -32,6 +32,7 @@ use crate::{
         messages::submit, messages::submit_raw, messages::list, messages::show,
         messages::raw_source, messages::dkim, messages::retry, messages::cancel,
         settings::show, settings::update, settings::test_connection,
+        settings::show_key_rotation, settings::update_key_rotation,
         contacts::show, contacts::update, contacts::remove,
         mailings::list_contacts, mailings::create_contact, mailings::list, mailings::create,
         mailings::show, mailings::remove, mailings::send,

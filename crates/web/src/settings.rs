@@ -1,11 +1,13 @@
-//! The E-mail tab over the API (SPEC S1.2, S1.3, S8.1): the tenant's delivery mode and own mail
-//! server. The password is write-only: responses say whether one is set, never what it is.
+//! The E-mail tab over the API (SPEC S1.2, S1.3, S8.1, S11.1): the tenant's delivery mode and own
+//! mail server, and its automatic DKIM key rotation. The password is write-only: responses say
+//! whether one is set, never what it is.
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use sealpost_service::RelayForm;
+use sealpost_views::key_rotation::KeyRotationView;
 use sealpost_views::relay::{ConnectionTestView, DeliveryView};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
@@ -21,6 +23,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/settings/delivery", get(show).put(update))
         .route("/api/v1/settings/delivery/test", post(test_connection))
+        .route(
+            "/api/v1/settings/key-rotation",
+            get(show_key_rotation).put(update_key_rotation),
+        )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -54,20 +60,25 @@ pub struct DeliveryRequest {
     pub tls_mode: Option<String>,
 }
 
-/// A port as JSON Schema's `integer` reads it: `587` and `587.0` are the same number, and a
-/// fraction or a number outside 0..=65535 is refused.
+/// A JSON number as JSON Schema's `integer` reads it: `587` and `587.0` are the same number,
+/// and a fraction is none.
+fn whole(number: &serde_json::Number) -> Option<i64> {
+    number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|value| value.fract() == 0.0 && value.abs() <= 1e15)
+            // The filter leaves only whole numbers well inside i64, so the conversion is exact.
+            .map(|value| value as i64)
+    })
+}
+
+/// A port as JSON Schema's `integer` reads it: a fraction or a number outside 0..=65535 is
+/// refused.
 fn whole_port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>, D::Error> {
     let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
         return Ok(None);
     };
-    let whole = number.as_u64().or_else(|| {
-        number
-            .as_f64()
-            .filter(|value| value.fract() == 0.0 && (0.0..=65535.0).contains(value))
-            // The filter leaves only whole numbers that fit, so the conversion is exact.
-            .map(|value| value as u64)
-    });
-    whole
+    whole(&number)
         .and_then(|value| u16::try_from(value).ok())
         .map(Some)
         .ok_or_else(|| {
@@ -75,6 +86,18 @@ fn whole_port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>,
                 "port: {number} is not a whole number from 1 to 65535"
             ))
         })
+}
+
+/// A number of days as JSON Schema's `integer` reads it; its range is the service's to judge.
+fn whole_days<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    whole(&number).map(Some).ok_or_else(|| {
+        D::Error::custom(format!(
+            "every_days: {number} is not a whole number of days"
+        ))
+    })
 }
 
 /// Unsaved own-mail-server settings to test before saving them; the fields and rules are those
@@ -201,4 +224,44 @@ pub async fn test_connection(
         None => relays.test_relay(tenant).await?,
     };
     Ok(Json(ConnectionTestView::from(&test)))
+}
+
+/// The tenant's automatic DKIM key rotation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRotationRequest {
+    /// Replace every active DKIM key this many days after it started signing (30 to 730); null
+    /// or left out to replace keys only by hand.
+    #[serde(default, deserialize_with = "whole_days")]
+    #[schema(minimum = 30, maximum = 730)]
+    pub every_days: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/key-rotation", tag = "settings",
+    security(("api_key" = [])), responses((status = 200, body = KeyRotationView)))]
+pub async fn show_key_rotation(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+) -> Result<Json<KeyRotationView>, ApiError> {
+    let rotation = state.service.signing_domains().key_rotation(tenant).await?;
+    Ok(Json(rotation.into()))
+}
+
+/// Switches automatic key rotation on with a period, or off. When on, a domain's key that has
+/// signed for the period gets a pending successor and a `key.rotation_started` event naming the
+/// record to publish (nothing to publish on a domain delegated by CNAME).
+#[utoipa::path(put, path = "/api/v1/settings/key-rotation", tag = "settings",
+    security(("api_key" = [])), request_body = KeyRotationRequest,
+    responses((status = 200, body = KeyRotationView), (status = 422, body = ErrorBody)))]
+pub async fn update_key_rotation(
+    TenantAuth(tenant): TenantAuth,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<KeyRotationRequest>,
+) -> Result<Json<KeyRotationView>, ApiError> {
+    let rotation = state
+        .service
+        .signing_domains()
+        .set_key_rotation(tenant, request.every_days)
+        .await?;
+    Ok(Json(rotation.into()))
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use sealpost_domain::KeyAlgorithm;
 use sealpost_service::{DnsGate, KeyImport, Service};
+use sealpost_views::key_rotation::KeyRotationView;
 use sealpost_views::signing_domains::{
     DelegationRecordView, DnsRecordView, DomainEventView, SigningDomainView,
 };
@@ -123,6 +124,17 @@ pub enum DomainCommand {
     DkimDelegation(Target),
     /// The domain's history: every change of its keys' and its DNS state.
     History(Target),
+    /// Show or set the tenant's automatic DKIM key rotation: with --every-days, each active
+    /// key of its active domains gets a pending successor that many days (30 to 730) after it
+    /// started signing, and the tenant is told what to publish; --off replaces keys only by hand.
+    KeyRotation {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, conflicts_with = "off")]
+        every_days: Option<i64>,
+        #[arg(long)]
+        off: bool,
+    },
     /// Delete the signing domain (refused while mail signed with its keys waits for delivery).
     Delete(Target),
 }
@@ -245,6 +257,28 @@ pub async fn domain(
                 .change_selector(tenant, found.id, &new_selector)
                 .await?;
             print_domain(output, updated.into());
+        }
+        DomainCommand::KeyRotation {
+            tenant,
+            every_days,
+            off,
+        } => {
+            let tenant = service.accounts().find_tenant(&tenant).await?;
+            let domains = service.signing_domains();
+            let rotation = match (every_days, off) {
+                (Some(days), _) => domains.set_key_rotation(tenant.id, Some(days)).await?,
+                (None, true) => domains.set_key_rotation(tenant.id, None).await?,
+                (None, false) => domains.key_rotation(tenant.id).await?,
+            };
+            let view = KeyRotationView::from(rotation);
+            output.print(&view, || match rotation.period() {
+                Some(period) => format!(
+                    "Automatic key rotation: {period}; each active key gets a pending \
+                     successor {} days after it started signing.",
+                    period.days()
+                ),
+                None => "Automatic key rotation: off; keys are replaced only by hand.".to_owned(),
+            });
         }
         DomainCommand::History(target) => {
             let (tenant, found) = find(service, &target).await?;

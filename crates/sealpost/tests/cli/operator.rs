@@ -418,7 +418,46 @@ fn operator_flow(directory: &Path, database_url: &str, nameserver: &str) {
     delete.extend(target);
     ok_json(sealpost(&delete));
     fails_with(sealpost(&show), "signing domain not found");
+    key_rotation(&sealpost);
     delete_the_tenant(&sealpost);
+}
+
+/// `domain key-rotation`: off at first, a period outside 30 to 730 days refused with the range
+/// and nothing stored, a period set, then off again.
+fn key_rotation(sealpost: &dyn Fn(&[&str]) -> std::process::Output) {
+    let show = ["domain", "key-rotation", "--tenant", "acme", "--json"];
+    assert_eq!(ok_json(sealpost(&show))["every_days"], Value::Null);
+    let set = |days: &str| {
+        sealpost(&[
+            "domain",
+            "key-rotation",
+            "--tenant",
+            "acme",
+            "--every-days",
+            days,
+            "--json",
+        ])
+    };
+    assert_eq!(ok_json(set("180"))["every_days"], 180);
+    fails_with(
+        set("7"),
+        "A rotation period of 7 days is not allowed: choose a whole number of days from 30 to 730",
+    );
+    assert_eq!(ok_json(sealpost(&show))["every_days"], 180);
+    let human = sealpost(&["domain", "key-rotation", "--tenant", "acme"]);
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("every 180 days"),
+        "{human:?}"
+    );
+    let off = [
+        "domain",
+        "key-rotation",
+        "--tenant",
+        "acme",
+        "--off",
+        "--json",
+    ];
+    assert_eq!(ok_json(sealpost(&off))["every_days"], Value::Null);
 }
 
 /// `tenant delete` refuses without `--yes`, saying what would go, then deletes the tenant with

@@ -22,7 +22,7 @@ use crate::format;
 use crate::layout::Layout;
 use crate::pages::dns_records::RecordLine;
 use crate::pages::sending_domains::ProofView;
-use crate::pages::{dns_handoff, return_path};
+use crate::pages::{dns_handoff, key_rotation, return_path};
 use crate::pages::{page_part, render, tenant_path};
 use crate::session::Scope;
 
@@ -130,6 +130,8 @@ struct DomainPage {
     keys: Vec<KeyRow>,
     /// What the tenant must do next about the domain.
     next_step: String,
+    /// When automatic rotation replaces the domain's keys next, or what to do meanwhile.
+    rotation: String,
     /// The selector the next key gets.
     next_selector: String,
     /// The selector the next Ed25519 key gets.
@@ -372,10 +374,11 @@ pub(crate) async fn domain_page(
     let keys = view.keys.iter().map(KeyRow::from).collect();
     let records = view.dns_records.iter().map(RecordLine::from).collect();
     let signing_domains = service.signing_domains();
-    let (sending_domains, handoff, history) = tokio::try_join!(
+    let (sending_domains, handoff, history, rotation) = tokio::try_join!(
         page_part(signing_domains.list_sending_domains(tenant)),
         page_part(signing_domains.dns_handoff(tenant, id)),
         history(state, tenant, id),
+        page_part(signing_domains.key_rotation(tenant)),
     )?;
     let proof = ProofView::of(&domain.domain, &sending_domains);
     let row = DomainRow::new(&base, &domain);
@@ -399,6 +402,7 @@ pub(crate) async fn domain_page(
         key: view.key,
         keys,
         next_step: view.next_step,
+        rotation: key_rotation::domain_line(&domain, rotation),
         next_selector,
         ed25519_selector,
         offer_force,

@@ -12,6 +12,7 @@ pub mod dns_handoff;
 pub mod dns_records;
 pub mod domain_keys;
 pub mod domains;
+pub mod key_rotation;
 pub mod login;
 pub mod mailings;
 pub mod message_actions;

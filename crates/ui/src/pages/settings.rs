@@ -3,6 +3,7 @@
 //! heads the page with the result and its transcript. Settings that are accepted but probably
 //! not meant carry a warning that names the risk; a refused field has its error next to it.
 //! The stored password is never sent back to the browser; an empty password field keeps it.
+//! The page also holds the automatic DKIM key rotation's form (`key_rotation.rs`).
 
 use askama::Template;
 use axum::Form;
@@ -18,7 +19,8 @@ use crate::UiState;
 use crate::error::PageError;
 use crate::form_errors::{FieldErrors, Labels};
 use crate::layout::Layout;
-use crate::pages::{render, tenant_path};
+use crate::pages::key_rotation::RotationFields;
+use crate::pages::{page_part, render, tenant_path};
 use crate::session::Scope;
 
 /// The relay fields as the form shows them.
@@ -48,6 +50,7 @@ struct SettingsPage {
     test: Option<ConnectionTestView>,
     /// The test used a typed password that saving would need again.
     retype_password: bool,
+    rotation: RotationFields,
 }
 
 #[derive(Deserialize)]
@@ -145,38 +148,45 @@ impl SettingsForm {
     }
 }
 
-/// What the page shows around the form.
-struct Outcome {
-    status: StatusCode,
-    notice: Option<&'static str>,
-    errors: FieldErrors,
-    test: Option<ConnectionTestView>,
-    retype_password: bool,
+/// What the page shows around the forms.
+pub(crate) struct Outcome {
+    pub(crate) status: StatusCode,
+    pub(crate) notice: Option<&'static str>,
+    pub(crate) errors: FieldErrors,
+    pub(crate) test: Option<ConnectionTestView>,
+    pub(crate) retype_password: bool,
+    /// The rotation form as typed, when it was refused.
+    pub(crate) rotation: Option<RotationFields>,
 }
 
 impl Outcome {
-    fn plain(notice: Option<&'static str>) -> Self {
+    pub(crate) fn plain(notice: Option<&'static str>) -> Self {
         Self {
             status: StatusCode::OK,
             notice,
             errors: FieldErrors::none(),
             test: None,
             retype_password: false,
+            rotation: None,
         }
     }
 }
 
 /// The page with the stored settings, or with what the person typed (`typed`).
-async fn page(
+pub(crate) async fn page(
     state: &UiState,
     scope: &Scope,
     typed: Option<&SettingsForm>,
     outcome: Outcome,
 ) -> Result<Response, PageError> {
     let relays = state.service.relays();
+    let signing_domains = state.service.signing_domains();
     let tenant = scope.tenant.id;
-    let mode = relays.delivery_mode(tenant).await?;
-    let kept = relays.kept_relay(tenant).await?;
+    let (mode, kept, rotation) = tokio::try_join!(
+        page_part(relays.delivery_mode(tenant)),
+        page_part(relays.kept_relay(tenant)),
+        page_part(signing_domains.key_rotation(tenant)),
+    )?;
     let password_set = kept.as_ref().is_some_and(|relay| relay.password_set);
     let (relay_mode, fields) = match typed {
         Some(form) => (
@@ -212,6 +222,9 @@ async fn page(
         warnings,
         test: outcome.test,
         retype_password: outcome.retype_password,
+        rotation: outcome
+            .rotation
+            .unwrap_or_else(|| RotationFields::stored(rotation)),
     };
     render(outcome.status, &page)
 }
@@ -223,6 +236,7 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let notice = match query.notice.as_str() {
         "saved" => Some("The e-mail settings were saved."),
+        "rotation" => Some("The key rotation setting was saved."),
         "native" => Some(
             "The e-mail settings were saved: the platform delivers your mail. Your own mail \
              server's settings are kept, unused, for when you switch back.",

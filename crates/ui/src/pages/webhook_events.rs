@@ -24,6 +24,7 @@ pub fn words(kind: EventType) -> &'static str {
         EventType::Retried => "sent again by hand",
         EventType::Cancelled => "cancelled by hand",
         EventType::KeyPending => "new key waits for its DNS record",
+        EventType::KeyRotationStarted => "automatic key rotation started",
         EventType::KeyActive => "key signs mail",
         EventType::KeyRetiring => "key retiring",
         EventType::KeyRetired => "key retired: its record may go",

@@ -352,3 +352,82 @@ async fn native_keeps_the_relay_settings_and_contradictions_warn() {
         );
     }
 }
+
+/// Automatic key rotation (SPEC S11.1): off by default, set and read back (`180.0` is `180`, as
+/// JSON Schema reads integers), and a period outside 30 to 730 days, a fraction or an unknown
+/// field refused with a sentence while the stored setting stays as it was.
+#[tokio::test]
+async fn key_rotation_is_set_in_range_and_anything_else_is_refused_with_nothing_stored() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let app = app(store).await;
+        let token = tenant_token(&app, "acme").await;
+        let path = "/api/v1/settings/key-rotation";
+        let (status, off) = call(&app, Method::GET, path, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            off,
+            json!({"every_days": null, "min_days": 30, "max_days": 730})
+        );
+        let (status, on) = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(json!({"every_days": 180.0})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{on}");
+        assert_eq!(on["every_days"], 180);
+
+        for (body, message) in [
+            (
+                json!({"every_days": 29}),
+                "every_days: A rotation period of 29 days is not allowed: choose a whole number \
+                 of days from 30 to 730",
+            ),
+            (json!({"every_days": 731}), "from 30 to 730"),
+            (json!({"every_days": -180}), "from 30 to 730"),
+        ] {
+            let refused = call(&app, Method::PUT, path, Some(&token), Some(body)).await;
+            assert_error(
+                &refused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                message,
+            );
+        }
+        // A body that is not the request's shape is refused before the setting is judged.
+        for (body, message) in [
+            (
+                json!({"every_days": 90.5}),
+                "every_days: 90.5 is not a whole number of days",
+            ),
+            (json!({"every_days": "90"}), "every_days"),
+            (json!({"every_days": 90, "when": "now"}), "when"),
+        ] {
+            let refused = call(&app, Method::PUT, path, Some(&token), Some(body)).await;
+            assert_error(&refused, StatusCode::BAD_REQUEST, "bad_request", message);
+        }
+        let (_, kept) = call(&app, Method::GET, path, Some(&token), None).await;
+        assert_eq!(
+            kept["every_days"], 180,
+            "nothing of a refused request is stored"
+        );
+
+        let (status, _) = call(&app, Method::GET, path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, off) = call(
+            &app,
+            Method::PUT,
+            path,
+            Some(&token),
+            Some(json!({"every_days": null})),
+        )
+        .await;
+        assert_eq!(
+            (status, off["every_days"].clone()),
+            (StatusCode::OK, json!(null))
+        );
+    }
+}
