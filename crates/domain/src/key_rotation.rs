@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::{KeyAlgorithm, SigningDomain, Timestamp};
+use crate::{KeyAlgorithm, KeyState, SigningDomain, Timestamp};
 
 const DAY: i64 = 86_400;
 
@@ -109,7 +109,9 @@ pub fn rotation_schedule(domain: &SigningDomain, period: RotationPeriod) -> Vec<
         .collect()
 }
 
-/// The algorithms whose active key is due for rotation at `now`.
+/// The algorithms whose active key is due for rotation at `now`. One rotation at a time: while
+/// the key an earlier rotation replaced is still retiring, the next waits (a delegated domain
+/// would have no free selector, and the tenant would have two records to keep at once).
 pub fn rotations_due(
     domain: &SigningDomain,
     period: RotationPeriod,
@@ -118,6 +120,12 @@ pub fn rotations_due(
     rotation_schedule(domain, period)
         .into_iter()
         .filter(|due| due.at <= now)
+        .filter(|due| {
+            !domain
+                .keys
+                .iter()
+                .any(|key| key.algorithm == due.algorithm && key.state == KeyState::Retiring)
+        })
         .map(|due| due.algorithm)
         .collect()
 }
@@ -126,8 +134,8 @@ pub fn rotations_due(
 mod tests {
     use super::*;
     use crate::{
-        DnsStatus, DomainName, KeyId, KeyOrigin, KeyState, Selector, SigningDomainId, SigningKey,
-        TenantId, Uuid,
+        DnsStatus, DomainName, KeyId, KeyOrigin, Selector, SigningDomainId, SigningKey, TenantId,
+        Uuid,
     };
 
     #[track_caller]
@@ -219,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn a_waiting_key_or_an_inactive_domain_is_not_rotated() {
+    fn a_waiting_or_retiring_key_or_an_inactive_domain_stops_a_rotation() {
         let period = RotationPeriod::from_days(30).unwrap();
         let later = Timestamp(400 * DAY);
         let rsa = key("workplace", KeyAlgorithm::Rsa, KeyState::Active, 0);
@@ -229,7 +237,9 @@ mod tests {
             rotations_due(&domain(true, vec![rsa.clone(), waiting, ed]), period, later),
             [KeyAlgorithm::Ed25519]
         );
-        assert!(rotations_due(&domain(false, vec![rsa]), period, later).is_empty());
+        assert!(rotations_due(&domain(false, vec![rsa.clone()]), period, later).is_empty());
+        let retiring = key("workplace0", KeyAlgorithm::Rsa, KeyState::Retiring, 0);
+        assert!(rotations_due(&domain(true, vec![rsa, retiring]), period, later).is_empty());
         assert!(rotations_due(&domain(true, Vec::new()), period, later).is_empty());
     }
 }

@@ -59,7 +59,8 @@ impl Store {
     /// Up to `limit` keys due for rotation at `now`, across tenants (the scheduled rotation is
     /// the platform's work, like the re-check): the active key of an active domain of a tenant
     /// with rotation on that has signed for the tenant's period, whose algorithm has no pending
-    /// key, of a domain not waiting to be tried again. The longest-signing keys come first.
+    /// key and no retiring one (one rotation at a time, as `rotations_due` decides), of a domain
+    /// not waiting to be tried again. The longest-signing keys come first.
     pub async fn rotation_candidates(
         &self,
         now: Timestamp,
@@ -76,7 +77,7 @@ impl Store {
                  AND k.state_since + t.dkim_rotation_days * 86400 <= $1 \
                  AND (d.rotation_retry_at IS NULL OR d.rotation_retry_at <= $1) \
                  AND NOT EXISTS (SELECT 1 FROM signing_keys p \
-                     WHERE p.signing_domain_id = d.id AND p.state = 'pending' \
+                     WHERE p.signing_domain_id = d.id AND p.state IN ('pending', 'retiring') \
                      AND p.algorithm = k.algorithm) \
                  ORDER BY k.state_since, d.id, k.algorithm LIMIT $2",
             )
