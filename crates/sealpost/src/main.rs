@@ -1,5 +1,6 @@
 //! The `sealpost` binary: configuration, the command line, and the wiring of the server.
 
+mod checkpoint_loop;
 mod commands;
 mod config;
 mod demo;

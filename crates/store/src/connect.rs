@@ -72,7 +72,13 @@ impl Store {
                     // Deleted content is overwritten with zeros rather than left in free pages,
                     // so a deleted tenant's rows (SPEC S11.5) cannot be read back from the file.
                     // It costs a write of each freed page, which deletions already dirty.
-                    .pragma("secure_delete", "ON");
+                    .pragma("secure_delete", "ON")
+                    // A serving node checkpoints on a timer, off the request path (see
+                    // `checkpoint.rs`); commits only do it past this bound.
+                    .pragma(
+                        "wal_autocheckpoint",
+                        crate::checkpoint::AUTOCHECKPOINT_PAGES.to_string(),
+                    );
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections.unwrap_or(4))
                     .connect_with(options)

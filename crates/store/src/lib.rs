@@ -4,6 +4,7 @@
 //! filters by it, so no query can reach another tenant's rows.
 
 mod checker;
+mod checkpoint;
 mod claims;
 mod connect;
 mod contacts;
@@ -43,6 +44,7 @@ mod webhook_outbox;
 mod webhooks;
 mod work_signal;
 
+pub use checkpoint::Checkpointed;
 pub use claims::Claim;
 pub use connect::{Backend, StoreOptions};
 pub use contacts::{ContactDeletion, ContactMailing};
