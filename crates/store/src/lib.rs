@@ -195,6 +195,8 @@ mod master_key_rotation_tests;
 #[cfg(test)]
 mod queue_tests;
 #[cfg(test)]
+mod read_path_tests;
+#[cfg(test)]
 mod return_path_tests;
 #[cfg(test)]
 mod signing_domain_tests;

@@ -93,6 +93,21 @@ macro_rules! message_filter {
     };
 }
 
+/// How many of the tenant's messages pass the filter of [`MessageFilter`].
+pub(crate) const MESSAGE_COUNT_SQL: &str =
+    concat!("SELECT COUNT(*) FROM messages m WHERE ", message_filter!());
+
+/// The recipients of `count` messages (`$2`...), read through `recipients_tenant_message`
+/// (migration 0026) rather than all of the tenant's recipients.
+pub(crate) fn listed_recipients_sql(count: usize) -> String {
+    format!(
+        "SELECT message_id, id, address, domain, state, attempts, next_attempt_at, \
+         last_reply, updated_at FROM recipients WHERE tenant_id = $1 AND message_id IN ({}) \
+         ORDER BY message_id, position",
+        placeholders(2, count)
+    )
+}
+
 impl Store {
     /// The tenant's newest messages, newest first, without their bodies.
     pub async fn recent_messages(
@@ -153,7 +168,6 @@ impl Store {
             " AND ($5 IS NULL OR m.accepted_at < $5 OR (m.accepted_at = $5 AND m.id < $6)) \
              ORDER BY m.accepted_at DESC, m.id DESC LIMIT $7"
         );
-        let count_sql = concat!("SELECT COUNT(*) FROM messages m WHERE ", message_filter!());
         let state = filter.state.map(|state| state.as_str());
         let pattern = like_pattern(filter.search.as_deref());
         let since = filter.since.map(|since| since.0);
@@ -171,7 +185,7 @@ impl Store {
                     .bind(after_id)
                     .bind(request.fetch())
                     .fetch_all(pool),
-                sqlx::query_as(count_sql)
+                sqlx::query_as(MESSAGE_COUNT_SQL)
                     .bind(tenant)
                     .bind(state)
                     .bind(pattern.as_deref())
@@ -226,12 +240,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT message_id, id, address, domain, state, attempts, next_attempt_at, \
-             last_reply, updated_at FROM recipients WHERE tenant_id = $1 AND message_id IN ({}) \
-             ORDER BY message_id, position",
-            placeholders(2, rows.len())
-        );
+        let sql = listed_recipients_sql(rows.len());
         let listed: Vec<ListedRecipientRow> = with_pool!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
             for row in &rows {
