@@ -60,6 +60,7 @@ pub use schema::SchemaState;
 pub use signing_keys::DomainEventRecord;
 pub use summaries::MessageFilter;
 pub use tenants::ApiKeyInfo;
+pub use users::TenantKey;
 pub use webhook_outbox::WebhookAttemptRecord;
 pub use webhooks::{
     OutboxDelivery, OutboxNext, SealedWebhookSecrets, WebhookAttempt, WebhookDeliveryRecord,
