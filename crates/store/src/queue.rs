@@ -189,20 +189,25 @@ impl Store {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<QueuedMessage, StoreError> {
-        let row: Option<MessageRow> = with_pool!(self, pool => {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                message_columns!(),
-                " FROM messages m JOIN message_sources s ON s.message_id = m.id \
-                 WHERE m.tenant_id = $1 AND m.id = $2"
-            ))
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-        });
+        let read_row = async {
+            let row: Option<MessageRow> = with_pool!(self, pool => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages m JOIN message_sources s ON s.message_id = m.id \
+                     WHERE m.tenant_id = $1 AND m.id = $2"
+                ))
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            });
+            Ok::<_, StoreError>(row)
+        };
+        // The row and its recipients are independent reads: they run at once, so reading a
+        // message waits for the slower of them only.
+        let (row, recipients) = tokio::try_join!(read_row, self.recipients(tenant, id))?;
         let row = row.ok_or(StoreError::NotFound)?;
-        let recipients = self.recipients(tenant, id).await?;
         message_from_rows(row, recipients)
     }
 
