@@ -4,15 +4,6 @@ use sealpost_domain::{TenantId, Timestamp};
 
 use crate::{Store, StoreError, with_pool};
 
-/// The recipients' states among messages accepted since `$2`: each message found in its
-/// tenant's index by time, its recipients' states in `recipients_tenant_message` (migration
-/// 0026) without reading their rows.
-pub(crate) const RECIPIENT_STATES_SQL: &str = "SELECT recipients.state, COUNT(*) FROM recipients \
-     JOIN messages ON messages.id = recipients.message_id \
-     WHERE messages.tenant_id = $1 AND recipients.tenant_id = $1 \
-     AND messages.accepted_at >= $2 \
-     GROUP BY recipients.state ORDER BY recipients.state";
-
 impl Store {
     /// The number of recipients in each state (`sent`, `deferred`, ...) among the tenant's
     /// messages accepted at or after `since`.
@@ -22,7 +13,13 @@ impl Store {
         since: Timestamp,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(with_pool!(self, pool => {
-            sqlx::query_as(RECIPIENT_STATES_SQL)
+            sqlx::query_as(
+                "SELECT recipients.state, COUNT(*) FROM recipients \
+                 JOIN messages ON messages.id = recipients.message_id \
+                 WHERE messages.tenant_id = $1 AND recipients.tenant_id = $1 \
+                 AND messages.accepted_at >= $2 \
+                 GROUP BY recipients.state ORDER BY recipients.state",
+            )
             .bind(tenant)
             .bind(since.0)
             .fetch_all(pool)

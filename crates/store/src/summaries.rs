@@ -93,10 +93,6 @@ macro_rules! message_filter {
     };
 }
 
-/// How many of the tenant's messages pass the filter of [`MessageFilter`].
-pub(crate) const MESSAGE_COUNT_SQL: &str =
-    concat!("SELECT COUNT(*) FROM messages m WHERE ", message_filter!());
-
 /// The recipients of `count` messages (`$2`...), read through `recipients_tenant_message`
 /// (migration 0026) rather than all of the tenant's recipients.
 pub(crate) fn listed_recipients_sql(count: usize) -> String {
@@ -168,6 +164,7 @@ impl Store {
             " AND ($5 IS NULL OR m.accepted_at < $5 OR (m.accepted_at = $5 AND m.id < $6)) \
              ORDER BY m.accepted_at DESC, m.id DESC LIMIT $7"
         );
+        let count_sql = concat!("SELECT COUNT(*) FROM messages m WHERE ", message_filter!());
         let state = filter.state.map(|state| state.as_str());
         let pattern = like_pattern(filter.search.as_deref());
         let since = filter.since.map(|since| since.0);
@@ -185,7 +182,7 @@ impl Store {
                     .bind(after_id)
                     .bind(request.fetch())
                     .fetch_all(pool),
-                sqlx::query_as(MESSAGE_COUNT_SQL)
+                sqlx::query_as(count_sql)
                     .bind(tenant)
                     .bind(state)
                     .bind(pattern.as_deref())
