@@ -93,9 +93,16 @@ impl SigningDomains {
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<DnsHandoff, ServiceError> {
-        // The domain is read once; each record comes from it as `dns_record` and
-        // `ed25519_dns_record` make it.
         let signing_domain = self.signing_domain(tenant, id).await?;
+        self.dns_handoff_of(signing_domain).await
+    }
+
+    /// The records a signing domain already read needs, so a page that shows the domain reads
+    /// it once. Each record comes from it as `dns_record` and `ed25519_dns_record` make it.
+    pub async fn dns_handoff_of(
+        &self,
+        signing_domain: SigningDomain,
+    ) -> Result<DnsHandoff, ServiceError> {
         let record_of = |algorithm| {
             signing_domain
                 .current_key_of(algorithm)

@@ -91,6 +91,15 @@ impl Messages {
         Ok(self.store.attempts(tenant, id).await?)
     }
 
+    /// The attempts of a message already read: having read it proves that it is the tenant's,
+    /// so no second read checks that it exists.
+    pub async fn attempts_of(
+        &self,
+        message: &QueuedMessage,
+    ) -> Result<Vec<AttemptInfo>, ServiceError> {
+        Ok(self.store.attempts(message.tenant_id, message.id).await?)
+    }
+
     /// Verifies the DKIM signatures of the stored source, exactly as it is sent (SPEC S5.5).
     pub async fn verify_stored_message(
         &self,

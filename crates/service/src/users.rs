@@ -7,8 +7,8 @@ use std::net::IpAddr;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use sealpost_domain::{Email, Timestamp, User, UserId, UserRole};
-use sealpost_store::StoreError;
+use sealpost_domain::{Email, Tenant, TenantId, TenantName, Timestamp, User, UserId, UserRole};
+use sealpost_store::{StoreError, TenantKey};
 use zeroize::Zeroizing;
 
 use crate::tenants::token_hash;
@@ -41,6 +41,14 @@ fn random_hex(bytes: usize) -> Result<String, ServiceError> {
     aws_lc_rs::rand::fill(&mut secret)
         .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
     Ok(hex::encode(secret))
+}
+
+/// The account of a session with the form token derived from the session's token.
+fn session_user(user: User, token: &str) -> SessionUser {
+    SessionUser {
+        user,
+        csrf_token: token_hash(&format!("{CSRF_CONTEXT}{token}")),
+    }
 }
 
 /// Hashes with argon2id and the crate's recommended costs, under a random salt.
@@ -182,10 +190,31 @@ impl Accounts {
             .store
             .session_user(&token_hash(token), self.clock.now())
             .await?;
-        Ok(user.map(|user| SessionUser {
-            user,
-            csrf_token: token_hash(&format!("{CSRF_CONTEXT}{token}")),
-        }))
+        Ok(user.map(|user| session_user(user, token)))
+    }
+
+    /// The account of a live session and the tenant a page names by name or id, read in one
+    /// query since every tenant page needs both: `None` for an unknown or expired token; no
+    /// tenant when none has that name or id (or the text is neither). Whether the account may
+    /// see the tenant is the caller's decision.
+    pub async fn session_with_tenant(
+        &self,
+        token: &str,
+        name_or_id: &str,
+    ) -> Result<Option<(SessionUser, Option<Tenant>)>, ServiceError> {
+        let hash = token_hash(token);
+        let now = self.clock.now();
+        let name = TenantName::parse(name_or_id);
+        let key = match (name_or_id.parse::<TenantId>(), &name) {
+            (Ok(id), _) => TenantKey::Id(id),
+            (Err(_), Ok(name)) => TenantKey::Name(name),
+            (Err(_), Err(_)) => {
+                let user = self.store.session_user(&hash, now).await?;
+                return Ok(user.map(|user| (session_user(user, token), None)));
+            }
+        };
+        let found = self.store.session_user_with_tenant(&hash, now, key).await?;
+        Ok(found.map(|(user, tenant)| (session_user(user, token), tenant)))
     }
 
     pub async fn sign_out(&self, token: &str) -> Result<(), ServiceError> {

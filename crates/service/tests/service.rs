@@ -529,7 +529,21 @@ async fn web_ui_accounts_sign_in_with_sessions_and_a_limit() {
         assert_eq!(session.user, user);
         assert_eq!(session.csrf_token.len(), 64);
         assert_ne!(session.csrf_token.as_str(), signed_in.token.as_str());
+        // A tenant page reads the session with the tenant it names, by name or by id.
+        let accounts = service.accounts();
+        for named in ["acme", &tenant.id.to_string(), "initech", "Not a name!"] {
+            let (found, page_tenant) = accounts
+                .session_with_tenant(&signed_in.token, named)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(found.csrf_token, session.csrf_token);
+            let expected = (named == "acme" || named == tenant.id.to_string()).then_some(&tenant);
+            assert_eq!((found.user, page_tenant.as_ref()), (user.clone(), expected));
+        }
         service.accounts().sign_out(&signed_in.token).await.unwrap();
+        let gone = accounts.session_with_tenant(&signed_in.token, "acme");
+        assert!(gone.await.unwrap().is_none());
         assert!(
             service
                 .accounts()

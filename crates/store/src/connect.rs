@@ -81,6 +81,11 @@ impl Store {
                     );
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections.unwrap_or(4))
+                    // A pooled SQLite connection is a file in this process, not a socket whose
+                    // peer can hang up, so the ping that tests a connection before each use
+                    // can never find it broken; it would only add a round trip to the
+                    // connection's thread to every query.
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?;
                 sqlx::migrate!("migrations/sqlite").run(&pool).await?;

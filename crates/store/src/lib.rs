@@ -64,6 +64,7 @@ pub use schema::SchemaState;
 pub use signing_keys::DomainEventRecord;
 pub use summaries::MessageFilter;
 pub use tenants::ApiKeyInfo;
+pub use users::TenantKey;
 pub use webhook_outbox::WebhookAttemptRecord;
 pub use webhooks::{
     OutboxDelivery, OutboxNext, SealedWebhookSecrets, WebhookAttempt, WebhookDeliveryRecord,
@@ -198,6 +199,8 @@ mod mailing_tests;
 mod master_key_rotation_tests;
 #[cfg(test)]
 mod queue_tests;
+#[cfg(test)]
+mod read_path_tests;
 #[cfg(test)]
 mod return_path_tests;
 #[cfg(test)]

@@ -50,6 +50,11 @@ struct AttemptRow {
     host: Option<String>,
 }
 
+/// A message's attempts, oldest first, read through `attempts_tenant_message` (migration 0026).
+pub(crate) const MESSAGE_ATTEMPTS_SQL: &str = "SELECT recipient_id, started_at, finished_at, \
+     outcome, reply, host FROM attempts WHERE tenant_id = $1 AND message_id = $2 \
+     ORDER BY started_at, id";
+
 impl Store {
     /// The attempts made for a message's recipients, oldest first.
     pub async fn attempts(
@@ -58,10 +63,7 @@ impl Store {
         message: MessageId,
     ) -> Result<Vec<AttemptInfo>, StoreError> {
         let rows: Vec<AttemptRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT recipient_id, started_at, finished_at, outcome, reply, host FROM attempts \
-                 WHERE tenant_id = $1 AND message_id = $2 ORDER BY started_at, id",
-            )
+            sqlx::query_as(MESSAGE_ATTEMPTS_SQL)
             .bind(tenant)
             .bind(message)
             .fetch_all(pool)

@@ -58,6 +58,12 @@ pub(crate) use insert_event;
 
 const DUPLICATE: &str = "a message with this idempotency key";
 
+/// A message's recipients in the order they were given, read through
+/// `recipients_tenant_message` (migration 0026) rather than all of the tenant's recipients.
+pub(crate) const MESSAGE_RECIPIENTS_SQL: &str = "SELECT id, address, domain, state, attempts, \
+     next_attempt_at, last_reply, updated_at FROM recipients \
+     WHERE tenant_id = $1 AND message_id = $2 ORDER BY position";
+
 impl Store {
     /// Commits a message, its recipients and its `accepted` event in one transaction. A repeated
     /// idempotency key of the same tenant is refused as [`StoreError::Duplicate`].
@@ -183,20 +189,25 @@ impl Store {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<QueuedMessage, StoreError> {
-        let row: Option<MessageRow> = with_pool!(self, pool => {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                message_columns!(),
-                " FROM messages m JOIN message_sources s ON s.message_id = m.id \
-                 WHERE m.tenant_id = $1 AND m.id = $2"
-            ))
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-        });
+        let read_row = async {
+            let row: Option<MessageRow> = with_pool!(self, pool => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages m JOIN message_sources s ON s.message_id = m.id \
+                     WHERE m.tenant_id = $1 AND m.id = $2"
+                ))
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            });
+            Ok::<_, StoreError>(row)
+        };
+        // The row and its recipients are independent reads: they run at once, so reading a
+        // message waits for the slower of them only.
+        let (row, recipients) = tokio::try_join!(read_row, self.recipients(tenant, id))?;
         let row = row.ok_or(StoreError::NotFound)?;
-        let recipients = self.recipients(tenant, id).await?;
         message_from_rows(row, recipients)
     }
 
@@ -223,11 +234,7 @@ impl Store {
         id: MessageId,
     ) -> Result<Vec<Recipient>, StoreError> {
         let recipients: Vec<RecipientRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, address, domain, state, attempts, next_attempt_at, last_reply, \
-                 updated_at FROM recipients WHERE tenant_id = $1 AND message_id = $2 \
-                 ORDER BY position",
-            )
+            sqlx::query_as(MESSAGE_RECIPIENTS_SQL)
             .bind(tenant)
             .bind(id)
             .fetch_all(pool)

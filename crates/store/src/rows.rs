@@ -11,10 +11,10 @@ pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
-    id: TenantId,
-    name: String,
-    display_name: String,
-    created_at: i64,
+    pub(crate) id: TenantId,
+    pub(crate) name: String,
+    pub(crate) display_name: String,
+    pub(crate) created_at: i64,
 }
 
 impl TryFrom<TenantRow> for Tenant {

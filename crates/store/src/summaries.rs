@@ -93,6 +93,17 @@ macro_rules! message_filter {
     };
 }
 
+/// The recipients of `count` messages (`$2`...), read through `recipients_tenant_message`
+/// (migration 0026) rather than all of the tenant's recipients.
+pub(crate) fn listed_recipients_sql(count: usize) -> String {
+    format!(
+        "SELECT message_id, id, address, domain, state, attempts, next_attempt_at, \
+         last_reply, updated_at FROM recipients WHERE tenant_id = $1 AND message_id IN ({}) \
+         ORDER BY message_id, position",
+        placeholders(2, count)
+    )
+}
+
 impl Store {
     /// The tenant's newest messages, newest first, without their bodies.
     pub async fn recent_messages(
@@ -226,12 +237,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT message_id, id, address, domain, state, attempts, next_attempt_at, \
-             last_reply, updated_at FROM recipients WHERE tenant_id = $1 AND message_id IN ({}) \
-             ORDER BY message_id, position",
-            placeholders(2, rows.len())
-        );
+        let sql = listed_recipients_sql(rows.len());
         let listed: Vec<ListedRecipientRow> = with_pool!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
             for row in &rows {

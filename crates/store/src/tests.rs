@@ -1,9 +1,13 @@
 //! The store's behaviour, run identically against SQLite and PostgreSQL.
 
-use sealpost_domain::{ApiKeyId, SystemClock, Tenant, TenantId, TenantName, Timestamp};
+use sealpost_domain::{
+    ApiKeyId, Email, SystemClock, Tenant, TenantId, TenantName, Timestamp, User, UserId, UserRole,
+};
 
 use crate::tenants::ApiKeyInfo;
-use crate::{Store, StoreError, testing};
+use crate::{Store, StoreError, TenantKey, testing};
+
+const NOW: i64 = 1_800_000_000;
 
 pub(crate) fn tenant(name: &str) -> Tenant {
     Tenant {
@@ -150,4 +154,56 @@ async fn postgres_statements_time_out() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("statement timeout"), "{error}");
+}
+
+#[tokio::test]
+async fn a_session_is_read_with_the_tenant_its_page_names() {
+    for_each_backend(|store| async move {
+        let acme = tenant("acme");
+        let globex = tenant("globex");
+        store.create_tenant(&acme).await.unwrap();
+        store.create_tenant(&globex).await.unwrap();
+        let ann = User {
+            id: UserId::new(&SystemClock),
+            email: Email::parse("ann@acme.example").unwrap(),
+            role: UserRole::TenantAdmin(acme.id),
+            created_at: Timestamp(NOW),
+        };
+        store.insert_user(&ann, "hash").await.unwrap();
+        store
+            .insert_session("live", ann.id, Timestamp(NOW), Timestamp(NOW + 60))
+            .await
+            .unwrap();
+        let now = Timestamp(NOW + 1);
+
+        let by_name = store
+            .session_user_with_tenant("live", now, TenantKey::Name(&acme.name))
+            .await
+            .unwrap();
+        assert_eq!(by_name, Some((ann.clone(), Some(acme.clone()))));
+        // The account's access is the caller's decision: another tenant is found all the same.
+        let by_id = store
+            .session_user_with_tenant("live", now, TenantKey::Id(globex.id))
+            .await
+            .unwrap();
+        assert_eq!(by_id, Some((ann.clone(), Some(globex.clone()))));
+        let unknown = TenantName::parse("initech").unwrap();
+        let nobody = store
+            .session_user_with_tenant("live", now, TenantKey::Name(&unknown))
+            .await
+            .unwrap();
+        assert_eq!(nobody, Some((ann.clone(), None)));
+
+        let expired = store
+            .session_user_with_tenant("live", Timestamp(NOW + 60), TenantKey::Name(&acme.name))
+            .await
+            .unwrap();
+        assert_eq!(expired, None);
+        let stranger = store
+            .session_user_with_tenant("other", now, TenantKey::Name(&acme.name))
+            .await
+            .unwrap();
+        assert_eq!(stranger, None);
+    })
+    .await;
 }

@@ -1,9 +1,68 @@
 //! Accounts of the web UI and their sessions. Password hashes are read only by
 //! [`Store::user_for_sign_in`]; a session is found by the hash of its token, never by the token.
 
-use sealpost_domain::{Email, TenantId, Timestamp, User, UserId, UserRole};
+use sealpost_domain::{Email, Tenant, TenantId, TenantName, Timestamp, User, UserId, UserRole};
 
+use crate::rows::TenantRow;
 use crate::{Store, StoreError, with_pool};
+
+/// How a page names its tenant: by id or by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantKey<'a> {
+    Id(TenantId),
+    Name(&'a TenantName),
+}
+
+/// A session's account and the tenant named beside it, whose columns are NULL when no tenant
+/// has that id or name.
+#[derive(sqlx::FromRow)]
+struct SessionTenantRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    named_tenant_id: Option<TenantId>,
+    named_tenant_name: Option<String>,
+    named_tenant_display_name: Option<String>,
+    named_tenant_created_at: Option<i64>,
+}
+
+impl SessionTenantRow {
+    fn into_parts(self) -> Result<(User, Option<Tenant>), StoreError> {
+        let tenant = match (
+            self.named_tenant_id,
+            self.named_tenant_name,
+            self.named_tenant_display_name,
+            self.named_tenant_created_at,
+        ) {
+            (Some(id), Some(name), Some(display_name), Some(created_at)) => Some(
+                TenantRow {
+                    id,
+                    name,
+                    display_name,
+                    created_at,
+                }
+                .try_into()?,
+            ),
+            _ => None,
+        };
+        Ok((User::try_from(self.user)?, tenant))
+    }
+}
+
+/// The session's account with the tenant joined by `$3`, its id or its name.
+macro_rules! session_tenant_sql {
+    ($tenant_column:literal) => {
+        concat!(
+            "SELECT users.id, users.email, users.role, users.tenant_id, users.created_at, \
+             t.id AS named_tenant_id, t.name AS named_tenant_name, \
+             t.display_name AS named_tenant_display_name, \
+             t.created_at AS named_tenant_created_at \
+             FROM sessions JOIN users ON users.id = sessions.user_id \
+             LEFT JOIN tenants t ON t.",
+            $tenant_column,
+            " = $3 WHERE sessions.token_hash = $1 AND sessions.expires_at > $2"
+        )
+    };
+}
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -198,6 +257,31 @@ impl Store {
             .await?
         });
         row.map(User::try_from).transpose()
+    }
+
+    /// The account of a session that has not expired at `now`, and the tenant with this id or
+    /// name (`None` when there is none), in one query: every tenant page needs both. Whether
+    /// the account may see the tenant is the caller's decision.
+    pub async fn session_user_with_tenant(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+        tenant: TenantKey<'_>,
+    ) -> Result<Option<(User, Option<Tenant>)>, StoreError> {
+        let row: Option<SessionTenantRow> = with_pool!(self, pool => {
+            let query = match tenant {
+                TenantKey::Id(id) => sqlx::query_as(session_tenant_sql!("id"))
+                    .bind(token_hash)
+                    .bind(now.0)
+                    .bind(id),
+                TenantKey::Name(name) => sqlx::query_as(session_tenant_sql!("name"))
+                    .bind(token_hash)
+                    .bind(now.0)
+                    .bind(name.as_str()),
+            };
+            query.fetch_optional(pool).await?
+        });
+        row.map(SessionTenantRow::into_parts).transpose()
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -91,26 +91,53 @@ impl FromRequestParts<UiState> for Scope {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &UiState) -> Result<Self, PageError> {
-        let Signed { session } = Signed::from_request_parts(parts, state).await?;
+        let asker = match parts.extensions.get::<SessionUser>() {
+            Some(session) => Asker::Checked(session.clone()),
+            None => Asker::Token(
+                cookie(&parts.headers, SESSION_COOKIE)
+                    .ok_or(PageError::SignIn)?
+                    .to_owned(),
+            ),
+        };
         let Path(parameters) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| PageError::NotFound)?;
         let name = parameters.get("tenant").ok_or(PageError::NotFound)?;
-        let tenant = match state.service.accounts().find_tenant(name).await {
-            Ok(tenant) => tenant,
-            Err(
-                sealpost_service::ServiceError::NotFound(_)
-                | sealpost_service::ServiceError::Invalid { .. },
-            ) => {
-                return Err(PageError::NotFound);
-            }
-            Err(other) => return Err(other.into()),
+        let (session, tenant) = match asker {
+            Asker::Checked(session) => (session, tenant_named(state, name).await?),
+            // The session and the tenant are read in one query.
+            Asker::Token(token) => state
+                .service
+                .accounts()
+                .session_with_tenant(&token, name)
+                .await?
+                .ok_or(PageError::SignIn)?,
         };
+        let tenant = tenant.ok_or(PageError::NotFound)?;
         if !session.user.role.may_access(tenant.id) {
             tracing::warn!(user = %session.user.id, tenant = %tenant.id, "tenant page refused");
             return Err(PageError::NotFound);
         }
         Ok(Self { session, tenant })
+    }
+}
+
+/// Who asks for a tenant page: a session the CSRF check of a form post has looked up already,
+/// or the session cookie's token, yet to be looked up.
+enum Asker {
+    Checked(SessionUser),
+    Token(String),
+}
+
+/// The tenant with this name or id, `None` when there is none.
+async fn tenant_named(state: &UiState, name: &str) -> Result<Option<Tenant>, PageError> {
+    match state.service.accounts().find_tenant(name).await {
+        Ok(tenant) => Ok(Some(tenant)),
+        Err(
+            sealpost_service::ServiceError::NotFound(_)
+            | sealpost_service::ServiceError::Invalid { .. },
+        ) => Ok(None),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -376,7 +376,7 @@ pub(crate) async fn domain_page(
     let signing_domains = service.signing_domains();
     let (sending_domains, handoff, history, rotation) = tokio::try_join!(
         page_part(signing_domains.list_sending_domains(tenant)),
-        page_part(signing_domains.dns_handoff(tenant, id)),
+        page_part(signing_domains.dns_handoff_of(domain.clone())),
         history(state, tenant, id),
         page_part(signing_domains.key_rotation(tenant)),
     )?;

@@ -323,10 +323,10 @@ pub async fn show(
     let tenant = scope.tenant.id;
     let messages = service.messages();
     let message = messages.message(tenant, id).await?;
-    // The body is read once: the attempts need only the message's existence, and the
+    // The body is read once: the attempts are those of the message read, and the
     // verification works on the source already read. Both run at once.
     let (attempts, report) = tokio::try_join!(
-        messages.message_attempts(tenant, id),
+        messages.attempts_of(&message),
         messages.check_dkim(&message)
     )?;
     let addresses: HashMap<_, _> = message

@@ -1,0 +1,44 @@
+//! The plans of the reads pages make often, on SQLite, whose planner has no statistics to go
+//! by: a message's recipients and attempts and a list page's recipients must use the indexes by
+//! tenant and message rather than read every row of the tenant (or of every tenant).
+
+use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
+use crate::queue::MESSAGE_RECIPIENTS_SQL;
+use crate::summaries::listed_recipients_sql;
+use crate::{Store, testing};
+
+/// SQLite's plan of `sql`, one line per step.
+async fn sqlite_plan(store: &Store, sql: &str) -> String {
+    let Store::Sqlite(pool) = store else {
+        panic!("a SQLite store");
+    };
+    let rows: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(_, _, _, step)| step)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn a_message_s_rows_are_read_through_the_indexes_by_tenant_and_message() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::connect(&testing::sqlite_url(directory.path()))
+        .await
+        .unwrap();
+    for (sql, index) in [
+        (
+            MESSAGE_RECIPIENTS_SQL.to_owned(),
+            "recipients_tenant_message",
+        ),
+        (listed_recipients_sql(3), "recipients_tenant_message"),
+        (MESSAGE_ATTEMPTS_SQL.to_owned(), "attempts_tenant_message"),
+    ] {
+        let plan = sqlite_plan(&store, &sql).await;
+        assert!(plan.contains(index), "{sql}\n{plan}");
+        assert!(!plan.contains("SCAN"), "{sql}\n{plan}");
+    }
+}
