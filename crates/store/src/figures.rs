@@ -4,6 +4,11 @@ use sealpost_domain::{TenantId, Timestamp};
 
 use crate::{Store, StoreError, with_pool};
 
+/// Read through `recipients_tenant_state_accepted` alone (migration 0028): the recipients carry
+/// their message's acceptance time, so no message and no recipient row is read.
+pub(crate) const RECIPIENT_STATES_SQL: &str = "SELECT state, COUNT(*) FROM recipients \
+     WHERE tenant_id = $1 AND accepted_at >= $2 GROUP BY state ORDER BY state";
+
 impl Store {
     /// The number of recipients in each state (`sent`, `deferred`, ...) among the tenant's
     /// messages accepted at or after `since`.
@@ -13,13 +18,7 @@ impl Store {
         since: Timestamp,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT recipients.state, COUNT(*) FROM recipients \
-                 JOIN messages ON messages.id = recipients.message_id \
-                 WHERE messages.tenant_id = $1 AND recipients.tenant_id = $1 \
-                 AND messages.accepted_at >= $2 \
-                 GROUP BY recipients.state ORDER BY recipients.state",
-            )
+            sqlx::query_as(RECIPIENT_STATES_SQL)
             .bind(tenant)
             .bind(since.0)
             .fetch_all(pool)

@@ -127,8 +127,8 @@ impl Store {
                     sqlx::query(
                         "INSERT INTO recipients (id, message_id, tenant_id, position, address, \
                          domain, state, attempts, next_attempt_at, last_reply, updated_at, \
-                         fair_key) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                         fair_key, accepted_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )
                     .bind(recipient.id)
                     .bind(message.id)
@@ -142,6 +142,7 @@ impl Store {
                     .bind(recipient.last_reply.as_deref())
                     .bind(recipient.updated_at.0)
                     .bind(first_place + position as i64)
+                    .bind(message.accepted_at.0)
                     .execute(&mut *transaction)
                     .await?;
                     // A recipient on the tenant's suppression list is accepted already final.

@@ -542,3 +542,42 @@ async fn a_commit_of_new_mail_wakes_listeners_on_postgres() {
         .expect("no notification within 10 s of the commit")
         .unwrap();
 }
+
+/// The dashboard's figures count the recipients of the messages accepted since a time, by
+/// state, whatever became of them since: a recipient carries its message's acceptance time.
+#[tokio::test]
+async fn figures_count_recipients_by_state_among_messages_accepted_since() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let mut old = message(tenant, &["old@receiver.test"], None);
+        old.accepted_at = Timestamp(NOW - 100);
+        let recent = message(tenant, &["a@receiver.test", "b@receiver.test"], None);
+        let other = message(tenant, &["c@receiver.test"], None);
+        store
+            .insert_messages(&[old, recent.clone(), other.clone()])
+            .await
+            .unwrap();
+        store
+            .cancel(tenant, other.id, Timestamp(NOW + 1))
+            .await
+            .unwrap();
+        let counts = store
+            .recipient_states_since(tenant, Timestamp(NOW - 10))
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            [("cancelled".to_owned(), 1), ("queued".to_owned(), 2)]
+        );
+        let all = store
+            .recipient_states_since(tenant, Timestamp(NOW - 100))
+            .await
+            .unwrap();
+        assert_eq!(all, [("cancelled".to_owned(), 1), ("queued".to_owned(), 3)]);
+        let another = store
+            .recipient_states_since(TenantId::new(&SystemClock), Timestamp(0))
+            .await
+            .unwrap();
+        assert!(another.is_empty());
+    }
+}

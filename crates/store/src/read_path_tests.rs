@@ -1,7 +1,9 @@
 //! The plans of the reads pages make often, on SQLite, whose planner has no statistics to go
 //! by: a message's recipients and attempts and a list page's recipients must use the indexes by
-//! tenant and message rather than read every row of the tenant (or of every tenant).
+//! tenant and message rather than read every row of the tenant (or of every tenant), and the
+//! dashboard's figures one index only.
 
+use crate::figures::RECIPIENT_STATES_SQL;
 use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
 use crate::queue::MESSAGE_RECIPIENTS_SQL;
 use crate::summaries::listed_recipients_sql;
@@ -41,4 +43,17 @@ async fn a_message_s_rows_are_read_through_the_indexes_by_tenant_and_message() {
         assert!(plan.contains(index), "{sql}\n{plan}");
         assert!(!plan.contains("SCAN"), "{sql}\n{plan}");
     }
+}
+
+#[tokio::test]
+async fn the_dashboard_s_figures_read_one_covering_index() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::connect(&testing::sqlite_url(directory.path()))
+        .await
+        .unwrap();
+    let plan = sqlite_plan(&store, RECIPIENT_STATES_SQL).await;
+    assert_eq!(
+        plan,
+        "SEARCH recipients USING COVERING INDEX recipients_tenant_state_accepted (tenant_id=?)"
+    );
 }

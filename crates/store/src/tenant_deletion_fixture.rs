@@ -120,8 +120,8 @@ pub(crate) async fn fill(store: &Store, name: &str) -> Filled {
             ],
         ),
         (
-            "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, state, attempts, updated_at) \
-          VALUES ($1, $2, $3, 0, 'r@c.example', 'c.example', 'queued', 0, 1)",
+            "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, state, attempts, updated_at, accepted_at) \
+          VALUES ($1, $2, $3, 0, 'r@c.example', 'c.example', 'queued', 0, 1, 1)",
             vec![
                 Text(recipient.clone()),
                 Text(message.clone()),
