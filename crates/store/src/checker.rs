@@ -6,7 +6,7 @@ use sealpost_domain::{
     CheckerAddress, CheckerReportId, CheckerReportRecord, MessageId, TenantId, Timestamp,
 };
 
-use crate::paging::{Cursor, Page, PageRequest, like_pattern};
+use crate::paging::{Cursor, Page, PageRequest, like_pattern, searched, sql_for};
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
@@ -68,12 +68,42 @@ macro_rules! report_columns {
     };
 }
 
-/// The tenant's reports (`$1`), of one token (`$2`) and matching a pattern (`$3`) when given.
+/// The tenant's reports (`$1`), of one token (`$2`) and matching a pattern (`$3`) when given,
+/// on `$backend`.
 macro_rules! report_filter {
-    () => {
-        "tenant_id = $1 AND ($2 IS NULL OR token = $2) \
-         AND ($3 IS NULL OR lower(mail_from) LIKE $3 ESCAPE '\\' \
-              OR lower(helo) LIKE $3 ESCAPE '\\' OR client_ip LIKE $3 ESCAPE '\\')"
+    ($backend:ident) => {
+        concat!(
+            "tenant_id = $1 AND ($2 IS NULL OR token = $2) AND ($3 IS NULL OR ",
+            searched!($backend, "mail_from"),
+            " LIKE $3 ESCAPE '\\' OR ",
+            searched!($backend, "helo"),
+            " LIKE $3 ESCAPE '\\' OR client_ip LIKE $3 ESCAPE '\\')"
+        )
+    };
+}
+
+/// A page of [`report_filter`]'s reports on `$backend`, newest first, after the cursor `$4`,
+/// `$5`, at most `$6`.
+macro_rules! report_page_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT ",
+            report_columns!(),
+            " FROM checker_reports WHERE ",
+            report_filter!($backend),
+            " AND ($4 IS NULL OR received_at < $4 OR (received_at = $4 AND id < $5)) \
+             ORDER BY received_at DESC, id DESC LIMIT $6"
+        )
+    };
+}
+
+/// How many reports pass [`report_filter`] on `$backend`.
+macro_rules! report_count_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT COUNT(*) FROM checker_reports WHERE ",
+            report_filter!($backend)
+        )
     };
 }
 
@@ -185,18 +215,8 @@ impl Store {
         search: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<CheckerReportRecord>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            report_columns!(),
-            " FROM checker_reports WHERE ",
-            report_filter!(),
-            " AND ($4 IS NULL OR received_at < $4 OR (received_at = $4 AND id < $5)) \
-             ORDER BY received_at DESC, id DESC LIMIT $6"
-        );
-        let count_sql = concat!(
-            "SELECT COUNT(*) FROM checker_reports WHERE ",
-            report_filter!()
-        );
+        let sql = sql_for!(self, report_page_sql);
+        let count_sql = sql_for!(self, report_count_sql);
         let pattern = like_pattern(search);
         let (after_at, after_id) = request.time_key();
         let (rows, total): (Vec<ReportRow>, i64) = with_pool!(self, pool => {

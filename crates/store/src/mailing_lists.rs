@@ -10,7 +10,7 @@ use sealpost_domain::{
 };
 
 use crate::mailings::{ContactRow, contact_columns};
-use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders};
+use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders, searched, sql_for};
 use crate::{Store, StoreError, with_pool};
 
 /// Which of a tenant's mailings a list shows: those in `progress` whose subject, sender name
@@ -52,8 +52,9 @@ struct MailingContactRow {
 /// it (found by address, as mailings sent as one message for all recipients need). Queued,
 /// sending and deferred are the states that are not final.
 macro_rules! mailings_with_progress {
-    () => {
-        "SELECT m.id, m.sender_contact_id, m.subject, m.body, m.message_id, m.created_at, \
+    ($backend:ident) => {
+        concat!(
+            "SELECT m.id, m.sender_contact_id, m.subject, m.body, m.message_id, m.created_at, \
          m.sent_at, CASE \
            WHEN m.message_id IS NULL AND COUNT(r.message_id) = 0 THEN 'draft' \
            WHEN COALESCE(SUM(CASE WHEN d.state IN ('queued', 'sending', 'deferred') \
@@ -68,18 +69,81 @@ macro_rules! mailings_with_progress {
          LEFT JOIN contacts c ON c.id = r.contact_id \
          LEFT JOIN recipients d ON d.message_id = r.message_id \
               AND lower(d.address) = lower(c.email) \
-         WHERE m.tenant_id = $1 AND ($3 IS NULL OR lower(m.subject) LIKE $3 ESCAPE '\\' \
-              OR EXISTS (SELECT 1 FROM contacts s WHERE s.id = m.sender_contact_id \
-                   AND (lower(s.email) LIKE $3 ESCAPE '\\' OR lower(s.name) LIKE $3 ESCAPE '\\'))) \
+         WHERE m.tenant_id = $1 AND ($3 IS NULL OR ",
+            searched!($backend, "m.subject"),
+            " LIKE $3 ESCAPE '\\' \
+              OR EXISTS (SELECT 1 FROM contacts s WHERE s.id = m.sender_contact_id AND (",
+            searched!($backend, "s.email"),
+            " LIKE $3 ESCAPE '\\' OR ",
+            searched!($backend, "s.name"),
+            " LIKE $3 ESCAPE '\\'))) \
          GROUP BY m.id"
+        )
     };
 }
 
-/// The tenant's contacts (`$1`) whose name or address contains the pattern `$2`.
+/// The tenant's contacts (`$1`) whose name or address contains the pattern `$2`, on
+/// `$backend`.
 macro_rules! contact_filter {
-    () => {
-        "tenant_id = $1 AND ($2 IS NULL OR lower(name) LIKE $2 ESCAPE '\\' \
-         OR lower(email) LIKE $2 ESCAPE '\\')"
+    ($backend:ident) => {
+        concat!(
+            "tenant_id = $1 AND ($2 IS NULL OR ",
+            searched!($backend, "name"),
+            " LIKE $2 ESCAPE '\\' OR ",
+            searched!($backend, "email"),
+            " LIKE $2 ESCAPE '\\')"
+        )
+    };
+}
+
+/// A page of [`mailings_with_progress`] on `$backend` in progress `$2` (when given), newest
+/// first, after the cursor `$4`, `$5`, at most `$6`.
+macro_rules! mailing_page_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT id, sender_contact_id, subject, body, message_id, created_at, sent_at \
+             FROM (",
+            mailings_with_progress!($backend),
+            ") p WHERE ($2 IS NULL OR p.progress = $2) \
+             AND ($4 IS NULL OR p.created_at < $4 OR (p.created_at = $4 AND p.id < $5)) \
+             ORDER BY p.created_at DESC, p.id DESC LIMIT $6"
+        )
+    };
+}
+
+/// How many mailings of [`mailings_with_progress`] on `$backend` are in progress `$2`.
+macro_rules! mailing_count_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT COUNT(*) FROM (",
+            mailings_with_progress!($backend),
+            ") p WHERE ($2 IS NULL OR p.progress = $2)"
+        )
+    };
+}
+
+/// A page of [`contact_filter`]'s contacts on `$backend` by name, after the cursor `$3`, `$4`,
+/// at most `$5`.
+macro_rules! contact_page_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM contacts WHERE ",
+            contact_filter!($backend),
+            " AND ($3 IS NULL OR name > $3 OR (name = $3 AND email > $4)) \
+             ORDER BY name, email LIMIT $5"
+        )
+    };
+}
+
+/// How many contacts pass [`contact_filter`] on `$backend`.
+macro_rules! contact_count_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT COUNT(*) FROM contacts WHERE ",
+            contact_filter!($backend)
+        )
     };
 }
 
@@ -92,19 +156,8 @@ impl Store {
         filter: &MailingFilter,
         request: &PageRequest,
     ) -> Result<Page<Mailing>, StoreError> {
-        let sql = concat!(
-            "SELECT id, sender_contact_id, subject, body, message_id, created_at, sent_at \
-             FROM (",
-            mailings_with_progress!(),
-            ") p WHERE ($2 IS NULL OR p.progress = $2) \
-             AND ($4 IS NULL OR p.created_at < $4 OR (p.created_at = $4 AND p.id < $5)) \
-             ORDER BY p.created_at DESC, p.id DESC LIMIT $6"
-        );
-        let count_sql = concat!(
-            "SELECT COUNT(*) FROM (",
-            mailings_with_progress!(),
-            ") p WHERE ($2 IS NULL OR p.progress = $2)"
-        );
+        let sql = sql_for!(self, mailing_page_sql);
+        let count_sql = sql_for!(self, mailing_count_sql);
         let progress = filter.progress.map(MailingProgress::code);
         let pattern = like_pattern(filter.search.as_deref());
         let (after_at, after_id) = request.time_key();
@@ -274,15 +327,8 @@ impl Store {
         search: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<Contact>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            contact_columns!(),
-            " FROM contacts WHERE ",
-            contact_filter!(),
-            " AND ($3 IS NULL OR name > $3 OR (name = $3 AND email > $4)) \
-             ORDER BY name, email LIMIT $5"
-        );
-        let count_sql = concat!("SELECT COUNT(*) FROM contacts WHERE ", contact_filter!());
+        let sql = sql_for!(self, contact_page_sql);
+        let count_sql = sql_for!(self, contact_count_sql);
         let pattern = like_pattern(search);
         let (after_name, after_email) = match request.after.as_ref().and_then(Cursor::name_key) {
             Some((name, email)) => (Some(name), Some(email)),

@@ -9,7 +9,7 @@ use sealpost_domain::{
 };
 
 use crate::message_rows::{FactColumns, MessageFacts, RecipientRow};
-use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders};
+use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders, searched, sql_for};
 use crate::{Store, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
@@ -76,20 +76,52 @@ pub struct MessageFilter {
     pub since: Option<Timestamp>,
 }
 
-/// The filter of [`MessageFilter`] over `messages m`: `$2` state, `$3` LIKE pattern, `$4`
-/// since; each is NULL when not asked for. The recipients' addresses are searched once per
-/// query (the tenant's recipients through their index by tenant, migration 0021) rather than
-/// once per message.
+/// The filter of [`MessageFilter`] over `messages m` on `$backend`: `$2` state, `$3` LIKE
+/// pattern, `$4` since; each is NULL when not asked for. The recipients' addresses are searched
+/// once per query (the tenant's recipients through their index by tenant, migration 0021)
+/// rather than once per message.
 macro_rules! message_filter {
-    () => {
-        "m.tenant_id = $1 \
-         AND ($2 IS NULL OR EXISTS (SELECT 1 FROM recipients s \
-              WHERE s.message_id = m.id AND s.state = $2)) \
-         AND ($3 IS NULL OR lower(m.subject) LIKE $3 ESCAPE '\\' \
-              OR lower(m.mail_from) LIKE $3 ESCAPE '\\' \
-              OR m.id IN (SELECT a.message_id FROM recipients a WHERE a.tenant_id = $1 \
-                          AND lower(a.address) LIKE $3 ESCAPE '\\')) \
-         AND ($4 IS NULL OR m.accepted_at >= $4)"
+    ($backend:ident) => {
+        concat!(
+            "m.tenant_id = $1 \
+             AND ($2 IS NULL OR EXISTS (SELECT 1 FROM recipients s \
+                  WHERE s.message_id = m.id AND s.state = $2)) \
+             AND ($3 IS NULL OR ",
+            searched!($backend, "m.subject"),
+            " LIKE $3 ESCAPE '\\' OR ",
+            searched!($backend, "m.mail_from"),
+            " LIKE $3 ESCAPE '\\' \
+                  OR m.id IN (SELECT a.message_id FROM recipients a WHERE a.tenant_id = $1 \
+                              AND ",
+            searched!($backend, "a.address"),
+            " LIKE $3 ESCAPE '\\')) \
+             AND ($4 IS NULL OR m.accepted_at >= $4)"
+        )
+    };
+}
+
+/// A page of [`message_filter`]'s messages on `$backend`, newest first, after the cursor
+/// `$5`, `$6`, at most `$7`.
+macro_rules! message_page_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM messages m WHERE ",
+            message_filter!($backend),
+            " AND ($5 IS NULL OR m.accepted_at < $5 OR (m.accepted_at = $5 AND m.id < $6)) \
+             ORDER BY m.accepted_at DESC, m.id DESC LIMIT $7"
+        )
+    };
+}
+
+/// How many messages pass [`message_filter`] on `$backend`.
+macro_rules! message_count_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT COUNT(*) FROM messages m WHERE ",
+            message_filter!($backend)
+        )
     };
 }
 
@@ -156,15 +188,8 @@ impl Store {
         filter: &MessageFilter,
         request: &PageRequest,
     ) -> Result<Page<MessageSummary>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            summary_columns!(),
-            " FROM messages m WHERE ",
-            message_filter!(),
-            " AND ($5 IS NULL OR m.accepted_at < $5 OR (m.accepted_at = $5 AND m.id < $6)) \
-             ORDER BY m.accepted_at DESC, m.id DESC LIMIT $7"
-        );
-        let count_sql = concat!("SELECT COUNT(*) FROM messages m WHERE ", message_filter!());
+        let sql = sql_for!(self, message_page_sql);
+        let count_sql = sql_for!(self, message_count_sql);
         let state = filter.state.map(|state| state.as_str());
         let pattern = like_pattern(filter.search.as_deref());
         let since = filter.since.map(|since| since.0);
