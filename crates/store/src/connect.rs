@@ -16,6 +16,10 @@ pub enum Backend {
     Postgres,
 }
 
+/// Rows an SQLite connection's thread may hand over before the reader takes them: more than a
+/// list page's query returns (a page of 50 reads 51 rows to know whether another follows).
+const ROW_BUFFER_SIZE: usize = 512;
+
 impl Backend {
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("sqlite:") {
@@ -78,7 +82,11 @@ impl Store {
                     .pragma(
                         "wal_autocheckpoint",
                         crate::checkpoint::AUTOCHECKPOINT_PAGES.to_string(),
-                    );
+                    )
+                    // The connection's thread hands rows over through a channel of this size.
+                    // At the default (50) the 51st row of a list page stopped the thread until
+                    // the page's task had taken rows, one more hand-off between threads.
+                    .row_buffer_size(ROW_BUFFER_SIZE);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections.unwrap_or(4))
                     // A pooled SQLite connection is a file in this process, not a socket whose
