@@ -74,10 +74,12 @@ macro_rules! report_filter {
     ($backend:ident) => {
         concat!(
             "tenant_id = $1 AND ($2 IS NULL OR token = $2) AND ($3 IS NULL OR ",
-            searched!($backend, "mail_from"),
-            " LIKE $3 ESCAPE '\\' OR ",
-            searched!($backend, "helo"),
-            " LIKE $3 ESCAPE '\\' OR client_ip LIKE $3 ESCAPE '\\')"
+            searched!($backend, "mail_from", "$3"),
+            " OR ",
+            searched!($backend, "helo", "$3"),
+            " OR ",
+            searched!($backend, "client_ip", "$3"),
+            ")"
         )
     };
 }

@@ -70,13 +70,13 @@ macro_rules! mailings_with_progress {
          LEFT JOIN recipients d ON d.message_id = r.message_id \
               AND lower(d.address) = lower(c.email) \
          WHERE m.tenant_id = $1 AND ($3 IS NULL OR ",
-            searched!($backend, "m.subject"),
-            " LIKE $3 ESCAPE '\\' \
+            searched!($backend, "m.subject", "$3"),
+            " \
               OR EXISTS (SELECT 1 FROM contacts s WHERE s.id = m.sender_contact_id AND (",
-            searched!($backend, "s.email"),
-            " LIKE $3 ESCAPE '\\' OR ",
-            searched!($backend, "s.name"),
-            " LIKE $3 ESCAPE '\\'))) \
+            searched!($backend, "s.email", "$3"),
+            " OR ",
+            searched!($backend, "s.name", "$3"),
+            "))) \
          GROUP BY m.id"
         )
     };
@@ -88,10 +88,10 @@ macro_rules! contact_filter {
     ($backend:ident) => {
         concat!(
             "tenant_id = $1 AND ($2 IS NULL OR ",
-            searched!($backend, "name"),
-            " LIKE $2 ESCAPE '\\' OR ",
-            searched!($backend, "email"),
-            " LIKE $2 ESCAPE '\\')"
+            searched!($backend, "name", "$2"),
+            " OR ",
+            searched!($backend, "email", "$2"),
+            ")"
         )
     };
 }
