@@ -131,6 +131,36 @@ pub(crate) struct RecipientRow {
     updated_at: i64,
 }
 
+/// A [`RecipientRow`] read beside its message through a left join (columns prefixed `r_`):
+/// every column is NULL for a message without recipients.
+#[derive(sqlx::FromRow)]
+pub(crate) struct JoinedRecipientRow {
+    r_id: Option<RecipientId>,
+    r_address: Option<String>,
+    r_domain: Option<String>,
+    r_state: Option<String>,
+    r_attempts: Option<i64>,
+    r_next_attempt_at: Option<i64>,
+    r_last_reply: Option<String>,
+    r_updated_at: Option<i64>,
+}
+
+impl JoinedRecipientRow {
+    /// The recipient, or `None` when the join found none.
+    pub(crate) fn recipient(self) -> Option<RecipientRow> {
+        Some(RecipientRow {
+            id: self.r_id?,
+            address: self.r_address?,
+            domain: self.r_domain?,
+            state: self.r_state?,
+            attempts: self.r_attempts?,
+            next_attempt_at: self.r_next_attempt_at,
+            last_reply: self.r_last_reply,
+            updated_at: self.r_updated_at?,
+        })
+    }
+}
+
 impl TryFrom<RecipientRow> for Recipient {
     type Error = StoreError;
 
