@@ -142,6 +142,16 @@ async fn signing_domain_rules() {
             )
             .await;
         assert!(matches!(unknown, Err(ServiceError::NotFound("tenant"))));
+        // The list reads the tenant only when it finds no domain: an unknown tenant is still
+        // named as such, not shown an empty list.
+        let unknown_list = service
+            .signing_domains()
+            .list_signing_domains(TenantId::new(&sealpost_service::SystemClock))
+            .await;
+        assert!(matches!(
+            unknown_list,
+            Err(ServiceError::NotFound("tenant"))
+        ));
 
         let no_key = service
             .signing_domains()
