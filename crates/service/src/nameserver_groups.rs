@@ -18,7 +18,10 @@ use tokio::sync::Semaphore;
 pub enum NameserverKey {
     /// The host names of the servers of the domain's zone, lowercase, without the final dot,
     /// sorted and without duplicates: domains served by the same servers share the key whatever
-    /// order their answers came in.
+    /// order their answers came in. The whole set rather than one of its servers is the key
+    /// because a small provider serves every customer from the same few servers, which then
+    /// share one limit, while large providers hand each customer its own pair (on networks
+    /// built for any load), whose customers need not wait for each other.
     Servers(Vec<String>),
     /// The name above the domain, when its servers could not be found (a DNS failure, or no NS
     /// records anywhere above it): its re-checks still run, limited together with its siblings'.
