@@ -1,4 +1,4 @@
-//! The lookups Sealpost needs (TXT, MX, addresses, PTR), on hickory's caching resolver.
+//! The lookups Sealpost needs (TXT, MX, addresses, PTR, NS), on hickory's caching resolver.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -202,6 +202,24 @@ impl Resolver {
             })
             .collect();
         non_empty(names)
+    }
+
+    /// The name servers of the zone whose apex is `name` (its NS records), without the final dot,
+    /// in the order the server gave them. A name below a zone's apex has none:
+    /// [`LookupError::NoData`].
+    ///
+    /// # Errors
+    /// See [`Resolver::txt`].
+    pub async fn ns(&self, name: &str) -> Result<Vec<String>, LookupError> {
+        let records = self.lookup(name, RecordType::NS).await?;
+        let hosts = records
+            .into_iter()
+            .filter_map(|data| match data {
+                RData::NS(ns) => Some(name_text(&ns.0)),
+                _ => None,
+            })
+            .collect();
+        non_empty(hosts)
     }
 
     /// The record data of type `record_type` at `name`, following CNAMEs. The answer may hold the

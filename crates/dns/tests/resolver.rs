@@ -396,3 +396,34 @@ fn defaults() {
     assert_eq!(config.attempts, 2);
     assert!(config.cache);
 }
+
+#[tokio::test]
+async fn ns_names_the_servers_of_a_zone_apex_only() {
+    let zone = Zone::new()
+        .ns("client.example", "ns1.host.test.")
+        .ns("client.example", "ns2.host.test")
+        .txt("mail.client.example", &["below the apex"])
+        .servfail("broken.example");
+    let server = TestDns::start(zone).await.unwrap();
+    let resolver = uncached(&server);
+
+    assert_eq!(
+        resolver.ns("client.example").await.unwrap(),
+        ["ns1.host.test", "ns2.host.test"]
+    );
+    // Below a zone's apex, and above it, there are no NS records; a name that does not exist
+    // says so; a failing server is temporary.
+    assert_eq!(
+        resolver.ns("mail.client.example").await,
+        Err(LookupError::NoData)
+    );
+    assert_eq!(resolver.ns("example").await, Err(LookupError::NoData));
+    assert_eq!(
+        resolver.ns("missing.client.example").await,
+        Err(LookupError::NxDomain)
+    );
+    assert!(matches!(
+        resolver.ns("broken.example").await,
+        Err(LookupError::Temporary(_))
+    ));
+}

@@ -1,28 +1,49 @@
 //! The re-check of every signing domain of every tenant (SPEC S11.2): on a schedule, by the one
 //! node of the cluster that holds the re-check lease (any node takes over when the holder dies
 //! and its lease runs out), or by hand for all domains or one tenant's. Domains are checked a
-//! bounded number at a time; each domain's own due time comes from the DNS policy (pending
+//! bounded number at a time, and only a few at a time of those served by the same name servers
+//! ([`crate::nameserver_groups`]); each domain's own due time comes from the DNS policy (pending
 //! domains every few minutes, verified ones every few hours).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sealpost_domain::{
-    CheckOutcome, RecordFinding, RecordKind, RecordOutcome, SigningDomainId, TenantId, Timestamp,
+    CheckOutcome, DomainName, RecordFinding, RecordKind, RecordOutcome, SigningDomainId, TenantId,
+    Timestamp,
 };
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::nameserver_groups::{NameserverGroups, nameserver_key};
 use crate::{ServiceError, SigningDomains};
 
 /// The name of the cluster lease under which the scheduled re-check runs.
 pub const RECHECK_LEASE: &str = "dns-recheck";
 
+/// How many domains a re-check keeps in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecheckLimits {
+    /// Domains checked at once (each check asks a few DNS names).
+    pub concurrency: usize,
+    /// Domains served by the same name servers checked at once, within `concurrency`.
+    pub per_nameserver: usize,
+}
+
+impl Default for RecheckLimits {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            per_nameserver: 4,
+        }
+    }
+}
+
 /// How the scheduled re-check runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecheckSettings {
-    /// Domains checked at once (each check asks a few DNS names).
-    pub concurrency: usize,
+    /// How many domains are checked at once, in all and per name servers.
+    pub limits: RecheckLimits,
     /// Due domains taken per batch; the lease is renewed between batches.
     pub batch: i64,
     /// How long a lease lasts without renewal: a dead holder's work moves after this.
@@ -34,7 +55,7 @@ pub struct RecheckSettings {
 impl Default for RecheckSettings {
     fn default() -> Self {
         Self {
-            concurrency: 16,
+            limits: RecheckLimits::default(),
             batch: 500,
             lease_seconds: 60,
             poll: Duration::from_secs(20),
@@ -103,20 +124,32 @@ impl RecheckSummary {
 }
 
 impl SigningDomains {
-    /// Re-checks `targets`, `concurrency` at a time, calling `progress(done, total)` after each.
+    /// Re-checks `targets` within `limits`, calling `progress(done, total)` after each.
+    ///
+    /// Each domain first finds its name servers (under a global permit, since the lookup is a
+    /// query too), then waits for its servers' permit holding no global permit, and only then
+    /// takes a global permit for the re-check itself: domains queued behind a busy provider
+    /// leave the global permits to other providers' domains.
     pub async fn recheck_many(
         &self,
-        targets: Vec<(TenantId, SigningDomainId)>,
-        concurrency: usize,
+        targets: Vec<(TenantId, SigningDomainId, DomainName)>,
+        limits: RecheckLimits,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> RecheckSummary {
         let total = targets.len();
-        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let permits = Arc::new(Semaphore::new(limits.concurrency.max(1)));
+        let groups = Arc::new(NameserverGroups::new(limits.per_nameserver));
         let mut running = JoinSet::new();
-        for (tenant, id) in targets {
+        for (tenant, id, domain) in targets {
             let this = self.clone();
             let permits = Arc::clone(&permits);
+            let groups = Arc::clone(&groups);
             running.spawn(async move {
+                let key = {
+                    let _permit = permits.acquire().await;
+                    nameserver_key(&this.resolver, &domain).await
+                };
+                let _group = groups.semaphore(key).acquire_owned().await;
                 let _permit = permits.acquire_owned().await;
                 (id, this.recheck_domain(tenant, id).await)
             });
@@ -147,14 +180,14 @@ impl SigningDomains {
     pub async fn recheck_all(
         &self,
         tenant: Option<TenantId>,
-        concurrency: usize,
+        limits: RecheckLimits,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<RecheckSummary, ServiceError> {
         if let Some(tenant) = tenant {
             self.service().accounts().tenant(tenant).await?;
         }
         let targets = self.store.signing_domain_ids(tenant).await?;
-        Ok(self.recheck_many(targets, concurrency, progress).await)
+        Ok(self.recheck_many(targets, limits, progress).await)
     }
 
     /// One round of the schedule on the node `node`: when it holds (or can take) the lease, it
@@ -180,9 +213,7 @@ impl SigningDomains {
             if due.is_empty() {
                 return Ok(Some(summary));
             }
-            let batch = self
-                .recheck_many(due, settings.concurrency, &|_, _| {})
-                .await;
+            let batch = self.recheck_many(due, settings.limits, &|_, _| {}).await;
             let stuck = batch.checked == 0;
             summary.absorb(batch);
             if stuck {

@@ -14,7 +14,7 @@ use sealpost_domain::{
     DnsState, DomainName, RecordFinding, RecordKind, RecordOutcome, SigningDomain, TenantId,
     Timestamp,
 };
-use sealpost_service::{Clock, Service};
+use sealpost_service::{Clock, RecheckLimits, Service};
 use sealpost_store::testing;
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
@@ -248,7 +248,7 @@ async fn spf_dmarc_and_the_return_path_are_rechecked_with_findings_events_and_th
         world.publish(&published);
         world.advance(HOUR);
         let summary = domains
-            .recheck_all(Some(tenant), 4, &|_, _| {})
+            .recheck_all(Some(tenant), RecheckLimits::default(), &|_, _| {})
             .await
             .unwrap();
         assert_eq!(

@@ -317,7 +317,7 @@ async fn the_dns_status_is_stored_and_due_domains_are_found() {
         let due = store
             .due_signing_domains(Timestamp(2_000_000_000), 10)
             .await;
-        assert_eq!(due.unwrap(), [(acme.id, domain.id)]);
+        assert_eq!(due.unwrap(), [(acme.id, domain.id, domain.domain.clone())]);
         let status = DnsStatus {
             state: DnsState::Warning,
             since: Timestamp(50),
@@ -347,9 +347,44 @@ async fn the_dns_status_is_stored_and_due_domains_are_found() {
             .await;
         assert_eq!(due.unwrap(), []);
         let all = store.signing_domain_ids(None).await.unwrap();
-        assert_eq!(all, [(acme.id, domain.id)]);
+        assert_eq!(all, [(acme.id, domain.id, domain.domain.clone())]);
         let events = store.domain_events(acme.id, domain.id, 10).await.unwrap();
         assert_eq!(events[0].kind, "domain.warning");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stored_domain_that_is_no_domain_is_reported_by_the_re_check_lists() {
+    for_each_backend(|store| async move {
+        let (_, domain) = with_domain(&store).await;
+        let sql = "UPDATE signing_domains SET domain = 'not a domain' WHERE id = $1";
+        let updated = match &store {
+            Store::Sqlite(pool) => sqlx::query(sql)
+                .bind(domain.id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()),
+            Store::Postgres(pool) => sqlx::query(sql)
+                .bind(domain.id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()),
+        };
+        assert_eq!(updated.unwrap(), 1);
+        for listed in [
+            store.signing_domain_ids(None).await,
+            store
+                .due_signing_domains(Timestamp(2_000_000_000), 10)
+                .await,
+        ] {
+            match listed {
+                Err(StoreError::Corrupt(detail)) => {
+                    assert_eq!(detail, "domain \"not a domain\"");
+                }
+                other => panic!("expected a corrupt row, got {other:?}"),
+            }
+        }
     })
     .await;
 }

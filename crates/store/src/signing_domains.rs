@@ -5,6 +5,7 @@
 use sealpost_domain::{DomainName, Selector, SigningDomain, SigningDomainId, TenantId, Timestamp};
 
 use crate::domain_records::{RecordRow, domain_record_columns};
+use crate::rows::corrupt;
 use crate::signing_domain_rows::{
     SigningDomainRow, SigningKeyRow, assemble, signing_domain_columns, signing_key_columns,
 };
@@ -202,32 +203,46 @@ impl Store {
         &self,
         now: Timestamp,
         limit: i64,
-    ) -> Result<Vec<(TenantId, SigningDomainId)>, StoreError> {
-        Ok(with_pool!(self, pool => {
+    ) -> Result<Vec<(TenantId, SigningDomainId, DomainName)>, StoreError> {
+        let rows: Vec<(TenantId, SigningDomainId, String)> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT tenant_id, id FROM signing_domains WHERE dns_next_check_at <= $1 \
+                "SELECT tenant_id, id, domain FROM signing_domains WHERE dns_next_check_at <= $1 \
                  ORDER BY dns_next_check_at, id LIMIT $2",
             )
             .bind(now.0)
             .bind(limit)
             .fetch_all(pool)
             .await?
-        }))
+        });
+        recheck_targets(rows)
     }
 
     /// Every signing domain of one tenant, or of all tenants, for a re-check run by hand.
     pub async fn signing_domain_ids(
         &self,
         tenant: Option<TenantId>,
-    ) -> Result<Vec<(TenantId, SigningDomainId)>, StoreError> {
-        Ok(with_pool!(self, pool => {
+    ) -> Result<Vec<(TenantId, SigningDomainId, DomainName)>, StoreError> {
+        let rows: Vec<(TenantId, SigningDomainId, String)> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT tenant_id, id FROM signing_domains \
+                "SELECT tenant_id, id, domain FROM signing_domains \
                  WHERE $1 IS NULL OR tenant_id = $1 ORDER BY tenant_id, domain, id",
             )
             .bind(tenant)
             .fetch_all(pool)
             .await?
-        }))
+        });
+        recheck_targets(rows)
     }
+}
+
+/// The domains to re-check, each with its name, which says whose name servers it asks.
+fn recheck_targets(
+    rows: Vec<(TenantId, SigningDomainId, String)>,
+) -> Result<Vec<(TenantId, SigningDomainId, DomainName)>, StoreError> {
+    rows.into_iter()
+        .map(|(tenant, id, domain)| {
+            let name = DomainName::parse(&domain).map_err(|_| corrupt("domain", &domain))?;
+            Ok((tenant, id, name))
+        })
+        .collect()
 }

@@ -1,10 +1,12 @@
 //! The request handler in front of hickory's catalog: it counts queries by transport, answers
 //! SERVFAIL for the names a test asked to fail, leaves unanswered the queries a test asked to time
-//! out, and passes everything else to the catalog.
+//! out, delays (and counts while they wait) the queries a test asked to be slow, and passes
+//! everything else to the catalog.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
@@ -37,6 +39,47 @@ impl Counters {
     }
 }
 
+/// The queries for slow names: how many of each group wait for their answers now, the most that
+/// ever did, and the groups of all of them in the order they arrived.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight(Mutex<Waiting>);
+
+#[derive(Debug, Default)]
+struct Waiting {
+    now: HashMap<String, usize>,
+    peak: HashMap<String, usize>,
+    arrivals: Vec<String>,
+}
+
+impl InFlight {
+    pub(crate) fn peak(&self, group: &str) -> usize {
+        let waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.peak.get(group).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn arrivals(&self) -> Vec<String> {
+        let waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.arrivals.clone()
+    }
+
+    fn enter(&self, group: &str) {
+        let mut waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.arrivals.push(group.to_owned());
+        let now = waiting.now.entry(group.to_owned()).or_default();
+        *now += 1;
+        let now = *now;
+        let peak = waiting.peak.entry(group.to_owned()).or_default();
+        *peak = (*peak).max(now);
+    }
+
+    fn leave(&self, group: &str) {
+        let mut waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(now) = waiting.now.get_mut(group) {
+            *now -= 1;
+        }
+    }
+}
+
 /// What the server answers with at one moment: a zone compiled into hickory's catalog, with the
 /// names that fail or hang.
 pub(crate) struct Served {
@@ -46,6 +89,8 @@ pub(crate) struct Served {
     pub(crate) timeout: HashSet<LowerName>,
     /// ...unless the zone has records of the type asked for at that name.
     pub(crate) present: HashSet<(LowerName, RecordType)>,
+    /// Names whose answers wait, with their group and delay.
+    pub(crate) slow: HashMap<LowerName, (String, Duration)>,
 }
 
 /// The zone being served, which a test may replace while the server runs (a record published
@@ -71,6 +116,7 @@ impl Current {
 pub(crate) struct Handler {
     pub(crate) current: Current,
     pub(crate) counters: Arc<Counters>,
+    pub(crate) in_flight: Arc<InFlight>,
 }
 
 #[async_trait::async_trait]
@@ -101,6 +147,18 @@ impl RequestHandler for Handler {
             // Nothing is sent, so the client waits until its timeout. The server only logs what
             // the handler returns.
             return unanswered(request);
+        }
+        let slow = request
+            .queries
+            .queries()
+            .iter()
+            .find_map(|query| served.slow.get(query.name()));
+        if let Some((group, delay)) = slow {
+            // The query stops counting before its answer is sent, so that a client that sends
+            // its next query on receiving this answer never sees both counted at once.
+            self.in_flight.enter(group);
+            tokio::time::sleep(*delay).await;
+            self.in_flight.leave(group);
         }
         served
             .catalog

@@ -3,15 +3,16 @@
 //! unbound, OpenDKIM), can query the same records. Names can also be made to fail (SERVFAIL) or
 //! to time out (no answer at all).
 //!
-//! Every record lives in a single zone for the root name `.`. Hickory's catalog answers REFUSED
-//! for a name outside all of its zones, which resolvers treat as a server failure; with the root
-//! zone every name is inside, so a missing name answers NXDOMAIN and a missing type NODATA, both
-//! authoritatively and with the root SOA for negative caching.
+//! Every record lives in a zone for the root name `.`, or in the zone of the nearest name above it
+//! that has NS records ([`Zone::ns`]). Hickory's catalog answers REFUSED for a name outside all of
+//! its zones, which resolvers treat as a server failure; with the root zone every name is inside,
+//! so a missing name answers NXDOMAIN and a missing type NODATA, both authoritatively and with
+//! the zone's SOA for negative caching.
 
 mod handler;
 mod zone;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -20,12 +21,12 @@ use std::time::Duration;
 
 use hickory_server::Server;
 use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::{LowerName, Name, RecordType};
+use hickory_server::proto::rr::{LowerName, Name, Record, RecordType};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use tokio::net::{TcpListener, UdpSocket};
 
-use handler::{Counters, Current, Handler, Served};
+use handler::{Counters, Current, Handler, InFlight, Served};
 pub use zone::Zone;
 
 /// How long the server keeps an idle TCP connection open.
@@ -42,6 +43,7 @@ const BIND_ATTEMPTS: usize = 20;
 pub struct TestDns {
     addr: SocketAddr,
     counters: Arc<Counters>,
+    in_flight: Arc<InFlight>,
     current: Current,
     // Held only so that the server lives as long as this value.
     _server: Server<Handler>,
@@ -60,9 +62,11 @@ impl TestDns {
     pub async fn start(zone: Zone) -> io::Result<TestDns> {
         let current = Current::new(serve(zone)?);
         let counters = Arc::new(Counters::default());
+        let in_flight = Arc::new(InFlight::default());
         let handler = Handler {
             current: current.clone(),
             counters: Arc::clone(&counters),
+            in_flight: Arc::clone(&in_flight),
         };
         let (udp, tcp) = bind_udp_and_tcp().await?;
         let addr = udp.local_addr()?;
@@ -72,6 +76,7 @@ impl TestDns {
         Ok(TestDns {
             addr,
             counters,
+            in_flight,
             current,
             _server: server,
         })
@@ -104,6 +109,18 @@ impl TestDns {
     pub fn tcp_queries(&self) -> usize {
         self.counters.tcp()
     }
+
+    /// The most queries for the slow names of `group` ([`Zone::slow`]) that were waiting for
+    /// their answers at one moment, so far.
+    pub fn peak_in_flight(&self, group: &str) -> usize {
+        self.in_flight.peak(group)
+    }
+
+    /// The groups of the queries for slow names, in the order the queries arrived, to show
+    /// which group a client served first.
+    pub fn slow_arrivals(&self) -> Vec<String> {
+        self.in_flight.arrivals()
+    }
 }
 
 impl fmt::Debug for TestDns {
@@ -119,39 +136,90 @@ impl fmt::Debug for TestDns {
 
 /// Compiles `zone` into what the handler answers with.
 fn serve(zone: Zone) -> io::Result<Served> {
-    let compiled = zone
-        .compile()
-        .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
-    let mut root = InMemoryZoneHandler::<TokioRuntimeProvider>::empty(
-        Name::root(),
-        ZoneType::Primary,
-        AxfrPolicy::Deny,
-    );
+    let compiled = zone.compile().map_err(invalid)?;
     let present: HashSet<(LowerName, RecordType)> = compiled
         .records
         .iter()
         .map(|record| (LowerName::from(&record.name), record.record_type()))
         .collect();
-    for record in compiled.records {
-        let description = format!("{} {}", record.name, record.record_type());
-        // Hickory refuses a duplicate record and a CNAME sharing its name with other data.
-        if !root.upsert_mut(record, 1) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "the zone cannot hold {description} (a duplicate, or a CNAME beside other data)"
-                ),
-            ));
+    // The root zone holds every record that no zone below it (a name with NS records) holds.
+    let mut root = zone_handler(Name::root());
+    let mut apexes: HashMap<LowerName, InMemoryZoneHandler<TokioRuntimeProvider>> = HashMap::new();
+    for record in &compiled.records {
+        let owner = LowerName::from(&record.name);
+        if record.record_type() == RecordType::NS
+            && !owner.is_root()
+            && !apexes.contains_key(&owner)
+        {
+            let mut apex = zone_handler(record.name.clone());
+            apex.upsert_mut(zone::soa(record.name.clone()).map_err(invalid)?, 1);
+            apexes.insert(owner, apex);
         }
+    }
+    for record in compiled.records {
+        let owner = LowerName::from(&record.name);
+        // The zone above a zone's apex holds its NS records too, as the delegation, so that the
+        // names between the two exist there (a query for `example.` beside the zone
+        // `client.example.` is NODATA, not NXDOMAIN).
+        if record.record_type() == RecordType::NS && apexes.contains_key(&owner) {
+            let above = owner.base_name();
+            insert(zone_of(&mut apexes, &mut root, above), record.clone())?;
+        }
+        insert(zone_of(&mut apexes, &mut root, owner), record)?;
     }
     let mut catalog = Catalog::new();
     catalog.upsert(LowerName::from(Name::root()), vec![Arc::new(root)]);
+    for (origin, zone) in apexes {
+        catalog.upsert(origin, vec![Arc::new(zone)]);
+    }
     Ok(Served {
         catalog,
         servfail: compiled.servfail.iter().map(LowerName::from).collect(),
         timeout: compiled.timeout.iter().map(LowerName::from).collect(),
         present,
+        slow: compiled
+            .slow
+            .into_iter()
+            .map(|(name, group, delay)| (LowerName::from(name), (group, delay)))
+            .collect(),
     })
+}
+
+fn zone_handler(origin: Name) -> InMemoryZoneHandler<TokioRuntimeProvider> {
+    InMemoryZoneHandler::empty(origin, ZoneType::Primary, AxfrPolicy::Deny)
+}
+
+/// The zone that holds the records of `name`: that of the nearest name at or above it that is a
+/// zone's apex, or the root zone.
+fn zone_of<'a>(
+    apexes: &'a mut HashMap<LowerName, InMemoryZoneHandler<TokioRuntimeProvider>>,
+    root: &'a mut InMemoryZoneHandler<TokioRuntimeProvider>,
+    name: LowerName,
+) -> &'a mut InMemoryZoneHandler<TokioRuntimeProvider> {
+    let origin = std::iter::successors(Some(name), |name| {
+        (!name.is_root()).then(|| name.base_name())
+    })
+    .find(|name| apexes.contains_key(name));
+    match origin {
+        Some(origin) => apexes.get_mut(&origin).unwrap_or(root),
+        None => root,
+    }
+}
+
+fn insert(zone: &mut InMemoryZoneHandler<TokioRuntimeProvider>, record: Record) -> io::Result<()> {
+    let description = format!("{} {}", record.name, record.record_type());
+    // Hickory refuses a duplicate record and a CNAME sharing its name with other data.
+    if zone.upsert_mut(record, 1) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "the zone cannot hold {description} (a duplicate, or a CNAME beside other data)"
+        )))
+    }
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
 }
 
 /// Binds a UDP socket on an ephemeral port of 127.0.0.1 and a TCP listener on the same port.

@@ -2,8 +2,9 @@
 //! authoritative root zone when the server starts.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
 
-use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, NULL, PTR, SOA, TXT};
+use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, NS, NULL, PTR, SOA, TXT};
 use hickory_server::proto::rr::{Name, RData, Record, RecordType};
 
 /// Every record gets this TTL. It is long enough that a caching resolver keeps an answer for the
@@ -18,7 +19,8 @@ const MAX_CHARACTER_STRING: usize = 255;
 const SPF_TYPE: u16 = 99;
 
 /// A set of records under any names (several origins, such as `example.com.` and `test.`, may be
-/// mixed), plus names that answer SERVFAIL and names that leave queries unanswered.
+/// mixed), plus names that answer SERVFAIL, names that leave queries unanswered and names whose
+/// answers are slow.
 ///
 /// Names are absolute whether or not they end with a dot. Records of one name and type are served
 /// in the order they were added. Mistakes such as an over-long TXT string or a CNAME next to other
@@ -31,9 +33,17 @@ pub struct Zone {
 
 #[derive(Debug, Clone)]
 enum Entry {
-    Record { name: String, data: Data },
+    Record {
+        name: String,
+        data: Data,
+    },
     ServFail(String),
     Timeout(String),
+    Slow {
+        name: String,
+        group: String,
+        delay: Duration,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +55,7 @@ enum Data {
     Mx { preference: u16, exchange: String },
     Cname(String),
     Ptr(String),
+    Ns(String),
 }
 
 impl Zone {
@@ -118,6 +129,27 @@ impl Zone {
         self.record(name, Data::Ptr(target.to_owned()))
     }
 
+    /// Adds an NS record: `name` becomes the apex of a zone of its own, with its own SOA, that
+    /// holds the records at and under `name` (the same server answers for it, as a provider's
+    /// servers answer for every customer's zone), so that a resolver finds which servers serve a
+    /// domain.
+    pub fn ns(self, name: &str, host: &str) -> Self {
+        self.record(name, Data::Ns(host.to_owned()))
+    }
+
+    /// Delays every answer for exactly `name`, of any type, by `delay`, and counts the query as
+    /// in flight under `group` while it waits (see
+    /// [`TestDns::peak_in_flight`](crate::TestDns::peak_in_flight)), so that tests can see how many
+    /// queries a client keeps open at once, per group of names.
+    pub fn slow(mut self, name: &str, group: &str, delay: Duration) -> Self {
+        self.entries.push(Entry::Slow {
+            name: name.to_owned(),
+            group: group.to_owned(),
+            delay,
+        });
+        self
+    }
+
     /// Makes every query for exactly `name`, of any type, answer SERVFAIL, so that tests can
     /// exercise temporary errors.
     pub fn servfail(mut self, name: &str) -> Self {
@@ -147,9 +179,10 @@ impl Zone {
     /// names the offending entry.
     pub(crate) fn compile(&self) -> Result<Compiled, String> {
         let mut compiled = Compiled {
-            records: vec![root_soa()?],
+            records: vec![soa(Name::root())?],
             servfail: Vec::new(),
             timeout: Vec::new(),
+            slow: Vec::new(),
         };
         for entry in &self.entries {
             match entry {
@@ -160,6 +193,11 @@ impl Zone {
                 }
                 Entry::ServFail(name) => compiled.servfail.push(parse_name(name)?),
                 Entry::Timeout(name) => compiled.timeout.push(parse_name(name)?),
+                Entry::Slow { name, group, delay } => {
+                    compiled
+                        .slow
+                        .push((parse_name(name)?, group.clone(), *delay));
+                }
             }
         }
         Ok(compiled)
@@ -196,6 +234,7 @@ impl Data {
             } => RData::MX(MX::new(*preference, parse_name(exchange)?)),
             Self::Cname(target) => RData::CNAME(CNAME(parse_name(target)?)),
             Self::Ptr(target) => RData::PTR(PTR(parse_name(target)?)),
+            Self::Ns(host) => RData::NS(NS(parse_name(host)?)),
         };
         Ok(rdata)
     }
@@ -223,12 +262,15 @@ pub(crate) struct Compiled {
     pub(crate) records: Vec<Record>,
     pub(crate) servfail: Vec<Name>,
     pub(crate) timeout: Vec<Name>,
+    pub(crate) slow: Vec<(Name, String, Duration)>,
 }
 
-/// The start-of-authority record of the root zone the server is authoritative for. Its presence
-/// is what makes negative answers come out as NXDOMAIN or NODATA (with the SOA in the authority
-/// section) instead of REFUSED; its minimum of 60 s is the negative-caching TTL.
-fn root_soa() -> Result<Record, String> {
+/// The start-of-authority record of a zone the server is authoritative for (the root, or a name
+/// with NS records). Its presence is what makes negative answers come out as NXDOMAIN or NODATA
+/// (with the SOA in the authority section) instead of REFUSED, and what makes hickory treat the
+/// NS records at a zone's apex as the zone's own rather than as a referral; its minimum of 60 s is
+/// the negative-caching TTL.
+pub(crate) fn soa(origin: Name) -> Result<Record, String> {
     let soa = SOA::new(
         parse_name("ns.test")?,
         parse_name("hostmaster.test")?,
@@ -238,7 +280,7 @@ fn root_soa() -> Result<Record, String> {
         86400,
         60,
     );
-    Ok(Record::from_rdata(Name::root(), 60, RData::SOA(soa)))
+    Ok(Record::from_rdata(origin, 60, RData::SOA(soa)))
 }
 
 /// Reads a name as dot-separated labels taken byte for byte, with an optional final dot, so that

@@ -124,6 +124,88 @@ async fn missing_names_and_types_get_negative_answers_with_the_soa() {
 }
 
 #[tokio::test]
+async fn ns_records_make_a_zone_served_beside_the_root() {
+    let zone = Zone::new()
+        .ns("client.example", "ns2.host.test")
+        .ns("client.example", "ns1.host.test")
+        .txt("sel._domainkey.client.example", &["v=DKIM1; p="])
+        .txt("other.example", &["elsewhere"]);
+    let server = TestDns::start(zone).await.unwrap();
+
+    let response = over_udp(server.addr(), "client.example.", RecordType::NS, true).await;
+    assert!(response.metadata.authoritative);
+    let servers: Vec<String> = answer_data(&response)
+        .iter()
+        .map(|data| match data {
+            RData::NS(ns) => ns.0.to_ascii(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(servers, ["ns2.host.test.", "ns1.host.test."]);
+
+    // A name below the zone's apex is answered from the zone, not referred elsewhere.
+    let response = over_udp(
+        server.addr(),
+        "sel._domainkey.client.example.",
+        RecordType::TXT,
+        false,
+    )
+    .await;
+    assert!(response.metadata.authoritative);
+    assert_eq!(answer_data(&response).len(), 1, "{response:?}");
+
+    // A negative answer in the zone carries the zone's SOA; above it, the root's.
+    let response = over_udp(
+        server.addr(),
+        "missing.client.example.",
+        RecordType::A,
+        false,
+    )
+    .await;
+    assert_eq!(response.metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(response.authorities[0].name.to_ascii(), "client.example.");
+    for name in ["example.", "other.example."] {
+        let response = over_udp(server.addr(), name, RecordType::NS, false).await;
+        assert_eq!(response.metadata.response_code, ResponseCode::NoError);
+        assert!(response.answers.is_empty(), "{name}: {response:?}");
+        assert!(response.authorities[0].name.is_root(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn slow_names_are_answered_late_and_counted_while_they_wait() {
+    let delay = Duration::from_millis(150);
+    let zone = Zone::new()
+        .txt("slow.example", &["late"])
+        .slow("slow.example", "group", delay)
+        .slow("idle.example", "idle", delay)
+        .txt("fast.example", &["at once"]);
+    let server = TestDns::start(zone).await.unwrap();
+    assert_eq!(server.peak_in_flight("group"), 0);
+
+    let started = std::time::Instant::now();
+    let (first, second, fast) = tokio::join!(
+        over_udp(server.addr(), "slow.example.", RecordType::TXT, false),
+        over_udp(server.addr(), "slow.example.", RecordType::TXT, false),
+        over_udp(server.addr(), "fast.example.", RecordType::TXT, false),
+    );
+    assert!(started.elapsed() >= delay);
+    for response in [first, second, fast] {
+        assert_eq!(answer_data(&response).len(), 1, "{response:?}");
+    }
+    assert_eq!(server.peak_in_flight("group"), 2);
+    assert_eq!(server.peak_in_flight("idle"), 0);
+    assert_eq!(server.slow_arrivals(), ["group", "group"]);
+
+    // Once answered, a query no longer counts: the next one alone peaks at one.
+    let zone = Zone::new().slow("slow.example", "again", delay);
+    server.replace(zone).unwrap();
+    over_udp(server.addr(), "slow.example.", RecordType::TXT, false).await;
+    over_udp(server.addr(), "slow.example.", RecordType::TXT, false).await;
+    assert_eq!(server.peak_in_flight("again"), 1);
+}
+
+#[tokio::test]
 async fn servfail_names_fail_for_every_type() {
     let zone = Zone::new()
         .servfail("broken.example.com")

@@ -45,7 +45,7 @@ pub async fn recheck(
     };
     let summary = service
         .signing_domains()
-        .recheck_all(tenant, RecheckSettings::default().concurrency, &progress)
+        .recheck_all(tenant, RecheckSettings::default().limits, &progress)
         .await?;
     if terminal {
         eprintln!();
