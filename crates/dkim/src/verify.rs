@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use aws_lc_rs::signature::ParsedPublicKey;
 use sealpost_domain::Timestamp;
 
-use crate::address::from_mailbox;
 use crate::canonicalize;
 use crate::message::{MessageError, ParsedMessage};
 use crate::record::PublicKey;
@@ -17,9 +16,11 @@ use crate::sign::select_field;
 use crate::signature::{Signature, strip_b_value};
 use crate::tags::TagList;
 
+mod alignment;
 mod key;
 mod key_cache;
 
+use alignment::FromDomain;
 pub use key::{KeyAnswer, KeyReport};
 use key::{check_strict_identity, key_record, usable_public_key};
 pub use key_cache::KeyCache;
@@ -106,7 +107,30 @@ fn unfolded(value: &str) -> String {
 struct Entry<'a> {
     raw: &'a [u8],
     tags: Vec<(String, String)>,
-    signature: Result<Signature, (Cause, String)>,
+    signature: Result<Signature<'a>, (Cause, String)>,
+}
+
+/// The tags of a signature field as a report shows them (all but `b=` and `bh=`), and the
+/// signature they make, or why they make none.
+fn read_signature(
+    value: &str,
+) -> (
+    Vec<(String, String)>,
+    Result<Signature<'_>, (Cause, String)>,
+) {
+    match TagList::parse(value) {
+        Err(error) => (Vec::new(), Err((Cause::SignatureSyntax, error.to_string()))),
+        Ok(tags) => {
+            let signature = Signature::parse(&tags).map_err(|error| (error.cause, error.detail));
+            let shown = tags
+                .tags
+                .into_iter()
+                .filter(|(name, _)| *name != "b" && *name != "bh")
+                .map(|(name, value)| (name.to_owned(), unfolded(value)))
+                .collect();
+            (shown, signature)
+        }
+    }
 }
 
 /// A message whose signatures have been read and await their keys.
@@ -122,29 +146,25 @@ impl<'a> Verifier<'a> {
         let message = ParsedMessage::parse(message)?;
         let entries = message
             .fields("DKIM-Signature")
-            .map(|field| {
-                // Checked as UTF-8 first, which is quicker when it is (as signatures are).
-                let value = match std::str::from_utf8(field.value) {
-                    Ok(value) => std::borrow::Cow::Borrowed(value),
-                    Err(_) => String::from_utf8_lossy(field.value),
-                };
-                match TagList::parse(&value) {
-                    Err(error) => Entry {
+            .map(|field| match std::str::from_utf8(field.value) {
+                Ok(value) => {
+                    let (tags, signature) = read_signature(value);
+                    Entry {
                         raw: field.raw,
-                        tags: Vec::new(),
-                        signature: Err((Cause::SignatureSyntax, error.to_string())),
-                    },
-                    Ok(tags) => Entry {
+                        tags,
+                        signature,
+                    }
+                }
+                // A field that is not UTF-8 is read from a repaired copy, which the signature
+                // cannot borrow.
+                Err(_) => {
+                    let value = String::from_utf8_lossy(field.value);
+                    let (tags, signature) = read_signature(&value);
+                    Entry {
                         raw: field.raw,
-                        signature: Signature::parse(&tags)
-                            .map_err(|error| (error.cause, error.detail)),
-                        tags: tags
-                            .tags
-                            .into_iter()
-                            .filter(|(name, _)| *name != "b" && *name != "bh")
-                            .map(|(name, value)| (name.to_owned(), unfolded(value)))
-                            .collect(),
-                    },
+                        tags,
+                        signature: signature.map(Signature::into_owned),
+                    }
                 }
             })
             .collect();
@@ -178,14 +198,12 @@ impl<'a> Verifier<'a> {
         now: Timestamp,
         cache: &KeyCache,
     ) -> Report {
-        let from_domain = from_mailbox(&self.message)
-            .ok()
-            .map(|mailbox| mailbox.domain.as_str().to_owned());
         // Each entry's tags move into its report rather than being copied there.
         let entries = std::mem::take(&mut self.entries);
+        let mut from_domain = FromDomain::new(&self.message);
         let signatures = entries
             .into_iter()
-            .map(|entry| self.conclude(entry, answers, cache, now, from_domain.as_deref()))
+            .map(|entry| self.conclude(entry, answers, cache, now, &mut from_domain))
             .collect();
         Report { signatures }
     }
@@ -196,7 +214,7 @@ impl<'a> Verifier<'a> {
         answers: &HashMap<String, KeyAnswer>,
         cache: &KeyCache,
         now: Timestamp,
-        from_domain: Option<&str>,
+        from_domain: &mut FromDomain<'_, '_>,
     ) -> SignatureReport {
         let tag = |name: &str| {
             entry
@@ -239,7 +257,7 @@ impl<'a> Verifier<'a> {
     fn check(
         &self,
         raw: &[u8],
-        signature: &Signature,
+        signature: &Signature<'_>,
         answers: &HashMap<String, KeyAnswer>,
         cache: &KeyCache,
         now: Timestamp,
@@ -261,7 +279,7 @@ impl<'a> Verifier<'a> {
     /// Compares the hash of the canonical body, or of its first `l=` bytes, with `bh=`.
     fn check_body_hash(
         &self,
-        signature: &Signature,
+        signature: &Signature<'_>,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), (Cause, String)> {
         // One pass: the hash stops at l= while the length of the whole canonical body, which
@@ -291,7 +309,7 @@ impl<'a> Verifier<'a> {
     fn check_header_signature(
         &self,
         raw: &[u8],
-        signature: &Signature,
+        signature: &Signature<'_>,
         public_key: &PublicKey,
         verifying_key: Option<&ParsedPublicKey>,
         name: &str,
@@ -322,7 +340,7 @@ impl<'a> Verifier<'a> {
 
     /// The bytes the signature covers: the signed headers and the signature field without
     /// its `b=` value, canonicalised.
-    fn signed_data(&self, raw: &[u8], signature: &Signature) -> Vec<u8> {
+    fn signed_data(&self, raw: &[u8], signature: &Signature<'_>) -> Vec<u8> {
         let mut data = Vec::with_capacity(1024);
         let mut used = Vec::new();
         for name in &signature.signed_headers {
@@ -339,7 +357,11 @@ impl<'a> Verifier<'a> {
     }
 
     /// Warnings that need only the message and the signature.
-    fn warnings(&self, signature: &Signature, from_domain: Option<&str>) -> Vec<Warning> {
+    fn warnings(
+        &self,
+        signature: &Signature<'_>,
+        from_domain: &mut FromDomain<'_, '_>,
+    ) -> Vec<Warning> {
         let mut warnings = Vec::new();
         for (index, name) in signature.signed_headers.iter().enumerate() {
             let seen = signature.signed_headers[..index]
@@ -370,9 +392,7 @@ impl<'a> Verifier<'a> {
                 ));
             }
         }
-        if let Some(from_domain) = from_domain
-            && !aligned(from_domain, &signature.domain)
-        {
+        if let Some(from_domain) = from_domain.misaligned(&signature.domain) {
             warnings.push(Warning::new(
                 "not_aligned",
                 format!(
@@ -388,7 +408,7 @@ impl<'a> Verifier<'a> {
 
 /// A signature past its `x=` has expired; one dated further ahead than clocks differ was made
 /// by a signer whose clock is wrong.
-fn check_validity_period(signature: &Signature, now: Timestamp) -> Result<(), (Cause, String)> {
+fn check_validity_period(signature: &Signature<'_>, now: Timestamp) -> Result<(), (Cause, String)> {
     if let Some(expiration) = signature.expiration
         && expiration < now.0
     {
@@ -442,22 +462,6 @@ fn check_body_length(
         ));
     }
     Ok(())
-}
-
-/// Relaxed alignment approximated without the public suffix list: equal domains, or one a
-/// subdomain of the other.
-fn aligned(from_domain: &str, signing_domain: &str) -> bool {
-    from_domain.eq_ignore_ascii_case(signing_domain)
-        || is_subdomain(from_domain, signing_domain)
-        || is_subdomain(signing_domain, from_domain)
-}
-
-/// Whether `name` ends in `.parent`, compared without regard to ASCII case.
-fn is_subdomain(name: &str, parent: &str) -> bool {
-    let (name, parent) = (name.as_bytes(), parent.as_bytes());
-    name.len() > parent.len()
-        && name[name.len() - parent.len() - 1] == b'.'
-        && name[name.len() - parent.len()..].eq_ignore_ascii_case(parent)
 }
 
 fn duration(seconds: i64) -> String {

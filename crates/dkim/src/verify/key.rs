@@ -37,7 +37,7 @@ pub struct KeyReport {
 /// it in the report.
 pub(super) fn key_record(
     name: &str,
-    signature: &Signature,
+    signature: &Signature<'_>,
     answers: &HashMap<String, KeyAnswer>,
     cache: &KeyCache,
     report: &mut SignatureReport,
@@ -108,7 +108,7 @@ pub(super) fn usable_public_key<'record>(
 /// A key with `t=s` allows `i=` in `d=` itself only, not in a subdomain.
 pub(super) fn check_strict_identity(
     record: &KeyRecord,
-    signature: &Signature,
+    signature: &Signature<'_>,
 ) -> Result<(), (Cause, String)> {
     if record.strict_identity
         && let Some(identity) = &signature.identity
@@ -183,7 +183,7 @@ fn first_valid_record<'answers>(
 }
 
 /// The key must match the signature's algorithm, allow SHA-256 and cover e-mail.
-fn check_record_fits(record: &KeyRecord, signature: &Signature) -> Result<(), (Cause, String)> {
+fn check_record_fits(record: &KeyRecord, signature: &Signature<'_>) -> Result<(), (Cause, String)> {
     let wanted = signature.algorithm.key_type();
     if record.key_type != wanted {
         return Err((
