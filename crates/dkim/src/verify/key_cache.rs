@@ -27,8 +27,16 @@ pub(crate) struct CachedRecord {
 /// Parsed key records shared by verifications (on any thread). Bounded: when full it starts
 /// afresh, which costs one parse per record and needs no bookkeeping of use.
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, Arc<CachedRecord>>>,
+    entries: Mutex<Entries>,
     capacity: usize,
+}
+
+/// The records, and the one found last. Mail comes in runs from one signer, and comparing a
+/// record with the last one is cheaper than hashing its few hundred bytes to find it.
+#[derive(Default)]
+struct Entries {
+    records: HashMap<Arc<str>, Arc<CachedRecord>>,
+    last: Option<(Arc<str>, Arc<CachedRecord>)>,
 }
 
 impl std::fmt::Debug for KeyCache {
@@ -50,32 +58,46 @@ impl KeyCache {
     /// A cache that holds at most `capacity` records (at least one).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
             capacity: capacity.max(1),
         }
     }
 
     /// The parsed form of `text`, from the cache or parsed now and kept.
     pub(crate) fn get(&self, text: &str) -> Arc<CachedRecord> {
-        if let Some(cached) = self.lock().get(text) {
-            return Arc::clone(cached);
+        {
+            let mut entries = self.lock();
+            if let Some((last_text, cached)) = &entries.last
+                && **last_text == *text
+            {
+                return Arc::clone(cached);
+            }
+            if let Some((found_text, cached)) = entries.records.get_key_value(text) {
+                let cached = Arc::clone(cached);
+                entries.last = Some((Arc::clone(found_text), Arc::clone(&cached)));
+                return cached;
+            }
         }
         // Parsed outside the lock, so one slow parse does not hold up other verifications.
         let cached = Arc::new(parse(text));
+        let text: Arc<str> = Arc::from(text);
         let mut entries = self.lock();
-        if entries.len() >= self.capacity {
-            entries.clear();
+        if entries.records.len() >= self.capacity {
+            entries.records.clear();
         }
-        entries.insert(text.to_owned(), Arc::clone(&cached));
+        entries
+            .records
+            .insert(Arc::clone(&text), Arc::clone(&cached));
+        entries.last = Some((text, Arc::clone(&cached)));
         cached
     }
 
     /// How many records the cache holds.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().records.len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<CachedRecord>>> {
+    fn lock(&self) -> MutexGuard<'_, Entries> {
         // A panic elsewhere cannot leave a half-written entry: inserts are single calls.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -148,6 +170,33 @@ mod tests {
         assert!(revoked.record.is_ok());
         assert!(revoked.verifying_key.is_none());
         assert!(revoked.fingerprint.is_none());
+    }
+
+    /// Each record is found again, whichever was asked for last.
+    #[test]
+    fn finds_each_record_between_others() {
+        let cache = KeyCache::default();
+        let (revoked, testing) = ("v=DKIM1; p=", "v=DKIM1; t=y; p=");
+        let first = cache.get(revoked);
+        let other = cache.get(testing);
+        assert!(Arc::ptr_eq(&cache.get(revoked), &first));
+        assert!(Arc::ptr_eq(&cache.get(revoked), &first));
+        assert!(Arc::ptr_eq(&cache.get(testing), &other));
+        assert!(other.record.as_ref().unwrap().testing);
+        assert!(!first.record.as_ref().unwrap().testing);
+        assert_eq!(cache.len(), 2);
+    }
+
+    /// A record dropped when the cache started afresh is parsed again.
+    #[test]
+    fn a_record_dropped_at_a_fresh_start_is_parsed_again() {
+        let cache = KeyCache::with_capacity(1);
+        let first = cache.get("v=DKIM1; p=");
+        cache.get("v=DKIM1; t=y; p=");
+        let again = cache.get("v=DKIM1; p=");
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert!(!again.record.as_ref().unwrap().testing);
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]
