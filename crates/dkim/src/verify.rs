@@ -19,11 +19,13 @@ use crate::tags::TagList;
 mod alignment;
 mod key;
 mod key_cache;
+mod signature_tags;
 
 use alignment::FromDomain;
 pub use key::{KeyAnswer, KeyReport};
 use key::{check_strict_identity, key_record, usable_public_key};
 pub use key_cache::KeyCache;
+pub use signature_tags::SignatureTags;
 
 /// How far a signature's `t=` may lie in the future before it is refused: clocks differ.
 const CLOCK_SKEW_SECONDS: i64 = 300;
@@ -32,7 +34,7 @@ const CLOCK_SKEW_SECONDS: i64 = 300;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureReport {
     /// The tags as the signer wrote them (except `b=` and `bh=`).
-    pub tags: Vec<(String, String)>,
+    pub tags: SignatureTags,
     pub domain: Option<String>,
     pub selector: Option<String>,
     pub algorithm: Option<String>,
@@ -45,10 +47,7 @@ pub struct SignatureReport {
 
 impl SignatureReport {
     pub fn tag(&self, name: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|(tag, _)| tag == name)
-            .map(|(_, value)| value.as_str())
+        self.tags.get(name)
     }
 }
 
@@ -92,43 +91,32 @@ impl Report {
     }
 }
 
-/// A tag value without its line breaks, as a report shows it. Most values are not folded, and
-/// for those a look for CR is all it takes.
-fn unfolded(value: &str) -> String {
-    if value.contains('\r') {
-        value.replace("\r\n", "")
-    } else {
-        value.to_owned()
-    }
-}
-
 /// One signature field, read as far as it could be.
 #[derive(Debug)]
 struct Entry<'a> {
     raw: &'a [u8],
-    tags: Vec<(String, String)>,
+    tags: SignatureTags,
     signature: Result<Signature<'a>, (Cause, String)>,
 }
 
 /// The tags of a signature field as a report shows them (all but `b=` and `bh=`), and the
 /// signature they make, or why they make none.
-fn read_signature(
-    value: &str,
-) -> (
-    Vec<(String, String)>,
-    Result<Signature<'_>, (Cause, String)>,
-) {
+fn read_signature(value: &str) -> (SignatureTags, Result<Signature<'_>, (Cause, String)>) {
     match TagList::parse(value) {
-        Err(error) => (Vec::new(), Err((Cause::SignatureSyntax, error.to_string()))),
+        Err(error) => (
+            SignatureTags::default(),
+            Err((Cause::SignatureSyntax, error.to_string())),
+        ),
         Ok(tags) => {
             let signature = Signature::parse(&tags).map_err(|error| (error.cause, error.detail));
-            let shown = tags
-                .tags
-                .into_iter()
-                .filter(|(name, _)| *name != "b" && *name != "bh")
-                .map(|(name, value)| (name.to_owned(), unfolded(value)))
-                .collect();
-            (shown, signature)
+            let is_shown = |name: &str| name != "b" && name != "bh";
+            let shown = tags.tags.iter().filter(|(name, _)| is_shown(name));
+            let length = shown.clone().map(|(name, value)| name.len() + value.len());
+            let mut report_tags = SignatureTags::with_capacity(shown.clone().count(), length.sum());
+            for (name, value) in shown {
+                report_tags.push(name, value);
+            }
+            (report_tags, signature)
         }
     }
 }
@@ -216,15 +204,9 @@ impl<'a> Verifier<'a> {
         now: Timestamp,
         from_domain: &mut FromDomain<'_, '_>,
     ) -> SignatureReport {
-        let tag = |name: &str| {
-            entry
-                .tags
-                .iter()
-                .find(|(tag, _)| tag == name)
-                .map(|(_, value)| value.to_ascii_lowercase())
-        };
+        let tag = |name: &str| entry.tags.get(name).map(str::to_ascii_lowercase);
         let mut report = SignatureReport {
-            tags: Vec::new(),
+            tags: SignatureTags::default(),
             domain: tag("d"),
             selector: tag("s"),
             algorithm: tag("a"),

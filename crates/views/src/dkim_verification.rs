@@ -99,8 +99,8 @@ impl From<&SignatureReport> for SignatureView {
                 .tags
                 .iter()
                 .map(|(name, value)| TagView {
-                    name: name.clone(),
-                    value: value.clone(),
+                    name: name.to_owned(),
+                    value: value.to_owned(),
                 })
                 .collect(),
             key: signature.key.as_ref().map(|key| KeyView {

@@ -410,7 +410,11 @@ pub async fn show(
                 } else {
                     signature.detail.clone()
                 },
-                tags: signature.tags.clone(),
+                tags: signature
+                    .tags
+                    .iter()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect(),
                 key: signature.key.as_ref().map(|key| {
                     format!(
                         "{}: {} ({}{}{})",
