@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use aws_lc_rs::digest::{Context, Digest, SHA256};
 use aws_lc_rs::signature::ParsedPublicKey;
 use sealpost_domain::Timestamp;
 
@@ -296,15 +297,15 @@ impl<'a> Verifier<'a> {
         verifying_key: Option<&ParsedPublicKey>,
         name: &str,
     ) -> Result<(), (Cause, String)> {
-        let data = self.signed_data(raw, signature);
+        let digest = self.signed_digest(raw, signature);
         // A key the crypto library refused verifies nothing, as a wrong key would not.
         let verified = verifying_key.is_some_and(|key| match public_key {
-            PublicKey::Rsa { .. } => key.verify_sig(&data, &signature.signature).is_ok(),
-            PublicKey::Ed25519 { .. } => {
-                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data);
-                key.verify_sig(digest.as_ref(), &signature.signature)
-                    .is_ok()
-            }
+            // RSA verifies the digest it would otherwise compute itself from the same bytes.
+            PublicKey::Rsa { .. } => key.verify_digest_sig(&digest, &signature.signature).is_ok(),
+            // Ed25519 signs the digest itself as its message (RFC 8463 section 3).
+            PublicKey::Ed25519 { .. } => key
+                .verify_sig(digest.as_ref(), &signature.signature)
+                .is_ok(),
         });
         if !verified {
             return Err((
@@ -320,22 +321,25 @@ impl<'a> Verifier<'a> {
         Ok(())
     }
 
-    /// The bytes the signature covers: the signed headers and the signature field without
-    /// its `b=` value, canonicalised.
-    fn signed_data(&self, raw: &[u8], signature: &Signature<'_>) -> Vec<u8> {
-        let mut data = Vec::with_capacity(1024);
-        let mut used = Vec::new();
+    /// SHA-256 over the bytes the signature covers: the signed headers and the signature
+    /// field without its `b=` value, canonicalised, the last without its final CRLF. Each field
+    /// is hashed as it is canonicalised, through one buffer, rather than gathered first.
+    fn signed_digest(&self, raw: &[u8], signature: &Signature<'_>) -> Digest {
+        let canonicalization = signature.header_canonicalization;
+        let mut context = Context::new(&SHA256);
+        let mut canonical = Vec::with_capacity(raw.len() + 2);
+        let mut used = Vec::with_capacity(signature.signed_headers.len());
         for name in &signature.signed_headers {
             if let Some(field) = select_field(&self.message, name, &mut used) {
-                canonicalize::header(signature.header_canonicalization, field, &mut data);
+                canonical.clear();
+                canonicalize::header(canonicalization, field, &mut canonical);
+                context.update(&canonical);
             }
         }
-        let own = strip_b_value(raw);
-        canonicalize::header(signature.header_canonicalization, &own, &mut data);
-        if data.ends_with(b"\r\n") {
-            data.truncate(data.len() - 2);
-        }
-        data
+        canonical.clear();
+        canonicalize::header(canonicalization, &strip_b_value(raw), &mut canonical);
+        context.update(canonical.strip_suffix(b"\r\n").unwrap_or(&canonical));
+        context.finish()
     }
 
     /// Warnings that need only the message and the signature.
