@@ -101,9 +101,15 @@ impl<'a> Signature<'a> {
         })
     }
 
-    /// The DNS name of the key record: `<selector>._domainkey.<domain>`.
+    /// The DNS name of the key record: `<selector>._domainkey.<domain>`, joined directly
+    /// rather than through the formatting machinery (it is built on every verification).
     pub fn key_name(&self) -> String {
-        format!("{}._domainkey.{}", self.selector, self.domain)
+        const INFIX: &str = "._domainkey.";
+        let mut name = String::with_capacity(self.selector.len() + INFIX.len() + self.domain.len());
+        name.push_str(&self.selector);
+        name.push_str(INFIX);
+        name.push_str(&self.domain);
+        name
     }
 
     /// The same signature owning all it holds, for a field that had to be copied to be read.

@@ -94,22 +94,25 @@ fn trim_fws(text: &str) -> &str {
 /// A value with all folding white space removed, as `b=`, `bh=` and `p=` are read. A value
 /// without any is borrowed as it stands: most header names in `h=` are.
 pub fn without_whitespace(value: &str) -> Cow<'_, str> {
-    let mut rest = value.as_bytes();
-    if scan::folding_white_space(rest).is_none() {
+    let mut rest = value;
+    if scan::folding_white_space(rest.as_bytes()).is_none() {
         return Cow::Borrowed(value);
     }
     // `b=` and `p=` are hundreds of bytes long and folded every 70 or so: the runs between the
-    // folds are found block-wise and copied whole. White space is ASCII, so dropping it leaves
-    // valid UTF-8.
-    let mut kept = Vec::with_capacity(value.len());
-    while let Some(at) = scan::folding_white_space(rest) {
-        kept.extend_from_slice(&rest[..at]);
+    // folds are found block-wise and copied whole. White space is ASCII, so the runs are cut
+    // at character boundaries and need no second UTF-8 check.
+    let mut kept = String::with_capacity(value.len());
+    while let Some(at) = scan::folding_white_space(rest.as_bytes()) {
+        kept.push_str(&rest[..at]);
         // A fold is a run of several such bytes (CRLF and a tab or space): skipped at once.
-        let run = rest[at..].iter().take_while(|&&byte| is_fws(byte)).count();
+        let run = rest.as_bytes()[at..]
+            .iter()
+            .take_while(|&&byte| is_fws(byte))
+            .count();
         rest = &rest[at + run..];
     }
-    kept.extend_from_slice(rest);
-    Cow::Owned(String::from_utf8(kept).expect("removing ASCII bytes from UTF-8 leaves UTF-8"))
+    kept.push_str(rest);
+    Cow::Owned(kept)
 }
 
 #[cfg(test)]
