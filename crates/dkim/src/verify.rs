@@ -3,6 +3,7 @@
 //! detailed errors reports them (SPEC S5.5). Sans-IO: [`Verifier::key_names`] says which key
 //! records are needed, the caller looks them up, and [`Verifier::finish`] concludes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use aws_lc_rs::digest::{Context, Digest, SHA256};
@@ -42,7 +43,9 @@ pub struct SignatureReport {
     pub key: Option<KeyReport>,
     pub result: DkimResult,
     pub cause: Cause,
-    pub detail: String,
+    /// The specifics behind the cause; a verified signature has the cause's own sentence,
+    /// borrowed rather than copied into every report.
+    pub detail: Cow<'static, str>,
     pub warnings: Vec<Warning>,
 }
 
@@ -214,7 +217,7 @@ impl<'a> Verifier<'a> {
             key: None,
             result: DkimResult::PermError,
             cause: Cause::SignatureSyntax,
-            detail: String::new(),
+            detail: Cow::Borrowed(""),
             warnings: Vec::new(),
         };
         report.tags = entry.tags;
@@ -226,8 +229,8 @@ impl<'a> Verifier<'a> {
             }
         };
         let (cause, detail) = match outcome {
-            Ok(()) => (Cause::Verified, Cause::Verified.sentence().to_owned()),
-            Err(failure) => failure,
+            Ok(()) => (Cause::Verified, Cow::Borrowed(Cause::Verified.sentence())),
+            Err((cause, detail)) => (cause, Cow::Owned(detail)),
         };
         report.result = cause.result();
         report.cause = cause;
@@ -247,16 +250,21 @@ impl<'a> Verifier<'a> {
         report: &mut SignatureReport,
     ) -> Result<(), (Cause, String)> {
         check_validity_period(signature, now)?;
-        let name = signature.key_name();
-        let cached = key_record(&name, signature, answers, cache, report)?;
+        let cached = key_record(signature.key_name(), signature, answers, cache, report)?;
         let Ok(record) = &cached.record else {
             unreachable!("key_record returns parsed records only");
         };
-        let public_key = usable_public_key(&name, record, &mut report.warnings)?;
+        // The key's name moved into the report, and is read from there.
+        let SignatureReport { key, warnings, .. } = report;
+        let name = &key
+            .as_ref()
+            .expect("key_record reports the key it returns")
+            .name;
+        let public_key = usable_public_key(name, record, warnings)?;
         check_strict_identity(record, signature)?;
-        self.check_body_hash(signature, &mut report.warnings)?;
+        self.check_body_hash(signature, warnings)?;
         let verifying_key = cached.verifying_key.as_ref();
-        self.check_header_signature(raw, signature, public_key, verifying_key, &name)
+        self.check_header_signature(raw, signature, public_key, verifying_key, name)
     }
 
     /// Compares the hash of the canonical body, or of its first `l=` bytes, with `bh=`.

@@ -86,7 +86,7 @@ impl From<&SignatureReport> for SignatureView {
             result: signature.result.as_str(),
             cause: signature.cause.code(),
             cause_text: signature.cause.sentence(),
-            detail: signature.detail.clone(),
+            detail: signature.detail.to_string(),
             warnings: signature
                 .warnings
                 .iter()
@@ -105,11 +105,11 @@ impl From<&SignatureReport> for SignatureView {
                 .collect(),
             key: signature.key.as_ref().map(|key| KeyView {
                 name: key.name.clone(),
-                record: key.record.clone(),
-                key_type: key.key_type.clone(),
+                record: key.record.to_string(),
+                key_type: key.key_type.to_string(),
                 bits: key.bits,
                 testing: key.testing,
-                fingerprint: key.fingerprint.clone(),
+                fingerprint: key.fingerprint.as_deref().map(str::to_owned),
             }),
         }
     }

@@ -15,13 +15,18 @@ use crate::record::{KeyRecord, PublicKey, RecordError, fingerprint};
 /// meets in a day, at a few kilobytes each.
 const DEFAULT_CAPACITY: usize = 4096;
 
-/// What one record text gave, computed once.
+/// What one record text gave, computed once. The texts a report shows are shared with every
+/// report that uses the record rather than copied into each.
 pub(crate) struct CachedRecord {
+    /// The record as published.
+    pub(crate) text: Arc<str>,
     pub(crate) record: Result<KeyRecord, RecordError>,
+    /// The record's `k=`; empty when the record did not parse.
+    pub(crate) key_type: Arc<str>,
     /// The key parsed for the verifier; `None` when revoked, unparseable or refused by the
     /// crypto library (the checks on the record report why).
     pub(crate) verifying_key: Option<ParsedPublicKey>,
-    pub(crate) fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<Arc<str>>,
 }
 
 /// Parsed key records shared by verifications (on any thread). Bounded: when full it starts
@@ -79,8 +84,8 @@ impl KeyCache {
             }
         }
         // Parsed outside the lock, so one slow parse does not hold up other verifications.
-        let cached = Arc::new(parse(text));
         let text: Arc<str> = Arc::from(text);
+        let cached = Arc::new(parse(Arc::clone(&text)));
         let mut entries = self.lock();
         if entries.records.len() >= self.capacity {
             entries.records.clear();
@@ -107,8 +112,8 @@ impl KeyCache {
     }
 }
 
-fn parse(text: &str) -> CachedRecord {
-    let record = KeyRecord::parse(text);
+fn parse(text: Arc<str>) -> CachedRecord {
+    let record = KeyRecord::parse(&text);
     let public_key = record
         .as_ref()
         .ok()
@@ -125,10 +130,17 @@ fn parse(text: &str) -> CachedRecord {
         let der = base64::engine::general_purpose::STANDARD
             .decode(base64_key.as_bytes())
             .ok()?;
-        Some(fingerprint(&der))
+        Some(Arc::from(fingerprint(&der)))
     });
+    let key_type = Arc::from(
+        record
+            .as_ref()
+            .map_or("", |record| record.key_type.as_str()),
+    );
     CachedRecord {
+        text,
         record,
+        key_type,
         verifying_key,
         fingerprint,
     }
@@ -156,7 +168,9 @@ mod tests {
         assert_eq!(cache.len(), 1);
         assert!(first.record.is_ok());
         assert!(first.verifying_key.is_some());
-        assert_eq!(first.fingerprint.as_ref().map(String::len), Some(32));
+        assert_eq!(first.fingerprint.as_deref().map(str::len), Some(32));
+        assert_eq!(*first.text, *record);
+        assert_eq!(&*first.key_type, "rsa");
     }
 
     #[test]
@@ -170,6 +184,7 @@ mod tests {
         assert!(revoked.record.is_ok());
         assert!(revoked.verifying_key.is_none());
         assert!(revoked.fingerprint.is_none());
+        assert_eq!(&*cache.get("v=DKIM1; p=!!!").key_type, "");
     }
 
     /// Each record is found again, whichever was asked for last.

@@ -72,7 +72,7 @@ fn a_valid_signature_passes_with_its_key_described() {
     assert_eq!(report.summary(), "The DKIM signature is valid.");
     let signature = &report.signatures[0];
     let key = signature.key.as_ref().unwrap();
-    assert_eq!((key.key_type.as_str(), key.bits), ("rsa", Some(2048)));
+    assert_eq!((&*key.key_type, key.bits), ("rsa", Some(2048)));
     assert_eq!(signature.tag("c"), Some("relaxed/simple"));
     assert_eq!(signature.tag("q"), Some("dns/txt"));
     assert_eq!(

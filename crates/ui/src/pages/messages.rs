@@ -408,7 +408,7 @@ pub async fn show(
                 detail: if signature.detail == signature.cause.sentence() {
                     String::new()
                 } else {
-                    signature.detail.clone()
+                    signature.detail.to_string()
                 },
                 tags: signature
                     .tags
