@@ -65,6 +65,25 @@ pub fn from_mailbox(message: &ParsedMessage<'_>) -> Result<Mailbox, AddressError
     parsed_mailbox(value)
 }
 
+/// The domain of the one From address, as written, when the field is one line in one of the
+/// plain forms of [`plain_address`]: read without a copy, for a quick look before
+/// [`from_mailbox`] is needed. It is the domain `from_mailbox` gives, but for case and a
+/// trailing dot, or `from_mailbox` refuses the address.
+pub(crate) fn plain_from_domain<'a>(message: &ParsedMessage<'a>) -> Option<&'a str> {
+    let mut fields = message.fields("From");
+    let field = fields.next()?;
+    if fields.next().is_some() {
+        return None;
+    }
+    let value = std::str::from_utf8(field.value).ok()?;
+    let value = value.strip_suffix("\r\n").unwrap_or(value);
+    if value.contains('\r') {
+        return None;
+    }
+    let (_, domain) = plain_address(value.trim())?.split_once('@')?;
+    Some(domain)
+}
+
 /// The address of a From value in one of the two plainest forms, `local@domain` or
 /// `Words <local@domain>`, built of atoms only: no quotes, comments, groups or lists. Such a
 /// value reads the same with or without a parser, and nearly all mail has one, so verification

@@ -22,10 +22,12 @@ impl Canonicalization {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text.to_ascii_lowercase().as_str() {
-            "simple" => Some(Self::Simple),
-            "relaxed" => Some(Self::Relaxed),
-            _ => None,
+        if text.eq_ignore_ascii_case("simple") {
+            Some(Self::Simple)
+        } else if text.eq_ignore_ascii_case("relaxed") {
+            Some(Self::Relaxed)
+        } else {
+            None
         }
     }
 }

@@ -25,4 +25,6 @@ pub use record::{KeyRecord, PublicKey, RecordError, fingerprint};
 pub use result::{Cause, DkimResult, Warning};
 pub use sign::{SIGNED_HEADERS, SignError, Signer, sign_owned_with, signature_fields};
 pub use signature::Algorithm;
-pub use verify::{KeyAnswer, KeyCache, KeyReport, Report, SignatureReport, Verifier};
+pub use verify::{
+    KeyAnswer, KeyCache, KeyReport, Report, SignatureReport, SignatureTags, Verifier,
+};

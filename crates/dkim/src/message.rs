@@ -81,8 +81,9 @@ impl<'a> ParsedMessage<'a> {
         if message.is_empty() {
             return Err(MessageError::Empty);
         }
-        // Room for the fields of a usual message, so that reading them does not regrow the list.
-        let mut headers: Vec<HeaderField<'a>> = Vec::with_capacity(24);
+        // Room for the fields of a usual message, so that reading them does not regrow the list,
+        // and no more than the allocator hands out from its per-thread cache (about 1 KB).
+        let mut headers: Vec<HeaderField<'a>> = Vec::with_capacity(20);
         let mut position = 0;
         let mut line_number = 0;
         // Index in `message` where the field being read started, and where its colon is.

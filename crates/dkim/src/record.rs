@@ -96,7 +96,8 @@ impl KeyRecord {
                 .unwrap_or_default()
         };
         let flags = list("t");
-        let public_key_base64 = without_whitespace(tags.get("p").ok_or(RecordError::MissingKey)?);
+        let public_key_base64 =
+            without_whitespace(tags.get("p").ok_or(RecordError::MissingKey)?).into_owned();
         let public_key = if public_key_base64.is_empty() {
             None
         } else {

@@ -7,19 +7,18 @@
 const BLOCK: usize = 32;
 
 /// The index of the first byte for which `matches` holds. `matches` must be cheap and free of
-/// branches, so that the test over a block vectorises.
+/// branches, so that the test over a block vectorises: each block gives a bit mask of its
+/// matches (a compare and a mask extraction per register), whose lowest set bit is the answer.
 fn position(haystack: &[u8], matches: impl Fn(u8) -> bool) -> Option<usize> {
     let mut blocks = haystack.chunks_exact(BLOCK);
     let mut offset = 0;
     for block in blocks.by_ref() {
-        if block
-            .iter()
-            .fold(false, |found, &byte| found | matches(byte))
-        {
-            return block
-                .iter()
-                .position(|&byte| matches(byte))
-                .map(|at| offset + at);
+        let mut mask = 0u32;
+        for (index, &byte) in block.iter().enumerate() {
+            mask |= u32::from(matches(byte)) << index;
+        }
+        if mask != 0 {
+            return Some(offset + mask.trailing_zeros() as usize);
         }
         offset += BLOCK;
     }

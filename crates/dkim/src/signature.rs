@@ -1,6 +1,8 @@
 //! The `DKIM-Signature` header field (RFC 6376 section 3.5): its tags as written, and their
 //! meaning once checked. A field that cannot be used says why with a [`Cause`].
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 
 use crate::canonicalize::Canonicalization;
@@ -31,19 +33,21 @@ impl Algorithm {
     }
 }
 
-/// A checked signature, ready to verify.
+/// A checked signature, ready to verify. Its names borrow the field they were read from unless
+/// reading changed them (lowercasing, removing folding white space): a signature is read on
+/// every verification, and copying each name cost more than the checks that use them.
 #[derive(Debug, Clone)]
-pub struct Signature {
+pub struct Signature<'a> {
     pub algorithm: Algorithm,
     pub signature: Vec<u8>,
     pub body_hash: Vec<u8>,
     pub header_canonicalization: Canonicalization,
     pub body_canonicalization: Canonicalization,
-    pub domain: String,
-    pub selector: String,
+    pub domain: Cow<'a, str>,
+    pub selector: Cow<'a, str>,
     /// Header names in `h=` order, as written.
-    pub signed_headers: Vec<String>,
-    pub identity: Option<String>,
+    pub signed_headers: Vec<Cow<'a, str>>,
+    pub identity: Option<Cow<'a, str>>,
     pub body_length: Option<u64>,
     pub timestamp: Option<i64>,
     pub expiration: Option<i64>,
@@ -63,13 +67,12 @@ fn error(cause: Cause, detail: impl Into<String>) -> SignatureError {
     }
 }
 
-impl Signature {
-    /// Reads the tags of a field value. The tag list is returned even when the signature is
-    /// unusable, so a report can show what the signer wrote.
+impl<'a> Signature<'a> {
+    /// Reads the tags of a field value.
     ///
     /// The tags are checked in a fixed order, so a field with several faults always reports the
     /// same one first.
-    pub fn parse(tags: &TagList<'_>) -> Result<Self, SignatureError> {
+    pub fn parse(tags: &TagList<'a>) -> Result<Self, SignatureError> {
         check_version(required(tags, "v")?)?;
         let algorithm = parse_algorithm(required(tags, "a")?)?;
         let signature = decode_base64("b", required(tags, "b")?)?;
@@ -98,9 +101,43 @@ impl Signature {
         })
     }
 
-    /// The DNS name of the key record: `<selector>._domainkey.<domain>`.
+    /// The DNS name of the key record: `<selector>._domainkey.<domain>`, joined directly
+    /// rather than through the formatting machinery (it is built on every verification).
     pub fn key_name(&self) -> String {
-        format!("{}._domainkey.{}", self.selector, self.domain)
+        const INFIX: &str = "._domainkey.";
+        let mut name = String::with_capacity(self.selector.len() + INFIX.len() + self.domain.len());
+        name.push_str(&self.selector);
+        name.push_str(INFIX);
+        name.push_str(&self.domain);
+        name
+    }
+
+    /// The same signature owning all it holds, for a field that had to be copied to be read.
+    pub fn into_owned(self) -> Signature<'static> {
+        let owned = |text: Cow<'_, str>| Cow::Owned(text.into_owned());
+        Signature {
+            algorithm: self.algorithm,
+            signature: self.signature,
+            body_hash: self.body_hash,
+            header_canonicalization: self.header_canonicalization,
+            body_canonicalization: self.body_canonicalization,
+            domain: owned(self.domain),
+            selector: owned(self.selector),
+            signed_headers: self.signed_headers.into_iter().map(owned).collect(),
+            identity: self.identity.map(owned),
+            body_length: self.body_length,
+            timestamp: self.timestamp,
+            expiration: self.expiration,
+        }
+    }
+}
+
+/// `text` in lowercase, borrowed when it is lowercase already (as signers write names).
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -124,7 +161,7 @@ fn check_version(version: &str) -> Result<(), SignatureError> {
 }
 
 fn parse_algorithm(value: &str) -> Result<Algorithm, SignatureError> {
-    match value.to_ascii_lowercase().as_str() {
+    match &*lowercase(value) {
         "rsa-sha256" => Ok(Algorithm::RsaSha256),
         "ed25519-sha256" => Ok(Algorithm::Ed25519Sha256),
         "rsa-sha1" => Err(error(
@@ -139,11 +176,11 @@ fn parse_algorithm(value: &str) -> Result<Algorithm, SignatureError> {
 }
 
 /// `d=` and `s=`, lowercased, the domain without a trailing dot; neither may be empty.
-fn parse_domain_and_selector(tags: &TagList<'_>) -> Result<(String, String), SignatureError> {
-    let domain = required(tags, "d")?
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    let selector = required(tags, "s")?.to_ascii_lowercase();
+fn parse_domain_and_selector<'a>(
+    tags: &TagList<'a>,
+) -> Result<(Cow<'a, str>, Cow<'a, str>), SignatureError> {
+    let domain = lowercase(required(tags, "d")?.trim_end_matches('.'));
+    let selector = lowercase(required(tags, "s")?);
     if domain.is_empty() || selector.is_empty() {
         return Err(error(Cause::SignatureSyntax, "d= or s= is empty"));
     }
@@ -152,9 +189,9 @@ fn parse_domain_and_selector(tags: &TagList<'_>) -> Result<(String, String), Sig
 
 /// The `h=` list, which must name From: a signature that does not cover From says nothing
 /// about who sent the message.
-fn parse_signed_headers(value: &str) -> Result<Vec<String>, SignatureError> {
-    let signed_headers: Vec<String> = value.split(':').map(without_whitespace).collect();
-    if signed_headers.iter().any(String::is_empty) {
+fn parse_signed_headers(value: &str) -> Result<Vec<Cow<'_, str>>, SignatureError> {
+    let signed_headers: Vec<Cow<'_, str>> = value.split(':').map(without_whitespace).collect();
+    if signed_headers.iter().any(|name| name.is_empty()) {
         return Err(error(
             Cause::SignatureSyntax,
             "h= contains an empty header name",
@@ -235,8 +272,11 @@ fn parse_validity_period(tags: &TagList<'_>) -> Result<(Option<i64>, Option<i64>
     Ok((timestamp, expiration))
 }
 
-/// `i=`, whose domain must be `d=` or a subdomain of it.
-fn parse_identity(value: Option<&str>, domain: &str) -> Result<Option<String>, SignatureError> {
+/// `i=`, whose domain must be `d=` (given in lowercase) or a subdomain of it.
+fn parse_identity<'a>(
+    value: Option<&'a str>,
+    domain: &str,
+) -> Result<Option<Cow<'a, str>>, SignatureError> {
     let Some(identity) = value else {
         return Ok(None);
     };
@@ -244,15 +284,20 @@ fn parse_identity(value: Option<&str>, domain: &str) -> Result<Option<String>, S
         .rsplit_once('@')
         .map_or(identity, |(_, domain)| domain)
         .trim_end_matches('.')
-        .to_ascii_lowercase();
-    let within = identity_domain == domain || identity_domain.ends_with(&format!(".{domain}"));
+        .as_bytes();
+    let suffix = domain.as_bytes();
+    let within = identity_domain.eq_ignore_ascii_case(suffix)
+        || (identity_domain.len() > suffix.len()
+            && identity_domain[identity_domain.len() - suffix.len() - 1] == b'.'
+            && identity_domain[identity_domain.len() - suffix.len()..]
+                .eq_ignore_ascii_case(suffix));
     if !within {
         return Err(error(
             Cause::SignatureInconsistent,
             format!("i={identity} is not within d={domain}"),
         ));
     }
-    Ok(Some(identity.to_owned()))
+    Ok(Some(Cow::Borrowed(identity)))
 }
 
 fn clamp_i64(value: u64) -> i64 {

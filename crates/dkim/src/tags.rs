@@ -1,6 +1,8 @@
 //! The tag=value lists that DKIM signatures and key records are written in (RFC 6376 section
 //! 3.2), read into name/value pairs in order, with duplicates and bad names refused.
 
+use std::borrow::Cow;
+
 use crate::scan;
 
 /// Tags in the order they appear, values with surrounding white space removed (inner white
@@ -23,25 +25,36 @@ pub enum TagError {
 impl<'a> TagList<'a> {
     pub fn parse(text: &'a str) -> Result<Self, TagError> {
         let mut tags: Vec<(&'a str, &'a str)> = Vec::with_capacity(16);
-        for spec in text.split(';') {
-            let spec = spec.trim_matches(is_fws);
+        let mut rest = text;
+        while !rest.is_empty() {
+            // Split at ASCII bytes, so every slice boundary is a character boundary; searching
+            // bytes spares the per-match work of a `char` pattern.
+            let (spec, after) = match scan::byte(rest.as_bytes(), b';') {
+                Some(at) => (&rest[..at], &rest[at + 1..]),
+                None => (rest, ""),
+            };
+            rest = after;
+            let spec = trim_fws(spec);
             // A trailing semicolon leaves an empty last spec, which RFC 6376 allows.
             if spec.is_empty() {
                 continue;
             }
-            let (name, value) = spec
-                .split_once('=')
+            let equals = spec
+                .bytes()
+                .position(|byte| byte == b'=')
                 .ok_or_else(|| TagError::Malformed(spec.to_owned()))?;
-            let name = name.trim_matches(is_fws);
+            let name = trim_fws(&spec[..equals]);
             let valid_name = name.starts_with(|c: char| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                && name
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
             if !valid_name {
                 return Err(TagError::Malformed(spec.to_owned()));
             }
-            if tags.iter().any(|(existing, _)| *existing == name) {
+            if tags.iter().any(|(existing, _)| same_name(existing, name)) {
                 return Err(TagError::Duplicate(name.to_owned()));
             }
-            tags.push((name, value.trim_matches(is_fws)));
+            tags.push((name, trim_fws(&spec[equals + 1..])));
         }
         Ok(Self { tags })
     }
@@ -49,31 +62,57 @@ impl<'a> TagList<'a> {
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.tags
             .iter()
-            .find(|(tag, _)| *tag == name)
+            .find(|(tag, _)| same_name(tag, name))
             .map(|(_, value)| *value)
     }
 }
 
-fn is_fws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n')
+/// Whether two tag names are equal. Names are a byte or two long and a signature is searched
+/// for a dozen of them, so the first byte and the length rule most names out before a full
+/// comparison is made.
+fn same_name(one: &str, other: &str) -> bool {
+    one.len() == other.len() && one.as_bytes().first() == other.as_bytes().first() && one == other
 }
 
-/// A value with all folding white space removed, as `b=`, `bh=` and `p=` are read.
-pub fn without_whitespace(value: &str) -> String {
-    let mut rest = value.as_bytes();
-    if scan::folding_white_space(rest).is_none() {
-        return value.to_owned();
+fn is_fws(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `text` without folding white space at either end.
+fn trim_fws(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    let Some(start) = bytes.iter().position(|&byte| !is_fws(byte)) else {
+        return "";
+    };
+    let end = bytes
+        .iter()
+        .rposition(|&byte| !is_fws(byte))
+        .map_or(0, |at| at + 1);
+    &text[start..end]
+}
+
+/// A value with all folding white space removed, as `b=`, `bh=` and `p=` are read. A value
+/// without any is borrowed as it stands: most header names in `h=` are.
+pub fn without_whitespace(value: &str) -> Cow<'_, str> {
+    let mut rest = value;
+    if scan::folding_white_space(rest.as_bytes()).is_none() {
+        return Cow::Borrowed(value);
     }
     // `b=` and `p=` are hundreds of bytes long and folded every 70 or so: the runs between the
-    // folds are found block-wise and copied whole. White space is ASCII, so dropping it leaves
-    // valid UTF-8.
-    let mut kept = Vec::with_capacity(value.len());
-    while let Some(at) = scan::folding_white_space(rest) {
-        kept.extend_from_slice(&rest[..at]);
-        rest = &rest[at + 1..];
+    // folds are found block-wise and copied whole. White space is ASCII, so the runs are cut
+    // at character boundaries and need no second UTF-8 check.
+    let mut kept = String::with_capacity(value.len());
+    while let Some(at) = scan::folding_white_space(rest.as_bytes()) {
+        kept.push_str(&rest[..at]);
+        // A fold is a run of several such bytes (CRLF and a tab or space): skipped at once.
+        let run = rest.as_bytes()[at..]
+            .iter()
+            .take_while(|&&byte| is_fws(byte))
+            .count();
+        rest = &rest[at + run..];
     }
-    kept.extend_from_slice(rest);
-    String::from_utf8(kept).expect("removing ASCII bytes from UTF-8 leaves UTF-8")
+    kept.push_str(rest);
+    Cow::Owned(kept)
 }
 
 #[cfg(test)]

@@ -3,12 +3,13 @@
 //! detailed errors reports them (SPEC S5.5). Sans-IO: [`Verifier::key_names`] says which key
 //! records are needed, the caller looks them up, and [`Verifier::finish`] concludes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use aws_lc_rs::digest::{Context, Digest, SHA256};
 use aws_lc_rs::signature::ParsedPublicKey;
 use sealpost_domain::Timestamp;
 
-use crate::address::from_mailbox;
 use crate::canonicalize;
 use crate::message::{MessageError, ParsedMessage};
 use crate::record::PublicKey;
@@ -17,12 +18,16 @@ use crate::sign::select_field;
 use crate::signature::{Signature, strip_b_value};
 use crate::tags::TagList;
 
+mod alignment;
 mod key;
 mod key_cache;
+mod signature_tags;
 
+use alignment::FromDomain;
 pub use key::{KeyAnswer, KeyReport};
 use key::{check_strict_identity, key_record, usable_public_key};
 pub use key_cache::KeyCache;
+pub use signature_tags::SignatureTags;
 
 /// How far a signature's `t=` may lie in the future before it is refused: clocks differ.
 const CLOCK_SKEW_SECONDS: i64 = 300;
@@ -31,23 +36,22 @@ const CLOCK_SKEW_SECONDS: i64 = 300;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureReport {
     /// The tags as the signer wrote them (except `b=` and `bh=`).
-    pub tags: Vec<(String, String)>,
+    pub tags: SignatureTags,
     pub domain: Option<String>,
     pub selector: Option<String>,
     pub algorithm: Option<String>,
     pub key: Option<KeyReport>,
     pub result: DkimResult,
     pub cause: Cause,
-    pub detail: String,
+    /// The specifics behind the cause; a verified signature has the cause's own sentence,
+    /// borrowed rather than copied into every report.
+    pub detail: Cow<'static, str>,
     pub warnings: Vec<Warning>,
 }
 
 impl SignatureReport {
     pub fn tag(&self, name: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|(tag, _)| tag == name)
-            .map(|(_, value)| value.as_str())
+        self.tags.get(name)
     }
 }
 
@@ -91,22 +95,34 @@ impl Report {
     }
 }
 
-/// A tag value without its line breaks, as a report shows it. Most values are not folded, and
-/// for those a look for CR is all it takes.
-fn unfolded(value: &str) -> String {
-    if value.contains('\r') {
-        value.replace("\r\n", "")
-    } else {
-        value.to_owned()
-    }
-}
-
 /// One signature field, read as far as it could be.
 #[derive(Debug)]
 struct Entry<'a> {
     raw: &'a [u8],
-    tags: Vec<(String, String)>,
-    signature: Result<Signature, (Cause, String)>,
+    tags: SignatureTags,
+    signature: Result<Signature<'a>, (Cause, String)>,
+}
+
+/// The tags of a signature field as a report shows them (all but `b=` and `bh=`), and the
+/// signature they make, or why they make none.
+fn read_signature(value: &str) -> (SignatureTags, Result<Signature<'_>, (Cause, String)>) {
+    match TagList::parse(value) {
+        Err(error) => (
+            SignatureTags::default(),
+            Err((Cause::SignatureSyntax, error.to_string())),
+        ),
+        Ok(tags) => {
+            let signature = Signature::parse(&tags).map_err(|error| (error.cause, error.detail));
+            let is_shown = |name: &str| name != "b" && name != "bh";
+            let shown = tags.tags.iter().filter(|(name, _)| is_shown(name));
+            let length = shown.clone().map(|(name, value)| name.len() + value.len());
+            let mut report_tags = SignatureTags::with_capacity(shown.clone().count(), length.sum());
+            for (name, value) in shown {
+                report_tags.push(name, value);
+            }
+            (report_tags, signature)
+        }
+    }
 }
 
 /// A message whose signatures have been read and await their keys.
@@ -122,29 +138,25 @@ impl<'a> Verifier<'a> {
         let message = ParsedMessage::parse(message)?;
         let entries = message
             .fields("DKIM-Signature")
-            .map(|field| {
-                // Checked as UTF-8 first, which is quicker when it is (as signatures are).
-                let value = match std::str::from_utf8(field.value) {
-                    Ok(value) => std::borrow::Cow::Borrowed(value),
-                    Err(_) => String::from_utf8_lossy(field.value),
-                };
-                match TagList::parse(&value) {
-                    Err(error) => Entry {
+            .map(|field| match std::str::from_utf8(field.value) {
+                Ok(value) => {
+                    let (tags, signature) = read_signature(value);
+                    Entry {
                         raw: field.raw,
-                        tags: Vec::new(),
-                        signature: Err((Cause::SignatureSyntax, error.to_string())),
-                    },
-                    Ok(tags) => Entry {
+                        tags,
+                        signature,
+                    }
+                }
+                // A field that is not UTF-8 is read from a repaired copy, which the signature
+                // cannot borrow.
+                Err(_) => {
+                    let value = String::from_utf8_lossy(field.value);
+                    let (tags, signature) = read_signature(&value);
+                    Entry {
                         raw: field.raw,
-                        signature: Signature::parse(&tags)
-                            .map_err(|error| (error.cause, error.detail)),
-                        tags: tags
-                            .tags
-                            .into_iter()
-                            .filter(|(name, _)| *name != "b" && *name != "bh")
-                            .map(|(name, value)| (name.to_owned(), unfolded(value)))
-                            .collect(),
-                    },
+                        tags,
+                        signature: signature.map(Signature::into_owned),
+                    }
                 }
             })
             .collect();
@@ -178,14 +190,12 @@ impl<'a> Verifier<'a> {
         now: Timestamp,
         cache: &KeyCache,
     ) -> Report {
-        let from_domain = from_mailbox(&self.message)
-            .ok()
-            .map(|mailbox| mailbox.domain.as_str().to_owned());
         // Each entry's tags move into its report rather than being copied there.
         let entries = std::mem::take(&mut self.entries);
+        let mut from_domain = FromDomain::new(&self.message);
         let signatures = entries
             .into_iter()
-            .map(|entry| self.conclude(entry, answers, cache, now, from_domain.as_deref()))
+            .map(|entry| self.conclude(entry, answers, cache, now, &mut from_domain))
             .collect();
         Report { signatures }
     }
@@ -196,24 +206,18 @@ impl<'a> Verifier<'a> {
         answers: &HashMap<String, KeyAnswer>,
         cache: &KeyCache,
         now: Timestamp,
-        from_domain: Option<&str>,
+        from_domain: &mut FromDomain<'_, '_>,
     ) -> SignatureReport {
-        let tag = |name: &str| {
-            entry
-                .tags
-                .iter()
-                .find(|(tag, _)| tag == name)
-                .map(|(_, value)| value.to_ascii_lowercase())
-        };
+        let tag = |name: &str| entry.tags.get(name).map(str::to_ascii_lowercase);
         let mut report = SignatureReport {
-            tags: Vec::new(),
+            tags: SignatureTags::default(),
             domain: tag("d"),
             selector: tag("s"),
             algorithm: tag("a"),
             key: None,
             result: DkimResult::PermError,
             cause: Cause::SignatureSyntax,
-            detail: String::new(),
+            detail: Cow::Borrowed(""),
             warnings: Vec::new(),
         };
         report.tags = entry.tags;
@@ -225,8 +229,8 @@ impl<'a> Verifier<'a> {
             }
         };
         let (cause, detail) = match outcome {
-            Ok(()) => (Cause::Verified, Cause::Verified.sentence().to_owned()),
-            Err(failure) => failure,
+            Ok(()) => (Cause::Verified, Cow::Borrowed(Cause::Verified.sentence())),
+            Err((cause, detail)) => (cause, Cow::Owned(detail)),
         };
         report.result = cause.result();
         report.cause = cause;
@@ -239,29 +243,34 @@ impl<'a> Verifier<'a> {
     fn check(
         &self,
         raw: &[u8],
-        signature: &Signature,
+        signature: &Signature<'_>,
         answers: &HashMap<String, KeyAnswer>,
         cache: &KeyCache,
         now: Timestamp,
         report: &mut SignatureReport,
     ) -> Result<(), (Cause, String)> {
         check_validity_period(signature, now)?;
-        let name = signature.key_name();
-        let cached = key_record(&name, signature, answers, cache, report)?;
+        let cached = key_record(signature.key_name(), signature, answers, cache, report)?;
         let Ok(record) = &cached.record else {
             unreachable!("key_record returns parsed records only");
         };
-        let public_key = usable_public_key(&name, record, &mut report.warnings)?;
+        // The key's name moved into the report, and is read from there.
+        let SignatureReport { key, warnings, .. } = report;
+        let name = &key
+            .as_ref()
+            .expect("key_record reports the key it returns")
+            .name;
+        let public_key = usable_public_key(name, record, warnings)?;
         check_strict_identity(record, signature)?;
-        self.check_body_hash(signature, &mut report.warnings)?;
+        self.check_body_hash(signature, warnings)?;
         let verifying_key = cached.verifying_key.as_ref();
-        self.check_header_signature(raw, signature, public_key, verifying_key, &name)
+        self.check_header_signature(raw, signature, public_key, verifying_key, name)
     }
 
     /// Compares the hash of the canonical body, or of its first `l=` bytes, with `bh=`.
     fn check_body_hash(
         &self,
-        signature: &Signature,
+        signature: &Signature<'_>,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), (Cause, String)> {
         // One pass: the hash stops at l= while the length of the whole canonical body, which
@@ -291,20 +300,20 @@ impl<'a> Verifier<'a> {
     fn check_header_signature(
         &self,
         raw: &[u8],
-        signature: &Signature,
+        signature: &Signature<'_>,
         public_key: &PublicKey,
         verifying_key: Option<&ParsedPublicKey>,
         name: &str,
     ) -> Result<(), (Cause, String)> {
-        let data = self.signed_data(raw, signature);
+        let digest = self.signed_digest(raw, signature);
         // A key the crypto library refused verifies nothing, as a wrong key would not.
         let verified = verifying_key.is_some_and(|key| match public_key {
-            PublicKey::Rsa { .. } => key.verify_sig(&data, &signature.signature).is_ok(),
-            PublicKey::Ed25519 { .. } => {
-                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data);
-                key.verify_sig(digest.as_ref(), &signature.signature)
-                    .is_ok()
-            }
+            // RSA verifies the digest it would otherwise compute itself from the same bytes.
+            PublicKey::Rsa { .. } => key.verify_digest_sig(&digest, &signature.signature).is_ok(),
+            // Ed25519 signs the digest itself as its message (RFC 8463 section 3).
+            PublicKey::Ed25519 { .. } => key
+                .verify_sig(digest.as_ref(), &signature.signature)
+                .is_ok(),
         });
         if !verified {
             return Err((
@@ -320,26 +329,33 @@ impl<'a> Verifier<'a> {
         Ok(())
     }
 
-    /// The bytes the signature covers: the signed headers and the signature field without
-    /// its `b=` value, canonicalised.
-    fn signed_data(&self, raw: &[u8], signature: &Signature) -> Vec<u8> {
-        let mut data = Vec::with_capacity(1024);
-        let mut used = Vec::new();
+    /// SHA-256 over the bytes the signature covers: the signed headers and the signature
+    /// field without its `b=` value, canonicalised, the last without its final CRLF. Each field
+    /// is hashed as it is canonicalised, through one buffer, rather than gathered first.
+    fn signed_digest(&self, raw: &[u8], signature: &Signature<'_>) -> Digest {
+        let canonicalization = signature.header_canonicalization;
+        let mut context = Context::new(&SHA256);
+        let mut canonical = Vec::with_capacity(raw.len() + 2);
+        let mut used = Vec::with_capacity(signature.signed_headers.len());
         for name in &signature.signed_headers {
             if let Some(field) = select_field(&self.message, name, &mut used) {
-                canonicalize::header(signature.header_canonicalization, field, &mut data);
+                canonical.clear();
+                canonicalize::header(canonicalization, field, &mut canonical);
+                context.update(&canonical);
             }
         }
-        let own = strip_b_value(raw);
-        canonicalize::header(signature.header_canonicalization, &own, &mut data);
-        if data.ends_with(b"\r\n") {
-            data.truncate(data.len() - 2);
-        }
-        data
+        canonical.clear();
+        canonicalize::header(canonicalization, &strip_b_value(raw), &mut canonical);
+        context.update(canonical.strip_suffix(b"\r\n").unwrap_or(&canonical));
+        context.finish()
     }
 
     /// Warnings that need only the message and the signature.
-    fn warnings(&self, signature: &Signature, from_domain: Option<&str>) -> Vec<Warning> {
+    fn warnings(
+        &self,
+        signature: &Signature<'_>,
+        from_domain: &mut FromDomain<'_, '_>,
+    ) -> Vec<Warning> {
         let mut warnings = Vec::new();
         for (index, name) in signature.signed_headers.iter().enumerate() {
             let seen = signature.signed_headers[..index]
@@ -370,9 +386,7 @@ impl<'a> Verifier<'a> {
                 ));
             }
         }
-        if let Some(from_domain) = from_domain
-            && !aligned(from_domain, &signature.domain)
-        {
+        if let Some(from_domain) = from_domain.misaligned(&signature.domain) {
             warnings.push(Warning::new(
                 "not_aligned",
                 format!(
@@ -388,7 +402,7 @@ impl<'a> Verifier<'a> {
 
 /// A signature past its `x=` has expired; one dated further ahead than clocks differ was made
 /// by a signer whose clock is wrong.
-fn check_validity_period(signature: &Signature, now: Timestamp) -> Result<(), (Cause, String)> {
+fn check_validity_period(signature: &Signature<'_>, now: Timestamp) -> Result<(), (Cause, String)> {
     if let Some(expiration) = signature.expiration
         && expiration < now.0
     {
@@ -442,22 +456,6 @@ fn check_body_length(
         ));
     }
     Ok(())
-}
-
-/// Relaxed alignment approximated without the public suffix list: equal domains, or one a
-/// subdomain of the other.
-fn aligned(from_domain: &str, signing_domain: &str) -> bool {
-    from_domain.eq_ignore_ascii_case(signing_domain)
-        || is_subdomain(from_domain, signing_domain)
-        || is_subdomain(signing_domain, from_domain)
-}
-
-/// Whether `name` ends in `.parent`, compared without regard to ASCII case.
-fn is_subdomain(name: &str, parent: &str) -> bool {
-    let (name, parent) = (name.as_bytes(), parent.as_bytes());
-    name.len() > parent.len()
-        && name[name.len() - parent.len() - 1] == b'.'
-        && name[name.len() - parent.len()..].eq_ignore_ascii_case(parent)
 }
 
 fn duration(seconds: i64) -> String {

@@ -86,7 +86,7 @@ impl From<&SignatureReport> for SignatureView {
             result: signature.result.as_str(),
             cause: signature.cause.code(),
             cause_text: signature.cause.sentence(),
-            detail: signature.detail.clone(),
+            detail: signature.detail.to_string(),
             warnings: signature
                 .warnings
                 .iter()
@@ -99,17 +99,17 @@ impl From<&SignatureReport> for SignatureView {
                 .tags
                 .iter()
                 .map(|(name, value)| TagView {
-                    name: name.clone(),
-                    value: value.clone(),
+                    name: name.to_owned(),
+                    value: value.to_owned(),
                 })
                 .collect(),
             key: signature.key.as_ref().map(|key| KeyView {
                 name: key.name.clone(),
-                record: key.record.clone(),
-                key_type: key.key_type.clone(),
+                record: key.record.to_string(),
+                key_type: key.key_type.to_string(),
                 bits: key.bits,
                 testing: key.testing,
-                fingerprint: key.fingerprint.clone(),
+                fingerprint: key.fingerprint.as_deref().map(str::to_owned),
             }),
         }
     }

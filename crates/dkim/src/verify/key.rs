@@ -23,26 +23,28 @@ pub enum KeyAnswer {
 }
 
 /// The key record a signature was checked against.
+/// The record's texts are shared with the key cache: every report of a warm key would
+/// otherwise copy the same few hundred bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyReport {
     pub name: String,
-    pub record: String,
-    pub key_type: String,
+    pub record: Arc<str>,
+    pub key_type: Arc<str>,
     pub bits: Option<u32>,
     pub testing: bool,
-    pub fingerprint: Option<String>,
+    pub fingerprint: Option<Arc<str>>,
 }
 
 /// Finds, parses (or takes from `cache`) and checks the key record for a signature, recording
 /// it in the report.
 pub(super) fn key_record(
-    name: &str,
-    signature: &Signature,
+    name: String,
+    signature: &Signature<'_>,
     answers: &HashMap<String, KeyAnswer>,
     cache: &KeyCache,
     report: &mut SignatureReport,
 ) -> Result<Arc<CachedRecord>, (Cause, String)> {
-    let records = published_records(name, answers)?;
+    let records = published_records(&name, answers)?;
     if records.len() > 1 {
         report.warnings.push(Warning::new(
             "several_key_records",
@@ -52,14 +54,14 @@ pub(super) fn key_record(
             ),
         ));
     }
-    let (text, cached) = first_valid_record(name, records, cache, report)?;
+    let cached = first_valid_record(&name, records, cache, report)?;
     let Ok(record) = &cached.record else {
         unreachable!("first_valid_record returns parsed records only");
     };
     report.key = Some(KeyReport {
-        name: name.to_owned(),
-        record: text.clone(),
-        key_type: record.key_type.clone(),
+        name,
+        record: Arc::clone(&cached.text),
+        key_type: Arc::clone(&cached.key_type),
         bits: record.public_key.as_ref().map(PublicKey::bits),
         testing: record.testing,
         fingerprint: cached.fingerprint.clone(),
@@ -108,7 +110,7 @@ pub(super) fn usable_public_key<'record>(
 /// A key with `t=s` allows `i=` in `d=` itself only, not in a subdomain.
 pub(super) fn check_strict_identity(
     record: &KeyRecord,
-    signature: &Signature,
+    signature: &Signature<'_>,
 ) -> Result<(), (Cause, String)> {
     if record.strict_identity
         && let Some(identity) = &signature.identity
@@ -151,27 +153,28 @@ fn published_records<'answers>(
 
 /// The first record that parses as a DKIM key record; when none does, the first record is
 /// shown in the report with the reason it was refused.
-fn first_valid_record<'answers>(
+fn first_valid_record(
     name: &str,
-    records: &'answers [String],
+    records: &[String],
     cache: &KeyCache,
     report: &mut SignatureReport,
-) -> Result<(&'answers String, Arc<CachedRecord>), (Cause, String)> {
+) -> Result<Arc<CachedRecord>, (Cause, String)> {
     let mut first_error = None;
     for text in records {
         let cached = cache.get(text);
         match &cached.record {
-            Ok(_) => return Ok((text, cached)),
+            Ok(_) => return Ok(cached),
             Err(error) => {
-                first_error.get_or_insert((text, error.clone()));
+                let error = error.clone();
+                first_error.get_or_insert((cached, error));
             }
         }
     }
-    let (text, error) = first_error.expect("records is not empty");
+    let (cached, error) = first_error.expect("records is not empty");
     report.key = Some(KeyReport {
         name: name.to_owned(),
-        record: text.clone(),
-        key_type: String::new(),
+        record: Arc::clone(&cached.text),
+        key_type: Arc::clone(&cached.key_type),
         bits: None,
         testing: false,
         fingerprint: None,
@@ -183,7 +186,7 @@ fn first_valid_record<'answers>(
 }
 
 /// The key must match the signature's algorithm, allow SHA-256 and cover e-mail.
-fn check_record_fits(record: &KeyRecord, signature: &Signature) -> Result<(), (Cause, String)> {
+fn check_record_fits(record: &KeyRecord, signature: &Signature<'_>) -> Result<(), (Cause, String)> {
     let wanted = signature.algorithm.key_type();
     if record.key_type != wanted {
         return Err((

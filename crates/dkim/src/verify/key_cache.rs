@@ -15,20 +15,33 @@ use crate::record::{KeyRecord, PublicKey, RecordError, fingerprint};
 /// meets in a day, at a few kilobytes each.
 const DEFAULT_CAPACITY: usize = 4096;
 
-/// What one record text gave, computed once.
+/// What one record text gave, computed once. The texts a report shows are shared with every
+/// report that uses the record rather than copied into each.
 pub(crate) struct CachedRecord {
+    /// The record as published.
+    pub(crate) text: Arc<str>,
     pub(crate) record: Result<KeyRecord, RecordError>,
+    /// The record's `k=`; empty when the record did not parse.
+    pub(crate) key_type: Arc<str>,
     /// The key parsed for the verifier; `None` when revoked, unparseable or refused by the
     /// crypto library (the checks on the record report why).
     pub(crate) verifying_key: Option<ParsedPublicKey>,
-    pub(crate) fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<Arc<str>>,
 }
 
 /// Parsed key records shared by verifications (on any thread). Bounded: when full it starts
 /// afresh, which costs one parse per record and needs no bookkeeping of use.
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, Arc<CachedRecord>>>,
+    entries: Mutex<Entries>,
     capacity: usize,
+}
+
+/// The records, and the one found last. Mail comes in runs from one signer, and comparing a
+/// record with the last one is cheaper than hashing its few hundred bytes to find it.
+#[derive(Default)]
+struct Entries {
+    records: HashMap<Arc<str>, Arc<CachedRecord>>,
+    last: Option<(Arc<str>, Arc<CachedRecord>)>,
 }
 
 impl std::fmt::Debug for KeyCache {
@@ -50,32 +63,46 @@ impl KeyCache {
     /// A cache that holds at most `capacity` records (at least one).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
             capacity: capacity.max(1),
         }
     }
 
     /// The parsed form of `text`, from the cache or parsed now and kept.
     pub(crate) fn get(&self, text: &str) -> Arc<CachedRecord> {
-        if let Some(cached) = self.lock().get(text) {
-            return Arc::clone(cached);
+        {
+            let mut entries = self.lock();
+            if let Some((last_text, cached)) = &entries.last
+                && **last_text == *text
+            {
+                return Arc::clone(cached);
+            }
+            if let Some((found_text, cached)) = entries.records.get_key_value(text) {
+                let cached = Arc::clone(cached);
+                entries.last = Some((Arc::clone(found_text), Arc::clone(&cached)));
+                return cached;
+            }
         }
         // Parsed outside the lock, so one slow parse does not hold up other verifications.
-        let cached = Arc::new(parse(text));
+        let text: Arc<str> = Arc::from(text);
+        let cached = Arc::new(parse(Arc::clone(&text)));
         let mut entries = self.lock();
-        if entries.len() >= self.capacity {
-            entries.clear();
+        if entries.records.len() >= self.capacity {
+            entries.records.clear();
         }
-        entries.insert(text.to_owned(), Arc::clone(&cached));
+        entries
+            .records
+            .insert(Arc::clone(&text), Arc::clone(&cached));
+        entries.last = Some((text, Arc::clone(&cached)));
         cached
     }
 
     /// How many records the cache holds.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().records.len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<CachedRecord>>> {
+    fn lock(&self) -> MutexGuard<'_, Entries> {
         // A panic elsewhere cannot leave a half-written entry: inserts are single calls.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -85,8 +112,8 @@ impl KeyCache {
     }
 }
 
-fn parse(text: &str) -> CachedRecord {
-    let record = KeyRecord::parse(text);
+fn parse(text: Arc<str>) -> CachedRecord {
+    let record = KeyRecord::parse(&text);
     let public_key = record
         .as_ref()
         .ok()
@@ -103,10 +130,17 @@ fn parse(text: &str) -> CachedRecord {
         let der = base64::engine::general_purpose::STANDARD
             .decode(base64_key.as_bytes())
             .ok()?;
-        Some(fingerprint(&der))
+        Some(Arc::from(fingerprint(&der)))
     });
+    let key_type = Arc::from(
+        record
+            .as_ref()
+            .map_or("", |record| record.key_type.as_str()),
+    );
     CachedRecord {
+        text,
         record,
+        key_type,
         verifying_key,
         fingerprint,
     }
@@ -134,7 +168,9 @@ mod tests {
         assert_eq!(cache.len(), 1);
         assert!(first.record.is_ok());
         assert!(first.verifying_key.is_some());
-        assert_eq!(first.fingerprint.as_ref().map(String::len), Some(32));
+        assert_eq!(first.fingerprint.as_deref().map(str::len), Some(32));
+        assert_eq!(*first.text, *record);
+        assert_eq!(&*first.key_type, "rsa");
     }
 
     #[test]
@@ -148,6 +184,34 @@ mod tests {
         assert!(revoked.record.is_ok());
         assert!(revoked.verifying_key.is_none());
         assert!(revoked.fingerprint.is_none());
+        assert_eq!(&*cache.get("v=DKIM1; p=!!!").key_type, "");
+    }
+
+    /// Each record is found again, whichever was asked for last.
+    #[test]
+    fn finds_each_record_between_others() {
+        let cache = KeyCache::default();
+        let (revoked, testing) = ("v=DKIM1; p=", "v=DKIM1; t=y; p=");
+        let first = cache.get(revoked);
+        let other = cache.get(testing);
+        assert!(Arc::ptr_eq(&cache.get(revoked), &first));
+        assert!(Arc::ptr_eq(&cache.get(revoked), &first));
+        assert!(Arc::ptr_eq(&cache.get(testing), &other));
+        assert!(other.record.as_ref().unwrap().testing);
+        assert!(!first.record.as_ref().unwrap().testing);
+        assert_eq!(cache.len(), 2);
+    }
+
+    /// A record dropped when the cache started afresh is parsed again.
+    #[test]
+    fn a_record_dropped_at_a_fresh_start_is_parsed_again() {
+        let cache = KeyCache::with_capacity(1);
+        let first = cache.get("v=DKIM1; p=");
+        cache.get("v=DKIM1; t=y; p=");
+        let again = cache.get("v=DKIM1; p=");
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert!(!again.record.as_ref().unwrap().testing);
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]

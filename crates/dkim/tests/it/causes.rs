@@ -72,7 +72,7 @@ fn a_valid_signature_passes_with_its_key_described() {
     assert_eq!(report.summary(), "The DKIM signature is valid.");
     let signature = &report.signatures[0];
     let key = signature.key.as_ref().unwrap();
-    assert_eq!((key.key_type.as_str(), key.bits), ("rsa", Some(2048)));
+    assert_eq!((&*key.key_type, key.bits), ("rsa", Some(2048)));
     assert_eq!(signature.tag("c"), Some("relaxed/simple"));
     assert_eq!(signature.tag("q"), Some("dns/txt"));
     assert_eq!(
@@ -377,4 +377,39 @@ fn a_prepared_message_is_signed_in_its_own_buffer() {
     assert_eq!(in_place.as_ptr(), buffer);
     let report = verify_with(&in_place, &[(KEY_NAME, good_record())]);
     assert_eq!(report.result(), DkimResult::Pass, "{report:#?}");
+}
+
+/// Names in any case: `d=` and `s=` are lowercased to find the key, and `i=` is within `d=`
+/// whatever the case of either; the made-up body hash is then the first fault.
+#[test]
+fn signature_names_in_any_case() {
+    let tags = BASE_TAGS
+        .replace("d=client.example", "d=Client.EXAMPLE.")
+        .replace(
+            "s=workplace",
+            "s=WorkPlace; i=Facilities@Mail.CLIENT.example",
+        );
+    let report = verify_with(&with_field(&tags), &[(KEY_NAME, good_record())]);
+    check(&report, DkimResult::Fail, Cause::BodyModified, &[]);
+    assert_eq!(
+        report.signatures[0].domain.as_deref(),
+        Some("client.example.")
+    );
+}
+
+/// A field that is not UTF-8 is read with the bad bytes replaced: the signature is still
+/// checked against its key and the body, and the report shows the tag as read.
+#[test]
+fn a_signature_field_that_is_not_utf8() {
+    let signed = signed(MESSAGE);
+    let at = signed
+        .windows(4)
+        .position(|window| window == b"; t=")
+        .expect("the signer writes t=");
+    let mut broken = signed[..at].to_vec();
+    broken.extend_from_slice(b"; z=caf\xe9");
+    broken.extend_from_slice(&signed[at..]);
+    let report = verify_with(&broken, &[(KEY_NAME, good_record())]);
+    check(&report, DkimResult::Fail, Cause::SignatureMismatch, &[]);
+    assert_eq!(report.signatures[0].tag("z"), Some("caf\u{FFFD}"));
 }

@@ -408,9 +408,13 @@ pub async fn show(
                 detail: if signature.detail == signature.cause.sentence() {
                     String::new()
                 } else {
-                    signature.detail.clone()
+                    signature.detail.to_string()
                 },
-                tags: signature.tags.clone(),
+                tags: signature
+                    .tags
+                    .iter()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect(),
                 key: signature.key.as_ref().map(|key| {
                     format!(
                         "{}: {} ({}{}{})",
