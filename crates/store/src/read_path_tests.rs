@@ -57,3 +57,22 @@ async fn the_dashboard_s_figures_read_one_covering_index() {
         "SEARCH recipients USING COVERING INDEX recipients_tenant_state_accepted (tenant_id=?)"
     );
 }
+
+/// SQLite is built with its query planner stability guarantee (`.cargo/config.toml`): without
+/// it, every statement that binds a `LIMIT` or a `LIKE` pattern, as every list does, is
+/// compiled again at every run.
+#[tokio::test]
+async fn sqlite_plans_do_not_depend_on_bound_values() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::connect(&testing::sqlite_url(directory.path()))
+        .await
+        .unwrap();
+    let Store::Sqlite(pool) = &store else {
+        panic!("a SQLite store");
+    };
+    let (used,): (i64,) = sqlx::query_as("SELECT sqlite_compileoption_used('ENABLE_QPSG')")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
+}
