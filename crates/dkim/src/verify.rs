@@ -350,7 +350,8 @@ impl<'a> Verifier<'a> {
             }
         }
         canonical.clear();
-        canonicalize::header(canonicalization, &strip_b_value(raw), &mut canonical);
+        canonicalize::header(canonicalization, raw, &mut canonical);
+        strip_b_value(&mut canonical);
         context.update(canonical.strip_suffix(b"\r\n").unwrap_or(&canonical));
         context.finish()
     }
