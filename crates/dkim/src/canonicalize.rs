@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::scan;
+
 mod body;
 
 pub(crate) use body::body_hash;
@@ -81,10 +83,8 @@ fn relaxed_value(value: &[u8], output: &mut Vec<u8>) {
                 rest = &rest[1..];
             }
             _ => {
-                let end = rest
-                    .iter()
-                    .position(|&byte| matches!(byte, b' ' | b'\t' | b'\r' | b'\n'))
-                    .unwrap_or(rest.len());
+                // Block-wise: a signature's b= value is one run of hundreds of bytes.
+                let end = scan::folding_white_space(rest).unwrap_or(rest.len());
                 if pending_space && wrote_anything {
                     output.push(b' ');
                 }

@@ -1,55 +1,52 @@
-//! Byte scans over whole messages (line ends, CRLF pairs) written so that the compiler turns
-//! them into vector instructions: a message is scanned in blocks, and only the block that holds
-//! a match is searched byte by byte. Canonicalisation and line-ending repair spend their time
-//! here on large bodies.
+//! Byte scans over whole messages (line ends, CRLF pairs) that run on vector instructions:
+//! single bytes through memchr, the rest written so that the compiler vectorises them (a message
+//! is scanned in blocks, and only the block that holds a match is searched byte by byte).
+//! Canonicalisation, line-ending repair and the reading of signatures spend their time here.
 
 /// The width of one block: two AVX2 registers, or four SSE2 ones.
 const BLOCK: usize = 32;
 
-/// The index of the first byte for which `matches` holds. `matches` must be cheap and free of
-/// branches, so that the test over a block vectorises: each block gives a bit mask of its
-/// matches (a compare and a mask extraction per register), whose lowest set bit is the answer.
-fn position(haystack: &[u8], matches: impl Fn(u8) -> bool) -> Option<usize> {
+/// The index of the first `needle`. memchr's search is vectorised by hand and handles the
+/// short tag values signatures are split into better than the generic block loop.
+pub(crate) fn byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    memchr::memchr(needle, haystack)
+}
+
+/// The index of the first space, tab, CR or LF: folding white space in tag values. Each block
+/// is first tested for any byte up to a space, one comparison per byte that compiles to vector
+/// compares (a test for the four bytes themselves compiles to shuffles that cost more than the
+/// search); only a block that passes is searched for the four bytes, and one whose low bytes are
+/// other control characters is passed over.
+pub(crate) fn folding_white_space(haystack: &[u8]) -> Option<usize> {
+    let is_fws = |byte: u8| matches!(byte, b' ' | b'\t' | b'\r' | b'\n');
     let mut blocks = haystack.chunks_exact(BLOCK);
     let mut offset = 0;
     for block in blocks.by_ref() {
-        let mut mask = 0u32;
-        for (index, &byte) in block.iter().enumerate() {
-            mask |= u32::from(matches(byte)) << index;
+        let mut low = false;
+        for &byte in block {
+            low |= byte <= b' ';
         }
-        if mask != 0 {
-            return Some(offset + mask.trailing_zeros() as usize);
+        if low && let Some(at) = block.iter().position(|&byte| is_fws(byte)) {
+            return Some(offset + at);
         }
         offset += BLOCK;
     }
     blocks
         .remainder()
         .iter()
-        .position(|&byte| matches(byte))
+        .position(|&byte| is_fws(byte))
         .map(|at| offset + at)
-}
-
-/// The index of the first `needle`.
-pub(crate) fn byte(haystack: &[u8], needle: u8) -> Option<usize> {
-    position(haystack, |byte| byte == needle)
-}
-
-/// The index of the first space, tab, CR or LF: folding white space in tag values.
-pub(crate) fn folding_white_space(haystack: &[u8]) -> Option<usize> {
-    position(haystack, |byte| {
-        (byte == b' ') | (byte == b'\t') | (byte == b'\r') | (byte == b'\n')
-    })
 }
 
 /// The index of the first CR or LF.
 pub(crate) fn line_break(haystack: &[u8]) -> Option<usize> {
-    position(haystack, |byte| (byte == b'\r') | (byte == b'\n'))
+    memchr::memchr2(b'\r', b'\n', haystack)
 }
 
 /// The index of the first CRLF pair (of its CR). A bare CR or LF is an ordinary byte here.
 pub(crate) fn crlf(haystack: &[u8]) -> Option<usize> {
     let mut from = 0;
-    while let Some(at) = position(&haystack[from..], |byte| byte == b'\n') {
+    while let Some(at) = memchr::memchr(b'\n', &haystack[from..]) {
         let newline = from + at;
         if newline > 0 && haystack[newline - 1] == b'\r' {
             return Some(newline - 1);
@@ -140,6 +137,17 @@ mod tests {
             long[at] = white;
             assert_eq!(folding_white_space(&long), Some(at));
         }
+        // Other control bytes, in a block of their own or before the white space in one, are
+        // not white space.
+        let mut controls = vec![b'A'; 80];
+        controls[2] = 0x0b;
+        controls[10] = 0x00;
+        controls[36] = 0x1f;
+        assert_eq!(folding_white_space(&controls), None);
+        controls[50] = b'\t';
+        assert_eq!(folding_white_space(&controls), Some(50));
+        controls[37] = b' ';
+        assert_eq!(folding_white_space(&controls), Some(37));
     }
 
     #[test]

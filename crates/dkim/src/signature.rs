@@ -319,64 +319,107 @@ fn decode_base64(name: &str, value: &str) -> Result<Vec<u8>, SignatureError> {
         })
 }
 
-/// Removes the value of the `b=` tag from a raw `DKIM-Signature` field, keeping every other
-/// byte, as the signature's own hash requires (RFC 6376 section 3.7).
-pub fn strip_b_value(raw: &[u8]) -> Vec<u8> {
-    let colon = raw
+/// Removes the value of the `b=` tag from a `DKIM-Signature` field in place, keeping every
+/// other byte, as the signature's own hash requires (RFC 6376 section 3.7). The field may be
+/// canonicalised already: canonicalisation moves no `;` or `=` and only white space around
+/// them, so stripping before or after gives the same bytes, and after needs no second copy.
+pub fn strip_b_value(field: &mut Vec<u8>) {
+    let mut start = field
         .iter()
         .position(|&byte| byte == b':')
         .map_or(0, |at| at + 1);
-    let mut output = Vec::with_capacity(raw.len());
-    output.extend_from_slice(&raw[..colon]);
-    let mut rest = &raw[colon..];
-    let mut first = true;
-    while !rest.is_empty() || first {
-        first = false;
+    loop {
+        let rest = &field[start..];
         // A block-wise search: the b= value runs to hundreds of bytes.
         let end = scan::byte(rest, b';').unwrap_or(rest.len());
+        let last = end == rest.len();
         let spec = &rest[..end];
-        let equals = spec.iter().position(|&byte| byte == b'=');
-        let is_b = equals.is_some_and(|equals| {
-            spec[..equals]
+        let is_b = |equals: &usize| {
+            spec[..*equals]
                 .iter()
                 .filter(|byte| !byte.is_ascii_whitespace())
                 .eq(b"b".iter())
-        });
-        match (is_b, equals) {
-            (true, Some(equals)) => {
-                output.extend_from_slice(&spec[..=equals]);
+        };
+        let value = spec
+            .iter()
+            .position(|&byte| byte == b'=')
+            .filter(is_b)
+            .map(|equals| {
                 // The trailing CRLF of the field belongs to the field, not to the value.
-                if spec.ends_with(b"\r\n") && end == rest.len() {
-                    output.extend_from_slice(b"\r\n");
-                }
-            }
-            _ => output.extend_from_slice(spec),
+                let crlf = if last && spec.ends_with(b"\r\n") {
+                    2
+                } else {
+                    0
+                };
+                start + equals + 1..start + end - crlf
+            });
+        let mut next = start + end + 1;
+        if let Some(value) = value {
+            next -= value.len();
+            field.drain(value);
         }
-        if end < rest.len() {
-            output.push(b';');
-            rest = &rest[end + 1..];
-        } else {
-            rest = &[];
+        if last {
+            return;
         }
+        start = next;
     }
-    output
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[track_caller]
+    fn stripped(field: &[u8]) -> String {
+        let mut field = field.to_vec();
+        strip_b_value(&mut field);
+        String::from_utf8(field).unwrap()
+    }
+
     #[test]
     fn strips_only_the_b_value() {
-        let raw = b"DKIM-Signature: v=1; bh=abc; b=xyz\r\n\tqq; d=a.example\r\n";
         assert_eq!(
-            String::from_utf8_lossy(&strip_b_value(raw)),
+            stripped(b"DKIM-Signature: v=1; bh=abc; b=xyz\r\n\tqq; d=a.example\r\n"),
             "DKIM-Signature: v=1; bh=abc; b=; d=a.example\r\n"
         );
-        let last = b"DKIM-Signature: v=1; b=xyz\r\n\tqq\r\n";
         assert_eq!(
-            String::from_utf8_lossy(&strip_b_value(last)),
+            stripped(b"DKIM-Signature: v=1; b=xyz\r\n\tqq\r\n"),
             "DKIM-Signature: v=1; b=\r\n"
         );
+        assert_eq!(stripped(b"DKIM-Signature: b=xyz"), "DKIM-Signature: b=");
+        assert_eq!(
+            stripped(b"DKIM-Signature: b =x; b=y;"),
+            "DKIM-Signature: b =; b=;"
+        );
+        assert_eq!(stripped(b"DKIM-Signature:"), "DKIM-Signature:");
+    }
+
+    /// Stripping the canonical form gives what canonicalising the stripped field gives.
+    #[test]
+    fn stripping_and_canonicalising_commute() {
+        use crate::canonicalize::{Canonicalization, header};
+        let fields: [&[u8]; 5] = [
+            b"DKIM-Signature: v=1; b=xy\r\n\tz ;\r\n d=a\r\n",
+            b"DKIM-Signature: v=1;\r\n b = xyz  \r\n",
+            b"DKIM-Signature: b=xyz",
+            b"DKIM-Signature : a=1; b\r\n =x\r\n\t; c=2 \r\n",
+            b"DKIM-Signature: bb=1; b=;",
+        ];
+        for raw in fields {
+            for canonicalization in [Canonicalization::Simple, Canonicalization::Relaxed] {
+                let mut before = raw.to_vec();
+                strip_b_value(&mut before);
+                let mut expected = Vec::new();
+                header(canonicalization, &before, &mut expected);
+                let mut after = Vec::new();
+                header(canonicalization, raw, &mut after);
+                strip_b_value(&mut after);
+                assert_eq!(
+                    String::from_utf8_lossy(&after),
+                    String::from_utf8_lossy(&expected),
+                    "{canonicalization}"
+                );
+            }
+        }
     }
 }

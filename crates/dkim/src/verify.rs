@@ -136,30 +136,35 @@ impl<'a> Verifier<'a> {
     /// Reads the signatures of a message in CRLF form.
     pub fn new(message: &'a [u8]) -> Result<Self, MessageError> {
         let message = ParsedMessage::parse(message)?;
-        let entries = message
-            .fields("DKIM-Signature")
-            .map(|field| match std::str::from_utf8(field.value) {
-                Ok(value) => {
-                    let (tags, signature) = read_signature(value);
-                    Entry {
-                        raw: field.raw,
-                        tags,
-                        signature,
+        // Exactly as many entries as there are fields: collecting from the filtered fields
+        // would start with room for four, over a kilobyte, which the allocator serves from
+        // its slow path (and then tidies its free lists) rather than its per-thread cache.
+        let mut entries = Vec::with_capacity(message.fields("DKIM-Signature").count());
+        let fields =
+            message
+                .fields("DKIM-Signature")
+                .map(|field| match std::str::from_utf8(field.value) {
+                    Ok(value) => {
+                        let (tags, signature) = read_signature(value);
+                        Entry {
+                            raw: field.raw,
+                            tags,
+                            signature,
+                        }
                     }
-                }
-                // A field that is not UTF-8 is read from a repaired copy, which the signature
-                // cannot borrow.
-                Err(_) => {
-                    let value = String::from_utf8_lossy(field.value);
-                    let (tags, signature) = read_signature(&value);
-                    Entry {
-                        raw: field.raw,
-                        tags,
-                        signature: signature.map(Signature::into_owned),
+                    // A field that is not UTF-8 is read from a repaired copy, which the signature
+                    // cannot borrow.
+                    Err(_) => {
+                        let value = String::from_utf8_lossy(field.value);
+                        let (tags, signature) = read_signature(&value);
+                        Entry {
+                            raw: field.raw,
+                            tags,
+                            signature: signature.map(Signature::into_owned),
+                        }
                     }
-                }
-            })
-            .collect();
+                });
+        entries.extend(fields);
         Ok(Self { message, entries })
     }
 
@@ -345,7 +350,8 @@ impl<'a> Verifier<'a> {
             }
         }
         canonical.clear();
-        canonicalize::header(canonicalization, &strip_b_value(raw), &mut canonical);
+        canonicalize::header(canonicalization, raw, &mut canonical);
+        strip_b_value(&mut canonical);
         context.update(canonical.strip_suffix(b"\r\n").unwrap_or(&canonical));
         context.finish()
     }
