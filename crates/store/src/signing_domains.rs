@@ -214,7 +214,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        recheck_targets(rows)
+        Ok(recheck_targets(rows))
     }
 
     /// Every signing domain of one tenant, or of all tenants, for a re-check run by hand.
@@ -231,18 +231,26 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        recheck_targets(rows)
+        Ok(recheck_targets(rows))
     }
 }
 
-/// The domains to re-check, each with its name, which says whose name servers it asks.
+/// The domains to re-check, each with its name, which says whose name servers it asks. A
+/// stored name that is not a domain is logged and left out: one corrupt row must not stop the
+/// re-check of every other domain of every tenant.
 fn recheck_targets(
     rows: Vec<(TenantId, SigningDomainId, String)>,
-) -> Result<Vec<(TenantId, SigningDomainId, DomainName)>, StoreError> {
+) -> Vec<(TenantId, SigningDomainId, DomainName)> {
     rows.into_iter()
-        .map(|(tenant, id, domain)| {
-            let name = DomainName::parse(&domain).map_err(|_| corrupt("domain", &domain))?;
-            Ok((tenant, id, name))
+        .filter_map(|(tenant, id, domain)| match DomainName::parse(&domain) {
+            Ok(name) => Some((tenant, id, name)),
+            Err(_) => {
+                tracing::error!(
+                    %tenant, signing_domain = %id, error = %corrupt("domain", &domain),
+                    "a signing domain is left out of the DNS re-check"
+                );
+                None
+            }
         })
         .collect()
 }
