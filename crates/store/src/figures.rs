@@ -4,7 +4,7 @@ use sealpost_domain::{TenantId, Timestamp};
 
 use crate::{Store, StoreError, with_pool};
 
-/// Read through `recipients_tenant_state_accepted` alone (migration 0028): the recipients carry
+/// Read through `recipients_tenant_accepted_state` alone (migration 0028): the recipients carry
 /// their message's acceptance time, so no message and no recipient row is read.
 pub(crate) const RECIPIENT_STATES_SQL: &str = "SELECT state, COUNT(*) FROM recipients \
      WHERE tenant_id = $1 AND accepted_at >= $2 GROUP BY state ORDER BY state";

@@ -54,7 +54,8 @@ async fn the_dashboard_s_figures_read_one_covering_index() {
     let plan = sqlite_plan(&store, RECIPIENT_STATES_SQL).await;
     assert_eq!(
         plan,
-        "SEARCH recipients USING COVERING INDEX recipients_tenant_state_accepted (tenant_id=?)"
+        "SEARCH recipients USING COVERING INDEX recipients_tenant_accepted_state \
+         (tenant_id=? AND accepted_at>?)\nUSE TEMP B-TREE FOR GROUP BY"
     );
 }
 
