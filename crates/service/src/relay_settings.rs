@@ -103,8 +103,14 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
 
 impl Relays {
     pub async fn delivery_mode(&self, tenant: TenantId) -> Result<DeliveryMode, ServiceError> {
-        self.service().accounts().tenant(tenant).await?;
-        Ok(self.store.delivery_mode(tenant).await?)
+        // The tenant's existence and its settings are independent reads: at once, the dashboard
+        // waits for one of them only.
+        let service = self.service();
+        let accounts = service.accounts();
+        let (_, mode) = tokio::try_join!(accounts.tenant(tenant), async {
+            Ok(self.store.delivery_mode(tenant).await?)
+        })?;
+        Ok(mode)
     }
 
     pub async fn set_native_delivery(

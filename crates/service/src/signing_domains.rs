@@ -337,8 +337,20 @@ impl SigningDomains {
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<Vec<DomainEventRecord>, ServiceError> {
-        self.signing_domain(tenant, id).await?;
-        Ok(self.store.domain_events(tenant, id, HISTORY).await?)
+        let domain = self.signing_domain(tenant, id).await?;
+        self.history_of(&domain).await
+    }
+
+    /// The history of a domain already read: having read it proves that it is the tenant's, so
+    /// no second read checks that it exists.
+    pub async fn history_of(
+        &self,
+        domain: &SigningDomain,
+    ) -> Result<Vec<DomainEventRecord>, ServiceError> {
+        Ok(self
+            .store
+            .domain_events(domain.tenant_id, domain.id, HISTORY)
+            .await?)
     }
 }
 

@@ -152,6 +152,15 @@ async fn signing_domain_rules() {
             unknown_list,
             Err(ServiceError::NotFound("tenant"))
         ));
+        // So does the list of sending domains, which a signing domain's page shows.
+        let unknown_senders = service
+            .signing_domains()
+            .list_sending_domains(TenantId::new(&sealpost_service::SystemClock))
+            .await;
+        assert!(matches!(
+            unknown_senders,
+            Err(ServiceError::NotFound("tenant"))
+        ));
 
         let no_key = service
             .signing_domains()

@@ -374,11 +374,12 @@ pub(crate) async fn domain_page(
     let keys = view.keys.iter().map(KeyRow::from).collect();
     let records = view.dns_records.iter().map(RecordLine::from).collect();
     let signing_domains = service.signing_domains();
-    let (sending_domains, handoff, history, rotation) = tokio::try_join!(
+    let (sending_domains, handoff, history, rotation, stored_return_path) = tokio::try_join!(
         page_part(signing_domains.list_sending_domains(tenant)),
         page_part(signing_domains.dns_handoff_of(domain.clone())),
-        history(state, tenant, id),
+        history(state, &domain),
         page_part(signing_domains.key_rotation(tenant)),
+        return_path::stored(state, tenant, &domain.domain, &return_path),
     )?;
     let proof = ProofView::of(&domain.domain, &sending_domains);
     let row = DomainRow::new(&base, &domain);
@@ -387,11 +388,10 @@ pub(crate) async fn domain_page(
         state,
         tenant,
         &domain.domain,
-        &row.href,
-        &handoff.zone,
+        (&row.href, &handoff.zone),
         return_path,
-    )
-    .await?;
+        stored_return_path,
+    );
     let page = DomainPage {
         layout: Layout::tenant(scope, "/domains", format!("Signing domain {}", row.domain)),
         action: row.href.clone(),
@@ -436,13 +436,12 @@ pub async fn show(
 /// The domain's history, oldest first, each event with its time as people read it.
 async fn history(
     state: &UiState,
-    tenant: sealpost_domain::TenantId,
-    id: SigningDomainId,
+    domain: &SigningDomain,
 ) -> Result<Vec<(String, DomainEventView)>, PageError> {
     Ok(state
         .service
         .signing_domains()
-        .domain_history(tenant, id)
+        .history_of(domain)
         .await?
         .into_iter()
         .map(|event| {

@@ -141,25 +141,45 @@ pub struct Shown {
     check: Option<ReturnPathCheck>,
 }
 
-/// The section for `domain`, whose page is at `href`; `zone` is the DNS zone of the page's
-/// other records.
-pub async fn section(
+/// The return path stored for `domain`, which the section shows unless a check was just made
+/// (the check carries its own): read apart from [`section`], so that the domain's page reads it
+/// at once with its other parts.
+pub async fn stored(
     state: &UiState,
     tenant: TenantId,
     domain: &DomainName,
-    href: &str,
-    zone: &str,
+    shown: &Shown,
+) -> Result<Option<ReturnPath>, PageError> {
+    if shown.check.is_some() {
+        return Ok(None);
+    }
+    match state
+        .service
+        .feedback()
+        .return_path(tenant, domain.as_str())
+        .await
+    {
+        Ok(entry) => Ok(Some(entry)),
+        Err(ServiceError::NotFound(_)) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The section for `domain`, whose page is at `href`, with the return path [`stored`] read;
+/// `zone` is the DNS zone of the page's other records.
+pub fn section(
+    state: &UiState,
+    tenant: TenantId,
+    domain: &DomainName,
+    (href, zone): (&str, &str),
     shown: Shown,
-) -> Result<Section, PageError> {
+    stored: Option<ReturnPath>,
+) -> Section {
     let feedback = state.service.feedback();
     let suggestion = format!("bounces.{domain}");
     let (entry, found) = match shown.check {
         Some(check) => (Some(check.return_path), Some(check.records)),
-        None => match feedback.return_path(tenant, domain.as_str()).await {
-            Ok(entry) => (Some(entry), None),
-            Err(ServiceError::NotFound(_)) => (None, None),
-            Err(other) => return Err(other.into()),
-        },
+        None => (stored, None),
     };
     // Whether bounces can come back is whether the platform has records to ask for; without a
     // return path set, the suggested one is asked (a pure function: nothing is stored or
@@ -198,7 +218,7 @@ pub async fn section(
             records,
         }
     });
-    Ok(Section {
+    Section {
         action: format!("{href}/return-path"),
         domain: domain.to_string(),
         typed: shown.typed.unwrap_or_else(|| match &current {
@@ -210,7 +230,7 @@ pub async fn section(
         current,
         field_error: shown.field_error,
         problem: shown.problem,
-    })
+    }
 }
 
 #[derive(Deserialize)]
