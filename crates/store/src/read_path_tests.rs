@@ -61,7 +61,7 @@ async fn the_dashboard_s_figures_read_one_covering_index() {
 
 /// SQLite is built with its query planner stability guarantee (`.cargo/config.toml`): without
 /// it, every statement that binds a `LIMIT` or a `LIKE` pattern, as every list does, is
-/// compiled again at every run.
+/// compiled again at every run. It is built without the mutexes that all connections share.
 #[tokio::test]
 async fn sqlite_plans_do_not_depend_on_bound_values() {
     let directory = tempfile::tempdir().unwrap();
@@ -71,9 +71,26 @@ async fn sqlite_plans_do_not_depend_on_bound_values() {
     let Store::Sqlite(pool) = &store else {
         panic!("a SQLite store");
     };
-    let (used,): (i64,) = sqlx::query_as("SELECT sqlite_compileoption_used('ENABLE_QPSG')")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
+    let used = |option: &'static str| async move {
+        let (used,): (i64,) = sqlx::query_as("SELECT sqlite_compileoption_used($1)")
+            .bind(option)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        used == 1
+    };
+    assert!(
+        used("ENABLE_QPSG").await,
+        "SQLite was built without SQLITE_ENABLE_QPSG"
+    );
+    // Nor do the pool's connections wait for each other on mutexes shared by all of them: one
+    // counts memory, the other guards a page cache that all connections would share.
+    assert!(
+        used("DEFAULT_MEMSTATUS=0").await,
+        "SQLite counts its memory under a shared mutex"
+    );
+    assert!(
+        !used("ENABLE_MEMORY_MANAGEMENT").await,
+        "SQLite's connections share one page cache"
+    );
 }
