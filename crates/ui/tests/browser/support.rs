@@ -4,6 +4,7 @@
 //! Chromium resolves every other name to nothing.
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -572,11 +573,16 @@ pub fn assert_sentence(text: &str) {
     }
 }
 
-/// The chromedriver process, ended when the test ends, also when it fails.
+/// The chromedriver process, ended when the test ends, also when it fails, with the Chromium it
+/// started: they share a process group of their own, and the whole group is killed, since a
+/// browser whose session was never closed outlives its chromedriver otherwise.
 struct Chromedriver(Child);
 
 impl Drop for Chromedriver {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -586,6 +592,7 @@ impl Drop for Chromedriver {
 async fn open_browser() -> (Child, Client, tempfile::TempDir) {
     let port = free_port();
     let chromedriver = Command::new("/usr/bin/chromedriver")
+        .process_group(0)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
         .stdout(Stdio::null())
