@@ -43,6 +43,7 @@ mod users;
 mod webhook_outbox;
 mod webhooks;
 mod work_signal;
+mod write_transaction;
 
 pub use checkpoint::Checkpointed;
 pub use claims::Claim;

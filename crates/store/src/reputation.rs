@@ -5,6 +5,7 @@
 
 use sealpost_domain::{SendingFigures, TenantId, Timestamp};
 
+use crate::write_transaction::BeginWrite;
 use crate::{Store, StoreError, with_pool};
 
 /// A tenant's standing as stored.
@@ -103,7 +104,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let resumed = with_pool!(self, pool => {
-            let mut transaction = pool.begin().await?;
+            let mut transaction = pool.begin_write().await?;
             let paused: Option<(Option<i64>,)> =
                 sqlx::query_as("SELECT sending_paused_at FROM tenants WHERE id = $1")
                     .bind(tenant)

@@ -6,6 +6,7 @@
 
 use sealpost_domain::{TenantId, Timestamp};
 
+use crate::write_transaction::BeginWrite;
 use crate::{Store, StoreError, with_pool};
 
 /// Phase one after the tenant is marked: every sealed value of the tenant is overwritten (an
@@ -157,7 +158,7 @@ impl Store {
     /// already is done.
     pub(crate) async fn purge_tenant(&self, tenant: TenantId) -> Result<(), StoreError> {
         with_pool!(self, pool => {
-            let mut transaction = pool.begin().await?;
+            let mut transaction = pool.begin_write().await?;
             let marked: Option<(Option<i64>,)> =
                 sqlx::query_as("SELECT deleting_since FROM tenants WHERE id = $1")
                     .bind(tenant)
