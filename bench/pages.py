@@ -2,8 +2,8 @@
 
 Prints, per page, the mean, median and 95th percentile latency over sequential requests on one
 keep-alive connection, and each as a multiple of GET /health measured in turn with that page's
-requests on the same connection, against the goal of 10x; then the milliseconds from a test mailing's submission to its
-readable report. Every page of the UI is measured: the lists (first page, next page, a search
+requests on the same connection, against the goal of 10x; then the milliseconds from a test
+mailing's submission to its readable report. Every page of the UI is measured: the lists (first page, next page, a search
 and a state filter that look at every message), each kind of detail page, the forms and the
 account pages.
 """

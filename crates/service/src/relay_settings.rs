@@ -103,8 +103,8 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
 
 impl Relays {
     pub async fn delivery_mode(&self, tenant: TenantId) -> Result<DeliveryMode, ServiceError> {
-        // The tenant's existence and its settings are independent reads: at once, the dashboard
-        // waits for one of them only.
+        // The tenant's existence and its settings are independent reads: they run at once, so a
+        // caller waits for the slower of them rather than for both in turn.
         let service = self.service();
         let accounts = service.accounts();
         let (_, mode) = tokio::try_join!(accounts.tenant(tenant), async {

@@ -341,8 +341,8 @@ impl SigningDomains {
         self.history_of(&domain).await
     }
 
-    /// The history of a domain already read: having read it proves that it is the tenant's, so
-    /// no second read checks that it exists.
+    /// The history of a domain already read with [`Self::signing_domain`]: having read it proves
+    /// that it is the tenant's, so no second read checks that it exists.
     pub async fn history_of(
         &self,
         domain: &SigningDomain,

@@ -61,9 +61,10 @@ async fn the_dashboard_s_figures_read_one_covering_index() {
 
 /// SQLite is built with its query planner stability guarantee (`.cargo/config.toml`): without
 /// it, every statement that binds a `LIMIT` or a `LIKE` pattern, as every list does, is
-/// compiled again at every run. It is built without the mutexes that all connections share.
+/// compiled again at every run. It is built without the process-wide mutexes of memory counting
+/// and of a page cache shared by all connections.
 #[tokio::test]
-async fn sqlite_plans_do_not_depend_on_bound_values() {
+async fn sqlite_is_built_without_replanning_or_shared_mutexes() {
     let directory = tempfile::tempdir().unwrap();
     let store = Store::connect(&testing::sqlite_url(directory.path()))
         .await
@@ -83,8 +84,8 @@ async fn sqlite_plans_do_not_depend_on_bound_values() {
         used("ENABLE_QPSG").await,
         "SQLite was built without SQLITE_ENABLE_QPSG"
     );
-    // Nor do the pool's connections wait for each other on mutexes shared by all of them: one
-    // counts memory, the other guards a page cache that all connections would share.
+    // Nor does SQLite take a process-wide mutex to count memory, or to reach a page cache that
+    // all connections would share.
     assert!(
         used("DEFAULT_MEMSTATUS=0").await,
         "SQLite counts its memory under a shared mutex"

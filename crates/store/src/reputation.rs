@@ -113,6 +113,21 @@ impl Store {
             let Some((Some(paused_at),)) = paused else {
                 return Ok(false);
             };
+            // Only the resume that clears this very pause extends the held mail's lifetime: on
+            // PostgreSQL a second resume at the same moment waits for this row, then finds the
+            // pause gone and changes nothing.
+            let cleared = sqlx::query(
+                "UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL \
+                 WHERE id = $1 AND sending_paused_at = $2",
+            )
+            .bind(tenant)
+            .bind(paused_at)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+            if cleared != 1 {
+                return Ok(false);
+            }
             let held = (now.0 - paused_at).max(0);
             sqlx::query(
                 "UPDATE messages SET expires_at = expires_at + $1 WHERE tenant_id = $2 \
@@ -120,12 +135,6 @@ impl Store {
                  AND state IN ('queued', 'deferred'))",
             )
             .bind(held)
-            .bind(tenant)
-            .execute(&mut *transaction)
-            .await?;
-            sqlx::query(
-                "UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL WHERE id = $1",
-            )
             .bind(tenant)
             .execute(&mut *transaction)
             .await?;

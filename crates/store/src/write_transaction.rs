@@ -5,11 +5,12 @@ use std::future::Future;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// Begins a transaction that reads and then writes what it read. SQLite starts a plain `BEGIN`
-/// as a reader; when such a transaction then writes, and another connection has committed since
-/// its read, SQLite refuses at once ("database is locked") instead of waiting, since waiting
-/// could not make the stale read right. `BEGIN IMMEDIATE` takes the write lock first, waiting its
-/// turn under the busy timeout, so the read and the write see the same database. PostgreSQL
-/// begins as usual: its statements lock the rows they change.
+/// as a reader; when such a transaction then writes, and another connection has committed, or is
+/// writing, since its read, SQLite refuses at once ("database is locked") instead of waiting,
+/// since waiting could not make the stale read right. `BEGIN IMMEDIATE` takes the write lock
+/// first, waiting its turn under the busy timeout, so the read and the write see the same
+/// database. PostgreSQL begins as usual and takes no lock at the read: a caller whose write
+/// depends on its read makes that write conditional on what it read.
 pub(crate) trait BeginWrite {
     type Database: sqlx::Database;
 
@@ -74,41 +75,42 @@ mod tests {
         (directory, pool)
     }
 
-    /// Reads the counter in `transaction`, lets another connection add 10 to it meanwhile, then
-    /// writes what it read plus one and commits.
-    async fn read_then_write(
-        pool: &SqlitePool,
-        mut transaction: Transaction<'static, Sqlite>,
-    ) -> Result<(), sqlx::Error> {
+    /// Reads the counter in `transaction`.
+    async fn read(transaction: &mut Transaction<'static, Sqlite>) -> i64 {
         let (value,): (i64,) = sqlx::query_as("SELECT value FROM counter")
-            .fetch_one(&mut *transaction)
-            .await?;
-        let other = tokio::spawn({
-            let pool = pool.clone();
-            async move {
-                sqlx::query("UPDATE counter SET value = value + 10")
-                    .execute(&pool)
-                    .await
-            }
-        });
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let written = sqlx::query("UPDATE counter SET value = $1")
-            .bind(value + 1)
-            .execute(&mut *transaction)
-            .await;
-        let committed = match written {
-            Ok(_) => transaction.commit().await,
-            Err(error) => Err(error),
-        };
-        other.await.unwrap()?;
-        committed
+            .fetch_one(&mut **transaction)
+            .await
+            .unwrap();
+        value
+    }
+
+    /// Adds 10 to the counter on another connection of the pool.
+    fn add_ten_elsewhere(pool: &SqlitePool) -> tokio::task::JoinHandle<Result<(), sqlx::Error>> {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            sqlx::query("UPDATE counter SET value = value + 10")
+                .execute(&pool)
+                .await
+                .map(drop)
+        })
     }
 
     #[tokio::test]
     async fn a_transaction_that_reads_first_waits_its_turn_to_write() {
         let (_directory, pool) = counter().await;
-        let transaction = pool.begin_write().await.unwrap();
-        read_then_write(&pool, transaction).await.unwrap();
+        let mut transaction = pool.begin_write().await.unwrap();
+        let value = read(&mut transaction).await;
+        let other = add_ten_elsewhere(&pool);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The other connection cannot write while the transaction holds the write lock.
+        assert!(!other.is_finished());
+        sqlx::query("UPDATE counter SET value = $1")
+            .bind(value + 1)
+            .execute(&mut *transaction)
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+        other.await.unwrap().unwrap();
         // The other connection waited for the transaction and added to what it wrote.
         let (value,): (i64,) = sqlx::query_as("SELECT value FROM counter")
             .fetch_one(&pool)
@@ -117,13 +119,19 @@ mod tests {
         assert_eq!(value, 11);
     }
 
-    /// Why: begun as a reader, the same transaction is refused once another connection has
-    /// written after its read.
+    /// A transaction begun as a reader is refused its write once another connection has written
+    /// after its read, which is what `begin_write` is for.
     #[tokio::test]
     async fn a_plain_begin_is_refused_after_another_write() {
         let (_directory, pool) = counter().await;
-        let transaction = pool.begin().await.unwrap();
-        let refused = read_then_write(&pool, transaction).await.unwrap_err();
+        let mut transaction = pool.begin().await.unwrap();
+        let value = read(&mut transaction).await;
+        add_ten_elsewhere(&pool).await.unwrap().unwrap();
+        let refused = sqlx::query("UPDATE counter SET value = $1")
+            .bind(value + 1)
+            .execute(&mut *transaction)
+            .await
+            .unwrap_err();
         assert!(
             refused.to_string().contains("database is locked"),
             "{refused}"

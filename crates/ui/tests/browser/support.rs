@@ -244,7 +244,7 @@ impl Harness {
             browser,
             test,
             shots: 0,
-            _chromedriver: Chromedriver(chromedriver),
+            _chromedriver: chromedriver,
             dns,
             zone,
             _directory: directory,
@@ -575,7 +575,9 @@ pub fn assert_sentence(text: &str) {
 
 /// The chromedriver process, ended when the test ends, also when it fails, with the Chromium it
 /// started: they share a process group of their own, and the whole group is killed, since a
-/// browser whose session was never closed outlives its chromedriver otherwise.
+/// browser whose session was never closed outlives its chromedriver otherwise. Being a group of
+/// their own, they do not get the terminal's Ctrl-C: an interrupted run, whose test never
+/// reaches this drop, leaves them to be ended by hand.
 struct Chromedriver(Child);
 
 impl Drop for Chromedriver {
@@ -589,7 +591,7 @@ impl Drop for Chromedriver {
 }
 
 /// Starts chromedriver on a free loopback port and a headless Chromium session through it.
-async fn open_browser() -> (Child, Client, tempfile::TempDir) {
+async fn open_browser() -> (Chromedriver, Client, tempfile::TempDir) {
     let port = free_port();
     let chromedriver = Command::new("/usr/bin/chromedriver")
         .process_group(0)
@@ -598,6 +600,7 @@ async fn open_browser() -> (Child, Client, tempfile::TempDir) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(Chromedriver)
         .expect("start /usr/bin/chromedriver (./scripts/test installs chromium-driver)");
     let profile = tempfile::tempdir().unwrap();
     let capabilities: serde_json::Map<String, serde_json::Value> =
