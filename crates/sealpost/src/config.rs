@@ -34,7 +34,8 @@ pub struct Config {
     /// transaction pooler (PgBouncer), which would deliver notifications to the wrong client;
     /// default: `database_url`.
     pub database_listen_url: Option<String>,
-    /// Database connections per node; default 4 for SQLite, 10 for PostgreSQL.
+    /// Database connections per node; default 4 for SQLite (the reading connections, besides
+    /// the one that writes), 10 for PostgreSQL.
     pub database_max_connections: Option<u32>,
     /// PostgreSQL statements running longer than this many seconds are cancelled.
     pub database_statement_timeout: u64,

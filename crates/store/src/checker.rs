@@ -7,7 +7,7 @@ use sealpost_domain::{
 };
 
 use crate::paging::{Cursor, Page, PageRequest, like_pattern, searched, sql_for};
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
 struct AddressRow {
@@ -112,7 +112,7 @@ macro_rules! report_count_sql {
 impl Store {
     /// Issues a test address; `NotFound` when the tenant does not exist.
     pub async fn insert_checker_address(&self, address: &CheckerAddress) -> Result<(), StoreError> {
-        let inserted = with_pool!(self, pool => {
+        let inserted = with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO checker_addresses (token, tenant_id, message_id, created_at) \
                  SELECT $1, id, $2, $3 FROM tenants WHERE id = $4",
@@ -135,7 +135,7 @@ impl Store {
     /// The test address with this token, whichever tenant it belongs to (the listener's
     /// lookup).
     pub async fn checker_address(&self, token: &str) -> Result<Option<CheckerAddress>, StoreError> {
-        let row: Option<AddressRow> = with_pool!(self, pool => {
+        let row: Option<AddressRow> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT token, tenant_id, message_id, created_at FROM checker_addresses \
                  WHERE token = $1",
@@ -154,7 +154,7 @@ impl Store {
         token: &str,
         message: MessageId,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE checker_addresses SET message_id = $1 WHERE tenant_id = $2 AND token = $3",
             )
@@ -173,7 +173,7 @@ impl Store {
         report: &CheckerReportRecord,
         raw: &[u8],
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO checker_reports (id, token, tenant_id, received_at, client_ip, helo, \
                  mail_from, raw, score, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -221,7 +221,7 @@ impl Store {
         let count_sql = sql_for!(self, report_count_sql);
         let pattern = like_pattern(search);
         let (after_at, after_id) = request.time_key();
-        let (rows, total): (Vec<ReportRow>, i64) = with_pool!(self, pool => {
+        let (rows, total): (Vec<ReportRow>, i64) = with_reader!(self, pool => {
             // The page and its count are independent reads: they run at once, on two of the
             // pool's connections, so a page waits for the slower of them only.
             let (rows, (total,)): (_, (i64,)) = tokio::try_join!(
@@ -261,7 +261,7 @@ impl Store {
             report_columns!(),
             " FROM checker_reports WHERE tenant_id = $1 AND id = $2"
         );
-        let row: Option<ReportRow> = with_pool!(self, pool => {
+        let row: Option<ReportRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(id)
@@ -277,7 +277,7 @@ impl Store {
         tenant: TenantId,
         id: CheckerReportId,
     ) -> Result<Vec<u8>, StoreError> {
-        let row: Option<(Vec<u8>,)> = with_pool!(self, pool => {
+        let row: Option<(Vec<u8>,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT raw FROM checker_reports WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant)
                 .bind(id)

@@ -25,12 +25,14 @@ impl Store {
     /// One passive checkpoint, which waits for no reader or writer: `None` on PostgreSQL, which
     /// has nothing of the kind to do.
     pub async fn checkpoint(&self) -> Result<Option<Checkpointed>, StoreError> {
-        let Store::Sqlite(pool) = self else {
+        let Store::Sqlite(pools) = self else {
             return Ok(None);
         };
+        // A reader's connection, so that the writer's queue never waits for a checkpoint: a
+        // passive checkpoint writes the database file, not the WAL, which `query_only` allows.
         let (_busy, wal_pages, copied): (i64, i64, i64) =
             sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(pool)
+                .fetch_one(pools.readers())
                 .await?;
         Ok(Some(Checkpointed { wal_pages, copied }))
     }
@@ -44,10 +46,11 @@ mod tests {
     #[tokio::test]
     async fn commits_leave_the_wal_to_the_checkpoint_which_copies_it_all() {
         for_each_backend(|store| async move {
-            let Store::Sqlite(pool) = &store else {
+            let Store::Sqlite(pools) = &store else {
                 assert_eq!(store.checkpoint().await.unwrap(), None);
                 return;
             };
+            let pool = pools.writer();
             let threshold: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
                 .fetch_one(pool)
                 .await

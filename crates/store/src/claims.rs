@@ -6,7 +6,7 @@ use sealpost_domain::{MessageId, QueuedMessage, RecipientId, TenantId, Timestamp
 
 use crate::message_rows::{MessageRow, message_columns, message_from_rows};
 use crate::paging::placeholders;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Messages read per query by [`Store::messages_to_deliver`], well below every backend's limit
 /// on bound values.
@@ -59,7 +59,8 @@ impl Store {
         let returning = " RETURNING id, message_id, tenant_id, address, domain, attempts, fair_key";
         let order = "CASE WHEN attempts = 0 THEN 0 ELSE 1 END, fair_key";
         let rows: Vec<ClaimRow> = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(pools) => {
+                let pool = pools.writer();
                 let sql = format!(
                     "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
                      lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE {due} \
@@ -94,7 +95,7 @@ impl Store {
         // What was served moves on, so mail accepted from now on is placed just past it. A
         // crash before this only leaves the clock behind, which favours new senders a little.
         if let Some(served) = rows.iter().map(|row| row.fair_key).max() {
-            with_pool!(self, pool => {
+            with_writer!(self, pool => {
                 sqlx::query(
                     "UPDATE queue_clock SET served = $1 WHERE id = 1 AND served < $1",
                 )
@@ -126,7 +127,7 @@ impl Store {
         token: &str,
         lease_until: Timestamp,
     ) -> Result<u64, StoreError> {
-        Ok(with_pool!(self, pool => {
+        Ok(with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE recipients SET lease_until = $1 \
                  WHERE lease_token = $2 AND lease_owner = $3 AND state = 'sending'",
@@ -158,7 +159,7 @@ impl Store {
                 ),
                 placeholders(1, chunk.len())
             );
-            let rows: Vec<MessageRow> = with_pool!(self, pool => {
+            let rows: Vec<MessageRow> = with_reader!(self, pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
                 for id in chunk {
                     query = query.bind(*id);
@@ -174,7 +175,7 @@ impl Store {
 
     /// Puts a claimed recipient back without an attempt (a graceful shutdown).
     pub async fn release_claim(&self, claim: &Claim) -> Result<bool, StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE recipients SET state = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END, \
                  lease_owner = NULL, lease_until = NULL, lease_token = NULL \

@@ -8,7 +8,7 @@ use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::{Store, StoreError};
+use crate::{SqlitePools, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -37,8 +37,9 @@ impl Backend {
 /// Pool and statement limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// Connections in the pool; `None` picks 4 for SQLite (one writer at a time anyway) and 10
-    /// for PostgreSQL (a share of its `max_connections` per node).
+    /// Connections in the pool; `None` picks 4 for SQLite, which has one more connection for
+    /// every write (see [`SqlitePools`]), and 10 for PostgreSQL (a share of its
+    /// `max_connections` per node).
     pub max_connections: Option<u32>,
     /// PostgreSQL only: a statement running longer is cancelled, so a locked or overloaded
     /// database turns into an error a caller can report instead of a request that hangs.
@@ -87,17 +88,22 @@ impl Store {
                     // At the default (50) the 51st row of a list page stopped the thread until
                     // the page's task had taken rows, one more hand-off between threads.
                     .row_buffer_size(ROW_BUFFER_SIZE);
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(settings.max_connections.unwrap_or(4))
-                    // A pooled SQLite connection is a file in this process, not a socket whose
-                    // peer can hang up, so the ping that tests a connection before each use
-                    // can never find it broken; it would only add a round trip to the
-                    // connection's thread to every query.
+                // A pooled SQLite connection is a file in this process, not a socket whose peer
+                // can hang up, so the ping that tests a connection before each use can never
+                // find it broken; it would only add a round trip to the connection's thread to
+                // every query.
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
                     .test_before_acquire(false)
-                    .connect_with(options)
+                    .connect_with(options.clone())
                     .await?;
-                sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-                Store::Sqlite(pool)
+                sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+                let readers = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections.unwrap_or(4))
+                    .test_before_acquire(false)
+                    .connect_with(options.pragma("query_only", "ON"))
+                    .await?;
+                Store::Sqlite(SqlitePools { writer, readers })
             }
             Backend::Postgres => {
                 let timeout = format!("{}ms", settings.statement_timeout.as_millis());

@@ -4,7 +4,7 @@
 
 use sealpost_domain::{ContactId, MailingId, TenantId};
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// A mailing that uses a contact, as the reason it cannot be deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl Store {
         name: &str,
         email: &str,
     ) -> Result<(), StoreError> {
-        let changed = with_pool!(self, pool => {
+        let changed = with_writer!(self, pool => {
             sqlx::query("UPDATE contacts SET name = $3, email = $4 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant)
                 .bind(id)
@@ -57,7 +57,7 @@ impl Store {
         tenant: TenantId,
         id: ContactId,
     ) -> Result<Option<ContactMailing>, StoreError> {
-        let row: Option<(MailingId, String, Option<i64>)> = with_pool!(self, pool => {
+        let row: Option<(MailingId, String, Option<i64>)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT m.id, m.subject, m.sent_at FROM mailings m \
                  WHERE m.tenant_id = $1 AND (m.sender_contact_id = $2 OR EXISTS \
@@ -83,7 +83,7 @@ impl Store {
         tenant: TenantId,
         id: ContactId,
     ) -> Result<ContactDeletion, StoreError> {
-        let deleted = with_pool!(self, pool => {
+        let deleted = with_writer!(self, pool => {
             sqlx::query(
                 "DELETE FROM contacts WHERE tenant_id = $1 AND id = $2 \
                  AND NOT EXISTS (SELECT 1 FROM mailings WHERE sender_contact_id = $2) \

@@ -3,7 +3,7 @@
 
 use sealpost_domain::{DeliveryMode, RelaySettings, TenantId, Timestamp, TlsMode};
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
 struct SettingsRow {
@@ -40,7 +40,7 @@ impl SettingsRow {
 impl Store {
     /// The tenant's delivery mode; native when it never chose one.
     pub async fn delivery_mode(&self, tenant: TenantId) -> Result<DeliveryMode, StoreError> {
-        let row: Option<SettingsRow> = with_pool!(self, pool => {
+        let row: Option<SettingsRow> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT mode, host, port, username, sealed_password IS NOT NULL AS password_set, \
                  implicit_tls, tls_mode FROM delivery_settings WHERE tenant_id = $1",
@@ -58,7 +58,7 @@ impl Store {
     /// The own mail server's settings as stored, whatever the mode: while the tenant delivers
     /// natively they are kept, disabled, for switching back. `None` when none were ever saved.
     pub async fn kept_relay(&self, tenant: TenantId) -> Result<Option<RelaySettings>, StoreError> {
-        let row: Option<SettingsRow> = with_pool!(self, pool => {
+        let row: Option<SettingsRow> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT 'relay' AS mode, host, port, username, \
                  sealed_password IS NOT NULL AS password_set, implicit_tls, tls_mode \
@@ -92,7 +92,7 @@ impl Store {
             DeliveryMode::Native => ("native", None),
             DeliveryMode::Relay(relay) => ("relay", Some(relay)),
         };
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO delivery_settings (tenant_id, mode, host, port, username, \
                  sealed_password, implicit_tls, tls_mode, updated_at) \
@@ -128,7 +128,7 @@ impl Store {
         &self,
         tenant: TenantId,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let row: Option<(Option<Vec<u8>>,)> = with_pool!(self, pool => {
+        let row: Option<(Option<Vec<u8>>,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT sealed_password FROM delivery_settings WHERE tenant_id = $1")
                 .bind(tenant)
                 .fetch_optional(pool)

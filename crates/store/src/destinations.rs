@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sealpost_domain::Timestamp;
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// One node's view of one destination.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -33,7 +33,7 @@ impl Store {
         node: &str,
         statuses: &[DestinationStatus],
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             sqlx::query("DELETE FROM destination_status WHERE node = $1")
                 .bind(node)
@@ -72,7 +72,7 @@ impl Store {
         &self,
         since: Timestamp,
     ) -> Result<Vec<DestinationStatus>, StoreError> {
-        Ok(with_pool!(self, pool => {
+        Ok(with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT node, destination, connections_in_use, connections_allowed, \
                  connection_limit, messages_per_connection, messages_per_minute, throttle_level, \
@@ -88,7 +88,7 @@ impl Store {
     /// Recipients waiting (queued or deferred) per recipient domain. It reads only the waiting
     /// rows, through the index on the state.
     pub async fn waiting_by_domain(&self) -> Result<HashMap<String, i64>, StoreError> {
-        let rows: Vec<(String, i64)> = with_pool!(self, pool => {
+        let rows: Vec<(String, i64)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT domain, COUNT(*) FROM recipients \
                  WHERE state IN ('queued', 'deferred') GROUP BY domain",

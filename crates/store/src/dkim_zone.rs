@@ -6,7 +6,7 @@
 
 use sealpost_domain::{DomainName, KeyAlgorithm, Selector, TenantId, Timestamp};
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader};
 
 /// One key record to serve: whose, under which domain and selector, and the public key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ struct Row {
 impl Store {
     /// Every key whose record the DKIM zone serves now, in no particular order.
     pub async fn served_dkim_keys(&self) -> Result<Vec<ServedKey>, StoreError> {
-        let rows: Vec<Row> = with_pool!(self, pool => {
+        let rows: Vec<Row> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT k.tenant_id, d.domain, k.selector, k.algorithm, k.public_der \
                  FROM signing_keys k \
@@ -50,7 +50,7 @@ impl Store {
     /// key (retired ones too, since retiring removes a record) or start of a tenant's deletion.
     /// Every node reads the same time from the same database, so it serves as the zone's serial.
     pub async fn dkim_zone_newest_change(&self) -> Result<Timestamp, StoreError> {
-        let newest: Option<i64> = with_pool!(self, pool => {
+        let newest: Option<i64> = with_reader!(self, pool => {
             sqlx::query_scalar(
                 "SELECT max(changed) FROM ( \
                    SELECT max(state_since) AS changed FROM signing_keys \

@@ -10,7 +10,7 @@ use sealpost_domain::{
 use crate::message_rows::RecipientRow;
 use crate::queue::insert_event;
 use crate::suppressions::insert_suppression;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// One piece of feedback about one recipient, as it is committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl Store {
     /// The tenant of a message, for a link that names only the message (and proves itself by
     /// a tag bound to the tenant, checked by the caller).
     pub async fn message_tenant(&self, message: MessageId) -> Result<Option<TenantId>, StoreError> {
-        let found: Option<(TenantId,)> = with_pool!(self, pool => {
+        let found: Option<(TenantId,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT tenant_id FROM messages WHERE id = $1")
                 .bind(message)
                 .fetch_optional(pool)
@@ -50,7 +50,7 @@ impl Store {
         tenant: TenantId,
         recipient: RecipientId,
     ) -> Result<(MessageId, Recipient), StoreError> {
-        let found: Option<(MessageId,)> = with_pool!(self, pool => {
+        let found: Option<(MessageId,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT message_id FROM recipients WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant)
                 .bind(recipient)
@@ -58,7 +58,7 @@ impl Store {
                 .await?
         });
         let (message,) = found.ok_or(StoreError::NotFound)?;
-        let row: RecipientRow = with_pool!(self, pool => {
+        let row: RecipientRow = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT id, address, domain, state, attempts, next_attempt_at, last_reply, \
                  updated_at FROM recipients WHERE tenant_id = $1 AND id = $2",
@@ -75,7 +75,7 @@ impl Store {
     /// committing nothing, when the recipient is no longer in the state it was read in (another
     /// report or an attempt moved it meanwhile); the caller reads it again.
     pub async fn record_feedback(&self, change: &FeedbackChange) -> Result<bool, StoreError> {
-        let recorded = with_pool!(self, pool => {
+        let recorded = with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let state = change.to.unwrap_or(change.from);
             let updated = sqlx::query(

@@ -2,7 +2,7 @@
 
 use sealpost_domain::{TenantId, Timestamp};
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader};
 
 /// Read through `recipients_tenant_accepted_state` alone (migration 0028): the recipients carry
 /// their message's acceptance time, so no message and no recipient row is read.
@@ -17,7 +17,7 @@ impl Store {
         tenant: TenantId,
         since: Timestamp,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(with_pool!(self, pool => {
+        Ok(with_reader!(self, pool => {
             sqlx::query_as(RECIPIENT_STATES_SQL)
             .bind(tenant)
             .bind(since.0)

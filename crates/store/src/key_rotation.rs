@@ -6,7 +6,7 @@ use sealpost_domain::{
     KeyAlgorithm, KeyRotation, RotationPeriod, SigningDomainId, TenantId, Timestamp,
 };
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// One domain's key that is due for rotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct RotationCandidate {
 impl Store {
     /// The tenant's rotation setting; `NotFound` for an unknown tenant.
     pub async fn key_rotation(&self, tenant: TenantId) -> Result<KeyRotation, StoreError> {
-        let row: Option<(Option<i64>,)> = with_pool!(self, pool => {
+        let row: Option<(Option<i64>,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT dkim_rotation_days FROM tenants WHERE id = $1")
                 .bind(tenant)
                 .fetch_optional(pool)
@@ -42,7 +42,7 @@ impl Store {
         rotation: KeyRotation,
     ) -> Result<(), StoreError> {
         let days = rotation.period().map(|period| i64::from(period.days()));
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query("UPDATE tenants SET dkim_rotation_days = $1 WHERE id = $2")
                 .bind(days)
                 .bind(tenant)
@@ -66,7 +66,7 @@ impl Store {
         now: Timestamp,
         limit: i64,
     ) -> Result<Vec<RotationCandidate>, StoreError> {
-        let rows: Vec<(TenantId, SigningDomainId, String, i64)> = with_pool!(self, pool => {
+        let rows: Vec<(TenantId, SigningDomainId, String, i64)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT d.tenant_id, d.id, k.algorithm, t.dkim_rotation_days \
                  FROM signing_domains d \
@@ -108,7 +108,7 @@ impl Store {
         domain: SigningDomainId,
         until: Timestamp,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE signing_domains SET rotation_retry_at = $1 \
                  WHERE tenant_id = $2 AND id = $3",

@@ -4,7 +4,7 @@
 
 use sealpost_domain::Timestamp;
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 impl Store {
     /// Takes or renews the lease `name` for `holder` until `until`: granted when nobody holds it,
@@ -17,7 +17,7 @@ impl Store {
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool, StoreError> {
-        let taken = with_pool!(self, pool => {
+        let taken = with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO cluster_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
@@ -38,7 +38,7 @@ impl Store {
     /// Gives the lease up at once (a node shutting down), so another node need not wait for it
     /// to run out.
     pub async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query("DELETE FROM cluster_leases WHERE name = $1 AND holder = $2")
                 .bind(name)
                 .bind(holder)
@@ -53,7 +53,7 @@ impl Store {
         &self,
         name: &str,
     ) -> Result<Option<(String, Timestamp)>, StoreError> {
-        let row: Option<(String, i64)> = with_pool!(self, pool => {
+        let row: Option<(String, i64)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT holder, expires_at FROM cluster_leases WHERE name = $1")
                 .bind(name)
                 .fetch_optional(pool)

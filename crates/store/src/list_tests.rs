@@ -64,7 +64,7 @@ fn message(tenant: TenantId, at: i64, subject: &str, to: &str) -> QueuedMessage 
 }
 
 async fn set_state(store: &Store, message: MessageId, state: RecipientState) {
-    with_pool!(store, pool => {
+    with_writer!(store, pool => {
         sqlx::query("UPDATE recipients SET state = $1 WHERE message_id = $2")
             .bind(state.as_str())
             .bind(message)
@@ -198,7 +198,7 @@ async fn message_pages_cover_every_message_once_and_filter_in_the_database() {
         check(recent, vec![ids[5], ids[6], encoded.id]).await;
 
         // Messages accepted before the Subject was kept get theirs when the store opens.
-        with_pool!(&store, pool => {
+        with_writer!(&store, pool => {
             sqlx::query("UPDATE messages SET subject = NULL").execute(pool).await.unwrap();
         });
         assert_eq!(store.fill_missing_subjects().await.unwrap(), 9);

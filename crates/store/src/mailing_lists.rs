@@ -11,7 +11,7 @@ use sealpost_domain::{
 
 use crate::mailings::{ContactRow, contact_columns};
 use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders, searched, sql_for};
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Which of a tenant's mailings a list shows: those in `progress` whose subject, sender name
 /// or sender address contains `search` (ignoring ASCII case).
@@ -161,7 +161,7 @@ impl Store {
         let progress = filter.progress.map(MailingProgress::code);
         let pattern = like_pattern(filter.search.as_deref());
         let (after_at, after_id) = request.time_key();
-        let (rows, total): (Vec<ListedMailingRow>, i64) = with_pool!(self, pool => {
+        let (rows, total): (Vec<ListedMailingRow>, i64) = with_reader!(self, pool => {
             // The page and its count are independent reads: they run at once, on two of the
             // pool's connections, so a page waits for the slower of them only.
             let (rows, (total,)): (_, (i64,)) = tokio::try_join!(
@@ -216,7 +216,7 @@ impl Store {
             ),
             list
         );
-        let (listed, senders): (Vec<MailingContactRow>, Vec<ContactRow>) = with_pool!(self, pool => {
+        let (listed, senders): (Vec<MailingContactRow>, Vec<ContactRow>) = with_reader!(self, pool => {
             let mut recipients = sqlx::query_as(sqlx::AssertSqlSafe(recipients_sql.clone()))
                 .bind(tenant);
             let mut senders = sqlx::query_as(sqlx::AssertSqlSafe(senders_sql.clone())).bind(tenant);
@@ -275,7 +275,7 @@ impl Store {
              ORDER BY r.mailing_id, r.position",
             placeholders(2, ids.len())
         );
-        Ok(with_pool!(self, pool => {
+        Ok(with_reader!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
             for id in ids {
                 query = query.bind(*id);
@@ -291,7 +291,7 @@ impl Store {
         tenant: TenantId,
         id: MailingId,
     ) -> Result<DraftDeletion, StoreError> {
-        let deleted = with_pool!(self, pool => {
+        let deleted = with_writer!(self, pool => {
             sqlx::query(
                 "DELETE FROM mailings WHERE tenant_id = $1 AND id = $2 AND message_id IS NULL \
                  AND NOT EXISTS (SELECT 1 FROM mailing_recipients r \
@@ -306,7 +306,7 @@ impl Store {
         if deleted == 1 {
             return Ok(DraftDeletion::Deleted);
         }
-        let exists: Option<(MailingId,)> = with_pool!(self, pool => {
+        let exists: Option<(MailingId,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT id FROM mailings WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant)
                 .bind(id)
@@ -334,7 +334,7 @@ impl Store {
             Some((name, email)) => (Some(name), Some(email)),
             None => (None, None),
         };
-        let (rows, total): (Vec<ContactRow>, i64) = with_pool!(self, pool => {
+        let (rows, total): (Vec<ContactRow>, i64) = with_reader!(self, pool => {
             // The page and its count are independent reads: they run at once, on two of the
             // pool's connections, so a page waits for the slower of them only.
             let (rows, (total,)): (_, (i64,)) = tokio::try_join!(

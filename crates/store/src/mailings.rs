@@ -6,7 +6,7 @@ use sealpost_domain::{Contact, ContactId, Mailing, MailingId, MessageId, TenantI
 
 use crate::mailing_lists::MailingFilter;
 use crate::paging::PageRequest;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ContactRow {
@@ -53,7 +53,7 @@ impl Store {
     /// Adds a contact; `Duplicate` when the tenant already has one with this address and
     /// `NotFound` when the tenant does not exist.
     pub async fn insert_contact(&self, contact: &Contact) -> Result<(), StoreError> {
-        let inserted = with_pool!(self, pool => {
+        let inserted = with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO contacts (id, tenant_id, name, email, created_at) \
                  SELECT $1, id, $2, $3, $4 FROM tenants WHERE id = $5",
@@ -81,7 +81,7 @@ impl Store {
             contact_columns!(),
             " FROM contacts WHERE tenant_id = $1 ORDER BY name, email"
         );
-        let rows: Vec<ContactRow> = with_pool!(self, pool => {
+        let rows: Vec<ContactRow> = with_reader!(self, pool => {
             sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?
         });
         rows.into_iter().map(Contact::try_from).collect()
@@ -93,7 +93,7 @@ impl Store {
             contact_columns!(),
             " FROM contacts WHERE tenant_id = $1 AND id = $2"
         );
-        let row: Option<ContactRow> = with_pool!(self, pool => {
+        let row: Option<ContactRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(id)
@@ -106,7 +106,7 @@ impl Store {
     /// Writes a mailing and its recipients together. The contacts must be the tenant's; the
     /// service has loaded them, so they are.
     pub async fn insert_mailing(&self, mailing: &Mailing) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO mailings (id, tenant_id, sender_contact_id, subject, body, \
@@ -155,7 +155,7 @@ impl Store {
     pub async fn mailing(&self, tenant: TenantId, id: MailingId) -> Result<Mailing, StoreError> {
         let sql = "SELECT sender_contact_id, subject, body, message_id, created_at, sent_at \
                    FROM mailings WHERE tenant_id = $1 AND id = $2";
-        let row: Option<MailingRow> = with_pool!(self, pool => {
+        let row: Option<MailingRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(id)
@@ -166,7 +166,7 @@ impl Store {
         let recipients_sql = "SELECT c.id, c.tenant_id, c.name, c.email, c.created_at \
              FROM mailing_recipients r JOIN contacts c ON c.id = r.contact_id \
              WHERE r.mailing_id = $1 AND c.tenant_id = $2 ORDER BY r.position";
-        let recipients: Vec<ContactRow> = with_pool!(self, pool => {
+        let recipients: Vec<ContactRow> = with_reader!(self, pool => {
             sqlx::query_as(recipients_sql)
                 .bind(id)
                 .bind(tenant)
@@ -199,7 +199,7 @@ impl Store {
         contact: ContactId,
         message: MessageId,
     ) -> Result<bool, StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE mailing_recipients SET message_id = $1 \
                  WHERE mailing_id = $2 AND contact_id = $3 AND message_id IS NULL \
@@ -227,7 +227,7 @@ impl Store {
                    JOIN mailings m ON m.id = r.mailing_id \
                    WHERE m.tenant_id = $1 AND r.mailing_id = $2 AND r.message_id IS NOT NULL \
                    ORDER BY r.position";
-        let rows: Vec<(ContactId, MessageId)> = with_pool!(self, pool => {
+        let rows: Vec<(ContactId, MessageId)> = with_reader!(self, pool => {
             sqlx::query_as(sql).bind(tenant).bind(id).fetch_all(pool).await?
         });
         Ok(rows)
@@ -242,7 +242,7 @@ impl Store {
         message: MessageId,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE mailings SET message_id = $1, sent_at = $2 \
                  WHERE tenant_id = $3 AND id = $4 AND message_id IS NULL",

@@ -3,7 +3,7 @@
 
 use sealpost_domain::{TenantId, Timestamp};
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// The meta key of the authenticator root (sealed), the one sealed value kept in `meta`.
 pub const AUTHENTICATOR_ROOT: &str = "authenticator_root";
@@ -192,7 +192,7 @@ type RotationRow = (
 impl Store {
     /// The current or last rotation, if there ever was one.
     pub async fn master_key_rotation(&self) -> Result<Option<RotationRecord>, StoreError> {
-        let row: Option<RotationRow> = with_pool!(self, pool => {
+        let row: Option<RotationRow> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT phase, old_check, new_check, new_under_old, old_under_new, cursor_column, \
                  cursor_id, rewrapped, started_at, finished_at FROM master_key_rotation WHERE id = 1",
@@ -250,7 +250,7 @@ impl Store {
         start: &RotationStart<'_>,
     ) -> Result<bool, StoreError> {
         let cursor = RewrapCursor::start();
-        let written = with_pool!(self, pool => {
+        let written = with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO master_key_rotation (id, phase, old_check, new_check, new_under_old, \
                  old_under_new, cursor_column, cursor_id, rewrapped, started_at, finished_at) \
@@ -287,7 +287,7 @@ impl Store {
         after: &str,
         limit: u32,
     ) -> Result<Vec<SealedRow>, StoreError> {
-        let rows: Vec<(String, Option<String>, Vec<u8>)> = with_pool!(self, pool => {
+        let rows: Vec<(String, Option<String>, Vec<u8>)> = with_reader!(self, pool => {
             sqlx::query_as(column.select())
                 .bind(after)
                 .bind(i64::from(limit))
@@ -317,7 +317,7 @@ impl Store {
         values: &[RewrappedValue],
         cursor: Option<&RewrapCursor>,
     ) -> Result<u64, StoreError> {
-        let replaced = with_pool!(self, pool => {
+        let replaced = with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let mut replaced = 0;
             for value in values {
@@ -353,7 +353,7 @@ impl Store {
     /// Ends the rotation: the new key's check value becomes the database's, both wraps are
     /// deleted, in one transaction. Returns whether a rotation was rewrapping.
     pub async fn finish_master_key_rotation(&self, now: Timestamp) -> Result<bool, StoreError> {
-        let finished = with_pool!(self, pool => {
+        let finished = with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let finished = sqlx::query(
                 "UPDATE master_key_rotation SET phase = $1, new_under_old = NULL, \

@@ -8,7 +8,7 @@ use sealpost_domain::{
 use crate::claims::Claim;
 use crate::queue::insert_event;
 use crate::rows::corrupt;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// One finished attempt, as it is recorded in the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl Store {
         tenant: TenantId,
         message: MessageId,
     ) -> Result<Vec<AttemptInfo>, StoreError> {
-        let rows: Vec<AttemptRow> = with_pool!(self, pool => {
+        let rows: Vec<AttemptRow> = with_reader!(self, pool => {
             sqlx::query_as(MESSAGE_ATTEMPTS_SQL)
             .bind(tenant)
             .bind(message)
@@ -106,7 +106,7 @@ impl Store {
         attempts: &[(Claim, RecipientUpdate, AttemptRecord)],
     ) -> Result<Vec<bool>, StoreError> {
         let mut recorded = Vec::with_capacity(attempts.len());
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             for (claim, update, attempt) in attempts {
                 let event = update.state.after_attempt_label();

@@ -11,7 +11,7 @@ use crate::message_rows::{
     MessageRow, RecipientRow, SigningColumns, message_columns, message_from_rows,
 };
 use crate::subjects::subject_of;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Appends a delivery event (the UI and later webhooks read these) inside the caller's
 /// transaction. A macro rather than a function, because each backend's transaction is its own
@@ -74,7 +74,7 @@ impl Store {
     /// Commits several messages in one transaction: one durable commit for many acceptances
     /// (group commit). Either all are stored or none is.
     pub async fn insert_messages(&self, messages: &[QueuedMessage]) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             for message in messages {
                 let signing = SigningColumns::from(&message.signing);
@@ -171,7 +171,7 @@ impl Store {
         tenant: TenantId,
         key: &str,
     ) -> Result<Option<(MessageId, String)>, StoreError> {
-        let row: Option<(MessageId, Option<String>)> = with_pool!(self, pool => {
+        let row: Option<(MessageId, Option<String>)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT id, idempotency_hash FROM messages \
                  WHERE tenant_id = $1 AND idempotency_key = $2",
@@ -191,7 +191,7 @@ impl Store {
         id: MessageId,
     ) -> Result<QueuedMessage, StoreError> {
         let read_row = async {
-            let row: Option<MessageRow> = with_pool!(self, pool => {
+            let row: Option<MessageRow> = with_reader!(self, pool => {
                 sqlx::query_as(concat!(
                     "SELECT ",
                     message_columns!(),
@@ -218,7 +218,7 @@ impl Store {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<bool, StoreError> {
-        let row: Option<(i32,)> = with_pool!(self, pool => {
+        let row: Option<(i32,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT 1 FROM messages WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant)
                 .bind(id)
@@ -234,7 +234,7 @@ impl Store {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<Vec<Recipient>, StoreError> {
-        let recipients: Vec<RecipientRow> = with_pool!(self, pool => {
+        let recipients: Vec<RecipientRow> = with_reader!(self, pool => {
             sqlx::query_as(MESSAGE_RECIPIENTS_SQL)
             .bind(tenant)
             .bind(id)
@@ -276,7 +276,7 @@ impl Store {
         now: Timestamp,
         event: &'static str,
     ) -> Result<u64, StoreError> {
-        let changed = with_pool!(self, pool => {
+        let changed = with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let changed = sqlx::query(
                 "UPDATE recipients SET state = CASE WHEN $1 = 'cancelled' THEN 'cancelled' ELSE state END, \
@@ -305,7 +305,7 @@ impl Store {
     /// Recipients per waiting state across all tenants, for the operator's metrics; the one
     /// query that spans tenants, because the queue is the platform's, not a tenant's.
     pub async fn queue_depth(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(with_pool!(self, pool => {
+        Ok(with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT state, COUNT(*) FROM recipients \
                  WHERE state IN ('queued', 'sending', 'deferred') GROUP BY state",
@@ -317,7 +317,7 @@ impl Store {
 
     /// When the oldest message that still has a waiting recipient was accepted.
     pub async fn oldest_waiting(&self) -> Result<Option<Timestamp>, StoreError> {
-        let row: (Option<i64>,) = with_pool!(self, pool => {
+        let row: (Option<i64>,) = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT MIN(messages.accepted_at) FROM messages JOIN recipients \
                  ON recipients.message_id = messages.id \

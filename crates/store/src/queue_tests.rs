@@ -383,10 +383,10 @@ async fn overwrite(store: &Store, message: MessageId, column: &str, value: &str)
     let sql = format!("UPDATE messages SET {column} = $1 WHERE id = $2");
     let sql = sqlx::AssertSqlSafe(sql);
     let updated = match store {
-        Store::Sqlite(pool) => sqlx::query(sql)
+        Store::Sqlite(pools) => sqlx::query(sql)
             .bind(value)
             .bind(message)
-            .execute(pool)
+            .execute(pools.writer())
             .await
             .map(|done| done.rows_affected()),
         Store::Postgres(pool) => sqlx::query(sql)
@@ -444,7 +444,7 @@ async fn an_id_that_is_not_a_uuid_is_reported_as_corrupt() {
         let sql = "INSERT INTO tenants (id, name, display_name, created_at) \
                    VALUES ('not-a-uuid', 'edited', 'Edited', 0)";
         let inserted = match &store {
-            Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            Store::Sqlite(pools) => sqlx::query(sql).execute(pools.writer()).await.map(|_| ()),
             Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
         };
         inserted.unwrap();

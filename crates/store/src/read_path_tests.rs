@@ -11,9 +11,10 @@ use crate::{Store, testing};
 
 /// SQLite's plan of `sql`, one line per step.
 async fn sqlite_plan(store: &Store, sql: &str) -> String {
-    let Store::Sqlite(pool) = store else {
+    let Store::Sqlite(pools) = store else {
         panic!("a SQLite store");
     };
+    let pool = pools.readers();
     let rows: Vec<(i64, i64, i64, String)> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
             .fetch_all(pool)
@@ -69,9 +70,10 @@ async fn sqlite_is_built_without_replanning_or_shared_mutexes() {
     let store = Store::connect(&testing::sqlite_url(directory.path()))
         .await
         .unwrap();
-    let Store::Sqlite(pool) = &store else {
+    let Store::Sqlite(pools) = &store else {
         panic!("a SQLite store");
     };
+    let pool = pools.readers();
     let used = |option: &'static str| async move {
         let (used,): (i64,) = sqlx::query_as("SELECT sqlite_compileoption_used($1)")
             .bind(option)

@@ -6,7 +6,7 @@
 use sealpost_domain::{SendingFigures, TenantId, Timestamp};
 
 use crate::write_transaction::BeginWrite;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// A tenant's standing as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Default, sqlx::FromRow)]
@@ -23,7 +23,7 @@ impl Store {
         tenant: TenantId,
         since: Timestamp,
     ) -> Result<SendingFigures, StoreError> {
-        let rows: Vec<(String, i64)> = with_pool!(self, pool => {
+        let rows: Vec<(String, i64)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT kind, COUNT(*) FROM events WHERE tenant_id = $1 AND at >= $2 \
                  AND kind IN ('sent', 'bounced', 'complained') GROUP BY kind",
@@ -46,7 +46,7 @@ impl Store {
     }
 
     pub async fn tenant_standing(&self, tenant: TenantId) -> Result<TenantStanding, StoreError> {
-        let row: Option<TenantStanding> = with_pool!(self, pool => {
+        let row: Option<TenantStanding> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT sending_paused_at, paused_reason, reputation_warning FROM tenants \
                  WHERE id = $1",
@@ -64,7 +64,7 @@ impl Store {
         tenant: TenantId,
         warning: Option<&str>,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query("UPDATE tenants SET reputation_warning = $1 WHERE id = $2")
                 .bind(warning)
                 .bind(tenant)
@@ -81,7 +81,7 @@ impl Store {
         at: Timestamp,
         reason: &str,
     ) -> Result<bool, StoreError> {
-        let paused = with_pool!(self, pool => {
+        let paused = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE tenants SET sending_paused_at = $1, paused_reason = $2, \
                  reputation_warning = NULL WHERE id = $3 AND sending_paused_at IS NULL",
@@ -103,7 +103,7 @@ impl Store {
         tenant: TenantId,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let resumed = with_pool!(self, pool => {
+        let resumed = with_writer!(self, pool => {
             let mut transaction = pool.begin_write().await?;
             let paused: Option<(Option<i64>,)> =
                 sqlx::query_as("SELECT sending_paused_at FROM tenants WHERE id = $1")

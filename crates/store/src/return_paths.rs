@@ -4,7 +4,7 @@
 use sealpost_domain::{DomainName, ReturnPath, TenantId, Timestamp};
 
 use crate::rows::corrupt;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
 struct ReturnPathRow {
@@ -40,7 +40,7 @@ impl Store {
     /// Sets the return path of the tenant's signing domain, replacing one it had (a new one is
     /// unverified). A return-path domain another tenant uses is [`StoreError::Duplicate`].
     pub async fn set_return_path(&self, entry: &ReturnPath) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             sqlx::query("DELETE FROM return_paths WHERE tenant_id = $1 AND domain = $2")
                 .bind(entry.tenant_id)
@@ -75,7 +75,7 @@ impl Store {
             columns!(),
             " FROM return_paths WHERE tenant_id = $1 AND domain = $2"
         );
-        let row: Option<ReturnPathRow> = with_pool!(self, pool => {
+        let row: Option<ReturnPathRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(domain.as_str())
@@ -96,7 +96,7 @@ impl Store {
             columns!(),
             " FROM return_paths WHERE tenant_id = $1 AND return_path = $2"
         );
-        let row: Option<ReturnPathRow> = with_pool!(self, pool => {
+        let row: Option<ReturnPathRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(return_path.as_str())
@@ -117,7 +117,7 @@ impl Store {
             columns!(),
             " FROM return_paths WHERE return_path = $1"
         );
-        let row: Option<ReturnPathRow> = with_pool!(self, pool => {
+        let row: Option<ReturnPathRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(return_path.as_str())
                 .fetch_optional(pool)
@@ -133,7 +133,7 @@ impl Store {
         domain: &DomainName,
         verified_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE return_paths SET verified_at = $1 WHERE tenant_id = $2 AND domain = $3",
             )
@@ -155,7 +155,7 @@ impl Store {
         tenant: TenantId,
         domain: &DomainName,
     ) -> Result<(), StoreError> {
-        let removed = with_pool!(self, pool => {
+        let removed = with_writer!(self, pool => {
             sqlx::query("DELETE FROM return_paths WHERE tenant_id = $1 AND domain = $2")
                 .bind(tenant)
                 .bind(domain.as_str())

@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use crate::connect::Backend;
-use crate::{Store, StoreError};
+use crate::{SqlitePools, Store, StoreError};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -41,7 +41,7 @@ impl Store {
                     .connect_with(options)
                     .await
                     .map_err(|error| StoreError::Unreachable(error.to_string()))?;
-                Store::Sqlite(pool)
+                Store::Sqlite(SqlitePools::single(pool))
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url)
@@ -72,12 +72,12 @@ impl Store {
                  AND tablename = '_sqlx_migrations'",
             ),
         };
-        let (tables,): (i64,) = crate::with_pool!(self, pool => {
+        let (tables,): (i64,) = crate::with_reader!(self, pool => {
             sqlx::query_as(exists_query).fetch_one(pool).await?
         });
         let applied: Vec<i64> = match tables {
             0 => Vec::new(),
-            _ => crate::with_pool!(self, pool => {
+            _ => crate::with_reader!(self, pool => {
                 sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
                     .fetch_all(pool)
                     .await?

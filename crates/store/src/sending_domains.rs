@@ -5,7 +5,7 @@ use sealpost_domain::{
     DomainName, Proof, ProofMethod, SendingDomain, TenantId, Timestamp, VerificationToken,
 };
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
 struct SendingDomainRow {
@@ -60,7 +60,7 @@ impl Store {
         tenant: TenantId,
         candidate: &SendingDomain,
     ) -> Result<SendingDomain, StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO sending_domains (tenant_id, domain, token, created_at) \
                  SELECT id, $1, $2, $3 FROM tenants WHERE id = $4 \
@@ -88,7 +88,7 @@ impl Store {
             columns!(),
             " FROM sending_domains WHERE tenant_id = $1 AND domain = $2"
         );
-        let row: Option<SendingDomainRow> = with_pool!(self, pool => {
+        let row: Option<SendingDomainRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(domain.as_str())
@@ -108,7 +108,7 @@ impl Store {
             columns!(),
             " FROM sending_domains WHERE tenant_id = $1 ORDER BY domain"
         );
-        let rows: Vec<SendingDomainRow> = with_pool!(self, pool => {
+        let rows: Vec<SendingDomainRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .fetch_all(pool)
@@ -124,7 +124,7 @@ impl Store {
         domain: &DomainName,
         proof: Proof,
     ) -> Result<(), StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE sending_domains SET proof_method = $1, proven_at = $2 \
                  WHERE tenant_id = $3 AND domain = $4",
@@ -149,7 +149,7 @@ impl Store {
         tenant: TenantId,
         domain: &DomainName,
     ) -> Result<(), StoreError> {
-        let deleted = with_pool!(self, pool => {
+        let deleted = with_writer!(self, pool => {
             sqlx::query("DELETE FROM sending_domains WHERE tenant_id = $1 AND domain = $2")
                 .bind(tenant)
                 .bind(domain.as_str())

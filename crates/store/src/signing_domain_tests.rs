@@ -362,9 +362,9 @@ async fn a_stored_domain_that_is_no_domain_is_left_out_of_the_re_check_lists() {
         store.insert_signing_domain(acme.id, &other).await.unwrap();
         let sql = "UPDATE signing_domains SET domain = 'not a domain' WHERE id = $1";
         let updated = match &store {
-            Store::Sqlite(pool) => sqlx::query(sql)
+            Store::Sqlite(pools) => sqlx::query(sql)
                 .bind(domain.id)
-                .execute(pool)
+                .execute(pools.writer())
                 .await
                 .map(|done| done.rows_affected()),
             Store::Postgres(pool) => sqlx::query(sql)

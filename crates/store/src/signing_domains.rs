@@ -9,7 +9,7 @@ use crate::rows::corrupt;
 use crate::signing_domain_rows::{
     SigningDomainRow, SigningKeyRow, assemble, signing_domain_columns, signing_key_columns,
 };
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 const DUPLICATE: &str = "a signing domain with this domain and selector";
 
@@ -21,7 +21,7 @@ impl Store {
         tenant: TenantId,
         domain: &SigningDomain,
     ) -> Result<(), StoreError> {
-        let inserted = with_pool!(self, pool => {
+        let inserted = with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO signing_domains \
                  (id, tenant_id, domain, selector, active, version, created_at, updated_at, \
@@ -69,7 +69,7 @@ impl Store {
             domain_record_columns!(),
             " FROM signing_domain_records WHERE tenant_id = $1"
         );
-        let (rows, keys, records): (Vec<SigningDomainRow>, Vec<SigningKeyRow>, Vec<RecordRow>) = with_pool!(self, pool => {
+        let (rows, keys, records): (Vec<SigningDomainRow>, Vec<SigningKeyRow>, Vec<RecordRow>) = with_reader!(self, pool => {
             let rows = sqlx::query_as(domains_sql).bind(tenant).fetch_all(pool).await?;
             let keys = sqlx::query_as(keys_sql).bind(tenant).fetch_all(pool).await?;
             let records = sqlx::query_as(records_sql).bind(tenant).fetch_all(pool).await?;
@@ -101,7 +101,7 @@ impl Store {
         type Rows = (Option<SigningDomainRow>, Vec<SigningKeyRow>, Vec<RecordRow>);
         // The three reads need only the ids the caller has: they run at once, on three of the
         // pool's connections, so a domain's page waits for the slowest of them only.
-        let (row, keys, records): Rows = with_pool!(self, pool => {
+        let (row, keys, records): Rows = with_reader!(self, pool => {
             tokio::try_join!(
                 sqlx::query_as(domain_sql)
                     .bind(tenant)
@@ -131,7 +131,7 @@ impl Store {
         selector: &Selector,
         now: Timestamp,
     ) -> Result<SigningDomain, StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE signing_domains SET selector = $1, version = version + 1, updated_at = $2 \
                  WHERE tenant_id = $3 AND id = $4 AND NOT EXISTS \
@@ -158,7 +158,7 @@ impl Store {
         tenant: TenantId,
         id: SigningDomainId,
     ) -> Result<(), StoreError> {
-        let deleted = with_pool!(self, pool => {
+        let deleted = with_writer!(self, pool => {
             sqlx::query("DELETE FROM signing_domains WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant)
                 .bind(id)
@@ -204,7 +204,7 @@ impl Store {
         now: Timestamp,
         limit: i64,
     ) -> Result<Vec<(TenantId, SigningDomainId, DomainName)>, StoreError> {
-        let rows: Vec<(TenantId, SigningDomainId, String)> = with_pool!(self, pool => {
+        let rows: Vec<(TenantId, SigningDomainId, String)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT tenant_id, id, domain FROM signing_domains WHERE dns_next_check_at <= $1 \
                  ORDER BY dns_next_check_at, id LIMIT $2",
@@ -222,7 +222,7 @@ impl Store {
         &self,
         tenant: Option<TenantId>,
     ) -> Result<Vec<(TenantId, SigningDomainId, DomainName)>, StoreError> {
-        let rows: Vec<(TenantId, SigningDomainId, String)> = with_pool!(self, pool => {
+        let rows: Vec<(TenantId, SigningDomainId, String)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT tenant_id, id, domain FROM signing_domains \
                  WHERE $1 IS NULL OR tenant_id = $1 ORDER BY tenant_id, domain, id",

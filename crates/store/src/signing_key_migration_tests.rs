@@ -70,11 +70,13 @@ async fn legacy_single_keys_become_one_active_key() {
                 .skip(steps.len() - 1),
         );
         let store = match backend {
-            "sqlite" => Store::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap()),
+            "sqlite" => Store::Sqlite(crate::SqlitePools::single(
+                sqlx::SqlitePool::connect(&url).await.unwrap(),
+            )),
             _ => Store::Postgres(sqlx::PgPool::connect(&url).await.unwrap()),
         };
         for step in steps {
-            crate::with_pool!(&store, pool => {
+            crate::with_writer!(&store, pool => {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(step)).execute(pool).await.unwrap();
             });
         }

@@ -9,7 +9,7 @@ use sealpost_domain::{
 };
 
 use crate::domain_records::replace_domain_records;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// One row of a domain's history, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -90,7 +90,7 @@ impl Store {
             key: key.id,
             selector: key.selector.clone(),
         };
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let bumped = sqlx::query(
                 "UPDATE signing_domains SET version = version + 1, updated_at = $1 \
@@ -141,7 +141,7 @@ impl Store {
 
     /// The sealed private key of one of the tenant's keys, for signing.
     pub async fn sealed_key(&self, tenant: TenantId, key: KeyId) -> Result<SealedKey, StoreError> {
-        let row: Option<(String, Vec<u8>)> = with_pool!(self, pool => {
+        let row: Option<(String, Vec<u8>)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT encrypted_pkcs8, sealed_password FROM signing_keys \
                  WHERE tenant_id = $1 AND id = $2",
@@ -177,7 +177,7 @@ impl Store {
             .map(|activation| matches!(activation, Activation::On { .. }));
         let dns = changes.dns.as_ref().map(|(status, _)| status);
         let last = dns.and_then(|status| status.last_check.as_ref());
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let bumped = sqlx::query(
                 "UPDATE signing_domains SET version = version + 1, updated_at = $1 \
@@ -256,7 +256,7 @@ impl Store {
         id: SigningDomainId,
         limit: i64,
     ) -> Result<Vec<DomainEventRecord>, StoreError> {
-        Ok(with_pool!(self, pool => {
+        Ok(with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT key_id, kind, warning, detail, at FROM signing_domain_events \
                  WHERE tenant_id = $1 AND signing_domain_id = $2 ORDER BY at DESC, id DESC LIMIT $3",
@@ -282,7 +282,7 @@ impl Store {
         accepted_since: Timestamp,
         accepted_until: Timestamp,
     ) -> Result<(u64, Option<Timestamp>), StoreError> {
-        let (unfinished, last): (i64, Option<i64>) = with_pool!(self, pool => {
+        let (unfinished, last): (i64, Option<i64>) = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT COUNT(CASE WHEN r.state IN ('queued', 'sending', 'deferred') THEN 1 END), \
                  MAX(CASE WHEN r.state NOT IN ('queued', 'sending', 'deferred') \

@@ -4,7 +4,7 @@
 
 use sealpost_domain::{MessageId, MessageSummary};
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// How many messages one pass of the fill reads.
 const FILL_BATCH: i64 = 500;
@@ -25,7 +25,7 @@ impl Store {
     pub(crate) async fn fill_missing_subjects(&self) -> Result<u64, StoreError> {
         let mut filled = 0;
         loop {
-            let batch: Vec<(MessageId, Vec<u8>)> = with_pool!(self, pool => {
+            let batch: Vec<(MessageId, Vec<u8>)> = with_reader!(self, pool => {
                 sqlx::query_as(
                     "SELECT m.id, substr(s.raw, 1, 8192) FROM messages m \
                      JOIN message_sources s ON s.message_id = m.id \
@@ -39,7 +39,7 @@ impl Store {
                 return Ok(filled);
             }
             for (id, head) in batch {
-                with_pool!(self, pool => {
+                with_writer!(self, pool => {
                     sqlx::query("UPDATE messages SET subject = $1 WHERE id = $2")
                         .bind(subject_of(&head))
                         .bind(id)

@@ -10,7 +10,7 @@ use sealpost_domain::{
 
 use crate::message_rows::{FactColumns, JoinedRecipientRow, MessageFacts, RecipientRow};
 use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders, searched, sql_for};
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
@@ -197,7 +197,7 @@ impl Store {
         tenant: TenantId,
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = with_pool!(self, pool => {
+        let rows: Vec<(String,)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT mail_from FROM messages WHERE tenant_id = $1 \
                  ORDER BY accepted_at DESC, id DESC LIMIT $2",
@@ -231,7 +231,7 @@ impl Store {
         let pattern = like_pattern(filter.search.as_deref());
         let since = filter.since.map(|since| since.0);
         let (after_at, after_id) = request.time_key();
-        let (rows, total): (Vec<PageRow>, i64) = with_pool!(self, pool => {
+        let (rows, total): (Vec<PageRow>, i64) = with_reader!(self, pool => {
             // The page and its count are independent reads: they run at once, on two of the
             // pool's connections, so a page waits for the slower of them only.
             let (rows, (total,)): (_, (i64,)) = tokio::try_join!(
@@ -280,7 +280,7 @@ impl Store {
             ),
             placeholders(2, ids.len())
         );
-        let rows: Vec<SummaryRow> = with_pool!(self, pool => {
+        let rows: Vec<SummaryRow> = with_reader!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
             for id in ids {
                 query = query.bind(*id);
@@ -300,7 +300,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = listed_recipients_sql(rows.len());
-        let listed: Vec<ListedRecipientRow> = with_pool!(self, pool => {
+        let listed: Vec<ListedRecipientRow> = with_reader!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
             for row in &rows {
                 query = query.bind(row.id);
@@ -333,7 +333,7 @@ impl Store {
             summary_columns!(),
             " FROM messages WHERE tenant_id = $1 AND id = $2"
         );
-        let row: Option<SummaryRow> = with_pool!(self, pool => {
+        let row: Option<SummaryRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(id)
@@ -354,7 +354,7 @@ impl Store {
         verdict: DkimVerdict,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE messages SET dkim_verdict = $3, dkim_verdict_at = $4 \
                  WHERE tenant_id = $1 AND id = $2 \

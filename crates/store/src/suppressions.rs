@@ -6,7 +6,7 @@ use sealpost_domain::{
 };
 
 use crate::rows::corrupt;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
 struct SuppressionRow {
@@ -81,7 +81,7 @@ impl Store {
                 foreign.address
             )));
         }
-        let added = with_pool!(self, pool => {
+        let added = with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let mut added = 0;
             for entry in entries {
@@ -104,7 +104,7 @@ impl Store {
             columns!(),
             " FROM suppressions WHERE tenant_id = $1 AND address = $2"
         );
-        let row: Option<SuppressionRow> = with_pool!(self, pool => {
+        let row: Option<SuppressionRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)
                 .bind(tenant)
                 .bind(address.as_str())
@@ -127,7 +127,7 @@ impl Store {
             " FROM suppressions WHERE tenant_id = $1 AND address = $2"
         );
         let mut rows: Vec<SuppressionRow> = Vec::new();
-        with_pool!(self, pool => {
+        with_reader!(self, pool => {
             let mut connection = pool.acquire().await?;
             for address in addresses {
                 let row: Option<SuppressionRow> = sqlx::query_as(sql)
@@ -151,7 +151,7 @@ impl Store {
             columns!(),
             " FROM suppressions WHERE tenant_id = $1 ORDER BY address"
         );
-        let rows: Vec<SuppressionRow> = with_pool!(self, pool => {
+        let rows: Vec<SuppressionRow> = with_reader!(self, pool => {
             sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?
         });
         rows.into_iter().map(Suppression::try_from).collect()
@@ -163,7 +163,7 @@ impl Store {
         tenant: TenantId,
         address: &SuppressedAddress,
     ) -> Result<(), StoreError> {
-        let removed = with_pool!(self, pool => {
+        let removed = with_writer!(self, pool => {
             sqlx::query("DELETE FROM suppressions WHERE tenant_id = $1 AND address = $2")
                 .bind(tenant)
                 .bind(address.as_str())

@@ -7,7 +7,7 @@
 use sealpost_domain::{TenantId, Timestamp};
 
 use crate::write_transaction::BeginWrite;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Phase one after the tenant is marked: every sealed value of the tenant is overwritten (an
 /// empty sealed value opens nothing), and its API keys, users and sessions are removed, so
@@ -81,7 +81,7 @@ impl Store {
         let mut counts = Vec::with_capacity(FOOTPRINT.len());
         for (one, several, table) in FOOTPRINT {
             let sql = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1");
-            let count: i64 = with_pool!(self, pool => {
+            let count: i64 = with_reader!(self, pool => {
                 sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                     .bind(tenant)
                     .fetch_one(pool)
@@ -104,7 +104,7 @@ impl Store {
     /// Finishes every deletion a crash interrupted after its first phase; returns the tenants
     /// it finished. Called whenever the service opens the store.
     pub async fn finish_tenant_deletions(&self) -> Result<Vec<TenantId>, StoreError> {
-        let pending: Vec<(TenantId,)> = with_pool!(self, pool => {
+        let pending: Vec<(TenantId,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT id FROM tenants WHERE deleting_since IS NOT NULL ORDER BY id")
                 .fetch_all(pool)
                 .await?
@@ -122,7 +122,7 @@ impl Store {
     /// would.
     pub async fn shred_tenant(&self, tenant: TenantId, now: Timestamp) -> Result<(), StoreError> {
         let empty: &[u8] = &[];
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let marked = sqlx::query(
                 "UPDATE tenants SET deleting_since = COALESCE(deleting_since, $2) WHERE id = $1",
@@ -157,7 +157,7 @@ impl Store {
     /// that is not marked is refused, so no caller can skip the shredding; one that is gone
     /// already is done.
     pub(crate) async fn purge_tenant(&self, tenant: TenantId) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin_write().await?;
             let marked: Option<(Option<i64>,)> =
                 sqlx::query_as("SELECT deleting_since FROM tenants WHERE id = $1")
@@ -190,9 +190,9 @@ impl Store {
     /// checkpoints, and the deletion itself has already committed. PostgreSQL keeps dead tuples
     /// until VACUUM, which the operator's routine maintenance runs.
     async fn checkpoint_after_deletion(&self) {
-        if let Store::Sqlite(pool) = self
+        if let Store::Sqlite(pools) = self
             && let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(pool)
+                .execute(pools.writer())
                 .await
         {
             tracing::warn!(%error, "checkpoint after a tenant deletion failed");

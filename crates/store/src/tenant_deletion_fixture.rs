@@ -17,7 +17,7 @@ enum Value {
 use Value::{Bytes, Int, Int32, Real, Text};
 
 async fn execute(store: &Store, sql: &str, values: Vec<Value>) {
-    with_pool!(store, pool => {
+    with_writer!(store, pool => {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
         for value in values {
             query = match value {
@@ -245,7 +245,7 @@ pub(crate) async fn fill(store: &Store, name: &str) -> Filled {
     for (sql, values) in rows {
         execute(store, sql, values).await;
     }
-    let outbox: i64 = with_pool!(store, pool => {
+    let outbox: i64 = with_reader!(store, pool => {
         sqlx::query_scalar("SELECT id FROM webhook_outbox WHERE endpoint_id = $1")
             .bind(&endpoint)
             .fetch_one(pool)

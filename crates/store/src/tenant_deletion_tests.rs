@@ -31,7 +31,7 @@ async fn tables(store: &Store) -> Vec<String> {
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
         }
     };
-    with_pool!(store, pool => {
+    with_reader!(store, pool => {
         sqlx::query_scalar(sql).fetch_all(pool).await.unwrap()
     })
 }
@@ -41,7 +41,8 @@ async fn dump(store: &Store) -> BTreeMap<String, Vec<String>> {
     let mut rows = BTreeMap::new();
     for table in tables(store).await {
         let sql = match store {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(pools) => {
+                let pool = pools.readers();
                 let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                     "SELECT name FROM pragma_table_info('{table}')"
                 )))
@@ -57,7 +58,7 @@ async fn dump(store: &Store) -> BTreeMap<String, Vec<String>> {
             }
             Store::Postgres(_) => format!("SELECT t::text FROM \"{table}\" t ORDER BY 1"),
         };
-        let values: Vec<String> = with_pool!(store, pool => {
+        let values: Vec<String> = with_reader!(store, pool => {
             sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.unwrap()
         });
         rows.insert(table, values);
@@ -131,7 +132,7 @@ async fn deleting_a_tenant_leaves_nothing_of_it_in_any_table() {
 async fn sealed_values(store: &Store, tenant: TenantId) -> Vec<Option<Vec<u8>>> {
     let t = tenant.to_string();
     let mut values = Vec::new();
-    with_pool!(store, pool => {
+    with_reader!(store, pool => {
         let keys: Vec<(String, Vec<u8>)> = sqlx::query_as(
             "SELECT encrypted_pkcs8, sealed_password FROM signing_keys WHERE tenant_id = $1",
         )

@@ -4,7 +4,7 @@
 use sealpost_domain::{ApiKeyId, Tenant, TenantId, TenantName, Timestamp};
 
 use crate::rows::TenantRow;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// An API key as listed: never the token itself, which is shown once at creation and stored
 /// only as a hash.
@@ -17,7 +17,7 @@ pub struct ApiKeyInfo {
 
 impl Store {
     pub async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO tenants (id, name, display_name, created_at) VALUES ($1, $2, $3, $4)",
             )
@@ -33,7 +33,7 @@ impl Store {
     }
 
     pub async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
-        let rows: Vec<TenantRow> = with_pool!(self, pool => {
+        let rows: Vec<TenantRow> = with_reader!(self, pool => {
             sqlx::query_as("SELECT id, name, display_name, created_at FROM tenants ORDER BY name")
                 .fetch_all(pool)
                 .await?
@@ -42,7 +42,7 @@ impl Store {
     }
 
     pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
-        let row: Option<TenantRow> = with_pool!(self, pool => {
+        let row: Option<TenantRow> = with_reader!(self, pool => {
             sqlx::query_as("SELECT id, name, display_name, created_at FROM tenants WHERE id = $1")
                 .bind(tenant)
                 .fetch_optional(pool)
@@ -52,7 +52,7 @@ impl Store {
     }
 
     pub async fn tenant_by_name(&self, name: &TenantName) -> Result<Tenant, StoreError> {
-        let row: Option<TenantRow> = with_pool!(self, pool => {
+        let row: Option<TenantRow> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT id, name, display_name, created_at FROM tenants WHERE name = $1",
             )
@@ -70,7 +70,7 @@ impl Store {
         key: &ApiKeyInfo,
         token_hash: &str,
     ) -> Result<(), StoreError> {
-        let inserted = with_pool!(self, pool => {
+        let inserted = with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO api_keys (id, tenant_id, label, token_hash, created_at) \
                  SELECT $1, id, $2, $3, $4 FROM tenants WHERE id = $5",
@@ -92,7 +92,7 @@ impl Store {
     }
 
     pub async fn list_api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyInfo>, StoreError> {
-        let rows: Vec<(ApiKeyId, String, i64)> = with_pool!(self, pool => {
+        let rows: Vec<(ApiKeyId, String, i64)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT id, label, created_at FROM api_keys WHERE tenant_id = $1 ORDER BY id",
             )
@@ -112,7 +112,7 @@ impl Store {
 
     /// Revokes one of the tenant's API keys; its token stops working at once.
     pub async fn delete_api_key(&self, tenant: TenantId, key: ApiKeyId) -> Result<(), StoreError> {
-        let deleted = with_pool!(self, pool => {
+        let deleted = with_writer!(self, pool => {
             sqlx::query("DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant)
                 .bind(key)
@@ -131,7 +131,7 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<TenantId>, StoreError> {
-        let row: Option<(TenantId,)> = with_pool!(self, pool => {
+        let row: Option<(TenantId,)> = with_reader!(self, pool => {
             sqlx::query_as("SELECT tenant_id FROM api_keys WHERE token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(pool)

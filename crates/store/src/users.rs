@@ -4,7 +4,7 @@
 use sealpost_domain::{Email, Tenant, TenantId, TenantName, Timestamp, User, UserId, UserRole};
 
 use crate::rows::TenantRow;
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// How a page names its tenant: by id or by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +102,7 @@ fn role_columns(role: UserRole) -> (&'static str, Option<TenantId>) {
 impl Store {
     /// Every account, operators first, then by address.
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let rows: Vec<UserRow> = with_pool!(self, pool => {
+        let rows: Vec<UserRow> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT id, email, role, tenant_id, created_at FROM users \
                  ORDER BY role DESC, email",
@@ -116,7 +116,7 @@ impl Store {
     /// Removes an account with its sessions (by the foreign key's cascade), so it is signed out
     /// everywhere at once; `NotFound` when there is no such account.
     pub async fn delete_user(&self, id: UserId) -> Result<(), StoreError> {
-        let deleted = with_pool!(self, pool => {
+        let deleted = with_writer!(self, pool => {
             sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(id)
                 .execute(pool)
@@ -132,7 +132,7 @@ impl Store {
     /// Adds an account. A tenant administrator's tenant must exist.
     pub async fn insert_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
         let (role, tenant) = role_columns(user.role);
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO users (id, email, password_hash, role, tenant_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -160,7 +160,7 @@ impl Store {
         &self,
         email: &Email,
     ) -> Result<Option<(User, String)>, StoreError> {
-        let row: Option<(UserId, String, String, Option<TenantId>, i64, String)> = with_pool!(self, pool => {
+        let row: Option<(UserId, String, String, Option<TenantId>, i64, String)> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT id, email, role, tenant_id, created_at, password_hash FROM users \
                  WHERE email = $1",
@@ -189,7 +189,7 @@ impl Store {
         email: &Email,
         password_hash: &str,
     ) -> Result<(), StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
                 .bind(password_hash)
@@ -220,7 +220,7 @@ impl Store {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
                 .bind(now.0)
                 .execute(pool)
@@ -245,7 +245,7 @@ impl Store {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<User>, StoreError> {
-        let row: Option<UserRow> = with_pool!(self, pool => {
+        let row: Option<UserRow> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT users.id, users.email, users.role, users.tenant_id, users.created_at \
                  FROM sessions JOIN users ON users.id = sessions.user_id \
@@ -268,7 +268,7 @@ impl Store {
         now: Timestamp,
         tenant: TenantKey<'_>,
     ) -> Result<Option<(User, Option<Tenant>)>, StoreError> {
-        let row: Option<SessionTenantRow> = with_pool!(self, pool => {
+        let row: Option<SessionTenantRow> = with_reader!(self, pool => {
             let query = match tenant {
                 TenantKey::Id(id) => sqlx::query_as(session_tenant_sql!("id"))
                     .bind(token_hash)
@@ -285,7 +285,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .execute(pool)

@@ -6,7 +6,7 @@
 use sealpost_domain::{TenantId, Timestamp, WebhookEndpointId};
 
 use crate::webhooks::{OutboxDelivery, OutboxNext, WebhookAttempt, WebhookDeliveryRecord};
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// One attempt as the delivery log shows it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -28,7 +28,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxDelivery>, StoreError> {
         let token = uuid::Uuid::new_v4().to_string();
-        let claimed = with_pool!(self, pool => {
+        let claimed = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE webhook_outbox SET leased_until = $1, lease_token = $2 WHERE id IN \
                  (SELECT o.id FROM webhook_outbox o WHERE o.state = 'pending' \
@@ -67,7 +67,7 @@ impl Store {
         &self,
         finished: &[(OutboxDelivery, WebhookAttempt, OutboxNext)],
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             for (delivery, attempt, next) in finished {
                 let (state, next_at) = match next {
@@ -121,7 +121,7 @@ impl Store {
         &self,
         id: WebhookEndpointId,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let last: (Option<i64>,) = with_pool!(self, pool => {
+        let last: (Option<i64>,) = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT MAX(at) FROM webhook_attempts WHERE endpoint_id = $1 \
                  AND status >= 200 AND status < 300",
@@ -140,7 +140,7 @@ impl Store {
         id: WebhookEndpointId,
         reason: &str,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $1 WHERE id = $2",
             )
@@ -159,7 +159,7 @@ impl Store {
         id: WebhookEndpointId,
         limit: i64,
     ) -> Result<Vec<WebhookDeliveryRecord>, StoreError> {
-        let rows = with_pool!(self, pool => {
+        let rows = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT id, event_type, message_id, state, attempts, next_attempt_at, last_status, \
                  event_at FROM webhook_outbox WHERE tenant_id = $1 AND endpoint_id = $2 \
@@ -182,7 +182,7 @@ impl Store {
         endpoint: WebhookEndpointId,
         delivery: i64,
     ) -> Result<Vec<WebhookAttemptRecord>, StoreError> {
-        let rows = with_pool!(self, pool => {
+        let rows = with_reader!(self, pool => {
             let found: Option<(i64,)> = sqlx::query_as(
                 "SELECT id FROM webhook_outbox WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3",
             )
@@ -214,7 +214,7 @@ impl Store {
         delivery: i64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE webhook_outbox SET state = 'pending', next_attempt_at = $1, \
                  leased_until = NULL WHERE tenant_id = $2 AND endpoint_id = $3 AND id = $4 \

@@ -8,7 +8,7 @@ use sealpost_domain::{
     WebhookEndpointId,
 };
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Inserts a row for every enabled endpoint of the tenant that subscribes to `$kind` (an
 /// `EventType` name), inside the caller's transaction. A macro because each backend's
@@ -141,7 +141,7 @@ impl Store {
         endpoint: &WebhookEndpoint,
         secret_sealed: &[u8],
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+        with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret_sealed, \
                  enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -163,7 +163,7 @@ impl Store {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        let rows: Vec<EndpointRow> = with_pool!(self, pool => {
+        let rows: Vec<EndpointRow> = with_reader!(self, pool => {
             sqlx::query_as(concat!("SELECT ", endpoint_columns!(),
                 " FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, id"))
                 .bind(tenant)
@@ -178,7 +178,7 @@ impl Store {
         tenant: TenantId,
         id: WebhookEndpointId,
     ) -> Result<WebhookEndpoint, StoreError> {
-        let row: Option<EndpointRow> = with_pool!(self, pool => {
+        let row: Option<EndpointRow> = with_reader!(self, pool => {
             sqlx::query_as(concat!("SELECT ", endpoint_columns!(),
                 " FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"))
                 .bind(tenant)
@@ -195,7 +195,7 @@ impl Store {
         &self,
         endpoint: &WebhookEndpoint,
     ) -> Result<(), StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE webhook_endpoints SET url = $1, event_types = $2, enabled = $3, \
                  disabled_reason = CASE WHEN $3 THEN NULL ELSE disabled_reason END \
@@ -222,7 +222,7 @@ impl Store {
         tenant: TenantId,
         id: WebhookEndpointId,
     ) -> Result<(), StoreError> {
-        let deleted = with_pool!(self, pool => {
+        let deleted = with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             sqlx::query("DELETE FROM webhook_attempts WHERE tenant_id = $1 AND endpoint_id = $2")
                 .bind(tenant)
@@ -257,7 +257,7 @@ impl Store {
         secret_sealed: &[u8],
         previous_until: Timestamp,
     ) -> Result<(), StoreError> {
-        let updated = with_pool!(self, pool => {
+        let updated = with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE webhook_endpoints SET previous_secret_sealed = secret_sealed, \
                  secret_sealed = $1, previous_until = $2 WHERE tenant_id = $3 AND id = $4",
@@ -282,7 +282,7 @@ impl Store {
         tenant: TenantId,
         id: WebhookEndpointId,
     ) -> Result<SealedWebhookSecrets, StoreError> {
-        let row: Option<SealedWebhookSecrets> = with_pool!(self, pool => {
+        let row: Option<SealedWebhookSecrets> = with_reader!(self, pool => {
             sqlx::query_as(
                 "SELECT secret_sealed, previous_secret_sealed, previous_until \
                  FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2",
@@ -302,7 +302,7 @@ impl Store {
         id: WebhookEndpointId,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let inserted = with_pool!(self, pool => {
+        let inserted = with_writer!(self, pool => {
             sqlx::query(
                 "INSERT INTO webhook_outbox (endpoint_id, tenant_id, event_type, stream, detail, \
                  event_at, state, attempts, next_attempt_at, created_at) \

@@ -1,0 +1,64 @@
+//! SQLite's one writing connection and its reading connections ([`crate::SqlitePools`]).
+
+use crate::{Store, testing};
+
+async fn sqlite_store() -> (tempfile::TempDir, Store) {
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::connect(&testing::sqlite_url(directory.path()))
+        .await
+        .unwrap();
+    (directory, store)
+}
+
+/// A write sent to the reading connections by mistake fails at once and stores nothing, instead
+/// of taking the write lock beside the writer; the same write through the writer lands, and the
+/// readers see it.
+#[tokio::test]
+async fn a_write_on_a_reading_connection_is_refused_and_stores_nothing() {
+    let (_directory, store) = sqlite_store().await;
+    let Store::Sqlite(pools) = &store else {
+        unreachable!("a SQLite URL opens SQLite");
+    };
+    let insert = "INSERT INTO meta (key, value) VALUES ('probe', x'01')";
+    let error = sqlx::query(insert)
+        .execute(pools.readers())
+        .await
+        .expect_err("a reading connection refuses to write");
+    assert!(
+        error
+            .to_string()
+            .contains("attempt to write a readonly database"),
+        "{error}"
+    );
+    assert_eq!(store.meta("probe").await.unwrap(), None);
+    sqlx::query(insert).execute(pools.writer()).await.unwrap();
+    assert_eq!(store.meta("probe").await.unwrap(), Some(vec![1]));
+}
+
+/// Writes from many tasks at once each wait for the one writing connection, and every one of
+/// them is visible to the readers once it has returned.
+#[tokio::test]
+async fn writes_from_many_tasks_take_turns_on_one_connection() {
+    let (_directory, store) = sqlite_store().await;
+    let Store::Sqlite(pools) = &store else {
+        unreachable!("a SQLite URL opens SQLite");
+    };
+    assert_eq!(pools.writer().options().get_max_connections(), 1);
+    let writes = (0..64).map(|index| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let key = format!("key{index}");
+            let stored = store.meta_insert_if_absent(&key, &[index]).await.unwrap();
+            assert_eq!(stored, vec![index]);
+        })
+    });
+    for write in writes.collect::<Vec<_>>() {
+        write.await.unwrap();
+    }
+    assert!(pools.writer().size() <= 1);
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM meta WHERE key LIKE 'key%'")
+        .fetch_one(pools.readers())
+        .await
+        .unwrap();
+    assert_eq!(count, 64);
+}
