@@ -3,6 +3,8 @@
 //! which both backends accept. Every operation on a tenant's data takes the tenant first and
 //! filters by it, so no query can reach another tenant's rows.
 
+mod acceptance;
+mod batch;
 mod checker;
 mod checkpoint;
 mod claims;
@@ -251,6 +253,8 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod acceptance_tests;
 #[cfg(test)]
 mod domain_record_tests;
 #[cfg(test)]

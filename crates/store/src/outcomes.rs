@@ -5,8 +5,8 @@ use sealpost_domain::{
     AttemptId, AttemptResult, MessageId, RecipientId, RecipientState, TenantId, Timestamp,
 };
 
+use crate::batch::{Event, insert_events, runs};
 use crate::claims::Claim;
-use crate::queue::insert_event;
 use crate::rows::corrupt;
 use crate::{Store, StoreError, with_reader, with_writer};
 
@@ -101,6 +101,8 @@ impl Store {
 
     /// Records several attempts in one transaction (one durable commit per delivery round).
     /// Each is fenced by its own claim: the result says, per attempt, whether it was recorded.
+    /// The history and the events of the recorded ones are written in statements of many rows
+    /// (`batch.rs`) after the fenced updates.
     pub async fn finish_attempts(
         &self,
         attempts: &[(Claim, RecipientUpdate, AttemptRecord)],
@@ -109,7 +111,6 @@ impl Store {
         with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             for (claim, update, attempt) in attempts {
-                let event = update.state.after_attempt_label();
                 let updated = sqlx::query(
                     "UPDATE recipients SET state = $1, attempts = attempts + 1, \
                      next_attempt_at = $2, last_reply = $3, lease_owner = NULL, \
@@ -127,27 +128,43 @@ impl Store {
                 .await?
                 .rows_affected();
                 recorded.push(updated > 0);
-                if updated == 0 {
-                    continue;
-                }
-                sqlx::query(
-                    "INSERT INTO attempts (id, recipient_id, message_id, tenant_id, started_at, \
-                     finished_at, outcome, reply, host) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(attempt.id)
-                .bind(claim.recipient_id)
-                .bind(claim.message_id)
-                .bind(claim.tenant_id)
-                .bind(attempt.started_at.0)
-                .bind(attempt.finished_at.0)
-                .bind(attempt.outcome.as_str())
-                .bind(&attempt.reply)
-                .bind(attempt.host.as_deref())
-                .execute(&mut *transaction)
-                .await?;
-                insert_event!(transaction, claim.tenant_id, claim.message_id, Some(claim.recipient_id), event, &update.last_reply, attempt.finished_at)?;
             }
+            let finished: Vec<_> = attempts
+                .iter()
+                .zip(&recorded)
+                .filter(|(_, recorded)| **recorded)
+                .map(|(finished, _)| finished)
+                .collect();
+            for run in runs(&finished) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO attempts (id, recipient_id, message_id, tenant_id, started_at, \
+                     finished_at, outcome, reply, host) ",
+                );
+                insert.push_values(run, |mut row, (claim, _, attempt)| {
+                    row.push_bind(attempt.id)
+                        .push_bind(claim.recipient_id)
+                        .push_bind(claim.message_id)
+                        .push_bind(claim.tenant_id)
+                        .push_bind(attempt.started_at.0)
+                        .push_bind(attempt.finished_at.0)
+                        .push_bind(attempt.outcome.as_str())
+                        .push_bind(attempt.reply.clone())
+                        .push_bind(attempt.host.clone());
+                });
+                insert.build().execute(&mut *transaction).await?;
+            }
+            let events: Vec<Event<'_>> = finished
+                .iter()
+                .map(|(claim, update, attempt)| Event {
+                    tenant: claim.tenant_id,
+                    message: claim.message_id,
+                    recipient: Some(claim.recipient_id),
+                    kind: update.state.after_attempt_label(),
+                    detail: &update.last_reply,
+                    at: attempt.finished_at,
+                })
+                .collect();
+            insert_events!(transaction, &events);
             transaction.commit().await?;
         });
         Ok(recorded)

@@ -1,16 +1,10 @@
-//! The durable queue: accepting a message commits it with all its recipients in one transaction
-//! before anyone is told it was accepted (SPEC S9.3), and reading it back. Claims and outcomes,
-//! fenced by leases, are in `claims.rs` and `outcomes.rs`; the row conversions in
+//! The durable queue: reading messages back. Accepting them is in `acceptance.rs`; claims and
+//! outcomes, fenced by leases, in `claims.rs` and `outcomes.rs`; the row conversions in
 //! `message_rows.rs`.
 
-use sealpost_domain::{
-    IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientState, TenantId, Timestamp,
-};
+use sealpost_domain::{MessageId, QueuedMessage, Recipient, TenantId, Timestamp};
 
-use crate::message_rows::{
-    MessageRow, RecipientRow, SigningColumns, message_columns, message_from_rows,
-};
-use crate::subjects::subject_of;
+use crate::message_rows::{MessageRow, RecipientRow, message_columns, message_from_rows};
 use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Appends a delivery event (the UI and later webhooks read these) inside the caller's
@@ -56,8 +50,6 @@ macro_rules! insert_event {
 }
 pub(crate) use insert_event;
 
-const DUPLICATE: &str = "a message with this idempotency key";
-
 /// A message's recipients in the order they were given, read through
 /// `recipients_tenant_message` (migration 0026) rather than all of the tenant's recipients.
 pub(crate) const MESSAGE_RECIPIENTS_SQL: &str = "SELECT id, address, domain, state, attempts, \
@@ -65,105 +57,6 @@ pub(crate) const MESSAGE_RECIPIENTS_SQL: &str = "SELECT id, address, domain, sta
      WHERE tenant_id = $1 AND message_id = $2 ORDER BY position";
 
 impl Store {
-    /// Commits a message, its recipients and its `accepted` event in one transaction. A repeated
-    /// idempotency key of the same tenant is refused as [`StoreError::Duplicate`].
-    pub async fn insert_message(&self, message: &QueuedMessage) -> Result<(), StoreError> {
-        self.insert_messages(std::slice::from_ref(message)).await
-    }
-
-    /// Commits several messages in one transaction: one durable commit for many acceptances
-    /// (group commit). Either all are stored or none is.
-    pub async fn insert_messages(&self, messages: &[QueuedMessage]) -> Result<(), StoreError> {
-        with_writer!(self, pool => {
-            let mut transaction = pool.begin().await?;
-            for message in messages {
-                let signing = SigningColumns::from(&message.signing);
-                sqlx::query(
-                    "INSERT INTO messages (id, tenant_id, mail_from, size, signed, \
-                     signing_domain, signing_selector, unsigned_code, unsigned_reason, route, \
-                     source, idempotency_key, idempotency_hash, accepted_at, expires_at, \
-                     subject) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16)",
-                )
-                .bind(message.id)
-                .bind(message.tenant_id)
-                .bind(&message.mail_from)
-                .bind(message.raw.len() as i64)
-                .bind(signing.signed)
-                .bind(signing.signing_domain)
-                .bind(signing.signing_selector)
-                .bind(signing.unsigned_code)
-                .bind(signing.unsigned_reason)
-                .bind(message.route.as_str())
-                .bind(message.source.as_str())
-                .bind(message.idempotency_key.as_ref().map(IdempotencyKey::key))
-                .bind(message.idempotency_key.as_ref().map(IdempotencyKey::request_hash))
-                .bind(message.accepted_at.0)
-                .bind(message.expires_at.0)
-                .bind(subject_of(&message.raw))
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
-                sqlx::query(
-                    "INSERT INTO message_sources (message_id, tenant_id, raw) VALUES ($1, $2, $3)",
-                )
-                .bind(message.id)
-                .bind(message.tenant_id)
-                .bind(&message.raw)
-                .execute(&mut *transaction)
-                .await?;
-                // The message's places in the fair queue: past what was served and past the
-                // tenant's own last place (see migration 0021).
-                let (served, tenant_last): (i64, i64) = sqlx::query_as(
-                    "SELECT (SELECT served FROM queue_clock WHERE id = 1), \
-                     COALESCE((SELECT MAX(fair_key) FROM recipients WHERE tenant_id = $1), 0)",
-                )
-                .bind(message.tenant_id)
-                .fetch_one(&mut *transaction)
-                .await?;
-                let first_place = served.max(tenant_last) + 1;
-                for (position, recipient) in message.recipients.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO recipients (id, message_id, tenant_id, position, address, \
-                         domain, state, attempts, next_attempt_at, last_reply, updated_at, \
-                         fair_key, accepted_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                    )
-                    .bind(recipient.id)
-                    .bind(message.id)
-                    .bind(message.tenant_id)
-                    .bind(position as i64)
-                    .bind(&recipient.address)
-                    .bind(&recipient.domain)
-                    .bind(recipient.state.as_str())
-                    .bind(i64::from(recipient.attempts))
-                    .bind(recipient.next_attempt_at.map(|at| at.0))
-                    .bind(recipient.last_reply.as_deref())
-                    .bind(recipient.updated_at.0)
-                    .bind(first_place + position as i64)
-                    .bind(message.accepted_at.0)
-                    .execute(&mut *transaction)
-                    .await?;
-                    // A recipient on the tenant's suppression list is accepted already final.
-                    if recipient.state == RecipientState::Suppressed {
-                        insert_event!(transaction, message.tenant_id, message.id, Some(recipient.id), "suppressed", recipient.last_reply.as_deref().unwrap_or_default(), message.accepted_at)?;
-                    }
-                }
-                insert_event!(transaction, message.tenant_id, message.id, None, "accepted", "", message.accepted_at)?;
-            }
-            // PostgreSQL sends it when (and only if) the transaction commits.
-            if matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_notify($1, '')")
-                    .bind(crate::work_signal::CHANNEL)
-                    .execute(&mut *transaction)
-                    .await?;
-            }
-            transaction.commit().await?;
-        });
-        Ok(())
-    }
-
     /// The message an idempotency key was first used for, with the fingerprint of the request
     /// that used it (empty for messages accepted before fingerprints were kept).
     pub async fn message_by_idempotency_key(

@@ -15,7 +15,7 @@ fn summary_of(message: &QueuedMessage) -> sealpost_domain::MessageSummary {
     sealpost_domain::MessageSummary::of(message, subject_of(&message.raw), None)
 }
 
-const NOW: i64 = 1_800_000_000;
+pub(crate) const NOW: i64 = 1_800_000_000;
 
 async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, TenantId)>) {
     let directory = tempfile::tempdir().unwrap();
@@ -33,7 +33,7 @@ async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, TenantId)>) {
     (directory, stores)
 }
 
-fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) -> QueuedMessage {
+pub(crate) fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) -> QueuedMessage {
     QueuedMessage {
         id: MessageId::new(&SystemClock),
         tenant_id: tenant,

@@ -1,0 +1,177 @@
+//! Accepting messages: a batch of messages, their recipients and their events committed in one
+//! transaction before anyone is told they were accepted (SPEC S9.3). Each table gets a few
+//! statements of many rows (`batch.rs`), not one statement per message: a batch of 50 messages
+//! with one recipient each took 300 round trips to the database.
+
+use sealpost_domain::{QueuedMessage, Recipient, RecipientState, TenantId};
+
+use crate::batch::{Event, insert_events, runs};
+use crate::message_rows::SigningColumns;
+use crate::subjects::subject_of;
+use crate::{Store, StoreError, with_writer};
+
+const DUPLICATE: &str = "a message with this idempotency key";
+
+/// A recipient with its message and its place in the fair queue.
+struct Placed<'a> {
+    message: &'a QueuedMessage,
+    position: usize,
+    recipient: &'a Recipient,
+    fair_key: i64,
+}
+
+/// The batch's events: each suppressed recipient's (a recipient on the tenant's suppression list
+/// is accepted already final), then the message's `accepted`.
+fn events(messages: &[QueuedMessage]) -> Vec<Event<'_>> {
+    let mut events = Vec::with_capacity(messages.len());
+    for message in messages {
+        for recipient in &message.recipients {
+            if recipient.state == RecipientState::Suppressed {
+                events.push(Event {
+                    tenant: message.tenant_id,
+                    message: message.id,
+                    recipient: Some(recipient.id),
+                    kind: "suppressed",
+                    detail: recipient.last_reply.as_deref().unwrap_or_default(),
+                    at: message.accepted_at,
+                });
+            }
+        }
+        events.push(Event {
+            tenant: message.tenant_id,
+            message: message.id,
+            recipient: None,
+            kind: "accepted",
+            detail: "",
+            at: message.accepted_at,
+        });
+    }
+    events
+}
+
+/// Reads each tenant's last place once per batch, inside the batch's transaction.
+macro_rules! last_place {
+    ($transaction:expr, $tenant:expr) => {{
+        // The message's places in the fair queue: past what was served and past the tenant's
+        // own last place (see migration 0021).
+        let (served, tenant_last): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT served FROM queue_clock WHERE id = 1), \
+             COALESCE((SELECT MAX(fair_key) FROM recipients WHERE tenant_id = $1), 0)",
+        )
+        .bind($tenant)
+        .fetch_one(&mut *$transaction)
+        .await?;
+        served.max(tenant_last)
+    }};
+}
+
+impl Store {
+    /// Commits a message, its recipients and its `accepted` event in one transaction. A repeated
+    /// idempotency key of the same tenant is refused as [`StoreError::Duplicate`].
+    pub async fn insert_message(&self, message: &QueuedMessage) -> Result<(), StoreError> {
+        self.insert_messages(std::slice::from_ref(message)).await
+    }
+
+    /// Commits several messages in one transaction: one durable commit for many acceptances
+    /// (group commit). Either all are stored or none is.
+    pub async fn insert_messages(&self, messages: &[QueuedMessage]) -> Result<(), StoreError> {
+        let events = events(messages);
+        with_writer!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            for run in runs(messages) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO messages (id, tenant_id, mail_from, size, signed, \
+                     signing_domain, signing_selector, unsigned_code, unsigned_reason, route, \
+                     source, idempotency_key, idempotency_hash, accepted_at, expires_at, \
+                     subject) ",
+                );
+                insert.push_values(run, |mut row, message| {
+                    let signing = SigningColumns::from(&message.signing);
+                    row.push_bind(message.id)
+                        .push_bind(message.tenant_id)
+                        .push_bind(message.mail_from.clone())
+                        .push_bind(message.raw.len() as i64)
+                        .push_bind(signing.signed)
+                        .push_bind(signing.signing_domain)
+                        .push_bind(signing.signing_selector)
+                        .push_bind(signing.unsigned_code)
+                        .push_bind(signing.unsigned_reason)
+                        .push_bind(message.route.as_str())
+                        .push_bind(message.source.as_str())
+                        .push_bind(message.idempotency_key.as_ref().map(|key| key.key().to_owned()))
+                        .push_bind(
+                            message.idempotency_key.as_ref().map(|key| key.request_hash().to_owned()),
+                        )
+                        .push_bind(message.accepted_at.0)
+                        .push_bind(message.expires_at.0)
+                        .push_bind(subject_of(&message.raw));
+                });
+                insert
+                    .build()
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO message_sources (message_id, tenant_id, raw) ",
+                );
+                insert.push_values(run, |mut row, message| {
+                    row.push_bind(message.id)
+                        .push_bind(message.tenant_id)
+                        .push_bind(message.raw.clone());
+                });
+                insert.build().execute(&mut *transaction).await?;
+            }
+            let mut last_places: Vec<(TenantId, i64)> = Vec::new();
+            let mut placed = Vec::new();
+            for message in messages {
+                let known = last_places.iter().position(|(tenant, _)| *tenant == message.tenant_id);
+                let index = match known {
+                    Some(index) => index,
+                    None => {
+                        last_places.push((message.tenant_id, last_place!(transaction, message.tenant_id)));
+                        last_places.len() - 1
+                    }
+                };
+                let last = &mut last_places[index].1;
+                for (position, recipient) in message.recipients.iter().enumerate() {
+                    *last += 1;
+                    placed.push(Placed { message, position, recipient, fair_key: *last });
+                }
+            }
+            for run in runs(&placed) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO recipients (id, message_id, tenant_id, position, address, \
+                     domain, state, attempts, next_attempt_at, last_reply, updated_at, \
+                     fair_key, accepted_at) ",
+                );
+                insert.push_values(run, |mut row, placed| {
+                    let recipient = placed.recipient;
+                    row.push_bind(recipient.id)
+                        .push_bind(placed.message.id)
+                        .push_bind(placed.message.tenant_id)
+                        .push_bind(placed.position as i64)
+                        .push_bind(recipient.address.clone())
+                        .push_bind(recipient.domain.clone())
+                        .push_bind(recipient.state.as_str())
+                        .push_bind(i64::from(recipient.attempts))
+                        .push_bind(recipient.next_attempt_at.map(|at| at.0))
+                        .push_bind(recipient.last_reply.clone())
+                        .push_bind(recipient.updated_at.0)
+                        .push_bind(placed.fair_key)
+                        .push_bind(placed.message.accepted_at.0);
+                });
+                insert.build().execute(&mut *transaction).await?;
+            }
+            insert_events!(transaction, &events);
+            // PostgreSQL sends it when (and only if) the transaction commits.
+            if matches!(self, Store::Postgres(_)) {
+                sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(crate::work_signal::CHANNEL)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,113 @@
+//! Statements of many rows. Every statement is a round trip to the database (to the writing
+//! connection's thread, on SQLite), so a transaction that writes a row per message to several
+//! tables writes each table's rows in a few statements rather than one per row.
+
+use sealpost_domain::{MessageId, RecipientId, TenantId, Timestamp};
+
+/// The most rows one statement takes. Rows are cut into powers of two up to this many, so the
+/// writing connection's statement cache holds at most seven shapes of each statement. 64 rows of
+/// 16 columns are 1,024 bound values, far below either backend's limit.
+const MAX_ROWS: usize = 64;
+
+/// `rows` cut into runs whose lengths are powers of two, none longer than [`MAX_ROWS`].
+pub(crate) fn runs<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        let length = rest.len().checked_ilog2().map(|power| 1 << power)?;
+        let (run, tail) = rest.split_at(length.min(MAX_ROWS));
+        rest = tail;
+        Some(run)
+    })
+}
+
+/// A delivery event to append (the UI and webhooks read these).
+pub(crate) struct Event<'a> {
+    pub(crate) tenant: TenantId,
+    pub(crate) message: MessageId,
+    pub(crate) recipient: Option<RecipientId>,
+    pub(crate) kind: &'a str,
+    pub(crate) detail: &'a str,
+    pub(crate) at: Timestamp,
+}
+
+/// The tenants of `events`, each once, in the order they first appear.
+pub(crate) fn tenants_of(events: &[Event<'_>]) -> Vec<TenantId> {
+    let mut tenants = Vec::new();
+    for event in events {
+        if !tenants.contains(&event.tenant) {
+            tenants.push(event.tenant);
+        }
+    }
+    tenants
+}
+
+/// Appends `events` in their order inside the caller's transaction, with a webhook delivery of
+/// each that is a webhook event to each of its tenant's endpoints that wants it, as
+/// `insert_event!` does for one. Whether a tenant has an endpoint at all is asked once per
+/// tenant: most have none, and that spares a statement per event.
+macro_rules! insert_events {
+    ($transaction:expr, $events:expr) => {{
+        let events: &[$crate::batch::Event<'_>] = $events;
+        for run in $crate::batch::runs(events) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO events (tenant_id, message_id, recipient_id, kind, detail, at) ",
+            );
+            insert.push_values(run, |mut row, event| {
+                row.push_bind(event.tenant)
+                    .push_bind(event.message)
+                    .push_bind(event.recipient)
+                    .push_bind(event.kind.to_owned())
+                    .push_bind(event.detail.to_owned())
+                    .push_bind(event.at.0);
+            });
+            insert.build().execute(&mut *$transaction).await?;
+        }
+        for tenant in $crate::batch::tenants_of(events) {
+            let (listening,): (bool,) = sqlx::query_as(
+                "SELECT EXISTS (SELECT 1 FROM webhook_endpoints \
+                 WHERE tenant_id = $1 AND enabled = TRUE)",
+            )
+            .bind(tenant)
+            .fetch_one(&mut *$transaction)
+            .await?;
+            if !listening {
+                continue;
+            }
+            for event in events.iter().filter(|event| event.tenant == tenant) {
+                let Some(webhook) = sealpost_domain::EventType::of_message_event(event.kind) else {
+                    continue;
+                };
+                $crate::webhooks::insert_outbox!(
+                    $transaction,
+                    event.tenant,
+                    webhook.name(),
+                    event.message.to_string(),
+                    Some(event.message),
+                    event.recipient,
+                    None,
+                    event.detail,
+                    event.at
+                )?;
+            }
+        }
+    }};
+}
+pub(crate) use insert_events;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_cut_into_powers_of_two_up_to_the_limit() {
+        let rows: Vec<usize> = (0..200).collect();
+        let lengths = |count: usize| runs(&rows[..count]).map(<[usize]>::len).collect::<Vec<_>>();
+        assert_eq!(lengths(0), Vec::<usize>::new());
+        assert_eq!(lengths(1), [1]);
+        assert_eq!(lengths(50), [32, 16, 2]);
+        assert_eq!(lengths(64), [64]);
+        assert_eq!(lengths(200), [64, 64, 64, 8]);
+        let joined: Vec<usize> = runs(&rows).flatten().copied().collect();
+        assert_eq!(joined, rows);
+    }
+}
