@@ -171,33 +171,35 @@ impl SqlitePools {
     }
 }
 
-/// Runs the same block against the pool that writes, whichever backend the store has. The block
+/// Runs the same block against one side of the store's pools (`writer` or `readers`, see
+/// [`SqlitePools`]), whichever backend the store has; PostgreSQL has one pool for both. The block
 /// is compiled once per backend, so a query that one backend cannot type-check fails the build.
-/// On SQLite, every statement that writes runs here; on PostgreSQL both macros name one pool.
-macro_rules! with_writer {
-    ($store:expr, $pool:ident => $body:expr) => {
+macro_rules! with_pools {
+    ($store:expr, $side:ident, $pool:ident => $body:expr) => {
         match $store {
             $crate::Store::Sqlite(pools) => {
-                let $pool = pools.writer();
+                let $pool = pools.$side();
                 $body
             }
             $crate::Store::Postgres($pool) => $body,
         }
     };
 }
+pub(crate) use with_pools;
+
+/// Runs the block against the pool that writes: on SQLite, every statement that writes runs here.
+macro_rules! with_writer {
+    ($store:expr, $pool:ident => $body:expr) => {
+        $crate::with_pools!($store, writer, $pool => $body)
+    };
+}
 pub(crate) use with_writer;
 
-/// As [`with_writer!`], against the connections that only read: on SQLite a write sent here
-/// fails ("attempt to write a readonly database").
+/// Runs the block against the connections that only read: on SQLite a write sent here fails
+/// ("attempt to write a readonly database").
 macro_rules! with_reader {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::Store::Sqlite(pools) => {
-                let $pool = pools.readers();
-                $body
-            }
-            $crate::Store::Postgres($pool) => $body,
-        }
+        $crate::with_pools!($store, readers, $pool => $body)
     };
 }
 pub(crate) use with_reader;
@@ -265,6 +267,8 @@ mod list_tests;
 mod mailing_tests;
 #[cfg(test)]
 mod master_key_rotation_tests;
+#[cfg(test)]
+mod outcome_tests;
 #[cfg(test)]
 mod queue_tests;
 #[cfg(test)]

@@ -101,8 +101,8 @@ impl Store {
 
     /// Records several attempts in one transaction (one durable commit per delivery round).
     /// Each is fenced by its own claim: the result says, per attempt, whether it was recorded.
-    /// The history and the events of the recorded ones are written in statements of many rows
-    /// (`batch.rs`) after the fenced updates.
+    /// The fenced updates, the history and the events are each written in statements of many
+    /// rows (`batch.rs`).
     pub async fn finish_attempts(
         &self,
         attempts: &[(Claim, RecipientUpdate, AttemptRecord)],
@@ -110,25 +110,33 @@ impl Store {
         let mut recorded = Vec::with_capacity(attempts.len());
         with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
-            for (claim, update, attempt) in attempts {
-                let updated = sqlx::query(
-                    "UPDATE recipients SET state = $1, attempts = attempts + 1, \
-                     next_attempt_at = $2, last_reply = $3, lease_owner = NULL, \
-                     lease_until = NULL, lease_token = NULL, updated_at = $4 \
-                     WHERE id = $5 AND tenant_id = $6 AND lease_token = $7 AND state = 'sending'",
-                )
-                .bind(update.state.as_str())
-                .bind(update.next_attempt_at.map(|at| at.0))
-                .bind(&update.last_reply)
-                .bind(attempt.finished_at.0)
-                .bind(claim.recipient_id)
-                .bind(claim.tenant_id)
-                .bind(&claim.lease_token)
-                .execute(&mut *transaction)
-                .await?
-                .rows_affected();
-                recorded.push(updated > 0);
+            // Each row is fenced by its own claim's token; the rows updated come back.
+            let mut updated = std::collections::HashSet::with_capacity(attempts.len());
+            for run in runs(attempts) {
+                let mut update = sqlx::QueryBuilder::new(
+                    "UPDATE recipients SET state = v.column2, attempts = attempts + 1, \
+                     next_attempt_at = v.column3, last_reply = v.column4, lease_owner = NULL, \
+                     lease_until = NULL, lease_token = NULL, updated_at = v.column5 FROM (",
+                );
+                update.push_values(run, |mut row, (claim, update, attempt)| {
+                    row.push_bind(claim.recipient_id)
+                        .push_bind(update.state.as_str())
+                        .push_bind(update.next_attempt_at.map(|at| at.0))
+                        .push_bind(update.last_reply.clone())
+                        .push_bind(attempt.finished_at.0)
+                        .push_bind(claim.tenant_id)
+                        .push_bind(claim.lease_token.clone());
+                });
+                update.push(
+                    ") AS v WHERE recipients.id = v.column1 AND recipients.tenant_id = v.column6 \
+                     AND recipients.lease_token = v.column7 AND recipients.state = 'sending' \
+                     RETURNING recipients.id",
+                );
+                let ids: Vec<(RecipientId,)> =
+                    update.build_query_as().fetch_all(&mut *transaction).await?;
+                updated.extend(ids.into_iter().map(|(id,)| id));
             }
+            recorded.extend(attempts.iter().map(|(claim, _, _)| updated.contains(&claim.recipient_id)));
             let finished: Vec<_> = attempts
                 .iter()
                 .zip(&recorded)

@@ -17,7 +17,7 @@ fn summary_of(message: &QueuedMessage) -> sealpost_domain::MessageSummary {
 
 pub(crate) const NOW: i64 = 1_800_000_000;
 
-async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, TenantId)>) {
+pub(crate) async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, TenantId)>) {
     let directory = tempfile::tempdir().unwrap();
     let mut stores = Vec::new();
     for store in testing::fresh_stores(directory.path()).await {
@@ -64,7 +64,7 @@ pub(crate) fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) 
     }
 }
 
-fn attempt(outcome: AttemptResult) -> AttemptRecord {
+pub(crate) fn attempt(outcome: AttemptResult) -> AttemptRecord {
     AttemptRecord {
         id: AttemptId::new(&SystemClock),
         started_at: Timestamp(NOW),
