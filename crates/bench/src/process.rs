@@ -49,7 +49,10 @@ pub(crate) fn sealpost(
     environment: &[(String, String)],
 ) -> Command {
     let mut command = Command::new(binary);
-    command.current_dir(directory).env("SEALPOST_LOG", "warn");
+    // Warnings only, unless the caller asks for more (`SEALPOST_LOG=warn,sqlx::query=debug`
+    // lists every statement the server runs).
+    let log = std::env::var("SEALPOST_LOG").unwrap_or_else(|_| "warn".to_owned());
+    command.current_dir(directory).env("SEALPOST_LOG", log);
     for (name, value) in environment {
         command.env(name, value);
     }
