@@ -12,6 +12,22 @@ use crate::{Store, StoreError, with_writer};
 
 const DUPLICATE: &str = "a message with this idempotency key";
 
+/// The most bytes of sources one statement carries. A statement is one protocol message, which
+/// PostgreSQL refuses past 1 GB, while 64 sources may be 25 MB each; large sources gain nothing
+/// from sharing a statement anyway.
+const SOURCE_BYTES_PER_STATEMENT: usize = 4 << 20;
+
+/// A run of messages' sources as statements: the whole run in one while its sources are small
+/// together, else one statement per source.
+fn source_statements(run: &[QueuedMessage]) -> Vec<&[QueuedMessage]> {
+    let bytes: usize = run.iter().map(|message| message.raw.len()).sum();
+    if bytes <= SOURCE_BYTES_PER_STATEMENT {
+        vec![run]
+    } else {
+        run.chunks(1).collect()
+    }
+}
+
 /// A recipient with its message and its place in the fair queue.
 struct Placed<'a> {
     message: &'a QueuedMessage,
@@ -111,15 +127,17 @@ impl Store {
                     .execute(&mut *transaction)
                     .await
                     .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO message_sources (message_id, tenant_id, raw) ",
-                );
-                insert.push_values(run, |mut row, message| {
-                    row.push_bind(message.id)
-                        .push_bind(message.tenant_id)
-                        .push_bind(message.raw.clone());
-                });
-                insert.build().execute(&mut *transaction).await?;
+                for sources in source_statements(run) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO message_sources (message_id, tenant_id, raw) ",
+                    );
+                    insert.push_values(sources, |mut row, message| {
+                        row.push_bind(message.id)
+                            .push_bind(message.tenant_id)
+                            .push_bind(message.raw.clone());
+                    });
+                    insert.build().execute(&mut *transaction).await?;
+                }
             }
             let mut last_places: Vec<(TenantId, i64)> = Vec::new();
             let mut placed = Vec::new();

@@ -41,10 +41,11 @@ pub(crate) fn tenants_of(events: &[Event<'_>]) -> Vec<TenantId> {
     tenants
 }
 
-/// Appends `events` in their order inside the caller's transaction, with a webhook delivery of
-/// each that is a webhook event to each of its tenant's endpoints that wants it, as
-/// `insert_event!` does for one. Whether a tenant has an endpoint at all is asked once per
-/// tenant: most have none, and that spares a statement per event.
+/// Appends `events` in their order inside the caller's transaction, in statements of many rows,
+/// then a webhook delivery of each that is a webhook event to each of its tenant's endpoints
+/// that wants it, as `insert_event!` does for one: one statement per such event, in the events'
+/// order. Whether a tenant has an endpoint at all is asked once per tenant: most have none, and
+/// that spares a statement per event.
 macro_rules! insert_events {
     ($transaction:expr, $events:expr) => {{
         let events: &[$crate::batch::Event<'_>] = $events;
@@ -62,33 +63,37 @@ macro_rules! insert_events {
             });
             insert.build().execute(&mut *$transaction).await?;
         }
+        let mut listening = Vec::new();
         for tenant in $crate::batch::tenants_of(events) {
-            let (listening,): (bool,) = sqlx::query_as(
+            let (any,): (bool,) = sqlx::query_as(
                 "SELECT EXISTS (SELECT 1 FROM webhook_endpoints \
                  WHERE tenant_id = $1 AND enabled = TRUE)",
             )
             .bind(tenant)
             .fetch_one(&mut *$transaction)
             .await?;
-            if !listening {
+            if any {
+                listening.push(tenant);
+            }
+        }
+        for event in events
+            .iter()
+            .filter(|event| listening.contains(&event.tenant))
+        {
+            let Some(webhook) = sealpost_domain::EventType::of_message_event(event.kind) else {
                 continue;
-            }
-            for event in events.iter().filter(|event| event.tenant == tenant) {
-                let Some(webhook) = sealpost_domain::EventType::of_message_event(event.kind) else {
-                    continue;
-                };
-                $crate::webhooks::insert_outbox!(
-                    $transaction,
-                    event.tenant,
-                    webhook.name(),
-                    event.message.to_string(),
-                    Some(event.message),
-                    event.recipient,
-                    None,
-                    event.detail,
-                    event.at
-                )?;
-            }
+            };
+            $crate::webhooks::insert_outbox!(
+                $transaction,
+                event.tenant,
+                webhook.name(),
+                event.message.to_string(),
+                Some(event.message),
+                event.recipient,
+                None,
+                event.detail,
+                event.at
+            )?;
         }
     }};
 }

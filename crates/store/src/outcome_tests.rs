@@ -65,3 +65,51 @@ async fn a_round_records_the_outcomes_whose_lease_holds_and_only_those() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_recipient_named_twice_in_a_round_is_recorded_once_by_its_current_claim() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let queued = message(tenant, &["twice@one.test"], None);
+        store.insert_message(&queued).await.unwrap();
+        let first = store
+            .claim_due("node-a", Timestamp(NOW), Timestamp(NOW + 60), 10)
+            .await
+            .unwrap();
+        // The lease ran out before the first attempt finished, and this node claimed the
+        // recipient again; both attempts end in the same round, the stale one first.
+        let second = store
+            .claim_due("node-a", Timestamp(NOW + 61), Timestamp(NOW + 120), 10)
+            .await
+            .unwrap();
+        assert_eq!((first.len(), second.len()), (1, 1));
+        let deferred = RecipientUpdate {
+            state: RecipientState::Deferred,
+            next_attempt_at: Some(Timestamp(NOW + 600)),
+            last_reply: "451 4.7.1 try later".into(),
+        };
+        let attempts: Vec<_> = [&first[0], &second[0]]
+            .into_iter()
+            .map(|claim| {
+                (
+                    claim.clone(),
+                    deferred.clone(),
+                    attempt(AttemptResult::Temporary),
+                )
+            })
+            .collect();
+        let recorded = store.finish_attempts(&attempts).await.unwrap();
+        assert_eq!(recorded, [false, true]);
+        assert_eq!(store.attempts(tenant, queued.id).await.unwrap().len(), 1);
+        let stored = store.message(tenant, queued.id).await.unwrap();
+        let recipient = &stored.recipients[0];
+        assert_eq!(
+            (
+                recipient.state,
+                recipient.attempts,
+                recipient.next_attempt_at
+            ),
+            (RecipientState::Deferred, 1, Some(Timestamp(NOW + 600)))
+        );
+    }
+}

@@ -55,6 +55,23 @@ pub(crate) const MESSAGE_ATTEMPTS_SQL: &str = "SELECT recipient_id, started_at, 
      outcome, reply, host FROM attempts WHERE tenant_id = $1 AND message_id = $2 \
      ORDER BY started_at, id";
 
+/// The indexes of `attempts` in layers: the first mention of each recipient in the first, the
+/// second in the second, and so on, each layer in the order given.
+fn layers(attempts: &[(Claim, RecipientUpdate, AttemptRecord)]) -> Vec<Vec<usize>> {
+    let mut mentions: std::collections::HashMap<RecipientId, usize> =
+        std::collections::HashMap::new();
+    let mut layers: Vec<Vec<usize>> = Vec::new();
+    for (index, (claim, _, _)) in attempts.iter().enumerate() {
+        let mention = mentions.entry(claim.recipient_id).or_default();
+        if layers.len() <= *mention {
+            layers.push(Vec::new());
+        }
+        layers[*mention].push(index);
+        *mention += 1;
+    }
+    layers
+}
+
 impl Store {
     /// The attempts made for a message's recipients, oldest first.
     pub async fn attempts(
@@ -107,36 +124,46 @@ impl Store {
         &self,
         attempts: &[(Claim, RecipientUpdate, AttemptRecord)],
     ) -> Result<Vec<bool>, StoreError> {
-        let mut recorded = Vec::with_capacity(attempts.len());
+        let mut recorded = vec![false; attempts.len()];
         with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
-            // Each row is fenced by its own claim's token; the rows updated come back.
-            let mut updated = std::collections::HashSet::with_capacity(attempts.len());
-            for run in runs(attempts) {
-                let mut update = sqlx::QueryBuilder::new(
-                    "UPDATE recipients SET state = v.column2, attempts = attempts + 1, \
-                     next_attempt_at = v.column3, last_reply = v.column4, lease_owner = NULL, \
-                     lease_until = NULL, lease_token = NULL, updated_at = v.column5 FROM (",
-                );
-                update.push_values(run, |mut row, (claim, update, attempt)| {
-                    row.push_bind(claim.recipient_id)
-                        .push_bind(update.state.as_str())
-                        .push_bind(update.next_attempt_at.map(|at| at.0))
-                        .push_bind(update.last_reply.clone())
-                        .push_bind(attempt.finished_at.0)
-                        .push_bind(claim.tenant_id)
-                        .push_bind(claim.lease_token.clone());
-                });
-                update.push(
-                    ") AS v WHERE recipients.id = v.column1 AND recipients.tenant_id = v.column6 \
-                     AND recipients.lease_token = v.column7 AND recipients.state = 'sending' \
-                     RETURNING recipients.id",
-                );
-                let ids: Vec<(RecipientId,)> =
-                    update.build_query_as().fetch_all(&mut *transaction).await?;
-                updated.extend(ids.into_iter().map(|(id,)| id));
+            // Each row is fenced by its own claim's token, and the rows updated come back by
+            // recipient. A recipient named twice (claimed again by this node after its lease ran
+            // out, both attempts finished in one round) would make that answer ambiguous, so
+            // the n-th mention of each recipient goes in the n-th layer, in order.
+            for layer in layers(attempts) {
+                let rows: Vec<_> = layer.iter().map(|&index| &attempts[index]).collect();
+                let mut updated = std::collections::HashSet::with_capacity(rows.len());
+                for run in runs(&rows) {
+                    let mut update = sqlx::QueryBuilder::new(
+                        "UPDATE recipients SET state = v.column2, attempts = attempts + 1, \
+                         next_attempt_at = v.column3, last_reply = v.column4, \
+                         lease_owner = NULL, lease_until = NULL, lease_token = NULL, \
+                         updated_at = v.column5 FROM (",
+                    );
+                    update.push_values(run, |mut row, (claim, update, attempt)| {
+                        row.push_bind(claim.recipient_id)
+                            .push_bind(update.state.as_str())
+                            .push_bind(update.next_attempt_at.map(|at| at.0))
+                            .push_bind(update.last_reply.clone())
+                            .push_bind(attempt.finished_at.0)
+                            .push_bind(claim.tenant_id)
+                            .push_bind(claim.lease_token.clone());
+                    });
+                    update.push(
+                        ") AS v WHERE recipients.id = v.column1 \
+                         AND recipients.tenant_id = v.column6 \
+                         AND recipients.lease_token = v.column7 AND recipients.state = 'sending' \
+                         RETURNING recipients.id",
+                    );
+                    let ids: Vec<(RecipientId,)> =
+                        update.build_query_as().fetch_all(&mut *transaction).await?;
+                    updated.extend(ids.into_iter().map(|(id,)| id));
+                }
+                for index in layer {
+                    recorded[index] = updated.contains(&attempts[index].0.recipient_id);
+                }
             }
-            recorded.extend(attempts.iter().map(|(claim, _, _)| updated.contains(&claim.recipient_id)));
             let finished: Vec<_> = attempts
                 .iter()
                 .zip(&recorded)

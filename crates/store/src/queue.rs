@@ -1,4 +1,5 @@
-//! The durable queue: reading messages back. Accepting them is in `acceptance.rs`; claims and
+//! The durable queue: reading messages back, appending one event (`insert_event!`), and the
+//! changes people make to waiting mail. Accepting messages is in `acceptance.rs`; claims and
 //! outcomes, fenced by leases, in `claims.rs` and `outcomes.rs`; the row conversions in
 //! `message_rows.rs`.
 
