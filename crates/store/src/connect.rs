@@ -20,6 +20,10 @@ pub enum Backend {
 /// list page's query returns (a page of 50 reads 51 rows to know whether another follows).
 const ROW_BUFFER_SIZE: usize = 512;
 
+/// How long an SQLite write waits for its turn: another process's write, or this process's
+/// writer connection.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Backend {
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("sqlite:") {
@@ -72,7 +76,7 @@ impl Store {
                     // which is what lets us acknowledge work only after the commit.
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(BUSY_TIMEOUT)
                     .foreign_keys(true)
                     // Deleted content is overwritten with zeros rather than left in free pages,
                     // so a deleted tenant's rows (SPEC S11.5) cannot be read back from the file.
@@ -94,6 +98,9 @@ impl Store {
                 // every query.
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
+                    // A write waits for its turn as long as it used to wait in the busy handler
+                    // (the busy timeout above), then fails, rather than sqlx's default 30 s.
+                    .acquire_timeout(BUSY_TIMEOUT)
                     .test_before_acquire(false)
                     .connect_with(options.clone())
                     .await?;

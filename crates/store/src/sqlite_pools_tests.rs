@@ -44,6 +44,11 @@ async fn writes_from_many_tasks_take_turns_on_one_connection() {
         unreachable!("a SQLite URL opens SQLite");
     };
     assert_eq!(pools.writer().options().get_max_connections(), 1);
+    // A write waits its turn no longer than it would wait for another process's lock.
+    assert_eq!(
+        pools.writer().options().get_acquire_timeout(),
+        std::time::Duration::from_secs(10)
+    );
     let writes = (0..64).map(|index| {
         let store = store.clone();
         tokio::spawn(async move {
