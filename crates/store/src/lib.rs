@@ -276,6 +276,8 @@ mod read_path_tests;
 #[cfg(test)]
 mod return_path_tests;
 #[cfg(test)]
+mod sending_version_tests;
+#[cfg(test)]
 mod signing_domain_tests;
 #[cfg(test)]
 mod signing_key_migration_tests;

@@ -56,9 +56,10 @@ async fn a_return_path_domain_names_one_tenant() {
             Some(replaced.clone())
         );
         assert_eq!(
-            store.return_path_of_tenant(other, &bounces).await.unwrap(),
-            None
+            store.list_return_paths(acme).await.unwrap(),
+            vec![replaced.clone()]
         );
+        assert_eq!(store.list_return_paths(other).await.unwrap(), vec![]);
         let old = DomainName::parse("rp.client.test").unwrap();
         assert_eq!(store.return_path_by_domain(&old).await.unwrap(), None);
 

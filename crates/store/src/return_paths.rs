@@ -85,25 +85,17 @@ impl Store {
         row.map(ReturnPath::try_from).transpose()
     }
 
-    /// The tenant's entry whose return-path domain is `return_path`.
-    pub async fn return_path_of_tenant(
-        &self,
-        tenant: TenantId,
-        return_path: &DomainName,
-    ) -> Result<Option<ReturnPath>, StoreError> {
+    /// Every return path of the tenant, by signing domain.
+    pub async fn list_return_paths(&self, tenant: TenantId) -> Result<Vec<ReturnPath>, StoreError> {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM return_paths WHERE tenant_id = $1 AND return_path = $2"
+            " FROM return_paths WHERE tenant_id = $1 ORDER BY domain"
         );
-        let row: Option<ReturnPathRow> = with_reader!(self, pool => {
-            sqlx::query_as(sql)
-                .bind(tenant)
-                .bind(return_path.as_str())
-                .fetch_optional(pool)
-                .await?
+        let rows: Vec<ReturnPathRow> = with_reader!(self, pool => {
+            sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?
         });
-        row.map(ReturnPath::try_from).transpose()
+        rows.into_iter().map(ReturnPath::try_from).collect()
     }
 
     /// The entry of whichever tenant uses the return-path domain: the one lookup across

@@ -51,6 +51,23 @@ impl Store {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    /// The number every change to the tenant's sending configuration raises (its sending
+    /// domains, signing domains and keys, return paths and delivery settings), so that a copy
+    /// of that configuration read after the number is current while the number is unchanged.
+    /// `None` on PostgreSQL, which keeps no such number (migration 0029 of SQLite says why);
+    /// `NotFound` when the tenant does not exist.
+    pub async fn sending_version(&self, tenant: TenantId) -> Result<Option<i64>, StoreError> {
+        let Store::Sqlite(pools) = self else {
+            return Ok(None);
+        };
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT sending_version FROM tenants WHERE id = $1")
+                .bind(tenant)
+                .fetch_optional(pools.readers())
+                .await?;
+        version.map(Some).ok_or(StoreError::NotFound)
+    }
+
     pub async fn tenant_by_name(&self, name: &TenantName) -> Result<Tenant, StoreError> {
         let row: Option<TenantRow> = with_reader!(self, pool => {
             sqlx::query_as(
