@@ -28,6 +28,7 @@ mod record_checks;
 mod relay_settings;
 mod reputation;
 mod return_path;
+mod sending_config;
 mod sending_domains;
 mod sign_in_limit;
 mod signing;
@@ -88,6 +89,7 @@ use sealpost_vault::Vault;
 use crate::commit::CommitQueue;
 use crate::key_work::KeyWorkLimit;
 use crate::metrics::Metrics;
+use crate::sending_config::SendingConfigCache;
 use crate::sign_in_limit::SignInLimit;
 use crate::signing::SignerCache;
 
@@ -102,6 +104,8 @@ pub struct Context {
     clock: Arc<dyn Clock>,
     resolver: Resolver,
     signers: SignerCache,
+    /// Each tenant's sending configuration as last read, with the version it was read under.
+    sending_configs: SendingConfigCache,
     /// The platform's SPF facts; without them the SPF check says the platform is not set up.
     platform: Option<PlatformSpf>,
     retry_policy: RetryPolicy,
@@ -244,6 +248,7 @@ impl Service {
             clock,
             resolver,
             signers: SignerCache::default(),
+            sending_configs: SendingConfigCache::default(),
             platform: None,
             retry_policy: RetryPolicy::default(),
             relay_test: RelayOptions::new(

@@ -115,17 +115,6 @@ impl FeedbackLoop {
             .map(|recipient| (entry.tenant_id, recipient)))
     }
 
-    /// The signing domain whose return-path domain `domain` is, for the tenant: for the
-    /// signing decision (SPEC S4.1) a MAIL FROM there counts as one in the signing domain.
-    pub(crate) async fn signing_domain_of_return_path(
-        &self,
-        tenant: TenantId,
-        domain: &DomainName,
-    ) -> Result<Option<DomainName>, ServiceError> {
-        let entry = self.store.return_path_of_tenant(tenant, domain).await?;
-        Ok(entry.map(|entry| entry.domain))
-    }
-
     /// The records the return-path domain needs: an MX to the platform's inbound host, so
     /// bounces reach Sealpost, and SPF with the platform's include, so receivers accept the
     /// platform as its sender.

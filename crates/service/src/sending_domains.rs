@@ -4,10 +4,7 @@
 
 use sealpost_dns::LookupError;
 use sealpost_dnsauth::dkim_record::{DkimRecordCause, check_dkim_record};
-use sealpost_domain::{
-    DomainName, Proof, ProofMethod, SendingDomain, TenantId, VerificationToken,
-    check_sender_domains,
-};
+use sealpost_domain::{DomainName, Proof, ProofMethod, SendingDomain, TenantId, VerificationToken};
 
 use crate::{ServiceError, SigningDomains};
 
@@ -184,17 +181,6 @@ impl SigningDomains {
             ));
         }
         Ok((None, found))
-    }
-
-    /// Refuses a message whose From or MAIL FROM domain the tenant has not proven.
-    pub(crate) async fn check_sender_identity(
-        &self,
-        tenant: TenantId,
-        from: &DomainName,
-        mail_from: &DomainName,
-    ) -> Result<(), ServiceError> {
-        let known = self.store.list_sending_domains(tenant).await?;
-        check_sender_domains(from, mail_from, &known).map_err(ServiceError::Unproven)
     }
 
     /// Whether the tenant has proven `domain` (or a domain above it).

@@ -10,6 +10,7 @@ use sealpost_domain::{
     DomainName, KeyId, Selector, SigningDomain, SigningKey, SigningRecord, TenantId,
 };
 
+use crate::sending_config::SendingConfig;
 use crate::{ServiceError, Submissions};
 
 /// A message ready for the queue: exactly the bytes that will be sent.
@@ -77,6 +78,17 @@ impl Submissions {
         raw: &[u8],
         mail_from: &str,
     ) -> Result<SignedMessage, ServiceError> {
+        let config = self.sending_config(tenant).await?;
+        self.sign_under(&config, raw, mail_from).await
+    }
+
+    /// [`Self::sign_outgoing`] with the tenant's sending configuration already read.
+    pub(crate) async fn sign_under(
+        &self,
+        config: &SendingConfig,
+        raw: &[u8],
+        mail_from: &str,
+    ) -> Result<SignedMessage, ServiceError> {
         let envelope = Mailbox::parse(mail_from).map_err(|error| ServiceError::Invalid {
             field: "mail_from",
             message: error.to_string(),
@@ -84,26 +96,21 @@ impl Submissions {
         let normalized = sealpost_dkim::normalize_line_endings(raw);
         let author = from_mailbox(&ParsedMessage::parse(&normalized).map_err(invalid_message)?)
             .map_err(invalid_message)?;
-        self.service()
-            .signing_domains()
-            .check_sender_identity(tenant, &author.domain, &envelope.domain)
-            .await?;
+        sealpost_domain::check_sender_domains(
+            &author.domain,
+            &envelope.domain,
+            &config.sending_domains,
+        )
+        .map_err(ServiceError::Unproven)?;
         let now = self.clock.now();
         let prepared =
             sealpost_dkim::prepare(&normalized, now, &author.domain).map_err(invalid_message)?;
-        let domains = self
-            .service()
-            .signing_domains()
-            .list_signing_domains(tenant)
-            .await?;
-        let mail_from_domain = self
-            .service()
-            .feedback()
-            .signing_domain_of_return_path(tenant, &envelope.domain)
-            .await?
-            .unwrap_or_else(|| envelope.domain.clone());
+        let domains = &config.signing_domains;
+        let mail_from_domain = config
+            .signing_domain_of_return_path(&envelope.domain)
+            .unwrap_or(&envelope.domain);
         let (signing_domain, key) =
-            match sealpost_domain::decide_signing(&author.domain, &mail_from_domain, &domains) {
+            match sealpost_domain::decide_signing(&author.domain, mail_from_domain, domains) {
                 Err(reason) => {
                     return Ok(SignedMessage {
                         message: prepared.message,

@@ -6,8 +6,8 @@
 use sealpost_dkim::Mailbox;
 use sealpost_domain::ContentProblem;
 use sealpost_domain::{
-    DeliveryMode, IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState,
-    Route, SigningRecord, SubmissionSource, TenantId, limits,
+    IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState,
+    SigningRecord, SubmissionSource, TenantId, limits,
 };
 use sealpost_store::StoreError;
 
@@ -105,8 +105,9 @@ impl Submissions {
             false => submission.raw.clone(),
         };
         crate::suppression::mark_suppressed(&self.store, tenant, &mut recipients).await?;
+        let config = self.sending_config(tenant).await?;
         let signed = self
-            .sign_outgoing(tenant, &raw, &submission.mail_from)
+            .sign_under(&config, &raw, &submission.mail_from)
             .await?;
         if let SigningRecord::Unsigned(reason) = &signed.signing
             && self.unsigned_policy == UnsignedPolicy::Refuse
@@ -126,10 +127,7 @@ impl Submissions {
             mail_from,
             raw: signed.message,
             signing: signed.signing,
-            route: match self.store.delivery_mode(tenant).await? {
-                DeliveryMode::Native => Route::Native,
-                DeliveryMode::Relay(_) => Route::Relay,
-            },
+            route: config.route,
             source: submission.source,
             idempotency_key: submission.idempotency_key.clone(),
             accepted_at: now,

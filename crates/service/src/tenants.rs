@@ -94,6 +94,7 @@ impl Accounts {
             .await
             .map_err(not_found_tenant)?;
         self.signers.forget_tenant(tenant.id);
+        self.sending_configs.forget_tenant(tenant.id);
         tracing::info!(tenant = %tenant.id, name = %tenant.name.as_str(), "tenant deleted");
         Ok(())
     }

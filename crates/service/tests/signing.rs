@@ -77,14 +77,18 @@ async fn services(dns: &TestDns) -> (tempfile::TempDir, Vec<Service>) {
 }
 
 async fn open(store: Store, dns: &TestDns) -> Service {
+    open_as(store, dns, MasterKey::generate()).await
+}
+
+/// A node opened with `master`, so that two of them can share a database.
+async fn open_as(store: Store, dns: &TestDns, master: MasterKey) -> Service {
     let resolver = Resolver::new(&ResolverConfig {
         nameserver: Some(dns.addr()),
         cache: false,
         ..ResolverConfig::default()
     })
     .unwrap();
-    let vault = Vault::new(MasterKey::generate());
-    Service::open(store, vault, Arc::new(FixedClock), resolver)
+    Service::open(store, Vault::new(master), Arc::new(FixedClock), resolver)
         .await
         .unwrap()
 }
@@ -207,6 +211,68 @@ async fn mail_is_completed_signed_and_verifies_and_a_new_key_waits_for_its_recor
             Cause::KeyNotFound,
             "{report:#?}"
         );
+    }
+}
+
+/// A change another process commits (the CLI, or another node) reaches this node's very next
+/// message: what a node keeps of a tenant's sending configuration lasts only while the store
+/// says nothing of it changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_another_process_commits_reaches_the_next_message() {
+    let dns = dns().await;
+    let directory = tempfile::tempdir().unwrap();
+    let urls = [
+        testing::sqlite_url(directory.path()),
+        testing::fresh_postgres_url().await,
+    ];
+    for url in urls {
+        let master = MasterKey::generate().to_text().to_string();
+        let mut nodes = Vec::new();
+        for _ in 0..2 {
+            let store = Store::connect(&url).await.unwrap();
+            nodes.push(open_as(store, &dns, MasterKey::from_text(&master).unwrap()).await);
+        }
+        let (node, other) = (&nodes[0], &nodes[1]);
+        let acme = node.accounts().create_tenant("acme", "").await.unwrap();
+        let domain = node
+            .signing_domains()
+            .add_signing_domain(acme.id, "client.test", "workplace")
+            .await
+            .unwrap();
+        let pem = fixture("rsa2048-pkcs8.pem");
+        let import = KeyImport {
+            pem: &pem,
+            password: None,
+        };
+        node.signing_domains()
+            .import_key(acme.id, domain.id, import)
+            .await
+            .unwrap();
+        let others_domains = other.signing_domains();
+        let set_active = |active: bool| {
+            others_domains.update_signing_domain(acme.id, domain.id, Some(active), None)
+        };
+        let signing = || async {
+            node.submissions()
+                .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
+                .await
+                .unwrap()
+                .signing
+        };
+        set_active(true).await.unwrap();
+        // Twice, so the second message is decided with whatever the node kept of the first.
+        for _ in 0..2 {
+            assert!(signing().await.is_signed(), "{url}");
+        }
+        set_active(false).await.unwrap();
+        match signing().await {
+            SigningRecord::Unsigned(reason) => {
+                assert_eq!(reason.code(), "from_domain_inactive", "{url}");
+            }
+            signed => panic!("{url}: a paused domain signed: {signed:?}"),
+        }
+        set_active(true).await.unwrap();
+        assert!(signing().await.is_signed(), "{url}");
     }
 }
 
