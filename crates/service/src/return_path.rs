@@ -5,6 +5,8 @@
 
 pub(crate) mod verp;
 
+use std::collections::{BTreeSet, HashMap};
+
 use sealpost_dnsauth::mx::check_mx;
 use sealpost_dnsauth::spf::check_tenant_spf;
 use sealpost_domain::{
@@ -253,24 +255,46 @@ impl FeedbackLoop {
     }
 }
 
+/// The verified return-path domain of each signing domain, by tenant: what a delivery round
+/// sends its native signed mail with.
+pub(crate) type VerifiedReturnPaths = HashMap<(TenantId, DomainName), DomainName>;
+
+/// The return-path domain a message goes out with: native mail signed for a domain whose
+/// return path a check has verified. Relay mail keeps its MAIL FROM, since the tenant's own
+/// server may refuse another.
+pub(crate) fn verp_return_path(
+    message: &QueuedMessage,
+    verified: &VerifiedReturnPaths,
+) -> Option<DomainName> {
+    let SigningRecord::Signed { domain, .. } = &message.signing else {
+        return None;
+    };
+    if message.route != Route::Native {
+        return None;
+    }
+    verified.get(&(message.tenant_id, domain.clone())).cloned()
+}
+
 impl Delivery {
-    /// The return-path domain a message goes out with: native mail signed for a domain whose
-    /// return path a check has verified. Relay mail keeps its MAIL FROM, since the tenant's own
-    /// server may refuse another.
-    pub(crate) async fn verp_return_path(
+    /// The verified return paths of the tenants whose native signed mail is among `messages`,
+    /// read once per tenant for the whole round instead of once per message.
+    pub(crate) async fn verified_return_paths<'a>(
         &self,
-        message: &QueuedMessage,
-    ) -> Result<Option<DomainName>, ServiceError> {
-        let SigningRecord::Signed { domain, .. } = &message.signing else {
-            return Ok(None);
-        };
-        if message.route != Route::Native {
-            return Ok(None);
+        messages: impl Iterator<Item = &'a QueuedMessage>,
+    ) -> Result<VerifiedReturnPaths, ServiceError> {
+        let tenants: BTreeSet<TenantId> = messages
+            .filter(|message| message.route == Route::Native && message.signing.is_signed())
+            .map(|message| message.tenant_id)
+            .collect();
+        let mut verified = HashMap::new();
+        for tenant in tenants {
+            for entry in self.store.list_return_paths(tenant).await? {
+                if entry.verified_at.is_some() {
+                    verified.insert((tenant, entry.domain), entry.return_path);
+                }
+            }
         }
-        let entry = self.store.return_path(message.tenant_id, domain).await?;
-        Ok(entry
-            .filter(|entry| entry.verified_at.is_some())
-            .map(|entry| entry.return_path))
+        Ok(verified)
     }
 
     /// The VERP MAIL FROM of one recipient: its signed local part at the return-path domain.

@@ -6,19 +6,22 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sealpost_delivery::{Cause, Envelope, deliver_native_shaped, deliver_relay_reusing};
-use sealpost_domain::{EmailAddress, MessageId, QueuedMessage, Route, Timestamp};
+use sealpost_domain::{DomainName, EmailAddress, MessageId, QueuedMessage, Route, Timestamp};
 use sealpost_store::Claim;
 use tokio::task::{JoinError, JoinSet};
 
 use super::record::Record;
 use super::{Delivery, relay_config};
 use crate::ServiceError;
+use crate::return_path::{VerifiedReturnPaths, verp_return_path};
 
 /// The claims of one SMTP transaction: one message to one destination domain (native), or one
 /// message with all its claimed recipients through the tenant's own mail server (relay).
 struct Transaction {
     message: Arc<QueuedMessage>,
     claims: Vec<Claim>,
+    /// The verified return-path domain its VERP MAIL FROM uses, when it has one.
+    return_path: Option<DomainName>,
 }
 
 /// What a set of tasks concluded: their records, and the first error among them.
@@ -76,8 +79,15 @@ impl Delivery {
         let mut concluded = Concluded::new();
         let work = async {
             let messages = self.read_messages(claims, &mut concluded).await;
-            self.deliver_all(transactions(messages), &mut concluded)
-                .await;
+            let messages_only = messages.iter().map(|(message, _)| message.as_ref());
+            // Without the return paths nothing is sent; the claims return when their lease ends.
+            match self.verified_return_paths(messages_only).await {
+                Ok(verified) => {
+                    self.deliver_all(transactions(messages, &verified), &mut concluded)
+                        .await;
+                }
+                Err(error) => concluded.fail(error),
+            }
         };
         match token {
             Some(token) => {
@@ -177,13 +187,17 @@ impl Delivery {
     /// One SMTP transaction and the records of its outcomes; with a verified return path, one
     /// transaction per recipient, since each has its own MAIL FROM.
     async fn deliver(&self, transaction: &Transaction) -> Result<Vec<Record>, ServiceError> {
-        let Transaction { message, claims } = transaction;
-        let Some(return_path) = self.verp_return_path(message).await? else {
+        let Transaction {
+            message,
+            claims,
+            return_path,
+        } = transaction;
+        let Some(return_path) = return_path else {
             return self.deliver_claims(message, claims, None).await;
         };
         let mut records = Vec::with_capacity(claims.len());
         for claim in claims {
-            let mail_from = self.verp_address(&return_path, claim);
+            let mail_from = self.verp_address(return_path, claim);
             let one = std::slice::from_ref(claim);
             records.extend(self.deliver_claims(message, one, Some(mail_from)).await?);
         }
@@ -243,11 +257,19 @@ impl Delivery {
 
 /// Splits each message's claims into transactions: native mail goes out per destination
 /// domain, relay mail in one transaction per message.
-fn transactions(messages: Vec<(Arc<QueuedMessage>, Vec<Claim>)>) -> Vec<Transaction> {
+fn transactions(
+    messages: Vec<(Arc<QueuedMessage>, Vec<Claim>)>,
+    verified: &VerifiedReturnPaths,
+) -> Vec<Transaction> {
     let mut transactions = Vec::new();
     for (message, claims) in messages {
+        let return_path = verp_return_path(&message, verified);
         if message.route == Route::Relay {
-            transactions.push(Transaction { message, claims });
+            transactions.push(Transaction {
+                message,
+                claims,
+                return_path,
+            });
             continue;
         }
         let mut by_domain: BTreeMap<String, Vec<Claim>> = BTreeMap::new();
@@ -260,6 +282,7 @@ fn transactions(messages: Vec<(Arc<QueuedMessage>, Vec<Claim>)>) -> Vec<Transact
         transactions.extend(by_domain.into_values().map(|claims| Transaction {
             message: Arc::clone(&message),
             claims,
+            return_path: return_path.clone(),
         }));
     }
     transactions
