@@ -1,5 +1,10 @@
 //! SQLite's one writing connection and its reading connections ([`crate::SqlitePools`]).
 
+use std::time::Duration;
+
+use sealpost_domain::{DkimVerdict, Timestamp};
+
+use crate::queue_tests::{message, stores_with_tenant};
 use crate::{Store, testing};
 
 async fn sqlite_store() -> (tempfile::TempDir, Store) {
@@ -65,4 +70,42 @@ async fn writes_from_many_tasks_take_turns_on_one_connection() {
         .await
         .unwrap();
     assert_eq!(count, 64);
+}
+
+/// Looking at a message again records its unchanged DKIM verdict without the writer: while
+/// another task holds the writing connection, the repeated verdict returns at once, and a
+/// changed one waits for its turn.
+#[tokio::test]
+async fn an_unchanged_dkim_verdict_does_not_wait_for_the_writer() {
+    let (_directory, stores) = stores_with_tenant().await;
+    let (store, tenant) = stores.into_iter().next().expect("SQLite comes first");
+    let Store::Sqlite(pools) = &store else {
+        unreachable!("the first store is SQLite");
+    };
+    let queued = message(tenant, &["someone@receiver.test"], None);
+    store.insert_message(&queued).await.unwrap();
+    store
+        .record_dkim_verdict(tenant, queued.id, DkimVerdict::Pass, Timestamp(7))
+        .await
+        .unwrap();
+    let held = pools.writer().acquire().await.unwrap();
+    let again = store.record_dkim_verdict(tenant, queued.id, DkimVerdict::Pass, Timestamp(8));
+    tokio::time::timeout(Duration::from_secs(5), again)
+        .await
+        .expect("an unchanged verdict needs no writer")
+        .unwrap();
+    let changed = store.record_dkim_verdict(tenant, queued.id, DkimVerdict::Fail, Timestamp(9));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), changed)
+            .await
+            .is_err(),
+        "a changed verdict waits for the writer"
+    );
+    drop(held);
+    store
+        .record_dkim_verdict(tenant, queued.id, DkimVerdict::Fail, Timestamp(9))
+        .await
+        .unwrap();
+    let summary = store.message_summary(tenant, queued.id).await.unwrap();
+    assert_eq!(summary.dkim_verdict, Some(DkimVerdict::Fail));
 }

@@ -346,7 +346,8 @@ impl Store {
     }
 
     /// Keeps what a verification of the message's stored source found, for the lists. Only a
-    /// changed verdict is written, so looking at a message again writes nothing.
+    /// changed verdict is written, and the stored one is read first, so looking at a message
+    /// again neither writes nor waits for the writer behind delivery's writes.
     pub async fn record_dkim_verdict(
         &self,
         tenant: TenantId,
@@ -354,6 +355,16 @@ impl Store {
         verdict: DkimVerdict,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let stored: Option<Option<String>> = with_reader!(self, pool => {
+            sqlx::query_scalar("SELECT dkim_verdict FROM messages WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        if stored.flatten().as_deref() == Some(verdict.as_str()) {
+            return Ok(());
+        }
         with_writer!(self, pool => {
             sqlx::query(
                 "UPDATE messages SET dkim_verdict = $3, dkim_verdict_at = $4 \
