@@ -26,25 +26,19 @@ impl SubmissionBackend for ServiceBackend {
         let Some(tenant) = self
             .service
             .accounts()
-            .authenticate(password)
+            .authenticate_tenant(password)
             .await
             .map_err(BackendError::new)?
         else {
             return Ok(None);
         };
-        let record = self
-            .service
-            .accounts()
-            .tenant(tenant)
-            .await
-            .map_err(BackendError::new)?;
         // The user name must name the key's tenant, so a key pasted into the wrong
         // application's settings fails loudly instead of sending as another tenant.
-        if record.name.as_str() != username {
+        if tenant.name.as_str() != username {
             return Ok(None);
         }
         Ok(Some(Identity {
-            tenant: tenant.to_string(),
+            tenant: tenant.id.to_string(),
             username: username.to_owned(),
         }))
     }

@@ -139,6 +139,14 @@ impl Accounts {
 
     /// The tenant a bearer token belongs to; `None` for anything that is not a live API key.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, ServiceError> {
+        Ok(self
+            .authenticate_tenant(token)
+            .await?
+            .map(|tenant| tenant.id))
+    }
+
+    /// [`Self::authenticate`] with the whole tenant, its name included, from the same read.
+    pub async fn authenticate_tenant(&self, token: &str) -> Result<Option<Tenant>, ServiceError> {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }

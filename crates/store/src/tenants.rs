@@ -143,17 +143,18 @@ impl Store {
         Ok(())
     }
 
-    /// The tenant an API key token (given as its hash) belongs to, if any.
-    pub async fn tenant_for_api_key(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<TenantId>, StoreError> {
-        let row: Option<(TenantId,)> = with_reader!(self, pool => {
-            sqlx::query_as("SELECT tenant_id FROM api_keys WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await?
+    /// The tenant an API key token (given as its hash) belongs to, if any, read with the key in
+    /// one statement: SMTP submission checks the login again before every transaction.
+    pub async fn tenant_for_api_key(&self, token_hash: &str) -> Result<Option<Tenant>, StoreError> {
+        let row: Option<TenantRow> = with_reader!(self, pool => {
+            sqlx::query_as(
+                "SELECT t.id, t.name, t.display_name, t.created_at \
+                 FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?
         });
-        Ok(row.map(|(id,)| id))
+        row.map(Tenant::try_from).transpose()
     }
 }

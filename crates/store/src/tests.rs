@@ -69,7 +69,7 @@ async fn api_keys_resolve_to_their_tenant_only() {
         store.add_api_key(acme.id, &info, "hash-1").await.unwrap();
         assert_eq!(
             store.tenant_for_api_key("hash-1").await.unwrap(),
-            Some(acme.id)
+            Some(acme.clone())
         );
         assert_eq!(store.tenant_for_api_key("hash-2").await.unwrap(), None);
         assert_eq!(
@@ -94,7 +94,7 @@ async fn api_keys_resolve_to_their_tenant_only() {
         assert!(matches!(foreign, Err(StoreError::NotFound)));
         assert_eq!(
             store.tenant_for_api_key("hash-1").await.unwrap(),
-            Some(acme.id)
+            Some(acme.clone())
         );
         store.delete_api_key(acme.id, info.id).await.unwrap();
         assert_eq!(store.tenant_for_api_key("hash-1").await.unwrap(), None);
