@@ -81,6 +81,116 @@ macro_rules! last_place {
     }};
 }
 
+/// Places every recipient of the batch in the fair queue, counting on from each tenant's last
+/// place, which is read once per tenant: the places one message after another would get.
+macro_rules! place {
+    ($transaction:expr, $messages:expr) => {{
+        let messages: &[QueuedMessage] = $messages;
+        let mut last_places: Vec<(TenantId, i64)> = Vec::new();
+        let mut placed = Vec::new();
+        for message in messages {
+            let known = last_places
+                .iter()
+                .position(|(tenant, _)| *tenant == message.tenant_id);
+            let index = match known {
+                Some(index) => index,
+                None => {
+                    let last = last_place!($transaction, message.tenant_id);
+                    last_places.push((message.tenant_id, last));
+                    last_places.len() - 1
+                }
+            };
+            let last = &mut last_places[index].1;
+            for (position, recipient) in message.recipients.iter().enumerate() {
+                *last += 1;
+                placed.push(Placed {
+                    message,
+                    position,
+                    recipient,
+                    fair_key: *last,
+                });
+            }
+        }
+        placed
+    }};
+}
+
+/// Inserts a run of messages and then their sources.
+macro_rules! insert_message_rows {
+    ($transaction:expr, $run:expr) => {{
+        let run: &[QueuedMessage] = $run;
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO messages (id, tenant_id, mail_from, size, signed, signing_domain, \
+             signing_selector, unsigned_code, unsigned_reason, route, source, idempotency_key, \
+             idempotency_hash, accepted_at, expires_at, subject) ",
+        );
+        insert.push_values(run, |mut row, message| {
+            let signing = SigningColumns::from(&message.signing);
+            let key = message.idempotency_key.as_ref();
+            row.push_bind(message.id)
+                .push_bind(message.tenant_id)
+                .push_bind(message.mail_from.clone())
+                .push_bind(message.raw.len() as i64)
+                .push_bind(signing.signed)
+                .push_bind(signing.signing_domain)
+                .push_bind(signing.signing_selector)
+                .push_bind(signing.unsigned_code)
+                .push_bind(signing.unsigned_reason)
+                .push_bind(message.route.as_str())
+                .push_bind(message.source.as_str())
+                .push_bind(key.map(|key| key.key().to_owned()))
+                .push_bind(key.map(|key| key.request_hash().to_owned()))
+                .push_bind(message.accepted_at.0)
+                .push_bind(message.expires_at.0)
+                .push_bind(subject_of(&message.raw));
+        });
+        insert
+            .build()
+            .execute(&mut *$transaction)
+            .await
+            .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
+        for sources in source_statements(run) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO message_sources (message_id, tenant_id, raw) ",
+            );
+            insert.push_values(sources, |mut row, message| {
+                row.push_bind(message.id)
+                    .push_bind(message.tenant_id)
+                    .push_bind(message.raw.clone());
+            });
+            insert.build().execute(&mut *$transaction).await?;
+        }
+    }};
+}
+
+/// Inserts a run of placed recipients.
+macro_rules! insert_recipient_rows {
+    ($transaction:expr, $run:expr) => {{
+        let run: &[Placed<'_>] = $run;
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, \
+             state, attempts, next_attempt_at, last_reply, updated_at, fair_key, accepted_at) ",
+        );
+        insert.push_values(run, |mut row, placed| {
+            let recipient = placed.recipient;
+            row.push_bind(recipient.id)
+                .push_bind(placed.message.id)
+                .push_bind(placed.message.tenant_id)
+                .push_bind(placed.position as i64)
+                .push_bind(recipient.address.clone())
+                .push_bind(recipient.domain.clone())
+                .push_bind(recipient.state.as_str())
+                .push_bind(i64::from(recipient.attempts))
+                .push_bind(recipient.next_attempt_at.map(|at| at.0))
+                .push_bind(recipient.last_reply.clone())
+                .push_bind(recipient.updated_at.0)
+                .push_bind(placed.fair_key)
+                .push_bind(placed.message.accepted_at.0);
+        });
+        insert.build().execute(&mut *$transaction).await?;
+    }};
+}
+
 impl Store {
     /// Commits a message, its recipients and its `accepted` event in one transaction. A repeated
     /// idempotency key of the same tenant is refused as [`StoreError::Duplicate`].
@@ -95,90 +205,11 @@ impl Store {
         with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
             for run in runs(messages) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO messages (id, tenant_id, mail_from, size, signed, \
-                     signing_domain, signing_selector, unsigned_code, unsigned_reason, route, \
-                     source, idempotency_key, idempotency_hash, accepted_at, expires_at, \
-                     subject) ",
-                );
-                insert.push_values(run, |mut row, message| {
-                    let signing = SigningColumns::from(&message.signing);
-                    row.push_bind(message.id)
-                        .push_bind(message.tenant_id)
-                        .push_bind(message.mail_from.clone())
-                        .push_bind(message.raw.len() as i64)
-                        .push_bind(signing.signed)
-                        .push_bind(signing.signing_domain)
-                        .push_bind(signing.signing_selector)
-                        .push_bind(signing.unsigned_code)
-                        .push_bind(signing.unsigned_reason)
-                        .push_bind(message.route.as_str())
-                        .push_bind(message.source.as_str())
-                        .push_bind(message.idempotency_key.as_ref().map(|key| key.key().to_owned()))
-                        .push_bind(
-                            message.idempotency_key.as_ref().map(|key| key.request_hash().to_owned()),
-                        )
-                        .push_bind(message.accepted_at.0)
-                        .push_bind(message.expires_at.0)
-                        .push_bind(subject_of(&message.raw));
-                });
-                insert
-                    .build()
-                    .execute(&mut *transaction)
-                    .await
-                    .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
-                for sources in source_statements(run) {
-                    let mut insert = sqlx::QueryBuilder::new(
-                        "INSERT INTO message_sources (message_id, tenant_id, raw) ",
-                    );
-                    insert.push_values(sources, |mut row, message| {
-                        row.push_bind(message.id)
-                            .push_bind(message.tenant_id)
-                            .push_bind(message.raw.clone());
-                    });
-                    insert.build().execute(&mut *transaction).await?;
-                }
+                insert_message_rows!(transaction, run);
             }
-            let mut last_places: Vec<(TenantId, i64)> = Vec::new();
-            let mut placed = Vec::new();
-            for message in messages {
-                let known = last_places.iter().position(|(tenant, _)| *tenant == message.tenant_id);
-                let index = match known {
-                    Some(index) => index,
-                    None => {
-                        last_places.push((message.tenant_id, last_place!(transaction, message.tenant_id)));
-                        last_places.len() - 1
-                    }
-                };
-                let last = &mut last_places[index].1;
-                for (position, recipient) in message.recipients.iter().enumerate() {
-                    *last += 1;
-                    placed.push(Placed { message, position, recipient, fair_key: *last });
-                }
-            }
+            let placed = place!(transaction, messages);
             for run in runs(&placed) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO recipients (id, message_id, tenant_id, position, address, \
-                     domain, state, attempts, next_attempt_at, last_reply, updated_at, \
-                     fair_key, accepted_at) ",
-                );
-                insert.push_values(run, |mut row, placed| {
-                    let recipient = placed.recipient;
-                    row.push_bind(recipient.id)
-                        .push_bind(placed.message.id)
-                        .push_bind(placed.message.tenant_id)
-                        .push_bind(placed.position as i64)
-                        .push_bind(recipient.address.clone())
-                        .push_bind(recipient.domain.clone())
-                        .push_bind(recipient.state.as_str())
-                        .push_bind(i64::from(recipient.attempts))
-                        .push_bind(recipient.next_attempt_at.map(|at| at.0))
-                        .push_bind(recipient.last_reply.clone())
-                        .push_bind(recipient.updated_at.0)
-                        .push_bind(placed.fair_key)
-                        .push_bind(placed.message.accepted_at.0);
-                });
-                insert.build().execute(&mut *transaction).await?;
+                insert_recipient_rows!(transaction, run);
             }
             insert_events!(transaction, &events);
             // PostgreSQL sends it when (and only if) the transaction commits.

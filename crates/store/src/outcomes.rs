@@ -57,7 +57,7 @@ pub(crate) const MESSAGE_ATTEMPTS_SQL: &str = "SELECT recipient_id, started_at, 
 
 /// The indexes of `attempts` in layers: the first mention of each recipient in the first, the
 /// second in the second, and so on, each layer in the order given.
-fn layers(attempts: &[(Claim, RecipientUpdate, AttemptRecord)]) -> Vec<Vec<usize>> {
+fn layers(attempts: &[Finished]) -> Vec<Vec<usize>> {
     let mut mentions: std::collections::HashMap<RecipientId, usize> =
         std::collections::HashMap::new();
     let mut layers: Vec<Vec<usize>> = Vec::new();
@@ -70,6 +70,79 @@ fn layers(attempts: &[(Claim, RecipientUpdate, AttemptRecord)]) -> Vec<Vec<usize
         *mention += 1;
     }
     layers
+}
+
+/// One attempt's outcome as a delivery round records it.
+type Finished = (Claim, RecipientUpdate, AttemptRecord);
+
+/// Applies a run of fenced recipient updates, each row fenced by its own claim's token, and
+/// adds the ids of the rows updated to `$updated`.
+macro_rules! update_fenced {
+    ($transaction:expr, $run:expr, $updated:expr) => {{
+        let run: &[&Finished] = $run;
+        let mut update = sqlx::QueryBuilder::new(
+            "UPDATE recipients SET state = v.column2, attempts = attempts + 1, \
+             next_attempt_at = v.column3, last_reply = v.column4, lease_owner = NULL, \
+             lease_until = NULL, lease_token = NULL, updated_at = v.column5 FROM (",
+        );
+        update.push_values(run, |mut row, (claim, update, attempt)| {
+            row.push_bind(claim.recipient_id)
+                .push_bind(update.state.as_str())
+                .push_bind(update.next_attempt_at.map(|at| at.0))
+                .push_bind(update.last_reply.clone())
+                .push_bind(attempt.finished_at.0)
+                .push_bind(claim.tenant_id)
+                .push_bind(claim.lease_token.clone());
+        });
+        update.push(
+            ") AS v WHERE recipients.id = v.column1 AND recipients.tenant_id = v.column6 \
+             AND recipients.lease_token = v.column7 AND recipients.state = 'sending' \
+             RETURNING recipients.id",
+        );
+        let ids: Vec<(RecipientId,)> = update
+            .build_query_as()
+            .fetch_all(&mut *$transaction)
+            .await?;
+        $updated.extend(ids.into_iter().map(|(id,)| id));
+    }};
+}
+
+/// Inserts a run of recorded attempts into the history.
+macro_rules! insert_attempt_rows {
+    ($transaction:expr, $run:expr) => {{
+        let run: &[&Finished] = $run;
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO attempts (id, recipient_id, message_id, tenant_id, started_at, \
+             finished_at, outcome, reply, host) ",
+        );
+        insert.push_values(run, |mut row, (claim, _, attempt)| {
+            row.push_bind(attempt.id)
+                .push_bind(claim.recipient_id)
+                .push_bind(claim.message_id)
+                .push_bind(claim.tenant_id)
+                .push_bind(attempt.started_at.0)
+                .push_bind(attempt.finished_at.0)
+                .push_bind(attempt.outcome.as_str())
+                .push_bind(attempt.reply.clone())
+                .push_bind(attempt.host.clone());
+        });
+        insert.build().execute(&mut *$transaction).await?;
+    }};
+}
+
+/// The events of the recorded attempts: each recipient's state after its attempt.
+fn attempt_events<'a>(finished: &[&'a Finished]) -> Vec<Event<'a>> {
+    finished
+        .iter()
+        .map(|(claim, update, attempt)| Event {
+            tenant: claim.tenant_id,
+            message: claim.message_id,
+            recipient: Some(claim.recipient_id),
+            kind: update.state.after_attempt_label(),
+            detail: &update.last_reply,
+            at: attempt.finished_at,
+        })
+        .collect()
 }
 
 impl Store {
@@ -120,10 +193,7 @@ impl Store {
     /// Each is fenced by its own claim: the result says, per attempt, whether it was recorded.
     /// The fenced updates, the history and the events are each written in statements of many
     /// rows (`batch.rs`).
-    pub async fn finish_attempts(
-        &self,
-        attempts: &[(Claim, RecipientUpdate, AttemptRecord)],
-    ) -> Result<Vec<bool>, StoreError> {
+    pub async fn finish_attempts(&self, attempts: &[Finished]) -> Result<Vec<bool>, StoreError> {
         let mut recorded = vec![false; attempts.len()];
         with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
@@ -135,71 +205,22 @@ impl Store {
                 let rows: Vec<_> = layer.iter().map(|&index| &attempts[index]).collect();
                 let mut updated = std::collections::HashSet::with_capacity(rows.len());
                 for run in runs(&rows) {
-                    let mut update = sqlx::QueryBuilder::new(
-                        "UPDATE recipients SET state = v.column2, attempts = attempts + 1, \
-                         next_attempt_at = v.column3, last_reply = v.column4, \
-                         lease_owner = NULL, lease_until = NULL, lease_token = NULL, \
-                         updated_at = v.column5 FROM (",
-                    );
-                    update.push_values(run, |mut row, (claim, update, attempt)| {
-                        row.push_bind(claim.recipient_id)
-                            .push_bind(update.state.as_str())
-                            .push_bind(update.next_attempt_at.map(|at| at.0))
-                            .push_bind(update.last_reply.clone())
-                            .push_bind(attempt.finished_at.0)
-                            .push_bind(claim.tenant_id)
-                            .push_bind(claim.lease_token.clone());
-                    });
-                    update.push(
-                        ") AS v WHERE recipients.id = v.column1 \
-                         AND recipients.tenant_id = v.column6 \
-                         AND recipients.lease_token = v.column7 AND recipients.state = 'sending' \
-                         RETURNING recipients.id",
-                    );
-                    let ids: Vec<(RecipientId,)> =
-                        update.build_query_as().fetch_all(&mut *transaction).await?;
-                    updated.extend(ids.into_iter().map(|(id,)| id));
+                    update_fenced!(transaction, run, updated);
                 }
                 for index in layer {
                     recorded[index] = updated.contains(&attempts[index].0.recipient_id);
                 }
             }
-            let finished: Vec<_> = attempts
+            let finished: Vec<&Finished> = attempts
                 .iter()
                 .zip(&recorded)
                 .filter(|(_, recorded)| **recorded)
                 .map(|(finished, _)| finished)
                 .collect();
             for run in runs(&finished) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO attempts (id, recipient_id, message_id, tenant_id, started_at, \
-                     finished_at, outcome, reply, host) ",
-                );
-                insert.push_values(run, |mut row, (claim, _, attempt)| {
-                    row.push_bind(attempt.id)
-                        .push_bind(claim.recipient_id)
-                        .push_bind(claim.message_id)
-                        .push_bind(claim.tenant_id)
-                        .push_bind(attempt.started_at.0)
-                        .push_bind(attempt.finished_at.0)
-                        .push_bind(attempt.outcome.as_str())
-                        .push_bind(attempt.reply.clone())
-                        .push_bind(attempt.host.clone());
-                });
-                insert.build().execute(&mut *transaction).await?;
+                insert_attempt_rows!(transaction, run);
             }
-            let events: Vec<Event<'_>> = finished
-                .iter()
-                .map(|(claim, update, attempt)| Event {
-                    tenant: claim.tenant_id,
-                    message: claim.message_id,
-                    recipient: Some(claim.recipient_id),
-                    kind: update.state.after_attempt_label(),
-                    detail: &update.last_reply,
-                    at: attempt.finished_at,
-                })
-                .collect();
-            insert_events!(transaction, &events);
+            insert_events!(transaction, &attempt_events(&finished));
             transaction.commit().await?;
         });
         Ok(recorded)
