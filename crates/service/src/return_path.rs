@@ -277,7 +277,7 @@ pub(crate) fn verp_return_path(
 
 impl Delivery {
     /// The verified return paths of the tenants whose native signed mail is among `messages`,
-    /// read once per tenant for the whole round instead of once per message.
+    /// read in one query for the whole round.
     pub(crate) async fn verified_return_paths<'a>(
         &self,
         messages: impl Iterator<Item = &'a QueuedMessage>,
@@ -286,15 +286,15 @@ impl Delivery {
             .filter(|message| message.route == Route::Native && message.signing.is_signed())
             .map(|message| message.tenant_id)
             .collect();
-        let mut verified = HashMap::new();
-        for tenant in tenants {
-            for entry in self.store.list_return_paths(tenant).await? {
-                if entry.verified_at.is_some() {
-                    verified.insert((tenant, entry.domain), entry.return_path);
-                }
-            }
+        if tenants.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(verified)
+        let tenants: Vec<TenantId> = tenants.into_iter().collect();
+        let entries = self.store.verified_return_paths(&tenants).await?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| ((entry.tenant_id, entry.domain), entry.return_path))
+            .collect())
     }
 
     /// The VERP MAIL FROM of one recipient: its signed local part at the return-path domain.

@@ -63,12 +63,19 @@ async fn a_return_path_domain_names_one_tenant() {
         let old = DomainName::parse("rp.client.test").unwrap();
         assert_eq!(store.return_path_by_domain(&old).await.unwrap(), None);
 
+        assert_eq!(store.verified_return_paths(&[acme]).await.unwrap(), vec![]);
         store
             .mark_return_path(acme, &domain, Some(Timestamp(1_800_000_500)))
             .await
             .unwrap();
         let verified = store.return_path(acme, &domain).await.unwrap().unwrap();
         assert_eq!(verified.verified_at, Some(Timestamp(1_800_000_500)));
+        // A delivery round reads only the verified entries, and only of the tenants it names.
+        assert_eq!(
+            store.verified_return_paths(&[acme, other]).await.unwrap(),
+            vec![verified.clone()]
+        );
+        assert_eq!(store.verified_return_paths(&[other]).await.unwrap(), vec![]);
         assert!(matches!(
             store.remove_return_path(other, &domain).await,
             Err(StoreError::NotFound)

@@ -3,6 +3,7 @@
 
 use sealpost_domain::{DomainName, ReturnPath, TenantId, Timestamp};
 
+use crate::paging::placeholders;
 use crate::rows::corrupt;
 use crate::{Store, StoreError, with_reader, with_writer};
 
@@ -96,6 +97,36 @@ impl Store {
             sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?
         });
         rows.into_iter().map(ReturnPath::try_from).collect()
+    }
+
+    /// The verified return paths of `tenants`, in one statement per 500 tenants: what a
+    /// delivery round sends their native signed mail with.
+    pub async fn verified_return_paths(
+        &self,
+        tenants: &[TenantId],
+    ) -> Result<Vec<ReturnPath>, StoreError> {
+        let mut entries = Vec::new();
+        for chunk in tenants.chunks(500) {
+            let sql = format!(
+                concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM return_paths WHERE verified_at IS NOT NULL AND tenant_id IN ({})"
+                ),
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<ReturnPathRow> = with_reader!(self, pool => {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for tenant in chunk {
+                    query = query.bind(*tenant);
+                }
+                query.fetch_all(pool).await?
+            });
+            for row in rows {
+                entries.push(ReturnPath::try_from(row)?);
+            }
+        }
+        Ok(entries)
     }
 
     /// The entry of whichever tenant uses the return-path domain: the one lookup across

@@ -7,9 +7,9 @@ const ACME: &str = "018f0000-0000-7000-8000-000000000001";
 const OTHER: &str = "018f0000-0000-7000-8000-000000000002";
 
 /// Each table the version covers, with a statement that inserts one of the tenant's rows
-/// (`{t}` is the tenant), one that changes it and one that deletes it. Keys come before their
-/// domain is deleted, as the foreign key requires.
-const TABLES: [(&str, &str, &str, &str); 5] = [
+/// (`{t}` is the tenant), one that changes it and one that deletes it. A domain's keys and
+/// findings are deleted before the domain, as the foreign keys require.
+const TABLES: [(&str, &str, &str, &str); 6] = [
     (
         "sending_domains",
         "INSERT INTO sending_domains (tenant_id, domain, token, created_at) \
@@ -32,6 +32,13 @@ const TABLES: [(&str, &str, &str, &str); 5] = [
          X'AB', 2048, 'generated', 1, 'sealed', X'01')",
         "UPDATE signing_keys SET state = 'active' WHERE tenant_id = '{t}'",
         "DELETE FROM signing_keys WHERE tenant_id = '{t}'",
+    ),
+    (
+        "signing_domain_records",
+        "INSERT INTO signing_domain_records (tenant_id, signing_domain_id, kind, name, outcome, \
+         detail, checked_at) VALUES ('{t}', 'd-{t}', 'spf', 'client.test', 'found', '', 1)",
+        "UPDATE signing_domain_records SET outcome = 'missing' WHERE tenant_id = '{t}'",
+        "DELETE FROM signing_domain_records WHERE tenant_id = '{t}'",
     ),
     (
         "return_paths",

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sealpost_domain::{DkimVerdict, Timestamp};
 
-use crate::queue_tests::{message, stores_with_tenant};
+use crate::queue_tests::message;
 use crate::{Store, testing};
 
 async fn sqlite_store() -> (tempfile::TempDir, Store) {
@@ -77,11 +77,13 @@ async fn writes_from_many_tasks_take_turns_on_one_connection() {
 /// changed one waits for its turn.
 #[tokio::test]
 async fn an_unchanged_dkim_verdict_does_not_wait_for_the_writer() {
-    let (_directory, stores) = stores_with_tenant().await;
-    let (store, tenant) = stores.into_iter().next().expect("SQLite comes first");
+    let (_directory, store) = sqlite_store().await;
     let Store::Sqlite(pools) = &store else {
-        unreachable!("the first store is SQLite");
+        unreachable!("a SQLite URL opens SQLite");
     };
+    let acme = crate::tests::tenant("acme");
+    store.create_tenant(&acme).await.unwrap();
+    let tenant = acme.id;
     let queued = message(tenant, &["someone@receiver.test"], None);
     store.insert_message(&queued).await.unwrap();
     store

@@ -52,7 +52,8 @@ impl Store {
     }
 
     /// The number every change to the tenant's sending configuration raises (its sending
-    /// domains, signing domains and keys, return paths and delivery settings), so that a copy
+    /// domains, signing domains with their keys and findings, return paths and delivery
+    /// settings: the tables of SQLite migration 0029's triggers), so that a copy
     /// of that configuration read after the number is current while the number is unchanged.
     /// `None` on PostgreSQL, which keeps no such number (migration 0029 of SQLite says why);
     /// `NotFound` when the tenant does not exist.

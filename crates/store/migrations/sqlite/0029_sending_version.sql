@@ -1,8 +1,8 @@
 -- Every submission reads its tenant's sending configuration: the sending domains it has proven,
--- its signing domains and their keys, its return paths and its delivery mode. That was six reads
--- per message, each a hand-off to a connection's thread. Each tenant now carries a number that
--- every change to those rows raises, so a node can keep the configuration it read and ask only
--- for the number. Triggers raise it, not the code that writes, so no writer can forget: not the
+-- its signing domains with their keys and findings, its return paths and its delivery mode, six
+-- reads each a hand-off to a connection's thread. Each tenant carries a number that every change
+-- to those rows raises, so a node can keep the configuration it read and ask only for the
+-- number. Triggers raise it, not the code that writes, so no writer can forget: not the
 -- service, the CLI, another process on the same file, nor a later migration's data fix. A
 -- migration that rebuilds one of these tables must create its triggers again; a test changes
 -- each table and fails when one is missing.
@@ -61,5 +61,16 @@ CREATE TRIGGER delivery_settings_update_sending_version AFTER UPDATE ON delivery
     WHERE id IN (OLD.tenant_id, NEW.tenant_id);
 END;
 CREATE TRIGGER delivery_settings_delete_sending_version AFTER DELETE ON delivery_settings BEGIN
+    UPDATE tenants SET sending_version = sending_version + 1 WHERE id = OLD.tenant_id;
+END;
+
+CREATE TRIGGER signing_domain_records_insert_sending_version AFTER INSERT ON signing_domain_records BEGIN
+    UPDATE tenants SET sending_version = sending_version + 1 WHERE id = NEW.tenant_id;
+END;
+CREATE TRIGGER signing_domain_records_update_sending_version AFTER UPDATE ON signing_domain_records BEGIN
+    UPDATE tenants SET sending_version = sending_version + 1
+    WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER signing_domain_records_delete_sending_version AFTER DELETE ON signing_domain_records BEGIN
     UPDATE tenants SET sending_version = sending_version + 1 WHERE id = OLD.tenant_id;
 END;
