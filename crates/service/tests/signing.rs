@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sealpost_dkim::{Cause, DkimResult};
 use sealpost_dns::{Resolver, ResolverConfig};
-use sealpost_domain::SigningRecord;
+use sealpost_domain::{SigningDomain, SigningRecord};
 use sealpost_domain::{TenantId, Timestamp};
 use sealpost_service::{Clock, DnsGate, KeyImport, Service, ServiceError};
 use sealpost_store::{Store, testing};
@@ -41,6 +41,27 @@ fn fixture_zone() -> Zone {
     let key = vault.import(&fixture("rsa2048-pkcs8.pem"), None).unwrap();
     let value = sealpost_domain::dkim_txt_value(&key.public_key_der());
     Zone::new().txt_split("workplace._domainkey.client.test", &value)
+}
+
+/// The tenant's signing domain client.test with the fixture key (whose record [`fixture_zone`]
+/// serves) imported, not yet active.
+async fn fixture_domain(service: &Service, tenant: TenantId) -> SigningDomain {
+    let domain = service
+        .signing_domains()
+        .add_signing_domain(tenant, "client.test", "workplace")
+        .await
+        .unwrap();
+    let pem = fixture("rsa2048-pkcs8.pem");
+    let import = KeyImport {
+        pem: &pem,
+        password: None,
+    };
+    service
+        .signing_domains()
+        .import_key(tenant, domain.id, import)
+        .await
+        .unwrap();
+    domain
 }
 
 /// A DNS server serving [`fixture_zone`].
@@ -102,21 +123,7 @@ async fn mail_is_completed_signed_and_verifies_and_a_new_key_waits_for_its_recor
     let (_directory, services) = services(&dns).await;
     for service in services {
         let acme = service.accounts().create_tenant("acme", "").await.unwrap();
-        let domain = service
-            .signing_domains()
-            .add_signing_domain(acme.id, "client.test", "workplace")
-            .await
-            .unwrap();
-        let pem = fixture("rsa2048-pkcs8.pem");
-        let import = KeyImport {
-            pem: &pem,
-            password: None,
-        };
-        service
-            .signing_domains()
-            .import_key(acme.id, domain.id, import)
-            .await
-            .unwrap();
+        let domain = fixture_domain(&service, acme.id).await;
         service
             .signing_domains()
             .update_signing_domain(acme.id, domain.id, Some(true), None)
@@ -234,20 +241,7 @@ async fn a_change_another_process_commits_reaches_the_next_message() {
         }
         let (node, other) = (&nodes[0], &nodes[1]);
         let acme = node.accounts().create_tenant("acme", "").await.unwrap();
-        let domain = node
-            .signing_domains()
-            .add_signing_domain(acme.id, "client.test", "workplace")
-            .await
-            .unwrap();
-        let pem = fixture("rsa2048-pkcs8.pem");
-        let import = KeyImport {
-            pem: &pem,
-            password: None,
-        };
-        node.signing_domains()
-            .import_key(acme.id, domain.id, import)
-            .await
-            .unwrap();
+        let domain = fixture_domain(node, acme.id).await;
         let others_domains = other.signing_domains();
         let set_active = |active: bool| {
             others_domains.update_signing_domain(acme.id, domain.id, Some(active), None)
