@@ -1,9 +1,8 @@
 //! What a submission needs of its tenant's settings, read once and kept while it is current: the
 //! proven sending domains, the signing domains with their keys, the return paths and the route.
 //! They are six statements; with the store's sending version (a number every change to those
-//! rows raises) a submission asks for one number and reads the rest only after a change. Where
-//! the store keeps no such number (PostgreSQL) every submission reads the configuration and
-//! nothing is kept. A table added here needs its triggers in the store and its row in
+//! rows raises, kept by triggers on both backends) a submission asks for one number and reads
+//! the rest only after a change, whichever node or process made it. A table added here needs its triggers in the store and its row in
 //! `sending_version_tests.rs`, or a change to it would go unseen.
 
 use std::collections::HashMap;
@@ -94,9 +93,7 @@ impl Submissions {
             }
             other => other?,
         };
-        if let Some(version) = version
-            && let Some(config) = self.sending_configs.get(tenant, version)
-        {
+        if let Some(config) = self.sending_configs.get(tenant, version) {
             return Ok(config);
         }
         let config = Arc::new(SendingConfig {
@@ -108,10 +105,8 @@ impl Submissions {
                 DeliveryMode::Relay(_) => Route::Relay,
             },
         });
-        if let Some(version) = version {
-            self.sending_configs
-                .put(tenant, version, Arc::clone(&config));
-        }
+        self.sending_configs
+            .put(tenant, version, Arc::clone(&config));
         Ok(config)
     }
 }

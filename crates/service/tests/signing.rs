@@ -267,25 +267,32 @@ async fn a_change_another_process_commits_reaches_the_next_message() {
         }
         set_active(true).await.unwrap();
         assert!(signing().await.is_signed(), "{url}");
-        // On SQLite the kept copy is used while nothing changed: with the table of sending
-        // domains out of reach (a rename raises no version), the next message is still decided,
-        // where a fresh read of the configuration would fail.
-        if let Store::Sqlite(pools) = &Store::connect(&url).await.unwrap() {
-            let rename = |from: &str, to: &str| {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "ALTER TABLE {from} RENAME TO {to}"
-                )))
-            };
-            let hidden = rename("sending_domains", "sending_domains_hidden");
-            hidden.execute(pools.writer()).await.unwrap();
-            let kept = node
-                .submissions()
-                .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
-                .await;
-            let shown = rename("sending_domains_hidden", "sending_domains");
-            shown.execute(pools.writer()).await.unwrap();
-            assert!(kept.unwrap().signing.is_signed(), "{url}");
-        }
+        // The kept copy is used while nothing changed: with the table of sending domains out
+        // of reach (a rename raises no version), the next message is still decided, where a
+        // fresh read of the configuration would fail.
+        let store = Store::connect(&url).await.unwrap();
+        let rename = |from: &str, to: &str| {
+            let statement = format!("ALTER TABLE {from} RENAME TO {to}");
+            let store = &store;
+            async move {
+                let statement = sqlx::AssertSqlSafe(statement);
+                match store {
+                    Store::Sqlite(pools) => sqlx::query(statement)
+                        .execute(pools.writer())
+                        .await
+                        .map(drop),
+                    Store::Postgres(pool) => sqlx::query(statement).execute(pool).await.map(drop),
+                }
+                .unwrap();
+            }
+        };
+        rename("sending_domains", "sending_domains_hidden").await;
+        let kept = node
+            .submissions()
+            .sign_outgoing(acme.id, INCOMPLETE.as_bytes(), "bounce@client.test")
+            .await;
+        rename("sending_domains_hidden", "sending_domains").await;
+        assert!(kept.unwrap().signing.is_signed(), "{url}");
     }
 }
 

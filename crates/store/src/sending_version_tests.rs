@@ -1,5 +1,11 @@
-//! The sending version (migration 0029 of SQLite): every insert, update and delete of a row that
-//! a submission reads of its tenant raises that tenant's number and no other's, whoever writes.
+//! The sending version (migration 0029): every insert, update and delete of a row that a
+//! submission reads of its tenant raises that tenant's number and no other's, whoever writes,
+//! on both backends; on PostgreSQL two transactions that change one tenant's rows in different
+//! orders do not deadlock over it.
+
+use std::time::Duration;
+
+use sqlx::{Connection as _, PgConnection};
 
 use crate::{Store, StoreError, testing};
 
@@ -29,7 +35,7 @@ const TABLES: [(&str, &str, &str, &str); 6] = [
         "INSERT INTO signing_keys (id, tenant_id, signing_domain_id, selector, state, \
          state_since, forced, public_der, bits, origin, created_at, encrypted_pkcs8, \
          sealed_password) VALUES ('k-{t}', '{t}', 'd-{t}', 'workplace', 'pending', 1, FALSE, \
-         X'AB', 2048, 'generated', 1, 'sealed', X'01')",
+         {bytes}, 2048, 'generated', 1, 'sealed', {bytes})",
         "UPDATE signing_keys SET state = 'active' WHERE tenant_id = '{t}'",
         "DELETE FROM signing_keys WHERE tenant_id = '{t}'",
     ),
@@ -62,59 +68,66 @@ async fn version(store: &Store, tenant: &str) -> i64 {
         .sending_version(tenant.parse().unwrap())
         .await
         .unwrap()
-        .expect("SQLite keeps a sending version")
+}
+
+/// Runs one statement of the table above for `tenant`, with the backend's byte literal.
+async fn execute(store: &Store, statement: &str, tenant: &str) -> Result<(), sqlx::Error> {
+    let bytes = match store {
+        Store::Sqlite(_) => "X'AB'",
+        Store::Postgres(_) => "'\\xab'::bytea",
+    };
+    let statement = statement.replace("{t}", tenant).replace("{bytes}", bytes);
+    with_writer!(store, pool => {
+        sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await?;
+    });
+    Ok(())
+}
+
+async fn create_tenants(store: &Store) {
+    for (tenant, name) in [(ACME, "acme"), (OTHER, "other")] {
+        let insert = "INSERT INTO tenants (id, name, display_name, created_at) \
+                      VALUES ('{t}', '{name}', '', 1)"
+            .replace("{name}", name);
+        execute(store, &insert, tenant).await.unwrap();
+    }
 }
 
 #[tokio::test]
 async fn every_change_a_submission_reads_raises_its_tenants_version_and_no_other() {
     let directory = tempfile::tempdir().unwrap();
-    let store = Store::connect(&testing::sqlite_url(directory.path()))
-        .await
-        .unwrap();
-    let Store::Sqlite(pools) = &store else {
-        unreachable!("a SQLite URL opens SQLite");
-    };
-    for (tenant, name) in [(ACME, "acme"), (OTHER, "other")] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO tenants (id, name, display_name, created_at) \
-             VALUES ('{tenant}', '{name}', '', 1)"
-        )))
-        .execute(pools.writer())
-        .await
-        .unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        create_tenants(&store).await;
+        let other_before = version(&store, OTHER).await;
+        // Inserts in the order of the foreign keys, then changes, then deletes in reverse.
+        let inserts = TABLES.iter().map(|(table, insert, _, _)| (table, insert));
+        let updates = TABLES.iter().map(|(table, _, update, _)| (table, update));
+        let deletes = TABLES
+            .iter()
+            .rev()
+            .map(|(table, _, _, delete)| (table, delete));
+        for (table, statement) in inserts.chain(updates).chain(deletes) {
+            let before = version(&store, ACME).await;
+            execute(&store, statement, ACME)
+                .await
+                .unwrap_or_else(|error| panic!("{table}: {statement}: {error}"));
+            assert!(
+                version(&store, ACME).await > before,
+                "{statement} left the sending version of {table}'s tenant as it was ({store:?})"
+            );
+        }
+        assert_eq!(version(&store, OTHER).await, other_before);
     }
-    let other_before = version(&store, OTHER).await;
-    // Inserts in the order of the foreign keys, then changes, then deletes in reverse.
-    let inserts = TABLES.iter().map(|(table, insert, _, _)| (table, insert));
-    let updates = TABLES.iter().map(|(table, _, update, _)| (table, update));
-    let deletes = TABLES
-        .iter()
-        .rev()
-        .map(|(table, _, _, delete)| (table, delete));
-    for (table, statement) in inserts.chain(updates).chain(deletes) {
-        let before = version(&store, ACME).await;
-        sqlx::query(sqlx::AssertSqlSafe(statement.replace("{t}", ACME)))
-            .execute(pools.writer())
-            .await
-            .unwrap_or_else(|error| panic!("{table}: {statement}: {error}"));
-        assert!(
-            version(&store, ACME).await > before,
-            "{statement} left the sending version of {table}'s tenant as it was"
-        );
-    }
-    assert_eq!(version(&store, OTHER).await, other_before);
 }
 
 /// A table rebuilt by a later migration loses its triggers; the catalogue must still list the
-/// three of each table the version covers.
+/// triggers of each table the version covers: three on SQLite, and on PostgreSQL one for all
+/// three events, deferred to the commit.
 #[tokio::test]
-async fn each_covered_table_has_its_three_triggers() {
+async fn each_covered_table_has_its_triggers() {
     let directory = tempfile::tempdir().unwrap();
-    let store = Store::connect(&testing::sqlite_url(directory.path()))
-        .await
-        .unwrap();
-    let Store::Sqlite(pools) = &store else {
-        unreachable!("a SQLite URL opens SQLite");
+    let stores = testing::fresh_stores(directory.path()).await;
+    let Store::Sqlite(pools) = &stores[0] else {
+        unreachable!("the first store is SQLite");
     };
     let triggers: Vec<(String, String)> = sqlx::query_as(
         "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' \
@@ -136,17 +149,91 @@ async fn each_covered_table_has_its_three_triggers() {
         .collect();
     expected.sort();
     assert_eq!(triggers, expected);
+
+    let Store::Postgres(pool) = &stores[1] else {
+        unreachable!("the second store is PostgreSQL");
+    };
+    // tgtype's bits 4, 8 and 16 are INSERT, DELETE and UPDATE.
+    let triggers: Vec<(String, String, bool, bool)> = sqlx::query_as(
+        "SELECT class.relname::TEXT, trigger.tgname::TEXT, trigger.tgtype & 28 = 28, \
+                trigger.tginitdeferred \
+         FROM pg_trigger trigger JOIN pg_class class ON class.oid = trigger.tgrelid \
+         WHERE class.relnamespace = current_schema()::regnamespace \
+         AND trigger.tgname LIKE '%sending_version' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut expected: Vec<(String, String, bool, bool)> = TABLES
+        .iter()
+        .map(|(table, _, _, _)| {
+            let name = format!("{table}_sending_version");
+            (table.to_string(), name, true, true)
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(triggers, expected);
 }
 
-/// A tenant that does not exist is named as missing; PostgreSQL keeps no number at all.
+/// A key changed and then its domain, beside a domain changed alone, as a key promotion runs
+/// beside a DNS re-check. Were the number raised at once, the first transaction would hold it
+/// while waiting for the domain's row and the second would hold the domain's row while waiting
+/// for the number: a deadlock, which PostgreSQL ends by failing one of them. Raised at the
+/// commit, both commit and the number counts every change.
 #[tokio::test]
-async fn a_missing_tenant_is_not_found_and_postgres_keeps_no_version() {
+async fn on_postgres_two_changes_of_one_tenant_in_different_orders_both_commit() {
+    let url = testing::fresh_postgres_url().await;
+    let store = Store::connect(&url).await.unwrap();
+    create_tenants(&store).await;
+    for (_, insert, _, _) in &TABLES[1..3] {
+        execute(&store, insert, ACME).await.unwrap();
+    }
+    let before = version(&store, ACME).await;
+    let mut promotion = PgConnection::connect(&url).await.unwrap();
+    let mut recheck = PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut promotion).await.unwrap();
+    sqlx::query("UPDATE signing_keys SET state = 'active' WHERE tenant_id = $1")
+        .bind(ACME)
+        .execute(&mut promotion)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut recheck).await.unwrap();
+    let recheck_update =
+        sqlx::query("UPDATE signing_domains SET dns_checked_at = 5 WHERE tenant_id = $1")
+            .bind(ACME)
+            .execute(&mut recheck);
+    tokio::time::timeout(Duration::from_secs(5), recheck_update)
+        .await
+        .expect("the re-check's change does not wait for the promotion")
+        .unwrap();
+    let promotion_task = tokio::spawn(async move {
+        sqlx::query("UPDATE signing_domains SET updated_at = 2 WHERE tenant_id = $1")
+            .bind(ACME)
+            .execute(&mut promotion)
+            .await?;
+        sqlx::query("COMMIT").execute(&mut promotion).await?;
+        Ok::<_, sqlx::Error>(())
+    });
+    // The promotion now waits for the domain's row, which the re-check holds until it commits.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sqlx::query("COMMIT").execute(&mut recheck).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), promotion_task)
+        .await
+        .expect("the promotion finishes once the re-check committed")
+        .unwrap()
+        .expect("the promotion commits");
+    assert_eq!(version(&store, ACME).await, before + 3);
+}
+
+/// A tenant that does not exist is named as missing on both backends.
+#[tokio::test]
+async fn a_missing_tenant_is_not_found() {
     let directory = tempfile::tempdir().unwrap();
-    let stores = testing::fresh_stores(directory.path()).await;
-    let missing = ACME.parse().unwrap();
-    assert!(matches!(
-        stores[0].sending_version(missing).await,
-        Err(StoreError::NotFound)
-    ));
-    assert_eq!(stores[1].sending_version(missing).await.unwrap(), None);
+    for store in testing::fresh_stores(directory.path()).await {
+        let missing = ACME.parse().unwrap();
+        assert!(matches!(
+            store.sending_version(missing).await,
+            Err(StoreError::NotFound)
+        ));
+    }
 }

@@ -53,20 +53,31 @@ impl Store {
 
     /// The number every change to the tenant's sending configuration raises (its sending
     /// domains, signing domains with their keys and findings, return paths and delivery
-    /// settings: the tables of SQLite migration 0029's triggers), so that a copy
-    /// of that configuration read after the number is current while the number is unchanged.
-    /// `None` on PostgreSQL, which keeps no such number (migration 0029 of SQLite says why);
-    /// `NotFound` when the tenant does not exist.
-    pub async fn sending_version(&self, tenant: TenantId) -> Result<Option<i64>, StoreError> {
-        let Store::Sqlite(pools) = self else {
-            return Ok(None);
-        };
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT sending_version FROM tenants WHERE id = $1")
+    /// settings: the tables of migration 0029's triggers), so that a copy of that configuration
+    /// read after the number is current while the number is unchanged. `NotFound` when the
+    /// tenant does not exist.
+    pub async fn sending_version(&self, tenant: TenantId) -> Result<i64, StoreError> {
+        // SQLite keeps the number on the tenant's row; PostgreSQL in a table of its own, which
+        // has no row until the first change (the migrations say why).
+        let version: Option<i64> = match self {
+            Store::Sqlite(pools) => {
+                sqlx::query_scalar("SELECT sending_version FROM tenants WHERE id = $1")
+                    .bind(tenant)
+                    .fetch_optional(pools.readers())
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT COALESCE(sending_versions.version, 0) FROM tenants \
+                     LEFT JOIN sending_versions ON sending_versions.tenant_id = tenants.id \
+                     WHERE tenants.id = $1",
+                )
                 .bind(tenant)
-                .fetch_optional(pools.readers())
-                .await?;
-        version.map(Some).ok_or(StoreError::NotFound)
+                .fetch_optional(pool)
+                .await?
+            }
+        };
+        version.ok_or(StoreError::NotFound)
     }
 
     pub async fn tenant_by_name(&self, name: &TenantName) -> Result<Tenant, StoreError> {
