@@ -43,5 +43,5 @@ pub use reply::{EnhancedStatus, Reply};
 /// The tenant's STARTTLS policy, as the settings store it.
 pub use sealpost_domain::TlsMode;
 pub use tls::{RootsError, TlsInfo, TrustedRoots};
-pub use traffic::{Admission, Deferral, DestinationView, Traffic};
+pub use traffic::{Admission, Deferral, DestinationView, PeerPause, Peers, Traffic};
 pub use transcript::{Party, TranscriptLine};

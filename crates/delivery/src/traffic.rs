@@ -5,6 +5,10 @@
 //! for a short while, and is deferred (a temporary failure that names the destination and how
 //! long it rests) when the destination is throttled or stays busy. The decisions themselves are
 //! the pure [`Throttle`] and [`RateWindow`].
+//!
+//! Nodes that deliver from one database share each destination's limits and pauses: what the
+//! others last published comes in as [`Peers`], and this node then takes its even part of every
+//! destination's limits and rests wherever another node's receiver asked for a pause.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -70,9 +74,32 @@ impl std::fmt::Display for Deferral {
     }
 }
 
+/// What the other delivering nodes last published of their traffic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Peers {
+    /// How many other nodes deliver now; each destination's limits are split evenly between
+    /// them and this node.
+    pub nodes: u32,
+    /// The destinations another node's receiver paused, by name.
+    pub pauses: HashMap<String, PeerPause>,
+}
+
+/// A pause another node's receiver asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerPause {
+    /// The highest throttle level among the nodes that were paused.
+    pub level: u32,
+    /// How long the longest of their pauses still runs.
+    pub rest: Duration,
+    /// The reply that caused that pause.
+    pub reply: Option<String>,
+}
+
 /// One destination's live state.
 #[derive(Debug)]
 struct DestinationState {
+    /// The destination as it is published, which is how other nodes' pauses name it.
+    name: String,
     limits: Limits,
     throttle: Throttle,
     rate: RateWindow,
@@ -82,13 +109,33 @@ struct DestinationState {
     domains: BTreeSet<String>,
 }
 
+impl DestinationState {
+    /// Rests as long as another node's receiver asked, when it asked for longer.
+    fn adopt(&mut self, pause: &PeerPause, until: Instant, now: Instant) {
+        let adopted = self.throttle.adopt(pause.level, until, now);
+        if adopted != self.throttle {
+            self.throttle = adopted;
+            self.last_throttle_reply.clone_from(&pause.reply);
+        }
+    }
+
+    /// The limits in force: backed off by the throttle, then this node's part of them.
+    fn allowed(&self, nodes: u32) -> Limits {
+        self.throttle.limits(self.limits).shared(nodes)
+    }
+}
+
+/// The pauses of other nodes, each until an instant of this node's clock.
+type PeerPauses = HashMap<String, (PeerPause, Instant)>;
+
 /// What the operator sees of one destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DestinationView {
     pub destination: String,
     /// The limits configured for it.
     pub limits: Limits,
-    /// The limits in force now, after backing off.
+    /// The limits in force now on this node: backed off, and its part of what the delivering
+    /// nodes share.
     pub limits_now: Limits,
     /// Connections carrying a transaction now.
     pub connections_in_use: u32,
@@ -113,8 +160,8 @@ pub struct Admission {
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        let mut destinations = self.traffic.lock();
-        if let Some(state) = destinations.get_mut(&self.destination) {
+        let mut live = self.traffic.lock();
+        if let Some(state) = live.destinations.get_mut(&self.destination) {
             state.in_use = state.in_use.saturating_sub(1);
             state.freed.notify_one();
         }
@@ -125,15 +172,22 @@ impl Drop for Admission {
 struct TrafficState {
     shaping: Shaping,
     backoff: Backoff,
-    destinations: Mutex<HashMap<Destination, DestinationState>>,
+    live: Mutex<Live>,
+}
+
+/// The destinations and what other nodes published, under one lock.
+#[derive(Debug, Default)]
+struct Live {
+    destinations: HashMap<Destination, DestinationState>,
+    /// Nodes this node shares every destination with, itself included.
+    nodes: u32,
+    pauses: PeerPauses,
 }
 
 impl TrafficState {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Destination, DestinationState>> {
+    fn lock(&self) -> MutexGuard<'_, Live> {
         // Every update is a whole assignment under the lock, so a panic leaves nothing half-done.
-        self.destinations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -158,7 +212,10 @@ impl Traffic {
             state: Arc::new(TrafficState {
                 shaping,
                 backoff,
-                destinations: Mutex::new(HashMap::new()),
+                live: Mutex::new(Live {
+                    nodes: 1,
+                    ..Live::default()
+                }),
             }),
             pool: SessionPool::new(pool),
         }
@@ -222,10 +279,15 @@ impl Traffic {
     }
 
     fn gate(&self, destination: &Destination, limits: Limits, domain: &str, now: Instant) -> Gate {
-        let mut destinations = self.state.lock();
-        let state = destinations
-            .entry(destination.clone())
-            .or_insert_with(|| DestinationState {
+        let mut live = self.state.lock();
+        let Live {
+            destinations,
+            nodes,
+            pauses,
+        } = &mut *live;
+        let state = destinations.entry(destination.clone()).or_insert_with(|| {
+            let mut state = DestinationState {
+                name: destination.to_string(),
                 limits,
                 throttle: Throttle::default(),
                 rate: RateWindow::default(),
@@ -233,7 +295,13 @@ impl Traffic {
                 last_throttle_reply: None,
                 freed: Arc::new(Notify::new()),
                 domains: BTreeSet::new(),
-            });
+            };
+            // Another node's pause of a destination this node had not sent to yet.
+            if let Some((pause, until)) = pauses.get(&state.name) {
+                state.adopt(pause, *until, now);
+            }
+            state
+        });
         state.limits = limits;
         if state.domains.len() < DOMAINS_KEPT && !state.domains.contains(domain) {
             state.domains.insert(domain.to_owned());
@@ -245,7 +313,7 @@ impl Traffic {
                 reply: state.last_throttle_reply.clone().unwrap_or_default(),
             });
         }
-        let allowed = state.throttle.limits(limits);
+        let allowed = state.allowed(*nodes);
         if state.in_use >= allowed.connections {
             return Gate::Wait(None, Arc::clone(&state.freed));
         }
@@ -262,12 +330,9 @@ impl Traffic {
         let same = |host: &str| self.destination(host) == admission.destination;
         loop {
             let (in_use, allowed) = {
-                let destinations = self.state.lock();
-                match destinations.get(&admission.destination) {
-                    Some(state) => (
-                        state.in_use,
-                        state.throttle.limits(state.limits).connections,
-                    ),
+                let live = self.state.lock();
+                match live.destinations.get(&admission.destination) {
+                    Some(state) => (state.in_use, state.allowed(live.nodes).connections),
                     None => return,
                 }
             };
@@ -280,8 +345,8 @@ impl Traffic {
 
     /// The receiver behind `admission` throttled with `reply`: the destination backs off.
     pub fn throttled(&self, admission: &Admission, reply: String) {
-        let mut destinations = self.state.lock();
-        if let Some(state) = destinations.get_mut(&admission.destination) {
+        let mut live = self.state.lock();
+        if let Some(state) = live.destinations.get_mut(&admission.destination) {
             state.throttle = state
                 .throttle
                 .throttled(Instant::now(), &self.state.backoff);
@@ -291,23 +356,49 @@ impl Traffic {
 
     /// The receiver behind `admission` took a transaction: a step towards recovery.
     pub fn delivered(&self, admission: &Admission) {
-        let mut destinations = self.state.lock();
-        if let Some(state) = destinations.get_mut(&admission.destination) {
+        let mut live = self.state.lock();
+        if let Some(state) = live.destinations.get_mut(&admission.destination) {
             state.throttle = state.throttle.delivered(&self.state.backoff);
+        }
+    }
+
+    /// Takes in what the other delivering nodes published: from now on this node uses its part
+    /// of every destination's limits, and rests wherever one of them was asked to pause.
+    pub fn heed_peers(&self, peers: Peers) {
+        let now = Instant::now();
+        let mut live = self.state.lock();
+        live.nodes = peers.nodes.saturating_add(1);
+        live.pauses = peers
+            .pauses
+            .into_iter()
+            .map(|(name, pause)| {
+                let until = now + pause.rest;
+                (name, (pause, until))
+            })
+            .collect();
+        let Live {
+            destinations,
+            pauses,
+            ..
+        } = &mut *live;
+        for state in destinations.values_mut() {
+            if let Some((pause, until)) = pauses.get(&state.name) {
+                state.adopt(pause, *until, now);
+            }
         }
     }
 
     /// Every destination this node has sent to, by name.
     pub fn destinations(&self) -> Vec<DestinationView> {
         let now = Instant::now();
-        let mut views: Vec<DestinationView> = self
-            .state
-            .lock()
-            .iter()
-            .map(|(destination, state)| DestinationView {
-                destination: destination.to_string(),
+        let live = self.state.lock();
+        let mut views: Vec<DestinationView> = live
+            .destinations
+            .values()
+            .map(|state| DestinationView {
+                destination: state.name.clone(),
                 limits: state.limits,
-                limits_now: state.throttle.limits(state.limits),
+                limits_now: state.allowed(live.nodes),
                 connections_in_use: state.in_use,
                 throttle_level: state.throttle.level(),
                 paused_for: state.throttle.paused_until(now).map(|until| until - now),
@@ -399,6 +490,63 @@ mod tests {
         assert!(traffic.admit("mx.elsewhere.test", "a.test").await.is_ok());
         let view = &traffic.destinations()[1];
         assert_eq!((view.throttle_level, view.limits_now.connections), (1, 2));
+    }
+
+    /// With another node delivering, this node takes half of each destination's connections;
+    /// another node's pause holds a destination this node already used and one it has not used
+    /// yet, with that node's reply.
+    #[tokio::test]
+    async fn other_nodes_share_the_limits_and_pauses() {
+        let traffic = Arc::new(traffic(4, 60_000));
+        let first = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
+        traffic.heed_peers(Peers {
+            nodes: 1,
+            pauses: HashMap::new(),
+        });
+        let _second = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
+        assert_eq!(traffic.destinations()[0].limits_now.connections, 2);
+        let third = tokio::spawn({
+            let traffic = Arc::clone(&traffic);
+            async move { traffic.admit("mx1.sink.test", "a.test").await.is_ok() }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!third.is_finished(), "a third connection was admitted");
+        drop(first);
+        assert!(third.await.unwrap());
+
+        let pause = |seconds| PeerPause {
+            level: 2,
+            rest: Duration::from_secs(seconds),
+            reply: Some("421 4.7.0 slow down".to_owned()),
+        };
+        traffic.heed_peers(Peers {
+            nodes: 1,
+            pauses: [
+                ("sink".to_owned(), pause(20)),
+                ("mx.elsewhere.test".to_owned(), pause(40)),
+            ]
+            .into(),
+        });
+        for (host, longest) in [("mx2.sink.test", 20), ("MX.Elsewhere.test", 40)] {
+            match traffic.admit(host, "a.test").await {
+                Err(Deferral::Throttled { rest, reply, .. }) => {
+                    assert!(rest > Duration::from_secs(longest - 5), "{host}: {rest:?}");
+                    assert!(rest <= Duration::from_secs(longest), "{host}: {rest:?}");
+                    assert_eq!(reply, "421 4.7.0 slow down");
+                }
+                other => panic!("{host}: expected a deferral, got {other:?}"),
+            }
+        }
+        let views = traffic.destinations();
+        assert_eq!(views.len(), 2, "{views:?}");
+        // Level 2 quarters the 4 connections, and this node has half of that one.
+        assert!(
+            views
+                .iter()
+                .all(|view| view.throttle_level == 2 && view.limits_now.connections == 1),
+            "{views:?}"
+        );
+        assert!(traffic.admit("mx.third.test", "a.test").await.is_ok());
     }
 
     /// A destination whose rate is spent for longer than the longest wait is deferred.

@@ -277,11 +277,15 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
             }
         };
         delivery.close_idle_connections().await;
-        // The operator's `sealpost destinations` reads what each node publishes.
+        // The operator's `sealpost destinations` reads what each node publishes, and the
+        // other nodes read it to share each destination's limits and pauses.
         if published.elapsed() >= std::time::Duration::from_secs(5) {
             published = std::time::Instant::now();
             if let Err(error) = delivery.publish_destinations(&owner).await {
                 tracing::warn!(%error, "publishing the destinations' state failed");
+            }
+            if let Err(error) = delivery.heed_peers(&owner).await {
+                tracing::warn!(%error, "reading the other nodes' destinations failed");
             }
         }
         // An idle node waits for a message it commits itself, or polls after a second for work

@@ -1,7 +1,12 @@
-//! The operator's view of the destinations (SPEC S12): each delivering node publishes what its
-//! traffic shaping knows every few seconds, and the view adds the recipients waiting behind
-//! each destination, from the queue.
+//! The destinations across nodes (SPEC S12): each delivering node publishes what its traffic
+//! shaping knows every few seconds. The operator's view adds the recipients waiting behind each
+//! destination, from the queue; the other nodes read it to share each destination's limits and
+//! to rest wherever one of them was asked to pause.
 
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use sealpost_delivery::{PeerPause, Peers};
 use sealpost_domain::Timestamp;
 pub use sealpost_store::DestinationStatus;
 
@@ -9,6 +14,10 @@ use crate::{Delivery, Platform, ServiceError};
 
 /// Published rows older than this belong to a node that stopped; the view leaves them out.
 const FRESH_SECONDS: i64 = 60;
+
+/// Nodes publish every 5 s; one that has not for this long has stopped delivering, and the
+/// others take back its part of the limits.
+const PEER_FRESH_SECONDS: i64 = 15;
 
 /// One node's view of one destination, with the recipients waiting for its domains.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,5 +73,49 @@ impl Delivery {
             })
             .collect();
         Ok(self.store.publish_destinations(node, &statuses).await?)
+    }
+
+    /// Reads what the other nodes published lately and heeds it: this node takes its even part
+    /// of every destination's limits, and rests wherever another node's receiver asked for a
+    /// pause. A node that has sent nothing yet publishes nothing and is not counted; once it
+    /// sends, the others make room for it at their next read.
+    pub async fn heed_peers(&self, node: &str) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let statuses = self
+            .store
+            .destination_statuses(Timestamp(now.0 - PEER_FRESH_SECONDS))
+            .await?;
+        self.heed_peers_now(peers(&statuses, node, now));
+        Ok(())
+    }
+}
+
+/// The other nodes in `statuses` and their pauses still running at `now`.
+fn peers(statuses: &[DestinationStatus], node: &str, now: Timestamp) -> Peers {
+    let others = statuses.iter().filter(|status| status.node != node);
+    let nodes: BTreeSet<&str> = others.clone().map(|status| status.node.as_str()).collect();
+    let mut pauses: HashMap<String, PeerPause> = HashMap::new();
+    for status in others {
+        let Some(until) = status.paused_until.filter(|until| *until > now.0) else {
+            continue;
+        };
+        let rest = Duration::from_secs(u64::try_from(until - now.0).unwrap_or(0));
+        let level = u32::try_from(status.throttle_level).unwrap_or(0);
+        let pause = pauses
+            .entry(status.destination.clone())
+            .or_insert_with(|| PeerPause {
+                level,
+                rest,
+                reply: status.last_throttle_reply.clone(),
+            });
+        pause.level = pause.level.max(level);
+        if rest > pause.rest {
+            pause.rest = rest;
+            pause.reply.clone_from(&status.last_throttle_reply);
+        }
+    }
+    Peers {
+        nodes: u32::try_from(nodes.len()).unwrap_or(u32::MAX),
+        pauses,
     }
 }

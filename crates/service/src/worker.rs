@@ -12,8 +12,8 @@ use std::ops::Deref;
 
 use sealpost_delivery::shaping::{Backoff, Shaping};
 use sealpost_delivery::{
-    DestinationView, HeloName, NativeOptions, Password, PoolLimits, RelayConfig, RelayOptions,
-    Traffic,
+    DestinationView, HeloName, NativeOptions, Password, Peers, PoolLimits, RelayConfig,
+    RelayOptions, Traffic,
 };
 use sealpost_domain::RelaySettings;
 use zeroize::Zeroizing;
@@ -91,6 +91,11 @@ impl Delivery {
     /// The destinations this node has sent to: connections in use, limits, throttle state.
     pub fn destinations(&self) -> Vec<DestinationView> {
         self.traffic.destinations()
+    }
+
+    /// Shares limits and pauses with the other delivering nodes (what they published).
+    pub(crate) fn heed_peers_now(&self, peers: Peers) {
+        self.traffic.heed_peers(peers);
     }
 
     /// Connections kept open for the next message.

@@ -13,7 +13,8 @@ pub struct DestinationStatus {
     pub node: String,
     pub destination: String,
     pub connections_in_use: i64,
-    /// Connections allowed now, after backing off.
+    /// Connections the node allows itself now, after backing off and taking its part of
+    /// what the delivering nodes share.
     pub connections_allowed: i64,
     pub connection_limit: i64,
     pub messages_per_connection: i64,

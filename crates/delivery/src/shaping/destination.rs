@@ -23,6 +23,20 @@ impl Limits {
         messages_per_connection: 100,
         messages_per_minute: 1200,
     };
+
+    /// This node's part of limits that `nodes` delivering nodes share: connections and rate
+    /// divided evenly, rounded down so that together they stay within the limits, but never
+    /// below one, so that every node can still send (with more nodes than a limit allows, the
+    /// nodes together exceed it by the difference). Messages per connection are per
+    /// connection and stay as they are.
+    pub fn shared(self, nodes: u32) -> Self {
+        let part = |value: u32| (value / nodes.max(1)).max(1);
+        Self {
+            connections: part(self.connections),
+            messages_per_connection: self.messages_per_connection,
+            messages_per_minute: part(self.messages_per_minute),
+        }
+    }
 }
 
 /// Which MX host names a profile covers.
@@ -248,6 +262,29 @@ mod tests {
         check(&shaping, "mta5.am0.yahoodns.net", "provider yahoo");
         assert_eq!(shaping.destination("smtp.google.com").1, limits);
         assert_eq!(shaping.destination("mx.other.example").1, Limits::DEFAULT);
+    }
+
+    #[test]
+    fn nodes_share_limits_evenly_and_each_keeps_one() {
+        let limits = Limits {
+            connections: 10,
+            messages_per_connection: 100,
+            messages_per_minute: 1200,
+        };
+        let part = |nodes: u32| {
+            let shared = limits.shared(nodes);
+            (
+                shared.connections,
+                shared.messages_per_connection,
+                shared.messages_per_minute,
+            )
+        };
+        assert_eq!(part(0), (10, 100, 1200));
+        assert_eq!(part(1), (10, 100, 1200));
+        assert_eq!(part(2), (5, 100, 600));
+        assert_eq!(part(3), (3, 100, 400));
+        assert_eq!(part(16), (1, 100, 75));
+        assert_eq!(part(5000), (1, 100, 1));
     }
 
     #[test]

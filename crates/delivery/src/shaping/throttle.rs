@@ -54,6 +54,22 @@ impl Throttle {
         }
     }
 
+    /// Another node's receiver paused this destination at `level` until `until`: this node
+    /// rests as long and backs off as far, unless it already rests longer at a level as high.
+    /// A pause that is over by `now` changes nothing, so nodes do not keep a pause alive by
+    /// passing it back and forth.
+    pub fn adopt(self, level: u32, until: Instant, now: Instant) -> Self {
+        let own_until = self.paused_until(now);
+        if until <= now || (own_until.is_some_and(|own| own >= until) && self.level >= level) {
+            return self;
+        }
+        Self {
+            level: self.level.max(level),
+            paused_until: Some(own_until.map_or(until, |own| own.max(until))),
+            deliveries: 0,
+        }
+    }
+
     /// After a delivery: enough of them in a row lower the level by one.
     pub fn delivered(self, backoff: &Backoff) -> Self {
         let deliveries = self.deliveries + 1;
@@ -163,6 +179,44 @@ mod tests {
         check("t 10 t 20 d d d d d d", (0, 0, 8));
         check("t 10 d d t", (2, 20, 2));
         check("t 10 d d 20 t d d", (2, 20, 2));
+    }
+
+    /// Another node's pause: (own events as in `check`, the peer's level, seconds from now
+    /// the peer rests) gives (level, seconds still paused).
+    #[track_caller]
+    fn check_adopt(events: &str, level: u32, rest: u64, expect: (u32, u64)) {
+        let start = Instant::now();
+        let mut now = start;
+        let mut state = Throttle::default();
+        for event in events.split_whitespace() {
+            match event {
+                "t" => state = state.throttled(now, &backoff()),
+                seconds => now += Duration::from_secs(seconds.parse().unwrap()),
+            }
+        }
+        let state = state.adopt(level, now + Duration::from_secs(rest), now);
+        let paused = state
+            .paused_until(now)
+            .map_or(0, |until| (until - now).as_secs());
+        assert_eq!(
+            (state.level(), paused),
+            expect,
+            "{events} + ({level}, {rest})"
+        );
+    }
+
+    #[test]
+    fn adopts_a_longer_or_deeper_pause_of_another_node() {
+        check_adopt("", 1, 10, (1, 10));
+        check_adopt("", 3, 40, (3, 40));
+        // A pause that is over changes nothing.
+        check_adopt("", 2, 0, (0, 0));
+        // Its own longer pause stays; a deeper level is still taken over.
+        check_adopt("t", 1, 5, (1, 10));
+        check_adopt("t", 2, 5, (2, 10));
+        check_adopt("t 10 t", 1, 30, (2, 30));
+        // After its own pause ended, another node's pause holds it again.
+        check_adopt("t 10", 1, 10, (1, 10));
     }
 
     #[test]

@@ -304,3 +304,112 @@ async fn a_slow_receiver_does_not_let_another_node_take_the_same_work() {
     );
     assert_eq!(receiver.seen.lock().unwrap().delivered, ["slow@a.test"]);
 }
+
+/// A node's settings for the two-node test: the sink's 2 connections of 5 messages, rounds of
+/// 10 recipients, and pauses long enough to outlast the test.
+fn sharing_node(port: u16) -> DeliveryNode {
+    let mut node = DeliveryNode::new("mta.platform.test").unwrap();
+    node.native.port = port;
+    node.batch = 10;
+    node.shaping = sink_profile(2, 5);
+    node.backoff = Backoff {
+        first_pause: Duration::from_secs(120),
+        ..Backoff::default()
+    };
+    node
+}
+
+/// Two nodes deliver from one database. The sink takes 2 connections and each node may open 2:
+/// having read what the other published, each takes 1, so both deliver at once and the sink
+/// refuses nothing. Then a receiver that takes one connection at a time throttles the first
+/// node, and the second, having read that, defers its own mail there with the first node's
+/// reply instead of connecting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_share_each_destination_s_limits_and_pauses() {
+    let zone = support::zone(&[])
+        .mx("a.test", 10, "mx1.sink.test")
+        .mx("c.test", 10, "mx.strict.test")
+        .a("mx1.sink.test", Ipv4Addr::LOCALHOST)
+        .a("mx.strict.test", Ipv4Addr::new(127, 0, 0, 3));
+    let dns = TestDns::start(zone).await.unwrap();
+    let sink = Receiver::new(Policy {
+        connections: 2,
+        messages_per_second: 1000,
+        data_delay: Duration::from_millis(30),
+    });
+    let port = sink.listen(IpAddr::from(Ipv4Addr::LOCALHOST), 0).await;
+    let strict = Receiver::new(Policy {
+        connections: 1,
+        messages_per_second: 1000,
+        data_delay: Duration::from_millis(200),
+    });
+    strict
+        .listen(IpAddr::from(Ipv4Addr::new(127, 0, 0, 3)), port)
+        .await;
+    let directory = tempfile::tempdir().unwrap();
+    let store = testing::fresh_stores(directory.path()).await.remove(0);
+    let clock = Arc::new(TestClock::default());
+    let (service, first, tenant) =
+        support::signing_service_with(store, &dns, port, clock, |node| {
+            *node = sharing_node(port);
+        })
+        .await;
+    let second = Delivery::new(service.clone(), sharing_node(port));
+    let nodes = [(&first, "node-a"), (&second, "node-b")];
+
+    // Each node sends once, publishes, and reads what the other published.
+    let mut messages = Vec::new();
+    for (node, name) in nodes {
+        messages.push(submit(&service, tenant, &format!("{name}@a.test")).await);
+        assert_eq!(node.deliver_due(name).await.unwrap(), 1);
+        node.publish_destinations(name).await.unwrap();
+    }
+    for (node, name) in nodes {
+        node.heed_peers(name).await.unwrap();
+        assert_eq!(node.destinations()[0].limits_now.connections, 1, "{name}");
+    }
+    for index in 0..40 {
+        messages.push(submit(&service, tenant, &format!("r{index}@a.test")).await);
+    }
+    for _ in 0..2 {
+        let (a, b) = tokio::join!(first.deliver_due("node-a"), second.deliver_due("node-b"));
+        assert_eq!((a.unwrap(), b.unwrap()), (10, 10));
+    }
+    {
+        let seen = sink.seen.lock().unwrap();
+        assert_eq!(seen.delivered.len(), 42, "{seen:?}");
+        assert_eq!(seen.refused_connections, 0, "{seen:?}");
+        assert!(seen.most_open <= 2, "{seen:?}");
+    }
+    assert!(
+        states(&service, tenant, &messages)
+            .await
+            .iter()
+            .all(|(state, _)| *state == RecipientState::Sent)
+    );
+
+    // The strict receiver refuses the first node's second connection with 421 4.7.0.
+    for index in 0..4 {
+        submit(&service, tenant, &format!("s{index}@c.test")).await;
+    }
+    assert_eq!(first.deliver_due("node-a").await.unwrap(), 4);
+    let throttled = first
+        .destinations()
+        .into_iter()
+        .find(|view| view.destination == "mx.strict.test")
+        .unwrap();
+    assert!(throttled.throttle_level >= 1, "{throttled:?}");
+    first.publish_destinations("node-a").await.unwrap();
+    second.heed_peers("node-b").await.unwrap();
+    let connections = strict.seen.lock().unwrap().connections;
+    let held = submit(&service, tenant, "held@c.test").await;
+    assert_eq!(second.deliver_due("node-b").await.unwrap(), 1);
+    let (state, reply) = states(&service, tenant, &[held]).await.remove(0);
+    assert_eq!(state, RecipientState::Deferred, "{reply}");
+    assert!(
+        reply.contains("not attempted: the receiver mx.strict.test is throttled")
+            && reply.contains("4.7.0"),
+        "{reply}"
+    );
+    assert_eq!(strict.seen.lock().unwrap().connections, connections);
+}
