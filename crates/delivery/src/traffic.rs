@@ -107,21 +107,42 @@ struct DestinationState {
     last_throttle_reply: Option<String>,
     freed: Arc<Notify>,
     domains: BTreeSet<String>,
+    /// The pause another node's receiver asked for, until an instant of this node's clock. It
+    /// is kept apart from this node's own throttle, which alone is published: a pause passed
+    /// on would otherwise come back from the other nodes, a little later each time, for ever.
+    peer: Option<(PeerPause, Instant)>,
 }
 
 impl DestinationState {
-    /// Rests as long as another node's receiver asked, when it asked for longer.
-    fn adopt(&mut self, pause: &PeerPause, until: Instant, now: Instant) {
-        let adopted = self.throttle.adopt(pause.level, until, now);
-        if adopted != self.throttle {
-            self.throttle = adopted;
-            self.last_throttle_reply.clone_from(&pause.reply);
+    /// The throttle in force: this node's own, held as long and as far as another node's
+    /// receiver asked.
+    fn throttle_now(&self, now: Instant) -> Throttle {
+        match &self.peer {
+            Some((pause, until)) => self.throttle.adopt(pause.level, *until, now),
+            None => self.throttle,
+        }
+    }
+
+    /// Until when nothing may start, and the reply that asked for the longest pause.
+    fn paused(&self, now: Instant) -> Option<(Instant, Option<&String>)> {
+        let own = self
+            .throttle
+            .paused_until(now)
+            .map(|until| (until, self.last_throttle_reply.as_ref()));
+        let peer = self
+            .peer
+            .as_ref()
+            .filter(|(_, until)| now < *until)
+            .map(|(pause, until)| (*until, pause.reply.as_ref()));
+        match (own, peer) {
+            (Some(own), Some(peer)) => Some(if peer.0 > own.0 { peer } else { own }),
+            (own, peer) => own.or(peer),
         }
     }
 
     /// The limits in force: backed off by the throttle, then this node's part of them.
-    fn allowed(&self, nodes: u32) -> Limits {
-        self.throttle.limits(self.limits).shared(nodes)
+    fn allowed(&self, nodes: u32, now: Instant) -> Limits {
+        self.throttle_now(now).limits(self.limits).shared(nodes)
     }
 }
 
@@ -139,7 +160,9 @@ pub struct DestinationView {
     pub limits_now: Limits,
     /// Connections carrying a transaction now.
     pub connections_in_use: u32,
-    /// 0 when not throttled; each throttle without recovery adds one.
+    /// 0 when not throttled; each throttle without recovery adds one. This and the two below
+    /// are this node's own, which is what it publishes; a pause another node's receiver asked
+    /// for shows in `limits_now` and in the deferrals it causes.
     pub throttle_level: u32,
     /// How long it still rests, when it is paused.
     pub paused_for: Option<Duration>,
@@ -295,25 +318,24 @@ impl Traffic {
                 last_throttle_reply: None,
                 freed: Arc::new(Notify::new()),
                 domains: BTreeSet::new(),
+                peer: None,
             };
             // Another node's pause of a destination this node had not sent to yet.
-            if let Some((pause, until)) = pauses.get(&state.name) {
-                state.adopt(pause, *until, now);
-            }
+            state.peer = pauses.get(&state.name).cloned();
             state
         });
         state.limits = limits;
         if state.domains.len() < DOMAINS_KEPT && !state.domains.contains(domain) {
             state.domains.insert(domain.to_owned());
         }
-        if let Some(until) = state.throttle.paused_until(now) {
+        if let Some((until, reply)) = state.paused(now) {
             return Gate::Deferred(Deferral::Throttled {
                 destination: destination.to_string(),
                 rest: until - now,
-                reply: state.last_throttle_reply.clone().unwrap_or_default(),
+                reply: reply.cloned().unwrap_or_default(),
             });
         }
-        let allowed = state.allowed(*nodes);
+        let allowed = state.allowed(*nodes, now);
         if state.in_use >= allowed.connections {
             return Gate::Wait(None, Arc::clone(&state.freed));
         }
@@ -332,7 +354,10 @@ impl Traffic {
             let (in_use, allowed) = {
                 let live = self.state.lock();
                 match live.destinations.get(&admission.destination) {
-                    Some(state) => (state.in_use, state.allowed(live.nodes).connections),
+                    Some(state) => (
+                        state.in_use,
+                        state.allowed(live.nodes, Instant::now()).connections,
+                    ),
                     None => return,
                 }
             };
@@ -382,8 +407,33 @@ impl Traffic {
             ..
         } = &mut *live;
         for state in destinations.values_mut() {
-            if let Some((pause, until)) = pauses.get(&state.name) {
-                state.adopt(pause, *until, now);
+            state.peer = pauses.get(&state.name).cloned();
+            // A larger part (a node stopped) admits deliveries that wait for a connection.
+            state.freed.notify_waiters();
+        }
+    }
+
+    /// Ends idle sessions beyond what each destination now allows this node, so that its
+    /// connections in use and idle stay within its part once other nodes share the limits or a
+    /// pause lowered them (otherwise the extra sessions would stay until their idle timeout).
+    pub async fn trim_idle(&self) {
+        let now = Instant::now();
+        let rooms: Vec<(Destination, u32)> = {
+            let live = self.state.lock();
+            live.destinations
+                .iter()
+                .map(|(destination, state)| {
+                    let allowed = state.allowed(live.nodes, now).connections;
+                    (destination.clone(), allowed.saturating_sub(state.in_use))
+                })
+                .collect()
+        };
+        for (destination, room) in rooms {
+            let same = |host: &str| self.destination(host) == destination;
+            while u32::try_from(self.pool.idle_matching(same)).unwrap_or(u32::MAX) > room {
+                if !self.pool.close_one_matching(same).await {
+                    break;
+                }
             }
         }
     }
@@ -398,7 +448,7 @@ impl Traffic {
             .map(|state| DestinationView {
                 destination: state.name.clone(),
                 limits: state.limits,
-                limits_now: state.allowed(live.nodes),
+                limits_now: state.allowed(live.nodes, now),
                 connections_in_use: state.in_use,
                 throttle_level: state.throttle.level(),
                 paused_for: state.throttle.paused_until(now).map(|until| until - now),
@@ -427,139 +477,4 @@ impl Traffic {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::shaping::{HostPattern, Profile};
-
-    fn traffic(connections: u32, per_minute: u32) -> Traffic {
-        let profile = Profile {
-            name: "sink".to_owned(),
-            hosts: vec![HostPattern::parse("*.sink.test")],
-            limits: Limits {
-                connections,
-                messages_per_connection: 7,
-                messages_per_minute: per_minute,
-            },
-        };
-        Traffic::new(
-            Shaping::with_profiles(vec![profile], Limits::DEFAULT),
-            Backoff::default(),
-            PoolLimits::default(),
-        )
-    }
-
-    /// Hosts of one provider share its connections; a freed connection admits the next one.
-    #[tokio::test]
-    async fn hosts_of_one_provider_share_its_connections() {
-        let traffic = traffic(2, 60_000);
-        let first = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
-        let _second = traffic.admit("mx2.sink.test", "a.test").await.unwrap();
-        assert_eq!(first.messages_per_connection, 7);
-        assert_eq!(traffic.destinations()[0].connections_in_use, 2);
-        let waiting = tokio::spawn(async move {
-            let admitted = traffic.admit("mx3.sink.test", "a.test").await.is_ok();
-            (traffic, admitted)
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "a third connection was admitted");
-        drop(first);
-        let (traffic, admitted) = waiting.await.unwrap();
-        assert!(admitted);
-        assert_eq!(traffic.destinations()[0].destination, "sink");
-    }
-
-    /// A throttled destination defers at once, with the reply, and other destinations flow.
-    #[tokio::test]
-    async fn a_throttled_destination_defers_and_others_flow() {
-        let traffic = traffic(4, 60_000);
-        let admission = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
-        traffic.throttled(&admission, "421 4.7.0 too many connections".to_owned());
-        drop(admission);
-        match traffic.admit("mx2.sink.test", "a.test").await {
-            Err(Deferral::Throttled {
-                destination,
-                rest,
-                reply,
-            }) => {
-                assert_eq!(destination, "sink");
-                assert!(rest > Duration::from_secs(25) && rest <= Duration::from_secs(30));
-                assert_eq!(reply, "421 4.7.0 too many connections");
-            }
-            other => panic!("expected a deferral, got {other:?}"),
-        }
-        assert!(traffic.admit("mx.elsewhere.test", "a.test").await.is_ok());
-        let view = &traffic.destinations()[1];
-        assert_eq!((view.throttle_level, view.limits_now.connections), (1, 2));
-    }
-
-    /// With another node delivering, this node takes half of each destination's connections;
-    /// another node's pause holds a destination this node already used and one it has not used
-    /// yet, with that node's reply.
-    #[tokio::test]
-    async fn other_nodes_share_the_limits_and_pauses() {
-        let traffic = Arc::new(traffic(4, 60_000));
-        let first = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
-        traffic.heed_peers(Peers {
-            nodes: 1,
-            pauses: HashMap::new(),
-        });
-        let _second = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
-        assert_eq!(traffic.destinations()[0].limits_now.connections, 2);
-        let third = tokio::spawn({
-            let traffic = Arc::clone(&traffic);
-            async move { traffic.admit("mx1.sink.test", "a.test").await.is_ok() }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!third.is_finished(), "a third connection was admitted");
-        drop(first);
-        assert!(third.await.unwrap());
-
-        let pause = |seconds| PeerPause {
-            level: 2,
-            rest: Duration::from_secs(seconds),
-            reply: Some("421 4.7.0 slow down".to_owned()),
-        };
-        traffic.heed_peers(Peers {
-            nodes: 1,
-            pauses: [
-                ("sink".to_owned(), pause(20)),
-                ("mx.elsewhere.test".to_owned(), pause(40)),
-            ]
-            .into(),
-        });
-        for (host, longest) in [("mx2.sink.test", 20), ("MX.Elsewhere.test", 40)] {
-            match traffic.admit(host, "a.test").await {
-                Err(Deferral::Throttled { rest, reply, .. }) => {
-                    assert!(rest > Duration::from_secs(longest - 5), "{host}: {rest:?}");
-                    assert!(rest <= Duration::from_secs(longest), "{host}: {rest:?}");
-                    assert_eq!(reply, "421 4.7.0 slow down");
-                }
-                other => panic!("{host}: expected a deferral, got {other:?}"),
-            }
-        }
-        let views = traffic.destinations();
-        assert_eq!(views.len(), 2, "{views:?}");
-        // Level 2 quarters the 4 connections, and this node has half of that one.
-        assert!(
-            views
-                .iter()
-                .all(|view| view.throttle_level == 2 && view.limits_now.connections == 1),
-            "{views:?}"
-        );
-        assert!(traffic.admit("mx.third.test", "a.test").await.is_ok());
-    }
-
-    /// A destination whose rate is spent for longer than the longest wait is deferred.
-    #[tokio::test]
-    async fn a_spent_rate_defers() {
-        let traffic = traffic(4, 1);
-        drop(traffic.admit("mx1.sink.test", "a.test").await.unwrap());
-        match traffic.admit("mx1.sink.test", "a.test").await {
-            Err(Deferral::Busy { destination, wait }) => {
-                assert_eq!(destination, "sink");
-                assert!(wait > Duration::from_secs(50));
-            }
-            other => panic!("expected a deferral, got {other:?}"),
-        }
-    }
-}
+mod tests;

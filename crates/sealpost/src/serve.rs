@@ -266,7 +266,11 @@ async fn serve_http(
 /// mid-attempt (what is not attempted returns to the queue when its lease ends).
 async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
     let owner = format!("{}-{}", std::process::id(), uuid_suffix());
-    let mut published = std::time::Instant::now();
+    let sharing = tokio::spawn(share_destinations(
+        delivery.clone(),
+        owner.clone(),
+        shutdown.clone(),
+    ));
     while !shutdown.is_cancelled() {
         let idle = match delivery.deliver_due(&owner).await {
             Ok(0) => true,
@@ -277,17 +281,6 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
             }
         };
         delivery.close_idle_connections().await;
-        // The operator's `sealpost destinations` reads what each node publishes, and the
-        // other nodes read it to share each destination's limits and pauses.
-        if published.elapsed() >= std::time::Duration::from_secs(5) {
-            published = std::time::Instant::now();
-            if let Err(error) = delivery.publish_destinations(&owner).await {
-                tracing::warn!(%error, "publishing the destinations' state failed");
-            }
-            if let Err(error) = delivery.heed_peers(&owner).await {
-                tracing::warn!(%error, "reading the other nodes' destinations failed");
-            }
-        }
         // An idle node waits for a message it commits itself, or polls after a second for work
         // other nodes committed and for retries coming due.
         if idle {
@@ -298,8 +291,34 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
             }
         }
     }
+    let _ = sharing.await;
     // Receivers see a QUIT rather than a connection that drops.
     delivery.close_connections().await;
+}
+
+/// Every 5 s, from the start and whatever the delivery rounds are doing (a round waits for its
+/// slowest receiver): publishes this node's destinations, which the operator's `sealpost
+/// destinations` reads, and heeds what the other nodes published, to share each destination's
+/// limits and pauses with them.
+async fn share_destinations(delivery: Delivery, owner: String, shutdown: CancellationToken) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        if let Err(error) = delivery.publish_destinations(&owner).await {
+            tracing::warn!(%error, "publishing the destinations' state failed");
+        }
+        if let Err(error) = delivery.heed_peers(&owner).await {
+            tracing::warn!(%error, "reading the other nodes' destinations failed");
+        }
+    }
+    // A node that stops no longer counts among those that share the limits.
+    if let Err(error) = delivery.withdraw_destinations(&owner).await {
+        tracing::warn!(%error, "withdrawing the destinations' state failed");
+    }
 }
 
 /// Where this node listens for other nodes' new mail: PostgreSQL only, on the direct URL when

@@ -75,6 +75,12 @@ impl Delivery {
         Ok(self.store.publish_destinations(node, &statuses).await?)
     }
 
+    /// Removes what this node published, as it stops: the others take back its part of the
+    /// limits at once rather than when its rows grow old.
+    pub async fn withdraw_destinations(&self, node: &str) -> Result<(), ServiceError> {
+        Ok(self.store.publish_destinations(node, &[]).await?)
+    }
+
     /// Reads what the other nodes published lately and heeds it: this node takes its even part
     /// of every destination's limits, and rests wherever another node's receiver asked for a
     /// pause. A node that has sent nothing yet publishes nothing and is not counted; once it
@@ -85,7 +91,7 @@ impl Delivery {
             .store
             .destination_statuses(Timestamp(now.0 - PEER_FRESH_SECONDS))
             .await?;
-        self.heed_peers_now(peers(&statuses, node, now));
+        self.heed_peers_now(peers(&statuses, node, now)).await;
         Ok(())
     }
 }
@@ -117,5 +123,45 @@ fn peers(statuses: &[DestinationStatus], node: &str, now: Timestamp) -> Peers {
     Peers {
         nodes: u32::try_from(nodes.len()).unwrap_or(u32::MAX),
         pauses,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealpost_store::testing::throttled_destination;
+
+    /// The other nodes are counted once each, never this one; of several pauses of one
+    /// destination the deepest level and the longest rest (with its reply) are heeded, and a
+    /// pause that is over or this node's own is not.
+    #[test]
+    fn peers_are_the_other_nodes_and_their_running_pauses() {
+        let now = Timestamp(1_800_000_000);
+        let status = |node: &str, destination: &str, level: i64, until: i64, reply: &str| {
+            let mut status = throttled_destination(node, destination, now.0 - 2);
+            status.throttle_level = level;
+            status.paused_until = Some(until);
+            status.last_throttle_reply = Some(reply.to_owned());
+            status
+        };
+        let statuses = [
+            status("self", "google", 5, now.0 + 90, "own"),
+            status("b", "google", 3, now.0 + 20, "short"),
+            status("c", "google", 1, now.0 + 40, "long"),
+            status("c", "yahoo", 2, now.0, "over"),
+            status("d", "microsoft", 0, now.0 - 10, "old"),
+        ];
+        let peers = peers(&statuses, "self", now);
+        assert_eq!(peers.nodes, 3);
+        let expected: HashMap<String, PeerPause> = [(
+            "google".to_owned(),
+            PeerPause {
+                level: 3,
+                rest: Duration::from_secs(40),
+                reply: Some("long".to_owned()),
+            },
+        )]
+        .into();
+        assert_eq!(peers.pauses, expected);
     }
 }

@@ -93,9 +93,11 @@ impl Delivery {
         self.traffic.destinations()
     }
 
-    /// Shares limits and pauses with the other delivering nodes (what they published).
-    pub(crate) fn heed_peers_now(&self, peers: Peers) {
+    /// Shares limits and pauses with the other delivering nodes (what they published), and
+    /// ends the idle connections beyond this node's part.
+    pub(crate) async fn heed_peers_now(&self, peers: Peers) {
         self.traffic.heed_peers(peers);
+        self.traffic.trim_idle().await;
     }
 
     /// Connections kept open for the next message.

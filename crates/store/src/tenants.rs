@@ -58,7 +58,7 @@ impl Store {
     /// tenant does not exist.
     pub async fn sending_version(&self, tenant: TenantId) -> Result<i64, StoreError> {
         // SQLite keeps the number on the tenant's row; PostgreSQL in a table of its own, which
-        // has no row until the first change (the migrations say why).
+        // has no row until the first change (PostgreSQL's migration 0029 says why).
         let version: Option<i64> = match self {
             Store::Sqlite(pools) => {
                 sqlx::query_scalar("SELECT sending_version FROM tenants WHERE id = $1")

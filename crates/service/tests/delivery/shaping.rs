@@ -319,13 +319,20 @@ fn sharing_node(port: u16) -> DeliveryNode {
     node
 }
 
-/// Two nodes deliver from one database. The sink takes 2 connections and each node may open 2:
-/// having read what the other published, each takes 1, so both deliver at once and the sink
-/// refuses nothing. Then a receiver that takes one connection at a time throttles the first
-/// node, and the second, having read that, defers its own mail there with the first node's
-/// reply instead of connecting.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nodes_share_each_destination_s_limits_and_pauses() {
+/// Two nodes delivering from one database, the sink (2 connections at once, `a.test`) and a
+/// strict receiver (1 connection, slow to answer DATA, `c.test`).
+struct TwoNodes {
+    service: Service,
+    first: Delivery,
+    second: Delivery,
+    tenant: TenantId,
+    sink: Receiver,
+    strict: Receiver,
+    _dns: TestDns,
+    _directory: tempfile::TempDir,
+}
+
+async fn two_nodes() -> TwoNodes {
     let zone = support::zone(&[])
         .mx("a.test", 10, "mx1.sink.test")
         .mx("c.test", 10, "mx.strict.test")
@@ -355,21 +362,47 @@ async fn nodes_share_each_destination_s_limits_and_pauses() {
         })
         .await;
     let second = Delivery::new(service.clone(), sharing_node(port));
-    let nodes = [(&first, "node-a"), (&second, "node-b")];
+    TwoNodes {
+        service,
+        first,
+        second,
+        tenant,
+        sink,
+        strict,
+        _dns: dns,
+        _directory: directory,
+    }
+}
 
+/// The sink takes 2 connections and each node may open 2: having read what the other
+/// published, each takes 1, so both deliver at once and the sink refuses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_share_each_destination_s_limits() {
+    // Bound whole, so that the DNS server and the database outlive the test's body.
+    let nodes = two_nodes().await;
+    let TwoNodes {
+        service,
+        first,
+        second,
+        tenant,
+        sink,
+        ..
+    } = &nodes;
+    let tenant = *tenant;
+    let pairs = [(first, "node-a"), (second, "node-b")];
     // Each node sends once, publishes, and reads what the other published.
     let mut messages = Vec::new();
-    for (node, name) in nodes {
-        messages.push(submit(&service, tenant, &format!("{name}@a.test")).await);
+    for (node, name) in pairs {
+        messages.push(submit(service, tenant, &format!("{name}@a.test")).await);
         assert_eq!(node.deliver_due(name).await.unwrap(), 1);
         node.publish_destinations(name).await.unwrap();
     }
-    for (node, name) in nodes {
+    for (node, name) in pairs {
         node.heed_peers(name).await.unwrap();
         assert_eq!(node.destinations()[0].limits_now.connections, 1, "{name}");
     }
     for index in 0..40 {
-        messages.push(submit(&service, tenant, &format!("r{index}@a.test")).await);
+        messages.push(submit(service, tenant, &format!("r{index}@a.test")).await);
     }
     for _ in 0..2 {
         let (a, b) = tokio::join!(first.deliver_due("node-a"), second.deliver_due("node-b"));
@@ -382,15 +415,31 @@ async fn nodes_share_each_destination_s_limits_and_pauses() {
         assert!(seen.most_open <= 2, "{seen:?}");
     }
     assert!(
-        states(&service, tenant, &messages)
+        states(service, tenant, &messages)
             .await
             .iter()
             .all(|(state, _)| *state == RecipientState::Sent)
     );
+}
 
-    // The strict receiver refuses the first node's second connection with 421 4.7.0.
+/// The strict receiver refuses the first node's second connection with 421 4.7.0; the second
+/// node, having read what the first published, defers its own mail there with that reply
+/// instead of connecting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_one_node_s_receiver_asked_for_holds_the_other() {
+    // Bound whole, so that the DNS server and the database outlive the test's body.
+    let nodes = two_nodes().await;
+    let TwoNodes {
+        service,
+        first,
+        second,
+        tenant,
+        strict,
+        ..
+    } = &nodes;
+    let tenant = *tenant;
     for index in 0..4 {
-        submit(&service, tenant, &format!("s{index}@c.test")).await;
+        submit(service, tenant, &format!("s{index}@c.test")).await;
     }
     assert_eq!(first.deliver_due("node-a").await.unwrap(), 4);
     let throttled = first
@@ -402,9 +451,9 @@ async fn nodes_share_each_destination_s_limits_and_pauses() {
     first.publish_destinations("node-a").await.unwrap();
     second.heed_peers("node-b").await.unwrap();
     let connections = strict.seen.lock().unwrap().connections;
-    let held = submit(&service, tenant, "held@c.test").await;
+    let held = submit(service, tenant, "held@c.test").await;
     assert_eq!(second.deliver_due("node-b").await.unwrap(), 1);
-    let (state, reply) = states(&service, tenant, &[held]).await.remove(0);
+    let (state, reply) = states(service, tenant, &[held]).await.remove(0);
     assert_eq!(state, RecipientState::Deferred, "{reply}");
     assert!(
         reply.contains("not attempted: the receiver mx.strict.test is throttled")

@@ -10,8 +10,11 @@
 -- are deferred to the end of the transaction. A lock on the number is therefore the last lock a
 -- transaction takes: two transactions that change one tenant's rows in different orders (a key
 -- promotion beside a DNS re-check, say) never hold the number while waiting for a row, so they
--- cannot deadlock over it. The number commits with the change, so a reader that sees the number
--- sees the change. A tenant without a row has number 0; the row goes with its tenant.
+-- cannot deadlock over it. (Two transactions that each change several tenants, such as two
+-- master key rotations at once, could still take the numbers in different orders; PostgreSQL
+-- then fails one with a deadlock error.) The number commits with the change, so a reader that sees
+-- the number sees the change. A tenant without a row has number 0; the row goes with its
+-- tenant.
 CREATE TABLE sending_versions (
     tenant_id TEXT PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
     version BIGINT NOT NULL
