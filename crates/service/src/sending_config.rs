@@ -2,8 +2,9 @@
 //! proven sending domains, the signing domains with their keys, the return paths and the route.
 //! They are six statements; with the store's sending version (a number every change to those
 //! rows raises, kept by triggers on both backends) a submission asks for one number and reads
-//! the rest only after a change, whichever node or process made it. A table added here needs its triggers in the store and its row in
-//! `sending_version_tests.rs`, or a change to it would go unseen.
+//! the rest only after a change, whichever node or process made it. A table added here needs
+//! its triggers in the store and its row in `sending_version_tests.rs`, or a change to it would
+//! go unseen.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -93,6 +94,17 @@ impl Submissions {
             }
             other => other?,
         };
+        self.sending_config_at(tenant, version).await
+    }
+
+    /// The tenant's sending configuration under `version`, a sending version the caller has
+    /// just read (a submission reads it with the suppression list): the kept copy when it was
+    /// read under the same version, otherwise read anew, after the version.
+    pub(crate) async fn sending_config_at(
+        &self,
+        tenant: TenantId,
+        version: i64,
+    ) -> Result<Arc<SendingConfig>, ServiceError> {
         if let Some(config) = self.sending_configs.get(tenant, version) {
             return Ok(config);
         }

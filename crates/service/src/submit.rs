@@ -104,8 +104,9 @@ impl Submissions {
             true => self.with_unsubscribe(tenant, id, &submission.raw, recipients.len())?,
             false => submission.raw.clone(),
         };
-        crate::suppression::mark_suppressed(&self.store, tenant, &mut recipients).await?;
-        let config = self.sending_config(tenant).await?;
+        let version =
+            crate::suppression::mark_suppressed(&self.store, tenant, &mut recipients).await?;
+        let config = self.sending_config_at(tenant, version).await?;
         let signed = self
             .sign_under(&config, &raw, &submission.mail_from)
             .await?;

@@ -148,25 +148,29 @@ impl FeedbackLoop {
 
 /// Marks the recipients that are on the tenant's list `suppressed`, with the reason as their
 /// last reply, so they are committed final and never claimed for delivery; the others are left
-/// as they are.
+/// as they are. Returns the tenant's sending version, read in the same statement, since a
+/// submission needs both.
 pub(crate) async fn mark_suppressed(
     store: &sealpost_store::Store,
     tenant: TenantId,
     recipients: &mut [Recipient],
-) -> Result<(), ServiceError> {
+) -> Result<i64, ServiceError> {
     let mut addresses = Vec::with_capacity(recipients.len());
     for recipient in recipients.iter() {
         addresses.push(parse_address(&recipient.address)?);
     }
-    let entries = store.suppressions_among(tenant, &addresses).await?;
-    if entries.is_empty() {
-        return Ok(());
-    }
+    let (version, entries) = match store
+        .sending_version_and_suppressions(tenant, &addresses)
+        .await
+    {
+        Err(sealpost_store::StoreError::NotFound) => return Err(ServiceError::NotFound("tenant")),
+        other => other?,
+    };
     for (recipient, address) in recipients.iter_mut().zip(&addresses) {
         if let Some(entry) = entries.iter().find(|entry| &entry.address == address) {
             recipient.state = RecipientState::Suppressed;
             recipient.last_reply = Some(entry.recipient_reply());
         }
     }
-    Ok(())
+    Ok(version)
 }

@@ -61,25 +61,53 @@ async fn entries_are_kept_per_tenant_once_per_address() {
         );
         assert_eq!(
             store.list_suppressions(acme).await.unwrap(),
-            vec![gone, spam.clone()]
+            vec![gone.clone(), spam.clone()]
         );
 
-        let among = store
-            .suppressions_among(
-                acme,
-                &[address("fine@client.test"), address("spam@client.test")],
-            )
-            .await
-            .unwrap();
-        assert_eq!(among, vec![spam]);
+        // A submission's read: the version with the entries among its recipients, on one
+        // recipient or several, listed or not.
+        let version = store.sending_version(acme).await.unwrap();
+        let among = |addresses: &'static [&'static str]| {
+            let addresses: Vec<SuppressedAddress> =
+                addresses.iter().map(|text| address(text)).collect();
+            let store = &store;
+            async move {
+                store
+                    .sending_version_and_suppressions(acme, &addresses)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            among(&["fine@client.test", "spam@client.test", "other@client.test"]).await,
+            (version, vec![spam.clone()])
+        );
+        assert_eq!(
+            among(&["spam@client.test"]).await,
+            (version, vec![spam.clone()])
+        );
+        assert_eq!(among(&["fine@client.test"]).await, (version, Vec::new()));
+        assert_eq!(among(&[]).await, (version, Vec::new()));
+        let mut both = among(&["gone@client.test", "spam@client.test"]).await;
+        both.1
+            .sort_by(|a, b| a.address.as_str().cmp(b.address.as_str()));
+        assert_eq!(both, (version, vec![gone.clone(), spam.clone()]));
+        let missing = "018f0000-0000-7000-8000-0000000000ff".parse().unwrap();
+        assert!(matches!(
+            store
+                .sending_version_and_suppressions(missing, &[address("spam@client.test")])
+                .await,
+            Err(StoreError::NotFound)
+        ));
 
         // Another tenant sees nothing of it and cannot remove it.
         assert!(store.list_suppressions(other).await.unwrap().is_empty());
         assert!(
             store
-                .suppressions_among(other, &[address("spam@client.test")])
+                .sending_version_and_suppressions(other, &[address("spam@client.test")])
                 .await
                 .unwrap()
+                .1
                 .is_empty()
         );
         assert!(matches!(

@@ -5,6 +5,7 @@ use sealpost_domain::{
     MessageId, SuppressedAddress, Suppression, SuppressionReason, TenantId, Timestamp,
 };
 
+use crate::paging::placeholders;
 use crate::rows::corrupt;
 use crate::{Store, StoreError, with_reader, with_writer};
 
@@ -31,6 +32,31 @@ impl TryFrom<SuppressionRow> for Suppression {
             message_id: row.message_id,
             detail: row.detail,
             created_at: Timestamp(row.created_at),
+        })
+    }
+}
+
+/// A row of [`Store::sending_version_and_suppressions`]: the tenant's sending version, and an
+/// entry of its list or, where none of the addresses is on it, nothing.
+#[derive(sqlx::FromRow)]
+struct VersionedRow {
+    version: i64,
+    address: Option<String>,
+    reason: Option<String>,
+    message_id: Option<MessageId>,
+    detail: Option<String>,
+    created_at: Option<i64>,
+}
+
+impl VersionedRow {
+    fn entry(self, tenant_id: TenantId) -> Option<SuppressionRow> {
+        Some(SuppressionRow {
+            tenant_id,
+            address: self.address?,
+            reason: self.reason?,
+            message_id: self.message_id,
+            detail: self.detail?,
+            created_at: self.created_at?,
         })
     }
 }
@@ -114,31 +140,50 @@ impl Store {
         row.map(Suppression::try_from).transpose()
     }
 
-    /// The tenant's entries for those of `addresses` that are on its list, read on one
-    /// connection (a message has few recipients, and each is a primary-key lookup).
-    pub async fn suppressions_among(
+    /// What a submission reads of its tenant, in one statement: its sending version (as
+    /// [`Store::sending_version`] reads it) and its entries for those of `addresses` that are on
+    /// its list. `NotFound` when the tenant does not exist.
+    pub async fn sending_version_and_suppressions(
         &self,
         tenant: TenantId,
         addresses: &[SuppressedAddress],
-    ) -> Result<Vec<Suppression>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            columns!(),
-            " FROM suppressions WHERE tenant_id = $1 AND address = $2"
-        );
-        let mut rows: Vec<SuppressionRow> = Vec::new();
-        with_reader!(self, pool => {
-            let mut connection = pool.acquire().await?;
-            for address in addresses {
-                let row: Option<SuppressionRow> = sqlx::query_as(sql)
-                    .bind(tenant)
-                    .bind(address.as_str())
-                    .fetch_optional(&mut *connection)
-                    .await?;
-                rows.extend(row);
+    ) -> Result<(i64, Vec<Suppression>), StoreError> {
+        if addresses.is_empty() {
+            return Ok((self.sending_version(tenant).await?, Vec::new()));
+        }
+        // The tenant's row, once with each entry found or once with none (the left join).
+        let list = placeholders(2, addresses.len());
+        let version = match self {
+            Store::Sqlite(_) => "tenants.sending_version",
+            Store::Postgres(_) => "COALESCE(sending_versions.version, 0)",
+        };
+        let versions = match self {
+            Store::Sqlite(_) => "",
+            Store::Postgres(_) => {
+                " LEFT JOIN sending_versions ON sending_versions.tenant_id = tenants.id"
             }
+        };
+        let sql = format!(
+            "SELECT {version} AS version, suppressions.address, suppressions.reason, \
+             suppressions.message_id, suppressions.detail, suppressions.created_at \
+             FROM tenants{versions} LEFT JOIN suppressions \
+             ON suppressions.tenant_id = tenants.id AND suppressions.address IN ({list}) \
+             WHERE tenants.id = $1"
+        );
+        let rows: Vec<VersionedRow> = with_reader!(self, pool => {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
+            for address in addresses {
+                query = query.bind(address.as_str());
+            }
+            query.fetch_all(pool).await?
         });
-        rows.into_iter().map(Suppression::try_from).collect()
+        let version = rows.first().ok_or(StoreError::NotFound)?.version;
+        let entries = rows
+            .into_iter()
+            .filter_map(|row| row.entry(tenant))
+            .map(Suppression::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((version, entries))
     }
 
     /// The tenant's whole list, by address.
