@@ -119,6 +119,22 @@ async fn every_change_a_submission_reads_raises_its_tenants_version_and_no_other
     }
 }
 
+/// A row moved to another tenant changes both tenants' configurations.
+#[tokio::test]
+async fn a_row_moved_to_another_tenant_raises_both_versions() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        create_tenants(&store).await;
+        execute(&store, TABLES[0].1, ACME).await.unwrap();
+        let before = (version(&store, ACME).await, version(&store, OTHER).await);
+        let moved =
+            format!("UPDATE sending_domains SET tenant_id = '{OTHER}' WHERE tenant_id = '{{t}}'");
+        execute(&store, &moved, ACME).await.unwrap();
+        assert!(version(&store, ACME).await > before.0, "{store:?}");
+        assert!(version(&store, OTHER).await > before.1, "{store:?}");
+    }
+}
+
 /// A table rebuilt by a later migration loses its triggers; the catalogue must still list the
 /// triggers of each table the version covers: three on SQLite, and on PostgreSQL one for all
 /// three events, deferred to the commit.
@@ -153,9 +169,9 @@ async fn each_covered_table_has_its_triggers() {
     let Store::Postgres(pool) = &stores[1] else {
         unreachable!("the second store is PostgreSQL");
     };
-    // tgtype's bits 4, 8 and 16 are INSERT, DELETE and UPDATE.
+    // tgtype's bit 1 is FOR EACH ROW, and its bits 4, 8 and 16 are INSERT, DELETE and UPDATE.
     let triggers: Vec<(String, String, bool, bool)> = sqlx::query_as(
-        "SELECT class.relname::TEXT, trigger.tgname::TEXT, trigger.tgtype & 28 = 28, \
+        "SELECT class.relname::TEXT, trigger.tgname::TEXT, trigger.tgtype & 29 = 29, \
                 trigger.tginitdeferred \
          FROM pg_trigger trigger JOIN pg_class class ON class.oid = trigger.tgrelid \
          WHERE class.relnamespace = current_schema()::regnamespace \
