@@ -80,16 +80,16 @@ pub struct Peers {
     /// How many other nodes deliver now; each destination's limits are split evenly between
     /// them and this node.
     pub nodes: u32,
-    /// The destinations another node's receiver paused, by name.
+    /// The destinations another node's receiver throttled, by name.
     pub pauses: HashMap<String, PeerPause>,
 }
 
-/// A pause another node's receiver asked for.
+/// How far other nodes' receivers throttled a destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerPause {
-    /// The highest throttle level among the nodes that were paused.
+    /// The highest throttle level among the other nodes.
     pub level: u32,
-    /// How long the longest of their pauses still runs.
+    /// How long the longest of their pauses still runs; zero when none does.
     pub rest: Duration,
     /// The reply that caused that pause.
     pub reply: Option<String>,

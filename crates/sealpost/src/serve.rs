@@ -266,10 +266,13 @@ async fn serve_http(
 /// mid-attempt (what is not attempted returns to the queue when its lease ends).
 async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
     let owner = format!("{}-{}", std::process::id(), uuid_suffix());
+    // Sharing stops only after the last round: until then this node still holds connections,
+    // and the other nodes must go on counting it.
+    let stop_sharing = CancellationToken::new();
     let sharing = tokio::spawn(share_destinations(
         delivery.clone(),
         owner.clone(),
-        shutdown.clone(),
+        stop_sharing.clone(),
     ));
     while !shutdown.is_cancelled() {
         let idle = match delivery.deliver_due(&owner).await {
@@ -291,7 +294,10 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
             }
         }
     }
-    let _ = sharing.await;
+    stop_sharing.cancel();
+    if let Err(error) = sharing.await {
+        tracing::error!(%error, "sharing the destinations' state ended abnormally");
+    }
     // Receivers see a QUIT rather than a connection that drops.
     delivery.close_connections().await;
 }
@@ -299,13 +305,13 @@ async fn deliver(delivery: Delivery, shutdown: CancellationToken) {
 /// Every 5 s, from the start and whatever the delivery rounds are doing (a round waits for its
 /// slowest receiver): publishes this node's destinations, which the operator's `sealpost
 /// destinations` reads, and heeds what the other nodes published, to share each destination's
-/// limits and pauses with them.
-async fn share_destinations(delivery: Delivery, owner: String, shutdown: CancellationToken) {
+/// limits and pauses with them. Nothing here waits on a receiver, so it keeps its pace.
+async fn share_destinations(delivery: Delivery, owner: String, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            () = shutdown.cancelled() => break,
+            () = stop.cancelled() => break,
             _ = ticks.tick() => {}
         }
         if let Err(error) = delivery.publish_destinations(&owner).await {

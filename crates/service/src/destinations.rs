@@ -91,22 +91,26 @@ impl Delivery {
             .store
             .destination_statuses(Timestamp(now.0 - PEER_FRESH_SECONDS))
             .await?;
-        self.heed_peers_now(peers(&statuses, node, now)).await;
+        self.heed_peers_now(peers(&statuses, node, now));
         Ok(())
     }
 }
 
-/// The other nodes in `statuses` and their pauses still running at `now`.
+/// The other nodes in `statuses` and how far their receivers throttled each destination: the
+/// deepest level, and the longest pause still running at `now` with its reply.
 fn peers(statuses: &[DestinationStatus], node: &str, now: Timestamp) -> Peers {
     let others = statuses.iter().filter(|status| status.node != node);
     let nodes: BTreeSet<&str> = others.clone().map(|status| status.node.as_str()).collect();
     let mut pauses: HashMap<String, PeerPause> = HashMap::new();
     for status in others {
-        let Some(until) = status.paused_until.filter(|until| *until > now.0) else {
-            continue;
-        };
-        let rest = Duration::from_secs(u64::try_from(until - now.0).unwrap_or(0));
+        let rest = status
+            .paused_until
+            .and_then(|until| u64::try_from(until - now.0).ok())
+            .map_or(Duration::ZERO, Duration::from_secs);
         let level = u32::try_from(status.throttle_level).unwrap_or(0);
+        if level == 0 && rest.is_zero() {
+            continue;
+        }
         let pause = pauses
             .entry(status.destination.clone())
             .or_insert_with(|| PeerPause {
@@ -131,11 +135,12 @@ mod tests {
     use super::*;
     use sealpost_store::testing::throttled_destination;
 
-    /// The other nodes are counted once each, never this one; of several pauses of one
-    /// destination the deepest level and the longest rest (with its reply) are heeded, and a
-    /// pause that is over or this node's own is not.
+    /// The other nodes are counted once each, never this one; of several throttles of one
+    /// destination the deepest level and the longest rest (with its reply) are heeded; a pause
+    /// that is over leaves its level, and this node's own throttle and an unthrottled
+    /// destination are not heeded.
     #[test]
-    fn peers_are_the_other_nodes_and_their_running_pauses() {
+    fn peers_are_the_other_nodes_and_their_throttles() {
         let now = Timestamp(1_800_000_000);
         let status = |node: &str, destination: &str, level: i64, until: i64, reply: &str| {
             let mut status = throttled_destination(node, destination, now.0 - 2);
@@ -153,14 +158,24 @@ mod tests {
         ];
         let peers = peers(&statuses, "self", now);
         assert_eq!(peers.nodes, 3);
-        let expected: HashMap<String, PeerPause> = [(
-            "google".to_owned(),
-            PeerPause {
-                level: 3,
-                rest: Duration::from_secs(40),
-                reply: Some("long".to_owned()),
-            },
-        )]
+        let expected: HashMap<String, PeerPause> = [
+            (
+                "google".to_owned(),
+                PeerPause {
+                    level: 3,
+                    rest: Duration::from_secs(40),
+                    reply: Some("long".to_owned()),
+                },
+            ),
+            (
+                "yahoo".to_owned(),
+                PeerPause {
+                    level: 2,
+                    rest: Duration::ZERO,
+                    reply: Some("over".to_owned()),
+                },
+            ),
+        ]
         .into();
         assert_eq!(peers.pauses, expected);
     }

@@ -93,11 +93,11 @@ impl Delivery {
         self.traffic.destinations()
     }
 
-    /// Shares limits and pauses with the other delivering nodes (what they published), and
-    /// ends the idle connections beyond this node's part.
-    pub(crate) async fn heed_peers_now(&self, peers: Peers) {
+    /// Shares limits and pauses with the other delivering nodes (what they published); the
+    /// idle connections beyond this node's new part end at the next
+    /// [`Self::close_idle_connections`], so that reading the others never waits on a receiver.
+    pub(crate) fn heed_peers_now(&self, peers: Peers) {
         self.traffic.heed_peers(peers);
-        self.traffic.trim_idle().await;
     }
 
     /// Connections kept open for the next message.
@@ -105,9 +105,11 @@ impl Delivery {
         self.traffic.idle_sessions()
     }
 
-    /// Ends the open connections that waited too long for a message (call it now and then).
+    /// Ends the open connections that waited too long for a message, and those beyond what
+    /// each destination now allows this node (call it now and then).
     pub async fn close_idle_connections(&self) {
         self.traffic.close_expired().await;
+        self.traffic.trim_idle().await;
     }
 
     /// Ends every open connection with QUIT, as on shutdown.

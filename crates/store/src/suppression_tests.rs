@@ -65,8 +65,17 @@ async fn entries_are_kept_per_tenant_once_per_address() {
         );
 
         // A submission's read: the version with the entries among its recipients, on one
-        // recipient or several, listed or not.
+        // recipient or several, listed or not. A return path raises acme's version, so that
+        // it differs from the other tenant's and from a version that was never raised.
+        let raise = format!(
+            "INSERT INTO return_paths (tenant_id, domain, return_path, created_at) \
+             VALUES ('{acme}', 'client.test', 'bounces.client.test', 1)"
+        );
+        with_writer!(&store, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(raise)).execute(pool).await.unwrap();
+        });
         let version = store.sending_version(acme).await.unwrap();
+        assert!(version > store.sending_version(other).await.unwrap());
         let among = |addresses: &'static [&'static str]| {
             let addresses: Vec<SuppressedAddress> =
                 addresses.iter().map(|text| address(text)).collect();

@@ -36,6 +36,9 @@ impl TryFrom<SuppressionRow> for Suppression {
     }
 }
 
+/// The longest recipient list whose lookup stays prepared on a connection.
+const KEPT_LIST_LENGTH: usize = 8;
+
 /// A row of [`Store::sending_version_and_suppressions`]: the tenant's sending version, and an
 /// entry of its list or, where none of the addresses is on it, nothing.
 #[derive(sqlx::FromRow)]
@@ -170,8 +173,14 @@ impl Store {
              ON suppressions.tenant_id = tenants.id AND suppressions.address IN ({list}) \
              WHERE tenants.id = $1"
         );
+        // Messages to a few recipients, the usual case, reuse a prepared statement per count;
+        // a longer list is prepared for its one use, rather than pushing the statements that
+        // every request runs out of the connection's cache.
+        let kept = addresses.len() <= KEPT_LIST_LENGTH;
         let rows: Vec<VersionedRow> = with_reader!(self, pool => {
-            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .persistent(kept)
+                .bind(tenant);
             for address in addresses {
                 query = query.bind(address.as_str());
             }

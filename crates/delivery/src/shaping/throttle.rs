@@ -54,19 +54,17 @@ impl Throttle {
         }
     }
 
-    /// Another node's receiver paused this destination at `level` until `until`: this node
-    /// rests as long and backs off as far, unless it already rests longer at a level as high.
-    /// A pause that is over by `now` changes nothing, so nodes do not keep a pause alive by
-    /// passing it back and forth.
+    /// The throttle in force when another node's receiver throttled this destination to
+    /// `level` and paused it until `until`: the deeper of the two levels, and the later of the
+    /// two pauses still running at `now`. The receiver sees one sender in all the nodes, so
+    /// each backs off as far as the one it throttled.
     pub fn adopt(self, level: u32, until: Instant, now: Instant) -> Self {
         let own_until = self.paused_until(now);
-        if until <= now || (own_until.is_some_and(|own| own >= until) && self.level >= level) {
-            return self;
-        }
+        let peer_until = Some(until).filter(|until| now < *until);
         Self {
             level: self.level.max(level),
-            paused_until: Some(own_until.map_or(until, |own| own.max(until))),
-            deliveries: 0,
+            paused_until: own_until.max(peer_until),
+            deliveries: self.deliveries,
         }
     }
 
@@ -181,7 +179,7 @@ mod tests {
         check("t 10 d d 20 t d d", (2, 20, 2));
     }
 
-    /// Another node's pause: (own events as in `check`, the peer's level, seconds from now
+    /// Another node's throttle: (own events as in `check`, the peer's level, seconds from now
     /// the peer rests) gives (level, seconds still paused).
     #[track_caller]
     fn check_adopt(events: &str, level: u32, rest: u64, expect: (u32, u64)) {
@@ -209,8 +207,8 @@ mod tests {
     fn adopts_a_longer_or_deeper_pause_of_another_node() {
         check_adopt("", 1, 10, (1, 10));
         check_adopt("", 3, 40, (3, 40));
-        // A pause that is over changes nothing.
-        check_adopt("", 2, 0, (0, 0));
+        // A pause that is over still leaves its level, which deliveries have not lowered.
+        check_adopt("", 2, 0, (2, 0));
         // Its own longer pause stays; a deeper level is still taken over.
         check_adopt("t", 1, 5, (1, 10));
         check_adopt("t", 2, 5, (2, 10));

@@ -124,6 +124,32 @@ async fn other_nodes_share_the_limits_and_pauses() {
     assert!(traffic.admit("mx2.sink.test", "a.test").await.is_ok());
 }
 
+/// When another node stops, the deliveries waiting for a connection are admitted at once
+/// rather than when their wait ends.
+#[tokio::test]
+async fn a_larger_part_admits_the_waiting_at_once() {
+    let traffic = Arc::new(traffic(4, 60_000));
+    traffic.heed_peers(Peers {
+        nodes: 1,
+        pauses: HashMap::new(),
+    });
+    let _first = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
+    let _second = traffic.admit("mx1.sink.test", "a.test").await.unwrap();
+    let waiting = tokio::spawn({
+        let traffic = Arc::clone(&traffic);
+        async move { traffic.admit("mx1.sink.test", "a.test").await.is_ok() }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished(), "a third connection was admitted");
+    traffic.heed_peers(Peers::default());
+    // Without the wake-up it is admitted only when its wait of 5 s ends.
+    let admitted = tokio::time::timeout(Duration::from_secs(2), waiting)
+        .await
+        .expect("admitted at once")
+        .unwrap();
+    assert!(admitted);
+}
+
 /// A destination whose rate is spent for longer than the longest wait is deferred.
 #[tokio::test]
 async fn a_spent_rate_defers() {

@@ -70,6 +70,13 @@ impl Harness {
             ("SEALPOST_NAMESERVER", dns.addr().to_string()),
             ("SEALPOST_DELIVERY__REMOTE_PORT", sink_port.to_string()),
             ("SEALPOST_DELIVERY__LEASE_SECONDS", "2".to_owned()),
+            // The sink takes whatever it is sent, and these tests are about what survives a
+            // kill, not about shaping: a receiver's default rate (1,200 a minute, which the
+            // nodes of a cluster share) would stretch their runs past their deadlines.
+            (
+                "SEALPOST_DELIVERY__TRAFFIC__DEFAULT_DESTINATION__MESSAGES_PER_MINUTE",
+                "600000".to_owned(),
+            ),
         ];
         if let Some(url) = database_url {
             environment.push(("SEALPOST_DATABASE_URL", url.to_owned()));

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sealpost_delivery::shaping::{Backoff, HostPattern, Limits, Profile, Shaping};
 use sealpost_domain::{MessageId, RecipientState, TenantId};
-use sealpost_service::{Delivery, DeliveryNode, Service, Submission};
+use sealpost_service::{Clock as _, Delivery, DeliveryNode, Service, Submission};
 use sealpost_store::testing;
 use sealpost_testdns::TestDns;
 
@@ -328,6 +328,8 @@ struct TwoNodes {
     tenant: TenantId,
     sink: Receiver,
     strict: Receiver,
+    store: sealpost_store::Store,
+    clock: Arc<TestClock>,
     _dns: TestDns,
     _directory: tempfile::TempDir,
 }
@@ -357,7 +359,7 @@ async fn two_nodes() -> TwoNodes {
     let store = testing::fresh_stores(directory.path()).await.remove(0);
     let clock = Arc::new(TestClock::default());
     let (service, first, tenant) =
-        support::signing_service_with(store, &dns, port, clock, |node| {
+        support::signing_service_with(store.clone(), &dns, port, Arc::clone(&clock), |node| {
             *node = sharing_node(port);
         })
         .await;
@@ -369,6 +371,8 @@ async fn two_nodes() -> TwoNodes {
         tenant,
         sink,
         strict,
+        store,
+        clock,
         _dns: dns,
         _directory: directory,
     }
@@ -461,4 +465,37 @@ async fn a_pause_one_node_s_receiver_asked_for_holds_the_other() {
         "{reply}"
     );
     assert_eq!(strict.seen.lock().unwrap().connections, connections);
+}
+
+/// A node that had two connections open closes the idle one beyond its part once another node
+/// counts, and has its whole part again once that node withdrew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_keeps_no_idle_connection_beyond_its_part() {
+    let nodes = two_nodes().await;
+    let TwoNodes {
+        service,
+        first,
+        tenant,
+        store,
+        clock,
+        ..
+    } = &nodes;
+    // Four messages, fewer than a connection's five, so both connections stay open.
+    for index in 0..4 {
+        submit(service, *tenant, &format!("r{index}@a.test")).await;
+    }
+    assert_eq!(first.deliver_due("node-a").await.unwrap(), 4);
+    assert_eq!(first.idle_connections(), 2);
+    let other = testing::throttled_destination("node-x", "elsewhere.test", clock.now().0);
+    store
+        .publish_destinations("node-x", &[other])
+        .await
+        .unwrap();
+    first.heed_peers("node-a").await.unwrap();
+    assert_eq!(first.destinations()[0].limits_now.connections, 1);
+    first.close_idle_connections().await;
+    assert_eq!(first.idle_connections(), 1);
+    first.withdraw_destinations("node-x").await.unwrap();
+    first.heed_peers("node-a").await.unwrap();
+    assert_eq!(first.destinations()[0].limits_now.connections, 2);
 }
