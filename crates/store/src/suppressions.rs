@@ -156,16 +156,7 @@ impl Store {
         }
         // The tenant's row, once with each entry found or once with none (the left join).
         let list = placeholders(2, addresses.len());
-        let version = match self {
-            Store::Sqlite(_) => "tenants.sending_version",
-            Store::Postgres(_) => "COALESCE(sending_versions.version, 0)",
-        };
-        let versions = match self {
-            Store::Sqlite(_) => "",
-            Store::Postgres(_) => {
-                " LEFT JOIN sending_versions ON sending_versions.tenant_id = tenants.id"
-            }
-        };
+        let (version, versions) = self.sending_version_source();
         let sql = format!(
             "SELECT {version} AS version, suppressions.address, suppressions.reason, \
              suppressions.message_id, suppressions.detail, suppressions.created_at \

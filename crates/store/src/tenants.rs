@@ -57,27 +57,29 @@ impl Store {
     /// read after the number is current while the number is unchanged. `NotFound` when the
     /// tenant does not exist.
     pub async fn sending_version(&self, tenant: TenantId) -> Result<i64, StoreError> {
-        // SQLite keeps the number on the tenant's row; PostgreSQL in a table of its own, which
-        // has no row until the first change (PostgreSQL's migration 0029 says why).
-        let version: Option<i64> = match self {
-            Store::Sqlite(pools) => {
-                sqlx::query_scalar("SELECT sending_version FROM tenants WHERE id = $1")
-                    .bind(tenant)
-                    .fetch_optional(pools.readers())
-                    .await?
-            }
-            Store::Postgres(pool) => {
-                sqlx::query_scalar(
-                    "SELECT COALESCE(sending_versions.version, 0) FROM tenants \
-                     LEFT JOIN sending_versions ON sending_versions.tenant_id = tenants.id \
-                     WHERE tenants.id = $1",
-                )
+        let (version, join) = self.sending_version_source();
+        let sql = format!("SELECT {version} FROM tenants{join} WHERE tenants.id = $1");
+        let version: Option<i64> = with_reader!(self, pool => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(tenant)
                 .fetch_optional(pool)
                 .await?
-            }
-        };
+        });
         version.ok_or(StoreError::NotFound)
+    }
+
+    /// Where a tenant's sending version is read beside its row in `tenants`: the expression,
+    /// and the join it needs. SQLite keeps the number on the tenant's row; PostgreSQL in a
+    /// table of its own, which has no row until the first change (PostgreSQL's migration 0029
+    /// says why). Constant text, so the statements built with it hold no input.
+    pub(crate) fn sending_version_source(&self) -> (&'static str, &'static str) {
+        match self {
+            Store::Sqlite(_) => ("tenants.sending_version", ""),
+            Store::Postgres(_) => (
+                "COALESCE(sending_versions.version, 0)",
+                " LEFT JOIN sending_versions ON sending_versions.tenant_id = tenants.id",
+            ),
+        }
     }
 
     pub async fn tenant_by_name(&self, name: &TenantName) -> Result<Tenant, StoreError> {

@@ -135,11 +135,9 @@ mod tests {
     }
 
     /// Runs `events` ('t' throttle, 'd' delivery, digits: seconds pass) from a fresh state and
-    /// returns (level, seconds still paused, connections allowed).
-    #[track_caller]
-    fn check(events: &str, expect: (u32, u64, u32)) {
-        let start = Instant::now();
-        let mut now = start;
+    /// returns the state and the time it ends at.
+    fn play(events: &str) -> (Throttle, Instant) {
+        let mut now = Instant::now();
         let mut state = Throttle::default();
         for event in events.split_whitespace() {
             match event {
@@ -148,11 +146,26 @@ mod tests {
                 seconds => now += Duration::from_secs(seconds.parse().unwrap()),
             }
         }
-        let paused = state
+        (state, now)
+    }
+
+    /// Seconds `state` is still paused at `now`.
+    fn paused(state: &Throttle, now: Instant) -> u64 {
+        state
             .paused_until(now)
-            .map_or(0, |until| (until - now).as_secs());
+            .map_or(0, |until| (until - now).as_secs())
+    }
+
+    /// `events` (as in [`play`]) give (level, seconds still paused, connections allowed).
+    #[track_caller]
+    fn check(events: &str, expect: (u32, u64, u32)) {
+        let (state, now) = play(events);
         assert_eq!(
-            (state.level(), paused, state.limits(LIMITS).connections),
+            (
+                state.level(),
+                paused(&state, now),
+                state.limits(LIMITS).connections
+            ),
             expect,
             "{events}"
         );
@@ -179,25 +192,14 @@ mod tests {
         check("t 10 d d 20 t d d", (2, 20, 2));
     }
 
-    /// Another node's throttle: (own events as in `check`, the peer's level, seconds from now
-    /// the peer rests) gives (level, seconds still paused).
+    /// Another node's throttle: (own events as in [`play`], the peer's level, seconds from
+    /// now the peer rests) gives (level, seconds still paused).
     #[track_caller]
     fn check_adopt(events: &str, level: u32, rest: u64, expect: (u32, u64)) {
-        let start = Instant::now();
-        let mut now = start;
-        let mut state = Throttle::default();
-        for event in events.split_whitespace() {
-            match event {
-                "t" => state = state.throttled(now, &backoff()),
-                seconds => now += Duration::from_secs(seconds.parse().unwrap()),
-            }
-        }
+        let (state, now) = play(events);
         let state = state.adopt(level, now + Duration::from_secs(rest), now);
-        let paused = state
-            .paused_until(now)
-            .map_or(0, |until| (until - now).as_secs());
         assert_eq!(
-            (state.level(), paused),
+            (state.level(), paused(&state, now)),
             expect,
             "{events} + ({level}, {rest})"
         );
