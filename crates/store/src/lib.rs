@@ -260,6 +260,8 @@ mod acceptance_tests;
 #[cfg(test)]
 mod domain_record_tests;
 #[cfg(test)]
+mod drain_and_lease_tests;
+#[cfg(test)]
 mod ed25519_key_tests;
 #[cfg(test)]
 mod list_tests;
