@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sealpost_service::{Service, ServiceError, Submission};
+use sealpost_service::{ApiKeyLogin, Sender, Service, ServiceError, Submission};
 use sealpost_smtpd::{
     BackendError, Identity, ReceivedEnvelope, Rejection, SmtpdConfig, SubmissionBackend,
     SubmitError, TlsSettings,
@@ -17,30 +17,50 @@ pub struct ServiceBackend {
     pub service: Service,
 }
 
+impl ServiceBackend {
+    /// The identity of a login with `login`, when the user name names the key's tenant: a key
+    /// pasted into the wrong application's settings fails loudly instead of sending as another
+    /// tenant.
+    fn identity(username: &str, login: Option<ApiKeyLogin>) -> Option<Identity> {
+        let login = login?;
+        (login.tenant.name.as_str() == username).then(|| Identity {
+            tenant: login.tenant.id.to_string(),
+            username: username.to_owned(),
+            credential: login.key_hash,
+        })
+    }
+}
+
 impl SubmissionBackend for ServiceBackend {
+    /// AUTH reads the key from the store, so a revoked key is refused at once.
     async fn authenticate(
         &self,
         username: &str,
         password: &str,
     ) -> Result<Option<Identity>, BackendError> {
-        let Some(tenant) = self
+        let login = self
             .service
             .accounts()
-            .authenticate_tenant(password)
+            .authenticate_api_key(password)
             .await
-            .map_err(BackendError::new)?
-        else {
-            return Ok(None);
-        };
-        // The user name must name the key's tenant, so a key pasted into the wrong
-        // application's settings fails loudly instead of sending as another tenant.
-        if tenant.name.as_str() != username {
-            return Ok(None);
-        }
-        Ok(Some(Identity {
-            tenant: tenant.id.to_string(),
-            username: username.to_owned(),
-        }))
+            .map_err(BackendError::new)?;
+        Ok(Self::identity(username, login))
+    }
+
+    /// Before each transaction the key is taken from what this node has seen: each submission's
+    /// own read confirms it, and a key revoked since is refused then (`LoginRevoked`).
+    async fn recheck_login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Identity>, BackendError> {
+        let login = self
+            .service
+            .accounts()
+            .api_key_login(password)
+            .await
+            .map_err(BackendError::new)?;
+        Ok(Self::identity(username, login))
     }
 
     async fn submit(
@@ -56,6 +76,10 @@ impl SubmissionBackend for ServiceBackend {
             .tenant
             .parse()
             .map_err(|_| SubmitError::Temporary(BackendError::new("unknown tenant id")))?;
+        let sender = Sender::ApiKey {
+            tenant,
+            key_hash: identity.credential.clone(),
+        };
         let submission = Submission {
             mail_from: envelope.mail_from,
             recipients: envelope.rcpt_to,
@@ -63,8 +87,9 @@ impl SubmissionBackend for ServiceBackend {
             idempotency_key: None,
             source: sealpost_domain::SubmissionSource::Smtp,
         };
-        match self.service.submissions().submit(tenant, submission).await {
+        match self.service.submissions().submit(sender, submission).await {
             Ok(accepted) => Ok(accepted.id.to_string()),
+            Err(ServiceError::ApiKeyRefused) => Err(SubmitError::LoginRevoked),
             Err(ServiceError::Invalid { field, message }) => Err(SubmitError::Permanent(
                 Rejection::new(550, [5, 6, 0], format!("{field}: {message}")),
             )),

@@ -36,6 +36,9 @@ pub enum ServiceError {
     NotProven(VerificationFailure),
     #[error("the e-mail address or the password is not right")]
     SignInRefused,
+    /// A submission's API key was deleted after its request was authenticated.
+    #[error("the API key is not valid")]
+    ApiKeyRefused,
     #[error("too many wrong passwords: try again in {retry_after_seconds} seconds")]
     TooManyAttempts { retry_after_seconds: i64 },
     #[error(transparent)]
@@ -120,7 +123,7 @@ impl ServiceError {
             Self::TooLarge(_) => ErrorKind::TooLarge,
             Self::Unproven(_) => ErrorKind::SenderNotProven,
             Self::NotProven(_) => ErrorKind::DomainNotProven,
-            Self::SignInRefused => ErrorKind::Unauthorized,
+            Self::SignInRefused | Self::ApiKeyRefused => ErrorKind::Unauthorized,
             Self::TooManyAttempts { .. } => ErrorKind::TooManyAttempts,
             Self::MasterKey(_) => ErrorKind::Conflict,
             Self::WrongMasterKey(_) | Self::Internal(_) => ErrorKind::Internal,

@@ -2,6 +2,7 @@
 //! vault and the store, and take the time from an injected clock. Both interfaces are thin
 //! translations of these calls, so they cannot drift apart in behaviour.
 
+mod api_key_logins;
 mod commit;
 mod compose;
 mod contacts;
@@ -45,6 +46,7 @@ mod users;
 mod webhooks;
 mod worker;
 
+pub use api_key_logins::ApiKeyLogin;
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use contacts::ContactStanding;
 pub use destinations::{DestinationReport, DestinationStatus};
@@ -67,7 +69,7 @@ pub use sending_domains::VerificationFailure;
 pub use signing::SignedMessage;
 pub use signing_keys::{DnsGate, KeyImport};
 pub use submit::{
-    Accepted, MAX_RECIPIENTS, Submission, SubmitOptions, UnsignedPolicy, idempotency_key,
+    Accepted, MAX_RECIPIENTS, Sender, Submission, SubmitOptions, UnsignedPolicy, idempotency_key,
 };
 pub use suppression::ImportSummary;
 pub use tenants::NewApiKey;
@@ -86,6 +88,7 @@ use sealpost_retry_policy::RetryPolicy;
 use sealpost_store::Store;
 use sealpost_vault::Vault;
 
+use crate::api_key_logins::KnownApiKeys;
 use crate::commit::CommitQueue;
 use crate::key_work::KeyWorkLimit;
 use crate::metrics::Metrics;
@@ -106,6 +109,8 @@ pub struct Context {
     signers: SignerCache,
     /// Each tenant's sending configuration as last read, with the version it was read under.
     sending_configs: SendingConfigCache,
+    /// The tenants of the API keys this node has seen.
+    api_keys: KnownApiKeys,
     /// The platform's SPF facts; without them the SPF check says the platform is not set up.
     platform: Option<PlatformSpf>,
     retry_policy: RetryPolicy,
@@ -249,6 +254,7 @@ impl Service {
             resolver,
             signers: SignerCache::default(),
             sending_configs: SendingConfigCache::default(),
+            api_keys: KnownApiKeys::default(),
             platform: None,
             retry_policy: RetryPolicy::default(),
             relay_test: RelayOptions::new(

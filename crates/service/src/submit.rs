@@ -11,7 +11,7 @@ use sealpost_domain::{
 };
 use sealpost_store::StoreError;
 
-use crate::{ServiceError, Submissions};
+use crate::{ApiKeyLogin, ServiceError, Submissions};
 
 /// The most recipients one message may have; more is a mailing-list job, not a notification.
 pub const MAX_RECIPIENTS: usize = limits::message::MAX_RECIPIENTS;
@@ -25,6 +25,48 @@ pub enum UnsignedPolicy {
     Send,
     /// Refuse it at submission, naming the domain at fault.
     Refuse,
+}
+
+/// Who submits a message.
+#[derive(Debug, Clone)]
+pub enum Sender {
+    /// The platform, for a tenant it has authorised by its own means (a mailing, the mail
+    /// tester, a signed-in user).
+    Tenant(TenantId),
+    /// An application with one of the tenant's API keys (by its hash), which the submission's
+    /// read confirms: a key that is not, or no longer, the tenant's sends nothing.
+    ApiKey { tenant: TenantId, key_hash: String },
+}
+
+impl Sender {
+    pub fn tenant(&self) -> TenantId {
+        match self {
+            Self::Tenant(tenant) => *tenant,
+            Self::ApiKey { tenant, .. } => *tenant,
+        }
+    }
+
+    fn api_key(&self) -> Option<&str> {
+        match self {
+            Self::Tenant(_) => None,
+            Self::ApiKey { key_hash, .. } => Some(key_hash),
+        }
+    }
+}
+
+impl From<TenantId> for Sender {
+    fn from(tenant: TenantId) -> Self {
+        Self::Tenant(tenant)
+    }
+}
+
+impl From<ApiKeyLogin> for Sender {
+    fn from(login: ApiKeyLogin) -> Self {
+        Self::ApiKey {
+            tenant: login.tenant.id,
+            key_hash: login.key_hash,
+        }
+    }
 }
 
 /// A message to accept, as raw RFC 5322 bytes with its envelope.
@@ -73,24 +115,29 @@ impl Submissions {
     /// Signs and commits a message for delivery; returns only once it is durable.
     pub async fn submit(
         &self,
-        tenant: TenantId,
+        sender: impl Into<Sender>,
         submission: Submission,
     ) -> Result<Accepted, ServiceError> {
-        self.submit_with(tenant, submission, SubmitOptions::default())
+        self.submit_with(sender, submission, SubmitOptions::default())
             .await
     }
 
     /// [`Self::submit`] with what the application asked for beyond the message itself.
     pub async fn submit_with(
         &self,
-        tenant: TenantId,
+        sender: impl Into<Sender>,
         submission: Submission,
         options: SubmitOptions,
     ) -> Result<Accepted, ServiceError> {
-        if let Some(key) = &submission.idempotency_key
-            && let Some(id) = self.replayed(tenant, key).await?
-        {
-            return Ok(Accepted { id, replayed: true });
+        let sender = sender.into();
+        let tenant = sender.tenant();
+        if let Some(key) = &submission.idempotency_key {
+            // A replay, or a key used for another request, is answered before the suppression
+            // list is read, so the API key is confirmed on its own first.
+            self.confirm_api_key(&sender).await?;
+            if let Some(id) = self.replayed(tenant, key).await? {
+                return Ok(Accepted { id, replayed: true });
+            }
         }
         if let Err(problem) = sealpost_domain::check_content(&submission.raw) {
             return Err(match problem {
@@ -104,8 +151,14 @@ impl Submissions {
             true => self.with_unsubscribe(tenant, id, &submission.raw, recipients.len())?,
             false => submission.raw.clone(),
         };
-        let version =
-            crate::suppression::mark_suppressed(&self.store, tenant, &mut recipients).await?;
+        let version = crate::suppression::mark_suppressed(
+            &self.store,
+            tenant,
+            sender.api_key(),
+            &mut recipients,
+        )
+        .await
+        .map_err(|error| self.refused_key(&sender, error))?;
         let config = self.sending_config_at(tenant, version).await?;
         let signed = self
             .sign_under(&config, &raw, &submission.mail_from)
@@ -162,6 +215,30 @@ impl Submissions {
                 Ok(Accepted { id, replayed: true })
             }
             Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Refuses a submission whose API key is no longer one of its tenant's.
+    async fn confirm_api_key(&self, sender: &Sender) -> Result<(), ServiceError> {
+        let Some(key_hash) = sender.api_key() else {
+            return Ok(());
+        };
+        match self.store.tenant_for_api_key(key_hash).await? {
+            Some(tenant) if tenant.id == sender.tenant() => Ok(()),
+            _ => Err(self.refused_key(sender, ServiceError::NotFound("tenant"))),
+        }
+    }
+
+    /// What a submission is told when its read found no tenant: a sender with an API key
+    /// learns that the key is not valid (a deleted tenant has no keys), and this node forgets
+    /// the key.
+    fn refused_key(&self, sender: &Sender, error: ServiceError) -> ServiceError {
+        match (sender, error) {
+            (Sender::ApiKey { key_hash, .. }, ServiceError::NotFound("tenant")) => {
+                self.api_keys.forget(key_hash);
+                ServiceError::ApiKeyRefused
+            }
+            (_, error) => error,
         }
     }
 

@@ -149,10 +149,12 @@ impl FeedbackLoop {
 /// Marks the recipients that are on the tenant's list `suppressed`, with the reason as their
 /// last reply, so they are committed final and never claimed for delivery; the others are left
 /// as they are. Returns the tenant's sending version, read in the same statement, since a
-/// submission needs both.
+/// submission needs both. With `api_key` (its hash), the statement confirms the key too: a key
+/// that is no longer the tenant's is answered as a missing tenant.
 pub(crate) async fn mark_suppressed(
     store: &sealpost_store::Store,
     tenant: TenantId,
+    api_key: Option<&str>,
     recipients: &mut [Recipient],
 ) -> Result<i64, ServiceError> {
     let mut addresses = Vec::with_capacity(recipients.len());
@@ -160,7 +162,7 @@ pub(crate) async fn mark_suppressed(
         addresses.push(parse_address(&recipient.address)?);
     }
     let (version, entries) = match store
-        .sending_version_and_suppressions(tenant, &addresses)
+        .sending_version_and_suppressions(tenant, api_key, &addresses)
         .await
     {
         Err(sealpost_store::StoreError::NotFound) => return Err(ServiceError::NotFound("tenant")),

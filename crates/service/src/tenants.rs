@@ -8,7 +8,7 @@ use crate::text::optional_line;
 use crate::{Accounts, ServiceError};
 
 /// Every token starts with this, so that secret scanners and people recognise it.
-const TOKEN_PREFIX: &str = "sp_";
+pub(crate) const TOKEN_PREFIX: &str = "sp_";
 
 /// A freshly made API key: the only time its token exists outside the caller's hands.
 #[derive(Debug)]
@@ -95,6 +95,7 @@ impl Accounts {
             .map_err(not_found_tenant)?;
         self.signers.forget_tenant(tenant.id);
         self.sending_configs.forget_tenant(tenant.id);
+        self.api_keys.forget_tenant(tenant.id);
         tracing::info!(tenant = %tenant.id, name = %tenant.name.as_str(), "tenant deleted");
         Ok(())
     }
@@ -139,18 +140,11 @@ impl Accounts {
 
     /// The tenant a bearer token belongs to; `None` for anything that is not a live API key.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, ServiceError> {
-        Ok(self
-            .authenticate_tenant(token)
-            .await?
-            .map(|tenant| tenant.id))
-    }
-
-    /// [`Self::authenticate`] with the whole tenant, its name included, from the same read.
-    pub async fn authenticate_tenant(&self, token: &str) -> Result<Option<Tenant>, ServiceError> {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        Ok(self.store.tenant_for_api_key(&token_hash(token)).await?)
+        let tenant = self.store.tenant_for_api_key(&token_hash(token)).await?;
+        Ok(tenant.map(|tenant| tenant.id))
     }
 }
 

@@ -271,21 +271,8 @@ async fn a_change_another_process_commits_reaches_the_next_message() {
         // of reach (a rename raises no version), the next message is still decided, where a
         // fresh read of the configuration would fail.
         let store = Store::connect(&url).await.unwrap();
-        let rename = |from: &str, to: &str| {
-            let statement = format!("ALTER TABLE {from} RENAME TO {to}");
-            let store = &store;
-            async move {
-                let statement = sqlx::AssertSqlSafe(statement);
-                match store {
-                    Store::Sqlite(pools) => sqlx::query(statement)
-                        .execute(pools.writer())
-                        .await
-                        .map(drop),
-                    Store::Postgres(pool) => sqlx::query(statement).execute(pool).await.map(drop),
-                }
-                .unwrap();
-            }
-        };
+        let rename =
+            |from: &str, to: &str| alter(&store, format!("ALTER TABLE {from} RENAME TO {to}"));
         rename("sending_domains", "sending_domains_hidden").await;
         let kept = node
             .submissions()
@@ -293,6 +280,91 @@ async fn a_change_another_process_commits_reaches_the_next_message() {
             .await;
         rename("sending_domains_hidden", "sending_domains").await;
         assert!(kept.unwrap().signing.is_signed(), "{url}");
+    }
+}
+
+/// Runs a schema change, so that a test can put a table or column out of a read's reach.
+async fn alter(store: &Store, statement: String) {
+    let statement = sqlx::AssertSqlSafe(statement);
+    match store {
+        Store::Sqlite(pools) => sqlx::query(statement)
+            .execute(pools.writer())
+            .await
+            .map(drop),
+        Store::Postgres(pool) => sqlx::query(statement).execute(pool).await.map(drop),
+    }
+    .unwrap();
+}
+
+/// A node reads an API key once and then lets each submission's own read confirm it: the key is
+/// known while the key's own read would fail, and a key revoked since sends nothing more, a
+/// replay of an earlier request included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_s_read_confirms_its_api_key() {
+    let dns = dns().await;
+    let (_directory, services) = services(&dns).await;
+    for service in services {
+        let acme = service.accounts().create_tenant("acme", "").await.unwrap();
+        prove(&service, &dns, &mut fixture_zone(), acme.id, "client.test").await;
+        let key = service
+            .accounts()
+            .create_api_key(acme.id, "application")
+            .await
+            .unwrap();
+        let submission = |body: &str, key: Option<&str>| sealpost_service::Submission {
+            mail_from: "bounce@client.test".into(),
+            recipients: vec!["someone@receiver.test".into()],
+            raw: format!("From: a@client.test\r\n\r\n{body}\r\n").into_bytes(),
+            idempotency_key: key
+                .map(|key| sealpost_service::idempotency_key(key, body.as_bytes()).unwrap()),
+            source: sealpost_domain::SubmissionSource::Http,
+        };
+        let sender = || async {
+            service
+                .accounts()
+                .api_key_login(&key.token)
+                .await
+                .unwrap()
+                .expect("the key's tenant is known")
+        };
+        let first = service
+            .submissions()
+            .submit(sender().await, submission("first", Some("order-1")))
+            .await
+            .unwrap();
+        assert!(!first.replayed);
+
+        // The key's own read needs the tenant's display name; with that column out of reach,
+        // the key is still known, from this node's memory.
+        let hide = "ALTER TABLE tenants RENAME COLUMN display_name TO display_name_hidden";
+        alter(service.store(), hide.to_owned()).await;
+        let kept = service.accounts().api_key_login(&key.token).await;
+        let show = "ALTER TABLE tenants RENAME COLUMN display_name_hidden TO display_name";
+        alter(service.store(), show.to_owned()).await;
+        assert_eq!(kept.unwrap().unwrap().tenant.id, acme.id);
+
+        // Revoked: the node still knows the key's tenant, and the submission's read refuses it,
+        // a new message and a replay alike. Then the node forgets it.
+        service
+            .accounts()
+            .revoke_api_key(acme.id, &key.info.id.to_string())
+            .await
+            .unwrap();
+        let login = sender().await;
+        for (body, key) in [("second", None), ("first", Some("order-1"))] {
+            let refused = service
+                .submissions()
+                .submit(login.clone(), submission(body, key))
+                .await;
+            assert!(
+                matches!(refused, Err(ServiceError::ApiKeyRefused)),
+                "{refused:?}"
+            );
+        }
+        assert_eq!(
+            service.accounts().api_key_login(&key.token).await.unwrap(),
+            None
+        );
     }
 }
 

@@ -18,6 +18,18 @@ pub trait SubmissionBackend: Send + Sync + 'static {
         password: &str,
     ) -> impl Future<Output = Result<Option<Identity>, BackendError>> + Send;
 
+    /// Checks a login's credentials again before each transaction, so that revoked credentials
+    /// send nothing more; the answers mean what [`Self::authenticate`]'s mean. By default it is
+    /// `authenticate`. A backend whose `submit` confirms the credentials itself (answering
+    /// [`SubmitError::LoginRevoked`]) may answer from what it remembers instead.
+    fn recheck_login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> impl Future<Output = Result<Option<Identity>, BackendError>> + Send {
+        self.authenticate(username, password)
+    }
+
     /// Whether an inbound listener ([`crate::Mode::Inbound`]) has a mailbox for `address`;
     /// `Ok(false)` is answered `550 5.1.1`, `Err` `451 4.3.0`. A submission listener never asks,
     /// so the default accepts.
@@ -47,6 +59,9 @@ pub trait SubmissionBackend: Send + Sync + 'static {
 pub struct Identity {
     pub tenant: String,
     pub username: String,
+    /// The backend's own handle on the credentials (never the password), opaque to smtpd and
+    /// passed back with each submission, so the backend can confirm them with the message.
+    pub credential: String,
 }
 
 /// What a client gave in MAIL FROM and RCPT TO for one message, plus the facts about the
@@ -103,6 +118,9 @@ pub enum SubmitError {
     /// The backend refuses this message for good (for example `550 5.7.1 From domain not
     /// allowed` or `552 5.3.4`); the client gets exactly this reply.
     Permanent(Rejection),
+    /// The login's credentials were revoked since they were last checked: the client gets
+    /// `530 5.7.0`, as at a transaction's recheck, and its login ends.
+    LoginRevoked,
 }
 
 impl fmt::Display for SubmitError {
@@ -110,6 +128,9 @@ impl fmt::Display for SubmitError {
         match self {
             SubmitError::Temporary(error) => write!(formatter, "temporary failure: {error}"),
             SubmitError::Permanent(rejection) => write!(formatter, "rejected: {rejection}"),
+            SubmitError::LoginRevoked => {
+                formatter.write_str("the login's credentials were revoked")
+            }
         }
     }
 }

@@ -233,7 +233,7 @@ where
                 // and a refusal now means they were revoked, not guessed.
                 let checked = shared
                     .backend
-                    .authenticate(&credentials.username, &credentials.password)
+                    .recheck_login(&credentials.username, &credentials.password)
                     .await;
                 session.login_rechecked(transaction, checked)
             }

@@ -238,6 +238,7 @@ fn check_credentials(
     let identity = |tenant: &str| Identity {
         tenant: tenant.to_owned(),
         username: credentials.username.clone(),
+        credential: tenant.to_owned(),
     };
     match (credentials.password.as_str(), check) {
         (GOOD_PASSWORD, _) => Ok(Some(identity("fuzz"))),

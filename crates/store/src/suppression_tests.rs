@@ -3,11 +3,11 @@
 //! never seen by another.
 
 use sealpost_domain::{
-    MessageId, SuppressedAddress, Suppression, SuppressionReason, SystemClock, Tenant, TenantId,
-    TenantName, Timestamp,
+    ApiKeyId, MessageId, SuppressedAddress, Suppression, SuppressionReason, SystemClock, Tenant,
+    TenantId, TenantName, Timestamp,
 };
 
-use crate::{Store, StoreError, testing};
+use crate::{ApiKeyInfo, Store, StoreError, testing};
 
 async fn tenant(store: &Store, name: &str) -> TenantId {
     let tenant = Tenant {
@@ -82,7 +82,7 @@ async fn entries_are_kept_per_tenant_once_per_address() {
             let store = &store;
             async move {
                 store
-                    .sending_version_and_suppressions(acme, &addresses)
+                    .sending_version_and_suppressions(acme, None, &addresses)
                     .await
                     .unwrap()
             }
@@ -104,7 +104,7 @@ async fn entries_are_kept_per_tenant_once_per_address() {
         let missing = "018f0000-0000-7000-8000-0000000000ff".parse().unwrap();
         assert!(matches!(
             store
-                .sending_version_and_suppressions(missing, &[address("spam@client.test")])
+                .sending_version_and_suppressions(missing, None, &[address("spam@client.test")])
                 .await,
             Err(StoreError::NotFound)
         ));
@@ -113,7 +113,7 @@ async fn entries_are_kept_per_tenant_once_per_address() {
         assert!(store.list_suppressions(other).await.unwrap().is_empty());
         assert!(
             store
-                .sending_version_and_suppressions(other, &[address("spam@client.test")])
+                .sending_version_and_suppressions(other, None, &[address("spam@client.test")])
                 .await
                 .unwrap()
                 .1
@@ -156,5 +156,64 @@ async fn a_batch_with_an_entry_of_another_tenant_stores_nothing() {
         ));
         assert!(store.list_suppressions(acme).await.unwrap().is_empty());
         assert!(store.list_suppressions(other).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_submission_s_read_confirms_its_api_key() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let acme = tenant(&store, "acme").await;
+        let other = tenant(&store, "other").await;
+        let key = ApiKeyInfo {
+            id: ApiKeyId::new(&SystemClock),
+            label: "application".to_owned(),
+            created_at: Timestamp(1_800_000_000),
+        };
+        store.add_api_key(acme, &key, "acme-hash").await.unwrap();
+        store
+            .add_suppressions(
+                acme,
+                &[entry(
+                    acme,
+                    "spam@client.test",
+                    SuppressionReason::Complaint,
+                )],
+            )
+            .await
+            .unwrap();
+        let read = |tenant: TenantId, api_key: &'static str, addresses: Vec<SuppressedAddress>| {
+            let store = &store;
+            async move {
+                store
+                    .sending_version_and_suppressions(tenant, Some(api_key), &addresses)
+                    .await
+            }
+        };
+        let spam = || vec![address("spam@client.test")];
+
+        // The tenant's own key: the same answer as without one, with recipients or none.
+        let (_, entries) = read(acme, "acme-hash", spam()).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert!(read(acme, "acme-hash", Vec::new()).await.is_ok());
+
+        // A key of no tenant, or of another tenant, is refused, recipients or none.
+        for (tenant, api_key) in [(acme, "unknown-hash"), (other, "acme-hash")] {
+            assert!(matches!(
+                read(tenant, api_key, spam()).await,
+                Err(StoreError::NotFound)
+            ));
+            assert!(matches!(
+                read(tenant, api_key, Vec::new()).await,
+                Err(StoreError::NotFound)
+            ));
+        }
+
+        // A deleted key is refused from then on.
+        store.delete_api_key(acme, key.id).await.unwrap();
+        assert!(matches!(
+            read(acme, "acme-hash", spam()).await,
+            Err(StoreError::NotFound)
+        ));
     }
 }

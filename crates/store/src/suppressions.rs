@@ -145,24 +145,30 @@ impl Store {
 
     /// What a submission reads of its tenant, in one statement: its sending version (as
     /// [`Store::sending_version`] reads it) and its entries for those of `addresses` that are on
-    /// its list. `NotFound` when the tenant does not exist.
+    /// its list. With `api_key` (the hash of the token the submission came with) the same
+    /// statement confirms that the key is still one of the tenant's, so a node that remembers
+    /// which tenant a token belongs to need not read the key apart. `NotFound` when the tenant
+    /// does not exist or the key is not one of its keys.
     pub async fn sending_version_and_suppressions(
         &self,
         tenant: TenantId,
+        api_key: Option<&str>,
         addresses: &[SuppressedAddress],
     ) -> Result<(i64, Vec<Suppression>), StoreError> {
-        if addresses.is_empty() {
-            return Ok((self.sending_version(tenant).await?, Vec::new()));
-        }
-        // The tenant's row, once with each entry found or once with none (the left join).
-        let list = placeholders(2, addresses.len());
+        // The tenant's row, once with each entry found or once with none (the left join). An
+        // empty list is `IN (NULL)`, which matches nothing, as `IN ()` is not PostgreSQL.
+        let list = match addresses.len() {
+            0 => "NULL".to_owned(),
+            count => placeholders(3, count),
+        };
         let (version, versions) = self.sending_version_source();
         let sql = format!(
             "SELECT {version} AS version, suppressions.address, suppressions.reason, \
              suppressions.message_id, suppressions.detail, suppressions.created_at \
              FROM tenants{versions} LEFT JOIN suppressions \
              ON suppressions.tenant_id = tenants.id AND suppressions.address IN ({list}) \
-             WHERE tenants.id = $1"
+             WHERE tenants.id = $1 AND ($2 IS NULL OR EXISTS (SELECT 1 FROM api_keys \
+             WHERE api_keys.token_hash = $2 AND api_keys.tenant_id = tenants.id))"
         );
         // Messages to a few recipients, the usual case, reuse a prepared statement per count;
         // a longer list is prepared for its one use, rather than pushing the statements that
@@ -171,7 +177,8 @@ impl Store {
         let rows: Vec<VersionedRow> = with_reader!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .persistent(kept)
-                .bind(tenant);
+                .bind(tenant)
+                .bind(api_key);
             for address in addresses {
                 query = query.bind(address.as_str());
             }

@@ -5,6 +5,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sealpost_domain::TenantId;
+use sealpost_service::ApiKeyLogin;
 
 use crate::{ApiError, AppState};
 
@@ -32,6 +33,23 @@ impl FromRequestParts<AppState> for TenantAuth {
         let token = bearer(parts)?;
         match state.service.accounts().authenticate(token).await? {
             Some(tenant) => Ok(Self(tenant)),
+            None => Err(ApiError::unauthorized("the API key is not valid")),
+        }
+    }
+}
+
+/// The API key a submission is made with. A key this node has seen is not read again here:
+/// the submission's own read confirms it, with the tenant's suppression list.
+#[derive(Debug, Clone)]
+pub struct ApiKeyAuth(pub ApiKeyLogin);
+
+impl FromRequestParts<AppState> for ApiKeyAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        match state.service.accounts().api_key_login(token).await? {
+            Some(sender) => Ok(Self(sender)),
             None => Err(ApiError::unauthorized("the API key is not valid")),
         }
     }

@@ -17,7 +17,7 @@ use sealpost_views::messages::{AcceptedView, ChangedView, MessageView};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::TenantAuth;
+use crate::auth::{ApiKeyAuth, TenantAuth};
 use crate::error::{ApiJson, ErrorBody};
 use crate::message_requests::{ComposeRequest, RawMessageRequest};
 use crate::paging::Paged;
@@ -92,7 +92,7 @@ fn accepted(accepted: sealpost_service::Accepted) -> (StatusCode, Json<AcceptedV
         (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
         (status = 422, body = ErrorBody)))]
 pub async fn submit(
-    TenantAuth(tenant): TenantAuth,
+    ApiKeyAuth(sender): ApiKeyAuth,
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ComposeRequest>,
@@ -147,7 +147,7 @@ pub async fn submit(
         state
             .service
             .submissions()
-            .submit_with(tenant, submission, options)
+            .submit_with(sender, submission, options)
             .await?,
     ))
 }
@@ -162,7 +162,7 @@ pub async fn submit(
         (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
         (status = 422, body = ErrorBody)))]
 pub async fn submit_raw(
-    TenantAuth(tenant): TenantAuth,
+    ApiKeyAuth(sender): ApiKeyAuth,
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<RawMessageRequest>,
@@ -190,7 +190,7 @@ pub async fn submit_raw(
         state
             .service
             .submissions()
-            .submit_with(tenant, submission, options)
+            .submit_with(sender, submission, options)
             .await?,
     ))
 }

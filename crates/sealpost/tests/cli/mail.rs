@@ -188,6 +188,35 @@ fn smtp_submission_is_durable_before_250() {
         "{accepted}"
     );
     let id = accepted.trim().rsplit(' ').next().unwrap().to_owned();
+
+    // The key revoked by another process while the session is open: the node still knows the
+    // key at MAIL, and the message's own read refuses it and ends the login; AUTH then fails.
+    ok_json(run(
+        here,
+        &environment,
+        &[
+            "tenant",
+            "revoke-api-key",
+            "acme",
+            key["id"].as_str().unwrap(),
+            "--json",
+        ],
+    ));
+    smtp(&mut stream, &mut reader, "MAIL FROM:<bounce@client.test>");
+    smtp(&mut stream, &mut reader, "RCPT TO:<someone@receiver.test>");
+    smtp(&mut stream, &mut reader, "DATA");
+    let revoked = smtp(
+        &mut stream,
+        &mut reader,
+        "From: a@client.test\r\nSubject: After revocation\r\n\r\nbody\r\n.",
+    );
+    assert!(
+        revoked.starts_with("530 5.7.0 Authentication no longer valid"),
+        "{revoked}"
+    );
+    assert!(smtp(&mut stream, &mut reader, "MAIL FROM:<bounce@client.test>").starts_with("530 "));
+    assert!(smtp(&mut stream, &mut reader, &format!("AUTH PLAIN {right}")).starts_with("535 "));
+
     // Killed at once: the acknowledged message is already durable.
     child.kill().unwrap();
     child.wait().unwrap();
@@ -208,7 +237,7 @@ fn smtp_submission_is_durable_before_250() {
     assert_eq!(
         listed.as_array().unwrap().len(),
         1,
-        "the refused message was not stored"
+        "the refused messages were not stored"
     );
     let cancelled = ok_json(run(
         here,

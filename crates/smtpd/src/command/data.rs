@@ -75,6 +75,7 @@ impl Session {
                 tracing::error!(%error, "message could not be stored");
                 Reply::new(451, [4, 3, 0], "Temporary failure, try again later")
             }
+            Err(SubmitError::LoginRevoked) => self.end_revoked_login(),
             Err(SubmitError::Permanent(rejection)) => {
                 tracing::info!(%rejection, "message rejected by the backend");
                 Reply::new(

@@ -92,6 +92,23 @@ impl Session {
         }
     }
 
+    /// Ends a login whose credentials were revoked, with the reply that says so.
+    pub(crate) fn end_revoked_login(&mut self) -> Reply {
+        tracing::warn!(
+            username = self
+                .login
+                .as_ref()
+                .map(|login| login.identity.username.as_str()),
+            "credentials no longer valid, login ended"
+        );
+        self.login = None;
+        Reply::new(
+            530,
+            [5, 7, 0],
+            "Authentication no longer valid (the credentials were revoked), authenticate again",
+        )
+    }
+
     /// The backend's second look at the login's credentials before `transaction` begins. A
     /// refusal ends the login, and the client must authenticate again.
     pub(crate) fn login_rechecked(
@@ -105,19 +122,7 @@ impl Session {
                 self.transaction = Some(transaction);
                 Step::Reply(sender_ok())
             }
-            Ok(_) => {
-                tracing::warn!(
-                    username = current.map(|identity| identity.username.as_str()),
-                    "credentials no longer valid, login ended"
-                );
-                self.login = None;
-                Step::Reply(Reply::new(
-                    530,
-                    [5, 7, 0],
-                    "Authentication no longer valid (the credentials were revoked), \
-                     authenticate again",
-                ))
-            }
+            Ok(_) => Step::Reply(self.end_revoked_login()),
             Err(error) => {
                 tracing::error!(%error, "credentials could not be checked again");
                 Step::Reply(Reply::new(

@@ -1,7 +1,7 @@
 //! MAIL, RCPT, DATA, RSET: the envelope and the exact bytes reach the backend, and 250 waits
 //! for it.
 
-use crate::support::backend::{REJECTED_SENDER, TEMPFAIL_SENDER};
+use crate::support::backend::{REJECTED_SENDER, REVOKED_AT_SUBMISSION_SENDER, TEMPFAIL_SENDER};
 use crate::support::server::TestServer;
 
 #[tokio::test]
@@ -278,6 +278,32 @@ async fn backend_temporary_failure_is_451() {
         client.command("DATA").await,
         "503 5.5.1 Need MAIL command\r\n"
     );
+}
+
+/// A backend that confirms the login with the message may find it revoked only then: the
+/// message is refused as a recheck would refuse the transaction, and the login ends.
+#[tokio::test]
+async fn credentials_revoked_at_submission_end_the_login() {
+    let server = TestServer::start().await;
+    let mut client = server.authenticated().await;
+    client
+        .command(&format!("MAIL FROM:<{REVOKED_AT_SUBMISSION_SENDER}>"))
+        .await;
+    client.command("RCPT TO:<tech@contractor.example>").await;
+    client.command("DATA").await;
+    client.send("Subject: x\r\n\r\nx\r\n.\r\n").await;
+    assert_eq!(
+        client.reply().await,
+        "530 5.7.0 Authentication no longer valid (the credentials were revoked), authenticate \
+         again\r\n"
+    );
+    assert_eq!(
+        client
+            .command("MAIL FROM:<facilities@client.example>")
+            .await,
+        "530 5.7.0 Authentication required\r\n"
+    );
+    assert!(server.backend.submissions().is_empty());
 }
 
 #[tokio::test]

@@ -88,6 +88,42 @@ async fn a_reused_idempotency_key_with_another_request_is_refused() {
     }
 }
 
+/// A key revoked after it sent is refused at its next message, on both message routes and for a
+/// replay of its first request, although the node has seen the key before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_key_sends_nothing_more() {
+    let dns = fixture_key_dns().await;
+    let (_directory, apps) = apps_with_dns(&dns).await;
+    for app in &apps {
+        let token = ready_tenant(app, "acme").await;
+        let key = [("idempotency-key", "order-1")];
+        let path = "/api/v1/messages/raw";
+        let first = raw_request("From: a@client.test\n\nfirst\n", &["a@receiver.test"]);
+        let (status, accepted) =
+            call_with_headers(app, Method::POST, path, &token, &key, first.clone()).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+
+        let keys_path = "/api/v1/tenants/acme/api-keys";
+        let (_, keys) = call(app, Method::GET, keys_path, Some(OPERATOR), None).await;
+        let key_path = format!("{keys_path}/{}", keys[0]["id"].as_str().unwrap());
+        let (status, _) = call(app, Method::DELETE, &key_path, Some(OPERATOR), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+
+        let composed = json!({"from": "a@client.test", "to": ["a@receiver.test"],
+            "subject": "second", "text": "second"});
+        let second = raw_request("From: a@client.test\n\nsecond\n", &["a@receiver.test"]);
+        // The node has seen the key: the first refusal comes from the message's own read.
+        let refusals = [
+            call_with_headers(app, Method::POST, path, &token, &[], second).await,
+            call_with_headers(app, Method::POST, path, &token, &key, first).await,
+            call_with_headers(app, Method::POST, "/api/v1/messages", &token, &[], composed).await,
+        ];
+        for refused in &refusals {
+            assert_error(refused, StatusCode::UNAUTHORIZED, "unauthorized", "API key");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_receivers_would_refuse_are_refused_at_submission() {
     let dns = fixture_key_dns().await;

@@ -19,6 +19,8 @@ pub const UNCHECKABLE_USER: &str = "db-down";
 /// Senders whose messages the backend fails temporarily or rejects for good.
 pub const TEMPFAIL_SENDER: &str = "tempfail@client.example";
 pub const REJECTED_SENDER: &str = "rejected@client.example";
+/// A sender whose submission finds the login's credentials revoked after the recheck at MAIL.
+pub const REVOKED_AT_SUBMISSION_SENDER: &str = "revoked@client.example";
 /// The one mailbox an inbound listener's backend has, and a recipient it cannot check.
 pub const LOCAL_MAILBOX: &str = "test-abc@checker.test";
 pub const UNCHECKABLE_RECIPIENT: &str = "db-down@checker.test";
@@ -77,6 +79,7 @@ impl SubmissionBackend for TestBackend {
             .map(|(user, _, tenant)| Identity {
                 tenant: (*tenant).to_owned(),
                 username: (*user).to_owned(),
+                credential: format!("credential-of-{user}"),
             });
         Ok(identity)
     }
@@ -105,6 +108,7 @@ impl SubmissionBackend for TestBackend {
                     "From domain not allowed",
                 )));
             }
+            REVOKED_AT_SUBMISSION_SENDER => return Err(SubmitError::LoginRevoked),
             _ => {}
         }
         let mut submissions = self.submissions.lock().expect("submissions lock");
