@@ -17,8 +17,9 @@ use crate::{Accounts, ServiceError};
 const MOST_KEPT: usize = 10_000;
 
 /// A login with one of a tenant's API keys: the tenant the key was made for, and the key's hash,
-/// by which each submission's read confirms the key (the hash opens nothing: only the token
-/// does).
+/// by which each submission's read confirms the key. The hash is no secret (the database holds
+/// it, and only the token opens anything), so the fields are open: whoever builds a login, the
+/// read decides whether the key is the tenant's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyLogin {
     pub tenant: Tenant,

@@ -131,13 +131,11 @@ impl Submissions {
     ) -> Result<Accepted, ServiceError> {
         let sender = sender.into();
         let tenant = sender.tenant();
-        if let Some(key) = &submission.idempotency_key {
-            // A replay, or a key used for another request, is answered before the suppression
-            // list is read, so the API key is confirmed on its own first.
-            self.confirm_api_key(&sender).await?;
-            if let Some(id) = self.replayed(tenant, key).await? {
-                return Ok(Accepted { id, replayed: true });
-            }
+        if let Some(id) = self
+            .replay(&sender, submission.idempotency_key.as_ref())
+            .await?
+        {
+            return Ok(Accepted { id, replayed: true });
         }
         if let Err(problem) = sealpost_domain::check_content(&submission.raw) {
             return Err(match problem {
@@ -159,7 +157,10 @@ impl Submissions {
         )
         .await
         .map_err(|error| self.refused_key(&sender, error))?;
-        let config = self.sending_config_at(tenant, version).await?;
+        let config = self
+            .sending_config_at(tenant, version)
+            .await
+            .map_err(|error| self.refused_key(&sender, error))?;
         let signed = self
             .sign_under(&config, &raw, &submission.mail_from)
             .await?;
@@ -175,7 +176,7 @@ impl Submissions {
             .map_err(|error| invalid("mail_from", error.to_string()))?
             .to_string();
         let now = self.clock.now();
-        let message = QueuedMessage {
+        self.commit_accepted(QueuedMessage {
             id,
             tenant_id: tenant,
             mail_from,
@@ -183,13 +184,38 @@ impl Submissions {
             signing: signed.signing,
             route: config.route,
             source: submission.source,
-            idempotency_key: submission.idempotency_key.clone(),
+            idempotency_key: submission.idempotency_key,
             accepted_at: now,
             expires_at: self.retry_policy.expires_at(now),
             recipients,
+        })
+        .await
+    }
+
+    /// The message an earlier request with the same Idempotency-Key made, if any. Its answer (a
+    /// replay, or a refusal naming the message) comes before the suppression list is read, so
+    /// an API key is confirmed on its own first; a key's first use reads nothing more.
+    async fn replay(
+        &self,
+        sender: &Sender,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Option<MessageId>, ServiceError> {
+        let Some(key) = key else {
+            return Ok(None);
         };
-        let id = message.id;
+        let replayed = self.replayed(sender.tenant(), key).await;
+        if !matches!(replayed, Ok(None)) {
+            self.confirm_api_key(sender).await?;
+        }
+        replayed
+    }
+
+    /// Commits an accepted message and answers with its id once it is durable; a race with
+    /// another submission under the same Idempotency-Key is answered with the winner's id.
+    async fn commit_accepted(&self, message: QueuedMessage) -> Result<Accepted, ServiceError> {
+        let (id, tenant) = (message.id, message.tenant_id);
         let signed = message.signing.is_signed();
+        let key = message.idempotency_key.clone();
         match self.commits.commit(message).await {
             Ok(()) => {
                 // This node's delivery loop starts on it now instead of at its next poll.
@@ -204,10 +230,7 @@ impl Submissions {
             }
             // Two submissions with one key raced; the first one won and is the answer.
             Err(StoreError::Duplicate(_)) => {
-                let key = submission
-                    .idempotency_key
-                    .as_ref()
-                    .ok_or(ServiceError::NotFound("message"))?;
+                let key = key.as_ref().ok_or(ServiceError::NotFound("message"))?;
                 let id = self
                     .replayed(tenant, key)
                     .await?

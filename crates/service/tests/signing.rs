@@ -335,13 +335,27 @@ async fn a_submission_s_read_confirms_its_api_key() {
         assert!(!first.replayed);
 
         // The key's own read needs the tenant's display name; with that column out of reach,
-        // the key is still known, from this node's memory.
+        // the key is still known, from this node's memory, and a message is accepted: its
+        // submission read the key with the suppression list, not apart.
         let hide = "ALTER TABLE tenants RENAME COLUMN display_name TO display_name_hidden";
         alter(service.store(), hide.to_owned()).await;
         let kept = service.accounts().api_key_login(&key.token).await;
+        let accepted = match &kept {
+            Ok(Some(login)) => {
+                let submission = submission("kept", None);
+                Some(
+                    service
+                        .submissions()
+                        .submit(login.clone(), submission)
+                        .await,
+                )
+            }
+            _ => None,
+        };
         let show = "ALTER TABLE tenants RENAME COLUMN display_name_hidden TO display_name";
         alter(service.store(), show.to_owned()).await;
         assert_eq!(kept.unwrap().unwrap().tenant.id, acme.id);
+        assert!(accepted.unwrap().is_ok());
 
         // Revoked: the node still knows the key's tenant, and the submission's read refuses it,
         // a new message and a replay alike. Then the node forgets it.

@@ -3,9 +3,10 @@
 //!
 //! [`drive`] carries out each [`Step`] the way `connection` does, with a backend whose answers
 //! are spelled in the input, and checks what must hold whatever the client sends: a submission
-//! listener hands over mail only from an authenticated client whose login still holds, an
-//! inbound listener only to recipients the backend accepted, no message holds a NUL byte, and
-//! every reply is well-formed SMTP.
+//! listener hands over mail only from an authenticated client whose login still holds at MAIL
+//! FROM, a login the backend finds revoked with the message ends, an inbound listener hands over
+//! mail only to recipients the backend accepted, no message holds a NUL byte, and every reply is
+//! well-formed SMTP.
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -27,18 +28,23 @@ const FROM_LOOPBACK: u8 = 4;
 const SHORT_LINES: u8 = 8;
 
 /// The password the backend grants, the one it grants at AUTH and revokes before the next
-/// transaction, and the one for which it is unavailable.
+/// transaction, the one it grants at AUTH and MAIL FROM but finds revoked with the message, and
+/// the one for which it is unavailable.
 const GOOD_PASSWORD: &str = "secret";
 const REVOKED_LATER: &str = "revoked";
+const REVOKED_AT_SUBMISSION: &str = "revoked-at-submission";
 const UNAVAILABLE: &str = "unavailable";
 
 /// The tenant of a login whose key is revoked after AUTH: it must never get mail through.
 const REVOKED_TENANT: &str = "revoked";
+/// The tenant of a login whose key the backend finds revoked when it stores the message.
+const REVOKED_AT_SUBMISSION_TENANT: &str = "revoked-at-submission";
 
 /// Runs a session: the first byte chooses the mode (bit 0: inbound), TLS offered (bit 1), a
 /// loopback client allowed to AUTH in the clear (bit 2) and 64-byte lines (bit 3); the rest is
 /// what the client sends. The backend grants the password `secret` (and `revoked`, only at
-/// AUTH: it refuses it when the session checks again at MAIL FROM), accepts inbound recipients
+/// AUTH: it refuses it when the session checks again at MAIL FROM; and `revoked-at-submission`,
+/// whose messages it refuses as revoked), accepts inbound recipients
 /// whose local part starts with `test-`, and refuses a message containing `REJECT` (permanently)
 /// or `TEMPFAIL` (for now); `unavailable` as a password or local part makes it fail.
 pub fn drive(data: &[u8]) {
@@ -170,8 +176,14 @@ impl Driver {
                 }
                 Step::Submit(submission) => {
                     self.check_submission(&submission);
-                    let result = submit(&submission.message);
-                    Step::Reply(self.session.submit_finished(result))
+                    let result = submit(&submission);
+                    let revoked = matches!(result, Err(SubmitError::LoginRevoked));
+                    let reply = self.session.submit_finished(result);
+                    assert!(
+                        !revoked || self.session.login.is_none(),
+                        "a login found revoked with its message stayed logged in"
+                    );
+                    Step::Reply(reply)
                 }
                 Step::CheckRecipient(address) => {
                     let answer = accept_recipient(&address);
@@ -242,6 +254,7 @@ fn check_credentials(
     };
     match (credentials.password.as_str(), check) {
         (GOOD_PASSWORD, _) => Ok(Some(identity("fuzz"))),
+        (REVOKED_AT_SUBMISSION, _) => Ok(Some(identity(REVOKED_AT_SUBMISSION_TENANT))),
         (REVOKED_LATER, Check::Auth) => Ok(Some(identity(REVOKED_TENANT))),
         (UNAVAILABLE, _) => Err(BackendError::new("the backend is down")),
         _ => Ok(None),
@@ -256,7 +269,15 @@ fn accept_recipient(address: &str) -> Result<bool, BackendError> {
     }
 }
 
-fn submit(message: &[u8]) -> Result<String, SubmitError> {
+fn submit(submission: &Submission) -> Result<String, SubmitError> {
+    let tenant = submission
+        .identity
+        .as_ref()
+        .map(|identity| identity.tenant.as_str());
+    if tenant == Some(REVOKED_AT_SUBMISSION_TENANT) {
+        return Err(SubmitError::LoginRevoked);
+    }
+    let message = &submission.message;
     let contains = |word: &[u8]| message.windows(word.len()).any(|window| window == word);
     if contains(b"REJECT") {
         return Err(SubmitError::Permanent(Rejection::new(

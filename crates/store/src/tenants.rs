@@ -158,8 +158,8 @@ impl Store {
     }
 
     /// The tenant an API key token (given as its hash) belongs to, if any, read with the key in
-    /// one statement: every API request but a submission, SMTP's AUTH, and a node's first
-    /// submission with the key read it.
+    /// one statement: every API request but a submission reads it, as do SMTP's AUTH, a node's
+    /// first submission with the key, and a replayed Idempotency-Key.
     pub async fn tenant_for_api_key(&self, token_hash: &str) -> Result<Option<Tenant>, StoreError> {
         let row: Option<TenantRow> = with_reader!(self, pool => {
             sqlx::query_as(

@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for ApiKeyAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
         match state.service.accounts().api_key_login(token).await? {
-            Some(sender) => Ok(Self(sender)),
+            Some(login) => Ok(Self(login)),
             None => Err(ApiError::unauthorized("the API key is not valid")),
         }
     }

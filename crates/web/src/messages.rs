@@ -92,7 +92,7 @@ fn accepted(accepted: sealpost_service::Accepted) -> (StatusCode, Json<AcceptedV
         (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
         (status = 422, body = ErrorBody)))]
 pub async fn submit(
-    ApiKeyAuth(sender): ApiKeyAuth,
+    ApiKeyAuth(login): ApiKeyAuth,
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ComposeRequest>,
@@ -147,7 +147,7 @@ pub async fn submit(
         state
             .service
             .submissions()
-            .submit_with(sender, submission, options)
+            .submit_with(login, submission, options)
             .await?,
     ))
 }
@@ -162,7 +162,7 @@ pub async fn submit(
         (status = 403, body = ErrorBody, description = "the From or MAIL FROM domain is one the tenant has not proven"),
         (status = 422, body = ErrorBody)))]
 pub async fn submit_raw(
-    ApiKeyAuth(sender): ApiKeyAuth,
+    ApiKeyAuth(login): ApiKeyAuth,
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<RawMessageRequest>,
@@ -190,7 +190,7 @@ pub async fn submit_raw(
         state
             .service
             .submissions()
-            .submit_with(sender, submission, options)
+            .submit_with(login, submission, options)
             .await?,
     ))
 }

@@ -202,9 +202,9 @@ fn smtp_submission_is_durable_before_250() {
             "--json",
         ],
     ));
-    smtp(&mut stream, &mut reader, "MAIL FROM:<bounce@client.test>");
-    smtp(&mut stream, &mut reader, "RCPT TO:<someone@receiver.test>");
-    smtp(&mut stream, &mut reader, "DATA");
+    assert!(smtp(&mut stream, &mut reader, "MAIL FROM:<bounce@client.test>").starts_with("250 "));
+    assert!(smtp(&mut stream, &mut reader, "RCPT TO:<someone@receiver.test>").starts_with("250 "));
+    assert!(smtp(&mut stream, &mut reader, "DATA").starts_with("354 "));
     let revoked = smtp(
         &mut stream,
         &mut reader,

@@ -120,6 +120,25 @@ impl Session {
         }
     }
 
+    /// Ends a login whose credentials were revoked (found at a transaction's recheck, or by
+    /// the backend with the message), with the reply that says so. No transaction outlives it.
+    pub(crate) fn end_revoked_login(&mut self) -> Reply {
+        tracing::warn!(
+            username = self
+                .login
+                .as_ref()
+                .map(|login| login.identity.username.as_str()),
+            "credentials no longer valid, login ended"
+        );
+        self.login = None;
+        self.transaction = None;
+        Reply::new(
+            530,
+            [5, 7, 0],
+            "Authentication no longer valid (the credentials were revoked), authenticate again",
+        )
+    }
+
     /// Takes the backend's verdict on the credentials.
     pub(crate) fn auth_finished(&mut self, outcome: AuthOutcome) -> Step {
         match outcome {

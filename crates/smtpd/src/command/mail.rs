@@ -1,5 +1,5 @@
 //! MAIL FROM: starts a transaction, on a submission listener for an authenticated client with
-//! a real sender whose credentials are still valid, on an inbound listener for anyone.
+//! a real sender whose credentials the backend still grants, on an inbound listener for anyone.
 
 use std::borrow::Cow;
 
@@ -78,8 +78,9 @@ impl Session {
             mail_from: mail_from.to_string(),
             rcpt_to: Vec::new(),
         };
-        // Credentials can be revoked while a session is open; each transaction checks them
-        // again, so a revoked API key sends nothing more.
+        // Credentials can be revoked while a session is open; each transaction asks the backend
+        // again (which may answer from memory and confirm them with the message instead), so a
+        // revoked API key sends nothing more.
         match &self.login {
             Some(login) => Step::RecheckLogin {
                 transaction,
@@ -90,23 +91,6 @@ impl Session {
                 Step::Reply(sender_ok())
             }
         }
-    }
-
-    /// Ends a login whose credentials were revoked, with the reply that says so.
-    pub(crate) fn end_revoked_login(&mut self) -> Reply {
-        tracing::warn!(
-            username = self
-                .login
-                .as_ref()
-                .map(|login| login.identity.username.as_str()),
-            "credentials no longer valid, login ended"
-        );
-        self.login = None;
-        Reply::new(
-            530,
-            [5, 7, 0],
-            "Authentication no longer valid (the credentials were revoked), authenticate again",
-        )
     }
 
     /// The backend's second look at the login's credentials before `transaction` begins. A

@@ -88,35 +88,77 @@ async fn a_reused_idempotency_key_with_another_request_is_refused() {
     }
 }
 
-/// A key revoked after it sent is refused at its next message, on both message routes and for a
-/// replay of its first request, although the node has seen the key before.
+/// Keys revoked after they sent are refused at their next message, on both message routes and
+/// for a replay of a key's first request, although the node has seen each key: each refusal
+/// comes from the message's own reads, not from the key's read at the door.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_key_sends_nothing_more() {
     let dns = fixture_key_dns().await;
     let (_directory, apps) = apps_with_dns(&dns).await;
     for app in &apps {
-        let token = ready_tenant(app, "acme").await;
-        let key = [("idempotency-key", "order-1")];
-        let path = "/api/v1/messages/raw";
-        let first = raw_request("From: a@client.test\n\nfirst\n", &["a@receiver.test"]);
-        let (status, accepted) =
-            call_with_headers(app, Method::POST, path, &token, &key, first.clone()).await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
-
+        let first_token = ready_tenant(app, "acme").await;
         let keys_path = "/api/v1/tenants/acme/api-keys";
-        let (_, keys) = call(app, Method::GET, keys_path, Some(OPERATOR), None).await;
-        let key_path = format!("{keys_path}/{}", keys[0]["id"].as_str().unwrap());
-        let (status, _) = call(app, Method::DELETE, &key_path, Some(OPERATOR), None).await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
+        let mut tokens = vec![first_token];
+        for label in ["second", "third"] {
+            let body = json!({ "label": label });
+            let (status, key) =
+                call(app, Method::POST, keys_path, Some(OPERATOR), Some(body)).await;
+            assert_eq!(status, StatusCode::CREATED, "{key}");
+            tokens.push(key["token"].as_str().unwrap().to_owned());
+        }
+        let path = "/api/v1/messages/raw";
+        // One Idempotency-Key per key, so that a replay is one request sent again.
+        let once = |body: &'static str| [("idempotency-key", body)];
+        let requests: Vec<Value> = ["first", "second", "third"]
+            .iter()
+            .map(|body| {
+                raw_request(
+                    &format!("From: a@client.test\n\n{body}\n"),
+                    &["a@receiver.test"],
+                )
+            })
+            .collect();
+        for ((token, request), body) in tokens
+            .iter()
+            .zip(&requests)
+            .zip(["first", "second", "third"])
+        {
+            let headers = once(body);
+            let sent = call_with_headers(app, Method::POST, path, token, &headers, request.clone());
+            let (status, accepted) = sent.await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        }
 
+        let (_, keys) = call(app, Method::GET, keys_path, Some(OPERATOR), None).await;
+        for key in keys.as_array().unwrap() {
+            let key_path = format!("{keys_path}/{}", key["id"].as_str().unwrap());
+            let (status, _) = call(app, Method::DELETE, &key_path, Some(OPERATOR), None).await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+        }
+
+        let another = raw_request("From: a@client.test\n\nanother\n", &["a@receiver.test"]);
         let composed = json!({"from": "a@client.test", "to": ["a@receiver.test"],
-            "subject": "second", "text": "second"});
-        let second = raw_request("From: a@client.test\n\nsecond\n", &["a@receiver.test"]);
-        // The node has seen the key: the first refusal comes from the message's own read.
+            "subject": "composed", "text": "composed"});
         let refusals = [
-            call_with_headers(app, Method::POST, path, &token, &[], second).await,
-            call_with_headers(app, Method::POST, path, &token, &key, first).await,
-            call_with_headers(app, Method::POST, "/api/v1/messages", &token, &[], composed).await,
+            call_with_headers(app, Method::POST, path, &tokens[0], &[], another).await,
+            call_with_headers(
+                app,
+                Method::POST,
+                path,
+                &tokens[1],
+                &once("second"),
+                requests[1].clone(),
+            )
+            .await,
+            call_with_headers(
+                app,
+                Method::POST,
+                "/api/v1/messages",
+                &tokens[2],
+                &[],
+                composed,
+            )
+            .await,
         ];
         for refused in &refusals {
             assert_error(refused, StatusCode::UNAUTHORIZED, "unauthorized", "API key");
