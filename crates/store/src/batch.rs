@@ -4,17 +4,28 @@
 
 use sealpost_domain::{MessageId, RecipientId, TenantId, Timestamp};
 
-/// The most rows one statement takes. Rows are cut into powers of two up to this many, so the
-/// writing connection's statement cache holds at most seven shapes of each statement. 64 rows of
-/// 16 columns are 1,024 bound values, far below either backend's limit.
+/// The most rows one statement takes. 64 rows of 16 columns are 1,024 bound values, far below
+/// either backend's limit.
 const MAX_ROWS: usize = 64;
 
-/// `rows` cut into runs whose lengths are powers of two, none longer than [`MAX_ROWS`].
+/// Up to this many rows are written in one statement of exactly their number: a batch of a few
+/// messages, the usual size under load, is then one statement per table rather than one per
+/// power of two in its size.
+const EXACT_ROWS: usize = 8;
+
+/// `rows` cut into runs: all of them when they are at most [`EXACT_ROWS`], otherwise runs whose
+/// lengths are powers of two, none longer than [`MAX_ROWS`], and the last few rows as one run.
+/// The writing connection's statement cache thus holds at most eleven shapes of each statement
+/// (1 to 8, 16, 32 and 64 rows).
 pub(crate) fn runs<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     let mut rest = rows;
     std::iter::from_fn(move || {
-        let length = rest.len().checked_ilog2().map(|power| 1 << power)?;
-        let (run, tail) = rest.split_at(length.min(MAX_ROWS));
+        let length = match rest.len() {
+            0 => return None,
+            few @ 1..=EXACT_ROWS => few,
+            many => (1 << many.ilog2()).min(MAX_ROWS),
+        };
+        let (run, tail) = rest.split_at(length);
         rest = tail;
         Some(run)
     })
@@ -104,14 +115,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_are_cut_into_powers_of_two_up_to_the_limit() {
+    fn few_rows_are_one_run_and_more_are_cut_into_powers_of_two_up_to_the_limit() {
         let rows: Vec<usize> = (0..200).collect();
         let lengths = |count: usize| runs(&rows[..count]).map(<[usize]>::len).collect::<Vec<_>>();
         assert_eq!(lengths(0), Vec::<usize>::new());
         assert_eq!(lengths(1), [1]);
+        assert_eq!(lengths(3), [3]);
+        assert_eq!(lengths(8), [8]);
+        assert_eq!(lengths(9), [8, 1]);
+        assert_eq!(lengths(15), [8, 7]);
         assert_eq!(lengths(50), [32, 16, 2]);
         assert_eq!(lengths(64), [64]);
+        assert_eq!(lengths(77), [64, 8, 5]);
         assert_eq!(lengths(200), [64, 64, 64, 8]);
+        // Eleven shapes in all, whatever the count.
+        let mut shapes: Vec<usize> = (0..=rows.len())
+            .flat_map(|count| runs(&rows[..count]).map(<[usize]>::len).collect::<Vec<_>>())
+            .collect();
+        shapes.sort_unstable();
+        shapes.dedup();
+        assert_eq!(shapes, [1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64]);
         let joined: Vec<usize> = runs(&rows).flatten().copied().collect();
         assert_eq!(joined, rows);
     }
