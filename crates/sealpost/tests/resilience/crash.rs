@@ -71,7 +71,7 @@ async fn acknowledged_mail_survives_kill_9_and_is_delivered() {
         std::thread::sleep(kill_after.saturating_sub(started.elapsed()));
         server.kill().unwrap();
         server.wait().unwrap();
-        at_kills.push(harness.delivered());
+        at_kills.push(harness.delivered_when_settled());
         let (accepted, next) = submitter.join().unwrap();
         acknowledged.extend(accepted);
         sequence = next;

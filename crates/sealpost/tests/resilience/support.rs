@@ -246,6 +246,21 @@ impl Harness {
         counts
     }
 
+    /// [`Self::delivered`] once the sink has stopped writing: what a killed node sent last may
+    /// still be in the sink's socket buffer, or half written, when the node is gone, and it is
+    /// that node's delivery. Two reads 300 ms apart that agree are taken as settled.
+    pub fn delivered_when_settled(&self) -> BTreeMap<usize, usize> {
+        let mut last = self.delivered();
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = self.delivered();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    }
+
     /// Waits until every acknowledged sequence has arrived, at most `limit`.
     pub async fn wait_for_delivery(
         &self,
