@@ -20,10 +20,16 @@ pub enum Backend {
 /// list page's query returns (a page of 50 reads 51 rows to know whether another follows).
 const ROW_BUFFER_SIZE: usize = 512;
 
-/// Prepared statements a connection keeps. The writer's batch statements alone take up to eleven
-/// shapes each (`batch::runs`), which with the rest passed sqlx's default of 100; a statement
-/// pushed out is prepared again at its next use, a round trip more.
+/// Prepared statements a connection keeps, unless the URL sets `statement-cache-capacity`. The
+/// writer's batch statements alone take up to eleven shapes each (`batch::runs`), which with the
+/// rest passed sqlx's default of 100; a statement pushed out is prepared again at its next use,
+/// a round trip more.
 const STATEMENT_CACHE: usize = 256;
+
+/// Whether the URL leaves the statement cache's size to this crate.
+fn default_statement_cache(url: &str) -> bool {
+    !url.contains("statement-cache-capacity")
+}
 
 /// How long an SQLite write waits for its turn: another process's write, or this process's
 /// writer connection.
@@ -96,8 +102,11 @@ impl Store {
                     // The connection's thread hands rows over through a channel of this size.
                     // At the default (50) the 51st row of a list page stopped the thread until
                     // the page's task had taken rows, one more hand-off between threads.
-                    .row_buffer_size(ROW_BUFFER_SIZE)
-                    .statement_cache_capacity(STATEMENT_CACHE);
+                    .row_buffer_size(ROW_BUFFER_SIZE);
+                let options = match default_statement_cache(url) {
+                    true => options.statement_cache_capacity(STATEMENT_CACHE),
+                    false => options,
+                };
                 // A pooled SQLite connection is a file in this process, not a socket whose peer
                 // can hang up, so the ping that tests a connection before each use can never
                 // find it broken; it would only add a round trip to the connection's thread to
@@ -137,9 +146,11 @@ impl Store {
                     .run(&mut first)
                     .await?;
                 first.close().await.ok();
-                let options = plain
-                    .statement_cache_capacity(STATEMENT_CACHE)
-                    .options([("statement_timeout", timeout.as_str())]);
+                let options = match default_statement_cache(url) {
+                    true => plain.statement_cache_capacity(STATEMENT_CACHE),
+                    false => plain,
+                };
+                let options = options.options([("statement_timeout", timeout.as_str())]);
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections.unwrap_or(10))
                     .acquire_timeout(Duration::from_secs(10))

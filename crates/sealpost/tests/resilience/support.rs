@@ -248,8 +248,10 @@ impl Harness {
 
     /// [`Self::delivered`] once the sink has stopped writing: what a killed node sent last may
     /// still be in the sink's socket buffer, or half written, when the node is gone, and it is
-    /// that node's delivery. Two reads 300 ms apart that agree are taken as settled.
+    /// that node's delivery. Two reads 300 ms apart that agree are taken as settled; a sink that
+    /// is still receiving after 10 s has a sender the test did not stop, which is a failure.
     pub fn delivered_when_settled(&self) -> BTreeMap<usize, usize> {
+        let deadline = Instant::now() + Duration::from_secs(10);
         let mut last = self.delivered();
         loop {
             std::thread::sleep(Duration::from_millis(300));
@@ -257,6 +259,10 @@ impl Harness {
             if now == last {
                 return now;
             }
+            assert!(
+                Instant::now() < deadline,
+                "the sink was still receiving 10 s after every node had stopped"
+            );
             last = now;
         }
     }
