@@ -18,16 +18,21 @@ pub struct ServiceBackend {
 }
 
 impl ServiceBackend {
-    /// The identity of a login with `login`, when the user name names the key's tenant: a key
-    /// pasted into the wrong application's settings fails loudly instead of sending as another
-    /// tenant.
-    fn identity(username: &str, login: Option<ApiKeyLogin>) -> Option<Identity> {
-        let login = login?;
-        (login.tenant.name.as_str() == username).then(|| Identity {
+    /// The identity of a login with the key `login` found, when the user name names the key's
+    /// tenant: a key pasted into the wrong application's settings fails loudly instead of
+    /// sending as another tenant.
+    fn identity(
+        username: &str,
+        login: Result<Option<ApiKeyLogin>, ServiceError>,
+    ) -> Result<Option<Identity>, BackendError> {
+        let Some(login) = login.map_err(BackendError::new)? else {
+            return Ok(None);
+        };
+        Ok((login.tenant.name.as_str() == username).then(|| Identity {
             tenant: login.tenant.id.to_string(),
             username: username.to_owned(),
             credential: login.key_hash,
-        })
+        }))
     }
 }
 
@@ -38,13 +43,8 @@ impl SubmissionBackend for ServiceBackend {
         username: &str,
         password: &str,
     ) -> Result<Option<Identity>, BackendError> {
-        let login = self
-            .service
-            .accounts()
-            .authenticate_api_key(password)
-            .await
-            .map_err(BackendError::new)?;
-        Ok(Self::identity(username, login))
+        let accounts = self.service.accounts();
+        Self::identity(username, accounts.authenticate_api_key(password).await)
     }
 
     /// Before each transaction the key is taken from what this node has seen: each submission's
@@ -54,13 +54,8 @@ impl SubmissionBackend for ServiceBackend {
         username: &str,
         password: &str,
     ) -> Result<Option<Identity>, BackendError> {
-        let login = self
-            .service
-            .accounts()
-            .api_key_login(password)
-            .await
-            .map_err(BackendError::new)?;
-        Ok(Self::identity(username, login))
+        let accounts = self.service.accounts();
+        Self::identity(username, accounts.api_key_login(password).await)
     }
 
     async fn submit(

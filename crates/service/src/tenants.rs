@@ -138,13 +138,11 @@ impl Accounts {
             })
     }
 
-    /// The tenant a bearer token belongs to; `None` for anything that is not a live API key.
+    /// The tenant a bearer token belongs to, read from the store; `None` for anything that is
+    /// not a live API key.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, ServiceError> {
-        if !token.starts_with(TOKEN_PREFIX) {
-            return Ok(None);
-        }
-        let tenant = self.store.tenant_for_api_key(&token_hash(token)).await?;
-        Ok(tenant.map(|tenant| tenant.id))
+        let login = self.authenticate_api_key(token).await?;
+        Ok(login.map(|login| login.tenant.id))
     }
 }
 
