@@ -65,28 +65,32 @@ fn events(messages: &[QueuedMessage]) -> Vec<Event<'_>> {
     events
 }
 
-/// Reads each tenant's last place once per batch, inside the batch's transaction.
+/// Reads a tenant's last place once per batch, inside the batch's transaction, and whether it
+/// has a webhook endpoint (which the batch's events then need not ask again).
 macro_rules! last_place {
     ($transaction:expr, $tenant:expr) => {{
         // The message's places in the fair queue: past what was served and past the tenant's
         // own last place (see migration 0021).
-        let (served, tenant_last): (i64, i64) = sqlx::query_as(
+        let (served, tenant_last, listening): (i64, i64, bool) = sqlx::query_as(concat!(
             "SELECT (SELECT served FROM queue_clock WHERE id = 1), \
-             COALESCE((SELECT MAX(fair_key) FROM recipients WHERE tenant_id = $1), 0)",
-        )
+             COALESCE((SELECT MAX(fair_key) FROM recipients WHERE tenant_id = $1), 0), ",
+            crate::batch::listening_sql!("$1")
+        ))
         .bind($tenant)
         .fetch_one(&mut *$transaction)
         .await?;
-        served.max(tenant_last)
+        (served.max(tenant_last), listening)
     }};
 }
 
 /// Places every recipient of the batch in the fair queue, counting on from each tenant's last
-/// place, which is read once per tenant: the places one message after another would get.
+/// place, which is read once per tenant: the places one message after another would get. Also
+/// gives the batch's tenants that have a webhook endpoint.
 macro_rules! place {
     ($transaction:expr, $messages:expr) => {{
         let messages: &[QueuedMessage] = $messages;
         let mut last_places: Vec<(TenantId, i64)> = Vec::new();
+        let mut listening: Vec<TenantId> = Vec::new();
         let mut placed = Vec::new();
         for message in messages {
             let known = last_places
@@ -95,8 +99,11 @@ macro_rules! place {
             let index = match known {
                 Some(index) => index,
                 None => {
-                    let last = last_place!($transaction, message.tenant_id);
+                    let (last, listens) = last_place!($transaction, message.tenant_id);
                     last_places.push((message.tenant_id, last));
+                    if listens {
+                        listening.push(message.tenant_id);
+                    }
                     last_places.len() - 1
                 }
             };
@@ -111,7 +118,7 @@ macro_rules! place {
                 });
             }
         }
-        placed
+        (placed, listening)
     }};
 }
 
@@ -207,11 +214,11 @@ impl Store {
             for run in runs(messages) {
                 insert_message_rows!(transaction, run);
             }
-            let placed = place!(transaction, messages);
+            let (placed, listening) = place!(transaction, messages);
             for run in runs(&placed) {
                 insert_recipient_rows!(transaction, run);
             }
-            insert_events!(transaction, &events);
+            insert_events!(transaction, &events, &listening);
             // PostgreSQL sends it when (and only if) the transaction commits.
             if matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_notify($1, '')")

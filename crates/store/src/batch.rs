@@ -41,25 +41,30 @@ pub(crate) struct Event<'a> {
     pub(crate) at: Timestamp,
 }
 
-/// The tenants of `events`, each once, in the order they first appear.
-pub(crate) fn tenants_of(events: &[Event<'_>]) -> Vec<TenantId> {
-    let mut tenants = Vec::new();
-    for event in events {
-        if !tenants.contains(&event.tenant) {
-            tenants.push(event.tenant);
-        }
-    }
-    tenants
+/// Whether the tenant whose id is the placeholder `$tenant` has an enabled webhook endpoint, as
+/// an SQL expression: a caller that reads something else of the tenant in the transaction asks
+/// it in the same statement.
+macro_rules! listening_sql {
+    ($tenant:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = ",
+            $tenant,
+            " AND enabled = TRUE)"
+        )
+    };
 }
+pub(crate) use listening_sql;
 
 /// Appends `events` in their order inside the caller's transaction, in statements of many rows,
 /// then a webhook delivery of each that is a webhook event to each of its tenant's endpoints
 /// that wants it, as `insert_event!` does for one: one statement per such event, in the events'
-/// order. Whether a tenant has an endpoint at all is asked once per tenant: most have none, and
-/// that spares a statement per event.
+/// order. `listening` holds the events' tenants that have an endpoint: the caller asks
+/// [`listening_sql!`] of each in a statement it runs in the transaction anyway, because most
+/// tenants have none and a statement of its own would be one more round trip per batch.
 macro_rules! insert_events {
-    ($transaction:expr, $events:expr) => {{
+    ($transaction:expr, $events:expr, $listening:expr) => {{
         let events: &[$crate::batch::Event<'_>] = $events;
+        let listening: &[sealpost_domain::TenantId] = $listening;
         for run in $crate::batch::runs(events) {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO events (tenant_id, message_id, recipient_id, kind, detail, at) ",
@@ -73,19 +78,6 @@ macro_rules! insert_events {
                     .push_bind(event.at.0);
             });
             insert.build().execute(&mut *$transaction).await?;
-        }
-        let mut listening = Vec::new();
-        for tenant in $crate::batch::tenants_of(events) {
-            let (any,): (bool,) = sqlx::query_as(
-                "SELECT EXISTS (SELECT 1 FROM webhook_endpoints \
-                 WHERE tenant_id = $1 AND enabled = TRUE)",
-            )
-            .bind(tenant)
-            .fetch_one(&mut *$transaction)
-            .await?;
-            if any {
-                listening.push(tenant);
-            }
         }
         for event in events
             .iter()

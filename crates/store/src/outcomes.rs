@@ -75,10 +75,11 @@ fn layers(attempts: &[Finished]) -> Vec<Vec<usize>> {
 /// One attempt's outcome as a delivery round records it.
 type Finished = (Claim, RecipientUpdate, AttemptRecord);
 
-/// Applies a run of fenced recipient updates, each row fenced by its own claim's token, and
-/// adds the ids of the rows updated to `$updated`.
+/// Applies a run of fenced recipient updates, each row fenced by its own claim's token, adds
+/// the ids of the rows updated to `$updated` and their tenants that have a webhook endpoint to
+/// `$listening`.
 macro_rules! update_fenced {
-    ($transaction:expr, $run:expr, $updated:expr) => {{
+    ($transaction:expr, $run:expr, $updated:expr, $listening:expr) => {{
         let run: &[&Finished] = $run;
         let mut update = sqlx::QueryBuilder::new(
             "UPDATE recipients SET state = v.column2, attempts = attempts + 1, \
@@ -94,16 +95,22 @@ macro_rules! update_fenced {
                 .push_bind(claim.tenant_id)
                 .push_bind(claim.lease_token.clone());
         });
-        update.push(
+        update.push(concat!(
             ") AS v WHERE recipients.id = v.column1 AND recipients.tenant_id = v.column6 \
              AND recipients.lease_token = v.column7 AND recipients.state = 'sending' \
-             RETURNING recipients.id",
-        );
-        let ids: Vec<(RecipientId,)> = update
+             RETURNING recipients.id, recipients.tenant_id, ",
+            crate::batch::listening_sql!("recipients.tenant_id")
+        ));
+        let rows: Vec<(RecipientId, TenantId, bool)> = update
             .build_query_as()
             .fetch_all(&mut *$transaction)
             .await?;
-        $updated.extend(ids.into_iter().map(|(id,)| id));
+        for (id, tenant, listens) in rows {
+            $updated.insert(id);
+            if listens && !$listening.contains(&tenant) {
+                $listening.push(tenant);
+            }
+        }
     }};
 }
 
@@ -197,6 +204,7 @@ impl Store {
         let mut recorded = vec![false; attempts.len()];
         with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
+            let mut listening: Vec<TenantId> = Vec::new();
             // Each row is fenced by its own claim's token, and the rows updated come back by
             // recipient. A recipient named twice (claimed again by this node after its lease ran
             // out, both attempts finished in one round) would make that answer ambiguous, so
@@ -205,7 +213,7 @@ impl Store {
                 let rows: Vec<_> = layer.iter().map(|&index| &attempts[index]).collect();
                 let mut updated = std::collections::HashSet::with_capacity(rows.len());
                 for run in runs(&rows) {
-                    update_fenced!(transaction, run, updated);
+                    update_fenced!(transaction, run, updated, listening);
                 }
                 for index in layer {
                     recorded[index] = updated.contains(&attempts[index].0.recipient_id);
@@ -220,7 +228,7 @@ impl Store {
             for run in runs(&finished) {
                 insert_attempt_rows!(transaction, run);
             }
-            insert_events!(transaction, &attempt_events(&finished));
+            insert_events!(transaction, &attempt_events(&finished), &listening);
             transaction.commit().await?;
         });
         Ok(recorded)
