@@ -114,12 +114,13 @@ struct DestinationState {
 }
 
 impl DestinationState {
-    /// The throttle in force: this node's own, held as long and as far as another node's
-    /// receiver asked.
-    fn throttle_now(&self, now: Instant) -> Throttle {
+    /// The throttle in force: this node's own as quiet time left it, held as long and as far
+    /// as another node's receiver asked.
+    fn throttle_now(&self, now: Instant, backoff: &Backoff) -> Throttle {
+        let own = self.throttle.settled(now, backoff);
         match &self.peer {
-            Some((pause, until)) => self.throttle.adopt(pause.level, *until, now),
-            None => self.throttle,
+            Some((pause, until)) => own.adopt(pause.level, *until, now),
+            None => own,
         }
     }
 
@@ -141,8 +142,10 @@ impl DestinationState {
     }
 
     /// The limits in force: backed off by the throttle, then this node's part of them.
-    fn allowed(&self, nodes: u32, now: Instant) -> Limits {
-        self.throttle_now(now).limits(self.limits).shared(nodes)
+    fn allowed(&self, nodes: u32, now: Instant, backoff: &Backoff) -> Limits {
+        self.throttle_now(now, backoff)
+            .limits(self.limits)
+            .shared(nodes)
     }
 }
 
@@ -335,7 +338,7 @@ impl Traffic {
                 reply: reply.cloned().unwrap_or_default(),
             });
         }
-        let allowed = state.allowed(*nodes, now);
+        let allowed = state.allowed(*nodes, now, &self.state.backoff);
         if state.in_use >= allowed.connections {
             return Gate::Wait(None, Arc::clone(&state.freed));
         }
@@ -356,7 +359,9 @@ impl Traffic {
                 match live.destinations.get(&admission.destination) {
                     Some(state) => (
                         state.in_use,
-                        state.allowed(live.nodes, Instant::now()).connections,
+                        state
+                            .allowed(live.nodes, Instant::now(), &self.state.backoff)
+                            .connections,
                     ),
                     None => return,
                 }
@@ -383,7 +388,9 @@ impl Traffic {
     pub fn delivered(&self, admission: &Admission) {
         let mut live = self.state.lock();
         if let Some(state) = live.destinations.get_mut(&admission.destination) {
-            state.throttle = state.throttle.delivered(&self.state.backoff);
+            state.throttle = state
+                .throttle
+                .delivered(Instant::now(), &self.state.backoff);
         }
     }
 
@@ -423,7 +430,9 @@ impl Traffic {
             live.destinations
                 .iter()
                 .map(|(destination, state)| {
-                    let allowed = state.allowed(live.nodes, now).connections;
+                    let allowed = state
+                        .allowed(live.nodes, now, &self.state.backoff)
+                        .connections;
                     (destination.clone(), allowed.saturating_sub(state.in_use))
                 })
                 .collect()
@@ -448,9 +457,9 @@ impl Traffic {
             .map(|state| DestinationView {
                 destination: state.name.clone(),
                 limits: state.limits,
-                limits_now: state.allowed(live.nodes, now),
+                limits_now: state.allowed(live.nodes, now, &self.state.backoff),
                 connections_in_use: state.in_use,
-                throttle_level: state.throttle.level(),
+                throttle_level: state.throttle.settled(now, &self.state.backoff).level(),
                 paused_for: state.throttle.paused_until(now).map(|until| until - now),
                 last_throttle_reply: state.last_throttle_reply.clone(),
                 domains: state.domains.iter().cloned().collect(),

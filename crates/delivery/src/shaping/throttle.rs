@@ -1,7 +1,8 @@
 //! How a destination backs off when its receiver throttles: every throttling reply (see
 //! [`Cause::is_throttle`](crate::Cause::is_throttle)) raises the destination's level, which
 //! halves its connections and rate and pauses it for a time that doubles with the level; a
-//! run of deliveries lowers the level again step by step. Pure: the time is passed in.
+//! run of deliveries lowers the level again step by step, and so does a quiet time without a
+//! throttling reply after the pause. Pure: the time is passed in.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,11 @@ pub struct Backoff {
     pub longest_pause: Duration,
     /// Deliveries in a row that lower the level by one.
     pub deliveries_to_recover: u32,
+    /// How long after its pause (or its last step down) a destination that was not throttled
+    /// again comes down one level, with or without deliveries; each further stretch as long
+    /// brings it down one more. A receiver that throttled an hour ago and was sent nothing since
+    /// (the queue ran dry) is no reason to send slowly now.
+    pub quiet_to_recover: Duration,
     /// The highest level: limits shrink by half per level down to one connection.
     pub highest_level: u32,
 }
@@ -26,6 +32,7 @@ impl Default for Backoff {
             first_pause: Duration::from_secs(30),
             longest_pause: Duration::from_secs(30 * 60),
             deliveries_to_recover: 50,
+            quiet_to_recover: Duration::from_secs(10 * 60),
             highest_level: 6,
         }
     }
@@ -37,20 +44,50 @@ pub struct Throttle {
     level: u32,
     paused_until: Option<Instant>,
     deliveries: u32,
+    /// Where the quiet time towards the next step down starts: the end of the pause, then each
+    /// step down.
+    quiet_since: Option<Instant>,
 }
 
 impl Throttle {
     /// After a throttling reply at `now`. Replies that arrive while the destination is already
     /// paused come from work started before the pause, so they do not raise the level again.
     pub fn throttled(self, now: Instant, backoff: &Backoff) -> Self {
-        if self.is_paused(now) {
-            return self;
+        let settled = self.settled(now, backoff);
+        if settled.is_paused(now) {
+            return settled;
         }
-        let level = (self.level + 1).min(backoff.highest_level.max(1));
+        let level = (settled.level + 1).min(backoff.highest_level.max(1));
+        let until = now + pause(level, backoff);
         Self {
             level,
-            paused_until: Some(now + pause(level, backoff)),
+            paused_until: Some(until),
             deliveries: 0,
+            quiet_since: Some(until),
+        }
+    }
+
+    /// The state at `now` once the quiet time since the pause (or the last step down) has
+    /// lowered the level: one level per [`Backoff::quiet_to_recover`] that passed.
+    pub fn settled(self, now: Instant, backoff: &Backoff) -> Self {
+        let Some(since) = self.quiet_since else {
+            return self;
+        };
+        let step = backoff.quiet_to_recover;
+        if self.level == 0 || step.is_zero() {
+            return self;
+        }
+        let quiet = now.saturating_duration_since(since);
+        let steps = (quiet.as_nanos() / step.as_nanos()).min(u128::from(self.level));
+        let steps = u32::try_from(steps).unwrap_or(self.level);
+        if steps == 0 {
+            return self;
+        }
+        Self {
+            level: self.level - steps,
+            deliveries: 0,
+            quiet_since: Some(since + step * steps),
+            ..self
         }
     }
 
@@ -64,21 +101,26 @@ impl Throttle {
         Self {
             level: self.level.max(level),
             paused_until: own_until.max(peer_until),
-            deliveries: self.deliveries,
+            ..self
         }
     }
 
-    /// After a delivery: enough of them in a row lower the level by one.
-    pub fn delivered(self, backoff: &Backoff) -> Self {
-        let deliveries = self.deliveries + 1;
-        if self.level > 0 && deliveries >= backoff.deliveries_to_recover {
+    /// After a delivery at `now`: enough of them in a row lower the level by one.
+    pub fn delivered(self, now: Instant, backoff: &Backoff) -> Self {
+        let settled = self.settled(now, backoff);
+        let deliveries = settled.deliveries + 1;
+        if settled.level > 0 && deliveries >= backoff.deliveries_to_recover {
             return Self {
-                level: self.level - 1,
+                level: settled.level - 1,
                 deliveries: 0,
-                ..self
+                quiet_since: settled.quiet_since.max(Some(now)),
+                ..settled
             };
         }
-        Self { deliveries, ..self }
+        Self {
+            deliveries,
+            ..settled
+        }
     }
 
     /// Whether nothing may start at `now`.
@@ -91,7 +133,8 @@ impl Throttle {
         self.paused_until.filter(|until| now < *until)
     }
 
-    /// 0 when not throttled; each throttle adds one, deliveries take them away.
+    /// 0 when not throttled; each throttle adds one, deliveries and quiet time take them away
+    /// (as of the last [`Self::settled`]).
     pub fn level(&self) -> u32 {
         self.level
     }
@@ -130,6 +173,7 @@ mod tests {
             first_pause: Duration::from_secs(10),
             longest_pause: Duration::from_secs(60),
             deliveries_to_recover: 3,
+            quiet_to_recover: Duration::from_secs(100),
             highest_level: 4,
         }
     }
@@ -142,7 +186,7 @@ mod tests {
         for event in events.split_whitespace() {
             match event {
                 "t" => state = state.throttled(now, &backoff()),
-                "d" => state = state.delivered(&backoff()),
+                "d" => state = state.delivered(now, &backoff()),
                 seconds => now += Duration::from_secs(seconds.parse().unwrap()),
             }
         }
@@ -160,6 +204,7 @@ mod tests {
     #[track_caller]
     fn check(events: &str, expect: (u32, u64, u32)) {
         let (state, now) = play(events);
+        let state = state.settled(now, &backoff());
         assert_eq!(
             (
                 state.level(),
@@ -219,12 +264,34 @@ mod tests {
         check_adopt("t 10", 1, 10, (1, 10));
     }
 
+    /// With the test's backoff a level comes down after 100 quiet seconds past the pause (or
+    /// past the last step down), whether deliveries came or not; a throttle starts the quiet
+    /// time afresh.
+    #[test]
+    fn quiet_time_lowers_the_level() {
+        check("t 109", (1, 0, 4));
+        check("t 110", (0, 0, 8));
+        // Level 4 rests until second 130; 240 quiet seconds later it is two levels down.
+        check("t 10 t 20 t 40 t 300", (2, 0, 2));
+        check("t 10 t 20 t 40 t 900", (0, 0, 8));
+        // A step down by deliveries at second 30 starts the quiet time there.
+        check("t 10 t 20 d d d 99", (1, 0, 4));
+        check("t 10 t 20 d d d 100", (0, 0, 8));
+        // A throttle 80 s into the quiet time: level 2 rests until 110 and is not quiet
+        // long enough at 190.
+        check("t 90 t 100", (2, 0, 2));
+        check("t 90 t 120", (1, 0, 4));
+        // Deliveries counted before a step down by quiet time start again from none.
+        check("t 10 t 20 d d 100 d", (1, 0, 4));
+    }
+
     #[test]
     fn limits_shrink_but_never_to_nothing() {
         let mut state = Throttle::default();
         let start = Instant::now();
+        // Each throttle comes as the last pause ends, with no quiet time in between.
         for step in 0..10 {
-            state = state.throttled(start + Duration::from_secs(3600 * step), &backoff());
+            state = state.throttled(start + Duration::from_secs(60 * step), &backoff());
         }
         let limits = state.limits(LIMITS);
         assert_eq!(limits.connections, 1);
