@@ -25,6 +25,19 @@ pub struct DestinationReport {
     pub status: DestinationStatus,
     /// Queued or deferred recipients at the domains seen behind the destination.
     pub waiting: i64,
+    /// The pause another node's receiver asked for, which this node rests through although its
+    /// own receiver did not ask (its published row shows its own throttle only).
+    pub peer_pause: Option<PeerRest>,
+}
+
+/// Another node's pause of a destination, as the node that heeds it sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRest {
+    /// The node whose receiver asked for the pause.
+    pub node: String,
+    pub until: Timestamp,
+    /// The receiver's reply that asked for it.
+    pub reply: Option<String>,
 }
 
 impl Platform {
@@ -33,18 +46,47 @@ impl Platform {
         let since = Timestamp(self.clock.now().0 - FRESH_SECONDS);
         let statuses = self.store.destination_statuses(since).await?;
         let waiting = self.store.waiting_by_domain().await?;
-        Ok(statuses
-            .into_iter()
+        let now = self.clock.now();
+        let reports = statuses
+            .iter()
             .map(|status| DestinationReport {
                 waiting: status
                     .domains
                     .split_whitespace()
                     .filter_map(|domain| waiting.get(domain))
                     .sum(),
-                status,
+                peer_pause: peer_pause(&statuses, status, now),
+                status: status.clone(),
             })
-            .collect())
+            .collect();
+        Ok(reports)
     }
+}
+
+/// The pause of `status`'s destination that its node heeds beyond its own, by the rule
+/// [`peers`] applies: the longest that another node published lately (in the last
+/// [`PEER_FRESH_SECONDS`]) and that still runs at `now`, when it ends after the node's own.
+fn peer_pause(
+    statuses: &[DestinationStatus],
+    status: &DestinationStatus,
+    now: Timestamp,
+) -> Option<PeerRest> {
+    let own = status.paused_until.unwrap_or(i64::MIN);
+    statuses
+        .iter()
+        .filter(|other| {
+            other.node != status.node
+                && other.destination == status.destination
+                && other.updated_at >= now.0 - PEER_FRESH_SECONDS
+        })
+        .filter_map(|other| Some((other, other.paused_until?)))
+        .filter(|(_, until)| *until > now.0 && *until > own)
+        .max_by_key(|(_, until)| *until)
+        .map(|(other, until)| PeerRest {
+            node: other.node.clone(),
+            until: Timestamp(until),
+            reply: other.last_throttle_reply.clone(),
+        })
 }
 
 impl Delivery {
@@ -178,5 +220,46 @@ mod tests {
         ]
         .into();
         assert_eq!(peers.pauses, expected);
+    }
+
+    /// A node's row shows the longest pause of its destination that another node published
+    /// lately and that outlasts its own; a pause that is over, one of another destination,
+    /// one the node's own outlasts and one from a node that stopped publishing are not shown.
+    #[test]
+    fn a_row_shows_the_pause_its_node_rests_through_for_another() {
+        let now = Timestamp(1_800_000_000);
+        let status = |node: &str, destination: &str, until: Option<i64>, updated_at: i64| {
+            let mut status = throttled_destination(node, destination, updated_at);
+            status.paused_until = until;
+            status.last_throttle_reply = Some(format!("421 4.7.0 {node}"));
+            status
+        };
+        let statuses = [
+            status("a", "google", None, now.0 - 2),
+            status("b", "google", Some(now.0 + 20), now.0 - 2),
+            status("c", "google", Some(now.0 + 40), now.0 - 3),
+            status(
+                "d",
+                "google",
+                Some(now.0 + 90),
+                now.0 - PEER_FRESH_SECONDS - 1,
+            ),
+            status("e", "google", Some(now.0 - 1), now.0 - 1),
+            status("c", "yahoo", Some(now.0 + 60), now.0 - 3),
+            status("a", "yahoo", Some(now.0 + 70), now.0 - 2),
+        ];
+        let shown = |index: usize| {
+            peer_pause(&statuses, &statuses[index], now)
+                .map(|pause| (pause.node, pause.until.0 - now.0, pause.reply.unwrap()))
+        };
+        let from_c = Some(("c".to_owned(), 40, "421 4.7.0 c".to_owned()));
+        assert_eq!(shown(0), from_c);
+        assert_eq!(shown(1), from_c);
+        assert_eq!(shown(2), None);
+        assert_eq!(
+            shown(5),
+            Some(("a".to_owned(), 70, "421 4.7.0 a".to_owned()))
+        );
+        assert_eq!(shown(6), None);
     }
 }

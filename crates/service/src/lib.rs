@@ -49,7 +49,7 @@ mod worker;
 pub use api_key_logins::ApiKeyLogin;
 pub use compose::{Attachment, ComposeError, Composition, compose};
 pub use contacts::ContactStanding;
-pub use destinations::{DestinationReport, DestinationStatus};
+pub use destinations::{DestinationReport, DestinationStatus, PeerRest};
 pub use dns_handoff::{DnsHandoff, HandoffPurpose, HandoffRecord};
 pub use dns_recheck::{RECHECK_LEASE, RecheckLimits, RecheckSettings, RecheckSummary};
 pub use domain_changes::Recheck;

@@ -71,3 +71,18 @@ pub fn throttled_destination(
         updated_at,
     }
 }
+
+/// [`throttled_destination`] as a node publishes it whose own receiver did not throttle it:
+/// level 0, no pause of its own and no throttling reply.
+pub fn calm_destination(
+    node: &str,
+    destination: &str,
+    updated_at: i64,
+) -> crate::DestinationStatus {
+    crate::DestinationStatus {
+        throttle_level: 0,
+        paused_until: None,
+        last_throttle_reply: None,
+        ..throttled_destination(node, destination, updated_at)
+    }
+}

@@ -2,7 +2,7 @@
 //! (`sealpost destinations`) and the operator's destinations page, so all three say the same.
 
 use sealpost_domain::Timestamp;
-use sealpost_service::DestinationReport;
+use sealpost_service::{DestinationReport, PeerRest};
 use serde::Serialize;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -27,6 +27,9 @@ pub struct DestinationView {
     pub paused_until: Option<String>,
     /// The receiver's reply that made it back off last.
     pub last_throttle_reply: Option<String>,
+    /// A pause that another node's receiver asked for and this node rests through as well,
+    /// beyond its own pause: the receiver sees all the nodes as one sender.
+    pub peer_pause: Option<PeerPauseView>,
     /// Recipients queued or deferred at the domains seen behind this destination.
     pub waiting: i64,
     /// The recipient domains seen behind this destination.
@@ -47,6 +50,7 @@ impl From<&DestinationReport> for DestinationView {
             throttle_level: status.throttle_level,
             paused_until: status.paused_until.map(|at| Timestamp(at).rfc3339()),
             last_throttle_reply: status.last_throttle_reply.clone(),
+            peer_pause: report.peer_pause.as_ref().map(PeerPauseView::from),
             waiting: report.waiting,
             domains: status
                 .domains
@@ -57,9 +61,36 @@ impl From<&DestinationReport> for DestinationView {
     }
 }
 
+/// Another node's pause of a destination.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PeerPauseView {
+    /// The node whose receiver asked for the pause.
+    pub node: String,
+    /// RFC 3339.
+    pub until: String,
+    /// The receiver's reply that asked for it.
+    pub reply: Option<String>,
+}
+
+impl From<&PeerRest> for PeerPauseView {
+    fn from(pause: &PeerRest) -> Self {
+        Self {
+            node: pause.node.clone(),
+            until: pause.until.rfc3339(),
+            reply: pause.reply.clone(),
+        }
+    }
+}
+
 impl DestinationView {
     /// Whether the destination is backing off or resting: what an operator looks for first.
     pub fn throttled(&self) -> bool {
+        self.backing_off() || self.peer_pause.is_some()
+    }
+
+    /// Whether this node's own receiver made the destination back off.
+    pub fn backing_off(&self) -> bool {
         self.throttle_level > 0 || self.paused_until.is_some()
     }
 
@@ -85,6 +116,15 @@ impl DestinationView {
         }
         if let Some(reply) = &self.last_throttle_reply {
             text.push_str(&format!("\n  last throttling reply: {reply}"));
+        }
+        if let Some(pause) = &self.peer_pause {
+            text.push_str(&format!(
+                "\n  resting until {} for node {}, whose receiver asked for a pause",
+                pause.until, pause.node
+            ));
+            if let Some(reply) = &pause.reply {
+                text.push_str(&format!(": {reply}"));
+            }
         }
         text
     }

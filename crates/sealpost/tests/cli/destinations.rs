@@ -2,7 +2,7 @@
 //! the real binary from the shared database.
 
 use sealpost_store::Store;
-use sealpost_store::testing::throttled_destination;
+use sealpost_store::testing::{calm_destination, throttled_destination};
 
 use crate::support::*;
 
@@ -37,6 +37,11 @@ fn destinations_lists_what_the_nodes_published() {
             store.publish_destinations("node-a", &[throttled_destination("node-a", "google", now)]),
         )
         .unwrap();
+    // Another node's receiver took mail, but it rests through node-a's pause.
+    let calm = calm_destination("node-b", "google", now);
+    runtime
+        .block_on(store.publish_destinations("node-b", &[calm]))
+        .unwrap();
     // A node that stopped publishing long ago is left out.
     runtime
         .block_on(store.publish_destinations(
@@ -46,7 +51,7 @@ fn destinations_lists_what_the_nodes_published() {
         .unwrap();
     let listed = ok_json(sealpost(&["destinations", "--json"]));
     let listed = listed.as_array().unwrap();
-    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed.len(), 2, "{listed:?}");
     let google = &listed[0];
     assert_eq!(google["destination"], "google");
     assert_eq!(google["node"], "node-a");
@@ -57,6 +62,7 @@ fn destinations_lists_what_the_nodes_published() {
     assert_eq!(google["waiting"], 0);
     assert_eq!(google["domains"][1], "googlemail.test");
     assert!(google["paused_until"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(listed[1]["peer_pause"]["node"], "node-a");
     let human = sealpost(&["destinations"]);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
@@ -64,4 +70,11 @@ fn destinations_lists_what_the_nodes_published() {
         "{text}"
     );
     assert!(text.contains("throttled until"), "{text}");
+    assert!(
+        text.contains("google (node node-b): 2 of 5 connections")
+            && text.contains(
+                "for node node-a, whose receiver asked for a pause: 421 4.7.0 Try again later"
+            ),
+        "{text}"
+    );
 }

@@ -39,7 +39,7 @@ impl DestinationsPage {
             (all, throttled) => (
                 "wait",
                 format!(
-                    "{throttled} of {all} {} backing off after a throttling reply.",
+                    "{throttled} of {all} {} backing off or resting after a throttling reply.",
                     plural(all)
                 ),
             ),

@@ -39,11 +39,14 @@ async fn the_operator_reads_the_platform_health_with_its_fixes() {
         .publish_destinations("node-a", &[google])
         .await
         .unwrap();
+    // Another node's receiver took mail, but it rests through node-a's pause.
+    let calm = sealpost_store::testing::calm_destination("node-b", "google", now);
+    store.publish_destinations("node-b", &[calm]).await.unwrap();
     harness.click("#destinations-link").await;
     let summary = harness.text("#destinations-summary").await;
     assert_eq!(
         summary,
-        "1 of 1 destination backing off after a throttling reply."
+        "2 of 2 destinations backing off or resting after a throttling reply."
     );
     let row = harness.text("#destination-1").await;
     for expected in [
@@ -56,6 +59,15 @@ async fn the_operator_reads_the_platform_health_with_its_fixes() {
     ] {
         assert!(row.contains(expected), "{expected:?} not in {row}");
     }
+    let resting = harness.text("#destination-2").await;
+    for expected in [
+        "node-b",
+        "resting for node node-a",
+        "after its receiver's reply: 421 4.7.0 Try again later",
+    ] {
+        assert!(resting.contains(expected), "{expected:?} not in {resting}");
+    }
+    assert!(!resting.contains("backing off"), "{resting}");
     harness.shot("operator-destinations").await;
     harness.sign_out().await;
 

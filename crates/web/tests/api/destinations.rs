@@ -1,10 +1,10 @@
 //! The operator's destinations over the API on both backends: what a delivering node published
-//! is listed with its limits and throttle state, a stopped node's rows are left out, and a
-//! tenant's key cannot read it.
+//! is listed with its limits and throttle state, a node resting through another's pause says so,
+//! a stopped node's rows are left out, and a tenant's key cannot read it.
 
 use axum::http::{Method, StatusCode};
 use sealpost_domain::{Clock as _, SystemClock};
-use sealpost_store::testing::{self, throttled_destination};
+use sealpost_store::testing::{self, calm_destination, throttled_destination};
 
 use crate::support::*;
 
@@ -17,6 +17,9 @@ async fn the_operator_reads_what_the_nodes_published() {
             .publish_destinations("node-a", &[throttled_destination("node-a", "google", now)])
             .await
             .unwrap();
+        // Another node's receiver took mail, but it rests through node-a's pause.
+        let calm = calm_destination("node-b", "google", now);
+        store.publish_destinations("node-b", &[calm]).await.unwrap();
         store
             .publish_destinations(
                 "node-gone",
@@ -32,7 +35,7 @@ async fn the_operator_reads_what_the_nodes_published() {
         let rows = view["destinations"].as_array().unwrap();
         assert_eq!(
             rows.len(),
-            1,
+            2,
             "the stopped node's row is left out: {view:#}"
         );
         let row = &rows[0];
@@ -48,6 +51,13 @@ async fn the_operator_reads_what_the_nodes_published() {
         );
         assert_eq!(row["domains"][1], "googlemail.test");
         assert_eq!(row["waiting"], 0);
+        assert!(row["peer_pause"].is_null(), "{row}");
+        let resting = &rows[1];
+        assert_eq!(resting["node"], "node-b");
+        assert!(resting["paused_until"].is_null(), "{resting}");
+        assert_eq!(resting["peer_pause"]["node"], "node-a");
+        assert_eq!(resting["peer_pause"]["until"], row["paused_until"]);
+        assert_eq!(resting["peer_pause"]["reply"], "421 4.7.0 Try again later");
 
         let token = tenant_token(&app, "acme").await;
         let refused = call(&app, Method::GET, path, Some(&token), None).await;
