@@ -25,8 +25,8 @@ pub struct DestinationReport {
     pub status: DestinationStatus,
     /// Queued or deferred recipients at the domains seen behind the destination.
     pub waiting: i64,
-    /// The pause another node's receiver asked for, which this node rests through although its
-    /// own receiver did not ask (its published row shows its own throttle only).
+    /// The pause another node's receiver asked for, which this node rests through beyond its
+    /// own pause, if any (its published row shows its own throttle only).
     pub peer_pause: Option<PeerRest>,
 }
 
@@ -65,12 +65,16 @@ impl Platform {
 
 /// The pause of `status`'s destination that its node heeds beyond its own, by the rule
 /// [`peers`] applies: the longest that another node published lately (in the last
-/// [`PEER_FRESH_SECONDS`]) and that still runs at `now`, when it ends after the node's own.
+/// [`PEER_FRESH_SECONDS`]) and that still runs at `now`, the first of equals, when it ends
+/// after the node's own. A node that has not published lately reads nothing either.
 fn peer_pause(
     statuses: &[DestinationStatus],
     status: &DestinationStatus,
     now: Timestamp,
 ) -> Option<PeerRest> {
+    if status.updated_at < now.0 - PEER_FRESH_SECONDS {
+        return None;
+    }
     let own = status.paused_until.unwrap_or(i64::MIN);
     statuses
         .iter()
@@ -81,7 +85,7 @@ fn peer_pause(
         })
         .filter_map(|other| Some((other, other.paused_until?)))
         .filter(|(_, until)| *until > now.0 && *until > own)
-        .max_by_key(|(_, until)| *until)
+        .min_by_key(|(_, until)| std::cmp::Reverse(*until))
         .map(|(other, until)| PeerRest {
             node: other.node.clone(),
             until: Timestamp(until),
@@ -223,11 +227,13 @@ mod tests {
     }
 
     /// A node's row shows the longest pause of its destination that another node published
-    /// lately and that outlasts its own; a pause that is over, one of another destination,
-    /// one the node's own outlasts and one from a node that stopped publishing are not shown.
+    /// lately and that outlasts its own, the first of equals; a pause that is over, one of
+    /// another destination, one the node's own outlasts and one from a node that stopped
+    /// publishing are not shown, and a node that stopped publishing is shown resting for none.
     #[test]
     fn a_row_shows_the_pause_its_node_rests_through_for_another() {
         let now = Timestamp(1_800_000_000);
+        let stale = now.0 - PEER_FRESH_SECONDS - 1;
         let status = |node: &str, destination: &str, until: Option<i64>, updated_at: i64| {
             let mut status = throttled_destination(node, destination, updated_at);
             status.paused_until = until;
@@ -238,28 +244,34 @@ mod tests {
             status("a", "google", None, now.0 - 2),
             status("b", "google", Some(now.0 + 20), now.0 - 2),
             status("c", "google", Some(now.0 + 40), now.0 - 3),
-            status(
-                "d",
-                "google",
-                Some(now.0 + 90),
-                now.0 - PEER_FRESH_SECONDS - 1,
-            ),
+            status("d", "google", Some(now.0 + 90), stale),
             status("e", "google", Some(now.0 - 1), now.0 - 1),
+            status("s", "google", None, stale),
             status("c", "yahoo", Some(now.0 + 60), now.0 - 3),
             status("a", "yahoo", Some(now.0 + 70), now.0 - 2),
+            status("a", "microsoft", None, now.0 - 2),
+            status("e", "microsoft", Some(now.0 - 1), now.0 - 1),
+            status("a", "outlook", None, now.0 - 2),
+            status("g", "outlook", Some(now.0 + 30), now.0 - 2),
+            status("h", "outlook", Some(now.0 + 30), now.0 - 2),
         ];
-        let shown = |index: usize| {
-            peer_pause(&statuses, &statuses[index], now)
+        let shown = |node: &str, destination: &str| {
+            let status = statuses
+                .iter()
+                .find(|status| status.node == node && status.destination == destination)
+                .unwrap();
+            peer_pause(&statuses, status, now)
                 .map(|pause| (pause.node, pause.until.0 - now.0, pause.reply.unwrap()))
         };
-        let from_c = Some(("c".to_owned(), 40, "421 4.7.0 c".to_owned()));
-        assert_eq!(shown(0), from_c);
-        assert_eq!(shown(1), from_c);
-        assert_eq!(shown(2), None);
-        assert_eq!(
-            shown(5),
-            Some(("a".to_owned(), 70, "421 4.7.0 a".to_owned()))
-        );
-        assert_eq!(shown(6), None);
+        let from =
+            |node: &str, rest: i64| Some((node.to_owned(), rest, format!("421 4.7.0 {node}")));
+        assert_eq!(shown("a", "google"), from("c", 40));
+        assert_eq!(shown("b", "google"), from("c", 40));
+        assert_eq!(shown("c", "google"), None);
+        assert_eq!(shown("s", "google"), None);
+        assert_eq!(shown("c", "yahoo"), from("a", 70));
+        assert_eq!(shown("a", "yahoo"), None);
+        assert_eq!(shown("a", "microsoft"), None);
+        assert_eq!(shown("a", "outlook"), from("g", 30));
     }
 }

@@ -108,7 +108,7 @@ impl Throttle {
     /// After a delivery at `now`: enough of them in a row lower the level by one.
     pub fn delivered(self, now: Instant, backoff: &Backoff) -> Self {
         let settled = self.settled(now, backoff);
-        let deliveries = settled.deliveries + 1;
+        let deliveries = settled.deliveries.saturating_add(1);
         if settled.level > 0 && deliveries >= backoff.deliveries_to_recover {
             return Self {
                 level: settled.level - 1,
@@ -274,9 +274,10 @@ mod tests {
         // Level 4 rests until second 130; 240 quiet seconds later it is two levels down.
         check("t 10 t 20 t 40 t 300", (2, 0, 2));
         check("t 10 t 20 t 40 t 900", (0, 0, 8));
-        // A step down by deliveries at second 30 starts the quiet time there.
-        check("t 10 t 20 d d d 99", (1, 0, 4));
-        check("t 10 t 20 d d d 100", (0, 0, 8));
+        // Level 2 rests until second 30; a step down by deliveries at second 80 starts the
+        // quiet time there.
+        check("t 10 t 20 50 d d d 99", (1, 0, 4));
+        check("t 10 t 20 50 d d d 100", (0, 0, 8));
         // A throttle 80 s into the quiet time: level 2 rests until 110 and is not quiet
         // long enough at 190.
         check("t 90 t 100", (2, 0, 2));
@@ -289,7 +290,8 @@ mod tests {
     fn limits_shrink_but_never_to_nothing() {
         let mut state = Throttle::default();
         let start = Instant::now();
-        // Each throttle comes as the last pause ends, with no quiet time in between.
+        // Each throttle comes less than the 100 s quiet step after the last pause ends, so quiet
+        // time lowers nothing in between.
         for step in 0..10 {
             state = state.throttled(start + Duration::from_secs(60 * step), &backoff());
         }

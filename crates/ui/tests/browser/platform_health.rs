@@ -67,7 +67,10 @@ async fn the_operator_reads_the_platform_health_with_its_fixes() {
     ] {
         assert!(resting.contains(expected), "{expected:?} not in {resting}");
     }
-    assert!(!resting.contains("backing off"), "{resting}");
+    assert!(
+        !resting.contains("backing off") && !resting.contains("full speed"),
+        "{resting}"
+    );
     harness.shot("operator-destinations").await;
     harness.sign_out().await;
 
