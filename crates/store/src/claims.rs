@@ -5,7 +5,7 @@
 use sealpost_domain::{MessageId, QueuedMessage, RecipientId, TenantId, Timestamp};
 
 use crate::message_rows::{MessageRow, message_columns, message_from_rows};
-use crate::paging::placeholders;
+use crate::paging::{padded, placeholders};
 use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Messages read per query by [`Store::messages_to_deliver`], well below every backend's limit
@@ -157,12 +157,12 @@ impl Store {
                     " FROM messages m JOIN message_sources s ON s.message_id = m.id \
                      WHERE m.id IN ({})"
                 ),
-                placeholders(1, chunk.len())
+                placeholders(1, chunk.len().next_power_of_two())
             );
             let rows: Vec<MessageRow> = with_reader!(self, pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-                for id in chunk {
-                    query = query.bind(*id);
+                for id in padded(chunk) {
+                    query = query.bind(id);
                 }
                 query.fetch_all(pool).await?
             });

@@ -272,6 +272,8 @@ mod master_key_rotation_tests;
 #[cfg(test)]
 mod outcome_tests;
 #[cfg(test)]
+mod padded_list_tests;
+#[cfg(test)]
 mod queue_tests;
 #[cfg(test)]
 mod read_path_tests;

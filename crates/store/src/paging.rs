@@ -196,6 +196,17 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// `values` for an `IN (...)` list of [`placeholders`] for `values.len().next_power_of_two()`:
+/// the values, then the last repeated, which `IN` ignores. A statement read with lists of any
+/// length then takes a handful of shapes in a connection's statement cache (1, 2, 4, ... values)
+/// rather than one per length, which under varied load would push out the statements every
+/// batch runs.
+pub(crate) fn padded<T: Copy>(values: &[T]) -> impl Iterator<Item = T> + '_ {
+    let extra = values.len().next_power_of_two() - values.len();
+    let repeats = values.last().copied().into_iter().cycle().take(extra);
+    values.iter().copied().chain(repeats)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +246,19 @@ mod tests {
         assert_eq!(like_pattern(Some("  ")), None);
         assert_eq!(like_pattern(None), None);
         assert_eq!(placeholders(3, 2), "$3, $4");
+    }
+
+    #[test]
+    fn lists_are_padded_to_a_power_of_two_with_their_last_value() {
+        let padded = |values: &[u8]| padded(values).collect::<Vec<_>>();
+        assert_eq!(padded(&[]), Vec::<u8>::new());
+        assert_eq!(padded(&[7]), [7]);
+        assert_eq!(padded(&[1, 2, 3]), [1, 2, 3, 3]);
+        assert_eq!(padded(&[1, 2, 3, 4]), [1, 2, 3, 4]);
+        assert_eq!(padded(&[1, 2, 3, 4, 5]), [1, 2, 3, 4, 5, 5, 5, 5]);
+        let lengths: std::collections::BTreeSet<usize> = (1..=500u16)
+            .map(|count| padded(&vec![0; usize::from(count)]).len())
+            .collect();
+        assert_eq!(lengths.len(), 10, "{lengths:?}");
     }
 }

@@ -3,7 +3,7 @@
 
 use sealpost_domain::{DomainName, ReturnPath, TenantId, Timestamp};
 
-use crate::paging::placeholders;
+use crate::paging::{padded, placeholders};
 use crate::rows::corrupt;
 use crate::{Store, StoreError, with_reader, with_writer};
 
@@ -113,12 +113,12 @@ impl Store {
                     columns!(),
                     " FROM return_paths WHERE verified_at IS NOT NULL AND tenant_id IN ({})"
                 ),
-                placeholders(1, chunk.len())
+                placeholders(1, chunk.len().next_power_of_two())
             );
             let rows: Vec<ReturnPathRow> = with_reader!(self, pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-                for tenant in chunk {
-                    query = query.bind(*tenant);
+                for tenant in padded(chunk) {
+                    query = query.bind(tenant);
                 }
                 query.fetch_all(pool).await?
             });
