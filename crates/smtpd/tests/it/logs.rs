@@ -48,13 +48,10 @@ async fn logs_name_tenant_and_message_but_no_secret() {
     // "app-a", then "secret-a"
     client.command("AUTH LOGIN YXBwLWE=").await;
     client.command("c2VjcmV0LWE=").await;
-    client
-        .command("MAIL FROM:<facilities@client.example>")
-        .await;
-    client.command("RCPT TO:<tech@contractor.example>").await;
-    client.command("DATA").await;
-    client.send("Subject: x\r\n\r\nx\r\n.\r\n").await;
-    assert_eq!(client.reply().await, "250 2.0.0 Ok: queued as msg-1\r\n");
+    assert_eq!(
+        client.send_message_from("facilities@client.example").await,
+        "250 2.0.0 Ok: queued as msg-1\r\n"
+    );
     client.command("QUIT").await;
     server.stop().await;
 

@@ -264,14 +264,8 @@ async fn recipients_delivery_cannot_send_are_refused_at_rcpt() {
 async fn backend_temporary_failure_is_451() {
     let server = TestServer::start().await;
     let mut client = server.authenticated().await;
-    client
-        .command(&format!("MAIL FROM:<{TEMPFAIL_SENDER}>"))
-        .await;
-    client.command("RCPT TO:<tech@contractor.example>").await;
-    client.command("DATA").await;
-    client.send("Subject: x\r\n\r\nx\r\n.\r\n").await;
     assert_eq!(
-        client.reply().await,
+        client.send_message_from(TEMPFAIL_SENDER).await,
         "451 4.3.0 Temporary failure, try again later\r\n"
     );
     assert_eq!(
@@ -286,14 +280,8 @@ async fn backend_temporary_failure_is_451() {
 async fn credentials_revoked_at_submission_end_the_login() {
     let server = TestServer::start().await;
     let mut client = server.authenticated().await;
-    client
-        .command(&format!("MAIL FROM:<{REVOKED_AT_SUBMISSION_SENDER}>"))
-        .await;
-    client.command("RCPT TO:<tech@contractor.example>").await;
-    client.command("DATA").await;
-    client.send("Subject: x\r\n\r\nx\r\n.\r\n").await;
     assert_eq!(
-        client.reply().await,
+        client.send_message_from(REVOKED_AT_SUBMISSION_SENDER).await,
         "530 5.7.0 Authentication no longer valid (the credentials were revoked), authenticate \
          again\r\n"
     );
@@ -320,14 +308,8 @@ async fn credentials_revoked_at_submission_end_the_login() {
 async fn backend_rejection_is_passed_on() {
     let server = TestServer::start().await;
     let mut client = server.authenticated().await;
-    client
-        .command(&format!("MAIL FROM:<{REJECTED_SENDER}>"))
-        .await;
-    client.command("RCPT TO:<tech@contractor.example>").await;
-    client.command("DATA").await;
-    client.send("Subject: x\r\n\r\nx\r\n.\r\n").await;
     assert_eq!(
-        client.reply().await,
+        client.send_message_from(REJECTED_SENDER).await,
         "550 5.7.1 From domain not allowed\r\n"
     );
     assert!(server.backend.submissions().is_empty());

@@ -75,6 +75,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         self.reply().await
     }
 
+    /// Sends a short message from `sender` to one recipient, without checking the replies on
+    /// the way, and returns the reply to its end.
+    pub async fn send_message_from(&mut self, sender: &str) -> String {
+        self.command(&format!("MAIL FROM:<{sender}>")).await;
+        self.command("RCPT TO:<tech@contractor.example>").await;
+        self.command("DATA").await;
+        self.send("Subject: x\r\n\r\nx\r\n.\r\n").await;
+        self.reply().await
+    }
+
     pub async fn ehlo(&mut self) -> String {
         self.command("EHLO client.example").await
     }
