@@ -16,13 +16,15 @@ pub enum MessageError {
 /// # Errors
 /// [`MessageError::BareLineEnding`] with the offset of the first offending byte.
 pub(crate) fn check_line_endings(message: &[u8]) -> Result<(), MessageError> {
-    let mut index = 0;
-    while index < message.len() {
-        match (message[index], message.get(index + 1)) {
-            (b'\r', Some(b'\n')) => index += 2,
-            (b'\r' | b'\n', _) => return Err(MessageError::BareLineEnding(index)),
-            _ => index += 1,
+    // Only the CRs and LFs need looking at: the search skips the text between them a vector
+    // register at a time.
+    let mut from = 0;
+    while let Some(found) = memchr::memchr2(b'\r', b'\n', &message[from..]) {
+        let index = from + found;
+        if message[index] == b'\n' || message.get(index + 1) != Some(&b'\n') {
+            return Err(MessageError::BareLineEnding(index));
         }
+        from = index + 2;
     }
     Ok(())
 }
@@ -37,15 +39,21 @@ pub(crate) fn is_eight_bit(message: &[u8]) -> bool {
 /// sequence must begin on a line of its own), and the final `.` line. `message` must have CRLF
 /// line endings only ([`check_line_endings`]).
 pub(crate) fn dot_stuff(message: &[u8]) -> Vec<u8> {
-    let mut wire = Vec::with_capacity(message.len() + message.len() / 64 + 5);
-    let mut at_line_start = true;
-    for &byte in message {
-        if at_line_start && byte == b'.' {
-            wire.push(b'.');
-        }
-        wire.push(byte);
-        at_line_start = byte == b'\n';
+    let mut wire = Vec::with_capacity(message.len() + 5);
+    // The text is copied a run at a time, each run ending just before a line that starts with a
+    // dot, where the added dot goes.
+    let mut run_start = 0;
+    if message.first() == Some(&b'.') {
+        wire.push(b'.');
     }
+    for newline in memchr::memchr_iter(b'\n', message) {
+        if message.get(newline + 1) == Some(&b'.') {
+            wire.extend_from_slice(&message[run_start..=newline]);
+            wire.push(b'.');
+            run_start = newline + 1;
+        }
+    }
+    wire.extend_from_slice(&message[run_start..]);
     if !message.is_empty() && !message.ends_with(b"\r\n") {
         wire.extend_from_slice(b"\r\n");
     }
@@ -94,6 +102,57 @@ mod tests {
             check_line_endings(b"a\r"),
             Err(MessageError::BareLineEnding(1))
         );
+    }
+
+    /// Every string of up to seven bytes of `a`, `.`, CR and LF.
+    fn short_strings() -> impl Iterator<Item = Vec<u8>> {
+        (0..=7u32).flat_map(|length| {
+            (0..4usize.pow(length)).map(move |mut number| {
+                (0..length)
+                    .map(|_| {
+                        let byte = [b'a', b'.', b'\r', b'\n'][number % 4];
+                        number /= 4;
+                        byte
+                    })
+                    .collect()
+            })
+        })
+    }
+
+    /// The searches agree with the byte-at-a-time reading of the same rules on every short
+    /// string, dots and line ends in every position included.
+    #[test]
+    fn searches_agree_with_reading_byte_by_byte() {
+        for message in short_strings() {
+            let mut bare = None;
+            let mut index = 0;
+            while index < message.len() && bare.is_none() {
+                match (message[index], message.get(index + 1)) {
+                    (b'\r', Some(b'\n')) => index += 2,
+                    (b'\r' | b'\n', _) => bare = Some(index),
+                    _ => index += 1,
+                }
+            }
+            let expected = bare.map_or(Ok(()), |index| Err(MessageError::BareLineEnding(index)));
+            assert_eq!(check_line_endings(&message), expected, "{message:?}");
+            if expected.is_err() {
+                continue;
+            }
+            let mut wire = Vec::new();
+            let mut at_line_start = true;
+            for &byte in &message {
+                if at_line_start && byte == b'.' {
+                    wire.push(b'.');
+                }
+                wire.push(byte);
+                at_line_start = byte == b'\n';
+            }
+            if !message.is_empty() && !message.ends_with(b"\r\n") {
+                wire.extend_from_slice(b"\r\n");
+            }
+            wire.extend_from_slice(b".\r\n");
+            assert_eq!(dot_stuff(&message), wire, "{message:?}");
+        }
     }
 
     #[test]
