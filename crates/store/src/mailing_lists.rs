@@ -10,7 +10,9 @@ use sealpost_domain::{
 };
 
 use crate::mailings::{ContactRow, contact_columns};
-use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders, searched, sql_for};
+use crate::paging::{
+    Cursor, Page, PageRequest, like_pattern, padded, placeholders, searched, sql_for,
+};
 use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Which of a tenant's mailings a list shows: those in `progress` whose subject, sender name
@@ -199,7 +201,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let list = placeholders(2, rows.len());
+        let list = placeholders(2, rows.len().next_power_of_two());
         let recipients_sql = format!(
             concat!(
                 "SELECT r.mailing_id, c.id, c.tenant_id, c.name, c.email, c.created_at \
@@ -216,13 +218,17 @@ impl Store {
             ),
             list
         );
+        let mailing_ids: Vec<MailingId> = rows.iter().map(|row| row.id).collect();
+        let sender_ids: Vec<ContactId> = rows.iter().map(|row| row.sender_contact_id).collect();
         let (listed, senders): (Vec<MailingContactRow>, Vec<ContactRow>) = with_reader!(self, pool => {
             let mut recipients = sqlx::query_as(sqlx::AssertSqlSafe(recipients_sql.clone()))
                 .bind(tenant);
             let mut senders = sqlx::query_as(sqlx::AssertSqlSafe(senders_sql.clone())).bind(tenant);
-            for row in &rows {
-                recipients = recipients.bind(row.id);
-                senders = senders.bind(row.sender_contact_id);
+            for mailing in padded(&mailing_ids) {
+                recipients = recipients.bind(mailing);
+            }
+            for sender in padded(&sender_ids) {
+                senders = senders.bind(sender);
             }
             (recipients.fetch_all(pool).await?, senders.fetch_all(pool).await?)
         });
@@ -273,12 +279,12 @@ impl Store {
              JOIN mailings m ON m.id = r.mailing_id \
              WHERE m.tenant_id = $1 AND r.message_id IS NOT NULL AND r.mailing_id IN ({}) \
              ORDER BY r.mailing_id, r.position",
-            placeholders(2, ids.len())
+            placeholders(2, ids.len().next_power_of_two())
         );
         Ok(with_reader!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
-            for id in ids {
-                query = query.bind(*id);
+            for id in padded(ids) {
+                query = query.bind(id);
             }
             query.fetch_all(pool).await?
         }))

@@ -1,8 +1,11 @@
-//! The reads a delivery round makes with `IN (...)` lists padded to a power of two with their
-//! last value (`paging::padded`), on both backends: every claimed message and every verified
-//! return path comes back once, never once per repeat.
+//! The reads made with `IN (...)` lists padded to a power of two with their last value
+//! (`paging::padded`), on both backends: every claimed message, verified return path, listed
+//! message with its recipients and listed mailing with its contacts comes back once, never once
+//! per repeat.
 
-use sealpost_domain::{DomainName, ReturnPath, Timestamp};
+use sealpost_domain::{
+    Contact, ContactId, DomainName, Mailing, MailingId, ReturnPath, SystemClock, Timestamp,
+};
 
 use crate::queue_tests::{message, stores_with_tenant};
 
@@ -51,5 +54,64 @@ async fn padded_lists_read_each_row_once() {
             .await
             .unwrap();
         assert_eq!(paths.len(), 1, "{paths:?}");
+    }
+}
+
+#[tokio::test]
+async fn padded_page_reads_list_each_row_once() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let messages: Vec<_> = (0..5)
+            .map(|index| message(tenant, &[&format!("r{index}@receiver.test")], None))
+            .collect();
+        store.insert_messages(&messages).await.unwrap();
+        // The summaries of three messages and of five, each with its one recipient.
+        for count in [3, 5] {
+            let ids: Vec<_> = messages[..count].iter().map(|message| message.id).collect();
+            let summaries = store.message_summaries(tenant, &ids).await.unwrap();
+            let mut read: Vec<_> = summaries.iter().map(|summary| summary.id).collect();
+            read.sort();
+            let mut expected = ids.clone();
+            expected.sort();
+            assert_eq!(read, expected);
+            for summary in &summaries {
+                assert_eq!(summary.recipients.len(), 1, "{summary:?}");
+            }
+        }
+
+        // Three mailings from one sender: three mailing ids and the sender's id three times,
+        // each list read as four.
+        let contact = |email: &str| Contact {
+            id: ContactId::new(&SystemClock),
+            tenant_id: tenant,
+            name: email.to_owned(),
+            email: email.to_owned(),
+            created_at: Timestamp(1_800_000_000),
+        };
+        let sender = contact("hello@client.test");
+        let recipient = contact("someone@receiver.test");
+        for one in [&sender, &recipient] {
+            store.insert_contact(one).await.unwrap();
+        }
+        for index in 0..3 {
+            let mailing = Mailing {
+                id: MailingId::new(&SystemClock),
+                tenant_id: tenant,
+                sender: sender.clone(),
+                recipients: vec![recipient.clone()],
+                subject: format!("Subject {index}"),
+                body: "Body".into(),
+                message_id: None,
+                created_at: Timestamp(1_800_000_000 + index),
+                sent_at: None,
+            };
+            store.insert_mailing(&mailing).await.unwrap();
+        }
+        let mailings = store.list_mailings(tenant, 10).await.unwrap();
+        assert_eq!(mailings.len(), 3, "{mailings:?}");
+        for mailing in &mailings {
+            assert_eq!(mailing.sender, sender);
+            assert_eq!(mailing.recipients, [recipient.clone()]);
+        }
     }
 }

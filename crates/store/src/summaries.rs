@@ -9,7 +9,9 @@ use sealpost_domain::{
 };
 
 use crate::message_rows::{FactColumns, JoinedRecipientRow, MessageFacts, RecipientRow};
-use crate::paging::{Cursor, Page, PageRequest, like_pattern, placeholders, searched, sql_for};
+use crate::paging::{
+    Cursor, Page, PageRequest, like_pattern, padded, placeholders, searched, sql_for,
+};
 use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
@@ -278,12 +280,12 @@ impl Store {
                 summary_columns!(),
                 " FROM messages WHERE tenant_id = $1 AND id IN ({})"
             ),
-            placeholders(2, ids.len())
+            placeholders(2, ids.len().next_power_of_two())
         );
         let rows: Vec<SummaryRow> = with_reader!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
-            for id in ids {
-                query = query.bind(*id);
+            for id in padded(ids) {
+                query = query.bind(id);
             }
             query.fetch_all(pool).await?
         });
@@ -299,11 +301,12 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = listed_recipients_sql(rows.len());
+        let ids: Vec<MessageId> = rows.iter().map(|row| row.id).collect();
+        let sql = listed_recipients_sql(ids.len().next_power_of_two());
         let listed: Vec<ListedRecipientRow> = with_reader!(self, pool => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
-            for row in &rows {
-                query = query.bind(row.id);
+            for id in padded(&ids) {
+                query = query.bind(id);
             }
             query.fetch_all(pool).await?
         });
