@@ -39,7 +39,8 @@ pub(crate) fn is_eight_bit(message: &[u8]) -> bool {
 /// sequence must begin on a line of its own), and the final `.` line. `message` must have CRLF
 /// line endings only ([`check_line_endings`]).
 pub(crate) fn dot_stuff(message: &[u8]) -> Vec<u8> {
-    let mut wire = Vec::with_capacity(message.len() + 5);
+    // Room for a dot on one line in 64, as mail's text rarely has more, and the final line.
+    let mut wire = Vec::with_capacity(message.len() + message.len() / 64 + 5);
     // The text is copied a run at a time, each run ending just before a line that starts with a
     // dot, where the added dot goes.
     let mut run_start = 0;
