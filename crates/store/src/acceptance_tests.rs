@@ -205,31 +205,3 @@ async fn a_batch_with_a_repeated_key_stores_nothing() {
         assert!(store.message(tenant.id, batch[0].id).await.is_err());
     }
 }
-
-/// PostgreSQL compresses a message's source with lz4 (migration 0030), not with its slower
-/// default. The test database's server has lz4.
-#[tokio::test]
-async fn postgres_compresses_a_source_with_lz4() {
-    let store = Store::connect(&testing::fresh_postgres_url().await)
-        .await
-        .unwrap();
-    let tenant = Tenant {
-        id: sealpost_domain::TenantId::new(&SystemClock),
-        name: TenantName::parse("acme").unwrap(),
-        display_name: "Acme".into(),
-        created_at: Timestamp(NOW),
-    };
-    store.create_tenant(&tenant).await.unwrap();
-    let mut long = message(tenant.id, &["a@receiver.test"], None);
-    long.raw = b"From: a@client.test\r\n\r\n".to_vec();
-    long.raw
-        .extend(b"The boiler in building B has been serviced.\r\n".repeat(200));
-    store.insert_messages(&[long]).await.unwrap();
-    let method: Option<String> = with_reader!(&store, pool => {
-        sqlx::query_scalar("SELECT pg_column_compression(raw) FROM message_sources")
-            .fetch_one(pool)
-            .await
-            .unwrap()
-    });
-    assert_eq!(method.as_deref(), Some("lz4"));
-}

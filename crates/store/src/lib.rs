@@ -286,6 +286,8 @@ mod signing_domain_tests;
 #[cfg(test)]
 mod signing_key_migration_tests;
 #[cfg(test)]
+mod source_compression_tests;
+#[cfg(test)]
 mod sqlite_pools_tests;
 #[cfg(test)]
 mod suppression_tests;
