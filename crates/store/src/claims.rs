@@ -5,12 +5,8 @@
 use sealpost_domain::{MessageId, QueuedMessage, RecipientId, TenantId, Timestamp};
 
 use crate::message_rows::{MessageRow, message_columns, message_from_rows};
-use crate::paging::{padded, placeholders};
+use crate::paging::{LIST_CHUNK, padded, placeholders};
 use crate::{Store, StoreError, with_reader, with_writer};
-
-/// Messages read per query by [`Store::messages_to_deliver`], well below every backend's limit
-/// on bound values.
-const READ_CHUNK: usize = 500;
 
 /// A recipient claimed for delivery. `lease_token` fences the outcome: it is recorded only if
 /// the recipient is still leased under this token.
@@ -142,14 +138,14 @@ impl Store {
     }
 
     /// The claimed messages, as delivery needs them: with their source and without their
-    /// recipients (the claims say whom to deliver to), in a query per 500 messages instead of
+    /// recipients (the claims say whom to deliver to), in a query per 512 messages instead of
     /// two queries each. A message that is gone (its tenant was deleted) is not returned.
     pub async fn messages_to_deliver(
         &self,
         ids: &[MessageId],
     ) -> Result<Vec<QueuedMessage>, StoreError> {
         let mut messages = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(READ_CHUNK) {
+        for chunk in ids.chunks(LIST_CHUNK) {
             let sql = format!(
                 concat!(
                     "SELECT ",

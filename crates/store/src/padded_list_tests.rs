@@ -111,7 +111,28 @@ async fn padded_page_reads_list_each_row_once() {
         assert_eq!(mailings.len(), 3, "{mailings:?}");
         for mailing in &mailings {
             assert_eq!(mailing.sender, sender);
-            assert_eq!(mailing.recipients, [recipient.clone()]);
+            assert_eq!(mailing.recipients, std::slice::from_ref(&recipient));
         }
+    }
+}
+
+/// A list longer than one chunk (`paging::LIST_CHUNK`) is read whole, a chunk at a time: 600
+/// summaries, each with its recipient.
+#[tokio::test]
+async fn a_list_longer_than_a_chunk_is_read_whole() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let messages: Vec<_> = (0..600)
+            .map(|index| message(tenant, &[&format!("r{index}@receiver.test")], None))
+            .collect();
+        store.insert_messages(&messages).await.unwrap();
+        let ids: Vec<_> = messages.iter().map(|message| message.id).collect();
+        let summaries = store.message_summaries(tenant, &ids).await.unwrap();
+        assert_eq!(summaries.len(), 600);
+        assert!(
+            summaries
+                .iter()
+                .all(|summary| summary.recipients.len() == 1)
+        );
     }
 }

@@ -196,6 +196,11 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// The most values one padded `IN (...)` list holds: a longer list is read in chunks of this
+/// many, each one statement, far below every backend's limit on bound values (SQLite's 32,766,
+/// sqlx's 65,535 for PostgreSQL), and a power of two, so a full chunk needs no padding.
+pub(crate) const LIST_CHUNK: usize = 512;
+
 /// `values` for an `IN (...)` list of [`placeholders`] for `values.len().next_power_of_two()`:
 /// the values, then the last repeated, which `IN` ignores. A statement read with lists of any
 /// length then takes a handful of shapes in a connection's statement cache (1, 2, 4, ... values)

@@ -3,7 +3,7 @@
 
 use sealpost_domain::{DomainName, ReturnPath, TenantId, Timestamp};
 
-use crate::paging::{padded, placeholders};
+use crate::paging::{LIST_CHUNK, padded, placeholders};
 use crate::rows::corrupt;
 use crate::{Store, StoreError, with_reader, with_writer};
 
@@ -99,14 +99,14 @@ impl Store {
         rows.into_iter().map(ReturnPath::try_from).collect()
     }
 
-    /// The verified return paths of `tenants`, in one statement per 500 tenants: what a
+    /// The verified return paths of `tenants`, in one statement per 512 tenants: what a
     /// delivery round sends their native signed mail with.
     pub async fn verified_return_paths(
         &self,
         tenants: &[TenantId],
     ) -> Result<Vec<ReturnPath>, StoreError> {
         let mut entries = Vec::new();
-        for chunk in tenants.chunks(500) {
+        for chunk in tenants.chunks(LIST_CHUNK) {
             let sql = format!(
                 concat!(
                     "SELECT ",

@@ -10,7 +10,7 @@ use sealpost_domain::{
 
 use crate::message_rows::{FactColumns, JoinedRecipientRow, MessageFacts, RecipientRow};
 use crate::paging::{
-    Cursor, Page, PageRequest, like_pattern, padded, placeholders, searched, sql_for,
+    Cursor, LIST_CHUNK, Page, PageRequest, like_pattern, padded, placeholders, searched, sql_for,
 };
 use crate::{Store, StoreError, with_reader, with_writer};
 
@@ -274,25 +274,30 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            concat!(
-                "SELECT ",
-                summary_columns!(),
-                " FROM messages WHERE tenant_id = $1 AND id IN ({})"
-            ),
-            placeholders(2, ids.len().next_power_of_two())
-        );
-        let rows: Vec<SummaryRow> = with_reader!(self, pool => {
-            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
-            for id in padded(ids) {
-                query = query.bind(id);
-            }
-            query.fetch_all(pool).await?
-        });
+        let mut rows: Vec<SummaryRow> = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(LIST_CHUNK) {
+            let sql = format!(
+                concat!(
+                    "SELECT ",
+                    summary_columns!(),
+                    " FROM messages WHERE tenant_id = $1 AND id IN ({})"
+                ),
+                placeholders(2, chunk.len().next_power_of_two())
+            );
+            let chunk_rows: Vec<SummaryRow> = with_reader!(self, pool => {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
+                for id in padded(chunk) {
+                    query = query.bind(id);
+                }
+                query.fetch_all(pool).await?
+            });
+            rows.extend(chunk_rows);
+        }
         self.with_recipients(tenant, rows).await
     }
 
-    /// Reads the recipients of all these rows in one query and makes each a summary.
+    /// Reads the recipients of all these rows, in one query per 512 rows, and makes each a
+    /// summary.
     async fn with_recipients(
         &self,
         tenant: TenantId,
@@ -302,20 +307,22 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids: Vec<MessageId> = rows.iter().map(|row| row.id).collect();
-        let sql = listed_recipients_sql(ids.len().next_power_of_two());
-        let listed: Vec<ListedRecipientRow> = with_reader!(self, pool => {
-            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
-            for id in padded(&ids) {
-                query = query.bind(id);
-            }
-            query.fetch_all(pool).await?
-        });
         let mut by_message: HashMap<MessageId, Vec<Recipient>> = HashMap::new();
-        for row in listed {
-            by_message
-                .entry(row.message_id)
-                .or_default()
-                .push(Recipient::try_from(row.recipient)?);
+        for chunk in ids.chunks(LIST_CHUNK) {
+            let sql = listed_recipients_sql(chunk.len().next_power_of_two());
+            let listed: Vec<ListedRecipientRow> = with_reader!(self, pool => {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
+                for id in padded(chunk) {
+                    query = query.bind(id);
+                }
+                query.fetch_all(pool).await?
+            });
+            for row in listed {
+                by_message
+                    .entry(row.message_id)
+                    .or_default()
+                    .push(Recipient::try_from(row.recipient)?);
+            }
         }
         rows.into_iter()
             .map(|row| {

@@ -123,7 +123,7 @@ impl Delivery {
         }
     }
 
-    /// Reads the claimed messages, bodies included, in one query per 500. A message that is
+    /// Reads the claimed messages, bodies included, in one query per 512. A message that is
     /// gone (its tenant was deleted between the claim and this read, SPEC S11.5) has nothing to
     /// deliver; on a failed read the claims return to the queue when their lease ends.
     async fn read_messages(
