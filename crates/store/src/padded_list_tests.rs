@@ -4,31 +4,39 @@
 //! per repeat.
 
 use sealpost_domain::{
-    Contact, ContactId, DomainName, Mailing, MailingId, ReturnPath, SystemClock, Timestamp,
+    Contact, ContactId, DomainName, Mailing, MailingId, MessageId, ReturnPath, SystemClock,
+    TenantId, Timestamp,
 };
 
+use crate::Store;
 use crate::queue_tests::{message, stores_with_tenant};
+
+/// Stores `count` messages of the tenant, each to one recipient, and returns their ids.
+async fn stored_messages(store: &Store, tenant: TenantId, count: usize) -> Vec<MessageId> {
+    let messages: Vec<_> = (0..count)
+        .map(|index| message(tenant, &[&format!("r{index}@receiver.test")], None))
+        .collect();
+    store.insert_messages(&messages).await.unwrap();
+    messages.iter().map(|message| message.id).collect()
+}
 
 #[tokio::test]
 async fn padded_lists_read_each_row_once() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
-        let messages: Vec<_> = (0..5)
-            .map(|index| message(tenant, &[&format!("r{index}@receiver.test")], None))
-            .collect();
-        store.insert_messages(&messages).await.unwrap();
+        let stored = stored_messages(&store, tenant, 5).await;
         // Three ids are read as four, five as eight.
         for count in [3, 5] {
-            let ids: Vec<_> = messages[..count].iter().map(|message| message.id).collect();
+            let ids = &stored[..count];
             let mut read: Vec<_> = store
-                .messages_to_deliver(&ids)
+                .messages_to_deliver(ids)
                 .await
                 .unwrap()
                 .into_iter()
                 .map(|message| message.id)
                 .collect();
             read.sort();
-            let mut expected = ids.clone();
+            let mut expected = ids.to_vec();
             expected.sort();
             assert_eq!(read, expected);
         }
@@ -61,17 +69,14 @@ async fn padded_lists_read_each_row_once() {
 async fn padded_page_reads_list_each_row_once() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
-        let messages: Vec<_> = (0..5)
-            .map(|index| message(tenant, &[&format!("r{index}@receiver.test")], None))
-            .collect();
-        store.insert_messages(&messages).await.unwrap();
+        let stored = stored_messages(&store, tenant, 5).await;
         // The summaries of three messages and of five, each with its one recipient.
         for count in [3, 5] {
-            let ids: Vec<_> = messages[..count].iter().map(|message| message.id).collect();
-            let summaries = store.message_summaries(tenant, &ids).await.unwrap();
+            let ids = &stored[..count];
+            let summaries = store.message_summaries(tenant, ids).await.unwrap();
             let mut read: Vec<_> = summaries.iter().map(|summary| summary.id).collect();
             read.sort();
-            let mut expected = ids.clone();
+            let mut expected = ids.to_vec();
             expected.sort();
             assert_eq!(read, expected);
             for summary in &summaries {
@@ -122,11 +127,7 @@ async fn padded_page_reads_list_each_row_once() {
 async fn a_list_longer_than_a_chunk_is_read_whole() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
-        let messages: Vec<_> = (0..600)
-            .map(|index| message(tenant, &[&format!("r{index}@receiver.test")], None))
-            .collect();
-        store.insert_messages(&messages).await.unwrap();
-        let ids: Vec<_> = messages.iter().map(|message| message.id).collect();
+        let ids = stored_messages(&store, tenant, 600).await;
         let summaries = store.message_summaries(tenant, &ids).await.unwrap();
         assert_eq!(summaries.len(), 600);
         assert!(

@@ -1,25 +1,18 @@
 //! PostgreSQL compresses stored sources with lz4 (migration 0030), not with its slower default.
 //! The test database's server is PostgreSQL 14 or later and has lz4.
 
-use sealpost_domain::{SystemClock, Tenant, TenantId, TenantName, Timestamp};
-
-use crate::queue_tests::{NOW, message};
-use crate::{Store, testing};
+use crate::Backend;
+use crate::queue_tests::{message, stores_with_tenant};
 
 #[tokio::test]
 async fn postgres_compresses_sources_with_lz4() {
-    let store = Store::connect(&testing::fresh_postgres_url().await)
-        .await
-        .unwrap();
-    let tenant = Tenant {
-        id: TenantId::new(&SystemClock),
-        name: TenantName::parse("acme").unwrap(),
-        display_name: "Acme".into(),
-        created_at: Timestamp(NOW),
-    };
-    store.create_tenant(&tenant).await.unwrap();
+    let (_directory, stores) = stores_with_tenant().await;
+    let (store, tenant) = stores
+        .into_iter()
+        .find(|(store, _)| store.backend() == Backend::Postgres)
+        .expect("the tests have a PostgreSQL store");
     // A source long enough to be compressed, and compressible.
-    let mut long = message(tenant.id, &["a@receiver.test"], None);
+    let mut long = message(tenant, &["a@receiver.test"], None);
     long.raw = b"From: a@client.test\r\n\r\n".to_vec();
     long.raw
         .extend(b"The boiler in building B has been serviced.\r\n".repeat(200));
