@@ -1,12 +1,14 @@
 //! Accepting messages: a batch of messages, their recipients and their events committed in one
 //! transaction before anyone is told they were accepted (SPEC S9.3). Each table gets a few
 //! statements of many rows (`batch.rs`), not one statement per message: a batch of 50 messages
-//! with one recipient each took 300 round trips to the database.
+//! with one recipient each took 300 round trips to the database. On SQLite those statements
+//! then run as one script (`script.rs`), one hand-off to the writing connection's thread.
 
 use sealpost_domain::{QueuedMessage, Recipient, RecipientState, TenantId};
 
 use crate::batch::{Event, insert_events, runs};
 use crate::message_rows::SigningColumns;
+use crate::script::{Script, next_statement, run_script};
 use crate::subjects::subject_of;
 use crate::{Store, StoreError, with_writer};
 
@@ -122,11 +124,12 @@ macro_rules! place {
     }};
 }
 
-/// Inserts a run of messages and then their sources.
+/// Writes the statements that insert a run of messages and then their sources into `$script`.
 macro_rules! insert_message_rows {
-    ($transaction:expr, $run:expr) => {{
+    ($script:expr, $transaction:expr, $run:expr) => {{
         let run: &[QueuedMessage] = $run;
-        let mut insert = sqlx::QueryBuilder::new(
+        let insert = next_statement!($script, $transaction);
+        insert.push(
             "INSERT INTO messages (id, tenant_id, mail_from, size, signed, signing_domain, \
              signing_selector, unsigned_code, unsigned_reason, route, source, idempotency_key, \
              idempotency_hash, accepted_at, expires_at, subject) ",
@@ -151,30 +154,24 @@ macro_rules! insert_message_rows {
                 .push_bind(message.expires_at.0)
                 .push_bind(subject_of(&message.raw));
         });
-        insert
-            .build()
-            .execute(&mut *$transaction)
-            .await
-            .map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
         for sources in source_statements(run) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO message_sources (message_id, tenant_id, raw) ",
-            );
+            let insert = next_statement!($script, $transaction);
+            insert.push("INSERT INTO message_sources (message_id, tenant_id, raw) ");
             insert.push_values(sources, |mut row, message| {
                 row.push_bind(message.id)
                     .push_bind(message.tenant_id)
                     .push_bind(message.raw.clone());
             });
-            insert.build().execute(&mut *$transaction).await?;
         }
     }};
 }
 
-/// Inserts a run of placed recipients.
+/// Writes the statement that inserts a run of placed recipients into `$script`.
 macro_rules! insert_recipient_rows {
-    ($transaction:expr, $run:expr) => {{
+    ($script:expr, $transaction:expr, $run:expr) => {{
         let run: &[Placed<'_>] = $run;
-        let mut insert = sqlx::QueryBuilder::new(
+        let insert = next_statement!($script, $transaction);
+        insert.push(
             "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, \
              state, attempts, next_attempt_at, last_reply, updated_at, fair_key, accepted_at) ",
         );
@@ -194,7 +191,6 @@ macro_rules! insert_recipient_rows {
                 .push_bind(placed.fair_key)
                 .push_bind(placed.message.accepted_at.0);
         });
-        insert.build().execute(&mut *$transaction).await?;
     }};
 }
 
@@ -211,14 +207,23 @@ impl Store {
         let events = events(messages);
         with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
-            for run in runs(messages) {
-                insert_message_rows!(transaction, run);
+            let written: Result<(), sqlx::Error> = async {
+                // The places are read first: the one statement that must answer before the rest
+                // is written.
+                let (placed, listening) = place!(transaction, messages);
+                let mut script = Script::new(self);
+                for run in runs(messages) {
+                    insert_message_rows!(script, transaction, run);
+                }
+                for run in runs(&placed) {
+                    insert_recipient_rows!(script, transaction, run);
+                }
+                insert_events!(script, transaction, &events, &listening);
+                run_script!(script, transaction)
             }
-            let (placed, listening) = place!(transaction, messages);
-            for run in runs(&placed) {
-                insert_recipient_rows!(transaction, run);
-            }
-            insert_events!(transaction, &events, &listening);
+            .await;
+            // The only key a batch can repeat is an idempotency key: every id in it is new.
+            written.map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
             // PostgreSQL sends it when (and only if) the transaction commits.
             if matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_notify($1, '')")

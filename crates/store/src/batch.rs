@@ -55,18 +55,21 @@ macro_rules! listening_sql {
 }
 pub(crate) use listening_sql;
 
-/// Appends `events` in their order inside the caller's transaction, in statements of many rows,
-/// then a webhook delivery of each that is a webhook event to each of its tenant's endpoints
-/// that wants it, as `insert_event!` does for one: one statement per such event, in the events'
-/// order. `listening` holds the events' tenants that have an endpoint: the caller asks
-/// [`listening_sql!`] of each in a statement it runs in the transaction anyway, because most
-/// tenants have none and a statement of its own would be one more round trip per batch.
+/// Appends `events` in their order inside the caller's transaction, in statements of many rows
+/// written into `$script`, then a webhook delivery of each that is a webhook event to each of its
+/// tenant's endpoints that wants it, as `insert_event!` does for one: one statement per such
+/// event, in the events' order, after the script has run (a delivery names its message, which
+/// the script may be inserting). `listening` holds the events' tenants that have an endpoint:
+/// the caller asks [`listening_sql!`] of each in a statement it runs in the transaction anyway,
+/// because most tenants have none and a statement of its own would be one more round trip per
+/// batch.
 macro_rules! insert_events {
-    ($transaction:expr, $events:expr, $listening:expr) => {{
+    ($script:expr, $transaction:expr, $events:expr, $listening:expr) => {{
         let events: &[$crate::batch::Event<'_>] = $events;
         let listening: &[sealpost_domain::TenantId] = $listening;
         for run in $crate::batch::runs(events) {
-            let mut insert = sqlx::QueryBuilder::new(
+            let insert = $crate::script::next_statement!($script, $transaction);
+            insert.push(
                 "INSERT INTO events (tenant_id, message_id, recipient_id, kind, detail, at) ",
             );
             insert.push_values(run, |mut row, event| {
@@ -77,15 +80,19 @@ macro_rules! insert_events {
                     .push_bind(event.detail.to_owned())
                     .push_bind(event.at.0);
             });
-            insert.build().execute(&mut *$transaction).await?;
         }
-        for event in events
-            .iter()
-            .filter(|event| listening.contains(&event.tenant))
-        {
-            let Some(webhook) = sealpost_domain::EventType::of_message_event(event.kind) else {
-                continue;
-            };
+        let mut outbox = Vec::new();
+        for event in events {
+            if listening.contains(&event.tenant)
+                && let Some(webhook) = sealpost_domain::EventType::of_message_event(event.kind)
+            {
+                outbox.push((event, webhook));
+            }
+        }
+        if !outbox.is_empty() {
+            $crate::script::run_script!($script, $transaction)?;
+        }
+        for (event, webhook) in outbox {
             $crate::webhooks::insert_outbox!(
                 $transaction,
                 event.tenant,

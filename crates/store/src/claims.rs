@@ -32,6 +32,16 @@ struct ClaimRow {
     fair_key: i64,
 }
 
+/// What was served moves on past the claimed recipients, so mail accepted from now on is placed
+/// just past them (migration 0021). It commits after the claim: a crash between the two only
+/// leaves the clock behind, which favours new senders a little. On SQLite it follows the claim
+/// in the same query and reads the claimed places back by the claim's token (`$3`), through the
+/// index on `state`.
+const SERVED_SQLITE: &str = "UPDATE queue_clock SET served = (SELECT MAX(fair_key) FROM \
+     recipients WHERE state = 'sending' AND lease_token = $3) WHERE id = 1 AND served < \
+     (SELECT MAX(fair_key) FROM recipients WHERE state = 'sending' AND lease_token = $3)";
+const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 AND served < $1";
+
 impl Store {
     /// Leases up to `limit` recipients that are due (queued, deferred and due, or sending under
     /// an expired lease) to `owner` until `lease_until`. Recipients never tried come first, so
@@ -57,10 +67,12 @@ impl Store {
         let rows: Vec<ClaimRow> = match self {
             Store::Sqlite(pools) => {
                 let pool = pools.writer();
+                // What was served moves on in the same hand-off to the connection's thread
+                // (SQLite runs every statement of a query in one), though in a commit of its own.
                 let sql = format!(
                     "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
                      lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE {due} \
-                     ORDER BY {order} LIMIT $5){returning}"
+                     ORDER BY {order} LIMIT $5){returning}; {SERVED_SQLITE}"
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(owner)
@@ -78,28 +90,23 @@ impl Store {
                      ORDER BY {order} LIMIT $5 \
                      FOR UPDATE SKIP LOCKED){returning}"
                 );
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                let rows: Vec<ClaimRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(owner)
                     .bind(lease_until.0)
                     .bind(&token)
                     .bind(now.0)
                     .bind(i64::from(limit))
                     .fetch_all(pool)
-                    .await?
+                    .await?;
+                if let Some(served) = rows.iter().map(|row| row.fair_key).max() {
+                    sqlx::query(SERVED_POSTGRES)
+                        .bind(served)
+                        .execute(pool)
+                        .await?;
+                }
+                rows
             }
         };
-        // What was served moves on, so mail accepted from now on is placed just past it. A
-        // crash before this only leaves the clock behind, which favours new senders a little.
-        if let Some(served) = rows.iter().map(|row| row.fair_key).max() {
-            with_writer!(self, pool => {
-                sqlx::query(
-                    "UPDATE queue_clock SET served = $1 WHERE id = 1 AND served < $1",
-                )
-                .bind(served)
-                .execute(pool)
-                .await?;
-            });
-        }
         Ok(rows
             .into_iter()
             .map(|row| Claim {

@@ -30,6 +30,7 @@ mod reputation;
 mod return_paths;
 mod rows;
 mod schema;
+mod script;
 mod sending_domains;
 mod signing_domain_rows;
 mod signing_domains;

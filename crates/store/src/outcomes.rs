@@ -8,6 +8,7 @@ use sealpost_domain::{
 use crate::batch::{Event, insert_events, runs};
 use crate::claims::Claim;
 use crate::rows::corrupt;
+use crate::script::{Script, fetch_script, next_statement, run_script};
 use crate::{Store, StoreError, with_reader, with_writer};
 
 /// One finished attempt, as it is recorded in the history.
@@ -75,13 +76,13 @@ fn layers(attempts: &[Finished]) -> Vec<Vec<usize>> {
 /// One attempt's outcome as a delivery round records it.
 type Finished = (Claim, RecipientUpdate, AttemptRecord);
 
-/// Applies a run of fenced recipient updates, each row fenced by its own claim's token, adds
-/// the ids of the rows updated to `$updated` and their tenants that have a webhook endpoint to
-/// `$listening`.
+/// Writes the statement that applies a run of fenced recipient updates, each row fenced by its
+/// own claim's token, into `$script`. It returns each row updated as a [`Fenced`].
 macro_rules! update_fenced {
-    ($transaction:expr, $run:expr, $updated:expr, $listening:expr) => {{
+    ($script:expr, $transaction:expr, $run:expr) => {{
         let run: &[&Finished] = $run;
-        let mut update = sqlx::QueryBuilder::new(
+        let update = next_statement!($script, $transaction);
+        update.push(
             "UPDATE recipients SET state = v.column2, attempts = attempts + 1, \
              next_attempt_at = v.column3, last_reply = v.column4, lease_owner = NULL, \
              lease_until = NULL, lease_token = NULL, updated_at = v.column5 FROM (",
@@ -101,24 +102,19 @@ macro_rules! update_fenced {
              RETURNING recipients.id, recipients.tenant_id, ",
             crate::batch::listening_sql!("recipients.tenant_id")
         ));
-        let rows: Vec<(RecipientId, TenantId, bool)> = update
-            .build_query_as()
-            .fetch_all(&mut *$transaction)
-            .await?;
-        for (id, tenant, listens) in rows {
-            $updated.insert(id);
-            if listens && !$listening.contains(&tenant) {
-                $listening.push(tenant);
-            }
-        }
     }};
 }
 
-/// Inserts a run of recorded attempts into the history.
+/// A recipient a fenced update changed: its id, its tenant, and whether that tenant has a
+/// webhook endpoint.
+type Fenced = (RecipientId, TenantId, bool);
+
+/// Writes the statement that inserts a run of recorded attempts into the history into `$script`.
 macro_rules! insert_attempt_rows {
-    ($transaction:expr, $run:expr) => {{
+    ($script:expr, $transaction:expr, $run:expr) => {{
         let run: &[&Finished] = $run;
-        let mut insert = sqlx::QueryBuilder::new(
+        let insert = next_statement!($script, $transaction);
+        insert.push(
             "INSERT INTO attempts (id, recipient_id, message_id, tenant_id, started_at, \
              finished_at, outcome, reply, host) ",
         );
@@ -133,7 +129,6 @@ macro_rules! insert_attempt_rows {
                 .push_bind(attempt.reply.clone())
                 .push_bind(attempt.host.clone());
         });
-        insert.build().execute(&mut *$transaction).await?;
     }};
 }
 
@@ -211,9 +206,22 @@ impl Store {
             // the n-th mention of each recipient goes in the n-th layer, in order.
             for layer in layers(attempts) {
                 let rows: Vec<_> = layer.iter().map(|&index| &attempts[index]).collect();
-                let mut updated = std::collections::HashSet::with_capacity(rows.len());
+                // On SQLite the layer's updates run as one script; PostgreSQL runs each alone.
+                let mut script = Script::new(self);
+                let mut fenced: Vec<Fenced> = Vec::with_capacity(rows.len());
                 for run in runs(&rows) {
-                    update_fenced!(transaction, run, updated, listening);
+                    update_fenced!(script, transaction, run);
+                    if !script.gathers() {
+                        fenced.extend(fetch_script!(script, transaction, Fenced)?);
+                    }
+                }
+                fenced.extend(fetch_script!(script, transaction, Fenced)?);
+                let mut updated = std::collections::HashSet::with_capacity(fenced.len());
+                for (id, tenant, listens) in fenced {
+                    updated.insert(id);
+                    if listens && !listening.contains(&tenant) {
+                        listening.push(tenant);
+                    }
                 }
                 for index in layer {
                     recorded[index] = updated.contains(&attempts[index].0.recipient_id);
@@ -225,10 +233,12 @@ impl Store {
                 .filter(|(_, recorded)| **recorded)
                 .map(|(finished, _)| finished)
                 .collect();
+            let mut script = Script::new(self);
             for run in runs(&finished) {
-                insert_attempt_rows!(transaction, run);
+                insert_attempt_rows!(script, transaction, run);
             }
-            insert_events!(transaction, &attempt_events(&finished), &listening);
+            insert_events!(script, transaction, &attempt_events(&finished), &listening);
+            run_script!(script, transaction)?;
             transaction.commit().await?;
         });
         Ok(recorded)

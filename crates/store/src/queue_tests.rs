@@ -497,6 +497,17 @@ async fn another_tenant_s_message_is_claimed_in_the_round_after_a_burst() {
             .await
             .unwrap();
         assert!(first.iter().all(|claim| claim.tenant_id == burst));
+        // The clock moved on to the last place the round claimed, in the claim's own commit.
+        let (served, last_claimed): (i64, i64) = with_reader!(&store, pool => {
+            sqlx::query_as(
+                "SELECT (SELECT served FROM queue_clock WHERE id = 1), \
+                 (SELECT MAX(fair_key) FROM recipients WHERE state = 'sending')",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap()
+        });
+        assert_eq!(served, last_claimed);
         let single = message(quiet.id, &["one@small.test"], None);
         store.insert_message(&single).await.unwrap();
         let second = store
