@@ -10,6 +10,7 @@ use crate::batch::{Event, insert_events, runs};
 use crate::message_rows::SigningColumns;
 use crate::script::{Script, next_statement, run_script};
 use crate::subjects::subject_of;
+use crate::write_transaction::BeginWrite;
 use crate::{Store, StoreError, with_writer};
 
 const DUPLICATE: &str = "a message with this idempotency key";
@@ -206,10 +207,10 @@ impl Store {
     pub async fn insert_messages(&self, messages: &[QueuedMessage]) -> Result<(), StoreError> {
         let events = events(messages);
         with_writer!(self, pool => {
-            let mut transaction = pool.begin().await?;
+            // The places are read first, the one statement that must answer before the rest is
+            // written, so the transaction takes the write lock before it reads.
+            let mut transaction = pool.begin_write().await?;
             let written: Result<(), sqlx::Error> = async {
-                // The places are read first: the one statement that must answer before the rest
-                // is written.
                 let (placed, listening) = place!(transaction, messages);
                 let mut script = Script::new(self);
                 for run in runs(messages) {

@@ -15,8 +15,8 @@ const EXACT_ROWS: usize = 8;
 
 /// `rows` cut into runs: all of them when they are at most [`EXACT_ROWS`], otherwise runs whose
 /// lengths are powers of two, none longer than [`MAX_ROWS`], and the last few rows as one run.
-/// The writing connection's statement cache thus holds at most eleven shapes of each statement
-/// (1 to 8, 16, 32 and 64 rows).
+/// Each statement thus has at most eleven shapes (1 to 8, 16, 32 and 64 rows). On SQLite the
+/// cache holds whole scripts (`script.rs`), one for each sequence of runs a batch makes.
 pub(crate) fn runs<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     let mut rest = rows;
     std::iter::from_fn(move || {
@@ -58,8 +58,9 @@ pub(crate) use listening_sql;
 /// Appends `events` in their order inside the caller's transaction, in statements of many rows
 /// written into `$script`, then a webhook delivery of each that is a webhook event to each of its
 /// tenant's endpoints that wants it, as `insert_event!` does for one: one statement per such
-/// event, in the events' order, after the script has run (a delivery names its message, which
-/// the script may be inserting). `listening` holds the events' tenants that have an endpoint:
+/// event, in the events' order. Those run by themselves, after what the script holds so far,
+/// since their numbered placeholders would name a script's first arguments rather than their
+/// own. `listening` holds the events' tenants that have an endpoint:
 /// the caller asks [`listening_sql!`] of each in a statement it runs in the transaction anyway,
 /// because most tenants have none and a statement of its own would be one more round trip per
 /// batch.

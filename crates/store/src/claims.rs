@@ -35,11 +35,11 @@ struct ClaimRow {
 /// What was served moves on past the claimed recipients, so mail accepted from now on is placed
 /// just past them (migration 0021). It commits after the claim: a crash between the two only
 /// leaves the clock behind, which favours new senders a little. On SQLite it follows the claim
-/// in the same query and reads the claimed places back by the claim's token (`$3`), through the
-/// index on `state`.
-const SERVED_SQLITE: &str = "UPDATE queue_clock SET served = (SELECT MAX(fair_key) FROM \
-     recipients WHERE state = 'sending' AND lease_token = $3) WHERE id = 1 AND served < \
-     (SELECT MAX(fair_key) FROM recipients WHERE state = 'sending' AND lease_token = $3)";
+/// in the same query and reads the claimed places back once, by the claim's token (`$3`),
+/// through the index on `state`.
+const SERVED_SQLITE: &str = "UPDATE queue_clock SET served = claimed.last FROM (SELECT \
+     MAX(fair_key) AS last FROM recipients WHERE state = 'sending' AND lease_token = $3) \
+     AS claimed WHERE id = 1 AND served < claimed.last";
 const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 AND served < $1";
 
 impl Store {

@@ -131,7 +131,7 @@ impl StoreError {
             sqlx::Error::Database(database) if database.is_unique_violation() => {
                 Self::Duplicate(what)
             }
-            _ => Self::Database(error),
+            _ => Self::from(error),
         }
     }
 }
