@@ -60,9 +60,7 @@ impl DkimZoneServer {
         let built = records::build(&settings, &keys, serial).map_err(io::Error::other)?;
         tracing::info!(zone = %settings.zone, records = built.records, "DKIM zone loaded");
         let current = Current::new(built.catalog);
-        let udp = UdpSocket::bind(listen).await?;
-        // On the port UDP got, so that port 0 gives one address for both, as resolvers expect.
-        let tcp = TcpListener::bind(udp.local_addr()?).await?;
+        let (udp, tcp) = bind_udp_and_tcp(listen).await?;
         let (udp_addr, tcp_addr) = (udp.local_addr()?, tcp.local_addr()?);
         let mut server = Server::new(Handler {
             current: current.clone(),
@@ -176,9 +174,41 @@ async fn refresh(settings: Arc<ZoneSettings>, store: Store, current: Current, mu
     }
 }
 
+/// How many ports are tried for port 0 before giving up.
+const BIND_ATTEMPTS: usize = 8;
+
+/// A UDP socket on `listen` and a TCP listener on the port UDP got, so that port 0 gives one
+/// address for both, as resolvers expect. Another program may hold that port for TCP; for port
+/// 0 a few ports are tried, a port given is tried once.
+async fn bind_udp_and_tcp(listen: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
+    let attempts = if listen.port() == 0 { BIND_ATTEMPTS } else { 1 };
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let udp = UdpSocket::bind(listen).await?;
+        match TcpListener::bind(udp.local_addr()?).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(error) if error.kind() == io::ErrorKind::AddrInUse => last_error = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrInUse)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A port given is tried once, and refused with the reason when its TCP side is taken; port
+    /// 0 gives one address for both.
+    #[tokio::test]
+    async fn a_given_port_taken_for_tcp_is_refused_and_port_zero_binds_both() {
+        let loopback = std::net::Ipv4Addr::LOCALHOST;
+        let taken = std::net::TcpListener::bind((loopback, 0)).unwrap();
+        let refused = bind_udp_and_tcp(taken.local_addr().unwrap()).await;
+        assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::AddrInUse);
+        let (udp, tcp) = bind_udp_and_tcp((loopback, 0).into()).await.unwrap();
+        assert_eq!(udp.local_addr().unwrap(), tcp.local_addr().unwrap());
+    }
 
     #[test]
     fn the_serial_is_the_newest_change_and_never_goes_back() {
