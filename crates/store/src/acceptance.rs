@@ -1,8 +1,9 @@
 //! Accepting messages: a batch of messages, their recipients and their events committed in one
 //! transaction before anyone is told they were accepted (SPEC S9.3). Each table gets a few
 //! statements of many rows (`batch.rs`), not one statement per message: a batch of 50 messages
-//! with one recipient each took 300 round trips to the database. On SQLite those statements
-//! then run as one script (`script.rs`), one hand-off to the writing connection's thread.
+//! with one recipient each took 300 round trips to the database. Those statements then run as
+//! one script (`script.rs`): on SQLite one hand-off to the writing connection's thread, on
+//! PostgreSQL one statement of data-modifying `WITH` clauses.
 
 use sealpost_domain::{QueuedMessage, Recipient, RecipientState, TenantId};
 
@@ -68,29 +69,48 @@ fn events(messages: &[QueuedMessage]) -> Vec<Event<'_>> {
     events
 }
 
-/// Reads a tenant's last place once per batch, inside the batch's transaction, and whether it
-/// has a webhook endpoint (which the batch's events then need not ask again).
-macro_rules! last_place {
-    ($transaction:expr, $tenant:expr) => {{
+/// What [`last_place!`] reads of a tenant.
+macro_rules! last_place_sql {
+    () => {
         // The message's places in the fair queue: past what was served and past the tenant's
         // own last place (see migration 0021).
-        let (served, tenant_last, listening): (i64, i64, bool) = sqlx::query_as(concat!(
+        concat!(
             "SELECT (SELECT served FROM queue_clock WHERE id = 1), \
              COALESCE((SELECT MAX(fair_key) FROM recipients WHERE tenant_id = $1), 0), ",
             crate::batch::listening_sql!("$1")
-        ))
-        .bind($tenant)
-        .fetch_one(&mut *$transaction)
-        .await?;
+        )
+    };
+}
+
+/// Reads a tenant's last place once per batch, inside the batch's transaction, and whether it
+/// has a webhook endpoint (which the batch's events then need not ask again). With `$notify`
+/// (PostgreSQL) the same statement asks for the notification that wakes the nodes, which
+/// PostgreSQL sends when (and only if) the transaction commits: one round trip fewer than a
+/// statement of its own. The function is volatile, so its one row is made although nothing
+/// reads it.
+macro_rules! last_place {
+    ($transaction:expr, $tenant:expr, $notify:expr) => {{
+        let query = if $notify {
+            sqlx::query_as(concat!(
+                last_place_sql!(),
+                " FROM (SELECT pg_notify($2, '')) AS notified"
+            ))
+            .bind($tenant)
+            .bind(crate::work_signal::CHANNEL)
+        } else {
+            sqlx::query_as(last_place_sql!()).bind($tenant)
+        };
+        let (served, tenant_last, listening): (i64, i64, bool) =
+            query.fetch_one(&mut *$transaction).await?;
         (served.max(tenant_last), listening)
     }};
 }
 
 /// Places every recipient of the batch in the fair queue, counting on from each tenant's last
 /// place, which is read once per tenant: the places one message after another would get. Also
-/// gives the batch's tenants that have a webhook endpoint.
+/// gives the batch's tenants that have a webhook endpoint. `$notify` as [`last_place!`] takes it.
 macro_rules! place {
-    ($transaction:expr, $messages:expr) => {{
+    ($transaction:expr, $messages:expr, $notify:expr) => {{
         let messages: &[QueuedMessage] = $messages;
         let mut last_places: Vec<(TenantId, i64)> = Vec::new();
         let mut listening: Vec<TenantId> = Vec::new();
@@ -102,7 +122,7 @@ macro_rules! place {
             let index = match known {
                 Some(index) => index,
                 None => {
-                    let (last, listens) = last_place!($transaction, message.tenant_id);
+                    let (last, listens) = last_place!($transaction, message.tenant_id, $notify);
                     last_places.push((message.tenant_id, last));
                     if listens {
                         listening.push(message.tenant_id);
@@ -163,6 +183,12 @@ macro_rules! insert_message_rows {
                     .push_bind(message.tenant_id)
                     .push_bind(message.raw.clone());
             });
+            // A source too large to share a statement is not gathered with the next ones
+            // either: a query of many such sources would be hundreds of megabytes.
+            let bytes: usize = sources.iter().map(|message| message.raw.len()).sum();
+            if bytes > SOURCE_BYTES_PER_STATEMENT {
+                run_script!($script, $transaction)?;
+            }
         }
     }};
 }
@@ -211,8 +237,10 @@ impl Store {
             // written, so the transaction takes the write lock before it reads.
             let mut transaction = pool.begin_write().await?;
             let written: Result<(), sqlx::Error> = async {
-                let (placed, listening) = place!(transaction, messages);
-                let mut script = Script::new(self);
+                let notify = matches!(self, Store::Postgres(_));
+                let (placed, listening) = place!(transaction, messages, notify);
+                // New rows only, none read by another statement: one statement on PostgreSQL.
+                let mut script = Script::independent_writes(self);
                 for run in runs(messages) {
                     insert_message_rows!(script, transaction, run);
                 }
@@ -225,13 +253,6 @@ impl Store {
             .await;
             // The only key a batch can repeat is an idempotency key: every id in it is new.
             written.map_err(|error| StoreError::duplicate_as(error, DUPLICATE))?;
-            // PostgreSQL sends it when (and only if) the transaction commits.
-            if matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_notify($1, '')")
-                    .bind(crate::work_signal::CHANNEL)
-                    .execute(&mut *transaction)
-                    .await?;
-            }
             transaction.commit().await?;
         });
         Ok(())

@@ -205,3 +205,64 @@ async fn a_batch_with_a_repeated_key_stores_nothing() {
         assert!(store.message(tenant.id, batch[0].id).await.is_err());
     }
 }
+
+/// Sources too large together for one statement are written one per statement, more of them
+/// than one query gathers on PostgreSQL, and one too large to share a query at all: every
+/// source is stored whole, in the one transaction.
+#[tokio::test]
+async fn a_batch_of_large_sources_is_stored_whole() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let tenant = Tenant {
+            id: sealpost_domain::TenantId::new(&SystemClock),
+            name: TenantName::parse("acme").unwrap(),
+            display_name: "Acme".into(),
+            created_at: Timestamp(NOW),
+        };
+        store.create_tenant(&tenant).await.unwrap();
+        let mut batch = Vec::new();
+        for index in 0..40 {
+            let mut large = message(tenant.id, &["to@receiver.test"], None);
+            let size = if index == 20 { 5 << 20 } else { 120 << 10 };
+            large.raw = format!("Subject: {index}\r\n\r\n{}", "x".repeat(size)).into_bytes();
+            batch.push(large);
+        }
+        store.insert_messages(&batch).await.unwrap();
+        let written = written(&store).await;
+        let mut expected: Vec<String> = batch
+            .iter()
+            .map(|message| format!("{} {}", message.id, message.raw.len()))
+            .collect();
+        expected.sort();
+        assert_eq!(written[4], expected, "{:?}", store.backend());
+        assert_eq!(written[1].len(), 40, "{:?}", store.backend());
+        let stored = store.message(tenant.id, batch[20].id).await.unwrap();
+        assert_eq!(stored.raw, batch[20].raw, "{:?}", store.backend());
+    }
+}
+
+/// A batch whose rows bind more values than one PostgreSQL statement takes (65,535): its
+/// statements are gathered into several queries there, and every row is stored.
+#[tokio::test]
+async fn a_batch_past_one_statements_bound_values_is_stored_whole() {
+    let directory = tempfile::tempdir().unwrap();
+    for store in testing::fresh_stores(directory.path()).await {
+        let tenant = Tenant {
+            id: sealpost_domain::TenantId::new(&SystemClock),
+            name: TenantName::parse("acme").unwrap(),
+            display_name: "Acme".into(),
+            created_at: Timestamp(NOW),
+        };
+        store.create_tenant(&tenant).await.unwrap();
+        let addresses: Vec<String> = (0..30).map(|at| format!("r{at}@receiver.test")).collect();
+        let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
+        // 6,000 recipients of 13 columns: 78,000 values.
+        let batch: Vec<QueuedMessage> = (0..200)
+            .map(|_| message(tenant.id, &addresses, None))
+            .collect();
+        store.insert_messages(&batch).await.unwrap();
+        let written = written(&store).await;
+        let counts: Vec<usize> = written.iter().map(Vec::len).collect();
+        assert_eq!(counts, [6000, 200, 0, 200, 200], "{:?}", store.backend());
+    }
+}

@@ -68,7 +68,12 @@ macro_rules! insert_events {
     ($script:expr, $transaction:expr, $events:expr, $listening:expr) => {{
         let events: &[$crate::batch::Event<'_>] = $events;
         let listening: &[sealpost_domain::TenantId] = $listening;
-        for run in $crate::batch::runs(events) {
+        for (index, run) in $crate::batch::runs(events).enumerate() {
+            // Events are numbered in the order they are inserted, which the clauses of one
+            // query do not keep: each run after the first starts a query of its own there.
+            if index > 0 && !$script.keeps_order() {
+                $crate::script::run_script!($script, $transaction)?;
+            }
             let insert = $crate::script::next_statement!($script, $transaction);
             insert.push(
                 "INSERT INTO events (tenant_id, message_id, recipient_id, kind, detail, at) ",

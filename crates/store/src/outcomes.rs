@@ -233,7 +233,8 @@ impl Store {
                 .filter(|(_, recorded)| **recorded)
                 .map(|(finished, _)| finished)
                 .collect();
-            let mut script = Script::new(self);
+            // New history rows and events: one statement on PostgreSQL too.
+            let mut script = Script::independent_writes(self);
             for run in runs(&finished) {
                 insert_attempt_rows!(script, transaction, run);
             }

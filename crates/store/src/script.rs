@@ -4,54 +4,116 @@
 //! scheduled, then for a runtime worker (busy signing, say) to take the answer. SQLite runs every
 //! statement of one query in a single hand-off, so a batch that writes four tables pays one
 //! instead of four. PostgreSQL prepares one statement per query, so there each statement runs
-//! before the next is written, as it would without a script.
+//! before the next is written, as it would without a script, except in a script of independent
+//! writes: those become the data-modifying `WITH` clauses of one statement, one round trip.
 
 use sqlx::{Database, QueryBuilder};
 
 use crate::Store;
 
+/// The most statements a PostgreSQL script of independent writes gathers before it runs them.
+/// Each statement binds at most 1,024 values (`batch.rs`: 64 rows of up to 16 columns) and
+/// carries at most 4 MB of sources or one source (`acceptance.rs`), so 32 of them stay under
+/// PostgreSQL's 65,535 parameters per statement.
+const MOST_GATHERED: usize = 32;
+
+/// How the statements of a script reach the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gathering {
+    /// SQLite: one query of statements separated by `;`, run in order.
+    Script,
+    /// PostgreSQL, independent writes: `WITH s0 AS (...), s1 AS (...) SELECT 1`. The clauses
+    /// share one snapshot and run in no set order, so none may read or change what another
+    /// writes; each runs to completion although nothing reads its rows.
+    Clauses,
+    /// PostgreSQL: each statement runs by itself before the next is written.
+    Alone,
+}
+
 pub(crate) struct Script<DB: Database> {
     pub(crate) query: QueryBuilder<DB>,
-    /// Whether statements are gathered into one query (SQLite) or run one by one (PostgreSQL).
-    together: bool,
-    /// Whether `query` holds a statement not yet run.
-    written: bool,
+    gathering: Gathering,
+    /// How many statements `query` holds that have not run yet.
+    written: usize,
 }
 
 impl<DB: Database> Script<DB>
 where
     DB::Arguments: Default,
 {
+    /// A script whose statements may depend on each other: on PostgreSQL each runs alone.
     pub(crate) fn new(store: &Store) -> Self {
+        Self::gathering(match store {
+            Store::Sqlite(_) => Gathering::Script,
+            Store::Postgres(_) => Gathering::Alone,
+        })
+    }
+
+    /// A script of statements that only add or change rows no other statement of it reads or
+    /// changes (new messages, their recipients, their events): on PostgreSQL they are gathered
+    /// into one statement too. Its rows are not fetched.
+    pub(crate) fn independent_writes(store: &Store) -> Self {
+        Self::gathering(match store {
+            Store::Sqlite(_) => Gathering::Script,
+            Store::Postgres(_) => Gathering::Clauses,
+        })
+    }
+
+    fn gathering(gathering: Gathering) -> Self {
         Self {
             query: QueryBuilder::new(""),
-            together: matches!(store, Store::Sqlite(_)),
-            written: false,
+            gathering,
+            written: 0,
         }
     }
 
     /// Whether statements are gathered until the script runs, rather than each run by itself.
     pub(crate) fn gathers(&self) -> bool {
-        self.together
+        self.gathering != Gathering::Alone
     }
 
-    /// Whether the statement written so far must run before the next one is written.
+    /// Whether the statements of one query run in the order they were written. Clauses do
+    /// not, so rows whose order matters (events, numbered as they are inserted) go in one
+    /// clause at most per query.
+    pub(crate) fn keeps_order(&self) -> bool {
+        self.gathering != Gathering::Clauses
+    }
+
+    /// Whether what is written so far must run before the next statement is written.
     pub(crate) fn must_run_first(&self) -> bool {
-        self.written && !self.together
+        match self.gathering {
+            Gathering::Script => false,
+            Gathering::Clauses => self.written >= MOST_GATHERED,
+            Gathering::Alone => self.written > 0,
+        }
     }
 
     /// The query to write the next statement into, after those written so far.
     pub(crate) fn next(&mut self) -> &mut QueryBuilder<DB> {
-        if self.written {
-            self.query.push("; ");
+        match (self.gathering, self.written) {
+            (Gathering::Script, 0) | (Gathering::Alone, _) => {}
+            (Gathering::Script, _) => {
+                self.query.push("; ");
+            }
+            (Gathering::Clauses, 0) => {
+                self.query.push("WITH s0 AS (");
+            }
+            (Gathering::Clauses, written) => {
+                self.query.push(format_args!("), s{written} AS ("));
+            }
         }
-        self.written = true;
+        self.written += 1;
         &mut self.query
     }
 
-    /// Whether there is anything to run; the script counts as empty afterwards.
+    /// Whether there is anything to run, with the query completed to run it; the script counts
+    /// as empty afterwards.
     pub(crate) fn take_written(&mut self) -> bool {
-        std::mem::replace(&mut self.written, false)
+        let written = std::mem::replace(&mut self.written, 0) > 0;
+        if written && self.gathering == Gathering::Clauses {
+            self.query.push(") SELECT 1");
+        }
+        written
     }
 }
 
