@@ -35,6 +35,7 @@ mod sign_in_limit;
 mod signing;
 mod signing_domains;
 mod signing_keys;
+mod submission_reads;
 mod submit;
 mod suppression;
 mod tenants;
@@ -95,6 +96,7 @@ use crate::metrics::Metrics;
 use crate::sending_config::SendingConfigCache;
 use crate::sign_in_limit::SignInLimit;
 use crate::signing::SignerCache;
+use crate::submission_reads::SubmissionReads;
 
 /// What every capability shares: the store, the vault, the clock, the resolver and this node's
 /// settings. It is made once by [`Service::open`] and its builders, then shared behind an `Arc`.
@@ -120,6 +122,8 @@ pub struct Context {
     metrics: Metrics,
     unsigned_policy: UnsignedPolicy,
     commits: CommitQueue,
+    /// What submissions read of their tenant before signing, read together.
+    submission_reads: SubmissionReads,
     sign_in_limit: SignInLimit,
     /// The mail tester; without it test addresses cannot be issued.
     checker: Option<CheckerSettings>,
@@ -247,6 +251,7 @@ impl Service {
         }
         let context = Context {
             commits: CommitQueue::start(store.clone()),
+            submission_reads: SubmissionReads::start(store.clone()),
             store,
             vault: Arc::new(vault),
             key_work: KeyWorkLimit::for_this_machine(),

@@ -150,7 +150,7 @@ impl Submissions {
             false => submission.raw.clone(),
         };
         let version = crate::suppression::mark_suppressed(
-            &self.store,
+            &self.submission_reads,
             tenant,
             sender.api_key(),
             &mut recipients,

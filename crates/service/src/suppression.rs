@@ -12,6 +12,7 @@ use sealpost_domain::{
 };
 use sealpost_store::StoreError;
 
+use crate::submission_reads::SubmissionReads;
 use crate::{FeedbackLoop, ServiceError, text};
 
 /// What an import did.
@@ -152,7 +153,7 @@ impl FeedbackLoop {
 /// submission needs both. With `api_key` (its hash), the statement confirms the key too: a key
 /// that is no longer the tenant's is answered as a missing tenant.
 pub(crate) async fn mark_suppressed(
-    store: &sealpost_store::Store,
+    reads: &SubmissionReads,
     tenant: TenantId,
     api_key: Option<&str>,
     recipients: &mut [Recipient],
@@ -161,10 +162,7 @@ pub(crate) async fn mark_suppressed(
     for recipient in recipients.iter() {
         addresses.push(parse_address(&recipient.address)?);
     }
-    let (version, entries) = match store
-        .sending_version_and_suppressions(tenant, api_key, &addresses)
-        .await
-    {
+    let (version, entries) = match reads.read(tenant, api_key, addresses.clone()).await {
         Err(sealpost_store::StoreError::NotFound) => return Err(ServiceError::NotFound("tenant")),
         other => other?,
     };

@@ -67,6 +67,7 @@ pub use reputation::TenantStanding;
 pub use schema::SchemaState;
 pub use signing_keys::DomainEventRecord;
 pub use summaries::MessageFilter;
+pub use suppressions::KEPT_LIST_LENGTH;
 pub use tenants::ApiKeyInfo;
 pub use users::TenantKey;
 pub use webhook_outbox::WebhookAttemptRecord;

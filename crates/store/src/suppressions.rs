@@ -36,8 +36,9 @@ impl TryFrom<SuppressionRow> for Suppression {
     }
 }
 
-/// The longest recipient list whose lookup stays prepared on a connection.
-const KEPT_LIST_LENGTH: usize = 8;
+/// The longest recipient list whose lookup stays prepared on a connection: submissions read
+/// together ask for at most this many addresses at once.
+pub const KEPT_LIST_LENGTH: usize = 8;
 
 /// A row of [`Store::sending_version_and_suppressions`]: the tenant's sending version, and an
 /// entry of its list or, where none of the addresses is on it, nothing.
