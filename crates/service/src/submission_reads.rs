@@ -104,7 +104,7 @@ async fn serve(store: Store, mut receiver: mpsc::Receiver<Waiting>) {
         for group in groups(waiting) {
             reads.spawn(answer(store.clone(), group));
         }
-        while reads.join_next().await.is_some() {}
+        finish(reads).await;
     }
 }
 
@@ -127,8 +127,10 @@ fn groups(waiting: Vec<Waiting>) -> Vec<Group> {
     groups
 }
 
-/// Reads one group and answers its members, each with the entries of its own addresses. When
-/// the read fails, each member is read by itself, so each gets its own answer.
+/// Reads one group and answers its members, each with the entries of its own addresses. A
+/// tenant or key not found is the answer for every member, who share both. Any other failure
+/// is read again for each member, all at once, so each gets its own answer and a failing
+/// database costs the group one more wait, not one per member.
 async fn answer(store: Store, group: Group) {
     let Group { addresses, members } = group;
     let first = &members[0];
@@ -146,20 +148,40 @@ async fn answer(store: Store, group: Group) {
                 let _ = waiting.reply.send(Ok((version, own)));
             }
         }
+        Err(StoreError::NotFound) => {
+            for waiting in members {
+                let _ = waiting.reply.send(Err(StoreError::NotFound));
+            }
+        }
         Err(error) if members.len() == 1 => {
             let _ = members.into_iter().next().map(|w| w.reply.send(Err(error)));
         }
         Err(_) => {
+            let mut reads = JoinSet::new();
             for waiting in members {
-                let own = store
-                    .sending_version_and_suppressions(
-                        waiting.tenant,
-                        waiting.api_key.as_deref(),
-                        &waiting.addresses,
-                    )
-                    .await;
-                let _ = waiting.reply.send(own);
+                let store = store.clone();
+                reads.spawn(async move {
+                    let own = store
+                        .sending_version_and_suppressions(
+                            waiting.tenant,
+                            waiting.api_key.as_deref(),
+                            &waiting.addresses,
+                        )
+                        .await;
+                    let _ = waiting.reply.send(own);
+                });
             }
+            finish(reads).await;
+        }
+    }
+}
+
+/// Waits for every read; one that panicked has dropped its replies, whose submitters are told
+/// the reader stopped, and is logged here with its cause.
+async fn finish(mut reads: JoinSet<()>) {
+    while let Some(joined) = reads.join_next().await {
+        if let Err(error) = joined {
+            tracing::error!(%error, "a submission read failed");
         }
     }
 }
@@ -237,7 +259,7 @@ mod tests {
     }
 
     /// A group is read in one statement, and each member is answered with the entries of its
-    /// own addresses only; a group whose read fails answers each member with its own read.
+    /// own addresses only; a key that is not the tenant's refuses every member.
     #[tokio::test]
     async fn each_member_of_a_group_gets_its_own_entries() {
         let directory = tempfile::tempdir().unwrap();
@@ -283,8 +305,21 @@ mod tests {
             }
             assert_eq!(found, [vec!["a@r.test"], vec!["b@r.test"], vec![]]);
 
-            // A key that is not the tenant's fails the group's read; each member is then
-            // read by itself and refused, and the queue goes on serving.
+            // A key that is not the tenant's is the answer for every member of its group.
+            let asked = [
+                waiting(tenant.id, Some("not a key"), &["a@r.test"]),
+                waiting(tenant.id, Some("not a key"), &["b@r.test"]),
+            ];
+            let (members, answers): (Vec<_>, Vec<_>) = asked.into_iter().unzip();
+            let mut grouped = groups(members);
+            assert_eq!(grouped.len(), 1);
+            answer(store.clone(), grouped.remove(0)).await;
+            for answer in answers {
+                let refused = answer.await.unwrap();
+                assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
+            }
+
+            // Through the queue: a refusal, and the queue goes on serving.
             let reads = SubmissionReads::start(store.clone());
             let refused = reads
                 .read(tenant.id, Some("not a key"), vec![address("a@r.test")])

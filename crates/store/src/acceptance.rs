@@ -9,23 +9,18 @@ use sealpost_domain::{QueuedMessage, Recipient, RecipientState, TenantId};
 
 use crate::batch::{Event, insert_events, runs};
 use crate::message_rows::SigningColumns;
-use crate::script::{Script, next_statement, run_script};
+use crate::script::{MOST_CARRIED_BYTES, Script, next_statement, run_script};
 use crate::subjects::subject_of;
 use crate::write_transaction::BeginWrite;
 use crate::{Store, StoreError, with_writer};
 
 const DUPLICATE: &str = "a message with this idempotency key";
 
-/// The most bytes of sources one statement carries. A statement is one protocol message, which
-/// PostgreSQL refuses past 1 GB, while 64 sources may be 25 MB each; large sources gain nothing
-/// from sharing a statement anyway.
-const SOURCE_BYTES_PER_STATEMENT: usize = 4 << 20;
-
 /// A run of messages' sources as statements: the whole run in one while its sources are small
 /// together, else one statement per source.
 fn source_statements(run: &[QueuedMessage]) -> Vec<&[QueuedMessage]> {
     let bytes: usize = run.iter().map(|message| message.raw.len()).sum();
-    if bytes <= SOURCE_BYTES_PER_STATEMENT {
+    if bytes <= MOST_CARRIED_BYTES {
         vec![run]
     } else {
         run.chunks(1).collect()
@@ -108,7 +103,8 @@ macro_rules! last_place {
 
 /// Places every recipient of the batch in the fair queue, counting on from each tenant's last
 /// place, which is read once per tenant: the places one message after another would get. Also
-/// gives the batch's tenants that have a webhook endpoint. `$notify` as [`last_place!`] takes it.
+/// gives the batch's tenants that have a webhook endpoint. With `$notify`, the first tenant's read
+/// asks for the notification that wakes the nodes (see [`last_place!`]).
 macro_rules! place {
     ($transaction:expr, $messages:expr, $notify:expr) => {{
         let messages: &[QueuedMessage] = $messages;
@@ -122,7 +118,9 @@ macro_rules! place {
             let index = match known {
                 Some(index) => index,
                 None => {
-                    let (last, listens) = last_place!($transaction, message.tenant_id, $notify);
+                    // One notification per transaction is enough.
+                    let notify = $notify && last_places.is_empty();
+                    let (last, listens) = last_place!($transaction, message.tenant_id, notify);
                     last_places.push((message.tenant_id, last));
                     if listens {
                         listening.push(message.tenant_id);
@@ -176,6 +174,11 @@ macro_rules! insert_message_rows {
                 .push_bind(subject_of(&message.raw));
         });
         for sources in source_statements(run) {
+            // Sources too large together for one statement do not share one query either.
+            let bytes: usize = sources.iter().map(|message| message.raw.len()).sum();
+            if $script.would_carry_too_much(bytes) {
+                run_script!($script, $transaction)?;
+            }
             let insert = next_statement!($script, $transaction);
             insert.push("INSERT INTO message_sources (message_id, tenant_id, raw) ");
             insert.push_values(sources, |mut row, message| {
@@ -183,12 +186,7 @@ macro_rules! insert_message_rows {
                     .push_bind(message.tenant_id)
                     .push_bind(message.raw.clone());
             });
-            // A source too large to share a statement is not gathered with the next ones
-            // either: a query of many such sources would be hundreds of megabytes.
-            let bytes: usize = sources.iter().map(|message| message.raw.len()).sum();
-            if bytes > SOURCE_BYTES_PER_STATEMENT {
-                run_script!($script, $transaction)?;
-            }
+            $script.carry(bytes);
         }
     }};
 }
@@ -239,7 +237,8 @@ impl Store {
             let written: Result<(), sqlx::Error> = async {
                 let notify = matches!(self, Store::Postgres(_));
                 let (placed, listening) = place!(transaction, messages, notify);
-                // New rows only, none read by another statement: one statement on PostgreSQL.
+                // New rows only, none read by another statement: on PostgreSQL one statement for
+                // a usual batch (up to 8 events, 4 MB of sources).
                 let mut script = Script::independent_writes(self);
                 for run in runs(messages) {
                     insert_message_rows!(script, transaction, run);

@@ -6,7 +6,11 @@ use sealpost_domain::{MessageId, RecipientId, TenantId, Timestamp};
 
 /// The most rows one statement takes. 64 rows of 16 columns are 1,024 bound values, far below
 /// either backend's limit.
-const MAX_ROWS: usize = 64;
+pub(crate) const MAX_ROWS: usize = 64;
+
+/// The most columns a statement of many rows writes (a message's); with [`MAX_ROWS`] it bounds
+/// the values one statement binds, which bounds how many PostgreSQL gathers (`script.rs`).
+pub(crate) const MOST_COLUMNS: usize = 16;
 
 /// Up to this many rows are written in one statement of exactly their number: a batch of a few
 /// messages, the usual size under load, is then one statement per table rather than one per

@@ -233,7 +233,7 @@ impl Store {
                 .filter(|(_, recorded)| **recorded)
                 .map(|(finished, _)| finished)
                 .collect();
-            // New history rows and events: one statement on PostgreSQL too.
+            // New history rows and events: on PostgreSQL one statement for up to 8 events.
             let mut script = Script::independent_writes(self);
             for run in runs(&finished) {
                 insert_attempt_rows!(script, transaction, run);

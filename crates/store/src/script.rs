@@ -10,12 +10,24 @@
 use sqlx::{Database, QueryBuilder};
 
 use crate::Store;
+use crate::batch::{MAX_ROWS, MOST_COLUMNS};
 
-/// The most statements a PostgreSQL script of independent writes gathers before it runs them.
-/// Each statement binds at most 1,024 values (`batch.rs`: 64 rows of up to 16 columns) and
-/// carries at most 4 MB of sources or one source (`acceptance.rs`), so 32 of them stay under
-/// PostgreSQL's 65,535 parameters per statement.
-const MOST_GATHERED: usize = 32;
+/// The most statements a PostgreSQL script of independent writes gathers before it runs them:
+/// as many as stay under PostgreSQL's 65,535 bound values per statement when each binds the
+/// most a statement of many rows can (`batch.rs`).
+const MOST_GATHERED: usize = 65_535 / (MAX_ROWS * MOST_COLUMNS);
+
+/// The most bytes of large values (message sources) one query carries, unless a single value is
+/// larger: a query is one protocol message, which PostgreSQL refuses past 1 GB, and a few large
+/// sources gain nothing from sharing one.
+pub(crate) const MOST_CARRIED_BYTES: usize = 4 << 20;
+
+/// A script of clauses whose statements are this many at most is kept prepared on PostgreSQL:
+/// an accepted batch of up to 16 messages (messages, sources, recipients and events, the runs of
+/// 8 rows and the rest of each). A longer one, from a burst of large batches, has a shape of its
+/// own almost every time, and would push the statements every request runs out of the
+/// connection's cache of 256.
+const MOST_KEPT_CLAUSES: usize = 8;
 
 /// How the statements of a script reach the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +36,9 @@ enum Gathering {
     Script,
     /// PostgreSQL, independent writes: `WITH s0 AS (...), s1 AS (...) SELECT 1`. The clauses
     /// share one snapshot and run in no set order, so none may read or change what another
-    /// writes; each runs to completion although nothing reads its rows.
+    /// writes; each runs to completion although nothing reads its rows. Foreign keys between
+    /// them hold: PostgreSQL checks them when the whole statement has run, and the check sees
+    /// the rows the statement inserted (a recipient's message, say).
     Clauses,
     /// PostgreSQL: each statement runs by itself before the next is written.
     Alone,
@@ -35,6 +49,10 @@ pub(crate) struct Script<DB: Database> {
     gathering: Gathering,
     /// How many statements `query` holds that have not run yet.
     written: usize,
+    /// The bytes of large values those statements carry, as their writers count them.
+    carried: usize,
+    /// Whether the query taken last is kept prepared on its connection.
+    kept: bool,
 }
 
 impl<DB: Database> Script<DB>
@@ -64,12 +82,35 @@ where
             query: QueryBuilder::new(""),
             gathering,
             written: 0,
+            carried: 0,
+            kept: true,
         }
     }
 
     /// Whether statements are gathered until the script runs, rather than each run by itself.
     pub(crate) fn gathers(&self) -> bool {
         self.gathering != Gathering::Alone
+    }
+
+    /// Whether writing a statement that carries `bytes` of large values would take the query
+    /// past [`MOST_CARRIED_BYTES`]: then what is written runs first.
+    pub(crate) fn would_carry_too_much(&self, bytes: usize) -> bool {
+        self.carried > 0 && self.carried + bytes > MOST_CARRIED_BYTES
+    }
+
+    /// Counts `bytes` of large values the statement just written carries.
+    pub(crate) fn carry(&mut self, bytes: usize) {
+        self.carried += bytes;
+    }
+
+    /// Whether the query taken last is prepared once and kept on its connection.
+    pub(crate) fn kept(&self) -> bool {
+        self.kept
+    }
+
+    /// Whether running the script gives the rows of its statements; clauses give none.
+    pub(crate) fn returns_rows(&self) -> bool {
+        self.gathering != Gathering::Clauses
     }
 
     /// Whether the statements of one query run in the order they were written. Clauses do
@@ -109,11 +150,14 @@ where
     /// Whether there is anything to run, with the query completed to run it; the script counts
     /// as empty afterwards.
     pub(crate) fn take_written(&mut self) -> bool {
-        let written = std::mem::replace(&mut self.written, 0) > 0;
-        if written && self.gathering == Gathering::Clauses {
+        let written = std::mem::replace(&mut self.written, 0);
+        self.carried = 0;
+        self.kept = true;
+        if written > 0 && self.gathering == Gathering::Clauses {
             self.query.push(") SELECT 1");
+            self.kept = written <= MOST_KEPT_CLAUSES;
         }
-        written
+        written > 0
     }
 }
 
@@ -123,9 +167,11 @@ where
 macro_rules! run_script {
     ($script:expr, $transaction:expr) => {{
         let result: Result<(), sqlx::Error> = if $script.take_written() {
+            let kept = $script.kept();
             let result = $script
                 .query
                 .build()
+                .persistent(kept)
                 .execute(&mut *$transaction)
                 .await
                 .map(|_| ());
@@ -145,6 +191,10 @@ pub(crate) use run_script;
 /// it without its rows.
 macro_rules! fetch_script {
     ($script:expr, $transaction:expr, $row:ty) => {{
+        debug_assert!(
+            $script.returns_rows(),
+            "a script of clauses returns no rows"
+        );
         let rows: Result<Vec<$row>, sqlx::Error> = if $script.take_written() {
             let rows = $script
                 .query
