@@ -7,7 +7,7 @@ use sealpost_domain::{
     TenantName, Timestamp, WebhookEndpoint, WebhookEndpointId,
 };
 
-use crate::queue_tests::{NOW, message};
+use crate::queue_tests::{NOW, message, stores_with_tenant};
 use crate::{Store, testing};
 
 /// What acceptance wrote, table by table, in the order it wrote it.
@@ -177,20 +177,13 @@ async fn a_batch_is_stored_as_its_messages_one_after_another() {
 
 #[tokio::test]
 async fn a_batch_with_a_repeated_key_stores_nothing() {
-    let directory = tempfile::tempdir().unwrap();
-    for store in testing::fresh_stores(directory.path()).await {
-        let tenant = Tenant {
-            id: sealpost_domain::TenantId::new(&SystemClock),
-            name: TenantName::parse("acme").unwrap(),
-            display_name: "Acme".into(),
-            created_at: Timestamp(NOW),
-        };
-        store.create_tenant(&tenant).await.unwrap();
-        let first = message(tenant.id, &["a@receiver.test"], Some("same"));
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let first = message(tenant, &["a@receiver.test"], Some("same"));
         store.insert_message(&first).await.unwrap();
         let batch = vec![
-            message(tenant.id, &["b@receiver.test"], None),
-            message(tenant.id, &["c@receiver.test"], Some("same")),
+            message(tenant, &["b@receiver.test"], None),
+            message(tenant, &["c@receiver.test"], Some("same")),
         ];
         let refused = store.insert_messages(&batch).await;
         assert!(
@@ -202,7 +195,7 @@ async fn a_batch_with_a_repeated_key_stores_nothing() {
             written.iter().map(Vec::len).collect::<Vec<_>>(),
             [1, 1, 0, 1, 1]
         );
-        assert!(store.message(tenant.id, batch[0].id).await.is_err());
+        assert!(store.message(tenant, batch[0].id).await.is_err());
     }
 }
 
@@ -211,18 +204,11 @@ async fn a_batch_with_a_repeated_key_stores_nothing() {
 /// source is stored whole, in the one transaction.
 #[tokio::test]
 async fn a_batch_of_large_sources_is_stored_whole() {
-    let directory = tempfile::tempdir().unwrap();
-    for store in testing::fresh_stores(directory.path()).await {
-        let tenant = Tenant {
-            id: sealpost_domain::TenantId::new(&SystemClock),
-            name: TenantName::parse("acme").unwrap(),
-            display_name: "Acme".into(),
-            created_at: Timestamp(NOW),
-        };
-        store.create_tenant(&tenant).await.unwrap();
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
         let mut batch = Vec::new();
         for index in 0..40 {
-            let mut large = message(tenant.id, &["to@receiver.test"], None);
+            let mut large = message(tenant, &["to@receiver.test"], None);
             let size = if index == 20 { 5 << 20 } else { 120 << 10 };
             large.raw = format!("Subject: {index}\r\n\r\n{}", "x".repeat(size)).into_bytes();
             batch.push(large);
@@ -236,7 +222,7 @@ async fn a_batch_of_large_sources_is_stored_whole() {
         expected.sort();
         assert_eq!(written[4], expected, "{:?}", store.backend());
         assert_eq!(written[1].len(), 40, "{:?}", store.backend());
-        let stored = store.message(tenant.id, batch[20].id).await.unwrap();
+        let stored = store.message(tenant, batch[20].id).await.unwrap();
         assert_eq!(stored.raw, batch[20].raw, "{:?}", store.backend());
     }
 }
@@ -245,20 +231,13 @@ async fn a_batch_of_large_sources_is_stored_whole() {
 /// statements are gathered into several queries there, and every row is stored.
 #[tokio::test]
 async fn a_batch_past_one_statements_bound_values_is_stored_whole() {
-    let directory = tempfile::tempdir().unwrap();
-    for store in testing::fresh_stores(directory.path()).await {
-        let tenant = Tenant {
-            id: sealpost_domain::TenantId::new(&SystemClock),
-            name: TenantName::parse("acme").unwrap(),
-            display_name: "Acme".into(),
-            created_at: Timestamp(NOW),
-        };
-        store.create_tenant(&tenant).await.unwrap();
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
         let addresses: Vec<String> = (0..30).map(|at| format!("r{at}@receiver.test")).collect();
         let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
         // 6,000 recipients of 13 columns: 78,000 values.
         let batch: Vec<QueuedMessage> = (0..200)
-            .map(|_| message(tenant.id, &addresses, None))
+            .map(|_| message(tenant, &addresses, None))
             .collect();
         store.insert_messages(&batch).await.unwrap();
         let written = written(&store).await;
