@@ -2,9 +2,15 @@
 //! transaction, so many acceptances share one durable write (fsync) instead of paying one each.
 //! Each submitter still waits for the commit that holds its own message before it is answered,
 //! so nothing is acknowledged before it is durable (SPEC S9.3).
+//!
+//! On SQLite the writer has a thread of its own. Its transaction is several round trips to the
+//! thread of SQLite's one write connection, and it holds that connection through all of them:
+//! on the shared runtime each answer waited for a worker to finish what it was doing (signing,
+//! mostly), and every other writer waited with it. On its own thread the writer takes up each
+//! answer as it comes, and the connection is free again sooner.
 
 use sealpost_domain::QueuedMessage;
-use sealpost_store::{Store, StoreError};
+use sealpost_store::{Backend, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most messages one transaction takes; a bound on how long the first of them waits.
@@ -19,10 +25,27 @@ pub(crate) struct CommitQueue {
 }
 
 impl CommitQueue {
-    /// Starts the writer on the current runtime.
+    /// Starts the writer: on SQLite on a thread of its own, on PostgreSQL on the current
+    /// runtime, whose I/O driver serves the connections the pool opened there.
     pub(crate) fn start(store: Store) -> Self {
         let (sender, receiver) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(write(store, receiver));
+        match store.backend() {
+            Backend::Sqlite => {
+                std::thread::Builder::new()
+                    .name("sealpost-commit".to_owned())
+                    .spawn(move || {
+                        tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .expect("a runtime for the commit thread")
+                            .block_on(write(store, receiver));
+                    })
+                    .expect("the commit thread starts");
+            }
+            Backend::Postgres => {
+                tokio::spawn(write(store, receiver));
+            }
+        }
         Self { sender }
     }
 
