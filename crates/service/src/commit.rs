@@ -3,15 +3,13 @@
 //! Each submitter still waits for the commit that holds its own message before it is answered,
 //! so nothing is acknowledged before it is durable (SPEC S9.3).
 //!
-//! On SQLite the writer has a thread of its own. Its transaction is several round trips to the
-//! thread of SQLite's one write connection, and it holds that connection through all of them:
-//! on the shared runtime each answer waited for a worker to finish what it was doing (signing,
-//! mostly), and every other writer waited with it. On its own thread the writer takes up each
-//! answer as it comes, and the connection is free again sooner.
+//! The writer runs on the [`WriteThread`].
 
 use sealpost_domain::QueuedMessage;
-use sealpost_store::{Backend, Store, StoreError};
+use sealpost_store::{Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::write_thread::WriteThread;
 
 /// The most messages one transaction takes; a bound on how long the first of them waits.
 const MAX_BATCH: usize = 256;
@@ -25,27 +23,10 @@ pub(crate) struct CommitQueue {
 }
 
 impl CommitQueue {
-    /// Starts the writer: on SQLite on a thread of its own, on PostgreSQL on the current
-    /// runtime, whose I/O driver serves the connections the pool opened there.
-    pub(crate) fn start(store: Store) -> Self {
+    /// Starts the writer on the write thread.
+    pub(crate) fn start(store: Store, writes: &WriteThread) -> Self {
         let (sender, receiver) = mpsc::channel(MAX_BATCH * 4);
-        match store.backend() {
-            Backend::Sqlite => {
-                std::thread::Builder::new()
-                    .name("sealpost-commit".to_owned())
-                    .spawn(move || {
-                        tokio::runtime::Builder::new_current_thread()
-                            .enable_all()
-                            .build()
-                            .expect("a runtime for the commit thread")
-                            .block_on(write(store, receiver));
-                    })
-                    .expect("the commit thread starts");
-            }
-            Backend::Postgres => {
-                tokio::spawn(write(store, receiver));
-            }
-        }
+        writes.spawn(write(store, receiver));
         Self { sender }
     }
 

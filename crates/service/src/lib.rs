@@ -46,6 +46,7 @@ mod user_admin;
 mod users;
 mod webhooks;
 mod worker;
+mod write_thread;
 
 pub use api_key_logins::ApiKeyLogin;
 pub use compose::{Attachment, ComposeError, Composition, compose};
@@ -97,6 +98,7 @@ use crate::sending_config::SendingConfigCache;
 use crate::sign_in_limit::SignInLimit;
 use crate::signing::SignerCache;
 use crate::submission_reads::SubmissionReads;
+use crate::write_thread::WriteThread;
 
 /// What every capability shares: the store, the vault, the clock, the resolver and this node's
 /// settings. It is made once by [`Service::open`] and its builders, then shared behind an `Arc`.
@@ -121,6 +123,8 @@ pub struct Context {
     relay_test: RelayOptions,
     metrics: Metrics,
     unsigned_policy: UnsignedPolicy,
+    /// Where the hot path's writes run.
+    writes: WriteThread,
     commits: CommitQueue,
     /// What submissions read of their tenant before signing, read together.
     submission_reads: SubmissionReads,
@@ -249,8 +253,10 @@ impl Service {
         for tenant in store.finish_tenant_deletions().await? {
             tracing::info!(%tenant, "finished deleting a tenant whose deletion was interrupted");
         }
+        let writes = WriteThread::start(store.backend());
         let context = Context {
-            commits: CommitQueue::start(store.clone()),
+            commits: CommitQueue::start(store.clone(), &writes),
+            writes,
             submission_reads: SubmissionReads::start(store.clone()),
             store,
             vault: Arc::new(vault),

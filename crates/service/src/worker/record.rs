@@ -173,7 +173,11 @@ impl Delivery {
                 )
             })
             .collect();
-        let recorded = self.store.finish_attempts(&batch).await?;
+        let store = self.store.clone();
+        let recorded = self
+            .writes
+            .run(async move { store.finish_attempts(&batch).await })
+            .await?;
         let metrics = &self.metrics;
         for (record, recorded) in records.iter().zip(recorded) {
             if !recorded {

@@ -70,10 +70,12 @@ impl Delivery {
     pub async fn deliver_due(&self, owner: &str) -> Result<usize, ServiceError> {
         let now = self.clock.now();
         let lease_until = Timestamp(now.0 + self.node.lease_seconds);
-        let claims = self
-            .store
-            .claim_due(owner, now, lease_until, self.node.batch)
-            .await?;
+        let claims = {
+            let (store, owner, batch) = (self.store.clone(), owner.to_owned(), self.node.batch);
+            self.writes
+                .run(async move { store.claim_due(&owner, now, lease_until, batch).await })
+                .await?
+        };
         let claimed = claims.len();
         let token = claims.first().map(|claim| claim.lease_token.clone());
         let mut concluded = Concluded::new();

@@ -1,0 +1,117 @@
+//! Where the writes of the hot path run: the group commit of accepted messages, delivery's
+//! claims and its outcomes. On SQLite they run on a thread of their own. Each of their
+//! transactions is several round trips to the thread of SQLite's one write connection, and it
+//! holds that connection through all of them: on the shared runtime each answer waited for a
+//! worker to finish what it was doing (signing, mostly), and every other writer waited with it.
+//! On their own thread the answers are taken up as they come, and the connection is free again
+//! sooner. On PostgreSQL they run where they are asked for: its connections belong to the
+//! runtime whose I/O driver opened them.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use sealpost_store::Backend;
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone)]
+pub(crate) struct WriteThread {
+    /// The thread's runtime on SQLite.
+    runtime: Option<Handle>,
+    /// Dropped with the last handle, which ends the thread.
+    _running: Option<Arc<oneshot::Sender<()>>>,
+}
+
+impl WriteThread {
+    pub(crate) fn start(backend: Backend) -> Self {
+        if backend == Backend::Postgres {
+            return Self {
+                runtime: None,
+                _running: None,
+            };
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the write thread");
+        let handle = runtime.handle().clone();
+        let (running, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("sealpost-write".to_owned())
+            .spawn(move || {
+                // The runtime drives the work spawned on it while it waits here.
+                let _ = runtime.block_on(stopped);
+            })
+            .expect("the write thread starts");
+        Self {
+            runtime: Some(handle),
+            _running: Some(Arc::new(running)),
+        }
+    }
+
+    /// Runs `work` there and returns its result. Dropping the returned future does not stop
+    /// `work` on SQLite: a write that was started finishes.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> T {
+        let Some(runtime) = &self.runtime else {
+            return work.await;
+        };
+        match runtime.spawn(work).await {
+            Ok(result) => result,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // The runtime lives while this handle does, so nothing cancels the work.
+            Err(error) => unreachable!("the write thread stopped while in use: {error}"),
+        }
+    }
+
+    /// Starts `work` there, to run on its own (the commit writer's loop).
+    pub(crate) fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        match &self.runtime {
+            Some(runtime) => runtime.spawn(work),
+            None => tokio::spawn(work),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On SQLite the work runs on the write thread, a panic in it reaches the caller, and the
+    /// thread ends with its last handle.
+    #[tokio::test]
+    async fn runs_work_on_its_own_thread_until_its_last_handle_goes() {
+        let writes = WriteThread::start(Backend::Sqlite);
+        let name = writes
+            .run(async { std::thread::current().name().map(str::to_owned) })
+            .await;
+        assert_eq!(name.as_deref(), Some("sealpost-write"));
+        let panicked = tokio::spawn({
+            let writes = writes.clone();
+            async move { writes.run(async { panic!("a write failed") }).await }
+        })
+        .await
+        .unwrap_err();
+        assert!(panicked.is_panic());
+        let (sender, receiver) = oneshot::channel::<()>();
+        writes.spawn(async move {
+            let _sender = sender;
+            std::future::pending::<()>().await;
+        });
+        drop(writes);
+        // The runtime stops with the thread and drops the work still pending on it.
+        assert!(receiver.await.is_err());
+    }
+
+    #[tokio::test]
+    async fn runs_work_in_place_on_postgres() {
+        let writes = WriteThread::start(Backend::Postgres);
+        let here = std::thread::current().id();
+        assert_eq!(
+            writes.run(async { std::thread::current().id() }).await,
+            here
+        );
+    }
+}
