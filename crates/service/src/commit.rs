@@ -16,7 +16,8 @@ const MAX_BATCH: usize = 256;
 
 type Pending = (QueuedMessage, oneshot::Sender<Result<(), StoreError>>);
 
-/// The handle submitters use; the writer task runs until every handle is dropped.
+/// The handle submitters use; the writer task runs until every handle is dropped or the write
+/// thread stops with the service.
 #[derive(Debug, Clone)]
 pub(crate) struct CommitQueue {
     sender: mpsc::Sender<Pending>,

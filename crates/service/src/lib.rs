@@ -253,7 +253,8 @@ impl Service {
         for tenant in store.finish_tenant_deletions().await? {
             tracing::info!(%tenant, "finished deleting a tenant whose deletion was interrupted");
         }
-        let writes = WriteThread::start(store.backend());
+        let writes = WriteThread::start(store.backend())
+            .map_err(|error| ServiceError::Internal(Box::new(error)))?;
         let context = Context {
             commits: CommitQueue::start(store.clone(), &writes),
             writes,

@@ -23,17 +23,16 @@ pub(crate) struct WriteThread {
 }
 
 impl WriteThread {
-    pub(crate) fn start(backend: Backend) -> Self {
+    pub(crate) fn start(backend: Backend) -> std::io::Result<Self> {
         if backend == Backend::Postgres {
-            return Self {
+            return Ok(Self {
                 runtime: None,
                 _running: None,
-            };
+            });
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()
-            .expect("a runtime for the write thread");
+            .build()?;
         let handle = runtime.handle().clone();
         let (running, stopped) = oneshot::channel::<()>();
         std::thread::Builder::new()
@@ -41,16 +40,15 @@ impl WriteThread {
             .spawn(move || {
                 // The runtime drives the work spawned on it while it waits here.
                 let _ = runtime.block_on(stopped);
-            })
-            .expect("the write thread starts");
-        Self {
+            })?;
+        Ok(Self {
             runtime: Some(handle),
             _running: Some(Arc::new(running)),
-        }
+        })
     }
 
-    /// Runs `work` there and returns its result. Dropping the returned future does not stop
-    /// `work` on SQLite: a write that was started finishes.
+    /// Runs `work` there and returns its result. On SQLite, dropping the returned future does
+    /// not stop `work`: a write that was started finishes while the service lives.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         work: impl Future<Output = T> + Send + 'static,
@@ -77,13 +75,28 @@ impl WriteThread {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::oneshot::error::TryRecvError;
+
     use super::*;
 
-    /// On SQLite the work runs on the write thread, a panic in it reaches the caller, and the
-    /// thread ends with its last handle.
+    /// Work that holds `sender` and never ends.
+    async fn endless(sender: oneshot::Sender<()>) {
+        let _sender = sender;
+        std::future::pending::<()>().await;
+    }
+
+    /// Polls `run` once and drops it.
+    async fn abandon(run: impl Future<Output = ()>) {
+        let _ = tokio::time::timeout(Duration::from_millis(20), run).await;
+    }
+
+    /// On SQLite the work runs on the write thread, goes on when its caller gives up, passes
+    /// its panic to the caller, and stops with the thread when the last handle goes.
     #[tokio::test]
     async fn runs_work_on_its_own_thread_until_its_last_handle_goes() {
-        let writes = WriteThread::start(Backend::Sqlite);
+        let writes = WriteThread::start(Backend::Sqlite).unwrap();
         let name = writes
             .run(async { std::thread::current().name().map(str::to_owned) })
             .await;
@@ -94,24 +107,22 @@ mod tests {
         })
         .await
         .unwrap_err();
-        assert!(panicked.is_panic());
-        let (sender, receiver) = oneshot::channel::<()>();
-        writes.spawn(async move {
-            let _sender = sender;
-            std::future::pending::<()>().await;
-        });
+        let message = panicked.into_panic();
+        assert_eq!(message.downcast_ref::<&str>(), Some(&"a write failed"));
+        let (sender, mut receiver) = oneshot::channel::<()>();
+        abandon(writes.run(endless(sender))).await;
+        assert_eq!(receiver.try_recv(), Err(TryRecvError::Empty));
         drop(writes);
-        // The runtime stops with the thread and drops the work still pending on it.
-        assert!(receiver.await.is_err());
+        let stopped = tokio::time::timeout(Duration::from_secs(5), receiver).await;
+        assert!(stopped.expect("the thread stops").is_err());
     }
 
+    /// On PostgreSQL the work runs in the caller's future and ends with it.
     #[tokio::test]
     async fn runs_work_in_place_on_postgres() {
-        let writes = WriteThread::start(Backend::Postgres);
-        let here = std::thread::current().id();
-        assert_eq!(
-            writes.run(async { std::thread::current().id() }).await,
-            here
-        );
+        let writes = WriteThread::start(Backend::Postgres).unwrap();
+        let (sender, mut receiver) = oneshot::channel::<()>();
+        abandon(writes.run(endless(sender))).await;
+        assert_eq!(receiver.try_recv(), Err(TryRecvError::Closed));
     }
 }
