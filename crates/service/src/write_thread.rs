@@ -15,20 +15,20 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 #[derive(Debug, Clone)]
-pub(crate) struct WriteThread {
-    /// The thread's runtime on SQLite.
-    runtime: Option<Handle>,
-    /// Dropped with the last handle, which ends the thread.
-    _running: Option<Arc<oneshot::Sender<()>>>,
+pub(crate) enum WriteThread {
+    /// SQLite: the thread's runtime, and what ends the thread when the last handle drops it.
+    Own {
+        runtime: Handle,
+        _running: Arc<oneshot::Sender<()>>,
+    },
+    /// PostgreSQL: the caller's runtime.
+    Callers,
 }
 
 impl WriteThread {
     pub(crate) fn start(backend: Backend) -> std::io::Result<Self> {
         if backend == Backend::Postgres {
-            return Ok(Self {
-                runtime: None,
-                _running: None,
-            });
+            return Ok(Self::Callers);
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -41,9 +41,9 @@ impl WriteThread {
                 // The runtime drives the work spawned on it while it waits here.
                 let _ = runtime.block_on(stopped);
             })?;
-        Ok(Self {
-            runtime: Some(handle),
-            _running: Some(Arc::new(running)),
+        Ok(Self::Own {
+            runtime: handle,
+            _running: Arc::new(running),
         })
     }
 
@@ -53,7 +53,7 @@ impl WriteThread {
         &self,
         work: impl Future<Output = T> + Send + 'static,
     ) -> T {
-        let Some(runtime) = &self.runtime else {
+        let Self::Own { runtime, .. } = self else {
             return work.await;
         };
         match runtime.spawn(work).await {
@@ -66,9 +66,9 @@ impl WriteThread {
 
     /// Starts `work` there, to run on its own (the commit writer's loop).
     pub(crate) fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
-        match &self.runtime {
-            Some(runtime) => runtime.spawn(work),
-            None => tokio::spawn(work),
+        match self {
+            Self::Own { runtime, .. } => runtime.spawn(work),
+            Self::Callers => tokio::spawn(work),
         };
     }
 }
