@@ -1,37 +1,69 @@
-//! What one claim costs behind a backlog: `claim_due` taking 100 recipients from a queue of
-//! 100 waiting, and from a queue of 100,000 waiting behind a history of 100,000 sent, on SQLite
-//! and (with `SEALPOST_TEST_POSTGRES_URL` reachable) PostgreSQL. Beside them, in the same run,
-//! the claim's selection as it stood before migration 0031, which read every waiting recipient
-//! and sorted them, as the reference. Each figure is the median of [`ROUNDS`] claims; between
-//! claims the taken recipients are put back, outside the time, so every claim sees the same
+//! What one claim costs behind a backlog, on SQLite and (with `SEALPOST_TEST_POSTGRES_URL`
+//! reachable) PostgreSQL: the claim's statement leasing up to 100 recipients, beside the claim's
+//! statement as it stood before migration 0031 (which read every waiting recipient and sorted
+//! them) as the reference, on the same queue in the same run. Three queues: 100 waiting; 100,000
+//! waiting behind a history of 100,000 sent; and 50 waiting beside 100,000 retries not due yet,
+//! which the claim read one by one before. Each figure is the median of [`ROUNDS`] claims; between
+//! claims the leased recipients are put back, outside the time, so every claim sees the same
 //! queue. Run with `cargo bench -p sealpost-store --features testing`.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use sealpost_domain::{
     DomainName, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route, Selector,
     SigningRecord, SubmissionSource, SystemClock, Tenant, TenantId, TenantName, Timestamp,
 };
-use sealpost_store::{Store, testing};
+use sealpost_store::Store;
+use sealpost_store::testing::{self, claim_sql};
 
 const ROUNDS: usize = 21;
 const LIMIT: u32 = 100;
 const NOW: i64 = 1_800_000_000;
 
-/// The selection of the claim before migration 0031, locking on PostgreSQL as the claim did:
-/// the same rows in the same order, with no index in that order to read them from.
-fn selection_before(store: &Store) -> String {
+/// The claim's statement before migration 0031: the same rows in the same order, with no index
+/// in that order to read them from.
+fn claim_before(store: &Store) -> String {
     let lock = match store {
         Store::Sqlite(_) => "",
         Store::Postgres(_) => " FOR UPDATE SKIP LOCKED",
     };
     format!(
-        "SELECT id FROM recipients WHERE ((state IN ('queued', 'deferred') AND \
-         COALESCE(next_attempt_at, 0) <= $1) OR (state = 'sending' AND lease_until < $1)) AND \
-         tenant_id NOT IN (SELECT id FROM tenants WHERE sending_paused_at IS NOT NULL OR \
-         deleting_since IS NOT NULL) ORDER BY CASE WHEN attempts = 0 THEN 0 ELSE 1 END, \
-         fair_key LIMIT {LIMIT}{lock}"
+        "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
+         lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE ((state IN ('queued', \
+         'deferred') AND COALESCE(next_attempt_at, 0) <= $4) OR (state = 'sending' AND \
+         lease_until < $4)) AND tenant_id NOT IN (SELECT id FROM tenants WHERE \
+         sending_paused_at IS NOT NULL OR deleting_since IS NOT NULL) ORDER BY CASE WHEN \
+         attempts = 0 THEN 0 ELSE 1 END, fair_key LIMIT $5{lock}) RETURNING id, message_id, \
+         tenant_id, address, domain, attempts, fair_key"
     )
+}
+
+/// Runs a claim's statement `sql` and returns how many recipients it leased.
+async fn claim(store: &Store, sql: &str) -> usize {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match store {
+        Store::Sqlite(pools) => sqlx::query(sql)
+            .bind("bench")
+            .bind(NOW + 60)
+            .bind("token")
+            .bind(NOW)
+            .bind(i64::from(LIMIT))
+            .fetch_all(pools.writer())
+            .await
+            .unwrap()
+            .len(),
+        Store::Postgres(pool) => sqlx::query(sql)
+            .bind("bench")
+            .bind(NOW + 60)
+            .bind("token")
+            .bind(NOW)
+            .bind(i64::from(LIMIT))
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .len(),
+    }
 }
 
 /// Runs `sql` with `values` bound as integers on whichever backend `store` is.
@@ -55,9 +87,40 @@ async fn execute(store: &Store, sql: &str, values: &[i64]) {
     }
 }
 
-/// A tenant with one stored message, and `waiting` queued recipients of it plus `sent` sent
-/// ones, each with its own place in the fair queue.
-async fn queue(store: &Store, waiting: i64, sent: i64) {
+/// The recipients of one queue: how many wait, how many were sent, and how many are retries
+/// not due until an hour from now.
+#[derive(Debug, Clone, Copy)]
+struct Queue {
+    label: &'static str,
+    waiting: i64,
+    sent: i64,
+    not_due: i64,
+}
+
+const QUEUES: [Queue; 3] = [
+    Queue {
+        label: "100 waiting",
+        waiting: 100,
+        sent: 0,
+        not_due: 0,
+    },
+    Queue {
+        label: "100,000 waiting behind 100,000 sent",
+        waiting: 100_000,
+        sent: 100_000,
+        not_due: 0,
+    },
+    Queue {
+        label: "50 waiting beside 100,000 retries not due",
+        waiting: 50,
+        sent: 0,
+        not_due: 100_000,
+    },
+];
+
+/// A tenant with one stored message and the recipients of `queue`, each with its own place:
+/// the waiting ones first, then those sent, then the retries not due.
+async fn fill(store: &Store, queue: Queue) {
     let tenant = Tenant {
         id: TenantId::new(&SystemClock),
         name: TenantName::parse("acme").unwrap(),
@@ -105,26 +168,31 @@ async fn queue(store: &Store, waiting: i64, sent: i64) {
     };
     let sql = format!(
         "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, state, \
-         attempts, updated_at, fair_key, accepted_at) SELECT '00000000-0000-4000-8000-' || {id}, \
-         '{}', '{}', n, \
-         'someone@one.test', 'one.test', CASE WHEN n <= $2 THEN 'queued' ELSE 'sent' END, \
-         CASE WHEN n <= $2 THEN 0 ELSE 1 END, $3, n, $3 FROM {numbers} AS numbers",
+         attempts, next_attempt_at, updated_at, fair_key, accepted_at) \
+         SELECT '00000000-0000-4000-8000-' || {id}, '{}', '{}', n, 'someone@one.test', \
+         'one.test', CASE WHEN n <= $2 THEN 'queued' WHEN n <= $3 THEN 'sent' \
+         ELSE 'deferred' END, CASE WHEN n <= $2 THEN 0 ELSE 1 END, \
+         CASE WHEN n > $3 THEN $4 + 3600 END, $4, n, $4 FROM {numbers} AS numbers",
         message.id, tenant.id
     );
-    execute(store, &sql, &[waiting + sent, waiting, NOW]).await;
+    let total = queue.waiting + queue.sent + queue.not_due;
+    let values = [total, queue.waiting, queue.waiting + queue.sent, NOW];
+    execute(store, &sql, &values).await;
     if let Store::Postgres(_) = store {
         // As autovacuum analyses a table in service.
         execute(store, "ANALYZE recipients", &[]).await;
     }
 }
 
-/// The median time of `ROUNDS` runs of `operation`, each on the same queue.
-async fn median<F: AsyncFnMut()>(store: &Store, mut operation: F) -> Duration {
+/// The median time of [`ROUNDS`] runs of the claim's statement `sql` on the same queue, each
+/// leasing `expected` recipients.
+async fn median(store: &Store, sql: &str, expected: usize) -> Duration {
     let mut times = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let start = Instant::now();
-        operation().await;
+        let leased = claim(store, sql).await;
         times.push(start.elapsed());
+        assert_eq!(leased, expected);
         execute(
             store,
             "UPDATE recipients SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
@@ -137,61 +205,50 @@ async fn median<F: AsyncFnMut()>(store: &Store, mut operation: F) -> Duration {
     times[ROUNDS / 2]
 }
 
-/// The claim's cost behind `waiting` recipients and `sent` history, and the selection before
-/// migration 0031 on the same queue.
-async fn measure(store: &Store, waiting: i64, sent: i64) -> (Duration, Duration) {
-    queue(store, waiting, sent).await;
-    let claim = median(store, async || {
-        let claimed = store
-            .claim_due("bench", Timestamp(NOW), Timestamp(NOW + 60), LIMIT)
-            .await
-            .unwrap();
-        assert_eq!(claimed.len(), LIMIT as usize);
-    })
-    .await;
-    let before = selection_before(store);
-    let before = median(store, async || execute(store, &before, &[NOW]).await).await;
-    (claim, before)
-}
-
 fn milliseconds(time: Duration) -> f64 {
     time.as_secs_f64() * 1000.0
 }
 
+/// A fresh store of the backend: SQLite in `directory`, or PostgreSQL in a schema of its own,
+/// with that schema's name to drop afterwards.
+async fn fresh_store(postgres: bool, directory: &Path) -> (Store, Option<String>) {
+    if !postgres {
+        let store = Store::connect(&testing::sqlite_url(directory)).await;
+        return (store.unwrap(), None);
+    }
+    let url = testing::fresh_postgres_url().await;
+    let schema = url
+        .rsplit_once("search_path%3D")
+        .map(|(_, schema)| schema.to_owned());
+    (Store::connect(&url).await.unwrap(), schema)
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let mut backends = vec![("SQLite", None)];
+    let mut backends = vec![("SQLite", false)];
     if std::env::var("SEALPOST_TEST_POSTGRES_URL").is_ok() {
-        backends.push(("PostgreSQL", Some(())));
+        backends.push(("PostgreSQL", true));
     }
     for (name, postgres) in backends {
-        let mut figures = Vec::new();
-        for (waiting, sent) in [(100, 0), (100_000, 100_000)] {
+        for queue in QUEUES {
             let directory = tempfile::tempdir().unwrap();
-            let url = match postgres {
-                None => testing::sqlite_url(directory.path()),
-                Some(()) => testing::fresh_postgres_url().await,
-            };
-            let store = Store::connect(&url).await.unwrap();
-            figures.push(measure(&store, waiting, sent).await);
+            let (store, schema) = fresh_store(postgres, directory.path()).await;
+            fill(&store, queue).await;
+            let expected = usize::try_from(queue.waiting.min(i64::from(LIMIT))).unwrap();
+            let now = median(&store, &claim_sql(&store), expected).await;
+            let before = median(&store, &claim_before(&store), expected).await;
+            println!(
+                "{name}, {}: a claim of up to {LIMIT} {:.2} ms, before migration 0031 {:.2} ms: \
+                 {:.3} of its time",
+                queue.label,
+                milliseconds(now),
+                milliseconds(before),
+                now.as_secs_f64() / before.as_secs_f64()
+            );
+            if let Some(schema) = schema {
+                let drop = format!("DROP SCHEMA {schema} CASCADE");
+                execute(&store, &drop, &[]).await;
+            }
         }
-        let [(small, small_before), (large, large_before)] = figures[..] else {
-            unreachable!("two queues measured");
-        };
-        println!(
-            "{name}: a claim of {LIMIT} behind 100 waiting {:.2} ms; behind 100,000 waiting and \
-             100,000 sent {:.2} ms, {:.1}x the first",
-            milliseconds(small),
-            milliseconds(large),
-            large.as_secs_f64() / small.as_secs_f64()
-        );
-        println!(
-            "{name}: the selection before migration 0031, for reference: {:.2} ms and {:.2} ms, \
-             {:.1}x; behind the backlog the claim now takes {:.3} of its time",
-            milliseconds(small_before),
-            milliseconds(large_before),
-            large_before.as_secs_f64() / small_before.as_secs_f64(),
-            large.as_secs_f64() / large_before.as_secs_f64()
-        );
     }
 }

@@ -42,29 +42,54 @@ const SERVED_SQLITE: &str = "UPDATE queue_clock SET served = claimed.last FROM (
      AS claimed WHERE id = 1 AND served < claimed.last";
 const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 AND served < $1";
 
-/// The ids of the recipients a claim takes: due (queued, deferred and due, or sending under an
+/// The statement that leases the recipients a claim takes to `$1` until `$2` under the token
+/// `$3`, and returns them. It takes those due (queued, deferred and due, or sending under an
 /// expired lease, `$4` being now), at most `$5`, never tried before retries and each in the
 /// order of its place in the fair queue. A paused tenant's mail is held (SPEC S10.5): it stays
 /// queued and is not claimed. A tenant being deleted (SPEC S11.5) has no mail to send any more.
-///
-/// The index in exactly this order (migration 0031) is read from the front and left at the
-/// limit, so a claim costs the same behind a backlog of a hundred thousand as behind none. Its
-/// condition on `state` is repeated first, where each planner looks for it: PostgreSQL proves
-/// the index usable from it, and SQLite, which has no statistics to prefer the index by, is
-/// told to use it (and refuses the query, rather than sort the backlog, if it cannot).
 /// PostgreSQL skips rows other nodes are claiming.
-pub(crate) fn due_recipients_sql(store: &Store) -> String {
-    let (index, lock) = match store {
-        Store::Sqlite(_) => (" INDEXED BY recipients_claim_order", ""),
-        Store::Postgres(_) => ("", " FOR UPDATE SKIP LOCKED"),
+///
+/// The due recipients are gathered in three disjoint parts, each through an index that reads
+/// only what it may take, and the first `$5` of them in the claim's order are leased: mail never
+/// tried from the front of an index in place order (migration 0031), read no further than the
+/// limit however deep the backlog; retries by their due time from an index of retries
+/// (migration 0031), so those not due are never read; and expired leases by state, which only
+/// the recipients in flight share. Neither the history nor the backlog is read or sorted; what
+/// a claim still reads past is a paused tenant's waiting mail. Each part repeats its index's
+/// condition word for word: PostgreSQL proves the index usable from it, and SQLite, which has
+/// no statistics to prefer an index by, is told which to use and refuses the claim, rather
+/// than read the backlog, if it is missing.
+pub fn claim_sql(store: &Store) -> String {
+    let (fresh, retries, in_flight, lock) = match store {
+        Store::Sqlite(_) => (
+            " INDEXED BY recipients_claim_new",
+            " INDEXED BY recipients_claim_retry",
+            " INDEXED BY recipients_due",
+            "",
+        ),
+        Store::Postgres(_) => ("", "", "", " FOR UPDATE SKIP LOCKED"),
     };
+    let sending = "tenant_id NOT IN (SELECT id FROM tenants \
+                   WHERE sending_paused_at IS NOT NULL OR deleting_since IS NOT NULL)";
     format!(
-        "SELECT id FROM recipients{index} WHERE state IN ('queued', 'deferred', 'sending') \
-         AND ((state IN ('queued', 'deferred') AND COALESCE(next_attempt_at, 0) <= $4) \
-         OR (state = 'sending' AND lease_until < $4)) \
-         AND tenant_id NOT IN (SELECT id FROM tenants \
-         WHERE sending_paused_at IS NOT NULL OR deleting_since IS NOT NULL) \
-         ORDER BY CASE WHEN attempts = 0 THEN 0 ELSE 1 END, fair_key LIMIT $5{lock}"
+        "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
+         lease_token = $3 WHERE id IN (SELECT id FROM (\
+         SELECT id, 0 AS retry, fair_key FROM (SELECT id, fair_key FROM recipients{fresh} \
+         WHERE state IN ('queued', 'deferred') AND attempts = 0 \
+         AND COALESCE(next_attempt_at, 0) <= $4 AND {sending} \
+         ORDER BY fair_key LIMIT $5{lock}) AS fresh \
+         UNION ALL \
+         SELECT id, 1, fair_key FROM (SELECT id, fair_key FROM recipients{retries} \
+         WHERE state IN ('queued', 'deferred') AND attempts <> 0 \
+         AND COALESCE(next_attempt_at, 0) <= $4 AND {sending} \
+         ORDER BY fair_key LIMIT $5{lock}) AS retries \
+         UNION ALL \
+         SELECT id, CASE WHEN attempts = 0 THEN 0 ELSE 1 END, fair_key FROM (SELECT id, \
+         attempts, fair_key FROM recipients{in_flight} \
+         WHERE state = 'sending' AND lease_until < $4 AND {sending} \
+         ORDER BY CASE WHEN attempts = 0 THEN 0 ELSE 1 END, fair_key LIMIT $5{lock}) AS expired\
+         ) AS due ORDER BY retry, fair_key LIMIT $5) \
+         RETURNING id, message_id, tenant_id, address, domain, attempts, fair_key"
     )
 }
 
@@ -82,17 +107,13 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Claim>, StoreError> {
         let token = uuid::Uuid::new_v4().to_string();
-        let due = due_recipients_sql(self);
-        let returning = " RETURNING id, message_id, tenant_id, address, domain, attempts, fair_key";
+        let claim = claim_sql(self);
         let rows: Vec<ClaimRow> = match self {
             Store::Sqlite(pools) => {
                 let pool = pools.writer();
                 // What was served moves on in the same hand-off to the connection's thread
                 // (SQLite runs every statement of a query in one), though in a commit of its own.
-                let sql = format!(
-                    "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
-                     lease_token = $3 WHERE id IN ({due}){returning}; {SERVED_SQLITE}"
-                );
+                let sql = format!("{claim}; {SERVED_SQLITE}");
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(owner)
                     .bind(lease_until.0)
@@ -103,11 +124,7 @@ impl Store {
                     .await?
             }
             Store::Postgres(pool) => {
-                let sql = format!(
-                    "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
-                     lease_token = $3 WHERE id IN ({due}){returning}"
-                );
-                let rows: Vec<ClaimRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                let rows: Vec<ClaimRow> = sqlx::query_as(sqlx::AssertSqlSafe(claim))
                     .bind(owner)
                     .bind(lease_until.0)
                     .bind(&token)

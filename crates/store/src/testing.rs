@@ -14,6 +14,9 @@ pub fn postgres_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
+/// The claim's statement, for benchmarks that set it beside another.
+pub use crate::claims::claim_sql;
+
 /// Prefix of every schema a test creates.
 pub const SCHEMA_PREFIX: &str = "sealpost_test_";
 
