@@ -17,6 +17,24 @@ pub struct RotationCandidate {
     pub period: RotationPeriod,
 }
 
+/// The active keys due for rotation (see [`Store::rotation_candidates`]). A domain's keys are
+/// its tenant's, and the check for a rotation under way names the tenant too, so that SQLite
+/// looks the domain's keys up through the index by tenant and domain: without it, it read every
+/// key of every tenant for each active key (15 s at 20,000 keys, every 20 s).
+pub(crate) const ROTATION_CANDIDATES_SQL: &str = "SELECT d.tenant_id, d.id, k.algorithm, \
+     t.dkim_rotation_days \
+     FROM signing_domains d \
+     JOIN tenants t ON t.id = d.tenant_id \
+     JOIN signing_keys k ON k.signing_domain_id = d.id AND k.state = 'active' \
+     WHERE t.dkim_rotation_days IS NOT NULL AND t.deleting_since IS NULL \
+     AND d.active = TRUE \
+     AND k.state_since + t.dkim_rotation_days * 86400 <= $1 \
+     AND (d.rotation_retry_at IS NULL OR d.rotation_retry_at <= $1) \
+     AND NOT EXISTS (SELECT 1 FROM signing_keys p \
+         WHERE p.tenant_id = d.tenant_id AND p.signing_domain_id = d.id \
+         AND p.state IN ('pending', 'retiring') AND p.algorithm = k.algorithm) \
+     ORDER BY k.state_since, d.id, k.algorithm LIMIT $2";
+
 impl Store {
     /// The tenant's rotation setting; `NotFound` for an unknown tenant.
     pub async fn key_rotation(&self, tenant: TenantId) -> Result<KeyRotation, StoreError> {
@@ -67,20 +85,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<RotationCandidate>, StoreError> {
         let rows: Vec<(TenantId, SigningDomainId, String, i64)> = with_reader!(self, pool => {
-            sqlx::query_as(
-                "SELECT d.tenant_id, d.id, k.algorithm, t.dkim_rotation_days \
-                 FROM signing_domains d \
-                 JOIN tenants t ON t.id = d.tenant_id \
-                 JOIN signing_keys k ON k.signing_domain_id = d.id AND k.state = 'active' \
-                 WHERE t.dkim_rotation_days IS NOT NULL AND t.deleting_since IS NULL \
-                 AND d.active = TRUE \
-                 AND k.state_since + t.dkim_rotation_days * 86400 <= $1 \
-                 AND (d.rotation_retry_at IS NULL OR d.rotation_retry_at <= $1) \
-                 AND NOT EXISTS (SELECT 1 FROM signing_keys p \
-                     WHERE p.signing_domain_id = d.id AND p.state IN ('pending', 'retiring') \
-                     AND p.algorithm = k.algorithm) \
-                 ORDER BY k.state_since, d.id, k.algorithm LIMIT $2",
-            )
+            sqlx::query_as(ROTATION_CANDIDATES_SQL)
             .bind(now.0)
             .bind(limit)
             .fetch_all(pool)

@@ -57,6 +57,12 @@ pub(crate) const MESSAGE_RECIPIENTS_SQL: &str = "SELECT id, address, domain, sta
      next_attempt_at, last_reply, updated_at FROM recipients \
      WHERE tenant_id = $1 AND message_id = $2 ORDER BY position";
 
+/// When the oldest waiting message was accepted, from the acceptance time each recipient
+/// carries (migration 0028): the waiting recipients are read through the index by state, and
+/// no message at all (PostgreSQL read every message ever accepted to join them).
+pub(crate) const OLDEST_WAITING_SQL: &str = "SELECT MIN(accepted_at) FROM recipients \
+     WHERE state IN ('queued', 'sending', 'deferred')";
+
 impl Store {
     /// The message an idempotency key was first used for, with the fingerprint of the request
     /// that used it (empty for messages accepted before fingerprints were kept).
@@ -212,11 +218,7 @@ impl Store {
     /// When the oldest message that still has a waiting recipient was accepted.
     pub async fn oldest_waiting(&self) -> Result<Option<Timestamp>, StoreError> {
         let row: (Option<i64>,) = with_reader!(self, pool => {
-            sqlx::query_as(
-                "SELECT MIN(messages.accepted_at) FROM messages JOIN recipients \
-                 ON recipients.message_id = messages.id \
-                 WHERE recipients.state IN ('queued', 'sending', 'deferred')",
-            )
+            sqlx::query_as(OLDEST_WAITING_SQL)
             .fetch_one(pool)
             .await?
         });

@@ -1,15 +1,18 @@
 //! The plans of the reads pages make often, on SQLite, whose planner has no statistics to go
 //! by: a message's recipients and attempts and a list page's recipients must use the indexes by
 //! tenant and message rather than read every row of the tenant (or of every tenant), and the
-//! dashboard's figures one index only. And the plans of the claim, on both backends: it reads
+//! dashboard's figures one index only; the reads made on a schedule or for every event must
+//! not read a table that only grows. And the plans of the claim, on both backends: it reads
 //! the recipients it takes in order from one index and stops at its limit.
 
 use crate::claims::claim_sql;
 use crate::figures::RECIPIENT_STATES_SQL;
+use crate::key_rotation::ROTATION_CANDIDATES_SQL;
 use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
-use crate::queue::MESSAGE_RECIPIENTS_SQL;
+use crate::queue::{MESSAGE_RECIPIENTS_SQL, OLDEST_WAITING_SQL};
 use crate::queue_tests::{NOW, message, stores_with_tenant};
 use crate::summaries::listed_recipients_sql;
+use crate::webhook_outbox::{LAST_SUCCESS_SQL, LEASED_OUTBOX_SQL};
 use crate::{Store, testing};
 
 /// SQLite's plan of `sql`, one line per step.
@@ -61,6 +64,50 @@ async fn the_dashboard_s_figures_read_one_covering_index() {
         "SEARCH recipients USING COVERING INDEX recipients_tenant_accepted_state \
          (tenant_id=? AND accepted_at>?)\nUSE TEMP B-TREE FOR GROUP BY"
     );
+}
+
+/// The reads a node makes on a schedule or for every event or deleted row go through an index
+/// to the rows they want, never through a whole table that keeps every event, attempt or key:
+/// a webhook round's leased rows by token, an endpoint's last success from its successes, a
+/// domain's keys under way by tenant and domain, the oldest waiting message from the waiting
+/// recipients alone, and what a deleted outbox row or message takes with it (its attempts, its
+/// mention in mailings and mail tester addresses), as the foreign keys' actions look them up.
+#[tokio::test]
+async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::connect(&testing::sqlite_url(directory.path()))
+        .await
+        .unwrap();
+    for (sql, index) in [
+        (LEASED_OUTBOX_SQL, "webhook_outbox_lease (lease_token=?)"),
+        (LAST_SUCCESS_SQL, "webhook_attempts_success (endpoint_id=?)"),
+        (
+            "DELETE FROM webhook_attempts WHERE outbox_id = $1",
+            "webhook_attempts_outbox (outbox_id=?)",
+        ),
+        (
+            ROTATION_CANDIDATES_SQL,
+            "signing_keys_tenant (tenant_id=? AND signing_domain_id=?)",
+        ),
+        (OLDEST_WAITING_SQL, "recipients_due (state=?)"),
+        (
+            "UPDATE mailings SET message_id = NULL WHERE message_id = $1",
+            "mailings_message (message_id=?)",
+        ),
+        (
+            "UPDATE checker_addresses SET message_id = NULL WHERE message_id = $1",
+            "checker_addresses_message (message_id=?)",
+        ),
+    ] {
+        let plan = sqlite_plan(&store, sql).await;
+        assert!(plan.contains(index), "{sql}\n{plan}");
+        // The rotation check reads the active keys, one per domain and algorithm, which are
+        // what it looks for; nothing else is read from its start to its end.
+        let scans = plan.lines().filter(|step| step.starts_with("SCAN"));
+        for scan in scans {
+            assert!(scan.contains("signing_keys_one_active"), "{sql}\n{plan}");
+        }
+    }
 }
 
 /// SQLite is built with its query planner stability guarantee (`.cargo/config.toml`): without

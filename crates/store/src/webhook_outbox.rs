@@ -18,6 +18,20 @@ pub struct WebhookAttemptRecord {
     pub error: Option<String>,
 }
 
+/// The rows a webhook round has just leased, by its lease token: through the index of tokens
+/// (migration 0032), not the whole outbox.
+pub(crate) const LEASED_OUTBOX_SQL: &str = "SELECT o.id, o.endpoint_id, o.tenant_id, e.url, \
+     o.event_type, o.message_id, o.recipient_id, r.address AS recipient, o.signing_domain_id, \
+     o.detail, o.event_at, o.attempts, o.created_at \
+     FROM webhook_outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id \
+     LEFT JOIN recipients r ON r.id = o.recipient_id \
+     WHERE o.lease_token = $1 AND o.state = 'pending' ORDER BY o.id";
+
+/// An endpoint's last success, from the end of the index of its successes (migration 0032),
+/// whose condition this repeats word for word so SQLite can use it.
+pub(crate) const LAST_SUCCESS_SQL: &str = "SELECT MAX(at) FROM webhook_attempts \
+     WHERE endpoint_id = $1 AND status >= 200 AND status < 300";
+
 impl Store {
     /// Claims up to `limit` due rows until `lease_until`, in one statement: rows of enabled
     /// endpoints whose turn it is in their stream (a switched-off endpoint's rows wait).
@@ -46,14 +60,7 @@ impl Store {
             .bind(limit)
             .execute(pool)
             .await?;
-            sqlx::query_as(
-                "SELECT o.id, o.endpoint_id, o.tenant_id, e.url, o.event_type, o.message_id, \
-                 o.recipient_id, r.address AS recipient, o.signing_domain_id, o.detail, \
-                 o.event_at, o.attempts, o.created_at \
-                 FROM webhook_outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id \
-                 LEFT JOIN recipients r ON r.id = o.recipient_id \
-                 WHERE o.lease_token = $1 AND o.state = 'pending' ORDER BY o.id",
-            )
+            sqlx::query_as(LEASED_OUTBOX_SQL)
             .bind(&token)
             .fetch_all(pool)
             .await?
@@ -122,10 +129,7 @@ impl Store {
         id: WebhookEndpointId,
     ) -> Result<Option<Timestamp>, StoreError> {
         let last: (Option<i64>,) = with_reader!(self, pool => {
-            sqlx::query_as(
-                "SELECT MAX(at) FROM webhook_attempts WHERE endpoint_id = $1 \
-                 AND status >= 200 AND status < 300",
-            )
+            sqlx::query_as(LAST_SUCCESS_SQL)
             .bind(id)
             .fetch_one(pool)
             .await?
