@@ -12,7 +12,7 @@ use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
 use crate::queue::{MESSAGE_RECIPIENTS_SQL, OLDEST_WAITING_SQL};
 use crate::queue_tests::{NOW, message, stores_with_tenant};
 use crate::summaries::listed_recipients_sql;
-use crate::webhook_outbox::{LAST_SUCCESS_SQL, LEASED_OUTBOX_SQL};
+use crate::webhook_outbox::{LAST_SUCCESS_SQL, LEASED_OUTBOX_SQL, outbox_claim_sql};
 use crate::{Store, testing};
 
 /// SQLite's plan of `sql`, one line per step.
@@ -68,7 +68,8 @@ async fn the_dashboard_s_figures_read_one_covering_index() {
 
 /// The reads a node makes on a schedule or for every event or deleted row go through an index
 /// to the rows they want, never through a whole table that keeps every event, attempt or key:
-/// a webhook round's leased rows by token, an endpoint's last success from its successes, a
+/// a webhook round's due rows of enabled endpoints and then its leased rows by token, an
+/// endpoint's last success from its successes, a
 /// domain's keys under way by tenant and domain, the oldest waiting message from the waiting
 /// recipients alone, and what a deleted outbox row or message takes with it (its attempts, its
 /// mention in mailings and mail tester addresses), as the foreign keys' actions look them up.
@@ -78,7 +79,18 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
     let store = Store::connect(&testing::sqlite_url(directory.path()))
         .await
         .unwrap();
+    let outbox_claim = outbox_claim_sql(&store);
+    // The lease is set on the rows the selection chose, by their ids.
+    let plan = sqlite_plan(&store, &outbox_claim).await;
+    assert!(
+        plan.starts_with("SEARCH webhook_outbox USING INTEGER PRIMARY KEY (rowid=?)"),
+        "{plan}"
+    );
     for (sql, index) in [
+        (
+            outbox_claim.as_str(),
+            "SEARCH o USING INDEX webhook_outbox_pending (endpoint_id=? AND next_attempt_at<?)",
+        ),
         (LEASED_OUTBOX_SQL, "webhook_outbox_lease (lease_token=?)"),
         (LAST_SUCCESS_SQL, "webhook_attempts_success (endpoint_id=?)"),
         (
@@ -102,10 +114,16 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
         let plan = sqlite_plan(&store, sql).await;
         assert!(plan.contains(index), "{sql}\n{plan}");
         // The rotation check reads the active keys, one per domain and algorithm, which are
-        // what it looks for; nothing else is read from its start to its end.
+        // what it looks for, and a webhook round the endpoints; nothing else is read from its
+        // start to its end.
         let scans = plan.lines().filter(|step| step.starts_with("SCAN"));
         for scan in scans {
-            assert!(scan.contains("signing_keys_one_active"), "{sql}\n{plan}");
+            assert!(
+                ["signing_keys_one_active", "SCAN e", "SCAN tenants"]
+                    .iter()
+                    .any(|allowed| scan.contains(allowed)),
+                "{sql}\n{plan}"
+            );
         }
     }
 }

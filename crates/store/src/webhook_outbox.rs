@@ -18,6 +18,33 @@ pub struct WebhookAttemptRecord {
     pub error: Option<String>,
 }
 
+/// The statement that leases to the token `$2` until `$1` the first `$4` rows due at `$3`
+/// (pending, not leased, the first pending row of their stream) of enabled endpoints of tenants
+/// not being deleted, the longest waiting first. It starts from the enabled endpoints and reads
+/// each one's due rows from the index of pending rows by endpoint and due time (migration
+/// 0032), so neither the delivered history nor the rows of a disabled endpoint, which wait
+/// until it is enabled again, are read: reading past 100,000 of those took 35 ms a round on
+/// SQLite, four rounds a second. SQLite is told the join order and the index, and the state is
+/// checked again around the selection as `+state`, which keeps SQLite from reading every
+/// pending row through the index by state to check it.
+pub(crate) fn outbox_claim_sql(store: &Store) -> String {
+    let (index, state) = match store {
+        Store::Sqlite(_) => (" INDEXED BY webhook_outbox_pending", "+state"),
+        Store::Postgres(_) => ("", "state"),
+    };
+    format!(
+        "UPDATE webhook_outbox SET leased_until = $1, lease_token = $2 WHERE id IN \
+         (SELECT o.id FROM webhook_endpoints e CROSS JOIN webhook_outbox o{index} \
+         WHERE e.enabled = TRUE AND o.endpoint_id = e.id AND o.state = 'pending' \
+         AND o.next_attempt_at <= $3 AND (o.leased_until IS NULL OR o.leased_until <= $3) \
+         AND o.tenant_id NOT IN (SELECT id FROM tenants WHERE deleting_since IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.endpoint_id = o.endpoint_id \
+         AND p.stream = o.stream AND p.state = 'pending' AND p.id < o.id) \
+         ORDER BY o.next_attempt_at, o.id LIMIT $4) \
+         AND {state} = 'pending' AND (leased_until IS NULL OR leased_until <= $3)"
+    )
+}
+
 /// The rows a webhook round has just leased, by its lease token: through the index of tokens
 /// (migration 0032), not the whole outbox.
 pub(crate) const LEASED_OUTBOX_SQL: &str = "SELECT o.id, o.endpoint_id, o.tenant_id, e.url, \
@@ -43,17 +70,7 @@ impl Store {
     ) -> Result<Vec<OutboxDelivery>, StoreError> {
         let token = uuid::Uuid::new_v4().to_string();
         let claimed = with_writer!(self, pool => {
-            sqlx::query(
-                "UPDATE webhook_outbox SET leased_until = $1, lease_token = $2 WHERE id IN \
-                 (SELECT o.id FROM webhook_outbox o WHERE o.state = 'pending' \
-                 AND o.next_attempt_at <= $3 AND (o.leased_until IS NULL OR o.leased_until <= $3) \
-                 AND o.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled = TRUE) \
-                 AND o.tenant_id NOT IN (SELECT id FROM tenants WHERE deleting_since IS NOT NULL) \
-                 AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.endpoint_id = o.endpoint_id \
-                 AND p.stream = o.stream AND p.state = 'pending' AND p.id < o.id) \
-                 ORDER BY o.next_attempt_at, o.id LIMIT $4) \
-                 AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $3)",
-            )
+            sqlx::query(sqlx::AssertSqlSafe(outbox_claim_sql(self)))
             .bind(lease_until.0)
             .bind(&token)
             .bind(now.0)

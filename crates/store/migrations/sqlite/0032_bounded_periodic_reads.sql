@@ -18,3 +18,9 @@ CREATE INDEX webhook_attempts_success ON webhook_attempts (endpoint_id, at)
 -- addresses, found by message, which no index held: each deleted message read both tables.
 CREATE INDEX mailings_message ON mailings (message_id);
 CREATE INDEX checker_addresses_message ON checker_addresses (message_id);
+-- A webhook round took the due rows through the index by state and due time, and so read past
+-- every pending row of a disabled endpoint (they wait until it is enabled again) on every
+-- round. The round now starts from the enabled endpoints and reads each one's pending rows by
+-- due time.
+CREATE INDEX webhook_outbox_pending ON webhook_outbox (endpoint_id, next_attempt_at)
+    WHERE state = 'pending';
