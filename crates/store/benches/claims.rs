@@ -15,29 +15,11 @@ use sealpost_domain::{
     SigningRecord, SubmissionSource, SystemClock, Tenant, TenantId, TenantName, Timestamp,
 };
 use sealpost_store::Store;
-use sealpost_store::testing::{self, claim_sql};
+use sealpost_store::testing::{self, claim_reference_sql, claim_sql};
 
 const ROUNDS: usize = 21;
 const LIMIT: u32 = 100;
 const NOW: i64 = 1_800_000_000;
-
-/// The claim's statement before migration 0031: the same rows in the same order, with no index
-/// in that order to read them from.
-fn claim_before(store: &Store) -> String {
-    let lock = match store {
-        Store::Sqlite(_) => "",
-        Store::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-    };
-    format!(
-        "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
-         lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE ((state IN ('queued', \
-         'deferred') AND COALESCE(next_attempt_at, 0) <= $4) OR (state = 'sending' AND \
-         lease_until < $4)) AND tenant_id NOT IN (SELECT id FROM tenants WHERE \
-         sending_paused_at IS NOT NULL OR deleting_since IS NOT NULL) ORDER BY CASE WHEN \
-         attempts = 0 THEN 0 ELSE 1 END, fair_key LIMIT $5{lock}) RETURNING id, message_id, \
-         tenant_id, address, domain, attempts, fair_key"
-    )
-}
 
 /// Runs a claim's statement `sql` and returns how many recipients it leased.
 async fn claim(store: &Store, sql: &str) -> usize {
@@ -236,7 +218,7 @@ async fn main() {
             fill(&store, queue).await;
             let expected = usize::try_from(queue.waiting.min(i64::from(LIMIT))).unwrap();
             let now = median(&store, &claim_sql(&store), expected).await;
-            let before = median(&store, &claim_before(&store), expected).await;
+            let before = median(&store, &claim_reference_sql(&store), expected).await;
             println!(
                 "{name}, {}: a claim of up to {LIMIT} {:.2} ms, before migration 0031 {:.2} ms: \
                  {:.3} of its time",

@@ -49,16 +49,19 @@ const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 A
 /// queued and is not claimed. A tenant being deleted (SPEC S11.5) has no mail to send any more.
 /// PostgreSQL skips rows other nodes are claiming.
 ///
-/// The due recipients are gathered in three disjoint parts, each through an index that reads
-/// only what it may take, and the first `$5` of them in the claim's order are leased: mail never
-/// tried from the front of an index in place order (migration 0031), read no further than the
-/// limit however deep the backlog; retries by their due time from an index of retries
-/// (migration 0031), so those not due are never read; and expired leases by state, which only
-/// the recipients in flight share. Neither the history nor the backlog is read or sorted; what
-/// a claim still reads past is a paused tenant's waiting mail. Each part repeats its index's
+/// The due recipients are gathered in three disjoint parts, each through an index that holds
+/// only what that part may take, and the first `$5` of them in the claim's order are leased:
+/// mail never tried from the front of an index in place order (migration 0031), read no
+/// further than the limit however deep the backlog; retries by their due time (migration
+/// 0031), so those not due are never read; and expired leases by state. What a claim still
+/// reads is every due retry, which it sorts by place (many at once only when a destination
+/// comes back after an outage), every recipient in flight, and at the front of the new mail a
+/// paused or deleting tenant's waiting mail; never the history. Each part repeats its index's
 /// condition word for word: PostgreSQL proves the index usable from it, and SQLite, which has
 /// no statistics to prefer an index by, is told which to use and refuses the claim, rather
-/// than read the backlog, if it is missing.
+/// than read the backlog, if it is missing. On PostgreSQL each part locks what it read, up to
+/// `$5` rows, and the rows not leased are let go when the statement ends; meanwhile other
+/// nodes' claims pass them by.
 pub fn claim_sql(store: &Store) -> String {
     let (fresh, retries, in_flight, lock) = match store {
         Store::Sqlite(_) => (

@@ -260,6 +260,8 @@ impl Store {
 #[cfg(test)]
 mod acceptance_tests;
 #[cfg(test)]
+mod claim_order_tests;
+#[cfg(test)]
 mod domain_record_tests;
 #[cfg(test)]
 mod drain_and_lease_tests;

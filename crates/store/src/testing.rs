@@ -17,6 +17,26 @@ pub fn postgres_url() -> String {
 /// The claim's statement, for benchmarks that set it beside another.
 pub use crate::claims::claim_sql;
 
+/// The claim's rule in its plainest SQL, as the claim stood before migration 0031: the due
+/// recipients (`$4` being now) in the claim's order, at most `$5`, leased to `$1` until `$2`
+/// under the token `$3`. It reads every waiting recipient, so it is the reference that tests
+/// check the claim against and that benchmarks time it beside, not a statement to serve with.
+pub fn claim_reference_sql(store: &Store) -> String {
+    let lock = match store {
+        Store::Sqlite(_) => "",
+        Store::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+    };
+    format!(
+        "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
+         lease_token = $3 WHERE id IN (SELECT id FROM recipients WHERE ((state IN ('queued', \
+         'deferred') AND COALESCE(next_attempt_at, 0) <= $4) OR (state = 'sending' AND \
+         lease_until < $4)) AND tenant_id NOT IN (SELECT id FROM tenants WHERE \
+         sending_paused_at IS NOT NULL OR deleting_since IS NOT NULL) ORDER BY CASE WHEN \
+         attempts = 0 THEN 0 ELSE 1 END, fair_key LIMIT $5{lock}) RETURNING id, message_id, \
+         tenant_id, address, domain, attempts, fair_key"
+    )
+}
+
 /// Prefix of every schema a test creates.
 pub const SCHEMA_PREFIX: &str = "sealpost_test_";
 
