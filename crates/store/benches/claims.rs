@@ -10,16 +10,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sealpost_domain::{
-    DomainName, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState, Route, Selector,
-    SigningRecord, SubmissionSource, SystemClock, Tenant, TenantId, TenantName, Timestamp,
-};
 use sealpost_store::Store;
-use sealpost_store::testing::{self, claim_reference_sql, claim_sql};
+use sealpost_store::testing::{self, NOW, claim_reference_sql, claim_sql};
 
 const ROUNDS: usize = 21;
 const LIMIT: u32 = 100;
-const NOW: i64 = 1_800_000_000;
 
 /// Runs a claim's statement `sql` and returns how many recipients it leased.
 async fn claim(store: &Store, sql: &str) -> usize {
@@ -103,39 +98,16 @@ const QUEUES: [Queue; 3] = [
 /// A tenant with one stored message and the recipients of `queue`, each with its own place:
 /// the waiting ones first, then those sent, then the retries not due.
 async fn fill(store: &Store, queue: Queue) {
-    let tenant = Tenant {
-        id: TenantId::new(&SystemClock),
-        name: TenantName::parse("acme").unwrap(),
-        display_name: "Acme".into(),
-        created_at: Timestamp(NOW),
-    };
+    let tenant = testing::tenant("acme", "Acme");
     store.create_tenant(&tenant).await.unwrap();
-    let message = QueuedMessage {
-        id: MessageId::new(&SystemClock),
-        tenant_id: tenant.id,
-        mail_from: "bounce@client.test".into(),
-        recipients: vec![Recipient {
-            id: RecipientId::new(&SystemClock),
-            address: "first@one.test".into(),
-            domain: "one.test".into(),
-            state: RecipientState::Sent,
-            attempts: 1,
-            next_attempt_at: None,
-            last_reply: None,
-            updated_at: Timestamp(NOW),
-        }],
-        raw: b"Subject: burst\r\n\r\nbody\r\n".to_vec(),
-        signing: SigningRecord::Signed {
-            domain: DomainName::parse("client.test").unwrap(),
-            selector: Selector::parse("workplace").unwrap(),
-        },
-        route: Route::Native,
-        source: SubmissionSource::Http,
-        idempotency_key: None,
-        accepted_at: Timestamp(NOW),
-        expires_at: Timestamp(NOW + 86_400),
-    };
+    let message = testing::message(tenant.id, &["first@one.test"], None);
     store.insert_message(&message).await.unwrap();
+    // The message's own recipient is part of the history, so the queue holds what it says.
+    let sent = format!(
+        "UPDATE recipients SET state = 'sent', attempts = 1 WHERE message_id = '{}'",
+        message.id
+    );
+    execute(store, &sent, &[]).await;
     // Each recipient's id is a UUID made of its number.
     let (numbers, id) = match store {
         Store::Sqlite(_) => (

@@ -2,7 +2,7 @@
 //! what the claim's rule in its plainest SQL takes (`testing::claim_reference_sql`), on a queue
 //! that holds every kind of row the rule tells apart, at every limit.
 
-use sealpost_domain::{QueuedMessage, SystemClock, Tenant, TenantId, TenantName, Timestamp};
+use sealpost_domain::{QueuedMessage, TenantId};
 
 use crate::Store;
 use crate::claims::claim_sql;
@@ -78,12 +78,7 @@ async fn the_claim_takes_what_the_plain_rule_takes_at_every_limit() {
     for (store, tenant) in stores {
         mixed_queue(&store, tenant).await;
         // A paused tenant's mail, in the same places, is held.
-        let paused = Tenant {
-            id: TenantId::new(&SystemClock),
-            name: TenantName::parse("paused").unwrap(),
-            display_name: "Paused".into(),
-            created_at: Timestamp(NOW),
-        };
+        let paused = crate::testing::tenant("paused", "Paused");
         store.create_tenant(&paused).await.unwrap();
         mixed_queue(&store, paused.id).await;
         with_writer!(&store, pool => {

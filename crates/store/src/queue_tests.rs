@@ -2,9 +2,9 @@
 //! lease, fencing of a lost lease, release, retry and cancel.
 
 use sealpost_domain::{
-    AttemptId, AttemptResult, DkimVerdict, DomainName, IdempotencyKey, MessageId, QueuedMessage,
-    Recipient, RecipientId, RecipientState, Route, Selector, SigningRecord, SubmissionSource,
-    SystemClock, Tenant, TenantId, TenantName, Timestamp, UnsignedReason,
+    AttemptId, AttemptResult, DkimVerdict, DomainName, MessageId, QueuedMessage, RecipientState,
+    SigningRecord, SubmissionSource, SystemClock, Tenant, TenantId, TenantName, Timestamp,
+    UnsignedReason,
 };
 
 use crate::subjects::subject_of;
@@ -15,53 +15,17 @@ fn summary_of(message: &QueuedMessage) -> sealpost_domain::MessageSummary {
     sealpost_domain::MessageSummary::of(message, subject_of(&message.raw), None)
 }
 
-pub(crate) const NOW: i64 = 1_800_000_000;
+pub(crate) use crate::testing::{NOW, message};
 
 pub(crate) async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, TenantId)>) {
     let directory = tempfile::tempdir().unwrap();
     let mut stores = Vec::new();
     for store in testing::fresh_stores(directory.path()).await {
-        let tenant = Tenant {
-            id: TenantId::new(&SystemClock),
-            name: TenantName::parse("acme").unwrap(),
-            display_name: "Acme".into(),
-            created_at: Timestamp(NOW),
-        };
+        let tenant = testing::tenant("acme", "Acme");
         store.create_tenant(&tenant).await.unwrap();
         stores.push((store, tenant.id));
     }
     (directory, stores)
-}
-
-pub(crate) fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) -> QueuedMessage {
-    QueuedMessage {
-        id: MessageId::new(&SystemClock),
-        tenant_id: tenant,
-        mail_from: "bounce@client.test".into(),
-        raw: b"From: a@client.test\r\n\r\nbody\r\n".to_vec(),
-        signing: SigningRecord::Signed {
-            domain: DomainName::parse("client.test").unwrap(),
-            selector: Selector::parse("workplace").unwrap(),
-        },
-        route: Route::Native,
-        source: SubmissionSource::Http,
-        idempotency_key: key.map(|key| IdempotencyKey::parse(key, "f1".repeat(32)).unwrap()),
-        accepted_at: Timestamp(NOW),
-        expires_at: Timestamp(NOW + 86_400),
-        recipients: recipients
-            .iter()
-            .map(|address| Recipient {
-                id: RecipientId::new(&SystemClock),
-                address: (*address).to_owned(),
-                domain: address.rsplit_once('@').unwrap().1.to_owned(),
-                state: RecipientState::Queued,
-                attempts: 0,
-                next_attempt_at: None,
-                last_reply: None,
-                updated_at: Timestamp(NOW),
-            })
-            .collect(),
-    }
 }
 
 pub(crate) fn attempt(outcome: AttemptResult) -> AttemptRecord {

@@ -6,7 +6,59 @@ use std::path::Path;
 
 use sqlx::{Connection as _, Executor as _, PgConnection};
 
+use sealpost_domain::{
+    DomainName, IdempotencyKey, MessageId, QueuedMessage, Recipient, RecipientId, RecipientState,
+    Route, Selector, SigningRecord, SubmissionSource, SystemClock, Tenant, TenantId, TenantName,
+    Timestamp,
+};
+
 use crate::Store;
+
+/// The time the store's tests and benchmarks take as now.
+pub const NOW: i64 = 1_800_000_000;
+
+/// A tenant called `name` (shown as `display_name`), created at [`NOW`].
+pub fn tenant(name: &str, display_name: &str) -> Tenant {
+    Tenant {
+        id: TenantId::new(&SystemClock),
+        name: TenantName::parse(name).unwrap(),
+        display_name: display_name.into(),
+        created_at: Timestamp(NOW),
+    }
+}
+
+/// A signed message of `tenant` accepted at [`NOW`] for `recipients`, each queued and never
+/// tried, with the idempotency key `key` if given.
+pub fn message(tenant: TenantId, recipients: &[&str], key: Option<&str>) -> QueuedMessage {
+    QueuedMessage {
+        id: MessageId::new(&SystemClock),
+        tenant_id: tenant,
+        mail_from: "bounce@client.test".into(),
+        raw: b"From: a@client.test\r\n\r\nbody\r\n".to_vec(),
+        signing: SigningRecord::Signed {
+            domain: DomainName::parse("client.test").unwrap(),
+            selector: Selector::parse("workplace").unwrap(),
+        },
+        route: Route::Native,
+        source: SubmissionSource::Http,
+        idempotency_key: key.map(|key| IdempotencyKey::parse(key, "f1".repeat(32)).unwrap()),
+        accepted_at: Timestamp(NOW),
+        expires_at: Timestamp(NOW + 86_400),
+        recipients: recipients
+            .iter()
+            .map(|address| Recipient {
+                id: RecipientId::new(&SystemClock),
+                address: (*address).to_owned(),
+                domain: address.rsplit_once('@').unwrap().1.to_owned(),
+                state: RecipientState::Queued,
+                attempts: 0,
+                next_attempt_at: None,
+                last_reply: None,
+                updated_at: Timestamp(NOW),
+            })
+            .collect(),
+    }
+}
 
 /// The PostgreSQL test database: `SEALPOST_TEST_POSTGRES_URL`, or the local default.
 pub fn postgres_url() -> String {
