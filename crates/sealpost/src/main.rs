@@ -27,6 +27,12 @@ use crate::commands::{
 };
 use crate::output::{Output, Status};
 
+/// Memory for the Rust code of the whole binary. Under `bench/run` the system allocator's
+/// malloc, free and free-list consolidation took about 6% of the machine's time; this one takes
+/// a fraction of that. SQLite and aws-lc keep the system allocator for their own memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Sealpost: outbound e-mail for tenants' own domains, DKIM-signed.
 #[derive(Debug, Parser)]
 #[command(name = "sealpost", version)]
