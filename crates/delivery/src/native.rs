@@ -416,7 +416,7 @@ async fn try_address(
             Err(failure) => return Attempt::Next(failure),
         }
     }
-    transact(host, session, capabilities, 0, transaction, shaped).await
+    transact(host, session, capabilities, transaction, shaped).await
 }
 
 /// The transaction on an idle session to this server, if there is one that still answers RSET;
@@ -435,15 +435,23 @@ async fn try_idle(
         "reusing the open connection to {host} [{address}] for message {}",
         transactions + 1
     ));
-    match session.reset().await {
-        Ok(()) => Some(
-            transact(
+    let sent = session
+        .reset_and_send_mail(
+            &idle.capabilities,
+            transaction.envelope,
+            transaction.message,
+        )
+        .await;
+    match sent {
+        Ok(sent) => Some(
+            settle(
                 host,
                 session,
                 idle.capabilities,
                 transactions,
                 transaction,
                 shaped,
+                sent,
             )
             .await,
         ),
@@ -455,21 +463,33 @@ async fn try_idle(
     }
 }
 
-/// The transaction on a ready session; afterwards the session goes back to the pool (which ends
-/// it when it has carried what its destination allows), or ends after a failure.
+/// The transaction on a new session, settled as [`settle`] says.
 async fn transact(
     host: &str,
     mut session: Session<'_>,
     capabilities: Capabilities,
+    transaction: Transaction<'_>,
+    shaped: Shaped<'_>,
+) -> Attempt {
+    let sent = session
+        .send_mail(&capabilities, transaction.envelope, transaction.message)
+        .await;
+    settle(host, session, capabilities, 0, transaction, shaped, sent).await
+}
+
+/// What a transaction on `session` concluded; afterwards the session goes back to the pool
+/// (which ends it when it has carried what its destination allows), or ends after a failure.
+async fn settle(
+    host: &str,
+    session: Session<'_>,
+    capabilities: Capabilities,
     transactions: u32,
     transaction: Transaction<'_>,
     (traffic, admission): Shaped<'_>,
+    sent: Result<Vec<RecipientOutcome>, Failure>,
 ) -> Attempt {
-    let result = session
-        .send_mail(&capabilities, transaction.envelope, transaction.message)
-        .await;
     let tls = session.tls().cloned();
-    match result {
+    match sent {
         Ok(outcomes) => {
             let most = admission.messages_per_connection;
             traffic

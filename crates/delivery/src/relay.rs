@@ -11,7 +11,7 @@ use crate::capabilities::Capabilities;
 use crate::data;
 use crate::envelope::Envelope;
 use crate::options::{RelayConfig, RelayOptions};
-use crate::outcome::{Cause, DeliveryReport, Failure, Stage, all_failed};
+use crate::outcome::{Cause, DeliveryReport, Failure, RecipientOutcome, Stage, all_failed};
 use crate::pool::SessionPool;
 use crate::session::{Session, connect};
 use crate::tls::{self, TlsInfo};
@@ -58,7 +58,7 @@ pub async fn deliver_relay(
 /// [`deliver_relay`], reusing an open session to the same relay with the same settings and
 /// credentials from `traffic`'s pool (RSET, then the transaction) and leaving the session open
 /// afterwards for the next message. A pooled session that no longer answers RSET is replaced by
-/// a new connection before anything is sent, so reuse never sends a message twice.
+/// a new connection before the message is sent, so reuse never sends a message twice.
 pub async fn deliver_relay_reusing(
     resolver: &Resolver,
     relay: &RelayConfig,
@@ -83,17 +83,20 @@ pub async fn deliver_relay_reusing(
     }
     let key = pool_key(relay);
     let pool = traffic.pool();
-    let (mut session, capabilities, carried) = match reuse(pool, &key, &mut transcript).await {
-        Some(ready) => ready,
-        None => match open(resolver, relay, options, &mut transcript).await {
-            Ok((session, capabilities)) => (session, capabilities, 0),
-            Err(abandoned) => {
-                let outcomes = all_failed(recipients, &abandoned.failure);
-                return report(abandoned.address, abandoned.tls, outcomes, transcript);
-            }
-        },
-    };
-    let sent = session.send_mail(&capabilities, envelope, message).await;
+    let (session, capabilities, carried, sent) =
+        match send_reusing(pool, &key, envelope, message, &mut transcript).await {
+            Some(reused) => reused,
+            None => match open(resolver, relay, options, &mut transcript).await {
+                Ok((mut session, capabilities)) => {
+                    let sent = session.send_mail(&capabilities, envelope, message).await;
+                    (session, capabilities, 0, sent)
+                }
+                Err(abandoned) => {
+                    let outcomes = all_failed(recipients, &abandoned.failure);
+                    return report(abandoned.address, abandoned.tls, outcomes, transcript);
+                }
+            },
+        };
     let address = Some(session.address());
     let tls = session.tls().cloned();
     let outcomes = match sent {
@@ -128,12 +131,20 @@ fn pool_key(relay: &RelayConfig) -> String {
     )
 }
 
-/// An open session to the relay from the pool that still answers RSET, with what it carried.
-async fn reuse<'t>(
+/// The transaction on an open session to the relay from the pool that still answers RSET, with
+/// the session and what it carried before; `None` when there is no such session.
+async fn send_reusing<'t>(
     pool: &SessionPool,
     key: &str,
+    envelope: &Envelope,
+    message: &[u8],
     transcript: &'t mut Transcript,
-) -> Option<(Session<'t>, Capabilities, u32)> {
+) -> Option<(
+    Session<'t>,
+    Capabilities,
+    u32,
+    Result<Vec<RecipientOutcome>, Failure>,
+)> {
     let idle = pool.checkout_any(key).await?;
     let carried = idle.transactions;
     let capabilities = idle.capabilities;
@@ -142,8 +153,11 @@ async fn reuse<'t>(
         "reusing the open connection to the relay for message {}",
         carried + 1
     ));
-    match session.reset().await {
-        Ok(()) => Some((session, capabilities, carried)),
+    match session
+        .reset_and_send_mail(&capabilities, envelope, message)
+        .await
+    {
+        Ok(sent) => Some((session, capabilities, carried, sent)),
         Err(_) => {
             session.note("the open connection no longer answers; opening a new one");
             session.quit().await;

@@ -16,13 +16,14 @@ use zeroize::Zeroizing;
 use crate::capabilities::{Capabilities, Mechanism};
 use crate::command::{self, Command};
 use crate::connect_error::ConnectProblem;
-use crate::data;
-use crate::envelope::{Envelope, HeloName};
+use crate::envelope::HeloName;
 use crate::options::{Password, Timeouts};
-use crate::outcome::{Cause, Failure, RecipientOutcome, Stage, conclude, failed};
+use crate::outcome::{Cause, Failure, Stage};
 use crate::reply::{Reply, parse_reply};
 use crate::tls::{TlsInfo, tls_info};
 use crate::transcript::Transcript;
+
+mod transaction;
 
 /// How much is read from the socket at a time.
 const READ_CHUNK: usize = 4096;
@@ -154,13 +155,6 @@ impl<'t> Session<'t> {
             timeouts: self.timeouts,
             secrets: self.secrets,
         })
-    }
-
-    /// RSET (RFC 5321 section 4.1.1.5) before the next transaction on a reused connection; it
-    /// also shows whether the server still listens.
-    pub(crate) async fn reset(&mut self) -> Result<(), Failure> {
-        let reply = self.command(Command::Rset, Stage::MailFrom).await?;
-        expect(reply, Stage::MailFrom, |code| code == 250).map(drop)
     }
 
     /// The address connected to.
@@ -303,97 +297,6 @@ impl<'t> Session<'t> {
             }
         };
         expect(reply, Stage::Auth, |code| code == 235).map(drop)
-    }
-
-    /// One mail transaction (RFC 5321 section 3.3): MAIL FROM, RCPT TO for each recipient (in
-    /// one write when the server offers PIPELINING, RFC 2920), then DATA unless every recipient
-    /// was refused. `Err` means the transaction failed as a whole before any recipient got an
-    /// answer of its own; otherwise every recipient has its outcome.
-    pub(crate) async fn send_mail(
-        &mut self,
-        capabilities: &Capabilities,
-        envelope: &Envelope,
-        message: &[u8],
-    ) -> Result<Vec<RecipientOutcome>, Failure> {
-        if let Some(limit) = capabilities.size_limit
-            && u64::try_from(message.len()).unwrap_or(u64::MAX) > limit
-        {
-            let cause = Cause::MessageTooLarge {
-                size: message.len(),
-                limit,
-            };
-            return Err(self.record(Failure::new(Stage::MailFrom, cause)));
-        }
-        let mail = Command::MailFrom {
-            reverse_path: envelope.mail_from(),
-            size: capabilities.size.then_some(message.len()),
-            eight_bit: capabilities.eight_bit_mime && data::is_eight_bit(message),
-        };
-        let recipients = envelope.recipients();
-        let mail_reply = match capabilities.pipelining {
-            true => {
-                let mut batch = vec![mail];
-                batch.extend(
-                    recipients
-                        .iter()
-                        .map(|recipient| Command::RcptTo(recipient)),
-                );
-                self.send(&batch, Stage::MailFrom).await?;
-                self.read_reply(Stage::MailFrom, self.timeouts.command)
-                    .await?
-            }
-            false => self.command(mail, Stage::MailFrom).await?,
-        };
-        expect(mail_reply, Stage::MailFrom, |code| code == 250)?;
-
-        // One entry per recipient: `None` when accepted, the failure when refused.
-        let mut refusals: Vec<Option<Failure>> = Vec::with_capacity(recipients.len());
-        for recipient in recipients {
-            let reply = match capabilities.pipelining {
-                true => self.read_reply(Stage::RcptTo, self.timeouts.command).await,
-                false => {
-                    self.command(Command::RcptTo(recipient), Stage::RcptTo)
-                        .await
-                }
-            };
-            match reply {
-                // 250, or 251 "user not local; will forward".
-                Ok(reply) if reply.is_positive() => refusals.push(None),
-                Ok(reply) => refusals.push(Some(Failure::new(Stage::RcptTo, Cause::Reply(reply)))),
-                Err(failure) => {
-                    refusals.resize(recipients.len(), Some(failure.clone()));
-                    return Ok(conclude(recipients, &refusals, &Err(failure)));
-                }
-            }
-        }
-        if refusals.iter().all(Option::is_some) {
-            self.note("every recipient was refused, so no DATA");
-            // Every entry is a refusal, so flattening keeps one per recipient.
-            return Ok(recipients
-                .iter()
-                .zip(refusals.into_iter().flatten())
-                .map(|(recipient, failure)| failed(recipient, failure))
-                .collect());
-        }
-        let verdict = self.data(message).await;
-        Ok(conclude(recipients, &refusals, &verdict))
-    }
-
-    /// DATA, the dot-stuffed message, and the reply to its end, which holds for every accepted
-    /// recipient.
-    async fn data(&mut self, message: &[u8]) -> Result<Reply, Failure> {
-        let reply = self.command(Command::Data, Stage::Data).await?;
-        expect(reply, Stage::Data, |code| code == 354)?;
-        let wire = data::dot_stuff(message);
-        self.transcript
-            .note(format!("message of {} bytes", message.len()));
-        for chunk in wire.chunks(WRITE_CHUNK) {
-            self.write(chunk, Stage::Data).await?;
-        }
-        self.transcript.client(".");
-        self.unanswered += 1;
-        let reply = self.read_reply(Stage::Data, self.timeouts.data_end).await?;
-        expect(reply, Stage::Data, |code| code == 250)
     }
 
     /// Ends the session: QUIT and its reply when the conversation is still in step, then the TLS

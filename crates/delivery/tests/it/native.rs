@@ -93,9 +93,14 @@ async fn starttls_pipelining_and_the_exact_bytes() {
             message.len()
         )
     );
+    // MAIL FROM, both RCPT TO and DATA went out in one write.
     assert_eq!(
         session.pipelined,
-        ["RCPT TO:<a@example.test>", "RCPT TO:<b@example.test>"]
+        [
+            "RCPT TO:<a@example.test>",
+            "RCPT TO:<b@example.test>",
+            "DATA"
+        ]
     );
     assert_eq!(session.message.as_deref(), Some(message));
     let wire = String::from_utf8_lossy(&session.wire);
@@ -327,7 +332,27 @@ async fn each_recipient_gets_its_own_outcome() {
 }
 
 #[tokio::test]
-async fn no_data_when_every_recipient_is_refused() {
+async fn no_message_when_every_recipient_is_refused() {
+    let script = mx_script()
+        .on("RCPT", reply("550 5.7.1 relaying denied"))
+        .on("DATA", reply("554 5.5.1 no valid recipients"));
+    let (report, received) = deliver(script, &["a@example.test", "b@example.test"], SIMPLE).await;
+
+    assert_failed(&report, Stage::RcptTo, FailureKind::Permanent);
+    // DATA went out with the recipients, before their refusals were known (RFC 2920).
+    assert_eq!(
+        commands(&received[0]),
+        [
+            "EHLO", "STARTTLS", "<TLS>", "EHLO", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"
+        ]
+    );
+    assert_eq!(received[0].message, None);
+}
+
+/// RFC 2920 section 3.1: a server may answer DATA with 354 although it refused every
+/// recipient; the client then ends the data with a lone dot, and the message is not sent.
+#[tokio::test]
+async fn data_accepted_without_recipients_is_ended_with_a_lone_dot() {
     let script = mx_script().on("RCPT", reply("550 5.7.1 relaying denied"));
     let (report, received) = deliver(script, &["a@example.test", "b@example.test"], SIMPLE).await;
 
@@ -335,10 +360,56 @@ async fn no_data_when_every_recipient_is_refused() {
     assert_eq!(
         commands(&received[0]),
         [
-            "EHLO", "STARTTLS", "<TLS>", "EHLO", "MAIL", "RCPT", "RCPT", "QUIT"
+            "EHLO", "STARTTLS", "<TLS>", "EHLO", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"
         ]
     );
-    assert_eq!(received[0].message, None);
+    assert_eq!(received[0].message.as_deref(), Some(&b""[..]));
+    assert_eq!(received[0].wire, b".\r\n");
+}
+
+#[tokio::test]
+async fn without_pipelining_no_data_when_every_recipient_is_refused() {
+    let script = Script::new(&[]).on("RCPT", reply("550 5.7.1 relaying denied"));
+    let (report, received) = deliver(script, &["a@example.test", "b@example.test"], SIMPLE).await;
+
+    assert_failed(&report, Stage::RcptTo, FailureKind::Permanent);
+    assert_eq!(
+        commands(&received[0]),
+        ["EHLO", "MAIL", "RCPT", "RCPT", "QUIT"]
+    );
+    assert!(
+        received[0].pipelined.is_empty(),
+        "{:?}",
+        received[0].pipelined
+    );
+}
+
+/// A refused MAIL FROM fails the transaction; the replies to the recipients and DATA sent with
+/// it are read before QUIT, and a DATA the server accepted regardless is ended with a lone dot,
+/// so that QUIT is not taken for the message and the session ends in step.
+#[tokio::test]
+async fn a_refused_mail_from_is_answered_in_step_before_quit() {
+    let script = mx_script()
+        .on("MAIL", reply("550 5.7.1 sender refused"))
+        .on("RCPT", reply("503 5.5.1 need MAIL first"));
+    let (report, received) = deliver(script, &["a@example.test"], SIMPLE).await;
+
+    assert_failed(&report, Stage::MailFrom, FailureKind::Permanent);
+    assert_eq!(
+        commands(&received[0]),
+        [
+            "EHLO", "STARTTLS", "<TLS>", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"
+        ]
+    );
+    assert_eq!(received[0].wire, b".\r\n");
+    let lines: Vec<String> = report.transcript.iter().map(ToString::to_string).collect();
+    let position = |text: &str| lines.iter().position(|line| line == text);
+    let (dot, quit, bye) = (
+        position("C: ."),
+        position("C: QUIT"),
+        position("S: 221 2.0.0 bye"),
+    );
+    assert!(dot.is_some() && dot < quit && quit < bye, "{lines:#?}");
 }
 
 #[tokio::test]

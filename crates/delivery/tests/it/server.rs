@@ -250,8 +250,11 @@ impl Connection {
                     received.pipelined.push(line.clone());
                 }
             });
-            if line.to_ascii_uppercase().starts_with("MAIL") {
-                // Give a pipelining client the moment it needs to have sent its RCPTs.
+            if ["MAIL", "RSET"]
+                .iter()
+                .any(|verb| line.to_ascii_uppercase().starts_with(verb))
+            {
+                // Give a pipelining client the moment it needs to have sent what follows.
                 self.fill(stream, Duration::from_millis(50)).await?;
             }
             let next = self.answer(stream, &line, secured).await?;

@@ -278,3 +278,69 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
 
     drop(postfix);
 }
+
+/// Messages to one Postfix, one after another, share a connection: each message after the first
+/// goes out on the connection the first opened, its RSET pipelined with MAIL FROM, RCPT TO and
+/// DATA, and Postfix takes every one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_to_postfix_share_one_connection_with_pipelined_rset() {
+    let dns = support::dns(&["receiver.test"]).await;
+    let postfix = Postfix::start();
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::connect(&testing::sqlite_url(directory.path()))
+        .await
+        .unwrap();
+    let (service, delivery, tenant) = support::signing_service(store, &dns, postfix.port).await;
+    const MESSAGES: usize = 3;
+    for _ in 0..MESSAGES {
+        let accepted = service
+            .submissions()
+            .submit(
+                tenant,
+                Submission {
+                    mail_from: "bounce@client.test".into(),
+                    recipients: vec!["ok@receiver.test".into()],
+                    raw: support::WORK_ORDER.as_bytes().to_vec(),
+                    idempotency_key: None,
+                    source: sealpost_domain::SubmissionSource::Http,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 1);
+        let message = service
+            .messages()
+            .message(tenant, accepted.id)
+            .await
+            .unwrap();
+        let recipient = &message.recipients[0];
+        assert_eq!(
+            recipient.state,
+            RecipientState::Sent,
+            "{recipient:?}\n{}",
+            postfix.log()
+        );
+    }
+
+    let new = postfix.directory.path().join("mail/ok/new");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_dir(&new).map_or(0, Iterator::count) < MESSAGES {
+        assert!(
+            Instant::now() < deadline,
+            "not every message arrived within 20 s\n{}",
+            postfix.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = postfix.log();
+    let connections = log
+        .lines()
+        .filter(|line| line.contains(": connect from "))
+        .count();
+    assert_eq!(connections, 1, "{log}");
+    let resets = log
+        .lines()
+        .filter(|line| line.contains("improper command pipelining"))
+        .count();
+    assert_eq!(resets, 0, "{log}");
+}
