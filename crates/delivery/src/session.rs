@@ -314,8 +314,8 @@ impl<'t> Session<'t> {
         ) {
             return;
         }
-        // Replies to pipelined commands that were not read (after a refused MAIL FROM) come
-        // before the reply to QUIT.
+        // Replies still owed to pipelined commands, which a transaction reads itself, would
+        // come before the reply to QUIT.
         self.unanswered += 1;
         while self.unanswered > 0 {
             let Ok(Ok(reply)) = tokio::time::timeout(limit, self.next_reply()).await else {

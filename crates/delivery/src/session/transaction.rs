@@ -1,9 +1,10 @@
 //! One mail transaction on a session (RFC 5321 section 3.3). When the server offers PIPELINING
 //! (RFC 2920), the RSET that a reused session starts with, MAIL FROM, every RCPT TO and DATA go
 //! out in one write, and the message follows DATA's 354: a transaction costs the receiver two
-//! round trips instead of four. Every reply is still read and judged in order, so a refused
-//! recipient fails alone, and the message itself is only ever sent after a 250 to RSET and a
-//! 354 to DATA. Without PIPELINING each command waits for its reply.
+//! round trips, where it cost three on a new connection and four on a reused one. Every reply
+//! is still read and judged in order, so a refused recipient fails alone, and the message itself
+//! is only ever sent after a 250 to RSET and a 354 to DATA. Without PIPELINING each command
+//! waits for its reply.
 
 use crate::capabilities::Capabilities;
 use crate::command::Command;
@@ -32,8 +33,8 @@ impl Session<'_> {
     }
 
     /// RSET (RFC 5321 section 4.1.1.5), then one mail transaction, on a session taken from the
-    /// pool. `Err` is RSET's failure: the session no longer answers, nothing of the transaction
-    /// reached a server that takes it, and the caller carries it on a new connection instead.
+    /// pool. `Err` is RSET's failure or refusal: the message was not sent, the session is not
+    /// spoken to again, and the caller carries the transaction on a new connection instead.
     pub(crate) async fn reset_and_send_mail(
         &mut self,
         capabilities: &Capabilities,
@@ -44,7 +45,9 @@ impl Session<'_> {
             .await
     }
 
-    /// The transaction, after RSET when `reset`; the outer `Err` only ever comes from RSET.
+    /// The transaction, after RSET when `reset`; the outer `Err` only ever comes from RSET. A
+    /// message larger than the server's SIZE fails before anything is sent, on a pooled session
+    /// as on a new one.
     async fn transaction(
         &mut self,
         capabilities: &Capabilities,
@@ -121,9 +124,7 @@ impl Session<'_> {
         let mut refusals: Vec<Option<Failure>> = Vec::with_capacity(recipients.len());
         for _ in recipients {
             match self.read_reply(Stage::RcptTo, limit).await {
-                // 250, or 251 "user not local; will forward".
-                Ok(reply) if reply.is_positive() => refusals.push(None),
-                Ok(reply) => refusals.push(Some(Failure::new(Stage::RcptTo, Cause::Reply(reply)))),
+                Ok(reply) => refusals.push(refusal(reply)),
                 Err(failure) => {
                     refusals.resize(recipients.len(), Some(failure.clone()));
                     return Ok(conclude(recipients, &refusals, &Err(failure)));
@@ -164,8 +165,7 @@ impl Session<'_> {
                 .command(Command::RcptTo(recipient), Stage::RcptTo)
                 .await
             {
-                Ok(reply) if reply.is_positive() => refusals.push(None),
-                Ok(reply) => refusals.push(Some(Failure::new(Stage::RcptTo, Cause::Reply(reply)))),
+                Ok(reply) => refusals.push(refusal(reply)),
                 Err(failure) => {
                     refusals.resize(recipients.len(), Some(failure.clone()));
                     return Ok(conclude(recipients, &refusals, &Err(failure)));
@@ -173,7 +173,7 @@ impl Session<'_> {
             }
         }
         if refusals.iter().all(Option::is_some) {
-            self.note("every recipient was refused, so no DATA");
+            self.note("every recipient was refused, so no message");
             return Ok(refused(recipients, refusals));
         }
         let verdict = match self.command(Command::Data, Stage::Data).await {
@@ -205,13 +205,14 @@ impl Session<'_> {
     /// refused, so that QUIT is not taken for the message by a server that accepted DATA
     /// regardless; such a DATA is ended with a lone dot.
     async fn skip_replies(&mut self, recipients: usize) {
+        // A failure to read them belongs to the refused MAIL FROM, not to a later stage.
         let limit = self.timeouts.command;
         for _ in 0..recipients {
-            if self.read_reply(Stage::RcptTo, limit).await.is_err() {
+            if self.read_reply(Stage::MailFrom, limit).await.is_err() {
                 return;
             }
         }
-        if let Ok(reply) = self.read_reply(Stage::Data, limit).await
+        if let Ok(reply) = self.read_reply(Stage::MailFrom, limit).await
             && reply.code == 354
         {
             self.end_empty_data().await;
@@ -227,6 +228,12 @@ impl Session<'_> {
             let _ = self.read_reply(Stage::Data, self.timeouts.command).await;
         }
     }
+}
+
+/// A recipient's refusal in the reply to its RCPT TO, or `None` when it was accepted: 250, or
+/// 251 "user not local; will forward".
+fn refusal(reply: Reply) -> Option<Failure> {
+    (!reply.is_positive()).then(|| Failure::new(Stage::RcptTo, Cause::Reply(reply)))
 }
 
 /// The outcomes of a transaction in which every recipient was refused: each keeps its refusal.

@@ -204,6 +204,80 @@ async fn a_connection_the_server_closed_is_replaced_without_failing_the_message(
     assert_eq!(per_connection(&server.received(), "MAIL"), [1, 1]);
 }
 
+/// A live server that refuses RSET on a pooled session has MAIL FROM, RCPT TO and DATA in hand
+/// already, and may be waiting for a message after its 354: the session is dropped without
+/// QUIT (which would be taken for the message) and without the message, and the message goes
+/// out once, on a new connection.
+#[tokio::test]
+async fn a_refused_rset_sends_the_message_once_on_a_new_connection() {
+    let script = Script::new(PLAIN).on("RSET", reply("451 4.3.0 try again later"));
+    let server = Server::start(script).await;
+    let (_dns, resolver) = dns(zone()).await;
+    let pool = shaped(PoolLimits::default());
+    for _ in 0..2 {
+        let report = deliver_native_shaped(
+            &resolver,
+            "example.test",
+            &envelope(&["a@example.test"]),
+            SIMPLE,
+            &options(server.port()),
+            &pool,
+        )
+        .await;
+        assert_delivered(&report);
+    }
+    let received = server.received();
+    assert_eq!(per_connection(&received, "RSET"), [1, 0]);
+    assert_eq!(per_connection(&received, "QUIT"), [0, 0]);
+    let ends = |wire: &[u8]| {
+        wire.windows(5)
+            .filter(|window| window == b"\r\n.\r\n")
+            .count()
+    };
+    assert_eq!(ends(&received[0].wire), 1, "the first message only");
+    let wire = String::from_utf8_lossy(&received[0].wire);
+    assert!(
+        !wire.contains("QUIT"),
+        "QUIT was sent as message text: {wire}"
+    );
+    assert_eq!(received[1].message.as_deref(), Some(SIMPLE));
+}
+
+/// Without PIPELINING a reused session waits for RSET's reply, then for each command's.
+#[tokio::test]
+async fn without_pipelining_a_reused_session_resets_in_lockstep() {
+    let server = Server::start(Script::new(&["SIZE 1000000"])).await;
+    let (_dns, resolver) = dns(zone()).await;
+    let pool = shaped(PoolLimits::default());
+    for _ in 0..2 {
+        let report = deliver_native_shaped(
+            &resolver,
+            "example.test",
+            &envelope(&["a@example.test"]),
+            SIMPLE,
+            &options(server.port()),
+            &pool,
+        )
+        .await;
+        assert_delivered(&report);
+    }
+    let [session] = &server.received()[..] else {
+        panic!("one connection for both messages")
+    };
+    let verbs: Vec<&str> = session
+        .commands
+        .iter()
+        .map(|command| command.split([' ', ':']).next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        verbs,
+        [
+            "EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL", "RCPT", "DATA"
+        ]
+    );
+    assert!(session.pipelined.is_empty(), "{:?}", session.pipelined);
+}
+
 /// The traffic of these tests: the built-in profiles and default limits, with `pool`'s reuse.
 fn shaped(pool: PoolLimits) -> Traffic {
     Traffic::new(Shaping::default(), Backoff::default(), pool)
