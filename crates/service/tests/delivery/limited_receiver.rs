@@ -98,6 +98,9 @@ impl Receiver {
         let mut lines = BufReader::new(read);
         write.write_all(b"220 limited.test ESMTP\r\n").await?;
         let mut recipients = Vec::new();
+        // Whether the transaction's MAIL FROM was accepted: as a real server does, this one
+        // refuses recipients without it and DATA without a recipient.
+        let mut mail = false;
         let mut line = String::new();
         loop {
             line.clear();
@@ -107,11 +110,23 @@ impl Receiver {
             let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
             let reply: &[u8] = match verb.as_str() {
                 "EHLO" | "HELO" => b"250 limited.test\r\n",
-                "MAIL" if !self.book_message() => b"451 4.7.1 Rate limited, try again later\r\n",
-                "MAIL" | "RSET" | "NOOP" => {
+                "MAIL" => {
                     recipients.clear();
+                    mail = self.book_message();
+                    if mail {
+                        b"250 2.0.0 OK\r\n"
+                    } else {
+                        b"451 4.7.1 Rate limited, try again later\r\n"
+                    }
+                }
+                "RSET" => {
+                    recipients.clear();
+                    mail = false;
                     b"250 2.0.0 OK\r\n"
                 }
+                "NOOP" => b"250 2.0.0 OK\r\n",
+                "RCPT" if !mail => b"503 5.5.1 Error: need MAIL command\r\n",
+                "DATA" if recipients.is_empty() => b"554 5.5.1 Error: no valid recipients\r\n",
                 "RCPT" => {
                     let address = line.trim_end();
                     let address = address[address.find('<').map_or(0, |at| at + 1)..]
@@ -121,6 +136,7 @@ impl Receiver {
                     b"250 2.1.5 OK\r\n"
                 }
                 "DATA" => {
+                    mail = false;
                     write.write_all(b"354 go on\r\n").await?;
                     loop {
                         line.clear();

@@ -2,7 +2,8 @@
 //! (native delivery reaches it through the test DNS's MX) and the tenant's own mail server
 //! ("Test connection" authenticates against it). It accepts every message and every AUTH, and
 //! keeps what it received; recipients whose local part starts with "later" get a temporary
-//! 451, so a test can watch a recipient be deferred.
+//! 451, so a test can watch a recipient be deferred. Like a real server, it refuses DATA when no
+//! recipient of the transaction was accepted.
 
 use std::sync::{Arc, Mutex};
 
@@ -45,6 +46,7 @@ async fn session(stream: TcpStream, received: Received) {
     }
     let mut line = String::new();
     let mut auth_login_steps = 0;
+    let mut accepted_recipients = 0;
     loop {
         line.clear();
         match reader.read_line(&mut line).await {
@@ -68,7 +70,10 @@ async fn session(stream: TcpStream, received: Received) {
             b"334 VXNlcm5hbWU6\r\n"
         } else if command.starts_with("AUTH") {
             b"235 2.7.0 authenticated\r\n"
+        } else if command.starts_with("DATA") && accepted_recipients == 0 {
+            b"554 5.5.1 Error: no valid recipients\r\n"
         } else if command.starts_with("DATA") {
+            accepted_recipients = 0;
             if writer.write_all(b"354 go ahead\r\n").await.is_err() {
                 return;
             }
@@ -89,6 +94,12 @@ async fn session(stream: TcpStream, received: Received) {
             b"250 2.0.0 queued as sink\r\n"
         } else if command.starts_with("RCPT TO:<LATER") {
             b"451 4.7.1 greylisted, try again later\r\n"
+        } else if command.starts_with("RCPT") {
+            accepted_recipients += 1;
+            b"250 2.1.5 ok\r\n"
+        } else if command.starts_with("MAIL") || command.starts_with("RSET") {
+            accepted_recipients = 0;
+            b"250 2.0.0 ok\r\n"
         } else if command.starts_with("QUIT") {
             let _ = writer.write_all(b"221 2.0.0 bye\r\n").await;
             return;
