@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use sealpost_delivery::shaping::{Backoff, Shaping};
 use sealpost_delivery::{
-    FailureKind, NativeOptions, PoolLimits, RecipientResult, Stage, Traffic, deliver_native_shaped,
+    DeliveryReport, FailureKind, NativeOptions, PoolLimits, RecipientResult, Stage, Traffic,
+    deliver_native_shaped,
 };
+use sealpost_dns::Resolver;
 use sealpost_testdns::Zone;
 
 use crate::certs;
@@ -54,15 +56,7 @@ async fn messages_share_connections_up_to_the_cap() {
         idle_timeout: Duration::from_secs(30),
     });
     for _ in 0..10 {
-        let report = deliver_native_shaped(
-            &resolver,
-            "example.test",
-            &envelope(&["a@example.test"]),
-            SIMPLE,
-            &options(server.port()),
-            &pool,
-        )
-        .await;
+        let report = send_simple(&resolver, &pool, server.port()).await;
         assert_delivered(&report);
         assert!(report.tls.is_some(), "reused sessions keep their TLS");
     }
@@ -85,24 +79,14 @@ async fn a_refused_recipient_leaves_the_others_and_the_connection_alone() {
     let server = Server::start(script).await;
     let (_dns, resolver) = dns(zone()).await;
     let pool = shaped(PoolLimits::default());
-    let send = |recipients: &'static [&'static str]| {
-        let resolver = &resolver;
-        let pool = &pool;
-        let port = server.port();
-        async move {
-            deliver_native_shaped(
-                resolver,
-                "example.test",
-                &envelope(recipients),
-                SIMPLE,
-                &options(port),
-                pool,
-            )
-            .await
-        }
-    };
-    assert_delivered(&send(&["a@example.test"]).await);
-    let mixed = send(&["a@example.test", "b@example.test", "c@example.test"]).await;
+    assert_delivered(&send(&resolver, &pool, server.port(), &["a@example.test"]).await);
+    let mixed = send(
+        &resolver,
+        &pool,
+        server.port(),
+        &["a@example.test", "b@example.test", "c@example.test"],
+    )
+    .await;
     let results: Vec<String> = mixed
         .outcomes
         .iter()
@@ -132,12 +116,12 @@ async fn a_refused_recipient_leaves_the_others_and_the_connection_alone() {
         ]
     );
     // Every recipient refused: no message, and the connection still serves the next one.
-    let refused = send(&["b@example.test"]).await;
+    let refused = send(&resolver, &pool, server.port(), &["b@example.test"]).await;
     assert_eq!(
         refused.outcomes[0].failure().map(|failure| failure.kind()),
         Some(FailureKind::Permanent)
     );
-    assert_delivered(&send(&["c@example.test"]).await);
+    assert_delivered(&send(&resolver, &pool, server.port(), &["c@example.test"]).await);
     let received = server.received();
     assert_eq!(per_connection(&received, "MAIL"), [4]);
     assert_eq!(per_connection(&received, "DATA"), [4]);
@@ -161,15 +145,7 @@ async fn idle_sessions_past_their_time_are_ended_and_replaced() {
         idle_timeout: Duration::from_millis(50),
     });
     for _ in 0..2 {
-        let report = deliver_native_shaped(
-            &resolver,
-            "example.test",
-            &envelope(&["a@example.test"]),
-            SIMPLE,
-            &options(server.port()),
-            &pool,
-        )
-        .await;
+        let report = send_simple(&resolver, &pool, server.port()).await;
         assert_delivered(&report);
         tokio::time::sleep(Duration::from_millis(120)).await;
     }
@@ -190,15 +166,7 @@ async fn a_connection_the_server_closed_is_replaced_without_failing_the_message(
     let (_dns, resolver) = dns(zone()).await;
     let pool = shaped(PoolLimits::default());
     for _ in 0..2 {
-        let report = deliver_native_shaped(
-            &resolver,
-            "example.test",
-            &envelope(&["a@example.test"]),
-            SIMPLE,
-            &options(server.port()),
-            &pool,
-        )
-        .await;
+        let report = send_simple(&resolver, &pool, server.port()).await;
         assert_delivered(&report);
     }
     assert_eq!(per_connection(&server.received(), "MAIL"), [1, 1]);
@@ -215,15 +183,7 @@ async fn a_refused_rset_sends_the_message_once_on_a_new_connection() {
     let (_dns, resolver) = dns(zone()).await;
     let pool = shaped(PoolLimits::default());
     for _ in 0..2 {
-        let report = deliver_native_shaped(
-            &resolver,
-            "example.test",
-            &envelope(&["a@example.test"]),
-            SIMPLE,
-            &options(server.port()),
-            &pool,
-        )
-        .await;
+        let report = send_simple(&resolver, &pool, server.port()).await;
         assert_delivered(&report);
     }
     let received = server.received();
@@ -250,15 +210,7 @@ async fn without_pipelining_a_reused_session_resets_in_lockstep() {
     let (_dns, resolver) = dns(zone()).await;
     let pool = shaped(PoolLimits::default());
     for _ in 0..2 {
-        let report = deliver_native_shaped(
-            &resolver,
-            "example.test",
-            &envelope(&["a@example.test"]),
-            SIMPLE,
-            &options(server.port()),
-            &pool,
-        )
-        .await;
+        let report = send_simple(&resolver, &pool, server.port()).await;
         assert_delivered(&report);
     }
     let [session] = &server.received()[..] else {
@@ -276,6 +228,29 @@ async fn without_pipelining_a_reused_session_resets_in_lockstep() {
         ]
     );
     assert!(session.pipelined.is_empty(), "{:?}", session.pipelined);
+}
+
+/// [`SIMPLE`] to `recipients` at example.test, through the receiving server on `port`.
+async fn send(
+    resolver: &Resolver,
+    pool: &Traffic,
+    port: u16,
+    recipients: &[&str],
+) -> DeliveryReport {
+    deliver_native_shaped(
+        resolver,
+        "example.test",
+        &envelope(recipients),
+        SIMPLE,
+        &options(port),
+        pool,
+    )
+    .await
+}
+
+/// [`SIMPLE`] to a@example.test, through the receiving server on `port`.
+async fn send_simple(resolver: &Resolver, pool: &Traffic, port: u16) -> DeliveryReport {
+    send(resolver, pool, port, &["a@example.test"]).await
 }
 
 /// The traffic of these tests: the built-in profiles and default limits, with `pool`'s reuse.

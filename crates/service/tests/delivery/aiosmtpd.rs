@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use sealpost_domain::RecipientState;
-use sealpost_service::Submission;
 use sealpost_store::testing;
 
 use crate::support::{self, python};
@@ -67,17 +66,11 @@ async fn accepted_mail_is_delivered_by_mx_and_its_signature_passes_dkimpy() {
             .submissions()
             .submit(
                 tenant,
-                Submission {
-                    mail_from: "bounce@client.test".into(),
-                    recipients: vec![
-                        "ok@receiver.test".into(),
-                        "reject@receiver.test".into(),
-                        "later@receiver.test".into(),
-                    ],
-                    raw: support::WORK_ORDER.as_bytes().to_vec(),
-                    idempotency_key: None,
-                    source: sealpost_domain::SubmissionSource::Http,
-                },
+                support::work_order(&[
+                    "ok@receiver.test",
+                    "reject@receiver.test",
+                    "later@receiver.test",
+                ]),
             )
             .await
             .unwrap();

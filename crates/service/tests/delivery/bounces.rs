@@ -11,10 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sealpost_dnsauth::report::PlatformSpf;
-use sealpost_domain::{
-    DomainName, EmailAddress, Feedback, RecipientState, SubmissionSource, SuppressionReason,
-};
-use sealpost_service::{Intake, Service, Submission};
+use sealpost_domain::{DomainName, EmailAddress, Feedback, RecipientState, SuppressionReason};
+use sealpost_service::{Intake, Service};
 use sealpost_smtpd::{
     BackendError, Identity, Mode, ReceivedEnvelope, SmtpdConfig, SubmissionBackend, SubmitError,
 };
@@ -106,18 +104,11 @@ async fn a_postfix_dsn_after_250_bounces_and_suppresses_the_recipient() {
         shutdown.clone(),
     ));
 
-    let submission = |recipients: &[&str]| Submission {
-        mail_from: "bounce@client.test".into(),
-        recipients: recipients.iter().map(|&address| address.into()).collect(),
-        raw: support::WORK_ORDER.as_bytes().to_vec(),
-        idempotency_key: None,
-        source: SubmissionSource::Http,
-    };
     let accepted = service
         .submissions()
         .submit(
             tenant,
-            submission(&["ok@receiver.test", "gone@receiver.test"]),
+            support::work_order(&["ok@receiver.test", "gone@receiver.test"]),
         )
         .await
         .unwrap();
@@ -186,7 +177,7 @@ async fn a_postfix_dsn_after_250_bounces_and_suppresses_the_recipient() {
     // The next message to the dead address is not attempted.
     let next = service
         .submissions()
-        .submit(tenant, submission(&["gone@receiver.test"]))
+        .submit(tenant, support::work_order(&["gone@receiver.test"]))
         .await
         .unwrap();
     let next = service.messages().message(tenant, next.id).await.unwrap();

@@ -11,7 +11,6 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sealpost_domain::RecipientState;
-use sealpost_service::Submission;
 use sealpost_store::{Store, testing};
 
 use crate::support;
@@ -164,13 +163,7 @@ async fn mail_delivered_to_postfix_arrives_in_its_mailbox_and_passes_dkimpy() {
         .submissions()
         .submit(
             tenant,
-            Submission {
-                mail_from: "bounce@client.test".into(),
-                recipients: vec!["ok@receiver.test".into(), "unknown@elsewhere.test".into()],
-                raw: support::WORK_ORDER.as_bytes().to_vec(),
-                idempotency_key: None,
-                source: sealpost_domain::SubmissionSource::Http,
-            },
+            support::work_order(&["ok@receiver.test", "unknown@elsewhere.test"]),
         )
         .await
         .unwrap();
@@ -296,16 +289,7 @@ async fn messages_to_postfix_share_one_connection() {
     for _ in 0..MESSAGES {
         let accepted = service
             .submissions()
-            .submit(
-                tenant,
-                Submission {
-                    mail_from: "bounce@client.test".into(),
-                    recipients: vec!["ok@receiver.test".into()],
-                    raw: support::WORK_ORDER.as_bytes().to_vec(),
-                    idempotency_key: None,
-                    source: sealpost_domain::SubmissionSource::Http,
-                },
-            )
+            .submit(tenant, support::work_order(&["ok@receiver.test"]))
             .await
             .unwrap();
         assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 1);

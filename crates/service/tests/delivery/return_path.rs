@@ -4,7 +4,7 @@
 //! which names that recipient and no other, and which a forged variant does not match.
 
 use sealpost_dnsauth::report::PlatformSpf;
-use sealpost_domain::{DomainName, EmailAddress, RecipientState, SubmissionSource};
+use sealpost_domain::{DomainName, EmailAddress, RecipientState};
 use sealpost_service::{ServiceError, Submission};
 use sealpost_store::testing;
 use sealpost_testdns::{TestDns, Zone};
@@ -45,13 +45,7 @@ pub(crate) async fn dns(published: bool) -> TestDns {
 }
 
 fn submission() -> Submission {
-    Submission {
-        mail_from: "bounce@client.test".into(),
-        recipients: vec!["one@receiver.test".into(), "two@receiver.test".into()],
-        raw: support::WORK_ORDER.as_bytes().to_vec(),
-        idempotency_key: None,
-        source: SubmissionSource::Http,
-    }
+    support::work_order(&["one@receiver.test", "two@receiver.test"])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

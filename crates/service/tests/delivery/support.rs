@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use sealpost_dns::{Resolver, ResolverConfig};
-use sealpost_domain::{TenantId, Timestamp};
-use sealpost_service::{Clock, Delivery, DeliveryNode, KeyImport, Service};
+use sealpost_domain::{SubmissionSource, TenantId, Timestamp};
+use sealpost_service::{Clock, Delivery, DeliveryNode, KeyImport, Service, Submission};
 use sealpost_store::Store;
 use sealpost_testdns::{TestDns, Zone};
 use sealpost_vault::{MasterKey, Vault};
@@ -171,3 +171,15 @@ pub fn dkimpy_verify(dns: &TestDns, message: &[u8]) -> (bool, String) {
 pub const WORK_ORDER: &str = "From: Facilities <facilities@client.test>\nTo: ok@receiver.test\n\
                               Subject: Work order 4711\n\n.a line starting with a dot\n\
                               The boiler is fixed.\n";
+
+/// [`WORK_ORDER`] from bounce@client.test to `recipients`, submitted over the API without an
+/// idempotency key.
+pub fn work_order(recipients: &[&str]) -> Submission {
+    Submission {
+        mail_from: "bounce@client.test".into(),
+        recipients: recipients.iter().map(|&address| address.into()).collect(),
+        raw: WORK_ORDER.as_bytes().to_vec(),
+        idempotency_key: None,
+        source: SubmissionSource::Http,
+    }
+}

@@ -3,8 +3,8 @@
 //! ends `suppressed` with the reason and is never handed to the receiver; another tenant's list
 //! changes nothing; a CSV with a bad line stores nothing.
 
-use sealpost_domain::{Feedback, RecipientState, SubmissionSource, SuppressionReason};
-use sealpost_service::{ImportSummary, ServiceError, Submission};
+use sealpost_domain::{Feedback, RecipientState, SuppressionReason};
+use sealpost_service::{ImportSummary, ServiceError};
 use sealpost_store::testing;
 
 use crate::aiosmtpd::Sink;
@@ -35,13 +35,7 @@ async fn a_suppressed_recipient_is_accepted_final_and_never_sent() {
             .submissions()
             .submit(
                 tenant,
-                Submission {
-                    mail_from: "bounce@client.test".into(),
-                    recipients: vec!["ok@receiver.test".into(), "gone@receiver.test".into()],
-                    raw: support::WORK_ORDER.as_bytes().to_vec(),
-                    idempotency_key: None,
-                    source: SubmissionSource::Http,
-                },
+                support::work_order(&["ok@receiver.test", "gone@receiver.test"]),
             )
             .await
             .unwrap();
@@ -150,19 +144,12 @@ async fn a_hard_bounce_after_sent_bounces_and_suppresses_a_soft_one_only_bounces
         let mailbox = tempfile::tempdir().unwrap();
         let sink = Sink::start(mailbox.path());
         let (service, delivery, tenant) = support::signing_service(store, &dns, sink.port).await;
-        let submit = |recipients: [&str; 2]| Submission {
-            mail_from: "bounce@client.test".into(),
-            recipients: recipients
-                .iter()
-                .map(|address| (*address).to_owned())
-                .collect(),
-            raw: support::WORK_ORDER.as_bytes().to_vec(),
-            idempotency_key: None,
-            source: SubmissionSource::Http,
-        };
         let first = service
             .submissions()
-            .submit(tenant, submit(["gone@receiver.test", "full@receiver.test"]))
+            .submit(
+                tenant,
+                support::work_order(&["gone@receiver.test", "full@receiver.test"]),
+            )
             .await
             .unwrap();
         assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 2);
@@ -203,7 +190,10 @@ async fn a_hard_bounce_after_sent_bounces_and_suppresses_a_soft_one_only_bounces
 
         let second = service
             .submissions()
-            .submit(tenant, submit(["gone@receiver.test", "full@receiver.test"]))
+            .submit(
+                tenant,
+                support::work_order(&["gone@receiver.test", "full@receiver.test"]),
+            )
             .await
             .unwrap();
         assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 1);

@@ -2,8 +2,7 @@
 //! only when the DKIM signature covers it. dkimpy passes the signed message, whose `h=` names
 //! both headers; a message without them keeps the `h=` of SPEC S4.2.
 
-use sealpost_domain::SubmissionSource;
-use sealpost_service::{Submission, SubmitOptions};
+use sealpost_service::SubmitOptions;
 use sealpost_store::testing;
 
 use crate::support;
@@ -22,13 +21,7 @@ async fn the_unsubscribe_headers_are_covered_by_a_signature_dkimpy_passes() {
             .submissions()
             .submit_with(
                 tenant,
-                Submission {
-                    mail_from: "bounce@client.test".into(),
-                    recipients: vec!["ok@receiver.test".into()],
-                    raw: support::WORK_ORDER.as_bytes().to_vec(),
-                    idempotency_key: None,
-                    source: SubmissionSource::Http,
-                },
+                support::work_order(&["ok@receiver.test"]),
                 SubmitOptions {
                     one_click_unsubscribe,
                 },

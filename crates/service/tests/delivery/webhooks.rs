@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use sealpost_domain::SubmissionSource;
-use sealpost_service::{ServiceError, Submission, WebhookPolicy};
+use sealpost_service::{ServiceError, WebhookPolicy};
 use sealpost_store::testing;
 use serde_json::Value;
 
@@ -141,13 +140,7 @@ async fn events_reach_a_standard_webhooks_receiver_through_outages_in_order() {
             .submissions()
             .submit(
                 tenant,
-                Submission {
-                    mail_from: "bounce@client.test".into(),
-                    recipients: vec!["ok@receiver.test".into(), "two@receiver.test".into()],
-                    raw: support::WORK_ORDER.as_bytes().to_vec(),
-                    idempotency_key: None,
-                    source: SubmissionSource::Http,
-                },
+                support::work_order(&["ok@receiver.test", "two@receiver.test"]),
             )
             .await
             .unwrap();
