@@ -91,6 +91,12 @@ macro_rules! insert_events {
                     .push_bind(event.at.0);
             });
         }
+        let additions = $crate::sending_counts::additions(
+            events
+                .iter()
+                .map(|event| (event.tenant, event.kind, event.at)),
+        );
+        $crate::sending_counts::add_counts!($script, $transaction, &additions);
         let mut outbox = Vec::new();
         for event in events {
             if listening.contains(&event.tenant)

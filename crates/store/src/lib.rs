@@ -31,6 +31,7 @@ mod return_paths;
 mod rows;
 mod schema;
 mod script;
+mod sending_counts;
 mod sending_domains;
 mod signing_domain_rows;
 mod signing_domains;
@@ -283,6 +284,8 @@ mod queue_tests;
 mod read_path_tests;
 #[cfg(test)]
 mod return_path_tests;
+#[cfg(test)]
+mod sending_count_tests;
 #[cfg(test)]
 mod sending_version_tests;
 #[cfg(test)]

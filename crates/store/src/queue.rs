@@ -30,6 +30,10 @@ macro_rules! insert_event {
         .bind(at.0)
         .execute(&mut *$transaction)
         .await;
+        let inserted = match inserted {
+            Ok(_) => $crate::sending_counts::add_count!($transaction, $tenant, kind, at),
+            Err(error) => Err(error),
+        };
         match (inserted, sealpost_domain::EventType::of_message_event(kind)) {
             (Err(error), _) => Err(error),
             (Ok(_), None) => Ok(()),

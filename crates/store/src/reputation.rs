@@ -1,10 +1,11 @@
 //! The facts of the reputation guard (SPEC S10.5): a tenant's sending figures over a window,
-//! read from the events, and its standing: paused (with the reason) or warned. A paused
+//! read from its hourly counts (`sending_counts.rs`), and its standing: paused (with the reason) or warned. A paused
 //! tenant's recipients are not claimed (`claims.rs`); resuming moves the expiry of its held
 //! messages on by the time they were held, so that a pause loses no mail.
 
 use sealpost_domain::{SendingFigures, TenantId, Timestamp};
 
+use crate::sending_counts;
 use crate::write_transaction::BeginWrite;
 use crate::{Store, StoreError, with_reader, with_writer};
 
@@ -23,13 +24,13 @@ impl Store {
         tenant: TenantId,
         since: Timestamp,
     ) -> Result<SendingFigures, StoreError> {
+        let (since, first_whole_hour, first_hour) = sending_counts::window_bounds(since);
         let rows: Vec<(String, i64)> = with_reader!(self, pool => {
-            sqlx::query_as(
-                "SELECT kind, COUNT(*) FROM events WHERE tenant_id = $1 AND at >= $2 \
-                 AND kind IN ('sent', 'bounced', 'complained') GROUP BY kind",
-            )
+            sqlx::query_as(sending_counts::WINDOW_SQL)
             .bind(tenant)
-            .bind(since.0)
+            .bind(since)
+            .bind(first_whole_hour)
+            .bind(first_hour)
             .fetch_all(pool)
             .await?
         });
@@ -37,9 +38,9 @@ impl Store {
         for (kind, count) in rows {
             let count = u64::try_from(count).unwrap_or(0);
             match kind.as_str() {
-                "sent" => figures.sent = count,
-                "bounced" => figures.bounced = count,
-                _ => figures.complained = count,
+                "sent" => figures.sent += count,
+                "bounced" => figures.bounced += count,
+                _ => figures.complained += count,
             }
         }
         Ok(figures)

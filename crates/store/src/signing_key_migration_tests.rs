@@ -6,7 +6,7 @@ use sealpost_domain::{DnsState, KeyOrigin, SealedKey, TenantId};
 use crate::Store;
 
 /// The migration files of `backend` numbered below or at `number`, in order, as text.
-fn migrations(backend: &str, up_to: &str, including: bool) -> Vec<String> {
+pub(crate) fn migrations(backend: &str, up_to: &str, including: bool) -> Vec<String> {
     let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("migrations")
         .join(backend);

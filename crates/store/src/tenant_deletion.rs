@@ -36,6 +36,7 @@ const PURGE: &[&str] = &[
     "DELETE FROM webhook_outbox WHERE tenant_id = $1",
     "DELETE FROM webhook_endpoints WHERE tenant_id = $1",
     "DELETE FROM events WHERE tenant_id = $1",
+    "DELETE FROM sending_counts WHERE tenant_id = $1",
     "DELETE FROM attempts WHERE tenant_id = $1",
     "DELETE FROM mailing_recipients WHERE mailing_id IN \
      (SELECT id FROM mailings WHERE tenant_id = $1)",

@@ -147,6 +147,11 @@ pub(crate) async fn fill(store: &Store, name: &str) -> Filled {
             ],
         ),
         (
+            "INSERT INTO sending_counts (tenant_id, hour, sent, bounced, complained) \
+          VALUES ($1, 0, 1, 0, 0)",
+            vec![Text(t.clone())],
+        ),
+        (
             "INSERT INTO delivery_settings (tenant_id, mode, host, port, username, sealed_password, implicit_tls, tls_mode, updated_at) \
           VALUES ($1, 'relay', 'smtp.example', 587, 'user', $2, FALSE, 'required', 1)",
             vec![Text(t.clone()), Bytes(vec![7; 40])],

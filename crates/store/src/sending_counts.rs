@@ -1,0 +1,193 @@
+//! Each tenant's delivered, bounced and complained recipients per hour, kept beside the events
+//! that they count (migration 0033). The reputation guard judges a tenant's rates over a window
+//! of days after every bounce and complaint (SPEC S10.5); counting that window's events each time
+//! read every delivery of it, a million index entries per bounce for a tenant that sends a
+//! million a week, and a bounce storm multiplied that by its own size.
+//!
+//! Every event of a counted kind adds to its hour's row in the same transaction that inserts it
+//! (`insert_event!` and `insert_events!` call in here), so the counts never disagree with the
+//! events. A window is then the rows of its whole hours plus the events of the part of an hour it
+//! starts with, which is exact, and bounded by one hour of events.
+
+use sealpost_domain::{TenantId, Timestamp};
+use sqlx::QueryBuilder;
+
+/// The width of one row's hour, in seconds.
+const HOUR: i64 = 3600;
+
+/// What one transaction adds to one tenant's hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Addition {
+    pub(crate) tenant: TenantId,
+    pub(crate) hour: i64,
+    pub(crate) sent: i64,
+    pub(crate) bounced: i64,
+    pub(crate) complained: i64,
+}
+
+/// The hour an event at `at` counts in.
+fn hour_of(at: Timestamp) -> i64 {
+    at.0.div_euclid(HOUR)
+}
+
+/// The additions that events of `(tenant, kind, at)` make, one per tenant and hour, in the order
+/// of tenant and hour. On PostgreSQL two transactions that add to the same rows thus lock them in
+/// the same order and cannot deadlock on them, and one statement never names a row twice (which
+/// `ON CONFLICT DO UPDATE` refuses).
+pub(crate) fn additions<'a>(
+    events: impl IntoIterator<Item = (TenantId, &'a str, Timestamp)>,
+) -> Vec<Addition> {
+    let mut additions: Vec<Addition> = Vec::new();
+    for (tenant, kind, at) in events {
+        let counted = match kind {
+            "sent" | "bounced" | "complained" => kind,
+            _ => continue,
+        };
+        let hour = hour_of(at);
+        let position = additions
+            .iter()
+            .position(|addition| addition.tenant == tenant && addition.hour == hour);
+        let addition = match position {
+            Some(position) => &mut additions[position],
+            None => {
+                additions.push(Addition {
+                    tenant,
+                    hour,
+                    sent: 0,
+                    bounced: 0,
+                    complained: 0,
+                });
+                additions.last_mut().expect("just pushed")
+            }
+        };
+        match counted {
+            "sent" => addition.sent += 1,
+            "bounced" => addition.bounced += 1,
+            _ => addition.complained += 1,
+        }
+    }
+    additions.sort_by_key(|addition| (addition.tenant, addition.hour));
+    additions
+}
+
+/// Writes the statement that adds `additions` to the counts into `insert`, which holds nothing
+/// of it yet.
+pub(crate) fn push_additions<DB: sqlx::Database>(
+    insert: &mut QueryBuilder<DB>,
+    additions: &[Addition],
+) where
+    for<'t> TenantId: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    insert.push("INSERT INTO sending_counts (tenant_id, hour, sent, bounced, complained) ");
+    insert.push_values(additions, |mut row, addition| {
+        row.push_bind(addition.tenant)
+            .push_bind(addition.hour)
+            .push_bind(addition.sent)
+            .push_bind(addition.bounced)
+            .push_bind(addition.complained);
+    });
+    insert.push(
+        " ON CONFLICT (tenant_id, hour) DO UPDATE SET \
+         sent = sending_counts.sent + excluded.sent, \
+         bounced = sending_counts.bounced + excluded.bounced, \
+         complained = sending_counts.complained + excluded.complained",
+    );
+}
+
+/// Writes the statement that adds `$additions` to the counts into `$script`, unless there are
+/// none. A macro because each backend's transaction is its own type.
+macro_rules! add_counts {
+    ($script:expr, $transaction:expr, $additions:expr) => {{
+        let additions: &[$crate::sending_counts::Addition] = $additions;
+        if !additions.is_empty() {
+            let insert = $crate::script::next_statement!($script, $transaction);
+            $crate::sending_counts::push_additions(insert, additions);
+        }
+    }};
+}
+pub(crate) use add_counts;
+
+/// Adds the event of `$kind` at `$at` to `$tenant`'s counts inside `$transaction`, if its kind
+/// is counted; evaluates to `Result<(), sqlx::Error>`. For the one event `insert_event!` appends.
+macro_rules! add_count {
+    ($transaction:expr, $tenant:expr, $kind:expr, $at:expr) => {{
+        let additions = $crate::sending_counts::additions([($tenant, $kind, $at)]);
+        let result: Result<(), sqlx::Error> = if additions.is_empty() {
+            Ok(())
+        } else {
+            let mut insert = sqlx::QueryBuilder::new("");
+            $crate::sending_counts::push_additions(&mut insert, &additions);
+            insert.build().execute(&mut *$transaction).await.map(drop)
+        };
+        result
+    }};
+}
+pub(crate) use add_count;
+
+/// The counted events of a window as `(kind, count)` rows, a kind possibly in several rows: the
+/// events of the part-hour the window starts with (`$2` up to `$3`, the next whole hour), then
+/// the rows of the whole hours from `$4` on. One statement, so both parts read one snapshot.
+pub(crate) const WINDOW_SQL: &str = "SELECT kind, COUNT(*) FROM events \
+     WHERE tenant_id = $1 AND kind IN ('sent', 'bounced', 'complained') \
+     AND at >= $2 AND at < $3 GROUP BY kind \
+     UNION ALL SELECT 'sent', CAST(COALESCE(SUM(sent), 0) AS BIGINT) FROM sending_counts \
+     WHERE tenant_id = $1 AND hour >= $4 \
+     UNION ALL SELECT 'bounced', CAST(COALESCE(SUM(bounced), 0) AS BIGINT) FROM sending_counts \
+     WHERE tenant_id = $1 AND hour >= $4 \
+     UNION ALL SELECT 'complained', CAST(COALESCE(SUM(complained), 0) AS BIGINT) \
+     FROM sending_counts WHERE tenant_id = $1 AND hour >= $4";
+
+/// The bounds [`WINDOW_SQL`] takes for a window from `since`: `since`, the first whole hour at or
+/// after it (in seconds), and that hour's number.
+pub(crate) fn window_bounds(since: Timestamp) -> (i64, i64, i64) {
+    let first_whole_hour = hour_of(since) + i64::from(since.0.rem_euclid(HOUR) != 0);
+    (since.0, first_whole_hour * HOUR, first_whole_hour)
+}
+
+#[cfg(test)]
+mod tests {
+    use sealpost_domain::Uuid;
+
+    use super::*;
+
+    #[test]
+    fn additions_count_each_kind_per_tenant_and_hour_in_order() {
+        let (first, second) = (
+            TenantId::from(Uuid::from_u128(1)),
+            TenantId::from(Uuid::from_u128(2)),
+        );
+        let events = [
+            (second, "sent", Timestamp(7_200)),
+            (first, "sent", Timestamp(3_599)),
+            (first, "deferred", Timestamp(3_599)),
+            (first, "bounced", Timestamp(3_600)),
+            (first, "sent", Timestamp(0)),
+            (first, "complained", Timestamp(10)),
+            (first, "soft_bounced", Timestamp(10)),
+        ];
+        let addition = |tenant, hour, sent, bounced, complained| Addition {
+            tenant,
+            hour,
+            sent,
+            bounced,
+            complained,
+        };
+        assert_eq!(
+            additions(events),
+            [
+                addition(first, 0, 2, 0, 1),
+                addition(first, 1, 0, 1, 0),
+                addition(second, 2, 1, 0, 0),
+            ]
+        );
+        assert_eq!(additions([(first, "accepted", Timestamp(1))]), []);
+    }
+
+    #[test]
+    fn a_window_starts_with_its_part_hour() {
+        assert_eq!(window_bounds(Timestamp(7_200)), (7_200, 7_200, 2));
+        assert_eq!(window_bounds(Timestamp(7_201)), (7_201, 10_800, 3));
+        assert_eq!(window_bounds(Timestamp(10_799)), (10_799, 10_800, 3));
+    }
+}
