@@ -35,10 +35,11 @@ struct ClaimRow {
 /// What was served moves on past the claimed recipients, so mail accepted from now on is placed
 /// just past them (migration 0021). It commits after the claim: a crash between the two only
 /// leaves the clock behind, which favours new senders a little. On SQLite it follows the claim
-/// in the same query and reads the claimed places back once, by the claim's token (`$3`),
-/// through the index on `state`.
-const SERVED_SQLITE: &str = "UPDATE queue_clock SET served = claimed.last FROM (SELECT \
-     MAX(fair_key) AS last FROM recipients WHERE state = 'sending' AND lease_token = $3) \
+/// in the same query and reads the claimed places back once, by the lease the claim has just
+/// set (`$2`, `$3`), through the index of leases by their end (migration 0034).
+pub(crate) const SERVED_SQLITE: &str = "UPDATE queue_clock SET served = claimed.last FROM (SELECT \
+     MAX(fair_key) AS last FROM recipients INDEXED BY recipients_leases \
+     WHERE state = 'sending' AND lease_until = $2 AND lease_token = $3) \
      AS claimed WHERE id = 1 AND served < claimed.last";
 const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 AND served < $1";
 
@@ -53,10 +54,10 @@ const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 A
 /// only what that part may take, and the first `$5` of them in the claim's order are leased:
 /// mail never tried from the front of an index in place order (migration 0031), read no
 /// further than the limit however deep the backlog; retries by their due time (migration
-/// 0031), so those not due are never read; and expired leases by state. What a claim still
-/// reads is every due retry, which it sorts by place (many at once only when a destination
-/// comes back after an outage), every recipient in flight, and at the front of the new mail a
-/// paused or deleting tenant's waiting mail; never the history. Each part repeats its index's
+/// 0031), so those not due are never read; and expired leases by their end (migration 0034),
+/// so leases still running are never read. What a claim still reads is every due retry, which
+/// it sorts by place (many at once only when a destination comes back after an outage), and at
+/// the front of the new mail a paused or deleting tenant's waiting mail; never the history. Each part repeats its index's
 /// condition word for word: PostgreSQL proves the index usable from it, and SQLite, which has
 /// no statistics to prefer an index by, is told which to use and refuses the claim, rather
 /// than read the backlog, if it is missing. On PostgreSQL each part locks what it read, up to
@@ -67,7 +68,7 @@ pub fn claim_sql(store: &Store) -> String {
         Store::Sqlite(_) => (
             " INDEXED BY recipients_claim_new",
             " INDEXED BY recipients_claim_retry",
-            " INDEXED BY recipients_due",
+            " INDEXED BY recipients_leases",
             "",
         ),
         Store::Postgres(_) => ("", "", "", " FOR UPDATE SKIP LOCKED"),

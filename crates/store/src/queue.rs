@@ -62,10 +62,14 @@ pub(crate) const MESSAGE_RECIPIENTS_SQL: &str = "SELECT id, address, domain, sta
      WHERE tenant_id = $1 AND message_id = $2 ORDER BY position";
 
 /// When the oldest waiting message was accepted, from the acceptance time each recipient
-/// carries (migration 0028): the waiting recipients are read through the index by state, and
-/// no message at all (PostgreSQL read every message ever accepted to join them).
-pub(crate) const OLDEST_WAITING_SQL: &str = "SELECT MIN(accepted_at) FROM recipients \
-     WHERE state IN ('queued', 'sending', 'deferred')";
+/// carries (migration 0028), and no message at all (PostgreSQL read every message ever accepted
+/// to join them): each waiting state's oldest is the first entry of its range of the index by
+/// state and acceptance time (migration 0034), where one condition on the three states read
+/// every waiting recipient.
+pub(crate) const OLDEST_WAITING_SQL: &str = "SELECT MIN(oldest) FROM (\
+     SELECT MIN(accepted_at) AS oldest FROM recipients WHERE state = 'queued' \
+     UNION ALL SELECT MIN(accepted_at) FROM recipients WHERE state = 'sending' \
+     UNION ALL SELECT MIN(accepted_at) FROM recipients WHERE state = 'deferred') AS waiting";
 
 impl Store {
     /// The message an idempotency key was first used for, with the fingerprint of the request

@@ -5,7 +5,7 @@
 //! not read a table that only grows. And the plans of the claim, on both backends: it reads new
 //! mail in order from one index and stops at its limit, and retries by due time from another.
 
-use crate::claims::claim_sql;
+use crate::claims::{SERVED_SQLITE, claim_sql};
 use crate::figures::RECIPIENT_STATES_SQL;
 use crate::key_rotation::ROTATION_CANDIDATES_SQL;
 use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
@@ -14,6 +14,7 @@ use crate::queue_tests::{NOW, message, stores_with_tenant};
 use crate::summaries::listed_recipients_sql;
 use crate::webhook_outbox::{LAST_SUCCESS_SQL, LEASED_OUTBOX_SQL, outbox_claim_sql};
 use crate::{Store, testing};
+use sealpost_domain::Timestamp;
 
 /// SQLite's plan of `sql`, one line per step.
 async fn sqlite_plan(store: &Store, sql: &str) -> String {
@@ -70,8 +71,8 @@ async fn the_dashboard_s_figures_read_one_covering_index() {
 /// to the rows they want, never through a whole table that keeps every event, attempt or key:
 /// a webhook round's due rows of enabled endpoints and then its leased rows by token, an
 /// endpoint's last success from its successes, a
-/// domain's keys under way by tenant and domain, the oldest waiting message from the waiting
-/// recipients alone, and what a deleted outbox row or message takes with it (its attempts, its
+/// domain's keys under way by tenant and domain, the oldest waiting message from the front of
+/// each waiting state, the places a claim has just taken by its lease, and what a deleted outbox row or message takes with it (its attempts, its
 /// mention in mailings and mail tester addresses), as the foreign keys' actions look them up.
 #[tokio::test]
 async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
@@ -101,7 +102,8 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
             ROTATION_CANDIDATES_SQL,
             "signing_keys_tenant (tenant_id=? AND signing_domain_id=?)",
         ),
-        (OLDEST_WAITING_SQL, "recipients_due (state=?)"),
+        (OLDEST_WAITING_SQL, "recipients_waiting (state=?)"),
+        (SERVED_SQLITE, "recipients_leases (lease_until=?)"),
         (
             "UPDATE mailings SET message_id = NULL WHERE message_id = $1",
             "mailings_message (message_id=?)",
@@ -114,8 +116,8 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
         let plan = sqlite_plan(&store, sql).await;
         assert!(plan.contains(index), "{sql}\n{plan}");
         // The rotation check reads the active keys, one per domain and algorithm, which are
-        // what it looks for, and a webhook round the endpoints; nothing else is read from its
-        // start to its end.
+        // what it looks for, a webhook round the endpoints, and the claim's served place its
+        // one row of claimed places; nothing else is read from its start to its end.
         let scans = plan.lines().filter(|step| step.starts_with("SCAN"));
         for scan in scans {
             assert!(
@@ -123,6 +125,7 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
                     "SCAN k USING INDEX signing_keys_one_active",
                     "SCAN e",
                     "SCAN tenants",
+                    "SCAN claimed",
                 ]
                 .contains(&scan),
                 "{sql}\n{plan}"
@@ -223,7 +226,7 @@ fn steps_between<'a>(plan: &'a str, from: &str, to: &str) -> Vec<&'a str> {
 
 /// A claim reads what it may take and no more: mail never tried from the front of its index in
 /// place order, with no sort (behind a burst of 100,000 the claim read and sorted them all,
-/// 54 ms on SQLite and 70 ms on PostgreSQL); retries by due time; expired leases by state. No
+/// 54 ms on SQLite and 70 ms on PostgreSQL); retries by due time; expired leases by their end. No
 /// step reads the whole table. The whole statement is explained, the update around the
 /// selection too. On PostgreSQL the table holds a history and a backlog and is analysed, as
 /// autovacuum analyses it in service, and both the plan made for a claim's values and the
@@ -238,7 +241,7 @@ async fn a_claim_reads_new_mail_in_order_and_retries_by_due_time() {
                 for step in [
                     "SCAN recipients USING INDEX recipients_claim_new",
                     "SEARCH recipients USING INDEX recipients_claim_retry (<expr>",
-                    "SEARCH recipients USING INDEX recipients_due (state=?)",
+                    "SEARCH recipients USING INDEX recipients_leases (lease_until<?)",
                 ] {
                     assert!(plan.contains(step), "{step}\n{plan}");
                 }
@@ -288,6 +291,85 @@ async fn a_claim_reads_new_mail_in_order_and_retries_by_due_time() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// The oldest waiting message is the first entry of each waiting state's range, however many
+/// wait and however long the history: its value passes over older mail already sent, takes the
+/// oldest of any waiting state, and on PostgreSQL each state is one step into the index (a limit
+/// of one) rather than a read of the state.
+#[tokio::test]
+async fn the_oldest_waiting_message_is_the_front_of_each_waiting_state() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let stored = message(tenant, &["someone@one.test"], None);
+        store.insert_message(&stored).await.unwrap();
+        // The message's own recipient is history; 3,000 more follow it, one a second: the
+        // oldest thousand sent, then the three waiting states in turn.
+        let oldest_waiting = NOW + 1_001;
+        crate::with_writer!(&store, pool => {
+            sqlx::query("UPDATE recipients SET state = 'sent'")
+                .execute(pool)
+                .await
+                .unwrap();
+            for n in 0..3_000i64 {
+                let state = match n {
+                    0..=1_000 => "sent",
+                    _ => ["deferred", "queued", "sending"][usize::try_from(n % 3).unwrap()],
+                };
+                sqlx::query(
+                    "INSERT INTO recipients (id, message_id, tenant_id, position, address, \
+                     domain, state, attempts, updated_at, fair_key, accepted_at) \
+                     VALUES ($1, $2, $3, $4, 'someone@one.test', 'one.test', $5, 0, $6, $4, $6)",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(stored.id)
+                .bind(tenant)
+                .bind(n + 1)
+                .bind(state)
+                .bind(NOW + n)
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+        });
+        assert_eq!(
+            store.oldest_waiting().await.unwrap(),
+            Some(Timestamp(oldest_waiting))
+        );
+        // The oldest is "sending"; once it is sent, the oldest is the next, "deferred".
+        crate::with_writer!(&store, pool => {
+            sqlx::query("UPDATE recipients SET state = 'sent' WHERE accepted_at = $1")
+                .bind(oldest_waiting)
+                .execute(pool)
+                .await
+                .unwrap();
+        });
+        assert_eq!(
+            store.oldest_waiting().await.unwrap(),
+            Some(Timestamp(oldest_waiting + 1))
+        );
+        if let Store::Postgres(pool) = &store {
+            sqlx::query("ANALYZE recipients")
+                .execute(pool)
+                .await
+                .unwrap();
+            let plan: Vec<(String,)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {OLDEST_WAITING_SQL}")))
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            let plan: Vec<String> = plan.into_iter().map(|(step,)| step).collect();
+            let plan = plan.join("\n");
+            let steps = |text: &str| plan.lines().filter(|step| step.contains(text)).count();
+            assert_eq!(steps("Limit"), 3, "{plan}");
+            assert_eq!(
+                steps("Index Only Scan using recipients_waiting"),
+                3,
+                "{plan}"
+            );
+            assert!(!plan.contains("Seq Scan"), "{plan}");
         }
     }
 }
