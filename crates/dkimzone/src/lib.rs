@@ -51,6 +51,9 @@ impl DkimZoneServer {
         store: Store,
         listen: SocketAddr,
     ) -> io::Result<Self> {
+        // The number first: a change committed while the keys are read raises it past what is
+        // kept here, and the next round reads them again.
+        let version = store.dkim_zone_version().await.map_err(io::Error::other)?;
         let keys = sorted(store.served_dkim_keys().await.map_err(io::Error::other)?);
         let newest = store
             .dkim_zone_newest_change()
@@ -68,6 +71,7 @@ impl DkimZoneServer {
         server.register_socket(udp);
         server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
         let served = Served {
+            version,
             keys,
             newest,
             serial,
@@ -116,8 +120,9 @@ fn sorted(mut keys: Vec<ServedKey>) -> Vec<ServedKey> {
     keys
 }
 
-/// What the zone serves now.
+/// What the zone serves now, and the zone version (`Store::dkim_zone_version`) read before it.
 struct Served {
+    version: i64,
     keys: Vec<ServedKey>,
     newest: Timestamp,
     serial: u32,
@@ -135,19 +140,24 @@ fn next_serial(served: Option<u32>, newest_change: Timestamp) -> u32 {
     }
 }
 
-/// Re-reads the keys every [`REFRESH_INTERVAL`] and serves a new zone when they (or the time of
-/// the newest change) changed. A
-/// failed read keeps the zone served so far: the database may be back at the next round.
+/// Asks for the zone version every [`REFRESH_INTERVAL`] and, when it moved, re-reads the keys
+/// and serves a new zone if they (or the time of the newest change) changed. A failed read
+/// keeps the zone served so far: the database may be back at the next round.
 async fn refresh(settings: Arc<ZoneSettings>, store: Store, current: Current, mut served: Served) {
     loop {
         tokio::time::sleep(REFRESH_INTERVAL).await;
         let read = async {
+            let version = store.dkim_zone_version().await?;
+            if version == served.version {
+                return Ok(None);
+            }
             let keys = store.served_dkim_keys().await?;
             let newest = store.dkim_zone_newest_change().await?;
-            Ok::<_, sealpost_store::StoreError>((sorted(keys), newest))
+            Ok::<_, sealpost_store::StoreError>(Some((version, sorted(keys), newest)))
         };
-        let (keys, newest) = match read.await {
-            Ok(read) => read,
+        let (version, keys, newest) = match read.await {
+            Ok(Some(read)) => read,
+            Ok(None) => continue,
             Err(error) => {
                 tracing::warn!(%error, "the DKIM zone could not read the keys; serving the last");
                 continue;
@@ -156,6 +166,7 @@ async fn refresh(settings: Arc<ZoneSettings>, store: Store, current: Current, mu
         // A change that leaves the records as they were (a key promoted) still moves the
         // serial, so that a node started later, which reads the newer time, serves the same one.
         if keys == served.keys && newest == served.newest {
+            served.version = version;
             continue;
         }
         let serial = next_serial(Some(served.serial), newest);
@@ -164,6 +175,7 @@ async fn refresh(settings: Arc<ZoneSettings>, store: Store, current: Current, mu
                 tracing::info!(records = built.records, serial, "DKIM zone changed");
                 current.replace(built.catalog);
                 served = Served {
+                    version,
                     keys,
                     newest,
                     serial,

@@ -46,6 +46,17 @@ impl Store {
         rows.into_iter().map(served_key).collect()
     }
 
+    /// The number that every change to what the zone serves raises (migration 0035), so that
+    /// the zone reads its keys again only when it moved: one row, where the keys are every key
+    /// of every tenant.
+    pub async fn dkim_zone_version(&self) -> Result<i64, StoreError> {
+        Ok(with_reader!(self, pool => {
+            sqlx::query_scalar("SELECT version FROM dkim_zone_version WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// The time of the newest change to what the zone serves: the newest state change of any
     /// key (retired ones too, since retiring removes a record) or start of a tenant's deletion.
     /// Every node reads the same time from the same database, so it serves as the zone's serial.

@@ -263,6 +263,8 @@ mod acceptance_tests;
 #[cfg(test)]
 mod claim_order_tests;
 #[cfg(test)]
+mod dkim_zone_version_tests;
+#[cfg(test)]
 mod domain_record_tests;
 #[cfg(test)]
 mod drain_and_lease_tests;

@@ -9,13 +9,13 @@ use sqlx::{Connection as _, PgConnection};
 
 use crate::{Store, StoreError, testing};
 
-const ACME: &str = "018f0000-0000-7000-8000-000000000001";
+pub(crate) const ACME: &str = "018f0000-0000-7000-8000-000000000001";
 const OTHER: &str = "018f0000-0000-7000-8000-000000000002";
 
 /// Each table the version covers, with a statement that inserts one of the tenant's rows
 /// (`{t}` is the tenant), one that changes it and one that deletes it. A domain's keys and
 /// findings are deleted before the domain, as the foreign keys require.
-const TABLES: [(&str, &str, &str, &str); 6] = [
+pub(crate) const TABLES: [(&str, &str, &str, &str); 6] = [
     (
         "sending_domains",
         "INSERT INTO sending_domains (tenant_id, domain, token, created_at) \
@@ -71,7 +71,11 @@ async fn version(store: &Store, tenant: &str) -> i64 {
 }
 
 /// Runs one statement of the table above for `tenant`, with the backend's byte literal.
-async fn execute(store: &Store, statement: &str, tenant: &str) -> Result<(), sqlx::Error> {
+pub(crate) async fn execute(
+    store: &Store,
+    statement: &str,
+    tenant: &str,
+) -> Result<(), sqlx::Error> {
     let bytes = match store {
         Store::Sqlite(_) => "X'AB'",
         Store::Postgres(_) => "'\\xab'::bytea",
@@ -83,7 +87,7 @@ async fn execute(store: &Store, statement: &str, tenant: &str) -> Result<(), sql
     Ok(())
 }
 
-async fn create_tenants(store: &Store) {
+pub(crate) async fn create_tenants(store: &Store) {
     for (tenant, name) in [(ACME, "acme"), (OTHER, "other")] {
         let insert = "INSERT INTO tenants (id, name, display_name, created_at) \
                       VALUES ('{t}', '{name}', '', 1)"

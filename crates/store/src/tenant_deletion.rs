@@ -120,24 +120,16 @@ impl Store {
         Ok(finished)
     }
 
-    /// Phase one, one transaction: marks the tenant as being deleted, overwrites its sealed
-    /// secrets and removes its credentials. Public so that tests can stop after it, as a crash
-    /// would.
+    /// Phase one, one transaction: overwrites the tenant's sealed secrets, removes its
+    /// credentials and marks it as being deleted; an unknown tenant changes nothing. The mark
+    /// comes last: on PostgreSQL the shredded keys raise the tenant's sending version and the
+    /// mark the DKIM zone's version, both at commit in that order, the order every other
+    /// transaction takes them in (migration 0035). Public so that tests can stop after it, as a
+    /// crash would.
     pub async fn shred_tenant(&self, tenant: TenantId, now: Timestamp) -> Result<(), StoreError> {
         let empty: &[u8] = &[];
         with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
-            let marked = sqlx::query(
-                "UPDATE tenants SET deleting_since = COALESCE(deleting_since, $2) WHERE id = $1",
-            )
-            .bind(tenant)
-            .bind(now.0)
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
-            if marked == 0 {
-                return Err(StoreError::NotFound);
-            }
             for statement in SHRED {
                 sqlx::query(*statement)
                     .bind(tenant)
@@ -150,6 +142,17 @@ impl Store {
                     .bind(tenant)
                     .execute(&mut *transaction)
                     .await?;
+            }
+            let marked = sqlx::query(
+                "UPDATE tenants SET deleting_since = COALESCE(deleting_since, $2) WHERE id = $1",
+            )
+            .bind(tenant)
+            .bind(now.0)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+            if marked == 0 {
+                return Err(StoreError::NotFound);
             }
             transaction.commit().await?;
         });

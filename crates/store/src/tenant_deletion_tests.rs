@@ -18,7 +18,11 @@ const INSTALLATION_TABLES: &[&str] = &[
     "meta",
     "queue_clock",
     "destination_status",
+    "dkim_zone_version",
 ];
+
+/// Installation tables that count changes, a tenant's deletion among them.
+const COUNTERS: &[&str] = &["dkim_zone_version"];
 
 /// Every table of the schema, from the database's own catalogue.
 async fn tables(store: &Store) -> Vec<String> {
@@ -109,6 +113,9 @@ async fn deleting_a_tenant_leaves_nothing_of_it_in_any_table() {
                 .filter(|row| of_tenant(row, &doomed))
                 .collect();
             assert!(left.is_empty(), "{table} still holds {left:?}");
+            if COUNTERS.contains(&table.as_str()) {
+                continue;
+            }
             let expected: Vec<&String> =
                 rows.iter().filter(|row| !of_tenant(row, &doomed)).collect();
             let kept_rows: Vec<&String> = after[table].iter().collect();
