@@ -67,7 +67,8 @@ pub(crate) use listening_sql;
 /// own. `listening` holds the events' tenants that have an endpoint:
 /// the caller asks [`listening_sql!`] of each in a statement it runs in the transaction anyway,
 /// because most tenants have none and a statement of its own would be one more round trip per
-/// batch.
+/// batch. Last, the events of counted kinds are added to their tenants' hourly counts
+/// (`sending_counts.rs`), in statements written into `$script`.
 macro_rules! insert_events {
     ($script:expr, $transaction:expr, $events:expr, $listening:expr) => {{
         let events: &[$crate::batch::Event<'_>] = $events;
@@ -91,12 +92,6 @@ macro_rules! insert_events {
                     .push_bind(event.at.0);
             });
         }
-        let additions = $crate::sending_counts::additions(
-            events
-                .iter()
-                .map(|event| (event.tenant, event.kind, event.at)),
-        );
-        $crate::sending_counts::add_counts!($script, $transaction, &additions);
         let mut outbox = Vec::new();
         for event in events {
             if listening.contains(&event.tenant)
@@ -121,6 +116,13 @@ macro_rules! insert_events {
                 event.at
             )?;
         }
+        // The counts last, in the script the caller runs next (`sending_counts.rs`).
+        let additions = $crate::sending_counts::additions(
+            events
+                .iter()
+                .map(|event| (event.tenant, event.kind, event.at)),
+        );
+        $crate::sending_counts::add_counts!($script, $transaction, &additions);
     }};
 }
 pub(crate) use insert_events;

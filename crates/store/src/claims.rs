@@ -57,12 +57,12 @@ const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 A
 /// 0031), so those not due are never read; and expired leases by their end (migration 0034),
 /// so leases still running are never read. What a claim still reads is every due retry, which
 /// it sorts by place (many at once only when a destination comes back after an outage), and at
-/// the front of the new mail a paused or deleting tenant's waiting mail; never the history. Each part repeats its index's
-/// condition word for word: PostgreSQL proves the index usable from it, and SQLite, which has
-/// no statistics to prefer an index by, is told which to use and refuses the claim, rather
-/// than read the backlog, if it is missing. On PostgreSQL each part locks what it read, up to
-/// `$5` rows, and the rows not leased are let go when the statement ends; meanwhile other
-/// nodes' claims pass them by.
+/// the front of the new mail a paused or deleting tenant's waiting mail; never the history.
+/// Each part repeats its index's condition word for word: PostgreSQL proves the index usable
+/// from it, and SQLite, which has no statistics to prefer an index by, is told which to use and
+/// refuses the claim, rather than read the backlog, if it is missing. On PostgreSQL each part
+/// locks what it read, up to `$5` rows, and the rows not leased are let go when the statement
+/// ends; meanwhile other nodes' claims pass them by.
 pub fn claim_sql(store: &Store) -> String {
     let (fresh, retries, in_flight, lock) = match store {
         Store::Sqlite(_) => (

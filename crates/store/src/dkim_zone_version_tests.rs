@@ -6,10 +6,52 @@ use crate::sending_version_tests::{ACME, TABLES, create_tenants, execute};
 use crate::{Store, testing};
 
 /// Statements in order, `{t}` being the tenant, each with whether it changes what the zone
-/// serves: a domain's and a key's life, with the writes that leave the records alone between.
-const CHANGES: [(&str, bool); 13] = [
+/// serves: a domain's and a key's life, each column a served record is made of changed once,
+/// with the writes that leave the records alone between.
+const CHANGES: [(&str, bool); 22] = [
     (TABLES[1].1, false),
     (TABLES[2].1, true),
+    (
+        "UPDATE signing_keys SET public_der = public_der || public_der WHERE tenant_id = '{t}'",
+        true,
+    ),
+    (
+        "UPDATE signing_keys SET selector = 'moved' WHERE tenant_id = '{t}'",
+        true,
+    ),
+    (
+        "UPDATE signing_keys SET algorithm = 'ed25519' WHERE tenant_id = '{t}'",
+        true,
+    ),
+    (
+        "INSERT INTO signing_domains (id, tenant_id, domain, selector, active, version, \
+         created_at, updated_at) VALUES ('e-{t}', '{t}', 'second.test', 'workplace', FALSE, 1, \
+         1, 1)",
+        false,
+    ),
+    (
+        "UPDATE signing_keys SET signing_domain_id = 'e-{t}' WHERE tenant_id = '{t}'",
+        true,
+    ),
+    (
+        "UPDATE signing_keys SET signing_domain_id = 'd-{t}' WHERE tenant_id = '{t}'",
+        true,
+    ),
+    (
+        "UPDATE signing_keys SET tenant_id = '018f0000-0000-7000-8000-000000000002' \
+         WHERE tenant_id = '{t}'",
+        true,
+    ),
+    (
+        "UPDATE signing_keys SET tenant_id = '{t}' \
+         WHERE tenant_id = '018f0000-0000-7000-8000-000000000002'",
+        true,
+    ),
+    (
+        "UPDATE signing_domains SET tenant_id = '018f0000-0000-7000-8000-000000000002' \
+         WHERE id = 'e-{t}'",
+        true,
+    ),
     (
         "UPDATE signing_keys SET sealed_password = {bytes} WHERE tenant_id = '{t}'",
         false,
@@ -69,7 +111,7 @@ async fn the_zone_version_moves_with_what_the_zone_serves_and_only_then() {
 }
 
 /// A tenant's deletion moves the version in its first phase, which takes the zone's records of
-/// the tenant away; on PostgreSQL the mark is the last change of that transaction.
+/// the tenant away.
 #[tokio::test]
 async fn a_tenant_s_deletion_moves_the_version_in_its_first_phase() {
     let directory = tempfile::tempdir().unwrap();

@@ -9,8 +9,9 @@ use crate::message_rows::{MessageRow, RecipientRow, message_columns, message_fro
 use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Appends a delivery event (the UI and later webhooks read these) inside the caller's
-/// transaction. A macro rather than a function, because each backend's transaction is its own
-/// type and the statement is the same for both.
+/// transaction, and adds it to its tenant's hourly counts if it is of a counted kind
+/// (`sending_counts.rs`). A macro rather than a function, because each backend's transaction is
+/// its own type and the statement is the same for both.
 macro_rules! insert_event {
     ($transaction:expr, $tenant:expr, $message:expr, $recipient:expr, $kind:expr, $detail:expr, $at:expr) => {{
         let recipient: Option<sealpost_domain::RecipientId> = $recipient;
@@ -30,11 +31,7 @@ macro_rules! insert_event {
         .bind(at.0)
         .execute(&mut *$transaction)
         .await;
-        let inserted = match inserted {
-            Ok(_) => $crate::sending_counts::add_count!($transaction, $tenant, kind, at),
-            Err(error) => Err(error),
-        };
-        match (inserted, sealpost_domain::EventType::of_message_event(kind)) {
+        let delivered = match (inserted, sealpost_domain::EventType::of_message_event(kind)) {
             (Err(error), _) => Err(error),
             (Ok(_), None) => Ok(()),
             (Ok(_), Some(webhook)) => {
@@ -50,6 +47,11 @@ macro_rules! insert_event {
                     at
                 )
             }
+        };
+        // The counts last (`sending_counts.rs`).
+        match delivered {
+            Ok(()) => $crate::sending_counts::add_count!($transaction, $tenant, kind, at),
+            Err(error) => Err(error),
         }
     }};
 }

@@ -1,7 +1,8 @@
 //! The facts of the reputation guard (SPEC S10.5): a tenant's sending figures over a window,
-//! read from its hourly counts (`sending_counts.rs`), and its standing: paused (with the reason) or warned. A paused
-//! tenant's recipients are not claimed (`claims.rs`); resuming moves the expiry of its held
-//! messages on by the time they were held, so that a pause loses no mail.
+//! read from its hourly counts (`sending_counts.rs`), and its standing: paused (with the
+//! reason) or warned. A paused tenant's recipients are not claimed (`claims.rs`); resuming
+//! moves the expiry of its held messages on by the time they were held, so that a pause loses
+//! no mail.
 
 use sealpost_domain::{SendingFigures, TenantId, Timestamp};
 

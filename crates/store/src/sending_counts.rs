@@ -8,6 +8,11 @@
 //! (`insert_event!` and `insert_events!` call in here), so the counts never disagree with the
 //! events. A window is then the rows of its whole hours plus the events of the part of an hour it
 //! starts with, which is exact, and bounded by one hour of events.
+//!
+//! On PostgreSQL a tenant's row for the hour is locked from the addition to the commit, so the
+//! outcomes of one tenant's deliveries commit one after another across nodes. The addition
+//! follows the transaction's writes to recipients, events and the webhook outbox, which keeps
+//! that wait short.
 
 use sealpost_domain::{TenantId, Timestamp};
 use sqlx::QueryBuilder;
@@ -95,14 +100,15 @@ pub(crate) fn push_additions<DB: sqlx::Database>(
     );
 }
 
-/// Writes the statement that adds `$additions` to the counts into `$script`, unless there are
-/// none. A macro because each backend's transaction is its own type.
+/// Writes the statements that add `$additions` to the counts into `$script`, in runs of the
+/// shapes every statement of many rows has (`batch::runs`); each row is in one run, so no
+/// statement names a row twice. A macro because each backend's transaction is its own type.
 macro_rules! add_counts {
     ($script:expr, $transaction:expr, $additions:expr) => {{
         let additions: &[$crate::sending_counts::Addition] = $additions;
-        if !additions.is_empty() {
+        for run in $crate::batch::runs(additions) {
             let insert = $crate::script::next_statement!($script, $transaction);
-            $crate::sending_counts::push_additions(insert, additions);
+            $crate::sending_counts::push_additions(insert, run);
         }
     }};
 }

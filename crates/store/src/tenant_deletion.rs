@@ -30,13 +30,16 @@ const REVOKE: &[&str] = &[
 /// statement depends on a cascade (or on SQLite's foreign-key setting). The one exception is
 /// PostgreSQL's `sending_versions`, which SQLite lacks: its row goes with the tenant's by
 /// cascade. A table added to the schema must be added here; the store test that scans every
-/// table fails until it is.
-const PURGE: &[&str] = &[
-    "DELETE FROM webhook_attempts WHERE tenant_id = $1",
-    "DELETE FROM webhook_outbox WHERE tenant_id = $1",
+/// table fails until it is. Webhook deliveries and message sources are found through their
+/// parents (an endpoint, a message), which are indexed by tenant: their own `tenant_id` is not
+/// indexed, and a delete by it read every delivery and every source of every tenant.
+pub(crate) const PURGE: &[&str] = &[
+    "DELETE FROM webhook_attempts WHERE endpoint_id IN \
+     (SELECT id FROM webhook_endpoints WHERE tenant_id = $1)",
+    "DELETE FROM webhook_outbox WHERE endpoint_id IN \
+     (SELECT id FROM webhook_endpoints WHERE tenant_id = $1)",
     "DELETE FROM webhook_endpoints WHERE tenant_id = $1",
     "DELETE FROM events WHERE tenant_id = $1",
-    "DELETE FROM sending_counts WHERE tenant_id = $1",
     "DELETE FROM attempts WHERE tenant_id = $1",
     "DELETE FROM mailing_recipients WHERE mailing_id IN \
      (SELECT id FROM mailings WHERE tenant_id = $1)",
@@ -44,7 +47,12 @@ const PURGE: &[&str] = &[
     "DELETE FROM checker_reports WHERE tenant_id = $1",
     "DELETE FROM checker_addresses WHERE tenant_id = $1",
     "DELETE FROM recipients WHERE tenant_id = $1",
-    "DELETE FROM message_sources WHERE tenant_id = $1",
+    // After the recipients: an outcome of mail still in flight locks its recipients first and
+    // its tenant's counts last, and on PostgreSQL a purge that took the counts first would wait
+    // for a recipient the outcome holds while the outcome waited for the counts.
+    "DELETE FROM sending_counts WHERE tenant_id = $1",
+    "DELETE FROM message_sources WHERE message_id IN \
+     (SELECT id FROM messages WHERE tenant_id = $1)",
     "DELETE FROM messages WHERE tenant_id = $1",
     "DELETE FROM contacts WHERE tenant_id = $1",
     "DELETE FROM suppressions WHERE tenant_id = $1",

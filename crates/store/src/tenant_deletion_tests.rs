@@ -331,6 +331,65 @@ async fn an_outcome_after_the_deletion_records_nothing() {
     .await;
 }
 
+/// On PostgreSQL an outcome being recorded when its tenant's purge starts finishes, and so does
+/// the purge. The outcome holds its recipient and then adds to the tenant's hourly counts; the
+/// purge deletes the counts only after the recipients, so it waits for the outcome instead of
+/// holding the counts the outcome waits for, a cycle PostgreSQL would end by failing one.
+#[tokio::test]
+async fn an_outcome_recorded_during_the_purge_and_the_purge_both_finish() {
+    let store = Store::connect(&crate::testing::fresh_postgres_url().await)
+        .await
+        .unwrap();
+    let Store::Postgres(pool) = &store else {
+        unreachable!("a PostgreSQL store");
+    };
+    let doomed = fill(&store, "doomed").await;
+    store
+        .shred_tenant(doomed.tenant, Timestamp(20))
+        .await
+        .unwrap();
+    let mut outcome = pool.begin().await.unwrap();
+    sqlx::query("UPDATE recipients SET updated_at = 30 WHERE tenant_id = $1")
+        .bind(doomed.tenant)
+        .execute(&mut *outcome)
+        .await
+        .unwrap();
+    let purge = tokio::spawn({
+        let store = store.clone();
+        async move { store.purge_tenant(doomed.tenant).await }
+    });
+    let mut waiting = 0;
+    for _ in 0..100 {
+        waiting = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND query LIKE 'DELETE FROM recipients%'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(waiting > 0, "the purge waits for the outcome's recipient");
+    // The fixture's tenant has counts for hour 0, which the outcome adds to.
+    sqlx::query(
+        "INSERT INTO sending_counts (tenant_id, hour, sent, bounced, complained) \
+         VALUES ($1, 0, 1, 0, 0) ON CONFLICT (tenant_id, hour) \
+         DO UPDATE SET sent = sending_counts.sent + excluded.sent",
+    )
+    .bind(doomed.tenant)
+    .execute(&mut *outcome)
+    .await
+    .unwrap();
+    outcome.commit().await.unwrap();
+    purge.await.unwrap().unwrap();
+    for (table, rows) in dump(&store).await {
+        assert!(!rows.iter().any(|row| of_tenant(row, &doomed)), "{table}");
+    }
+}
+
 /// Where `haystack` holds `needle`, if anywhere.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack

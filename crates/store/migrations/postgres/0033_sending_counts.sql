@@ -4,7 +4,9 @@
 -- adds to its hour's row in the transaction that inserts it; the rows start from the events
 -- already stored, so the counts agree with them from the first judgement on. Like the events,
 -- the rows are kept until their tenant is deleted: one row per tenant and active hour, where the
--- events are one row per message.
+-- events are one row per message. Events are timed by the clock, never before 1970; the count
+-- leaves earlier times out, since SQL's division rounds them towards zero where the hours the
+-- service counts round down.
 CREATE TABLE sending_counts (
     tenant_id  TEXT NOT NULL,
     hour       BIGINT NOT NULL,

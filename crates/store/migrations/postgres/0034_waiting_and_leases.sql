@@ -9,8 +9,10 @@
 -- lease end, among those in flight alone, both read only what they want: the leases ended before
 -- now, and the leases the claim has just set.
 --
--- The index by state and due time served only these two; next_attempt_at is read through the
--- claim indexes of migration 0031.
+-- The index by state and due time is replaced: the claim indexes of migration 0031 read
+-- next_attempt_at, and the reads by state alone (the queue depth and the waiting mail by
+-- domain for the metrics, a round's lease renewal, cancelling) go through the new index by state
+-- and acceptance time as they went through the old one.
 DROP INDEX recipients_due;
 CREATE INDEX recipients_waiting ON recipients (state, accepted_at);
 CREATE INDEX recipients_leases ON recipients (lease_until) WHERE state = 'sending';

@@ -8,10 +8,12 @@
 -- findings do not raise it: they change no served record.
 --
 -- The number is one row for the whole installation, so its triggers are deferred to the end of
--- the transaction, as the sending version's are, and named to fire after those on the same row
--- (PostgreSQL fires a row's triggers in the order of their names): a transaction takes its
--- tenant's sending version first and this number last. The one change that raises this number
--- alone, a tenant's deletion mark, is the last statement of its transaction.
+-- the transaction, as the sending version's are, and named to fire after those of the same
+-- changed row (PostgreSQL fires one row's triggers in the order of their names; the changes of
+-- several rows, in the order they were made): a transaction that changes one tenant's rows
+-- takes that tenant's sending version first and this number last. The one change that raises
+-- this number alone, a tenant's deletion mark, is the last statement of its transaction. No
+-- transaction changes the served keys of two tenants.
 CREATE TABLE dkim_zone_version (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     version BIGINT NOT NULL
