@@ -8,9 +8,25 @@ use crate::{Store, testing};
 /// Statements in order, `{t}` being the tenant, each with whether it changes what the zone
 /// serves: a domain's and a key's life, each column a served record is made of changed once,
 /// with the writes that leave the records alone between.
-const CHANGES: [(&str, bool); 22] = [
+const CHANGES: [(&str, bool); 23] = [
     (TABLES[1].1, false),
     (TABLES[2].1, true),
+    (
+        "UPDATE signing_keys SET sealed_password = {bytes} WHERE tenant_id = '{t}'",
+        false,
+    ),
+    (
+        "UPDATE signing_domains SET dns_checked_at = 2 WHERE tenant_id = '{t}'",
+        false,
+    ),
+    (
+        "UPDATE signing_keys SET state = 'active' WHERE tenant_id = '{t}'",
+        true,
+    ),
+    (
+        "UPDATE signing_keys SET state = 'active' WHERE tenant_id = '{t}'",
+        false,
+    ),
     (
         "UPDATE signing_keys SET public_der = public_der || public_der WHERE tenant_id = '{t}'",
         true,
@@ -34,6 +50,15 @@ const CHANGES: [(&str, bool); 22] = [
         true,
     ),
     (
+        "UPDATE signing_domains SET tenant_id = '018f0000-0000-7000-8000-000000000002' \
+         WHERE id = 'e-{t}'",
+        true,
+    ),
+    (
+        "UPDATE signing_domains SET tenant_id = '{t}' WHERE id = 'e-{t}'",
+        true,
+    ),
+    (
         "UPDATE signing_keys SET signing_domain_id = 'd-{t}' WHERE tenant_id = '{t}'",
         true,
     ),
@@ -48,28 +73,7 @@ const CHANGES: [(&str, bool); 22] = [
         true,
     ),
     (
-        "UPDATE signing_domains SET tenant_id = '018f0000-0000-7000-8000-000000000002' \
-         WHERE id = 'e-{t}'",
-        true,
-    ),
-    (
-        "UPDATE signing_keys SET sealed_password = {bytes} WHERE tenant_id = '{t}'",
-        false,
-    ),
-    (
-        "UPDATE signing_domains SET dns_checked_at = 2 WHERE tenant_id = '{t}'",
-        false,
-    ),
-    (
-        "UPDATE signing_keys SET state = 'active' WHERE tenant_id = '{t}'",
-        true,
-    ),
-    (
-        "UPDATE signing_keys SET state = 'active' WHERE tenant_id = '{t}'",
-        false,
-    ),
-    (
-        "UPDATE signing_domains SET domain = 'renamed.test' WHERE tenant_id = '{t}'",
+        "UPDATE signing_domains SET domain = 'renamed.test' WHERE id = 'd-{t}'",
         true,
     ),
     ("DELETE FROM signing_keys WHERE tenant_id = '{t}'", true),

@@ -47,9 +47,6 @@ pub(crate) const PURGE: &[&str] = &[
     "DELETE FROM checker_reports WHERE tenant_id = $1",
     "DELETE FROM checker_addresses WHERE tenant_id = $1",
     "DELETE FROM recipients WHERE tenant_id = $1",
-    // After the recipients: an outcome of mail still in flight locks its recipients first and
-    // its tenant's counts last, and on PostgreSQL a purge that took the counts first would wait
-    // for a recipient the outcome holds while the outcome waited for the counts.
     "DELETE FROM sending_counts WHERE tenant_id = $1",
     "DELETE FROM message_sources WHERE message_id IN \
      (SELECT id FROM messages WHERE tenant_id = $1)",
@@ -170,7 +167,19 @@ impl Store {
     /// Phase two, one transaction: deletes every row of a tenant marked by phase one. A tenant
     /// that is not marked is refused, so no caller can skip the shredding; one that is gone
     /// already is done.
+    ///
+    /// On PostgreSQL the purge first locks the tenant's recipients. An outcome or a report of
+    /// mail still in flight locks its recipient before it writes its attempt, event, webhook
+    /// delivery and counts; the purge then waits for it to commit before it deletes anything, and
+    /// deletes what it wrote. Deleting first would leave those rows behind (the purge's earlier
+    /// deletes do not see them), or deadlock when the outcome's webhook delivery waited for the
+    /// endpoint the purge had deleted while the purge waited for the recipient. On SQLite the
+    /// purge takes the one write lock first.
     pub(crate) async fn purge_tenant(&self, tenant: TenantId) -> Result<(), StoreError> {
+        let lock_recipients = match self {
+            Store::Postgres(_) => Some("SELECT id FROM recipients WHERE tenant_id = $1 FOR UPDATE"),
+            Store::Sqlite(_) => None,
+        };
         with_writer!(self, pool => {
             let mut transaction = pool.begin_write().await?;
             let marked: Option<(Option<i64>,)> =
@@ -184,6 +193,9 @@ impl Store {
                 None => return Ok(()),
                 Some((None,)) => return Err(StoreError::Changed("the tenant is not being deleted")),
                 Some((Some(_),)) => {}
+            }
+            if let Some(lock) = lock_recipients {
+                sqlx::query(lock).bind(tenant).execute(&mut *transaction).await?;
             }
             for statement in PURGE {
                 sqlx::query(*statement)

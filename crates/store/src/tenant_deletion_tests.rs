@@ -331,10 +331,12 @@ async fn an_outcome_after_the_deletion_records_nothing() {
     .await;
 }
 
-/// On PostgreSQL an outcome being recorded when its tenant's purge starts finishes, and so does
-/// the purge. The outcome holds its recipient and then adds to the tenant's hourly counts; the
-/// purge deletes the counts only after the recipients, so it waits for the outcome instead of
-/// holding the counts the outcome waits for, a cycle PostgreSQL would end by failing one.
+/// On PostgreSQL an outcome being recorded when its tenant's purge starts finishes, then the
+/// purge, and nothing the outcome wrote is left: the outcome holds its recipient and then
+/// writes its event, its webhook delivery (to the tenant's enabled endpoint) and its counts, as
+/// `finish_attempts` does; the purge waits for the recipient before it deletes anything. A
+/// purge that deleted first deadlocked with it (on the endpoint or the counts) or left its
+/// event behind.
 #[tokio::test]
 async fn an_outcome_recorded_during_the_purge_and_the_purge_both_finish() {
     let store = Store::connect(&crate::testing::fresh_postgres_url().await)
@@ -348,8 +350,20 @@ async fn an_outcome_recorded_during_the_purge_and_the_purge_both_finish() {
         .shred_tenant(doomed.tenant, Timestamp(20))
         .await
         .unwrap();
+    let (message, endpoint): (String, String) = sqlx::query_as(
+        "SELECT r.message_id, e.id FROM recipients r, webhook_endpoints e \
+         WHERE r.tenant_id = $1 AND e.tenant_id = $1 AND e.enabled",
+    )
+    .bind(doomed.tenant)
+    .fetch_one(pool)
+    .await
+    .unwrap();
     let mut outcome = pool.begin().await.unwrap();
-    sqlx::query("UPDATE recipients SET updated_at = 30 WHERE tenant_id = $1")
+    let outcome_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *outcome)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE recipients SET state = 'sent', updated_at = 30 WHERE tenant_id = $1")
         .bind(doomed.tenant)
         .execute(&mut *outcome)
         .await
@@ -358,21 +372,42 @@ async fn an_outcome_recorded_during_the_purge_and_the_purge_both_finish() {
         let store = store.clone();
         async move { store.purge_tenant(doomed.tenant).await }
     });
-    let mut waiting = 0;
+    let mut blocked = 0;
     for _ in 0..100 {
-        waiting = sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-             AND query LIKE 'DELETE FROM recipients%'",
+        blocked = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))",
         )
+        .bind(outcome_pid)
         .fetch_one(pool)
         .await
         .unwrap();
-        if waiting > 0 {
+        if blocked > 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(waiting > 0, "the purge waits for the outcome's recipient");
+    assert_eq!(blocked, 1, "the purge waits for the outcome");
+    sqlx::query(
+        "INSERT INTO events (tenant_id, message_id, recipient_id, kind, detail, at) \
+         VALUES ($1, $2, $3, 'sent', '250 ok', 30)",
+    )
+    .bind(doomed.tenant)
+    .bind(&message)
+    .bind(&doomed.recipient)
+    .execute(&mut *outcome)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO webhook_outbox (endpoint_id, tenant_id, event_type, stream, message_id, \
+         detail, event_at, state, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, 'message.delivered', $3, $3, '{}', 30, 'pending', 0, 30, 30)",
+    )
+    .bind(&endpoint)
+    .bind(doomed.tenant)
+    .bind(&message)
+    .execute(&mut *outcome)
+    .await
+    .unwrap();
     // The fixture's tenant has counts for hour 0, which the outcome adds to.
     sqlx::query(
         "INSERT INTO sending_counts (tenant_id, hour, sent, bounced, complained) \
