@@ -1,9 +1,10 @@
 //! What one claim costs behind a backlog, on SQLite and (with `SEALPOST_TEST_POSTGRES_URL`
 //! reachable) PostgreSQL: the claim's statement leasing up to 100 recipients, beside the claim's
 //! statement as it stood before migration 0031 (which read every waiting recipient and sorted
-//! them) as the reference, on the same queue in the same run. Three queues: 100 waiting; 100,000
-//! waiting behind a history of 100,000 sent; and 50 waiting beside 100,000 retries not due yet,
-//! which the claim read one by one before. Each figure is the median of [`ROUNDS`] claims; between
+//! them) as the reference, on the same queue in the same run. Four queues: 100 waiting; 100,000
+//! waiting behind a history of 100,000 sent; 50 waiting beside 100,000 retries not due yet,
+//! which the claim read one by one before; and 50 waiting behind a paused tenant's 100,000, which
+//! the claim read one by one before migration 0037. Each figure is the median of [`ROUNDS`] claims; between
 //! claims the leased recipients are put back, outside the time, so every claim sees the same
 //! queue. Run with `cargo bench -p sealpost-store --features testing`.
 
@@ -64,39 +65,51 @@ async fn execute(store: &Store, sql: &str, values: &[i64]) {
     }
 }
 
-/// The recipients of one queue: how many wait, how many were sent, and how many are retries
-/// not due until an hour from now.
+/// The recipients of one queue: how many wait, how many were sent, how many are retries not
+/// due until an hour from now, and how many of a paused tenant's wait in front of them all.
 #[derive(Debug, Clone, Copy)]
 struct Queue {
     label: &'static str,
     waiting: i64,
     sent: i64,
     not_due: i64,
+    paused: i64,
 }
 
-const QUEUES: [Queue; 3] = [
+const QUEUES: [Queue; 4] = [
     Queue {
         label: "100 waiting",
         waiting: 100,
         sent: 0,
         not_due: 0,
+        paused: 0,
     },
     Queue {
         label: "100,000 waiting behind 100,000 sent",
         waiting: 100_000,
         sent: 100_000,
         not_due: 0,
+        paused: 0,
     },
     Queue {
         label: "50 waiting beside 100,000 retries not due",
         waiting: 50,
         sent: 0,
         not_due: 100_000,
+        paused: 0,
+    },
+    Queue {
+        label: "50 waiting behind a paused tenant's 100,000",
+        waiting: 50,
+        sent: 0,
+        not_due: 0,
+        paused: 100_000,
     },
 ];
 
 /// A tenant with one stored message and the recipients of `queue`, each with its own place:
-/// the waiting ones first, then those sent, then the retries not due.
+/// the waiting ones first, then those sent, then the retries not due; in front of them all, the
+/// waiting recipients of a paused tenant.
 async fn fill(store: &Store, queue: Queue) {
     let tenant = testing::tenant("acme", "Acme");
     store.create_tenant(&tenant).await.unwrap();
@@ -108,7 +121,35 @@ async fn fill(store: &Store, queue: Queue) {
         message.id
     );
     execute(store, &sent, &[]).await;
-    // Each recipient's id is a UUID made of its number.
+    let total = queue.waiting + queue.sent + queue.not_due;
+    let values = [
+        total,
+        queue.waiting,
+        queue.waiting + queue.sent,
+        NOW,
+        queue.paused,
+    ];
+    execute(store, &insert_sql(store, &message, "8"), &values).await;
+    if queue.paused > 0 {
+        let paused = testing::tenant("paused", "Paused");
+        store.create_tenant(&paused).await.unwrap();
+        let message = testing::message(paused.id, &["first@one.test"], None);
+        store.insert_message(&message).await.unwrap();
+        let values = [queue.paused, queue.paused, queue.paused, NOW, 0];
+        execute(store, &insert_sql(store, &message, "9"), &values).await;
+        let at = sealpost_domain::Timestamp(NOW);
+        assert!(store.pause_sending(paused.id, at, "bench").await.unwrap());
+    }
+    if let Store::Postgres(_) = store {
+        // As autovacuum analyses a table in service.
+        execute(store, "ANALYZE recipients", &[]).await;
+    }
+}
+
+/// The statement that adds `$1` recipients to `message`: the first `$2` waiting, then up to the
+/// `$3`rd sent, then retries not due, with places from `$5` on and `$4` as now. Each id is a UUID
+/// made of `variant` and the recipient's number.
+fn insert_sql(store: &Store, message: &sealpost_domain::QueuedMessage, variant: &str) -> String {
     let (numbers, id) = match store {
         Store::Sqlite(_) => (
             "(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < $1) \
@@ -120,22 +161,15 @@ async fn fill(store: &Store, queue: Queue) {
             "lpad(n::text, 12, '0')",
         ),
     };
-    let sql = format!(
+    format!(
         "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, state, \
          attempts, next_attempt_at, updated_at, fair_key, accepted_at) \
-         SELECT '00000000-0000-4000-8000-' || {id}, '{}', '{}', n, 'someone@one.test', \
+         SELECT '00000000-0000-4000-{variant}000-' || {id}, '{}', '{}', n, 'someone@one.test', \
          'one.test', CASE WHEN n <= $2 THEN 'queued' WHEN n <= $3 THEN 'sent' \
          ELSE 'deferred' END, CASE WHEN n <= $2 THEN 0 ELSE 1 END, \
-         CASE WHEN n > $3 THEN $4 + 3600 END, $4, n, $4 FROM {numbers} AS numbers",
-        message.id, tenant.id
-    );
-    let total = queue.waiting + queue.sent + queue.not_due;
-    let values = [total, queue.waiting, queue.waiting + queue.sent, NOW];
-    execute(store, &sql, &values).await;
-    if let Store::Postgres(_) = store {
-        // As autovacuum analyses a table in service.
-        execute(store, "ANALYZE recipients", &[]).await;
-    }
+         CASE WHEN n > $3 THEN $4 + 3600 END, $4, n + $5, $4 FROM {numbers} AS numbers",
+        message.id, message.tenant_id
+    )
 }
 
 /// The median time of [`ROUNDS`] runs of the claim's statement `sql` on the same queue, each

@@ -27,12 +27,14 @@ fn source_statements(run: &[QueuedMessage]) -> Vec<&[QueuedMessage]> {
     }
 }
 
-/// A recipient with its message and its place in the fair queue.
+/// A recipient with its message, its place in the fair queue and whether its tenant's sending
+/// is paused, which holds it (migration 0037).
 struct Placed<'a> {
     message: &'a QueuedMessage,
     position: usize,
     recipient: &'a Recipient,
     fair_key: i64,
+    held: bool,
 }
 
 /// The batch's events: each suppressed recipient's (a recipient on the tenant's suppression list
@@ -64,71 +66,79 @@ fn events(messages: &[QueuedMessage]) -> Vec<Event<'_>> {
     events
 }
 
-/// What [`last_place!`] reads of a tenant.
+/// What [`last_place!`] reads of a tenant, with `$lock` after the read of its pause.
 macro_rules! last_place_sql {
-    () => {
+    ($lock:literal) => {
         // The message's places in the fair queue: past what was served and past the tenant's
         // own last place (see migration 0021).
         concat!(
             "SELECT (SELECT served FROM queue_clock WHERE id = 1), \
              COALESCE((SELECT MAX(fair_key) FROM recipients WHERE tenant_id = $1), 0), ",
-            crate::batch::listening_sql!("$1")
+            crate::batch::listening_sql!("$1"),
+            ", EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND sending_paused_at IS NOT NULL",
+            $lock,
+            ")"
         )
     };
 }
 
-/// Reads a tenant's last place once per batch, inside the batch's transaction, and whether it
-/// has a webhook endpoint (which the batch's events then need not ask again). With `$notify`
-/// (PostgreSQL) the same statement asks for the notification that wakes the nodes, which
-/// PostgreSQL sends when (and only if) the transaction commits: one round trip fewer than a
-/// statement of its own. The function is volatile, so its one row is made although nothing
-/// reads it.
+/// Reads a tenant's last place once per batch, inside the batch's transaction, whether it has a
+/// webhook endpoint (which the batch's events then need not ask again), and whether its sending
+/// is paused. On PostgreSQL (`$postgres`) a paused tenant's row is read under a share lock: a
+/// resume that is committing is waited for and its outcome read, as the resume does not see
+/// recipients still being inserted and so would leave them held for good (on SQLite the write
+/// lock orders the two). With `$notify` (PostgreSQL) the same statement asks for the notification
+/// that wakes the nodes, which PostgreSQL sends when (and only if) the transaction commits: one
+/// round trip fewer than a statement of its own. The function is volatile, so its one row is
+/// made although nothing reads it.
 macro_rules! last_place {
-    ($transaction:expr, $tenant:expr, $notify:expr) => {{
-        let query = if $notify {
-            sqlx::query_as(concat!(
-                last_place_sql!(),
+    ($transaction:expr, $tenant:expr, $postgres:expr, $notify:expr) => {{
+        let query = match ($postgres, $notify) {
+            (true, true) => sqlx::query_as(concat!(
+                last_place_sql!(" FOR SHARE"),
                 " FROM (SELECT pg_notify($2, '')) AS notified"
             ))
             .bind($tenant)
-            .bind(crate::work_signal::CHANNEL)
-        } else {
-            sqlx::query_as(last_place_sql!()).bind($tenant)
+            .bind(crate::work_signal::CHANNEL),
+            (true, false) => sqlx::query_as(last_place_sql!(" FOR SHARE")).bind($tenant),
+            (false, _) => sqlx::query_as(last_place_sql!("")).bind($tenant),
         };
-        let (served, tenant_last, listening): (i64, i64, bool) =
+        let (served, tenant_last, listening, paused): (i64, i64, bool, bool) =
             query.fetch_one(&mut *$transaction).await?;
-        (served.max(tenant_last), listening)
+        (served.max(tenant_last), listening, paused)
     }};
 }
 
 /// Places every recipient of the batch in the fair queue, counting on from each tenant's last
-/// place, which is read once per tenant: the places one message after another would get. Also
-/// gives the batch's tenants that have a webhook endpoint. With `$notify`, the first tenant's read
-/// asks for the notification that wakes the nodes (see [`last_place!`]).
+/// place, which is read once per tenant: the places one message after another would get, held
+/// when the tenant is paused. Also gives the batch's tenants that have a webhook endpoint. On
+/// PostgreSQL (`$postgres`) the first tenant's read asks for the notification that wakes the
+/// nodes (see [`last_place!`]).
 macro_rules! place {
-    ($transaction:expr, $messages:expr, $notify:expr) => {{
+    ($transaction:expr, $messages:expr, $postgres:expr) => {{
         let messages: &[QueuedMessage] = $messages;
-        let mut last_places: Vec<(TenantId, i64)> = Vec::new();
+        let mut last_places: Vec<(TenantId, i64, bool)> = Vec::new();
         let mut listening: Vec<TenantId> = Vec::new();
         let mut placed = Vec::new();
         for message in messages {
             let known = last_places
                 .iter()
-                .position(|(tenant, _)| *tenant == message.tenant_id);
+                .position(|(tenant, _, _)| *tenant == message.tenant_id);
             let index = match known {
                 Some(index) => index,
                 None => {
                     // One notification per transaction is enough.
-                    let notify = $notify && last_places.is_empty();
-                    let (last, listens) = last_place!($transaction, message.tenant_id, notify);
-                    last_places.push((message.tenant_id, last));
+                    let notify = $postgres && last_places.is_empty();
+                    let (last, listens, paused) =
+                        last_place!($transaction, message.tenant_id, $postgres, notify);
+                    last_places.push((message.tenant_id, last, paused));
                     if listens {
                         listening.push(message.tenant_id);
                     }
                     last_places.len() - 1
                 }
             };
-            let last = &mut last_places[index].1;
+            let (_, last, held) = &mut last_places[index];
             for (position, recipient) in message.recipients.iter().enumerate() {
                 *last += 1;
                 placed.push(Placed {
@@ -136,6 +146,7 @@ macro_rules! place {
                     position,
                     recipient,
                     fair_key: *last,
+                    held: *held,
                 });
             }
         }
@@ -198,7 +209,8 @@ macro_rules! insert_recipient_rows {
         let insert = next_statement!($script, $transaction);
         insert.push(
             "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, \
-             state, attempts, next_attempt_at, last_reply, updated_at, fair_key, accepted_at) ",
+             state, attempts, next_attempt_at, last_reply, updated_at, fair_key, accepted_at, \
+             held) ",
         );
         insert.push_values(run, |mut row, placed| {
             let recipient = placed.recipient;
@@ -214,7 +226,8 @@ macro_rules! insert_recipient_rows {
                 .push_bind(recipient.last_reply.clone())
                 .push_bind(recipient.updated_at.0)
                 .push_bind(placed.fair_key)
-                .push_bind(placed.message.accepted_at.0);
+                .push_bind(placed.message.accepted_at.0)
+                .push_bind(placed.held);
         });
     }};
 }
@@ -235,8 +248,8 @@ impl Store {
             // written, so the transaction takes the write lock before it reads.
             let mut transaction = pool.begin_write().await?;
             let written: Result<(), sqlx::Error> = async {
-                let notify = matches!(self, Store::Postgres(_));
-                let (placed, listening) = place!(transaction, messages, notify);
+                let postgres = matches!(self, Store::Postgres(_));
+                let (placed, listening) = place!(transaction, messages, postgres);
                 // New rows only, none read by another statement: on PostgreSQL one statement for
                 // a usual batch (up to 8 events, 4 MB of sources).
                 let mut script = Script::independent_writes(self);

@@ -47,8 +47,10 @@ const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 A
 /// `$3`, and returns them. It takes those due (queued, deferred and due, or sending under an
 /// expired lease, `$4` being now), at most `$5`, never tried before retries and each in the
 /// order of its place in the fair queue. A paused tenant's mail is held (SPEC S10.5): it stays
-/// queued and is not claimed. A tenant being deleted (SPEC S11.5) has no mail to send any more.
-/// PostgreSQL skips rows other nodes are claiming.
+/// queued and is not claimed; it is marked held (migration 0037), which keeps it out of the
+/// claim's indexes, and the tenant's pause is checked too, for mail accepted as the pause
+/// committed. A tenant being deleted (SPEC S11.5) has no mail to send any more. PostgreSQL skips
+/// rows other nodes are claiming.
 ///
 /// The due recipients are gathered in three disjoint parts, each through an index that holds
 /// only what that part may take, and the first `$5` of them in the claim's order are leased:
@@ -57,7 +59,8 @@ const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 A
 /// 0031), so those not due are never read; and expired leases by their end (migration 0034),
 /// so leases still running are never read. What a claim still reads is every due retry, which
 /// it sorts by place (many at once only when a destination comes back after an outage), and at
-/// the front of the new mail a paused or deleting tenant's waiting mail; never the history.
+/// the front of the new mail a deleting tenant's waiting mail until the purge takes it; never
+/// the history, and never a paused tenant's held mail.
 /// Each part repeats its index's condition word for word: PostgreSQL proves the index usable
 /// from it, and SQLite, which has no statistics to prefer an index by, is told which to use and
 /// refuses the claim, rather than read the backlog, if it is missing. On PostgreSQL each part
@@ -79,12 +82,12 @@ pub fn claim_sql(store: &Store) -> String {
         "UPDATE recipients SET state = 'sending', lease_owner = $1, lease_until = $2, \
          lease_token = $3 WHERE id IN (SELECT id FROM (\
          SELECT id, 0 AS retry, fair_key FROM (SELECT id, fair_key FROM recipients{fresh} \
-         WHERE state IN ('queued', 'deferred') AND attempts = 0 \
+         WHERE state IN ('queued', 'deferred') AND attempts = 0 AND NOT held \
          AND COALESCE(next_attempt_at, 0) <= $4 AND {sending} \
          ORDER BY fair_key LIMIT $5{lock}) AS fresh \
          UNION ALL \
          SELECT id, 1, fair_key FROM (SELECT id, fair_key FROM recipients{retries} \
-         WHERE state IN ('queued', 'deferred') AND attempts <> 0 \
+         WHERE state IN ('queued', 'deferred') AND attempts <> 0 AND NOT held \
          AND COALESCE(next_attempt_at, 0) <= $4 AND {sending} \
          ORDER BY fair_key LIMIT $5{lock}) AS retries \
          UNION ALL \

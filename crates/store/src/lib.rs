@@ -271,6 +271,8 @@ mod drain_and_lease_tests;
 #[cfg(test)]
 mod ed25519_key_tests;
 #[cfg(test)]
+mod held_mail_tests;
+#[cfg(test)]
 mod list_tests;
 #[cfg(test)]
 mod mailing_tests;

@@ -11,6 +11,7 @@ use crate::key_rotation::ROTATION_CANDIDATES_SQL;
 use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
 use crate::queue::{MESSAGE_RECIPIENTS_SQL, OLDEST_WAITING_SQL};
 use crate::queue_tests::{NOW, message, stores_with_tenant};
+use crate::reputation::{HOLD_SQLITE, RELEASE_HELD_SQL};
 use crate::summaries::listed_recipients_sql;
 use crate::webhook_outbox::{LAST_SUCCESS_SQL, LEASED_OUTBOX_SQL, outbox_claim_sql};
 use crate::{Store, testing};
@@ -105,6 +106,8 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
             "signing_keys_tenant (tenant_id=? AND signing_domain_id=?)",
         ),
         (OLDEST_WAITING_SQL, "recipients_waiting (state=?)"),
+        (HOLD_SQLITE, "recipients_waiting (state=?)"),
+        (RELEASE_HELD_SQL, "recipients_held (tenant_id=?)"),
         (SERVED_SQLITE, "recipients_leases (lease_until=?)"),
         (
             "DELETE FROM signing_keys WHERE signing_domain_id = $1",

@@ -18,6 +18,15 @@ pub struct TenantStanding {
     pub reputation_warning: Option<String>,
 }
 
+/// Marks the waiting mail of the tenant `$1` held (migration 0037).
+const HOLD: &str = "UPDATE recipients SET held = TRUE \
+     WHERE state IN ('queued', 'deferred', 'sending') AND tenant_id = $1";
+pub(crate) const HOLD_SQLITE: &str = "UPDATE recipients INDEXED BY recipients_waiting SET held = TRUE \
+     WHERE state IN ('queued', 'deferred', 'sending') AND tenant_id = $1";
+/// Releases the held mail of the tenant `$1`, found among the held alone.
+pub(crate) const RELEASE_HELD_SQL: &str =
+    "UPDATE recipients SET held = FALSE WHERE tenant_id = $1 AND held";
+
 impl Store {
     /// Recipients sent, bounced and complained about since `since`.
     pub async fn sending_figures(
@@ -77,29 +86,47 @@ impl Store {
     }
 
     /// Pauses the tenant's sending with the reason; returns false when it already was paused.
+    /// Its waiting mail is marked held in the same transaction, which keeps it out of the
+    /// claim's indexes (migration 0037); mail in flight is marked too, for when it comes back.
     pub async fn pause_sending(
         &self,
         tenant: TenantId,
         at: Timestamp,
         reason: &str,
     ) -> Result<bool, StoreError> {
+        // The tenant's waiting mail is found among all waiting mail, not among the tenant's
+        // history, which grows for as long as the tenant sends; SQLite, without statistics,
+        // would take the tenant's index and read the history.
+        let hold = match self {
+            Store::Sqlite(_) => HOLD_SQLITE,
+            Store::Postgres(_) => HOLD,
+        };
         let paused = with_writer!(self, pool => {
-            sqlx::query(
+            let mut transaction = pool.begin_write().await?;
+            let paused = sqlx::query(
                 "UPDATE tenants SET sending_paused_at = $1, paused_reason = $2, \
                  reputation_warning = NULL WHERE id = $3 AND sending_paused_at IS NULL",
             )
             .bind(at.0)
             .bind(reason)
             .bind(tenant)
-            .execute(pool)
+            .execute(&mut *transaction)
             .await?
-            .rows_affected()
+            .rows_affected();
+            if paused > 0 {
+                sqlx::query(hold)
+                    .bind(tenant)
+                    .execute(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
+            }
+            paused
         });
         Ok(paused > 0)
     }
 
-    /// Resumes a paused tenant: its held messages expire later by as long as they were held.
-    /// Returns false when it was not paused.
+    /// Resumes a paused tenant: its held mail is claimable again, and expires later by as long
+    /// as it was held. Returns false when it was not paused.
     pub async fn resume_sending(
         &self,
         tenant: TenantId,
@@ -130,6 +157,10 @@ impl Store {
             if cleared != 1 {
                 return Ok(false);
             }
+            sqlx::query(RELEASE_HELD_SQL)
+                .bind(tenant)
+                .execute(&mut *transaction)
+                .await?;
             let held = (now.0 - paused_at).max(0);
             sqlx::query(
                 "UPDATE messages SET expires_at = expires_at + $1 WHERE tenant_id = $2 \

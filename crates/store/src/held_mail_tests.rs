@@ -1,0 +1,198 @@
+//! A paused tenant's mail is held out of the claim's reach (migration 0037): pausing marks its
+//! waiting mail, mail accepted during the pause is marked from the start, resuming unmarks all
+//! of it, and a claim neither takes nor reads it meanwhile.
+
+use sealpost_domain::{TenantId, Timestamp};
+
+use crate::Store;
+use crate::claims::claim_sql;
+use crate::queue_tests::{NOW, message, stores_with_tenant};
+
+/// How many of `tenant`'s recipients are held, and how many are not.
+async fn held_and_free(store: &Store, tenant: TenantId) -> (i64, i64) {
+    with_reader!(store, pool => {
+        sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN held THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN held THEN 0 ELSE 1 END), 0) \
+             FROM recipients WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    })
+}
+
+/// Sets every waiting recipient of `tenant` to a retry due now, as a receiver's 4xx would.
+async fn make_due_retries(store: &Store, tenant: TenantId) {
+    with_writer!(store, pool => {
+        sqlx::query(
+            "UPDATE recipients SET state = 'deferred', attempts = 1, next_attempt_at = $1 \
+             WHERE tenant_id = $2",
+        )
+        .bind(NOW - 1)
+        .bind(tenant)
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+}
+
+/// The rows a claim's scans of its two waiting-mail indexes passed over, on PostgreSQL: the
+/// claim is run under `EXPLAIN ANALYZE` in a transaction that is rolled back, and each index
+/// scan's count of rows removed by its filter is summed.
+async fn rows_a_claim_passes_over(store: &Store) -> i64 {
+    let Store::Postgres(pool) = store else {
+        unreachable!("a PostgreSQL store");
+    };
+    let mut transaction = pool.begin().await.unwrap();
+    let explain = format!(
+        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {}",
+        claim_sql(store)
+    );
+    let plan: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(explain))
+        .bind("node")
+        .bind(NOW + 60)
+        .bind("token")
+        .bind(NOW)
+        .bind(10i64)
+        .fetch_all(&mut *transaction)
+        .await
+        .unwrap();
+    transaction.rollback().await.unwrap();
+    for index in ["recipients_claim_new", "recipients_claim_retry"] {
+        assert!(
+            plan.iter().any(|(step,)| step.contains(index)),
+            "{index}: {plan:?}"
+        );
+    }
+    let mut passed = 0;
+    let mut in_claim_index = false;
+    for (step,) in &plan {
+        if step.contains("->") {
+            in_claim_index =
+                step.contains("recipients_claim_new") || step.contains("recipients_claim_retry");
+        } else if in_claim_index && let Some(count) = step.split("Rows Removed by Filter:").nth(1) {
+            passed += count.trim().parse::<i64>().unwrap();
+        }
+    }
+    passed
+}
+
+/// A paused tenant's 300 waiting messages, new mail in front of another tenant's in the fair
+/// queue and then due retries, are neither claimed nor read by a claim (on PostgreSQL the claim's
+/// index scans filter out no row; before migration 0037 they passed over all 300); mail accepted
+/// during the pause is held from the start; after the resume nothing is held and the claim takes
+/// the tenant's mail again.
+#[tokio::test]
+async fn a_paused_tenant_s_mail_is_out_of_the_claim_s_reach_until_it_resumes() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, paused) in stores {
+        let other = crate::testing::tenant("other", "Other");
+        store.create_tenant(&other).await.unwrap();
+        for _ in 0..300 {
+            let waiting = message(paused, &["someone@one.test"], None);
+            store.insert_message(&waiting).await.unwrap();
+        }
+        let single = message(other.id, &["else@two.test"], None);
+        store.insert_message(&single).await.unwrap();
+        assert!(
+            store
+                .pause_sending(paused, Timestamp(NOW), "bounce rate")
+                .await
+                .unwrap()
+        );
+        assert_eq!(held_and_free(&store, paused).await, (300, 0));
+        let during = message(paused, &["late@one.test", "later@one.test"], None);
+        store.insert_message(&during).await.unwrap();
+        assert_eq!(held_and_free(&store, paused).await, (302, 0));
+        assert_eq!(held_and_free(&store, other.id).await, (0, 1));
+
+        for stage in ["new mail", "due retries"] {
+            if let Store::Postgres(_) = store {
+                assert_eq!(rows_a_claim_passes_over(&store).await, 0, "{stage}");
+            }
+            make_due_retries(&store, paused).await;
+        }
+        let claims = store
+            .claim_due("node", Timestamp(NOW), Timestamp(NOW + 60), 10)
+            .await
+            .unwrap();
+        let tenants: Vec<TenantId> = claims.iter().map(|claim| claim.tenant_id).collect();
+        assert_eq!(tenants, [other.id]);
+
+        assert!(store.resume_sending(paused, Timestamp(NOW)).await.unwrap());
+        assert_eq!(held_and_free(&store, paused).await, (0, 302));
+        let claims = store
+            .claim_due("node", Timestamp(NOW), Timestamp(NOW + 60), 400)
+            .await
+            .unwrap();
+        assert_eq!(claims.len(), 302);
+        assert!(claims.iter().all(|claim| claim.tenant_id == paused));
+    }
+}
+
+/// On PostgreSQL an acceptance that reads its tenant as paused while a resume is committing
+/// waits for the resume and reads it: the resume unmarks only the held mail it sees, so mail
+/// inserted as held alongside it would stay held, and unsent, for good. The resume's two writes
+/// are made by hand in an open transaction, and the acceptance must be seen waiting for it.
+#[tokio::test]
+async fn mail_accepted_while_a_resume_commits_is_not_left_held() {
+    let store = Store::connect(&crate::testing::fresh_postgres_url().await)
+        .await
+        .unwrap();
+    let Store::Postgres(pool) = &store else {
+        unreachable!("a PostgreSQL store");
+    };
+    let tenant = crate::testing::tenant("acme", "Acme");
+    store.create_tenant(&tenant).await.unwrap();
+    assert!(
+        store
+            .pause_sending(tenant.id, Timestamp(NOW), "bounce rate")
+            .await
+            .unwrap()
+    );
+    let mut resume = pool.begin().await.unwrap();
+    let resume_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *resume)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL WHERE id = $1")
+        .bind(tenant.id)
+        .execute(&mut *resume)
+        .await
+        .unwrap();
+    let accepted = message(tenant.id, &["someone@one.test"], None);
+    let acceptance = tokio::spawn({
+        let (store, accepted) = (store.clone(), accepted.clone());
+        async move { store.insert_message(&accepted).await }
+    });
+    let mut waiting = 0;
+    for _ in 0..100 {
+        waiting = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))",
+        )
+        .bind(resume_pid)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(waiting, 1, "the acceptance waits for the resume");
+    sqlx::query("UPDATE recipients SET held = FALSE WHERE tenant_id = $1 AND held")
+        .bind(tenant.id)
+        .execute(&mut *resume)
+        .await
+        .unwrap();
+    resume.commit().await.unwrap();
+    acceptance.await.unwrap().unwrap();
+    assert_eq!(held_and_free(&store, tenant.id).await, (0, 1));
+    let claims = store
+        .claim_due("node", Timestamp(NOW), Timestamp(NOW + 60), 10)
+        .await
+        .unwrap();
+    assert_eq!(claims.len(), 1);
+}
