@@ -253,6 +253,17 @@ impl Service {
         for tenant in store.finish_tenant_deletions().await? {
             tracing::info!(%tenant, "finished deleting a tenant whose deletion was interrupted");
         }
+        // Held mail of a tenant that is not paused would never go (migration 0037); nothing in
+        // the service leaves any, and each start makes sure. A paused tenant's mail left unmarked
+        // (by a pause cut short, or before the upgrade) is marked.
+        let released = store.release_stray_holds().await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "released held mail of tenants that are not paused"
+            );
+        }
+        store.hold_paused_mail().await?;
         let writes = WriteThread::start(store.backend())
             .map_err(|error| ServiceError::Internal(Box::new(error)))?;
         let context = Context {

@@ -4,7 +4,8 @@
 //! them) as the reference, on the same queue in the same run. Four queues: 100 waiting; 100,000
 //! waiting behind a history of 100,000 sent; 50 waiting beside 100,000 retries not due yet,
 //! which the claim read one by one before; and 50 waiting behind a paused tenant's 100,000, which
-//! the claim read one by one before migration 0037. Each figure is the median of [`ROUNDS`] claims; between
+//! the claim read one by one before migration 0037 (with the time the pause took to mark them
+//! held). Each figure is the median of [`ROUNDS`] claims; between
 //! claims the leased recipients are put back, outside the time, so every claim sees the same
 //! queue. Run with `cargo bench -p sealpost-store --features testing`.
 
@@ -15,6 +16,7 @@ use sealpost_store::Store;
 use sealpost_store::testing::{self, NOW, claim_reference_sql, claim_sql};
 
 const ROUNDS: usize = 21;
+const PAUSED_TENANT: &str = "SELECT id FROM tenants WHERE sending_paused_at IS NOT NULL";
 const LIMIT: u32 = 100;
 
 /// Runs a claim's statement `sql` and returns how many recipients it leased.
@@ -109,8 +111,8 @@ const QUEUES: [Queue; 4] = [
 
 /// A tenant with one stored message and the recipients of `queue`, each with its own place:
 /// the waiting ones first, then those sent, then the retries not due; in front of them all, the
-/// waiting recipients of a paused tenant.
-async fn fill(store: &Store, queue: Queue) {
+/// waiting recipients of a paused tenant, and how long pausing it took.
+async fn fill(store: &Store, queue: Queue) -> Option<Duration> {
     let tenant = testing::tenant("acme", "Acme");
     store.create_tenant(&tenant).await.unwrap();
     let message = testing::message(tenant.id, &["first@one.test"], None);
@@ -130,6 +132,7 @@ async fn fill(store: &Store, queue: Queue) {
         queue.paused,
     ];
     execute(store, &insert_sql(store, &message, "8"), &values).await;
+    let mut pause = None;
     if queue.paused > 0 {
         let paused = testing::tenant("paused", "Paused");
         store.create_tenant(&paused).await.unwrap();
@@ -138,12 +141,15 @@ async fn fill(store: &Store, queue: Queue) {
         let values = [queue.paused, queue.paused, queue.paused, NOW, 0];
         execute(store, &insert_sql(store, &message, "9"), &values).await;
         let at = sealpost_domain::Timestamp(NOW);
+        let start = Instant::now();
         assert!(store.pause_sending(paused.id, at, "bench").await.unwrap());
+        pause = Some(start.elapsed());
     }
     if let Store::Postgres(_) = store {
         // As autovacuum analyses a table in service.
         execute(store, "ANALYZE recipients", &[]).await;
     }
+    pause
 }
 
 /// The statement that adds `$1` recipients to `message`: the first `$2` waiting, then up to the
@@ -221,7 +227,7 @@ async fn main() {
         for queue in QUEUES {
             let directory = tempfile::tempdir().unwrap();
             let (store, schema) = fresh_store(postgres, directory.path()).await;
-            fill(&store, queue).await;
+            let pause = fill(&store, queue).await;
             let expected = usize::try_from(queue.waiting.min(i64::from(LIMIT))).unwrap();
             let now = median(&store, &claim_sql(&store), expected).await;
             let before = median(&store, &claim_reference_sql(&store), expected).await;
@@ -233,6 +239,27 @@ async fn main() {
                 milliseconds(before),
                 now.as_secs_f64() / before.as_secs_f64()
             );
+            if let Some(pause) = pause {
+                let tenant: (sealpost_domain::TenantId,) = match &store {
+                    Store::Sqlite(pools) => sqlx::query_as(PAUSED_TENANT)
+                        .fetch_one(pools.writer())
+                        .await
+                        .unwrap(),
+                    Store::Postgres(pool) => {
+                        sqlx::query_as(PAUSED_TENANT).fetch_one(pool).await.unwrap()
+                    }
+                };
+                let start = Instant::now();
+                let at = sealpost_domain::Timestamp(NOW);
+                assert!(store.resume_sending(tenant.0, at).await.unwrap());
+                println!(
+                    "{name}: pausing the tenant marked its {} waiting held in {:.0} ms, resuming \
+                     released them in {:.0} ms",
+                    queue.paused,
+                    milliseconds(pause),
+                    milliseconds(start.elapsed())
+                );
+            }
             if let Some(schema) = schema {
                 let drop = format!("DROP SCHEMA {schema} CASCADE");
                 execute(&store, &drop, &[]).await;

@@ -66,45 +66,52 @@ fn events(messages: &[QueuedMessage]) -> Vec<Event<'_>> {
     events
 }
 
-/// What [`last_place!`] reads of a tenant, with `$lock` after the read of its pause.
+/// What [`last_place!`] reads of a tenant.
 macro_rules! last_place_sql {
-    ($lock:literal) => {
+    () => {
         // The message's places in the fair queue: past what was served and past the tenant's
         // own last place (see migration 0021).
         concat!(
             "SELECT (SELECT served FROM queue_clock WHERE id = 1), \
              COALESCE((SELECT MAX(fair_key) FROM recipients WHERE tenant_id = $1), 0), ",
             crate::batch::listening_sql!("$1"),
-            ", EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND sending_paused_at IS NOT NULL",
-            $lock,
-            ")"
+            ", EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND sending_paused_at IS NOT NULL)"
         )
     };
 }
 
 /// Reads a tenant's last place once per batch, inside the batch's transaction, whether it has a
 /// webhook endpoint (which the batch's events then need not ask again), and whether its sending
-/// is paused. On PostgreSQL (`$postgres`) a paused tenant's row is read under a share lock: a
-/// resume that is committing is waited for and its outcome read, as the resume does not see
-/// recipients still being inserted and so would leave them held for good (on SQLite the write
-/// lock orders the two). With `$notify` (PostgreSQL) the same statement asks for the notification
-/// that wakes the nodes, which PostgreSQL sends when (and only if) the transaction commits: one
-/// round trip fewer than a statement of its own. The function is volatile, so its one row is
-/// made although nothing reads it.
+/// is paused. On PostgreSQL (`$postgres`) a tenant read as paused is read again under its pause
+/// lock, so a resume that is committing is waited for and seen (`held_mail.rs`); on SQLite the
+/// write lock orders the two. With `$notify` (PostgreSQL) the same statement asks for the
+/// notification that wakes the nodes, which PostgreSQL sends when (and only if) the transaction
+/// commits: one round trip fewer than a statement of its own. The function is volatile, so its
+/// one row is made although nothing reads it.
 macro_rules! last_place {
     ($transaction:expr, $tenant:expr, $postgres:expr, $notify:expr) => {{
-        let query = match ($postgres, $notify) {
-            (true, true) => sqlx::query_as(concat!(
-                last_place_sql!(" FOR SHARE"),
+        let query = if $notify {
+            sqlx::query_as(concat!(
+                last_place_sql!(),
                 " FROM (SELECT pg_notify($2, '')) AS notified"
             ))
             .bind($tenant)
-            .bind(crate::work_signal::CHANNEL),
-            (true, false) => sqlx::query_as(last_place_sql!(" FOR SHARE")).bind($tenant),
-            (false, _) => sqlx::query_as(last_place_sql!("")).bind($tenant),
+            .bind(crate::work_signal::CHANNEL)
+        } else {
+            sqlx::query_as(last_place_sql!()).bind($tenant)
         };
-        let (served, tenant_last, listening, paused): (i64, i64, bool, bool) =
+        let (served, tenant_last, listening, mut paused): (i64, i64, bool, bool) =
             query.fetch_one(&mut *$transaction).await?;
+        if paused && $postgres {
+            sqlx::query(crate::held_mail::PAUSE_LOCK_SHARED_SQL)
+                .bind($tenant)
+                .execute(&mut *$transaction)
+                .await?;
+            paused = sqlx::query_scalar(crate::held_mail::PAUSED_SQL)
+                .bind($tenant)
+                .fetch_one(&mut *$transaction)
+                .await?;
+        }
         (served.max(tenant_last), listening, paused)
     }};
 }

@@ -47,9 +47,9 @@ const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 A
 /// `$3`, and returns them. It takes those due (queued, deferred and due, or sending under an
 /// expired lease, `$4` being now), at most `$5`, never tried before retries and each in the
 /// order of its place in the fair queue. A paused tenant's mail is held (SPEC S10.5): it stays
-/// queued and is not claimed; it is marked held (migration 0037), which keeps it out of the
-/// claim's indexes, and the tenant's pause is checked too, for mail accepted as the pause
-/// committed. A tenant being deleted (SPEC S11.5) has no mail to send any more. PostgreSQL skips
+/// queued and is not claimed; its waiting mail is marked held (`held_mail.rs`), which keeps it
+/// out of the claim's indexes, and the tenant's pause is checked too, for its mail that is not
+/// marked. A tenant being deleted (SPEC S11.5) has no mail to send any more. PostgreSQL skips
 /// rows other nodes are claiming.
 ///
 /// The due recipients are gathered in three disjoint parts, each through an index that holds
@@ -58,9 +58,10 @@ const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 A
 /// further than the limit however deep the backlog; retries by their due time (migration
 /// 0031), so those not due are never read; and expired leases by their end (migration 0034),
 /// so leases still running are never read. What a claim still reads is every due retry, which
-/// it sorts by place (many at once only when a destination comes back after an outage), and at
-/// the front of the new mail a deleting tenant's waiting mail until the purge takes it; never
-/// the history, and never a paused tenant's held mail.
+/// it sorts by place (many at once only when a destination comes back after an outage); a
+/// deleting tenant's waiting mail until the purge takes it; and a paused tenant's mail that is
+/// not marked held, which is never more than was in flight or being accepted at the pause. It
+/// never reads the history, nor a paused tenant's held mail.
 /// Each part repeats its index's condition word for word: PostgreSQL proves the index usable
 /// from it, and SQLite, which has no statistics to prefer an index by, is told which to use and
 /// refuses the claim, rather than read the backlog, if it is missing. On PostgreSQL each part

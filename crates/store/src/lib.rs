@@ -16,6 +16,7 @@ mod dkim_zone;
 mod domain_records;
 mod feedback;
 mod figures;
+mod held_mail;
 mod key_rotation;
 mod leases;
 mod mailing_lists;

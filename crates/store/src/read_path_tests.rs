@@ -7,11 +7,11 @@
 
 use crate::claims::{SERVED_SQLITE, claim_sql};
 use crate::figures::RECIPIENT_STATES_SQL;
+use crate::held_mail::{RELEASE_SQL, hold_batch_sql};
 use crate::key_rotation::ROTATION_CANDIDATES_SQL;
 use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
 use crate::queue::{MESSAGE_RECIPIENTS_SQL, OLDEST_WAITING_SQL};
 use crate::queue_tests::{NOW, message, stores_with_tenant};
-use crate::reputation::{HOLD_SQLITE, RELEASE_HELD_SQL};
 use crate::summaries::listed_recipients_sql;
 use crate::webhook_outbox::{LAST_SUCCESS_SQL, LEASED_OUTBOX_SQL, outbox_claim_sql};
 use crate::{Store, testing};
@@ -84,6 +84,7 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
         .await
         .unwrap();
     let outbox_claim = outbox_claim_sql(&store);
+    let hold_batch = hold_batch_sql(&store);
     // The lease is set on the rows the selection chose, by their ids.
     let plan = sqlite_plan(&store, &outbox_claim).await;
     assert!(
@@ -96,6 +97,8 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
             "SEARCH o USING INDEX webhook_outbox_pending (endpoint_id=? AND next_attempt_at<?)",
         ),
         (LEASED_OUTBOX_SQL, "webhook_outbox_lease (lease_token=?)"),
+        (hold_batch.as_str(), "recipients_claim_new"),
+        (hold_batch.as_str(), "recipients_claim_retry"),
         (LAST_SUCCESS_SQL, "webhook_attempts_success (endpoint_id=?)"),
         (
             "DELETE FROM webhook_attempts WHERE outbox_id = $1",
@@ -106,8 +109,7 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
             "signing_keys_tenant (tenant_id=? AND signing_domain_id=?)",
         ),
         (OLDEST_WAITING_SQL, "recipients_waiting (state=?)"),
-        (HOLD_SQLITE, "recipients_waiting (state=?)"),
-        (RELEASE_HELD_SQL, "recipients_held (tenant_id=?)"),
+        (RELEASE_SQL, "recipients_held (tenant_id=?)"),
         (SERVED_SQLITE, "recipients_leases (lease_until=?)"),
         (
             "DELETE FROM signing_keys WHERE signing_domain_id = $1",
@@ -137,8 +139,10 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
         let plan = sqlite_plan(&store, sql).await;
         assert!(plan.contains(index), "{sql}\n{plan}");
         // The rotation check reads the active keys, one per domain and algorithm, which are
-        // what it looks for, a webhook round the endpoints, and the claim's served place its
-        // one row of claimed places; nothing else is read from its start to its end.
+        // what it looks for, a webhook round the endpoints, the claim's served place its one
+        // row of claimed places, and a batch of marking a paused tenant's mail held the mail
+        // waiting and not held, which the claim's indexes hold alone, and then the batch it
+        // took; nothing else is read from its start to its end.
         let scans = plan.lines().filter(|step| step.starts_with("SCAN"));
         for scan in scans {
             assert!(
@@ -147,6 +151,10 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
                     "SCAN e",
                     "SCAN tenants",
                     "SCAN claimed",
+                    "SCAN recipients USING INDEX recipients_claim_new",
+                    "SCAN recipients USING INDEX recipients_claim_retry",
+                    "SCAN fresh",
+                    "SCAN retries",
                 ]
                 .contains(&scan),
                 "{sql}\n{plan}"

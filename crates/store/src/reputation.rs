@@ -1,11 +1,13 @@
 //! The facts of the reputation guard (SPEC S10.5): a tenant's sending figures over a window,
 //! read from its hourly counts (`sending_counts.rs`), and its standing: paused (with the
-//! reason) or warned. A paused tenant's recipients are not claimed (`claims.rs`); resuming
-//! moves the expiry of its held messages on by the time they were held, so that a pause loses
-//! no mail.
+//! reason) or warned. A paused tenant's recipients are not claimed (`claims.rs`): pausing
+//! marks its waiting mail held and resuming releases it (`held_mail.rs`). Resuming moves the
+//! expiry of its held messages on by the time they were held, so that a pause loses no mail. A
+//! tenant being deleted is neither paused nor resumed: its mail goes with it.
 
 use sealpost_domain::{SendingFigures, TenantId, Timestamp};
 
+use crate::held_mail::{HOLD_BATCH, PAUSE_LOCK_SQL, RELEASE_SQL};
 use crate::sending_counts;
 use crate::write_transaction::BeginWrite;
 use crate::{Store, StoreError, with_reader, with_writer};
@@ -17,15 +19,6 @@ pub struct TenantStanding {
     pub paused_reason: Option<String>,
     pub reputation_warning: Option<String>,
 }
-
-/// Marks the waiting mail of the tenant `$1` held (migration 0037).
-const HOLD: &str = "UPDATE recipients SET held = TRUE \
-     WHERE state IN ('queued', 'deferred', 'sending') AND tenant_id = $1";
-pub(crate) const HOLD_SQLITE: &str = "UPDATE recipients INDEXED BY recipients_waiting SET held = TRUE \
-     WHERE state IN ('queued', 'deferred', 'sending') AND tenant_id = $1";
-/// Releases the held mail of the tenant `$1`, found among the held alone.
-pub(crate) const RELEASE_HELD_SQL: &str =
-    "UPDATE recipients SET held = FALSE WHERE tenant_id = $1 AND held";
 
 impl Store {
     /// Recipients sent, bounced and complained about since `since`.
@@ -85,55 +78,52 @@ impl Store {
         Ok(())
     }
 
-    /// Pauses the tenant's sending with the reason; returns false when it already was paused.
-    /// Its waiting mail is marked held in the same transaction, which keeps it out of the
-    /// claim's indexes (migration 0037); mail in flight is marked too, for when it comes back.
+    /// Pauses the tenant's sending with the reason; returns false when it already was paused or
+    /// is being deleted. Once the pause has committed its waiting mail is marked held
+    /// (`held_mail.rs`); a pause cut short before the end of that is finished at the next start.
     pub async fn pause_sending(
         &self,
         tenant: TenantId,
         at: Timestamp,
         reason: &str,
     ) -> Result<bool, StoreError> {
-        // The tenant's waiting mail is found among all waiting mail, not among the tenant's
-        // history, which grows for as long as the tenant sends; SQLite, without statistics,
-        // would take the tenant's index and read the history.
-        let hold = match self {
-            Store::Sqlite(_) => HOLD_SQLITE,
-            Store::Postgres(_) => HOLD,
-        };
         let paused = with_writer!(self, pool => {
-            let mut transaction = pool.begin_write().await?;
-            let paused = sqlx::query(
+            sqlx::query(
                 "UPDATE tenants SET sending_paused_at = $1, paused_reason = $2, \
-                 reputation_warning = NULL WHERE id = $3 AND sending_paused_at IS NULL",
+                 reputation_warning = NULL \
+                 WHERE id = $3 AND sending_paused_at IS NULL AND deleting_since IS NULL",
             )
             .bind(at.0)
             .bind(reason)
             .bind(tenant)
-            .execute(&mut *transaction)
+            .execute(pool)
             .await?
-            .rows_affected();
-            if paused > 0 {
-                sqlx::query(hold)
-                    .bind(tenant)
-                    .execute(&mut *transaction)
-                    .await?;
-                transaction.commit().await?;
-            }
-            paused
+            .rows_affected()
         });
-        Ok(paused > 0)
+        if paused == 0 {
+            return Ok(false);
+        }
+        self.hold_waiting_mail(tenant).await?;
+        Ok(true)
     }
 
     /// Resumes a paused tenant: its held mail is claimable again, and expires later by as long
-    /// as it was held. Returns false when it was not paused.
+    /// as it was held. Returns false when it was not paused or is being deleted. On PostgreSQL
+    /// the tenant's pause lock is taken first (`held_mail.rs`).
     pub async fn resume_sending(
         &self,
         tenant: TenantId,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let postgres = matches!(self, Store::Postgres(_));
         let resumed = with_writer!(self, pool => {
             let mut transaction = pool.begin_write().await?;
+            if postgres {
+                sqlx::query(PAUSE_LOCK_SQL)
+                    .bind(tenant)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
             let paused: Option<(Option<i64>,)> =
                 sqlx::query_as("SELECT sending_paused_at FROM tenants WHERE id = $1")
                     .bind(tenant)
@@ -147,7 +137,7 @@ impl Store {
             // pause gone and changes nothing.
             let cleared = sqlx::query(
                 "UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL \
-                 WHERE id = $1 AND sending_paused_at = $2",
+                 WHERE id = $1 AND sending_paused_at = $2 AND deleting_since IS NULL",
             )
             .bind(tenant)
             .bind(paused_at)
@@ -157,10 +147,17 @@ impl Store {
             if cleared != 1 {
                 return Ok(false);
             }
-            sqlx::query(RELEASE_HELD_SQL)
-                .bind(tenant)
-                .execute(&mut *transaction)
-                .await?;
+            loop {
+                let released = sqlx::query(RELEASE_SQL)
+                    .bind(tenant)
+                    .bind(HOLD_BATCH)
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected();
+                if released == 0 {
+                    break;
+                }
+            }
             let held = (now.0 - paused_at).max(0);
             sqlx::query(
                 "UPDATE messages SET expires_at = expires_at + $1 WHERE tenant_id = $2 \

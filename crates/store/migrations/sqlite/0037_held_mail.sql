@@ -3,16 +3,13 @@
 -- the front of the new mail and among the due retries, at every claim, to leave them where they
 -- were. Behind a paused tenant's 100,000 waiting messages every claim read 100,000 rows.
 --
--- Pausing a tenant now marks its waiting mail held, and resuming it unmarks it, each in the same
--- transaction as the tenant's own row; mail accepted while its tenant is paused is held from the
--- start. The claim's indexes leave held mail out, so a claim never reads it. A recipient is held
--- only while its tenant is paused, never otherwise, or its mail would never go; the claim still
--- passes over a paused tenant's mail that is not held (accepted on PostgreSQL as the pause
--- commits), which is never more than the acceptances in flight at that moment.
+-- Pausing a tenant now marks its waiting mail held, and resuming it releases it; mail accepted
+-- while its tenant is paused is held from the start. The claim's indexes leave held mail out, so
+-- a claim never reads it. A recipient is held only while its tenant is paused, never otherwise,
+-- or its mail would never go; the claim still checks the pause, and passes over a paused
+-- tenant's mail that is not held. The mail of tenants paused now is marked at the first start,
+-- in batches, as a pause marks it (`held_mail.rs`), not here in one statement.
 ALTER TABLE recipients ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
-UPDATE recipients SET held = 1
-    WHERE state IN ('queued', 'deferred', 'sending')
-    AND tenant_id IN (SELECT id FROM tenants WHERE sending_paused_at IS NOT NULL);
 DROP INDEX recipients_claim_new;
 DROP INDEX recipients_claim_retry;
 CREATE INDEX recipients_claim_new ON recipients (fair_key)
