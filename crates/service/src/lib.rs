@@ -263,7 +263,10 @@ impl Service {
                 "released held mail of tenants that are not paused"
             );
         }
-        store.hold_paused_mail().await?;
+        if let Err(error) = store.hold_paused_mail().await {
+            // Only a saving for the claims: the mail stays held by the pause itself.
+            tracing::warn!(%error, "marking paused tenants' mail held failed");
+        }
         let writes = WriteThread::start(store.backend())
             .map_err(|error| ServiceError::Internal(Box::new(error)))?;
         let context = Context {

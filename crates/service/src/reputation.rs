@@ -37,6 +37,16 @@ impl FeedbackLoop {
                 if self.store.pause_sending(tenant, now, &reason).await? {
                     tracing::warn!(%tenant, %reason, "tenant's sending paused");
                     self.metrics.count("paused", tenant);
+                    // Marking the waiting mail held spares every claim reading it, and takes a
+                    // while behind a large backlog: the report that caused the pause does not
+                    // wait for it, and a failure leaves the mail held all the same (the claim
+                    // checks the pause), marked at the next start.
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = store.hold_waiting_mail(tenant).await {
+                            tracing::warn!(%tenant, %error, "marking a paused tenant's mail failed");
+                        }
+                    });
                 }
             }
         }

@@ -143,6 +143,9 @@ async fn fill(store: &Store, queue: Queue) -> Option<Duration> {
         let at = sealpost_domain::Timestamp(NOW);
         let start = Instant::now();
         assert!(store.pause_sending(paused.id, at, "bench").await.unwrap());
+        // The stored message's own recipient waits too.
+        let marked = store.hold_waiting_mail(paused.id).await.unwrap();
+        assert_eq!(marked, u64::try_from(queue.paused + 1).unwrap());
         pause = Some(start.elapsed());
     }
     if let Store::Postgres(_) = store {

@@ -83,7 +83,7 @@ macro_rules! last_place_sql {
 /// Reads a tenant's last place once per batch, inside the batch's transaction, whether it has a
 /// webhook endpoint (which the batch's events then need not ask again), and whether its sending
 /// is paused. On PostgreSQL (`$postgres`) a tenant read as paused is read again under its pause
-/// lock, so a resume that is committing is waited for and seen (`held_mail.rs`); on SQLite the
+/// lock, or its mail is not marked when a resume holds the lock (`held_mail.rs`); on SQLite the
 /// write lock orders the two. With `$notify` (PostgreSQL) the same statement asks for the
 /// notification that wakes the nodes, which PostgreSQL sends when (and only if) the transaction
 /// commits: one round trip fewer than a statement of its own. The function is volatile, so its
@@ -103,14 +103,17 @@ macro_rules! last_place {
         let (served, tenant_last, listening, mut paused): (i64, i64, bool, bool) =
             query.fetch_one(&mut *$transaction).await?;
         if paused && $postgres {
-            sqlx::query(crate::held_mail::PAUSE_LOCK_SHARED_SQL)
-                .bind($tenant)
-                .execute(&mut *$transaction)
-                .await?;
-            paused = sqlx::query_scalar(crate::held_mail::PAUSED_SQL)
+            // A resume holds the lock: the mail is not marked, which is always safe.
+            paused = sqlx::query_scalar(crate::held_mail::TRY_PAUSE_LOCK_SHARED_SQL)
                 .bind($tenant)
                 .fetch_one(&mut *$transaction)
                 .await?;
+            if paused {
+                paused = sqlx::query_scalar(crate::held_mail::PAUSED_SQL)
+                    .bind($tenant)
+                    .fetch_one(&mut *$transaction)
+                    .await?;
+            }
         }
         (served.max(tenant_last), listening, paused)
     }};

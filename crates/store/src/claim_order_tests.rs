@@ -88,6 +88,7 @@ async fn the_claim_takes_what_the_plain_rule_takes_at_every_limit() {
                 .await
                 .unwrap()
         );
+        store.hold_waiting_mail(paused.id).await.unwrap();
         with_writer!(&store, pool => {
             sqlx::query("UPDATE recipients SET held = FALSE WHERE tenant_id = $1 AND fair_key < 20")
                 .bind(paused.id)

@@ -59,9 +59,10 @@ const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 A
 /// 0031), so those not due are never read; and expired leases by their end (migration 0034),
 /// so leases still running are never read. What a claim still reads is every due retry, which
 /// it sorts by place (many at once only when a destination comes back after an outage); a
-/// deleting tenant's waiting mail until the purge takes it; and a paused tenant's mail that is
-/// not marked held, which is never more than was in flight or being accepted at the pause. It
-/// never reads the history, nor a paused tenant's held mail.
+/// deleting tenant's waiting mail until the purge takes it; and a paused tenant's mail not
+/// marked held: while a pause is marking it, or left unmarked until the next start by marking
+/// that failed, and the few messages in flight or being accepted at the pause. It never reads the
+/// history, nor a paused tenant's held mail.
 /// Each part repeats its index's condition word for word: PostgreSQL proves the index usable
 /// from it, and SQLite, which has no statistics to prefer an index by, is told which to use and
 /// refuses the claim, rather than read the backlog, if it is missing. On PostgreSQL each part

@@ -41,15 +41,23 @@ pub(crate) const PAUSE_LOCK_SQL: &str =
 pub(crate) const PAUSE_LOCK_SHARED_SQL: &str =
     "SELECT pg_advisory_xact_lock_shared(hashtextextended('sealpost pause ' || $1, 0))";
 
+/// PostgreSQL: the tenant `$1`'s pause lock, shared, if no resume holds it; whether it was
+/// taken.
+pub(crate) const TRY_PAUSE_LOCK_SHARED_SQL: &str =
+    "SELECT pg_try_advisory_xact_lock_shared(hashtextextended('sealpost pause ' || $1, 0))";
+
 /// Whether the tenant `$1` is paused. Read under the pause lock, it must be a statement of its
 /// own after the lock's: a statement reads what was committed when it began, and so would not
 /// see the resume it waited for.
 pub(crate) const PAUSED_SQL: &str =
     "SELECT sending_paused_at IS NOT NULL FROM tenants WHERE id = $1";
 
-/// Marks up to `$2` of the tenant `$1`'s waiting mail never tried, and as many retries, held, if
-/// the tenant is paused. They are found through the claim's own indexes, which hold only mail
-/// not held, so each batch starts where the last one ended.
+/// Marks up to `$2` of the tenant `$1`'s waiting mail never tried, placed past `$3`, and as many
+/// of its retries, due at `$4` or later, held, if the tenant is paused and not being deleted, and
+/// returns what it marked. They are found through the claim's own indexes, which hold only mail
+/// not held, from where the last batch ended: a pause reads the waiting mail in front of its
+/// tenant's once, not once a batch. The outer condition repeats the inner one, which PostgreSQL
+/// checks again on a row a claim took meanwhile, so mail in flight is never marked.
 pub(crate) fn hold_batch_sql(store: &Store) -> String {
     let (fresh, retries) = match store {
         Store::Sqlite(_) => (
@@ -61,17 +69,23 @@ pub(crate) fn hold_batch_sql(store: &Store) -> String {
     format!(
         "UPDATE recipients SET held = TRUE WHERE id IN (\
          SELECT id FROM (SELECT id FROM recipients{fresh} WHERE state IN ('queued', 'deferred') \
-         AND attempts = 0 AND NOT held AND tenant_id = $1 LIMIT $2) AS fresh \
+         AND attempts = 0 AND NOT held AND fair_key > $3 AND tenant_id = $1 \
+         ORDER BY fair_key LIMIT $2) AS fresh \
          UNION ALL \
          SELECT id FROM (SELECT id FROM recipients{retries} WHERE state IN ('queued', 'deferred') \
-         AND attempts <> 0 AND NOT held AND tenant_id = $1 LIMIT $2) AS retries) \
-         AND EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND sending_paused_at IS NOT NULL)"
+         AND attempts <> 0 AND NOT held AND COALESCE(next_attempt_at, 0) >= $4 \
+         AND tenant_id = $1 ORDER BY COALESCE(next_attempt_at, 0) LIMIT $2) AS retries) \
+         AND state IN ('queued', 'deferred') AND NOT held \
+         AND EXISTS (SELECT 1 FROM tenants WHERE id = $1 \
+         AND sending_paused_at IS NOT NULL AND deleting_since IS NULL) \
+         RETURNING attempts, fair_key, COALESCE(next_attempt_at, 0)"
     )
 }
 
 impl Store {
     /// Marks the tenant's waiting mail held, a batch at a time, for as long as it is paused;
-    /// returns how many were marked.
+    /// returns how many were marked. Marking only spares claims reading the paused tenant's
+    /// mail, so a caller may go on when it fails.
     pub async fn hold_waiting_mail(&self, tenant: TenantId) -> Result<u64, StoreError> {
         self.hold_waiting_mail_in_batches(tenant, HOLD_BATCH).await
     }
@@ -83,9 +97,12 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let sql = hold_batch_sql(self);
         let postgres = matches!(self, Store::Postgres(_));
+        // Where the last batch ended: the place of the last mail never tried, and the due time
+        // of the last retry.
+        let (mut placed_past, mut due_from) = (0i64, 0i64);
         let mut marked = 0;
         loop {
-            let batch_marked = with_writer!(self, pool => {
+            let rows: Vec<(i64, i64, i64)> = with_writer!(self, pool => {
                 let mut transaction = pool.begin_write().await?;
                 if postgres {
                     sqlx::query(PAUSE_LOCK_SHARED_SQL)
@@ -93,19 +110,27 @@ impl Store {
                         .execute(&mut *transaction)
                         .await?;
                 }
-                let batch_marked = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(tenant)
                     .bind(batch)
-                    .execute(&mut *transaction)
-                    .await?
-                    .rows_affected();
+                    .bind(placed_past)
+                    .bind(due_from)
+                    .fetch_all(&mut *transaction)
+                    .await?;
                 transaction.commit().await?;
-                batch_marked
+                rows
             });
-            if batch_marked == 0 {
+            if rows.is_empty() {
                 return Ok(marked);
             }
-            marked += batch_marked;
+            for (attempts, place, due) in &rows {
+                if *attempts == 0 {
+                    placed_past = placed_past.max(*place);
+                } else {
+                    due_from = due_from.max(*due);
+                }
+            }
+            marked += rows.len() as u64;
         }
     }
 

@@ -105,6 +105,7 @@ async fn a_paused_tenant_s_mail_is_out_of_the_claim_s_reach_until_it_resumes() {
                 .await
                 .unwrap()
         );
+        assert_eq!(store.hold_waiting_mail(paused).await.unwrap(), 300);
         assert_eq!(held_and_free(&store, paused).await, (300, 0));
         let during = message(paused, &["late@one.test", "later@one.test"], None);
         store.insert_message(&during).await.unwrap();
@@ -134,12 +135,17 @@ async fn a_paused_tenant_s_mail_is_out_of_the_claim_s_reach_until_it_resumes() {
     }
 }
 
-/// On PostgreSQL an acceptance that reads its tenant as paused while a resume is committing
-/// waits for the resume and reads it: the resume releases only the held mail it sees, so mail
-/// inserted as held alongside it would stay held, and unsent, for good. The resume's statements
-/// are run by hand in an open transaction, and the acceptance must be seen waiting for it.
-#[tokio::test]
-async fn mail_accepted_while_a_resume_commits_is_not_left_held() {
+/// A PostgreSQL store with a paused tenant that has `waiting` messages not yet marked held, and
+/// a resume of it under way by hand in an open transaction: its pause lock taken and the pause
+/// cleared, not committed. Also the resume's backend, to see who waits for it.
+async fn resume_under_way(
+    waiting: usize,
+) -> (
+    Store,
+    TenantId,
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    i32,
+) {
     let store = Store::connect(&crate::testing::fresh_postgres_url().await)
         .await
         .unwrap();
@@ -148,12 +154,12 @@ async fn mail_accepted_while_a_resume_commits_is_not_left_held() {
     };
     let tenant = crate::testing::tenant("acme", "Acme");
     store.create_tenant(&tenant).await.unwrap();
-    assert!(
-        store
-            .pause_sending(tenant.id, Timestamp(NOW), "bounce rate")
-            .await
-            .unwrap()
-    );
+    for _ in 0..waiting {
+        let stored = message(tenant.id, &["someone@one.test"], None);
+        store.insert_message(&stored).await.unwrap();
+    }
+    let pause = store.pause_sending(tenant.id, Timestamp(NOW), "bounce rate");
+    assert!(pause.await.unwrap());
     let mut resume = pool.begin().await.unwrap();
     let resume_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
         .fetch_one(&mut *resume)
@@ -169,10 +175,52 @@ async fn mail_accepted_while_a_resume_commits_is_not_left_held() {
             .await
             .unwrap();
     }
-    let accepted = message(tenant.id, &["someone@one.test"], None);
-    let acceptance = tokio::spawn({
-        let (store, accepted) = (store.clone(), accepted.clone());
-        async move { store.insert_message(&accepted).await }
+    (store, tenant.id, resume, resume_pid)
+}
+
+/// Ends the resume as a resume does: releases the held mail and commits.
+async fn finish_resume(mut resume: sqlx::Transaction<'static, sqlx::Postgres>, tenant: TenantId) {
+    sqlx::query(RELEASE_SQL)
+        .bind(tenant)
+        .bind(10i64)
+        .execute(&mut *resume)
+        .await
+        .unwrap();
+    resume.commit().await.unwrap();
+}
+
+/// On PostgreSQL an acceptance that reads its tenant as paused while a resume is committing
+/// neither waits for the resume nor marks its mail held: the resume releases only the held mail
+/// it sees, so mail inserted as held alongside it would stay held, and unsent, for good.
+#[tokio::test]
+async fn mail_accepted_while_a_resume_commits_is_not_left_held() {
+    let (store, tenant, resume, _) = resume_under_way(0).await;
+    let accepted = message(tenant, &["someone@one.test"], None);
+    let acceptance = store.insert_message(&accepted);
+    tokio::time::timeout(std::time::Duration::from_secs(10), acceptance)
+        .await
+        .expect("the acceptance does not wait for the resume")
+        .unwrap();
+    finish_resume(resume, tenant).await;
+    assert_eq!(held_and_free(&store, tenant).await, (0, 1));
+    let claims = store
+        .claim_due("node", Timestamp(NOW), Timestamp(NOW + 60), 10)
+        .await
+        .unwrap();
+    assert_eq!(claims.len(), 1);
+}
+
+/// On PostgreSQL a pause's marking that runs while a resume is committing waits for the resume
+/// and then marks nothing: marked before the resume's release, its mail would stay held for good.
+#[tokio::test]
+async fn marking_waits_for_a_resume_under_way_and_then_marks_nothing() {
+    let (store, tenant, resume, resume_pid) = resume_under_way(3).await;
+    let Store::Postgres(pool) = &store else {
+        unreachable!("a PostgreSQL store");
+    };
+    let marking = tokio::spawn({
+        let store = store.clone();
+        async move { store.hold_waiting_mail(tenant).await }
     });
     let mut waiting = 0;
     for _ in 0..100 {
@@ -188,31 +236,22 @@ async fn mail_accepted_while_a_resume_commits_is_not_left_held() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(waiting, 1, "the acceptance waits for the resume");
-    sqlx::query(RELEASE_SQL)
-        .bind(tenant.id)
-        .bind(10i64)
-        .execute(&mut *resume)
-        .await
-        .unwrap();
-    resume.commit().await.unwrap();
-    acceptance.await.unwrap().unwrap();
-    assert_eq!(held_and_free(&store, tenant.id).await, (0, 1));
-    let claims = store
-        .claim_due("node", Timestamp(NOW), Timestamp(NOW + 60), 10)
-        .await
-        .unwrap();
-    assert_eq!(claims.len(), 1);
+    assert_eq!(waiting, 1, "the marking waits for the resume");
+    finish_resume(resume, tenant).await;
+    assert_eq!(marking.await.unwrap().unwrap(), 0);
+    assert_eq!(held_and_free(&store, tenant).await, (0, 3));
 }
 
-/// A tenant being deleted is neither paused nor resumed: pausing it would wait for the purge's
-/// hold on its recipients while the purge waits for its row.
+/// A tenant being deleted is neither paused nor resumed, and a pause's marking marks none of
+/// its mail: the purge is under way, and holds the tenant's recipients.
 #[tokio::test]
-async fn a_tenant_being_deleted_is_neither_paused_nor_resumed() {
+async fn a_tenant_being_deleted_is_neither_paused_nor_resumed_nor_marked() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
         let other = crate::testing::tenant("other", "Other");
         store.create_tenant(&other).await.unwrap();
+        let waiting = message(other.id, &["a@one.test", "b@one.test"], None);
+        store.insert_message(&waiting).await.unwrap();
         assert!(
             store
                 .pause_sending(other.id, Timestamp(NOW), "bounce rate")
@@ -224,6 +263,7 @@ async fn a_tenant_being_deleted_is_neither_paused_nor_resumed() {
         }
         let pause = store.pause_sending(tenant, Timestamp(NOW), "bounce rate");
         assert!(!pause.await.unwrap());
+        assert_eq!(store.hold_waiting_mail(other.id).await.unwrap(), 0);
         assert!(
             !store
                 .resume_sending(other.id, Timestamp(NOW))
@@ -247,6 +287,7 @@ async fn stray_holds_are_released_and_a_paused_tenant_s_are_kept() {
         }
         let pause = store.pause_sending(paused.id, Timestamp(NOW), "bounce rate");
         assert!(pause.await.unwrap());
+        store.hold_waiting_mail(paused.id).await.unwrap();
         with_writer!(&store, pool => {
             sqlx::query("UPDATE recipients SET held = TRUE WHERE tenant_id = $1")
                 .bind(tenant)
@@ -267,13 +308,21 @@ async fn stray_holds_are_released_and_a_paused_tenant_s_are_kept() {
 async fn a_pause_marks_its_mail_in_batches_and_only_while_paused() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
-        let addresses: Vec<String> = (0..40).map(|n| format!("r{n}@one.test")).collect();
-        let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
-        store
-            .insert_message(&message(tenant, &addresses, None))
-            .await
-            .unwrap();
-        // Half of them retries, as a receiver's 4xx leaves them.
+        // Another tenant's mail waits among the tenant's in the fair queue.
+        let other = crate::testing::tenant("other", "Other");
+        store.create_tenant(&other).await.unwrap();
+        for n in 0..40 {
+            let address = format!("r{n}@one.test");
+            store
+                .insert_message(&message(tenant, &[address.as_str()], None))
+                .await
+                .unwrap();
+            store
+                .insert_message(&message(other.id, &[address.as_str()], None))
+                .await
+                .unwrap();
+        }
+        // Some of them retries, as a receiver's 4xx leaves them.
         with_writer!(&store, pool => {
             sqlx::query(
                 "UPDATE recipients SET state = 'deferred', attempts = 1 \
@@ -308,6 +357,7 @@ async fn a_pause_marks_its_mail_in_batches_and_only_while_paused() {
         });
         assert_eq!(store.hold_paused_mail().await.unwrap(), 40);
         assert_eq!(held_and_free(&store, tenant).await, (40, 0));
+        assert_eq!(held_and_free(&store, other.id).await, (0, 40));
     }
 }
 

@@ -79,8 +79,8 @@ impl Store {
     }
 
     /// Pauses the tenant's sending with the reason; returns false when it already was paused or
-    /// is being deleted. Once the pause has committed its waiting mail is marked held
-    /// (`held_mail.rs`); a pause cut short before the end of that is finished at the next start.
+    /// is being deleted. The caller then marks its waiting mail held ([`Store::hold_waiting_mail`]);
+    /// a pause cut short before the end of that is finished at the next start.
     pub async fn pause_sending(
         &self,
         tenant: TenantId,
@@ -100,11 +100,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if paused == 0 {
-            return Ok(false);
-        }
-        self.hold_waiting_mail(tenant).await?;
-        Ok(true)
+        Ok(paused > 0)
     }
 
     /// Resumes a paused tenant: its held mail is claimable again, and expires later by as long
@@ -158,13 +154,13 @@ impl Store {
                     break;
                 }
             }
-            let held = (now.0 - paused_at).max(0);
+            let held_for = (now.0 - paused_at).max(0);
             sqlx::query(
                 "UPDATE messages SET expires_at = expires_at + $1 WHERE tenant_id = $2 \
                  AND id IN (SELECT message_id FROM recipients WHERE tenant_id = $2 \
                  AND state IN ('queued', 'deferred'))",
             )
-            .bind(held)
+            .bind(held_for)
             .bind(tenant)
             .execute(&mut *transaction)
             .await?;

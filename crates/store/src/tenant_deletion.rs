@@ -173,8 +173,9 @@ impl Store {
     /// delivery and counts; the purge then waits for it to commit before it deletes anything, and
     /// deletes what it wrote. Deleting first would leave those rows behind (the purge's earlier
     /// deletes do not see them), or deadlock when the outcome's webhook delivery waited for the
-    /// endpoint the purge had deleted while the purge waited for the recipient. On SQLite the
-    /// purge takes the one write lock first.
+    /// endpoint the purge had deleted while the purge waited for the recipient. Before that it
+    /// takes the tenant's pause lock (`held_mail.rs`). On SQLite the purge takes the one write
+    /// lock first.
     pub(crate) async fn purge_tenant(&self, tenant: TenantId) -> Result<(), StoreError> {
         let lock_recipients = match self {
             Store::Postgres(_) => Some("SELECT id FROM recipients WHERE tenant_id = $1 FOR UPDATE"),
@@ -195,7 +196,11 @@ impl Store {
                 Some((Some(_),)) => {}
             }
             if let Some(lock) = lock_recipients {
-                sqlx::query(lock).bind(tenant).execute(&mut *transaction).await?;
+                // A pause's marking of the tenant's mail, which locks recipients too, is let
+                // finish first; later batches see the deletion and mark nothing.
+                for statement in [crate::held_mail::PAUSE_LOCK_SQL, lock] {
+                    sqlx::query(statement).bind(tenant).execute(&mut *transaction).await?;
+                }
             }
             for statement in PURGE {
                 sqlx::query(*statement)
