@@ -33,6 +33,21 @@ pub(crate) const HOLD_BATCH: i64 = 5_000;
 pub(crate) const RELEASE_SQL: &str = "UPDATE recipients SET held = FALSE WHERE id IN \
      (SELECT id FROM recipients WHERE tenant_id = $1 AND held LIMIT $2)";
 
+/// Up to 512 messages of the tenant `$1` with held waiting mail, found among the held alone;
+/// SQLite, without statistics, would otherwise read the tenant's history by message.
+pub(crate) fn held_messages_sql(store: &Store) -> &'static str {
+    match store {
+        Store::Sqlite(_) => {
+            "SELECT DISTINCT message_id FROM recipients INDEXED BY recipients_held \
+             WHERE tenant_id = $1 AND held AND state IN ('queued', 'deferred') LIMIT 512"
+        }
+        Store::Postgres(_) => {
+            "SELECT DISTINCT message_id FROM recipients \
+             WHERE tenant_id = $1 AND held AND state IN ('queued', 'deferred') LIMIT 512"
+        }
+    }
+}
+
 /// PostgreSQL: the tenant `$1`'s pause lock, exclusive, held until the transaction ends.
 pub(crate) const PAUSE_LOCK_SQL: &str =
     "SELECT pg_advisory_xact_lock(hashtextextended('sealpost pause ' || $1, 0))";
@@ -82,6 +97,102 @@ pub(crate) fn hold_batch_sql(store: &Store) -> String {
     )
 }
 
+/// Where marking has got to: past the place of the last mail never tried it marked, and from the
+/// due time of the last retry it marked.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct HoldCursor {
+    pub(crate) placed_past: i64,
+    pub(crate) due_from: i64,
+}
+
+impl HoldCursor {
+    /// Moves on past the rows a batch marked: (attempts, place, due time) each.
+    pub(crate) fn advance(&mut self, marked: &[(i64, i64, i64)]) {
+        for (attempts, place, due) in marked {
+            if *attempts == 0 {
+                self.placed_past = self.placed_past.max(*place);
+            } else {
+                self.due_from = self.due_from.max(*due);
+            }
+        }
+    }
+}
+
+/// Runs one batch of marking ([`hold_batch_sql`], `$sql`) in `$transaction` from `$cursor`, and
+/// moves the cursor on; gives the rows it marked.
+macro_rules! mark_batch {
+    ($transaction:expr, $sql:expr, $tenant:expr, $batch:expr, $cursor:expr) => {{
+        let cursor: &mut crate::held_mail::HoldCursor = $cursor;
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe($sql.clone()))
+            .bind($tenant)
+            .bind($batch)
+            .bind(cursor.placed_past)
+            .bind(cursor.due_from)
+            .fetch_all(&mut *$transaction)
+            .await?;
+        cursor.advance(&rows);
+        rows
+    }};
+}
+pub(crate) use mark_batch;
+
+/// Inside a resume's transaction `$transaction`, with the tenant still paused in it: marks what
+/// waits unmarked (in flight at the pause and back since, or left by marking cut short), so that
+/// every message with waiting mail has held mail; then, a step at a time, moves the expiry of up
+/// to 512 messages with held waiting mail on by `$held_for` seconds and releases their held
+/// mail, so each message is extended exactly once and no statement grows with the backlog; last
+/// it releases what is held of mail no longer waiting (cancelled during the pause). The caller
+/// clears the pause in the same transaction, so what it marks is never left held.
+macro_rules! release_and_extend {
+    ($transaction:expr, $store:expr, $tenant:expr, $held_for:expr) => {{
+        let sql = crate::held_mail::hold_batch_sql($store);
+        let mut cursor = crate::held_mail::HoldCursor::default();
+        let batch = crate::held_mail::HOLD_BATCH;
+        while !crate::held_mail::mark_batch!($transaction, sql, $tenant, batch, &mut cursor)
+            .is_empty()
+        {}
+        loop {
+            let messages: Vec<sealpost_domain::MessageId> =
+                sqlx::query_scalar(crate::held_mail::held_messages_sql($store))
+                    .bind($tenant)
+                    .fetch_all(&mut *$transaction)
+                    .await?;
+            if messages.is_empty() {
+                break;
+            }
+            let list = crate::paging::placeholders(2, messages.len().next_power_of_two());
+            let extend =
+                format!("UPDATE messages SET expires_at = expires_at + $1 WHERE id IN ({list})");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(extend)).bind($held_for);
+            for message in crate::paging::padded(&messages) {
+                query = query.bind(message);
+            }
+            query.execute(&mut *$transaction).await?;
+            let release = format!(
+                "UPDATE recipients SET held = FALSE WHERE tenant_id = $1 AND held \
+                 AND message_id IN ({list})"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(release)).bind($tenant);
+            for message in crate::paging::padded(&messages) {
+                query = query.bind(message);
+            }
+            query.execute(&mut *$transaction).await?;
+        }
+        loop {
+            let released = sqlx::query(crate::held_mail::RELEASE_SQL)
+                .bind($tenant)
+                .bind(crate::held_mail::HOLD_BATCH)
+                .execute(&mut *$transaction)
+                .await?
+                .rows_affected();
+            if released == 0 {
+                break;
+            }
+        }
+    }};
+}
+pub(crate) use release_and_extend;
+
 impl Store {
     /// Marks the tenant's waiting mail held, a batch at a time, for as long as it is paused;
     /// returns how many were marked. Marking only spares claims reading the paused tenant's
@@ -97,12 +208,10 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let sql = hold_batch_sql(self);
         let postgres = matches!(self, Store::Postgres(_));
-        // Where the last batch ended: the place of the last mail never tried, and the due time
-        // of the last retry.
-        let (mut placed_past, mut due_from) = (0i64, 0i64);
+        let mut cursor = HoldCursor::default();
         let mut marked = 0;
         loop {
-            let rows: Vec<(i64, i64, i64)> = with_writer!(self, pool => {
+            let batch_marked = with_writer!(self, pool => {
                 let mut transaction = pool.begin_write().await?;
                 if postgres {
                     sqlx::query(PAUSE_LOCK_SHARED_SQL)
@@ -110,27 +219,14 @@ impl Store {
                         .execute(&mut *transaction)
                         .await?;
                 }
-                let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                    .bind(tenant)
-                    .bind(batch)
-                    .bind(placed_past)
-                    .bind(due_from)
-                    .fetch_all(&mut *transaction)
-                    .await?;
+                let rows = mark_batch!(transaction, sql, tenant, batch, &mut cursor);
                 transaction.commit().await?;
-                rows
+                rows.len() as u64
             });
-            if rows.is_empty() {
+            if batch_marked == 0 {
                 return Ok(marked);
             }
-            for (attempts, place, due) in &rows {
-                if *attempts == 0 {
-                    placed_past = placed_past.max(*place);
-                } else {
-                    due_from = due_from.max(*due);
-                }
-            }
-            marked += rows.len() as u64;
+            marked += batch_marked;
         }
     }
 

@@ -382,3 +382,53 @@ async fn a_resume_releases_more_than_one_statement_s_worth() {
         assert_eq!(held_and_free(&store, tenant).await, (0, total));
     }
 }
+
+/// A resume moves the expiry of every message with waiting mail on by as long as the pause
+/// lasted, exactly once, in steps of 512 messages: marked or not (one message's mail is left
+/// unmarked, as mail in flight at the pause is), with one recipient or two; a message whose
+/// mail was sent keeps its expiry, and nothing stays held.
+#[tokio::test]
+async fn a_resume_extends_each_waiting_message_once_by_the_pause() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let mut messages: Vec<_> = (0..600)
+            .map(|_| message(tenant, &["someone@one.test"], None))
+            .collect();
+        messages.push(message(tenant, &["a@one.test", "b@one.test"], None));
+        let (sent, unmarked) = (message(tenant, &["c@one.test"], None), messages[0].id);
+        messages.push(sent.clone());
+        store.insert_messages(&messages).await.unwrap();
+        let pause = store.pause_sending(tenant, Timestamp(NOW), "bounce rate");
+        assert!(pause.await.unwrap());
+        store.hold_waiting_mail(tenant).await.unwrap();
+        with_writer!(&store, pool => {
+            for (state, held, message) in [("sent", false, sent.id), ("queued", false, unmarked)] {
+                sqlx::query("UPDATE recipients SET state = $1, held = $2 WHERE message_id = $3")
+                    .bind(state)
+                    .bind(held)
+                    .bind(message)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        });
+        assert!(
+            store
+                .resume_sending(tenant, Timestamp(NOW + 100))
+                .await
+                .unwrap()
+        );
+        for stored in &messages {
+            let expires_at: i64 = with_reader!(&store, pool => {
+                sqlx::query_scalar("SELECT expires_at FROM messages WHERE id = $1")
+                    .bind(stored.id)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            });
+            let moved = if stored.id == sent.id { 0 } else { 100 };
+            assert_eq!(expires_at, stored.expires_at.0 + moved, "{}", stored.id);
+        }
+        assert_eq!(held_and_free(&store, tenant).await, (0, 603));
+    }
+}

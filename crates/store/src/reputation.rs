@@ -7,7 +7,7 @@
 
 use sealpost_domain::{SendingFigures, TenantId, Timestamp};
 
-use crate::held_mail::{HOLD_BATCH, PAUSE_LOCK_SQL, RELEASE_SQL};
+use crate::held_mail::PAUSE_LOCK_SQL;
 use crate::sending_counts;
 use crate::write_transaction::BeginWrite;
 use crate::{Store, StoreError, with_reader, with_writer};
@@ -128,9 +128,11 @@ impl Store {
             let Some((Some(paused_at),)) = paused else {
                 return Ok(false);
             };
-            // Only the resume that clears this very pause extends the held mail's lifetime: on
-            // PostgreSQL a second resume at the same moment waits for this row, then finds the
-            // pause gone and changes nothing.
+            let held_for = (now.0 - paused_at).max(0);
+            crate::held_mail::release_and_extend!(transaction, self, tenant, held_for);
+            // Only the resume that clears this very pause releases the held mail and extends
+            // its lifetime: a second resume at the same moment waits for the pause lock (on
+            // SQLite the write lock), then finds the pause gone and changes nothing.
             let cleared = sqlx::query(
                 "UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL \
                  WHERE id = $1 AND sending_paused_at = $2 AND deleting_since IS NULL",
@@ -143,27 +145,6 @@ impl Store {
             if cleared != 1 {
                 return Ok(false);
             }
-            loop {
-                let released = sqlx::query(RELEASE_SQL)
-                    .bind(tenant)
-                    .bind(HOLD_BATCH)
-                    .execute(&mut *transaction)
-                    .await?
-                    .rows_affected();
-                if released == 0 {
-                    break;
-                }
-            }
-            let held_for = (now.0 - paused_at).max(0);
-            sqlx::query(
-                "UPDATE messages SET expires_at = expires_at + $1 WHERE tenant_id = $2 \
-                 AND id IN (SELECT message_id FROM recipients WHERE tenant_id = $2 \
-                 AND state IN ('queued', 'deferred'))",
-            )
-            .bind(held_for)
-            .bind(tenant)
-            .execute(&mut *transaction)
-            .await?;
             transaction.commit().await?;
             true
         });
