@@ -7,46 +7,85 @@
 //! never go. Marking is therefore only ever an optimisation of the claim, which checks the
 //! tenant's pause as well, and mail of a paused tenant that is not marked (in flight at the
 //! pause, accepted on PostgreSQL as the pause commits, or not marked yet) is merely read past.
+//!
 //! Marking goes in batches of their own transactions after the pause commits, each only while
-//! the tenant is still paused, so that a pause in front of a million waiting messages is not one
-//! statement that runs into the statement timeout. Releasing happens in the resume's own
-//! transaction and must see every held recipient: on PostgreSQL an acceptance that read its
-//! tenant as paused, and a batch of marking, each take the tenant's pause lock shared and then
-//! read the pause anew, and a resume takes it exclusively first, so they are ordered as SQLite's
-//! write lock orders them. The lock is an advisory one rather than a lock on the tenant's row:
-//! new shared requests queue behind a waiting resume, where a busy tenant's row locks could
-//! starve it. Each start releases any held recipient of a tenant not paused, whatever put it
-//! there, and marks what a pause left unmarked.
+//! the tenant is still paused and not being deleted, so that a pause in front of a million
+//! waiting messages is not one statement that runs into the statement timeout. Releasing happens
+//! in the resume's own transaction, in steps of bounded statements, and must see every held
+//! recipient. On PostgreSQL a batch of marking takes the tenant's pause lock shared and then
+//! reads the pause anew; an acceptance that read its tenant as paused tries to take it, and
+//! marks nothing when a resume holds it; a resume and a purge take it exclusively first. So they
+//! are ordered as SQLite's write lock orders them, and no acceptance ever waits for a resume.
+//! The lock is an advisory one rather than a lock on the tenant's row: new shared requests queue
+//! behind a waiting resume, where a busy tenant's row locks could starve it. Each start releases
+//! any held recipient of a tenant not paused, whatever put it there, and marks what a pause left
+//! unmarked.
 
 use sealpost_domain::TenantId;
 
 use crate::write_transaction::BeginWrite;
 use crate::{Store, StoreError, with_writer};
 
-/// How many waiting recipients of each kind (never tried, retries) a batch of marking takes, and
-/// how many held recipients a statement of a resume releases.
-pub(crate) const HOLD_BATCH: i64 = 5_000;
+/// How many waiting recipients of each kind (never tried, retries) a batch of marking takes.
+const HOLD_BATCH: i64 = 5_000;
 
-/// Releases up to `$2` of the tenant `$1`'s held mail, found among the held alone. A resume
-/// repeats it in its transaction until none is left: statements of a bounded size, each well
-/// inside the statement timeout however much mail the pause held.
-pub(crate) const RELEASE_SQL: &str = "UPDATE recipients SET held = FALSE WHERE id IN \
-     (SELECT id FROM recipients WHERE tenant_id = $1 AND held LIMIT $2)";
-
-/// Up to 512 messages of the tenant `$1` with held waiting mail, found among the held alone;
-/// SQLite, without statistics, would otherwise read the tenant's history by message.
+/// The messages of up to `$3` held recipients of the tenant `$1` that come after the message
+/// `$2`, in the order of their ids, read from the front of the index of held mail by tenant and
+/// message (migration 0038), so a step reads no more than it takes and nothing an earlier step
+/// released. SQLite, without statistics, is told the index.
 pub(crate) fn held_messages_sql(store: &Store) -> &'static str {
     match store {
         Store::Sqlite(_) => {
-            "SELECT DISTINCT message_id FROM recipients INDEXED BY recipients_held \
-             WHERE tenant_id = $1 AND held AND state IN ('queued', 'deferred') LIMIT 512"
+            "SELECT message_id FROM recipients INDEXED BY recipients_held \
+             WHERE tenant_id = $1 AND held AND message_id > $2 ORDER BY message_id LIMIT $3"
         }
         Store::Postgres(_) => {
-            "SELECT DISTINCT message_id FROM recipients \
-             WHERE tenant_id = $1 AND held AND state IN ('queued', 'deferred') LIMIT 512"
+            "SELECT message_id FROM recipients \
+             WHERE tenant_id = $1 AND held AND message_id > $2 ORDER BY message_id LIMIT $3"
         }
     }
 }
+
+/// How many held recipients one step of a resume reads.
+pub(crate) const RELEASE_STEP: i64 = 512;
+
+/// Releases the tenant `$tenant`'s held mail inside a resume's transaction `$transaction`, a step
+/// at a time from the last message released: each step reads the messages of [`RELEASE_STEP`]
+/// held recipients ([`held_messages_sql`]) and releases those messages' held mail by tenant and
+/// message. Every statement is bounded, however much mail the pause held, and well inside the
+/// statement timeout.
+macro_rules! release_held {
+    ($transaction:expr, $store:expr, $tenant:expr) => {{
+        let mut after = String::new();
+        loop {
+            let mut messages: Vec<String> =
+                sqlx::query_scalar(crate::held_mail::held_messages_sql($store))
+                    .bind($tenant)
+                    .bind(&after)
+                    .bind(crate::held_mail::RELEASE_STEP)
+                    .fetch_all(&mut *$transaction)
+                    .await?;
+            messages.dedup();
+            let Some(last) = messages.last().cloned() else {
+                break;
+            };
+            let list = crate::paging::placeholders(2, messages.len().next_power_of_two());
+            let release = format!(
+                "UPDATE recipients SET held = FALSE \
+                 WHERE tenant_id = $1 AND held AND message_id IN ({list})"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(release)).bind($tenant);
+            for message in
+                crate::paging::padded(&messages.iter().map(String::as_str).collect::<Vec<_>>())
+            {
+                query = query.bind(message);
+            }
+            query.execute(&mut *$transaction).await?;
+            after = last;
+        }
+    }};
+}
+pub(crate) use release_held;
 
 /// PostgreSQL: the tenant `$1`'s pause lock, exclusive, held until the transaction ends.
 pub(crate) const PAUSE_LOCK_SQL: &str =
@@ -67,7 +106,8 @@ pub(crate) const TRY_PAUSE_LOCK_SHARED_SQL: &str =
 pub(crate) const PAUSED_SQL: &str =
     "SELECT sending_paused_at IS NOT NULL FROM tenants WHERE id = $1";
 
-/// Marks up to `$2` of the tenant `$1`'s waiting mail never tried, placed past `$3`, and as many
+/// Marks up to `$2` of the tenant `$1`'s waiting mail never tried, placed at `$3` or later (places
+/// can repeat, and marked mail leaves the index, so the last place is read again), and as many
 /// of its retries, due at `$4` or later, held, if the tenant is paused and not being deleted, and
 /// returns what it marked. They are found through the claim's own indexes, which hold only mail
 /// not held, from where the last batch ended: a pause reads the waiting mail in front of its
@@ -84,7 +124,7 @@ pub(crate) fn hold_batch_sql(store: &Store) -> String {
     format!(
         "UPDATE recipients SET held = TRUE WHERE id IN (\
          SELECT id FROM (SELECT id FROM recipients{fresh} WHERE state IN ('queued', 'deferred') \
-         AND attempts = 0 AND NOT held AND fair_key > $3 AND tenant_id = $1 \
+         AND attempts = 0 AND NOT held AND fair_key >= $3 AND tenant_id = $1 \
          ORDER BY fair_key LIMIT $2) AS fresh \
          UNION ALL \
          SELECT id FROM (SELECT id FROM recipients{retries} WHERE state IN ('queued', 'deferred') \
@@ -96,102 +136,6 @@ pub(crate) fn hold_batch_sql(store: &Store) -> String {
          RETURNING attempts, fair_key, COALESCE(next_attempt_at, 0)"
     )
 }
-
-/// Where marking has got to: past the place of the last mail never tried it marked, and from the
-/// due time of the last retry it marked.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct HoldCursor {
-    pub(crate) placed_past: i64,
-    pub(crate) due_from: i64,
-}
-
-impl HoldCursor {
-    /// Moves on past the rows a batch marked: (attempts, place, due time) each.
-    pub(crate) fn advance(&mut self, marked: &[(i64, i64, i64)]) {
-        for (attempts, place, due) in marked {
-            if *attempts == 0 {
-                self.placed_past = self.placed_past.max(*place);
-            } else {
-                self.due_from = self.due_from.max(*due);
-            }
-        }
-    }
-}
-
-/// Runs one batch of marking ([`hold_batch_sql`], `$sql`) in `$transaction` from `$cursor`, and
-/// moves the cursor on; gives the rows it marked.
-macro_rules! mark_batch {
-    ($transaction:expr, $sql:expr, $tenant:expr, $batch:expr, $cursor:expr) => {{
-        let cursor: &mut crate::held_mail::HoldCursor = $cursor;
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe($sql.clone()))
-            .bind($tenant)
-            .bind($batch)
-            .bind(cursor.placed_past)
-            .bind(cursor.due_from)
-            .fetch_all(&mut *$transaction)
-            .await?;
-        cursor.advance(&rows);
-        rows
-    }};
-}
-pub(crate) use mark_batch;
-
-/// Inside a resume's transaction `$transaction`, with the tenant still paused in it: marks what
-/// waits unmarked (in flight at the pause and back since, or left by marking cut short), so that
-/// every message with waiting mail has held mail; then, a step at a time, moves the expiry of up
-/// to 512 messages with held waiting mail on by `$held_for` seconds and releases their held
-/// mail, so each message is extended exactly once and no statement grows with the backlog; last
-/// it releases what is held of mail no longer waiting (cancelled during the pause). The caller
-/// clears the pause in the same transaction, so what it marks is never left held.
-macro_rules! release_and_extend {
-    ($transaction:expr, $store:expr, $tenant:expr, $held_for:expr) => {{
-        let sql = crate::held_mail::hold_batch_sql($store);
-        let mut cursor = crate::held_mail::HoldCursor::default();
-        let batch = crate::held_mail::HOLD_BATCH;
-        while !crate::held_mail::mark_batch!($transaction, sql, $tenant, batch, &mut cursor)
-            .is_empty()
-        {}
-        loop {
-            let messages: Vec<sealpost_domain::MessageId> =
-                sqlx::query_scalar(crate::held_mail::held_messages_sql($store))
-                    .bind($tenant)
-                    .fetch_all(&mut *$transaction)
-                    .await?;
-            if messages.is_empty() {
-                break;
-            }
-            let list = crate::paging::placeholders(2, messages.len().next_power_of_two());
-            let extend =
-                format!("UPDATE messages SET expires_at = expires_at + $1 WHERE id IN ({list})");
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(extend)).bind($held_for);
-            for message in crate::paging::padded(&messages) {
-                query = query.bind(message);
-            }
-            query.execute(&mut *$transaction).await?;
-            let release = format!(
-                "UPDATE recipients SET held = FALSE WHERE tenant_id = $1 AND held \
-                 AND message_id IN ({list})"
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(release)).bind($tenant);
-            for message in crate::paging::padded(&messages) {
-                query = query.bind(message);
-            }
-            query.execute(&mut *$transaction).await?;
-        }
-        loop {
-            let released = sqlx::query(crate::held_mail::RELEASE_SQL)
-                .bind($tenant)
-                .bind(crate::held_mail::HOLD_BATCH)
-                .execute(&mut *$transaction)
-                .await?
-                .rows_affected();
-            if released == 0 {
-                break;
-            }
-        }
-    }};
-}
-pub(crate) use release_and_extend;
 
 impl Store {
     /// Marks the tenant's waiting mail held, a batch at a time, for as long as it is paused;
@@ -208,10 +152,12 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let sql = hold_batch_sql(self);
         let postgres = matches!(self, Store::Postgres(_));
-        let mut cursor = HoldCursor::default();
+        // Where the last batch ended: the place of the last mail never tried, and the due time
+        // of the last retry.
+        let (mut placed_past, mut due_from) = (0i64, 0i64);
         let mut marked = 0;
         loop {
-            let batch_marked = with_writer!(self, pool => {
+            let rows: Vec<(i64, i64, i64)> = with_writer!(self, pool => {
                 let mut transaction = pool.begin_write().await?;
                 if postgres {
                     sqlx::query(PAUSE_LOCK_SHARED_SQL)
@@ -219,14 +165,27 @@ impl Store {
                         .execute(&mut *transaction)
                         .await?;
                 }
-                let rows = mark_batch!(transaction, sql, tenant, batch, &mut cursor);
+                let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(tenant)
+                    .bind(batch)
+                    .bind(placed_past)
+                    .bind(due_from)
+                    .fetch_all(&mut *transaction)
+                    .await?;
                 transaction.commit().await?;
-                rows.len() as u64
+                rows
             });
-            if batch_marked == 0 {
+            if rows.is_empty() {
                 return Ok(marked);
             }
-            marked += batch_marked;
+            for (attempts, place, due) in &rows {
+                if *attempts == 0 {
+                    placed_past = placed_past.max(*place);
+                } else {
+                    due_from = due_from.max(*due);
+                }
+            }
+            marked += rows.len() as u64;
         }
     }
 

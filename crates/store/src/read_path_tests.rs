@@ -7,7 +7,7 @@
 
 use crate::claims::{SERVED_SQLITE, claim_sql};
 use crate::figures::RECIPIENT_STATES_SQL;
-use crate::held_mail::{RELEASE_SQL, held_messages_sql, hold_batch_sql};
+use crate::held_mail::{held_messages_sql, hold_batch_sql};
 use crate::key_rotation::ROTATION_CANDIDATES_SQL;
 use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
 use crate::queue::{MESSAGE_RECIPIENTS_SQL, OLDEST_WAITING_SQL};
@@ -109,8 +109,10 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
             "signing_keys_tenant (tenant_id=? AND signing_domain_id=?)",
         ),
         (OLDEST_WAITING_SQL, "recipients_waiting (state=?)"),
-        (RELEASE_SQL, "recipients_held (tenant_id=?)"),
-        (held_messages_sql(&store), "recipients_held (tenant_id=?)"),
+        (
+            held_messages_sql(&store),
+            "recipients_held (tenant_id=? AND message_id>?)",
+        ),
         (SERVED_SQLITE, "recipients_leases (lease_until=?)"),
         (
             "DELETE FROM signing_keys WHERE signing_domain_id = $1",

@@ -121,18 +121,18 @@ impl Store {
                     .await?;
             }
             let paused: Option<(Option<i64>,)> =
-                sqlx::query_as("SELECT sending_paused_at FROM tenants WHERE id = $1")
+                sqlx::query_as(
+                    "SELECT sending_paused_at FROM tenants WHERE id = $1 AND deleting_since IS NULL",
+                )
                     .bind(tenant)
                     .fetch_optional(&mut *transaction)
                     .await?;
             let Some((Some(paused_at),)) = paused else {
                 return Ok(false);
             };
-            let held_for = (now.0 - paused_at).max(0);
-            crate::held_mail::release_and_extend!(transaction, self, tenant, held_for);
-            // Only the resume that clears this very pause releases the held mail and extends
-            // its lifetime: a second resume at the same moment waits for the pause lock (on
-            // SQLite the write lock), then finds the pause gone and changes nothing.
+            // Only the resume that clears this very pause extends the held mail's lifetime: on
+            // PostgreSQL a second resume at the same moment waits for this row, then finds the
+            // pause gone and changes nothing.
             let cleared = sqlx::query(
                 "UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL \
                  WHERE id = $1 AND sending_paused_at = $2 AND deleting_since IS NULL",
@@ -145,6 +145,17 @@ impl Store {
             if cleared != 1 {
                 return Ok(false);
             }
+            crate::held_mail::release_held!(transaction, self, tenant);
+            let held_for = (now.0 - paused_at).max(0);
+            sqlx::query(
+                "UPDATE messages SET expires_at = expires_at + $1 WHERE tenant_id = $2 \
+                 AND id IN (SELECT message_id FROM recipients WHERE tenant_id = $2 \
+                 AND state IN ('queued', 'deferred'))",
+            )
+            .bind(held_for)
+            .bind(tenant)
+            .execute(&mut *transaction)
+            .await?;
             transaction.commit().await?;
             true
         });
