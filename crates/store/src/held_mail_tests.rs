@@ -367,8 +367,8 @@ async fn a_pause_marks_its_mail_in_batches_and_only_while_paused() {
 
 /// A resume moves the expiry of every message with waiting mail on by as long as the pause
 /// lasted, exactly once: held or not (one message's mail is left unmarked, as mail in flight at
-/// the pause is), with one recipient or two, among more than one statement's worth of released
-/// messages; a message whose mail was sent keeps its expiry, though its recipient is still
+/// the pause is), with one recipient or with 1,000 (more than a step of the release reads),
+/// among more than one step's worth of messages; a message whose mail was sent keeps its expiry, though its recipient is still
 /// marked, and nothing stays held.
 #[tokio::test]
 async fn a_resume_extends_each_waiting_message_once_by_the_pause() {
@@ -377,7 +377,10 @@ async fn a_resume_extends_each_waiting_message_once_by_the_pause() {
         let mut messages: Vec<_> = (0..600)
             .map(|_| message(tenant, &["someone@one.test"], None))
             .collect();
-        messages.push(message(tenant, &["a@one.test", "b@one.test"], None));
+        // A message of 1,000 recipients, more than a step of the release reads.
+        let many: Vec<String> = (0..1000).map(|n| format!("r{n}@one.test")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        messages.push(message(tenant, &many, None));
         let (sent, unmarked) = (message(tenant, &["c@one.test"], None), messages[0].id);
         messages.push(sent.clone());
         store.insert_messages(&messages).await.unwrap();
@@ -412,7 +415,7 @@ async fn a_resume_extends_each_waiting_message_once_by_the_pause() {
             let moved = if stored.id == sent.id { 0 } else { 100 };
             assert_eq!(expires_at, stored.expires_at.0 + moved, "{}", stored.id);
         }
-        assert_eq!(held_and_free(&store, tenant).await, (0, 603));
+        assert_eq!(held_and_free(&store, tenant).await, (0, 1601));
     }
 }
 

@@ -130,9 +130,9 @@ impl Store {
             let Some((Some(paused_at),)) = paused else {
                 return Ok(false);
             };
-            // Only the resume that clears this very pause extends the held mail's lifetime: on
-            // PostgreSQL a second resume at the same moment waits for this row, then finds the
-            // pause gone and changes nothing.
+            // Only the resume that clears this very pause extends the held mail's lifetime: a
+            // second resume at the same moment waits for the pause lock (on SQLite the write
+            // lock), then finds the pause gone and changes nothing.
             let cleared = sqlx::query(
                 "UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL \
                  WHERE id = $1 AND sending_paused_at = $2 AND deleting_since IS NULL",
