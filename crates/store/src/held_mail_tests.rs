@@ -226,20 +226,7 @@ async fn marking_waits_for_a_resume_under_way_and_then_marks_nothing() {
         let store = store.clone();
         async move { store.hold_waiting_mail(tenant).await }
     });
-    let mut waiting = 0;
-    for _ in 0..100 {
-        waiting = sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))",
-        )
-        .bind(resume_pid)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if waiting > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let waiting = crate::queue_tests::sessions_waiting_for(pool, resume_pid).await;
     assert_eq!(waiting, 1, "the marking waits for the resume");
     finish_resume(&store, resume, tenant).await;
     assert_eq!(marking.await.unwrap().unwrap(), 0);
@@ -305,6 +292,18 @@ async fn stray_holds_are_released_and_a_paused_tenant_s_are_kept() {
     }
 }
 
+/// Pauses `tenant` without marking its mail, as a pause cut short before its marking leaves it.
+async fn pause_by_hand(store: &Store, tenant: TenantId) {
+    with_writer!(store, pool => {
+        sqlx::query("UPDATE tenants SET sending_paused_at = $1 WHERE id = $2")
+            .bind(NOW)
+            .bind(tenant)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+}
+
 /// Marking goes in batches, each its own transaction, until the tenant's waiting mail (never
 /// tried and retries) is all held; it marks nothing once the tenant is no longer paused, and
 /// each start marks what a pause cut short left unmarked.
@@ -339,26 +338,12 @@ async fn a_pause_marks_its_mail_in_batches_and_only_while_paused() {
         });
         let marked = store.hold_waiting_mail_in_batches(tenant, 3).await.unwrap();
         assert_eq!(marked, 0, "a tenant not paused");
-        with_writer!(&store, pool => {
-            sqlx::query("UPDATE tenants SET sending_paused_at = $1 WHERE id = $2")
-                .bind(NOW)
-                .bind(tenant)
-                .execute(pool)
-                .await
-                .unwrap();
-        });
+        pause_by_hand(&store, tenant).await;
         let marked = store.hold_waiting_mail_in_batches(tenant, 3).await.unwrap();
         assert_eq!(marked, 40);
         assert_eq!(held_and_free(&store, tenant).await, (40, 0));
         assert!(store.resume_sending(tenant, Timestamp(NOW)).await.unwrap());
-        with_writer!(&store, pool => {
-            sqlx::query("UPDATE tenants SET sending_paused_at = $1 WHERE id = $2")
-                .bind(NOW)
-                .bind(tenant)
-                .execute(pool)
-                .await
-                .unwrap();
-        });
+        pause_by_hand(&store, tenant).await;
         assert_eq!(store.hold_paused_mail().await.unwrap(), 40);
         assert_eq!(held_and_free(&store, tenant).await, (40, 0));
         assert_eq!(held_and_free(&store, other.id).await, (0, 40));
@@ -368,8 +353,8 @@ async fn a_pause_marks_its_mail_in_batches_and_only_while_paused() {
 /// A resume moves the expiry of every message with waiting mail on by as long as the pause
 /// lasted, exactly once: held or not (one message's mail is left unmarked, as mail in flight at
 /// the pause is), with one recipient or with 1,000 (more than a step of the release reads),
-/// among more than one step's worth of messages; a message whose mail was sent keeps its expiry, though its recipient is still
-/// marked, and nothing stays held.
+/// among more than one step's worth of messages; a message whose mail was sent keeps its
+/// expiry, though its recipient is still marked, and nothing stays held.
 #[tokio::test]
 async fn a_resume_extends_each_waiting_message_once_by_the_pause() {
     let (_directory, stores) = stores_with_tenant().await;
@@ -420,9 +405,10 @@ async fn a_resume_extends_each_waiting_message_once_by_the_pause() {
 }
 
 /// On PostgreSQL, with 2,000 held recipients of a tenant beside a sent history of 38,000,
-/// analysed as in service: a resume's release takes its messages from the index of held mail by tenant and
-/// message in order, with no sort, so it stops after its step and starts past the last message
-/// released; and a batch of marking reads the claim's own indexes, not the tenant's history.
+/// analysed as in service: a resume's release takes its messages from the index of held mail by
+/// tenant and message in order, with no sort, so it stops after its step and starts past the last
+/// message released; and a batch of marking reads the claim's own indexes, not the tenant's
+/// history.
 #[tokio::test]
 async fn postgres_reads_held_mail_and_marks_through_their_indexes() {
     let store = Store::connect(&crate::testing::fresh_postgres_url().await)

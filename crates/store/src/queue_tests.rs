@@ -28,6 +28,26 @@ pub(crate) async fn stores_with_tenant() -> (tempfile::TempDir, Vec<(Store, Tena
     (directory, stores)
 }
 
+/// How many PostgreSQL sessions wait for the session `pid`, once some do or after 5 s: for tests
+/// that hold a transaction open and must see another statement wait for it.
+pub(crate) async fn sessions_waiting_for(pool: &sqlx::PgPool, pid: i32) -> i64 {
+    let mut waiting = 0;
+    for _ in 0..100 {
+        waiting = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))",
+        )
+        .bind(pid)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    waiting
+}
+
 pub(crate) fn attempt(outcome: AttemptResult) -> AttemptRecord {
     AttemptRecord {
         id: AttemptId::new(&SystemClock),

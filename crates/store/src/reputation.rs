@@ -79,8 +79,9 @@ impl Store {
     }
 
     /// Pauses the tenant's sending with the reason; returns false when it already was paused or
-    /// is being deleted. The caller then marks its waiting mail held ([`Store::hold_waiting_mail`]);
-    /// a pause cut short before the end of that is finished at the next start.
+    /// is being deleted. The caller then marks its waiting mail held
+    /// ([`Store::hold_waiting_mail`]); a pause cut short before the end of that is finished at
+    /// the next start.
     pub async fn pause_sending(
         &self,
         tenant: TenantId,

@@ -372,20 +372,7 @@ async fn an_outcome_recorded_during_the_purge_and_the_purge_both_finish() {
         let store = store.clone();
         async move { store.purge_tenant(doomed.tenant).await }
     });
-    let mut blocked = 0;
-    for _ in 0..100 {
-        blocked = sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))",
-        )
-        .bind(outcome_pid)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if blocked > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let blocked = crate::queue_tests::sessions_waiting_for(pool, outcome_pid).await;
     assert_eq!(blocked, 1, "the purge waits for the outcome");
     sqlx::query(
         "INSERT INTO events (tenant_id, message_id, recipient_id, kind, detail, at) \
