@@ -5,7 +5,7 @@
 //! waiting behind a history of 100,000 sent; 50 waiting beside 100,000 retries not due yet,
 //! which the claim read one by one before; and 50 waiting behind a paused tenant's 100,000, which
 //! the claim read one by one before migration 0037 (with the time the pause took to mark them
-//! held). Each figure is the median of [`ROUNDS`] claims; between
+//! held and the time the resume took to release them, each of its own message). Each figure is the median of [`ROUNDS`] claims; between
 //! claims the leased recipients are put back, outside the time, so every claim sees the same
 //! queue. Run with `cargo bench -p sealpost-store --features testing`.
 
@@ -131,15 +131,22 @@ async fn fill(store: &Store, queue: Queue) -> Option<Duration> {
         NOW,
         queue.paused,
     ];
-    execute(store, &insert_sql(store, &message, "8"), &values).await;
+    let its_own = format!("'{}'", message.id);
+    execute(store, &insert_sql(store, &message, &its_own, "8"), &values).await;
     let mut pause = None;
     if queue.paused > 0 {
         let paused = testing::tenant("paused", "Paused");
         store.create_tenant(&paused).await.unwrap();
         let message = testing::message(paused.id, &["first@one.test"], None);
         store.insert_message(&message).await.unwrap();
+        // A message of its own for each recipient, as a burst of single messages has: a resume
+        // releases held mail message by message.
+        let values = [queue.paused];
+        execute(store, &insert_messages_sql(store, &message), &values).await;
         let values = [queue.paused, queue.paused, queue.paused, NOW, 0];
-        execute(store, &insert_sql(store, &message, "9"), &values).await;
+        let of_its_own = format!("'{MESSAGE_PREFIX}' || {}", numbered(store).1);
+        let insert = insert_sql(store, &message, &of_its_own, "9");
+        execute(store, &insert, &values).await;
         let at = sealpost_domain::Timestamp(NOW);
         let start = Instant::now();
         assert!(store.pause_sending(paused.id, at, "bench").await.unwrap());
@@ -157,9 +164,32 @@ async fn fill(store: &Store, queue: Queue) -> Option<Duration> {
 
 /// The statement that adds `$1` recipients to `message`: the first `$2` waiting, then up to the
 /// `$3`rd sent, then retries not due, with places from `$5` on and `$4` as now. Each id is a UUID
-/// made of `variant` and the recipient's number.
-fn insert_sql(store: &Store, message: &sealpost_domain::QueuedMessage, variant: &str) -> String {
-    let (numbers, id) = match store {
+/// made of `variant` and the recipient's number; each belongs to the message `message_id` (an
+/// SQL expression, which may use the number `n`) of `message`'s tenant.
+fn insert_sql(
+    store: &Store,
+    message: &sealpost_domain::QueuedMessage,
+    message_id: &str,
+    variant: &str,
+) -> String {
+    let (numbers, id) = numbered(store);
+    format!(
+        "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, state, \
+         attempts, next_attempt_at, updated_at, fair_key, accepted_at) \
+         SELECT '00000000-0000-4000-{variant}000-' || {id}, {message_id}, '{}', n, \
+         'someone@one.test', 'one.test', CASE WHEN n <= $2 THEN 'queued' WHEN n <= $3 THEN 'sent' \
+         ELSE 'deferred' END, CASE WHEN n <= $2 THEN 0 ELSE 1 END, \
+         CASE WHEN n > $3 THEN $4 + 3600 END, $4, n + $5, $4 FROM {numbers} AS numbers",
+        message.tenant_id
+    )
+}
+
+/// The ids of the messages [`insert_messages_sql`] adds, before each one's number.
+const MESSAGE_PREFIX: &str = "00000000-0000-4000-a000-";
+
+/// The numbers 1 to `$1` as rows of `n`, and the expression of `n` as twelve digits.
+fn numbered(store: &Store) -> (&'static str, &'static str) {
+    match store {
         Store::Sqlite(_) => (
             "(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < $1) \
              SELECT n FROM g)",
@@ -169,15 +199,18 @@ fn insert_sql(store: &Store, message: &sealpost_domain::QueuedMessage, variant: 
             "(SELECT generate_series(1, $1) AS n)",
             "lpad(n::text, 12, '0')",
         ),
-    };
+    }
+}
+
+/// The statement that adds `$1` messages of `message`'s tenant, numbered as [`MESSAGE_PREFIX`]
+/// says.
+fn insert_messages_sql(store: &Store, message: &sealpost_domain::QueuedMessage) -> String {
+    let (numbers, id) = numbered(store);
     format!(
-        "INSERT INTO recipients (id, message_id, tenant_id, position, address, domain, state, \
-         attempts, next_attempt_at, updated_at, fair_key, accepted_at) \
-         SELECT '00000000-0000-4000-{variant}000-' || {id}, '{}', '{}', n, 'someone@one.test', \
-         'one.test', CASE WHEN n <= $2 THEN 'queued' WHEN n <= $3 THEN 'sent' \
-         ELSE 'deferred' END, CASE WHEN n <= $2 THEN 0 ELSE 1 END, \
-         CASE WHEN n > $3 THEN $4 + 3600 END, $4, n + $5, $4 FROM {numbers} AS numbers",
-        message.id, message.tenant_id
+        "INSERT INTO messages (id, tenant_id, mail_from, size, signed, route, source, \
+         accepted_at, expires_at) SELECT '{MESSAGE_PREFIX}' || {id}, '{}', 'a@client.test', 1, \
+         TRUE, 'native', 'http', {NOW}, {NOW} + 86400 FROM {numbers} AS numbers",
+        message.tenant_id
     )
 }
 
@@ -253,11 +286,11 @@ async fn main() {
                     }
                 };
                 let start = Instant::now();
-                let at = sealpost_domain::Timestamp(NOW);
+                let at = sealpost_domain::Timestamp(NOW + 3600);
                 assert!(store.resume_sending(tenant.0, at).await.unwrap());
                 println!(
                     "{name}: pausing the tenant marked its {} waiting held in {:.0} ms, resuming \
-                     released them in {:.0} ms",
+                     released them (each of its own message) in {:.0} ms",
                     queue.paused,
                     milliseconds(pause),
                     milliseconds(start.elapsed())

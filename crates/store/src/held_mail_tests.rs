@@ -2,7 +2,7 @@
 //! waiting mail, mail accepted during the pause is marked from the start, resuming unmarks all
 //! of it, and a claim neither takes nor reads it meanwhile.
 
-use sealpost_domain::{TenantId, Timestamp};
+use sealpost_domain::{MessageId, QueuedMessage, TenantId, Timestamp};
 
 use crate::Store;
 use crate::claims::claim_sql;
@@ -350,57 +350,137 @@ async fn a_pause_marks_its_mail_in_batches_and_only_while_paused() {
     }
 }
 
-/// A resume moves the expiry of every message with waiting mail on by as long as the pause
-/// lasted, exactly once: held or not (one message's mail is left unmarked, as mail in flight at
-/// the pause is), with one recipient or with 1,000 (more than a step of the release reads),
-/// among more than one step's worth of messages; a message whose mail was sent keeps its
-/// expiry, though its recipient is still marked, and nothing stays held.
+/// Each message's expiry as delivery, its page and the lists read it.
+async fn expiries(store: &Store, tenant: TenantId, id: MessageId) -> [i64; 3] {
+    let delivered = store.messages_to_deliver(&[id]).await.unwrap();
+    let shown = store.message(tenant, id).await.unwrap();
+    let listed = store.message_summary(tenant, id).await.unwrap();
+    [
+        delivered[0].expires_at.0,
+        shown.expires_at.0,
+        listed.expires_at.0,
+    ]
+}
+
+/// A message expires later by the paused time that came after its acceptance (migration 0039),
+/// the same to delivery, its page and the lists: by the whole pause when it was accepted before
+/// (with one recipient or with 1,000), by the rest of it when accepted during the pause, and
+/// each later pause adds its own; mail accepted after a pause, and another tenant's mail, keep
+/// their expiry. A resume writes one row, however much mail waits.
 #[tokio::test]
-async fn a_resume_extends_each_waiting_message_once_by_the_pause() {
+async fn a_message_expires_later_by_the_pause_after_its_acceptance() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
-        let mut messages: Vec<_> = (0..600)
-            .map(|_| message(tenant, &["someone@one.test"], None))
-            .collect();
-        // A message of 1,000 recipients, more than a step of the release reads.
+        let other = crate::testing::tenant("other", "Other");
+        store.create_tenant(&other).await.unwrap();
         let many: Vec<String> = (0..1000).map(|n| format!("r{n}@one.test")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        messages.push(message(tenant, &many, None));
-        let (sent, unmarked) = (message(tenant, &["c@one.test"], None), messages[0].id);
-        messages.push(sent.clone());
-        store.insert_messages(&messages).await.unwrap();
-        let pause = store.pause_sending(tenant, Timestamp(NOW), "bounce rate");
-        assert!(pause.await.unwrap());
-        store.hold_waiting_mail(tenant).await.unwrap();
-        with_writer!(&store, pool => {
-            for (state, held, message) in [("sent", true, sent.id), ("queued", false, unmarked)] {
-                sqlx::query("UPDATE recipients SET state = $1, held = $2 WHERE message_id = $3")
-                    .bind(state)
-                    .bind(held)
-                    .bind(message)
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
-        });
+        let accepted_at = |mut message: QueuedMessage, at: i64| {
+            message.accepted_at = Timestamp(at);
+            message.expires_at = Timestamp(at + 86_400);
+            message
+        };
+        let before = message(tenant, &["a@one.test"], None);
+        let large = message(tenant, &many, None);
+        let elsewhere = message(other.id, &["b@two.test"], None);
+        store
+            .insert_messages(&[before.clone(), large.clone(), elsewhere.clone()])
+            .await
+            .unwrap();
+        assert!(
+            store
+                .pause_sending(tenant, Timestamp(NOW), "bounce rate")
+                .await
+                .unwrap()
+        );
+        let during = accepted_at(message(tenant, &["c@one.test"], None), NOW + 40);
+        store.insert_message(&during).await.unwrap();
         assert!(
             store
                 .resume_sending(tenant, Timestamp(NOW + 100))
                 .await
                 .unwrap()
         );
-        for stored in &messages {
-            let expires_at: i64 = with_reader!(&store, pool => {
-                sqlx::query_scalar("SELECT expires_at FROM messages WHERE id = $1")
-                    .bind(stored.id)
-                    .fetch_one(pool)
-                    .await
-                    .unwrap()
-            });
-            let moved = if stored.id == sent.id { 0 } else { 100 };
-            assert_eq!(expires_at, stored.expires_at.0 + moved, "{}", stored.id);
-        }
-        assert_eq!(held_and_free(&store, tenant).await, (0, 1601));
+        let after = accepted_at(message(tenant, &["d@one.test"], None), NOW + 200);
+        store.insert_message(&after).await.unwrap();
+        let moved = |message: &QueuedMessage, by: i64| [message.expires_at.0 + by; 3];
+        assert_eq!(
+            expiries(&store, tenant, before.id).await,
+            moved(&before, 100)
+        );
+        assert_eq!(expiries(&store, tenant, large.id).await, moved(&large, 100));
+        assert_eq!(
+            expiries(&store, tenant, during.id).await,
+            moved(&during, 60)
+        );
+        assert_eq!(expiries(&store, tenant, after.id).await, moved(&after, 0));
+        assert_eq!(
+            expiries(&store, other.id, elsewhere.id).await,
+            moved(&elsewhere, 0)
+        );
+
+        assert!(
+            store
+                .pause_sending(tenant, Timestamp(NOW + 300), "bounce rate")
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .resume_sending(tenant, Timestamp(NOW + 350))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            expiries(&store, tenant, before.id).await,
+            moved(&before, 150)
+        );
+        assert_eq!(
+            expiries(&store, tenant, during.id).await,
+            moved(&during, 110)
+        );
+        assert_eq!(expiries(&store, tenant, after.id).await, moved(&after, 50));
+        assert_eq!(
+            expiries(&store, other.id, elsewhere.id).await,
+            moved(&elsewhere, 0)
+        );
+        let pauses: i64 = with_reader!(&store, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM tenant_pauses WHERE tenant_id = $1")
+                .bind(tenant)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(pauses, 2, "one row per resume");
+        assert_eq!(held_and_free(&store, tenant).await, (0, 1003));
+    }
+}
+
+/// A resume that ends a pause of no time, as a node whose clock is behind the pausing node's
+/// may, records no pause and moves no expiry.
+#[tokio::test]
+async fn a_resume_before_the_pause_moves_no_expiry() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let waiting = message(tenant, &["a@one.test"], None);
+        store.insert_message(&waiting).await.unwrap();
+        assert!(
+            store
+                .pause_sending(tenant, Timestamp(NOW + 50), "bounce rate")
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .resume_sending(tenant, Timestamp(NOW + 20))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            expiries(&store, tenant, waiting.id).await,
+            [waiting.expires_at.0; 3]
+        );
+        assert_eq!(held_and_free(&store, tenant).await, (0, 1));
     }
 }
 

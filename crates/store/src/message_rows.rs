@@ -108,13 +108,32 @@ pub(crate) struct MessageRow {
     expires_at: i64,
 }
 
+/// A message's expiry from `messages m`, as the column `expires_at`: the expiry it was given at
+/// acceptance, moved on by every part of its tenant's pauses that came after its acceptance
+/// (migration 0039), so that mail held by a pause does not expire for it. The pauses are read
+/// through their index by tenant and end, only those that ended after the acceptance: a few
+/// rows at most. A message whose mail was all sent before a pause has its expiry moved too,
+/// which changes nothing: it is never tried again.
+macro_rules! expiry_column {
+    () => {
+        "m.expires_at + (SELECT CAST(COALESCE(SUM(p.resumed_at - CASE \
+         WHEN p.paused_at > m.accepted_at THEN p.paused_at ELSE m.accepted_at END), 0) \
+         AS BIGINT) FROM tenant_pauses p WHERE p.tenant_id = m.tenant_id \
+         AND p.resumed_at > m.accepted_at) AS expires_at"
+    };
+}
+pub(crate) use expiry_column;
+
 /// The columns of a [`MessageRow`] from `messages m JOIN message_sources s`, in a macro so
 /// that queries stay `concat!`ed literals.
 macro_rules! message_columns {
     () => {
-        "m.id, m.tenant_id, m.mail_from, s.raw, m.signed, m.signing_domain, \
-         m.signing_selector, m.unsigned_code, m.unsigned_reason, m.route, m.source, \
-         m.idempotency_key, m.idempotency_hash, m.accepted_at, m.expires_at"
+        concat!(
+            "m.id, m.tenant_id, m.mail_from, s.raw, m.signed, m.signing_domain, \
+             m.signing_selector, m.unsigned_code, m.unsigned_reason, m.route, m.source, \
+             m.idempotency_key, m.idempotency_hash, m.accepted_at, ",
+            $crate::message_rows::expiry_column!()
+        )
     };
 }
 pub(crate) use message_columns;

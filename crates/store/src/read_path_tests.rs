@@ -9,6 +9,7 @@ use crate::claims::{SERVED_SQLITE, claim_sql};
 use crate::figures::RECIPIENT_STATES_SQL;
 use crate::held_mail::{held_messages_sql, hold_batch_sql};
 use crate::key_rotation::ROTATION_CANDIDATES_SQL;
+use crate::message_rows::expiry_column;
 use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
 use crate::queue::{MESSAGE_RECIPIENTS_SQL, OLDEST_WAITING_SQL};
 use crate::queue_tests::{NOW, message, stores_with_tenant};
@@ -47,6 +48,16 @@ async fn a_message_s_rows_are_read_through_the_indexes_by_tenant_and_message() {
         ),
         (listed_recipients_sql(3), "recipients_tenant_message"),
         (MESSAGE_ATTEMPTS_SQL.to_owned(), "attempts_tenant_message"),
+        // A message's expiry reads its tenant's pauses that ended after its acceptance.
+        (
+            concat!(
+                "SELECT ",
+                expiry_column!(),
+                " FROM messages m WHERE m.id = $1"
+            )
+            .to_owned(),
+            "tenant_pauses_resumed (tenant_id=? AND resumed_at>?)",
+        ),
     ] {
         let plan = sqlite_plan(&store, &sql).await;
         assert!(plan.contains(index), "{sql}\n{plan}");

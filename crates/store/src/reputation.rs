@@ -1,9 +1,10 @@
 //! The facts of the reputation guard (SPEC S10.5): a tenant's sending figures over a window,
 //! read from its hourly counts (`sending_counts.rs`), and its standing: paused (with the
 //! reason) or warned. A paused tenant's recipients are not claimed (`claims.rs`): pausing
-//! marks its waiting mail held and resuming releases it (`held_mail.rs`). Resuming moves the
-//! expiry of its held messages on by the time they were held, so that a pause loses no mail. A
-//! tenant being deleted is neither paused nor resumed: its mail goes with it.
+//! marks its waiting mail held and resuming releases it (`held_mail.rs`). Resuming records the
+//! pause it ends, and a message's expiry is read with the paused time after its acceptance added
+//! (migration 0039), so that a pause loses no mail. A tenant being deleted is neither paused nor
+//! resumed: its mail goes with it.
 
 use sealpost_domain::{SendingFigures, TenantId, Timestamp};
 
@@ -104,8 +105,8 @@ impl Store {
         Ok(paused > 0)
     }
 
-    /// Resumes a paused tenant: its held mail is claimable again, and expires later by as long
-    /// as it was held. Returns false when it was not paused or is being deleted. On PostgreSQL
+    /// Resumes a paused tenant: its held mail is claimable again, and each of its messages
+    /// expires later by as much of the pause as came after its acceptance. Returns false when it was not paused or is being deleted. On PostgreSQL
     /// the tenant's pause lock is taken first (`held_mail.rs`).
     pub async fn resume_sending(
         &self,
@@ -131,9 +132,9 @@ impl Store {
             let Some((Some(paused_at),)) = paused else {
                 return Ok(false);
             };
-            // Only the resume that clears this very pause extends the held mail's lifetime: a
-            // second resume at the same moment waits for the pause lock (on SQLite the write
-            // lock), then finds the pause gone and changes nothing.
+            // Only the resume that clears this very pause records it: a second resume at the
+            // same moment waits for the pause lock (on SQLite the write lock), then finds the
+            // pause gone and changes nothing.
             let cleared = sqlx::query(
                 "UPDATE tenants SET sending_paused_at = NULL, paused_reason = NULL \
                  WHERE id = $1 AND sending_paused_at = $2 AND deleting_since IS NULL",
@@ -147,16 +148,20 @@ impl Store {
                 return Ok(false);
             }
             crate::held_mail::release_held!(transaction, self, tenant);
-            let held_for = (now.0 - paused_at).max(0);
-            sqlx::query(
-                "UPDATE messages SET expires_at = expires_at + $1 WHERE tenant_id = $2 \
-                 AND id IN (SELECT message_id FROM recipients WHERE tenant_id = $2 \
-                 AND state IN ('queued', 'deferred'))",
-            )
-            .bind(held_for)
-            .bind(tenant)
-            .execute(&mut *transaction)
-            .await?;
+            // One row, however much mail waits: each message's expiry counts the paused time
+            // after its acceptance when it is read (migration 0039). A pause that lasted no
+            // time, or that a node whose clock is behind ends, moves no expiry.
+            if now.0 > paused_at {
+                sqlx::query(
+                    "INSERT INTO tenant_pauses (tenant_id, paused_at, resumed_at) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(tenant)
+                .bind(paused_at)
+                .bind(now.0)
+                .execute(&mut *transaction)
+                .await?;
+            }
             transaction.commit().await?;
             true
         });

@@ -44,12 +44,16 @@ struct ListedRecipientRow {
     recipient: RecipientRow,
 }
 
-/// Every column is the message's own: the source is in `message_sources`, so none is read.
+/// Every column is the message's own, from `messages m`, but for its expiry, which counts its
+/// tenant's pauses: the source is in `message_sources`, so none is read.
 macro_rules! summary_columns {
     () => {
-        "id, tenant_id, mail_from, COALESCE(subject, '') AS subject, size, dkim_verdict, signed, \
-         signing_domain, signing_selector, unsigned_code, unsigned_reason, route, source, \
-         accepted_at, expires_at"
+        concat!(
+            "m.id, m.tenant_id, m.mail_from, COALESCE(m.subject, '') AS subject, m.size, \
+             m.dkim_verdict, m.signed, m.signing_domain, m.signing_selector, m.unsigned_code, \
+             m.unsigned_reason, m.route, m.source, m.accepted_at, ",
+            $crate::message_rows::expiry_column!()
+        )
     };
 }
 
@@ -280,7 +284,7 @@ impl Store {
                 concat!(
                     "SELECT ",
                     summary_columns!(),
-                    " FROM messages WHERE tenant_id = $1 AND id IN ({})"
+                    " FROM messages m WHERE m.tenant_id = $1 AND m.id IN ({})"
                 ),
                 placeholders(2, chunk.len().next_power_of_two())
             );
@@ -341,7 +345,7 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             summary_columns!(),
-            " FROM messages WHERE tenant_id = $1 AND id = $2"
+            " FROM messages m WHERE m.tenant_id = $1 AND m.id = $2"
         );
         let row: Option<SummaryRow> = with_reader!(self, pool => {
             sqlx::query_as(sql)

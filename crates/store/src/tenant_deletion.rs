@@ -63,6 +63,7 @@ pub(crate) const PURGE: &[&str] = &[
     "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE tenant_id = $1)",
     "DELETE FROM users WHERE tenant_id = $1",
     "DELETE FROM api_keys WHERE tenant_id = $1",
+    "DELETE FROM tenant_pauses WHERE tenant_id = $1",
     "DELETE FROM tenants WHERE id = $1",
 ];
 

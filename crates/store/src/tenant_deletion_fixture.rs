@@ -152,6 +152,10 @@ pub(crate) async fn fill(store: &Store, name: &str) -> Filled {
             vec![Text(t.clone())],
         ),
         (
+            "INSERT INTO tenant_pauses (tenant_id, paused_at, resumed_at) VALUES ($1, 1, 2)",
+            vec![Text(t.clone())],
+        ),
+        (
             "INSERT INTO delivery_settings (tenant_id, mode, host, port, username, sealed_password, implicit_tls, tls_mode, updated_at) \
           VALUES ($1, 'relay', 'smtp.example', 587, 'user', $2, FALSE, 'required', 1)",
             vec![Text(t.clone()), Bytes(vec![7; 40])],

@@ -1,0 +1,16 @@
+-- A resume moved the expiry of every message its tenant had waiting on by the pause's length, in
+-- one statement over that tenant's waiting mail: the longer the backlog, the longer the resume,
+-- until on PostgreSQL it ran into the statement timeout and the tenant could not be resumed at
+-- all. A resume now records the pause it ended, one row, and a message's expiry is read as the
+-- time it was given at acceptance plus the paused time that fell after its acceptance, summed
+-- over its tenant's pauses that ended after it (`message_rows.rs`). A tenant is paused a few
+-- times in its life, so the sum reads a few rows of this index, whatever the queue holds.
+CREATE TABLE tenant_pauses (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    paused_at  BIGINT NOT NULL,
+    resumed_at BIGINT NOT NULL,
+    CHECK (paused_at < resumed_at)
+);
+
+CREATE INDEX tenant_pauses_resumed ON tenant_pauses (tenant_id, resumed_at);
