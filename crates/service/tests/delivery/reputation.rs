@@ -2,8 +2,10 @@
 //! pause threshold has its new mail accepted and held, while another tenant's mail to the same
 //! receiver keeps flowing; the operator sees why, resumes it, and the held mail goes out.
 
+use std::sync::Arc;
+
 use sealpost_domain::{Feedback, RecipientState, ReputationPolicy, SubmissionSource};
-use sealpost_service::{ServiceError, Submission};
+use sealpost_service::{Clock as _, ServiceError, Submission};
 use sealpost_store::testing;
 use sealpost_testdns::TestDns;
 
@@ -129,5 +131,46 @@ async fn a_paused_tenant_is_held_while_another_keeps_sending() {
             "{:?}",
             released.recipients
         );
+    }
+}
+
+/// Mail held by a pause does not expire for it: a message accepted while its tenant is paused
+/// and held for longer than its whole lifetime is still retried after the resume, when its
+/// receiver cannot be reached, instead of failing as expired; its expiry moved on by the pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_held_for_longer_than_its_lifetime_is_retried_after_the_resume() {
+    let directory = tempfile::tempdir().unwrap();
+    // A port nothing listens on: every attempt fails, and is retried while the message lives.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for store in testing::fresh_stores(directory.path()).await {
+        let dns: TestDns = support::dns(&["receiver.test"]).await;
+        let clock = Arc::new(support::TestClock::default());
+        let (service, delivery, acme) =
+            support::signing_service_with_clock(store.clone(), &dns, closed, Arc::clone(&clock))
+                .await;
+        let paused = store.pause_sending(acme, clock.now(), "bounce rate 25.00 %");
+        assert!(paused.await.unwrap());
+        let held = service
+            .submissions()
+            .submit(acme, submission("news@client.test", "held@receiver.test"))
+            .await
+            .unwrap();
+        let accepted = service.messages().message(acme, held.id).await.unwrap();
+        let lifetime = accepted.expires_at.0 - accepted.accepted_at.0;
+        clock.advance(lifetime + 3600);
+        service.feedback().resume_sending(acme).await.unwrap();
+        assert_eq!(delivery.deliver_due("node-test").await.unwrap(), 1);
+        let tried = service.messages().message(acme, held.id).await.unwrap();
+        assert_eq!(
+            tried.recipients[0].state,
+            RecipientState::Deferred,
+            "{:?}",
+            tried.recipients
+        );
+        assert!(tried.expires_at.0 >= accepted.expires_at.0 + lifetime + 3600);
     }
 }
