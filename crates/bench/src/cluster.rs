@@ -7,14 +7,14 @@ use crate::*;
 
 /// Node-count mode: `nodes` servers on one database (SQLite only for one node), HTTP
 /// connections spread round-robin over them, every node delivering; prints the same figures as
-/// a single-node run.
+/// a single-node run and returns the end-to-end rate.
 pub(crate) async fn cluster(
     setup: &Setup<'_>,
     database: &str,
     nodes: usize,
     messages: usize,
     connections: usize,
-) {
+) -> f64 {
     let servers: Vec<Server> = (0..nodes)
         .map(|_| start(setup.binary, setup.directory, setup.environment))
         .collect();
@@ -53,6 +53,7 @@ pub(crate) async fn cluster(
         measured.signed,
         rss.join(", "),
     );
+    measured.delivered_rate()
 }
 
 /// Runs `psql URL -c SQL`.

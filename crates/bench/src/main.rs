@@ -2,10 +2,12 @@
 //! receiving SMTP sink in this process, runs `sealpost serve` (release build, SQLite, durable
 //! commits) against them, submits N messages of about 4 KB over HTTP and then over SMTP, and
 //! prints accept throughput, accept latency (p50/p99), the time until the sink received every
-//! message, and the server's peak RSS; then the HTTP latency at half that end-to-end rate. As the reference, it then relays the same messages over
-//! SMTP through a private Postfix instance with the OpenDKIM milter (and through Postfix alone)
-//! to the same sink (`bench/postfix-relay.sh`), and prints Sealpost's end-to-end throughput as a
-//! multiple of Postfix's. Run it with `bench/run`.
+//! message, and the server's peak RSS; then the HTTP latency at half that end-to-end rate. As
+//! the reference, it then relays the same messages over SMTP through a private Postfix instance
+//! with the OpenDKIM milter (and through Postfix alone) to the same sink
+//! (`bench/postfix-relay.sh`), and prints Sealpost's end-to-end throughput as a multiple of
+//! Postfix's. With `--nodes` (and `--postgres`) it runs the HTTP phase on that many nodes of one
+//! database instead, beside the same references. Run it with `bench/run`.
 
 mod clients;
 mod cluster;
@@ -451,10 +453,13 @@ async fn main() {
         } else {
             "SQLite"
         };
-        cluster(&setup, database, nodes, messages, connections).await;
+        let http = cluster(&setup, database, nodes, messages, connections).await;
         if let (Some(base), Some((schema, _))) = (&postgres, &schema) {
             psql(base, &format!("DROP SCHEMA {schema} CASCADE"));
         }
+        drop(dns);
+        let run = format!("HTTP with {nodes} node(s) on {database}");
+        references(&sink, sink_port, messages, connections, &[(&run, http)]).await;
         return;
     }
     let http = run(&setup, Protocol::Http, messages, connections).await;
@@ -482,10 +487,22 @@ async fn main() {
         );
     }
     drop(dns);
+    let runs = [("SMTP", smtp), ("HTTP", http)];
+    references(&sink, sink_port, messages, connections, &runs).await;
+}
+
+/// The two references, Postfix with OpenDKIM and Postfix alone, each beside `sealpost`'s runs;
+/// exits when one fails.
+async fn references(
+    sink: &Sink,
+    sink_port: u16,
+    messages: usize,
+    connections: usize,
+    sealpost: &[(&str, f64)],
+) {
     for dkim in [true, false] {
-        if let Err(error) =
-            reference(&sink, sink_port, dkim, messages, connections, smtp, http).await
-        {
+        let measured = reference(sink, sink_port, dkim, messages, connections, sealpost);
+        if let Err(error) = measured.await {
             eprintln!("sealpost-bench: the Postfix reference failed: {error}");
             std::process::exit(1);
         }

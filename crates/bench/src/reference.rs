@@ -99,15 +99,15 @@ impl Drop for Relay {
 }
 
 /// Relays the messages through Postfix (with OpenDKIM if `dkim`) to the sink and prints the
-/// figures and Sealpost's end-to-end throughput as a multiple of Postfix's.
+/// figures and each of Sealpost's end-to-end throughputs (named, in msg/s) as a multiple of
+/// Postfix's.
 pub(crate) async fn reference(
     sink: &Sink,
     sink_port: u16,
     dkim: bool,
     messages: usize,
     connections: usize,
-    sealpost_smtp: f64,
-    sealpost_http: f64,
+    sealpost: &[(&str, f64)],
 ) -> Result<(), String> {
     let relay = Relay::start(sink_port, dkim).await?;
     let measured = measure(
@@ -127,17 +127,19 @@ pub(crate) async fn reference(
         "Postfix alone (no milter)"
     };
     let rate = measured.delivered_rate();
+    let ratios: Vec<String> = sealpost
+        .iter()
+        .map(|(run, sealpost)| format!("{run} end-to-end {:.2}x", sealpost / rate))
+        .collect();
     println!(
         "{name}: {} messages of ~4 KB, {} connections: {}; all relayed after {:.1} s = {rate:.0} \
-         msg/s ({} DKIM-signed); ratio Sealpost/Postfix: SMTP end-to-end {:.2}x, HTTP \
-         end-to-end {:.2}x",
+         msg/s ({} DKIM-signed); ratio Sealpost/Postfix: {}",
         measured.messages,
         measured.connections,
         measured.accepted(),
         measured.delivered_in.as_secs_f64(),
         measured.signed,
-        sealpost_smtp / rate,
-        sealpost_http / rate,
+        ratios.join(", "),
     );
     if dkim && measured.signed != messages {
         return Err(format!(

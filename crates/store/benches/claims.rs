@@ -5,9 +5,10 @@
 //! waiting behind a history of 100,000 sent; 50 waiting beside 100,000 retries not due yet,
 //! which the claim read one by one before; and 50 waiting behind a paused tenant's 100,000, which
 //! the claim read one by one before migration 0037 (with the time the pause took to mark them
-//! held and the time the resume took to release them, each of its own message). Each figure is the median of [`ROUNDS`] claims; between
-//! claims the leased recipients are put back, outside the time, so every claim sees the same
-//! queue. Run with `cargo bench -p sealpost-store --features testing`.
+//! held and the time the resume took to release them, each of its own message). Each figure is
+//! the median of [`ROUNDS`] claims; between claims the leased recipients are put back, outside
+//! the time, so every claim sees the same queue. Run with
+//! `cargo bench -p sealpost-store --features testing`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -362,11 +362,31 @@ async fn expiries(store: &Store, tenant: TenantId, id: MessageId) -> [i64; 3] {
     ]
 }
 
+/// How many pauses of `tenant` resumes recorded.
+async fn recorded_pauses(store: &Store, tenant: TenantId) -> i64 {
+    with_reader!(store, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM tenant_pauses WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    })
+}
+
+/// `message` as if accepted at `at`, with the usual day to live.
+fn accepted_at(mut message: QueuedMessage, at: i64) -> QueuedMessage {
+    message.accepted_at = Timestamp(at);
+    message.expires_at = Timestamp(at + 86_400);
+    message
+}
+
 /// A message expires later by the paused time that came after its acceptance (migration 0039),
-/// the same to delivery, its page and the lists: by the whole pause when it was accepted before
-/// (with one recipient or with 1,000), by the rest of it when accepted during the pause, and
-/// each later pause adds its own; mail accepted after a pause, and another tenant's mail, keep
-/// their expiry. A resume writes one row, however much mail waits.
+/// the same to delivery, its page and the lists: by the whole pause when it was accepted before,
+/// by the rest of it when accepted during the pause; a later pause adds its own when it began
+/// before the message's expiry as the earlier pauses moved it, and nothing when it began after.
+/// Mail that expired before a pause, mail accepted after one, and another tenant's mail keep
+/// their expiry. The held mail is released over several steps (a message of 1,000 recipients
+/// among them) and a resume writes one row, however much mail waits.
 #[tokio::test]
 async fn a_message_expires_later_by_the_pause_after_its_acceptance() {
     let (_directory, stores) = stores_with_tenant().await;
@@ -375,111 +395,87 @@ async fn a_message_expires_later_by_the_pause_after_its_acceptance() {
         store.create_tenant(&other).await.unwrap();
         let many: Vec<String> = (0..1000).map(|n| format!("r{n}@one.test")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        let accepted_at = |mut message: QueuedMessage, at: i64| {
-            message.accepted_at = Timestamp(at);
-            message.expires_at = Timestamp(at + 86_400);
-            message
-        };
         let before = message(tenant, &["a@one.test"], None);
         let large = message(tenant, &many, None);
+        let expired = accepted_at(message(tenant, &["e@one.test"], None), NOW - 90_000);
+        // Expiring 50 s into the first pause, and 250 s after it began: the second pause begins
+        // at +300, before the latter's moved expiry (+350) but after the former's (+150).
+        let soon = accepted_at(message(tenant, &["f@one.test"], None), NOW + 50 - 86_400);
+        let later = accepted_at(message(tenant, &["g@one.test"], None), NOW + 250 - 86_400);
         let elsewhere = message(other.id, &["b@two.test"], None);
-        store
-            .insert_messages(&[before.clone(), large.clone(), elsewhere.clone()])
-            .await
-            .unwrap();
-        assert!(
-            store
-                .pause_sending(tenant, Timestamp(NOW), "bounce rate")
-                .await
-                .unwrap()
-        );
+        let accepted = [&before, &large, &expired, &soon, &later, &elsewhere];
+        let accepted: Vec<QueuedMessage> = accepted.into_iter().cloned().collect();
+        store.insert_messages(&accepted).await.unwrap();
+        let pause = store.pause_sending(tenant, Timestamp(NOW), "bounce rate");
+        assert!(pause.await.unwrap());
+        assert_eq!(store.hold_waiting_mail(tenant).await.unwrap(), 1004);
         let during = accepted_at(message(tenant, &["c@one.test"], None), NOW + 40);
         store.insert_message(&during).await.unwrap();
-        assert!(
-            store
-                .resume_sending(tenant, Timestamp(NOW + 100))
-                .await
-                .unwrap()
-        );
+        assert_eq!(held_and_free(&store, tenant).await, (1005, 0));
+        let resume = store.resume_sending(tenant, Timestamp(NOW + 100));
+        assert!(resume.await.unwrap());
+        assert_eq!(held_and_free(&store, tenant).await, (0, 1005));
         let after = accepted_at(message(tenant, &["d@one.test"], None), NOW + 200);
         store.insert_message(&after).await.unwrap();
         let moved = |message: &QueuedMessage, by: i64| [message.expires_at.0 + by; 3];
-        assert_eq!(
-            expiries(&store, tenant, before.id).await,
-            moved(&before, 100)
-        );
-        assert_eq!(expiries(&store, tenant, large.id).await, moved(&large, 100));
-        assert_eq!(
-            expiries(&store, tenant, during.id).await,
-            moved(&during, 60)
-        );
-        assert_eq!(expiries(&store, tenant, after.id).await, moved(&after, 0));
-        assert_eq!(
-            expiries(&store, other.id, elsewhere.id).await,
-            moved(&elsewhere, 0)
-        );
+        for (message, by) in [
+            (&before, 100),
+            (&large, 100),
+            (&expired, 0),
+            (&soon, 100),
+            (&later, 100),
+            (&during, 60),
+            (&after, 0),
+        ] {
+            let expiry = expiries(&store, tenant, message.id).await;
+            assert_eq!(expiry, moved(message, by), "{}", message.id);
+        }
+        let expiry = expiries(&store, other.id, elsewhere.id).await;
+        assert_eq!(expiry, moved(&elsewhere, 0));
 
-        assert!(
-            store
-                .pause_sending(tenant, Timestamp(NOW + 300), "bounce rate")
-                .await
-                .unwrap()
-        );
-        assert!(
-            store
-                .resume_sending(tenant, Timestamp(NOW + 350))
-                .await
-                .unwrap()
-        );
+        let pause = store.pause_sending(tenant, Timestamp(NOW + 300), "bounce rate");
+        assert!(pause.await.unwrap());
+        let resume = store.resume_sending(tenant, Timestamp(NOW + 350));
+        assert!(resume.await.unwrap());
+        for (message, by) in [
+            (&before, 150),
+            (&large, 150),
+            (&expired, 0),
+            (&soon, 100),
+            (&later, 150),
+            (&during, 110),
+            (&after, 50),
+        ] {
+            let expiry = expiries(&store, tenant, message.id).await;
+            assert_eq!(expiry, moved(message, by), "{}", message.id);
+        }
+        let expiry = expiries(&store, other.id, elsewhere.id).await;
+        assert_eq!(expiry, moved(&elsewhere, 0));
         assert_eq!(
-            expiries(&store, tenant, before.id).await,
-            moved(&before, 150)
+            recorded_pauses(&store, tenant).await,
+            2,
+            "one row per resume"
         );
-        assert_eq!(
-            expiries(&store, tenant, during.id).await,
-            moved(&during, 110)
-        );
-        assert_eq!(expiries(&store, tenant, after.id).await, moved(&after, 50));
-        assert_eq!(
-            expiries(&store, other.id, elsewhere.id).await,
-            moved(&elsewhere, 0)
-        );
-        let pauses: i64 = with_reader!(&store, pool => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM tenant_pauses WHERE tenant_id = $1")
-                .bind(tenant)
-                .fetch_one(pool)
-                .await
-                .unwrap()
-        });
-        assert_eq!(pauses, 2, "one row per resume");
-        assert_eq!(held_and_free(&store, tenant).await, (0, 1003));
     }
 }
 
-/// A resume that ends a pause of no time, as a node whose clock is behind the pausing node's
-/// may, records no pause and moves no expiry.
+/// A resume that ends a pause of no time, or one stamped later than the resume by a node whose
+/// clock is ahead, records no pause and moves no expiry.
 #[tokio::test]
-async fn a_resume_before_the_pause_moves_no_expiry() {
+async fn a_resume_no_later_than_the_pause_moves_no_expiry() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
         let waiting = message(tenant, &["a@one.test"], None);
         store.insert_message(&waiting).await.unwrap();
-        assert!(
-            store
-                .pause_sending(tenant, Timestamp(NOW + 50), "bounce rate")
-                .await
-                .unwrap()
-        );
-        assert!(
-            store
-                .resume_sending(tenant, Timestamp(NOW + 20))
-                .await
-                .unwrap()
-        );
-        assert_eq!(
-            expiries(&store, tenant, waiting.id).await,
-            [waiting.expires_at.0; 3]
-        );
+        for (paused, resumed) in [(NOW + 50, NOW + 50), (NOW + 50, NOW + 20)] {
+            let pause = store.pause_sending(tenant, Timestamp(paused), "bounce rate");
+            assert!(pause.await.unwrap());
+            let resume = store.resume_sending(tenant, Timestamp(resumed));
+            assert!(resume.await.unwrap());
+            let expiry = expiries(&store, tenant, waiting.id).await;
+            assert_eq!(expiry, [waiting.expires_at.0; 3]);
+        }
+        assert_eq!(recorded_pauses(&store, tenant).await, 0);
         assert_eq!(held_and_free(&store, tenant).await, (0, 1));
     }
 }

@@ -109,17 +109,23 @@ pub(crate) struct MessageRow {
 }
 
 /// A message's expiry from `messages m`, as the column `expires_at`: the expiry it was given at
-/// acceptance, moved on by every part of its tenant's pauses that came after its acceptance
-/// (migration 0039), so that mail held by a pause does not expire for it. The pauses are read
-/// through their index by tenant and end, only those that ended after the acceptance: a few
-/// rows at most. A message whose mail was all sent before a pause has its expiry moved too,
-/// which changes nothing: it is never tried again.
+/// acceptance, moved on by the part after its acceptance of each of its tenant's pauses that
+/// began before the message expired (migration 0039), so that mail held by a pause does not
+/// expire for it, and mail that had expired, or would have, before a pause began keeps its
+/// expiry. Pauses follow one another without overlapping, so those that count are the first
+/// ones after the acceptance: a pause counts when it began before the expiry as moved by the
+/// pauses before it (`q`), and once one does not, none after it does. The pauses are read
+/// through their covering index by tenant and end, only those that ended after the acceptance:
+/// none for a tenant never paused since, and never more than its operator's resumes since.
 macro_rules! expiry_column {
     () => {
         "m.expires_at + (SELECT CAST(COALESCE(SUM(p.resumed_at - CASE \
          WHEN p.paused_at > m.accepted_at THEN p.paused_at ELSE m.accepted_at END), 0) \
          AS BIGINT) FROM tenant_pauses p WHERE p.tenant_id = m.tenant_id \
-         AND p.resumed_at > m.accepted_at) AS expires_at"
+         AND p.resumed_at > m.accepted_at AND p.paused_at < m.expires_at + (SELECT \
+         COALESCE(SUM(q.resumed_at - CASE WHEN q.paused_at > m.accepted_at THEN q.paused_at \
+         ELSE m.accepted_at END), 0) FROM tenant_pauses q WHERE q.tenant_id = m.tenant_id \
+         AND q.resumed_at > m.accepted_at AND q.paused_at < p.paused_at)) AS expires_at"
     };
 }
 pub(crate) use expiry_column;

@@ -106,8 +106,9 @@ impl Store {
     }
 
     /// Resumes a paused tenant: its held mail is claimable again, and each of its messages
-    /// expires later by as much of the pause as came after its acceptance. Returns false when it was not paused or is being deleted. On PostgreSQL
-    /// the tenant's pause lock is taken first (`held_mail.rs`).
+    /// expires later by as much of the pause as came after its acceptance. Returns false when
+    /// it was not paused or is being deleted. On PostgreSQL the tenant's pause lock is taken
+    /// first (`held_mail.rs`).
     pub async fn resume_sending(
         &self,
         tenant: TenantId,

@@ -171,6 +171,12 @@ async fn mail_held_for_longer_than_its_lifetime_is_retried_after_the_resume() {
             "{:?}",
             tried.recipients
         );
-        assert!(tried.expires_at.0 >= accepted.expires_at.0 + lifetime + 3600);
+        // Moved on by the pause after its acceptance: the time advanced, and the few seconds
+        // the test itself took.
+        let moved = tried.expires_at.0 - accepted.expires_at.0;
+        assert!(
+            (lifetime + 3600..lifetime + 3660).contains(&moved),
+            "{moved}"
+        );
     }
 }

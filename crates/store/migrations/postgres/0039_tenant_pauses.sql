@@ -3,8 +3,9 @@
 -- until on PostgreSQL it ran into the statement timeout and the tenant could not be resumed at
 -- all. A resume now records the pause it ended, one row, and a message's expiry is read as the
 -- time it was given at acceptance plus the paused time that fell after its acceptance, summed
--- over its tenant's pauses that ended after it (`message_rows.rs`). A tenant is paused a few
--- times in its life, so the sum reads a few rows of this index, whatever the queue holds.
+-- over its tenant's pauses that ended after it and began before it expired (`message_rows.rs`).
+-- Only an operator's resume writes a row, so the sum reads few rows of this index, which covers
+-- it, however much mail waits.
 CREATE TABLE tenant_pauses (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -13,4 +14,4 @@ CREATE TABLE tenant_pauses (
     CHECK (paused_at < resumed_at)
 );
 
-CREATE INDEX tenant_pauses_resumed ON tenant_pauses (tenant_id, resumed_at);
+CREATE INDEX tenant_pauses_resumed ON tenant_pauses (tenant_id, resumed_at, paused_at);
