@@ -7,8 +7,8 @@
 //! the claim read one by one before migration 0037 (with the time the pause took to mark them
 //! held and the time the resume took to release them, each of its own message). Each figure is
 //! the median of [`ROUNDS`] claims; between claims the leased recipients are put back, outside
-//! the time, so every claim sees the same queue. Run with
-//! `cargo bench -p sealpost-store --features testing`.
+//! the time, so every claim sees the same queue. Beside each claim, the time the metrics' queue
+//! depth takes to count the queue. Run with `cargo bench -p sealpost-store --features testing`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -236,6 +236,21 @@ async fn median(store: &Store, sql: &str, expected: usize) -> Duration {
     times[ROUNDS / 2]
 }
 
+/// The median time of [`ROUNDS`] reads of the queue depth, as each scrape of the metrics makes
+/// it, and how many recipients it counted.
+async fn queue_depth(store: &Store) -> (Duration, i64) {
+    let mut times = Vec::with_capacity(ROUNDS);
+    let mut counted = 0;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let depth = store.queue_depth().await.unwrap();
+        times.push(start.elapsed());
+        counted = depth.iter().map(|(_, count)| count).sum();
+    }
+    times.sort();
+    (times[ROUNDS / 2], counted)
+}
+
 fn milliseconds(time: Duration) -> f64 {
     time.as_secs_f64() * 1000.0
 }
@@ -275,6 +290,13 @@ async fn main() {
                 milliseconds(now),
                 milliseconds(before),
                 now.as_secs_f64() / before.as_secs_f64()
+            );
+            let (depth, waiting) = queue_depth(&store).await;
+            println!(
+                "{name}, {}: the metrics' queue depth ({waiting} recipients not final) read in \
+                 {:.2} ms",
+                queue.label,
+                milliseconds(depth)
             );
             if let Some(pause) = pause {
                 let tenant: (sealpost_domain::TenantId,) = match &store {
