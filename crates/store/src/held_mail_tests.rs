@@ -399,7 +399,8 @@ async fn a_message_expires_later_by_the_pause_after_its_acceptance() {
         let large = message(tenant, &many, None);
         let expired = accepted_at(message(tenant, &["e@one.test"], None), NOW - 90_000);
         // Expiring 50 s into the first pause, and 250 s after it began: the second pause begins
-        // at +300, before the latter's moved expiry (+350) but after the former's (+150).
+        // at +300, before the latter's moved expiry (+350) but after the former's (+150), and
+        // lasts long enough (200 s) to pass the former's had it counted itself.
         let soon = accepted_at(message(tenant, &["f@one.test"], None), NOW + 50 - 86_400);
         let later = accepted_at(message(tenant, &["g@one.test"], None), NOW + 250 - 86_400);
         let elsewhere = message(other.id, &["b@two.test"], None);
@@ -435,16 +436,16 @@ async fn a_message_expires_later_by_the_pause_after_its_acceptance() {
 
         let pause = store.pause_sending(tenant, Timestamp(NOW + 300), "bounce rate");
         assert!(pause.await.unwrap());
-        let resume = store.resume_sending(tenant, Timestamp(NOW + 350));
+        let resume = store.resume_sending(tenant, Timestamp(NOW + 500));
         assert!(resume.await.unwrap());
         for (message, by) in [
-            (&before, 150),
-            (&large, 150),
+            (&before, 300),
+            (&large, 300),
             (&expired, 0),
             (&soon, 100),
-            (&later, 150),
-            (&during, 110),
-            (&after, 50),
+            (&later, 300),
+            (&during, 260),
+            (&after, 200),
         ] {
             let expiry = expiries(&store, tenant, message.id).await;
             assert_eq!(expiry, moved(message, by), "{}", message.id);
@@ -459,23 +460,45 @@ async fn a_message_expires_later_by_the_pause_after_its_acceptance() {
     }
 }
 
-/// A resume that ends a pause of no time, or one stamped later than the resume by a node whose
-/// clock is ahead, records no pause and moves no expiry.
+/// Recorded pauses never overlap: a pause stamped before the end of the one recorded last (its
+/// node read the time before a resume ended that one) is recorded from that end, and a resume
+/// no later than its pause, or than the end recorded last, records nothing. A waiting message's
+/// expiry moves by the paused time once.
 #[tokio::test]
-async fn a_resume_no_later_than_the_pause_moves_no_expiry() {
+async fn recorded_pauses_never_overlap() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
         let waiting = message(tenant, &["a@one.test"], None);
         store.insert_message(&waiting).await.unwrap();
-        for (paused, resumed) in [(NOW + 50, NOW + 50), (NOW + 50, NOW + 20)] {
+        for (paused, resumed, moved) in [
+            (NOW + 50, NOW + 50, 0),
+            (NOW + 50, NOW + 20, 0),
+            (NOW, NOW + 100, 100),
+            (NOW + 50, NOW + 200, 200),
+            (NOW + 150, NOW + 180, 200),
+        ] {
             let pause = store.pause_sending(tenant, Timestamp(paused), "bounce rate");
             assert!(pause.await.unwrap());
             let resume = store.resume_sending(tenant, Timestamp(resumed));
             assert!(resume.await.unwrap());
             let expiry = expiries(&store, tenant, waiting.id).await;
-            assert_eq!(expiry, [waiting.expires_at.0; 3]);
+            assert_eq!(
+                expiry,
+                [waiting.expires_at.0 + moved; 3],
+                "{paused}..{resumed}"
+            );
         }
-        assert_eq!(recorded_pauses(&store, tenant).await, 0);
+        let recorded: Vec<(i64, i64)> = with_reader!(&store, pool => {
+            sqlx::query_as(
+                "SELECT paused_at, resumed_at FROM tenant_pauses WHERE tenant_id = $1 \
+                 ORDER BY paused_at",
+            )
+            .bind(tenant)
+            .fetch_all(pool)
+            .await
+            .unwrap()
+        });
+        assert_eq!(recorded, [(NOW, NOW + 100), (NOW + 100, NOW + 200)]);
         assert_eq!(held_and_free(&store, tenant).await, (0, 1));
     }
 }

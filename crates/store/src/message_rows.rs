@@ -112,9 +112,12 @@ pub(crate) struct MessageRow {
 /// acceptance, moved on by the part after its acceptance of each of its tenant's pauses that
 /// began before the message expired (migration 0039), so that mail held by a pause does not
 /// expire for it, and mail that had expired, or would have, before a pause began keeps its
-/// expiry. Pauses follow one another without overlapping, so those that count are the first
-/// ones after the acceptance: a pause counts when it began before the expiry as moved by the
-/// pauses before it (`q`), and once one does not, none after it does. The pauses are read
+/// expiry (a message whose mail was all sent before a pause that began before its expiry shows
+/// that expiry moved too, as a bound its retries would have had). Recorded pauses never overlap
+/// (`resume_sending` sees to it), so those that count are the first ones after the acceptance:
+/// a pause counts when it began before the expiry as moved by all the pauses before it (`q`),
+/// and once one does not, none after it does, since it began after the expiry as moved by
+/// those before it and ended later by its own length. The pauses are read
 /// through their covering index by tenant and end, only those that ended after the acceptance:
 /// none for a tenant never paused since, and never more than its operator's resumes since.
 macro_rules! expiry_column {

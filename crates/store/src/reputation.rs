@@ -21,6 +21,18 @@ pub struct TenantStanding {
     pub reputation_warning: Option<String>,
 }
 
+/// Records the pause of tenant `$1` from `$2` that a resume ends at `$3`, from no earlier than
+/// the end of the pause recorded last, so that recorded pauses never overlap, which the reading
+/// of an expiry relies on (`expiry_column!`): a pause is stamped with the time its node read
+/// before judging the tenant, which a resume may have passed meanwhile, and nodes' clocks
+/// differ. What is left of a pause that lasted no time, or no longer than one recorded already
+/// covers, is not recorded and moves no expiry. Resumes of one tenant take their turns (the
+/// pause lock, SQLite's writer), so the last end read is the last one recorded.
+const RECORD_PAUSE_SQL: &str = "INSERT INTO tenant_pauses (tenant_id, paused_at, resumed_at) \
+     SELECT $1, began, $3 FROM (SELECT CASE WHEN last IS NOT NULL AND last > $2 THEN last \
+     ELSE $2 END AS began FROM (SELECT MAX(resumed_at) AS last FROM tenant_pauses \
+     WHERE tenant_id = $1) AS recorded) AS pause WHERE began < $3";
+
 impl Store {
     /// Recipients sent, bounced and complained about since `since`.
     pub async fn sending_figures(
@@ -150,19 +162,13 @@ impl Store {
             }
             crate::held_mail::release_held!(transaction, self, tenant);
             // One row, however much mail waits: each message's expiry counts the paused time
-            // after its acceptance when it is read (migration 0039). A pause that lasted no
-            // time, or that a node whose clock is behind ends, moves no expiry.
-            if now.0 > paused_at {
-                sqlx::query(
-                    "INSERT INTO tenant_pauses (tenant_id, paused_at, resumed_at) \
-                     VALUES ($1, $2, $3)",
-                )
+            // after its acceptance when it is read (migration 0039).
+            sqlx::query(RECORD_PAUSE_SQL)
                 .bind(tenant)
                 .bind(paused_at)
                 .bind(now.0)
                 .execute(&mut *transaction)
                 .await?;
-            }
             transaction.commit().await?;
             true
         });

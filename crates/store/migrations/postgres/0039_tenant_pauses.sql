@@ -3,7 +3,8 @@
 -- until on PostgreSQL it ran into the statement timeout and the tenant could not be resumed at
 -- all. A resume now records the pause it ended, one row, and a message's expiry is read as the
 -- time it was given at acceptance plus the paused time that fell after its acceptance, summed
--- over its tenant's pauses that ended after it and began before it expired (`message_rows.rs`).
+-- over its tenant's pauses that ended after it and began before it expired, as the pauses before
+-- them moved its expiry (`message_rows.rs`). Recorded pauses never overlap (`reputation.rs`).
 -- Only an operator's resume writes a row, so the sum reads few rows of this index, which covers
 -- it, however much mail waits.
 CREATE TABLE tenant_pauses (
