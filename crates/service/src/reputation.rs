@@ -70,6 +70,14 @@ impl FeedbackLoop {
         })
     }
 
+    /// Whether the tenant's sending is paused or warned, and why, without its figures.
+    pub async fn standing(&self, tenant: TenantId) -> Result<TenantStanding, ServiceError> {
+        match self.store.tenant_standing(tenant).await {
+            Err(StoreError::NotFound) => Err(ServiceError::NotFound("tenant")),
+            other => Ok(other?),
+        }
+    }
+
     /// Lets a paused tenant's held mail go out; it expires later by as long as it was held.
     pub async fn resume_sending(&self, tenant: TenantId) -> Result<(), ServiceError> {
         if !self.store.resume_sending(tenant, self.clock.now()).await? {

@@ -1,7 +1,7 @@
 //! A message's status (SPEC S6.2, S8.1): its recipients, attempts and signing.
 
-use sealpost_domain::{MessageSummary, Recipient, SigningRecord};
-use sealpost_store::AttemptInfo;
+use sealpost_domain::{MessageSummary, Recipient, RecipientState, SigningRecord};
+use sealpost_store::{AttemptInfo, TenantStanding};
 use serde::Serialize;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -31,6 +31,37 @@ pub struct MessageView {
     pub expires_at: i64,
     pub recipients: Vec<RecipientView>,
     pub attempts: Vec<AttemptView>,
+    /// Present while the tenant's sending is paused and the message has recipients waiting
+    /// (queued or deferred): they are held, accepted but not sent, until an operator resumes
+    /// the tenant, and their expiry then moves on by the pause.
+    pub held: Option<HeldView>,
+}
+
+/// Why a message's waiting recipients are not being sent.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HeldView {
+    /// Since when the tenant's sending is paused (seconds since the Unix epoch).
+    pub since: i64,
+    /// Why it was paused, as the reputation guard or the operator said.
+    pub reason: String,
+}
+
+impl HeldView {
+    /// The hold on a message's waiting `recipients` under the tenant's `standing`, if any.
+    pub fn of(recipients: &[Recipient], standing: &TenantStanding) -> Option<Self> {
+        let since = standing.sending_paused_at?;
+        let waiting = recipients.iter().any(|recipient| {
+            matches!(
+                recipient.state,
+                RecipientState::Queued | RecipientState::Deferred
+            )
+        });
+        waiting.then(|| Self {
+            since,
+            reason: standing.paused_reason.clone().unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -95,7 +126,13 @@ impl From<&Recipient> for RecipientView {
 }
 
 impl MessageView {
-    pub fn new(message: &MessageSummary, attempts: &[AttemptInfo]) -> Self {
+    /// The view of `message` with its `attempts`, held when its tenant's `standing` says its
+    /// sending is paused.
+    pub fn new(
+        message: &MessageSummary,
+        attempts: &[AttemptInfo],
+        standing: &TenantStanding,
+    ) -> Self {
         let signing = match &message.signing {
             SigningRecord::Signed { domain, selector } => SigningView {
                 signed: true,
@@ -136,6 +173,7 @@ impl MessageView {
                     host: attempt.host.clone(),
                 })
                 .collect(),
+            held: HeldView::of(&message.recipients, standing),
         }
     }
 }

@@ -243,7 +243,10 @@ pub async fn list(
         .messages()
         .message_page(tenant, &filter, &request)
         .await?;
-    Ok(Paged(page.map(|message| MessageView::new(&message, &[]))))
+    let standing = state.service.feedback().standing(tenant).await?;
+    Ok(Paged(
+        page.map(|message| MessageView::new(&message, &[], &standing)),
+    ))
 }
 
 /// A message with the state of each recipient (next attempt time, last reply) and every
@@ -263,7 +266,8 @@ pub async fn show(
         .messages()
         .message_attempts(tenant, id)
         .await?;
-    Ok(Json(MessageView::new(&message, &attempts)))
+    let standing = state.service.feedback().standing(tenant).await?;
+    Ok(Json(MessageView::new(&message, &attempts, &standing)))
 }
 
 /// The stored source, byte for byte as it is sent (SPEC S5.5).

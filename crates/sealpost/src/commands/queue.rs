@@ -2,7 +2,7 @@
 //! (SPEC S8.4), on the same database as the server.
 
 use clap::Subcommand;
-use sealpost_domain::MessageId;
+use sealpost_domain::{MessageId, Timestamp};
 use sealpost_service::Service;
 use sealpost_views::messages::{ChangedView, MessageView};
 
@@ -55,7 +55,7 @@ fn summary(view: &MessageView) -> String {
             line
         })
         .collect();
-    format!(
+    let mut text = format!(
         "{} from {} ({}, {})\n{}",
         view.id,
         view.mail_from,
@@ -66,7 +66,16 @@ fn summary(view: &MessageView) -> String {
             "unsigned"
         },
         recipients.join("\n")
-    )
+    );
+    if let Some(held) = &view.held {
+        text.push_str(&format!(
+            "\n  held: the tenant's sending is paused since {}: the {}; its waiting recipients go \
+             out when an operator resumes it (sealpost tenant resume)",
+            Timestamp(held.since).rfc3339(),
+            held.reason
+        ));
+    }
+    text
 }
 
 pub async fn queue(service: &Service, command: QueueCommand, output: Output) -> anyhow::Result<()> {
@@ -74,9 +83,10 @@ pub async fn queue(service: &Service, command: QueueCommand, output: Output) -> 
         QueueCommand::List { tenant, limit } => {
             let tenant = service.accounts().find_tenant(&tenant).await?;
             let messages = service.messages().recent_messages(tenant.id, limit).await?;
+            let standing = service.feedback().standing(tenant.id).await?;
             let views: Vec<MessageView> = messages
                 .iter()
-                .map(|message| MessageView::new(message, &[]))
+                .map(|message| MessageView::new(message, &[], &standing))
                 .collect();
             output.print(&views, || {
                 views.iter().map(summary).collect::<Vec<_>>().join("\n")
@@ -87,7 +97,8 @@ pub async fn queue(service: &Service, command: QueueCommand, output: Output) -> 
             let id = message_id(&id)?;
             let message = service.messages().message_summary(tenant.id, id).await?;
             let attempts = service.messages().message_attempts(tenant.id, id).await?;
-            let view = MessageView::new(&message, &attempts);
+            let standing = service.feedback().standing(tenant.id).await?;
+            let view = MessageView::new(&message, &attempts, &standing);
             output.print(&view, || summary(&view));
         }
         QueueCommand::Retry { tenant, id } => {

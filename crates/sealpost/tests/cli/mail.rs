@@ -229,6 +229,35 @@ fn smtp_submission_is_durable_before_250() {
     assert_eq!(shown["source"], "smtp");
     assert_eq!(shown["recipients"][0]["address"], "someone@receiver.test");
     assert_eq!(shown["recipients"][0]["state"], "queued");
+    assert_eq!(shown["held"], serde_json::Value::Null);
+    // Paused (as the reputation guard pauses), the queued message says it is held, and why.
+    let url = format!("sqlite://{}", here.join("data/sealpost.db").display());
+    runtime.block_on(async {
+        let store = sealpost_store::Store::connect(&url).await.unwrap();
+        let name = sealpost_domain::TenantName::parse("acme").unwrap();
+        let tenant = store.tenant_by_name(&name).await.unwrap().id;
+        let at = sealpost_domain::Timestamp(1_800_000_000);
+        assert!(
+            store
+                .pause_sending(tenant, at, "bounce rate 12.50 % over the last 7 days")
+                .await
+                .unwrap()
+        );
+    });
+    let shown = run(
+        here,
+        &environment,
+        &["queue", "show", "--tenant", "acme", &id],
+    );
+    let text = String::from_utf8(shown.stdout).unwrap();
+    assert!(
+        text.contains(
+            "held: the tenant's sending is paused since 2027-01-15T08:00:00Z: the bounce rate \
+             12.50 % over the last 7 days; its waiting recipients go out when an operator \
+             resumes it (sealpost tenant resume)"
+        ),
+        "{text}"
+    );
     let listed = ok_json(run(
         here,
         &environment,

@@ -17,6 +17,8 @@ use sealpost_service::ServiceError;
 use sealpost_service::lists::{self, ListOrder, MessageFilter, Page, PageRequest};
 use serde::Deserialize;
 
+use sealpost_views::messages::HeldView;
+
 use crate::UiState;
 use crate::error::PageError;
 use crate::form_errors::{FieldErrors, Labels};
@@ -282,6 +284,8 @@ struct MessagePage {
     action: String,
     actions: Actions,
     notice: Option<String>,
+    /// Why the waiting recipients are not sent: the tenant's sending is paused.
+    held: Option<String>,
 }
 
 /// The notice after an action, from the redirect's query.
@@ -325,10 +329,13 @@ pub async fn show(
     let message = messages.message(tenant, id).await?;
     // The body is read once: the attempts are those of the message read, and the
     // verification works on the source already read. Both run at once.
-    let (attempts, report) = tokio::try_join!(
+    let feedback = service.feedback();
+    let (attempts, report, standing) = tokio::try_join!(
         messages.attempts_of(&message),
-        messages.check_dkim(&message)
+        messages.check_dkim(&message),
+        feedback.standing(tenant)
     )?;
+    let held = HeldView::of(&message.recipients, &standing);
     let addresses: HashMap<_, _> = message
         .recipients
         .iter()
@@ -350,6 +357,15 @@ pub async fn show(
         action: row.href.clone(),
         actions: Actions::of(&message),
         notice: message_actions::notice(&query.notice, query.count.parse().unwrap_or(0)),
+        held: held.as_ref().map(|held| {
+            format!(
+                "Held: this tenant's sending is paused since {}: the {}. Its waiting recipients \
+                 are kept, not sent, and go out when the platform's operator resumes it; their \
+                 expiry moves on by the pause.",
+                format::time(Timestamp(held.since)),
+                held.reason
+            )
+        }),
         row,
         route: match message.route {
             sealpost_domain::Route::Native => "native (retried for 24 hours)",
@@ -369,11 +385,14 @@ pub async fn show(
                 state: recipient.state.as_str(),
                 state_class: recipient_class(recipient.state, report.result()),
                 attempts: recipient.attempts,
-                next_attempt: recipient
-                    .next_attempt_at
-                    .filter(|_| !recipient.state.is_final())
-                    .map(format::time)
-                    .unwrap_or_default(),
+                next_attempt: match &held {
+                    Some(_) if !recipient.state.is_final() => "when sending resumes".to_owned(),
+                    _ => recipient
+                        .next_attempt_at
+                        .filter(|_| !recipient.state.is_final())
+                        .map(format::time)
+                        .unwrap_or_default(),
+                },
                 last_reply: recipient.last_reply.clone().unwrap_or_default(),
             })
             .collect(),

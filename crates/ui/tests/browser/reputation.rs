@@ -1,6 +1,7 @@
 //! The reputation guard in the UI (SPEC S10.5), at 1280 px and at 390 px: a tenant whose bounce
-//! rate crossed the pause threshold reads why on its dashboard, with its rates; the operator
-//! sees it paused on the tenant list and resumes it behind a confirmation; the tenant cannot.
+//! rate crossed the pause threshold reads why on its dashboard, with its rates, and on the page
+//! of a message held meanwhile; the operator sees it paused on the tenant list and resumes it
+//! behind a confirmation; the tenant cannot.
 
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,10 @@ async fn the_operator_resumes_a_tenant_paused_for_its_bounce_rate() {
     assert_eq!(harness.text("#standing").await, "sending normally");
 
     pause_acme(&harness).await;
+    // A message accepted meanwhile is held, and its page says why and until when.
+    let held = harness
+        .submit(harness.acme, &["held@receiver.test"], "Held back")
+        .await;
     for (width, height) in [(1280, 1000), (390, 844)] {
         harness
             .browser
@@ -98,6 +103,21 @@ async fn the_operator_resumes_a_tenant_paused_for_its_bounce_rate() {
         );
         assert_eq!(harness.text("#standing").await, "sending paused");
         harness.shot(&format!("paused-dashboard-{width}")).await;
+        harness.goto(&format!("/t/acme/messages/{held}")).await;
+        let notice = harness.text("#held").await;
+        assert!(
+            notice.starts_with("Held: this tenant's sending is paused since ")
+                && notice.contains(" UTC: the bounce rate 25.00 % over the last 7 days is above")
+                && notice.ends_with(
+                    "go out when the platform's operator resumes it; their \
+                     expiry moves on by the pause."
+                ),
+            "{notice}"
+        );
+        assert_sentence(&notice);
+        let recipients = harness.text("#recipients").await;
+        assert!(recipients.contains("when sending resumes"), "{recipients}");
+        harness.shot(&format!("held-message-{width}")).await;
     }
 
     // The tenant cannot resume itself, even with its own form token.
