@@ -93,6 +93,12 @@ impl RecipientState {
         }
     }
 
+    /// Waiting for an attempt: not final, and not being delivered by a node right now. A paused
+    /// tenant's waiting recipients are the ones it holds.
+    pub fn is_waiting(&self) -> bool {
+        matches!(self, Self::Queued | Self::Deferred)
+    }
+
     /// A final state is never delivered again. Only what comes back after delivery (a bounce
     /// or a complaint) may still move a final recipient, and only by [`Self::after_feedback`].
     pub fn is_final(&self) -> bool {

@@ -59,10 +59,7 @@ impl FeedbackLoop {
             .store
             .sending_figures(tenant, Timestamp(now.0 - self.reputation_policy.window))
             .await?;
-        let standing = match self.store.tenant_standing(tenant).await {
-            Err(StoreError::NotFound) => return Err(ServiceError::NotFound("tenant")),
-            other => other?,
-        };
+        let standing = self.standing(tenant).await?;
         Ok(Reputation {
             figures,
             standing,

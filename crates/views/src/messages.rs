@@ -1,6 +1,6 @@
 //! A message's status (SPEC S6.2, S8.1): its recipients, attempts and signing.
 
-use sealpost_domain::{MessageSummary, Recipient, RecipientState, SigningRecord};
+use sealpost_domain::{MessageSummary, Recipient, SigningRecord};
 use sealpost_store::{AttemptInfo, TenantStanding};
 use serde::Serialize;
 #[cfg(feature = "openapi")]
@@ -43,7 +43,7 @@ pub struct MessageView {
 pub struct HeldView {
     /// Since when the tenant's sending is paused (seconds since the Unix epoch).
     pub since: i64,
-    /// Why it was paused, as the reputation guard or the operator said.
+    /// Why it was paused, in the reputation guard's words, as the tenant's dashboard shows them.
     pub reason: String,
 }
 
@@ -51,12 +51,9 @@ impl HeldView {
     /// The hold on a message's waiting `recipients` under the tenant's `standing`, if any.
     pub fn of(recipients: &[Recipient], standing: &TenantStanding) -> Option<Self> {
         let since = standing.sending_paused_at?;
-        let waiting = recipients.iter().any(|recipient| {
-            matches!(
-                recipient.state,
-                RecipientState::Queued | RecipientState::Deferred
-            )
-        });
+        let waiting = recipients
+            .iter()
+            .any(|recipient| recipient.state.is_waiting());
         waiting.then(|| Self {
             since,
             reason: standing.paused_reason.clone().unwrap_or_default(),
@@ -175,5 +172,58 @@ impl MessageView {
                 .collect(),
             held: HeldView::of(&message.recipients, standing),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sealpost_domain::{RecipientId, RecipientState, SystemClock, Timestamp};
+
+    use super::*;
+
+    fn recipients(states: &[RecipientState]) -> Vec<Recipient> {
+        states
+            .iter()
+            .map(|state| Recipient {
+                id: RecipientId::new(&SystemClock),
+                address: "someone@receiver.test".to_owned(),
+                domain: "receiver.test".to_owned(),
+                state: *state,
+                attempts: 0,
+                next_attempt_at: None,
+                last_reply: None,
+                updated_at: Timestamp(0),
+            })
+            .collect()
+    }
+
+    /// A paused tenant's message is held while a recipient waits for an attempt (queued or
+    /// deferred), not while its recipients are all being delivered or final, and no message is
+    /// held while the tenant is not paused.
+    #[test]
+    fn a_message_is_held_while_its_paused_tenant_has_a_recipient_waiting() {
+        use RecipientState::*;
+        let paused = TenantStanding {
+            sending_paused_at: Some(1_800_000_000),
+            paused_reason: Some("bounce rate 12.50 %".to_owned()),
+            reputation_warning: None,
+        };
+        for (states, held) in [
+            (&[Queued][..], true),
+            (&[Sent, Deferred][..], true),
+            (&[Sending][..], false),
+            (&[Sent, Cancelled, Suppressed][..], false),
+        ] {
+            let view = HeldView::of(&recipients(states), &paused);
+            assert_eq!(view.is_some(), held, "{states:?}");
+            if let Some(view) = view {
+                assert_eq!(
+                    (view.since, view.reason.as_str()),
+                    (1_800_000_000, "bounce rate 12.50 %")
+                );
+            }
+        }
+        let standing = TenantStanding::default();
+        assert!(HeldView::of(&recipients(&[Queued]), &standing).is_none());
     }
 }

@@ -70,7 +70,8 @@ fn summary(view: &MessageView) -> String {
     if let Some(held) = &view.held {
         text.push_str(&format!(
             "\n  held: the tenant's sending is paused since {}: the {}; its waiting recipients go \
-             out when an operator resumes it (sealpost tenant resume)",
+             out when an operator resumes it (sealpost tenant resume), and expire later by as \
+             long as they were held",
             Timestamp(held.since).rfc3339(),
             held.reason
         ));

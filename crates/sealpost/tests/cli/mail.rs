@@ -232,30 +232,25 @@ fn smtp_submission_is_durable_before_250() {
     assert_eq!(shown["held"], serde_json::Value::Null);
     // Paused (as the reputation guard pauses), the queued message says it is held, and why.
     let url = format!("sqlite://{}", here.join("data/sealpost.db").display());
+    let reason = "bounce rate 12.50 % over the last 7 days is above 10.00 % (25 of 200 delivered)";
     runtime.block_on(async {
         let store = sealpost_store::Store::connect(&url).await.unwrap();
         let name = sealpost_domain::TenantName::parse("acme").unwrap();
         let tenant = store.tenant_by_name(&name).await.unwrap().id;
         let at = sealpost_domain::Timestamp(1_800_000_000);
-        assert!(
-            store
-                .pause_sending(tenant, at, "bounce rate 12.50 % over the last 7 days")
-                .await
-                .unwrap()
-        );
+        assert!(store.pause_sending(tenant, at, reason).await.unwrap());
     });
-    let shown = run(
-        here,
-        &environment,
-        &["queue", "show", "--tenant", "acme", &id],
-    );
-    let text = String::from_utf8(shown.stdout).unwrap();
+    let show = ["queue", "show", "--tenant", "acme", &id];
+    let held = ok_json(run(here, &environment, &[&show[..], &["--json"]].concat()));
+    assert_eq!(held["held"]["since"], 1_800_000_000, "{held}");
+    assert_eq!(held["held"]["reason"], reason, "{held}");
+    let text = String::from_utf8(run(here, &environment, &show).stdout).unwrap();
     assert!(
-        text.contains(
-            "held: the tenant's sending is paused since 2027-01-15T08:00:00Z: the bounce rate \
-             12.50 % over the last 7 days; its waiting recipients go out when an operator \
-             resumes it (sealpost tenant resume)"
-        ),
+        text.contains(&format!(
+            "held: the tenant's sending is paused since 2027-01-15T08:00:00Z: the {reason}; its \
+             waiting recipients go out when an operator resumes it (sealpost tenant resume), and \
+             expire later by as long as they were held"
+        )),
         "{text}"
     );
     let listed = ok_json(run(

@@ -11,13 +11,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use sealpost_dkim::DkimResult;
 use sealpost_domain::{
-    DkimVerdict, MessageId, MessageSummary, RecipientState, SigningRecord, Timestamp,
+    DkimVerdict, MessageId, MessageSummary, Recipient, RecipientState, SigningRecord, Timestamp,
 };
 use sealpost_service::ServiceError;
 use sealpost_service::lists::{self, ListOrder, MessageFilter, Page, PageRequest};
-use serde::Deserialize;
-
 use sealpost_views::messages::HeldView;
+use serde::Deserialize;
 
 use crate::UiState;
 use crate::error::PageError;
@@ -316,6 +315,41 @@ fn recipient_class(state: RecipientState, dkim: DkimResult) -> &'static str {
     }
 }
 
+/// What the page says above the recipients of a message its tenant's pause holds.
+fn held_notice(held: &HeldView) -> String {
+    format!(
+        "Held: this tenant's sending is paused since {}: the {}. Its waiting recipients are \
+         kept, not sent, and go out when the platform operator resumes it; their expiry moves on \
+         by the pause.",
+        format::time(Timestamp(held.since)),
+        held.reason
+    )
+}
+
+impl RecipientView {
+    /// A recipient's row: its next attempt is the resume when its tenant's pause holds it
+    /// (`held`), else the time planned, and none once it is final or being delivered.
+    fn of(recipient: &Recipient, dkim: DkimResult, held: bool) -> Self {
+        let next_attempt = if held && recipient.state.is_waiting() {
+            "when sending resumes".to_owned()
+        } else {
+            recipient
+                .next_attempt_at
+                .filter(|_| !recipient.state.is_final())
+                .map(format::time)
+                .unwrap_or_default()
+        };
+        Self {
+            address: recipient.address.clone(),
+            state: recipient.state.as_str(),
+            state_class: recipient_class(recipient.state, dkim),
+            attempts: recipient.attempts,
+            next_attempt,
+            last_reply: recipient.last_reply.clone().unwrap_or_default(),
+        }
+    }
+}
+
 pub async fn show(
     State(state): State<UiState>,
     scope: Scope,
@@ -328,7 +362,8 @@ pub async fn show(
     let messages = service.messages();
     let message = messages.message(tenant, id).await?;
     // The body is read once: the attempts are those of the message read, and the
-    // verification works on the source already read. Both run at once.
+    // verification works on the source already read. They and the tenant's standing, which
+    // says whether its waiting recipients are held, are read at once.
     let feedback = service.feedback();
     let (attempts, report, standing) = tokio::try_join!(
         messages.attempts_of(&message),
@@ -352,20 +387,17 @@ pub async fn show(
         row.status = "sent, DKIM failed";
         row.status_class = "bad";
     }
+    let mut actions = Actions::of(&message);
+    if held.is_some() {
+        // A retry now would be held like the rest: the pause decides when they go.
+        actions.retryable = 0;
+    }
     let page = MessagePage {
         layout: Layout::tenant(&scope, "/messages", "Message"),
         action: row.href.clone(),
-        actions: Actions::of(&message),
+        actions,
         notice: message_actions::notice(&query.notice, query.count.parse().unwrap_or(0)),
-        held: held.as_ref().map(|held| {
-            format!(
-                "Held: this tenant's sending is paused since {}: the {}. Its waiting recipients \
-                 are kept, not sent, and go out when the platform's operator resumes it; their \
-                 expiry moves on by the pause.",
-                format::time(Timestamp(held.since)),
-                held.reason
-            )
-        }),
+        held: held.as_ref().map(held_notice),
         row,
         route: match message.route {
             sealpost_domain::Route::Native => "native (retried for 24 hours)",
@@ -380,21 +412,7 @@ pub async fn show(
         recipients: message
             .recipients
             .iter()
-            .map(|recipient| RecipientView {
-                address: recipient.address.clone(),
-                state: recipient.state.as_str(),
-                state_class: recipient_class(recipient.state, report.result()),
-                attempts: recipient.attempts,
-                next_attempt: match &held {
-                    Some(_) if !recipient.state.is_final() => "when sending resumes".to_owned(),
-                    _ => recipient
-                        .next_attempt_at
-                        .filter(|_| !recipient.state.is_final())
-                        .map(format::time)
-                        .unwrap_or_default(),
-                },
-                last_reply: recipient.last_reply.clone().unwrap_or_default(),
-            })
+            .map(|recipient| RecipientView::of(recipient, report.result(), held.is_some()))
             .collect(),
         attempts: attempts
             .iter()

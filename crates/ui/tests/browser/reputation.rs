@@ -109,7 +109,7 @@ async fn the_operator_resumes_a_tenant_paused_for_its_bounce_rate() {
             notice.starts_with("Held: this tenant's sending is paused since ")
                 && notice.contains(" UTC: the bounce rate 25.00 % over the last 7 days is above")
                 && notice.ends_with(
-                    "go out when the platform's operator resumes it; their \
+                    "go out when the platform operator resumes it; their \
                      expiry moves on by the pause."
                 ),
             "{notice}"
@@ -117,8 +117,10 @@ async fn the_operator_resumes_a_tenant_paused_for_its_bounce_rate() {
         assert_sentence(&notice);
         let recipients = harness.text("#recipients").await;
         assert!(recipients.contains("when sending resumes"), "{recipients}");
+        assert!(!harness.page_text().await.contains("Retry now"));
         harness.shot(&format!("held-message-{width}")).await;
     }
+    harness.goto("/t/acme").await;
 
     // The tenant cannot resume itself, even with its own form token.
     let csrf = harness
