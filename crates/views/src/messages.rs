@@ -177,24 +177,18 @@ impl MessageView {
 
 #[cfg(test)]
 mod tests {
-    use sealpost_domain::{RecipientId, RecipientState, SystemClock, Timestamp};
+    use sealpost_domain::RecipientState;
 
     use super::*;
 
     fn recipients(states: &[RecipientState]) -> Vec<Recipient> {
-        states
-            .iter()
-            .map(|state| Recipient {
-                id: RecipientId::new(&SystemClock),
-                address: "someone@receiver.test".to_owned(),
-                domain: "receiver.test".to_owned(),
-                state: *state,
-                attempts: 0,
-                next_attempt_at: None,
-                last_reply: None,
-                updated_at: Timestamp(0),
-            })
-            .collect()
+        let tenant = sealpost_store::testing::tenant("acme", "Acme").id;
+        let addresses = vec!["someone@receiver.test"; states.len()];
+        let mut message = sealpost_store::testing::message(tenant, &addresses, None);
+        for (recipient, state) in message.recipients.iter_mut().zip(states) {
+            recipient.state = *state;
+        }
+        message.recipients
     }
 
     /// A paused tenant's message is held while a recipient waits for an attempt (queued or
