@@ -13,6 +13,7 @@ use crate::message_rows::expiry_column;
 use crate::outcomes::MESSAGE_ATTEMPTS_SQL;
 use crate::queue::{MESSAGE_RECIPIENTS_SQL, OLDEST_WAITING_SQL};
 use crate::queue_tests::{NOW, message, stores_with_tenant};
+use crate::sending_counts::WINDOW_SQL;
 use crate::summaries::listed_recipients_sql;
 use crate::webhook_outbox::{LAST_SUCCESS_SQL, LEASED_OUTBOX_SQL, outbox_claim_sql};
 use crate::{Store, testing};
@@ -120,6 +121,16 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
             "signing_keys_tenant (tenant_id=? AND signing_domain_id=?)",
         ),
         (OLDEST_WAITING_SQL, "recipients_waiting (state=?)"),
+        // The reputation guard's window, read after every bounce and complaint: the counts of
+        // the tenant's hours, and its events by kind in the window's first part-hour.
+        (
+            WINDOW_SQL,
+            "sqlite_autoindex_sending_counts_1 (tenant_id=? AND hour>?)",
+        ),
+        (
+            WINDOW_SQL,
+            "events_tenant_kind_at (tenant_id=? AND kind=? AND at>? AND at<?)",
+        ),
         (
             held_messages_sql(&store),
             "recipients_held (tenant_id=? AND message_id>?)",

@@ -41,25 +41,21 @@ impl Store {
         since: Timestamp,
     ) -> Result<SendingFigures, StoreError> {
         let (since, first_whole_hour, first_hour) = sending_counts::window_bounds(since);
-        let rows: Vec<(String, i64)> = with_reader!(self, pool => {
+        let (sent, bounced, complained): (i64, i64, i64) = with_reader!(self, pool => {
             sqlx::query_as(sending_counts::WINDOW_SQL)
             .bind(tenant)
             .bind(since)
             .bind(first_whole_hour)
             .bind(first_hour)
-            .fetch_all(pool)
+            .fetch_one(pool)
             .await?
         });
-        let mut figures = SendingFigures::default();
-        for (kind, count) in rows {
-            let count = u64::try_from(count).unwrap_or(0);
-            match kind.as_str() {
-                "sent" => figures.sent += count,
-                "bounced" => figures.bounced += count,
-                _ => figures.complained += count,
-            }
-        }
-        Ok(figures)
+        let count = |count: i64| u64::try_from(count).unwrap_or(0);
+        Ok(SendingFigures {
+            sent: count(sent),
+            bounced: count(bounced),
+            complained: count(complained),
+        })
     }
 
     pub async fn tenant_standing(&self, tenant: TenantId) -> Result<TenantStanding, StoreError> {

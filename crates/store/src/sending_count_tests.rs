@@ -1,7 +1,8 @@
 //! The hourly sending counts agree with the events they count (migration 0033): the figures of
 //! a window, read from the counts and the window's first part-hour of events, equal a count of
 //! the window's events, for windows that start on an hour and inside one, on both backends; and
-//! the migration counts the events stored before it.
+//! the migration counts the events stored before it; and additions on two PostgreSQL connections
+//! go to two rows, so neither waits for the other's commit.
 
 use sealpost_domain::{
     AttemptResult, Feedback, RecipientState, SendingFigures, TenantId, Timestamp,
@@ -198,5 +199,60 @@ async fn the_migration_counts_the_events_stored_before_it() {
         for tenant in [first, second] {
             every_window_agrees(&store, tenant, &format!("{backend}: {tenant}")).await;
         }
+    }
+}
+
+/// On PostgreSQL two transactions on different connections that add to one tenant's hour do not
+/// wait for each other (migration 0040): the second commits while the first is still open, and
+/// the figures are the sum of both.
+#[tokio::test]
+async fn additions_on_two_connections_do_not_wait_for_each_other() {
+    use sqlx::{Connection as _, PgConnection};
+
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let Store::Postgres(pool) = &store else {
+            continue;
+        };
+        // Two connections of different stripes (a backend's process id modulo 16).
+        let options = pool.connect_options();
+        let stripe = "SELECT pg_backend_pid() % 16";
+        let mut first = PgConnection::connect_with(&options).await.unwrap();
+        let first_stripe: i32 = sqlx::query_scalar(stripe)
+            .fetch_one(&mut first)
+            .await
+            .unwrap();
+        let mut second = loop {
+            let mut connection = PgConnection::connect_with(&options).await.unwrap();
+            let other_stripe: i32 = sqlx::query_scalar(stripe)
+                .fetch_one(&mut connection)
+                .await
+                .unwrap();
+            if other_stripe != first_stripe {
+                break connection;
+            }
+        };
+        let add = |at: i64| {
+            let mut insert = sqlx::QueryBuilder::new("");
+            crate::sending_counts::push_additions(
+                &mut insert,
+                &crate::sending_counts::additions([(tenant, "sent", Timestamp(at))]),
+            );
+            insert
+        };
+        let mut open = first.begin().await.unwrap();
+        add(HOUR).build().execute(&mut *open).await.unwrap();
+        let mut other = second.begin().await.unwrap();
+        sqlx::query("SET LOCAL lock_timeout = '5s'")
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        add(HOUR + 1).build().execute(&mut *other).await.expect(
+            "an addition on another connection does not wait for the open transaction's commit",
+        );
+        other.commit().await.unwrap();
+        open.commit().await.unwrap();
+        let figures = store.sending_figures(tenant, Timestamp(0)).await.unwrap();
+        assert_eq!(figures.sent, 2);
     }
 }

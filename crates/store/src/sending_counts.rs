@@ -9,10 +9,12 @@
 //! events. A window is then the rows of its whole hours plus the events of the part of an hour it
 //! starts with, which is exact, and bounded by one hour of events.
 //!
-//! On PostgreSQL a tenant's row for the hour is locked from the addition to the commit, so the
-//! outcomes of one tenant's deliveries commit one after another across nodes. The addition
-//! follows the transaction's writes to recipients, events and the webhook outbox, which keeps
-//! that wait short.
+//! A row is locked from the addition to the commit. Were an hour's counts one row, the outcomes
+//! of one tenant's deliveries would commit one after another on PostgreSQL, each waiting for the
+//! previous one's flush to disk, across all nodes. So an hour's counts are split over stripes,
+//! one per connection (migration 0040), and read as their sum: transactions on different
+//! connections add to different rows. The addition also follows the transaction's writes to
+//! recipients, events and the webhook outbox, which keeps any wait short.
 
 use sealpost_domain::{TenantId, Timestamp};
 use sqlx::QueryBuilder;
@@ -75,25 +77,44 @@ pub(crate) fn additions<'a>(
     additions
 }
 
+/// The stripe of an hour's counts that a transaction adds to, as SQL evaluated on its connection.
+pub(crate) trait Stripe {
+    const STRIPE: &'static str;
+}
+
+/// The backend process of the connection, of which each connection has its own: two
+/// transactions that run at once are on two connections and, but for one in sixteen pairs, add
+/// to different rows. A transaction adds to one stripe of every hour it counts in, and locks its
+/// rows in the order of tenant and hour, so transactions cannot deadlock on them.
+impl Stripe for sqlx::Postgres {
+    const STRIPE: &'static str = "pg_backend_pid() % 16";
+}
+
+/// SQLite's one writer never waits for another: one stripe.
+impl Stripe for sqlx::Sqlite {
+    const STRIPE: &'static str = "0";
+}
+
 /// Writes the statement that adds `additions` to the counts into `insert`, which holds nothing
 /// of it yet.
-pub(crate) fn push_additions<DB: sqlx::Database>(
+pub(crate) fn push_additions<DB: sqlx::Database + Stripe>(
     insert: &mut QueryBuilder<DB>,
     additions: &[Addition],
 ) where
     for<'t> TenantId: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
-    insert.push("INSERT INTO sending_counts (tenant_id, hour, sent, bounced, complained) ");
+    insert.push("INSERT INTO sending_counts (tenant_id, hour, stripe, sent, bounced, complained) ");
     insert.push_values(additions, |mut row, addition| {
         row.push_bind(addition.tenant)
             .push_bind(addition.hour)
+            .push(DB::STRIPE)
             .push_bind(addition.sent)
             .push_bind(addition.bounced)
             .push_bind(addition.complained);
     });
     insert.push(
-        " ON CONFLICT (tenant_id, hour) DO UPDATE SET \
+        " ON CONFLICT (tenant_id, hour, stripe) DO UPDATE SET \
          sent = sending_counts.sent + excluded.sent, \
          bounced = sending_counts.bounced + excluded.bounced, \
          complained = sending_counts.complained + excluded.complained",
@@ -131,17 +152,18 @@ macro_rules! add_count {
 }
 pub(crate) use add_count;
 
-/// The counted events of a window as `(kind, count)` rows, a kind possibly in several rows: the
-/// events of the part-hour the window starts with (`$2` up to `$3`, the next whole hour), then
-/// the rows of the whole hours from `$4` on. One statement, so both parts read one snapshot.
-pub(crate) const WINDOW_SQL: &str = "SELECT kind, COUNT(*) FROM events \
-     WHERE tenant_id = $1 AND kind IN ('sent', 'bounced', 'complained') \
-     AND at >= $2 AND at < $3 GROUP BY kind \
-     UNION ALL SELECT 'sent', CAST(COALESCE(SUM(sent), 0) AS BIGINT) FROM sending_counts \
-     WHERE tenant_id = $1 AND hour >= $4 \
-     UNION ALL SELECT 'bounced', CAST(COALESCE(SUM(bounced), 0) AS BIGINT) FROM sending_counts \
-     WHERE tenant_id = $1 AND hour >= $4 \
-     UNION ALL SELECT 'complained', CAST(COALESCE(SUM(complained), 0) AS BIGINT) \
+/// The counted events of a window as one row of sent, bounced and complained: the rows of the
+/// whole hours from `$4` on, each kind plus the events of the part-hour the window starts with
+/// (`$2` up to `$3`, the next whole hour). The counts are read in one pass, however many stripes
+/// an hour has; the events by kind through their index. One statement, so both parts read one
+/// snapshot.
+pub(crate) const WINDOW_SQL: &str = "SELECT \
+     CAST(COALESCE(SUM(sent), 0) + (SELECT COUNT(*) FROM events WHERE tenant_id = $1 \
+     AND kind = 'sent' AND at >= $2 AND at < $3) AS BIGINT), \
+     CAST(COALESCE(SUM(bounced), 0) + (SELECT COUNT(*) FROM events WHERE tenant_id = $1 \
+     AND kind = 'bounced' AND at >= $2 AND at < $3) AS BIGINT), \
+     CAST(COALESCE(SUM(complained), 0) + (SELECT COUNT(*) FROM events WHERE tenant_id = $1 \
+     AND kind = 'complained' AND at >= $2 AND at < $3) AS BIGINT) \
      FROM sending_counts WHERE tenant_id = $1 AND hour >= $4";
 
 /// The bounds [`WINDOW_SQL`] takes for a window from `since`: `since`, the first whole hour at or

@@ -398,7 +398,7 @@ async fn an_outcome_recorded_during_the_purge_and_the_purge_both_finish() {
     // The fixture's tenant has counts for hour 0, which the outcome adds to.
     sqlx::query(
         "INSERT INTO sending_counts (tenant_id, hour, sent, bounced, complained) \
-         VALUES ($1, 0, 1, 0, 0) ON CONFLICT (tenant_id, hour) \
+         VALUES ($1, 0, 1, 0, 0) ON CONFLICT (tenant_id, hour, stripe) \
          DO UPDATE SET sent = sending_counts.sent + excluded.sent",
     )
     .bind(doomed.tenant)
