@@ -214,9 +214,9 @@ async fn additions_on_two_connections_do_not_wait_for_each_other() {
         let Store::Postgres(pool) = &store else {
             continue;
         };
-        // Two connections of different stripes (a backend's process id modulo 16).
+        // Two connections of different stripes (a backend's process id modulo 8).
         let options = pool.connect_options();
-        let stripe = "SELECT pg_backend_pid() % 16";
+        let stripe = "SELECT pg_backend_pid() % 8";
         let mut first = PgConnection::connect_with(&options).await.unwrap();
         let first_stripe: i32 = sqlx::query_scalar(stripe)
             .fetch_one(&mut first)

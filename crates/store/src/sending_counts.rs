@@ -83,11 +83,12 @@ pub(crate) trait Stripe {
 }
 
 /// The backend process of the connection, of which each connection has its own: two
-/// transactions that run at once are on two connections and, but for one in sixteen pairs, add
-/// to different rows. A transaction adds to one stripe of every hour it counts in, and locks its
-/// rows in the order of tenant and hour, so transactions cannot deadlock on them.
+/// transactions that run at once are on two connections and, but for one in eight pairs, add
+/// to different rows. Eight, because the reputation window reads every stripe of its hours
+/// after each bounce. A transaction adds to one stripe of every hour it counts in, and locks
+/// its rows in the order of tenant and hour, so transactions cannot deadlock on them.
 impl Stripe for sqlx::Postgres {
-    const STRIPE: &'static str = "pg_backend_pid() % 16";
+    const STRIPE: &'static str = "pg_backend_pid() % 8";
 }
 
 /// SQLite's one writer never waits for another: one stripe.

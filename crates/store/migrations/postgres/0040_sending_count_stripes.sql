@@ -2,7 +2,7 @@
 -- added to and kept locked until its commit: on PostgreSQL the outcomes of one tenant committed
 -- one after another, each waiting for the previous one's flush to disk, across every node. An
 -- hour's counts are now split over stripes, one per database connection (its backend's process
--- id modulo 16, `sending_counts.rs`), summed when read: transactions on different connections
+-- id modulo 8, `sending_counts.rs`), summed when read: transactions on different connections
 -- add to different rows and commit side by side. The rows so far become stripe 0.
 ALTER TABLE sending_counts ADD COLUMN stripe SMALLINT NOT NULL DEFAULT 0;
 ALTER TABLE sending_counts DROP CONSTRAINT sending_counts_pkey;
