@@ -2,6 +2,8 @@
 //! canonicalisation, signing and verification work on. Also the one place that turns any line
 //! ending into CRLF, so that what is signed is byte for byte what SMTP later sends.
 
+use std::borrow::Cow;
+
 use crate::scan;
 
 /// One header field as it appears in the message: its name and the complete field, from the
@@ -53,11 +55,11 @@ pub enum MessageError {
 }
 
 /// Rewrites every line ending (bare LF, bare CR, CRLF) as CRLF. Signing happens on this form,
-/// and SMTP carries it unchanged, so no later step can alter signed bytes.
-pub fn normalize_line_endings(input: &[u8]) -> Vec<u8> {
-    // Mail that arrived over SMTP is CRLF already: one vectorised check, then one copy.
+/// and SMTP carries it unchanged, so no later step can alter signed bytes. Mail that arrived
+/// over SMTP is CRLF already: one vectorised check, and the input itself, not a copy.
+pub fn normalize_line_endings(input: &[u8]) -> Cow<'_, [u8]> {
     if scan::is_crlf_only(input) {
-        return input.to_vec();
+        return Cow::Borrowed(input);
     }
     let mut output = Vec::with_capacity(input.len() + input.len() / 32);
     let mut rest = input;
@@ -71,7 +73,7 @@ pub fn normalize_line_endings(input: &[u8]) -> Vec<u8> {
         rest = &rest[at + width..];
     }
     output.extend_from_slice(rest);
-    output
+    Cow::Owned(output)
 }
 
 impl<'a> ParsedMessage<'a> {
@@ -176,9 +178,12 @@ fn is_field_name(name: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// The normalised text, and that text already in CRLF form is the input itself.
     #[track_caller]
     fn check_normalize(input: &[u8], expected: &[u8]) {
-        assert_eq!(normalize_line_endings(input), expected);
+        let normalized = normalize_line_endings(input);
+        assert_eq!(normalized, expected);
+        assert_eq!(matches!(normalized, Cow::Borrowed(_)), input == expected);
     }
 
     #[test]

@@ -5,7 +5,6 @@
 use sealpost_domain::{DomainName, Timestamp};
 
 use crate::message::{MessageError, ParsedMessage, normalize_line_endings};
-use crate::scan;
 
 /// A message ready to sign, and the header fields that had to be added.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +29,8 @@ pub fn prepare(
     now: Timestamp,
     message_id_domain: &DomainName,
 ) -> Result<Prepared, MessageError> {
-    let normalized;
-    let raw = if scan::is_crlf_only(raw) {
-        raw
-    } else {
-        normalized = normalize_line_endings(raw);
-        normalized.as_slice()
-    };
+    let raw = normalize_line_endings(raw);
+    let raw = &*raw;
     let parsed = ParsedMessage::parse(raw)?;
     let (fields, added) = missing_fields(&parsed, now, message_id_domain);
     let header_end = parsed.header_end;

@@ -40,7 +40,7 @@ pub fn record_for(key: &PrivateKey) -> String {
 }
 
 pub fn crlf(text: &str) -> Vec<u8> {
-    sealpost_dkim::normalize_line_endings(text.as_bytes())
+    sealpost_dkim::normalize_line_endings(text.as_bytes()).into_owned()
 }
 
 pub const MESSAGE: &str = "From: Facilities <facilities@client.example>\n\

@@ -120,7 +120,7 @@ impl Fixture {
 }
 
 fn crlf(text: &str) -> Vec<u8> {
-    sealpost_dkim::normalize_line_endings(text.as_bytes())
+    sealpost_dkim::normalize_line_endings(text.as_bytes()).into_owned()
 }
 
 fn codes(report: &Report) -> Vec<&'static str> {
