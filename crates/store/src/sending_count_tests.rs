@@ -256,3 +256,49 @@ async fn additions_on_two_connections_do_not_wait_for_each_other() {
         assert_eq!(figures.sent, 2);
     }
 }
+
+/// A round whose deliveries fall in more hours than one statement of additions holds adds them
+/// in several statements, one after another (`add_counts!`), and the counts still equal the
+/// events on both backends.
+#[tokio::test]
+async fn a_round_over_many_hours_is_counted_in_full() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let addresses: Vec<String> = (0..12).map(|index| format!("r{index}@one.test")).collect();
+        let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
+        let queued = message(tenant, &addresses, None);
+        store.insert_message(&queued).await.unwrap();
+        let claims = store
+            .claim_due("node-a", Timestamp(NOW), Timestamp(NOW + 60), 100)
+            .await
+            .unwrap();
+        assert_eq!(claims.len(), 12);
+        let round: Vec<_> = claims
+            .iter()
+            .zip(0..)
+            .map(|(claim, hour)| {
+                let update = RecipientUpdate {
+                    state: RecipientState::Sent,
+                    next_attempt_at: None,
+                    last_reply: "250 2.0.0 ok".into(),
+                };
+                let mut record = attempt(AttemptResult::Delivered);
+                record.finished_at = Timestamp(HOUR + hour * 3_600 + 5);
+                (claim.clone(), update, record)
+            })
+            .collect();
+        let recorded = store.finish_attempts(&round).await.unwrap();
+        assert!(recorded.iter().all(|recorded| *recorded));
+        let everything = store.sending_figures(tenant, Timestamp(0)).await.unwrap();
+        assert_eq!(everything.sent, 12);
+        for hour in 0..13 {
+            let since = Timestamp(HOUR + hour * 3_600);
+            assert_eq!(
+                store.sending_figures(tenant, since).await.unwrap(),
+                counted_from_events(&store, tenant, since.0).await,
+                "{:?} from hour {hour}",
+                store.backend()
+            );
+        }
+    }
+}

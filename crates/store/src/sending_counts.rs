@@ -4,17 +4,18 @@
 //! read every delivery of it, a million index entries per bounce for a tenant that sends a
 //! million a week, and a bounce storm multiplied that by its own size.
 //!
-//! Every event of a counted kind adds to its hour's row in the same transaction that inserts it
+//! Every event of a counted kind adds to a row of its hour in the same transaction that inserts it
 //! (`insert_event!` and `insert_events!` call in here), so the counts never disagree with the
 //! events. A window is then the rows of its whole hours plus the events of the part of an hour it
 //! starts with, which is exact, and bounded by one hour of events.
 //!
 //! A row is locked from the addition to the commit. Were an hour's counts one row, the outcomes
 //! of one tenant's deliveries would commit one after another on PostgreSQL, each waiting for the
-//! previous one's flush to disk, across all nodes. So an hour's counts are split over stripes,
-//! one per connection (migration 0040), and read as their sum: transactions on different
-//! connections add to different rows. The addition also follows the transaction's writes to
-//! recipients, events and the webhook outbox, which keeps any wait short.
+//! previous one's flush to disk, across all nodes. So an hour's counts are split over eight
+//! stripes, chosen by the connection's backend process (migration 0040, [`Stripe`]), and read as
+//! their sum: transactions on different connections add to different rows but for one pair in
+//! eight. The addition also follows the transaction's writes to recipients, events and the
+//! webhook outbox, which keeps any wait short.
 
 use sealpost_domain::{TenantId, Timestamp};
 use sqlx::QueryBuilder;
@@ -124,11 +125,17 @@ pub(crate) fn push_additions<DB: sqlx::Database + Stripe>(
 
 /// Writes the statements that add `$additions` to the counts into `$script`, in runs of the
 /// shapes every statement of many rows has (`batch::runs`); each row is in one run, so no
-/// statement names a row twice. A macro because each backend's transaction is its own type.
+/// statement names a row twice. The rows are locked in the order of tenant and hour only if the
+/// runs are too: the clauses of one PostgreSQL statement run in no set order, so each run after
+/// the first waits until what was written before it has run. A macro because each backend's
+/// transaction is its own type; it returns early with the error of a statement it had to run.
 macro_rules! add_counts {
     ($script:expr, $transaction:expr, $additions:expr) => {{
         let additions: &[$crate::sending_counts::Addition] = $additions;
-        for run in $crate::batch::runs(additions) {
+        for (index, run) in $crate::batch::runs(additions).enumerate() {
+            if index > 0 && !$script.keeps_order() {
+                $crate::script::run_script!($script, $transaction)?;
+            }
             let insert = $crate::script::next_statement!($script, $transaction);
             $crate::sending_counts::push_additions(insert, run);
         }

@@ -395,16 +395,13 @@ async fn an_outcome_recorded_during_the_purge_and_the_purge_both_finish() {
     .execute(&mut *outcome)
     .await
     .unwrap();
-    // The fixture's tenant has counts for hour 0, which the outcome adds to.
-    sqlx::query(
-        "INSERT INTO sending_counts (tenant_id, hour, sent, bounced, complained) \
-         VALUES ($1, 0, 1, 0, 0) ON CONFLICT (tenant_id, hour, stripe) \
-         DO UPDATE SET sent = sending_counts.sent + excluded.sent",
-    )
-    .bind(doomed.tenant)
-    .execute(&mut *outcome)
-    .await
-    .unwrap();
+    // The fixture's tenant has counts for hour 0, which the outcome adds to as delivery does.
+    let mut addition = sqlx::QueryBuilder::new("");
+    crate::sending_counts::push_additions(
+        &mut addition,
+        &crate::sending_counts::additions([(doomed.tenant, "sent", Timestamp(30))]),
+    );
+    addition.build().execute(&mut *outcome).await.unwrap();
     outcome.commit().await.unwrap();
     purge.await.unwrap().unwrap();
     for (table, rows) in dump(&store).await {
