@@ -5,12 +5,12 @@
 //! go to two rows, so neither waits for the other's commit.
 
 use sealpost_domain::{
-    AttemptResult, Feedback, RecipientState, SendingFigures, TenantId, Timestamp,
+    AttemptResult, Feedback, QueuedMessage, RecipientState, SendingFigures, TenantId, Timestamp,
 };
 
 use crate::queue_tests::{NOW, attempt, message, stores_with_tenant};
 use crate::signing_key_migration_tests::migrations;
-use crate::{FeedbackChange, RecipientUpdate, Store};
+use crate::{Claim, FeedbackChange, RecipientUpdate, Store};
 
 /// The first whole hour after the test's `NOW`.
 const HOUR: i64 = (NOW / 3600 + 1) * 3600;
@@ -68,19 +68,31 @@ async fn every_window_agrees(store: &Store, tenant: TenantId, context: &str) {
     }
 }
 
+/// A message of the tenant to `count` recipients, stored, and its recipients claimed.
+async fn claimed_message(
+    store: &Store,
+    tenant: TenantId,
+    count: usize,
+) -> (QueuedMessage, Vec<Claim>) {
+    let addresses: Vec<String> = (0..count)
+        .map(|index| format!("r{index}@one.test"))
+        .collect();
+    let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
+    let queued = message(tenant, &addresses, None);
+    store.insert_message(&queued).await.unwrap();
+    let claims = store
+        .claim_due("node-a", Timestamp(NOW), Timestamp(NOW + 60), 100)
+        .await
+        .unwrap();
+    assert_eq!(claims.len(), count);
+    (queued, claims)
+}
+
 #[tokio::test]
 async fn figures_from_the_counts_equal_the_events_of_every_window() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
-        let addresses: Vec<String> = (0..8).map(|index| format!("r{index}@one.test")).collect();
-        let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
-        let queued = message(tenant, &addresses, None);
-        store.insert_message(&queued).await.unwrap();
-        let claims = store
-            .claim_due("node-a", Timestamp(NOW), Timestamp(NOW + 60), 100)
-            .await
-            .unwrap();
-        assert_eq!(claims.len(), 8);
+        let (queued, claims) = claimed_message(&store, tenant, 8).await;
         // Delivered on both sides of two hour boundaries; one recipient is deferred, which is
         // not counted.
         let finished = [-2, -1, 0, 1, 3_599, 3_600, 3_601, 7_300];
@@ -264,15 +276,7 @@ async fn additions_on_two_connections_do_not_wait_for_each_other() {
 async fn a_round_over_many_hours_is_counted_in_full() {
     let (_directory, stores) = stores_with_tenant().await;
     for (store, tenant) in stores {
-        let addresses: Vec<String> = (0..12).map(|index| format!("r{index}@one.test")).collect();
-        let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
-        let queued = message(tenant, &addresses, None);
-        store.insert_message(&queued).await.unwrap();
-        let claims = store
-            .claim_due("node-a", Timestamp(NOW), Timestamp(NOW + 60), 100)
-            .await
-            .unwrap();
-        assert_eq!(claims.len(), 12);
+        let (_, claims) = claimed_message(&store, tenant, 12).await;
         let round: Vec<_> = claims
             .iter()
             .zip(0..)
