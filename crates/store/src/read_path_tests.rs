@@ -152,6 +152,12 @@ async fn scheduled_reads_and_deletions_never_read_a_growing_table_whole() {
             "DELETE FROM contacts WHERE id = $1",
             "mailings_sender (sender_contact_id=?)",
         ),
+        // Through the index by message and state (migration 0041 dropped the one by message
+        // alone, its first column).
+        (
+            "DELETE FROM messages WHERE id = $1",
+            "recipients_message_state (message_id=?)",
+        ),
         (
             "UPDATE mailings SET message_id = NULL WHERE message_id = $1",
             "mailings_message (message_id=?)",
