@@ -7,7 +7,8 @@
 //! with the OpenDKIM milter (and through Postfix alone) to the same sink
 //! (`bench/postfix-relay.sh`), and prints Sealpost's end-to-end throughput as a multiple of
 //! Postfix's. With `--nodes` (and `--postgres`) it runs the HTTP phase on that many nodes of one
-//! database instead, beside the same references. Run it with `bench/run`.
+//! database instead, beside the same references, or alone with `--reference off` (to compare two
+//! builds of Sealpost run after run). Run it with `bench/run`.
 
 mod clients;
 mod cluster;
@@ -216,7 +217,7 @@ pub(crate) async fn run(
     measured.delivered_rate()
 }
 
-pub(crate) const USAGE: &str = "usage: sealpost-bench SEALPOST_BINARY [--nodes N [--postgres URL]] \
+pub(crate) const USAGE: &str = "usage: sealpost-bench SEALPOST_BINARY [--nodes N [--postgres URL] [--reference off]] \
                      [--webhooks on] [--destinations DOMAINS] [MESSAGES] [CONNECTIONS]";
 
 /// The sink's loopback addresses (127.0.0.1 to 127.0.0.50) in the many-destinations run.
@@ -227,6 +228,7 @@ async fn main() {
     let mut nodes: Option<usize> = None;
     let mut postgres: Option<String> = None;
     let mut webhooks = false;
+    let mut reference = true;
     let mut destinations: Option<usize> = None;
     let mut positional = Vec::new();
     let mut arguments = std::env::args().skip(1);
@@ -243,6 +245,7 @@ async fn main() {
             }
             "--postgres" => postgres = Some(arguments.next().expect(USAGE)),
             "--webhooks" => webhooks = arguments.next().expect(USAGE) == "on",
+            "--reference" => reference = arguments.next().expect(USAGE) == "on",
             "--destinations" => {
                 destinations = Some(
                     arguments
@@ -458,6 +461,9 @@ async fn main() {
             psql(base, &format!("DROP SCHEMA {schema} CASCADE"));
         }
         drop(dns);
+        if !reference {
+            return;
+        }
         let run = format!("HTTP with {nodes} node(s) on {database}");
         references(&sink, sink_port, messages, connections, &[(&run, http)]).await;
         return;
