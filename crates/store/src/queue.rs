@@ -6,6 +6,7 @@
 use sealpost_domain::{MessageId, QueuedMessage, Recipient, TenantId, Timestamp};
 
 use crate::message_rows::{MessageRow, RecipientRow, message_columns, message_from_rows};
+use crate::paging::sql_for;
 use crate::{Store, StoreError, with_reader, with_writer};
 
 /// Appends a delivery event (the UI and later webhooks read these) inside the caller's
@@ -57,11 +58,53 @@ macro_rules! insert_event {
 }
 pub(crate) use insert_event;
 
-/// A message's recipients in the order they were given, read through
-/// `recipients_tenant_message` (migration 0026) rather than all of the tenant's recipients.
-pub(crate) const MESSAGE_RECIPIENTS_SQL: &str = "SELECT id, address, domain, state, attempts, \
-     next_attempt_at, last_reply, updated_at FROM recipients \
-     WHERE tenant_id = $1 AND message_id = $2 ORDER BY position";
+/// How a read of a message's recipients by tenant and message names `recipients` on `$backend`:
+/// through the index by message (migration 0041), which holds a message's few recipients
+/// together. SQLite, which has no statistics to go by, would read all of the tenant's recipients
+/// through an index by tenant instead, so it is told which index to use.
+macro_rules! recipients_by_message {
+    (sqlite, $alias:literal) => {
+        concat!(
+            "recipients ",
+            $alias,
+            " INDEXED BY recipients_message_state"
+        )
+    };
+    (postgres, $alias:literal) => {
+        concat!("recipients ", $alias)
+    };
+}
+pub(crate) use recipients_by_message;
+
+/// A message's recipients in the order they were given on `$backend`.
+macro_rules! message_recipients_sql {
+    ($backend:ident) => {
+        concat!(
+            "SELECT id, address, domain, state, attempts, next_attempt_at, last_reply, \
+             updated_at FROM ",
+            $crate::queue::recipients_by_message!($backend, ""),
+            " WHERE tenant_id = $1 AND message_id = $2 ORDER BY position"
+        )
+    };
+}
+#[cfg(test)]
+pub(crate) use message_recipients_sql;
+
+/// Moves a message's waiting recipients on `$backend` (see [`Store::change_waiting`]).
+macro_rules! change_waiting_sql {
+    ($backend:ident) => {
+        concat!(
+            "UPDATE ",
+            $crate::queue::recipients_by_message!($backend, ""),
+            " SET state = CASE WHEN $1 = 'cancelled' THEN 'cancelled' ELSE state END, \
+             next_attempt_at = CASE WHEN $1 = 'cancelled' THEN NULL ELSE $2 END, updated_at = $2 \
+             WHERE tenant_id = $3 AND message_id = $4 AND state IN ('queued', 'deferred') \
+             AND ($1 = 'cancelled' OR state = 'deferred')"
+        )
+    };
+}
+#[cfg(test)]
+pub(crate) use change_waiting_sql;
 
 /// When the oldest waiting message was accepted, from the acceptance time each recipient
 /// carries (migration 0028), and no message at all (PostgreSQL read every message ever accepted
@@ -144,8 +187,9 @@ impl Store {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<Vec<Recipient>, StoreError> {
+        let sql = sql_for!(self, message_recipients_sql);
         let recipients: Vec<RecipientRow> = with_reader!(self, pool => {
-            sqlx::query_as(MESSAGE_RECIPIENTS_SQL)
+            sqlx::query_as(sql)
             .bind(tenant)
             .bind(id)
             .fetch_all(pool)
@@ -186,14 +230,10 @@ impl Store {
         now: Timestamp,
         event: &'static str,
     ) -> Result<u64, StoreError> {
+        let sql = sql_for!(self, change_waiting_sql);
         let changed = with_writer!(self, pool => {
             let mut transaction = pool.begin().await?;
-            let changed = sqlx::query(
-                "UPDATE recipients SET state = CASE WHEN $1 = 'cancelled' THEN 'cancelled' ELSE state END, \
-                 next_attempt_at = CASE WHEN $1 = 'cancelled' THEN NULL ELSE $2 END, updated_at = $2 \
-                 WHERE tenant_id = $3 AND message_id = $4 AND state IN ('queued', 'deferred') \
-                 AND ($1 = 'cancelled' OR state = 'deferred')",
-            )
+            let changed = sqlx::query(sql)
             .bind(target)
             .bind(now.0)
             .bind(tenant)

@@ -12,6 +12,7 @@ use crate::message_rows::{FactColumns, JoinedRecipientRow, MessageFacts, Recipie
 use crate::paging::{
     Cursor, LIST_CHUNK, Page, PageRequest, like_pattern, padded, placeholders, searched, sql_for,
 };
+use crate::queue::recipients_by_message;
 use crate::{Store, StoreError, with_reader, with_writer};
 
 #[derive(sqlx::FromRow)]
@@ -130,10 +131,18 @@ macro_rules! message_page_sql {
             message_filter!($backend),
             " AND ($5 IS NULL OR m.accepted_at < $5 OR (m.accepted_at = $5 AND m.id < $6)) \
              ORDER BY m.accepted_at DESC, m.id DESC LIMIT $7) p \
-             LEFT JOIN recipients r ON r.tenant_id = $1 AND r.message_id = p.id \
+             LEFT JOIN ",
+            $crate::queue::recipients_by_message!($backend, "r"),
+            " ON r.tenant_id = $1 AND r.message_id = p.id \
              ORDER BY p.accepted_at DESC, p.id DESC, r.position"
         )
     };
+}
+
+/// The text of [`message_page_sql`] for `store`'s backend.
+#[cfg(test)]
+pub(crate) fn page_sql(store: &Store) -> &'static str {
+    sql_for!(store, message_page_sql)
 }
 
 /// How many messages pass [`message_filter`] on `$backend`.
@@ -146,13 +155,18 @@ macro_rules! message_count_sql {
     };
 }
 
-/// The recipients of `count` messages (`$2`...), read through `recipients_tenant_message`
-/// (migration 0026) rather than all of the tenant's recipients.
-pub(crate) fn listed_recipients_sql(count: usize) -> String {
+/// The recipients of `count` messages (`$2`...) on `store`'s backend, read through the index by
+/// message ([`recipients_by_message`]) rather than all of the tenant's recipients.
+pub(crate) fn listed_recipients_sql(store: &Store, count: usize) -> String {
+    let recipients = match store {
+        Store::Sqlite(_) => recipients_by_message!(sqlite, ""),
+        Store::Postgres(_) => recipients_by_message!(postgres, ""),
+    };
     format!(
         "SELECT message_id, id, address, domain, state, attempts, next_attempt_at, \
-         last_reply, updated_at FROM recipients WHERE tenant_id = $1 AND message_id IN ({}) \
+         last_reply, updated_at FROM {} WHERE tenant_id = $1 AND message_id IN ({}) \
          ORDER BY message_id, position",
+        recipients,
         placeholders(2, count)
     )
 }
@@ -313,7 +327,7 @@ impl Store {
         let ids: Vec<MessageId> = rows.iter().map(|row| row.id).collect();
         let mut by_message: HashMap<MessageId, Vec<Recipient>> = HashMap::new();
         for chunk in ids.chunks(LIST_CHUNK) {
-            let sql = listed_recipients_sql(chunk.len().next_power_of_two());
+            let sql = listed_recipients_sql(self, chunk.len().next_power_of_two());
             let listed: Vec<ListedRecipientRow> = with_reader!(self, pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(tenant);
                 for id in padded(chunk) {

@@ -1,5 +1,12 @@
--- `recipients_message` (message_id) repeats the first column of `recipients_message_state`
--- (message_id, state), which serves every read by message and the cascade from `messages`
--- as well. Every recipient written paid for both: on PostgreSQL, where a change of state
--- writes a new entry into every index of the table, three times over its delivery.
+-- On PostgreSQL every change of a recipient's state (its claim, its outcome) writes a new entry
+-- into every index of the table, so each index of recipients costs three entries per recipient
+-- delivered; on SQLite, one at its insert. Two of them repeat another:
+--
+-- `recipients_message` (message_id) is the first column of `recipients_message_state`
+-- (message_id, state), which serves every read by message and the cascade from `messages`.
+--
+-- `recipients_tenant_message` (tenant_id, message_id) served a message's recipients and a list
+-- page's recipients, read by tenant and message. A message has few recipients, all of one
+-- tenant: the index by message finds them as directly, and the tenant is checked on the rows.
 DROP INDEX recipients_message;
+DROP INDEX recipients_tenant_message;
