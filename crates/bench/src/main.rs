@@ -245,7 +245,13 @@ async fn main() {
             }
             "--postgres" => postgres = Some(arguments.next().expect(USAGE)),
             "--webhooks" => webhooks = arguments.next().expect(USAGE) == "on",
-            "--reference" => reference = arguments.next().expect(USAGE) == "on",
+            "--reference" => {
+                reference = match arguments.next().as_deref() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    _ => panic!("{USAGE}"),
+                };
+            }
             "--destinations" => {
                 destinations = Some(
                     arguments
@@ -269,6 +275,10 @@ async fn main() {
     assert!(
         postgres.is_some() || nodes.unwrap_or(1) == 1,
         "several nodes need a shared PostgreSQL database (--postgres URL)"
+    );
+    assert!(
+        reference || nodes.is_some(),
+        "--reference off is for node-count mode (--nodes N)"
     );
     let schema = postgres.as_deref().map(fresh_schema);
 

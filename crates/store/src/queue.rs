@@ -58,10 +58,11 @@ macro_rules! insert_event {
 }
 pub(crate) use insert_event;
 
-/// How a read of a message's recipients by tenant and message names `recipients` on `$backend`:
-/// through the index by message (migration 0041), which holds a message's few recipients
-/// together. SQLite, which has no statistics to go by, would read all of the tenant's recipients
-/// through an index by tenant instead, so it is told which index to use.
+/// How a statement on a message's recipients, by tenant and message, names `recipients` on
+/// `$backend`: through the index by message and state (migration 0010), which holds a message's
+/// few recipients together, since migration 0041 dropped the index by tenant and message. SQLite,
+/// which has no statistics to go by, would read all of the tenant's recipients through an index
+/// by tenant instead, so it is told which index to use.
 macro_rules! recipients_by_message {
     (sqlite, $alias:literal) => {
         concat!(
