@@ -80,6 +80,9 @@ macro_rules! last_place_sql {
     };
 }
 
+#[cfg(test)]
+pub(crate) use last_place_sql;
+
 /// Reads a tenant's last place once per batch, inside the batch's transaction, whether it has a
 /// webhook endpoint (which the batch's events then need not ask again), and whether its sending
 /// is paused. On PostgreSQL (`$postgres`) a tenant read as paused is read again under its pause

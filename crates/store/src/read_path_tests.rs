@@ -6,6 +6,7 @@
 //! not read a table that only grows. And the plans of the claim, on both backends: it reads new
 //! mail in order from one index and stops at its limit, and retries by due time from another.
 
+use crate::acceptance::last_place_sql;
 use crate::claims::{SERVED_SQLITE, claim_sql};
 use crate::figures::RECIPIENT_STATES_SQL;
 use crate::held_mail::{held_messages_sql, hold_batch_sql};
@@ -84,6 +85,85 @@ async fn a_message_s_rows_are_read_through_indexes_by_message() {
         .filter(|step| step.starts_with("SCAN"))
         .collect();
     assert_eq!(scans, ["SCAN p"], "{page}\n{plan}");
+}
+
+/// Every acceptance reads its tenant's last place in the fair queue from the end of the
+/// tenant's range of the index of recipients by tenant and place (migration 0021), however many
+/// recipients the tenant has.
+#[tokio::test]
+async fn an_acceptance_reads_its_tenant_s_last_place_from_one_index() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::connect(&testing::sqlite_url(directory.path()))
+        .await
+        .unwrap();
+    let sql = last_place_sql!();
+    let plan = sqlite_plan(&store, sql).await;
+    assert!(
+        plan.contains(
+            "SEARCH recipients USING COVERING INDEX recipients_tenant_fair (tenant_id=?)"
+        ),
+        "{sql}\n{plan}"
+    );
+    // The statement's one row is made from nothing; every table is searched, nothing sorted.
+    let scans: Vec<&str> = plan
+        .lines()
+        .filter(|step| step.starts_with("SCAN") || step.contains("TEMP B-TREE"))
+        .collect();
+    assert_eq!(scans, ["SCAN CONSTANT ROW"], "{sql}\n{plan}");
+}
+
+/// On PostgreSQL the last place is the first entry from the end of the tenant's range of the
+/// index, also in the generic plan a connection keeps for the statement after a few runs, once
+/// the table has been analysed. Before its first analysis the planner takes a tenant for a row
+/// or two, and a generic plan made then may read every recipient of the tenant; the analysis
+/// that autovacuum makes once the table has grown invalidates that plan.
+#[tokio::test]
+async fn postgres_reads_the_last_place_from_the_end_of_its_index() {
+    let (_directory, stores) = stores_with_tenant().await;
+    for (store, tenant) in stores {
+        let Store::Postgres(pool) = &store else {
+            continue;
+        };
+        for _ in 0..20 {
+            let batch: Vec<_> = (0..50)
+                .map(|_| message(tenant, &["someone@one.test"], None))
+                .collect();
+            store.insert_messages(&batch).await.unwrap();
+        }
+        sqlx::query("ANALYZE recipients")
+            .execute(pool)
+            .await
+            .unwrap();
+        let mut connection = pool.acquire().await.unwrap();
+        for statement in [
+            "SET plan_cache_mode = force_generic_plan".to_owned(),
+            format!("PREPARE last_place (text) AS {}", last_place_sql!()),
+        ] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&mut *connection)
+                .await
+                .unwrap();
+        }
+        let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE last_place ('tenant')")
+            .fetch_all(&mut *connection)
+            .await
+            .unwrap();
+        connection.close().await.unwrap();
+        let plan = plan.join("\n");
+        // One step reads recipients, from the end of the tenant's range, and a limit of one
+        // row stops it.
+        let steps: Vec<&str> = plan.lines().collect();
+        let reads: Vec<usize> = (0..steps.len())
+            .filter(|&at| steps[at].contains(" on recipients"))
+            .collect();
+        assert_eq!(reads.len(), 1, "{plan}");
+        let read = reads[0];
+        assert!(
+            steps[read].contains("Index Only Scan Backward using recipients_tenant_fair"),
+            "{plan}"
+        );
+        assert!(read > 0 && steps[read - 1].contains("Limit"), "{plan}");
+    }
 }
 
 #[tokio::test]
