@@ -12,6 +12,7 @@ mod recheck_loop;
 mod reload;
 mod rotation_watch;
 mod serve;
+mod statistics_loop;
 mod submission;
 mod webhook_loop;
 

@@ -55,6 +55,10 @@ pub async fn run(
         service.store().clone(),
         shutdown.clone(),
     ));
+    tokio::spawn(crate::statistics_loop::run(
+        service.store().clone(),
+        shutdown.clone(),
+    ));
     // Every node serves the zone alike from the database, so the parent zone may name them all.
     let _dkim_zone = start_dkim_zone(&config, &service).await?;
     let recheck = tokio::spawn(crate::recheck_loop::run(

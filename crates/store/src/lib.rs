@@ -37,6 +37,7 @@ mod sending_domains;
 mod signing_domain_rows;
 mod signing_domains;
 mod signing_keys;
+mod statistics;
 mod subjects;
 mod summaries;
 mod suppressions;
@@ -68,6 +69,7 @@ pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
 pub use reputation::TenantStanding;
 pub use schema::SchemaState;
 pub use signing_keys::DomainEventRecord;
+pub use statistics::{FIRST_ANALYSIS_ROWS, UnanalysedTable};
 pub use summaries::MessageFilter;
 pub use suppressions::KEPT_LIST_LENGTH;
 pub use tenants::ApiKeyInfo;
@@ -301,6 +303,8 @@ mod signing_key_migration_tests;
 mod source_compression_tests;
 #[cfg(test)]
 mod sqlite_pools_tests;
+#[cfg(test)]
+mod statistics_tests;
 #[cfg(test)]
 mod suppression_tests;
 #[cfg(test)]
