@@ -11,9 +11,9 @@ use sealpost_store::{Backend, Store, UnanalysedTable};
 /// How often the tables are looked at: a new node accepts a few thousand messages a second.
 const INTERVAL: Duration = Duration::from_secs(1);
 
-/// Analyses each table that wants its first statistics, once per table, every [`INTERVAL`]
-/// until `shutdown`. A table still listed after its analysis (a role that does not own it is
-/// only warned) is left to autovacuum rather than analysed again every second.
+/// Analyses each table that wants its first statistics every [`INTERVAL`] until `shutdown`,
+/// once per table that this node analysed without an error: a table still listed afterwards had
+/// been passed over while another session analysed it, and its statistics are on their way.
 pub async fn run(store: Store, shutdown: CancellationToken) {
     if store.backend() != Backend::Postgres {
         return;
@@ -22,25 +22,31 @@ pub async fn run(store: Store, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         match store.tables_without_statistics().await {
             Ok(tables) => {
-                for table in tables {
-                    if analysed.contains(&table) {
-                        continue;
-                    }
+                let waiting: Vec<UnanalysedTable> = tables
+                    .into_iter()
+                    .filter(|table| !analysed.contains(table))
+                    .collect();
+                for table in waiting {
                     match store.analyze(&table).await {
-                        Ok(()) => tracing::info!(
-                            table = table.as_str(),
-                            "gave the table its first statistics"
-                        ),
-                        Err(error) => {
-                            tracing::warn!(%error, table = table.as_str(), "the table's first analysis failed")
+                        Ok(()) => {
+                            tracing::info!(
+                                table = table.as_str(),
+                                "analysed the table's first rows"
+                            );
+                            analysed.insert(table);
                         }
+                        Err(error) => tracing::warn!(
+                            %error,
+                            table = table.as_str(),
+                            "the table's first analysis failed; trying again"
+                        ),
                     }
-                    analysed.insert(table);
                 }
             }
-            Err(error) => {
-                tracing::warn!(%error, "the tables without statistics could not be listed; trying again")
-            }
+            Err(error) => tracing::warn!(
+                %error,
+                "the tables without statistics could not be listed; trying again"
+            ),
         }
         tokio::select! {
             () = shutdown.cancelled() => {}

@@ -80,8 +80,18 @@ macro_rules! last_place_sql {
     };
 }
 
+/// [`last_place_sql!`] asking for the notification that wakes the nodes (see [`last_place!`]).
+macro_rules! last_place_notify_sql {
+    () => {
+        concat!(
+            last_place_sql!(),
+            " FROM (SELECT pg_notify($2, '')) AS notified"
+        )
+    };
+}
+
 #[cfg(test)]
-pub(crate) use last_place_sql;
+pub(crate) use {last_place_notify_sql, last_place_sql};
 
 /// Reads a tenant's last place once per batch, inside the batch's transaction, whether it has a
 /// webhook endpoint (which the batch's events then need not ask again), and whether its sending
@@ -94,12 +104,9 @@ pub(crate) use last_place_sql;
 macro_rules! last_place {
     ($transaction:expr, $tenant:expr, $postgres:expr, $notify:expr) => {{
         let query = if $notify {
-            sqlx::query_as(concat!(
-                last_place_sql!(),
-                " FROM (SELECT pg_notify($2, '')) AS notified"
-            ))
-            .bind($tenant)
-            .bind(crate::work_signal::CHANNEL)
+            sqlx::query_as(last_place_notify_sql!())
+                .bind($tenant)
+                .bind(crate::work_signal::CHANNEL)
         } else {
             sqlx::query_as(last_place_sql!()).bind($tenant)
         };

@@ -69,7 +69,7 @@ pub use paging::{Cursor, MAX_PAGE, Page, PageRequest};
 pub use reputation::TenantStanding;
 pub use schema::SchemaState;
 pub use signing_keys::DomainEventRecord;
-pub use statistics::{FIRST_ANALYSIS_ROWS, UnanalysedTable};
+pub use statistics::UnanalysedTable;
 pub use summaries::MessageFilter;
 pub use suppressions::KEPT_LIST_LENGTH;
 pub use tenants::ApiKeyInfo;

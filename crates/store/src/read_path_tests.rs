@@ -4,9 +4,11 @@
 //! (or of every tenant), and the
 //! dashboard's figures one index only; the reads made on a schedule or for every event must
 //! not read a table that only grows. And the plans of the claim, on both backends: it reads new
-//! mail in order from one index and stops at its limit, and retries by due time from another.
+//! mail in order from one index and stops at its limit, and retries by due time from another;
+//! and of an acceptance's read of its tenant's last place, on both backends, one entry from the
+//! end of the index by tenant and place.
 
-use crate::acceptance::last_place_sql;
+use crate::acceptance::{last_place_notify_sql, last_place_sql};
 use crate::claims::{SERVED_SQLITE, claim_sql};
 use crate::figures::RECIPIENT_STATES_SQL;
 use crate::held_mail::{held_messages_sql, hold_batch_sql};
@@ -89,7 +91,8 @@ async fn a_message_s_rows_are_read_through_indexes_by_message() {
 
 /// Every acceptance reads its tenant's last place in the fair queue from the end of the
 /// tenant's range of the index of recipients by tenant and place (migration 0021), however many
-/// recipients the tenant has.
+/// recipients the tenant has: the program seeks the last entry at or below the tenant's end
+/// (`SeekLE`), which it does only for a `MAX` it reads from one end of the index.
 #[tokio::test]
 async fn an_acceptance_reads_its_tenant_s_last_place_from_one_index() {
     let directory = tempfile::tempdir().unwrap();
@@ -110,11 +113,27 @@ async fn an_acceptance_reads_its_tenant_s_last_place_from_one_index() {
         .filter(|step| step.starts_with("SCAN") || step.contains("TEMP B-TREE"))
         .collect();
     assert_eq!(scans, ["SCAN CONSTANT ROW"], "{sql}\n{plan}");
+    let Store::Sqlite(pools) = &store else {
+        panic!("a SQLite store");
+    };
+    let program = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+        .fetch_all(pools.readers())
+        .await
+        .unwrap();
+    let opcodes: Vec<String> = program
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, 1))
+        .collect();
+    assert!(
+        opcodes.iter().any(|opcode| opcode == "SeekLE"),
+        "{opcodes:?}"
+    );
 }
 
 /// On PostgreSQL the last place is the first entry from the end of the tenant's range of the
 /// index, also in the generic plan a connection keeps for the statement after a few runs, once
-/// the table has been analysed. Before its first analysis the planner takes a tenant for a row
+/// the table has been analysed (`statistics.rs`), in both forms of the statement: the first
+/// tenant's of a batch, which asks for the notification that wakes the nodes, and the others'. Before its first analysis the planner takes a tenant for a row
 /// or two, and a generic plan made then may read every recipient of the tenant; the analysis
 /// that autovacuum makes once the table has grown invalidates that plan.
 #[tokio::test]
@@ -138,31 +157,40 @@ async fn postgres_reads_the_last_place_from_the_end_of_its_index() {
         for statement in [
             "SET plan_cache_mode = force_generic_plan".to_owned(),
             format!("PREPARE last_place (text) AS {}", last_place_sql!()),
+            format!(
+                "PREPARE last_place_notify (text, text) AS {}",
+                last_place_notify_sql!()
+            ),
         ] {
             sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
                 .execute(&mut *connection)
                 .await
                 .unwrap();
         }
-        let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE last_place ('tenant')")
-            .fetch_all(&mut *connection)
-            .await
-            .unwrap();
+        for explain in [
+            "EXPLAIN EXECUTE last_place ('tenant')",
+            "EXPLAIN EXECUTE last_place_notify ('tenant', 'channel')",
+        ] {
+            let plan: Vec<String> = sqlx::query_scalar(explain)
+                .fetch_all(&mut *connection)
+                .await
+                .unwrap();
+            let plan = plan.join("\n");
+            // One step reads recipients, from the end of the tenant's range, and a limit of one
+            // row stops it.
+            let steps: Vec<&str> = plan.lines().collect();
+            let reads: Vec<usize> = (0..steps.len())
+                .filter(|&at| steps[at].contains(" on recipients"))
+                .collect();
+            assert_eq!(reads.len(), 1, "{plan}");
+            let read = reads[0];
+            assert!(
+                steps[read].contains("Index Only Scan Backward using recipients_tenant_fair"),
+                "{plan}"
+            );
+            assert!(read > 0 && steps[read - 1].contains("Limit"), "{plan}");
+        }
         connection.close().await.unwrap();
-        let plan = plan.join("\n");
-        // One step reads recipients, from the end of the tenant's range, and a limit of one
-        // row stops it.
-        let steps: Vec<&str> = plan.lines().collect();
-        let reads: Vec<usize> = (0..steps.len())
-            .filter(|&at| steps[at].contains(" on recipients"))
-            .collect();
-        assert_eq!(reads.len(), 1, "{plan}");
-        let read = reads[0];
-        assert!(
-            steps[read].contains("Index Only Scan Backward using recipients_tenant_fair"),
-            "{plan}"
-        );
-        assert!(read > 0 && steps[read - 1].contains("Limit"), "{plan}");
     }
 }
 

@@ -11,17 +11,18 @@
 //! 1,319 msg/s without the early analysis, depending on when autovacuum came round, and 1,216
 //! to 1,301 with it (six runs each, alternating). So a node on PostgreSQL analyses a table of
 //! its schema the first time it has changed by [`FIRST_ANALYSIS_ROWS`] rows; later analyses
-//! stay with autovacuum, which then runs them on time.
+//! stay with autovacuum, which then runs them on time. Every node does so; a node passes over a
+//! table that another node or autovacuum is analysing at that moment.
 
 use crate::{Store, StoreError};
 
 /// Rows a never analysed table must have changed by before a node analyses it: enough for
-/// statistics that say how the rows are spread, few enough that they come within a second or
-/// two of a new node's first mail.
-pub const FIRST_ANALYSIS_ROWS: i64 = 500;
+/// statistics that say how the rows are spread, few enough that they come within seconds of a
+/// new node's first mail.
+pub(crate) const FIRST_ANALYSIS_ROWS: i64 = 500;
 
-/// A table of the store's schema that has never been analysed, named as the catalogue names it
-/// and quoted for a statement.
+/// A table of the store's schema that has never been analysed, named as the catalogue names it,
+/// with its schema, each quoted by PostgreSQL for a statement.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UnanalysedTable(String);
 
@@ -32,11 +33,16 @@ impl UnanalysedTable {
     }
 }
 
-/// The schema's tables that have never been analysed, by hand or by autovacuum, and have
-/// changed by at least `$1` rows since they were created.
-const UNANALYSED_SQL: &str = "SELECT quote_ident(relname) FROM pg_stat_user_tables \
-     WHERE schemaname = current_schema() AND last_analyze IS NULL AND last_autoanalyze IS NULL \
-     AND n_mod_since_analyze >= $1 ORDER BY relname";
+/// The tables of the schema the migrations created their tables in that have changed by at
+/// least `$1` rows and never been analysed or vacuumed (a negative `reltuples`, which the
+/// catalogue keeps, unlike the activity counters, which a crash or `pg_stat_reset` clears), and
+/// that the node's role may analyse: those of a role it is a member of (a superuser is a member
+/// of every role). PostgreSQL would only warn about another's.
+const UNANALYSED_SQL: &str = "SELECT format('%I.%I', s.schemaname, s.relname) \
+     FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
+     WHERE s.schemaname = current_schema() AND c.reltuples < 0 \
+     AND s.n_mod_since_analyze >= $1 AND pg_has_role(c.relowner, 'USAGE') \
+     ORDER BY s.relname";
 
 impl Store {
     /// The tables that want their first statistics (see the module's comment); none on SQLite,
@@ -52,14 +58,15 @@ impl Store {
         Ok(names.into_iter().map(UnanalysedTable).collect())
     }
 
-    /// Gathers the statistics of `table`. A role that does not own the table is only warned by
-    /// PostgreSQL, and the table keeps waiting for autovacuum.
+    /// Gathers the statistics of `table`, unless another session holds a lock that would make
+    /// the analysis wait, as another node's or autovacuum's analysis of it does.
     pub async fn analyze(&self, table: &UnanalysedTable) -> Result<(), StoreError> {
         let Store::Postgres(pool) = self else {
             return Ok(());
         };
         // The name comes from the catalogue, quoted by PostgreSQL itself.
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {}", table.as_str())))
+        let statement = format!("ANALYZE (SKIP_LOCKED) {}", table.as_str());
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
             .execute(pool)
             .await?;
         Ok(())
