@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::Store;
 use crate::queue_tests::{message, stores_with_tenant};
 use crate::statistics::FIRST_ANALYSIS_ROWS;
+use crate::{Store, testing};
 
 /// The tables listed once `wanted` holds of them, or after 20 s. PostgreSQL counts a table's
 /// changed rows in each session and publishes the counts a second or more after the commit.
@@ -41,15 +41,8 @@ async fn a_table_is_listed_for_its_first_statistics_until_it_has_them() {
             .fetch_one(pool)
             .await
             .unwrap();
-        let tables = ["events", "message_sources", "messages", "recipients"];
-        for table in tables {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "ALTER TABLE {table} SET (autovacuum_enabled = off)"
-            )))
-            .execute(pool)
-            .await
-            .unwrap();
-        }
+        let tables = testing::ACCEPTANCE_TABLES;
+        testing::without_autovacuum(&store, &tables).await;
         // Fewer changed rows than the threshold: nothing is listed.
         let few: Vec<_> = (0..10)
             .map(|_| message(tenant, &["someone@one.test"], None))

@@ -107,6 +107,25 @@ pub async fn fresh_postgres_url() -> String {
     format!("{base}{separator}options=-c%20search_path%3D{schema}")
 }
 
+/// The queue's tables that a batch of acceptances writes to.
+pub const ACCEPTANCE_TABLES: [&str; 4] = ["events", "message_sources", "messages", "recipients"];
+
+/// Turns autovacuum off for `tables` of a PostgreSQL store, for tests of the statistics a node
+/// gathers itself: autovacuum would analyse the tables at a moment of its choosing.
+pub async fn without_autovacuum(store: &Store, tables: &[&str]) {
+    let Store::Postgres(pool) = store else {
+        panic!("a PostgreSQL store");
+    };
+    for table in tables {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {table} SET (autovacuum_enabled = off)"
+        )))
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
 /// A SQLite database file URL inside `directory`.
 pub fn sqlite_url(directory: &Path) -> String {
     format!("sqlite://{}", directory.join("sealpost.db").display())
