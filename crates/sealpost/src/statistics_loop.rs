@@ -78,12 +78,7 @@ mod tests {
         testing::without_autovacuum(&store, &tables).await;
         let tenant = testing::tenant("acme", "Acme");
         store.create_tenant(&tenant).await.unwrap();
-        for _ in 0..11 {
-            let batch: Vec<_> = (0..50)
-                .map(|_| testing::message(tenant.id, &["someone@one.test"], None))
-                .collect();
-            store.insert_messages(&batch).await.unwrap();
-        }
+        testing::accept_messages(&store, tenant.id, 550).await;
         // PostgreSQL publishes a session's counts of changed rows a second or more after the
         // commit.
         let started = Instant::now();

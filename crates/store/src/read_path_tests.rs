@@ -143,12 +143,7 @@ async fn postgres_reads_the_last_place_from_the_end_of_its_index() {
         let Store::Postgres(pool) = &store else {
             continue;
         };
-        for _ in 0..20 {
-            let batch: Vec<_> = (0..50)
-                .map(|_| message(tenant, &["someone@one.test"], None))
-                .collect();
-            store.insert_messages(&batch).await.unwrap();
-        }
+        testing::accept_messages(&store, tenant, 1_000).await;
         sqlx::query("ANALYZE recipients")
             .execute(pool)
             .await

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::queue_tests::{message, stores_with_tenant};
+use crate::queue_tests::stores_with_tenant;
 use crate::statistics::FIRST_ANALYSIS_ROWS;
 use crate::{Store, testing};
 
@@ -44,10 +44,7 @@ async fn a_table_is_listed_for_its_first_statistics_until_it_has_them() {
         let tables = testing::ACCEPTANCE_TABLES;
         testing::without_autovacuum(&store, &tables).await;
         // Fewer changed rows than the threshold: nothing is listed.
-        let few: Vec<_> = (0..10)
-            .map(|_| message(tenant, &["someone@one.test"], None))
-            .collect();
-        store.insert_messages(&few).await.unwrap();
+        testing::accept_messages(&store, tenant, 10).await;
         let counted = || async {
             sqlx::query_scalar::<_, i64>(
                 "SELECT n_mod_since_analyze FROM pg_stat_user_tables \
@@ -73,12 +70,7 @@ async fn a_table_is_listed_for_its_first_statistics_until_it_has_them() {
         .await
         .unwrap();
         let rows = usize::try_from(FIRST_ANALYSIS_ROWS).unwrap();
-        for _ in 0..rows / 50 {
-            let batch: Vec<_> = (0..50)
-                .map(|_| message(tenant, &["someone@one.test"], None))
-                .collect();
-            store.insert_messages(&batch).await.unwrap();
-        }
+        testing::accept_messages(&store, tenant, rows).await;
         let expected: Vec<String> = std::iter::once("\"Odd \"\"name\"\"\"")
             .chain(tables)
             .map(|table| format!("{schema}.{table}"))

@@ -107,6 +107,19 @@ pub async fn fresh_postgres_url() -> String {
     format!("{base}{separator}options=-c%20search_path%3D{schema}")
 }
 
+/// Accepts `count` messages of `tenant`, each to one recipient, in batches of 50, as a node
+/// under load accepts them.
+pub async fn accept_messages(store: &Store, tenant: TenantId, count: usize) {
+    let mut left = count;
+    while left > 0 {
+        let batch: Vec<QueuedMessage> = (0..left.min(50))
+            .map(|_| message(tenant, &["someone@one.test"], None))
+            .collect();
+        store.insert_messages(&batch).await.unwrap();
+        left -= batch.len();
+    }
+}
+
 /// The queue's tables that a batch of acceptances writes to.
 pub const ACCEPTANCE_TABLES: [&str; 4] = ["events", "message_sources", "messages", "recipients"];
 
