@@ -3,6 +3,8 @@
 //! over.
 
 use sealpost_domain::{MessageId, QueuedMessage, RecipientId, TenantId, Timestamp};
+use sqlx::Sqlite;
+use sqlx::pool::PoolConnection;
 
 use crate::message_rows::{MessageRow, message_columns, message_from_rows};
 use crate::paging::{LIST_CHUNK, padded, placeholders};
@@ -29,19 +31,65 @@ struct ClaimRow {
     address: String,
     domain: String,
     attempts: i64,
-    fair_key: i64,
 }
 
 /// What was served moves on past the claimed recipients, so mail accepted from now on is placed
-/// just past them (migration 0021). It commits after the claim: a crash between the two only
-/// leaves the clock behind, which favours new senders a little. On SQLite it follows the claim
-/// in the same query and reads the claimed places back once, by the lease the claim has just
-/// set (`$2`, `$3`), through the index of leases by their end (migration 0034).
+/// just past them (migration 0021). On SQLite it follows the claim in the same query, in a
+/// commit of its own: a crash between the two only leaves the clock behind, which favours new
+/// senders a little. It reads the claimed places back once, by the lease the claim has just set
+/// (`$2`, `$3`), through the index of leases by their end (migration 0034).
 pub(crate) const SERVED_SQLITE: &str = "UPDATE queue_clock SET served = claimed.last FROM (SELECT \
      MAX(fair_key) AS last FROM recipients INDEXED BY recipients_leases \
      WHERE state = 'sending' AND lease_until = $2 AND lease_token = $3) \
      AS claimed WHERE id = 1 AND served < claimed.last";
-const SERVED_POSTGRES: &str = "UPDATE queue_clock SET served = $1 WHERE id = 1 AND served < $1";
+
+/// A claim need not be durable, and on either backend its commit does not wait for the disk.
+/// Lost, it only puts its recipients back as they were: a crash of the database before the
+/// claim reached the disk also loses everything committed after it, and the first durable
+/// commit after it (an acceptance, an outcome, whatever the node or another one commits next)
+/// writes it to the disk with its own. A delivery it led to is recorded by a durable outcome,
+/// which can only reach the disk after the claim. Should the database crash between the
+/// delivery and its outcome, the recipient is delivered again, as it would be after a durable
+/// claim once its lease had run out. Only a crash of the database or of the machine loses a
+/// commit that did not wait: killing the node does not, as both backends have then written it
+/// out (PostgreSQL's server; SQLite's write-ahead log, in the operating system's cache). A
+/// durable claim would wait for a sync of its own (two on SQLite, with what was served), and on
+/// SQLite the acceptances and outcomes queued behind the one writer would wait for them too.
+///
+/// SQLite runs the claim and what was served as `NORMAL` and then sets the connection back to
+/// `FULL` (`connect.rs`), all in one hand-off to the connection's thread (see [`RelaxedWriter`]).
+const SQLITE_RELAXED: &str = "PRAGMA synchronous = NORMAL";
+const SQLITE_DURABLE: &str = "PRAGMA synchronous = FULL";
+
+/// SQLite's writer while a claim runs under `NORMAL`. Unless the claim's query ran to its end,
+/// which sets the connection back to `FULL`, the connection is closed when this is dropped
+/// instead of going back to the pool: when the claim failed, and when its future was dropped,
+/// as sqlx then stops running the query's remaining statements.
+struct RelaxedWriter {
+    connection: PoolConnection<Sqlite>,
+    restored: bool,
+}
+
+impl Drop for RelaxedWriter {
+    fn drop(&mut self) {
+        if !self.restored {
+            self.connection.close_on_drop();
+        }
+    }
+}
+
+/// On PostgreSQL the claim, what was served and the relaxed commit are one statement: the
+/// setting is local to the statement's own transaction, which ends with it.
+fn claim_postgres(claim: &str) -> String {
+    format!(
+        "WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)), \
+         claimed AS ({claim}), \
+         served AS (UPDATE queue_clock SET served = places.last \
+         FROM (SELECT MAX(fair_key) AS last FROM claimed) AS places, relaxed \
+         WHERE id = 1 AND served < places.last) \
+         SELECT id, message_id, tenant_id, address, domain, attempts FROM claimed"
+    )
+}
 
 /// The statement that leases the recipients a claim takes to `$1` until `$2` under the token
 /// `$3`, and returns them. It takes those due (queued, deferred and due, or sending under an
@@ -119,11 +167,26 @@ impl Store {
         let claim = claim_sql(self);
         let rows: Vec<ClaimRow> = match self {
             Store::Sqlite(pools) => {
-                let pool = pools.writer();
-                // What was served moves on in the same hand-off to the connection's thread
-                // (SQLite runs every statement of a query in one), though in a commit of its own.
-                let sql = format!("{claim}; {SERVED_SQLITE}");
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                // SQLite runs every statement of a query in one hand-off to the connection's
+                // thread.
+                let sql = format!("{SQLITE_RELAXED}; {claim}; {SERVED_SQLITE}; {SQLITE_DURABLE}");
+                let mut writer = RelaxedWriter {
+                    connection: pools.writer().acquire().await?,
+                    restored: false,
+                };
+                let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(owner)
+                    .bind(lease_until.0)
+                    .bind(&token)
+                    .bind(now.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *writer.connection)
+                    .await?;
+                writer.restored = true;
+                rows
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(claim_postgres(&claim)))
                     .bind(owner)
                     .bind(lease_until.0)
                     .bind(&token)
@@ -131,23 +194,6 @@ impl Store {
                     .bind(i64::from(limit))
                     .fetch_all(pool)
                     .await?
-            }
-            Store::Postgres(pool) => {
-                let rows: Vec<ClaimRow> = sqlx::query_as(sqlx::AssertSqlSafe(claim))
-                    .bind(owner)
-                    .bind(lease_until.0)
-                    .bind(&token)
-                    .bind(now.0)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?;
-                if let Some(served) = rows.iter().map(|row| row.fair_key).max() {
-                    sqlx::query(SERVED_POSTGRES)
-                        .bind(served)
-                        .execute(pool)
-                        .await?;
-                }
-                rows
             }
         };
         Ok(rows

@@ -264,6 +264,8 @@ impl Store {
 #[cfg(test)]
 mod acceptance_tests;
 #[cfg(test)]
+mod claim_commit_tests;
+#[cfg(test)]
 mod claim_order_tests;
 #[cfg(test)]
 mod dkim_zone_version_tests;
