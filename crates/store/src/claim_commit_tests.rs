@@ -3,6 +3,9 @@
 
 use sealpost_domain::Timestamp;
 
+use sqlx::Connection;
+
+use crate::claims::{claim_postgres, claim_sql};
 use crate::queue_tests::{NOW, message};
 use crate::{Store, StoreOptions, testing};
 
@@ -34,11 +37,12 @@ async fn a_claim_leaves_its_connection_committing_durably() {
         ..StoreOptions::default()
     };
     let stores = [
-        (testing::sqlite_url(directory.path()), "2"),
-        (testing::fresh_postgres_url().await, "on"),
+        testing::sqlite_url(directory.path()),
+        testing::fresh_postgres_url().await,
     ];
-    for (url, durable) in stores {
+    for url in stores {
         let store = Store::connect_with(&url, &single).await.unwrap();
+        let durable = commit_setting(&store).await;
         let tenant = testing::tenant("acme", "Acme");
         store.create_tenant(&tenant).await.unwrap();
         let queued = message(tenant.id, &["a@one.test", "b@one.test"], None);
@@ -53,7 +57,7 @@ async fn a_claim_leaves_its_connection_committing_durably() {
 }
 
 /// A claim that fails after SQLite's writer was set to commit without a sync (here because the
-/// index it names is gone) does not leave the writer so: the next acceptance is durable again.
+/// index it names is gone) does not leave the writer so: it commits durably (`FULL`) again.
 #[tokio::test]
 async fn a_failed_claim_does_not_leave_sqlite_committing_lazily() {
     let directory = tempfile::tempdir().unwrap();
@@ -76,4 +80,52 @@ async fn a_failed_claim_does_not_leave_sqlite_committing_lazily() {
         "{refused}"
     );
     assert_eq!(commit_setting(&store).await, "2");
+}
+
+/// On PostgreSQL the claim turns the wait off for its own transaction, also when what was
+/// served does not move (here it is far past the claimed places), and only for it: the
+/// connection waits again once the transaction has ended.
+#[tokio::test]
+async fn a_postgres_claim_turns_the_wait_off_for_its_own_transaction_only() {
+    let store = Store::connect(&testing::fresh_postgres_url().await)
+        .await
+        .unwrap();
+    let tenant = testing::tenant("acme", "Acme");
+    store.create_tenant(&tenant).await.unwrap();
+    let queued = message(tenant.id, &["a@one.test", "b@one.test"], None);
+    store.insert_message(&queued).await.unwrap();
+    let Store::Postgres(pool) = &store else {
+        unreachable!("a PostgreSQL URL opens PostgreSQL");
+    };
+    let mut connection = pool.acquire().await.unwrap();
+    sqlx::query("SET synchronous_commit = on")
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+    let mut transaction = connection.begin().await.unwrap();
+    sqlx::query("UPDATE queue_clock SET served = 1000000000000 WHERE id = 1")
+        .execute(&mut *transaction)
+        .await
+        .unwrap();
+    let claimed = sqlx::query(sqlx::AssertSqlSafe(claim_postgres(&claim_sql(&store))))
+        .bind("node-a")
+        .bind(NOW + 60)
+        .bind("token")
+        .bind(NOW)
+        .bind(10_i64)
+        .fetch_all(&mut *transaction)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    let during: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(&mut *transaction)
+        .await
+        .unwrap();
+    assert_eq!(during, "off");
+    transaction.rollback().await.unwrap();
+    let after: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(&mut *connection)
+        .await
+        .unwrap();
+    assert_eq!(after, "on");
 }

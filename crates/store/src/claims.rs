@@ -44,27 +44,32 @@ pub(crate) const SERVED_SQLITE: &str = "UPDATE queue_clock SET served = claimed.
      AS claimed WHERE id = 1 AND served < claimed.last";
 
 /// A claim need not be durable, and on either backend its commit does not wait for the disk.
-/// Lost, it only puts its recipients back as they were: a crash of the database before the
-/// claim reached the disk also loses everything committed after it, and the first durable
-/// commit after it (an acceptance, an outcome, whatever the node or another one commits next)
-/// writes it to the disk with its own. A delivery it led to is recorded by a durable outcome,
-/// which can only reach the disk after the claim. Should the database crash between the
-/// delivery and its outcome, the recipient is delivered again, as it would be after a durable
-/// claim once its lease had run out. Only a crash of the database or of the machine loses a
-/// commit that did not wait: killing the node does not, as both backends have then written it
-/// out (PostgreSQL's server; SQLite's write-ahead log, in the operating system's cache). A
-/// durable claim would wait for a sync of its own (two on SQLite, with what was served), and on
-/// SQLite the acceptances and outcomes queued behind the one writer would wait for them too.
+/// Killing the node loses none of it: both backends have written it out by then (PostgreSQL's
+/// server; SQLite's write-ahead log, in the operating system's cache). Only a crash of the
+/// machine (SQLite, PostgreSQL) or of the database server or its failover to a standby
+/// (PostgreSQL) loses it, and only within the moment before the next durable commit of anyone
+/// (an acceptance, an outcome) writes it out with its own; PostgreSQL's WAL writer does within
+/// three times `wal_writer_delay` anyway. A delivery it led to is recorded by a durable outcome,
+/// which can only reach the disk after the claim. Lost with the node's machine, it only puts its
+/// recipients back, to be delivered again as after a durable claim whose lease ran out. Lost
+/// while the node lives on (PostgreSQL), its recipients can be claimed again while the node is
+/// still delivering them, and that node's outcomes are then not recorded: a batch delivered
+/// twice, the trade for not waiting for a sync per claim. A durable claim would wait for a sync
+/// of its own (two on SQLite, with what was served), and on SQLite the acceptances and outcomes
+/// queued behind the one writer would wait for them too.
 ///
 /// SQLite runs the claim and what was served as `NORMAL` and then sets the connection back to
 /// `FULL` (`connect.rs`), all in one hand-off to the connection's thread (see [`RelaxedWriter`]).
+/// The query is prepared once and cached, yet it sets the mode on every call: SQLite applies a
+/// `PRAGMA synchronous` when it prepares it and marks it to be prepared again at its next run.
 const SQLITE_RELAXED: &str = "PRAGMA synchronous = NORMAL";
 const SQLITE_DURABLE: &str = "PRAGMA synchronous = FULL";
 
 /// SQLite's writer while a claim runs under `NORMAL`. Unless the claim's query ran to its end,
 /// which sets the connection back to `FULL`, the connection is closed when this is dropped
 /// instead of going back to the pool: when the claim failed, and when its future was dropped,
-/// as sqlx then stops running the query's remaining statements.
+/// as sqlx then stops running the query's remaining statements. A drop cannot wait for a query
+/// that would set the connection back.
 struct RelaxedWriter {
     connection: PoolConnection<Sqlite>,
     restored: bool,
@@ -79,15 +84,17 @@ impl Drop for RelaxedWriter {
 }
 
 /// On PostgreSQL the claim, what was served and the relaxed commit are one statement: the
-/// setting is local to the statement's own transaction, which ends with it.
-fn claim_postgres(claim: &str) -> String {
+/// setting is local to the statement's own transaction, which ends with it. The setting is
+/// read with each claimed row, so it is made whenever the claim leased anything (a claim that
+/// leased nothing writes nothing to wait for), whether or not what was served moved.
+pub(crate) fn claim_postgres(claim: &str) -> String {
     format!(
         "WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)), \
          claimed AS ({claim}), \
          served AS (UPDATE queue_clock SET served = places.last \
-         FROM (SELECT MAX(fair_key) AS last FROM claimed) AS places, relaxed \
+         FROM (SELECT MAX(fair_key) AS last FROM claimed) AS places \
          WHERE id = 1 AND served < places.last) \
-         SELECT id, message_id, tenant_id, address, domain, attempts FROM claimed"
+         SELECT id, message_id, tenant_id, address, domain, attempts FROM claimed, relaxed"
     )
 }
 
